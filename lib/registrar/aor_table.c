@@ -1,0 +1,1 @@
+#include "aor_table.h"

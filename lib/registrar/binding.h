@@ -1,0 +1,96 @@
+/*
+ * binding.h - one contact binding of an address-of-record, and the AoR record.
+ *
+ * Memory per binding is a design goal (target < 300 bytes for a
+ * single-contact AoR at 1M AoRs), so a binding is one slab object: a fixed
+ * header followed by its strings stored back to back (contact URI, the
+ * contact parameters we echo, Call-ID, Path, user agent, +sip.instance and
+ * the push-notification key). The top Via branch of the last update is kept
+ * only as a 64-bit hash: it is used solely to recognise a retransmission.
+ */
+#ifndef SR_BINDING_H
+#define SR_BINDING_H
+
+#include <stdint.h>
+
+#include "../sip/sip_str.h"
+#include "slab.h"
+#include "timer_wheel.h"
+
+enum sr_bfield {
+	SR_BF_CONTACT,   /* contact URI as sent (without < >) */
+	SR_BF_PARAMS,    /* contact-params to echo, each ";name[=value]", expires and q excluded */
+	SR_BF_CALL_ID,
+	SR_BF_PATH,      /* Path header values joined with ", " (empty when none) */
+	SR_BF_USER_AGENT,
+	SR_BF_INSTANCE,  /* +sip.instance value without quotes (empty when none) */
+	SR_BF_PN_KEY,    /* "provider\0prid\0param" of RFC 8599 push contacts (empty when none) */
+	SR_BF_COUNT
+};
+
+enum sr_binding_flags {
+	SR_BFLAG_OUTBOUND = 1u << 0, /* matched by (instance, reg-id), RFC 5626 */
+	SR_BFLAG_GRUU = 1u << 1,     /* UA supports gruu and gave an instance */
+};
+
+struct sr_aor;
+
+struct sr_binding {
+	struct sr_tw_node timer;   /* expiry; timer.expires is the absolute expiry second */
+	struct sr_binding *next;   /* next binding of the same AoR */
+	struct sr_aor *aor;
+	uint64_t branch_hash;      /* hash of the top Via branch of the last update */
+	uint32_t cseq;
+	uint32_t src_ip;           /* network byte order: the 'received' address */
+	uint16_t src_port;
+	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */
+	uint32_t reg_id;           /* RFC 5626 reg-id, 0 when none */
+	uint32_t registered_at;    /* second of the first registration (for stats/dumps) */
+	uint16_t flags;
+	uint16_t len[SR_BF_COUNT];
+	char data[];
+};
+
+#define SR_Q_NONE 0xffffu
+
+struct sr_aor {
+	struct sr_aor *next_same_hash; /* other AoRs whose 64-bit hash collides with this one */
+	struct sr_binding *bindings;   /* singly linked, in registration order */
+	uint64_t hash;
+	uint16_t n_bindings;
+	uint16_t len;
+	char name[];                   /* canonical AoR, not NUL-terminated */
+};
+
+static inline struct sr_str sr_aor_name(const struct sr_aor *a)
+{
+	return sr_str_make(a->name, a->len);
+}
+
+static inline uint32_t sr_binding_expires(const struct sr_binding *b)
+{
+	return b->timer.expires;
+}
+
+/* Field f of b (a range inside b->data). */
+struct sr_str sr_binding_field(const struct sr_binding *b, enum sr_bfield f);
+
+/* Bytes a binding with these fields occupies (header + strings). */
+size_t sr_binding_size_for(const struct sr_str fields[SR_BF_COUNT]);
+static inline size_t sr_binding_size(const struct sr_binding *b)
+{
+	size_t n = sizeof(*b);
+	for (int i = 0; i < SR_BF_COUNT; i++)
+		n += b->len[i];
+	return n;
+}
+
+/*
+ * Allocates a binding from the slab holding copies of 'fields' (each at most
+ * 65535 bytes); every other member is zeroed and the timer disarmed.
+ * Returns NULL when out of memory.
+ */
+struct sr_binding *sr_binding_new(struct sr_slab *slab, const struct sr_str fields[SR_BF_COUNT]);
+void sr_binding_delete(struct sr_slab *slab, struct sr_binding *b);
+
+#endif

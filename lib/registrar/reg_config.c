@@ -1,0 +1,1 @@
+#include "reg_config.h"

@@ -1,0 +1,131 @@
+/*
+ * registrar.h - the sans-I/O registrar: one shard of the location service.
+ *
+ * sr_reg_process() takes the bytes of one SIP request, its transport source
+ * and the current time, and produces the bytes of the response and the
+ * binding events the change caused. It does no I/O, takes no lock and
+ * allocates only from the shard's own slab, so the same code runs in a DPDK
+ * worker, a unit test, a fuzzer and the in-process benchmark.
+ *
+ * A shard belongs to one thread. Time is wall-clock milliseconds since the
+ * Unix epoch, supplied by the caller (binding expiry is kept in Unix
+ * seconds so it survives a restart through persistence).
+ */
+#ifndef SR_REGISTRAR_H
+#define SR_REGISTRAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../sip/sip_msg.h"
+#include "../sip/sip_response.h"
+#include "aor_table.h"
+#include "reg_config.h"
+
+enum sr_event_type {
+	SR_EV_ADDED,     /* a new binding */
+	SR_EV_REFRESHED, /* an existing binding re-registered (expiry, CSeq, ... updated) */
+	SR_EV_REMOVED,   /* removed by the UA (expires 0 or '*') or administratively */
+	SR_EV_EXPIRED,   /* its lifetime ran out */
+};
+
+struct sr_reg_event {
+	enum sr_event_type type;
+	struct sr_str aor;
+	const struct sr_binding *b; /* all binding fields; valid during the callback only */
+};
+
+typedef void sr_event_fn(void *ctx, const struct sr_reg_event *ev);
+
+/* What an authenticated request carries into authorisation (filled by the auth hook). */
+struct sr_auth_identity {
+	struct sr_str user;
+	struct sr_str realm;
+};
+
+/*
+ * Steps 3 and 4 of RFC 3261 10.3. authenticate returns 0 to go on (identity
+ * filled), or a status code (401, 403, ...) to answer with; it may write
+ * extra header lines (e.g. WWW-Authenticate, each ending in CRLF) into
+ * hdrs[0..cap) and set *hdr_len. authorize returns 0 when the identity may
+ * change the AoR's bindings, else the status code (403).
+ * NULL hooks allow everything.
+ */
+struct sr_auth_hooks {
+	int (*authenticate)(void *ctx, const struct sr_sip_msg *m, uint64_t now_ms,
+			    struct sr_auth_identity *id, char *hdrs, size_t cap, size_t *hdr_len);
+	int (*authorize)(void *ctx, const struct sr_auth_identity *id, struct sr_str aor);
+	void *ctx;
+};
+
+/* Why a datagram got no response. */
+enum sr_drop_reason {
+	SR_DROP_NONE,
+	SR_DROP_GARBAGE,     /* not a SIP message */
+	SR_DROP_RESPONSE,    /* a SIP response: absorbed */
+	SR_DROP_ACK,         /* ACK never gets a response */
+	SR_DROP_NO_BUFFER,   /* the response did not fit the caller's buffer */
+	SR_DROP_COUNT
+};
+
+struct sr_reg_result {
+	int status;          /* status code sent, 0 when nothing is sent */
+	size_t len;          /* response bytes written to the caller's buffer */
+	enum sr_drop_reason drop;
+	unsigned events;     /* binding events emitted */
+	const char *reason;  /* reason phrase used (static) */
+};
+
+struct sr_shard_stats {
+	uint64_t aors;
+	uint64_t bindings;
+	uint64_t binding_bytes;   /* slab memory reserved by the shard */
+	uint64_t requests;
+	uint64_t responses_by_class[7]; /* index status/100 */
+	uint64_t drops[SR_DROP_COUNT];
+	uint64_t expired;
+	uint64_t arena_overflows;
+};
+
+struct sr_shard;
+
+struct sr_shard_params {
+	const struct sr_reg_config *cfg; /* copied */
+	unsigned shard_id;               /* makes rte_hash names unique */
+	uint64_t now_ms;
+	sr_event_fn *on_event;           /* may be NULL */
+	void *event_ctx;
+	struct sr_auth_hooks auth;
+	sr_aor_hash_fn *hash;            /* NULL: sr_aor_hash (tests force collisions here) */
+	size_t arena_size;               /* 0: a default that fits any UDP datagram */
+};
+
+/* Needs the DPDK EAL initialised. Returns NULL and sets *err to a static message on failure. */
+struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **err);
+void sr_shard_free(struct sr_shard *s);
+
+/*
+ * Processes one request (any SIP message) and writes the response into
+ * resp[0..cap). res->len == 0 means nothing is to be sent (res->drop says
+ * why). Never fails otherwise: every error becomes a response.
+ */
+void sr_reg_process(struct sr_shard *s, const char *req, size_t len, const struct sr_addr *src,
+		    uint64_t now_ms, char *resp, size_t cap, struct sr_reg_result *res);
+
+/* Expires bindings due by now_ms, at most 'budget' of them; returns how many. */
+unsigned sr_shard_expire(struct sr_shard *s, uint64_t now_ms, unsigned budget);
+
+void sr_shard_get_stats(const struct sr_shard *s, struct sr_shard_stats *st);
+
+/* Looks up a canonical AoR (exact bytes); NULL if it has no bindings. */
+const struct sr_aor *sr_shard_find(struct sr_shard *s, struct sr_str aor);
+
+/*
+ * Canonical AoR hash of a request's To URI without a full parse, for shard
+ * ownership in the data plane. Returns 0 and sets *hash, or -1 if the To
+ * header cannot be found or parsed (the owner then is whoever received it).
+ */
+int sr_reg_prescan_hash(const char *req, size_t len, const struct sr_reg_config *cfg,
+			struct sr_arena *arena, uint64_t *hash);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * sip_aor.h - address-of-record canonicalisation (RFC 3261 10.3 step 5).
+ *
+ * The AoR is the key of the location service. From the To URI we keep
+ * scheme, user and host; URI parameters, headers, port and password are
+ * dropped; scheme and host are lower-cased; %-escapes in the user part are
+ * normalised (an escaped character that needs no escaping is decoded, the
+ * remaining escapes use upper-case hex), so every spelling of one AoR gives
+ * the same bytes. Options follow OpenSIPS: realm_prefix strips a leading
+ * domain label prefix (e.g. "sip." from "sip.example.com"), case_sensitive
+ * false lower-cases the user part too.
+ */
+#ifndef SR_SIP_AOR_H
+#define SR_SIP_AOR_H
+
+#include <osipparser2/osip_uri.h>
+
+#include "sip_str.h"
+
+struct sr_aor_options {
+	bool case_sensitive;      /* RFC 3261: user part is case-sensitive (default true) */
+	const char *realm_prefix; /* NULL or "" for none */
+};
+
+enum sr_aor_rc {
+	SR_AOR_OK = 0,
+	SR_AOR_BAD_SCHEME = -1,  /* not sip: or sips: */
+	SR_AOR_NO_HOST = -2,
+	SR_AOR_BAD_ESCAPE = -3,  /* malformed %-escape in the user part */
+	SR_AOR_TOO_LONG = -4,    /* does not fit in out_cap */
+};
+
+/*
+ * Writes the canonical AoR ("sip:user@host" or "sip:host" when there is no
+ * user) to out (not NUL-terminated) and its length to *out_len.
+ * *user and *host (optional, may be NULL) receive the canonical user and
+ * host as ranges inside out, for the length limits and the domain check.
+ */
+int sr_aor_canonicalize(const osip_uri_t *uri, const struct sr_aor_options *opt, char *out,
+			size_t out_cap, size_t *out_len, struct sr_str *user, struct sr_str *host);
+
+/* Lower-cases a host and strips realm_prefix; used for served-domain checks too. */
+struct sr_str sr_aor_domain(struct sr_str host, const char *realm_prefix);
+
+#endif

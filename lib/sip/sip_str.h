@@ -1,0 +1,68 @@
+/*
+ * sip_str.h - a borrowed byte range and the few helpers every layer needs.
+ *
+ * The registrar never copies a header it only reads: the message view hands
+ * out (pointer, length) pairs into the request buffer or the parse arena, and
+ * they stay valid until the arena is reset after the message is answered.
+ */
+#ifndef SR_SIP_STR_H
+#define SR_SIP_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+struct sr_str {
+	const char *p;
+	size_t len;
+};
+
+#define SR_STR_NULL ((struct sr_str){ NULL, 0 })
+#define SR_STR_LIT(s) ((struct sr_str){ (s), sizeof(s) - 1 })
+
+static inline struct sr_str sr_str_make(const char *p, size_t len)
+{
+	return (struct sr_str){ p, len };
+}
+
+static inline struct sr_str sr_str_cstr(const char *s)
+{
+	return (struct sr_str){ s, s ? strlen(s) : 0 };
+}
+
+static inline bool sr_str_empty(struct sr_str s)
+{
+	return s.len == 0;
+}
+
+static inline bool sr_str_eq(struct sr_str a, struct sr_str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+static inline bool sr_str_caseeq(struct sr_str a, struct sr_str b)
+{
+	return a.len == b.len && (a.len == 0 || strncasecmp(a.p, b.p, a.len) == 0);
+}
+
+static inline bool sr_str_caseeq_cstr(struct sr_str a, const char *b)
+{
+	return sr_str_caseeq(a, sr_str_cstr(b));
+}
+
+/* Strips leading and trailing SP/HT/CR/LF. */
+static inline struct sr_str sr_str_trim(struct sr_str s)
+{
+	while (s.len && (s.p[0] == ' ' || s.p[0] == '\t' || s.p[0] == '\r' || s.p[0] == '\n')) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t' ||
+			 s.p[s.len - 1] == '\r' || s.p[s.len - 1] == '\n'))
+		s.len--;
+	return s;
+}
+
+#endif

@@ -1,0 +1,1 @@
+#include "sip_uri_cmp.h"

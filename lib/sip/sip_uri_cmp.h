@@ -1,0 +1,27 @@
+/*
+ * sip_uri_cmp.h - SIP/SIPS URI equality by RFC 3261 section 19.1.4.
+ *
+ * Used to decide whether a Contact in a REGISTER names an existing binding.
+ * Rules: sip and sips never equal; userinfo (user and password) compared
+ * case-sensitively after unescaping; host case-insensitively; an omitted
+ * port differs from an explicit one; the user, ttl, method, maddr and
+ * transport parameters must be equal when either URI has them; any other
+ * parameter present in both must be equal (case-insensitively), and is
+ * ignored if present in only one; header components must all be present in
+ * both and equal. Escaped characters equal their unescaped form throughout.
+ * Other schemes are compared byte for byte after the scheme (case-insensitive).
+ */
+#ifndef SR_SIP_URI_CMP_H
+#define SR_SIP_URI_CMP_H
+
+#include <osipparser2/osip_uri.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+bool sr_uri_equal(const osip_uri_t *a, const osip_uri_t *b);
+
+/* Parses both strings (into the thread's bound arena) and compares; false if either fails to parse. */
+bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif

@@ -1,0 +1,1 @@
+#error "not written yet"
