@@ -1,1 +1,170 @@
-#include "registrar.h"
+/*
+ * reg_contact.c - reading one Contact value of a REGISTER (see reg_contact.h).
+ *
+ * The URI is kept exactly as the UA sent it (taken from the raw text, not
+ * re-serialised by libosip2), because a UA recognises its own bindings in
+ * the 200 by comparing URIs. Contact parameters other than expires and q
+ * are echoed as received, so +sip.instance, reg-id and feature tags survive.
+ */
+#include "reg_contact.h"
+
+#include <string.h>
+
+int sr_contact_parse_q(struct sr_str s)
+{
+	/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
+	if (s.len == 0 || (s.p[0] != '0' && s.p[0] != '1'))
+		return -1;
+	int q = (s.p[0] - '0') * 1000;
+	if (s.len == 1)
+		return q;
+	if (s.p[1] != '.' || s.len > 5)
+		return -1;
+	int scale = 100;
+	for (size_t i = 2; i < s.len; i++, scale /= 10) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return -1;
+		q += (s.p[i] - '0') * scale;
+	}
+	return q > 1000 ? -1 : q;
+}
+
+/* The URI inside <...>, or an addr-spec up to its first ';' (the rest are header params). */
+static struct sr_str uri_text(struct sr_str raw)
+{
+	bool quoted = false;
+	for (size_t i = 0; i < raw.len; i++) {
+		char c = raw.p[i];
+		if (quoted) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				quoted = false;
+		} else if (c == '"') {
+			quoted = true;
+		} else if (c == '<') {
+			const char *gt = memchr(raw.p + i + 1, '>', raw.len - i - 1);
+			if (!gt)
+				return SR_STR_NULL;
+			return sr_str_trim(sr_str_make(raw.p + i + 1, (size_t)(gt - (raw.p + i + 1))));
+		}
+	}
+	const char *semi = memchr(raw.p, ';', raw.len);
+	return sr_str_trim(sr_str_make(raw.p, semi ? (size_t)(semi - raw.p) : raw.len));
+}
+
+static bool parse_u32(struct sr_str s, uint64_t *out)
+{
+	if (s.len == 0 || s.len > 10)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s.p[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+static struct sr_str unquote(struct sr_str s)
+{
+	if (s.len >= 2 && s.p[0] == '"' && s.p[s.len - 1] == '"')
+		return sr_str_make(s.p + 1, s.len - 2);
+	return s;
+}
+
+/* Builds ";name[=value]..." of every generic parameter except expires and q. */
+static struct sr_str echo_params(const osip_contact_t *ct, struct sr_arena *arena)
+{
+	osip_list_iterator_t it;
+	size_t need = 0;
+	osip_generic_param_t *p = osip_list_get_first((osip_list_t *)&ct->gen_params, &it);
+	for (; p; p = osip_list_get_next(&it))
+		if (p->gname)
+			need += strlen(p->gname) + (p->gvalue ? strlen(p->gvalue) + 1 : 0) + 1;
+	if (need == 0)
+		return SR_STR_NULL;
+	char *out = sr_arena_alloc(arena, need);
+	if (!out)
+		return SR_STR_NULL;
+	size_t n = 0;
+	p = osip_list_get_first((osip_list_t *)&ct->gen_params, &it);
+	for (; p; p = osip_list_get_next(&it)) {
+		if (!p->gname || strcasecmp(p->gname, "expires") == 0 || strcasecmp(p->gname, "q") == 0)
+			continue;
+		out[n++] = ';';
+		size_t l = strlen(p->gname);
+		memcpy(out + n, p->gname, l);
+		n += l;
+		if (p->gvalue) {
+			out[n++] = '=';
+			l = strlen(p->gvalue);
+			memcpy(out + n, p->gvalue, l);
+			n += l;
+		}
+	}
+	return sr_str_make(out, n);
+}
+
+/* RFC 8599: a push contact is identified by pn-provider, pn-prid and pn-param. */
+static struct sr_str push_key(const osip_uri_t *uri, struct sr_arena *arena)
+{
+	struct sr_str prov, prid, param = SR_STR_NULL;
+	if (!sr_sip_uri_param(uri, "pn-provider", &prov) || !sr_sip_uri_param(uri, "pn-prid", &prid) ||
+	    prov.len == 0 || prid.len == 0)
+		return SR_STR_NULL;
+	sr_sip_uri_param(uri, "pn-param", &param);
+	size_t n = prov.len + 1 + prid.len + 1 + param.len;
+	char *out = sr_arena_alloc(arena, n);
+	if (!out)
+		return SR_STR_NULL;
+	memcpy(out, prov.p, prov.len);
+	out[prov.len] = '\0';
+	memcpy(out + prov.len + 1, prid.p, prid.len);
+	out[prov.len + 1 + prid.len] = '\0';
+	if (param.len)
+		memcpy(out + prov.len + prid.len + 2, param.p, param.len);
+	return sr_str_make(out, n);
+}
+
+enum sr_reg_err sr_contact_read(const osip_contact_t *ct, struct sr_str raw, struct sr_arena *arena,
+				struct sr_contact_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ct = ct;
+	out->expires = -1;
+	out->q = -1;
+	out->uri = uri_text(raw);
+	if (out->uri.len == 0 || !ct->url || !ct->url->scheme)
+		return SR_E_BAD_CONTACT_URI;
+
+	struct sr_str v;
+	uint64_t num;
+	if (sr_sip_contact_param(ct, "expires", &v)) {
+		/* Values beyond 2**32-1 are taken as 2**32-1 (RFC 3261 20.19); the ceiling clamps later. */
+		if (v.len > 10 && strspn(v.p, "0123456789") == v.len)
+			num = UINT32_MAX;
+		else if (!parse_u32(v, &num))
+			return SR_E_BAD_EXPIRES_PARAM;
+		out->expires = (int64_t)num;
+	}
+	if (sr_sip_contact_param(ct, "q", &v)) {
+		out->q = sr_contact_parse_q(v);
+		if (out->q < 0)
+			return SR_E_BAD_Q;
+	}
+	if (sr_sip_contact_param(ct, "+sip.instance", &v))
+		out->instance = unquote(v);
+	if (sr_sip_contact_param(ct, "reg-id", &v)) {
+		if (!parse_u32(v, &num) || num == 0)
+			return SR_E_BAD_REG_ID;
+		out->reg_id = (uint32_t)num;
+		out->has_reg_id = true;
+	}
+	out->params = echo_params(ct, arena);
+	out->pn_key = push_key(ct->url, arena);
+	return SR_E_OK;
+}

@@ -1,1 +1,365 @@
-#include "registrar.h"
+/*
+ * reg_save.c - REGISTER processing, RFC 3261 10.3 steps 1 to 8.
+ *
+ * A REGISTER is handled in two phases so that it is atomic: first a plan is
+ * made for every Contact (which binding it names, its expiry, whether it
+ * adds, refreshes or removes) and every check that can fail runs, including
+ * the memory allocations; only when nothing can fail any more is the plan
+ * applied to the table (reg_apply.c). A request with one good and one bad
+ * contact therefore changes nothing.
+ *
+ * Which existing binding a Contact names (reg_match.c): the (+sip.instance,
+ * reg-id) pair for RFC 5626 outbound contacts, the instance alone for
+ * instance contacts without reg-id, the RFC 8599 push triple for push
+ * contacts, and otherwise URI equality by RFC 3261 19.1.4.
+ */
+#include "reg_shard.h"
+
+#include "../sip/sip_aor.h"
+
+#include <string.h>
+
+static bool domain_served(const struct sr_reg_config *cfg, struct sr_str host)
+{
+	size_t pl = strlen(cfg->realm_prefix);
+	if (pl && host.len > pl && strncasecmp(host.p, cfg->realm_prefix, pl) == 0) {
+		host.p += pl;
+		host.len -= pl;
+	}
+	for (unsigned i = 0; i < cfg->n_domains; i++)
+		if (sr_str_caseeq_cstr(host, cfg->domains[i]))
+			return true;
+	return false;
+}
+
+static bool is_sip_scheme(const char *scheme)
+{
+	return scheme && (strcasecmp(scheme, "sip") == 0 || strcasecmp(scheme, "sips") == 0);
+}
+
+/* Step 1: the Request-URI must name a domain we are responsible for. */
+static enum sr_reg_err check_request_uri(const struct sr_req_ctx *c)
+{
+	const osip_uri_t *ruri = c->m->ruri;
+	if (!is_sip_scheme(ruri->scheme))
+		return SR_E_RURI_SCHEME;
+	if (!ruri->host || !domain_served(&c->s->cfg, sr_str_cstr(ruri->host)))
+		return SR_E_DOMAIN_NOT_SERVED;
+	return SR_E_OK;
+}
+
+/* Step 2: Require may only name extensions we implement and have switched on. */
+static bool require_ok(const struct sr_req_ctx *c, struct sr_str *unsupported)
+{
+	const struct sr_sip_msg *m = c->m;
+	const struct sr_reg_config *cfg = &c->s->cfg;
+	if (m->require_unknown.len) {
+		*unsupported = m->require_unknown;
+		return false;
+	}
+	if ((m->require & SR_OPT_PATH) && cfg->path_mode == SR_PATH_OFF) {
+		*unsupported = SR_STR_LIT("path");
+		return false;
+	}
+	if ((m->require & SR_OPT_OUTBOUND) && !cfg->outbound) {
+		*unsupported = SR_STR_LIT("outbound");
+		return false;
+	}
+	if ((m->require & SR_OPT_GRUU) && !cfg->gruu) {
+		*unsupported = SR_STR_LIT("gruu");
+		return false;
+	}
+	return true;
+}
+
+/* Steps 3 and 4: the hooks the authentication module fills. Returns 0 to go on. */
+static int run_auth(struct sr_req_ctx *c, struct sr_auth_identity *id)
+{
+	const struct sr_auth_hooks *h = &c->s->auth;
+	if (!h->authenticate)
+		return 0;
+	int status = h->authenticate(h->ctx, c->m, c->now_ms, id, c->extra_hdrs,
+				     sizeof(c->extra_hdrs), &c->extra_len);
+	if (c->extra_len > sizeof(c->extra_hdrs))
+		c->extra_len = 0;
+	return status;
+}
+
+/* Step 5: the canonical AoR from To, with the length limits and the domain check. */
+static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p)
+{
+	const struct sr_reg_config *cfg = &c->s->cfg;
+	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
+	struct sr_str user, host;
+	int rc = sr_aor_canonicalize(c->m->to->url, &opt, p->aor_buf, sizeof(p->aor_buf), &p->aor.len,
+				     &user, &host);
+	p->aor.p = p->aor_buf;
+	switch (rc) {
+	case SR_AOR_OK:
+		break;
+	case SR_AOR_BAD_SCHEME:
+		return SR_E_AOR_SCHEME;
+	case SR_AOR_NO_HOST:
+		return SR_E_AOR_NO_HOST;
+	case SR_AOR_BAD_ESCAPE:
+		return SR_E_AOR_BAD_ESCAPE;
+	default:
+		return SR_E_AOR_TOO_LONG;
+	}
+	if (user.len > cfg->max_username_len)
+		return SR_E_USERNAME_TOO_LONG;
+	if (host.len > cfg->max_domain_len)
+		return SR_E_DOMAIN_TOO_LONG;
+	if (p->aor.len > cfg->max_aor_len)
+		return SR_E_AOR_TOO_LONG;
+	if (!domain_served(cfg, host))
+		return SR_E_AOR_NOT_SERVED;
+	p->domain = host;
+	return SR_E_OK;
+}
+
+/* Granted lifetime of one contact (step 7), or SR_E_INTERVAL_TOO_BRIEF. */
+static enum sr_reg_err grant_expires(struct sr_req_ctx *c, int64_t asked, uint32_t *granted)
+{
+	const struct sr_reg_config *cfg = &c->s->cfg;
+	uint64_t e = asked >= 0 ? (uint64_t)asked
+				: c->m->expires >= 0 ? (uint64_t)c->m->expires : cfg->default_expires;
+	if (e == 0) {
+		*granted = 0;
+		return SR_E_OK;
+	}
+	if (cfg->min_expires && e < cfg->min_expires)
+		return SR_E_INTERVAL_TOO_BRIEF;
+	if (cfg->max_expires && e > cfg->max_expires)
+		e = cfg->max_expires;
+	if (cfg->expires_max_deviation) {
+		/* Spreads refreshes of phones that booted together (OpenSIPS expires_max_deviation). */
+		struct sr_shard *s = c->s;
+		s->rng ^= s->rng << 13;
+		s->rng ^= s->rng >> 7;
+		s->rng ^= s->rng << 17;
+		uint64_t span = 2ull * cfg->expires_max_deviation + 1;
+		int64_t d = (int64_t)(s->rng % span) - (int64_t)cfg->expires_max_deviation;
+		int64_t v = (int64_t)e + d;
+		int64_t floor = cfg->min_expires ? cfg->min_expires : 1;
+		if (v < floor)
+			v = floor;
+		if (cfg->max_expires && v > cfg->max_expires)
+			v = cfg->max_expires;
+		e = (uint64_t)v;
+	}
+	if (e > UINT32_MAX - c->now_s)
+		e = UINT32_MAX - c->now_s;
+	*granted = (uint32_t)e;
+	return SR_E_OK;
+}
+
+/* Joins the request's Path values into the arena (empty when Path is off or absent). */
+static struct sr_str joined_path(struct sr_req_ctx *c)
+{
+	const struct sr_sip_msg *m = c->m;
+	if (c->s->cfg.path_mode == SR_PATH_OFF || m->n_path == 0)
+		return SR_STR_NULL;
+	size_t n = 0;
+	for (unsigned i = 0; i < m->n_path; i++)
+		n += m->path[i].len + 2;
+	char *out = sr_arena_alloc(&c->s->arena, n);
+	if (!out)
+		return SR_STR_NULL;
+	size_t len = 0;
+	for (unsigned i = 0; i < m->n_path; i++) {
+		if (i) {
+			memcpy(out + len, ", ", 2);
+			len += 2;
+		}
+		memcpy(out + len, m->path[i].p, m->path[i].len);
+		len += m->path[i].len;
+	}
+	return sr_str_make(out, len);
+}
+
+/*
+ * Step 6, the Call-ID/CSeq rule, for a request that names binding b:
+ * same Call-ID and an older or equal CSeq fails, unless it is a
+ * retransmission of the update that set b (same CSeq and top Via branch).
+ */
+static enum sr_reg_err check_order(struct sr_req_ctx *c, struct sr_plan *p,
+				   const struct sr_binding *b)
+{
+	if (!sr_str_eq(sr_binding_field(b, SR_BF_CALL_ID), c->m->call_id))
+		return SR_E_OK;
+	if (c->m->cseq > b->cseq)
+		return SR_E_OK;
+	if (c->m->cseq == b->cseq && p->branch_hash != 0 && p->branch_hash == b->branch_hash) {
+		p->retransmission = true;
+		return SR_E_OK;
+	}
+	return SR_E_CSEQ_ORDER;
+}
+
+/* Contact: * with Expires: 0 removes every binding of the AoR. */
+static enum sr_reg_err plan_star(struct sr_req_ctx *c, struct sr_plan *p)
+{
+	if (c->m->n_contacts != 0 || c->m->expires != 0)
+		return SR_E_STAR_MISUSE;
+	if (!p->aor_rec)
+		return SR_E_OK;
+	for (struct sr_binding *b = p->aor_rec->bindings; b; b = b->next) {
+		enum sr_reg_err e = check_order(c, p, b);
+		if (e != SR_E_OK)
+			return e;
+		if (p->n_evict < SR_PLAN_MAX_EVICT)
+			p->evict[p->n_evict++] = b;
+	}
+	return SR_E_OK;
+}
+
+static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, unsigned i,
+				    unsigned *n_reg_id)
+{
+	const struct sr_reg_config *cfg = &c->s->cfg;
+	struct sr_plan_entry *pe = &p->e[p->n];
+	enum sr_reg_err e = sr_contact_read(c->m->contacts[i], c->m->contact_raw[i], &c->s->arena, &pe->ci);
+	if (e != SR_E_OK)
+		return e;
+	if (pe->ci.uri.len > cfg->max_contact_len)
+		return SR_E_CONTACT_TOO_LONG;
+	if (!cfg->outbound) {
+		pe->ci.has_reg_id = false; /* outbound off: reg-id is just a parameter */
+		pe->ci.reg_id = 0;
+	} else if (pe->ci.has_reg_id) {
+		if (pe->ci.instance.len == 0)
+			return SR_E_REG_ID_NO_INSTANCE;
+		if (++*n_reg_id > 1)
+			return SR_E_MULTI_REG_ID;
+		p->outbound_used = true;
+	}
+	e = grant_expires(c, pe->ci.expires, &pe->granted);
+	if (e != SR_E_OK)
+		return e;
+	struct sr_match_key key;
+	sr_match_key_of_contact(&key, &pe->ci);
+	/* A contact named twice in one request: the later one wins. */
+	for (unsigned j = 0; j < p->n; j++) {
+		struct sr_match_key earlier;
+		sr_match_key_of_contact(&earlier, &p->e[j].ci);
+		if (p->e[j].op != SR_OP_NONE && sr_match_keys_equal(&key, &earlier))
+			p->e[j].op = SR_OP_NONE;
+	}
+	pe->old = p->aor_rec ? sr_match_find(p->aor_rec, &key) : NULL;
+	if (pe->old) {
+		e = check_order(c, p, pe->old);
+		if (e != SR_E_OK)
+			return e;
+	}
+	pe->op = pe->granted == 0 ? (pe->old ? SR_OP_REMOVE : SR_OP_NONE)
+				  : (pe->old ? SR_OP_UPDATE : SR_OP_ADD);
+	p->n++;
+	return SR_E_OK;
+}
+
+static unsigned count_ops(const struct sr_plan *p, enum sr_plan_op op)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < p->n; i++)
+		n += p->e[i].op == op;
+	return n;
+}
+
+static bool planned(const struct sr_plan *p, const struct sr_binding *b)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->e[i].op != SR_OP_NONE && p->e[i].old == b)
+			return true;
+	return false;
+}
+
+/* max_contacts: reject, or (force mode) evict the untouched bindings that expire soonest. */
+static enum sr_reg_err plan_limit(struct sr_req_ctx *c, struct sr_plan *p)
+{
+	const struct sr_reg_config *cfg = &c->s->cfg;
+	unsigned existing = p->aor_rec ? p->aor_rec->n_bindings : 0;
+	unsigned adds = count_ops(p, SR_OP_ADD), removes = count_ops(p, SR_OP_REMOVE);
+	unsigned final = existing - removes + adds;
+	if (!cfg->max_contacts || final <= cfg->max_contacts)
+		return SR_E_OK;
+	if (cfg->max_contacts_mode == SR_MAXC_REJECT || adds > cfg->max_contacts)
+		return SR_E_TOO_MANY_CONTACTS;
+	unsigned need = final - cfg->max_contacts;
+	while (need--) {
+		struct sr_binding *victim = NULL;
+		for (struct sr_binding *b = p->aor_rec->bindings; b; b = b->next) {
+			bool taken = planned(p, b);
+			for (unsigned k = 0; k < p->n_evict && !taken; k++)
+				taken = p->evict[k] == b;
+			if (!taken && (!victim || sr_binding_expires(b) < sr_binding_expires(victim)))
+				victim = b;
+		}
+		if (!victim || p->n_evict == SR_PLAN_MAX_EVICT)
+			return SR_E_TOO_MANY_CONTACTS;
+		p->evict[p->n_evict++] = victim;
+	}
+	return SR_E_OK;
+}
+
+static void finish_with_bindings(struct sr_req_ctx *c, struct sr_plan *p)
+{
+	sr_reply_bindings(c, p->aor_rec, p->aor, p);
+}
+
+void sr_reg_save(struct sr_req_ctx *c)
+{
+	const struct sr_sip_msg *m = c->m;
+	struct sr_shard *s = c->s;
+	struct sr_plan *p = &s->plan; /* one plan per shard: too large for a worker's stack */
+	memset(p, 0, offsetof(struct sr_plan, e));
+	p->n = 0;
+
+	enum sr_reg_err e = check_request_uri(c);
+	struct sr_str unsupported;
+	if (e != SR_E_OK)
+		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	if (!require_ok(c, &unsupported))
+		return sr_reply_error(c, SR_E_UNSUPPORTED, "Unsupported", unsupported);
+	if (s->cfg.path_mode == SR_PATH_STRICT && m->n_path && !(m->supported & SR_OPT_PATH))
+		return sr_reply_error(c, SR_E_PATH_UNSUPPORTED, "Unsupported", SR_STR_LIT("path"));
+	struct sr_auth_identity id = { SR_STR_NULL, SR_STR_NULL };
+	int status = run_auth(c, &id);
+	if (status)
+		return sr_reply_status(c, status, NULL);
+	e = canonical_aor(c, p);
+	if (e != SR_E_OK)
+		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	if (s->auth.authorize && (status = s->auth.authorize(s->auth.ctx, &id, p->aor)) != 0)
+		return sr_reply_status(c, status, NULL);
+
+	p->hash = sr_aor_table_hash(s->table, p->aor);
+	p->aor_rec = sr_aor_table_lookup(s->table, p->aor, p->hash);
+	p->branch_hash = m->top_branch.len ? sr_aor_hash(m->top_branch.p, m->top_branch.len) : 0;
+
+	if (m->contact_star) {
+		e = plan_star(c, p);
+	} else if (m->n_contacts == 0) {
+		return finish_with_bindings(c, p); /* a fetch changes nothing */
+	} else {
+		unsigned n_reg_id = 0;
+		for (unsigned i = 0; i < m->n_contacts && e == SR_E_OK; i++)
+			e = plan_contact(c, p, i, &n_reg_id);
+	}
+	if (e == SR_E_INTERVAL_TOO_BRIEF)
+		return sr_reply_error_uint(c, e, "Min-Expires", s->cfg.min_expires);
+	if (e != SR_E_OK)
+		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	if (p->retransmission)
+		return finish_with_bindings(c, p); /* answered again from current state */
+	e = plan_limit(c, p);
+	if (e != SR_E_OK)
+		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+
+	p->path = joined_path(c);
+	e = sr_plan_prepare(c, p);
+	if (e != SR_E_OK)
+		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	sr_plan_apply(c, p);
+	finish_with_bindings(c, p);
+}

@@ -1,1 +1,236 @@
+/*
+ * sip_msg.c - framing of a SIP message: start line, header lines, body length.
+ *
+ * We walk the message once: the start line, then each header line with its
+ * continuation lines (RFC 3261 7.3.1 folding). A header name is matched
+ * against the short table of headers the registrar reads (long and compact
+ * forms, case-insensitively); every other header is skipped without a copy.
+ * Values of interesting headers go to sip_hdr.c, which uses libosip2's own
+ * per-header parsers. A folded value is unfolded into the arena first, so
+ * the header parsers always see one line.
+ *
+ * Errors stop the walk with a reason meant for a 400 reason phrase; what was
+ * found before the error (Via, From, To, Call-ID, CSeq) stays filled so the
+ * 400 can still be a proper response.
+ */
 #include "sip_msg.h"
+
+#include "sip_hdr.h"
+
+#include <string.h>
+
+static bool is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* End of the line starting at p (the CR of CRLF or a lone LF), and the start of the next. */
+static const char *line_end(const char *p, const char *end, const char **next)
+{
+	const char *lf = memchr(p, '\n', (size_t)(end - p));
+	if (!lf) {
+		*next = end;
+		return end;
+	}
+	*next = lf + 1;
+	return (lf > p && lf[-1] == '\r') ? lf - 1 : lf;
+}
+
+static int fail(struct sr_sip_error *err, int status, const char *reason)
+{
+	err->status = status;
+	err->reason = reason;
+	return SR_SIP_BAD;
+}
+
+static bool is_token_char(char c)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("-.!%*_+`'~", c) != NULL;
+}
+
+static int parse_status_line(struct sr_sip_msg *m, struct sr_str line)
+{
+	/* "SIP/2.0 200 OK": we only need to know it is a response. */
+	if (line.len < 12 || line.p[7] != ' ')
+		return SR_SIP_DROP;
+	int code = 0;
+	for (int i = 8; i < 11; i++) {
+		if (line.p[i] < '0' || line.p[i] > '9')
+			return SR_SIP_DROP;
+		code = code * 10 + (line.p[i] - '0');
+	}
+	m->is_request = false;
+	m->status = code;
+	return SR_SIP_OK;
+}
+
+static int parse_request_line(struct sr_sip_msg *m, struct sr_str line, struct sr_arena *arena,
+			      struct sr_sip_error *err)
+{
+	const char *p = line.p, *end = line.p + line.len;
+	const char *sp1 = memchr(p, ' ', line.len);
+	if (!sp1 || sp1 == p)
+		return SR_SIP_DROP;
+	for (const char *q = p; q < sp1; q++)
+		if (!is_token_char(*q))
+			return SR_SIP_DROP;
+	/* The version is the last word; the Request-URI is what lies between (no spaces allowed). */
+	const char *sp2 = end;
+	while (sp2 > sp1 && sp2[-1] != ' ')
+		sp2--;
+	if (sp2 <= sp1 + 1)
+		return SR_SIP_DROP;
+	struct sr_str version = sr_str_make(sp2, (size_t)(end - sp2));
+	if (version.len < 4 || strncasecmp(version.p, "SIP/", 4) != 0)
+		return SR_SIP_DROP;
+	m->is_request = true;
+	m->method = sr_str_make(p, (size_t)(sp1 - p));
+	m->ruri_raw = sr_str_make(sp1 + 1, (size_t)(sp2 - 1 - (sp1 + 1)));
+	if (!sr_str_caseeq_cstr(version, "SIP/2.0"))
+		return fail(err, 505, "SIP Version Not Supported");
+	if (m->ruri_raw.len == 0 || memchr(m->ruri_raw.p, ' ', m->ruri_raw.len) ||
+	    memchr(m->ruri_raw.p, '\t', m->ruri_raw.len))
+		return fail(err, 400, "Malformed Request-URI");
+	char *copy = sr_arena_strndup(arena, m->ruri_raw.p, m->ruri_raw.len);
+	if (!copy || osip_uri_init(&m->ruri) != 0 || osip_uri_parse(m->ruri, copy) != 0) {
+		m->ruri = NULL;
+		return fail(err, 400, "Malformed Request-URI");
+	}
+	return SR_SIP_OK;
+}
+
+/*
+ * Replaces every line break followed by white space with one space, into the
+ * arena (RFC 3261 7.3.1: folding is equivalent to a single SP).
+ */
+static struct sr_str unfold(struct sr_str v, struct sr_arena *arena)
+{
+	char *out = sr_arena_alloc(arena, v.len + 1);
+	if (!out)
+		return SR_STR_NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < v.len; i++) {
+		char c = v.p[i];
+		if (c == '\r' || c == '\n') {
+			while (i + 1 < v.len && (v.p[i + 1] == '\r' || v.p[i + 1] == '\n' || is_wsp(v.p[i + 1])))
+				i++;
+			if (n == 0 || out[n - 1] != ' ')
+				out[n++] = ' ';
+			continue;
+		}
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return sr_str_trim(sr_str_make(out, n));
+}
+
+static int check_mandatory(const struct sr_sip_msg *m, struct sr_sip_error *err)
+{
+	if (m->n_via == 0)
+		return fail(err, 400, "Missing Via header");
+	if (!m->from)
+		return fail(err, 400, "Missing From header");
+	if (!m->to)
+		return fail(err, 400, "Missing To header");
+	if (m->call_id.len == 0)
+		return fail(err, 400, "Missing Call-ID header");
+	if (m->cseq_method.len == 0)
+		return fail(err, 400, "Missing CSeq header");
+	if (!sr_str_eq(m->cseq_method, m->method))
+		return fail(err, 400, "CSeq method does not match the request method");
+	return SR_SIP_OK;
+}
+
+/* Walks the header lines from p; returns the offset of the body through *body. */
+static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
+			 struct sr_arena *arena, struct sr_sip_error *err, const char **body)
+{
+	while (p < end) {
+		const char *next;
+		const char *le = line_end(p, end, &next);
+		if (le == p) { /* empty line: end of headers */
+			*body = next;
+			return SR_SIP_OK;
+		}
+		if (next == end && le == end)
+			return fail(err, 400, "Truncated message (no end of headers)");
+		if (is_wsp(*p))
+			return fail(err, 400, "Malformed header line (continuation without a header)");
+		/* Gather continuation lines. */
+		bool folded = false;
+		while (next < end && is_wsp(*next)) {
+			folded = true;
+			le = line_end(next, end, &next);
+		}
+		const char *colon = memchr(p, ':', (size_t)(le - p));
+		if (!colon)
+			return fail(err, 400, "Malformed header line (no colon)");
+		struct sr_str name = sr_str_trim(sr_str_make(p, (size_t)(colon - p)));
+		if (name.len == 0)
+			return fail(err, 400, "Malformed header line (empty name)");
+		for (size_t i = 0; i < name.len; i++)
+			if (!is_token_char(name.p[i]))
+				return fail(err, 400, "Malformed header name");
+		struct sr_str value = sr_str_make(colon + 1, (size_t)(le - colon - 1));
+		enum sr_hdr_id id = sr_hdr_lookup(name);
+		if (id != SR_HDR_OTHER) {
+			value = folded ? unfold(value, arena) : sr_str_trim(value);
+			if (folded && !value.p)
+				return fail(err, 400, "Out of parse memory");
+			int rc = sr_hdr_parse(m, id, value, arena, err);
+			if (rc != SR_SIP_OK)
+				return rc;
+		}
+		p = next;
+	}
+	return fail(err, 400, "Truncated message (no end of headers)");
+}
+
+int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, struct sr_arena *arena,
+		 struct sr_sip_error *err)
+{
+	memset(m, 0, sizeof(*m));
+	m->expires = -1;
+	m->content_length = -1;
+	err->status = 400;
+	err->reason = NULL;
+
+	const char *p = buf, *end = buf + len;
+	while (p < end && (*p == '\r' || *p == '\n')) /* RFC 3261 7.5: leading CRLFs are ignored */
+		p++;
+	if (p == end)
+		return SR_SIP_DROP;
+	if (memchr(p, '\0', (size_t)(end - p)))
+		return fail(err, 400, "NUL byte in message");
+
+	const char *next;
+	const char *le = line_end(p, end, &next);
+	struct sr_str start = sr_str_make(p, (size_t)(le - p));
+	int rc = (start.len >= 8 && strncasecmp(start.p, "SIP/2.0 ", 8) == 0)
+			 ? parse_status_line(m, start)
+			 : parse_request_line(m, start, arena, err);
+	if (rc == SR_SIP_DROP)
+		return rc;
+	int start_rc = rc;
+	struct sr_sip_error start_err = *err;
+
+	const char *body = end;
+	rc = parse_headers(m, next, end, arena, err, &body);
+	/* A bad start line wins over later problems, but the headers are still gathered for the reply. */
+	if (start_rc != SR_SIP_OK) {
+		*err = start_err;
+		return start_rc;
+	}
+	if (rc != SR_SIP_OK)
+		return rc;
+	if (!m->is_request)
+		return SR_SIP_OK;
+	size_t body_len = (size_t)(end - body);
+	if (m->content_length > (int64_t)body_len)
+		return fail(err, 400, "Content-Length larger than the message");
+	/* For UDP, bytes past Content-Length are discarded (RFC 3261 18.3). */
+	m->msg_len = (size_t)(body - buf) + (m->content_length >= 0 ? (size_t)m->content_length : body_len);
+	return check_mandatory(m, err);
+}

@@ -66,6 +66,7 @@ struct sr_sip_msg {
 	/* Contact: '*' or parsed values (NULL list when the header is absent) */
 	bool contact_star;
 	osip_contact_t *contacts[SR_SIP_MAX_CONTACTS];
+	struct sr_str contact_raw[SR_SIP_MAX_CONTACTS]; /* each value as sent */
 	unsigned n_contacts;
 
 	int64_t expires;          /* Expires header, -1 when absent */
@@ -84,13 +85,14 @@ struct sr_sip_msg {
 };
 
 struct sr_sip_error {
-	const char *reason; /* static text for the 400 reason phrase */
+	int status;         /* 400, or 505 for an unsupported SIP version */
+	const char *reason; /* static text for the reason phrase */
 };
 
 /*
  * Parses buf[0..len) into m. Needs an arena bound with sr_arena_bind_osip()
  * (the libosip2 objects and unfolded copies are allocated there).
- * Returns SR_SIP_OK, SR_SIP_BAD (err->reason set) or SR_SIP_DROP.
+ * Returns SR_SIP_OK, SR_SIP_BAD (err->status and err->reason set) or SR_SIP_DROP.
  * For SR_SIP_BAD the fields needed to build a response (via, from_raw,
  * to_raw, call_id, cseq) are filled as far as they were found.
  */

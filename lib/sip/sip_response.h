@@ -59,6 +59,9 @@ void sr_resp_header_uint(struct sr_resp *w, const char *name, uint64_t value);
 /* Date in RFC 1123 form (e.g. "Sat, 21 Nov 2026 11:49:00 GMT") from Unix seconds. */
 void sr_resp_date(struct sr_resp *w, int64_t unix_s);
 
+/* Appends complete header lines (each ending in CRLF) as given, e.g. from an auth hook. */
+void sr_resp_raw(struct sr_resp *w, struct sr_str lines);
+
 /* Appends Content-Length: 0 and the blank line. Returns the total length, 0 on overflow. */
 size_t sr_resp_finish(struct sr_resp *w);
 

@@ -1,0 +1,45 @@
+/*
+ * sip_hdr.h - the headers the registrar reads, and their value parsers.
+ *
+ * Private to lib/sip: sip_msg.c finds header lines, this module knows the
+ * names (long and compact forms) and turns values into the fields of
+ * struct sr_sip_msg, using libosip2's parsers for Via, From, To and Contact.
+ */
+#ifndef SR_SIP_HDR_H
+#define SR_SIP_HDR_H
+
+#include "sip_msg.h"
+
+enum sr_hdr_id {
+	SR_HDR_OTHER,
+	SR_HDR_VIA,
+	SR_HDR_FROM,
+	SR_HDR_TO,
+	SR_HDR_CALL_ID,
+	SR_HDR_CSEQ,
+	SR_HDR_CONTACT,
+	SR_HDR_EXPIRES,
+	SR_HDR_REQUIRE,
+	SR_HDR_SUPPORTED,
+	SR_HDR_PATH,
+	SR_HDR_USER_AGENT,
+	SR_HDR_AUTHORIZATION,
+	SR_HDR_CONTENT_LENGTH,
+};
+
+enum sr_hdr_id sr_hdr_lookup(struct sr_str name);
+
+/* Parses one header value (trimmed, unfolded) into m. Returns SR_SIP_OK or SR_SIP_BAD. */
+int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
+		 struct sr_arena *arena, struct sr_sip_error *err);
+
+/*
+ * Splits a header value at top-level commas (not inside quoted strings or
+ * <...>), calling fn for each trimmed element. Stops at the first non-zero
+ * return of fn and returns it; returns -1 on an unterminated quote or
+ * bracket.
+ */
+typedef int sr_hdr_elem_fn(struct sr_str elem, void *ctx);
+int sr_hdr_split(struct sr_str value, sr_hdr_elem_fn *fn, void *ctx);
+
+#endif

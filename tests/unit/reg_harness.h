@@ -1,0 +1,87 @@
+/*
+ * reg_harness.h - what the registrar tests share: a shard with a recorded
+ * event log, a REGISTER builder and readers for the response.
+ *
+ * Requests are real bytes (built here or given raw) that go through
+ * sr_reg_process exactly as the data plane sends them.
+ */
+#ifndef SR_REG_HARNESS_H
+#define SR_REG_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "registrar.h"
+
+#define TH_MAX_EVENTS 256
+#define TH_T0_MS 1795262940000ull /* 2026-11-21 12:09:00 UTC */
+
+struct th_event {
+	enum sr_event_type type;
+	char aor[256];
+	char contact[512];
+	uint32_t expires;
+	uint32_t cseq;
+};
+
+struct th_env {
+	struct sr_reg_config cfg;
+	struct sr_shard *shard;
+	uint64_t now_ms;
+	struct sr_addr src;
+	char resp[65536];
+	struct sr_reg_result res;
+	struct th_event events[TH_MAX_EVENTS];
+	unsigned n_events;
+};
+
+/* A REGISTER to build; NULL/0 fields take defaults (see reg_harness.c). */
+struct th_req {
+	const char *method;   /* "REGISTER" */
+	const char *ruri;     /* "sip:example.com" */
+	const char *to;       /* To URI, "sip:alice@example.com" */
+	const char *call_id;  /* "call-1@client" */
+	uint32_t cseq;        /* 1 */
+	const char *branch;   /* "z9hG4bK-<cseq>-<call_id hash>" */
+	const char *contact;  /* whole Contact header value(s) or NULL for no Contact header */
+	const char *extra;    /* extra header lines, each ending in "\r\n" */
+};
+
+/* Creates an environment; cfg NULL = defaults serving example.com. hash NULL = default. */
+struct th_env *th_env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash);
+void th_env_free(struct th_env *e);
+/* The default configuration used by th_env_new(NULL, ...). */
+void th_default_config(struct sr_reg_config *cfg);
+
+/* cmocka set-up/tear-down with a default environment in *state. */
+int th_setup(void **state);
+int th_teardown(void **state);
+
+/* Builds and processes a request; returns the status (0 when no response). */
+int th_send(struct th_env *e, const struct th_req *r);
+/* Shorthand: REGISTER from To user@example.com with one Contact header value and Call-ID/CSeq. */
+int th_register(struct th_env *e, const char *user, const char *contact, const char *call_id,
+		uint32_t cseq);
+/* Processes raw bytes; returns the status (0 when no response). */
+int th_raw(struct th_env *e, const char *bytes, size_t len);
+
+/* The value of the idx-th header line called name in the last response (NULL if absent). */
+const char *th_header(struct th_env *e, const char *name, unsigned idx);
+unsigned th_header_count(struct th_env *e, const char *name);
+/* The reason phrase of the last response. */
+const char *th_reason(struct th_env *e);
+
+/* Bindings of a canonical AoR ("sip:alice@example.com"). */
+unsigned th_binding_count(struct th_env *e, const char *aor);
+const struct sr_binding *th_binding(struct th_env *e, const char *aor, unsigned idx);
+/* A binding field as a NUL-terminated string (static buffer, overwritten by the next call). */
+const char *th_field(const struct sr_binding *b, enum sr_bfield f);
+
+/* Moves time forward and runs expiry. Returns the number expired. */
+unsigned th_advance(struct th_env *e, uint32_t seconds);
+
+#endif
