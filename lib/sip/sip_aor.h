@@ -6,9 +6,11 @@
  * dropped; scheme and host are lower-cased; %-escapes in the user part are
  * normalised (an escaped character that needs no escaping is decoded, the
  * remaining escapes use upper-case hex), so every spelling of one AoR gives
- * the same bytes. Options follow OpenSIPS: realm_prefix strips a leading
- * domain label prefix (e.g. "sip." from "sip.example.com"), case_sensitive
- * false lower-cases the user part too.
+ * the same bytes. libosip2 has already unescaped uri->username while
+ * parsing, so the user field is taken as decoded bytes and escaped here
+ * (never decoded a second time). Options follow OpenSIPS: realm_prefix
+ * strips a leading domain label prefix (e.g. "sip." from "sip.example.com"),
+ * case_sensitive false lower-cases the user part too.
  */
 #ifndef SR_SIP_AOR_H
 #define SR_SIP_AOR_H
@@ -26,7 +28,8 @@ enum sr_aor_rc {
 	SR_AOR_OK = 0,
 	SR_AOR_BAD_SCHEME = -1,  /* not sip: or sips: */
 	SR_AOR_NO_HOST = -2,
-	SR_AOR_BAD_ESCAPE = -3,  /* malformed %-escape in the user part */
+	SR_AOR_BAD_ESCAPE = -3,  /* malformed %-escape: reserved; libosip2 decodes (and, on a
+				  * malformed escape, truncates) the user before we see it */
 	SR_AOR_TOO_LONG = -4,    /* does not fit in out_cap */
 };
 
@@ -34,12 +37,20 @@ enum sr_aor_rc {
  * Writes the canonical AoR ("sip:user@host" or "sip:host" when there is no
  * user) to out (not NUL-terminated) and its length to *out_len.
  * *user and *host (optional, may be NULL) receive the canonical user and
- * host as ranges inside out, for the length limits and the domain check.
+ * host as ranges inside out, for the length limits and the domain check
+ * (user: length 0 when absent; host: as sr_aor_domain() writes it).
+ * opt may be NULL: case-sensitive, no realm prefix.
  */
 int sr_aor_canonicalize(const osip_uri_t *uri, const struct sr_aor_options *opt, char *out,
 			size_t out_cap, size_t *out_len, struct sr_str *user, struct sr_str *host);
 
-/* Lower-cases a host and strips realm_prefix; used for served-domain checks too. */
-struct sr_str sr_aor_domain(struct sr_str host, const char *realm_prefix);
+/*
+ * Writes the canonical form of a host to out (not NUL-terminated): realm_prefix
+ * stripped (case-insensitively, only if something remains), lower-cased, an
+ * IPv6 reference put in brackets if it has none. The AoR host and the served
+ * domains both go through it so they compare byte for byte. Returns the length
+ * written, 0 if host is empty or the result does not fit in cap.
+ */
+size_t sr_aor_domain(struct sr_str host, const char *realm_prefix, char *out, size_t cap);
 
 #endif

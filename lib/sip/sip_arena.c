@@ -19,7 +19,7 @@
 struct sr_arena_block {
 	struct sr_arena_block *next;
 	size_t cap, used;
-	char data[];
+	_Alignas(16) char data[];
 };
 
 static _Thread_local struct sr_arena *tls_arena;
@@ -60,7 +60,9 @@ static void *arena_take(struct sr_arena *a, size_t size)
 	}
 	/* Grow by a block at least as large as the fixed one so a big message needs few blocks. */
 	size_t bcap = size > a->cap ? size : a->cap;
-	b = aligned_alloc(SR_ARENA_ALIGN, sizeof(*b) + bcap);
+	/* aligned_alloc wants a multiple of the alignment; the header must keep data[] aligned too. */
+	size_t hdr = (sizeof(*b) + SR_ARENA_ALIGN - 1) & ~(size_t)(SR_ARENA_ALIGN - 1);
+	b = aligned_alloc(SR_ARENA_ALIGN, hdr + bcap);
 	if (!b)
 		return NULL;
 	if (!a->overflow)

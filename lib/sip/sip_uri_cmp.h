@@ -21,7 +21,11 @@
 
 bool sr_uri_equal(const osip_uri_t *a, const osip_uri_t *b);
 
-/* Parses both strings (into the thread's bound arena) and compares; false if either fails to parse. */
+/*
+ * Parses both strings (into the thread's bound arena, or with malloc when none
+ * is bound) and compares; false if either fails to parse. Byte-identical
+ * non-empty strings are equal without parsing.
+ */
 bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif
