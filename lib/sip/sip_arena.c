@@ -59,7 +59,8 @@ static void *arena_take(struct sr_arena *a, size_t size)
 		return p;
 	}
 	/* Grow by a block at least as large as the fixed one so a big message needs few blocks. */
-	size_t bcap = size > a->cap ? size : a->cap;
+	size_t bcap = (size > a->cap ? size : a->cap) + SR_ARENA_ALIGN - 1;
+	bcap &= ~(size_t)(SR_ARENA_ALIGN - 1);
 	/* aligned_alloc wants a multiple of the alignment; the header must keep data[] aligned too. */
 	size_t hdr = (sizeof(*b) + SR_ARENA_ALIGN - 1) & ~(size_t)(SR_ARENA_ALIGN - 1);
 	b = aligned_alloc(SR_ARENA_ALIGN, hdr + bcap);
