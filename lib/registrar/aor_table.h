@@ -22,7 +22,7 @@ uint64_t sr_aor_hash(const char *aor, size_t len);
 
 struct sr_aor_table_params {
 	const char *name;       /* unique per process (rte_hash names are global) */
-	uint32_t capacity;      /* maximum number of distinct AoR hashes */
+	uint32_t capacity;      /* maximum number of AoRs (so also of distinct AoR hashes) */
 	int socket_id;          /* NUMA socket for the table memory (SOCKET_ID_ANY is fine) */
 	sr_aor_hash_fn *hash;   /* NULL: sr_aor_hash */
 	struct sr_slab *slab;   /* where AoR records are allocated */
@@ -46,6 +46,8 @@ uint32_t sr_aor_table_count(const struct sr_aor_table *t);
 /*
  * Visits AoRs in table order starting at *cursor (0 to begin), at most
  * 'max' of them; *cursor is updated to resume and becomes 0 at the end.
+ * AoRs whose 64-bit hashes collide are visited in one call: a call exceeds
+ * 'max' only when such a chain alone is longer than 'max'.
  * Used by dumps; the table must not change during one call.
  */
 typedef void sr_aor_visit_fn(struct sr_aor *a, void *ctx);

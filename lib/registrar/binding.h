@@ -75,7 +75,7 @@ static inline uint32_t sr_binding_expires(const struct sr_binding *b)
 /* Field f of b (a range inside b->data). */
 struct sr_str sr_binding_field(const struct sr_binding *b, enum sr_bfield f);
 
-/* Bytes a binding with these fields occupies (header + strings). */
+/* Bytes a binding with these fields occupies (header + strings); 0 if a field is too long. */
 size_t sr_binding_size_for(const struct sr_str fields[SR_BF_COUNT]);
 static inline size_t sr_binding_size(const struct sr_binding *b)
 {
@@ -91,6 +91,7 @@ static inline size_t sr_binding_size(const struct sr_binding *b)
  * Returns NULL when out of memory.
  */
 struct sr_binding *sr_binding_new(struct sr_slab *slab, const struct sr_str fields[SR_BF_COUNT]);
+/* The caller must have cancelled b's timer (asserted in debug builds). */
 void sr_binding_delete(struct sr_slab *slab, struct sr_binding *b);
 
 #endif

@@ -63,7 +63,8 @@ void sr_tw_cancel(struct sr_tw *tw, struct sr_tw_node *n);
  * Moves the wheel up to second 'now' and calls fn for at most 'budget'
  * expired timers (each is disarmed before fn runs, so fn may free it or
  * re-arm it). Returns the number of timers expired; call again when it
- * returns 'budget' to continue.
+ * returns 'budget' to continue. Any jump of 'now' costs at most one turn of
+ * each level (no per-second loop); a budget of 0 does nothing.
  */
 unsigned sr_tw_advance(struct sr_tw *tw, uint32_t now, unsigned budget, sr_tw_expire_fn *fn,
 		       void *ctx);

@@ -22,43 +22,58 @@ static int fail(struct sr_sip_error *err, const char *reason)
 
 struct hdr_name {
 	const char *name;
+	size_t len;
 	char compact; /* 0: none */
 	enum sr_hdr_id id;
 };
 
+#define H(name, compact, id) { name, sizeof(name) - 1, compact, id }
+
 static const struct hdr_name hdr_names[] = {
-	{ "Via", 'v', SR_HDR_VIA },
-	{ "From", 'f', SR_HDR_FROM },
-	{ "To", 't', SR_HDR_TO },
-	{ "Call-ID", 'i', SR_HDR_CALL_ID },
-	{ "CSeq", 0, SR_HDR_CSEQ },
-	{ "Contact", 'm', SR_HDR_CONTACT },
-	{ "Expires", 0, SR_HDR_EXPIRES },
-	{ "Require", 0, SR_HDR_REQUIRE },
-	{ "Supported", 'k', SR_HDR_SUPPORTED },
-	{ "Path", 0, SR_HDR_PATH },
-	{ "User-Agent", 0, SR_HDR_USER_AGENT },
-	{ "Authorization", 0, SR_HDR_AUTHORIZATION },
-	{ "Content-Length", 'l', SR_HDR_CONTENT_LENGTH },
+	H("Via", 'v', SR_HDR_VIA),
+	H("From", 'f', SR_HDR_FROM),
+	H("To", 't', SR_HDR_TO),
+	H("Call-ID", 'i', SR_HDR_CALL_ID),
+	H("CSeq", 0, SR_HDR_CSEQ),
+	H("Contact", 'm', SR_HDR_CONTACT),
+	H("Expires", 0, SR_HDR_EXPIRES),
+	H("Require", 0, SR_HDR_REQUIRE),
+	H("Supported", 'k', SR_HDR_SUPPORTED),
+	H("Path", 0, SR_HDR_PATH),
+	H("User-Agent", 0, SR_HDR_USER_AGENT),
+	H("Authorization", 0, SR_HDR_AUTHORIZATION),
+	H("Content-Length", 'l', SR_HDR_CONTENT_LENGTH),
 };
 
+/*
+ * Every header line goes through here, so the table is searched only among
+ * names of the same length and first letter (a byte compare each), not by a
+ * case-insensitive compare against every entry.
+ */
 enum sr_hdr_id sr_hdr_lookup(struct sr_str name)
 {
-	if (name.len == 1) {
-		char c = (char)(name.p[0] | 0x20);
-		for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-			if (hdr_names[i].compact == c)
-				return hdr_names[i].id;
+	if (name.len == 0)
 		return SR_HDR_OTHER;
+	char first = (char)(name.p[0] | 0x20);
+	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++) {
+		const struct hdr_name *h = &hdr_names[i];
+		if (name.len == 1) {
+			if (h->compact == first)
+				return h->id;
+			continue;
+		}
+		if (h->len == name.len && (h->name[0] | 0x20) == first &&
+		    strncasecmp(name.p, h->name, name.len) == 0)
+			return h->id;
 	}
-	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-		if (sr_str_caseeq_cstr(name, hdr_names[i].name))
-			return hdr_names[i].id;
 	return SR_HDR_OTHER;
 }
 
 int sr_hdr_split(struct sr_str value, sr_hdr_elem_fn *fn, void *ctx)
 {
+	/* Most values are a single element without quotes: no need to walk them byte by byte. */
+	if (!memchr(value.p, ',', value.len) && !memchr(value.p, '"', value.len))
+		return fn(sr_str_trim(value), ctx);
 	size_t start = 0;
 	bool quoted = false;
 	int angle = 0;
@@ -108,9 +123,17 @@ static bool parse_uint(struct sr_str s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+/*
+ * NUL-terminated copy for libosip2. sip_msg.c lets a NUL through only as a
+ * quoted-pair inside a quoted string; it becomes a space here so libosip2
+ * sees the whole value (only a display name can change, never a URI).
+ */
 static char *dup0(struct sr_arena *arena, struct sr_str s)
 {
-	return sr_arena_strndup(arena, s.p, s.len);
+	char *c = sr_arena_strndup(arena, s.p, s.len);
+	for (char *z = c; z && (z = memchr(z, '\0', (size_t)(c + s.len - z))) != NULL;)
+		*z = ' ';
+	return c;
 }
 
 static struct sr_str tag_of(osip_from_t *f)
@@ -123,6 +146,16 @@ static struct sr_str tag_of(osip_from_t *f)
 
 static int parse_address(osip_from_t **out, struct sr_str value, struct sr_arena *arena)
 {
+	/*
+	 * RFC 3261 20: a URI holding ',', '?' or ';' must be enclosed in <>; in
+	 * the bare addr-spec form everything after ';' is a header parameter, and
+	 * a '?' (URI headers) is malformed (RFC 4475 regbadct).
+	 */
+	if (!memchr(value.p, '<', value.len)) {
+		const char *semi = memchr(value.p, ';', value.len);
+		if (memchr(value.p, '?', semi ? (size_t)(semi - value.p) : value.len))
+			return -1;
+	}
 	char *copy = dup0(arena, value);
 	if (!copy || osip_from_init(out) != 0)
 		return -1;
@@ -214,8 +247,25 @@ static int path_elem(struct sr_str elem, void *vctx)
 
 struct option_ctx {
 	uint32_t mask;
-	struct sr_str unknown;
+	struct sr_str unknown; /* every unknown tag, ", "-separated (RFC 3261 8.2.2.3 lists them all) */
+	struct sr_arena *arena;
 };
+
+/* "a, b" in the arena; a alone when the arena is out of memory. */
+static struct sr_str join_tags(struct sr_arena *arena, struct sr_str a, struct sr_str b)
+{
+	if (a.len == 0)
+		return b;
+	if (b.len == 0)
+		return a;
+	char *out = sr_arena_alloc(arena, a.len + 2 + b.len);
+	if (!out)
+		return a;
+	memcpy(out, a.p, a.len);
+	memcpy(out + a.len, ", ", 2);
+	memcpy(out + a.len + 2, b.p, b.len);
+	return sr_str_make(out, a.len + 2 + b.len);
+}
 
 static int option_elem(struct sr_str elem, void *vctx)
 {
@@ -226,8 +276,8 @@ static int option_elem(struct sr_str elem, void *vctx)
 		o->mask |= SR_OPT_OUTBOUND;
 	else if (sr_str_caseeq_cstr(elem, "gruu"))
 		o->mask |= SR_OPT_GRUU;
-	else if (elem.len && o->unknown.len == 0)
-		o->unknown = elem;
+	else if (elem.len)
+		o->unknown = join_tags(o->arena, o->unknown, elem);
 	return 0;
 }
 
@@ -307,13 +357,12 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 		return SR_SIP_OK;
 	case SR_HDR_REQUIRE:
 	case SR_HDR_SUPPORTED: {
-		struct option_ctx o = { 0, SR_STR_NULL };
+		struct option_ctx o = { 0, SR_STR_NULL, arena };
 		if (sr_hdr_split(value, option_elem, &o) != 0)
 			return fail(err, "Malformed option tag list");
 		if (id == SR_HDR_REQUIRE) {
 			m->require |= o.mask;
-			if (m->require_unknown.len == 0)
-				m->require_unknown = o.unknown;
+			m->require_unknown = join_tags(arena, m->require_unknown, o.unknown);
 		} else {
 			m->supported |= o.mask;
 		}

@@ -17,6 +17,7 @@
 
 #include "sip_hdr.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_wsp(char c)
@@ -43,11 +44,23 @@ static int fail(struct sr_sip_error *err, int status, const char *reason)
 	return SR_SIP_BAD;
 }
 
+static bool is_alpha(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* RFC 3261 token characters (no strchr: this runs for every byte of every header name). */
 static bool is_token_char(char c)
 {
-	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+	char lower = (char)(c | 0x20);
+	if ((lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9'))
 		return true;
-	return c && strchr("-.!%*_+`'~", c) != NULL;
+	switch (c) {
+	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
+		return true;
+	default:
+		return false;
+	}
 }
 
 static int parse_status_line(struct sr_sip_msg *m, struct sr_str line)
@@ -70,7 +83,11 @@ static int parse_request_line(struct sr_sip_msg *m, struct sr_str line, struct s
 			      struct sr_sip_error *err)
 {
 	const char *p = line.p, *end = line.p + line.len;
-	const char *sp1 = memchr(p, ' ', line.len);
+	const char *text_end = end; /* without trailing white space (refused once it is known to be SIP) */
+	while (text_end > p && is_wsp(text_end[-1]))
+		text_end--;
+	end = text_end;
+	const char *sp1 = memchr(p, ' ', (size_t)(end - p));
 	if (!sp1 || sp1 == p)
 		return SR_SIP_DROP;
 	for (const char *q = p; q < sp1; q++)
@@ -90,13 +107,32 @@ static int parse_request_line(struct sr_sip_msg *m, struct sr_str line, struct s
 	m->ruri_raw = sr_str_make(sp1 + 1, (size_t)(sp2 - 1 - (sp1 + 1)));
 	if (!sr_str_caseeq_cstr(version, "SIP/2.0"))
 		return fail(err, 505, "SIP Version Not Supported");
-	if (m->ruri_raw.len == 0 || memchr(m->ruri_raw.p, ' ', m->ruri_raw.len) ||
-	    memchr(m->ruri_raw.p, '\t', m->ruri_raw.len))
+	if (text_end != line.p + line.len)
+		return fail(err, 400, "Malformed Request-Line (trailing white space)");
+	struct sr_str u = m->ruri_raw;
+	if (u.len == 0 || memchr(u.p, ' ', u.len) || memchr(u.p, '\t', u.len) || memchr(u.p, '\0', u.len))
 		return fail(err, 400, "Malformed Request-URI");
-	char *copy = sr_arena_strndup(arena, m->ruri_raw.p, m->ruri_raw.len);
+	/* RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (refuses "<sip:...>") */
+	size_t sl = 0;
+	while (sl < u.len && (is_alpha(u.p[sl]) || (sl && (strchr("+-.", u.p[sl]) || (u.p[sl] >= '0' && u.p[sl] <= '9')))))
+		sl++;
+	if (sl == 0 || sl == u.len || u.p[sl] != ':')
+		return fail(err, 400, "Malformed Request-URI");
+	bool sip = (sl == 3 && strncasecmp(u.p, "sip", 3) == 0) || (sl == 4 && strncasecmp(u.p, "sips", 4) == 0);
+	char *copy = sr_arena_strndup(arena, u.p, u.len);
 	if (!copy || osip_uri_init(&m->ruri) != 0 || osip_uri_parse(m->ruri, copy) != 0) {
 		m->ruri = NULL;
-		return fail(err, 400, "Malformed Request-URI");
+		/* A URI of a scheme we do not know is not malformed, just not ours (RFC 3261 8.2.2.1). */
+		return sip ? fail(err, 400, "Malformed Request-URI")
+			   : fail(err, 416, "Unsupported URI Scheme in Request-URI");
+	}
+	if (sip && !osip_list_eol(&m->ruri->url_headers, 0))
+		return fail(err, 400, "Malformed Request-URI (headers are not allowed)");
+	if (sip && m->ruri->port) {
+		/* "sip:2001:db8::10" (RFC 5118 4.4) parses as host "2001" with port "db8::10". */
+		size_t pl = strlen(m->ruri->port);
+		if (pl == 0 || pl > 5 || strspn(m->ruri->port, "0123456789") != pl || atoi(m->ruri->port) > 65535)
+			return fail(err, 400, "Malformed Request-URI (bad port)");
 	}
 	return SR_SIP_OK;
 }
@@ -143,6 +179,23 @@ static int check_mandatory(const struct sr_sip_msg *m, struct sr_sip_error *err)
 	return SR_SIP_OK;
 }
 
+/*
+ * A NUL byte in a header line is only legal as a quoted-pair ("\\" %x00 inside
+ * a quoted string, RFC 3261 25.1; RFC 4475 intmeth has one). Anywhere else
+ * it would cut the C strings libosip2 parses, so the message is refused.
+ * (The body may hold anything: it is never parsed.)
+ */
+static bool nul_ok(const char *p, const char *end)
+{
+	const char *z;
+	while ((z = memchr(p, '\0', (size_t)(end - p))) != NULL) {
+		if (z == p || z[-1] != '\\')
+			return false;
+		p = z + 1;
+	}
+	return true;
+}
+
 /* Walks the header lines from p; returns the offset of the body through *body. */
 static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 			 struct sr_arena *arena, struct sr_sip_error *err, const char **body)
@@ -164,6 +217,8 @@ static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 			folded = true;
 			le = line_end(next, end, &next);
 		}
+		if (!nul_ok(p, le))
+			return fail(err, 400, "NUL byte in header");
 		const char *colon = memchr(p, ':', (size_t)(le - p));
 		if (!colon)
 			return fail(err, 400, "Malformed header line (no colon)");
@@ -202,8 +257,6 @@ int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, struct sr_ar
 		p++;
 	if (p == end)
 		return SR_SIP_DROP;
-	if (memchr(p, '\0', (size_t)(end - p)))
-		return fail(err, 400, "NUL byte in message");
 
 	const char *next;
 	const char *le = line_end(p, end, &next);
