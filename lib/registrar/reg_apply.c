@@ -62,7 +62,7 @@ enum sr_reg_err sr_plan_prepare(struct sr_req_ctx *c, struct sr_plan *p)
 			return SR_E_TABLE_FULL;
 		p->aor_rec = sr_aor_table_insert(s->table, p->aor, p->hash);
 		if (!p->aor_rec)
-			return SR_E_TABLE_FULL;
+			return SR_E_NO_MEMORY; /* within capacity, so the slab refused the record */
 		p->aor_created = true;
 	}
 	for (unsigned i = 0; i < p->n; i++) {

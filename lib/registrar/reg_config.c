@@ -20,6 +20,8 @@
  * - max_aor_len must hold the longest AoR the user and domain limits admit
  *   ("sips:" user "@" domain); otherwise those limits could never be reached
  *   and an operator raising them would see requests refused for another key.
+ *   It may not exceed SR_REG_MAX_AOR_LEN, the AoR buffer of the core: a
+ *   larger setting would promise AoRs that the core refuses.
  */
 #include "reg_config.h"
 
@@ -131,6 +133,8 @@ static const char *check_limits(const struct sr_reg_config *c)
 		return "registrar.max_contact_len: must be at least 1";
 	if ((uint64_t)c->max_aor_len < (uint64_t)c->max_username_len + c->max_domain_len + AOR_OVERHEAD)
 		return "registrar.max_aor_len: must hold \"sips:\" max_username_len \"@\" max_domain_len";
+	if (c->max_aor_len > SR_REG_MAX_AOR_LEN)
+		return "registrar.max_aor_len: must not exceed 1024";
 	if (c->max_aors == 0)
 		return "registrar.max_aors: must be at least 1";
 	return NULL;

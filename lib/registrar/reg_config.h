@@ -16,10 +16,12 @@
 #include "../sip/sip_str.h"
 
 #define SR_REG_MAX_DOMAINS 64
+/* Longest canonical AoR the core can hold; registrar.max_aor_len may not exceed it. */
+#define SR_REG_MAX_AOR_LEN 1024
 
 enum sr_path_mode {
 	SR_PATH_OFF,    /* Path is ignored: not stored, not echoed */
-	SR_PATH_LAZY,   /* stored and echoed whether or not the UA said Supported: path */
+	SR_PATH_LAZY,   /* stored; echoed in the 200 only when the UA said Supported: path */
 	SR_PATH_STRICT, /* 420 when Path is present but the UA did not say Supported: path */
 };
 

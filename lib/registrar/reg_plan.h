@@ -41,7 +41,7 @@ struct sr_plan {
 	struct sr_str path;
 	struct sr_binding *evict[SR_PLAN_MAX_EVICT]; /* removed by '*' or by max_contacts force mode */
 	unsigned n_evict;
-	char aor_buf[1024];
+	char aor_buf[SR_REG_MAX_AOR_LEN];
 	/* everything above is cleared per request; entries are initialised as used */
 	unsigned n;
 	struct sr_plan_entry e[SR_SIP_MAX_CONTACTS];

@@ -55,7 +55,7 @@ int sr_reg_prescan_hash(const char *req, size_t len, const struct sr_reg_config 
 		if (*c == '\r' || *c == '\n' || *c == '\t')
 			*c = ' ';
 	osip_to_t *t = NULL;
-	char aor[1024];
+	char aor[SR_REG_MAX_AOR_LEN];
 	size_t aor_len;
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
 	if (copy && osip_to_init(&t) == 0 && osip_to_parse(t, copy) == 0 && t->url &&

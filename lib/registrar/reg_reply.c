@@ -132,7 +132,9 @@ static void gruus(struct sr_req_ctx *c, struct sr_str aor, struct sr_str domain,
 	uint64_t h = c->s->cfg.secret ^ sr_aor_hash(aor.p, aor.len);
 	h = h * 0x9e3779b97f4a7c15ull ^ sr_aor_hash(inst.p, inst.len);
 	h = h * 0x9e3779b97f4a7c15ull ^ sr_aor_hash(cid.p, cid.len);
-	n = snprintf(tmp, domain.len + 40, "sip:tgruu.%016llx@%.*s;gr", (unsigned long long)h,
+	/* Same scheme as the AoR: a SIPS AoR gets SIPS GRUUs (RFC 5627). */
+	const char *scheme = aor.len > 5 && memcmp(aor.p, "sips:", 5) == 0 ? "sips" : "sip";
+	n = snprintf(tmp, domain.len + 40, "%s:tgruu.%016llx@%.*s;gr", scheme, (unsigned long long)h,
 		     (int)domain.len, domain.p);
 	rc->temp_gruu = sr_str_make(tmp, (size_t)n);
 }

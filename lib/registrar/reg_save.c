@@ -19,13 +19,9 @@
 
 #include <string.h>
 
+/* host is canonical (sr_aor_domain: lower case, prefix stripped, IPv6 bracketed), like cfg->domains. */
 static bool domain_served(const struct sr_reg_config *cfg, struct sr_str host)
 {
-	size_t pl = strlen(cfg->realm_prefix);
-	if (pl && host.len > pl && strncasecmp(host.p, cfg->realm_prefix, pl) == 0) {
-		host.p += pl;
-		host.len -= pl;
-	}
 	for (unsigned i = 0; i < cfg->n_domains; i++)
 		if (sr_str_caseeq_cstr(host, cfg->domains[i]))
 			return true;
@@ -43,7 +39,12 @@ static enum sr_reg_err check_request_uri(const struct sr_req_ctx *c)
 	const osip_uri_t *ruri = c->m->ruri;
 	if (!is_sip_scheme(ruri->scheme))
 		return SR_E_RURI_SCHEME;
-	if (!ruri->host || !domain_served(&c->s->cfg, sr_str_cstr(ruri->host)))
+	/* Canonical host as for the AoR, so "sip:[2001:db8::10]" matches a served "[2001:db8::10]". */
+	char host[256];
+	size_t n = ruri->host ? sr_aor_domain(sr_str_cstr(ruri->host), c->s->cfg.realm_prefix, host,
+					      sizeof(host))
+			      : 0;
+	if (n == 0 || !domain_served(&c->s->cfg, sr_str_make(host, n)))
 		return SR_E_DOMAIN_NOT_SERVED;
 	return SR_E_OK;
 }
@@ -91,7 +92,7 @@ static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p)
 	const struct sr_reg_config *cfg = &c->s->cfg;
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
 	struct sr_str user, host;
-	int rc = sr_aor_canonicalize(c->m->to->url, &opt, p->aor_buf, sizeof(p->aor_buf), &p->aor.len,
+	int rc = sr_aor_canonicalize(c->m->to_uri, &opt, p->aor_buf, sizeof(p->aor_buf), &p->aor.len,
 				     &user, &host);
 	p->aor.p = p->aor_buf;
 	switch (rc) {
@@ -350,13 +351,13 @@ void sr_reg_save(struct sr_req_ctx *c)
 		return sr_reply_error_uint(c, e, "Min-Expires", s->cfg.min_expires);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	p->path = joined_path(c); /* before a retransmission's answer too: it echoes Path the same way */
 	if (p->retransmission)
 		return finish_with_bindings(c, p); /* answered again from current state */
 	e = plan_limit(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
 
-	p->path = joined_path(c);
 	e = sr_plan_prepare(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);

@@ -10,8 +10,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SR_DEFAULT_ARENA (256 * 1024) /* a 64 KB datagram parses in well under this */
+#define SR_SLAB_CHUNK (1u << 20)
 
 struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **err)
 {
@@ -31,7 +33,9 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	s->event_ctx = p->event_ctx;
 	s->auth = p->auth;
 	s->rng = (s->cfg.secret ^ (0x9e3779b97f4a7c15ull * (p->shard_id + 1))) | 1;
-	sr_slab_init(&s->slab, 1 << 20, s->cfg.memory_limit);
+	/* A memory_limit below one chunk would refuse every binding: use smaller chunks then. */
+	uint64_t limit = s->cfg.memory_limit;
+	sr_slab_init(&s->slab, limit && limit < SR_SLAB_CHUNK ? (size_t)limit : SR_SLAB_CHUNK, limit);
 	sr_tw_init(&s->wheel, (uint32_t)(p->now_ms / 1000));
 	if (sr_arena_init(&s->arena, p->arena_size ? p->arena_size : SR_DEFAULT_ARENA) != 0) {
 		*err = "out of memory for the parse arena";
@@ -93,13 +97,29 @@ static void count_response(struct sr_shard *s, const struct sr_reg_result *res)
 		s->stats.drops[res->drop]++;
 }
 
+/*
+ * OPTIONS gets the checks every UAS makes (RFC 3261 8.2.2): a Request-URI
+ * scheme we do not serve is 416, an unknown Require tag 420 (RFC 4475
+ * unkscm, bext01). REGISTER makes them in reg_save.c.
+ */
+static void options(struct sr_req_ctx *c)
+{
+	const struct sr_sip_msg *m = c->m;
+	const char *scheme = m->ruri ? m->ruri->scheme : NULL;
+	if (!scheme || (strcasecmp(scheme, "sip") != 0 && strcasecmp(scheme, "sips") != 0))
+		return sr_reply_status(c, 416, NULL);
+	if (m->require_unknown.len)
+		return sr_reply_error(c, SR_E_UNSUPPORTED, "Unsupported", m->require_unknown);
+	sr_reply_options(c, 200);
+}
+
 static void dispatch(struct sr_req_ctx *c)
 {
 	const struct sr_sip_msg *m = c->m;
 	if (sr_str_eq(m->method, SR_STR_LIT("REGISTER")))
 		sr_reg_save(c);
 	else if (sr_str_eq(m->method, SR_STR_LIT("OPTIONS")))
-		sr_reply_options(c, 200);
+		options(c);
 	else if (sr_str_eq(m->method, SR_STR_LIT("ACK")))
 		c->res->drop = SR_DROP_ACK;
 	else if (sr_str_eq(m->method, SR_STR_LIT("CANCEL")))

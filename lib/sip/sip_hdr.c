@@ -136,12 +136,117 @@ static char *dup0(struct sr_arena *arena, struct sr_str s)
 	return c;
 }
 
-static struct sr_str tag_of(osip_from_t *f)
+/*
+ * From and To: name-addr or addr-spec, then header parameters. The registrar
+ * needs only the URI of To and the tags, so the value is split here and only
+ * the To URI goes to libosip2's URI parser (a full osip_from_parse of both
+ * costs more than everything else in a REGISTER together).
+ */
+struct name_addr {
+	struct sr_str uri;
+	struct sr_str params; /* ";a=b;tag=x" after the URI */
+};
+
+/* display-name = *(token LWS) / quoted-string; what precedes '<' (quotes already balanced). */
+static bool display_name_ok(struct sr_str d)
 {
-	osip_generic_param_t *tag = NULL;
-	if (osip_from_get_tag(f, &tag) == 0 && tag && tag->gvalue)
-		return sr_str_cstr(tag->gvalue);
+	d = sr_str_trim(d);
+	if (d.len >= 2 && d.p[0] == '"' && d.p[d.len - 1] == '"')
+		return true;
+	for (size_t i = 0; i < d.len; i++) {
+		char c = d.p[i];
+		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') &&
+		    !strchr("-.!%*_+`'~ \t", c))
+			return false;
+	}
+	return true;
+}
+
+static int split_name_addr(struct sr_str v, struct name_addr *na)
+{
+	bool quoted = false;
+	for (size_t i = 0; i < v.len; i++) {
+		char c = v.p[i];
+		if (quoted) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				quoted = false;
+			continue;
+		}
+		if (c == '"') {
+			quoted = true;
+		} else if (c == '<') {
+			const char *gt = memchr(v.p + i + 1, '>', v.len - i - 1);
+			if (!gt)
+				return -1;
+			/* No LWS inside <> (RFC 4475 badaspec) and a display name of tokens or a quoted string (baddn). */
+			struct sr_str in = sr_str_make(v.p + i + 1, (size_t)(gt - v.p - i - 1));
+			if (memchr(in.p, ' ', in.len) || memchr(in.p, '\t', in.len) || !display_name_ok(sr_str_make(v.p, i)))
+				return -1;
+			na->uri = sr_str_trim(in);
+			na->params = sr_str_make(gt + 1, (size_t)(v.p + v.len - gt - 1));
+			return na->uri.len && memchr(na->uri.p, ':', na->uri.len) ? 0 : -1;
+		}
+	}
+	/* No '<' outside quotes: an addr-spec, whose parameters follow the URI. */
+	if (quoted)
+		return -1;
+	const char *semi = memchr(v.p, ';', v.len);
+	na->uri = sr_str_trim(sr_str_make(v.p, semi ? (size_t)(semi - v.p) : v.len));
+	na->params = semi ? sr_str_make(semi, (size_t)(v.p + v.len - semi)) : SR_STR_NULL;
+	if (na->uri.len == 0 || !memchr(na->uri.p, ':', na->uri.len) || memchr(na->uri.p, ' ', na->uri.len))
+		return -1;
+	return 0;
+}
+
+/* The value of the tag parameter among ";name=value" header parameters. */
+static struct sr_str tag_param(struct sr_str params)
+{
+	while (params.len) {
+		const char *semi = memchr(params.p, ';', params.len);
+		if (!semi)
+			break;
+		params = sr_str_make(semi + 1, params.len - (size_t)(semi + 1 - params.p));
+		const char *end = memchr(params.p, ';', params.len);
+		struct sr_str one = sr_str_make(params.p, end ? (size_t)(end - params.p) : params.len);
+		const char *eq = memchr(one.p, '=', one.len);
+		if (eq && sr_str_caseeq_cstr(sr_str_trim(sr_str_make(one.p, (size_t)(eq - one.p))), "tag"))
+			return sr_str_trim(sr_str_make(eq + 1, (size_t)(one.p + one.len - eq - 1)));
+	}
 	return SR_STR_NULL;
+}
+
+static int parse_to(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena,
+		    struct sr_sip_error *err)
+{
+	struct name_addr na;
+	if (m->to_raw.len)
+		return fail(err, "Multiple To headers");
+	if (split_name_addr(value, &na) != 0)
+		return fail(err, "Malformed To header");
+	if (sr_sip_has_esc_nul(na.uri))
+		return fail(err, "Malformed To header (escaped NUL in the URI)");
+	char *copy = dup0(arena, na.uri);
+	osip_uri_t *uri = NULL;
+	if (!copy || osip_uri_init(&uri) != 0 || osip_uri_parse(uri, copy) != 0)
+		return fail(err, "Malformed To header (bad URI)");
+	m->to_uri = uri;
+	m->to_raw = value;
+	m->to_tag = tag_param(na.params);
+	return SR_SIP_OK;
+}
+
+static int parse_from(struct sr_sip_msg *m, struct sr_str value, struct sr_sip_error *err)
+{
+	struct name_addr na;
+	if (m->from_raw.len)
+		return fail(err, "Multiple From headers");
+	if (split_name_addr(value, &na) != 0)
+		return fail(err, "Malformed From header");
+	m->from_raw = value;
+	m->from_tag = tag_param(na.params);
+	return SR_SIP_OK;
 }
 
 static int parse_address(osip_from_t **out, struct sr_str value, struct sr_arena *arena)
@@ -151,11 +256,15 @@ static int parse_address(osip_from_t **out, struct sr_str value, struct sr_arena
 	 * the bare addr-spec form everything after ';' is a header parameter, and
 	 * a '?' (URI headers) is malformed (RFC 4475 regbadct).
 	 */
-	if (!memchr(value.p, '<', value.len)) {
+	const char *lt = memchr(value.p, '<', value.len);
+	if (!lt) {
 		const char *semi = memchr(value.p, ';', value.len);
 		if (memchr(value.p, '?', semi ? (size_t)(semi - value.p) : value.len))
 			return -1;
 	}
+	/* The URI part (from '<', past any display name) must not hold an escaped NUL, see sr_sip_has_esc_nul. */
+	if (sr_sip_has_esc_nul(lt ? sr_str_make(lt, value.len - (size_t)(lt - value.p)) : value))
+		return -1;
 	char *copy = dup0(arena, value);
 	if (!copy || osip_from_init(out) != 0)
 		return -1;
@@ -300,42 +409,18 @@ static int parse_cseq(struct sr_sip_msg *m, struct sr_str value, struct sr_sip_e
 	return SR_SIP_OK;
 }
 
-static int parse_single_address(osip_from_t **out, struct sr_str value, struct sr_arena *arena,
-				struct sr_sip_error *err, const char *dup_reason,
-				const char *bad_reason)
-{
-	if (*out)
-		return fail(err, dup_reason);
-	if (parse_address(out, value, arena) != 0)
-		return fail(err, bad_reason);
-	return SR_SIP_OK;
-}
-
 int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 		 struct sr_arena *arena, struct sr_sip_error *err)
 {
 	struct list_ctx lc = { m, arena, err };
 	uint64_t num;
-	int rc;
 	switch (id) {
 	case SR_HDR_VIA:
 		return split_result(sr_hdr_split(value, via_elem, &lc), err, "Malformed Via header");
 	case SR_HDR_FROM:
-		rc = parse_single_address(&m->from, value, arena, err, "Multiple From headers",
-					  "Malformed From header");
-		if (rc == SR_SIP_OK) {
-			m->from_raw = value;
-			m->from_tag = tag_of(m->from);
-		}
-		return rc;
+		return parse_from(m, value, err);
 	case SR_HDR_TO:
-		rc = parse_single_address(&m->to, value, arena, err, "Multiple To headers",
-					  "Malformed To header");
-		if (rc == SR_SIP_OK) {
-			m->to_raw = value;
-			m->to_tag = tag_of(m->to);
-		}
-		return rc;
+		return parse_to(m, value, arena, err);
 	case SR_HDR_CALL_ID:
 		if (m->call_id.len)
 			return fail(err, "Multiple Call-ID headers");
@@ -389,6 +474,14 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 		break;
 	}
 	return SR_SIP_OK;
+}
+
+bool sr_sip_has_esc_nul(struct sr_str s)
+{
+	for (const char *p = s.p; (p = memchr(p, '%', s.len - (size_t)(p - s.p))) != NULL; p++)
+		if ((size_t)(s.p + s.len - p) >= 3 && p[1] == '0' && p[2] == '0')
+			return true;
+	return false;
 }
 
 static bool find_param(const osip_list_t *list, const char *name, struct sr_str *value)

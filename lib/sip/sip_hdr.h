@@ -39,6 +39,14 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
  * return of fn and returns it; returns -1 on an unterminated quote or
  * bracket.
  */
+/*
+ * True if s holds "%00". libosip2 unescapes URI parts in place into C
+ * strings, so an escaped NUL would silently cut a user part or parameter
+ * ("sip:alice%00x@..." would become the AoR of alice). Until the URI fields
+ * carry lengths, such URIs are refused (RFC 4475 escnull).
+ */
+bool sr_sip_has_esc_nul(struct sr_str s);
+
 typedef int sr_hdr_elem_fn(struct sr_str elem, void *ctx);
 int sr_hdr_split(struct sr_str value, sr_hdr_elem_fn *fn, void *ctx);
 

@@ -118,6 +118,8 @@ static int parse_request_line(struct sr_sip_msg *m, struct sr_str line, struct s
 		sl++;
 	if (sl == 0 || sl == u.len || u.p[sl] != ':')
 		return fail(err, 400, "Malformed Request-URI");
+	if (sr_sip_has_esc_nul(u))
+		return fail(err, 400, "Escaped NUL in Request-URI not supported");
 	bool sip = (sl == 3 && strncasecmp(u.p, "sip", 3) == 0) || (sl == 4 && strncasecmp(u.p, "sips", 4) == 0);
 	char *copy = sr_arena_strndup(arena, u.p, u.len);
 	if (!copy || osip_uri_init(&m->ruri) != 0 || osip_uri_parse(m->ruri, copy) != 0) {
@@ -128,6 +130,8 @@ static int parse_request_line(struct sr_sip_msg *m, struct sr_str line, struct s
 	}
 	if (sip && !osip_list_eol(&m->ruri->url_headers, 0))
 		return fail(err, 400, "Malformed Request-URI (headers are not allowed)");
+	if (sip && m->ruri->host && strchr(m->ruri->host, ':') && !memchr(u.p, '[', u.len))
+		return fail(err, 400, "Malformed Request-URI (IPv6 reference without brackets)");
 	if (sip && m->ruri->port) {
 		/* "sip:2001:db8::10" (RFC 5118 4.4) parses as host "2001" with port "db8::10". */
 		size_t pl = strlen(m->ruri->port);
@@ -166,9 +170,9 @@ static int check_mandatory(const struct sr_sip_msg *m, struct sr_sip_error *err)
 {
 	if (m->n_via == 0)
 		return fail(err, 400, "Missing Via header");
-	if (!m->from)
+	if (m->from_raw.len == 0)
 		return fail(err, 400, "Missing From header");
-	if (!m->to)
+	if (!m->to_uri)
 		return fail(err, 400, "Missing To header");
 	if (m->call_id.len == 0)
 		return fail(err, 400, "Missing Call-ID header");
@@ -200,12 +204,13 @@ static bool nul_ok(const char *p, const char *end)
 static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 			 struct sr_arena *arena, struct sr_sip_error *err, const char **body)
 {
+	bool bad = false; /* a header value was refused (err holds why) */
 	while (p < end) {
 		const char *next;
 		const char *le = line_end(p, end, &next);
 		if (le == p) { /* empty line: end of headers */
 			*body = next;
-			return SR_SIP_OK;
+			return bad ? SR_SIP_BAD : SR_SIP_OK;
 		}
 		if (next == end && le == end)
 			return fail(err, 400, "Truncated message (no end of headers)");
@@ -234,9 +239,14 @@ static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 			value = folded ? unfold(value, arena) : sr_str_trim(value);
 			if (folded && !value.p)
 				return fail(err, 400, "Out of parse memory");
-			int rc = sr_hdr_parse(m, id, value, arena, err);
-			if (rc != SR_SIP_OK)
-				return rc;
+			/*
+			 * A bad value is reported, but the walk goes on so that a Via,
+			 * Call-ID or CSeq further down still reaches the 400 (the first
+			 * error is the one reported). Framing errors stop at once.
+			 */
+			struct sr_sip_error e2;
+			if (sr_hdr_parse(m, id, value, arena, bad ? &e2 : err) != SR_SIP_OK)
+				bad = true;
 		}
 		p = next;
 	}

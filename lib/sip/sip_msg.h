@@ -20,7 +20,7 @@
 #include "sip_arena.h"
 #include "sip_str.h"
 
-#define SR_SIP_MAX_VIA 16      /* Via header field values kept for the response */
+#define SR_SIP_MAX_VIA 70      /* Via values kept for the response (70: the usual Max-Forwards) */
 #define SR_SIP_MAX_CONTACTS 16 /* Contact values accepted in one REGISTER */
 #define SR_SIP_MAX_PATH 8      /* Path header lines kept */
 #define SR_SIP_MAX_AUTH 4      /* Authorization header values kept (for the auth hook) */
@@ -54,9 +54,8 @@ struct sr_sip_msg {
 	osip_via_t *top_via;     /* parsed topmost Via */
 	struct sr_str top_branch;
 
-	struct sr_str from_raw, to_raw; /* header values as sent (unfolded) */
-	osip_from_t *from;
-	osip_to_t *to;
+	struct sr_str from_raw, to_raw; /* header values as sent (unfolded); empty when absent */
+	osip_uri_t *to_uri;             /* the parsed To URI (the AoR comes from it) */
 	struct sr_str from_tag, to_tag; /* empty when absent */
 
 	struct sr_str call_id;
@@ -71,7 +70,7 @@ struct sr_sip_msg {
 
 	int64_t expires;          /* Expires header, -1 when absent */
 	uint32_t require;         /* SR_OPT_* named in Require */
-	struct sr_str require_unknown; /* first Require option tag we do not know; empty if none */
+	struct sr_str require_unknown; /* Require option tags we do not know, ", "-joined; empty if none */
 	uint32_t supported;       /* SR_OPT_* named in Supported */
 
 	struct sr_str path[SR_SIP_MAX_PATH]; /* Path header values in order (raw) */

@@ -1,1 +1,542 @@
-#error "not written yet"
+/*
+ * test_reg_extensions.c - SIP extensions of the registrar, through sr_reg_process.
+ *
+ * Path (RFC 3327) in its three modes, outbound (RFC 5626) matching on
+ * (+sip.instance, reg-id), GRUUs (RFC 5627), push contacts (RFC 8599)
+ * matched on pn-provider/pn-prid/pn-param, and the echo of contact
+ * parameters in the 200. Each test checks the status, the response headers,
+ * the stored bindings and the events.
+ */
+#include "reg_harness.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ALICE "sip:alice@example.com"
+#define UUID1 "urn:uuid:00000000-0000-1000-8000-000a95a0e128"
+#define UUID2 "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
+#define INST1 "+sip.instance=\"<" UUID1 ">\""
+#define INST2 "+sip.instance=\"<" UUID2 ">\""
+#define P1 "<sip:p1.example.net;lr>"
+#define P2 "<sip:p2.example.net;lr>"
+#define P3 "<sip:p3.example.net;lr>"
+
+static struct th_env *env(void **state)
+{
+	struct th_env *e = *state;
+	e->n_events = 0;
+	return e;
+}
+
+/* Replaces the test's environment (freed by th_teardown, even after a failed assertion). */
+static struct th_env *use_env(void **state, const struct sr_reg_config *cfg)
+{
+	th_env_free(*state);
+	*state = th_env_new(cfg, NULL);
+	assert_non_null(*state);
+	return *state;
+}
+
+static struct th_env *env_path(void **state, enum sr_path_mode mode)
+{
+	struct sr_reg_config cfg;
+	th_default_config(&cfg);
+	cfg.path_mode = mode;
+	return use_env(state, &cfg);
+}
+
+/* Has the last response a header 'name' whose value lists 'tag'? */
+static bool header_lists(struct th_env *e, const char *name, const char *tag)
+{
+	for (unsigned i = 0; i < th_header_count(e, name); i++)
+		if (strstr(th_header(e, name, i), tag))
+			return true;
+	return false;
+}
+
+/* ---- Path (RFC 3327) ---- */
+
+static void path_off_not_stored_not_echoed(void **state)
+{
+	struct th_env *e = env_path(state, SR_PATH_OFF);
+	struct th_req r = { .contact = "<sip:alice@198.51.100.2>",
+			    .extra = "Path: " P1 "\r\nSupported: path\r\n" };
+	assert_int_equal(th_send(e, &r), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_PATH), "");
+	assert_int_equal(th_header_count(e, "Path"), 0);
+	assert_false(header_lists(e, "Supported", "path"));
+}
+
+static void path_off_require_path_gets_420(void **state)
+{
+	struct th_env *e = env_path(state, SR_PATH_OFF);
+	struct th_req r = { .contact = "<sip:alice@198.51.100.2>",
+			    .extra = "Path: " P1 "\r\nSupported: path\r\nRequire: path\r\n" };
+	assert_int_equal(th_send(e, &r), 420);
+	assert_string_equal(th_header(e, "Unsupported", 0), "path");
+	assert_int_equal(th_binding_count(e, ALICE), 0);
+	assert_int_equal(e->n_events, 0);
+	/* Lazy mode knows path: the same request is accepted. */
+	e = env_path(state, SR_PATH_LAZY);
+	assert_int_equal(th_send(e, &r), 200);
+}
+
+static void path_lazy_stored_echoed_only_if_supported(void **state)
+{
+	struct th_env *e = env_path(state, SR_PATH_LAZY);
+	struct th_req r = { .contact = "<sip:alice@198.51.100.2>", .extra = "Path: " P1 "\r\n" };
+	assert_int_equal(th_send(e, &r), 200);
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_PATH), P1);
+	assert_int_equal(th_header_count(e, "Path"), 0); /* the UA did not say it supports path */
+	assert_true(header_lists(e, "Supported", "path"));
+
+	struct th_req r2 = { .contact = "<sip:alice@198.51.100.2>", .cseq = 2,
+			     .extra = "Path: " P2 "\r\nSupported: path\r\n" };
+	assert_int_equal(th_send(e, &r2), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_PATH), P2); /* the latest Path wins */
+	assert_int_equal(th_header_count(e, "Path"), 1);
+	assert_string_equal(th_header(e, "Path", 0), P2);
+
+	/* A refresh without Path clears it. */
+	struct th_req r3 = { .contact = "<sip:alice@198.51.100.2>", .cseq = 3, .extra = "Supported: path\r\n" };
+	assert_int_equal(th_send(e, &r3), 200);
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_PATH), "");
+	assert_int_equal(th_header_count(e, "Path"), 0);
+}
+
+static void path_strict(void **state)
+{
+	struct th_env *e = env_path(state, SR_PATH_STRICT);
+	struct th_req r = { .contact = "<sip:alice@198.51.100.2>", .extra = "Path: " P1 "\r\n" };
+	assert_int_equal(th_send(e, &r), 420);
+	assert_string_equal(th_header(e, "Unsupported", 0), "path");
+	assert_int_equal(th_binding_count(e, ALICE), 0);
+	assert_int_equal(e->n_events, 0);
+
+	struct th_req ok = { .contact = "<sip:alice@198.51.100.2>", .cseq = 2,
+			     .extra = "Path: " P1 "\r\nSupported: path\r\n" };
+	assert_int_equal(th_send(e, &ok), 200);
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_PATH), P1);
+	assert_string_equal(th_header(e, "Path", 0), P1);
+	assert_null(th_header(e, "Unsupported", 0));
+
+	/* No Path at all needs no Supported: path. */
+	assert_int_equal(th_register(e, "bob", "<sip:bob@198.51.100.2>", "c9", 1), 200);
+	assert_string_equal(th_field(th_binding(e, "sip:bob@example.com", 0), SR_BF_PATH), "");
+}
+
+/* Several Path headers and comma lists are stored and echoed as one list, in order. */
+static void path_values_joined_in_order(void **state)
+{
+	for (int mode = SR_PATH_LAZY; mode <= SR_PATH_STRICT; mode++) {
+		struct th_env *e = env_path(state, (enum sr_path_mode)mode);
+		struct th_req r = { .contact = "<sip:alice@198.51.100.2>",
+				    .extra = "Path: " P1 ", " P2 "\r\nSupported: path\r\nPath: " P3 "\r\n" };
+		assert_int_equal(th_send(e, &r), 200);
+		assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_PATH), P1 ", " P2 ", " P3);
+		assert_int_equal(th_header_count(e, "Path"), 1);
+		assert_string_equal(th_header(e, "Path", 0), P1 ", " P2 ", " P3);
+	}
+}
+
+/* A retransmission is answered as the original was, Path included. */
+static void path_echoed_in_retransmission(void **state)
+{
+	for (int mode = SR_PATH_LAZY; mode <= SR_PATH_STRICT; mode++) {
+		struct th_env *e = env_path(state, (enum sr_path_mode)mode);
+		struct th_req r = { .contact = "<sip:alice@198.51.100.2>", .cseq = 5,
+				    .extra = "Path: " P1 "\r\nSupported: path\r\n" };
+		assert_int_equal(th_send(e, &r), 200);
+		assert_string_equal(th_header(e, "Path", 0), P1);
+		static char first[sizeof(e->resp)];
+		memcpy(first, e->resp, sizeof(first));
+		e->n_events = 0;
+		assert_int_equal(th_send(e, &r), 200);
+		assert_int_equal(e->n_events, 0);
+		assert_string_equal(th_header(e, "Path", 0), P1);
+		assert_string_equal(e->resp, first);
+	}
+}
+
+/* ---- outbound (RFC 5626) ---- */
+
+static int register_ob(struct th_env *e, const char *contact, const char *call_id, uint32_t cseq,
+		       const char *extra)
+{
+	struct th_req r = { .contact = contact, .call_id = call_id, .cseq = cseq,
+			    .extra = extra ? extra : "Supported: path, outbound\r\n" };
+	return th_send(e, &r);
+}
+
+static void outbound_same_instance_and_reg_id_replaces(void **state)
+{
+	struct th_env *e = env(state);
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.10:5060;transport=tcp>;" INST1 ";reg-id=1", "c1", 1,
+				     NULL), 200);
+	const struct sr_binding *b = th_binding(e, ALICE, 0);
+	assert_non_null(b);
+	assert_true(b->flags & SR_BFLAG_OUTBOUND);
+	assert_int_equal(b->reg_id, 1);
+	assert_string_equal(th_field(b, SR_BF_INSTANCE), "<" UUID1 ">");
+	assert_string_equal(th_header(e, "Require", 0), "outbound");
+
+	/* The flow came back from another address (a NAT rebinding), with a new Call-ID. */
+	e->n_events = 0;
+	e->src.port = 40001;
+	assert_int_equal(register_ob(e, "<sip:alice@203.0.113.50:61000;transport=tcp>;" INST1 ";reg-id=1", "c2", 1,
+				     NULL), 200);
+	e->src.port = 5060;
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_int_equal(e->n_events, 1);
+	assert_int_equal(e->events[0].type, SR_EV_REFRESHED);
+	assert_string_equal(e->events[0].contact, "sip:alice@203.0.113.50:61000;transport=tcp");
+	b = th_binding(e, ALICE, 0);
+	assert_string_equal(th_field(b, SR_BF_CONTACT), "sip:alice@203.0.113.50:61000;transport=tcp");
+	assert_string_equal(th_field(b, SR_BF_CALL_ID), "c2");
+	assert_int_equal(b->src_port, 40001);
+	assert_int_equal(th_header_count(e, "Contact"), 1);
+	assert_non_null(strstr(th_header(e, "Contact", 0), "<sip:alice@203.0.113.50:61000;transport=tcp>"));
+
+	/* Another reg-id of the same instance is a second flow: a second binding. */
+	e->n_events = 0;
+	assert_int_equal(register_ob(e, "<sip:alice@198.51.100.77:5062;transport=tcp>;" INST1 ";reg-id=2", "c3", 1,
+				     NULL), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 2);
+	assert_int_equal(e->n_events, 1);
+	assert_int_equal(e->events[0].type, SR_EV_ADDED);
+	assert_int_equal(th_binding(e, ALICE, 1)->reg_id, 2);
+	assert_int_equal(th_header_count(e, "Contact"), 2);
+
+	/* expires=0 on (instance, reg-id 1) removes that flow only, whatever URI it names. */
+	e->n_events = 0;
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.99;transport=tcp>;" INST1 ";reg-id=1;expires=0", "c2", 2,
+				     NULL), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_int_equal(e->events[0].type, SR_EV_REMOVED);
+	assert_int_equal(th_binding(e, ALICE, 0)->reg_id, 2);
+}
+
+static void outbound_reg_id_without_instance_gets_400(void **state)
+{
+	struct th_env *e = env(state);
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.10;transport=tcp>;reg-id=1", "c1", 1, NULL), 400);
+	assert_string_equal(th_reason(e), "reg-id Without +sip.instance in Contact");
+	assert_int_equal(th_binding_count(e, ALICE), 0);
+	assert_int_equal(e->n_events, 0);
+}
+
+static void outbound_two_reg_ids_get_400(void **state)
+{
+	struct th_env *e = env(state);
+	assert_int_equal(register_ob(e,
+				     "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1, "
+				     "<sip:alice@192.0.2.11;transport=tcp>;" INST1 ";reg-id=2",
+				     "c1", 1, NULL), 400);
+	assert_string_equal(th_reason(e), "More Than One Contact With reg-id");
+	assert_int_equal(th_binding_count(e, ALICE), 0);
+	assert_int_equal(e->n_events, 0);
+	/* One reg-id contact next to a plain one is fine. */
+	assert_int_equal(register_ob(e,
+				     "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1, <sip:alice@192.0.2.12>",
+				     "c1", 2, NULL), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 2);
+}
+
+/* Require: outbound only when outbound was used and the UA said it supports it. */
+static void outbound_require_in_200(void **state)
+{
+	struct th_env *e = env(state);
+	const char *ob = "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1";
+	assert_int_equal(register_ob(e, ob, "c1", 1, NULL), 200);
+	assert_true(header_lists(e, "Require", "outbound"));
+	assert_true(header_lists(e, "Supported", "outbound"));
+	/* No Supported: outbound from the UA: no Require. */
+	assert_int_equal(register_ob(e, ob, "c1", 2, "Supported: path\r\n"), 200);
+	assert_false(header_lists(e, "Require", "outbound"));
+	/* No reg-id contact: no Require, even with Supported: outbound. */
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.20>", "c4", 1, NULL), 200);
+	assert_null(th_header(e, "Require", 0));
+	/* A retransmission is answered with it again. */
+	assert_int_equal(register_ob(e, ob, "c1", 3, NULL), 200);
+	static char first[sizeof(e->resp)];
+	memcpy(first, e->resp, sizeof(first));
+	assert_int_equal(register_ob(e, ob, "c1", 3, NULL), 200);
+	assert_string_equal(e->resp, first);
+	assert_true(header_lists(e, "Require", "outbound"));
+}
+
+/* With outbound off, reg-id is an ordinary parameter: no 400, no (instance, reg-id) matching. */
+static void outbound_off_reg_id_ignored(void **state)
+{
+	struct sr_reg_config cfg;
+	th_default_config(&cfg);
+	cfg.outbound = false;
+	struct th_env *e = use_env(state, &cfg);
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.10;transport=tcp>;reg-id=1", "c1", 1, NULL), 200);
+	assert_false(th_binding(e, ALICE, 0)->flags & SR_BFLAG_OUTBOUND);
+	assert_null(th_header(e, "Require", 0));
+	assert_false(header_lists(e, "Supported", "outbound"));
+	/* The reg-id is still echoed as a parameter. */
+	assert_string_equal(th_header(e, "Contact", 0), "<sip:alice@192.0.2.10;transport=tcp>;reg-id=1;expires=3600");
+	/* Require: outbound cannot be honoured. */
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.10;transport=tcp>;reg-id=1", "c1", 2,
+				     "Supported: outbound\r\nRequire: outbound\r\n"), 420);
+	assert_string_equal(th_header(e, "Unsupported", 0), "outbound");
+	/* Two reg-ids in one request are no error either. */
+	assert_int_equal(register_ob(e,
+				     "<sip:alice@192.0.2.11;transport=tcp>;reg-id=1, <sip:alice@192.0.2.12;transport=tcp>;reg-id=2",
+				     "c1", 3, NULL), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 3);
+
+	/* An instance with another reg-id names the same binding: the instance alone matches. */
+	e = use_env(state, &cfg);
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1", "c1", 1, NULL), 200);
+	e->n_events = 0;
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.30;transport=tcp>;" INST1 ";reg-id=2", "c1", 2, NULL), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_int_equal(e->events[0].type, SR_EV_REFRESHED);
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_CONTACT), "sip:alice@192.0.2.30;transport=tcp");
+	assert_int_equal(th_binding(e, ALICE, 0)->reg_id, 0);
+}
+
+/* An instance without reg-id replaces the binding of that instance (RFC 5626 section 6). */
+static void instance_without_reg_id_replaces(void **state)
+{
+	struct th_env *e = env(state);
+	assert_int_equal(th_register(e, "alice", "<sip:alice@192.0.2.10>;" INST2, "c1", 1), 200);
+	assert_int_equal(th_register(e, "alice", "<sip:alice@192.0.2.40>;" INST1, "c9", 1), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 2);
+	e->n_events = 0;
+	assert_int_equal(th_register(e, "alice", "<sip:alice@203.0.113.9:5070>;" INST2, "c2", 1), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 2);
+	assert_int_equal(e->n_events, 1);
+	assert_int_equal(e->events[0].type, SR_EV_REFRESHED);
+	assert_string_equal(e->events[0].contact, "sip:alice@203.0.113.9:5070");
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_CONTACT), "sip:alice@203.0.113.9:5070");
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_INSTANCE), "<" UUID2 ">");
+	assert_string_equal(th_field(th_binding(e, ALICE, 1), SR_BF_CONTACT), "sip:alice@192.0.2.40");
+}
+
+/* ---- GRUU (RFC 5627) ---- */
+
+/* Extracts the quoted value of ;name="..." from s into out; false if absent. */
+static bool quoted_param(const char *s, const char *name, char *out, size_t cap)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), ";%s=\"", name);
+	const char *p = strstr(s, pat);
+	if (!p)
+		return false;
+	p += strlen(pat);
+	const char *q = strchr(p, '"');
+	if (!q || (size_t)(q - p) >= cap)
+		return false;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+	return true;
+}
+
+/* Checks the 200's only Contact has both GRUUs; returns the temp-gruu (static). */
+static const char *check_gruus(struct th_env *e, const char *uuid)
+{
+	static char tmp[256];
+	char pub[256], want[256];
+	const char *ct = th_header(e, "Contact", 0);
+	assert_non_null(ct);
+	assert_true(quoted_param(ct, "pub-gruu", pub, sizeof(pub)));
+	snprintf(want, sizeof(want), "sip:alice@example.com;gr=%s", uuid);
+	assert_string_equal(pub, want);
+	assert_true(quoted_param(ct, "temp-gruu", tmp, sizeof(tmp)));
+	assert_int_equal(strlen(tmp), strlen("sip:tgruu.0123456789abcdef@example.com;gr"));
+	assert_memory_equal(tmp, "sip:tgruu.", 10);
+	for (int i = 10; i < 26; i++)
+		assert_true(isxdigit((unsigned char)tmp[i]) && !isupper((unsigned char)tmp[i]));
+	assert_string_equal(tmp + 26, "@example.com;gr");
+	/* The temporary GRUU does not reveal the AoR. */
+	assert_null(strstr(tmp, "alice"));
+	return tmp;
+}
+
+static void gruu_in_200(void **state)
+{
+	struct th_env *e = env(state);
+	struct th_req r = { .contact = "<sip:alice@192.0.2.10>;" INST2, .call_id = "c1", .cseq = 1,
+			    .extra = "Supported: gruu\r\n" };
+	assert_int_equal(th_send(e, &r), 200);
+	char t1[256];
+	snprintf(t1, sizeof(t1), "%s", check_gruus(e, UUID2));
+	assert_true(th_binding(e, ALICE, 0)->flags & SR_BFLAG_GRUU);
+	assert_true(header_lists(e, "Supported", "gruu"));
+
+	/* Retransmission: the same temp-gruu (the whole response is the same). */
+	static char first[sizeof(e->resp)];
+	memcpy(first, e->resp, sizeof(first));
+	assert_int_equal(th_send(e, &r), 200);
+	assert_string_equal(e->resp, first);
+	assert_string_equal(check_gruus(e, UUID2), t1);
+
+	/* A refresh in the same Call-ID keeps it. */
+	struct th_req r2 = r;
+	r2.cseq = 2;
+	assert_int_equal(th_send(e, &r2), 200);
+	assert_string_equal(check_gruus(e, UUID2), t1);
+
+	/* A new Call-ID (the UA rebooted) gets another temporary GRUU. */
+	struct th_req r3 = r;
+	r3.call_id = "c2";
+	assert_int_equal(th_send(e, &r3), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_string_not_equal(check_gruus(e, UUID2), t1);
+}
+
+/* GRUUs of a SIPS AoR are SIPS URIs, the temporary one too (RFC 5627). */
+static void gruu_sips_aor(void **state)
+{
+	struct th_env *e = env(state);
+	struct th_req r = { .to = "sips:alice@example.com", .contact = "<sips:alice@192.0.2.10>;" INST2,
+			    .extra = "Supported: gruu\r\n" };
+	assert_int_equal(th_send(e, &r), 200);
+	char pub[256], tmp[256];
+	const char *ct = th_header(e, "Contact", 0);
+	assert_true(quoted_param(ct, "pub-gruu", pub, sizeof(pub)));
+	assert_true(quoted_param(ct, "temp-gruu", tmp, sizeof(tmp)));
+	assert_string_equal(pub, "sips:alice@example.com;gr=" UUID2);
+	assert_memory_equal(tmp, "sips:tgruu.", 11);
+	assert_non_null(strstr(tmp, "@example.com;gr"));
+}
+
+static void gruu_not_without_support(void **state)
+{
+	struct th_env *e = env(state);
+	/* No Supported: gruu from the UA. */
+	assert_int_equal(th_register(e, "alice", "<sip:alice@192.0.2.10>;" INST2, "c1", 1), 200);
+	assert_null(strstr(th_header(e, "Contact", 0), "gruu"));
+	/* Supported: gruu but no instance: nothing to build a GRUU from. */
+	struct th_req r = { .to = "sip:bob@example.com", .contact = "<sip:bob@192.0.2.10>", .call_id = "c2",
+			    .extra = "Supported: gruu\r\n" };
+	assert_int_equal(th_send(e, &r), 200);
+	assert_null(strstr(th_header(e, "Contact", 0), "gruu"));
+
+	/* GRUU switched off by the operator. */
+	struct sr_reg_config cfg;
+	th_default_config(&cfg);
+	cfg.gruu = false;
+	e = use_env(state, &cfg);
+	struct th_req g = { .contact = "<sip:alice@192.0.2.10>;" INST2, .extra = "Supported: gruu\r\n" };
+	assert_int_equal(th_send(e, &g), 200);
+	assert_null(strstr(th_header(e, "Contact", 0), "gruu"));
+	assert_false(header_lists(e, "Supported", "gruu"));
+	/* ... and Require: gruu is refused. */
+	struct th_req req = { .contact = "<sip:alice@192.0.2.10>;" INST2, .cseq = 2,
+			      .extra = "Supported: gruu\r\nRequire: gruu\r\n" };
+	e->n_events = 0;
+	assert_int_equal(th_send(e, &req), 420);
+	assert_string_equal(th_header(e, "Unsupported", 0), "gruu");
+	assert_int_equal(e->n_events, 0);
+	assert_int_equal(th_binding(e, ALICE, 0)->cseq, 1);
+}
+
+/* ---- push (RFC 8599) ---- */
+
+static void push_contact_matches_on_pn_params(void **state)
+{
+	struct th_env *e = env(state);
+	assert_int_equal(th_register(e, "alice", "<sip:alice@198.51.100.7;pn-provider=apns;pn-prid=ABC;pn-param=X>",
+				     "c1", 1), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	/* The phone woke up behind another address and port, with a new Call-ID. */
+	e->n_events = 0;
+	assert_int_equal(th_register(e, "alice",
+				     "<sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=ABC;pn-param=X>", "c2", 1),
+			 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_int_equal(e->n_events, 1);
+	assert_int_equal(e->events[0].type, SR_EV_REFRESHED);
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_CONTACT),
+			    "sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=ABC;pn-param=X");
+	assert_int_equal(th_header_count(e, "Contact"), 1);
+	assert_string_equal(th_header(e, "Contact", 0),
+			    "<sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=ABC;pn-param=X>;expires=3600");
+
+	/* Another device (pn-prid) is another binding, even at the same URI otherwise. */
+	e->n_events = 0;
+	assert_int_equal(th_register(e, "alice",
+				     "<sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=DEF;pn-param=X>", "c3", 1),
+			 200);
+	assert_int_equal(th_binding_count(e, ALICE), 2);
+	assert_int_equal(e->events[0].type, SR_EV_ADDED);
+	/* So is another pn-param (another app on the device). */
+	assert_int_equal(th_register(e, "alice",
+				     "<sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=DEF;pn-param=Y>", "c4", 1),
+			 200);
+	assert_int_equal(th_binding_count(e, ALICE), 3);
+
+	/* expires=0 from the new address removes the device's binding. */
+	e->n_events = 0;
+	assert_int_equal(th_register(e, "alice",
+				     "<sip:alice@198.51.100.9;pn-provider=apns;pn-prid=ABC;pn-param=X>;expires=0", "c2", 2),
+			 200);
+	assert_int_equal(th_binding_count(e, ALICE), 2);
+	assert_int_equal(e->n_events, 1);
+	assert_int_equal(e->events[0].type, SR_EV_REMOVED);
+	assert_string_equal(e->events[0].contact,
+			    "sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=ABC;pn-param=X");
+}
+
+/* ---- contact parameters ---- */
+
+static void contact_params_echoed(void **state)
+{
+	struct th_env *e = env(state);
+	assert_int_equal(register_ob(e,
+				     "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;+sip.ice;audio;"
+				     "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\";expires=600;q=0.7",
+				     "c1", 1, NULL), 200);
+	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_PARAMS),
+			    ";" INST1 ";reg-id=1;+sip.ice;audio;"
+			    "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\"");
+	assert_string_equal(th_header(e, "Contact", 0),
+			    "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;+sip.ice;audio;"
+			    "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\";expires=600;q=0.7");
+	/* Later: expires is the remaining time and q the stored one, never the request's text. */
+	e->now_ms += 100000;
+	assert_int_equal(th_register(e, "alice", NULL, "c7", 1), 200);
+	assert_string_equal(th_header(e, "Contact", 0),
+			    "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;+sip.ice;audio;"
+			    "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\";expires=500;q=0.7");
+	/* A refresh with other parameters replaces them. */
+	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;video;Expires=1200",
+				     "c1", 2, NULL), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_string_equal(th_header(e, "Contact", 0),
+			    "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;video;expires=1200");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
+		T(path_off_not_stored_not_echoed),
+		T(path_off_require_path_gets_420),
+		T(path_lazy_stored_echoed_only_if_supported),
+		T(path_strict),
+		T(path_values_joined_in_order),
+		T(path_echoed_in_retransmission),
+		T(outbound_same_instance_and_reg_id_replaces),
+		T(outbound_reg_id_without_instance_gets_400),
+		T(outbound_two_reg_ids_get_400),
+		T(outbound_require_in_200),
+		T(outbound_off_reg_id_ignored),
+		T(instance_without_reg_id_replaces),
+		T(gruu_in_200),
+		T(gruu_sips_aor),
+		T(gruu_not_without_support),
+		T(push_contact_matches_on_pn_params),
+		T(contact_params_echoed),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
