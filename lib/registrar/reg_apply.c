@@ -164,6 +164,10 @@ void sr_plan_apply(struct sr_req_ctx *c, struct sr_plan *p)
 			c->res->events++;
 		}
 	}
+	while (p->remove_all && p->aor_rec && p->aor_rec->bindings) {
+		sr_shard_drop_binding(s, p->aor_rec->bindings, SR_EV_REMOVED);
+		c->res->events++;
+	}
 	for (unsigned i = 0; i < p->n_evict; i++) {
 		sr_shard_drop_binding(s, p->evict[i], SR_EV_REMOVED);
 		c->res->events++;

@@ -39,7 +39,8 @@ struct sr_plan {
 	bool retransmission;
 	bool outbound_used;         /* a contact was matched by (instance, reg-id) */
 	struct sr_str path;
-	struct sr_binding *evict[SR_PLAN_MAX_EVICT]; /* removed by '*' or by max_contacts force mode */
+	bool remove_all;            /* Contact: * */
+	struct sr_binding *evict[SR_PLAN_MAX_EVICT]; /* removed by max_contacts force mode */
 	unsigned n_evict;
 	char aor_buf[SR_REG_MAX_AOR_LEN];
 	/* everything above is cleared per request; entries are initialised as used */

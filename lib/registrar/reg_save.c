@@ -209,9 +209,8 @@ static enum sr_reg_err plan_star(struct sr_req_ctx *c, struct sr_plan *p)
 		enum sr_reg_err e = check_order(c, p, b);
 		if (e != SR_E_OK)
 			return e;
-		if (p->n_evict < SR_PLAN_MAX_EVICT)
-			p->evict[p->n_evict++] = b;
 	}
+	p->remove_all = true;
 	return SR_E_OK;
 }
 

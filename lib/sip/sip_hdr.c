@@ -360,12 +360,14 @@ struct option_ctx {
 	struct sr_arena *arena;
 };
 
-/* "a, b" in the arena; a alone when the arena is out of memory. */
+#define SR_MAX_UNKNOWN_TAGS_LEN 256 /* bounds the copying: a datagram of "a,a,a,..." stays linear */
+
+/* "a, b" in the arena; a alone when the arena is out of memory or the list is long enough. */
 static struct sr_str join_tags(struct sr_arena *arena, struct sr_str a, struct sr_str b)
 {
 	if (a.len == 0)
-		return b;
-	if (b.len == 0)
+		return b; /* no copy */
+	if (b.len == 0 || a.len + 2 + b.len > SR_MAX_UNKNOWN_TAGS_LEN)
 		return a;
 	char *out = sr_arena_alloc(arena, a.len + 2 + b.len);
 	if (!out)

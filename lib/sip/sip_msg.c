@@ -192,11 +192,13 @@ static int check_mandatory(const struct sr_sip_msg *m, struct sr_sip_error *err)
 static bool nul_ok(const char *p, const char *end)
 {
 	const char *z;
-	while ((z = memchr(p, '\0', (size_t)(end - p))) != NULL) {
+	for (const char *q = p; (z = memchr(q, '\0', (size_t)(end - q))) != NULL; q = z + 1)
 		if (z == p || z[-1] != '\\')
 			return false;
-		p = z + 1;
-	}
+	/* Nor a CR that does not end a (folded) line: it would be echoed into the response. */
+	for (const char *q = p; (z = memchr(q, '\r', (size_t)(end - q))) != NULL; q = z + 1)
+		if (z + 1 >= end || z[1] != '\n')
+			return false;
 	return true;
 }
 
@@ -223,7 +225,7 @@ static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 			le = line_end(next, end, &next);
 		}
 		if (!nul_ok(p, le))
-			return fail(err, 400, "NUL byte in header");
+			return fail(err, 400, "NUL or bare CR byte in header");
 		const char *colon = memchr(p, ':', (size_t)(le - p));
 		if (!colon)
 			return fail(err, 400, "Malformed header line (no colon)");

@@ -160,6 +160,22 @@ static void step6_star_removes_all(void **state)
 	assert_int_equal(e->events[1].type, SR_EV_REMOVED);
 }
 
+/* '*' removes every binding however many there are (unlimited max_contacts). */
+static void step6_star_removes_hundreds(void **state)
+{
+	struct th_env *e = env(state);
+	for (unsigned i = 0; i < 200; i++) {
+		char contact[64];
+		snprintf(contact, sizeof(contact), "<sip:a%u@198.51.100.2>", i);
+		assert_int_equal(th_register(e, "alice", contact, "c1", i + 1), 200);
+	}
+	assert_int_equal(th_binding_count(e, ALICE), 200);
+	struct th_req r = { .contact = "*", .call_id = "c1", .cseq = 1000, .extra = "Expires: 0\r\n" };
+	assert_int_equal(th_send(e, &r), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 0);
+	assert_int_equal(th_header_count(e, "Contact"), 0);
+}
+
 static void step6_star_misuse_gets_400(void **state)
 {
 	struct th_env *e = env(state);
@@ -424,6 +440,7 @@ int main(void)
 		T(step5_aor_canonical),
 		T(step5_foreign_to_domain_gets_404),
 		T(step6_star_removes_all),
+		T(step6_star_removes_hundreds),
 		T(step6_star_misuse_gets_400),
 		T(step6_star_old_cseq_fails),
 		T(step6_cseq_ordering),
