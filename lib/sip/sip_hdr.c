@@ -21,7 +21,7 @@ static int fail(struct sr_sip_error *err, const char *reason)
 }
 
 struct hdr_name {
-	const char *name;
+	const char *lower; /* the name in lower case */
 	size_t len;
 	char compact; /* 0: none */
 	enum sr_hdr_id id;
@@ -30,40 +30,65 @@ struct hdr_name {
 #define H(name, compact, id) { name, sizeof(name) - 1, compact, id }
 
 static const struct hdr_name hdr_names[] = {
-	H("Via", 'v', SR_HDR_VIA),
-	H("From", 'f', SR_HDR_FROM),
-	H("To", 't', SR_HDR_TO),
-	H("Call-ID", 'i', SR_HDR_CALL_ID),
-	H("CSeq", 0, SR_HDR_CSEQ),
-	H("Contact", 'm', SR_HDR_CONTACT),
-	H("Expires", 0, SR_HDR_EXPIRES),
-	H("Require", 0, SR_HDR_REQUIRE),
-	H("Supported", 'k', SR_HDR_SUPPORTED),
-	H("Path", 0, SR_HDR_PATH),
-	H("User-Agent", 0, SR_HDR_USER_AGENT),
-	H("Authorization", 0, SR_HDR_AUTHORIZATION),
-	H("Content-Length", 'l', SR_HDR_CONTENT_LENGTH),
+	H("via", 'v', SR_HDR_VIA),
+	H("from", 'f', SR_HDR_FROM),
+	H("to", 't', SR_HDR_TO),
+	H("call-id", 'i', SR_HDR_CALL_ID),
+	H("cseq", 0, SR_HDR_CSEQ),
+	H("contact", 'm', SR_HDR_CONTACT),
+	H("expires", 0, SR_HDR_EXPIRES),
+	H("require", 0, SR_HDR_REQUIRE),
+	H("supported", 'k', SR_HDR_SUPPORTED),
+	H("path", 0, SR_HDR_PATH),
+	H("user-agent", 0, SR_HDR_USER_AGENT),
+	H("authorization", 0, SR_HDR_AUTHORIZATION),
+	H("content-length", 'l', SR_HDR_CONTENT_LENGTH),
 };
 
+/* Case-insensitive compare of a name against a lower-case literal of the same length. */
+static bool name_is(struct sr_str name, const char *lower)
+{
+	for (size_t i = 0; i < name.len; i++) {
+		char c = name.p[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c | 0x20);
+		if (c != lower[i])
+			return false;
+	}
+	return true;
+}
+
 /*
- * Every header line goes through here, so the table is searched only among
- * names of the same length and first letter (a byte compare each), not by a
- * case-insensitive compare against every entry.
+ * Every header line goes through here, so candidates are picked by the
+ * name's length first (a switch), then its first letter, before any byte
+ * compare; a skipped header costs a handful of instructions.
  */
 enum sr_hdr_id sr_hdr_lookup(struct sr_str name)
 {
-	if (name.len == 0)
+	static const uint8_t by_len[15][4] = {
+		/* positions in hdr_names, counted from 1 (0 ends the list): keep in step with it */
+		[2] = { 3 },           /* to */
+		[3] = { 1 },           /* via */
+		[4] = { 2, 5, 10 },    /* from, cseq, path */
+		[7] = { 4, 6, 7, 8 },  /* call-id, contact, expires, require */
+		[9] = { 9 },           /* supported */
+		[10] = { 11 },         /* user-agent */
+		[13] = { 12 },         /* authorization */
+		[14] = { 13 },         /* content-length */
+	};
+	if (name.len == 1) {
+		char c = (char)(name.p[0] | 0x20);
+		for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
+			if (hdr_names[i].compact == c)
+				return hdr_names[i].id;
+		return SR_HDR_OTHER;
+	}
+	if (name.len >= 15)
 		return SR_HDR_OTHER;
 	char first = (char)(name.p[0] | 0x20);
-	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++) {
-		const struct hdr_name *h = &hdr_names[i];
-		if (name.len == 1) {
-			if (h->compact == first)
-				return h->id;
-			continue;
-		}
-		if (h->len == name.len && (h->name[0] | 0x20) == first &&
-		    strncasecmp(name.p, h->name, name.len) == 0)
+	for (int k = 0; k < 4 && by_len[name.len][k]; k++) {
+		const struct hdr_name *h = &hdr_names[by_len[name.len][k] - 1];
+		if (h->lower[0] == first && name_is(name, h->lower))
 			return h->id;
 	}
 	return SR_HDR_OTHER;

@@ -18,6 +18,7 @@
 #include "sip_hdr.h"
 
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 static bool is_wsp(char c)
@@ -258,7 +259,7 @@ static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, struct sr_arena *arena,
 		 struct sr_sip_error *err)
 {
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, offsetof(struct sr_sip_msg, via)); /* the lists are guarded by their counts */
 	m->expires = -1;
 	m->content_length = -1;
 	err->status = 400;

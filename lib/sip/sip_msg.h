@@ -48,9 +48,7 @@ struct sr_sip_msg {
 	/* status line (responses) */
 	int status;
 
-	/* Via: every field value in order (raw, unfolded), for echoing in the response */
-	struct sr_str via[SR_SIP_MAX_VIA];
-	unsigned n_via;
+	unsigned n_via;          /* Via field values, in via[] */
 	osip_via_t *top_via;     /* parsed topmost Via */
 	struct sr_str top_branch;
 
@@ -64,23 +62,29 @@ struct sr_sip_msg {
 
 	/* Contact: '*' or parsed values (NULL list when the header is absent) */
 	bool contact_star;
-	osip_contact_t *contacts[SR_SIP_MAX_CONTACTS];
-	struct sr_str contact_raw[SR_SIP_MAX_CONTACTS]; /* each value as sent */
-	unsigned n_contacts;
+	unsigned n_contacts;     /* in contacts[] and contact_raw[] */
 
 	int64_t expires;          /* Expires header, -1 when absent */
 	uint32_t require;         /* SR_OPT_* named in Require */
 	struct sr_str require_unknown; /* Require option tags we do not know, ", "-joined; empty if none */
 	uint32_t supported;       /* SR_OPT_* named in Supported */
 
-	struct sr_str path[SR_SIP_MAX_PATH]; /* Path header values in order (raw) */
-	unsigned n_path;
+	unsigned n_path;          /* in path[] */
 
 	struct sr_str user_agent;
-	struct sr_str authorization[SR_SIP_MAX_AUTH];
-	unsigned n_authorization;
+	unsigned n_authorization; /* in authorization[] */
 	int64_t content_length;   /* -1 when absent */
 	size_t msg_len;           /* bytes of this message (headers + Content-Length body) */
+
+	/*
+	 * The lists. They are not cleared per message (the counts above say what
+	 * is valid), which saves clearing ~2 KB for every datagram.
+	 */
+	struct sr_str via[SR_SIP_MAX_VIA]; /* every Via value in order (raw, unfolded) */
+	osip_contact_t *contacts[SR_SIP_MAX_CONTACTS];
+	struct sr_str contact_raw[SR_SIP_MAX_CONTACTS]; /* each value as sent */
+	struct sr_str path[SR_SIP_MAX_PATH];           /* Path values in order (raw) */
+	struct sr_str authorization[SR_SIP_MAX_AUTH];
 };
 
 struct sr_sip_error {
