@@ -25,6 +25,7 @@
 #include "sip_uri_cmp.h"
 
 #include <osipparser2/osip_port.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 

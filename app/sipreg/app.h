@@ -1,0 +1,97 @@
+/*
+ * app.h - the state sipreg's lcores share, set up once by main.c.
+ *
+ * Everything here is written before the workers are launched and only read
+ * afterwards, except each worker's own block (struct sr_worker), which only
+ * that worker writes (its counters are read by the control side, see
+ * net_stats.h), and the stop flag.
+ */
+#ifndef SR_APP_H
+#define SR_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "config.h"
+#include "net_clock.h"
+#include "net_frag.h"
+#include "net_pkt.h"
+#include "net_ring.h"
+#include "net_stats.h"
+#include "registrar.h"
+#include "sip_arena.h"
+
+#define SR_MAX_PORTS 8
+#define SR_BUCKETS 1024      /* AoR hash -> bucket -> owner worker; fixed at start */
+#define SR_MAX_BURST 64
+#define SR_TX_BUF 128        /* responses queued per port before a forced flush */
+#define SR_SCRATCH (64 * 1024) /* a whole reassembled datagram */
+
+struct sr_aor_query;
+
+/* Counters of one worker: the packet layer's plus the SIP layer's. */
+struct sr_worker_stats {
+	struct sr_net_stats net;
+	uint64_t sip_requests;            /* datagrams given to sr_reg_process */
+	uint64_t responses[7];            /* by status class */
+	uint64_t sip_drops[SR_DROP_COUNT];/* no response: garbage, responses, ACKs, ... */
+	uint64_t prescan_failed;          /* To not found by the pre-scan: processed where received */
+	uint64_t events[4];               /* binding events by enum sr_event_type */
+	uint64_t queries;
+	/* shard figures, published by the worker every 100 ms */
+	uint64_t aors, bindings, binding_bytes, expired, arena_overflows;
+} __rte_cache_aligned;
+
+struct sr_tx_buf {
+	uint16_t n;
+	struct rte_mbuf *pkts[SR_TX_BUF];
+};
+
+/* SIP datagrams of one rx burst owned by another worker, enqueued on its ring in one go. */
+struct sr_handoff_buf {
+	uint16_t n;
+	struct rte_mbuf *pkts[SR_MAX_BURST];
+};
+
+struct sr_app;
+
+struct sr_worker {
+	struct sr_worker_stats stats;     /* first: its own cache lines */
+	struct sr_app *app;
+	unsigned id;
+	unsigned lcore;
+	struct sr_shard *shard;
+	struct sr_arena arena;            /* for the pre-scan */
+	struct sr_net_reasm reasm;
+	struct rte_ring *queries;         /* control -> this worker */
+	struct rte_mempool *tx_pool;      /* responses (large buffers) */
+	struct rte_mempool *indirect_pool;/* fragments of large responses */
+	uint16_t ip_id;
+	uint64_t next_expire_ms;
+	uint64_t next_publish_tsc;
+	struct sr_tx_buf tx[SR_MAX_PORTS];
+	struct sr_handoff_buf handoff[SR_NET_MAX_WORKERS];
+	uint8_t scratch[SR_SCRATCH];
+} __rte_cache_aligned;
+
+struct sr_app {
+	struct sr_app_config cfg;
+	unsigned n_workers;
+	uint16_t n_ports;
+	struct sr_net_local local[SR_MAX_PORTS]; /* per port id: our MAC, IP and SIP port */
+	uint16_t mtu[SR_MAX_PORTS];
+	struct sr_net_mesh mesh;
+	uint8_t owner[SR_BUCKETS];
+	struct sr_worker *w[SR_NET_MAX_WORKERS];
+	struct sr_clock clock;
+	int stop;                                /* set by the signal handler */
+};
+
+static inline bool sr_app_stopping(const struct sr_app *a)
+{
+	return __atomic_load_n(&a->stop, __ATOMIC_RELAXED) != 0;
+}
+
+#endif

@@ -1,0 +1,406 @@
+/*
+ * config.c - the key table, the INI reader (inih) and the command line.
+ *
+ * Design: one table maps "section.key" to a typed field of struct
+ * sr_app_config (offsetof), so the file, --set and --help share one list.
+ * Defaults are the registrar core's (sr_reg_config_defaults) plus ours
+ * below; then the file, then every --set in order; finally the whole
+ * configuration is checked (the core's sr_reg_config_check and our cross-key
+ * rules), so a refused start always names the key at fault.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include <ini.h>
+
+#include "net_ring.h"
+
+#ifndef SR_VERSION
+#define SR_VERSION "unknown"
+#endif
+
+enum key_type { K_U32, K_U64, K_INT, K_BOOL, K_STR, K_IPV4, K_DOMAINS, K_ENUM };
+
+struct key {
+	const char *section, *name;
+	enum key_type type;
+	size_t off;
+	size_t size;               /* K_STR: buffer size */
+	int64_t min, max;          /* numbers */
+	const char *const *names;  /* K_ENUM: value names, index = enum value */
+	const char *help;
+};
+
+#define F(field) offsetof(struct sr_app_config, field), sizeof(((struct sr_app_config *)0)->field)
+
+static const char *const maxc_modes[] = { "reject", "force", NULL };
+static const char *const path_modes[] = { "off", "lazy", "strict", NULL };
+
+static const struct key keys[] = {
+	{ "eal", "args", K_STR, F(eal_args), 0, 0, NULL, "extra EAL arguments, blank-separated" },
+	{ "eal", "lcores", K_STR, F(eal_lcores), 0, 0, NULL,
+	  "EAL --lcores map (main lcore = control); empty: generated from workers.count" },
+	{ "eal", "file_prefix", K_STR, F(eal_file_prefix), 0, 0, NULL, "EAL --file-prefix" },
+	{ "port", "vdev", K_STR, F(port_vdev), 0, 0, NULL,
+	  "virtual device, e.g. net_af_packet0,iface=sr-dut0 (qpairs added = workers); empty: NICs" },
+	{ "port", "rx_desc", K_U32, F(rx_desc), 64, 16384, NULL, "RX descriptors per queue" },
+	{ "port", "tx_desc", K_U32, F(tx_desc), 64, 16384, NULL, "TX descriptors per queue" },
+	{ "port", "mbufs", K_U32, F(mbufs), 0, 1 << 24, NULL, "receive pool size; 0: computed" },
+	{ "port", "rx_data_room", K_U32, F(rx_data_room), 1024, 60000, NULL,
+	  "frame bytes per receive mbuf (af_packet: at least framesz)" },
+	{ "net", "address", K_IPV4, F(ip), 0, 0, NULL, "IPv4 address the registrar answers on" },
+	{ "net", "sip_port", K_U32, F(sip_port), 1, 65535, NULL, "UDP port of SIP" },
+	{ "net", "symmetric_responses", K_BOOL, F(symmetric_responses), 0, 0, NULL,
+	  "answer to the source port even without rport" },
+	{ "net", "reasm_flows", K_U32, F(reasm_flows), 16, 65536, NULL,
+	  "IPv4 datagrams in reassembly at once, per worker" },
+	{ "net", "reasm_timeout_ms", K_U32, F(reasm_timeout_ms), 100, 60000, NULL,
+	  "incomplete datagrams are dropped after this" },
+	{ "workers", "count", K_U32, F(workers), 0, SR_NET_MAX_WORKERS, NULL,
+	  "worker lcores; 0: all lcores but the main one" },
+	{ "workers", "burst", K_U32, F(burst), 1, 64, NULL, "packets per RX/TX burst" },
+	{ "workers", "ring_size", K_U32, F(ring_size), 64, 65536, NULL, "entries of each worker-to-worker ring" },
+	{ "workers", "expire_budget", K_U32, F(expire_budget), 1, 1000000, NULL,
+	  "bindings expired per poll loop at most" },
+	{ "workers", "idle_sleep_us", K_U32, F(idle_sleep_us), 0, 100000, NULL,
+	  "sleep after an empty poll (0: busy poll)" },
+	{ "control", "socket", K_STR, F(ctl_socket), 0, 0, NULL, "control socket path" },
+	{ "control", "data_dir", K_STR, F(data_dir), 0, 0, NULL, "persistence directory" },
+	{ "control", "query_timeout_ms", K_U32, F(query_timeout_ms), 10, 10000, NULL,
+	  "how long a telemetry query waits for a worker" },
+	{ "registrar", "domains", K_DOMAINS, 0, 0, 0, 0, NULL, "served domains, comma-separated" },
+	{ "registrar", "not_served_code", K_INT, F(reg.not_served_code), 400, 699, NULL,
+	  "status for a domain we do not serve" },
+	{ "registrar", "min_expires", K_U32, F(reg.min_expires), 0, UINT32_MAX, NULL, "423 below this" },
+	{ "registrar", "max_expires", K_U32, F(reg.max_expires), 0, UINT32_MAX, NULL, "longer is clamped" },
+	{ "registrar", "default_expires", K_U32, F(reg.default_expires), 0, UINT32_MAX, NULL,
+	  "when the request says none" },
+	{ "registrar", "expires_max_deviation", K_U32, F(reg.expires_max_deviation), 0, UINT32_MAX, NULL,
+	  "randomise granted expiry by +- seconds" },
+	{ "registrar", "default_q", K_INT, F(reg.default_q), -1, 1000, NULL,
+	  "q in thousandths for contacts without q; -1: none" },
+	{ "registrar", "max_contacts", K_U32, F(reg.max_contacts), 0, UINT32_MAX, NULL,
+	  "per AoR; 0: unlimited" },
+	{ "registrar", "max_contacts_mode", K_ENUM, F(reg.max_contacts_mode), 0, 0, maxc_modes,
+	  "reject (503) or force (drop the oldest)" },
+	{ "registrar", "retry_after", K_U32, F(reg.retry_after), 0, UINT32_MAX, NULL, "Retry-After of 503" },
+	{ "registrar", "max_username_len", K_U32, F(reg.max_username_len), 0, UINT32_MAX, NULL, "" },
+	{ "registrar", "max_domain_len", K_U32, F(reg.max_domain_len), 0, UINT32_MAX, NULL, "" },
+	{ "registrar", "max_aor_len", K_U32, F(reg.max_aor_len), 0, UINT32_MAX, NULL, "" },
+	{ "registrar", "max_contact_len", K_U32, F(reg.max_contact_len), 0, UINT32_MAX, NULL, "" },
+	{ "registrar", "case_sensitive", K_BOOL, F(reg.case_sensitive), 0, 0, NULL,
+	  "compare AoR user parts case-sensitively" },
+	{ "registrar", "realm_prefix", K_STR, F(reg.realm_prefix), 0, 0, NULL, "stripped from domains" },
+	{ "registrar", "path", K_ENUM, F(reg.path_mode), 0, 0, path_modes, "off, lazy or strict" },
+	{ "registrar", "outbound", K_BOOL, F(reg.outbound), 0, 0, NULL, "RFC 5626" },
+	{ "registrar", "gruu", K_BOOL, F(reg.gruu), 0, 0, NULL, "RFC 5627" },
+	{ "registrar", "max_aors", K_U32, F(reg.max_aors), 1, UINT32_MAX, NULL, "AoRs per worker shard" },
+	{ "registrar", "memory_limit", K_U64, F(reg.memory_limit), 0, INT64_MAX, NULL,
+	  "binding bytes per shard; 0: unlimited" },
+	{ "registrar", "secret", K_U64, F(reg.secret), 0, INT64_MAX, NULL,
+	  "keys To-tags and GRUUs; default: random at start" },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void defaults(struct sr_app_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->eal_file_prefix, sizeof(c->eal_file_prefix), "sipreg");
+	c->rx_desc = 1024;
+	c->tx_desc = 1024;
+	c->rx_data_room = 2048;
+	inet_pton(AF_INET, "198.51.100.1", &c->ip);
+	c->sip_port = 5060;
+	c->reasm_flows = 1024;
+	c->reasm_timeout_ms = 2000;
+	c->burst = 32;
+	c->ring_size = 4096;
+	c->expire_budget = 64;
+	c->query_timeout_ms = 500;
+	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "/run/sipreg/sipreg.sock");
+	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/sipreg");
+	sr_reg_config_defaults(&c->reg);
+}
+
+static int parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(v, &end, 0);
+	if (errno || end == v || *end != '\0' || x < min || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int parse_u64(const char *v, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (*v == '-')
+		return -1;
+	unsigned long long x = strtoull(v, &end, 0);
+	if (errno || end == v || *end != '\0')
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" }, *const no[] = { "0", "false", "no", "off" };
+	for (int i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -1;
+}
+
+static const char *set_domains(struct sr_app_config *c, const char *v, char *err, size_t err_len)
+{
+	char buf[4096];
+	if (strlen(v) >= sizeof(buf))
+		return snprintf(err, err_len, "registrar.domains: list too long"), err;
+	snprintf(buf, sizeof(buf), "%s", v);
+	c->reg.n_domains = 0;
+	for (char *save, *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (sr_reg_config_add_domain(&c->reg, tok) != 0)
+			return snprintf(err, err_len,
+					"registrar.domains: '%s' is too long or there are more than %d domains",
+					tok, SR_REG_MAX_DOMAINS),
+			       err;
+	}
+	return NULL;
+}
+
+const char *sr_app_config_set(struct sr_app_config *c, const char *section, const char *name,
+			      const char *v, char *err, size_t err_len)
+{
+	const struct key *k = NULL;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0) {
+			k = &keys[i];
+			break;
+		}
+	}
+	if (k == NULL) {
+		snprintf(err, err_len, "%s.%s: unknown key (sipreg --help lists them)", section, name);
+		return err;
+	}
+	void *field = (char *)c + k->off;
+	int64_t i64;
+	uint64_t u64;
+	bool b;
+
+	switch (k->type) {
+	case K_U32:
+		if (parse_int(v, k->min, k->max, &i64) != 0)
+			goto range;
+		*(uint32_t *)field = (uint32_t)i64;
+		return NULL;
+	case K_INT:
+		if (parse_int(v, k->min, k->max, &i64) != 0)
+			goto range;
+		*(int *)field = (int)i64;
+		return NULL;
+	case K_U64:
+		if (parse_u64(v, &u64) != 0) {
+			snprintf(err, err_len, "%s.%s: '%s' is not a non-negative number", section, name, v);
+			return err;
+		}
+		*(uint64_t *)field = u64;
+		if (field == &c->reg.secret)
+			c->secret_set = true;
+		return NULL;
+	case K_BOOL:
+		if (parse_bool(v, &b) != 0) {
+			snprintf(err, err_len, "%s.%s: '%s' is not a boolean (true/false)", section, name, v);
+			return err;
+		}
+		*(bool *)field = b;
+		return NULL;
+	case K_STR:
+		if (strlen(v) >= k->size) {
+			snprintf(err, err_len, "%s.%s: longer than %zu characters", section, name, k->size - 1);
+			return err;
+		}
+		memcpy(field, v, strlen(v) + 1);
+		return NULL;
+	case K_IPV4:
+		if (inet_pton(AF_INET, v, field) != 1) {
+			snprintf(err, err_len, "%s.%s: '%s' is not an IPv4 address", section, name, v);
+			return err;
+		}
+		return NULL;
+	case K_DOMAINS:
+		return set_domains(c, v, err, err_len);
+	case K_ENUM:
+		for (unsigned i = 0; k->names[i]; i++) {
+			if (strcasecmp(v, k->names[i]) == 0) {
+				*(unsigned *)field = i;
+				return NULL;
+			}
+		}
+		{
+			size_t n = (size_t)snprintf(err, err_len, "%s.%s: '%s' is not one of:", section, name, v);
+			for (unsigned i = 0; k->names[i] && n < err_len; i++)
+				n += (size_t)snprintf(err + n, err_len - n, "%s %s", i ? "," : "", k->names[i]);
+		}
+		return err;
+	}
+range:
+	snprintf(err, err_len, "%s.%s: '%s' is not a number in [%" PRId64 ", %" PRId64 "]", section, name, v,
+		 k->min, k->max);
+	return err;
+}
+
+struct ini_ctx {
+	struct sr_app_config *c;
+	const char *file;
+	char err[512];
+	bool failed;
+};
+
+static int on_ini_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *x = user;
+	char msg[400];
+	if (x->failed)
+		return 0;
+	if (sr_app_config_set(x->c, section, name, value, msg, sizeof(msg)) != NULL) {
+		snprintf(x->err, sizeof(x->err), "%s: %s", x->file, msg);
+		x->failed = true;
+		return 0;
+	}
+	return 1;
+}
+
+/* Cross-key rules and the core's own check. */
+static const char *check(const struct sr_app_config *c, char *err, size_t err_len)
+{
+	const char *m = sr_reg_config_check(&c->reg);
+	if (m)
+		return snprintf(err, err_len, "%s", m), err;
+	if (c->burst > c->rx_desc)
+		return snprintf(err, err_len, "workers.burst: larger than port.rx_desc"), err;
+	if (c->eal_file_prefix[0] == '\0')
+		return snprintf(err, err_len, "eal.file_prefix: must not be empty"), err;
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sipreg [--config FILE] [--set section.key=value]... [--check] [--help] [--version]\n"
+		"\n"
+		"A SIP registrar on DPDK. The main lcore is the control core, every other lcore a\n"
+		"worker with its own RX/TX queue and binding shard. --check validates the\n"
+		"configuration and prints the EAL arguments without starting anything.\n"
+		"Keys (file: [section] key = value):\n\n");
+	for (size_t i = 0; i < N_KEYS; i++) {
+		char full[64];
+		snprintf(full, sizeof(full), "%s.%s", keys[i].section, keys[i].name);
+		fprintf(f, "  %-34s %s\n", full, keys[i].help);
+	}
+}
+
+int sr_app_config_load(struct sr_app_config *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "check", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	char err[512];
+	int o;
+
+	defaults(c);
+	/* first pass: find --config, --help, --version; --set is applied after the file */
+	optind = 0; /* 0: glibc re-initialises getopt fully (the function may run twice) */
+	while ((o = getopt_long(argc, argv, "c:s:hVk", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			file = optarg;
+			break;
+		case 's':
+			break;
+		case 'k':
+			c->check_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("sipreg %s\n", SR_VERSION);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sipreg: unexpected argument '%s' (EAL arguments go in eal.args)\n", argv[optind]);
+		return -1;
+	}
+	if (file) {
+		struct ini_ctx x = { .c = c, .file = file };
+		int rc = ini_parse(file, on_ini_key, &x);
+		if (x.failed) {
+			fprintf(stderr, "sipreg: config %s\n", x.err);
+			return -1;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "sipreg: config %s: cannot read the file\n", file);
+			return -1;
+		}
+		if (rc > 0) {
+			fprintf(stderr, "sipreg: config %s: syntax error on line %d\n", file, rc);
+			return -1;
+		}
+	}
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "c:s:hVk", opts, NULL)) != -1) {
+		if (o != 's')
+			continue;
+		char kv[1200], *eq, *dot;
+		snprintf(kv, sizeof(kv), "%s", optarg);
+		eq = strchr(kv, '=');
+		dot = strchr(kv, '.');
+		if (eq == NULL || dot == NULL || dot > eq) {
+			fprintf(stderr, "sipreg: --set %s: expected section.key=value\n", optarg);
+			return -1;
+		}
+		*eq = '\0';
+		*dot = '\0';
+		if (sr_app_config_set(c, kv, dot + 1, eq + 1, err, sizeof(err)) != NULL) {
+			fprintf(stderr, "sipreg: --set: %s\n", err);
+			return -1;
+		}
+	}
+	if (!c->secret_set && getrandom(&c->reg.secret, sizeof(c->reg.secret), 0) != sizeof(c->reg.secret)) {
+		fprintf(stderr, "sipreg: registrar.secret: no random source, set it explicitly\n");
+		return -1;
+	}
+	if (check(c, err, sizeof(err)) != NULL) {
+		fprintf(stderr, "sipreg: config: %s\n", err);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * config.h - sipreg's configuration: one INI file plus command-line overrides.
+ *
+ * Every key is "section.key" and can be set in the file ([section] key = v)
+ * or on the command line (--set section.key=v, applied after the file, in
+ * order). All keys live in one table in config.c, which also prints them
+ * for --help, so a key cannot exist in one place and not the other. Any
+ * unknown key or bad value is refused with a message naming the key.
+ */
+#ifndef SR_APP_CONFIG_H
+#define SR_APP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reg_config.h"
+
+struct sr_app_config {
+	/* [eal] */
+	char eal_args[1024];      /* extra EAL arguments, split on blanks */
+	char eal_lcores[256];     /* --lcores value; empty: one lcore per worker plus control, generated */
+	char eal_file_prefix[64]; /* --file-prefix (each instance needs its own) */
+	/* [port] */
+	char port_vdev[256];      /* a virtual device (af_packet in development); empty: probed NICs */
+	uint32_t rx_desc, tx_desc;
+	uint32_t mbufs;           /* mbufs in the receive pool; 0: sized from queues and rings */
+	uint32_t rx_data_room;    /* bytes of frame one receive mbuf holds */
+	/* [net] */
+	uint32_t ip;              /* network byte order */
+	uint32_t sip_port;
+	bool symmetric_responses; /* always answer to the source port (as if every Via had rport) */
+	uint32_t reasm_flows;     /* datagrams in reassembly at once, per worker */
+	uint32_t reasm_timeout_ms;
+	/* [workers] */
+	uint32_t workers;         /* 0: every worker lcore the EAL gives us */
+	uint32_t burst;
+	uint32_t ring_size;
+	uint32_t expire_budget;   /* bindings expired per loop at most */
+	uint32_t idle_sleep_us;   /* sleep this long after an empty poll (0: pure busy polling) */
+	/* [control] */
+	char ctl_socket[256];     /* control socket path (sipregctl; not served yet) */
+	char data_dir[256];       /* persistence directory (not used yet) */
+	uint32_t query_timeout_ms;
+	/* [registrar] */
+	struct sr_reg_config reg;
+	bool secret_set;
+	bool check_only;          /* --check: validate, print the EAL arguments, exit */
+};
+
+/*
+ * Parses argv (--config FILE, --set k=v, --help, --version) into c.
+ * Returns 0 to run, 1 when --help/--version was handled (exit 0), -1 on
+ * error after printing a message to stderr (exit 2).
+ */
+int sr_app_config_load(struct sr_app_config *c, int argc, char **argv);
+
+/* Sets one key; returns NULL or a message (in err) naming the key and the problem. */
+const char *sr_app_config_set(struct sr_app_config *c, const char *section, const char *key,
+			      const char *value, char *err, size_t err_len);
+
+#endif

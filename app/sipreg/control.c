@@ -1,0 +1,278 @@
+/*
+ * control.c - telemetry commands of the control core.
+ *
+ * Telemetry callbacks run on DPDK's telemetry threads (one per client), not
+ * on a worker. Counters are read with relaxed loads (net_stats.h), so
+ * /sipreg/stats needs no cooperation from the workers. An AoR lives in
+ * exactly one shard, touched only by its owner, so /sipreg/aor canonicalises
+ * the URI here, finds the owner by the same bucket table the data plane
+ * uses, posts the question on the owner's query ring and waits (bounded by
+ * control.query_timeout_ms) for the answer. One question is in flight at a
+ * time (a mutex: this is the slow path); a question that timed out keeps its
+ * slot busy until the worker has answered it, so the worker never writes
+ * into memory that was reused.
+ */
+#include "control.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <osipparser2/osip_uri.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+#include <rte_telemetry.h>
+
+#include "net_ring.h"
+#include "sip_aor.h"
+#include "worker.h"
+
+static struct sr_app *g_app;
+static struct sr_aor_query *g_query; /* the one question slot */
+static bool g_query_busy;
+static pthread_mutex_t g_query_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const class_names[7] = { "resp_0xx", "resp_1xx", "resp_2xx", "resp_3xx",
+					    "resp_4xx", "resp_5xx", "resp_6xx" };
+static const char *const sip_drop_names[SR_DROP_COUNT] = {
+	[SR_DROP_NONE] = "sip_drop_none",
+	[SR_DROP_GARBAGE] = "sip_drop_garbage",
+	[SR_DROP_RESPONSE] = "sip_absorbed_response",
+	[SR_DROP_ACK] = "sip_absorbed_ack",
+	[SR_DROP_NO_BUFFER] = "sip_drop_no_buffer",
+};
+static const char *const event_names[4] = { "ev_added", "ev_refreshed", "ev_removed", "ev_expired" };
+
+/* Sums one uint64_t field (at byte offset off in struct sr_worker_stats) over the workers. */
+static uint64_t sum(const struct sr_app *app, size_t off)
+{
+	uint64_t t = 0;
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		uint64_t *f = (uint64_t *)((char *)&app->w[i]->stats + off);
+		t += __atomic_load_n(f, __ATOMIC_RELAXED);
+	}
+	return t;
+}
+
+#define SUM(field) sum(g_app, offsetof(struct sr_worker_stats, field))
+
+static void per_worker(struct rte_tel_data *d, const char *name, size_t off)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+	if (a == NULL)
+		return;
+	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+	for (unsigned i = 0; i < g_app->n_workers; i++)
+		rte_tel_data_add_array_u64(a, __atomic_load_n((uint64_t *)((char *)&g_app->w[i]->stats + off),
+							      __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_container(d, name, a, 0);
+}
+
+static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	if (sr_app_stopping(g_app))
+		return -1; /* shutting down: workers are going away */
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "workers", g_app->n_workers);
+	rte_tel_data_add_dict_u64(d, "rx_pkts", SUM(net.rx_pkts));
+	rte_tel_data_add_dict_u64(d, "rx_bytes", SUM(net.rx_bytes));
+	rte_tel_data_add_dict_u64(d, "tx_pkts", SUM(net.tx_pkts));
+	rte_tel_data_add_dict_u64(d, "tx_bytes", SUM(net.tx_bytes));
+	rte_tel_data_add_dict_u64(d, "arp_replies", SUM(net.arp_replies));
+	rte_tel_data_add_dict_u64(d, "icmp_replies", SUM(net.icmp_replies));
+	rte_tel_data_add_dict_u64(d, "frags_in", SUM(net.frags_in));
+	rte_tel_data_add_dict_u64(d, "reassembled", SUM(net.reassembled));
+	rte_tel_data_add_dict_u64(d, "tx_fragmented", SUM(net.tx_fragmented));
+	rte_tel_data_add_dict_u64(d, "ring_out", SUM(net.ring_out));
+	rte_tel_data_add_dict_u64(d, "ring_in", SUM(net.ring_in));
+	for (int r = 1; r < SR_ND_COUNT; r++) {
+		char name[48];
+		snprintf(name, sizeof(name), "drop_%s", sr_net_drop_name(r));
+		rte_tel_data_add_dict_u64(d, name, SUM(net.drops[r]));
+	}
+	rte_tel_data_add_dict_u64(d, "sip_requests", SUM(sip_requests));
+	for (int c = 1; c < 7; c++)
+		rte_tel_data_add_dict_u64(d, class_names[c], SUM(responses[c]));
+	for (int r = 1; r < SR_DROP_COUNT; r++)
+		rte_tel_data_add_dict_u64(d, sip_drop_names[r], SUM(sip_drops[r]));
+	rte_tel_data_add_dict_u64(d, "prescan_failed", SUM(prescan_failed));
+	for (int e = 0; e < 4; e++)
+		rte_tel_data_add_dict_u64(d, event_names[e], SUM(events[e]));
+	rte_tel_data_add_dict_u64(d, "aors", SUM(aors));
+	rte_tel_data_add_dict_u64(d, "bindings", SUM(bindings));
+	rte_tel_data_add_dict_u64(d, "binding_bytes", SUM(binding_bytes));
+	rte_tel_data_add_dict_u64(d, "expired", SUM(expired));
+	rte_tel_data_add_dict_u64(d, "arena_overflows", SUM(arena_overflows));
+	/* what the ports themselves count: frames the NIC (or the af_packet ring) could not deliver */
+	uint64_t imissed = 0, ierrors = 0, nombuf = 0, oerrors = 0;
+	for (uint16_t p = 0; p < g_app->n_ports; p++) {
+		struct rte_eth_stats es;
+		if (rte_eth_stats_get(p, &es) == 0) {
+			imissed += es.imissed;
+			ierrors += es.ierrors;
+			nombuf += es.rx_nombuf;
+			oerrors += es.oerrors;
+		}
+	}
+	rte_tel_data_add_dict_u64(d, "port_imissed", imissed);
+	rte_tel_data_add_dict_u64(d, "port_ierrors", ierrors);
+	rte_tel_data_add_dict_u64(d, "port_rx_nombuf", nombuf);
+	rte_tel_data_add_dict_u64(d, "port_oerrors", oerrors);
+	per_worker(d, "worker_rx_pkts", offsetof(struct sr_worker_stats, net.rx_pkts));
+	per_worker(d, "worker_sip_requests", offsetof(struct sr_worker_stats, sip_requests));
+	per_worker(d, "worker_aors", offsetof(struct sr_worker_stats, aors));
+	return 0;
+}
+
+/* Canonical AoR of a URI as the registrar keys it; -1 if it does not parse. */
+static int canonical(const char *uri, char *out, size_t cap, size_t *len)
+{
+	const struct sr_reg_config *rc = &g_app->cfg.reg;
+	struct sr_aor_options opt = { .case_sensitive = rc->case_sensitive, .realm_prefix = rc->realm_prefix };
+	osip_uri_t *u = NULL;
+	int rc2 = -1;
+
+	if (osip_uri_init(&u) != 0)
+		return -1;
+	if (osip_uri_parse(u, uri) == 0 && sr_aor_canonicalize(u, &opt, out, cap, len, NULL, NULL) == SR_AOR_OK)
+		rc2 = 0;
+	osip_uri_free(u);
+	return rc2;
+}
+
+static void add_strings(struct rte_tel_data *d, const char *name, const struct sr_aor_query *q, size_t off)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+	if (a == NULL)
+		return;
+	rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
+	for (unsigned i = 0; i < q->n; i++)
+		rte_tel_data_add_array_string(a, (const char *)&q->b[i] + off);
+	rte_tel_data_add_dict_container(d, name, a, 0);
+}
+
+static void add_ints(struct rte_tel_data *d, const char *name, const struct sr_aor_query *q, int which)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+	if (a == NULL)
+		return;
+	rte_tel_data_start_array(a, RTE_TEL_INT_VAL);
+	for (unsigned i = 0; i < q->n; i++) {
+		const struct sr_query_binding *b = &q->b[i];
+		rte_tel_data_add_array_int(a, which == 0 ? (int)b->expires_in : which == 1 ? b->q : (int)b->cseq);
+	}
+	rte_tel_data_add_dict_container(d, name, a, 0);
+}
+
+static int cmd_aor(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	char aor[sizeof(g_query->aor)];
+	size_t len;
+	int rc = 0;
+
+	if (sr_app_stopping(g_app) || params == NULL || *params == '\0' || canonical(params, aor, sizeof(aor), &len) != 0)
+		return -1; /* telemetry answers null: bad or missing URI */
+
+	unsigned owner = g_app->owner[sr_aor_hash(aor, len) % SR_BUCKETS];
+	pthread_mutex_lock(&g_query_lock);
+	struct sr_aor_query *q = g_query;
+	if (q == NULL || sr_app_stopping(g_app)) {
+		rc = -1;
+		goto out;
+	}
+	if (g_query_busy && !__atomic_load_n(&q->done, __ATOMIC_ACQUIRE)) {
+		rc = -1; /* the last question timed out and is still being answered */
+		goto out;
+	}
+	memset(q, 0, sizeof(*q));
+	memcpy(q->aor, aor, len);
+	q->aor_len = len;
+	g_query_busy = true;
+	if (rte_ring_sp_enqueue(g_app->w[owner]->queries, q) != 0) {
+		g_query_busy = false;
+		rc = -1;
+		goto out;
+	}
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * g_app->cfg.query_timeout_ms;
+	while (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE) && rte_get_timer_cycles() < deadline)
+		rte_delay_us_sleep(100);
+	if (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE)) {
+		rc = -1;
+		goto out;
+	}
+	g_query_busy = false;
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "aor", q->aor);
+	rte_tel_data_add_dict_u64(d, "worker", owner);
+	rte_tel_data_add_dict_u64(d, "bindings", q->total);
+	add_strings(d, "contact", q, offsetof(struct sr_query_binding, contact));
+	add_ints(d, "expires", q, 0);
+	add_ints(d, "q", q, 1);
+	add_strings(d, "call_id", q, offsetof(struct sr_query_binding, call_id));
+	add_ints(d, "cseq", q, 2);
+	add_strings(d, "user_agent", q, offsetof(struct sr_query_binding, user_agent));
+	struct rte_tel_data *src = rte_tel_data_alloc();
+	if (src) {
+		rte_tel_data_start_array(src, RTE_TEL_STRING_VAL);
+		for (unsigned i = 0; i < q->n; i++) {
+			char ip[INET_ADDRSTRLEN], s[40];
+			inet_ntop(AF_INET, &q->b[i].src_ip, ip, sizeof(ip));
+			snprintf(s, sizeof(s), "%s:%u", ip, q->b[i].src_port);
+			rte_tel_data_add_array_string(src, s);
+		}
+		rte_tel_data_add_dict_container(d, "source", src, 0);
+	}
+out:
+	pthread_mutex_unlock(&g_query_lock);
+	return rc;
+}
+
+int sr_control_init(struct sr_app *app)
+{
+	g_app = app;
+	g_query = rte_zmalloc("sr_query", sizeof(*g_query), RTE_CACHE_LINE_SIZE);
+	if (g_query == NULL)
+		return -1;
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), "sr_query_w%u", i);
+		app->w[i]->queries = sr_net_ring_create(name, 16, SOCKET_ID_ANY);
+		if (app->w[i]->queries == NULL)
+			return -1;
+	}
+	if (rte_telemetry_register_cmd("/sipreg/stats", cmd_stats,
+				       "sipreg counters summed over workers. No parameters") != 0 ||
+	    rte_telemetry_register_cmd("/sipreg/aor", cmd_aor,
+				       "Bindings of one address-of-record. Parameter: a SIP URI") != 0)
+		return -1;
+	return 0;
+}
+
+void sr_control_run(struct sr_app *app)
+{
+	/* nothing periodic yet (persistence and listeners come later): just wait for stop */
+	while (!sr_app_stopping(app))
+		rte_delay_us_sleep(10 * 1000);
+}
+
+void sr_control_fini(struct sr_app *app)
+{
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		if (app->w[i] && app->w[i]->queries) {
+			rte_ring_free(app->w[i]->queries);
+			app->w[i]->queries = NULL;
+		}
+	}
+	/* a timed-out question may still sit in a freed ring: its slot is freed with it */
+	pthread_mutex_lock(&g_query_lock);
+	rte_free(g_query);
+	g_query = NULL;
+	pthread_mutex_unlock(&g_query_lock);
+}

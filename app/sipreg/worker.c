@@ -1,0 +1,385 @@
+/*
+ * worker.c - one worker lcore's poll loop.
+ *
+ * The loop, top to bottom:
+ *   1. rx burst on our queue of every port; per frame: classify (ARP,
+ *      ICMP echo, IPv4 fragment, SIP over UDP, or a counted drop);
+ *      ARP and ICMP are answered in place; fragments go to reassembly;
+ *   2. SIP: pre-scan the To URI, hash its canonical AoR, look up the owner
+ *      worker in the bucket table; ours -> sr_reg_process now, writing the
+ *      response straight into a fresh mbuf behind its 42 bytes of headers;
+ *      not ours -> the mbuf goes to the owner over our SP/SC ring to it
+ *      (collected per owner and enqueued once per burst);
+ *   3. tx burst of everything answered;
+ *   4. drain the rings from other workers (same processing as local SIP)
+ *      and the control core's query ring;
+ *   5. housekeeping with bounded work: free reassembly's death row, expire
+ *      at most workers.expire_budget bindings, publish shard figures.
+ * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
+ * call per packet (the clock is the TSC; the optional idle sleep happens
+ * only after an empty poll).
+ */
+#include "worker.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "net_reply.h"
+
+#define EXPIRE_PERIOD_MS 10
+#define PUBLISH_PERIOD_MS 100
+
+/* --- transmit --- */
+
+static void tx_flush(struct sr_worker *w, uint16_t port)
+{
+	struct sr_tx_buf *b = &w->tx[port];
+	if (b->n == 0)
+		return;
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < b->n; i++)
+		bytes += b->pkts[i]->pkt_len;
+	uint16_t sent = rte_eth_tx_burst(port, (uint16_t)w->id, b->pkts, b->n);
+	for (uint16_t i = sent; i < b->n; i++) {
+		bytes -= b->pkts[i]->pkt_len;
+		rte_pktmbuf_free(b->pkts[i]);
+	}
+	SR_STAT_ADD(w->stats.net.tx_pkts, sent);
+	SR_STAT_ADD(w->stats.net.tx_bytes, bytes);
+	if (sent < b->n)
+		SR_STAT_ADD(w->stats.net.drops[SR_ND_TX_FULL], (uint64_t)(b->n - sent));
+	b->n = 0;
+}
+
+static void tx_flush_all(struct sr_worker *w)
+{
+	for (uint16_t p = 0; p < w->app->n_ports; p++)
+		tx_flush(w, p);
+}
+
+static void tx_queue(struct sr_worker *w, struct rte_mbuf *m)
+{
+	struct sr_tx_buf *b = &w->tx[m->port];
+	b->pkts[b->n++] = m;
+	if (b->n == SR_TX_BUF)
+		tx_flush(w, m->port);
+}
+
+static void drop(struct sr_worker *w, struct rte_mbuf *m, enum sr_net_drop why)
+{
+	SR_STAT_INC(w->stats.net.drops[why]);
+	rte_pktmbuf_free(m);
+}
+
+/* --- SIP --- */
+
+/*
+ * The IPv4 datagram of m (l2_len set) as contiguous bytes: in place for a
+ * single segment, else (a reassembled datagram) copied into the scratch buffer.
+ */
+static const uint8_t *datagram(struct sr_worker *w, struct rte_mbuf *m, struct sr_net_pkt *p)
+{
+	const uint8_t *ip;
+	if (m->nb_segs == 1)
+		ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	else
+		ip = rte_pktmbuf_read(m, m->l2_len, m->pkt_len - m->l2_len, w->scratch);
+	sr_net_locate_udp(ip, p);
+	return ip;
+}
+
+/* Sends the response whose SIP bytes sr_reg_process wrote at r's payload area. */
+static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
+			  const char *sip, struct rte_mbuf *r, size_t len)
+{
+	struct sr_app *app = w->app;
+	uint16_t port = req->port;
+	uint16_t dport = sr_net_reply_port(sip, p->payload_len, p->src_port, app->cfg.symmetric_responses);
+	size_t flen = sr_net_udp_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(req, uint8_t *), p,
+				       &app->local[port], dport, (uint16_t)len, w->ip_id);
+	w->ip_id = (uint16_t)(w->ip_id + app->n_workers); /* IDs stay distinct across workers */
+	r->data_len = (uint16_t)flen;
+	r->pkt_len = (uint32_t)flen;
+	r->port = port;
+	if (flen - SR_NET_ETH_LEN <= app->mtu[port]) {
+		tx_queue(w, r);
+		return;
+	}
+	struct rte_mbuf *frags[SR_MAX_BURST];
+	int n = sr_net_fragment(r, app->mtu[port], w->tx_pool, w->indirect_pool, frags, SR_MAX_BURST);
+	if (n < 0) {
+		SR_STAT_INC(w->stats.net.drops[SR_ND_TOO_BIG]);
+		return;
+	}
+	SR_STAT_INC(w->stats.net.tx_fragmented);
+	for (int i = 0; i < n; i++)
+		tx_queue(w, frags[i]);
+}
+
+/* Runs the registrar on a SIP datagram this worker owns, then answers it. Consumes m. */
+static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms)
+{
+	struct sr_net_pkt p;
+	const uint8_t *ip = datagram(w, m, &p);
+	const char *sip = (const char *)ip + p.payload_off;
+	struct sr_addr src = { .ip = p.src_ip, .port = p.src_port };
+	struct sr_reg_result res;
+
+	struct rte_mbuf *r = rte_pktmbuf_alloc(w->tx_pool);
+	if (r == NULL) {
+		drop(w, m, SR_ND_NO_MBUF);
+		return;
+	}
+	size_t cap = rte_pktmbuf_tailroom(r) - SR_NET_HDRS_LEN;
+	if (cap > 65535 - SR_NET_IP_LEN - SR_NET_UDP_LEN)
+		cap = 65535 - SR_NET_IP_LEN - SR_NET_UDP_LEN;
+	char *out = rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN);
+
+	sr_reg_process(w->shard, sip, p.payload_len, &src, now_ms, out, cap, &res);
+	SR_STAT_INC(w->stats.sip_requests);
+	if (res.len == 0) {
+		SR_STAT_INC(w->stats.sip_drops[res.drop < SR_DROP_COUNT ? res.drop : SR_DROP_GARBAGE]);
+		rte_pktmbuf_free(r);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	SR_STAT_INC(w->stats.responses[res.status / 100 % 7]);
+	send_response(w, m, &p, sip, r, res.len);
+	rte_pktmbuf_free(m);
+}
+
+/* Finds the owner of a SIP datagram (l2_len set) and processes it here or hands it over. */
+static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms)
+{
+	struct sr_app *app = w->app;
+	struct sr_net_pkt p;
+	const uint8_t *ip = datagram(w, m, &p);
+	uint64_t h;
+	unsigned owner = w->id;
+
+	if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
+				&h) == 0)
+		owner = app->owner[h % SR_BUCKETS];
+	else
+		SR_STAT_INC(w->stats.prescan_failed);
+	sr_arena_reset(&w->arena);
+
+	if (owner == w->id) {
+		sip_process(w, m, now_ms);
+		return;
+	}
+	struct sr_handoff_buf *b = &w->handoff[owner];
+	b->pkts[b->n++] = m; /* at most one rx burst: sent by handoff_flush after the burst */
+}
+
+/* Hands each owner its share of the last rx burst with one ring operation. */
+static void handoff_flush(struct sr_worker *w)
+{
+	struct sr_app *app = w->app;
+	for (unsigned owner = 0; owner < app->n_workers; owner++) {
+		struct sr_handoff_buf *b = &w->handoff[owner];
+		if (b->n == 0)
+			continue;
+		unsigned sent = rte_ring_sp_enqueue_burst(app->mesh.ring[w->id][owner], (void **)b->pkts, b->n, NULL);
+		SR_STAT_ADD(w->stats.net.ring_out, sent);
+		for (unsigned i = sent; i < b->n; i++)
+			drop(w, b->pkts[i], SR_ND_RING_FULL);
+		b->n = 0;
+	}
+}
+
+/* --- one received frame --- */
+
+static void on_frame(struct sr_worker *w, struct rte_mbuf *m, uint64_t tsc, uint64_t now_ms)
+{
+	const struct sr_net_local *local = &w->app->local[m->port];
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct sr_net_pkt p;
+	enum sr_net_drop why;
+	size_t len;
+
+	SR_STAT_INC(w->stats.net.rx_pkts);
+	SR_STAT_ADD(w->stats.net.rx_bytes, m->pkt_len);
+	if (m->nb_segs != 1) { /* we configure no scattered RX: a PMD that does it anyway */
+		drop(w, m, SR_ND_TOO_BIG);
+		return;
+	}
+	switch (sr_net_classify(frame, m->data_len, local, &p, &why)) {
+	case SR_NET_ARP:
+		len = sr_net_arp_reply(frame, local);
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
+		SR_STAT_INC(w->stats.net.arp_replies);
+		tx_queue(w, m);
+		return;
+	case SR_NET_ICMP_ECHO:
+		len = sr_net_icmp_reply(frame, &p, local);
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len)); /* drops Ethernet padding */
+		SR_STAT_INC(w->stats.net.icmp_replies);
+		tx_queue(w, m);
+		return;
+	case SR_NET_FRAG:
+		SR_STAT_INC(w->stats.net.frags_in);
+		m->l2_len = SR_NET_ETH_LEN;
+		m->l3_len = p.l3_len;
+		m = sr_net_reasm_add(&w->reasm, m, tsc);
+		if (m == NULL)
+			return; /* incomplete (kept) or refused (on the death row, counted later) */
+		SR_STAT_INC(w->stats.net.reassembled);
+		/* the reassembled datagram needs its UDP checks now */
+		const uint8_t *ip = rte_pktmbuf_read(m, m->l2_len, m->pkt_len - m->l2_len, w->scratch);
+		if (sr_net_classify_reassembled(ip, m->pkt_len - m->l2_len, local, &p, &why) != SR_NET_SIP) {
+			drop(w, m, why == SR_ND_NONE ? SR_ND_IP_PROTO : why);
+			return;
+		}
+		sip_dispatch(w, m, now_ms);
+		return;
+	case SR_NET_SIP:
+		m->l2_len = SR_NET_ETH_LEN;
+		m->l3_len = p.l3_len;
+		sip_dispatch(w, m, now_ms);
+		return;
+	case SR_NET_DROP:
+		break;
+	}
+	drop(w, m, why);
+}
+
+/* --- rings from other workers and from control --- */
+
+static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
+{
+	struct sr_app *app = w->app;
+	void *objs[SR_MAX_BURST];
+	unsigned total = 0;
+
+	for (unsigned from = 0; from < app->n_workers; from++) {
+		if (from == w->id)
+			continue;
+		unsigned n = rte_ring_sc_dequeue_burst(app->mesh.ring[from][w->id], objs, w->app->cfg.burst, NULL);
+		for (unsigned i = 0; i < n; i++)
+			sip_process(w, objs[i], now_ms);
+		SR_STAT_ADD(w->stats.net.ring_in, n);
+		total += n;
+	}
+	return total;
+}
+
+static void copy_field(char *dst, size_t cap, struct sr_str s)
+{
+	size_t n = s.len < cap - 1 ? s.len : cap - 1;
+	memcpy(dst, s.p, n);
+	dst[n] = '\0';
+}
+
+static void answer_query(struct sr_worker *w, struct sr_aor_query *q, uint64_t now_ms)
+{
+	const struct sr_aor *a = sr_shard_find(w->shard, sr_str_make(q->aor, q->aor_len));
+	q->n = q->total = 0;
+	for (const struct sr_binding *b = a ? a->bindings : NULL; b; b = b->next) {
+		if (q->n < SR_QUERY_MAX_BINDINGS) {
+			struct sr_query_binding *o = &q->b[q->n++];
+			copy_field(o->contact, sizeof(o->contact), sr_binding_field(b, SR_BF_CONTACT));
+			copy_field(o->call_id, sizeof(o->call_id), sr_binding_field(b, SR_BF_CALL_ID));
+			copy_field(o->user_agent, sizeof(o->user_agent), sr_binding_field(b, SR_BF_USER_AGENT));
+			o->expires_in = (int64_t)sr_binding_expires(b) - (int64_t)(now_ms / 1000);
+			o->q = b->q == SR_Q_NONE ? -1 : b->q;
+			o->cseq = b->cseq;
+			o->src_ip = b->src_ip;
+			o->src_port = b->src_port;
+		}
+		q->total++;
+	}
+	SR_STAT_INC(w->stats.queries);
+	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
+}
+
+static void drain_queries(struct sr_worker *w, uint64_t now_ms)
+{
+	void *q;
+	while (rte_ring_sc_dequeue(w->queries, &q) == 0)
+		answer_query(w, q, now_ms);
+}
+
+/* --- housekeeping --- */
+
+static void publish(struct sr_worker *w)
+{
+	struct sr_shard_stats st;
+	sr_shard_get_stats(w->shard, &st);
+	SR_STAT_SET(w->stats.aors, st.aors);
+	SR_STAT_SET(w->stats.bindings, st.bindings);
+	SR_STAT_SET(w->stats.binding_bytes, st.binding_bytes);
+	SR_STAT_SET(w->stats.expired, st.expired);
+	SR_STAT_SET(w->stats.arena_overflows, st.arena_overflows);
+}
+
+static void housekeeping(struct sr_worker *w, uint64_t tsc, uint64_t now_ms)
+{
+	unsigned freed = sr_net_reasm_collect(&w->reasm, tsc);
+	if (freed)
+		SR_STAT_ADD(w->stats.net.drops[SR_ND_FRAG], freed);
+
+	/* a full budget means more are due: come back on the next loop */
+	if (now_ms >= w->next_expire_ms) {
+		unsigned budget = w->app->cfg.expire_budget;
+		unsigned n = sr_shard_expire(w->shard, now_ms, budget);
+		w->next_expire_ms = n == budget ? now_ms : now_ms + EXPIRE_PERIOD_MS;
+	}
+	if (tsc >= w->next_publish_tsc) {
+		publish(w);
+		w->next_publish_tsc = tsc + w->app->clock.hz / 1000 * PUBLISH_PERIOD_MS;
+	}
+}
+
+void sr_worker_on_event(void *ctx, const struct sr_reg_event *ev)
+{
+	struct sr_worker *w = ctx;
+	if ((unsigned)ev->type < 4)
+		SR_STAT_INC(w->stats.events[ev->type]);
+}
+
+int sr_worker_main(void *arg)
+{
+	struct sr_worker *w = arg;
+	struct sr_app *app = w->app;
+	struct rte_mbuf *pkts[SR_MAX_BURST];
+	const uint16_t burst = (uint16_t)app->cfg.burst;
+
+	while (!sr_app_stopping(app)) {
+		uint64_t tsc = rte_get_tsc_cycles();
+		uint64_t now_ms = sr_clock_ms(&app->clock, tsc);
+		unsigned work = 0;
+
+		for (uint16_t port = 0; port < app->n_ports; port++) {
+			uint16_t n = rte_eth_rx_burst(port, (uint16_t)w->id, pkts, burst);
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				on_frame(w, pkts[i], tsc, now_ms);
+			}
+			handoff_flush(w);
+			work += n;
+		}
+		tx_flush_all(w);
+
+		work += drain_rings(w, now_ms);
+		drain_queries(w, now_ms);
+		tx_flush_all(w);
+
+		housekeeping(w, tsc, now_ms);
+		if (work == 0 && app->cfg.idle_sleep_us)
+			rte_delay_us_sleep(app->cfg.idle_sleep_us);
+	}
+
+	/* stop: answer what other workers already handed us, then leave */
+	drain_rings(w, sr_clock_ms(&app->clock, rte_get_tsc_cycles()));
+	tx_flush_all(w);
+	publish(w);
+	return 0;
+}

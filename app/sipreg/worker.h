@@ -1,0 +1,41 @@
+/*
+ * worker.h - the per-lcore poll loop (worker.c) and the AoR query it answers.
+ */
+#ifndef SR_WORKER_H
+#define SR_WORKER_H
+
+#include <stdint.h>
+
+#include "app.h"
+
+#define SR_QUERY_MAX_BINDINGS 16
+
+struct sr_query_binding {
+	char contact[256];
+	char call_id[128];
+	char user_agent[128];
+	int64_t expires_in; /* seconds left */
+	int q;              /* thousandths, -1: none */
+	uint32_t cseq;
+	uint32_t src_ip;    /* network order */
+	uint16_t src_port;
+};
+
+/* One /sipreg/aor question, written by control, answered by the owner worker. */
+struct sr_aor_query {
+	char aor[512];        /* canonical AoR */
+	size_t aor_len;
+	/* answer */
+	unsigned n;           /* bindings returned (at most SR_QUERY_MAX_BINDINGS) */
+	unsigned total;       /* bindings the AoR has */
+	struct sr_query_binding b[SR_QUERY_MAX_BINDINGS];
+	int done;             /* set (release) by the worker when the answer is complete */
+};
+
+/* rte_eal_remote_launch entry; arg is the struct sr_worker. Returns 0 after stop. */
+int sr_worker_main(void *arg);
+
+/* The binding-event callback given to sr_shard_create (ctx = struct sr_worker). */
+void sr_worker_on_event(void *ctx, const struct sr_reg_event *ev);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * net_frag.h - IPv4 reassembly (per worker) and fragmentation of large responses.
+ *
+ * Reassembly wraps rte_ip_frag: one table per worker (a worker sees all
+ * fragments of a datagram because RSS hashes fragments by addresses only),
+ * a death row of mbufs to free after each burst, and a periodic sweep of
+ * entries that never completed. Every mbuf the table gives up on is counted
+ * as a fragment drop.
+ *
+ * A response longer than the MTU is split with rte_ipv4_fragment_packet
+ * (direct buffers for headers, indirect ones pointing into the response),
+ * then each fragment gets its Ethernet header back.
+ */
+#ifndef SR_NET_FRAG_H
+#define SR_NET_FRAG_H
+
+#include <stdint.h>
+
+#include <rte_ip_frag.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+
+struct sr_net_reasm {
+	struct rte_ip_frag_tbl *tbl;
+	struct rte_ip_frag_death_row dr;
+	uint64_t ttl_cycles;
+	uint64_t next_sweep;
+};
+
+/* max_flows datagrams in reassembly at once; a datagram incomplete after ttl_ms is dropped. */
+int sr_net_reasm_init(struct sr_net_reasm *r, uint32_t max_flows, uint32_t ttl_ms, int socket);
+void sr_net_reasm_free(struct sr_net_reasm *r);
+
+/*
+ * Adds the fragment m (l2_len and l3_len set) received at TSC 'tsc'.
+ * Returns the reassembled datagram (a chained mbuf) when this fragment
+ * completed one, else NULL (kept, or put on the death row).
+ */
+struct rte_mbuf *sr_net_reasm_add(struct sr_net_reasm *r, struct rte_mbuf *m, uint64_t tsc);
+
+/* Frees the death row (sweeping stale entries now and then); returns the mbufs freed. */
+unsigned sr_net_reasm_collect(struct sr_net_reasm *r, uint64_t tsc);
+
+/*
+ * Splits the single-segment frame m (Ethernet + IPv4 + UDP + payload) into
+ * fragments fitting 'mtu' into out[0..max). m is consumed. Returns the
+ * number of fragments, or -1 (m freed) when it cannot be done.
+ */
+int sr_net_fragment(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *direct,
+		    struct rte_mempool *indirect, struct rte_mbuf **out, unsigned max);
+
+#endif

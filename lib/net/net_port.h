@@ -1,0 +1,41 @@
+/*
+ * net_port.h - DPDK port and mbuf pool set-up.
+ *
+ * Every port gets one RX and one TX queue per worker (queue i belongs to
+ * worker i, so no queue is ever shared). With more than one worker, RSS
+ * over IPv4/UDP is requested, restricted to the hash types the port
+ * announces in dev_info.flow_type_rss_offloads; a port without RSS (or the
+ * af_packet PMD, which spreads flows over its qpairs by itself) still works.
+ */
+#ifndef SR_NET_PORT_H
+#define SR_NET_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rte_mempool;
+
+struct sr_net_port_conf {
+	uint16_t n_queues;  /* = worker count */
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	struct rte_mempool *rx_pool;
+};
+
+struct sr_net_port_info {
+	uint8_t mac[6];
+	uint16_t mtu;
+	bool rss;           /* RSS was configured */
+	char driver[32];
+};
+
+/* Configures and starts a port. Returns 0, or -1 with a message in err. */
+int sr_net_port_start(uint16_t port, const struct sr_net_port_conf *c, struct sr_net_port_info *info,
+		      char *err, size_t err_len);
+void sr_net_port_stop(uint16_t port);
+
+/* A packet mbuf pool whose buffers hold data_room bytes after the headroom. NULL on failure. */
+struct rte_mempool *sr_net_pool_create(const char *name, unsigned n, uint16_t data_room, int socket);
+
+#endif

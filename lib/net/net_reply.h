@@ -1,0 +1,43 @@
+/*
+ * net_reply.h - building replies on the wire, as pure functions over bytes.
+ *
+ * ARP and ICMP echo replies are made in place in the request's buffer by
+ * swapping addresses. A SIP response cannot overwrite the request it is
+ * computed from, so it is written into a fresh buffer and only its 42 bytes
+ * of Ethernet/IPv4/UDP headers are derived from the request here.
+ *
+ * Where a SIP response goes (RFC 3261 18.2.2 with RFC 3581): always to the
+ * source MAC and IP address of the request, never to an address read from
+ * Via. The port is the source port when the top Via has rport (or when the
+ * operator asks for symmetric responses, net.symmetric_responses), else the
+ * port of the Via sent-by, 5060 when it has none.
+ */
+#ifndef SR_NET_REPLY_H
+#define SR_NET_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net_pkt.h"
+
+/* Turns the ARP request in frame[0..len) into our reply; returns the reply length. */
+size_t sr_net_arp_reply(uint8_t *frame, const struct sr_net_local *local);
+
+/* Turns the ICMP echo request classified as *p into the echo reply; returns its length. */
+size_t sr_net_icmp_reply(uint8_t *frame, const struct sr_net_pkt *p, const struct sr_net_local *local);
+
+/*
+ * Writes Ethernet, IPv4 (20 bytes, DF clear, TTL 64) and UDP headers into
+ * out[0..SR_NET_HDRS_LEN) for a reply to the request frame 'req' (classified
+ * as *p) carrying payload_len bytes that already sit at out + SR_NET_HDRS_LEN.
+ * Both checksums are computed. Returns the frame length.
+ */
+size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pkt *p,
+			const struct sr_net_local *local, uint16_t dst_port, uint16_t payload_len,
+			uint16_t ip_id);
+
+/* The UDP port a SIP response to request sip[0..len) received from src_port goes to (see above). */
+uint16_t sr_net_reply_port(const char *sip, size_t len, uint16_t src_port, bool symmetric);
+
+#endif

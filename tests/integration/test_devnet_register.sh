@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# test_devnet_register.sh [BUILD_DIR] - sipreg end to end over the development network.
+#
+# Brings the dev network up, starts sipreg (2 workers, af_packet) with scripts/run.sh,
+# then from netns sr-peer:
+#   1. ARP and ICMP echo are answered by sipreg itself;
+#   2. sipp runs SR_IT_CALLS (default 10000) unique AoRs through register, refresh,
+#      fetch and de-register, one UDP socket per call (-t un) so the flows spread over
+#      both RX queues and AoRs often arrive at the worker that does not own them;
+#      zero failed calls, zero unexpected messages;
+#   3. /sipreg/stats matches what was sent (every AoR added and removed once, all 2xx,
+#      hand-offs between workers happened, no drops);
+#   4. OPTIONS gets 200 with Allow; /sipreg/aor shows a registered AoR; a short
+#      binding expires; a large REGISTER (fragmented both ways) is answered;
+#   5. bad input (truncated, bad checksums, non-SIP, wrong port, oversized, a fragment
+#      that never completes) is dropped and counted, and the next REGISTER is answered;
+#   6. SIGTERM stops sipreg with exit status 0; the namespaces are removed.
+# Exit 77 (meson: skipped) when not root or when netns/sipp/python3 are unavailable.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+export BUILD_DIR=${1:-${BUILD_DIR:-$here/build}}
+calls=${SR_IT_CALLS:-10000}
+rate=${SR_IT_RATE:-1000}
+prefix=sipreg-it
+peer=(ip netns exec sr-peer)
+py=/usr/bin/python3
+client=$here/tests/integration/peer.py
+work=$(mktemp -d /tmp/sipreg-it.XXXXXX)
+run_pid=
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces and af_packet need root)"
+ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
+command -v sipp >/dev/null || skip "sipp not installed (scripts/setup.sh installs sip-tester)"
+[ -x "$py" ] || skip "/usr/bin/python3 not installed"
+[ -x "$BUILD_DIR/app/sipreg/sipreg" ] || { echo "FAIL: $BUILD_DIR/app/sipreg/sipreg not built"; exit 1; }
+
+cleanup() {
+	if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
+		kill -TERM "$run_pid" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$run_pid" 2>/dev/null
+	fi
+	"$here/scripts/devnet.sh" down >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+stats() { "$py" "$client" telemetry "$prefix" /sipreg/stats; }
+# stat NAME < json: one counter of /sipreg/stats
+stat() { "$py" -c 'import json,sys; print(json.load(sys.stdin)["/sipreg/stats"][sys.argv[1]])' "$1"; }
+
+# --- start ---
+"$here/scripts/devnet.sh" down >/dev/null 2>&1
+"$here/scripts/devnet.sh" up >/dev/null || { echo "FAIL: devnet up"; exit 1; }
+"$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count=2 --set registrar.max_contacts=40 \
+	--set registrar.min_expires=1 \
+	>"$work/sipreg.log" 2>&1 &
+run_pid=$!
+for _ in $(seq 100); do
+	grep -q "sipreg: ready" "$work/sipreg.log" && break
+	kill -0 "$run_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if ! grep -q "sipreg: ready" "$work/sipreg.log"; then
+	cat "$work/sipreg.log"
+	echo "FAIL: sipreg did not start"
+	exit 1
+fi
+ok "sipreg started ($(grep -c '' "$work/sipreg.log") log lines)"
+
+# --- 1. ARP and ICMP ---
+"${peer[@]}" ip neigh flush dev sr-peer0 >/dev/null 2>&1
+if "${peer[@]}" "$py" "$client" ping; then ok "ICMP echo answered"; else fail "ICMP echo"; fi
+if "${peer[@]}" ip neigh show 198.51.100.1 | grep -q lladdr; then
+	ok "ARP answered ($("${peer[@]}" ip neigh show 198.51.100.1))"
+else
+	fail "no ARP entry for 198.51.100.1"
+fi
+s0=$(stats)
+[ "$(stat arp_replies <<<"$s0")" -ge 1 ] && ok "arp_replies counted" || fail "arp_replies not counted"
+[ "$(stat icmp_replies <<<"$s0")" -ge 1 ] && ok "icmp_replies counted" || fail "icmp_replies not counted"
+
+# --- 2. sipp: unique AoRs ---
+{
+	echo SEQUENTIAL
+	seq -f 'it%07g;' 1 "$calls"
+} >"$work/users.csv"
+(cd "$work" && timeout $((calls / rate + 120)) "${peer[@]}" sipp \
+	-sf "$here/tests/integration/sipp/register_unique.xml" -inf "$work/users.csv" \
+	-t un -max_socket 512 -i 198.51.100.2 -p 5070 -m "$calls" -r "$rate" -l 2000 \
+	-timeout $((calls / rate + 90))s -nostdin -trace_err -trace_screen -screen_file "$work/screen.log" \
+	198.51.100.1:5060 >"$work/sipp.out" 2>&1)
+rc=$?
+succ=$(grep -E '^ +Successful call' "$work/screen.log" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+failed=$(grep -E '^ +Failed call' "$work/screen.log" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+# receive lines of the final scenario screen end with the Unexpected-Msg column
+unexpected=$(awk '/Test Terminated/ {u = 0} /<----------/ {u += $NF} END {print u + 0}' "$work/screen.log")
+if [ "$rc" -eq 0 ] && [ "${succ:-0}" = "$calls" ] && [ "${failed:-1}" = 0 ]; then
+	ok "sipp: $succ/$calls calls (4 REGISTERs each) successful, $failed failed"
+else
+	fail "sipp exit $rc, successful=${succ:-?} failed=${failed:-?}"
+	tail -20 "$work/sipp.out"
+	ls "$work"/*errors* >/dev/null 2>&1 && head -c 2000 "$work"/*errors*
+fi
+[ "$unexpected" = 0 ] && ok "no unexpected messages" || fail "$unexpected unexpected messages"
+
+# --- 3. counters ---
+sleep 0.3 # shard figures are published every 100 ms
+s1=$(stats)
+for k in drop_runt drop_ip_csum drop_udp_csum drop_udp_len drop_ring_full drop_no_mbuf drop_tx_full \
+	sip_drop_garbage resp_4xx resp_5xx resp_6xx aors bindings; do
+	v=$(stat $k <<<"$s1")
+	[ "$v" = 0 ] || fail "$k = $v after the sipp run (expected 0)"
+done
+added=$(stat ev_added <<<"$s1")
+removed=$(stat ev_removed <<<"$s1")
+refreshed=$(stat ev_refreshed <<<"$s1")
+[ "$added" = "$calls" ] && [ "$removed" = "$calls" ] && [ "$refreshed" = "$calls" ] &&
+	ok "bindings: $added added, $refreshed refreshed, $removed removed" ||
+	fail "bindings: added=$added refreshed=$refreshed removed=$removed, expected $calls each"
+req=$(stat sip_requests <<<"$s1")
+r2=$(stat resp_2xx <<<"$s1")
+# OPTIONS from nobody yet: every SIP request so far got a 200 (retransmissions included)
+[ "$req" = "$r2" ] && [ "$r2" -ge $((4 * calls)) ] &&
+	ok "sip_requests $req = resp_2xx $r2 >= $((4 * calls))" || fail "sip_requests=$req resp_2xx=$r2"
+ring_out=$(stat ring_out <<<"$s1")
+ring_in=$(stat ring_in <<<"$s1")
+per_worker=$("$py" -c 'import json,sys; print(*json.load(sys.stdin)["/sipreg/stats"]["worker_rx_pkts"])' <<<"$s1")
+[ "$ring_out" -gt 0 ] && [ "$ring_out" = "$ring_in" ] &&
+	ok "AoRs received by the non-owner: $ring_out handed over, $ring_in answered by the owner; rx per worker: $per_worker" ||
+	fail "ring hand-offs: out=$ring_out in=$ring_in"
+for n in $per_worker; do [ "$n" -gt 0 ] || fail "a worker received nothing (rx per worker: $per_worker)"; done
+
+# --- 4. OPTIONS, /sipreg/aor ---
+"${peer[@]}" "$py" "$client" options && ok "OPTIONS 200 with Allow" || fail "OPTIONS"
+"${peer[@]}" "$py" "$client" register carol && ok "REGISTER carol" || fail "REGISTER carol"
+aor=$("$py" "$client" telemetry "$prefix" "/sipreg/aor,sip:carol@EXAMPLE.com")
+if "$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/aor"]; assert d["bindings"] == 1 and d["contact"][0].startswith("sip:carol@198.51.100.2:") and 0 < d["expires"][0] <= 600, d' <<<"$aor"; then
+	ok "/sipreg/aor: $aor"
+else
+	fail "/sipreg/aor answered $aor"
+fi
+
+# expiry from the poll loop: a 2 s binding is gone a little later
+se=$(stats)
+"${peer[@]}" "$py" "$client" register frank 2 >/dev/null || fail "REGISTER frank"
+for _ in $(seq 50); do
+	sleep 0.2
+	[ $(($(stat ev_expired <<<"$(stats)") - $(stat ev_expired <<<"$se"))) -ge 1 ] && break
+done
+left=$("$py" "$client" telemetry "$prefix" "/sipreg/aor,sip:frank@example.com")
+if [ $(($(stat ev_expired <<<"$(stats)") - $(stat ev_expired <<<"$se"))) = 1 ] &&
+	"$py" -c 'import json,sys; assert json.load(sys.stdin)["/sipreg/aor"]["bindings"] == 0' <<<"$left"; then
+	ok "a 2 s binding expired (ev_expired +1, /sipreg/aor shows none)"
+else
+	fail "binding did not expire: $left"
+fi
+
+# large messages: the request arrives fragmented, the response (> MTU) leaves fragmented
+sb=$(stats)
+"${peer[@]}" "$py" "$client" big erin 15 && ok "large REGISTER answered with all contacts" || fail "large REGISTER"
+sleep 0.2
+[ $(($(stat tx_fragmented <<<"$(stats)") - $(stat tx_fragmented <<<"$sb"))) = 1 ] &&
+	ok "large response sent as IPv4 fragments" || fail "tx_fragmented did not grow by 1"
+
+# --- 5. bad input ---
+s2=$(stats)
+for kind in truncated udp_csum ip_csum garbage udp_port oversized lone_fragment; do
+	"${peer[@]}" "$py" "$client" bad $kind >/dev/null || fail "could not send $kind"
+done
+"${peer[@]}" "$py" "$client" register dave && ok "REGISTER after bad input answered" || fail "REGISTER after bad input"
+sleep 0.2
+s3=$(stats)
+delta() { echo $(($(stat "$1" <<<"$s3") - $(stat "$1" <<<"$s2"))); }
+[ "$(delta drop_runt)" -ge 2 ] && ok "truncated + oversized: drop_runt +$(delta drop_runt)" || fail "drop_runt +$(delta drop_runt)"
+for k in drop_udp_csum drop_ip_csum drop_udp_port sip_drop_garbage; do
+	[ "$(delta $k)" = 1 ] && ok "$k +1" || fail "$k +$(delta $k), expected +1"
+done
+
+# --- 6. shutdown ---
+kill -TERM "$run_pid"
+rc=124
+for _ in $(seq 100); do
+	if ! kill -0 "$run_pid" 2>/dev/null; then
+		wait "$run_pid"
+		rc=$?
+		break
+	fi
+	sleep 0.1
+done
+run_pid=
+grep -q "sipreg: stopping" "$work/sipreg.log" || fail "no 'stopping' in the log"
+[ "$rc" = 0 ] && ok "SIGTERM: sipreg exited 0" || { fail "sipreg exit status $rc after SIGTERM"; tail -20 "$work/sipreg.log"; }
+
+if grep -qE "runtime error|AddressSanitizer|LeakSanitizer" "$work/sipreg.log"; then
+	fail "sanitizer report in the sipreg log"
+	grep -E -A5 "runtime error|AddressSanitizer" "$work/sipreg.log" | head -40
+fi
+
+echo
+if [ "$failures" = 0 ]; then
+	echo "test_devnet_register: 1 passed, 0 failed"
+	exit 0
+fi
+echo "test_devnet_register: 0 passed, 1 failed ($failures checks)"
+exit 1

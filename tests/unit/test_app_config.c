@@ -1,0 +1,169 @@
+/*
+ * test_app_config.c - sipreg's configuration (app/sipreg/config.c): defaults,
+ * the INI file, --set overrides in order, and refusals that name the key.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../app/sipreg/config.h"
+
+static struct sr_app_config cfg;
+
+static int load(int argc, const char **argv)
+{
+	return sr_app_config_load(&cfg, argc, (char **)argv);
+}
+
+static void refused_argv(int argc, const char **argv, const char *key);
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	/* the one key without a usable default: which domains we serve */
+	const char *bare[] = { "sipreg", NULL };
+	refused_argv(1, bare, "registrar.domains");
+	const char *argv[] = { "sipreg", "--set", "registrar.domains=example.com", NULL };
+	assert_int_equal(load(3, argv), 0);
+	struct in_addr a = { .s_addr = cfg.ip };
+	assert_string_equal(inet_ntoa(a), "198.51.100.1");
+	assert_int_equal(cfg.sip_port, 5060);
+	assert_int_equal(cfg.burst, 32);
+	assert_false(cfg.symmetric_responses);
+	assert_string_equal(cfg.eal_file_prefix, "sipreg");
+}
+
+static char ini_path[64];
+
+static void write_ini(const char *text)
+{
+	snprintf(ini_path, sizeof(ini_path), "/tmp/sr-test-config-%d.ini", (int)getpid());
+	FILE *f = fopen(ini_path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_file_then_set_in_order(void **state)
+{
+	(void)state;
+	write_ini("; comment\n"
+		  "[eal]\nargs = --no-huge -m 512\nfile_prefix = t1\n"
+		  "[net]\naddress = 198.51.100.7\nsymmetric_responses = yes\n"
+		  "[workers]\ncount = 2\n"
+		  "[registrar]\ndomains = example.com, example.org\nmin_expires = 60\nmax_expires = 3600\n"
+		  "default_expires = 600\nmax_contacts_mode = force\npath = strict\n");
+	const char *argv[] = { "sipreg",
+			       "--set", "registrar.min_expires=120",
+			       "--config", ini_path,
+			       "--set", "workers.count=1",
+			       "--set", "workers.count=3",
+			       NULL };
+	assert_int_equal(load(9, argv), 0);
+	assert_string_equal(cfg.eal_args, "--no-huge -m 512");
+	assert_string_equal(cfg.eal_file_prefix, "t1");
+	struct in_addr a = { .s_addr = cfg.ip };
+	assert_string_equal(inet_ntoa(a), "198.51.100.7");
+	assert_true(cfg.symmetric_responses);
+	assert_int_equal(cfg.reg.min_expires, 120); /* --set wins over the file wherever it stands */
+	assert_int_equal(cfg.workers, 3);          /* the last --set wins */
+	assert_int_equal(cfg.reg.n_domains, 2);
+	assert_string_equal(cfg.reg.domains[1], "example.org");
+	assert_int_equal(cfg.reg.max_contacts_mode, SR_MAXC_FORCE);
+	assert_int_equal(cfg.reg.path_mode, SR_PATH_STRICT);
+	unlink(ini_path);
+}
+
+/* Loads argv and expects a refusal whose message (on stderr) names the key. */
+static void refused_argv(int argc, const char **argv, const char *key)
+{
+	char err[512];
+	fflush(stderr);
+	FILE *saved = stderr;
+	FILE *cap = fmemopen(err, sizeof(err), "w");
+	assert_non_null(cap);
+	stderr = cap;
+	int rc = load(argc, argv);
+	fflush(cap);
+	stderr = saved;
+	fclose(cap);
+	err[sizeof(err) - 1] = '\0';
+	assert_int_equal(rc, -1);
+	if (strstr(err, key) == NULL)
+		fail_msg("refusal does not name %s: %s", key, err);
+}
+
+/* One --set (the rest of the configuration valid) must be refused naming its key. */
+static void refused(const char *set, const char *key)
+{
+	const char *argv[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", set, NULL };
+	refused_argv(5, argv, key);
+}
+
+static void test_bad_values_name_the_key(void **state)
+{
+	(void)state;
+	refused("registrar.min_expires=abc", "registrar.min_expires");
+	refused("registrar.min_expires=-1", "registrar.min_expires");
+	refused("net.sip_port=70000", "net.sip_port");
+	refused("net.address=198.51.100", "net.address");
+	refused("net.symmetric_responses=maybe", "net.symmetric_responses");
+	refused("workers.count=65", "workers.count");
+	refused("workers.burst=0", "workers.burst");
+	refused("registrar.path=sometimes", "registrar.path");
+	refused("registrar.no_such_key=1", "registrar.no_such_key");
+	refused("nosection.key=1", "nosection.key");
+	refused("eal.file_prefix=", "eal.file_prefix");
+}
+
+static void test_every_documented_key_is_settable(void **state)
+{
+	(void)state;
+	static const char *const sets[][2] = {
+		{ "eal.args", "--no-pci" }, { "eal.lcores", "0@0,1@1" }, { "eal.file_prefix", "p" },
+		{ "port.vdev", "net_af_packet0,iface=x" }, { "port.rx_desc", "512" }, { "port.tx_desc", "512" },
+		{ "port.mbufs", "8191" }, { "port.rx_data_room", "16384" }, { "net.address", "198.51.100.1" },
+		{ "net.sip_port", "5080" }, { "net.symmetric_responses", "true" }, { "net.reasm_flows", "64" },
+		{ "net.reasm_timeout_ms", "500" }, { "workers.count", "2" }, { "workers.burst", "16" },
+		{ "workers.ring_size", "256" }, { "workers.expire_budget", "10" }, { "workers.idle_sleep_us", "5" },
+		{ "control.socket", "/tmp/s" }, { "control.data_dir", "/tmp/d" }, { "control.query_timeout_ms", "100" },
+		{ "registrar.domains", "example.com" }, { "registrar.not_served_code", "404" },
+		{ "registrar.min_expires", "10" }, { "registrar.max_expires", "100" },
+		{ "registrar.default_expires", "50" }, { "registrar.expires_max_deviation", "0" },
+		{ "registrar.default_q", "-1" }, { "registrar.max_contacts", "5" },
+		{ "registrar.max_contacts_mode", "reject" }, { "registrar.retry_after", "30" },
+		{ "registrar.max_username_len", "64" }, { "registrar.max_domain_len", "128" },
+		{ "registrar.max_aor_len", "256" }, { "registrar.max_contact_len", "512" },
+		{ "registrar.case_sensitive", "false" }, { "registrar.realm_prefix", "sip." },
+		{ "registrar.path", "lazy" }, { "registrar.outbound", "on" }, { "registrar.gruu", "off" },
+		{ "registrar.max_aors", "1000" }, { "registrar.memory_limit", "0" }, { "registrar.secret", "0x1234" },
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		char section[32];
+		const char *dot = strchr(sets[i][0], '.');
+		snprintf(section, sizeof(section), "%.*s", (int)(dot - sets[i][0]), sets[i][0]);
+		if (sr_app_config_set(&cfg, section, dot + 1, sets[i][1], err, sizeof(err)) != NULL)
+			fail_msg("%s=%s refused: %s", sets[i][0], sets[i][1], err);
+	}
+	assert_int_equal(cfg.reg.secret, 0x1234);
+	assert_int_equal(cfg.sip_port, 5080);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_file_then_set_in_order),
+		cmocka_unit_test(test_bad_values_name_the_key),
+		cmocka_unit_test(test_every_documented_key_is_settable),
+	};
+	return cmocka_run_group_tests_name("app_config", tests, NULL, NULL);
+}
