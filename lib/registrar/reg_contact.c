@@ -29,30 +29,6 @@ int sr_contact_parse_q(struct sr_str s)
 	return q > 1000 ? -1 : q;
 }
 
-/* The URI inside <...>, or an addr-spec up to its first ';' (the rest are header params). */
-static struct sr_str uri_text(struct sr_str raw)
-{
-	bool quoted = false;
-	for (size_t i = 0; i < raw.len; i++) {
-		char c = raw.p[i];
-		if (quoted) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				quoted = false;
-		} else if (c == '"') {
-			quoted = true;
-		} else if (c == '<') {
-			const char *gt = memchr(raw.p + i + 1, '>', raw.len - i - 1);
-			if (!gt)
-				return SR_STR_NULL;
-			return sr_str_trim(sr_str_make(raw.p + i + 1, (size_t)(gt - (raw.p + i + 1))));
-		}
-	}
-	const char *semi = memchr(raw.p, ';', raw.len);
-	return sr_str_trim(sr_str_make(raw.p, semi ? (size_t)(semi - raw.p) : raw.len));
-}
-
 static bool parse_u32(struct sr_str s, uint64_t *out)
 {
 	if (s.len == 0 || s.len > 10)
@@ -137,7 +113,10 @@ enum sr_reg_err sr_contact_read(const osip_contact_t *ct, struct sr_str raw, str
 	out->ct = ct;
 	out->expires = -1;
 	out->q = -1;
-	out->uri = uri_text(raw);
+	struct sr_name_addr na;
+	if (sr_sip_name_addr(raw, &na) != 0)
+		return SR_E_BAD_CONTACT_URI;
+	out->uri = na.uri;
 	if (out->uri.len == 0 || !ct->url || !ct->url->scheme)
 		return SR_E_BAD_CONTACT_URI;
 

@@ -167,11 +167,6 @@ static char *dup0(struct sr_arena *arena, struct sr_str s)
  * the To URI goes to libosip2's URI parser (a full osip_from_parse of both
  * costs more than everything else in a REGISTER together).
  */
-struct name_addr {
-	struct sr_str uri;
-	struct sr_str params; /* ";a=b;tag=x" after the URI */
-};
-
 /* display-name = *(token LWS) / quoted-string; what precedes '<' (quotes already balanced). */
 static bool display_name_ok(struct sr_str d)
 {
@@ -187,7 +182,7 @@ static bool display_name_ok(struct sr_str d)
 	return true;
 }
 
-static int split_name_addr(struct sr_str v, struct name_addr *na)
+int sr_sip_name_addr(struct sr_str v, struct sr_name_addr *na)
 {
 	bool quoted = false;
 	for (size_t i = 0; i < v.len; i++) {
@@ -245,10 +240,10 @@ static struct sr_str tag_param(struct sr_str params)
 static int parse_to(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena,
 		    struct sr_sip_error *err)
 {
-	struct name_addr na;
+	struct sr_name_addr na;
 	if (m->to_raw.len)
 		return fail(err, "Multiple To headers");
-	if (split_name_addr(value, &na) != 0)
+	if (sr_sip_name_addr(value, &na) != 0)
 		return fail(err, "Malformed To header");
 	if (sr_sip_has_esc_nul(na.uri))
 		return fail(err, "Malformed To header (escaped NUL in the URI)");
@@ -264,10 +259,10 @@ static int parse_to(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *
 
 static int parse_from(struct sr_sip_msg *m, struct sr_str value, struct sr_sip_error *err)
 {
-	struct name_addr na;
+	struct sr_name_addr na;
 	if (m->from_raw.len)
 		return fail(err, "Multiple From headers");
-	if (split_name_addr(value, &na) != 0)
+	if (sr_sip_name_addr(value, &na) != 0)
 		return fail(err, "Malformed From header");
 	m->from_raw = value;
 	m->from_tag = tag_param(na.params);

@@ -102,6 +102,14 @@ struct sr_sip_error {
 int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, struct sr_arena *arena,
 		 struct sr_sip_error *err);
 
+/* A name-addr or addr-spec value (From, To, Contact) split into its URI and the header parameters after it. */
+struct sr_name_addr {
+	struct sr_str uri;    /* without < > */
+	struct sr_str params; /* ";a=b;tag=x" after the URI, empty when none */
+};
+/* Returns 0, or -1 when the value is not a well-formed name-addr / addr-spec. */
+int sr_sip_name_addr(struct sr_str v, struct sr_name_addr *na);
+
 /* Generic parameter lookup on a Contact (case-insensitive name); returns false if absent. */
 bool sr_sip_contact_param(const osip_contact_t *c, const char *name, struct sr_str *value);
 /* URI parameter lookup (case-insensitive name); returns false if absent. */
