@@ -33,7 +33,7 @@ struct sr_str sr_binding_field(const struct sr_binding *b, enum sr_bfield f)
 /* Returns 0 when a field is longer than 65535 bytes (a real binding is never 0 bytes). */
 size_t sr_binding_size_for(const struct sr_str fields[SR_BF_COUNT])
 {
-	size_t n = sizeof(struct sr_binding);
+	size_t n = offsetof(struct sr_binding, data);
 	for (unsigned i = 0; i < SR_BF_COUNT; i++) {
 		if (fields[i].len > BINDING_FIELD_MAX)
 			return 0;
@@ -50,7 +50,7 @@ struct sr_binding *sr_binding_new(struct sr_slab *slab, const struct sr_str fiel
 	struct sr_binding *b = sr_slab_alloc(slab, size);
 	if (!b)
 		return NULL;
-	memset(b, 0, sizeof(*b));
+	memset(b, 0, offsetof(struct sr_binding, data));
 	sr_tw_node_init(&b->timer);
 	char *dst = b->data;
 	for (unsigned i = 0; i < SR_BF_COUNT; i++) {

@@ -11,6 +11,7 @@
 #ifndef SR_BINDING_H
 #define SR_BINDING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../sip/sip_str.h"
@@ -79,7 +80,7 @@ struct sr_str sr_binding_field(const struct sr_binding *b, enum sr_bfield f);
 size_t sr_binding_size_for(const struct sr_str fields[SR_BF_COUNT]);
 static inline size_t sr_binding_size(const struct sr_binding *b)
 {
-	size_t n = sizeof(*b);
+	size_t n = offsetof(struct sr_binding, data); /* sizeof would count the tail padding */
 	for (int i = 0; i < SR_BF_COUNT; i++)
 		n += b->len[i];
 	return n;
