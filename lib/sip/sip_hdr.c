@@ -175,8 +175,7 @@ static bool display_name_ok(struct sr_str d)
 		return true;
 	for (size_t i = 0; i < d.len; i++) {
 		char c = d.p[i];
-		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') &&
-		    !strchr("-.!%*_+`'~ \t", c))
+		if (!sr_sip_is_token_char(c) && c != ' ' && c != '\t')
 			return false;
 	}
 	return true;

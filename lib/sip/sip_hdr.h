@@ -29,6 +29,20 @@ enum sr_hdr_id {
 
 enum sr_hdr_id sr_hdr_lookup(struct sr_str name);
 
+/* RFC 3261 token characters: alphanumerics and -.!%*_+`'~ (no strchr: runs for every header name byte). */
+static inline bool sr_sip_is_token_char(char c)
+{
+	char lower = (char)(c | 0x20);
+	if ((lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Parses one header value (trimmed, unfolded) into m. Returns SR_SIP_OK or SR_SIP_BAD. */
 int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 		 struct sr_arena *arena, struct sr_sip_error *err);
@@ -39,6 +53,9 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
  * return of fn and returns it; returns -1 on an unterminated quote or
  * bracket.
  */
+typedef int sr_hdr_elem_fn(struct sr_str elem, void *ctx);
+int sr_hdr_split(struct sr_str value, sr_hdr_elem_fn *fn, void *ctx);
+
 /*
  * True if s holds "%00". libosip2 unescapes URI parts in place into C
  * strings, so an escaped NUL would silently cut a user part or parameter
@@ -46,8 +63,5 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
  * carry lengths, such URIs are refused (RFC 4475 escnull).
  */
 bool sr_sip_has_esc_nul(struct sr_str s);
-
-typedef int sr_hdr_elem_fn(struct sr_str elem, void *ctx);
-int sr_hdr_split(struct sr_str value, sr_hdr_elem_fn *fn, void *ctx);
 
 #endif

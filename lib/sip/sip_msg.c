@@ -50,20 +50,6 @@ static bool is_alpha(char c)
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-/* RFC 3261 token characters (no strchr: this runs for every byte of every header name). */
-static bool is_token_char(char c)
-{
-	char lower = (char)(c | 0x20);
-	if ((lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
-		return true;
-	default:
-		return false;
-	}
-}
-
 static int parse_status_line(struct sr_sip_msg *m, struct sr_str line)
 {
 	/* "SIP/2.0 200 OK": we only need to know it is a response. */
@@ -92,7 +78,7 @@ static int parse_request_line(struct sr_sip_msg *m, struct sr_str line, struct s
 	if (!sp1 || sp1 == p)
 		return SR_SIP_DROP;
 	for (const char *q = p; q < sp1; q++)
-		if (!is_token_char(*q))
+		if (!sr_sip_is_token_char(*q))
 			return SR_SIP_DROP;
 	/* The version is the last word; the Request-URI is what lies between (no spaces allowed). */
 	const char *sp2 = end;
@@ -190,10 +176,10 @@ static int check_mandatory(const struct sr_sip_msg *m, struct sr_sip_error *err)
  * it would cut the C strings libosip2 parses, so the message is refused.
  * (The body may hold anything: it is never parsed.)
  */
-static bool nul_ok(const char *p, const char *end)
+static bool nul_ok(const char *p, const char *end, bool msg_has_nul)
 {
 	const char *z;
-	for (const char *q = p; (z = memchr(q, '\0', (size_t)(end - q))) != NULL; q = z + 1)
+	for (const char *q = p; msg_has_nul && (z = memchr(q, '\0', (size_t)(end - q))) != NULL; q = z + 1)
 		if (z == p || z[-1] != '\\')
 			return false;
 	/* Nor a CR that does not end a (folded) line: it would be echoed into the response. */
@@ -208,6 +194,7 @@ static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 			 struct sr_arena *arena, struct sr_sip_error *err, const char **body)
 {
 	bool bad = false; /* a header value was refused (err holds why) */
+	bool has_nul = memchr(p, '\0', (size_t)(end - p)) != NULL; /* rare: look per line only then */
 	while (p < end) {
 		const char *next;
 		const char *le = line_end(p, end, &next);
@@ -225,17 +212,22 @@ static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 			folded = true;
 			le = line_end(next, end, &next);
 		}
-		if (!nul_ok(p, le))
+		if (!nul_ok(p, le, has_nul))
 			return fail(err, 400, "NUL or bare CR byte in header");
-		const char *colon = memchr(p, ':', (size_t)(le - p));
-		if (!colon)
+		/* The name: token characters, optional white space, then the colon (one pass, no memchr). */
+		const char *q = p;
+		while (q < le && sr_sip_is_token_char(*q))
+			q++;
+		struct sr_str name = sr_str_make(p, (size_t)(q - p));
+		while (q < le && is_wsp(*q))
+			q++;
+		if (q == le || (*q != ':' && !memchr(q, ':', (size_t)(le - q))))
 			return fail(err, 400, "Malformed header line (no colon)");
-		struct sr_str name = sr_str_trim(sr_str_make(p, (size_t)(colon - p)));
+		if (*q != ':')
+			return fail(err, 400, "Malformed header name");
 		if (name.len == 0)
 			return fail(err, 400, "Malformed header line (empty name)");
-		for (size_t i = 0; i < name.len; i++)
-			if (!is_token_char(name.p[i]))
-				return fail(err, 400, "Malformed header name");
+		const char *colon = q;
 		struct sr_str value = sr_str_make(colon + 1, (size_t)(le - colon - 1));
 		enum sr_hdr_id id = sr_hdr_lookup(name);
 		if (id != SR_HDR_OTHER) {
