@@ -1,0 +1,177 @@
+/*
+ * app_guard.c - lib/policy and net_flood wired into sipreg (see app_guard.h).
+ *
+ * One sr_policy serves all workers (reader id = worker id); its reload runs
+ * on a telemetry thread, serialised by a mutex no worker ever sees. The
+ * flood tables are per worker, allocated once at start.
+ *
+ * "Authentication failed" is read from the outside of the core, so the auth
+ * module needs no knowledge of flood protection: a 401 or 403 answer to a
+ * REGISTER that carried an Authorization header is a failure (a first 401
+ * without credentials is the normal challenge and is not), a 2xx answer
+ * to a request with credentials forgets the source's failures.
+ */
+#include "app_guard.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include <rte_telemetry.h>
+
+#include "net_flood.h"
+#include "policy.h"
+
+static struct sr_app *g_guard_app;
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct sr_policy *load_rules(const struct sr_app_config *c, unsigned readers)
+{
+	char self[INET_ADDRSTRLEN] = "";
+	inet_ntop(AF_INET, &c->ip, self, sizeof(self));
+	char err[512];
+	struct sr_policy *p = sr_policy_create_file(readers, self, c->policy_rules, err, sizeof(err));
+	if (!p)
+		fprintf(stderr, "sipreg: policy.rules: %s\n", err);
+	return p;
+}
+
+int sr_app_guard_check(const struct sr_app_config *c)
+{
+	const char *err = NULL;
+	struct sr_flood *f = sr_flood_create(&c->flood, &err);
+	if (!f) {
+		fprintf(stderr, "sipreg: %s\n", err);
+		return -1;
+	}
+	sr_flood_free(f);
+	if (c->policy_rules[0] == '\0')
+		return 0;
+	struct sr_policy *p = load_rules(c, 1);
+	sr_policy_free(p);
+	return p ? 0 : -1;
+}
+
+int sr_app_guard_init(struct sr_app *app)
+{
+	if (app->cfg.policy_rules[0] == '\0')
+		return 0;
+	app->policy = load_rules(&app->cfg, app->n_workers);
+	return app->policy ? 0 : -1;
+}
+
+int sr_app_guard_worker(struct sr_app *app, struct sr_worker *w, struct sr_policy_hooks *hooks)
+{
+	*hooks = (struct sr_policy_hooks){ NULL, NULL };
+	const char *err = NULL;
+	w->flood = sr_flood_create(&app->cfg.flood, &err);
+	if (!w->flood) {
+		fprintf(stderr, "sipreg: worker %u: %s\n", w->id, err);
+		return -1;
+	}
+	if (app->policy) {
+		w->policy_reader = (struct sr_policy_reader){ app->policy, w->id };
+		*hooks = (struct sr_policy_hooks){ sr_policy_hook_check, &w->policy_reader };
+	}
+	return 0;
+}
+
+/* /sipreg/policy_reload: re-reads policy.rules. {"reload": "ok", "rules": N} or {"error": "..."}. */
+static int cmd_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (!g_guard_app || !g_guard_app->policy) {
+		rte_tel_data_add_dict_string(d, "error", "no policy configured (policy.rules)");
+		return 0;
+	}
+	char err[512];
+	pthread_mutex_lock(&reload_lock);
+	int rc = sr_policy_reload_file(g_guard_app->policy, g_guard_app->cfg.policy_rules, 2000, err,
+				       sizeof(err));
+	pthread_mutex_unlock(&reload_lock);
+	if (rc < 0) {
+		rte_tel_data_add_dict_string(d, "error", err);
+		return 0;
+	}
+	struct sr_policy_info info;
+	sr_policy_get_info(g_guard_app->policy, &info);
+	rte_tel_data_add_dict_string(d, "reload", "ok");
+	rte_tel_data_add_dict_u64(d, "rules", info.rules);
+	rte_tel_data_add_dict_u64(d, "generation", info.generation);
+	return 0;
+}
+
+int sr_app_guard_register_commands(struct sr_app *app)
+{
+	g_guard_app = app;
+	return rte_telemetry_register_cmd("/sipreg/policy_reload", cmd_reload,
+					  "Re-reads the policy rules file (policy.rules). No parameters");
+}
+
+void sr_app_guard_fini(struct sr_app *app)
+{
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		if (app->w[i]) {
+			sr_flood_free(app->w[i]->flood);
+			app->w[i]->flood = NULL;
+		}
+	}
+	sr_policy_free(app->policy);
+	app->policy = NULL;
+}
+
+void sr_app_guard_online(struct sr_worker *w)
+{
+	if (w->app->policy)
+		sr_policy_reader_online(w->app->policy, w->id);
+}
+
+void sr_app_guard_quiescent(struct sr_worker *w)
+{
+	if (w->app->policy)
+		sr_policy_quiescent(w->app->policy, w->id);
+}
+
+void sr_app_guard_offline(struct sr_worker *w)
+{
+	if (w->app->policy)
+		sr_policy_reader_offline(w->app->policy, w->id);
+}
+
+/* Whether the request has an Authorization header line (long name only: it has no compact form). */
+static bool has_credentials(const char *req, size_t len)
+{
+	static const char name[] = "authorization";
+	const size_t n = sizeof(name) - 1;
+	for (size_t i = 0; i + n + 1 < len; i++) {
+		if (req[i] != '\n')
+			continue;
+		if (req[i + 1] == '\r' || req[i + 1] == '\n')
+			return false; /* end of headers */
+		if (strncasecmp(req + i + 1, name, n) == 0) {
+			size_t k = i + 1 + n;
+			while (k < len && (req[k] == ' ' || req[k] == '\t'))
+				k++;
+			if (k < len && req[k] == ':')
+				return true;
+		}
+	}
+	return false;
+}
+
+void sr_app_guard_after(struct sr_worker *w, uint32_t src_ip, const char *req, size_t len, int status,
+			uint64_t now_ms)
+{
+	if (w->app->cfg.flood.fail_limit == 0)
+		return;
+	bool failed = status == 401 || status == 403;
+	if ((!failed && status / 100 != 2) || !has_credentials(req, len))
+		return;
+	if (failed)
+		sr_flood_auth_failure(w->flood, src_ip, now_ms);
+	else
+		sr_flood_auth_success(w->flood, src_ip);
+}

@@ -1,0 +1,44 @@
+/*
+ * app_guard.h - operator policy (lib/policy) and flood protection
+ * (lib/net/net_flood) wired into sipreg: set-up at start, the per-worker
+ * parts, the worker loop's RCU duties and the /sipreg/policy_reload
+ * telemetry command.
+ *
+ * Where the checks sit in the worker (worker.c):
+ * - the token bucket of the source, in the worker that RECEIVES a SIP
+ *   datagram, before the AoR pre-scan (a flood costs one table lookup);
+ * - the authentication-failure block, in the worker that OWNS the AoR,
+ *   before sr_reg_process; that worker also sees the answer and records
+ *   failures (401/403 to a request that carried credentials) and successes;
+ * - the policy rules, inside sr_reg_process through the shard's hook.
+ * Refused datagrams are counted (flood_limited, flood_blocked) and either
+ * dropped or answered 503 with Retry-After (flood.action).
+ */
+#ifndef SR_APP_GUARD_H
+#define SR_APP_GUARD_H
+
+#include "app.h"
+
+/* For --check: compiles the rules file and sizes a flood table, then frees both (no EAL needed). */
+int sr_app_guard_check(const struct sr_app_config *c);
+/* Loads the rules file (before the workers are set up). 0, or -1 after a message on stderr. */
+int sr_app_guard_init(struct sr_app *app);
+/* Worker w's flood table and policy hook (zero hook without rules); -1 after a message. */
+int sr_app_guard_worker(struct sr_app *app, struct sr_worker *w, struct sr_policy_hooks *hooks);
+/* Registers /sipreg/policy_reload; 0 or -1. */
+int sr_app_guard_register_commands(struct sr_app *app);
+void sr_app_guard_fini(struct sr_app *app);
+
+/* Worker loop RCU duties for the policy database. */
+void sr_app_guard_online(struct sr_worker *w);
+void sr_app_guard_quiescent(struct sr_worker *w);
+void sr_app_guard_offline(struct sr_worker *w);
+
+/*
+ * After sr_reg_process on the owner: feeds the block list. req is the
+ * request, status the answer (0: none).
+ */
+void sr_app_guard_after(struct sr_worker *w, uint32_t src_ip, const char *req, size_t len, int status,
+			uint64_t now_ms);
+
+#endif

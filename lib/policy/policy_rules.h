@@ -1,0 +1,61 @@
+/*
+ * policy_rules.h - the operator's rules file, parsed (no hyperscan here).
+ *
+ * One rule a line; '#' starts a comment line, blank lines are ignored:
+ *
+ *     FIELD ACTION [REASON WORDS...] /REGEX/FLAGS
+ *
+ *   FIELD   ua | contact | aor   (User-Agent value, each Contact URI, the canonical AoR)
+ *   ACTION  drop        silent, counted drop (scanners: an answer only confirms we exist)
+ *           400..699    reject with this status; REASON is its phrase ("Forbidden" if none)
+ *           allow       (aor only makes sense, any field works) an allowlist: once a field
+ *                       has allow rules, a value matching none of them is rejected 403
+ *   REGEX   hyperscan (PCRE subset) syntax between the first '/' token and the last '/'
+ *   FLAGS   i (caseless), s (dot matches all), m (multiline); none means exact case
+ *
+ * %SELF% in a regex stands for the registrar's own IPv4 address (dots
+ * escaped), given by the caller, so the shipped file can refuse contacts
+ * that point back at the registrar without naming a deployment's address.
+ *
+ * Deny rules win over allow rules; among matching deny rules the first in
+ * the file decides. The parser only checks the shape of a line; whether the
+ * regex compiles is for hyperscan (policy.c), which reports by line as well.
+ * Rules and their strings are owned by the set and freed with it.
+ */
+#ifndef SR_POLICY_RULES_H
+#define SR_POLICY_RULES_H
+
+#include <stddef.h>
+
+enum sr_pol_field { SR_PF_UA, SR_PF_CONTACT, SR_PF_AOR, SR_PF_COUNT };
+
+enum sr_pol_action {
+	SR_PA_DROP,   /* no response, counted */
+	SR_PA_REJECT, /* status + reason */
+	SR_PA_ALLOW,  /* allowlist entry for its field */
+};
+
+struct sr_pol_rule {
+	enum sr_pol_field field;
+	enum sr_pol_action action;
+	int status;          /* SR_PA_REJECT only */
+	char *reason;        /* SR_PA_REJECT only, NUL-terminated */
+	char *regex;         /* NUL-terminated, without delimiters */
+	unsigned hs_flags;   /* HS_FLAG_* values */
+	unsigned line;       /* 1-based line in the file, for errors and stats */
+};
+
+struct sr_pol_rules {
+	struct sr_pol_rule *v;
+	unsigned n, cap;
+};
+
+/*
+ * Parses text[0..len) into *out (which must be zeroed). On error returns -1
+ * and writes "line N: what" into err[0..errcap); *out is then freed.
+ */
+int sr_pol_rules_parse(const char *text, size_t len, const char *self_addr,
+		       struct sr_pol_rules *out, char *err, size_t errcap);
+void sr_pol_rules_free(struct sr_pol_rules *r);
+
+#endif

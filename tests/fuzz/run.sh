@@ -1,0 +1,56 @@
+#!/bin/bash
+# tests/fuzz/run.sh SECONDS - builds the libFuzzer targets in their own clang
+# build dir (build-fuzz under the repo, ASan+UBSan, never the gcc build) and
+# runs each for SECONDS, seeded from tests/fuzz/corpus and the RFC 4475
+# torture messages in ../shared/testdata when present. New interesting
+# inputs go to build-fuzz/corpus-<target> (not into the repo); a crash,
+# leak, sanitizer report or timeout leaves tests/fuzz/crash-* and fails.
+# Exit 77 (skip) when clang or its fuzzer runtime is missing.
+set -euo pipefail
+secs=${1:-60}
+case $secs in ''|*[!0-9]*) echo "usage: $0 SECONDS" >&2; exit 2;; esac
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bdir="$root/build-fuzz"
+targets=(fuzz_sip_parse fuzz_reg_process)
+
+if ! command -v clang >/dev/null; then
+	echo "run.sh: clang not installed: skipping" >&2
+	exit 77
+fi
+if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;return 0;}' |
+	clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2>/dev/null; then
+	echo "run.sh: clang has no libFuzzer runtime (libclang-rt-14-dev): skipping" >&2
+	exit 77
+fi
+
+if [ ! -f "$bdir/build.ninja" ]; then
+	log=$(mktemp /tmp/sipreg-fuzz-setup.XXXXXX)
+	CC=clang meson setup "$bdir" "$root" -Dfuzz=true -Dtests=true -Dintegration=false \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false \
+		-Dc_args=-fsanitize=fuzzer-no-link >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+	rm -f "$log"
+fi
+ninja -C "$bdir" "${targets[@]/#/tests/fuzz/}"
+
+seeds=("$root/tests/fuzz/corpus")
+testdata=${SR_TESTDATA:-$root/../shared/testdata}
+[ -d "$testdata/rfc4475" ] && seeds+=("$testdata/rfc4475")
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+status=0
+for t in "${targets[@]}"; do
+	work="$bdir/corpus-$t"
+	mkdir -p "$work"
+	echo "== $t: $secs s"
+	if ! "$bdir/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-max_len=8192 -print_final_stats=1 -artifact_prefix="$root/tests/fuzz/crash-$t-" \
+		"$work" "${seeds[@]}" 2>"$bdir/$t.log"; then
+		tail -n 60 "$bdir/$t.log" >&2
+		echo "run.sh: $t found a problem (artifact under tests/fuzz/crash-$t-*)" >&2
+		status=1
+	else
+		grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE)' "$bdir/$t.log" || true
+	fi
+done
+exit $status

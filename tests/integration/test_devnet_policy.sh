@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# test_devnet_policy.sh [BUILD_DIR] - operator policy and flood protection end to end
+# over the development network.
+#
+# Starts sipreg (2 workers, af_packet) with the shipped rules file and a small flood
+# limit (20/s, burst 20, 503), then from netns sr-peer:
+#   1. an ordinary phone registers (200);
+#   2. a scanner User-Agent (friendly-scanner, sipvicious) gets no answer at all and is
+#      counted as sip_drop_policy;
+#   3. Contacts at 127.0.0.1 and at the registrar's own address get 403;
+#   4. /sipreg/policy_reload swaps the rules in and reports them;
+#   5. 200 REGISTERs at once from one socket: about the burst is answered 200, the rest
+#      503 with Retry-After, counted as flood_limited; after a second the source is fine;
+#   6. SIGTERM: exit 0;
+#   7. restarted with authentication on and flood.auth_fail_limit=3: three REGISTERs
+#      with wrong credentials get 401, the fourth 503 with Retry-After (the source is
+#      blocked, flood_blocked counted), while a scanner is still dropped before any
+#      challenge.
+# Exit 77 (meson: skipped) when not root or netns/python3 are unavailable. Bounded: ~30 s.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+export BUILD_DIR=${1:-${BUILD_DIR:-$here/build}}
+prefix=sipreg-pol
+peer=(ip netns exec sr-peer)
+py=/usr/bin/python3
+client=$here/tests/integration/peer.py
+pclient=$here/tests/integration/policy_peer.py
+work=$(mktemp -d /tmp/sipreg-pol.XXXXXX)
+run_pid=
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces and af_packet need root)"
+ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
+[ -x "$py" ] || skip "/usr/bin/python3 not installed"
+[ -x "$BUILD_DIR/app/sipreg/sipreg" ] || { echo "FAIL: $BUILD_DIR/app/sipreg/sipreg not built"; exit 1; }
+
+cleanup() {
+	if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
+		kill -TERM "$run_pid" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$run_pid" 2>/dev/null
+	fi
+	"$here/scripts/devnet.sh" down >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+stats() { "$py" "$client" telemetry "$prefix" /sipreg/stats; }
+stat() { "$py" -c 'import json,sys; print(json.load(sys.stdin)["/sipreg/stats"][sys.argv[1]])' "$1"; }
+expect() { "${peer[@]}" "$py" "$pclient" expect "$@"; }
+
+# start ARGS...: sipreg with the default policy plus ARGS; exits on failure.
+start() {
+	: >"$work/sipreg.log"
+	SR_KEEP_DEVNET=1 "$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count=2 \
+		--set policy.rules="$here/dpdk-config/policy-default.rules" --set flood.action=503 "$@" \
+		>"$work/sipreg.log" 2>&1 &
+	run_pid=$!
+	for _ in $(seq 100); do
+		grep -q "sipreg: ready" "$work/sipreg.log" && break
+		kill -0 "$run_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q "sipreg: ready" "$work/sipreg.log"; then
+		cat "$work/sipreg.log"
+		echo "FAIL: sipreg did not start"
+		exit 1
+	fi
+}
+
+# stop: SIGTERM, expects exit status 0.
+stop() {
+	kill -TERM "$run_pid"
+	local rc=124
+	for _ in $(seq 100); do
+		if ! kill -0 "$run_pid" 2>/dev/null; then
+			wait "$run_pid"
+			rc=$?
+			break
+		fi
+		sleep 0.1
+	done
+	run_pid=
+	[ "$rc" = 0 ] && ok "SIGTERM: sipreg exited 0" || { fail "sipreg exit status $rc"; tail -20 "$work/sipreg.log"; }
+}
+
+# --- start ---
+"$here/scripts/devnet.sh" down >/dev/null 2>&1
+"$here/scripts/devnet.sh" up >/dev/null || { echo "FAIL: devnet up"; exit 1; }
+start --set flood.rate=20 --set flood.burst=20
+ok "sipreg started with the default policy"
+
+# --- 1-3. policy ---
+expect alice "Linphone/5.2.0" "sip:alice@198.51.100.2:PORT" 200 && ok "phone registers" || fail "phone"
+s0=$(stats)
+expect bob friendly-scanner "sip:bob@198.51.100.2:PORT" none && ok "friendly-scanner: no answer" ||
+	fail "friendly-scanner answered"
+expect 100 "sipvicious-0.3" "sip:100@198.51.100.2:PORT" none && ok "sipvicious: no answer" ||
+	fail "sipvicious answered"
+sleep 0.2
+d=$(($(stat sip_drop_policy <<<"$(stats)") - $(stat sip_drop_policy <<<"$s0")))
+[ "$d" = 6 ] && ok "sip_drop_policy +6 (2 scanners x 3 tries)" || fail "sip_drop_policy +$d, expected +6"
+expect carol Linphone "sip:carol@127.0.0.1:5060" 403 && ok "loopback contact: 403" || fail "loopback contact"
+expect carol Linphone "sip:carol@198.51.100.1" 403 && ok "contact at the registrar: 403" || fail "self contact"
+
+# --- 4. reload ---
+r=$("$py" "$client" telemetry "$prefix" /sipreg/policy_reload)
+if "$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/policy_reload"]; assert d["reload"] == "ok" and d["rules"] >= 15 and d["generation"] == 2, d' <<<"$r"; then
+	ok "policy reload: $r"
+else
+	fail "policy reload answered $r"
+fi
+expect bob friendly-scanner "sip:bob@198.51.100.2:PORT" none && ok "after reload, scanner still dropped" ||
+	fail "after reload"
+
+# --- 5. flood ---
+sleep 1.1 # refill the bucket after the requests above
+s1=$(stats)
+out=$("${peer[@]}" "$py" "$pclient" flood dave 200)
+echo "flood: $out"
+ok200=$(sed -E 's/.*200=([0-9]+).*/\1/' <<<"$out")
+n503=$(sed -E 's/.*503=([0-9]+).*/\1/' <<<"$out")
+ra=$(sed -E 's/.*retry_after=([^ ]+).*/\1/' <<<"$out")
+[ "$ok200" -ge 20 ] && [ "$ok200" -le 40 ] && ok "flood: $ok200 answered 200 (burst 20 + refill)" ||
+	fail "flood: $ok200 answered 200"
+[ "$n503" -ge 100 ] && [ "$ra" -ge 1 ] && ok "flood: $n503 answered 503, Retry-After $ra" || fail "flood: 503=$n503 retry=$ra"
+sleep 0.2
+lim=$(($(stat flood_limited <<<"$(stats)") - $(stat flood_limited <<<"$s1")))
+[ "$lim" -ge "$n503" ] && ok "flood_limited +$lim" || fail "flood_limited +$lim < $n503"
+sleep 1.1
+expect erin Linphone "sip:erin@198.51.100.2:PORT" 200 && ok "after a second the source registers again" ||
+	fail "source still limited"
+
+# --- 6. shutdown ---
+stop
+
+# --- 7. authentication failures block the source ---
+start --set auth.enabled=true --set auth.subscribers="$here/dpdk-config/subscribers.example" \
+	--set flood.auth_fail_limit=3 --set flood.auth_fail_window=60 --set flood.block_time=30
+ok "sipreg restarted with authentication and auth_fail_limit=3"
+bad='Authorization: Digest username="alice", realm="example.com", nonce="bm90LWEtbm9uY2U", uri="sip:example.com", response="00000000000000000000000000000000", algorithm=MD5, qop=auth, nc=00000001, cnonce="x"'
+expect bob friendly-scanner "sip:bob@198.51.100.2:PORT" none && ok "scanner dropped before any challenge" ||
+	fail "scanner with auth on"
+expect alice Linphone "sip:alice@198.51.100.2:PORT" 401 && ok "no credentials: 401 challenge" || fail "challenge"
+for i in 1 2 3; do
+	expect alice Linphone "sip:alice@198.51.100.2:PORT" 401 "$bad" && ok "wrong credentials $i: 401" ||
+		fail "wrong credentials $i"
+done
+s2=$(stats)
+expect alice Linphone "sip:alice@198.51.100.2:PORT" 503 && ok "after 3 failures the source is blocked: 503" ||
+	fail "source not blocked"
+sleep 0.2
+b=$(($(stat flood_blocked <<<"$(stats)") - $(stat flood_blocked <<<"$s2")))
+[ "$b" -ge 1 ] && ok "flood_blocked +$b" || fail "flood_blocked +$b"
+stop
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures check(s) failed"
+	exit 1
+fi
+echo "all policy checks passed"
