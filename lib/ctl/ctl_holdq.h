@@ -1,0 +1,47 @@
+/*
+ * ctl_holdq.h - responses held until their changes are committed (sync
+ * durability, group commit).
+ *
+ * A worker in durability=sync does not send a response at once: it pushes
+ * it here tagged with the worker's newest event sequence number at that
+ * moment, and each poll loop releases, in order, every response whose tag
+ * the control core's published committed sequence number has reached. A
+ * response tagged with an already committed number (a fetch, or a
+ * retransmission answered from state) goes out at once, but never ahead of
+ * an earlier held one: responses leave in the order they were made.
+ *
+ * Single-threaded (the owning worker), fixed capacity, no allocation after
+ * init; the objects are opaque pointers (mbufs in the data plane).
+ */
+#ifndef SR_CTL_HOLDQ_H
+#define SR_CTL_HOLDQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sr_ctl_held {
+	void *obj;
+	uint64_t seq;
+};
+
+struct sr_ctl_holdq {
+	struct sr_ctl_held *e;
+	uint32_t cap, head, n;
+};
+
+/* Returns 0, or -1 when cap is 0 or memory is short. */
+int sr_ctl_holdq_init(struct sr_ctl_holdq *q, uint32_t cap);
+void sr_ctl_holdq_fini(struct sr_ctl_holdq *q);
+
+/* Queues obj until 'seq' is committed. Returns false when full (the caller decides). */
+bool sr_ctl_holdq_push(struct sr_ctl_holdq *q, void *obj, uint64_t seq);
+
+/* Moves up to max objects whose seq <= committed into out[], oldest first; returns how many. */
+unsigned sr_ctl_holdq_release(struct sr_ctl_holdq *q, uint64_t committed, void **out, unsigned max);
+
+static inline uint32_t sr_ctl_holdq_count(const struct sr_ctl_holdq *q)
+{
+	return q->n;
+}
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * ctl_store.c - LMDB persistence of bindings (see ctl_store.h).
+ *
+ * Design decisions:
+ * - Commits are fully durable (LMDB's default fsync at commit). A batch is
+ *   bounded in time and size by ctl_batch, so the fsync cost is paid once
+ *   per batch, which is what makes group commit for sync durability cheap.
+ * - "Never start empty over existing data": whether data.mdb existed is
+ *   checked before opening; an existing environment must carry our format
+ *   marker in "meta", otherwise the open fails rather than adding our
+ *   databases to someone else's file.
+ * - Loading runs in one write transaction so expired records are deleted
+ *   as they are found: the store then matches the restored shards and no
+ *   expired event is needed (nor announced) for them.
+ * - A record that does not decode stops the load with its key in the
+ *   message: a half-restored registrar is worse than one that refuses.
+ */
+#include "ctl_store.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define RECOVER_HINT "move the directory aside (or restore a snapshot) and start again"
+
+struct sr_ctl_store {
+	MDB_env *env;
+	MDB_dbi meta;
+	MDB_dbi bindings;
+	char dir[4096];
+};
+
+static int fail(char *err, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int ensure_dir(const char *dir, char *err, size_t cap)
+{
+	struct stat sb;
+	if (stat(dir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			return fail(err, cap, "data directory %s: exists and is not a directory", dir);
+		return 0;
+	}
+	if (errno != ENOENT || mkdir(dir, 0700) != 0)
+		return fail(err, cap, "data directory %s: cannot create it: %s", dir, strerror(errno));
+	return 0;
+}
+
+static bool has_data_file(const char *dir)
+{
+	char path[4200];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	return stat(path, &sb) == 0;
+}
+
+/* Checks or writes the format marker inside an open write transaction. */
+static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, char *err, size_t cap)
+{
+	MDB_val k = { 6, (void *)"format" }, v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		MDB_stat ms;
+		mdb_stat(txn, st->bindings, &ms);
+		if (existed && ms.ms_entries == 0) {
+			/* an environment we created but never marked cannot exist; someone else's can */
+			MDB_dbi main_dbi;
+			MDB_stat main;
+			if (mdb_dbi_open(txn, NULL, 0, &main_dbi) != 0 || mdb_stat(txn, main_dbi, &main) != 0 ||
+			    main.ms_entries > 2) /* more than our two databases */
+				return fail(err, cap, "data directory %s: an LMDB environment that is not "
+					    "sipreg's (no format marker); " RECOVER_HINT, st->dir);
+		} else if (existed) {
+			return fail(err, cap, "data directory %s: bindings without a format marker; "
+				    RECOVER_HINT, st->dir);
+		}
+		uint8_t fmt[4] = { SR_CTL_STORE_FORMAT, 0, 0, 0 };
+		v.mv_size = sizeof(fmt);
+		v.mv_data = fmt;
+		rc = mdb_put(txn, st->meta, &k, &v, 0);
+		if (rc)
+			return fail(err, cap, "data directory %s: cannot write the format marker: %s",
+				    st->dir, mdb_strerror(rc));
+		return 0;
+	}
+	if (rc)
+		return fail(err, cap, "data directory %s: cannot read the format marker: %s", st->dir,
+			    mdb_strerror(rc));
+	const uint8_t *f = v.mv_data;
+	uint32_t fmt = v.mv_size == 4 ? (uint32_t)(f[0] | f[1] << 8 | f[2] << 16 | (uint32_t)f[3] << 24) : 0;
+	if (fmt != SR_CTL_STORE_FORMAT)
+		return fail(err, cap, "data directory %s: store format %u, this sipreg reads format %u; "
+			    "use the sipreg version that wrote it, or " RECOVER_HINT,
+			    st->dir, (unsigned)fmt, SR_CTL_STORE_FORMAT);
+	return 0;
+}
+
+static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_t cap)
+{
+	bool existed = has_data_file(st->dir);
+	int rc = mdb_env_create(&st->env);
+	if (rc)
+		return fail(err, cap, "LMDB: %s", mdb_strerror(rc));
+	mdb_env_set_maxdbs(st->env, 4);
+	mdb_env_set_mapsize(st->env, map_size ? map_size : SR_CTL_STORE_DEFAULT_MAP);
+	rc = mdb_env_open(st->env, st->dir, 0, 0600);
+	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED)
+		return fail(err, cap, "data directory %s: data.mdb is not a usable LMDB file (%s): "
+			    "it is corrupt or from an incompatible LMDB; " RECOVER_HINT,
+			    st->dir, mdb_strerror(rc));
+	if (rc)
+		return fail(err, cap, "data directory %s: cannot open the LMDB environment: %s",
+			    st->dir, mdb_strerror(rc));
+	MDB_txn *txn;
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc));
+	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) ||
+	    (rc = mdb_dbi_open(txn, "bindings", MDB_CREATE, &st->bindings))) {
+		mdb_txn_abort(txn);
+		return fail(err, cap, "data directory %s: cannot open its databases (%s); " RECOVER_HINT,
+			    st->dir, mdb_strerror(rc));
+	}
+	if (check_format(st, txn, existed, err, cap) != 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc));
+	return 0;
+}
+
+int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **out, char *err,
+		      size_t cap)
+{
+	*out = NULL;
+	if (!dir || !*dir || strlen(dir) >= sizeof(((struct sr_ctl_store *)0)->dir))
+		return fail(err, cap, "data directory: empty or too long a path");
+	if (ensure_dir(dir, err, cap) != 0)
+		return -1;
+	struct sr_ctl_store *st = calloc(1, sizeof(*st));
+	if (!st)
+		return fail(err, cap, "out of memory");
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	if (open_env(st, map_size, err, cap) != 0) {
+		sr_ctl_store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void sr_ctl_store_close(struct sr_ctl_store *st)
+{
+	if (!st)
+		return;
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+}
+
+static int apply(struct sr_ctl_store *st, MDB_txn *txn, enum sr_event_type type, const uint8_t *rec,
+		 size_t len, char *err, size_t cap)
+{
+	struct sr_ctl_binding b;
+	const char *why;
+	if (sr_ctl_record_decode(rec, len, &b, &why) != 0)
+		return fail(err, cap, "batch holds a bad record: %s", why);
+	uint8_t key[SR_CTL_KEY_LEN];
+	sr_ctl_record_key(&b, key);
+	MDB_val k = { sizeof(key), key };
+	int rc;
+	if (type == SR_EV_ADDED || type == SR_EV_REFRESHED) {
+		MDB_val v = { len, (void *)rec };
+		rc = mdb_put(txn, st->bindings, &k, &v, 0);
+	} else {
+		rc = mdb_del(txn, st->bindings, &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	if (rc == MDB_MAP_FULL)
+		return fail(err, cap, "data directory %s: LMDB map full; raise persistence.map_size", st->dir);
+	if (rc)
+		return fail(err, cap, "data directory %s: write failed: %s", st->dir, mdb_strerror(rc));
+	return 0;
+}
+
+int sr_ctl_store_commit(struct sr_ctl_store *st, const struct sr_ctl_batch *b, char *err, size_t cap)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: cannot begin a transaction: %s", st->dir,
+			    mdb_strerror(rc));
+	size_t off = 0;
+	enum sr_event_type type;
+	const uint8_t *rec;
+	size_t len;
+	while (sr_ctl_batch_next(b, &off, &type, &rec, &len)) {
+		if (apply(st, txn, type, rec, len, err, cap) != 0) {
+			mdb_txn_abort(txn);
+			return -1;
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: commit failed: %s", st->dir, mdb_strerror(rc));
+	return 0;
+}
+
+static void key_hex(const MDB_val *k, char *out, size_t cap)
+{
+	const uint8_t *p = k->mv_data;
+	size_t o = 0;
+	for (size_t i = 0; i < k->mv_size && o + 3 <= cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%02x", p[i]);
+}
+
+int sr_ctl_store_load(struct sr_ctl_store *st, uint32_t now_s, sr_ctl_load_fn *fn, void *ctx,
+		      struct sr_ctl_load_stats *stats, char *err, size_t cap)
+{
+	memset(stats, 0, sizeof(*stats));
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc == 0 && (rc = mdb_cursor_open(txn, st->bindings, &cur)) != 0)
+		mdb_txn_abort(txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: cannot read: %s", st->dir, mdb_strerror(rc));
+	MDB_val k, v;
+	char hex[2 * SR_CTL_KEY_LEN + 1] = "";
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct sr_ctl_binding b;
+		const char *why = NULL;
+		if (sr_ctl_record_decode(v.mv_data, v.mv_size, &b, &why) != 0) {
+			key_hex(&k, hex, sizeof(hex));
+			fail(err, cap, "data directory %s: binding %s: %s; " RECOVER_HINT, st->dir, hex, why);
+			goto abort;
+		}
+		if (b.st.expires <= now_s) {
+			if ((rc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			stats->dropped++;
+			continue;
+		}
+		if (fn(ctx, &b, &why) != 0) {
+			key_hex(&k, hex, sizeof(hex));
+			fail(err, cap, "binding %s of %.*s cannot be restored: %s", hex, (int)b.aor.len, b.aor.p,
+			     why ? why : "refused");
+			goto abort;
+		}
+		stats->loaded++;
+	}
+	if (rc != MDB_NOTFOUND) {
+		fail(err, cap, "data directory %s: read failed: %s", st->dir, mdb_strerror(rc));
+		goto abort;
+	}
+	mdb_cursor_close(cur);
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: commit failed: %s", st->dir, mdb_strerror(rc));
+	return 0;
+abort:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return -1;
+}
+
+int sr_ctl_store_page(struct sr_ctl_store *st, const uint8_t *after, unsigned max, sr_ctl_page_fn *fn,
+		      void *ctx, uint8_t next[SR_CTL_KEY_LEN], char *err, size_t cap)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0 && (rc = mdb_cursor_open(txn, st->bindings, &cur)) != 0)
+		mdb_txn_abort(txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: cannot read: %s", st->dir, mdb_strerror(rc));
+	MDB_val k = { SR_CTL_KEY_LEN, (void *)after }, v;
+	rc = after ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	if (rc == 0 && after && k.mv_size == SR_CTL_KEY_LEN && memcmp(k.mv_data, after, SR_CTL_KEY_LEN) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	int n = 0;
+	for (; rc == 0 && (unsigned)n < max; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct sr_ctl_binding b;
+		const char *why;
+		if (k.mv_size != SR_CTL_KEY_LEN || sr_ctl_record_decode(v.mv_data, v.mv_size, &b, &why) != 0)
+			continue; /* a load at start refuses such a record; a dump skips it */
+		fn(ctx, &b);
+		memcpy(next, k.mv_data, SR_CTL_KEY_LEN);
+		n++;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		n = fail(err, cap, "data directory %s: read failed: %s", st->dir, mdb_strerror(rc));
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+int sr_ctl_store_count(struct sr_ctl_store *st, uint64_t *bindings, uint64_t *bytes)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	MDB_envinfo info;
+	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+		return -1;
+	int rc = mdb_stat(txn, st->bindings, &ms);
+	mdb_txn_abort(txn);
+	if (rc || mdb_env_info(st->env, &info) != 0)
+		return -1;
+	*bindings = ms.ms_entries;
+	*bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	return 0;
+}
+
+int sr_ctl_store_snapshot(struct sr_ctl_store *st, const char *path, char *err, size_t cap)
+{
+	if (ensure_dir(path, err, cap) != 0)
+		return -1;
+	if (has_data_file(path))
+		return fail(err, cap, "snapshot %s: already holds a data.mdb; choose an empty directory", path);
+	int rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT);
+	if (rc)
+		return fail(err, cap, "snapshot %s: %s", path, mdb_strerror(rc));
+	return 0;
+}

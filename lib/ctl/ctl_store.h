@@ -1,0 +1,69 @@
+/*
+ * ctl_store.h - the LMDB environment that keeps every binding across
+ * restarts.
+ *
+ * One environment per data directory with two named databases: "meta"
+ * (the format version, checked on open) and "bindings" (16-byte key ->
+ * versioned record, ctl_record.h). Only the control core writes, one
+ * transaction per batch of events; LMDB's single writer and lock-free
+ * readers mean a snapshot (mdb_env_copy2) never stops the writer.
+ *
+ * Errors are returned with a message that names the directory, what is
+ * wrong and how to recover; nothing here exits or prints.
+ */
+#ifndef SR_CTL_STORE_H
+#define SR_CTL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl_batch.h"
+#include "ctl_record.h"
+
+#define SR_CTL_STORE_FORMAT 1
+#define SR_CTL_STORE_DEFAULT_MAP (4ull << 30) /* address space only: the file grows as used */
+
+struct sr_ctl_store;
+
+/*
+ * Opens (creating the directory and the environment when absent) the store
+ * in 'dir'. Refuses, with -1 and a message in err[0..cap), a directory that
+ * holds something else: a file that is not LMDB, an LMDB environment
+ * without our format marker, or another format version.
+ */
+int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **out, char *err,
+		      size_t cap);
+void sr_ctl_store_close(struct sr_ctl_store *st);
+
+/* Commits a batch in one write transaction: added/refreshed put, removed/expired delete. */
+int sr_ctl_store_commit(struct sr_ctl_store *st, const struct sr_ctl_batch *b, char *err, size_t cap);
+
+/* Called per live binding during a load; returns 0 to go on, else the load stops with an error. */
+typedef int sr_ctl_load_fn(void *ctx, const struct sr_ctl_binding *b, const char **why);
+
+struct sr_ctl_load_stats {
+	uint64_t loaded;   /* given to the callback */
+	uint64_t dropped;  /* expired at now_s: deleted from the store, not given */
+};
+
+/* Walks every binding; those with expires <= now_s are deleted instead. */
+int sr_ctl_store_load(struct sr_ctl_store *st, uint32_t now_s, sr_ctl_load_fn *fn, void *ctx,
+		      struct sr_ctl_load_stats *stats, char *err, size_t cap);
+
+/*
+ * One page of a dump: calls fn for at most max bindings whose key is after
+ * 'after' (NULL: from the start), in key order, in one read transaction
+ * (the writer is never blocked). *next receives the key to resume after;
+ * returns the number visited (0 at the end), or -1 with err set.
+ */
+typedef void sr_ctl_page_fn(void *ctx, const struct sr_ctl_binding *b);
+int sr_ctl_store_page(struct sr_ctl_store *st, const uint8_t *after, unsigned max, sr_ctl_page_fn *fn,
+		      void *ctx, uint8_t next[SR_CTL_KEY_LEN], char *err, size_t cap);
+
+/* Number of stored bindings, and bytes of the environment in use. */
+int sr_ctl_store_count(struct sr_ctl_store *st, uint64_t *bindings, uint64_t *bytes);
+
+/* A consistent, compacted copy into directory 'path' (created if absent; must hold no data.mdb). */
+int sr_ctl_store_snapshot(struct sr_ctl_store *st, const char *path, char *err, size_t cap);
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * test_ctl_store.c - the LMDB store (lib/ctl/ctl_store.c) end to end:
+ * bindings made by real REGISTERs are committed through a batch, loaded
+ * into a fresh shard with sr_shard_restore_binding and compared field by
+ * field; expired ones are dropped (and deleted from the store); removals
+ * delete; a data directory holding garbage, a foreign LMDB environment or
+ * another format version is refused with a message saying so; snapshots
+ * are complete copies. Each test works in its own mkdtemp directory.
+ */
+#include "reg_harness.h"
+
+#include <ftw.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_store.h"
+
+#define ALICE "sip:alice@example.com"
+
+struct dir {
+	char path[64];
+};
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(p);
+}
+
+static void dir_new(struct dir *d)
+{
+	snprintf(d->path, sizeof(d->path), "/tmp/sr_ctl_store_XXXXXX");
+	assert_non_null(mkdtemp(d->path));
+}
+
+static void dir_free(struct dir *d)
+{
+	nftw(d->path, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Commits every binding of env e's AoR 'aor' as 'type' events. */
+static void commit_aor(struct sr_ctl_store *st, struct th_env *e, const char *aor, enum sr_event_type type)
+{
+	struct sr_ctl_batch b;
+	assert_int_equal(sr_ctl_batch_init(&b, 1000, 5), 0);
+	const struct sr_aor *a = sr_shard_find(e->shard, sr_str_cstr(aor));
+	assert_non_null(a);
+	for (const struct sr_binding *x = a->bindings; x; x = x->next) {
+		struct sr_ctl_binding bd;
+		sr_ctl_binding_of(x, &bd);
+		assert_int_equal(sr_ctl_batch_add(&b, type, &bd, 1, 0), 0);
+	}
+	char err[512];
+	assert_int_equal(sr_ctl_store_commit(st, &b, err, sizeof(err)), 0);
+	sr_ctl_batch_fini(&b);
+}
+
+static int restore_cb(void *ctx, const struct sr_ctl_binding *b, const char **why)
+{
+	struct th_env *e = ctx;
+	enum sr_restore_rc rc = sr_shard_restore_binding(e->shard, b->aor, b->f, &b->st, e->now_ms);
+	if (rc == SR_RESTORE_OK || rc == SR_RESTORE_REPLACED)
+		return 0;
+	*why = sr_restore_rc_str(rc);
+	return -1;
+}
+
+static void assert_same(const struct sr_binding *a, const struct sr_binding *b)
+{
+	for (int i = 0; i < SR_BF_COUNT; i++)
+		assert_true(sr_str_eq(sr_binding_field(a, (enum sr_bfield)i), sr_binding_field(b, (enum sr_bfield)i)));
+	struct sr_binding_state x, y;
+	sr_binding_get_state(a, &x);
+	sr_binding_get_state(b, &y);
+	assert_true(sr_binding_state_equal(&x, &y));
+}
+
+static void test_round_trip_through_lmdb(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	struct th_env *src = th_env_new(NULL, NULL), *dst = th_env_new(NULL, NULL);
+	struct th_req r = { .to = ALICE, .call_id = "c1@ua", .cseq = 9,
+			    .contact = "<sip:alice@198.51.100.2:5070>;q=0.7;expires=600"
+				       ";+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-000000000001>\";reg-id=2",
+			    .extra = "Path: <sip:edge.example.com;lr>\r\nUser-Agent: phone/1.0\r\nSupported: outbound, gruu\r\n" };
+	assert_int_equal(th_send(src, &r), 200);
+	assert_int_equal(th_register(src, "alice", "<sip:desk@198.51.100.3>;expires=120", "c2@ua", 1), 200);
+	assert_int_equal(th_register(src, "bob", "<sip:bob@198.51.100.4>", "c3@ua", 1), 200);
+
+	char err[512];
+	struct sr_ctl_store *st;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	commit_aor(st, src, ALICE, SR_EV_ADDED);
+	commit_aor(st, src, "sip:bob@example.com", SR_EV_ADDED);
+	commit_aor(st, src, "sip:bob@example.com", SR_EV_REMOVED);
+	uint64_t n, bytes;
+	assert_int_equal(sr_ctl_store_count(st, &n, &bytes), 0);
+	assert_int_equal(n, 2);
+	assert_true(bytes > 0);
+	sr_ctl_store_close(st);
+
+	/* reopen (a restart) 180 s later: the 120 s binding expired meanwhile */
+	dst->now_ms = src->now_ms + 180000;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	struct sr_ctl_load_stats ls;
+	assert_int_equal(sr_ctl_store_load(st, (uint32_t)(dst->now_ms / 1000), restore_cb, dst, &ls, err,
+					   sizeof(err)), 0);
+	assert_int_equal(ls.loaded, 1);
+	assert_int_equal(ls.dropped, 1);
+	assert_int_equal(dst->n_events, 0);
+	assert_int_equal(th_binding_count(dst, ALICE), 1);
+	assert_int_equal(th_binding_count(dst, "sip:bob@example.com"), 0);
+	assert_same(th_binding(src, ALICE, 0), th_binding(dst, ALICE, 0));
+	assert_int_equal(sr_ctl_store_count(st, &n, &bytes), 0);
+	assert_int_equal(n, 1); /* the expired record was deleted by the load */
+	sr_ctl_store_close(st);
+	th_env_free(src);
+	th_env_free(dst);
+	dir_free(&d);
+}
+
+static void test_refresh_overwrites(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	struct th_env *e = th_env_new(NULL, NULL);
+	char err[512];
+	struct sr_ctl_store *st;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", "c1", 1), 200);
+	commit_aor(st, e, ALICE, SR_EV_ADDED);
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", "c1", 2), 200);
+	commit_aor(st, e, ALICE, SR_EV_REFRESHED);
+	uint64_t n, bytes;
+	assert_int_equal(sr_ctl_store_count(st, &n, &bytes), 0);
+	assert_int_equal(n, 1);
+	struct th_env *dst = th_env_new(NULL, NULL);
+	struct sr_ctl_load_stats ls;
+	assert_int_equal(sr_ctl_store_load(st, (uint32_t)(dst->now_ms / 1000), restore_cb, dst, &ls, err,
+					   sizeof(err)), 0);
+	assert_int_equal(th_binding(dst, ALICE, 0)->cseq, 2);
+	sr_ctl_store_close(st);
+	th_env_free(e);
+	th_env_free(dst);
+	dir_free(&d);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 1000; i++)
+		fputs(text, f);
+	fclose(f);
+}
+
+static void test_refuses_garbage(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	write_file(d.path, "data.mdb", "this is not an LMDB file. ");
+	char err[512];
+	struct sr_ctl_store *st;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
+	assert_null(st);
+	assert_non_null(strstr(err, d.path));
+	assert_non_null(strstr(err, "not a usable LMDB file"));
+	assert_non_null(strstr(err, "move the directory aside"));
+	/* a path that is a file */
+	char file[128];
+	snprintf(file, sizeof(file), "%s/data.mdb", d.path);
+	assert_int_equal(sr_ctl_store_open(file, 0, &st, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a directory"));
+	assert_int_equal(sr_ctl_store_open("", 0, &st, err, sizeof(err)), -1);
+	dir_free(&d);
+}
+
+/* Writes key=value into database 'db' (NULL: the main one) of a raw LMDB environment in dir. */
+static void raw_put(const char *dir, const char *db, const char *key, const void *val, size_t vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 4);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, MDB_CREATE, &dbi), 0);
+	MDB_val k = { strlen(key), (void *)key }, v = { vlen, (void *)val };
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void test_refuses_foreign_lmdb(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	raw_put(d.path, NULL, "someone", "else", 4);
+	char err[512];
+	struct sr_ctl_store *st;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not sipreg's"));
+	dir_free(&d);
+}
+
+static void test_refuses_other_format(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	char err[512];
+	struct sr_ctl_store *st;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	sr_ctl_store_close(st);
+	uint8_t fmt[4] = { SR_CTL_STORE_FORMAT + 1, 0, 0, 0 };
+	raw_put(d.path, "meta", "format", fmt, sizeof(fmt));
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "store format 2, this sipreg reads format 1"));
+	dir_free(&d);
+}
+
+static void test_refuses_bad_record(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	char err[512];
+	struct sr_ctl_store *st;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	sr_ctl_store_close(st);
+	raw_put(d.path, "bindings", "0123456789abcdef", "\x01garbage", 8);
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	struct th_env *e = th_env_new(NULL, NULL);
+	struct sr_ctl_load_stats ls;
+	assert_int_equal(sr_ctl_store_load(st, (uint32_t)(e->now_ms / 1000), restore_cb, e, &ls, err,
+					   sizeof(err)), -1);
+	assert_non_null(strstr(err, "binding 30313233343536373839616263646566: record shorter than its header"));
+	sr_ctl_store_close(st);
+	th_env_free(e);
+	dir_free(&d);
+}
+
+static void count_page(void *ctx, const struct sr_ctl_binding *b)
+{
+	unsigned *seen = ctx;
+	unsigned i = (unsigned)strtoul(b->aor.p + 8, NULL, 10); /* "sip:user<i>@..." */
+	seen[i]++;
+}
+
+static void test_pages_visit_each_binding_once(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	char err[512];
+	struct sr_ctl_store *st;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	enum { N = 2500 };
+	struct sr_ctl_batch b;
+	assert_int_equal(sr_ctl_batch_init(&b, N, 5), 0);
+	for (unsigned i = 0; i < N; i++) {
+		char aor[64];
+		struct sr_ctl_binding bd = { .f[SR_BF_CONTACT] = SR_STR_LIT("sip:x@198.51.100.2") };
+		snprintf(aor, sizeof(aor), "sip:user%u@example.com", i);
+		bd.aor = sr_str_cstr(aor);
+		bd.st.expires = 2000000000u;
+		assert_int_equal(sr_ctl_batch_add(&b, SR_EV_ADDED, &bd, i, 0), 0);
+	}
+	assert_int_equal(sr_ctl_store_commit(st, &b, err, sizeof(err)), 0);
+	sr_ctl_batch_fini(&b);
+	static unsigned seen[N];
+	memset(seen, 0, sizeof(seen));
+	uint8_t cursor[SR_CTL_KEY_LEN], next[SR_CTL_KEY_LEN];
+	int n, pages = 0, total = 0;
+	const uint8_t *after = NULL;
+	while ((n = sr_ctl_store_page(st, after, 1000, count_page, seen, next, err, sizeof(err))) > 0) {
+		memcpy(cursor, next, sizeof(cursor));
+		after = cursor;
+		total += n;
+		pages++;
+		assert_true(pages <= 3);
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(total, N);
+	assert_int_equal(pages, 3);
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(seen[i], 1);
+	sr_ctl_store_close(st);
+	dir_free(&d);
+}
+
+static void test_snapshot(void **state)
+{
+	(void)state;
+	struct dir d, snap;
+	dir_new(&d);
+	dir_new(&snap);
+	struct th_env *e = th_env_new(NULL, NULL);
+	char err[512];
+	struct sr_ctl_store *st, *copy;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", "c1", 1), 200);
+	commit_aor(st, e, ALICE, SR_EV_ADDED);
+	assert_int_equal(sr_ctl_store_snapshot(st, snap.path, err, sizeof(err)), 0);
+	assert_int_equal(sr_ctl_store_snapshot(st, snap.path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "already holds a data.mdb"));
+	assert_int_equal(sr_ctl_store_open(snap.path, 0, &copy, err, sizeof(err)), 0);
+	uint64_t n, bytes;
+	assert_int_equal(sr_ctl_store_count(copy, &n, &bytes), 0);
+	assert_int_equal(n, 1);
+	sr_ctl_store_close(copy);
+	sr_ctl_store_close(st);
+	th_env_free(e);
+	dir_free(&d);
+	dir_free(&snap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_through_lmdb),
+		cmocka_unit_test(test_refresh_overwrites),
+		cmocka_unit_test(test_refuses_garbage),
+		cmocka_unit_test(test_refuses_foreign_lmdb),
+		cmocka_unit_test(test_refuses_other_format),
+		cmocka_unit_test(test_refuses_bad_record),
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_pages_visit_each_binding_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
