@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# compare.sh [--smoke] - sipreg against Kamailio, side by side, one command.
+#
+# Both registrars run in netns sr-dut on 198.51.100.1:5060 (one at a time), pinned to one
+# CPU (sipreg: worker and control lcore on the same CPU via eal.lcores; Kamailio: taskset);
+# the load generator bench/regflood runs in netns sr-peer pinned to another CPU. For each:
+#   - the highest REGISTER rate sustained with zero failures for SR_CMP_STEP_S seconds, for
+#     new registrations and for refreshes: rate steps upward until the first failure, then
+#     SR_CMP_CONFIRM confirmation runs at the best step; the median achieved rate is reported;
+#   - CPU us per new REGISTER at the same offered load (SR_CMP_CPU_RATE) for both: the CPU time
+#     (user + system, /proc/PID/stat) of every process in sr-dut during that step, per REGISTER
+#     answered (Kamailio); for sipreg, whose poll-mode worker always looks 100 % busy to the
+#     kernel, its worker's busy cycles from its own counters (/sipreg/stats busy_cycles: wall
+#     time of the loop iterations that did work, so the af_packet system calls made in them,
+#     the kernel's work on its behalf, are included), measured in a run of its own with a
+#     busy-polling worker (idle_sleep_us=0); every other sipreg run uses the development
+#     profile's idle_sleep_us=20. The kernel's receive work runs on the sender's CPU for both;
+#   - p99 latency at 80 % of its own maximum (new registrations and refreshes);
+#   - resident memory per binding at SR_CMP_MEM_AORS AoRs: Kamailio = growth of the PSS of its
+#     processes while that many AoRs are registered; sipreg = bench/core's rss_bytes_per_binding
+#     (the same binding table, measured in-process, where nothing else shares the figure).
+# Prints one table with the ratio sipreg/Kamailio per row and, as the last line, one JSON object
+# (keys: sipreg_new kamailio_new sipreg_refresh kamailio_refresh sipreg_cpu_us kamailio_cpu_us
+# cpu_ratio generator_limited failures, and more). Exit 0 when both sides were measured (the
+# figures themselves are the result), 1 on a set-up failure.
+#
+# Kamailio comes from Debian's package `kamailio`, installed here with apt-get when missing (not by
+# scripts/setup.sh: the test command pulls it only when the smoke test runs). Its configuration is
+# bench/kamailio/kamailio.cfg. Only the processes this script started are stopped, by pid. Must
+# run as root on an otherwise idle dev network; use a non-sanitized build:
+#
+#   SR_SANITIZE=0 BUILD_DIR=build-bench scripts/setup.sh && BUILD_DIR=build-bench bench/compare.sh
+#
+#   BUILD_DIR         meson build directory (default: build)
+#   --smoke           a few seconds per side (the integration test): 2 steps of 2 s, 1 confirmation
+#   SR_CMP_RATES      offered REGISTER/s steps, ascending (default 10000 20000 40000 60000 80000
+#                     100000 130000 160000 200000)
+#   SR_CMP_STEP_S     seconds per step (default 10); a new-registration step also ends when its
+#                     SR_CMP_STEP_AORS fresh AoRs (default 500000) are used up
+#   SR_CMP_CONFIRM    confirmation runs (default 3)
+#   SR_CMP_CPU_RATE   the common offered load of the CPU row (default 20000; must be one of the steps)
+#   SR_CMP_REFRESH_AORS  AoRs refreshed over and over (default 50000)
+#   SR_CMP_MEM_AORS   AoRs of the memory row (default 1000000)
+#   SR_CMP_KAM_CHILDREN  Kamailio UDP worker processes (default 1: one CPU)
+#   SR_CMP_SIDES      which registrars to measure (default "sipreg kamailio"; the other's figures are null)
+#   SR_CMP_KEEP=1     keep the work directory
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${BUILD_DIR:-build}
+case "$build_dir" in /*) ;; *) build_dir=$here/$build_dir ;; esac
+export BUILD_DIR=$build_dir
+smoke=0
+case "${1:-}" in
+--smoke) smoke=1 ;;
+"") ;;
+-h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
+*) echo "compare: unknown argument '$1' (--smoke or nothing)" >&2; exit 2 ;;
+esac
+if [ "$smoke" = 1 ]; then
+	rates=${SR_CMP_RATES:-2000 5000}
+	step_s=${SR_CMP_STEP_S:-2}
+	confirm=${SR_CMP_CONFIRM:-1}
+	cpu_rate=${SR_CMP_CPU_RATE:-2000}
+	refresh_aors=${SR_CMP_REFRESH_AORS:-2000}
+	mem_aors=${SR_CMP_MEM_AORS:-10000}
+else
+	rates=${SR_CMP_RATES:-10000 20000 40000 60000 80000 100000 130000 160000 200000}
+	step_s=${SR_CMP_STEP_S:-10}
+	confirm=${SR_CMP_CONFIRM:-3}
+	cpu_rate=${SR_CMP_CPU_RATE:-20000}
+	refresh_aors=${SR_CMP_REFRESH_AORS:-50000}
+	mem_aors=${SR_CMP_MEM_AORS:-1000000}
+fi
+step_aors=${SR_CMP_STEP_AORS:-500000}
+sides=${SR_CMP_SIDES:-sipreg kamailio}
+kam_children=${SR_CMP_KAM_CHILDREN:-1}
+prefix=sipreg-cmp
+py=/usr/bin/python3
+client=$here/tests/integration/peer.py
+kam_cfg=$here/bench/kamailio/kamailio.cfg
+regflood=$build_dir/bench/regflood/regflood
+hz=$(getconf CLK_TCK)
+
+die() {
+	echo "compare: $*" >&2
+	exit 1
+}
+[ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, af_packet, apt-get)"
+for n in $rates $step_s $confirm $cpu_rate $refresh_aors $mem_aors $step_aors $kam_children; do
+	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$n' (SR_CMP_* settings)"
+done
+for s in $sides; do
+	case $s in sipreg | kamailio) ;; *) die "SR_CMP_SIDES: unknown registrar '$s' (sipreg, kamailio)" ;; esac
+done
+[[ " $rates " == *" $cpu_rate "* ]] || die "SR_CMP_CPU_RATE ($cpu_rate) must be one of SR_CMP_RATES ($rates)"
+[ -x "$py" ] || die "/usr/bin/python3 not installed (scripts/setup.sh installs it)"
+[ -f "$build_dir/build.ninja" ] || die "$build_dir is not configured: SR_SANITIZE=0 BUILD_DIR=${build_dir##*/} scripts/setup.sh"
+if ! log=$(ninja -C "$build_dir" app/sipreg/sipreg bench/regflood/regflood bench/core/bench_core 2>&1); then
+	echo "$log" >&2
+	die "build failed"
+fi
+if meson configure "$build_dir" 2>/dev/null | grep -Eq '^ *b_sanitize +address'; then
+	echo "warning: $build_dir is a sanitizer build; the numbers are not representative" >&2
+fi
+if ! command -v kamailio >/dev/null; then
+	echo "compare: installing Debian's kamailio package" >&2
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kamailio; } \
+		>/dev/null || die "apt-get install kamailio failed"
+fi
+kam_version=$(kamailio -v 2>/dev/null | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p')
+
+# one CPU for the registrar, another for the generator (the same one on a 1-CPU machine)
+ncpu=$(nproc)
+reg_cpu=0
+gen_cpu=$((ncpu > 1 ? 1 : 0))
+
+ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+for ns in sr-dut sr-peer; do
+	if ns_exists "$ns" && [ -n "$(ip netns pids "$ns" 2>/dev/null)" ]; then
+		die "processes already run in netns $ns (another sipreg, Kamailio or generator?): stop them first"
+	fi
+done
+
+work=$(mktemp -d /tmp/sipreg-cmp.XXXXXX)
+created_devnet=0
+run_pid=   # scripts/run.sh (sipreg's parent)
+dut_pid=   # the registrar process: sipreg or Kamailio's main process
+kam_addr=0 # 198.51.100.1 was put on sr-dut0 for Kamailio
+status=1
+
+stop_dut() {
+	local p=${run_pid:-$dut_pid}
+	if [ -n "$p" ]; then
+		kill -TERM "$p" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$p" 2>/dev/null; then
+			kill -KILL "$p" 2>/dev/null
+			[ -n "$dut_pid" ] && kill -KILL "$dut_pid" 2>/dev/null
+		fi
+		wait "$p" 2>/dev/null
+	fi
+	# Kamailio's children end with their parent; wait for the namespace to empty (bounded)
+	for _ in $(seq 50); do [ -z "$(ip netns pids sr-dut 2>/dev/null)" ] && break; sleep 0.1; done
+	run_pid=
+	dut_pid=
+}
+
+cleanup() {
+	trap - EXIT INT TERM
+	stop_dut
+	if [ "$kam_addr" = 1 ]; then
+		ip netns exec sr-dut ip addr del 198.51.100.1/24 dev sr-dut0 2>/dev/null
+	fi
+	[ "$created_devnet" = 1 ] && "$here/scripts/devnet.sh" down >/dev/null 2>&1
+	if [ "$status" = 0 ] && [ "${SR_CMP_KEEP:-0}" != 1 ]; then
+		rm -rf "$work"
+	else
+		echo "compare: logs kept in $work" >&2
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ns_exists sr-dut || created_devnet=1
+"$here/scripts/devnet.sh" up >/dev/null || die "devnet up failed"
+
+# --- the registrars --------------------------------------------------------------------------
+start_sipreg() {
+	local log=$work/sipreg.log
+	touch "$log"
+	"$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count=1 --set workers.idle_sleep_us=$idle_sleep \
+		--set eal.lcores="0@$reg_cpu,1@$reg_cpu" --set registrar.max_aors=$((step_aors + refresh_aors + 1024)) \
+		>>"$log" 2>&1 &
+	run_pid=$!
+	for _ in $(seq 150); do
+		[ "$(grep -c "sipreg: ready" "$log")" -ge "$starts" ] && break
+		kill -0 "$run_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ "$(grep -c "sipreg: ready" "$log")" -ge "$starts" ] || { tail -20 "$log" >&2; die "sipreg did not start"; }
+	dut_pid=$(sed -n 's/^run\.sh: sipreg (pid \([0-9]*\)).*/\1/p' "$log" | tail -1)
+	ip netns exec sr-peer ip neigh flush dev sr-peer0 >/dev/null 2>&1
+	ip netns exec sr-peer "$py" "$client" ping >/dev/null || die "sipreg does not answer ICMP echo"
+}
+
+start_kamailio() { # start_kamailio AORS: usrloc hash sized for that many AoRs
+	local log=$work/kamailio.log bits=10 shm
+	while (((1 << bits) < $1 && bits < 20)); do bits=$((bits + 1)); done
+	shm=$(($1 / 512 + 256)) # ~2 KB of shared memory per AoR, at least 256 MB
+	if [ "$kam_addr" = 0 ]; then
+		ip netns exec sr-dut ip addr replace 198.51.100.1/24 dev sr-dut0 || die "cannot address sr-dut0"
+		kam_addr=1
+	fi
+	mkdir -p "$work/kam"
+	ip netns exec sr-dut taskset -c "$reg_cpu" kamailio -f "$kam_cfg" -DD -E -x tlsf -b 4194304 \
+		-n "$kam_children" -l udp:198.51.100.1:5060 -A UL_HASH_SIZE=$bits -m "$shm" -M 16 \
+		-Y "$work/kam" -P "$work/kam/kamailio.pid" -w "$work/kam" >>"$log" 2>&1 &
+	dut_pid=$!
+	for _ in $(seq 100); do
+		ip netns exec sr-dut ss -Hlun 2>/dev/null | grep -q '198\.51\.100\.1:5060' && break
+		kill -0 "$dut_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	ip netns exec sr-dut ss -Hlun 2>/dev/null | grep -q '198\.51\.100\.1:5060' ||
+		{ tail -20 "$log" >&2; die "kamailio did not start"; }
+	sleep 0.3 # its children start after the socket is bound
+	ip netns exec sr-peer ip neigh flush dev sr-peer0 >/dev/null 2>&1
+}
+
+starts=0
+idle_sleep=20 # the development profile's: the worker yields its CPU when there is nothing to do
+cur_side=
+start_dut() { # start_dut SIDE [AORS]
+	stop_dut
+	cur_side=$1
+	if [ "$1" = sipreg ]; then
+		starts=$((starts + 1))
+		start_sipreg
+	else
+		start_kamailio "${2:-$step_aors}"
+	fi
+}
+
+# CPU time (us) the registrar has spent so far. Kamailio: user + system time of all its
+# processes. sipreg: its worker's busy cycles (wall-clock TSC of the loop iterations that did
+# work, /sipreg/stats busy_cycles / tsc_hz; a poll-mode worker is always 100 % busy to the
+# kernel). Those iterations include the af_packet PMD's system calls (the sendto that kicks
+# transmission), so the kernel's time on its behalf is in the figure and is not added again.
+dut_cpu_us() {
+	local field='$12 + $13' extra=0 p t=0
+	if [ "$cur_side" = sipreg ]; then
+		field=0
+		extra=$("$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null | "$py" -c '
+import json, sys
+d = json.load(sys.stdin)["/sipreg/stats"]
+print("%.0f" % (d["busy_cycles"] * 1e6 / d["tsc_hz"]))' 2>/dev/null) || extra=x
+	fi
+	for p in $(ip netns pids sr-dut 2>/dev/null); do
+		t=$((t + $(awk '{sub(/^.*\) /, ""); print '"$field"'}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	[ "$extra" = x ] && { echo x; return; }
+	echo "$((t * 1000000 / hz + extra)) $extra" # total, and of it sipreg's worker busy time
+}
+# per_req T0 T1 N: CPU us per request from two dut_cpu_us readings (field F), or null
+per_req() {
+	awk -v a="$1" -v b="$2" -v n="$3" -v f="$4" 'BEGIN {
+		if (a == "x" || b == "x" || n + 0 == 0) {print "null"; exit}
+		split(a, x, " "); split(b, y, " "); printf "%.2f", (y[f] - x[f]) / n}'
+}
+# PSS (kB) of every process in sr-dut
+dut_pss_kb() {
+	local p
+	for p in $(ip netns pids sr-dut 2>/dev/null); do
+		awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null
+	done | awk '{s += $1} END {print s + 0}'
+}
+
+jget() { sed -n 's/.*"'"$2"'":"\{0,1\}\([^,"}]*\).*/\1/p' <<<"$1"; }
+
+# --- one generator run -------------------------------------------------------------------------
+# rf NAME ARGS...: regflood in sr-peer on the generator CPU; sets rf_json, rf_rc, rf_cpu_us
+# (registrar CPU us per REGISTER answered during the run, warm-up included in neither)
+rf() {
+	local name=$1
+	shift
+	local t0 t1
+	t0=$(dut_cpu_us)
+	timeout -k 3 $((step_s + 120)) ip netns exec sr-peer taskset -c "$gen_cpu" "$regflood" \
+		--dest 198.51.100.1:5060 --local 198.51.100.2 --sockets 4 "$@" >"$work/$name.out" 2>&1
+	rf_rc=$?
+	t1=$(dut_cpu_us)
+	rf_json=$(tail -1 "$work/$name.out")
+	[[ "$rf_json" == "{"* ]] || rf_json='{"result":"fail","failures":1,"achieved_per_s":0,"ok":0,"generator_behind":false}'
+	local ok
+	ok=$(jget "$rf_json" ok)
+	rf_cpu_us=$(per_req "$t0" "$t1" "${ok:-0}" 1)
+	local busy_us
+	busy_us=$(per_req "$t0" "$t1" "${ok:-0}" 2)
+	[ "$cur_side" = sipreg ] || busy_us=-
+	printf '  %-28s rc %d  %s registrar CPU us/REGISTER %s (worker busy %s)\n' "$name" "$rf_rc" \
+		"$(awk '/^  (sent|failures|latency)/' "$work/$name.out" | tr -s ' ' | tr '\n' ';')" "$rf_cpu_us" "$busy_us"
+}
+
+# --- one side ----------------------------------------------------------------------------------
+# measure SIDE WORKLOAD: steps, confirmations, p99 at 80 %; sets m_best m_limit m_fail m_p99 and
+# cpu_us_<side> (from the step at cpu_rate, new registrations only)
+first_aor=0
+measure() {
+	local side=$1 wl=$2 rate best=0 limit=registrar args json
+	m_fail=0
+	for rate in $rates; do
+		if [ "$wl" = new ]; then
+			local n=$((rate * step_s))
+			((n > step_aors)) && n=$step_aors
+			start_dut "$side"
+			args=(--workload new --aors "$n" --first-aor "$first_aor")
+			first_aor=$(((first_aor + n) % 5000000))
+		else
+			args=(--workload refresh --aors "$refresh_aors" --first-aor 8000000)
+		fi
+		rf "$side-$wl-$rate" "${args[@]}" --rate "$rate" --duration "$step_s"
+		json=$rf_json
+		if [ "$side" = kamailio ] && [ "$wl" = new ] && [ "$rate" = "$cpu_rate" ] && [ "$rf_rc" = 0 ]; then
+			eval "cpu_us_$side=$rf_cpu_us"
+		fi
+		if [ "$rf_rc" != 0 ]; then
+			# the generator could not offer the rate: it is the limit, alone if the registrar
+			# answered everything it was sent (failures of another kind than timeouts aside)
+			if [ "$(jget "$json" generator_behind)" = true ]; then
+				if [ "$(jget "$json" window_stalls)" = 0 ] && [ "$(jget "$json" timeouts)" = 0 ]; then
+					limit=generator
+				else
+					limit="both (the generator fell behind and the registrar lost requests)"
+				fi
+			fi
+			break
+		fi
+		if [ "$(jget "$json" generator_behind)" = true ]; then
+			[ "$(jget "$json" window_stalls)" = 0 ] && limit=generator
+			best=$rate
+			break
+		fi
+		best=$rate
+		[ "$rate" = "${rates##* }" ] && limit="not reached (every step passed)"
+	done
+	# confirmations at the best step: median achieved rate; a failed run counts as 0
+	local results=() i
+	if ((best > 0)); then
+		for i in $(seq "$confirm"); do
+			if [ "$wl" = new ]; then
+				local n=$((best * step_s))
+				((n > step_aors)) && n=$step_aors
+				start_dut "$side"
+				args=(--workload new --aors "$n" --first-aor "$first_aor")
+				first_aor=$(((first_aor + n) % 5000000))
+			fi
+			rf "$side-$wl-confirm$i" "${args[@]}" --rate "$best" --duration "$step_s"
+			if [ "$rf_rc" = 0 ]; then
+				results+=("$(jget "$rf_json" achieved_per_s)")
+			else
+				results+=(0)
+				m_fail=$((m_fail + $(jget "$rf_json" failures) + 0))
+			fi
+		done
+	fi
+	m_best=$(printf '%s\n' "${results[@]:-0}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)] + 0}')
+	m_limit=$limit
+	# p99 at 80 % of the maximum
+	m_p99=null
+	local r80=$((m_best * 8 / 10))
+	if ((r80 > 0)); then
+		if [ "$wl" = new ]; then
+			local n=$((r80 * step_s))
+			((n > step_aors)) && n=$step_aors
+			start_dut "$side"
+			args=(--workload new --aors "$n" --first-aor "$first_aor")
+			first_aor=$(((first_aor + n) % 5000000))
+		fi
+		rf "$side-$wl-p99" "${args[@]}" --rate "$r80" --duration "$step_s"
+		[ "$rf_rc" = 0 ] && m_p99=$(jget "$rf_json" p99_us)
+	fi
+}
+
+# CPU per REGISTER of sipreg: a run of its own at cpu_rate with a busy-polling worker
+# (idle_sleep_us=0): a sleeping worker's nanosleep calls would count as system time, and
+# a busy poll costs nothing in busy_cycles (only iterations that did work are counted)
+sipreg_cpu() {
+	idle_sleep=0
+	start_dut sipreg
+	idle_sleep=20
+	rf sipreg-cpu-$cpu_rate --workload new --aors $((cpu_rate * step_s)) --first-aor 5000000 --rate "$cpu_rate" \
+		--duration "$step_s"
+	[ "$rf_rc" = 0 ] && cpu_us_sipreg=$rf_cpu_us
+}
+
+# memory per binding of Kamailio: PSS growth while mem_aors AoRs are registered
+kam_memory() {
+	start_dut kamailio "$mem_aors"
+	local before after
+	before=$(dut_pss_kb)
+	rf kamailio-memory --workload new --aors "$mem_aors" --first-aor 0 --duration 600 --window 512
+	after=$(dut_pss_kb)
+	if [ "$rf_rc" = 0 ]; then
+		kam_mem=$(((after - before) * 1024 / mem_aors))
+	else
+		kam_mem=null
+	fi
+}
+
+# --- the run -----------------------------------------------------------------------------------
+echo "sipreg vs Kamailio ${kam_version:-?} (Debian), registrar on CPU $reg_cpu, bench/regflood on CPU $gen_cpu of $ncpu"
+echo "steps (REGISTER/s): $rates; ${step_s} s per step; $confirm confirmation(s); CPU row at $cpu_rate/s; memory at $mem_aors AoRs"
+cpu_us_sipreg=null
+cpu_us_kamailio=null
+total_fail=0
+gen_limited=false
+declare -A best lim p99
+sipreg_mem=null
+kam_mem=null
+for side in sipreg kamailio; do
+	best[$side.new]=null best[$side.refresh]=null lim[$side.new]="not measured" lim[$side.refresh]="not measured"
+	p99[$side.new]=null p99[$side.refresh]=null
+	[[ " $sides " == *" $side "* ]] || continue
+	echo "== $side"
+	for wl in new refresh; do
+		[ "$wl" = refresh ] && start_dut "$side" "$refresh_aors"
+		measure "$side" "$wl"
+		best[$side.$wl]=$m_best lim[$side.$wl]=$m_limit p99[$side.$wl]=$m_p99
+		total_fail=$((total_fail + m_fail))
+		case $m_limit in generator* | both*) gen_limited=true ;; esac
+		echo "  -> $side $wl: $m_best REGISTER/s sustained (limit: $m_limit), p99 at 80 %: $m_p99 us"
+	done
+	if [ "$side" = sipreg ]; then
+		sipreg_cpu
+		stop_dut
+		sipreg_mem=$(taskset -c "$reg_cpu" "$build_dir/bench/core/bench_core" "$mem_aors" 2>/dev/null | tail -1 |
+			sed -n 's/.*"rss_bytes_per_binding":\([0-9.]*\).*/\1/p')
+		[ -n "$sipreg_mem" ] || sipreg_mem=null
+	else
+		kam_memory
+	fi
+	stop_dut
+done
+
+ratio() { # ratio A B: A/B with 2 decimals, or null
+	awk -v a="$1" -v b="$2" 'BEGIN {if (a == "null" || b == "null" || b + 0 == 0) print "null"; else printf "%.2f", a / b}'
+}
+cpu_ratio=$(ratio "$cpu_us_kamailio" "$cpu_us_sipreg")
+echo
+echo "================ sipreg vs Kamailio ================"
+printf '%-38s %12s %12s %16s\n' "" sipreg kamailio sipreg/kamailio
+row() { printf '%-38s %12s %12s %16s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
+row "new REGISTER/s, zero failures" "${best[sipreg.new]}" "${best[kamailio.new]}"
+row "refresh REGISTER/s, zero failures" "${best[sipreg.refresh]}" "${best[kamailio.refresh]}"
+row "CPU us per new REGISTER at $cpu_rate/s" "$cpu_us_sipreg" "$cpu_us_kamailio"
+row "p99 us, new, at 80 % of own max" "${p99[sipreg.new]}" "${p99[kamailio.new]}"
+row "p99 us, refresh, at 80 % of own max" "${p99[sipreg.refresh]}" "${p99[kamailio.refresh]}"
+row "bytes per binding at $mem_aors AoRs" "$sipreg_mem" "$kam_mem"
+echo "limits: sipreg new: ${lim[sipreg.new]}; sipreg refresh: ${lim[sipreg.refresh]};" \
+	"kamailio new: ${lim[kamailio.new]}; kamailio refresh: ${lim[kamailio.refresh]}"
+echo "CPU: per REGISTER answered; Kamailio: user+system time of its processes; sipreg: its worker's busy cycles"
+echo "  (af_packet system calls included). Kamailio's CPU over sipreg's: $cpu_ratio. Memory: Kamailio PSS growth;"
+echo "  sipreg: bench/core RSS."
+echo "A limit \"not reached\" means every offered step passed: raise SR_CMP_RATES; \"generator\": regflood could not offer more."
+status=0
+printf '{"sipreg_new":%s,"kamailio_new":%s,"sipreg_refresh":%s,"kamailio_refresh":%s,' \
+	"${best[sipreg.new]}" "${best[kamailio.new]}" "${best[sipreg.refresh]}" "${best[kamailio.refresh]}"
+printf '"sipreg_cpu_us":%s,"kamailio_cpu_us":%s,"cpu_ratio":%s,"cpu_rate":%s,' \
+	"$cpu_us_sipreg" "$cpu_us_kamailio" "$cpu_ratio" "$cpu_rate"
+printf '"sipreg_p99_new_us":%s,"kamailio_p99_new_us":%s,"sipreg_p99_refresh_us":%s,"kamailio_p99_refresh_us":%s,' \
+	"${p99[sipreg.new]}" "${p99[kamailio.new]}" "${p99[sipreg.refresh]}" "${p99[kamailio.refresh]}"
+printf '"sipreg_bytes_per_binding":%s,"kamailio_bytes_per_binding":%s,"mem_aors":%s,' "$sipreg_mem" "$kam_mem" "$mem_aors"
+printf '"generator_limited":%s,"failures":%s,"smoke":%s,"cpus":%s}\n' "$gen_limited" "$total_fail" \
+	"$([ "$smoke" = 1 ] && echo true || echo false)" "$ncpu"
