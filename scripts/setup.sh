@@ -13,8 +13,8 @@ build_dir=${BUILD_DIR:-build}
 packages=(
 	build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
 	dpdk-dev libdpdk-dev python3-pyelftools
-	libosip2-dev libcmocka-dev libhyperscan-dev liblmdb-dev libmicrohttpd-dev libssl-dev libinih-dev
-	sip-tester iproute2 valgrind procps ethtool python3
+	libosip2-dev libcmocka-dev libhyperscan-dev liblmdb-dev libmicrohttpd-dev libssl-dev libinih-dev libjansson-dev
+	sip-tester iproute2 valgrind procps ethtool python3 curl
 )
 
 missing=()

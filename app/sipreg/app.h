@@ -20,6 +20,7 @@
 #include "net_pkt.h"
 #include "net_ring.h"
 #include "net_stats.h"
+#include "policy.h"
 #include "registrar.h"
 #include "sip_arena.h"
 
@@ -30,6 +31,10 @@
 #define SR_SCRATCH (64 * 1024) /* a whole reassembled datagram */
 
 struct sr_aor_query;
+struct sr_auth;
+struct sr_auth_worker;
+struct sr_persist;
+struct sr_flood;
 
 /* Counters of one worker: the packet layer's plus the SIP layer's. */
 struct sr_worker_stats {
@@ -38,8 +43,11 @@ struct sr_worker_stats {
 	uint64_t responses[7];            /* by status class */
 	uint64_t sip_drops[SR_DROP_COUNT];/* no response: garbage, responses, ACKs, ... */
 	uint64_t prescan_failed;          /* To not found by the pre-scan: processed where received */
+	uint64_t flood_limited;           /* over the source's rate (flood.rate) */
+	uint64_t flood_blocked;           /* from a source blocked after auth failures */
 	uint64_t events[4];               /* binding events by enum sr_event_type */
 	uint64_t queries;
+	uint64_t busy_cycles;             /* TSC cycles of loop iterations that did work (CPU per request) */
 	/* shard figures, published by the worker every 100 ms */
 	uint64_t aors, bindings, binding_bytes, expired, arena_overflows;
 } __rte_cache_aligned;
@@ -63,6 +71,9 @@ struct sr_worker {
 	unsigned id;
 	unsigned lcore;
 	struct sr_shard *shard;
+	struct sr_auth_worker *auth;       /* NULL when auth.enabled is false */
+	struct sr_flood *flood;           /* this worker's source table (app_guard.c) */
+	struct sr_policy_reader policy_reader; /* ctx of the shard's policy hook */
 	struct sr_arena arena;            /* for the pre-scan */
 	struct sr_net_reasm reasm;
 	struct rte_ring *queries;         /* control -> this worker */
@@ -87,6 +98,9 @@ struct sr_app {
 	struct sr_worker *w[SR_NET_MAX_WORKERS];
 	struct sr_clock clock;
 	int stop;                                /* set by the signal handler */
+	struct sr_auth *auth;                    /* NULL when auth.enabled is false (app_auth.c) */
+	struct sr_persist *persist;              /* NULL when persistence is off (persist.c) */
+	struct sr_policy *policy;                /* NULL without policy.rules (app_guard.c) */
 };
 
 static inline bool sr_app_stopping(const struct sr_app *a)

@@ -23,6 +23,7 @@
 
 #include <ini.h>
 
+#include "auth_creds.h"
 #include "net_ring.h"
 
 #ifndef SR_VERSION
@@ -45,6 +46,8 @@ struct key {
 
 static const char *const maxc_modes[] = { "reject", "force", NULL };
 static const char *const path_modes[] = { "off", "lazy", "strict", NULL };
+static const char *const durability_modes[] = { "async", "sync", NULL };
+static const char *const flood_actions[] = { "drop", "503", NULL };
 
 static const struct key keys[] = {
 	{ "eal", "args", K_STR, F(eal_args), 0, 0, NULL, "extra EAL arguments, blank-separated" },
@@ -76,6 +79,18 @@ static const struct key keys[] = {
 	  "sleep after an empty poll (0: busy poll)" },
 	{ "control", "socket", K_STR, F(ctl_socket), 0, 0, NULL, "control socket path" },
 	{ "control", "data_dir", K_STR, F(data_dir), 0, 0, NULL, "persistence directory" },
+	{ "control", "persistence", K_BOOL, F(persistence), 0, 0, NULL,
+	  "keep bindings in data_dir (LMDB) and restore them at start" },
+	{ "control", "durability", K_ENUM, F(durability), 0, 0, durability_modes,
+	  "async: answer at once; sync: hold each 200 until its change is committed" },
+	{ "control", "flush_ms", K_U32, F(flush_ms), 1, 10000, NULL, "binding events are committed after at most this" },
+	{ "control", "batch_events", K_U32, F(batch_events), 1, 1000000, NULL, "or when this many are pending" },
+	{ "control", "event_ring", K_U32, F(event_ring), 64, 1 << 20, NULL, "event slots per worker" },
+	{ "control", "event_slot_bytes", K_U32, F(event_slot_bytes), 256, 65536, NULL,
+	  "largest binding record an event carries (larger ones are counted as lost)" },
+	{ "control", "map_size", K_U64, F(map_size), 1 << 20, INT64_MAX, NULL, "LMDB map size in bytes" },
+	{ "control", "metrics", K_STR, F(metrics), 0, 0, NULL,
+	  "Prometheus /metrics HTTP address (IPv4:port); empty: off" },
 	{ "control", "query_timeout_ms", K_U32, F(query_timeout_ms), 10, 10000, NULL,
 	  "how long a telemetry query waits for a worker" },
 	{ "registrar", "domains", K_DOMAINS, 0, 0, 0, 0, NULL, "served domains, comma-separated" },
@@ -109,6 +124,32 @@ static const struct key keys[] = {
 	  "binding bytes per shard; 0: unlimited" },
 	{ "registrar", "secret", K_U64, F(reg.secret), 0, INT64_MAX, NULL,
 	  "keys To-tags and GRUUs; default: random at start" },
+	{ "auth", "enabled", K_BOOL, F(auth.enabled), 0, 0, NULL, "digest authentication of REGISTER" },
+	{ "auth", "realm", K_STR, F(auth.realm), 0, 0, NULL, "digest realm; empty: the To domain" },
+	{ "auth", "subscribers", K_STR, F(auth.subscribers), 0, 0, NULL,
+	  "subscriber file (user realm ha1-md5 ha1-sha256 [aors]); reload: /sipreg/reload" },
+	{ "auth", "nonce_secret", K_STR, F(auth.nonce_secret), 0, 0, NULL, "HMAC key of nonces; default: random" },
+	{ "auth", "nonce_lifetime", K_U32, F(auth.nonce_lifetime_s), 0, 86400, NULL,
+	  "seconds until a nonce is stale (0: never)" },
+	{ "auth", "no_auth_domains", K_STR, F(auth.no_auth_domains), 0, 0, NULL,
+	  "To domains served without authentication, comma-separated" },
+	{ "auth", "replay_entries", K_U32, F(auth.replay_entries), 64, 1 << 24, NULL,
+	  "nonce-count replay cache entries per worker" },
+	{ "auth", "algorithms", K_STR, F(auth.algorithms), 0, 0, NULL,
+	  "digest algorithms offered, in challenge order (SHA-256,MD5)" },
+	{ "policy", "rules", K_STR, F(policy_rules), 0, 0, NULL,
+	  "operator rules file (e.g. dpdk-config/policy-default.rules); empty: no policy" },
+	{ "flood", "rate", K_U32, F(flood.rate), 0, 100000000, NULL,
+	  "requests per second per source IP (per worker); 0: no rate limit" },
+	{ "flood", "burst", K_U32, F(flood.burst), 0, 100000000, NULL, "token bucket depth; 0: same as rate" },
+	{ "flood", "action", K_ENUM, F(flood_action), 0, 0, flood_actions,
+	  "over the limit or blocked: drop (counted) or 503 with Retry-After" },
+	{ "flood", "table_size", K_U32, F(flood.slots), 4, 1 << 24, NULL, "source addresses tracked per worker" },
+	{ "flood", "auth_fail_limit", K_U32, F(flood.fail_limit), 0, 1000000, NULL,
+	  "authentication failures that block a source; 0: never block" },
+	{ "flood", "auth_fail_window", K_U32, F(flood.fail_window_s), 1, 86400, NULL,
+	  "seconds within which those failures count" },
+	{ "flood", "block_time", K_U32, F(flood.block_s), 1, 604800, NULL, "seconds a source stays blocked" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -130,7 +171,17 @@ static void defaults(struct sr_app_config *c)
 	c->query_timeout_ms = 500;
 	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "/run/sipreg/sipreg.sock");
 	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/sipreg");
+	c->flush_ms = 5;
+	c->batch_events = 10000;
+	c->event_ring = 8192;
+	c->event_slot_bytes = 2048;
+	c->map_size = 4ull << 30;
+	snprintf(c->metrics, sizeof(c->metrics), "127.0.0.1:9464");
 	sr_reg_config_defaults(&c->reg);
+	sr_auth_config_defaults(&c->auth);
+	c->flood.slots = 65536;
+	c->flood.fail_window_s = 60;
+	c->flood.block_s = 300;
 }
 
 static int parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
@@ -298,6 +349,15 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 		return snprintf(err, err_len, "workers.burst: larger than port.rx_desc"), err;
 	if (c->eal_file_prefix[0] == '\0')
 		return snprintf(err, err_len, "eal.file_prefix: must not be empty"), err;
+	if (c->auth.enabled && c->auth.subscribers[0] == '\0')
+		return snprintf(err, err_len, "auth.subscribers: needed when auth.enabled is true"), err;
+	if (c->auth.enabled) { /* --check finds a broken subscriber file too */
+		char why[400];
+		struct sr_creds *creds = sr_creds_load(c->auth.subscribers, why, sizeof(why));
+		if (!creds)
+			return snprintf(err, err_len, "auth.subscribers: %s", why), err;
+		sr_creds_free(creds);
+	}
 	return NULL;
 }
 

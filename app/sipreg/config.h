@@ -14,7 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
+#include "net_flood.h"
 #include "reg_config.h"
+
+enum sr_flood_action { SR_FLOOD_DROP, SR_FLOOD_503 };
+
+/* async: answer at once (a crash loses at most one flush); sync: hold each answer until committed. */
+enum sr_durability { SR_DURABILITY_ASYNC, SR_DURABILITY_SYNC };
 
 struct sr_app_config {
 	/* [eal] */
@@ -40,11 +47,26 @@ struct sr_app_config {
 	uint32_t idle_sleep_us;   /* sleep this long after an empty poll (0: pure busy polling) */
 	/* [control] */
 	char ctl_socket[256];     /* control socket path (sipregctl; not served yet) */
-	char data_dir[256];       /* persistence directory (not used yet) */
+	char data_dir[256];       /* persistence directory (LMDB environment) */
+	bool persistence;         /* keep bindings in data_dir and restore them at start */
+	unsigned durability;      /* enum sr_durability */
+	uint32_t flush_ms;        /* a batch of binding events is committed after at most this */
+	uint32_t batch_events;    /* ... or when it holds this many */
+	uint32_t event_ring;      /* event slots per worker */
+	uint32_t event_slot_bytes;/* largest binding record an event carries */
+	uint64_t map_size;        /* LMDB map size (address space; the file grows as used) */
+	char metrics[64];         /* Prometheus HTTP address IPv4:port; empty: off */
 	uint32_t query_timeout_ms;
 	/* [registrar] */
 	struct sr_reg_config reg;
 	bool secret_set;
+	/* [auth] */
+	struct sr_auth_config auth;
+	/* [policy] */
+	char policy_rules[256];   /* operator rules file (lib/policy); empty: no policy */
+	/* [flood] */
+	struct sr_flood_params flood; /* per-source token buckets and auth-failure blocking */
+	unsigned flood_action;    /* enum sr_flood_action */
 	bool check_only;          /* --check: validate, print the EAL arguments, exit */
 };
 

@@ -27,6 +27,7 @@
 #include <rte_telemetry.h>
 
 #include "net_ring.h"
+#include "persist.h"
 #include "sip_aor.h"
 #include "worker.h"
 
@@ -43,6 +44,7 @@ static const char *const sip_drop_names[SR_DROP_COUNT] = {
 	[SR_DROP_RESPONSE] = "sip_absorbed_response",
 	[SR_DROP_ACK] = "sip_absorbed_ack",
 	[SR_DROP_NO_BUFFER] = "sip_drop_no_buffer",
+	[SR_DROP_POLICY] = "sip_drop_policy",
 };
 static const char *const event_names[4] = { "ev_added", "ev_refreshed", "ev_removed", "ev_expired" };
 
@@ -101,6 +103,8 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	for (int r = 1; r < SR_DROP_COUNT; r++)
 		rte_tel_data_add_dict_u64(d, sip_drop_names[r], SUM(sip_drops[r]));
 	rte_tel_data_add_dict_u64(d, "prescan_failed", SUM(prescan_failed));
+	rte_tel_data_add_dict_u64(d, "flood_limited", SUM(flood_limited));
+	rte_tel_data_add_dict_u64(d, "flood_blocked", SUM(flood_blocked));
 	for (int e = 0; e < 4; e++)
 		rte_tel_data_add_dict_u64(d, event_names[e], SUM(events[e]));
 	rte_tel_data_add_dict_u64(d, "aors", SUM(aors));
@@ -108,6 +112,9 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_add_dict_u64(d, "binding_bytes", SUM(binding_bytes));
 	rte_tel_data_add_dict_u64(d, "expired", SUM(expired));
 	rte_tel_data_add_dict_u64(d, "arena_overflows", SUM(arena_overflows));
+	rte_tel_data_add_dict_u64(d, "busy_cycles", SUM(busy_cycles));
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+	sr_persist_stats(g_app, d);
 	/* what the ports themselves count: frames the NIC (or the af_packet ring) could not deliver */
 	uint64_t imissed = 0, ierrors = 0, nombuf = 0, oerrors = 0;
 	for (uint16_t p = 0; p < g_app->n_ports; p++) {
@@ -164,19 +171,28 @@ static void add_ints(struct rte_tel_data *d, const char *name, const struct sr_a
 	rte_tel_data_start_array(a, RTE_TEL_INT_VAL);
 	for (unsigned i = 0; i < q->n; i++) {
 		const struct sr_query_binding *b = &q->b[i];
-		rte_tel_data_add_array_int(a, which == 0 ? (int)b->expires_in : which == 1 ? b->q : (int)b->cseq);
+		rte_tel_data_add_array_int(a, which == 0 ? (int)b->expires_in : which == 1 ? b->q :
+					      which == 2 ? (int)b->cseq : b->reg_id);
 	}
 	rte_tel_data_add_dict_container(d, name, a, 0);
 }
 
 static int cmd_aor(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	(void)cmd;
 	char aor[sizeof(g_query->aor)];
 	size_t len;
 	int rc = 0;
 
-	if (sr_app_stopping(g_app) || params == NULL || *params == '\0' || canonical(params, aor, sizeof(aor), &len) != 0)
+	/* /sipreg/rm,<aor>[,<contact>] shares this path: the owner removes, then answers what is left */
+	bool rm = strcmp(cmd, "/sipreg/rm") == 0;
+	char uri[sizeof(g_query->aor)] = "";
+	const char *contact = NULL;
+	if (params)
+		snprintf(uri, sizeof(uri), "%s", params);
+	if (rm && (contact = strchr(uri, ',')) != NULL)
+		*(char *)contact++ = '\0';
+	if (sr_app_stopping(g_app) || uri[0] == '\0' || canonical(uri, aor, sizeof(aor), &len) != 0 ||
+	    (contact && strlen(contact) >= sizeof(g_query->contact)))
 		return -1; /* telemetry answers null: bad or missing URI */
 
 	unsigned owner = g_app->owner[sr_aor_hash(aor, len) % SR_BUCKETS];
@@ -193,6 +209,11 @@ static int cmd_aor(const char *cmd, const char *params, struct rte_tel_data *d)
 	memset(q, 0, sizeof(*q));
 	memcpy(q->aor, aor, len);
 	q->aor_len = len;
+	q->remove = rm;
+	if (contact) {
+		q->contact_len = strlen(contact);
+		memcpy(q->contact, contact, q->contact_len);
+	}
 	g_query_busy = true;
 	if (rte_ring_sp_enqueue(g_app->w[owner]->queries, q) != 0) {
 		g_query_busy = false;
@@ -211,6 +232,8 @@ static int cmd_aor(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "aor", q->aor);
 	rte_tel_data_add_dict_u64(d, "worker", owner);
+	if (rm)
+		rte_tel_data_add_dict_u64(d, "removed", q->removed);
 	rte_tel_data_add_dict_u64(d, "bindings", q->total);
 	add_strings(d, "contact", q, offsetof(struct sr_query_binding, contact));
 	add_ints(d, "expires", q, 0);
@@ -218,6 +241,10 @@ static int cmd_aor(const char *cmd, const char *params, struct rte_tel_data *d)
 	add_strings(d, "call_id", q, offsetof(struct sr_query_binding, call_id));
 	add_ints(d, "cseq", q, 2);
 	add_strings(d, "user_agent", q, offsetof(struct sr_query_binding, user_agent));
+	add_strings(d, "params", q, offsetof(struct sr_query_binding, params));
+	add_strings(d, "path", q, offsetof(struct sr_query_binding, path));
+	add_strings(d, "instance", q, offsetof(struct sr_query_binding, instance));
+	add_ints(d, "reg_id", q, 3);
 	struct rte_tel_data *src = rte_tel_data_alloc();
 	if (src) {
 		rte_tel_data_start_array(src, RTE_TEL_STRING_VAL);
@@ -250,16 +277,21 @@ int sr_control_init(struct sr_app *app)
 	if (rte_telemetry_register_cmd("/sipreg/stats", cmd_stats,
 				       "sipreg counters summed over workers. No parameters") != 0 ||
 	    rte_telemetry_register_cmd("/sipreg/aor", cmd_aor,
-				       "Bindings of one address-of-record. Parameter: a SIP URI") != 0)
+				       "Bindings of one address-of-record. Parameter: a SIP URI") != 0 ||
+	    rte_telemetry_register_cmd("/sipreg/rm", cmd_aor,
+				       "Removes bindings of an AoR (emits removed events). "
+				       "Parameters: AoR URI[,contact URI]") != 0)
 		return -1;
 	return 0;
 }
 
 void sr_control_run(struct sr_app *app)
 {
-	/* nothing periodic yet (persistence and listeners come later): just wait for stop */
-	while (!sr_app_stopping(app))
-		rte_delay_us_sleep(10 * 1000);
+	/* persistence: drain the event rings, commit due batches; nap 1 ms when idle */
+	while (!sr_app_stopping(app)) {
+		if (sr_persist_poll(app, sr_clock_ms(&app->clock, rte_get_tsc_cycles())) == 0)
+			rte_delay_us_sleep(1000);
+	}
 }
 
 void sr_control_fini(struct sr_app *app)

@@ -26,8 +26,12 @@
 #include <rte_mbuf.h>
 
 #include "app.h"
+#include "app_auth.h"
+#include "app_guard.h"
 #include "control.h"
 #include "net_port.h"
+#include "metrics.h"
+#include "persist.h"
 #include "worker.h"
 
 #define MAX_EAL_ARGS 64
@@ -188,6 +192,9 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 		const char *err = NULL;
 		struct sr_shard_params sp = { .cfg = &c->reg, .shard_id = i, .now_ms = now_ms,
 					      .on_event = sr_worker_on_event, .event_ctx = w };
+		if (sr_app_auth_worker(app, w, &sp.auth) != 0 ||
+		    sr_app_guard_worker(app, w, &sp.policy) != 0)
+			return -1;
 		w->shard = sr_shard_create(&sp, &err);
 		if (w->shard == NULL) {
 			fprintf(stderr, "sipreg: worker %u: shard: %s\n", i, err ? err : "failed");
@@ -207,7 +214,9 @@ static void teardown(struct sr_app *app)
 	unsigned dropped = sr_net_mesh_free(&app->mesh);
 	if (dropped)
 		printf("sipreg: %u queued datagrams dropped at shutdown\n", dropped);
+	sr_metrics_stop();
 	sr_control_fini(app);
+	sr_persist_fini(app);
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct sr_worker *w = app->w[i];
 		if (w == NULL)
@@ -218,6 +227,8 @@ static void teardown(struct sr_app *app)
 		sr_net_reasm_free(&w->reasm);
 		sr_arena_fini(&w->arena);
 	}
+	sr_app_auth_fini(app);
+	sr_app_guard_fini(app);
 }
 
 int main(int argc, char **argv)
@@ -238,6 +249,8 @@ int main(int argc, char **argv)
 	if (eal_argc < 0)
 		return 2;
 	if (app->cfg.check_only) {
+		if (sr_app_guard_check(&app->cfg) != 0)
+			return 2;
 		printf("sipreg: configuration OK; EAL arguments:");
 		for (int i = 1; i < eal_argc; i++)
 			printf(" %s", eal[i]);
@@ -284,12 +297,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipreg: workers.ring_size: cannot create the worker rings\n");
 		goto fail;
 	}
-	if (setup_workers(app, tx_pool, ind_pool) != 0)
+	if (sr_app_auth_init(app) != 0 || sr_app_guard_init(app) != 0 ||
+	    setup_workers(app, tx_pool, ind_pool) != 0)
 		goto fail;
-	if (sr_control_init(app) != 0) {
+	if (sr_persist_init(app) != 0) /* restores the shards before any worker runs */
+		goto fail;
+	if (sr_control_init(app) != 0 || sr_app_auth_register_commands(app) != 0 ||
+	    sr_app_guard_register_commands(app) != 0) {
 		fprintf(stderr, "sipreg: control: cannot register telemetry commands\n");
 		goto fail;
 	}
+	if (sr_metrics_start(app) != 0)
+		goto fail;
 
 	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &c->ip, ip, sizeof(ip));

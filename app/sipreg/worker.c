@@ -5,7 +5,9 @@
  *   1. rx burst on our queue of every port; per frame: classify (ARP,
  *      ICMP echo, IPv4 fragment, SIP over UDP, or a counted drop);
  *      ARP and ICMP are answered in place; fragments go to reassembly;
- *   2. SIP: pre-scan the To URI, hash its canonical AoR, look up the owner
+ *   2. SIP: the source's token bucket (flood protection, app_guard.h: over
+ *      the limit -> counted drop or 503), then
+ *      pre-scan the To URI, hash its canonical AoR, look up the owner
  *      worker in the bucket table; ours -> sr_reg_process now, writing the
  *      response straight into a fresh mbuf behind its 42 bytes of headers;
  *      not ours -> the mbuf goes to the owner over our SP/SC ring to it
@@ -30,7 +32,12 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "app_auth.h"
+#include "app_guard.h"
+#include "net_flood.h"
 #include "net_reply.h"
+#include "persist.h"
+#include "reg_restore.h"
 
 #define EXPIRE_PERIOD_MS 10
 #define PUBLISH_PERIOD_MS 100
@@ -94,6 +101,23 @@ static const uint8_t *datagram(struct sr_worker *w, struct rte_mbuf *m, struct s
 	return ip;
 }
 
+/* A SIP response frame: out now, or held until its change is committed (durability=sync). */
+static void sip_out(struct sr_worker *w, struct rte_mbuf *m)
+{
+	if (!sr_persist_hold(w->app, w->id, m))
+		tx_queue(w, m);
+}
+
+/* Sends the responses durability=sync held whose changes are now committed. */
+static unsigned release_held(struct sr_worker *w)
+{
+	struct rte_mbuf *m[SR_MAX_BURST];
+	unsigned n = sr_persist_release(w->app, w->id, m, SR_MAX_BURST);
+	for (unsigned i = 0; i < n; i++)
+		tx_queue(w, m[i]);
+	return n;
+}
+
 /* Sends the response whose SIP bytes sr_reg_process wrote at r's payload area. */
 static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
 			  const char *sip, struct rte_mbuf *r, size_t len)
@@ -108,7 +132,7 @@ static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struc
 	r->pkt_len = (uint32_t)flen;
 	r->port = port;
 	if (flen - SR_NET_ETH_LEN <= app->mtu[port]) {
-		tx_queue(w, r);
+		sip_out(w, r);
 		return;
 	}
 	struct rte_mbuf *frags[SR_MAX_BURST];
@@ -119,7 +143,51 @@ static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struc
 	}
 	SR_STAT_INC(w->stats.net.tx_fragmented);
 	for (int i = 0; i < n; i++)
-		tx_queue(w, frags[i]);
+		sip_out(w, frags[i]);
+}
+
+/* A response mbuf and the room for SIP bytes behind its headers; NULL when the pool is empty. */
+static struct rte_mbuf *response_mbuf(struct sr_worker *w, char **out, size_t *cap)
+{
+	struct rte_mbuf *r = rte_pktmbuf_alloc(w->tx_pool);
+	if (r == NULL)
+		return NULL;
+	*cap = rte_pktmbuf_tailroom(r) - SR_NET_HDRS_LEN;
+	if (*cap > 65535 - SR_NET_IP_LEN - SR_NET_UDP_LEN)
+		*cap = 65535 - SR_NET_IP_LEN - SR_NET_UDP_LEN;
+	*out = rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN);
+	return r;
+}
+
+/*
+ * A request refused by flood protection (v: limited or blocked): counted,
+ * then dropped or answered 503 with Retry-After (flood.action). Consumes m.
+ */
+static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
+			 const char *sip, enum sr_flood_verdict v, uint32_t retry_after_s)
+{
+	if (v == SR_FLOOD_BLOCKED)
+		SR_STAT_INC(w->stats.flood_blocked);
+	else
+		SR_STAT_INC(w->stats.flood_limited);
+	char *out;
+	size_t cap;
+	struct rte_mbuf *r;
+	if (w->app->cfg.flood_action != SR_FLOOD_503 || (r = response_mbuf(w, &out, &cap)) == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
+	struct sr_reg_result res;
+	sr_reg_refuse(w->shard, sip, p->payload_len, &src, 503, retry_after_s, out, cap, &res);
+	if (res.len == 0) {
+		rte_pktmbuf_free(r);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	SR_STAT_INC(w->stats.responses[5]);
+	send_response(w, m, p, sip, r, res.len);
+	rte_pktmbuf_free(m);
 }
 
 /* Runs the registrar on a SIP datagram this worker owns, then answers it. Consumes m. */
@@ -130,19 +198,24 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 	const char *sip = (const char *)ip + p.payload_off;
 	struct sr_addr src = { .ip = p.src_ip, .port = p.src_port };
 	struct sr_reg_result res;
+	uint32_t retry_after_s = 0;
 
-	struct rte_mbuf *r = rte_pktmbuf_alloc(w->tx_pool);
+	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p.src_ip, now_ms, &retry_after_s);
+	if (v != SR_FLOOD_PASS) {
+		flood_refuse(w, m, &p, sip, v, retry_after_s);
+		return;
+	}
+	char *out;
+	size_t cap;
+	struct rte_mbuf *r = response_mbuf(w, &out, &cap);
 	if (r == NULL) {
 		drop(w, m, SR_ND_NO_MBUF);
 		return;
 	}
-	size_t cap = rte_pktmbuf_tailroom(r) - SR_NET_HDRS_LEN;
-	if (cap > 65535 - SR_NET_IP_LEN - SR_NET_UDP_LEN)
-		cap = 65535 - SR_NET_IP_LEN - SR_NET_UDP_LEN;
-	char *out = rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN);
 
 	sr_reg_process(w->shard, sip, p.payload_len, &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
+	sr_app_guard_after(w, p.src_ip, sip, p.payload_len, res.len ? res.status : 0, now_ms);
 	if (res.len == 0) {
 		SR_STAT_INC(w->stats.sip_drops[res.drop < SR_DROP_COUNT ? res.drop : SR_DROP_GARBAGE]);
 		rte_pktmbuf_free(r);
@@ -162,7 +235,13 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_m
 	const uint8_t *ip = datagram(w, m, &p);
 	uint64_t h;
 	unsigned owner = w->id;
+	uint32_t retry_after_s = 0;
 
+	enum sr_flood_verdict v = sr_flood_admit(w->flood, p.src_ip, now_ms, &retry_after_s);
+	if (v != SR_FLOOD_PASS) {
+		flood_refuse(w, m, &p, (const char *)ip + p.payload_off, v, retry_after_s);
+		return;
+	}
 	if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
 				&h) == 0)
 		owner = app->owner[h % SR_BUCKETS];
@@ -279,6 +358,9 @@ static void copy_field(char *dst, size_t cap, struct sr_str s)
 
 static void answer_query(struct sr_worker *w, struct sr_aor_query *q, uint64_t now_ms)
 {
+	if (q->remove)
+		q->removed = sr_shard_remove(w->shard, sr_str_make(q->aor, q->aor_len),
+					     sr_str_make(q->contact, q->contact_len));
 	const struct sr_aor *a = sr_shard_find(w->shard, sr_str_make(q->aor, q->aor_len));
 	q->n = q->total = 0;
 	for (const struct sr_binding *b = a ? a->bindings : NULL; b; b = b->next) {
@@ -287,6 +369,10 @@ static void answer_query(struct sr_worker *w, struct sr_aor_query *q, uint64_t n
 			copy_field(o->contact, sizeof(o->contact), sr_binding_field(b, SR_BF_CONTACT));
 			copy_field(o->call_id, sizeof(o->call_id), sr_binding_field(b, SR_BF_CALL_ID));
 			copy_field(o->user_agent, sizeof(o->user_agent), sr_binding_field(b, SR_BF_USER_AGENT));
+			copy_field(o->params, sizeof(o->params), sr_binding_field(b, SR_BF_PARAMS));
+			copy_field(o->path, sizeof(o->path), sr_binding_field(b, SR_BF_PATH));
+			copy_field(o->instance, sizeof(o->instance), sr_binding_field(b, SR_BF_INSTANCE));
+			o->reg_id = (b->flags & SR_BFLAG_OUTBOUND) ? (int)b->reg_id : -1;
 			o->expires_in = (int64_t)sr_binding_expires(b) - (int64_t)(now_ms / 1000);
 			o->q = b->q == SR_Q_NONE ? -1 : b->q;
 			o->cseq = b->cseq;
@@ -342,6 +428,7 @@ void sr_worker_on_event(void *ctx, const struct sr_reg_event *ev)
 	struct sr_worker *w = ctx;
 	if ((unsigned)ev->type < 4)
 		SR_STAT_INC(w->stats.events[ev->type]);
+	sr_persist_emit(w->app, w->id, ev);
 }
 
 int sr_worker_main(void *arg)
@@ -351,6 +438,8 @@ int sr_worker_main(void *arg)
 	struct rte_mbuf *pkts[SR_MAX_BURST];
 	const uint16_t burst = (uint16_t)app->cfg.burst;
 
+	sr_app_auth_online(w);
+	sr_app_guard_online(w);
 	while (!sr_app_stopping(app)) {
 		uint64_t tsc = rte_get_tsc_cycles();
 		uint64_t now_ms = sr_clock_ms(&app->clock, tsc);
@@ -370,10 +459,15 @@ int sr_worker_main(void *arg)
 
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
+		work += release_held(w);
 		tx_flush_all(w);
 
 		housekeeping(w, tsc, now_ms);
-		if (work == 0 && app->cfg.idle_sleep_us)
+		sr_app_auth_quiescent(w); /* no credential table pointer is held across iterations */
+		sr_app_guard_quiescent(w); /* nor a policy database pointer */
+		if (work)
+			SR_STAT_ADD(w->stats.busy_cycles, rte_get_tsc_cycles() - tsc);
+		else if (app->cfg.idle_sleep_us)
 			rte_delay_us_sleep(app->cfg.idle_sleep_us);
 	}
 
@@ -381,5 +475,7 @@ int sr_worker_main(void *arg)
 	drain_rings(w, sr_clock_ms(&app->clock, rte_get_tsc_cycles()));
 	tx_flush_all(w);
 	publish(w);
+	sr_app_auth_offline(w);
+	sr_app_guard_offline(w);
 	return 0;
 }

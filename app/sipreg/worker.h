@@ -4,6 +4,7 @@
 #ifndef SR_WORKER_H
 #define SR_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "app.h"
@@ -14,6 +15,10 @@ struct sr_query_binding {
 	char contact[256];
 	char call_id[128];
 	char user_agent[128];
+	char params[128];   /* contact parameters echoed (;+sip.instance=..., ;reg-id=...) */
+	char path[128];     /* Path header values, ", "-joined */
+	char instance[128]; /* +sip.instance without quotes */
+	int reg_id;         /* RFC 5626 reg-id, -1: not an outbound binding */
 	int64_t expires_in; /* seconds left */
 	int q;              /* thousandths, -1: none */
 	uint32_t cseq;
@@ -25,6 +30,10 @@ struct sr_query_binding {
 struct sr_aor_query {
 	char aor[512];        /* canonical AoR */
 	size_t aor_len;
+	bool remove;          /* /sipreg/rm: remove first (emits removed events), then answer what is left */
+	char contact[512];    /* remove only bindings with this contact URI; empty: all of the AoR */
+	size_t contact_len;
+	unsigned removed;     /* answer: bindings removed */
 	/* answer */
 	unsigned n;           /* bindings returned (at most SR_QUERY_MAX_BINDINGS) */
 	unsigned total;       /* bindings the AoR has */

@@ -65,7 +65,8 @@ uint64_t sr_aor_hash(const char *aor, size_t len)
 		if (n)
 			memcpy(buf.bytes, aor, n);
 		rte_jhash_2hashes(buf.w, (uint32_t)n, &c, &b);
-		aor += n;
+		if (n) /* aor may be NULL when len is 0: NULL + 0 is undefined behaviour too */
+			aor += n;
 		len -= n;
 	} while (len);
 	return ((uint64_t)c << 32) | b;

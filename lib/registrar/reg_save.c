@@ -86,6 +86,29 @@ static int run_auth(struct sr_req_ctx *c, struct sr_auth_identity *id)
 	return status;
 }
 
+/*
+ * The operator policy hook (before authentication, so a scanner gets no
+ * challenge). Returns false when it answered or dropped the request.
+ */
+static bool run_policy(struct sr_req_ctx *c, struct sr_str aor)
+{
+	const struct sr_policy_hooks *h = &c->s->policy;
+	if (!h->check)
+		return true;
+	struct sr_pol_verdict v = { SR_POL_ALLOW, 0, NULL };
+	h->check(h->ctx, c->m, aor, &v);
+	if (v.action == SR_POL_DROP) {
+		c->res->drop = SR_DROP_POLICY;
+		return false;
+	}
+	if (v.action == SR_POL_REJECT) {
+		bool valid = v.status >= 400 && v.status <= 699;
+		sr_reply_status(c, valid ? v.status : 403, valid ? v.reason : NULL);
+		return false;
+	}
+	return true;
+}
+
 /* Step 5: the canonical AoR from To, with the length limits and the domain check. */
 static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p)
 {
@@ -247,6 +270,10 @@ static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, uns
 			p->e[j].op = SR_OP_NONE;
 	}
 	pe->old = p->aor_rec ? sr_match_find(p->aor_rec, &key) : NULL;
+	/* Two contacts may name one binding by different rules (instance vs URI): the later wins too. */
+	for (unsigned j = 0; pe->old && j < p->n; j++)
+		if (p->e[j].op != SR_OP_NONE && p->e[j].old == pe->old)
+			p->e[j].op = SR_OP_NONE;
 	if (pe->old) {
 		e = check_order(c, p, pe->old);
 		if (e != SR_E_OK)
@@ -323,11 +350,13 @@ void sr_reg_save(struct sr_req_ctx *c)
 		return sr_reply_error(c, SR_E_UNSUPPORTED, "Unsupported", unsupported);
 	if (s->cfg.path_mode == SR_PATH_STRICT && m->n_path && !(m->supported & SR_OPT_PATH))
 		return sr_reply_error(c, SR_E_PATH_UNSUPPORTED, "Unsupported", SR_STR_LIT("path"));
+	e = canonical_aor(c, p); /* known before policy; its error still comes after auth */
+	if (!run_policy(c, e == SR_E_OK ? p->aor : SR_STR_NULL))
+		return;
 	struct sr_auth_identity id = { SR_STR_NULL, SR_STR_NULL };
 	int status = run_auth(c, &id);
 	if (status)
 		return sr_reply_status(c, status, NULL);
-	e = canonical_aor(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
 	if (s->auth.authorize && (status = s->auth.authorize(s->auth.ctx, &id, p->aor)) != 0)

@@ -22,6 +22,7 @@ struct sr_shard {
 	sr_event_fn *on_event;
 	void *event_ctx;
 	struct sr_auth_hooks auth;
+	struct sr_policy_hooks policy;
 	struct sr_shard_stats stats;
 	uint64_t n_bindings;
 	uint64_t rng; /* xorshift state for expires_max_deviation */

@@ -32,6 +32,7 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	s->on_event = p->on_event;
 	s->event_ctx = p->event_ctx;
 	s->auth = p->auth;
+	s->policy = p->policy;
 	s->rng = (s->cfg.secret ^ (0x9e3779b97f4a7c15ull * (p->shard_id + 1))) | 1;
 	/* A memory_limit below one chunk would refuse every binding: use smaller chunks then. */
 	uint64_t limit = s->cfg.memory_limit;

@@ -58,6 +58,25 @@ struct sr_auth_hooks {
 	void *ctx;
 };
 
+/*
+ * Operator policy (lib/policy fills it): check runs once per REGISTER after
+ * the Request-URI and Require checks and before authentication (a scanner is
+ * dropped without a challenge). aor is the canonical AoR, empty when the To
+ * URI has none (its error is answered after authentication as before).
+ * It sets v->action; for SR_POL_REJECT also v->status and v->reason (static
+ * or valid until sr_reg_process returns). NULL check allows everything.
+ */
+enum sr_pol_verdict_action { SR_POL_ALLOW, SR_POL_REJECT, SR_POL_DROP };
+struct sr_pol_verdict {
+	enum sr_pol_verdict_action action;
+	int status;
+	const char *reason;
+};
+struct sr_policy_hooks {
+	void (*check)(void *ctx, const struct sr_sip_msg *m, struct sr_str aor, struct sr_pol_verdict *v);
+	void *ctx;
+};
+
 /* Why a datagram got no response. */
 enum sr_drop_reason {
 	SR_DROP_NONE,
@@ -65,6 +84,7 @@ enum sr_drop_reason {
 	SR_DROP_RESPONSE,    /* a SIP response: absorbed */
 	SR_DROP_ACK,         /* ACK never gets a response */
 	SR_DROP_NO_BUFFER,   /* the response did not fit the caller's buffer */
+	SR_DROP_POLICY,      /* an operator policy rule said drop silently (scanners) */
 	SR_DROP_COUNT
 };
 
@@ -96,6 +116,7 @@ struct sr_shard_params {
 	sr_event_fn *on_event;           /* may be NULL */
 	void *event_ctx;
 	struct sr_auth_hooks auth;
+	struct sr_policy_hooks policy;   /* zero: no policy */
 	sr_aor_hash_fn *hash;            /* NULL: sr_aor_hash (tests force collisions here) */
 	size_t arena_size;               /* 0: a default that fits any UDP datagram */
 };
@@ -111,6 +132,15 @@ void sr_shard_free(struct sr_shard *s);
  */
 void sr_reg_process(struct sr_shard *s, const char *req, size_t len, const struct sr_addr *src,
 		    uint64_t now_ms, char *resp, size_t cap, struct sr_reg_result *res);
+
+/*
+ * Answers one request with status (and Retry-After when retry_after_s > 0)
+ * without processing it: the data plane's refusal of a flooding source.
+ * Uses only the shard's parse arena and configuration. Same result
+ * conventions as sr_reg_process; not counted in the shard's stats.
+ */
+void sr_reg_refuse(struct sr_shard *s, const char *req, size_t len, const struct sr_addr *src,
+		   int status, uint32_t retry_after_s, char *resp, size_t cap, struct sr_reg_result *res);
 
 /* Expires bindings due by now_ms, at most 'budget' of them; returns how many. */
 unsigned sr_shard_expire(struct sr_shard *s, uint64_t now_ms, unsigned budget);

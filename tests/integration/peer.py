@@ -8,6 +8,7 @@ the DPDK telemetry socket of the instance. Every network wait is bounded.
   peer.py options                    OPTIONS -> expects 200 with Allow
   peer.py register USER [EXPIRES]    REGISTER USER@example.com -> expects 200
   peer.py big USER N                 a ~6 kB REGISTER with N contacts (IPv4-fragmented both ways)
+  peer.py fetch USER                 REGISTER without Contact -> expects 200; prints the Contact lines
   peer.py bad KIND                   sends one bad frame/datagram (see BAD below)
   peer.py telemetry PREFIX CMD       prints the JSON answer of a telemetry command
 """
@@ -89,6 +90,17 @@ def cmd_register(user, expires="600"):
     if not first.startswith("SIP/2.0 200"):
         sys.exit("peer: REGISTER answered %r" % first)
     print("peer: REGISTER %s -> %s" % (user, first))
+
+
+def cmd_fetch(user):
+    port = random.randint(20000, 60000)
+    text, _ = transact(sip_request("REGISTER", user, port), port)
+    lines = text.split("\r\n")
+    if not lines[0].startswith("SIP/2.0 200"):
+        sys.exit("peer: fetch of %s answered %r" % (user, lines[0]))
+    for line in lines:
+        if line.lower().startswith(("contact:", "m:")):
+            print(line)
 
 
 def cmd_big(user, n):
@@ -209,7 +221,7 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"ping": cmd_ping, "options": cmd_options, "register": cmd_register, "big": cmd_big, "bad": cmd_bad,
+    {"ping": cmd_ping, "options": cmd_options, "register": cmd_register, "big": cmd_big, "fetch": cmd_fetch, "bad": cmd_bad,
      "telemetry": cmd_telemetry}[cmd](*args)
 
 

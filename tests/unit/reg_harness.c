@@ -35,6 +35,12 @@ void th_default_config(struct sr_reg_config *cfg)
 
 struct th_env *th_env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash)
 {
+	return th_env_new_policy(cfg, hash, NULL);
+}
+
+struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
+				 const struct sr_policy_hooks *policy)
+{
 	if (sr_test_eal_init() != 0)
 		return NULL;
 	struct th_env *e = calloc(1, sizeof(*e));
@@ -49,6 +55,8 @@ struct th_env *th_env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash)
 	e->src.port = 5060;
 	struct sr_shard_params p = { .cfg = &e->cfg, .shard_id = next_shard_id++, .now_ms = e->now_ms,
 				     .on_event = record_event, .event_ctx = e, .hash = hash };
+	if (policy)
+		p.policy = *policy;
 	const char *err = NULL;
 	e->shard = sr_shard_create(&p, &err);
 	if (!e->shard) {

@@ -121,6 +121,12 @@ static void test_bad_values_name_the_key(void **state)
 	refused("registrar.no_such_key=1", "registrar.no_such_key");
 	refused("nosection.key=1", "nosection.key");
 	refused("eal.file_prefix=", "eal.file_prefix");
+	refused("flood.action=reject", "flood.action");
+	refused("flood.table_size=2", "flood.table_size");
+	refused("flood.block_time=0", "flood.block_time");
+	refused("control.durability=eventually", "control.durability");
+	refused("control.flush_ms=0", "control.flush_ms");
+	refused("control.event_slot_bytes=100", "control.event_slot_bytes");
 }
 
 static void test_every_documented_key_is_settable(void **state)
@@ -144,6 +150,13 @@ static void test_every_documented_key_is_settable(void **state)
 		{ "registrar.case_sensitive", "false" }, { "registrar.realm_prefix", "sip." },
 		{ "registrar.path", "lazy" }, { "registrar.outbound", "on" }, { "registrar.gruu", "off" },
 		{ "registrar.max_aors", "1000" }, { "registrar.memory_limit", "0" }, { "registrar.secret", "0x1234" },
+		{ "policy.rules", "/etc/sipreg/policy.rules" }, { "flood.rate", "20" }, { "flood.burst", "40" },
+		{ "flood.action", "503" }, { "flood.table_size", "4096" }, { "flood.auth_fail_limit", "5" },
+		{ "flood.auth_fail_window", "30" }, { "flood.block_time", "600" },
+		{ "control.persistence", "true" }, { "control.durability", "sync" }, { "control.flush_ms", "2" },
+		{ "control.batch_events", "500" }, { "control.event_ring", "1024" },
+		{ "control.event_slot_bytes", "4096" }, { "control.map_size", "1073741824" },
+		{ "control.metrics", "127.0.0.1:9500" },
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
@@ -155,6 +168,21 @@ static void test_every_documented_key_is_settable(void **state)
 	}
 	assert_int_equal(cfg.reg.secret, 0x1234);
 	assert_int_equal(cfg.sip_port, 5080);
+	assert_string_equal(cfg.policy_rules, "/etc/sipreg/policy.rules");
+	assert_int_equal(cfg.flood.rate, 20);
+	assert_int_equal(cfg.flood.burst, 40);
+	assert_int_equal(cfg.flood_action, SR_FLOOD_503);
+	assert_int_equal(cfg.flood.slots, 4096);
+	assert_int_equal(cfg.flood.fail_limit, 5);
+	assert_int_equal(cfg.flood.fail_window_s, 30);
+	assert_int_equal(cfg.flood.block_s, 600);
+	assert_true(cfg.persistence);
+	assert_int_equal(cfg.durability, SR_DURABILITY_SYNC);
+	assert_int_equal(cfg.flush_ms, 2);
+	assert_int_equal(cfg.batch_events, 500);
+	assert_int_equal(cfg.event_slot_bytes, 4096);
+	assert_true(cfg.map_size == 1073741824ull);
+	assert_string_equal(cfg.metrics, "127.0.0.1:9500");
 }
 
 int main(void)
