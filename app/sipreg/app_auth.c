@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 
+#include <rte_cycles.h>
 #include <rte_debug.h>
 #include <rte_malloc.h>
 #include <rte_telemetry.h>
@@ -35,7 +36,7 @@ int sr_app_auth_init(struct sr_app *app)
 	struct sr_auth_config *c = &app->cfg.auth;
 	if (!c->enabled)
 		return 0;
-	if (c->nonce_secret[0] == '\0' && random_secret(c) != 0) {
+	if (c->nonce_secret[0] == '\0' && c->nonce_secret_file[0] == '\0' && random_secret(c) != 0) {
 		fprintf(stderr, "sipreg: auth.nonce_secret: no random source, set it explicitly\n");
 		return -1;
 	}
@@ -63,7 +64,11 @@ int sr_app_auth_worker(struct sr_app *app, struct sr_worker *w, struct sr_auth_h
 	return 0;
 }
 
-/* /sipreg/reload: re-reads the subscriber file. {"reload": "ok", "subscribers": N} or {"error": "..."}. */
+/*
+ * /sipreg/reload: re-reads the subscriber file and, with auth.nonce_secret_file,
+ * the nonce secret. {"reload": "ok", "subscribers": N, "nonce_secret":
+ * "rotated"|"unchanged", "secret_generation": G} or {"error": "..."}.
+ */
 static int cmd_reload(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
@@ -71,12 +76,16 @@ static int cmd_reload(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_start_dict(d);
 	if (!g_auth_app || !g_auth_app->auth) {
 		rte_tel_data_add_dict_string(d, "error", "authentication is not enabled (auth.enabled)");
+		rte_tel_data_add_dict_int(d, "configured", 0); /* sipregctl reload: skipped, not refused */
 		return 0;
 	}
 	char err[512];
 	size_t n = 0;
 	pthread_mutex_lock(&reload_lock);
-	int rc = sr_auth_reload(g_auth_app->auth, &n, err, sizeof(err));
+	uint64_t gen_before = sr_auth_secret_generation(g_auth_app->auth);
+	uint64_t now_ms = sr_clock_ms(&g_auth_app->clock, rte_get_tsc_cycles());
+	int rc = sr_auth_reload_at(g_auth_app->auth, now_ms, &n, err, sizeof(err));
+	uint64_t gen = sr_auth_secret_generation(g_auth_app->auth);
 	pthread_mutex_unlock(&reload_lock);
 	if (rc != 0) {
 		rte_tel_data_add_dict_string(d, "error", err);
@@ -84,6 +93,8 @@ static int cmd_reload(const char *cmd, const char *params, struct rte_tel_data *
 	}
 	rte_tel_data_add_dict_string(d, "reload", "ok");
 	rte_tel_data_add_dict_u64(d, "subscribers", n);
+	rte_tel_data_add_dict_string(d, "nonce_secret", gen != gen_before ? "rotated" : "unchanged");
+	rte_tel_data_add_dict_u64(d, "secret_generation", gen);
 	return 0;
 }
 
@@ -130,7 +141,8 @@ int sr_app_auth_register_commands(struct sr_app *app)
 				       "Authentication counters and subscribers in force. No parameters") != 0)
 		return -1;
 	return rte_telemetry_register_cmd("/sipreg/reload", cmd_reload,
-					  "Re-reads the subscriber file (auth.subscribers). No parameters");
+					  "Re-reads the subscriber file (auth.subscribers) and the nonce secret "
+					  "(auth.nonce_secret_file). No parameters");
 }
 
 void sr_app_auth_fini(struct sr_app *app)

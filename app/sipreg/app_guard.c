@@ -85,6 +85,7 @@ static int cmd_reload(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_start_dict(d);
 	if (!g_guard_app || !g_guard_app->policy) {
 		rte_tel_data_add_dict_string(d, "error", "no policy configured (policy.rules)");
+		rte_tel_data_add_dict_int(d, "configured", 0); /* sipregctl reload: skipped, not refused */
 		return 0;
 	}
 	char err[512];

@@ -22,6 +22,9 @@
  *   when the response was right for an expired nonce (RFC 7616 3.3).
  * - The digest uri must equal the Request-URI (RFC 2617 3.2.2.5), else 400.
  * - 403 comes from authorize: the AoR is not one the subscriber may register.
+ * - The nonce secret rotates without a restart (auth_secret.h): the new set
+ *   is swapped in with the credential table's RCU, each worker re-keys its
+ *   HMAC contexts when it sees a new generation.
  */
 #ifndef SR_AUTH_H
 #define SR_AUTH_H
@@ -37,6 +40,7 @@ struct sr_auth_config {
 	char realm[128];            /* empty: the To domain */
 	char subscribers[4096];     /* subscriber file path (auth_creds.h) */
 	char nonce_secret[256];     /* HMAC key of the nonces */
+	char nonce_secret_file[4096]; /* or a file holding it, re-read (rotated) by sr_auth_reload */
 	uint32_t nonce_lifetime_s;  /* 0: nonces never go stale */
 	char no_auth_domains[1024]; /* comma-separated To domains served without authentication */
 	uint32_t replay_entries;    /* nonce-count cache entries per worker */
@@ -60,8 +64,25 @@ struct sr_auth_stats {
 /* Loads the subscriber file. NULL with a message in err on failure. max_workers: shards that will attach. */
 struct sr_auth *sr_auth_new(const struct sr_auth_config *cfg, unsigned max_workers, char *err, size_t err_len);
 void sr_auth_free(struct sr_auth *a);
-/* Re-reads the subscriber file and swaps it in (control core). 0 or -1 with err. */
+/*
+ * Re-reads the subscriber file and swaps it in (control core); with
+ * nonce_secret_file, re-reads the secret too and rotates it when it
+ * changed. Nonces signed with the previous secret stay valid for one nonce
+ * lifetime (300 s when nonces never go stale), so phones that were just
+ * challenged are not sent round again; after it they are refused like
+ * forged ones. All or nothing: 0, or -1 with err and neither the table nor
+ * the secret changed.
+ */
 int sr_auth_reload(struct sr_auth *a, size_t *subscribers, char *err, size_t err_len);
+/*
+ * The same, with now_ms on the workers' clock: the previous secret then
+ * ends one lifetime after now_ms on every worker, even one that sees the
+ * rotation late (idle). sr_auth_reload is sr_auth_reload_at with 0
+ * (each worker counts from the request where it sees the rotation).
+ */
+int sr_auth_reload_at(struct sr_auth *a, uint64_t now_ms, size_t *subscribers, char *err, size_t err_len);
+/* 1 for the first nonce secret, +1 per rotation (control thread). */
+uint64_t sr_auth_secret_generation(const struct sr_auth *a);
 
 /* Per-shard state. worker_id < max_workers. */
 struct sr_auth_worker *sr_auth_worker_new(struct sr_auth *a, unsigned worker_id, char *err, size_t err_len);

@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 #include <osipparser2/headers/osip_authorization.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,6 +126,30 @@ static bool auth_off_for(const struct sr_auth *a, struct sr_str to_host)
 	return false;
 }
 
+/*
+ * Re-keys the worker's HMAC contexts after a rotation (auth_secret.h). On a
+ * failure the old keys stay and the next request tries again.
+ */
+static void sync_secrets(struct sr_auth_worker *w, uint64_t now_ms)
+{
+	const struct sr_nonce_secrets *s = atomic_load_explicit(&w->a->secrets, memory_order_acquire);
+	if (s->gen == w->key_gen || sr_nonce_rekey(w->nonce, s->cur, s->cur_len) != 0)
+		return;
+	w->has_prev = s->prev_len && sr_nonce_rekey(w->nonce_prev, s->prev, s->prev_len) == 0;
+	w->prev_until_ms = s->prev_until_ms ? s->prev_until_ms : now_ms + sr_auth_prev_secret_keep_ms(w->a);
+	w->key_gen = s->gen;
+}
+
+/* A nonce of the current secret, else of the previous one while it is kept. */
+static enum sr_nonce_rc check_nonce(struct sr_auth_worker *w, struct sr_str nonce, uint64_t now_ms,
+				    uint64_t lifetime_ms, struct sr_nonce_info *info)
+{
+	enum sr_nonce_rc rc = sr_nonce_check(w->nonce, nonce, now_ms, lifetime_ms, info);
+	if (rc == SR_NONCE_BAD && w->has_prev && now_ms < w->prev_until_ms)
+		rc = sr_nonce_check(w->nonce_prev, nonce, now_ms, lifetime_ms, info);
+	return rc;
+}
+
 /* Verifies a credential for this realm. Returns 0, or the status with the challenge written. */
 static int verify(struct sr_auth_worker *w, const struct sr_sip_msg *m, const struct cred *c, struct sr_str realm,
 		  uint64_t now_ms, struct sr_auth_identity *id, char *hdrs, size_t cap, size_t *hdr_len)
@@ -143,7 +168,7 @@ static int verify(struct sr_auth_worker *w, const struct sr_sip_msg *m, const st
 		return challenge(w, realm, false, now_ms, hdrs, cap, hdr_len);
 	struct sr_nonce_info info;
 	uint64_t lifetime_ms = (uint64_t)a->cfg.nonce_lifetime_s * 1000;
-	enum sr_nonce_rc rc = sr_nonce_check(w->nonce, c->nonce, now_ms, lifetime_ms, &info);
+	enum sr_nonce_rc rc = check_nonce(w, c->nonce, now_ms, lifetime_ms, &info);
 	if (rc == SR_NONCE_BAD)
 		return challenge(w, realm, false, now_ms, hdrs, cap, hdr_len);
 	char expect[SR_DIGEST_HEX_MAX + 1];
@@ -176,6 +201,7 @@ int sr_auth_hook_authenticate(void *ctx, const struct sr_sip_msg *m, uint64_t no
 	struct sr_str to_host = m->to_uri && m->to_uri->host ? sr_str_cstr(m->to_uri->host) : SR_STR_NULL;
 	if (!a->cfg.enabled || auth_off_for(a, to_host))
 		return 0;
+	sync_secrets(w, now_ms);
 	struct sr_str realm = request_realm(a, to_host);
 	if (!realm.len || has_quote(realm))
 		return 403; /* no realm to challenge for: nothing could ever authenticate */

@@ -51,6 +51,13 @@ void sr_nonce_free(struct sr_nonce *n)
 	free(n);
 }
 
+int sr_nonce_rekey(struct sr_nonce *n, const void *secret, size_t secret_len)
+{
+	if (!secret || secret_len == 0)
+		return -1;
+	return EVP_MAC_init(n->ctx, secret, secret_len, NULL) ? 0 : -1;
+}
+
 static int compute_mac(struct sr_nonce *n, const unsigned char *payload, unsigned char *mac)
 {
 	unsigned char full[EVP_MAX_MD_SIZE];

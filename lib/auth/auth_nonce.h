@@ -32,6 +32,8 @@ struct sr_nonce;
 /* Returns NULL on allocation or OpenSSL failure, or when secret is empty. */
 struct sr_nonce *sr_nonce_new(const void *secret, size_t secret_len, uint16_t shard_id);
 void sr_nonce_free(struct sr_nonce *n);
+/* Keys n with a new secret (a rotation); the salt counter goes on, so nonces stay unique. 0 or -1. */
+int sr_nonce_rekey(struct sr_nonce *n, const void *secret, size_t secret_len);
 
 /* Writes SR_NONCE_LEN characters and a NUL into out. Returns 0 or -1 (OpenSSL error). */
 int sr_nonce_make(struct sr_nonce *n, uint64_t now_ms, char *out);

@@ -135,3 +135,10 @@ int sr_auth_store_reload(struct sr_auth_store *st, size_t *count, char *err, siz
 	}
 	return 0;
 }
+
+int sr_auth_store_synchronize(struct sr_auth_store *st)
+{
+	if (__atomic_load_n(&st->online, __ATOMIC_SEQ_CST) == 0)
+		return 1;
+	return grace_period(st, rte_rcu_qsbr_start(st->qs));
+}

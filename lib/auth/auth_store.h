@@ -41,4 +41,12 @@ const struct sr_creds *sr_auth_store_get(const struct sr_auth_store *st);
  */
 int sr_auth_store_reload(struct sr_auth_store *st, size_t *count, char *err, size_t err_len);
 
+/*
+ * Waits (bounded, like a reload) until every registered reader has passed
+ * a quiescent state, so that an object unpublished before the call can be
+ * freed: 1 when they did (or none is registered), 0 on time-out. Used for
+ * the nonce secrets (auth_secret.h), swapped with the same scheme.
+ */
+int sr_auth_store_synchronize(struct sr_auth_store *st);
+
 #endif

@@ -10,6 +10,15 @@
  * (a shard living across inputs found a bug whose artifact then did not
  * replay). Invariants checked: the response fits the buffer and starts with
  * a status line, a request without an answer always says why.
+ *
+ * Built a second time as fuzz_reg_auth with SR_FUZZ_SUBSCRIBERS naming a
+ * subscriber file: then digest authentication (lib/auth) is hooked in too,
+ * with a fixed nonce secret and a fresh auth worker (replay cache) per
+ * input, so the seeds in corpus/auth-*.sip that carry a valid nonce and
+ * response (computed by make_auth_seeds.py for the first datagram's
+ * time) reach authorisation, the binding and the replay cache.
+ * SR_FUZZ_TRACE=1 in the environment prints the status (or drop reason) of
+ * every datagram, to check what a seed reaches.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +29,9 @@
 #include "../unit/test_eal.h"
 #include "policy.h"
 #include "registrar.h"
+#ifdef SR_FUZZ_SUBSCRIBERS
+#include "auth.h"
+#endif
 
 #ifndef SR_FUZZ_RULES
 #error "SR_FUZZ_RULES must name the default rules file"
@@ -31,10 +43,33 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static struct sr_policy *policy;
 static struct sr_policy_reader reader;
 static struct sr_reg_config cfg;
+static int trace;
+#ifdef SR_FUZZ_SUBSCRIBERS
+static struct sr_auth *auth;
+
+/* The secret and lifetime corpus/make-auth-seeds.py signs its nonces with. */
+static void auth_init(void)
+{
+	struct sr_auth_config ac;
+	char err[512];
+	sr_auth_config_defaults(&ac);
+	ac.enabled = true;
+	ac.replay_entries = 64;
+	snprintf(ac.subscribers, sizeof(ac.subscribers), "%s", SR_FUZZ_SUBSCRIBERS);
+	snprintf(ac.nonce_secret, sizeof(ac.nonce_secret), "fuzz-nonce-secret");
+	snprintf(ac.no_auth_domains, sizeof(ac.no_auth_domains), "trusted.example.net");
+	auth = sr_auth_new(&ac, 1, err, sizeof(err));
+	if (!auth) {
+		fprintf(stderr, "auth: %s\n", err);
+		abort();
+	}
+}
+#endif
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
+	trace = getenv("SR_FUZZ_TRACE") != NULL;
 	if (sr_test_eal_init() != 0)
 		abort();
 	char err[256];
@@ -49,6 +84,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.max_aors = 64;
 	cfg.max_contacts = 4;
 	cfg.max_contacts_mode = SR_MAXC_FORCE;
+#ifdef SR_FUZZ_SUBSCRIBERS
+	sr_reg_config_add_domain(&cfg, "trusted.example.net");
+	auth_init();
+#endif
 	return 0;
 }
 
@@ -58,6 +97,8 @@ static void one(struct sr_shard *shard, const char *msg, size_t len, uint64_t no
 	struct sr_addr src = { .ip = 0x026433C6u, .port = 5060 };
 	struct sr_reg_result res;
 	sr_reg_process(shard, msg, len, &src, now_ms, resp, sizeof(resp), &res);
+	if (trace)
+		fprintf(stderr, "fuzz: status %d drop %d\n", res.len ? res.status : 0, (int)res.drop);
 	if (res.len > sizeof(resp))
 		abort();
 	if (res.len && (res.len < 12 || memcmp(resp, "SIP/2.0 ", 8) != 0 || res.status < 100 ||
@@ -76,6 +117,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *err = NULL;
 	struct sr_shard_params p = { .cfg = &cfg, .shard_id = 900, .now_ms = now_ms,
 				     .policy = { sr_policy_hook_check, &reader } };
+#ifdef SR_FUZZ_SUBSCRIBERS
+	char aerr[256];
+	struct sr_auth_worker *aw = sr_auth_worker_new(auth, 0, aerr, sizeof(aerr));
+	if (!aw) {
+		fprintf(stderr, "auth worker: %s\n", aerr);
+		abort();
+	}
+	p.auth = sr_auth_worker_hooks(aw);
+#endif
 	struct sr_shard *shard = sr_shard_create(&p, &err);
 	if (!shard) {
 		fprintf(stderr, "shard: %s\n", err);
@@ -93,5 +143,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sr_shard_free(shard);
 	sr_policy_quiescent(policy, 0);
+#ifdef SR_FUZZ_SUBSCRIBERS
+	sr_auth_worker_free(aw);
+#endif
 	return 0;
 }

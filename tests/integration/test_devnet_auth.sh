@@ -7,12 +7,15 @@
 # [authentication] keyword:
 #   1. SR_IT_AUTH_CALLS (default 200) subscribers each register and de-register, every
 #      REGISTER challenged first (401) and accepted with credentials (200), while
-#      /sipreg/reload swaps the subscriber table under the traffic (no call may fail);
+#      /sipreg/reload swaps the subscriber table and rotates the nonce secret
+#      (auth.nonce_secret_file) under the traffic (no call may fail);
 #   2. a wrong password and an unknown user stay at 401;
 #   3. a user registering someone else's AoR gets 403; a user whose line lists that AoR
 #      (third-party registration) gets 200;
-#   4. /sipreg/reload: a subscriber added to the file is refused before the reload and
-#      accepted after it; a broken file is refused with its line number, the old table stays;
+#   4. reload: a subscriber added to the file is refused before `sipregctl --json reload`
+#      (which also rotates the secret and reports the policy as not configured) and accepted
+#      after it; a broken file is refused with its line number (telemetry, and sipregctl
+#      reload exiting 1 with the reason), the old table stays;
 #   5. /sipreg/stats and /sipreg/auth agree (4xx/2xx, authenticated, forbidden, subscribers),
 #      SIGTERM exits 0, no sanitizer report.
 # Exit 77 (meson: skipped) when not root or when netns/sipp/python3 are unavailable.
@@ -36,6 +39,8 @@ ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
 command -v sipp >/dev/null || skip "sipp not installed (scripts/setup.sh installs sip-tester)"
 [ -x "$py" ] || skip "/usr/bin/python3 not installed"
 [ -x "$BUILD_DIR/app/sipreg/sipreg" ] || { echo "FAIL: $BUILD_DIR/app/sipreg/sipreg not built"; exit 1; }
+ctl=$BUILD_DIR/app/sipregctl/sipregctl
+[ -x "$ctl" ] || { echo "FAIL: $ctl not built"; exit 1; }
 
 cleanup() {
 	if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
@@ -109,10 +114,12 @@ refused() { # refused NAME STATUS CSV-LINES...
 
 # --- start ---
 write_subscribers
+echo "nonce-secret-0" >"$work/nonce.key"
 "$here/scripts/devnet.sh" down >/dev/null 2>&1
 "$here/scripts/devnet.sh" up >/dev/null || { echo "FAIL: devnet up"; exit 1; }
 "$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count=2 \
 	--set auth.enabled=true --set auth.subscribers="$work/subscribers" --set auth.nonce_lifetime=60 \
+	--set auth.nonce_secret_file="$work/nonce.key" \
 	--set auth.algorithms=MD5 --set registrar.domains=example.com,198.51.100.1 \
 	>"$work/sipreg.log" 2>&1 &
 run_pid=$!
@@ -132,14 +139,17 @@ ok "sipreg started with authentication"
 lines=()
 for i in $(seq 1 "$calls"); do u=$(printf 'au%07d' "$i"); lines+=("$u;pw-$i;$u;"); done
 s0=$(stats)
-# the subscriber table is swapped (RCU) several times while this traffic runs: nothing may fail
+# the subscriber table is swapped (RCU) and the nonce secret rotated several times while this
+# traffic runs: nonces issued just before a rotation stay valid, so nothing may fail
 run_sipp main "$sippdir/register_auth.xml" "${lines[@]}" &
 sipp_pid=$!
 reloads=0
-for _ in $(seq 10); do
+for i in $(seq 10); do
 	sleep 0.2
 	kill -0 "$sipp_pid" 2>/dev/null || break
-	telemetry /sipreg/reload | grep -q '"reload":"ok"' && reloads=$((reloads + 1))
+	echo "nonce-secret-$i" >"$work/nonce.key"
+	telemetry /sipreg/reload | grep -q '"reload":"ok","subscribers":[0-9]*,"nonce_secret":"rotated"' &&
+		reloads=$((reloads + 1))
 done
 if wait "$sipp_pid"; then
 	ok "sipp [authentication]: $calls subscribers registered and de-registered (401 then 200, twice each), $reloads reloads meanwhile"
@@ -170,15 +180,23 @@ run_sipp thirdparty "$sippdir/register_auth.xml" "assistant;pw-assistant;boss;" 
 refused before 401 "late;pw-late;late;" && ok "new subscriber refused before the reload" ||
 	fail "new subscriber not refused before the reload"
 write_subscribers "late pw-late"
-r=$(telemetry /sipreg/reload)
-"$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/reload"]; assert d["reload"] == "ok" and d["subscribers"] == int(sys.argv[1]), d' \
-	$((calls + 2)) <<<"$r" && ok "/sipreg/reload: $r" || fail "/sipreg/reload answered $r"
+echo "nonce-secret-after" >"$work/nonce.key"
+r=$(timeout 10 "$ctl" --prefix "$prefix" --json reload)
+"$py" -c 'import json,sys; d=json.load(sys.stdin); s=d["subscribers"]
+assert s["reload"] == "ok" and s["subscribers"] == int(sys.argv[1]) and s["nonce_secret"] == "rotated", d
+assert s["secret_generation"] == int(sys.argv[2]) + 2 and d["policy"]["configured"] == 0, d' \
+	$((calls + 2)) "$reloads" <<<"$r" && ok "sipregctl --json reload: $r" || fail "sipregctl --json reload printed $r"
 run_sipp after "$sippdir/register_auth.xml" "late;pw-late;late;" && ok "new subscriber accepted after the reload" ||
 	fail "new subscriber refused after the reload"
 echo "broken line" >>"$work/subscribers"
 r=$(telemetry /sipreg/reload)
 "$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/reload"]; assert ":%s: expected" % sys.argv[1] in d["error"], d' \
 	"$(grep -c '' "$work/subscribers")" <<<"$r" && ok "broken file refused: $r" || fail "broken reload answered $r"
+out=$(timeout 10 "$ctl" --prefix "$prefix" reload 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "sipregctl: reload refused: /sipreg/reload: .*:$(grep -c '' "$work/subscribers"): expected" <<<"$out" &&
+	grep -q "^policy  *not configured" <<<"$out" && ok "sipregctl reload of a broken file: exit 1" ||
+	fail "sipregctl reload of a broken file: exit $rc, printed: $out"
 run_sipp kept "$sippdir/register_auth.xml" "late;pw-late;late;" && ok "table in force kept after a failed reload" ||
 	fail "failed reload changed the table"
 

@@ -8,7 +8,8 @@
 #   2. a scanner User-Agent (friendly-scanner, sipvicious) gets no answer at all and is
 #      counted as sip_drop_policy;
 #   3. Contacts at 127.0.0.1 and at the registrar's own address get 403;
-#   4. /sipreg/policy_reload swaps the rules in and reports them;
+#   4. /sipreg/policy_reload swaps the rules in and reports them, so does `sipregctl reload`
+#      (authentication reported as not configured, exit 0);
 #   5. 200 REGISTERs at once from one socket: about the burst is answered 200, the rest
 #      503 with Retry-After, counted as flood_limited; after a second the source is fine;
 #   6. SIGTERM: exit 0;
@@ -114,6 +115,11 @@ if "$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/policy_reload"]; a
 else
 	fail "policy reload answered $r"
 fi
+out=$(timeout 10 "$BUILD_DIR/app/sipregctl/sipregctl" --prefix "$prefix" reload 2>&1)
+rc=$?
+[ "$rc" = 0 ] && grep -q "^policy  *reloaded: [0-9]* rule(s) (generation 3)" <<<"$out" &&
+	grep -q "^subscribers  *not configured" <<<"$out" && ok "sipregctl reload: $(tr '\n' ' ' <<<"$out")" ||
+	fail "sipregctl reload: exit $rc, printed: $out"
 expect bob friendly-scanner "sip:bob@198.51.100.2:PORT" none && ok "after reload, scanner still dropped" ||
 	fail "after reload"
 

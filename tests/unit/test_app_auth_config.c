@@ -1,7 +1,8 @@
 /*
  * test_app_auth_config.c - the [auth] keys of sipreg's configuration
  * (app/sipreg/config.c): defaults, values from the command line, refusals
- * naming the key, and the cross-key rule that enabled needs a subscriber file.
+ * naming the key, and the cross-key rules that enabled needs a subscriber file
+ * and that the nonce secret comes from the config or a readable file, not both.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -109,12 +110,36 @@ static void auth_refusals_name_the_key(void **state)
 	assert_int_equal(load(8, bad), -1);
 }
 
+static void auth_nonce_secret_file(void **state)
+{
+	(void)state;
+	char subs_arg[128], secret_arg[128];
+	snprintf(subs_arg, sizeof(subs_arg), "auth.subscribers=%s", subs_path);
+	/* the subscriber file itself holds one line: a readable non-empty file, so a fine secret too */
+	snprintf(secret_arg, sizeof(secret_arg), "auth.nonce_secret_file=%s", subs_path);
+	const char *ok[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "auth.enabled=on",
+			     "--set", subs_arg, "--set", secret_arg, NULL };
+	assert_int_equal(load(9, ok), 0);
+	assert_string_equal(cfg.auth.nonce_secret_file, subs_path);
+	assert_string_equal(cfg.auth.nonce_secret, "");
+	const char *both[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "auth.enabled=on",
+			       "--set", subs_arg, "--set", secret_arg, "--set", "auth.nonce_secret=x", NULL };
+	assert_int_equal(load(11, both), -1);
+	const char *missing[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "auth.enabled=on",
+				  "--set", subs_arg, "--set", "auth.nonce_secret_file=/nonexistent/secret", NULL };
+	assert_int_equal(load(9, missing), -1);
+	char err[512];
+	assert_null(sr_app_config_set(&cfg, "auth", "nonce_secret_file", "/etc/sipreg/nonce.key", err, sizeof(err)));
+	assert_string_equal(cfg.auth.nonce_secret_file, "/etc/sipreg/nonce.key");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(auth_defaults_off),
 		cmocka_unit_test_setup_teardown(auth_keys_set, make_subscribers, remove_subscribers),
 		cmocka_unit_test_setup_teardown(auth_refusals_name_the_key, make_subscribers, remove_subscribers),
+		cmocka_unit_test_setup_teardown(auth_nonce_secret_file, make_subscribers, remove_subscribers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

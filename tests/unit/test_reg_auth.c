@@ -9,7 +9,8 @@
  * SHA-256 and MD5, wrong password / user / realm, stale and forged nonces,
  * nonce-count replay, 403 for a foreign AoR, third-party registration the
  * file allows, a domain without authentication, digest-uri mismatch,
- * malformed credentials, and a reload changing a password.
+ * malformed credentials, a reload changing a password, and the rotation
+ * of a nonce secret read from a file (auth.nonce_secret_file).
  */
 #include "reg_harness.h"
 
@@ -20,6 +21,7 @@
 
 #include "auth.h"
 #include "auth_digest.h"
+#include "auth_nonce.h"
 
 #define LIFETIME_S 30
 
@@ -29,11 +31,21 @@ struct fx {
 	struct sr_auth_worker *w;
 	struct sr_digest *dg;
 	char path[64];
+	char secret_path[64]; /* auth.nonce_secret_file, when setup_secret_file */
 };
 
 static unsigned next_id = 7000;
 static const char *setup_algorithms = "SHA-256,MD5";
 static const char *setup_realm = ""; /* [auth] realm; empty: the To domain */
+static bool setup_secret_file;       /* the nonce secret from a file instead of the config */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *out = fopen(path, "w");
+	assert_non_null(out);
+	fputs(text, out);
+	fclose(out);
+}
 
 static void write_subscribers(struct fx *f, const char *alice_pw)
 {
@@ -73,7 +85,16 @@ static int setup(void **state)
 	sr_auth_config_defaults(&ac);
 	ac.enabled = true;
 	snprintf(ac.subscribers, sizeof(ac.subscribers), "%s", f->path);
-	snprintf(ac.nonce_secret, sizeof(ac.nonce_secret), "test-secret");
+	if (setup_secret_file) {
+		snprintf(f->secret_path, sizeof(f->secret_path), "/tmp/sr-auth-secret-XXXXXX");
+		if ((fd = mkstemp(f->secret_path)) < 0)
+			return -1;
+		close(fd);
+		write_file(f->secret_path, "first-secret\n");
+		snprintf(ac.nonce_secret_file, sizeof(ac.nonce_secret_file), "%s", f->secret_path);
+	} else {
+		snprintf(ac.nonce_secret, sizeof(ac.nonce_secret), "test-secret");
+	}
 	snprintf(ac.no_auth_domains, sizeof(ac.no_auth_domains), "trusted.example.net");
 	ac.nonce_lifetime_s = LIFETIME_S;
 	snprintf(ac.algorithms, sizeof(ac.algorithms), "%s", setup_algorithms);
@@ -118,9 +139,20 @@ static int setup_fixed_realm(void **state)
 	return rc;
 }
 
+/* auth.nonce_secret_file instead of auth.nonce_secret. */
+static int setup_with_secret_file(void **state)
+{
+	setup_secret_file = true;
+	int rc = setup(state);
+	setup_secret_file = false;
+	return rc;
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	if (f->secret_path[0])
+		unlink(f->secret_path);
 	th_env_free(f->e);
 	sr_auth_worker_free(f->w);
 	sr_auth_free(f->a);
@@ -536,6 +568,97 @@ static void configured_realm(void **state)
 	assert_int_equal(send_auth(f, &c), 403);
 }
 
+static void secret_file_rotation(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 0;
+	char err[256], old_nonce[128], forged[128];
+	assert_int_equal(sr_auth_secret_generation(f->a), 1);
+	snprintf(old_nonce, sizeof(old_nonce), "%s", fresh_nonce(f));
+	/* the same secret again is no rotation */
+	write_file(f->secret_path, "first-secret  \n");
+	assert_int_equal(sr_auth_reload(f->a, &n, err, sizeof(err)), 0);
+	assert_int_equal(sr_auth_secret_generation(f->a), 1);
+	/* a bad file is refused whole: nothing changes */
+	write_file(f->secret_path, "\n");
+	assert_int_equal(sr_auth_reload(f->a, &n, err, sizeof(err)), -1);
+	if (!strstr(err, "auth.nonce_secret_file") || !strstr(err, "empty secret"))
+		fail_msg("error: %s", err);
+	write_file(f->secret_path, "second-secret\n");
+	write_subscribers(f, "new-pw"); /* ... and the secret with a subscriber file that does not parse */
+	FILE *subs = fopen(f->path, "a");
+	assert_non_null(subs);
+	fputs("broken line\n", subs);
+	fclose(subs);
+	assert_int_equal(sr_auth_reload(f->a, &n, err, sizeof(err)), -1);
+	assert_int_equal(sr_auth_secret_generation(f->a), 1);
+	/* rotation */
+	write_subscribers(f, "alice-pw");
+	assert_int_equal(sr_auth_reload(f->a, &n, err, sizeof(err)), 0);
+	assert_int_equal(sr_auth_secret_generation(f->a), 2);
+	f->e->now_ms += 10 * 1000ull;
+	/* a nonce issued before the rotation still works within its lifetime */
+	struct client c = { .user = "alice", .password = "alice-pw", .alg = SR_DIGEST_SHA256, .nonce = old_nonce };
+	assert_int_equal(send_auth(f, &c), 200);
+	/* new challenges use the new secret, and work */
+	const char *new_nonce = fresh_nonce(f);
+	assert_string_not_equal(new_nonce, old_nonce);
+	c.nonce = new_nonce;
+	c.cseq = 3;
+	assert_int_equal(send_auth(f, &c), 200);
+	/* a nonce signed with neither secret is still refused */
+	snprintf(forged, sizeof(forged), "%s", old_nonce);
+	forged[40] = forged[40] == '0' ? '1' : '0';
+	c.nonce = forged;
+	c.cseq = 4;
+	assert_int_equal(send_auth(f, &c), 401);
+	assert_null(strstr(th_header(f->e, "WWW-Authenticate", 0), "stale"));
+	/* one nonce lifetime after the rotation the old secret is gone: a plain challenge, not stale=true */
+	f->e->now_ms += LIFETIME_S * 1000ull;
+	c.nonce = old_nonce;
+	c.nc = 2;
+	c.cseq = 5;
+	assert_int_equal(send_auth(f, &c), 401);
+	assert_null(strstr(th_header(f->e, "WWW-Authenticate", 0), "stale"));
+	c.nonce = fresh_nonce(f);
+	c.nc = 1;
+	c.cseq = 6;
+	assert_int_equal(send_auth(f, &c), 200);
+}
+
+/* A nonce signed with secret at the harness's time, as one holding that secret could make it. */
+static void mint_nonce(struct fx *f, const char *secret, char *out)
+{
+	struct sr_nonce *n = sr_nonce_new(secret, strlen(secret), 0);
+	assert_non_null(n);
+	assert_int_equal(sr_nonce_make(n, f->e->now_ms, out), 0);
+	sr_nonce_free(n);
+}
+
+/* With the reload's time (sr_auth_reload_at), the old secret ends one lifetime after the reload. */
+static void rotation_window_on_the_reload_clock(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 0;
+	char err[256], nonce[SR_NONCE_LEN + 1];
+	write_file(f->secret_path, "second-secret\n");
+	assert_int_equal(sr_auth_reload_at(f->a, f->e->now_ms, &n, err, sizeof(err)), 0);
+	/* the worker sees the rotation only 10 s later: the old secret is still kept */
+	f->e->now_ms += 10 * 1000ull;
+	mint_nonce(f, "first-secret", nonce);
+	struct client c = { .user = "alice", .password = "alice-pw", .alg = SR_DIGEST_SHA256, .nonce = nonce };
+	assert_int_equal(send_auth(f, &c), 200);
+	/* one lifetime after the reload (not after the worker saw it) it is gone, even for a fresh nonce */
+	f->e->now_ms += (LIFETIME_S - 10 + 1) * 1000ull;
+	mint_nonce(f, "first-secret", nonce);
+	c.cseq = 3;
+	assert_int_equal(send_auth(f, &c), 401);
+	assert_null(strstr(th_header(f->e, "WWW-Authenticate", 0), "stale"));
+	mint_nonce(f, "second-secret", nonce);
+	c.cseq = 4;
+	assert_int_equal(send_auth(f, &c), 200);
+}
+
 static void config_errors(void **state)
 {
 	(void)state;
@@ -551,6 +674,15 @@ static void config_errors(void **state)
 	snprintf(ac.nonce_secret, sizeof(ac.nonce_secret), "s");
 	assert_null(sr_auth_new(&ac, 1, err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent/subs"));
+	snprintf(ac.nonce_secret_file, sizeof(ac.nonce_secret_file), "/nonexistent/secret");
+	assert_null(sr_auth_new(&ac, 1, err, sizeof(err)));
+	assert_non_null(strstr(err, "not both"));
+	ac.nonce_secret[0] = '\0';
+	assert_null(sr_auth_new(&ac, 1, err, sizeof(err)));
+	if (!strstr(err, "auth.nonce_secret_file: /nonexistent/secret"))
+		fail_msg("error: %s", err);
+	ac.nonce_secret_file[0] = '\0';
+	snprintf(ac.nonce_secret, sizeof(ac.nonce_secret), "s");
 	static const char *const bad_algs[][2] = { { "SHA-512", "'SHA-512' is not SHA-256 or MD5" },
 						   { "MD5,md5", "'md5' named twice" },
 						   { " , ", "empty" } };
@@ -586,6 +718,8 @@ int main(void)
 		T(reload_changes_password),
 		cmocka_unit_test_setup_teardown(md5_only_offers_one_challenge, setup_md5_only, teardown),
 		cmocka_unit_test_setup_teardown(configured_realm, setup_fixed_realm, teardown),
+		cmocka_unit_test_setup_teardown(secret_file_rotation, setup_with_secret_file, teardown),
+		cmocka_unit_test_setup_teardown(rotation_window_on_the_reload_clock, setup_with_secret_file, teardown),
 		cmocka_unit_test(config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
