@@ -27,6 +27,7 @@
 
 #include "ctl_prom.h"
 #include "persist.h"
+#include "workers.h"
 
 static struct MHD_Daemon *g_daemon;
 
@@ -122,6 +123,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	} else {
 		sip_metrics(&p, app);
 		persist_metrics(&p, app);
+		sr_workers_metrics(&p, app);
 	}
 	if (p.failed)
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;

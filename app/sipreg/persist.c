@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
@@ -37,6 +38,7 @@
 #include "aor_table.h"
 #include "ctl_batch.h"
 #include "ctl_holdq.h"
+#include "ctl_lsrv.h"
 #include "ctl_store.h"
 #include "reg_restore.h"
 
@@ -66,6 +68,7 @@ struct persist_worker {
 
 struct sr_persist {
 	struct sr_ctl_store *store;
+	struct sr_ctl_lsrv *lsrv;     /* listener stream; NULL when its socket could not be opened */
 	struct sr_ctl_batch batch;
 	struct persist_worker w[SR_NET_MAX_WORKERS];
 	uint32_t slot_bytes;
@@ -257,6 +260,10 @@ int sr_persist_init(struct sr_app *app)
 	p->restore_dropped = ls.dropped;
 	p->restore_us = (rte_get_tsc_cycles() - t0) * 1000000 / rte_get_tsc_hz();
 	sr_ctl_store_count(p->store, &p->store_bindings, &p->store_bytes);
+	char lpath[512];
+	snprintf(lpath, sizeof(lpath), "%s/sipreg_listen.sock", rte_eal_get_runtime_dir());
+	if (sr_ctl_lsrv_open(lpath, p->store, SR_CTL_LSRV_SUB_BYTES, &p->lsrv, err, sizeof(err)) != 0)
+		fprintf(stderr, "sipreg: warning: %s; `sipregctl watch` is off\n", err);
 	printf("sipreg: persistence in %s: %lu bindings restored, %lu expired while down, in %lu ms\n",
 	       c->data_dir, (unsigned long)ls.loaded, (unsigned long)ls.dropped,
 	       (unsigned long)(p->restore_us / 1000));
@@ -334,6 +341,8 @@ static void commit(struct sr_persist *p, unsigned n_workers, uint64_t now_ms)
 	SR_STAT_INC(p->batches);
 	for (unsigned i = 0; i < n_workers; i++)
 		__atomic_store_n(&p->w[i].committed_seq, p->w[i].pending_seq, __ATOMIC_RELEASE);
+	if (p->lsrv)
+		sr_ctl_lsrv_publish(p->lsrv, &p->batch); /* announced once durable, in commit order */
 	sr_ctl_batch_clear(&p->batch);
 	uint64_t nb, bytes;
 	if (sr_ctl_store_count(p->store, &nb, &bytes) == 0) {
@@ -374,6 +383,8 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 	/* sync: commit whatever arrived (group commit); async: when the batch is due */
 	if ((p->sync && p->batch.n) || sr_ctl_batch_due(&p->batch, now_ms))
 		commit(p, app->n_workers, now_ms);
+	if (p->lsrv)
+		sr_ctl_lsrv_poll(p->lsrv);
 	return total;
 }
 
@@ -421,6 +432,15 @@ void sr_persist_stats(const struct sr_app *app, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "persist_hold_full", f.hold_full);
 	rte_tel_data_add_dict_u64(d, "persist_lost_no_slot", f.lost_no_slot);
 	rte_tel_data_add_dict_u64(d, "persist_lost_oversize", f.lost_oversize);
+	if (app->persist->lsrv) { /* plain counters of the control core: a torn read only lags */
+		struct sr_ctl_lsrv_counts lc;
+		sr_ctl_lsrv_counts(app->persist->lsrv, &lc);
+		rte_tel_data_add_dict_u64(d, "listen_subscribers", lc.subscribers);
+		rte_tel_data_add_dict_u64(d, "listen_refused", lc.refused);
+		rte_tel_data_add_dict_u64(d, "listen_cut_slow", lc.cuts[SR_CUT_SLOW]);
+		rte_tel_data_add_dict_u64(d, "listen_cut_closed", lc.cuts[SR_CUT_CLOSED]);
+		rte_tel_data_add_dict_u64(d, "listen_cut_error", lc.cuts[SR_CUT_ERROR]);
+	}
 }
 
 void sr_persist_fini(struct sr_app *app)
@@ -435,6 +455,7 @@ void sr_persist_fini(struct sr_app *app)
 			;
 		if (p->batch.n)
 			commit(p, app->n_workers, now_ms);
+		sr_ctl_lsrv_close(p->lsrv);
 		sr_ctl_store_close(p->store);
 	}
 	sr_ctl_batch_fini(&p->batch);

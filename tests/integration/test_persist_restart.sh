@@ -13,6 +13,10 @@
 #      a non-matching contact removes nothing, a bad URI or a missing instance exits 1;
 #   2b. a sipp run of 500 more AoRs; `curl` of /metrics (ip netns exec sr-dut: the
 #      namespace's own loopback) shows exactly those requests, added events and bindings;
+#      the per-worker samples (busy ratio, ring occupancy, bindings) and /sipreg/workers
+#      agree with the totals;
+#   2c. `sipregctl watch` receives one contactsAdded per AoR, "synced", then for one AoR
+#      registered, refreshed and unregistered exactly "added" then "removed";
 #   3. async loss report: restart in durability=async, SR_PIT_EXTRA (default 1000) more
 #      AoRs, kill -9 right after sipp finishes, restart: how many were lost is printed
 #      and must be within what one flush interval at that rate allows (plus slack);
@@ -187,6 +191,49 @@ if [ "$(succeeded)" = "$more" ] && [ "$(m 'sipreg_events_total{type="added"}')" 
 	ok "/metrics: $req requests all 2xx, $more added, $((live + more)) bindings"
 else
 	fail "/metrics does not match the run ($more registered, $restored restored): $(grep -E '^sipreg_(sip_requests|responses|events|bindings|persist_restored)' <<<"$metrics" | tr '\n' ' ')"
+fi
+# per worker: /metrics' sipreg_worker_* samples and /sipreg/workers agree with the totals
+wsum=$(awk '/^sipreg_worker_bindings\{worker="[0-9]+"\}/ {t += $2} END {print t + 0}' <<<"$metrics")
+wbusy=$(grep -cE '^sipreg_worker_busy_permille\{worker="[01]"\} ([0-9]|[1-9][0-9]{1,2}|1000)$' <<<"$metrics")
+wring=$(grep -cE '^sipreg_worker_ring_occupancy\{worker="[01]"\} [0-9]+$' <<<"$metrics")
+workers=$("$py" "$client" telemetry "$prefix" /sipreg/workers)
+wtel=$("$py" -c '
+import json, sys
+w = json.loads(sys.argv[1])["/sipreg/workers"]
+assert sorted(w) == ["w0", "w1"], w
+for x in w.values():
+    assert x["busy_cycles"] > 0 and 0 <= x["busy_permille"] <= 1000 and x["rx_packets"] > 0, x
+assert sorted(x["rx_queue"] for x in w.values()) == [0, 1], w
+print(sum(x["bindings"] for x in w.values()), sum(x["aors"] for x in w.values()))
+' "$workers" 2>&1)
+if [ "$wsum" = "$(m sipreg_bindings)" ] && [ "$wbusy" = 2 ] && [ "$wring" = 2 ] &&
+	[ "$wtel" = "$(m sipreg_bindings) $(m sipreg_aors)" ]; then
+	ok "per worker: bindings sum to $wsum in /metrics and /sipreg/workers; busy ratio and ring occupancy per worker"
+else
+	fail "per-worker figures: /metrics sum $wsum busy $wbusy ring $wring; /sipreg/workers: $wtel: $workers"
+fi
+
+# --- 2c. listener stream: `sipregctl watch` gets the state, then added/removed in order, no refresh ---
+timeout 30 "$ctl" --prefix $prefix watch >"$work/watch.out" 2>"$work/watch.err" &
+wpid=$!
+for _ in $(seq 50); do grep -q '^-- synced' "$work/watch.out" 2>/dev/null && break; sleep 0.1; done
+reg() { "${peer[@]}" "$py" "$client" register watch1 "$1" 40001 >/dev/null || fail "REGISTER watch1 expires $1"; }
+reg 600 # added
+reg 300 # the same contact again: a refresh, not announced
+reg 0   # removed
+sleep 0.3 # one flush interval and a poll
+kill "$wpid" 2>/dev/null
+wait "$wpid" 2>/dev/null
+sleep 0.1 # sipreg notices the hang-up on its next poll
+wcut=$(stats | stat listen_cut_closed)
+wstate=$(sed '/^-- synced/q' "$work/watch.out" | grep -c '^added ')
+wlive=$(sed '1,/^-- synced/d' "$work/watch.out")
+want="added   sip:watch1@example.com sip:watch1@198.51.100.2:40001
+removed sip:watch1@example.com sip:watch1@198.51.100.2:40001"
+if [ "$wstate" = "$(m sipreg_aors)" ] && [ "$wlive" = "$want" ] && [ "$wcut" = 1 ]; then
+	ok "sipregctl watch: state of $wstate AoRs, then added and removed in order, no refresh; hang-up counted"
+else
+	fail "sipregctl watch: $wstate state lines (expected $(m sipreg_aors)); live part: '$wlive'; listen_cut_closed $wcut; stderr: $(cat "$work/watch.err")"
 fi
 restored=$((live + more))
 
