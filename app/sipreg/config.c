@@ -24,6 +24,7 @@
 #include <ini.h>
 
 #include "auth_creds.h"
+#include "auth_secret.h"
 #include "net_ring.h"
 
 #ifndef SR_VERSION
@@ -129,6 +130,8 @@ static const struct key keys[] = {
 	{ "auth", "subscribers", K_STR, F(auth.subscribers), 0, 0, NULL,
 	  "subscriber file (user realm ha1-md5 ha1-sha256 [aors]); reload: /sipreg/reload" },
 	{ "auth", "nonce_secret", K_STR, F(auth.nonce_secret), 0, 0, NULL, "HMAC key of nonces; default: random" },
+	{ "auth", "nonce_secret_file", K_STR, F(auth.nonce_secret_file), 0, 0, NULL,
+	  "file holding the HMAC key of nonces (instead of nonce_secret); rotated by /sipreg/reload" },
 	{ "auth", "nonce_lifetime", K_U32, F(auth.nonce_lifetime_s), 0, 86400, NULL,
 	  "seconds until a nonce is stale (0: never)" },
 	{ "auth", "no_auth_domains", K_STR, F(auth.no_auth_domains), 0, 0, NULL,
@@ -357,6 +360,15 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 		if (!creds)
 			return snprintf(err, err_len, "auth.subscribers: %s", why), err;
 		sr_creds_free(creds);
+	}
+	if (c->auth.nonce_secret[0] && c->auth.nonce_secret_file[0])
+		return snprintf(err, err_len, "auth.nonce_secret and auth.nonce_secret_file: set one, not both"), err;
+	if (c->auth.enabled && c->auth.nonce_secret_file[0]) {
+		char why[400];
+		unsigned char secret[SR_NONCE_SECRET_MAX];
+		size_t len;
+		if (sr_nonce_secret_read(c->auth.nonce_secret_file, secret, &len, why, sizeof(why)) != 0)
+			return snprintf(err, err_len, "auth.nonce_secret_file: %s", why), err;
 	}
 	return NULL;
 }

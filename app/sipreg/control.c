@@ -30,6 +30,7 @@
 #include "persist.h"
 #include "sip_aor.h"
 #include "worker.h"
+#include "workers.h"
 
 static struct sr_app *g_app;
 static struct sr_aor_query *g_query; /* the one question slot */
@@ -280,7 +281,8 @@ int sr_control_init(struct sr_app *app)
 				       "Bindings of one address-of-record. Parameter: a SIP URI") != 0 ||
 	    rte_telemetry_register_cmd("/sipreg/rm", cmd_aor,
 				       "Removes bindings of an AoR (emits removed events). "
-				       "Parameters: AoR URI[,contact URI]") != 0)
+				       "Parameters: AoR URI[,contact URI]") != 0 ||
+	    sr_workers_tel_register(app) != 0)
 		return -1;
 	return 0;
 }

@@ -6,6 +6,8 @@
  *   sipregctl ... dump               every persisted binding, paged (--json: one object a line)
  *   sipregctl ... rm <uri> [contact] administrative removal (emits removed events)
  *   sipregctl ... snapshot <dir>     consistent copy of the binding store
+ *   sipregctl ... reload             subscribers, nonce secret and policy rules (ctl_reload.h)
+ *   sipregctl ... watch              follow the listener stream (ctl_watch.h)
  *
  * Design decisions:
  * - The control socket is DPDK's telemetry socket of the instance
@@ -26,6 +28,8 @@
 
 #include "ctl_client.h"
 #include "ctl_format.h"
+#include "ctl_reload.h"
+#include "ctl_watch.h"
 
 static int usage(FILE *f)
 {
@@ -36,6 +40,8 @@ static int usage(FILE *f)
 	      "  rm URI [CONTACT] removes the AoR's bindings (or only CONTACT's); persisted and announced\n"
 	      "  dump             every persisted binding, paged (constant memory): AOR CONTACT EXPIRES_IN\n"
 	      "  snapshot DIR     consistent copy of the binding store into DIR (must hold no data.mdb)\n"
+	      "  reload           re-reads subscribers, nonce secret file and policy rules; fails if one is refused\n"
+	      "  watch            follows binding changes: current state, then added/removed contacts live\n"
 	      "The default prefix is sipreg-dev (dpdk-config/sipreg-dev.ini).\n", f);
 	return f == stderr ? 2 : 0;
 }
@@ -48,6 +54,12 @@ static int build(int argc, char **argv, char *cmd, size_t cap, char *name, size_
 	if (strcmp(verb, "dump") == 0 && argc == 1) {
 		snprintf(name, name_cap, "/sipreg/dump");
 		cmd[0] = '\0'; /* paged by dump() */
+	} else if (strcmp(verb, "reload") == 0 && argc == 1) {
+		snprintf(name, name_cap, "reload");
+		cmd[0] = '\0'; /* two commands, by reload() */
+	} else if (strcmp(verb, "watch") == 0 && argc == 1) {
+		snprintf(name, name_cap, "watch");
+		cmd[0] = '\0';
 	} else if (strcmp(verb, "stats") == 0 && argc == 1) {
 		snprintf(name, name_cap, "/sipreg/stats");
 		snprintf(cmd, cap, "/sipreg/stats");
@@ -101,6 +113,25 @@ static int dump(struct sr_ctl_client *c, bool json)
 	return 0;
 }
 
+/* /sipreg/reload then /sipreg/policy_reload, reported together. */
+static int reload(struct sr_ctl_client *c, bool json)
+{
+	char err[1024];
+	char *auth = sr_ctl_client_call(c, "/sipreg/reload", err, sizeof(err));
+	if (!auth)
+		fprintf(stderr, "sipregctl: /sipreg/reload: %s\n", err);
+	char *policy = sr_ctl_client_call(c, "/sipreg/policy_reload", err, sizeof(err));
+	if (!policy)
+		fprintf(stderr, "sipregctl: /sipreg/policy_reload: %s\n", err);
+	int rc = sr_ctl_format_reload(auth, policy, json, stdout, err, sizeof(err));
+	free(auth);
+	free(policy);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "sipregctl: %s\n", err);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *prefix = "sipreg-dev";
@@ -127,13 +158,15 @@ int main(int argc, char **argv)
 	int rc = build(argc - i, argv + i, cmd, sizeof(cmd), name, sizeof(name));
 	if (rc)
 		return rc;
+	if (strcmp(name, "watch") == 0)
+		return sr_ctl_watch(prefix, json); /* its own socket, not the telemetry one */
 	struct sr_ctl_client c;
 	if (sr_ctl_client_open(&c, prefix, timeout_ms, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipregctl: %s\n", err);
 		return 1;
 	}
 	if (!cmd[0]) {
-		rc = dump(&c, json);
+		rc = strcmp(name, "reload") == 0 ? reload(&c, json) : dump(&c, json);
 		sr_ctl_client_close(&c);
 		return rc;
 	}

@@ -296,12 +296,13 @@ echo
 json="{"
 any_gen=false
 total_fail=0
+noisy=0
 tables=""
 for w in $workers_list; do
 	start_sipreg "$w"
 	echo "== workers=$w (sipreg pid $sipreg_pid)"
-	hdr=$(printf '%8s %7s %9s %10s %6s %7s %8s %9s %8s %10s %8s %7s %-17s %s' offered calls achieved REGISTER/s failed \
-		retrans DUT-loss peer-loss sipp-cpu sipreg-cpu machine sipp-wd "rsp p50/p90" generator-limited)
+	hdr=$(printf '%8s %7s %9s %10s %6s %7s %8s %9s %8s %10s %8s %6s %7s %-17s %s' offered calls achieved REGISTER/s failed \
+		retrans DUT-loss peer-loss sipp-cpu sipreg-cpu machine other sipp-wd "rsp p50/p90" generator-limited)
 	echo "$hdr"
 	rows=""
 	best_rate=0 best_achieved=0 best_fail=-1 kind=not_reached
@@ -326,6 +327,9 @@ for w in $workers_list; do
 		sipp_cpu=$(awk -v u="$user" -v s="$sys" -v r="$real" 'BEGIN {printf "%.0f", (r > 0 ? 100 * (u + s) / r : 0)}')
 		sreg_cpu=$(awk -v t="$d_cpu" -v hz="$hz" -v r="$real" 'BEGIN {printf "%.0f", (r > 0 ? 100 * t / hz / r : 0)}')
 		machine=$(awk -v b="$d_busy" -v t="$d_total" 'BEGIN {printf "%.0f", (t > 0 ? 100 * b / t : 0)}')
+		# CPU used by neither sipp nor sipreg (other programs; softirq work mostly lands on those two)
+		other=$(awk -v m="$machine" -v n="$ncpu" -v a="$sipp_cpu" -v b="$sreg_cpu" 'BEGIN {o = m * n - a - b; printf "%.0f", (o > 0 ? o : 0)}')
+		[ "$other" -gt 25 ] && noisy=$((noisy + 1))
 		behind=$(awk -v a="$achieved" -v o="$rate" 'BEGIN {print ((a < 0.95 * o) ? 1 : 0)}')
 		ok=0
 		[ "$failed" = 0 ] && [ "$rc" = 0 ] && ok=1
@@ -342,8 +346,8 @@ for w in $workers_list; do
 			[ "$peer_side" = 1 ] && step_gen=yes
 			[ "$peer_side" = 0 ] && [ "$sat" = 1 ] && step_gen=partly
 		fi
-		row=$(printf '%8s %7s %9s %10s %6s %7s %8s %9s %7s%% %9s%% %7s%% %7s %-17s %s' "$rate" "$calls" "$achieved" \
-			$((achieved * 4)) "$failed" "$retrans" "$dut_loss" "$d_peerloss" "$sipp_cpu" "$sreg_cpu" "$machine" "$wd" \
+		row=$(printf '%8s %7s %9s %10s %6s %7s %8s %9s %7s%% %9s%% %7s%% %5s%% %7s %-17s %s' "$rate" "$calls" "$achieved" \
+			$((achieved * 4)) "$failed" "$retrans" "$dut_loss" "$d_peerloss" "$sipp_cpu" "$sreg_cpu" "$machine" "$other" "$wd" \
 			"$p50/$p90" "$step_gen")
 		echo "$row"
 		rows+="$row"$'\n'
@@ -394,8 +398,10 @@ printf '%s' "$tables"
 echo "columns: offered/achieved in calls/s (achieved = sipp's cumulative call rate); REGISTER/s = achieved x 4; failed = failed calls;"
 echo "  DUT-loss = sipreg drop counters + frames sr-dut0 received that sipreg never saw (af_packet ring full);"
 echo "  peer-loss = UDP InErrors/NoPorts + rx drops in sr-peer; sipp-cpu/sipreg-cpu in % of one CPU; machine = busy % of all $ncpu CPUs;"
+echo "  other = CPU used by neither sipp nor sipreg in % of one CPU (machine x $ncpu - sipp - sipreg: other programs, unattributed kernel work)"
 echo "  sipp-wd = sipp watchdog trips (its loop ran > 500 ms late: the generator is overloaded); rsp = first REGISTER's response time as sipp saw it (its own queueing included)"
 echo "background load before the run: ${background}% of $ncpu CPUs"
+[ "$noisy" = 0 ] || echo "WARNING: in $noisy steps other programs used > 25 % of a CPU (column other): those figures are distorted, rerun on an idle machine"
 echo "note: sipp, the kernel's veth and af_packet work and sipreg share the same $ncpu CPUs: the figure is the whole setup's, not the registrar core's (bench/core)"
 status=0
-echo "${json}\"generator_limited\":$any_gen,\"failures\":$total_fail,\"cpus\":$ncpu,\"background_load_pct\":$background}"
+echo "${json}\"generator_limited\":$any_gen,\"failures\":$total_fail,\"cpus\":$ncpu,\"background_load_pct\":$background,\"noisy_steps\":$noisy}"

@@ -6,7 +6,7 @@ the DPDK telemetry socket of the instance. Every network wait is bounded.
 
   peer.py ping                       ICMP echo to 198.51.100.1, checks the reply
   peer.py options                    OPTIONS -> expects 200 with Allow
-  peer.py register USER [EXPIRES]    REGISTER USER@example.com -> expects 200
+  peer.py register USER [EXPIRES [PORT]]  REGISTER USER@example.com -> expects 200 (PORT: fixed contact port)
   peer.py big USER N                 a ~6 kB REGISTER with N contacts (IPv4-fragmented both ways)
   peer.py fetch USER                 REGISTER without Contact -> expects 200; prints the Contact lines
   peer.py bad KIND                   sends one bad frame/datagram (see BAD below)
@@ -79,9 +79,9 @@ def cmd_options():
     print("peer: OPTIONS -> %s (Allow present)" % first)
 
 
-def cmd_register(user, expires="600"):
+def cmd_register(user, expires="600", port="0"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((PEER, 0))
+    s.bind((PEER, int(port)))
     port = s.getsockname()[1]
     s.close()
     extra = f"Contact: <sip:{user}@{PEER}:{port}>\r\nExpires: {expires}\r\n"
