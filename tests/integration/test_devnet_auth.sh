@@ -21,45 +21,17 @@
 # Exit 77 (meson: skipped) when not root or when netns/sipp/python3 are unavailable.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")/../.." && pwd)
-export BUILD_DIR=${1:-${BUILD_DIR:-$here/build}}
 calls=${SR_IT_AUTH_CALLS:-200}
 rate=${SR_IT_AUTH_RATE:-100}
 prefix=sipreg-auth-it
-peer=(ip netns exec sr-peer)
-py=/usr/bin/python3
-client=$here/tests/integration/peer.py
+BUILD_DIR_ARG=${1:-}
+. "$(dirname "$0")/lib.sh"
+it_init sipreg-auth-it
+it_need sipp "scripts/setup.sh installs sip-tester"
 sippdir=$here/tests/integration/sipp
-work=$(mktemp -d /tmp/sipreg-auth-it.XXXXXX)
-run_pid=
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces and af_packet need root)"
-ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
-command -v sipp >/dev/null || skip "sipp not installed (scripts/setup.sh installs sip-tester)"
-[ -x "$py" ] || skip "/usr/bin/python3 not installed"
-[ -x "$BUILD_DIR/app/sipreg/sipreg" ] || { echo "FAIL: $BUILD_DIR/app/sipreg/sipreg not built"; exit 1; }
 ctl=$BUILD_DIR/app/sipregctl/sipregctl
 [ -x "$ctl" ] || { echo "FAIL: $ctl not built"; exit 1; }
 
-cleanup() {
-	if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
-		kill -TERM "$run_pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$run_pid" 2>/dev/null
-	fi
-	"$here/scripts/devnet.sh" down >/dev/null 2>&1
-	[ -n "${SR_IT_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
-
-telemetry() { "$py" "$client" telemetry "$prefix" "$1"; }
-stats() { telemetry /sipreg/stats; }
-stat() { "$py" -c 'import json,sys; print(json.load(sys.stdin)["/sipreg/stats"][sys.argv[1]])' "$1"; }
 
 # subscriber line: user password [aors] -> "user example.com HA1-MD5 HA1-SHA-256 [aors]"
 subscriber() {
@@ -115,24 +87,11 @@ refused() { # refused NAME STATUS CSV-LINES...
 # --- start ---
 write_subscribers
 echo "nonce-secret-0" >"$work/nonce.key"
-"$here/scripts/devnet.sh" down >/dev/null 2>&1
-"$here/scripts/devnet.sh" up >/dev/null || { echo "FAIL: devnet up"; exit 1; }
-"$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count=2 \
+it_devnet_fresh
+it_start_run "$work/sipreg.log" --set workers.count=2 \
 	--set auth.enabled=true --set auth.subscribers="$work/subscribers" --set auth.nonce_lifetime=60 \
 	--set auth.nonce_secret_file="$work/nonce.key" \
-	--set auth.algorithms=MD5 --set registrar.domains=example.com,198.51.100.1 \
-	>"$work/sipreg.log" 2>&1 &
-run_pid=$!
-for _ in $(seq 100); do
-	grep -q "sipreg: ready" "$work/sipreg.log" && break
-	kill -0 "$run_pid" 2>/dev/null || break
-	sleep 0.1
-done
-if ! grep -q "sipreg: ready" "$work/sipreg.log"; then
-	cat "$work/sipreg.log"
-	echo "FAIL: sipreg did not start"
-	exit 1
-fi
+	--set auth.algorithms=MD5 --set registrar.domains=example.com,198.51.100.1
 ok "sipreg started with authentication"
 
 # --- 1. every subscriber registers and de-registers through a challenge ---
@@ -210,27 +169,8 @@ assert d["replay_live_evictions"] == 0, d' "$calls" <<<"$a" &&
 	ok "/sipreg/auth: $a" || fail "/sipreg/auth answered $a"
 
 # --- 5. shutdown ---
-kill -TERM "$run_pid"
-rc=124
-for _ in $(seq 100); do
-	if ! kill -0 "$run_pid" 2>/dev/null; then
-		wait "$run_pid"
-		rc=$?
-		break
-	fi
-	sleep 0.1
-done
-run_pid=
+it_stop TERM
+rc=$stop_rc
 [ "$rc" = 0 ] && ok "SIGTERM: sipreg exited 0" || { fail "sipreg exit status $rc after SIGTERM"; tail -20 "$work/sipreg.log"; }
-if grep -qE "runtime error|AddressSanitizer|LeakSanitizer" "$work/sipreg.log"; then
-	fail "sanitizer report in the sipreg log"
-	grep -E -A5 "runtime error|AddressSanitizer" "$work/sipreg.log" | head -40
-fi
-
-echo
-if [ "$failures" = 0 ]; then
-	echo "test_devnet_auth: 1 passed, 0 failed"
-	exit 0
-fi
-echo "test_devnet_auth: 0 passed, 1 failed ($failures checks)"
-exit 1
+it_check_sanitizers "$work/sipreg.log"
+it_finish

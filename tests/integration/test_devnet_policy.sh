@@ -20,78 +20,27 @@
 # Exit 77 (meson: skipped) when not root or netns/python3 are unavailable. Bounded: ~30 s.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")/../.." && pwd)
-export BUILD_DIR=${1:-${BUILD_DIR:-$here/build}}
 prefix=sipreg-pol
-peer=(ip netns exec sr-peer)
-py=/usr/bin/python3
-client=$here/tests/integration/peer.py
+BUILD_DIR_ARG=${1:-}
+. "$(dirname "$0")/lib.sh"
+it_init sipreg-pol
 pclient=$here/tests/integration/policy_peer.py
-work=$(mktemp -d /tmp/sipreg-pol.XXXXXX)
-run_pid=
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces and af_packet need root)"
-ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
-[ -x "$py" ] || skip "/usr/bin/python3 not installed"
-[ -x "$BUILD_DIR/app/sipreg/sipreg" ] || { echo "FAIL: $BUILD_DIR/app/sipreg/sipreg not built"; exit 1; }
-
-cleanup() {
-	if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then
-		kill -TERM "$run_pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$run_pid" 2>/dev/null
-	fi
-	"$here/scripts/devnet.sh" down >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
-stats() { "$py" "$client" telemetry "$prefix" /sipreg/stats; }
-stat() { "$py" -c 'import json,sys; print(json.load(sys.stdin)["/sipreg/stats"][sys.argv[1]])' "$1"; }
 expect() { "${peer[@]}" "$py" "$pclient" expect "$@"; }
 
 # start ARGS...: sipreg with the default policy plus ARGS; exits on failure.
 start() {
-	: >"$work/sipreg.log"
-	SR_KEEP_DEVNET=1 "$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count=2 \
-		--set policy.rules="$here/dpdk-config/policy-default.rules" --set flood.action=503 "$@" \
-		>"$work/sipreg.log" 2>&1 &
-	run_pid=$!
-	for _ in $(seq 100); do
-		grep -q "sipreg: ready" "$work/sipreg.log" && break
-		kill -0 "$run_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if ! grep -q "sipreg: ready" "$work/sipreg.log"; then
-		cat "$work/sipreg.log"
-		echo "FAIL: sipreg did not start"
-		exit 1
-	fi
+	it_start_run "$work/sipreg.log" --set workers.count=2 \
+		--set policy.rules="$here/dpdk-config/policy-default.rules" --set flood.action=503 "$@"
 }
 
 # stop: SIGTERM, expects exit status 0.
 stop() {
-	kill -TERM "$run_pid"
-	local rc=124
-	for _ in $(seq 100); do
-		if ! kill -0 "$run_pid" 2>/dev/null; then
-			wait "$run_pid"
-			rc=$?
-			break
-		fi
-		sleep 0.1
-	done
-	run_pid=
-	[ "$rc" = 0 ] && ok "SIGTERM: sipreg exited 0" || { fail "sipreg exit status $rc"; tail -20 "$work/sipreg.log"; }
+	it_stop TERM
+	[ "$stop_rc" = 0 ] && ok "SIGTERM: sipreg exited 0" || { fail "sipreg exit status $stop_rc"; tail -20 "$work/sipreg.log"; }
 }
 
 # --- start ---
-"$here/scripts/devnet.sh" down >/dev/null 2>&1
-"$here/scripts/devnet.sh" up >/dev/null || { echo "FAIL: devnet up"; exit 1; }
+it_devnet_fresh
 start --set flood.rate=20 --set flood.burst=20
 ok "sipreg started with the default policy"
 
@@ -164,8 +113,5 @@ b=$(($(stat flood_blocked <<<"$(stats)") - $(stat flood_blocked <<<"$s2")))
 [ "$b" -ge 1 ] && ok "flood_blocked +$b" || fail "flood_blocked +$b"
 stop
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all policy checks passed"
+it_check_sanitizers "$work/sipreg.log"
+it_finish

@@ -25,61 +25,29 @@
 # Exit 77 (skip) when not root or when netns/sipp/python3 are unavailable.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")/../.." && pwd)
-export BUILD_DIR=${1:-${BUILD_DIR:-$here/build}}
 calls=${SR_PIT_CALLS:-10000}
 extra=${SR_PIT_EXTRA:-1000}
 rate=${SR_PIT_RATE:-1000}
 prefix=sipreg-pit
-peer=(ip netns exec sr-peer)
-py=/usr/bin/python3
-client=$here/tests/integration/peer.py
+BUILD_DIR_ARG=${1:-}
+. "$(dirname "$0")/lib.sh"
+it_init sipreg-pit
+it_need sipp "scripts/setup.sh installs sip-tester"
+it_need curl "scripts/setup.sh installs it"
 sipreg=$BUILD_DIR/app/sipreg/sipreg
 ctl=$BUILD_DIR/app/sipregctl/sipregctl
-work=$(mktemp -d /tmp/sipreg-pit.XXXXXX)
-pid=
+[ -x "$ctl" ] || { echo "FAIL: $ctl not built"; exit 1; }
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces and af_packet need root)"
-ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
-command -v sipp >/dev/null || skip "sipp not installed (scripts/setup.sh installs sip-tester)"
-[ -x "$py" ] || skip "/usr/bin/python3 not installed"
-command -v curl >/dev/null || skip "curl not installed (scripts/setup.sh installs it)"
-[ -x "$sipreg" ] && [ -x "$ctl" ] || { echo "FAIL: $sipreg or $ctl not built"; exit 1; }
-
-stop_sipreg() { # signal: TERM or KILL
-	[ -n "$pid" ] || return 0
-	kill -"$1" "$pid" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$pid" 2>/dev/null
-	{ wait "$pid"; } 2>/dev/null # no "Killed" notice from the shell
-	pid=
-}
-cleanup() {
-	stop_sipreg TERM
-	"$here/scripts/devnet.sh" down >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
-stats() { "$py" "$client" telemetry "$prefix" /sipreg/stats; }
-stat() { "$py" -c 'import json,sys; print(json.load(sys.stdin)["/sipreg/stats"][sys.argv[1]])' "$1"; }
+# stop_sipreg SIGNAL: TERM or KILL (a crash), waiting for the process to be gone.
+stop_sipreg() { it_stop "$1"; }
 
 # start_sipreg DATA_DIR LOG [DURABILITY]: starts sipreg in sr-dut and waits for "ready" (or its exit)
 start_sipreg() {
 	ip netns exec sr-dut "$sipreg" --config "$here/dpdk-config/sipreg-dev.ini" \
 		--set eal.file_prefix=$prefix --set workers.count=2 --set control.durability="${3:-async}" \
 		--set control.persistence=true --set control.data_dir="$1" >"$2" 2>&1 &
-	pid=$!
-	for _ in $(seq 300); do
-		grep -q "sipreg: ready" "$2" && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
+	run_pid=$!
+	it_wait_ready "$2" 300
 }
 
 # register FIRST COUNT: sipp registers users pit<FIRST..FIRST+COUNT-1>; returns sipp's status
@@ -97,8 +65,7 @@ register() {
 # successful calls of the last sipp run
 succeeded() { grep -E '^ +Successful call' "$work/screen.log" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}'; }
 
-"$here/scripts/devnet.sh" down >/dev/null 2>&1
-"$here/scripts/devnet.sh" up >/dev/null || { echo "FAIL: devnet up"; exit 1; }
+it_devnet_fresh
 
 # --- 1. durability=sync: register, kill -9 at once ---
 data=$work/data
@@ -258,9 +225,9 @@ stop_sipreg TERM
 mkdir -p "$work/bad"
 head -c 65536 /dev/urandom >"$work/bad/data.mdb"
 start_sipreg "$work/bad" "$work/bad.log"
-wait "$pid" 2>/dev/null
+wait "$run_pid" 2>/dev/null
 rc=$?
-pid=
+run_pid=
 if [ "$rc" -ne 0 ] && grep -q "refusing to start: data directory $work/bad: data.mdb is not a usable LMDB file" "$work/bad.log" &&
 	grep -q "move the directory aside" "$work/bad.log"; then
 	ok "corrupt data directory refused (exit $rc): $(grep refusing "$work/bad.log")"
@@ -268,5 +235,4 @@ else
 	fail "corrupt data directory: exit $rc, log: $(cat "$work/bad.log")"
 fi
 
-[ "$failures" -eq 0 ] && echo "PASS" || echo "FAILED: $failures"
-exit $((failures > 0))
+it_finish

@@ -1,0 +1,102 @@
+# lib.sh - what every dev-network integration test shares (sourced, not run).
+#
+# A test sets `prefix` (its eal.file_prefix) and calls it_init, then it_need for
+# the tools it uses; the EXIT trap stops the sipreg it started (by pid), removes
+# the development network and the work directory. Results are counted with
+# ok/fail and reported by it_finish, which gives the script's exit status.
+# Skips exit 77 (meson's "skipped") with the reason.
+
+# it_init NAME: common variables, root/netns checks, the EXIT trap.
+it_init() {
+	here=$(cd "$(dirname "${BASH_SOURCE[1]}")/../.." && pwd)
+	export BUILD_DIR=${BUILD_DIR_ARG:-${BUILD_DIR:-$here/build}}
+	peer=(ip netns exec sr-peer)
+	py=/usr/bin/python3
+	client=$here/tests/integration/peer.py
+	work=$(mktemp -d "/tmp/$1.XXXXXX")
+	run_pid=
+	failures=0
+	[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces and af_packet need root)"
+	ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
+	[ -x "$py" ] || skip "/usr/bin/python3 not installed"
+	[ -x "$BUILD_DIR/app/sipreg/sipreg" ] || { echo "FAIL: $BUILD_DIR/app/sipreg/sipreg not built"; exit 1; }
+	trap it_cleanup EXIT
+}
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+# it_need COMMAND HINT: skip when a tool is missing.
+it_need() { command -v "$1" >/dev/null || skip "$1 not installed ($2)"; }
+
+telemetry() { "$py" "$client" telemetry "$prefix" "$1"; }
+stats() { telemetry /sipreg/stats; }
+# stat NAME < json: one counter of /sipreg/stats
+stat() { "$py" -c 'import json,sys; print(json.load(sys.stdin)["/sipreg/stats"][sys.argv[1]])' "$1"; }
+
+# it_wait_ready LOG [TENTHS]: waits until sipreg (run_pid) logs "ready"; 1 if it exited or timed out.
+it_wait_ready() {
+	for _ in $(seq "${2:-100}"); do
+		grep -q "sipreg: ready" "$1" && return 0
+		kill -0 "$run_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+
+# it_stop SIGNAL: signals sipreg, waits up to 10 s (then SIGKILL); sets stop_rc to its exit status.
+it_stop() {
+	stop_rc=0
+	[ -n "$run_pid" ] || return 0
+	kill -"$1" "$run_pid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$run_pid" 2>/dev/null
+	{ wait "$run_pid"; } 2>/dev/null
+	stop_rc=$?
+	run_pid=
+}
+
+it_cleanup() {
+	it_stop TERM
+	"$here/scripts/devnet.sh" down >/dev/null 2>&1
+	[ -n "${SR_IT_KEEP:-}" ] || rm -rf "$work"
+}
+
+# it_devnet_fresh: a clean development network for this test.
+it_devnet_fresh() {
+	"$here/scripts/devnet.sh" down >/dev/null 2>&1
+	"$here/scripts/devnet.sh" up >/dev/null || { echo "FAIL: devnet up"; exit 1; }
+}
+
+# it_finish: prints the summary and exits 0 only when nothing failed.
+it_finish() {
+	if [ "$failures" -eq 0 ]; then
+		echo "1 passed, 0 failed"
+		exit 0
+	fi
+	echo "0 passed, 1 failed ($failures checks failed)"
+	exit 1
+}
+
+# it_check_sanitizers LOG: a sanitizer report in sipreg's log is a failure.
+it_check_sanitizers() {
+	if grep -qE "runtime error|AddressSanitizer|LeakSanitizer" "$1"; then
+		fail "sanitizer report in the sipreg log"
+		grep -E -A5 "runtime error|AddressSanitizer" "$1" | head -40
+	fi
+}
+
+# it_start_run LOG ARGS...: sipreg through scripts/run.sh (dev profile) with ARGS; waits for "ready".
+it_start_run() {
+	local log=$1
+	shift
+	: >"$log"
+	SR_KEEP_DEVNET=1 "$here/scripts/run.sh" --set eal.file_prefix="$prefix" "$@" >"$log" 2>&1 &
+	run_pid=$!
+	if ! it_wait_ready "$log"; then
+		cat "$log"
+		echo "FAIL: sipreg did not start"
+		exit 1
+	fi
+}
