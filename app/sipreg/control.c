@@ -47,6 +47,8 @@ static const char *const sip_drop_names[SR_DROP_COUNT] = {
 	[SR_DROP_NO_BUFFER] = "sip_drop_no_buffer",
 	[SR_DROP_POLICY] = "sip_drop_policy",
 };
+/* A new drop reason without a name here would hand telemetry a NULL key: name it first. */
+_Static_assert(SR_DROP_COUNT == 6, "name every enum sr_drop_reason in sip_drop_names");
 static const char *const event_names[4] = { "ev_added", "ev_refreshed", "ev_removed", "ev_expired" };
 
 /* Sums one uint64_t field (at byte offset off in struct sr_worker_stats) over the workers. */

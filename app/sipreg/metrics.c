@@ -45,6 +45,7 @@ static const char *const sip_drop_labels[SR_DROP_COUNT] = {
 	[SR_DROP_NONE] = "none", [SR_DROP_GARBAGE] = "garbage", [SR_DROP_RESPONSE] = "absorbed_response",
 	[SR_DROP_ACK] = "absorbed_ack", [SR_DROP_NO_BUFFER] = "no_buffer", [SR_DROP_POLICY] = "policy",
 };
+_Static_assert(SR_DROP_COUNT == 6, "label every enum sr_drop_reason in sip_drop_labels");
 static const char *const event_labels[4] = { "added", "refreshed", "removed", "expired" };
 
 static void sip_metrics(struct sr_prom *p, const struct sr_app *app)

@@ -22,6 +22,9 @@
 #   SR_BENCH_STEP_S      seconds of traffic per step: calls = rate x this (default: 10)
 #   SR_BENCH_MAX_CALLS   cap on the calls of one step (default: 100000)
 #   SR_BENCH_MAX_SOCKET  sipp -max_socket (default: 512, as scripts/sipp-register.sh)
+#   SR_BENCH_SET         extra sipreg settings, blank-separated section.key=value (each becomes
+#                        run.sh --set), e.g. a bigger af_packet ring:
+#                        "port.vdev=net_af_packet0,iface=sr-dut0,framesz=16384,blocksz=16384,framecnt=2048"
 #   SR_BENCH_KEEP=1      keep the work directory (sipreg log, sipp screens and error logs)
 # The default run takes about 2.5 minutes (up to ~4 when a step fails: sipp waits 32 s
 # for the lost transactions).
@@ -181,7 +184,9 @@ print(d["rx_pkts"], d["tx_pkts"], d["sip_requests"], d["resp_2xx"], drops)' 2>/d
 # --- sipreg -----------------------------------------------------------------------------
 start_sipreg() { # start_sipreg WORKERS
 	local log=$work/sipreg-w$1.log
-	"$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count="$1" >"$log" 2>&1 &
+	local extra=() kv
+	for kv in ${SR_BENCH_SET:-}; do extra+=(--set "$kv"); done
+	"$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count="$1" "${extra[@]}" >"$log" 2>&1 &
 	run_pid=$!
 	for _ in $(seq 150); do
 		grep -q "sipreg: ready" "$log" && break
@@ -274,9 +279,9 @@ run_step() {
 		on {on = 0}
 		END {for (i = 1; i <= n; i++) {a += c[i]; if (!x && a >= 0.5 * t) x = lab[i]; if (!y && a >= 0.9 * t) y = lab[i]}
 			print (x ? x : "?"), (y ? y : "?")}' "$d/screen.log" 2>/dev/null)
-	# one line: rate calls rc succ failed call_rate sent retrans timeouts recvd real user sys wd p50 p90 + deltas
 	# sipp that sent nothing did not run (bad option, port in use): not a measurement
 	[ "${sent:-0}" -gt 0 ] || { step_line=x; return; }
+	# one line: rate calls rc succ failed call_rate sent retrans timeouts recvd real user sys wd p50 p90 + deltas
 	step_line="$rate $calls $rc $succ $failed $crate $sent $retrans $timeouts $recvd $real $user $sys $wd ${p50:-?} ${p90:-?}"
 	step_line+=" $(paste -d' ' <(tr ' ' '\n' <<<"$after") <(tr ' ' '\n' <<<"$before") | awk '{printf "%s ", $1 - $2}')"
 }
@@ -290,6 +295,7 @@ sleep 2
 background=$(awk -v b0="${busy0% *}" -v t0="${busy0#* }" '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i
 	printf "%.0f", (t > t0 ? 100 * (t - $5 - $6 - b0) / (t - t0) : 0)}' /proc/stat)
 echo "background load before the run: ${background}% of $ncpu CPUs$([ "$background" -gt 10 ] && echo " -- WARNING: other work is running, the figures will be low and noisy")"
+[ -z "${SR_BENCH_SET:-}" ] || echo "extra sipreg settings: $SR_BENCH_SET"
 echo "build: $build_dir; worker counts: $workers_list; offered call rates: $rates; ${step_s} s per step, at most $max_calls calls; 1 call = 4 REGISTERs"
 echo
 
