@@ -51,17 +51,22 @@ int sr_reg_prescan_hash(const char *req, size_t len, const struct sr_reg_config 
 	struct sr_arena *prev = sr_arena_bind_osip(arena);
 	int rc = -1;
 	char *copy = sr_arena_strndup(arena, to.p, to.len);
-	for (char *c = copy; c && *c; c++)
+	for (char *c = copy; c && *c; c++) /* undo folding: line breaks inside the value become spaces */
 		if (*c == '\r' || *c == '\n' || *c == '\t')
 			*c = ' ';
-	osip_to_t *t = NULL;
+	/* The same split and URI parse as the message view (sip_hdr.c), so the owner is the shard's AoR. */
+	struct sr_name_addr na;
+	osip_uri_t *uri = NULL;
 	char aor[SR_REG_MAX_AOR_LEN];
 	size_t aor_len;
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
-	if (copy && osip_to_init(&t) == 0 && osip_to_parse(t, copy) == 0 && t->url &&
-	    sr_aor_canonicalize(t->url, &opt, aor, sizeof(aor), &aor_len, NULL, NULL) == SR_AOR_OK) {
-		*hash = sr_aor_hash(aor, aor_len);
-		rc = 0;
+	if (copy && sr_sip_name_addr(sr_str_cstr(copy), &na) == 0) {
+		char *u = sr_arena_strndup(arena, na.uri.p, na.uri.len);
+		if (u && osip_uri_init(&uri) == 0 && osip_uri_parse(uri, u) == 0 &&
+		    sr_aor_canonicalize(uri, &opt, aor, sizeof(aor), &aor_len, NULL, NULL) == SR_AOR_OK) {
+			*hash = sr_aor_hash(aor, aor_len);
+			rc = 0;
+		}
 	}
 	sr_arena_reset(arena);
 	sr_arena_bind_osip(prev);
