@@ -10,7 +10,7 @@
 #   - CPU us per new REGISTER at the same offered load (SR_CMP_CPU_RATE) for both: the CPU time
 #     (user + system, /proc/PID/stat) of every process in sr-dut during that step, per REGISTER
 #     answered (Kamailio); for sipreg, whose poll-mode worker always looks 100 % busy to the
-#     kernel, its worker's busy cycles from its own counters (/sipreg/stats busy_cycles: wall
+#     kernel, its worker's busy cycles from its own counters (/sipreg/stats sipreg_busy_cycles_total: wall
 #     time of the loop iterations that did work, so the af_packet system calls made in them,
 #     the kernel's work on its behalf, are included), measured in a run of its own with a
 #     busy-polling worker (idle_sleep_us=0); every other sipreg run uses the development
@@ -224,7 +224,7 @@ start_dut() { # start_dut SIDE [AORS]
 
 # CPU time (us) the registrar has spent so far. Kamailio: user + system time of all its
 # processes. sipreg: its worker's busy cycles (wall-clock TSC of the loop iterations that did
-# work, /sipreg/stats busy_cycles / tsc_hz; a poll-mode worker is always 100 % busy to the
+# work, /sipreg/stats sipreg_busy_cycles_total / sipreg_tsc_hz; a poll-mode worker is always 100 % busy to the
 # kernel). Those iterations include the af_packet PMD's system calls (the sendto that kicks
 # transmission), so the kernel's time on its behalf is in the figure and is not added again.
 dut_cpu_us() {
@@ -234,7 +234,7 @@ dut_cpu_us() {
 		extra=$("$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null | "$py" -c '
 import json, sys
 d = json.load(sys.stdin)["/sipreg/stats"]
-print("%.0f" % (d["busy_cycles"] * 1e6 / d["tsc_hz"]))' 2>/dev/null) || extra=x
+print("%.0f" % (d["sipreg_busy_cycles_total"] * 1e6 / d["sipreg_tsc_hz"]))' 2>/dev/null) || extra=x
 	fi
 	for p in $(ip netns pids sr-dut 2>/dev/null); do
 		t=$((t + $(awk '{sub(/^.*\) /, ""); print '"$field"'}' "/proc/$p/stat" 2>/dev/null || echo 0)))

@@ -1,5 +1,5 @@
 /*
- * control.c - telemetry commands of the control core.
+ * control.c - telemetry commands of the control core, and its loop.
  *
  * Telemetry callbacks run on DPDK's telemetry threads (one per client), not
  * on a worker. Counters are read with relaxed loads (net_stats.h), so
@@ -21,7 +21,6 @@
 
 #include <osipparser2/osip_uri.h>
 #include <rte_cycles.h>
-#include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
 #include <rte_telemetry.h>
@@ -29,6 +28,7 @@
 #include "net_ring.h"
 #include "persist.h"
 #include "sip_aor.h"
+#include "stats.h"
 #include "worker.h"
 #include "workers.h"
 
@@ -37,43 +37,44 @@ static struct sr_aor_query *g_query; /* the one question slot */
 static bool g_query_busy;
 static pthread_mutex_t g_query_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const class_names[7] = { "resp_0xx", "resp_1xx", "resp_2xx", "resp_3xx",
-					    "resp_4xx", "resp_5xx", "resp_6xx" };
-static const char *const sip_drop_names[SR_DROP_COUNT] = {
-	[SR_DROP_NONE] = "sip_drop_none",
-	[SR_DROP_GARBAGE] = "sip_drop_garbage",
-	[SR_DROP_RESPONSE] = "sip_absorbed_response",
-	[SR_DROP_ACK] = "sip_absorbed_ack",
-	[SR_DROP_NO_BUFFER] = "sip_drop_no_buffer",
-	[SR_DROP_POLICY] = "sip_drop_policy",
+/*
+ * The telemetry rendering of the figure walk (stats.c): unlabelled figures
+ * are keys of the answer, a labelled family is a nested dictionary keyed by
+ * the label's value, e.g. "sipreg_responses_total": {"2xx": 10, ...}.
+ */
+struct tel_sink {
+	struct sr_stats_sink base;
+	struct rte_tel_data *d;
+	struct rte_tel_data *nested; /* the open labelled family, or NULL */
+	const char *name;
+	bool labelled;
 };
-/* A new drop reason without a name here would hand telemetry a NULL key: name it first. */
-_Static_assert(SR_DROP_COUNT == 6, "name every enum sr_drop_reason in sip_drop_names");
-static const char *const event_names[4] = { "ev_added", "ev_refreshed", "ev_removed", "ev_expired" };
 
-/* Sums one uint64_t field (at byte offset off in struct sr_worker_stats) over the workers. */
-static uint64_t sum(const struct sr_app *app, size_t off)
+static void tel_family(struct sr_stats_sink *base, const struct sr_stat_family *f)
 {
-	uint64_t t = 0;
-	for (unsigned i = 0; i < app->n_workers; i++) {
-		uint64_t *f = (uint64_t *)((char *)&app->w[i]->stats + off);
-		t += __atomic_load_n(f, __ATOMIC_RELAXED);
-	}
-	return t;
+	struct tel_sink *s = (struct tel_sink *)base;
+	s->name = f->name;
+	s->labelled = f->label != NULL;
+	s->nested = NULL;
+	if (s->labelled && (s->nested = rte_tel_data_alloc()) != NULL)
+		rte_tel_data_start_dict(s->nested);
 }
 
-#define SUM(field) sum(g_app, offsetof(struct sr_worker_stats, field))
-
-static void per_worker(struct rte_tel_data *d, const char *name, size_t off)
+static void tel_sample(struct sr_stats_sink *base, const char *label_value, uint64_t v)
 {
-	struct rte_tel_data *a = rte_tel_data_alloc();
-	if (a == NULL)
-		return;
-	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
-	for (unsigned i = 0; i < g_app->n_workers; i++)
-		rte_tel_data_add_array_u64(a, __atomic_load_n((uint64_t *)((char *)&g_app->w[i]->stats + off),
-							      __ATOMIC_RELAXED));
-	rte_tel_data_add_dict_container(d, name, a, 0);
+	struct tel_sink *s = (struct tel_sink *)base;
+	if (!s->labelled)
+		rte_tel_data_add_dict_u64(s->d, s->name, v);
+	else if (s->nested) /* NULL: out of memory, the family is left out */
+		rte_tel_data_add_dict_u64(s->nested, label_value, v);
+}
+
+static void tel_end(struct sr_stats_sink *base)
+{
+	struct tel_sink *s = (struct tel_sink *)base;
+	if (s->nested)
+		rte_tel_data_add_dict_container(s->d, s->name, s->nested, 0);
+	s->nested = NULL;
 }
 
 static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -83,59 +84,8 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	if (sr_app_stopping(g_app))
 		return -1; /* shutting down: workers are going away */
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "workers", g_app->n_workers);
-	rte_tel_data_add_dict_u64(d, "rx_pkts", SUM(net.rx_pkts));
-	rte_tel_data_add_dict_u64(d, "rx_bytes", SUM(net.rx_bytes));
-	rte_tel_data_add_dict_u64(d, "tx_pkts", SUM(net.tx_pkts));
-	rte_tel_data_add_dict_u64(d, "tx_bytes", SUM(net.tx_bytes));
-	rte_tel_data_add_dict_u64(d, "arp_replies", SUM(net.arp_replies));
-	rte_tel_data_add_dict_u64(d, "icmp_replies", SUM(net.icmp_replies));
-	rte_tel_data_add_dict_u64(d, "frags_in", SUM(net.frags_in));
-	rte_tel_data_add_dict_u64(d, "reassembled", SUM(net.reassembled));
-	rte_tel_data_add_dict_u64(d, "tx_fragmented", SUM(net.tx_fragmented));
-	rte_tel_data_add_dict_u64(d, "ring_out", SUM(net.ring_out));
-	rte_tel_data_add_dict_u64(d, "ring_in", SUM(net.ring_in));
-	for (int r = 1; r < SR_ND_COUNT; r++) {
-		char name[48];
-		snprintf(name, sizeof(name), "drop_%s", sr_net_drop_name(r));
-		rte_tel_data_add_dict_u64(d, name, SUM(net.drops[r]));
-	}
-	rte_tel_data_add_dict_u64(d, "sip_requests", SUM(sip_requests));
-	for (int c = 1; c < 7; c++)
-		rte_tel_data_add_dict_u64(d, class_names[c], SUM(responses[c]));
-	for (int r = 1; r < SR_DROP_COUNT; r++)
-		rte_tel_data_add_dict_u64(d, sip_drop_names[r], SUM(sip_drops[r]));
-	rte_tel_data_add_dict_u64(d, "prescan_failed", SUM(prescan_failed));
-	rte_tel_data_add_dict_u64(d, "flood_limited", SUM(flood_limited));
-	rte_tel_data_add_dict_u64(d, "flood_blocked", SUM(flood_blocked));
-	for (int e = 0; e < 4; e++)
-		rte_tel_data_add_dict_u64(d, event_names[e], SUM(events[e]));
-	rte_tel_data_add_dict_u64(d, "aors", SUM(aors));
-	rte_tel_data_add_dict_u64(d, "bindings", SUM(bindings));
-	rte_tel_data_add_dict_u64(d, "binding_bytes", SUM(binding_bytes));
-	rte_tel_data_add_dict_u64(d, "expired", SUM(expired));
-	rte_tel_data_add_dict_u64(d, "arena_overflows", SUM(arena_overflows));
-	rte_tel_data_add_dict_u64(d, "busy_cycles", SUM(busy_cycles));
-	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
-	sr_persist_stats(g_app, d);
-	/* what the ports themselves count: frames the NIC (or the af_packet ring) could not deliver */
-	uint64_t imissed = 0, ierrors = 0, nombuf = 0, oerrors = 0;
-	for (uint16_t p = 0; p < g_app->n_ports; p++) {
-		struct rte_eth_stats es;
-		if (rte_eth_stats_get(p, &es) == 0) {
-			imissed += es.imissed;
-			ierrors += es.ierrors;
-			nombuf += es.rx_nombuf;
-			oerrors += es.oerrors;
-		}
-	}
-	rte_tel_data_add_dict_u64(d, "port_imissed", imissed);
-	rte_tel_data_add_dict_u64(d, "port_ierrors", ierrors);
-	rte_tel_data_add_dict_u64(d, "port_rx_nombuf", nombuf);
-	rte_tel_data_add_dict_u64(d, "port_oerrors", oerrors);
-	per_worker(d, "worker_rx_pkts", offsetof(struct sr_worker_stats, net.rx_pkts));
-	per_worker(d, "worker_sip_requests", offsetof(struct sr_worker_stats, sip_requests));
-	per_worker(d, "worker_aors", offsetof(struct sr_worker_stats, aors));
+	struct tel_sink s = { .base = { .family = tel_family, .sample = tel_sample, .end = tel_end }, .d = d };
+	sr_stats_walk(g_app, &s.base);
 	return 0;
 }
 
@@ -293,7 +243,9 @@ void sr_control_run(struct sr_app *app)
 {
 	/* persistence: drain the event rings, commit due batches; nap 1 ms when idle */
 	while (!sr_app_stopping(app)) {
-		if (sr_persist_poll(app, sr_clock_ms(&app->clock, rte_get_tsc_cycles())) == 0)
+		uint64_t now = rte_get_tsc_cycles();
+		sr_workers_sample(app, now);
+		if (sr_persist_poll(app, sr_clock_ms(&app->clock, now)) == 0)
 			rte_delay_us_sleep(1000);
 	}
 }

@@ -34,6 +34,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
+#include <rte_telemetry.h>
 
 #include "aor_table.h"
 #include "ctl_batch.h"
@@ -411,36 +412,10 @@ bool sr_persist_figures(const struct sr_app *app, struct sr_persist_figures *f)
 		f->lost_no_slot += LOAD(p->w[i].lost[LOST_NO_SLOT]);
 		f->lost_oversize += LOAD(p->w[i].lost[LOST_OVERSIZE]);
 	}
+	/* plain counters of the control core: a torn read only lags */
+	if ((f->listen = p->lsrv != NULL))
+		sr_ctl_lsrv_counts(p->lsrv, &f->lc);
 	return true;
-}
-
-void sr_persist_stats(const struct sr_app *app, struct rte_tel_data *d)
-{
-	struct sr_persist_figures f;
-	if (!sr_persist_figures(app, &f))
-		return;
-	rte_tel_data_add_dict_string(d, "persist_durability", f.sync ? "sync" : "async");
-	rte_tel_data_add_dict_u64(d, "persist_events_committed", f.events_committed);
-	rte_tel_data_add_dict_u64(d, "persist_batches", f.batches);
-	rte_tel_data_add_dict_u64(d, "persist_commit_errors", f.commit_errors);
-	rte_tel_data_add_dict_u64(d, "persist_commit_lag_ms", f.commit_lag_ms);
-	rte_tel_data_add_dict_u64(d, "persist_restored", f.restored);
-	rte_tel_data_add_dict_u64(d, "persist_restore_dropped", f.restore_dropped);
-	rte_tel_data_add_dict_u64(d, "persist_restore_us", f.restore_us);
-	rte_tel_data_add_dict_u64(d, "persist_store_bindings", f.store_bindings);
-	rte_tel_data_add_dict_u64(d, "persist_store_bytes", f.store_bytes);
-	rte_tel_data_add_dict_u64(d, "persist_hold_full", f.hold_full);
-	rte_tel_data_add_dict_u64(d, "persist_lost_no_slot", f.lost_no_slot);
-	rte_tel_data_add_dict_u64(d, "persist_lost_oversize", f.lost_oversize);
-	if (app->persist->lsrv) { /* plain counters of the control core: a torn read only lags */
-		struct sr_ctl_lsrv_counts lc;
-		sr_ctl_lsrv_counts(app->persist->lsrv, &lc);
-		rte_tel_data_add_dict_u64(d, "listen_subscribers", lc.subscribers);
-		rte_tel_data_add_dict_u64(d, "listen_refused", lc.refused);
-		rte_tel_data_add_dict_u64(d, "listen_cut_slow", lc.cuts[SR_CUT_SLOW]);
-		rte_tel_data_add_dict_u64(d, "listen_cut_closed", lc.cuts[SR_CUT_CLOSED]);
-		rte_tel_data_add_dict_u64(d, "listen_cut_error", lc.cuts[SR_CUT_ERROR]);
-	}
 }
 
 void sr_persist_fini(struct sr_app *app)

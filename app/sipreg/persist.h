@@ -27,9 +27,8 @@
 
 #include <rte_mbuf.h>
 
-#include <rte_telemetry.h>
-
 #include "app.h"
+#include "ctl_lsrv.h"
 
 /*
  * Opens the store in control.data_dir and restores its bindings into the
@@ -61,12 +60,11 @@ struct sr_persist_figures {
 	uint64_t restored, restore_dropped, restore_us;
 	uint64_t store_bindings, store_bytes;
 	uint64_t hold_full, lost_no_slot, lost_oversize;
+	bool listen; /* the listener socket is served: 'lc' holds its counters */
+	struct sr_ctl_lsrv_counts lc;
 };
 /* Returns false (and fills nothing) when persistence is off. */
 bool sr_persist_figures(const struct sr_app *app, struct sr_persist_figures *f);
-
-/* Adds the persistence figures to a /sipreg/stats dictionary. */
-void sr_persist_stats(const struct sr_app *app, struct rte_tel_data *d);
 
 /* After the workers stopped: commits everything still queued and closes the store. */
 void sr_persist_fini(struct sr_app *app);

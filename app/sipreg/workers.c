@@ -1,7 +1,11 @@
 /*
- * workers.c - per-worker figures for /sipreg/workers and /metrics (see
- * workers.h). One function computes them, the telemetry command and the
- * Prometheus families only format, so both always say the same.
+ * workers.c - per-worker figures for /sipreg/workers and the figure walk
+ * (see workers.h). One function computes them; the telemetry command and
+ * the walk only format, so both always say the same.
+ *
+ * The busy-ratio window: only the control core writes the window state
+ * (g_win); telemetry and HTTP threads read the published per-mille values
+ * with relaxed loads, so a reader sees the last window or the one before.
  */
 #include "workers.h"
 
@@ -13,12 +17,35 @@
 
 static struct sr_app *g_app;
 
+static struct {
+	uint64_t start_tsc;                        /* 0: no window opened yet */
+	uint64_t start_busy[SR_NET_MAX_WORKERS];
+	uint64_t permille[SR_NET_MAX_WORKERS];     /* published: last closed window */
+} g_win;
+
 static uint64_t rd(const uint64_t *v)
 {
 	return __atomic_load_n(v, __ATOMIC_RELAXED);
 }
 
-void sr_worker_figures(const struct sr_app *app, unsigned i, uint64_t now_tsc, struct sr_worker_figures *f)
+void sr_workers_sample(const struct sr_app *app, uint64_t now_tsc)
+{
+	uint64_t window = rte_get_tsc_hz() / 1000 * SR_BUSY_WINDOW_MS;
+	if (g_win.start_tsc != 0 && now_tsc - g_win.start_tsc < window)
+		return;
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		uint64_t busy = rd(&app->w[i]->stats.busy_cycles);
+		if (g_win.start_tsc != 0) {
+			uint64_t pm = (uint64_t)((double)(busy - g_win.start_busy[i]) * 1000.0 /
+						 (double)(now_tsc - g_win.start_tsc));
+			__atomic_store_n(&g_win.permille[i], pm > 1000 ? 1000 : pm, __ATOMIC_RELAXED);
+		}
+		g_win.start_busy[i] = busy;
+	}
+	g_win.start_tsc = now_tsc;
+}
+
+void sr_worker_figures(const struct sr_app *app, unsigned i, struct sr_worker_figures *f)
 {
 	const struct sr_worker *w = app->w[i];
 	*f = (struct sr_worker_figures){ .id = w->id, .lcore = w->lcore, .rx_queue = w->id };
@@ -27,13 +54,10 @@ void sr_worker_figures(const struct sr_app *app, unsigned i, uint64_t now_tsc, s
 	f->aors = rd(&w->stats.aors);
 	f->bindings = rd(&w->stats.bindings);
 	f->busy_cycles = rd(&w->stats.busy_cycles);
+	f->busy_permille = rd(&g_win.permille[i]);
 	for (unsigned a = 0; a < app->n_workers; a++)
 		if (a != i && app->mesh.ring[a][i])
 			f->ring_occupancy += rte_ring_count(app->mesh.ring[a][i]);
-	uint64_t up = now_tsc > app->clock.base_tsc ? now_tsc - app->clock.base_tsc : 0;
-	f->busy_permille = up ? (uint64_t)((double)f->busy_cycles * 1000.0 / (double)up) : 0;
-	if (f->busy_permille > 1000)
-		f->busy_permille = 1000;
 }
 
 /* /sipreg/workers: {"w0": {...}, "w1": {...}} */
@@ -41,10 +65,9 @@ static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data 
 {
 	(void)cmd, (void)params;
 	rte_tel_data_start_dict(d);
-	uint64_t now = rte_get_tsc_cycles();
 	for (unsigned i = 0; i < g_app->n_workers; i++) {
 		struct sr_worker_figures f;
-		sr_worker_figures(g_app, i, now, &f);
+		sr_worker_figures(g_app, i, &f);
 		struct rte_tel_data *w = rte_tel_data_alloc();
 		if (!w)
 			return -1;
@@ -69,32 +92,7 @@ int sr_workers_tel_register(struct sr_app *app)
 {
 	g_app = app;
 	return rte_telemetry_register_cmd("/sipreg/workers", cmd_workers,
-					  "Per worker: lcore, rx queue, packets, requests, AoRs, bindings, "
-					  "ring occupancy, busy ratio. No parameters");
-}
-
-void sr_workers_metrics(struct sr_prom *p, const struct sr_app *app)
-{
-	struct sr_worker_figures f[SR_NET_MAX_WORKERS];
-	uint64_t now = rte_get_tsc_cycles();
-	for (unsigned i = 0; i < app->n_workers; i++)
-		sr_worker_figures(app, i, now, &f[i]);
-	char id[16];
-	sr_prom_family(p, "sipreg_worker_busy_permille", "gauge",
-		       "Share of TSC cycles since start spent in loop iterations that did work, per mille.");
-	for (unsigned i = 0; i < app->n_workers; i++) {
-		snprintf(id, sizeof(id), "%u", f[i].id);
-		sr_prom_sample(p, "sipreg_worker_busy_permille", "worker", id, f[i].busy_permille);
-	}
-	sr_prom_family(p, "sipreg_worker_ring_occupancy", "gauge",
-		       "Datagrams waiting in the hand-off rings towards the worker.");
-	for (unsigned i = 0; i < app->n_workers; i++) {
-		snprintf(id, sizeof(id), "%u", f[i].id);
-		sr_prom_sample(p, "sipreg_worker_ring_occupancy", "worker", id, f[i].ring_occupancy);
-	}
-	sr_prom_family(p, "sipreg_worker_bindings", "gauge", "Contact bindings in the worker's shard.");
-	for (unsigned i = 0; i < app->n_workers; i++) {
-		snprintf(id, sizeof(id), "%u", f[i].id);
-		sr_prom_sample(p, "sipreg_worker_bindings", "worker", id, f[i].bindings);
-	}
+					  /* help text: at most RTE_TEL_MAX_STRING_LEN (128) or registration fails */
+					  "Per worker: lcore, rx queue, packets, requests, AoRs, bindings, ring "
+					  "occupancy, busy cycles and ratio (last s). No parameters");
 }

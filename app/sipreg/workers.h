@@ -1,33 +1,38 @@
 /*
  * workers.h - per-worker figures: the /sipreg/workers telemetry command and
- * the per-worker samples of /metrics.
+ * the sipreg_worker_* families of the figure walk (stats.c).
  *
  * For each worker: its id, lcore, rx queue (the worker's id on every port),
  * frames received, SIP requests processed, AoRs and bindings of its shard,
- * ring occupancy (datagrams waiting in the hand-off rings towards it) and
- * busy ratio: the cycles of loop iterations that did work
- * (stats.busy_cycles) over the TSC cycles since start, in per mille.
- * Read with relaxed loads on a control-side thread; workers are never
- * stopped or asked.
+ * ring occupancy (datagrams waiting in the hand-off rings towards it), busy
+ * cycles (TSC cycles of loop iterations that did work) and the busy ratio
+ * over the last whole second, in per mille. Read with relaxed loads on a
+ * control-side thread; workers are never stopped or asked.
  */
 #ifndef SR_WORKERS_H
 #define SR_WORKERS_H
 
 #include "app.h"
-#include "ctl_prom.h"
 
 struct sr_worker_figures {
 	unsigned id, lcore, rx_queue;
 	uint64_t rx_packets, sip_requests, aors, bindings, ring_occupancy, busy_cycles;
-	uint64_t busy_permille;
+	uint64_t busy_permille; /* over the last sampling window (SR_BUSY_WINDOW_MS) */
 };
 
-void sr_worker_figures(const struct sr_app *app, unsigned i, uint64_t now_tsc, struct sr_worker_figures *f);
+#define SR_BUSY_WINDOW_MS 1000
+
+void sr_worker_figures(const struct sr_app *app, unsigned i, struct sr_worker_figures *f);
+
+/*
+ * Control core, from its loop: closes the busy-ratio window when
+ * SR_BUSY_WINDOW_MS have passed since the last one. An operator asks "how
+ * loaded is the worker now", which an average since start cannot answer
+ * after the first hour; Prometheus users can also rate() the busy cycles.
+ */
+void sr_workers_sample(const struct sr_app *app, uint64_t now_tsc);
 
 /* Registers /sipreg/workers. Returns 0, -1 on failure. */
 int sr_workers_tel_register(struct sr_app *app);
-
-/* sipreg_worker_* families with a worker="<id>" label. */
-void sr_workers_metrics(struct sr_prom *p, const struct sr_app *app);
 
 #endif

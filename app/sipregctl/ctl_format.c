@@ -7,7 +7,8 @@
  * - /sipreg/aor answers parallel arrays (contact[i], expires[i], ...); the
  *   human layout transposes them into one block per binding.
  * - Unknown commands fall back to "key value" lines, so a new telemetry
- *   command is usable before it gets its own layout.
+ *   command is usable before it gets its own layout. /sipreg/stats uses
+ *   that layout too: its labelled families print as label=value pairs.
  */
 #include "ctl_format.h"
 
@@ -28,13 +29,21 @@ static void print_scalar(FILE *out, json_t *v)
 	}
 }
 
+/* "key value" lines; a nested object (a labelled family of /sipreg/stats) on one line as label=value pairs. */
 static void print_pairs(FILE *out, json_t *obj)
 {
-	const char *k;
-	json_t *v;
+	const char *k, *lk;
+	json_t *v, *lv;
 	json_object_foreach(obj, k, v) {
-		fprintf(out, "%-28s ", k);
-		print_scalar(out, v);
+		fprintf(out, "%-38s", k);
+		if (!json_is_object(v)) {
+			fputc(' ', out);
+			print_scalar(out, v);
+		}
+		json_object_foreach(v, lk, lv) {
+			fprintf(out, " %s=", lk);
+			print_scalar(out, lv);
+		}
 		fputc('\n', out);
 	}
 }

@@ -8,7 +8,7 @@
 # (unique AoRs, default 100000), with 1 and with 2 workers (worker lcores on their own
 # CPU when there are two CPUs; the control lcore shares CPU 0).
 #
-# Figures come from sipreg's own counters (/sipreg/stats): busy_cycles (TSC of the loop
+# Figures come from sipreg's own counters (/sipreg/stats): sipreg_busy_cycles_total (TSC of the loop
 # iterations that did work) over frames received = ns per REGISTER on a core, all
 # included. The pcap PMD's own cost (libpcap reading the file, one copy per frame) is
 # measured by a second run with the same frames sent to UDP port 5061, which sipreg
@@ -62,8 +62,10 @@ stats() { "$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null; }
 done_py='
 import json, os, sys
 d = json.loads(os.environ["SR_STATS"])["/sipreg/stats"]
-n = d["sip_requests"] if sys.argv[1] == "sip" else d["drop_udp_port"]
-print(1 if n + d["sip_drop_garbage"] + d["drop_ring_full"] + d["drop_no_mbuf"] >= int(os.environ["SR_TOTAL"]) else 0)'
+nd = d["sipreg_net_drops_total"]
+n = d["sipreg_sip_requests_total"] if sys.argv[1] == "sip" else nd["udp_port"]
+n += d["sipreg_sip_drops_total"]["garbage"] + nd["ring_full"] + nd["no_mbuf"]
+print(1 if n >= int(os.environ["SR_TOTAL"]) else 0)'
 
 # run_case WORKERS KIND(sip|drop): prints "ns_per_frame frames_handed_off" for the run.
 # It runs in a subshell (process substitution): its own EXIT trap stops the sipreg it started.
@@ -99,13 +101,16 @@ run_case() {
 import json, os, sys
 kind, total = sys.argv[1], int(sys.argv[2])
 d = json.loads(os.environ["SR_STATS"])["/sipreg/stats"]
-if kind == "sip" and (d["sip_requests"] != total or d["resp_2xx"] != total or d["ev_added"] != total):
+nd, req = d["sipreg_net_drops_total"], d["sipreg_sip_requests_total"]
+ok, added = d["sipreg_responses_total"]["2xx"], d["sipreg_events_total"]["added"]
+if kind == "sip" and (req != total or ok != total or added != total):
 	sys.exit("pipeline: %d REGISTERs: %d processed, %d answered 200, %d bindings added; dropped: "
-		 "%d hand-off ring full, %d no mbuf, %d garbage" % (total, d["sip_requests"], d["resp_2xx"],
-		 d["ev_added"], d["drop_ring_full"], d["drop_no_mbuf"], d["sip_drop_garbage"]))
-if kind == "drop" and d["drop_udp_port"] != total:
-	sys.exit("pipeline: %d frames to port 5061: %d dropped as such" % (total, d["drop_udp_port"]))
-print("%.1f %d" % (d["busy_cycles"] * 1e9 / d["tsc_hz"] / total, d["ring_in"]))
+		 "%d hand-off ring full, %d no mbuf, %d garbage" % (total, req, ok, added, nd["ring_full"],
+		 nd["no_mbuf"], d["sipreg_sip_drops_total"]["garbage"]))
+if kind == "drop" and nd["udp_port"] != total:
+	sys.exit("pipeline: %d frames to port 5061: %d dropped as such" % (total, nd["udp_port"]))
+print("%.1f %d" % (d["sipreg_busy_cycles_total"] * 1e9 / d["sipreg_tsc_hz"] / total,
+		    d["sipreg_handoffs_received_total"]))
 PY
 }
 

@@ -34,9 +34,9 @@
 # setup, not of the registrar core (bench/core measures that). Other work on the machine
 # distorts it further: the CPU load of the 2 s before the start is printed (warning > 10 %).
 #
-# Per step (deltas): "DUT loss" = sipreg's own drop counters (/sipreg/stats drop_*,
-# sip_drop_*, port_*) plus frames the kernel delivered to sr-dut0 that never reached sipreg
-# (sr-dut0 rx_packets - sipreg rx_pkts: the af_packet ring was full, which DPDK 22.11's
+# Per step (deltas): "DUT loss" = sipreg's own drop counters (/sipreg/stats sipreg_net_drops_total,
+# sipreg_sip_drops_total, sipreg_port_*) plus frames the kernel delivered to sr-dut0 that never reached sipreg
+# (sr-dut0 rx_packets - sipreg rx packets: the af_packet ring was full, which DPDK 22.11's
 # af_packet PMD does not count) plus veth drops towards sr-dut0. "peer loss" = UDP InErrors +
 # NoPorts and rx drops in sr-peer (sipp's sockets did not take the answer). "sipp-wd" =
 # sipp's watchdog trips (its main loop ran > 500 ms late: sipp is overloaded).
@@ -158,7 +158,7 @@ check_devnet() { # check_devnet WHEN
 
 # --- counters -------------------------------------------------------------------------
 # snapshot: one line of numbers, in this order:
-#  1 sipreg rx_pkts  2 tx_pkts  3 sip_requests  4 resp_2xx  5 sipreg drops (all its drop counters)
+#  1 sipreg rx packets  2 tx packets  3 SIP requests  4 2xx responses  5 sipreg drops (all its drop counters)
 #  6 sr-dut0 rx_packets  7 sr-peer0 tx_dropped (veth could not hand the frame to sr-dut0)
 #  8 peer loss (UDP InErrors + NoPorts and sr-peer0 rx_dropped in sr-peer, sr-dut0 tx_dropped)
 #  9 sipreg CPU ticks  10 machine busy ticks  11 machine total ticks
@@ -167,9 +167,12 @@ snapshot() {
 	s=$("$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null | "$py" -c '
 import json, sys
 d = json.load(sys.stdin)["/sipreg/stats"]
-extra = ("sip_drop_garbage", "sip_drop_no_buffer", "port_imissed", "port_ierrors", "port_rx_nombuf", "port_oerrors")
-drops = sum(v for k, v in d.items() if k.startswith("drop_") or k in extra)
-print(d["rx_pkts"], d["tx_pkts"], d["sip_requests"], d["resp_2xx"], drops)' 2>/dev/null) || s="0 0 0 0 0"
+sip = d["sipreg_sip_drops_total"]
+drops = sum(d["sipreg_net_drops_total"].values()) + sip["garbage"] + sip["no_buffer"] + sum(
+	d[k] for k in ("sipreg_port_imissed_total", "sipreg_port_ierrors_total", "sipreg_port_rx_nombuf_total",
+		       "sipreg_port_oerrors_total"))
+print(d["sipreg_rx_packets_total"], d["sipreg_tx_packets_total"], d["sipreg_sip_requests_total"],
+      d["sipreg_responses_total"]["2xx"], drops)' 2>/dev/null) || s="0 0 0 0 0"
 	local dut peer cpu
 	dut=$(ip netns exec sr-dut cat /sys/class/net/sr-dut0/statistics/{rx_packets,tx_dropped} | tr '\n' ' ')
 	# shellcheck disable=SC2016 # expanded by the inner sh

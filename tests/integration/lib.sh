@@ -32,8 +32,11 @@ it_need() { command -v "$1" >/dev/null || skip "$1 not installed ($2)"; }
 
 telemetry() { "$py" "$client" telemetry "$prefix" "$1"; }
 stats() { telemetry /sipreg/stats; }
-# stat NAME < json: one counter of /sipreg/stats
-stat() { "$py" -c 'import json,sys; print(json.load(sys.stdin)["/sipreg/stats"][sys.argv[1]])' "$1"; }
+# stat NAME [LABEL] < json: one figure of /sipreg/stats (LABEL: the label value of a labelled family)
+stat() {
+	"$py" -c 'import json,sys; v = json.load(sys.stdin)["/sipreg/stats"][sys.argv[1]]
+print(v[sys.argv[2]] if len(sys.argv) > 2 else v)' "$@"
+}
 
 # it_wait_ready LOG [TENTHS]: waits until sipreg (run_pid) logs "ready"; 1 if it exited or timed out.
 it_wait_ready() {

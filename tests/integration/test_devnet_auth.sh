@@ -118,13 +118,14 @@ fi
 [ "$reloads" -ge 1 ] || fail "no reload happened while sipp ran"
 sleep 0.3
 s1=$(stats)
-d() { echo $(($(stat "$1" <<<"$2") - $(stat "$1" <<<"$3"))); }
-[ "$(d resp_4xx "$s1" "$s0")" -ge $((2 * calls)) ] && [ "$(d resp_2xx "$s1" "$s0")" -ge $((2 * calls)) ] &&
-	ok "stats: 4xx +$(d resp_4xx "$s1" "$s0"), 2xx +$(d resp_2xx "$s1" "$s0")" ||
-	fail "stats: 4xx +$(d resp_4xx "$s1" "$s0"), 2xx +$(d resp_2xx "$s1" "$s0"), expected >= $((2 * calls)) each"
-[ "$(d ev_added "$s1" "$s0")" = "$calls" ] && [ "$(d ev_removed "$s1" "$s0")" = "$calls" ] &&
+# d NAME LABEL NEW OLD: growth of a labelled figure
+d() { echo $(($(stat "$1" "$2" <<<"$3") - $(stat "$1" "$2" <<<"$4"))); }
+[ "$(d sipreg_responses_total 4xx "$s1" "$s0")" -ge $((2 * calls)) ] && [ "$(d sipreg_responses_total 2xx "$s1" "$s0")" -ge $((2 * calls)) ] &&
+	ok "stats: 4xx +$(d sipreg_responses_total 4xx "$s1" "$s0"), 2xx +$(d sipreg_responses_total 2xx "$s1" "$s0")" ||
+	fail "stats: 4xx +$(d sipreg_responses_total 4xx "$s1" "$s0"), 2xx +$(d sipreg_responses_total 2xx "$s1" "$s0"), expected >= $((2 * calls)) each"
+[ "$(d sipreg_events_total added "$s1" "$s0")" = "$calls" ] && [ "$(d sipreg_events_total removed "$s1" "$s0")" = "$calls" ] &&
 	ok "bindings: $calls added, $calls removed" ||
-	fail "bindings: added +$(d ev_added "$s1" "$s0") removed +$(d ev_removed "$s1" "$s0")"
+	fail "bindings: added +$(d sipreg_events_total added "$s1" "$s0") removed +$(d sipreg_events_total removed "$s1" "$s0")"
 
 # --- 2. wrong password, unknown user ---
 refused wrong 401 "au0000001;not-the-password;au0000001;" "nobody;pw;nobody;" &&

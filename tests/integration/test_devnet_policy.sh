@@ -52,7 +52,7 @@ expect bob friendly-scanner "sip:bob@198.51.100.2:PORT" none && ok "friendly-sca
 expect 100 "sipvicious-0.3" "sip:100@198.51.100.2:PORT" none && ok "sipvicious: no answer" ||
 	fail "sipvicious answered"
 sleep 0.2
-d=$(($(stat sip_drop_policy <<<"$(stats)") - $(stat sip_drop_policy <<<"$s0")))
+d=$(($(stat sipreg_sip_drops_total policy <<<"$(stats)") - $(stat sipreg_sip_drops_total policy <<<"$s0")))
 [ "$d" = 6 ] && ok "sip_drop_policy +6 (2 scanners x 3 tries)" || fail "sip_drop_policy +$d, expected +6"
 expect carol Linphone "sip:carol@127.0.0.1:5060" 403 && ok "loopback contact: 403" || fail "loopback contact"
 expect carol Linphone "sip:carol@198.51.100.1" 403 && ok "contact at the registrar: 403" || fail "self contact"
@@ -84,7 +84,7 @@ ra=$(sed -E 's/.*retry_after=([^ ]+).*/\1/' <<<"$out")
 	fail "flood: $ok200 answered 200"
 [ "$n503" -ge 100 ] && [ "$ra" -ge 1 ] && ok "flood: $n503 answered 503, Retry-After $ra" || fail "flood: 503=$n503 retry=$ra"
 sleep 0.2
-lim=$(($(stat flood_limited <<<"$(stats)") - $(stat flood_limited <<<"$s1")))
+lim=$(($(stat sipreg_flood_limited_total <<<"$(stats)") - $(stat sipreg_flood_limited_total <<<"$s1")))
 [ "$lim" -ge "$n503" ] && ok "flood_limited +$lim" || fail "flood_limited +$lim < $n503"
 sleep 1.1
 expect erin Linphone "sip:erin@198.51.100.2:PORT" 200 && ok "after a second the source registers again" ||
@@ -109,7 +109,7 @@ s2=$(stats)
 expect alice Linphone "sip:alice@198.51.100.2:PORT" 503 && ok "after 3 failures the source is blocked: 503" ||
 	fail "source not blocked"
 sleep 0.2
-b=$(($(stat flood_blocked <<<"$(stats)") - $(stat flood_blocked <<<"$s2")))
+b=$(($(stat sipreg_flood_blocked_total <<<"$(stats)") - $(stat sipreg_flood_blocked_total <<<"$s2")))
 [ "$b" -ge 1 ] && ok "flood_blocked +$b" || fail "flood_blocked +$b"
 stop
 

@@ -40,8 +40,8 @@ else
 	fail "no ARP entry for 198.51.100.1"
 fi
 s0=$(stats)
-[ "$(stat arp_replies <<<"$s0")" -ge 1 ] && ok "arp_replies counted" || fail "arp_replies not counted"
-[ "$(stat icmp_replies <<<"$s0")" -ge 1 ] && ok "icmp_replies counted" || fail "icmp_replies not counted"
+[ "$(stat sipreg_arp_replies_total <<<"$s0")" -ge 1 ] && ok "arp_replies counted" || fail "arp_replies not counted"
+[ "$(stat sipreg_icmp_replies_total <<<"$s0")" -ge 1 ] && ok "icmp_replies counted" || fail "icmp_replies not counted"
 
 # --- 2. sipp: unique AoRs ---
 {
@@ -70,25 +70,27 @@ fi
 # --- 3. counters ---
 sleep 0.3 # shard figures are published every 100 ms
 s1=$(stats)
-for k in drop_runt drop_ip_csum drop_udp_csum drop_udp_len drop_ring_full drop_no_mbuf drop_tx_full \
-	sip_drop_garbage resp_4xx resp_5xx resp_6xx aors bindings; do
+nd=sipreg_net_drops_total rs=sipreg_responses_total
+# "NAME [LABEL]" of /sipreg/stats, split by the shell
+for k in "$nd runt" "$nd ip_csum" "$nd udp_csum" "$nd udp_len" "$nd ring_full" "$nd no_mbuf" "$nd tx_full" \
+	"sipreg_sip_drops_total garbage" "$rs 4xx" "$rs 5xx" "$rs 6xx" sipreg_aors sipreg_bindings; do
 	v=$(stat $k <<<"$s1")
 	[ "$v" = 0 ] || fail "$k = $v after the sipp run (expected 0)"
 done
-added=$(stat ev_added <<<"$s1")
-removed=$(stat ev_removed <<<"$s1")
-refreshed=$(stat ev_refreshed <<<"$s1")
+added=$(stat sipreg_events_total added <<<"$s1")
+removed=$(stat sipreg_events_total removed <<<"$s1")
+refreshed=$(stat sipreg_events_total refreshed <<<"$s1")
 [ "$added" = "$calls" ] && [ "$removed" = "$calls" ] && [ "$refreshed" = "$calls" ] &&
 	ok "bindings: $added added, $refreshed refreshed, $removed removed" ||
 	fail "bindings: added=$added refreshed=$refreshed removed=$removed, expected $calls each"
-req=$(stat sip_requests <<<"$s1")
-r2=$(stat resp_2xx <<<"$s1")
+req=$(stat sipreg_sip_requests_total <<<"$s1")
+r2=$(stat "$rs" 2xx <<<"$s1")
 # OPTIONS from nobody yet: every SIP request so far got a 200 (retransmissions included)
 [ "$req" = "$r2" ] && [ "$r2" -ge $((4 * calls)) ] &&
 	ok "sip_requests $req = resp_2xx $r2 >= $((4 * calls))" || fail "sip_requests=$req resp_2xx=$r2"
-ring_out=$(stat ring_out <<<"$s1")
-ring_in=$(stat ring_in <<<"$s1")
-per_worker=$("$py" -c 'import json,sys; print(*json.load(sys.stdin)["/sipreg/stats"]["worker_rx_pkts"])' <<<"$s1")
+ring_out=$(stat sipreg_handoffs_total <<<"$s1")
+ring_in=$(stat sipreg_handoffs_received_total <<<"$s1")
+per_worker=$("$py" -c 'import json,sys; print(*json.load(sys.stdin)["/sipreg/stats"]["sipreg_worker_rx_packets_total"].values())' <<<"$s1")
 [ "$ring_out" -gt 0 ] && [ "$ring_out" = "$ring_in" ] &&
 	ok "AoRs received by the non-owner: $ring_out handed over, $ring_in answered by the owner; rx per worker: $per_worker" ||
 	fail "ring hand-offs: out=$ring_out in=$ring_in"
@@ -109,10 +111,10 @@ se=$(stats)
 "${peer[@]}" "$py" "$client" register frank 2 >/dev/null || fail "REGISTER frank"
 for _ in $(seq 50); do
 	sleep 0.2
-	[ $(($(stat ev_expired <<<"$(stats)") - $(stat ev_expired <<<"$se"))) -ge 1 ] && break
+	[ $(($(stat sipreg_events_total expired <<<"$(stats)") - $(stat sipreg_events_total expired <<<"$se"))) -ge 1 ] && break
 done
 left=$("$py" "$client" telemetry "$prefix" "/sipreg/aor,sip:frank@example.com")
-if [ $(($(stat ev_expired <<<"$(stats)") - $(stat ev_expired <<<"$se"))) = 1 ] &&
+if [ $(($(stat sipreg_events_total expired <<<"$(stats)") - $(stat sipreg_events_total expired <<<"$se"))) = 1 ] &&
 	"$py" -c 'import json,sys; assert json.load(sys.stdin)["/sipreg/aor"]["bindings"] == 0' <<<"$left"; then
 	ok "a 2 s binding expired (ev_expired +1, /sipreg/aor shows none)"
 else
@@ -123,7 +125,7 @@ fi
 sb=$(stats)
 "${peer[@]}" "$py" "$client" big erin 15 && ok "large REGISTER answered with all contacts" || fail "large REGISTER"
 sleep 0.2
-[ $(($(stat tx_fragmented <<<"$(stats)") - $(stat tx_fragmented <<<"$sb"))) = 1 ] &&
+[ $(($(stat sipreg_tx_fragmented_total <<<"$(stats)") - $(stat sipreg_tx_fragmented_total <<<"$sb"))) = 1 ] &&
 	ok "large response sent as IPv4 fragments" || fail "tx_fragmented did not grow by 1"
 
 # --- 5. bad input ---
@@ -134,9 +136,9 @@ done
 "${peer[@]}" "$py" "$client" register dave && ok "REGISTER after bad input answered" || fail "REGISTER after bad input"
 sleep 0.2
 s3=$(stats)
-delta() { echo $(($(stat "$1" <<<"$s3") - $(stat "$1" <<<"$s2"))); }
-[ "$(delta drop_runt)" -ge 2 ] && ok "truncated + oversized: drop_runt +$(delta drop_runt)" || fail "drop_runt +$(delta drop_runt)"
-for k in drop_udp_csum drop_ip_csum drop_udp_port sip_drop_garbage; do
+delta() { echo $(($(stat "$@" <<<"$s3") - $(stat "$@" <<<"$s2"))); } # delta NAME [LABEL]
+[ "$(delta $nd runt)" -ge 2 ] && ok "truncated + oversized: runt drops +$(delta $nd runt)" || fail "runt drops +$(delta $nd runt)"
+for k in "$nd udp_csum" "$nd ip_csum" "$nd udp_port" "sipreg_sip_drops_total garbage"; do
 	[ "$(delta $k)" = 1 ] && ok "$k +1" || fail "$k +$(delta $k), expected +1"
 done
 

@@ -14,7 +14,8 @@
 #   2b. a sipp run of 500 more AoRs; `curl` of /metrics (ip netns exec sr-dut: the
 #      namespace's own loopback) shows exactly those requests, added events and bindings;
 #      the per-worker samples (busy ratio, ring occupancy, bindings) and /sipreg/workers
-#      agree with the totals;
+#      agree with the totals; /sipreg/stats has exactly the names, labels and values of
+#      /metrics (both render one walk), listener counters included;
 #   2c. `sipregctl watch` receives one contactsAdded per AoR, "synced", then for one AoR
 #      registered, refreshed and unregistered exactly "added" then "removed";
 #   3. async loss report: restart in durability=async, SR_PIT_EXTRA (default 1000) more
@@ -84,8 +85,8 @@ ok "sipreg killed with SIGKILL right after $acked acknowledged REGISTERs"
 start_sipreg "$data" "$work/run2.log" || { cat "$work/run2.log"; echo "FAIL: sipreg did not restart"; exit 1; }
 grep "bindings restored" "$work/run2.log"
 s=$(stats)
-restored=$(stat persist_restored <<<"$s")
-bindings=$(stat bindings <<<"$s")
+restored=$(stat sipreg_persist_restored <<<"$s")
+bindings=$(stat sipreg_bindings <<<"$s")
 [ "$restored" -ge "$acked" ] && ok "persist_restored = $restored (acknowledged: $acked)" ||
 	fail "persist_restored = $restored, but $acked were acknowledged"
 [ "$bindings" = "$restored" ] && ok "bindings = $bindings after restart" || fail "bindings = $bindings, expected $restored"
@@ -179,6 +180,30 @@ if [ "$wsum" = "$(m sipreg_bindings)" ] && [ "$wbusy" = 2 ] && [ "$wring" = 2 ] 
 else
 	fail "per-worker figures: /metrics sum $wsum busy $wbusy ring $wring; /sipreg/workers: $wtel: $workers"
 fi
+# /sipreg/stats and /metrics render one walk: the same families, labels and (settled) values; the
+# listener's counters are there; counters and only counters end in _total
+same=$("$py" -c '
+import json, re, sys
+st = json.loads(sys.argv[1])["/sipreg/stats"]
+fams, prom = {}, {}
+for line in sys.argv[2].splitlines():
+    t = re.match(r"# TYPE (\S+) (\S+)$", line)
+    m = re.match(r"(\w+)(?:\{\w+=\"([^\"]*)\"\})? (\d+)$", line)
+    if t:
+        fams[t[1]] = t[2]
+    elif m:
+        prom[(m[1], m[2])] = int(m[3])
+assert set(fams) == set(st), set(fams) ^ set(st)
+assert all(n.endswith("_total") == (t == "counter") for n, t in fams.items()), fams
+flat = {(n, k): x for n, v in st.items() for k, x in (v.items() if isinstance(v, dict) else [(None, v)])}
+assert set(flat) == set(prom), set(flat) ^ set(prom)
+for key in [("sipreg_bindings", None), ("sipreg_events_total", "added"), ("sipreg_sip_requests_total", None),
+            ("sipreg_responses_total", "2xx"), ("sipreg_persist_restored", None)]:
+    assert flat[key] == prom[key], (key, flat[key], prom[key])
+assert ("sipreg_listen_cuts_total", "slow") in prom and ("sipreg_listen_subscribers", None) in prom
+print(len(fams), len(prom))
+' "$(stats)" "$metrics" 2>&1) && ok "/sipreg/stats and /metrics: the same $same families/samples" ||
+	fail "/sipreg/stats and /metrics differ: $same"
 
 # --- 2c. listener stream: `sipregctl watch` gets the state, then added/removed in order, no refresh ---
 timeout 30 "$ctl" --prefix $prefix watch >"$work/watch.out" 2>"$work/watch.err" &
@@ -192,7 +217,7 @@ sleep 0.3 # one flush interval and a poll
 kill "$wpid" 2>/dev/null
 wait "$wpid" 2>/dev/null
 sleep 0.1 # sipreg notices the hang-up on its next poll
-wcut=$(stats | stat listen_cut_closed)
+wcut=$(stats | stat sipreg_listen_cuts_total closed)
 wstate=$(sed '/^-- synced/q' "$work/watch.out" | grep -c '^added ')
 wlive=$(sed '1,/^-- synced/d' "$work/watch.out")
 want="added   sip:watch1@example.com sip:watch1@198.51.100.2:40001
@@ -210,7 +235,7 @@ stop_sipreg KILL
 start_sipreg "$data" "$work/run3.log" || { cat "$work/run3.log"; echo "FAIL: sipreg did not restart"; exit 1; }
 before=$restored
 acked=$(succeeded)
-restored=$(stats | stat persist_restored)
+restored=$(stats | stat sipreg_persist_restored)
 lost=$((before + acked - restored))
 bound=$((rate * 105 / 1000 + 10)) # one 5 ms flush interval plus 100 ms of scheduling slack at this rate
 echo "async: $acked acknowledged by the last sipp run, $lost lost to kill -9 (bound $bound)"

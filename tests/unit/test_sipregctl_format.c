@@ -81,6 +81,20 @@ static void test_json_is_compact_value(void **state)
 	free(o.buf);
 }
 
+/* A labelled family (nested object) prints on one line as label=value pairs. */
+static void test_stats_families_on_one_line(void **state)
+{
+	(void)state;
+	struct out o;
+	char err[256];
+	const char *reply = "{\"/sipreg/stats\": {\"sipreg_aors\": 5, "
+			    "\"sipreg_responses_total\": {\"2xx\": 7, \"4xx\": 1}}}";
+	assert_int_equal(run(&o, "/sipreg/stats", reply, false, err, sizeof(err)), 0);
+	assert_string_equal(o.buf, "sipreg_aors                            5\n"
+				   "sipreg_responses_total                 2xx=7 4xx=1\n");
+	free(o.buf);
+}
+
 static void test_errors_name_the_cause(void **state)
 {
 	(void)state;
@@ -139,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_rm_human),
 		cmocka_unit_test(test_dump_page),
 		cmocka_unit_test(test_json_is_compact_value),
+		cmocka_unit_test(test_stats_families_on_one_line),
 		cmocka_unit_test(test_errors_name_the_cause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,232 @@
+/*
+ * stats.c - the catalogue of sipreg's figures (see stats.h).
+ *
+ * Design decisions:
+ * - Sums over workers are computed here, per figure, from the workers'
+ *   own counter blocks: no aggregation state to keep in step.
+ * - Label values are the short names the enums already have (drop reasons
+ *   from net_pkt.h, status classes "2xx", event types), so a dashboard
+ *   reads sipreg_sip_drops_total{reason="policy"} rather than a code.
+ * - Persistence and listener families exist only when those are on: an
+ *   absent family says "off" better than a zero does.
+ */
+#include "stats.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include "persist.h"
+#include "workers.h"
+
+#define C SR_STAT_COUNTER
+#define G SR_STAT_GAUGE
+
+static uint64_t wsum(const struct sr_app *app, size_t off)
+{
+	uint64_t t = 0;
+	for (unsigned i = 0; i < app->n_workers; i++)
+		t += __atomic_load_n((const uint64_t *)((const char *)&app->w[i]->stats + off), __ATOMIC_RELAXED);
+	return t;
+}
+
+/* The sum over workers of one field of struct sr_worker_stats. */
+#define WSUM(app, field) wsum(app, offsetof(struct sr_worker_stats, field))
+
+static const char *const sip_drop_labels[SR_DROP_COUNT] = {
+	[SR_DROP_NONE] = "none", [SR_DROP_GARBAGE] = "garbage", [SR_DROP_RESPONSE] = "absorbed_response",
+	[SR_DROP_ACK] = "absorbed_ack", [SR_DROP_NO_BUFFER] = "no_buffer", [SR_DROP_POLICY] = "policy",
+};
+/* A new drop reason without a label here would hand the sinks a NULL key: name it first. */
+_Static_assert(SR_DROP_COUNT == 6, "label every enum sr_drop_reason in sip_drop_labels");
+static const char *const event_labels[4] = {
+	[SR_EV_ADDED] = "added", [SR_EV_REFRESHED] = "refreshed", [SR_EV_REMOVED] = "removed",
+	[SR_EV_EXPIRED] = "expired",
+};
+static const char *const cut_labels[SR_CUT_COUNT] = {
+	[SR_CUT_NONE] = "none", [SR_CUT_SLOW] = "slow", [SR_CUT_CLOSED] = "closed", [SR_CUT_ERROR] = "error",
+};
+_Static_assert(SR_CUT_COUNT == 4, "label every enum sr_ctl_cut_reason in cut_labels");
+
+static void family(struct sr_stats_sink *s, const char *name, enum sr_stat_kind kind, const char *help,
+		   const char *label)
+{
+	struct sr_stat_family f = { .name = name, .kind = kind, .help = help, .label = label };
+	s->family(s, &f);
+}
+
+static void packet_layer(const struct sr_app *app, struct sr_stats_sink *s)
+{
+	sr_stats_one(s, "sipreg_rx_packets_total", C, "Frames received.", WSUM(app, net.rx_pkts));
+	sr_stats_one(s, "sipreg_rx_bytes_total", C, "Bytes of frames received.", WSUM(app, net.rx_bytes));
+	sr_stats_one(s, "sipreg_tx_packets_total", C, "Frames sent.", WSUM(app, net.tx_pkts));
+	sr_stats_one(s, "sipreg_tx_bytes_total", C, "Bytes of frames sent.", WSUM(app, net.tx_bytes));
+	sr_stats_one(s, "sipreg_arp_replies_total", C, "ARP requests answered.", WSUM(app, net.arp_replies));
+	sr_stats_one(s, "sipreg_icmp_replies_total", C, "ICMP echo requests answered.", WSUM(app, net.icmp_replies));
+	sr_stats_one(s, "sipreg_ip_fragments_received_total", C, "IPv4 fragments received.", WSUM(app, net.frags_in));
+	sr_stats_one(s, "sipreg_ip_reassembled_total", C, "Datagrams completed by IPv4 reassembly.",
+		     WSUM(app, net.reassembled));
+	sr_stats_one(s, "sipreg_tx_fragmented_total", C, "Responses sent as IPv4 fragments.",
+		     WSUM(app, net.tx_fragmented));
+	sr_stats_one(s, "sipreg_handoffs_total", C, "SIP datagrams handed to the owning worker.",
+		     WSUM(app, net.ring_out));
+	sr_stats_one(s, "sipreg_handoffs_received_total", C, "SIP datagrams received from another worker.",
+		     WSUM(app, net.ring_in));
+	uint64_t queued = 0;
+	for (unsigned a = 0; a < app->n_workers; a++)
+		for (unsigned b = 0; b < app->n_workers; b++)
+			if (a != b && app->mesh.ring[a][b])
+				queued += rte_ring_count(app->mesh.ring[a][b]);
+	sr_stats_one(s, "sipreg_handoff_ring_occupancy", G, "Datagrams waiting in worker-to-worker rings.", queued);
+	family(s, "sipreg_net_drops_total", C, "Frames dropped by the packet layer, by reason.", "reason");
+	for (int r = 1; r < SR_ND_COUNT; r++)
+		s->sample(s, sr_net_drop_name((enum sr_net_drop)r), WSUM(app, net.drops[r]));
+	s->end(s);
+}
+
+/* What the ports themselves count: frames the NIC (or the af_packet ring) could not deliver or send. */
+static void ports(const struct sr_app *app, struct sr_stats_sink *s)
+{
+	struct rte_eth_stats sum = { 0 };
+	for (uint16_t p = 0; p < app->n_ports; p++) {
+		struct rte_eth_stats es;
+		if (rte_eth_stats_get(p, &es) == 0) {
+			sum.imissed += es.imissed;
+			sum.ierrors += es.ierrors;
+			sum.rx_nombuf += es.rx_nombuf;
+			sum.oerrors += es.oerrors;
+		}
+	}
+	sr_stats_one(s, "sipreg_port_imissed_total", C, "Frames the ports dropped for lack of rx descriptors.",
+		     sum.imissed);
+	sr_stats_one(s, "sipreg_port_ierrors_total", C, "Erroneous frames received by the ports.", sum.ierrors);
+	sr_stats_one(s, "sipreg_port_rx_nombuf_total", C, "Receive failures for lack of mbufs.", sum.rx_nombuf);
+	sr_stats_one(s, "sipreg_port_oerrors_total", C, "Frames the ports failed to send.", sum.oerrors);
+}
+
+static void sip_layer(const struct sr_app *app, struct sr_stats_sink *s)
+{
+	sr_stats_one(s, "sipreg_sip_requests_total", C, "SIP datagrams given to the registrar.",
+		     WSUM(app, sip_requests));
+	family(s, "sipreg_responses_total", C, "SIP responses sent, by status class.", "class");
+	for (int c = 1; c < 7; c++) {
+		char cls[4] = { (char)('0' + c), 'x', 'x', 0 };
+		s->sample(s, cls, WSUM(app, responses[c]));
+	}
+	s->end(s);
+	family(s, "sipreg_sip_drops_total", C, "SIP datagrams not answered, by reason.", "reason");
+	for (int r = 1; r < SR_DROP_COUNT; r++)
+		s->sample(s, sip_drop_labels[r], WSUM(app, sip_drops[r]));
+	s->end(s);
+	sr_stats_one(s, "sipreg_prescan_failed_total", C,
+		     "Requests whose To the owner pre-scan could not read (processed where received).",
+		     WSUM(app, prescan_failed));
+	sr_stats_one(s, "sipreg_flood_limited_total", C, "Requests over their source's rate limit.",
+		     WSUM(app, flood_limited));
+	sr_stats_one(s, "sipreg_flood_blocked_total", C, "Requests from sources blocked after auth failures.",
+		     WSUM(app, flood_blocked));
+	family(s, "sipreg_events_total", C, "Binding events, by type.", "type");
+	for (int e = 0; e < 4; e++)
+		s->sample(s, event_labels[e], WSUM(app, events[e]));
+	s->end(s);
+	sr_stats_one(s, "sipreg_aors", G, "Addresses-of-record with at least one binding.", WSUM(app, aors));
+	sr_stats_one(s, "sipreg_bindings", G, "Contact bindings.", WSUM(app, bindings));
+	sr_stats_one(s, "sipreg_binding_bytes", G, "Slab memory reserved for bindings.", WSUM(app, binding_bytes));
+	sr_stats_one(s, "sipreg_expired_total", C, "Bindings whose lifetime ran out.", WSUM(app, expired));
+	sr_stats_one(s, "sipreg_arena_overflows_total", C, "Messages that outgrew the parser's arena.",
+		     WSUM(app, arena_overflows));
+	sr_stats_one(s, "sipreg_busy_cycles_total", C,
+		     "TSC cycles of worker loop iterations that did work, summed over workers (CPU per request).",
+		     WSUM(app, busy_cycles));
+	sr_stats_one(s, "sipreg_tsc_hz", G, "TSC cycles per second (to turn cycles into seconds).",
+		     rte_get_tsc_hz());
+	sr_stats_one(s, "sipreg_workers", G, "Worker lcores.", app->n_workers);
+}
+
+static void persistence(const struct sr_app *app, struct sr_stats_sink *s)
+{
+	struct sr_persist_figures f;
+	if (!sr_persist_figures(app, &f))
+		return;
+	sr_stats_one(s, "sipreg_persist_sync", G, "Durability: 1 = sync (200 OK after commit), 0 = async.", f.sync);
+	sr_stats_one(s, "sipreg_persist_events_committed_total", C, "Binding events committed to LMDB.",
+		     f.events_committed);
+	sr_stats_one(s, "sipreg_persist_batches_total", C, "LMDB write transactions committed.", f.batches);
+	sr_stats_one(s, "sipreg_persist_commit_errors_total", C, "Failed LMDB commits (retried).", f.commit_errors);
+	sr_stats_one(s, "sipreg_persist_commit_lag_ms", G, "Age of the oldest event of the last committed batch.",
+		     f.commit_lag_ms);
+	sr_stats_one(s, "sipreg_persist_store_bindings", G, "Bindings in the LMDB store.", f.store_bindings);
+	sr_stats_one(s, "sipreg_persist_store_bytes", G, "LMDB environment size in use.", f.store_bytes);
+	sr_stats_one(s, "sipreg_persist_restored", G, "Bindings restored at start.", f.restored);
+	sr_stats_one(s, "sipreg_persist_restore_dropped", G, "Stored bindings found expired at start.",
+		     f.restore_dropped);
+	sr_stats_one(s, "sipreg_persist_restore_us", G, "Time the restore at start took, microseconds.",
+		     f.restore_us);
+	family(s, "sipreg_persist_lost_total", C, "Binding events not persisted, by reason.", "reason");
+	s->sample(s, "no_slot", f.lost_no_slot);
+	s->sample(s, "oversize", f.lost_oversize);
+	s->end(s);
+	sr_stats_one(s, "sipreg_persist_hold_full_total", C,
+		     "Responses dropped because the sync hold queue was full.", f.hold_full);
+	if (!f.listen)
+		return;
+	sr_stats_one(s, "sipreg_listen_subscribers", G, "Listener stream subscribers connected now.",
+		     f.lc.subscribers);
+	sr_stats_one(s, "sipreg_listen_accepted_total", C, "Listener stream subscribers accepted.", f.lc.accepted);
+	sr_stats_one(s, "sipreg_listen_refused_total", C, "Listener stream connections refused (too many).",
+		     f.lc.refused);
+	family(s, "sipreg_listen_cuts_total", C, "Listener stream subscribers cut off, by reason.", "reason");
+	for (int r = 1; r < SR_CUT_COUNT; r++)
+		s->sample(s, cut_labels[r], f.lc.cuts[r]);
+	s->end(s);
+}
+
+/* One family per figure, one sample per worker (label worker="<id>"). */
+static void per_worker(const struct sr_app *app, struct sr_stats_sink *s)
+{
+	static const struct {
+		const char *name;
+		enum sr_stat_kind kind;
+		const char *help;
+		size_t off;
+	} figs[] = {
+		{ "sipreg_worker_rx_packets_total", C, "Frames received, per worker.",
+		  offsetof(struct sr_worker_figures, rx_packets) },
+		{ "sipreg_worker_sip_requests_total", C, "SIP datagrams processed, per worker.",
+		  offsetof(struct sr_worker_figures, sip_requests) },
+		{ "sipreg_worker_aors", G, "AoRs in the worker's shard.", offsetof(struct sr_worker_figures, aors) },
+		{ "sipreg_worker_bindings", G, "Contact bindings in the worker's shard.",
+		  offsetof(struct sr_worker_figures, bindings) },
+		{ "sipreg_worker_ring_occupancy", G, "Datagrams waiting in the hand-off rings towards the worker.",
+		  offsetof(struct sr_worker_figures, ring_occupancy) },
+		{ "sipreg_worker_busy_cycles_total", C, "TSC cycles of loop iterations that did work, per worker.",
+		  offsetof(struct sr_worker_figures, busy_cycles) },
+		{ "sipreg_worker_busy_permille", G,
+		  "Share of the last second's TSC cycles spent in loop iterations that did work, per mille.",
+		  offsetof(struct sr_worker_figures, busy_permille) },
+	};
+	struct sr_worker_figures w[SR_NET_MAX_WORKERS];
+	char id[SR_NET_MAX_WORKERS][12];
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		sr_worker_figures(app, i, &w[i]);
+		snprintf(id[i], sizeof(id[i]), "%u", w[i].id);
+	}
+	for (size_t k = 0; k < RTE_DIM(figs); k++) {
+		family(s, figs[k].name, figs[k].kind, figs[k].help, "worker");
+		for (unsigned i = 0; i < app->n_workers; i++)
+			s->sample(s, id[i], *(const uint64_t *)((const char *)&w[i] + figs[k].off));
+		s->end(s);
+	}
+}
+
+void sr_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)
+{
+	packet_layer(app, s);
+	ports(app, s);
+	sip_layer(app, s);
+	persistence(app, s);
+	per_worker(app, s);
+}
