@@ -23,8 +23,8 @@
 #   SR_BENCH_MAX_CALLS   cap on the calls of one step (default: 100000)
 #   SR_BENCH_MAX_SOCKET  sipp -max_socket (default: 512, as scripts/sipp-register.sh)
 #   SR_BENCH_SET         extra sipreg settings, blank-separated section.key=value (each becomes
-#                        run.sh --set), e.g. a bigger af_packet ring:
-#                        "port.vdev=net_af_packet0,iface=sr-dut0,framesz=16384,blocksz=16384,framecnt=2048"
+#                        run.sh --set), e.g. a deeper af_packet ring than the profile's 4096 frames:
+#                        "port.vdev=net_af_packet0,iface=sr-dut0,framesz=16384,blocksz=16384,framecnt=8192"
 #   SR_BENCH_KEEP=1      keep the work directory (sipreg log, sipp screens and error logs)
 # The default run takes about 2.5 minutes (up to ~4 when a step fails: sipp waits 32 s
 # for the lost transactions).
