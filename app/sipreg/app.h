@@ -29,6 +29,7 @@
 #define SR_MAX_BURST 64
 #define SR_TX_BUF 128        /* responses queued per port before a forced flush */
 #define SR_SCRATCH (64 * 1024) /* a whole reassembled datagram */
+#define SR_STATUS_CODES 600    /* SIP status codes 100-699 */
 
 struct sr_aor_query;
 struct sr_auth;
@@ -50,7 +51,17 @@ struct sr_worker_stats {
 	uint64_t busy_cycles;             /* TSC cycles of loop iterations that did work (CPU per request) */
 	/* shard figures, published by the worker every 100 ms */
 	uint64_t aors, bindings, binding_bytes, expired, arena_overflows;
+	/* last: by status code 100-699 (index code - 100); one line touched per response */
+	uint64_t responses_by_code[SR_STATUS_CODES];
 } __rte_cache_aligned;
+
+/* Counts a response sent with this status in the worker's class and code counters. */
+static inline void sr_worker_count_response(struct sr_worker_stats *st, unsigned status)
+{
+	SR_STAT_INC(st->responses[status / 100 % 7]);
+	if (status >= 100 && status < 100 + SR_STATUS_CODES)
+		SR_STAT_INC(st->responses_by_code[status - 100]);
+}
 
 struct sr_tx_buf {
 	uint16_t n;

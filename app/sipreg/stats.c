@@ -117,6 +117,16 @@ static void sip_layer(const struct sr_app *app, struct sr_stats_sink *s)
 		s->sample(s, cls, WSUM(app, responses[c]));
 	}
 	s->end(s);
+	/* only the codes sent so far: a series appears with its first response, as Prometheus expects */
+	family(s, "sipreg_responses_by_code_total", C, "SIP responses sent, by status code.", "code");
+	for (unsigned c = 0; c < SR_STATUS_CODES; c++) {
+		uint64_t n = WSUM(app, responses_by_code[c]);
+		char code[4];
+		snprintf(code, sizeof(code), "%u", 100 + c);
+		if (n)
+			s->sample(s, code, n);
+	}
+	s->end(s);
 	family(s, "sipreg_sip_drops_total", C, "SIP datagrams not answered, by reason.", "reason");
 	for (int r = 1; r < SR_DROP_COUNT; r++)
 		s->sample(s, sip_drop_labels[r], WSUM(app, sip_drops[r]));

@@ -185,7 +185,7 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		rte_pktmbuf_free(m);
 		return;
 	}
-	SR_STAT_INC(w->stats.responses[5]);
+	sr_worker_count_response(&w->stats, res.status);
 	send_response(w, m, p, sip, r, res.len);
 	rte_pktmbuf_free(m);
 }
@@ -222,7 +222,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		rte_pktmbuf_free(m);
 		return;
 	}
-	SR_STAT_INC(w->stats.responses[res.status / 100 % 7]);
+	sr_worker_count_response(&w->stats, res.status);
 	send_response(w, m, &p, sip, r, res.len);
 	rte_pktmbuf_free(m);
 }

@@ -6,17 +6,17 @@
 # limit (20/s, burst 20, 503), then from netns sr-peer:
 #   1. an ordinary phone registers (200);
 #   2. a scanner User-Agent (friendly-scanner, sipvicious) gets no answer at all and is
-#      counted as sip_drop_policy;
+#      counted as sipreg_sip_drops_total{reason="policy"};
 #   3. Contacts at 127.0.0.1 and at the registrar's own address get 403;
 #   4. /sipreg/policy_reload swaps the rules in and reports them, so does `sipregctl reload`
 #      (authentication reported as not configured, exit 0);
 #   5. 200 REGISTERs at once from one socket: about the burst is answered 200, the rest
-#      503 with Retry-After, counted as flood_limited; after a second the source is fine;
+#      503 with Retry-After, counted as sipreg_flood_limited_total; after a second the source is fine;
 #   6. SIGTERM: exit 0;
 #   7. restarted with authentication on and flood.auth_fail_limit=3: three REGISTERs
 #      with wrong credentials get 401, the fourth 503 with Retry-After (the source is
-#      blocked, flood_blocked counted), while a scanner is still dropped before any
-#      challenge.
+#      blocked, sipreg_flood_blocked_total counted), while a scanner is still dropped before any
+#      challenge; sipreg_responses_by_code_total holds exactly those 401s and 503s.
 # Exit 77 (meson: skipped) when not root or netns/python3 are unavailable. Bounded: ~30 s.
 set -uo pipefail
 
@@ -111,6 +111,10 @@ expect alice Linphone "sip:alice@198.51.100.2:PORT" 503 && ok "after 3 failures 
 sleep 0.2
 b=$(($(stat sipreg_flood_blocked_total <<<"$(stats)") - $(stat sipreg_flood_blocked_total <<<"$s2")))
 [ "$b" -ge 1 ] && ok "flood_blocked +$b" || fail "flood_blocked +$b"
+# responses by status code (this sipreg started fresh): 4 challenges, the 503s, nothing else
+codes=$(stats | "$py" -c 'import json,sys; print(json.load(sys.stdin)["/sipreg/stats"]["sipreg_responses_by_code_total"])')
+"$py" -c 'import ast,sys; c = ast.literal_eval(sys.argv[1]); assert c["401"] == 4 and c["503"] >= 1 and set(c) == {"401", "503"}' \
+	"$codes" && ok "responses by code: $codes" || fail "responses by code: $codes (expected 401: 4, 503: >= 1)"
 stop
 
 it_check_sanitizers "$work/sipreg.log"
