@@ -156,8 +156,12 @@ static bool is_lws(char c)
  * quoted string, or the end of the value. Quoted strings may hold ';'
  * (generic-param values can be quoted-strings).
  */
-static size_t param_end(struct sr_str v, size_t off)
+static size_t param_end(struct sr_str v, size_t off, bool has_quotes)
 {
+	if (!has_quotes) { /* the usual Via: the next ';' ends it, found by one memchr */
+		const char *semi = off < v.len ? memchr(v.p + off, ';', v.len - off) : NULL;
+		return semi ? (size_t)(semi - v.p) : v.len;
+	}
 	bool quoted = false;
 
 	for (; off < v.len; off++) {
@@ -198,11 +202,12 @@ static void via_scan(struct sr_str v, struct via_edit *e)
 {
 	memset(e, 0, sizeof(*e));
 	/* sent-protocol and sent-by hold no ';' (an IPv6 reference holds only ':'). */
-	size_t off = param_end(v, 0);
+	bool has_quotes = memchr(v.p, '"', v.len) != NULL; /* checked once for all parameters */
+	size_t off = param_end(v, 0, has_quotes);
 
 	while (off < v.len) {
 		size_t start = off + 1;
-		size_t end = param_end(v, start);
+		size_t end = param_end(v, start, has_quotes);
 		struct via_param p;
 
 		param_split(v, start, end, &p);
