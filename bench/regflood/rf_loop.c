@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rf_auth.h"
+
 #define RF_MAX_BATCH 256
 #define RF_BUF 1400
 #define RF_RCVBUF (8 << 20)
@@ -38,14 +40,20 @@ int sr_rf_thread_open(struct sr_rf_thread *t, const struct sr_rf_cfg *cfg, uint3
 	t->idx = idx;
 	for (uint32_t i = 0; i < SR_RF_MAX_SOCKETS; i++)
 		t->fds[i] = -1;
-	/* the FIFO holds every request sent within one timeout, twice over */
-	double per_s = cfg->rate > 0 ? cfg->rate / cfg->threads : 1e6;
+	/* the FIFO holds every request sent within one timeout, twice over (digest: two a flow) */
+	bool digest = sr_rf_workload_digest(cfg->workload);
+	double per_s = (cfg->rate > 0 ? cfg->rate / cfg->threads : 1e6) * (digest ? 2 : 1);
 	double fifo = per_s * ((double)cfg->timeout_ns / 1e9) * 2 + cfg->window;
 	if (fifo > (1 << 26))
 		fifo = 1 << 26;
 	if (sr_rf_track_init(&t->track, idx, cfg->threads, cfg->first_aor, cfg->aors, cfg->run, cfg->timeout_ns,
 			     (uint32_t)fifo + 1024)) {
 		snprintf(t->err, sizeof t->err, "thread %u: cannot allocate the books for %u AoRs", idx, cfg->aors);
+		return -1;
+	}
+	t->track.expect_challenge = digest;
+	if (digest && !(t->dg = sr_digest_new())) {
+		snprintf(t->err, sizeof t->err, "thread %u: OpenSSL offers no MD5 or SHA-256", idx);
 		return -1;
 	}
 	for (uint32_t i = 0; i < cfg->sockets; i++) {
@@ -79,13 +87,21 @@ void sr_rf_thread_close(struct sr_rf_thread *t)
 		t->fds[i] = -1;
 	}
 	sr_rf_track_free(&t->track);
+	sr_digest_free(t->dg);
+	t->dg = NULL;
 }
 
-struct rf_io {
+struct rf_batch {
 	char buf[RF_MAX_BATCH][RF_BUF];
 	struct iovec iov[RF_MAX_BATCH];
 	struct mmsghdr msg[RF_MAX_BATCH];
 	uint32_t local[RF_MAX_BATCH];
+	uint32_t n;
+};
+
+struct rf_io {
+	struct rf_batch rx; /* datagrams received */
+	struct rf_batch tx; /* requests to send */
 };
 
 static uint32_t xorshift(uint32_t *s)
@@ -97,28 +113,91 @@ static uint32_t xorshift(uint32_t *s)
 	return *s = x;
 }
 
+static struct sr_rf_ident socket_ident(const struct sr_rf_thread *t, uint32_t s)
+{
+	const struct sr_rf_cfg *c = t->cfg;
+	return (struct sr_rf_ident){c->domain,	c->user_prefix, c->local_ip,	    t->ports[s],
+				    c->run,	c->expires,	c->password_prefix};
+}
+
+/* appends the request for AoR `local` (its books already say sent); false if it cannot be built */
+static bool batch_add(struct rf_batch *b, const struct sr_rf_ident *id, const struct sr_rf_req *rq, uint32_t local)
+{
+	size_t len = sr_rf_build(b->buf[b->n], RF_BUF, id, rq);
+	if (len == 0) /* cannot happen with the sizes used; never send a truncated request */
+		return false;
+	b->iov[b->n] = (struct iovec){b->buf[b->n], len};
+	b->msg[b->n].msg_hdr = (struct msghdr){.msg_iov = &b->iov[b->n], .msg_iovlen = 1};
+	b->local[b->n++] = local;
+	return true;
+}
+
+/* sends the batch on socket s and empties it; what the kernel does not take is a send error */
+static void batch_send(struct sr_rf_thread *t, struct rf_batch *b, uint32_t s)
+{
+	uint32_t done = 0;
+	for (int tries = 0; done < b->n && tries < 4; tries++) {
+		int k = sendmmsg(t->fds[s], b->msg + done, b->n - done, MSG_DONTWAIT);
+		if (k > 0)
+			done += (uint32_t)k;
+		else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR &&
+			 errno != ECONNREFUSED)
+			break;
+	}
+	for (uint32_t i = done; i < b->n; i++)
+		sr_rf_track_send_failed(&t->track, b->local[i]);
+	b->n = 0;
+}
+
+/* the digest flow's second request, for the AoR whose 401 with challenge ch socket s just read */
+static void answer_challenge(struct sr_rf_thread *t, struct rf_batch *tx, uint32_t s, uint32_t aor,
+			     const struct sr_rf_challenge *ch, uint64_t now)
+{
+	int64_t l = sr_rf_track_local(&t->track, aor); /* known to be ours: it was just matched */
+	struct sr_rf_req rq;
+	if (l < 0 || sr_rf_track_send(&t->track, (uint32_t)l, SR_RF_OP_AUTH, now, &rq))
+		return; /* a full timeout FIFO: counted as a send error */
+	struct sr_rf_ident id = socket_ident(t, s);
+	char authorization[SR_RF_AUTHORIZATION_MAX];
+	rq.contact_port = t->ports[(uint32_t)l % t->cfg->sockets];
+	rq.authorization = authorization;
+	if (sr_rf_authorization(authorization, sizeof authorization, t->dg, &id, aor, rq.cseq, ch) == 0 ||
+	    !batch_add(tx, &id, &rq, (uint32_t)l))
+		sr_rf_track_send_failed(&t->track, (uint32_t)l);
+}
+
 static void receive_all(struct sr_rf_thread *t, struct rf_io *io)
 {
 	struct sr_rf_track *tr = &t->track;
+	struct rf_batch *rx = &io->rx;
 	for (uint32_t s = 0; s < t->cfg->sockets; s++) {
 		for (int round = 0; round < 16; round++) {
 			for (int i = 0; i < RF_MAX_BATCH; i++) {
-				io->iov[i] = (struct iovec){io->buf[i], RF_BUF};
-				io->msg[i].msg_hdr = (struct msghdr){.msg_iov = &io->iov[i], .msg_iovlen = 1};
+				rx->iov[i] = (struct iovec){rx->buf[i], RF_BUF};
+				rx->msg[i].msg_hdr = (struct msghdr){.msg_iov = &rx->iov[i], .msg_iovlen = 1};
 			}
-			int n = recvmmsg(t->fds[s], io->msg, RF_MAX_BATCH, MSG_DONTWAIT, NULL);
+			int n = recvmmsg(t->fds[s], rx->msg, RF_MAX_BATCH, MSG_DONTWAIT, NULL);
 			if (n <= 0)
 				break;
 			uint64_t now = sr_rf_now_ns();
 			for (int i = 0; i < n; i++) {
+				const char *buf = rx->buf[i];
+				size_t len = rx->msg[i].msg_len;
 				struct sr_rf_resp r;
-				int bad = sr_rf_parse(io->buf[i], io->msg[i].msg_len, &r);
+				struct sr_rf_challenge ch = {0};
+				int bad = sr_rf_parse(buf, len, &r);
+				if (!bad && tr->expect_challenge && r.status == 401)
+					r.challenge = sr_rf_challenge_parse(buf, len, t->cfg->auth_alg, &ch) == 0;
 				enum sr_rf_verdict v = sr_rf_track_response(tr, bad ? NULL : &r, now);
-				if ((v == SR_RF_UNEXPECTED || v == SR_RF_LATE) && t->odd_len == 0) {
-					t->odd_len = io->msg[i].msg_len < SR_RF_ODD_MAX ? io->msg[i].msg_len : SR_RF_ODD_MAX;
-					memcpy(t->odd, io->buf[i], t->odd_len);
+				if (v == SR_RF_CHALLENGED) {
+					answer_challenge(t, &io->tx, s, r.aor, &ch, now);
+				} else if ((v == SR_RF_UNEXPECTED || v == SR_RF_LATE || v == SR_RF_BAD_CHALLENGE) &&
+					   t->odd_len == 0) {
+					t->odd_len = len < SR_RF_ODD_MAX ? (uint32_t)len : SR_RF_ODD_MAX;
+					memcpy(t->odd, buf, t->odd_len);
 				}
 			}
+			batch_send(t, &io->tx, s); /* the answers to the challenges just read */
 			if (n < RF_MAX_BATCH)
 				break;
 		}
@@ -155,10 +234,10 @@ static uint32_t send_batch(struct sr_rf_thread *t, struct rf_io *io, uint32_t s,
 			   bool warm, bool *exhausted, uint32_t *rnd)
 {
 	const struct sr_rf_cfg *c = t->cfg;
-	struct sr_rf_ident id = {c->domain, c->user_prefix, c->local_ip, t->ports[s], c->run, c->expires};
-	uint32_t n = 0;
+	struct sr_rf_ident id = socket_ident(t, s);
+	struct rf_batch *tx = &io->tx;
 	uint64_t now = sr_rf_now_ns();
-	while (n < want) {
+	while (tx->n < want) {
 		int op;
 		int64_t l = next_aor(t, cursor, warm, exhausted, rnd, &op);
 		if (l < 0)
@@ -167,27 +246,11 @@ static uint32_t send_batch(struct sr_rf_thread *t, struct rf_io *io, uint32_t s,
 		if (sr_rf_track_send(&t->track, (uint32_t)l, (enum sr_rf_op)op, now, &rq))
 			break;
 		rq.contact_port = t->ports[(uint32_t)l % c->sockets];
-		size_t len = sr_rf_build(io->buf[n], RF_BUF, &id, &rq);
-		if (len == 0) { /* cannot happen with the sizes used; never send a truncated request */
+		if (!batch_add(tx, &id, &rq, (uint32_t)l))
 			sr_rf_track_send_failed(&t->track, (uint32_t)l);
-			continue;
-		}
-		io->iov[n] = (struct iovec){io->buf[n], len};
-		io->msg[n].msg_hdr = (struct msghdr){.msg_iov = &io->iov[n], .msg_iovlen = 1};
-		io->local[n] = (uint32_t)l;
-		n++;
 	}
-	uint32_t done = 0;
-	for (int tries = 0; done < n && tries < 4; tries++) {
-		int k = sendmmsg(t->fds[s], io->msg + done, n - done, MSG_DONTWAIT);
-		if (k > 0)
-			done += (uint32_t)k;
-		else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR &&
-			 errno != ECONNREFUSED)
-			break;
-	}
-	for (uint32_t i = done; i < n; i++)
-		sr_rf_track_send_failed(&t->track, io->local[i]);
+	uint32_t n = tx->n;
+	batch_send(t, tx, s);
 	return n;
 }
 
@@ -213,7 +276,7 @@ static void run_phase(struct sr_rf_thread *t, struct rf_io *io, bool warm)
 	uint32_t cursor = 0, sock = 0, rnd = 0x9e3779b9u ^ (t->idx * 2654435761u) ^ c->run;
 	if (rnd == 0)
 		rnd = 1;
-	uint64_t sent0 = tr->st.sent;
+	uint64_t started0 = sr_rf_stats_started(&tr->st); /* open loop: --rate counts flows */
 	/* the warm-up is not measured: a moderate window, whatever the measured phase uses */
 	uint32_t window = warm && c->window > SR_RF_WARM_WINDOW ? SR_RF_WARM_WINDOW : c->window;
 	bool exhausted = false, sending = true;
@@ -231,7 +294,8 @@ static void run_phase(struct sr_rf_thread *t, struct rf_io *io, bool warm)
 		if (sending) {
 			uint64_t want;
 			if (rate > 0) {
-				double due = rate * (double)(now - start) / 1e9 - (double)(tr->st.sent - sent0);
+				double done = (double)(sr_rf_stats_started(&tr->st) - started0);
+				double due = rate * (double)(now - start) / 1e9 - done;
 				want = due > 0 ? (uint64_t)due : 0;
 				next_due = (uint64_t)(1e9 / rate * (double)c->batch);
 			} else {
@@ -270,7 +334,7 @@ static void run_phase(struct sr_rf_thread *t, struct rf_io *io, bool warm)
 void *sr_rf_thread_run(void *arg)
 {
 	struct sr_rf_thread *t = arg;
-	struct rf_io *io = malloc(sizeof *io); /* 350 KiB: not on the thread's stack */
+	struct rf_io *io = calloc(1, sizeof *io); /* 700 KiB: not on the thread's stack */
 	if (!io) {
 		snprintf(t->err, sizeof t->err, "thread %u: out of memory", t->idx);
 		return NULL;

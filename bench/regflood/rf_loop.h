@@ -6,7 +6,9 @@
  * nothing with other threads while it runs. Sending and receiving are batched with
  * sendmmsg/recvmmsg; the thread never blocks longer than 1 ms, so its send schedule
  * (open loop: rate x elapsed time) and its timeouts stay on time. Between batches it
- * waits in ppoll until a socket is readable or the next send is due.
+ * waits in ppoll until a socket is readable or the next send is due. In the digest flow
+ * the second REGISTER is sent as soon as its 401 is read, from the socket that read it,
+ * before the next batch is received (so the challenge it answers is never copied).
  */
 #ifndef SR_RF_LOOP_H
 #define SR_RF_LOOP_H
@@ -40,6 +42,8 @@ struct sr_rf_cfg {
 	uint32_t expires;
 	uint32_t run;
 	enum sr_rf_workload workload;
+	const char *password_prefix; /* digest flow: rf_auth.h */
+	int auth_alg;                /* digest flow: the algorithm to answer (enum sr_digest_alg); -1: the first usable */
 };
 
 struct sr_rf_thread {
@@ -49,6 +53,7 @@ struct sr_rf_thread {
 	int fds[SR_RF_MAX_SOCKETS];
 	uint16_t ports[SR_RF_MAX_SOCKETS];
 	struct sr_rf_track track;
+	struct sr_digest *dg; /* digest flow: the thread's hash context (lib/auth) */
 	struct sr_rf_stats warm; /* the warm-up phase's books */
 	uint64_t t_start, t_end; /* measured phase, CLOCK_MONOTONIC ns */
 	uint64_t t_send_end;     /* when it stopped sending (deadline or AoRs used up) */

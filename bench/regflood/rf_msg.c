@@ -14,14 +14,20 @@
 
 const char *sr_rf_op_name(enum sr_rf_op op)
 {
-	static const char *const names[SR_RF_OP_COUNT] = {"new", "refresh", "fetch", "dereg"};
+	static const char *const names[SR_RF_OP_COUNT] = {"new", "refresh", "fetch", "dereg", "auth"};
 	return (unsigned)op < SR_RF_OP_COUNT ? names[op] : "?";
 }
 
 size_t sr_rf_build(char *buf, size_t cap, const struct sr_rf_ident *id, const struct sr_rf_req *r)
 {
 	char contact[160];
+	const char *authorization = "";
 	switch (r->op) {
+	case SR_RF_OP_AUTH: /* the same registration as NEW, now with credentials */
+		if (!r->authorization)
+			return 0;
+		authorization = r->authorization;
+		/* fall through */
 	case SR_RF_OP_NEW:
 	case SR_RF_OP_REFRESH:
 		snprintf(contact, sizeof contact, "Contact: <sip:%s%07u@%s:%u>\r\nExpires: %u\r\n", id->user_prefix,
@@ -44,11 +50,12 @@ size_t sr_rf_build(char *buf, size_t cap, const struct sr_rf_ident *id, const st
 			 "To: <sip:%s%07u@%s>\r\n"
 			 "Call-ID: %u.%u@regflood\r\n"
 			 "CSeq: %u REGISTER\r\n"
-			 "%s"
+			 "%s%s"
 			 "User-Agent: regflood\r\n"
 			 "Content-Length: 0\r\n\r\n",
 			 id->domain, id->local_ip, id->local_port, r->aor, id->run, r->cseq, id->user_prefix, r->aor,
-			 id->domain, id->run, id->user_prefix, r->aor, id->domain, r->aor, id->run, r->cseq, contact);
+			 id->domain, id->run, id->user_prefix, r->aor, id->domain, r->aor, id->run, r->cseq, contact,
+			 authorization);
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	return (size_t)n;
@@ -72,8 +79,7 @@ static int read_u32(const char **p, const char *end, uint32_t *out)
 	return 0;
 }
 
-/* value of the header at line start `line` if its name is one of the two given */
-static const char *header_value(const char *line, const char *end, const char *name, const char *compact)
+const char *sr_rf_header_value(const char *line, const char *end, const char *name, const char *compact)
 {
 	size_t ln = strlen(name), lc = strlen(compact);
 	const char *v = NULL;
@@ -108,13 +114,13 @@ int sr_rf_parse(const char *buf, size_t len, struct sr_rf_resp *out)
 		if (*line == '\r' || *line == '\n')
 			break; /* end of headers */
 		const char *v;
-		if (!have_callid && (v = header_value(line, end, "Call-ID", "i"))) {
+		if (!have_callid && (v = sr_rf_header_value(line, end, "Call-ID", "i"))) {
 			if (read_u32(&v, end, &out->aor) || v >= end || *v++ != '.' || read_u32(&v, end, &out->run))
 				return -1;
 			if ((size_t)(end - v) < 9 || memcmp(v, "@regflood", 9) != 0)
 				return -1;
 			have_callid = 1;
-		} else if (!have_cseq && (v = header_value(line, end, "CSeq", "CSeq"))) {
+		} else if (!have_cseq && (v = sr_rf_header_value(line, end, "CSeq", "CSeq"))) {
 			if (read_u32(&v, end, &out->cseq))
 				return -1;
 			have_cseq = 1;
@@ -124,5 +130,6 @@ int sr_rf_parse(const char *buf, size_t len, struct sr_rf_resp *out)
 	if (!have_callid || !have_cseq)
 		return -1;
 	out->status = (int)status;
+	out->challenge = false;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #ifndef SR_RF_MSG_H
 #define SR_RF_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,8 @@ enum sr_rf_op {
 	SR_RF_OP_REFRESH, /* same Call-ID, CSeq + 1, same Contact */
 	SR_RF_OP_FETCH,   /* no Contact: the 200 lists the bindings */
 	SR_RF_OP_DEREG,   /* Contact: *, Expires: 0 */
-	/* extension point for the digest flow: SR_RF_OP_AUTH (the REGISTER repeated with an
-	 * Authorization header after a 401) goes here, with its credentials in sr_rf_ident */
+	SR_RF_OP_AUTH,    /* the digest flow's second step: NEW again after a 401, CSeq + 1, with
+			   * the Authorization header (rf_auth.h) in sr_rf_req.authorization */
 	SR_RF_OP_COUNT
 };
 
@@ -33,7 +34,8 @@ struct sr_rf_ident {
 	const char *local_ip;    /* Via and Contact host */
 	uint16_t local_port;     /* Via and Contact port */
 	uint32_t run;            /* per-process random number, part of every Call-ID */
-	uint32_t expires;        /* Expires of NEW and REFRESH */
+	uint32_t expires;        /* Expires of NEW, REFRESH and AUTH */
+	const char *password_prefix; /* digest password = prefix + 7-digit index (rf_auth.h) */
 };
 
 struct sr_rf_req {
@@ -43,6 +45,8 @@ struct sr_rf_req {
 	/* the Contact's port: fixed per AoR, so a refresh sent from another of the thread's
 	 * sockets updates the AoR's one binding instead of adding a second; 0: local_port */
 	uint16_t contact_port;
+	/* AUTH only: the whole "Authorization: ...\r\n" line (sr_rf_authorization) */
+	const char *authorization;
 };
 
 /* Writes the request into buf; returns its length, or 0 if it does not fit in cap. */
@@ -53,11 +57,18 @@ struct sr_rf_resp {
 	uint32_t aor; /* from our Call-ID */
 	uint32_t run;
 	uint32_t cseq;
+	/* set by the caller, not by sr_rf_parse: a 401 whose challenge it can answer
+	 * (sr_rf_challenge_parse, rf_auth.h) */
+	bool challenge;
 };
 
 /* Reads a response. 0 on success; -1 if it is not a SIP response or its Call-ID is not
  * of regflood's form or a field is missing or malformed. */
 int sr_rf_parse(const char *buf, size_t len, struct sr_rf_resp *out);
+
+/* The value (after the colon and blanks) of the header line starting at `line` when its
+ * name is `name` or `compact` (case-insensitive), else NULL. */
+const char *sr_rf_header_value(const char *line, const char *end, const char *name, const char *compact);
 
 const char *sr_rf_op_name(enum sr_rf_op op);
 

@@ -19,6 +19,7 @@
 
 struct sr_rf_result {
 	const char *workload;
+	bool digest; /* the workload's flows are digest flows (sr_rf_workload_digest) */
 	uint32_t threads, sockets, aors;
 	double offered_rate; /* requests/s asked for; 0: closed loop */
 	uint32_t window;
@@ -31,8 +32,11 @@ struct sr_rf_result {
 };
 
 bool sr_rf_result_passed(const struct sr_rf_result *r);
+/* ok answers per second: requests answered 200, or for auth whole flows (401 then 200) */
 double sr_rf_result_achieved(const struct sr_rf_result *r);
-/* open loop and fewer than 97 % of the requests due while sending were sent */
+/* REGISTER transactions answered as expected per second (auth: the 401s and the 200s) */
+double sr_rf_result_registers(const struct sr_rf_result *r);
+/* open loop and fewer than 97 % of the requests (auth: flows) due while sending were started */
 bool sr_rf_result_behind(const struct sr_rf_result *r);
 /* writes the JSON object (no newline); returns the length, 0 if cap is too small */
 size_t sr_rf_result_json(const struct sr_rf_result *r, char *buf, size_t cap);

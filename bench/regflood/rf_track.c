@@ -5,7 +5,8 @@
  * run, that AoR has a request outstanding with the same CSeq, and the status is 200.
  * Same request but another status: BAD_STATUS. The answer to a request that already
  * timed out: LATE. Anything else (foreign run or AoR, no request outstanding, an older
- * CSeq, a duplicate, unreadable bytes): UNEXPECTED. Every verdict but OK is a failure.
+ * CSeq, a duplicate, unreadable bytes): UNEXPECTED. Every verdict but OK is a failure,
+ * and CHALLENGED, which is the first half of a digest flow (rf_track.h).
  */
 #include "rf_track.h"
 
@@ -66,12 +67,17 @@ int sr_rf_track_send(struct sr_rf_track *t, uint32_t local, enum sr_rf_op op, ui
 	struct sr_rf_slot *s = &t->slots[local];
 	if (s->pending)
 		return -1;
-	if (t->fifo_tail - t->fifo_head > t->fifo_mask)
+	if (t->fifo_tail - t->fifo_head > t->fifo_mask) {
+		if (op == SR_RF_OP_AUTH)
+			t->st.send_errors++;
 		return -2;
+	}
 	s->cseq++;
 	s->pending = 1;
 	s->op = (uint8_t)op;
 	s->sent_ns = now;
+	if (op != SR_RF_OP_AUTH)
+		s->flow_ns = now;
 	t->fifo[t->fifo_tail++ & t->fifo_mask] = (struct sr_rf_fifo_ent){now, local, s->cseq};
 	t->outstanding++;
 	t->st.sent++;
@@ -113,13 +119,22 @@ enum sr_rf_verdict sr_rf_track_response(struct sr_rf_track *t, const struct sr_r
 		return SR_RF_OK; /* provisional: the request stays outstanding (not counted) */
 	s->pending = 0;
 	t->outstanding--;
-	if (r->status != 200) {
+	if (t->expect_challenge && s->op == SR_RF_OP_NEW && r->status == 401) {
+		if (!r->challenge) {
+			t->st.bad_challenge++;
+			return SR_RF_BAD_CHALLENGE;
+		}
+		t->st.challenged++;
+		sr_rf_hist_record(&t->st.lat_challenge, now >= s->sent_ns ? now - s->sent_ns : 0);
+		return SR_RF_CHALLENGED;
+	}
+	if (r->status != 200 || (t->expect_challenge && s->op == SR_RF_OP_NEW)) {
 		t->st.bad_status++;
 		t->st.last_bad_status = r->status;
 		return SR_RF_BAD_STATUS;
 	}
 	t->st.ok++;
-	sr_rf_hist_record(&t->st.lat, now >= s->sent_ns ? now - s->sent_ns : 0);
+	sr_rf_hist_record(&t->st.lat, now >= s->flow_ns ? now - s->flow_ns : 0);
 	if (s->op == SR_RF_OP_DEREG) {
 		s->registered = 0;
 		s->removed = 1;
@@ -159,14 +174,22 @@ void sr_rf_stats_merge(struct sr_rf_stats *dst, const struct sr_rf_stats *src)
 	dst->late += src->late;
 	dst->timeouts += src->timeouts;
 	dst->send_errors += src->send_errors;
+	dst->challenged += src->challenged;
+	dst->bad_challenge += src->bad_challenge;
 	for (int i = 0; i < SR_RF_OP_COUNT; i++)
 		dst->sent_op[i] += src->sent_op[i];
 	if (src->last_bad_status)
 		dst->last_bad_status = src->last_bad_status;
 	sr_rf_hist_merge(&dst->lat, &src->lat);
+	sr_rf_hist_merge(&dst->lat_challenge, &src->lat_challenge);
 }
 
 uint64_t sr_rf_stats_failures(const struct sr_rf_stats *s)
 {
-	return s->bad_status + s->unexpected + s->late + s->timeouts + s->send_errors;
+	return s->bad_status + s->unexpected + s->late + s->timeouts + s->send_errors + s->bad_challenge;
+}
+
+uint64_t sr_rf_stats_started(const struct sr_rf_stats *s)
+{
+	return s->sent - s->sent_op[SR_RF_OP_AUTH];
 }

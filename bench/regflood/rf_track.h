@@ -11,6 +11,11 @@
  * entries whose request was answered meanwhile are skipped when they reach the head.
  * Everything here is pure (the clock is a parameter), so the unit tests drive it
  * without sockets.
+ * The digest flow (workload auth, expect_challenge set): the first REGISTER (NEW) must
+ * be answered 401 with a usable challenge (the caller reads it, rf_auth.h, and says so in
+ * sr_rf_resp.challenge); that frees the AoR for its second request (AUTH, sent at once
+ * by the caller), and only the 200 to AUTH counts as ok: one flow, one ok. Any other
+ * answer to either step, including a 200 to NEW (authentication off?), is a failure.
  */
 #ifndef SR_RF_TRACK_H
 #define SR_RF_TRACK_H
@@ -29,9 +34,12 @@ struct sr_rf_stats {
 	uint64_t late;        /* the answer to a request already counted as timed out */
 	uint64_t timeouts;    /* no answer within the timeout */
 	uint64_t send_errors; /* the kernel refused the datagram */
+	uint64_t challenged;    /* digest flow: 401s with a usable challenge to a first request */
+	uint64_t bad_challenge; /* digest flow: 401s without one (a failure) */
 	uint64_t sent_op[SR_RF_OP_COUNT];
 	int last_bad_status; /* the status of the last bad answer, for the report */
-	struct sr_rf_hist lat; /* ns from send to receive, ok answers only */
+	struct sr_rf_hist lat; /* ns from the flow's first send to its 200 (ok answers only) */
+	struct sr_rf_hist lat_challenge; /* digest flow: ns from the first send to its 401 */
 };
 
 enum sr_rf_verdict {
@@ -39,12 +47,13 @@ enum sr_rf_verdict {
 	SR_RF_BAD_STATUS,
 	SR_RF_UNEXPECTED,
 	SR_RF_LATE,
-	/* extension point for the digest flow: SR_RF_CHALLENGED (a 401 whose nonce the
-	 * sender answers with SR_RF_OP_AUTH) goes here */
+	SR_RF_CHALLENGED,    /* the flow's 401: the caller now sends SR_RF_OP_AUTH for the AoR */
+	SR_RF_BAD_CHALLENGE, /* a 401 to the flow's first request without a usable challenge */
 };
 
 struct sr_rf_slot {
-	uint64_t sent_ns;
+	uint64_t sent_ns;      /* of the request outstanding */
+	uint64_t flow_ns;      /* of the flow's first request (= sent_ns but for AUTH) */
 	uint32_t cseq;         /* of the last request sent for the AoR (0: none yet) */
 	uint32_t timeout_cseq; /* CSeq of the last request that timed out */
 	uint8_t pending;
@@ -66,6 +75,7 @@ struct sr_rf_track {
 	struct sr_rf_fifo_ent *fifo;
 	uint32_t fifo_mask, fifo_head, fifo_tail;
 	uint32_t outstanding;
+	bool expect_challenge; /* workload auth: a 401 to NEW is the flow's challenge */
 	struct sr_rf_stats st;
 };
 
@@ -80,7 +90,8 @@ uint32_t sr_rf_track_aor(const struct sr_rf_track *t, uint32_t local);
 int64_t sr_rf_track_local(const struct sr_rf_track *t, uint32_t aor);
 
 /* Marks a request for AoR `local` as sent now and fills *out. -1 if the AoR already has
- * one outstanding, -2 if the timeout FIFO is full (the caller sends later). */
+ * one outstanding, -2 if the timeout FIFO is full (the caller sends later; an AUTH
+ * cannot wait for its challenge to go stale, so it is counted as a send error). */
 int sr_rf_track_send(struct sr_rf_track *t, uint32_t local, enum sr_rf_op op, uint64_t now, struct sr_rf_req *out);
 /* the kernel did not take the request prepared by sr_rf_track_send */
 void sr_rf_track_send_failed(struct sr_rf_track *t, uint32_t local);
@@ -91,5 +102,7 @@ uint32_t sr_rf_track_expire(struct sr_rf_track *t, uint64_t now);
 
 void sr_rf_stats_merge(struct sr_rf_stats *dst, const struct sr_rf_stats *src);
 uint64_t sr_rf_stats_failures(const struct sr_rf_stats *s);
+/* requests that started something: all but the digest flow's second steps */
+uint64_t sr_rf_stats_started(const struct sr_rf_stats *s);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static const char *const wl_names[SR_RF_WL_COUNT] = {"new", "refresh", "fetch", "dereg", "mix"};
+static const char *const wl_names[SR_RF_WL_COUNT] = {"new", "refresh", "fetch", "dereg", "mix", "auth"};
 
 int sr_rf_workload_parse(const char *name, enum sr_rf_workload *out)
 {
@@ -28,10 +28,16 @@ bool sr_rf_workload_warmup(enum sr_rf_workload w)
 	return w == SR_RF_WL_REFRESH || w == SR_RF_WL_FETCH || w == SR_RF_WL_DEREG;
 }
 
+bool sr_rf_workload_digest(enum sr_rf_workload w)
+{
+	return w == SR_RF_WL_AUTH;
+}
+
 int sr_rf_workload_op(enum sr_rf_workload w, const struct sr_rf_slot *s, uint32_t rnd)
 {
 	switch (w) {
 	case SR_RF_WL_NEW:
+	case SR_RF_WL_AUTH: /* the AUTH that follows the 401 is the loop's answer */
 		return s->cseq == 0 ? SR_RF_OP_NEW : -1;
 	case SR_RF_WL_REFRESH:
 		return s->registered ? SR_RF_OP_REFRESH : -1;

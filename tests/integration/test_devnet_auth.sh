@@ -2,9 +2,9 @@
 # test_devnet_auth.sh [BUILD_DIR] - digest authentication end to end over the development network.
 #
 # Writes a subscriber file (HA1 values only), starts sipreg (2 workers, af_packet) with
-# auth.enabled and auth.algorithms=MD5 (SIPp 3.6 answers only the first challenge and
-# only MD5; SHA-256 is covered by the unit tests), then from netns sr-peer with sipp's
-# [authentication] keyword:
+# auth.enabled and auth.algorithms=MD5,SHA-256 (SIPp 3.6 answers only the first challenge
+# and only MD5, so MD5 comes first; regflood answers either), then from netns sr-peer with
+# sipp's [authentication] keyword:
 #   1. SR_IT_AUTH_CALLS (default 200) subscribers each register and de-register, every
 #      REGISTER challenged first (401) and accepted with credentials (200), while
 #      /sipreg/reload swaps the subscriber table and rotates the nonce secret
@@ -16,13 +16,20 @@
 #      (which also rotates the secret and reports the policy as not configured) and accepted
 #      after it; a broken file is refused with its line number (telemetry, and sipregctl
 #      reload exiting 1 with the reason), the old table stays;
-#   5. /sipreg/stats and /sipreg/auth agree (4xx/2xx, authenticated, forbidden, subscribers),
-#      SIGTERM exits 0, no sanitizer report.
+#   5. /sipreg/stats and /sipreg/auth agree (4xx/2xx, authenticated, forbidden, subscribers);
+#   6. bench/regflood's digest flow (workload auth): its users (regflood --write-subscribers)
+#      reloaded in, then SR_IT_AUTH_RF_AORS (default 2000) AoRs at SR_IT_AUTH_RF_RATE flows/s
+#      answering the SHA-256 challenge and as many in closed loop answering MD5: zero
+#      failures in its JSON,
+#      every flow 401 then 200, and sampled AoRs held by sipreg (`sipregctl aor`);
+#   7. SIGTERM exits 0, no sanitizer report.
 # Exit 77 (meson: skipped) when not root or when netns/sipp/python3 are unavailable.
 set -uo pipefail
 
 calls=${SR_IT_AUTH_CALLS:-200}
 rate=${SR_IT_AUTH_RATE:-100}
+rf_aors=${SR_IT_AUTH_RF_AORS:-2000}
+rf_rate=${SR_IT_AUTH_RF_RATE:-1000}
 prefix=sipreg-auth-it
 BUILD_DIR_ARG=${1:-}
 . "$(dirname "$0")/lib.sh"
@@ -30,7 +37,9 @@ it_init sipreg-auth-it
 it_need sipp "scripts/setup.sh installs sip-tester"
 sippdir=$here/tests/integration/sipp
 ctl=$BUILD_DIR/app/sipregctl/sipregctl
+regflood=$BUILD_DIR/bench/regflood/regflood
 [ -x "$ctl" ] || { echo "FAIL: $ctl not built"; exit 1; }
+[ -x "$regflood" ] || { echo "FAIL: $regflood not built"; exit 1; }
 
 
 # subscriber line: user password [aors] -> "user example.com HA1-MD5 HA1-SHA-256 [aors]"
@@ -46,6 +55,7 @@ write_subscribers() { # extra users after the generated ones
 		for i in $(seq 1 "$calls"); do subscriber "$(printf 'au%07d' "$i")" "pw-$i"; done
 		subscriber assistant pw-assistant sip:assistant@example.com,sip:boss@example.com
 		for extra in "$@"; do subscriber $extra; done
+		if [ -f "$work/regflood.subscribers" ]; then cat "$work/regflood.subscribers"; fi
 	} >"$work/subscribers.tmp" && mv "$work/subscribers.tmp" "$work/subscribers"
 }
 
@@ -91,7 +101,7 @@ it_devnet_fresh
 it_start_run "$work/sipreg.log" --set workers.count=2 \
 	--set auth.enabled=true --set auth.subscribers="$work/subscribers" --set auth.nonce_lifetime=60 \
 	--set auth.nonce_secret_file="$work/nonce.key" \
-	--set auth.algorithms=MD5 --set registrar.domains=example.com,198.51.100.1
+	--set auth.algorithms=MD5,SHA-256 --set registrar.domains=example.com,198.51.100.1
 ok "sipreg started with authentication"
 
 # --- 1. every subscriber registers and de-registers through a challenge ---
@@ -169,7 +179,42 @@ assert d["challenged"] == 2 * n + 13 and d["stale"] == 0 and d["replayed"] == 0,
 assert d["replay_live_evictions"] == 0, d' "$calls" <<<"$a" &&
 	ok "/sipreg/auth: $a" || fail "/sipreg/auth answered $a"
 
-# --- 5. shutdown ---
+# --- 6. regflood's digest flow, both algorithms ---
+if "$regflood" --write-subscribers "$work/regflood.subscribers" --aors $((2 * rf_aors)); then
+	write_subscribers "late pw-late"
+	r=$(timeout 10 "$ctl" --prefix "$prefix" --json reload)
+	"$py" -c 'import json,sys; s=json.load(sys.stdin)["subscribers"]
+assert s["reload"] == "ok" and s["subscribers"] == int(sys.argv[1]), s' $((calls + 2 + 2 * rf_aors)) <<<"$r" &&
+		ok "regflood's $((2 * rf_aors)) users written (HA1 only) and reloaded" || fail "reload of regflood's users: $r"
+else
+	fail "regflood --write-subscribers"
+fi
+for run in "0 SHA-256 $rf_rate" "$rf_aors MD5 0"; do # open loop, then closed loop (window 64)
+	read -r first alg r <<<"$run"
+	mode="at $r/s"
+	[ "$r" = 0 ] && mode="in closed loop"
+	out=$(timeout 60 "${peer[@]}" "$regflood" --workload auth --auth-alg "$alg" --first-aor "$first" \
+		--aors "$rf_aors" --rate "$r" --window 64 --timeout-ms 2000 --json-only 2>&1)
+	rc=$?
+	"$py" -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); n=int(sys.argv[1])
+assert d["result"] == "pass" and d["workload"] == "auth" and d["failures"] == 0, d
+assert d["ok"] == n and d["challenged"] == n and d["sent"] == 2 * n and d["bad_challenge"] == 0, d' \
+		"$rf_aors" <<<"$out" && [ "$rc" = 0 ] &&
+		ok "regflood auth $alg: $rf_aors flows (401 then 200) $mode, 0 failures: $(tail -1 <<<"$out")" ||
+		fail "regflood auth $alg (exit $rc): $out"
+done
+held=0
+samples=$(seq 0 $((2 * rf_aors / 10)) $((2 * rf_aors - 1)); echo $((2 * rf_aors - 1)))
+for i in $samples; do
+	u=$(printf 'rf%07u' "$i")
+	"$ctl" --prefix "$prefix" --json aor "sip:$u@example.com" | "$py" -c 'import json,sys
+d=json.load(sys.stdin); assert d["contact"] and d["contact"][0].startswith("sip:%s@198.51.100.2:" % sys.argv[1]), d' \
+		"$u" && held=$((held + 1))
+done
+[ "$held" = "$(wc -w <<<"$samples")" ] && ok "sipregctl aor: all $held sampled regflood AoRs (both runs) bound" ||
+	fail "sipregctl aor: $held of $(wc -w <<<"$samples") sampled regflood AoRs bound"
+
+# --- 7. shutdown ---
 it_stop TERM
 rc=$stop_rc
 [ "$rc" = 0 ] && ok "SIGTERM: sipreg exited 0" || { fail "sipreg exit status $rc after SIGTERM"; tail -20 "$work/sipreg.log"; }

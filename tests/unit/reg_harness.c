@@ -41,6 +41,12 @@ struct th_env *th_env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash)
 struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 				 const struct sr_policy_hooks *policy)
 {
+	return th_env_new_hooks(cfg, hash, policy, NULL);
+}
+
+struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
+				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth)
+{
 	if (sr_test_eal_init() != 0)
 		return NULL;
 	struct th_env *e = calloc(1, sizeof(*e));
@@ -57,6 +63,8 @@ struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn
 				     .on_event = record_event, .event_ctx = e, .hash = hash };
 	if (policy)
 		p.policy = *policy;
+	if (auth)
+		p.auth = *auth;
 	const char *err = NULL;
 	e->shard = sr_shard_create(&p, &err);
 	if (!e->shard) {

@@ -56,6 +56,9 @@ struct th_env *th_env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash)
 /* The same with an operator policy hook (copied; NULL = none). */
 struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 				 const struct sr_policy_hooks *policy);
+/* The same with operator policy and authentication hooks (each copied; NULL = none). */
+struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
+				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth);
 void th_env_free(struct th_env *e);
 /* The default configuration used by th_env_new(NULL, ...). */
 void th_default_config(struct sr_reg_config *cfg);

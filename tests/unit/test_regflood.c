@@ -2,7 +2,10 @@
  * test_regflood.c - bench/regflood's socket-free parts: the requests it builds, the
  * response reader, matching responses to requests (Call-ID + CSeq), the accounting of
  * failures (bad status, unexpected, late, timeouts, send errors), the latency
- * histogram, the workload table and the pass/fail verdict and JSON report.
+ * histogram, the workload table and the pass/fail verdict and JSON report; for the
+ * digest flow (workload auth) the challenge reader, the Authorization and subscriber
+ * lines it writes (hashes from lib/auth) and the two-step tracking. The round trip
+ * through lib/auth's server-side verification is in test_regflood_auth.c.
  *
  * Responses are made from the generator's own requests (status line + copied Call-ID
  * and CSeq), as a registrar would answer; the clock is a plain number.
@@ -17,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "rf_auth.h"
 #include "rf_hist.h"
 #include "rf_msg.h"
 #include "rf_report.h"
@@ -26,7 +30,7 @@
 #define RUN 4242u
 #define MS 1000000ull
 
-static const struct sr_rf_ident ident = {"example.com", "rf", "198.51.100.2", 40000, RUN, 600};
+static const struct sr_rf_ident ident = {"example.com", "rf", "198.51.100.2", 40000, RUN, 600, "pw"};
 
 /* the value of header `name` in msg (up to CRLF), copied into out */
 static void header(const char *msg, const char *name, char *out, size_t cap)
@@ -57,7 +61,7 @@ static void test_build_ops(void **state)
 {
 	(void)state;
 	char buf[1400];
-	struct sr_rf_req r = {SR_RF_OP_NEW, 17, 1, 0};
+	struct sr_rf_req r = {SR_RF_OP_NEW, 17, 1, 0, NULL};
 	size_t n = sr_rf_build(buf, sizeof buf, &ident, &r);
 	assert_true(n > 0 && n == strlen(buf));
 	assert_non_null(strstr(buf, "REGISTER sip:example.com SIP/2.0\r\n"));
@@ -73,13 +77,13 @@ static void test_build_ops(void **state)
 	assert_non_null(strstr(buf, "\r\nContact: <sip:rf0000017@198.51.100.2:40003>\r\n"));
 	assert_non_null(strstr(buf, "\r\nVia: SIP/2.0/UDP 198.51.100.2:40000;"));
 
-	r = (struct sr_rf_req){SR_RF_OP_FETCH, 17, 5, 0};
+	r = (struct sr_rf_req){SR_RF_OP_FETCH, 17, 5, 0, NULL};
 	assert_true(sr_rf_build(buf, sizeof buf, &ident, &r) > 0);
 	assert_null(strstr(buf, "Contact:"));
 	assert_null(strstr(buf, "Expires:"));
 	assert_non_null(strstr(buf, "\r\nCSeq: 5 REGISTER\r\n"));
 
-	r = (struct sr_rf_req){SR_RF_OP_DEREG, 17, 6, 0};
+	r = (struct sr_rf_req){SR_RF_OP_DEREG, 17, 6, 0, NULL};
 	assert_true(sr_rf_build(buf, sizeof buf, &ident, &r) > 0);
 	assert_non_null(strstr(buf, "\r\nContact: *\r\nExpires: 0\r\n"));
 
@@ -94,7 +98,7 @@ static void test_parse_round_trip(void **state)
 {
 	(void)state;
 	char req[1400], resp[1400];
-	struct sr_rf_req r = {SR_RF_OP_REFRESH, 123456, 7, 0};
+	struct sr_rf_req r = {SR_RF_OP_REFRESH, 123456, 7, 0, NULL};
 	assert_true(sr_rf_build(req, sizeof req, &ident, &r) > 0);
 	size_t n = answer(req, 200, resp, sizeof resp);
 	struct sr_rf_resp out;
@@ -180,7 +184,7 @@ static void test_track_ownership(void **state)
 
 static struct sr_rf_resp resp(uint32_t aor, uint32_t cseq, int status)
 {
-	return (struct sr_rf_resp){status, aor, RUN, cseq};
+	return (struct sr_rf_resp){status, aor, RUN, cseq, false};
 }
 
 static void test_track_matching(void **state)
@@ -287,6 +291,275 @@ static void test_track_timeouts(void **state)
 	sr_rf_track_free(&t);
 }
 
+/* sipreg's 401 (lib/auth/auth_hooks.c): one challenge per algorithm, SHA-256 first */
+static const char sipreg_401[] =
+	"SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 198.51.100.2:40000;branch=z9hG4bK-x\r\n"
+	"Call-ID: 3.4242@regflood\r\nCSeq: 1 REGISTER\r\n"
+	"WWW-Authenticate: Digest realm=\"example.com\", nonce=\"n-sha\", algorithm=SHA-256, qop=\"auth\"\r\n"
+	"WWW-Authenticate: Digest realm=\"example.com\", nonce=\"n-md5\", algorithm=MD5, qop=\"auth\"\r\n"
+	"Content-Length: 0\r\n\r\n";
+
+static int challenge_str(const char *s, int want, struct sr_rf_challenge *c)
+{
+	return sr_rf_challenge_parse(s, strlen(s), want, c);
+}
+
+static void assert_field(struct sr_str f, const char *want)
+{
+	assert_int_equal(f.len, strlen(want));
+	assert_memory_equal(f.p, want, f.len);
+}
+
+/* a response with the single header line hdr (c points into it until the next call) */
+static int one_challenge(const char *hdr, int want, struct sr_rf_challenge *c)
+{
+	static char buf[1024];
+	snprintf(buf, sizeof buf, "SIP/2.0 401 Unauthorized\r\nCSeq: 1 REGISTER\r\n%s\r\nContent-Length: 0\r\n\r\n", hdr);
+	return challenge_str(buf, want, c);
+}
+
+static void test_challenge_parse(void **state)
+{
+	(void)state;
+	struct sr_rf_challenge c;
+	/* the first usable one, or the one with the algorithm asked for */
+	assert_int_equal(challenge_str(sipreg_401, -1, &c), 0);
+	assert_int_equal(c.alg, SR_DIGEST_SHA256);
+	assert_field(c.realm, "example.com");
+	assert_field(c.nonce, "n-sha");
+	assert_int_equal(c.opaque.len, 0);
+	assert_int_equal(challenge_str(sipreg_401, SR_DIGEST_MD5, &c), 0);
+	assert_int_equal(c.alg, SR_DIGEST_MD5);
+	assert_field(c.nonce, "n-md5");
+	assert_int_equal(challenge_str(sipreg_401, SR_DIGEST_SHA256, &c), 0);
+	assert_field(c.nonce, "n-sha");
+
+	/* unquoted values, opaque, any case, blanks, unknown parameters, a qop list */
+	assert_int_equal(one_challenge("www-authenticate :  digest REALM=sipreg ,nonce=abc==,  opaque=xyz,"
+				       "stale=FALSE, domain=\"sip:example.com\", qop=\"auth-int, auth\", Algorithm=\"md5\"",
+				       -1, &c), 0);
+	assert_int_equal(c.alg, SR_DIGEST_MD5);
+	assert_field(c.realm, "sipreg");
+	assert_field(c.nonce, "abc==");
+	assert_field(c.opaque, "xyz");
+	/* no algorithm parameter: MD5 (RFC 7616 3.3) */
+	assert_int_equal(one_challenge("WWW-Authenticate: Digest realm=\"r\", qop=auth, nonce=\"n\"", -1, &c), 0);
+	assert_int_equal(c.alg, SR_DIGEST_MD5);
+	assert_int_equal(one_challenge("WWW-Authenticate: Digest realm=\"r\", qop=auth, nonce=\"n\"", SR_DIGEST_SHA256,
+				       &c), -1);
+	/* an unusable challenge first, a usable one after it */
+	assert_int_equal(challenge_str("SIP/2.0 401 Unauthorized\r\n"
+				       "WWW-Authenticate: Digest realm=\"r\", nonce=\"a\", algorithm=SHA-512-256, qop=\"auth\"\r\n"
+				       "WWW-Authenticate: Digest realm=\"r\", nonce=\"b\", algorithm=SHA-256, qop=\"auth\"\r\n\r\n",
+				       -1, &c), 0);
+	assert_field(c.nonce, "b");
+
+	static const char *const bad[] = {
+		"WWW-Authenticate: Digest realm=\"r\", algorithm=MD5, qop=\"auth\"",                /* no nonce */
+		"WWW-Authenticate: Digest realm=\"r\", nonce=\"\", algorithm=MD5, qop=\"auth\"",    /* empty nonce */
+		"WWW-Authenticate: Digest nonce=\"n\", algorithm=MD5, qop=\"auth\"",                /* no realm */
+		"WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", algorithm=MD5",                 /* no qop (RFC 2069) */
+		"WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", qop=\"auth-int\"",              /* no qop=auth */
+		"WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", algorithm=MD5-sess, qop=auth",  /* -sess */
+		"WWW-Authenticate: Basic realm=\"r\"",
+		"WWW-Authenticate: Digestrealm=\"r\", nonce=\"n\", qop=auth",
+		"WWW-Authenticate: Digest realm=\"r\", nonce=\"n\\\"x\", qop=auth",                 /* escape */
+		"WWW-Authenticate: Digest realm=\"r\", nonce=\"n, qop=auth",                        /* open quote */
+		"WWW-Authenticate: Digest realm=\"r\", nonce=n\"x\", qop=auth",                     /* quote in token */
+		"WWW-Authenticate: Digest realm=\"r\" nonce=\"n\", qop=auth",                       /* no comma */
+		"WWW-Authenticate: Digest realm, nonce=\"n\", qop=auth",                            /* no value */
+		"Proxy-Authenticate: Digest realm=\"r\", nonce=\"n\", qop=auth",                    /* not ours */
+		"X-Note: nothing here",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (one_challenge(bad[i], -1, &c) != -1)
+			fail_msg("accepted bad challenge #%zu: %s", i, bad[i]);
+	}
+	/* a nonce longer than the limit */
+	char hdr[700];
+	snprintf(hdr, sizeof hdr, "WWW-Authenticate: Digest realm=\"r\", nonce=\"%0*d\", qop=auth",
+		 SR_RF_CHALLENGE_FIELD_MAX + 1, 0);
+	assert_int_equal(one_challenge(hdr, -1, &c), -1);
+	/* a challenge in the body is not one */
+	assert_int_equal(challenge_str("SIP/2.0 401 Unauthorized\r\nCSeq: 1 REGISTER\r\n\r\n"
+				       "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", qop=auth\r\n", -1, &c), -1);
+}
+
+/* the value of parameter name="..." in an Authorization line */
+static void auth_param(const char *line, const char *name, char *out, size_t cap)
+{
+	char key[32];
+	snprintf(key, sizeof key, " %s=\"", name);
+	const char *p = strstr(line, key);
+	assert_non_null(p);
+	p += strlen(key);
+	const char *q = strchr(p, '"');
+	assert_non_null(q);
+	assert_true((size_t)(q - p) < cap);
+	snprintf(out, cap, "%.*s", (int)(q - p), p);
+}
+
+static void test_authorization(void **state)
+{
+	(void)state;
+	struct sr_digest *dg = sr_digest_new();
+	assert_non_null(dg);
+	struct sr_rf_challenge c;
+	assert_int_equal(one_challenge("WWW-Authenticate: Digest realm=\"sipreg\", nonce=\"n-1\", opaque=\"op\", "
+				       "algorithm=SHA-256, qop=\"auth\"", -1, &c), 0);
+	char line[SR_RF_AUTHORIZATION_MAX], v[128];
+	size_t n = sr_rf_authorization(line, sizeof line, dg, &ident, 17, 2, &c);
+	assert_true(n > 0 && n == strlen(line));
+	assert_true(strncmp(line, "Authorization: Digest username=\"rf0000017\", realm=\"sipreg\", nonce=\"n-1\", "
+				  "uri=\"sip:example.com\", response=\"", 102) == 0);
+	assert_non_null(strstr(line, ", algorithm=SHA-256, "));
+	assert_non_null(strstr(line, ", qop=auth, nc=00000001, opaque=\"op\"\r\n"));
+	/* the response is H(HA1:nonce:nc:cnonce:auth:H(REGISTER:uri)) with HA1 of the pattern password */
+	char cnonce[64], ha1[SR_DIGEST_HEX_MAX + 1], expect[SR_DIGEST_HEX_MAX + 1];
+	auth_param(line, "cnonce", cnonce, sizeof cnonce);
+	assert_int_equal(sr_digest_ha1(dg, SR_DIGEST_SHA256, SR_STR_LIT("rf0000017"), SR_STR_LIT("sipreg"),
+				       SR_STR_LIT("pw0000017"), ha1), 0);
+	const struct sr_digest_input in = {sr_str_cstr(ha1),	 SR_STR_LIT("n-1"),	 SR_STR_LIT("00000001"),
+					   sr_str_cstr(cnonce), SR_STR_LIT("auth"),	 SR_STR_LIT("REGISTER"),
+					   SR_STR_LIT("sip:example.com")};
+	assert_int_equal(sr_digest_response(dg, SR_DIGEST_SHA256, &in, expect), 0);
+	auth_param(line, "response", v, sizeof v);
+	assert_string_equal(v, expect);
+	assert_int_equal(strlen(v), 64);
+	/* MD5, no opaque: no opaque parameter */
+	assert_int_equal(challenge_str(sipreg_401, SR_DIGEST_MD5, &c), 0);
+	assert_true(sr_rf_authorization(line, sizeof line, dg, &ident, 17, 2, &c) > 0);
+	assert_non_null(strstr(line, ", algorithm=MD5, "));
+	assert_null(strstr(line, "opaque"));
+	auth_param(line, "response", v, sizeof v);
+	assert_int_equal(strlen(v), 32);
+	assert_int_equal(sr_rf_authorization(line, 100, dg, &ident, 17, 2, &c), 0); /* does not fit */
+
+	/* the request: NEW's headers, CSeq + 1, the Authorization line; none without one */
+	char req[1400];
+	struct sr_rf_req r = {SR_RF_OP_AUTH, 17, 2, 0, line};
+	assert_true(sr_rf_build(req, sizeof req, &ident, &r) > 0);
+	assert_non_null(strstr(req, "\r\nCall-ID: 17.4242@regflood\r\nCSeq: 2 REGISTER\r\n"));
+	assert_non_null(strstr(req, "\r\nContact: <sip:rf0000017@198.51.100.2:40000>\r\nExpires: 600\r\n"));
+	assert_non_null(strstr(req, "\r\nAuthorization: Digest username=\"rf0000017\""));
+	r.authorization = NULL;
+	assert_int_equal(sr_rf_build(req, sizeof req, &ident, &r), 0);
+	sr_digest_free(dg);
+}
+
+static void test_write_subscribers(void **state)
+{
+	(void)state;
+	struct sr_digest *dg = sr_digest_new();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	assert_int_equal(sr_rf_write_subscribers(out, dg, &ident, "example.com", 5, 3), 0);
+	fclose(out);
+	/* comment lines, then one "user realm ha1-md5 ha1-sha256" line per AoR 5, 6, 7 */
+	unsigned users = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (line[0] == '#')
+			continue;
+		char user[32], realm[32], md5[80], sha[80], ha1[SR_DIGEST_HEX_MAX + 1], pw[32];
+		assert_int_equal(sscanf(line, "%31s %31s %79s %79s", user, realm, md5, sha), 4);
+		snprintf(pw, sizeof pw, "pw%07u", 5 + users);
+		char want_user[32];
+		snprintf(want_user, sizeof want_user, "rf%07u", 5 + users);
+		assert_string_equal(user, want_user);
+		assert_string_equal(realm, "example.com");
+		assert_int_equal(sr_digest_ha1(dg, SR_DIGEST_MD5, sr_str_cstr(user), sr_str_cstr(realm), sr_str_cstr(pw),
+					       ha1), 0);
+		assert_string_equal(md5, ha1);
+		assert_int_equal(sr_digest_ha1(dg, SR_DIGEST_SHA256, sr_str_cstr(user), sr_str_cstr(realm),
+					       sr_str_cstr(pw), ha1), 0);
+		assert_string_equal(sha, ha1);
+		users++;
+	}
+	assert_int_equal(users, 3);
+	free(text);
+	sr_digest_free(dg);
+}
+
+/* a 401 answered by the sender: the flow's second request goes out at once */
+static void challenge_and_answer(struct sr_rf_track *t, uint32_t aor, uint64_t now)
+{
+	struct sr_rf_resp r = resp(aor, 1, 401);
+	r.challenge = true;
+	assert_int_equal(sr_rf_track_response(t, &r, now), SR_RF_CHALLENGED);
+	struct sr_rf_req rq;
+	assert_int_equal(sr_rf_track_send(t, aor, SR_RF_OP_AUTH, now, &rq), 0);
+	assert_int_equal(rq.cseq, 2);
+}
+
+static void test_track_digest_flow(void **state)
+{
+	(void)state;
+	struct sr_rf_track t;
+	assert_int_equal(sr_rf_track_init(&t, 0, 1, 0, 8, RUN, 100 * MS, 64), 0);
+	t.expect_challenge = true;
+	struct sr_rf_req rq;
+	for (uint32_t aor = 0; aor < 7; aor++)
+		assert_int_equal(sr_rf_track_send(&t, aor, SR_RF_OP_NEW, 10 * MS, &rq), 0);
+
+	/* AoR 0: 401, the authenticated request, 200: one flow, one ok, latency of the whole flow */
+	challenge_and_answer(&t, 0, 12 * MS);
+	assert_int_equal(t.st.challenged, 1);
+	assert_int_equal(t.st.lat_challenge.max, 2 * MS);
+	assert_int_equal(t.st.ok, 0);
+	struct sr_rf_resp r = resp(0, 2, 200);
+	assert_int_equal(sr_rf_track_response(&t, &r, 15 * MS), SR_RF_OK);
+	assert_int_equal(t.st.ok, 1);
+	assert_int_equal(t.st.lat.max, 5 * MS);
+	assert_true(t.slots[0].registered);
+	assert_int_equal(sr_rf_stats_failures(&t.st), 0);
+
+	/* AoR 1: 401 again to the authenticated request */
+	challenge_and_answer(&t, 1, 12 * MS);
+	r = resp(1, 2, 401);
+	r.challenge = true; /* a fresh challenge does not make the second 401 acceptable */
+	assert_int_equal(sr_rf_track_response(&t, &r, 13 * MS), SR_RF_BAD_STATUS);
+	assert_int_equal(t.st.last_bad_status, 401);
+	/* AoR 2: 403 to the first request */
+	r = resp(2, 1, 403);
+	assert_int_equal(sr_rf_track_response(&t, &r, 13 * MS), SR_RF_BAD_STATUS);
+	assert_int_equal(t.st.last_bad_status, 403);
+	/* AoR 3: a 401 without a usable challenge */
+	r = resp(3, 1, 401);
+	assert_int_equal(sr_rf_track_response(&t, &r, 13 * MS), SR_RF_BAD_CHALLENGE);
+	assert_int_equal(t.st.bad_challenge, 1);
+	/* AoR 4: 200 without a challenge (authentication off?) is no flow */
+	r = resp(4, 1, 200);
+	assert_int_equal(sr_rf_track_response(&t, &r, 13 * MS), SR_RF_BAD_STATUS);
+	assert_int_equal(t.st.last_bad_status, 200);
+	assert_false(t.slots[4].registered);
+	/* AoR 5: the first request times out; AoR 6: the second one does */
+	challenge_and_answer(&t, 6, 50 * MS);
+	assert_int_equal(sr_rf_track_expire(&t, 110 * MS), 1); /* AoR 5, sent at 10 ms */
+	assert_int_equal(t.outstanding, 1);
+	assert_int_equal(sr_rf_track_expire(&t, 150 * MS), 1); /* AoR 6's AUTH, sent at 50 ms */
+	assert_int_equal(t.outstanding, 0);
+	assert_int_equal(t.st.timeouts, 2);
+
+	assert_int_equal(t.st.ok, 1);
+	assert_int_equal(t.st.challenged, 3);
+	assert_int_equal(sr_rf_stats_failures(&t.st), 6); /* AoRs 1 to 6 */
+	assert_int_equal(t.st.sent, 10);                   /* 7 flows started, 3 answered */
+	assert_int_equal(sr_rf_stats_started(&t.st), 7);
+	assert_int_equal(t.st.sent_op[SR_RF_OP_AUTH], 3);
+	sr_rf_track_free(&t);
+
+	/* other workloads: a 401 is a bad status like any other */
+	assert_int_equal(sr_rf_track_init(&t, 0, 1, 0, 1, RUN, 100 * MS, 4), 0);
+	assert_int_equal(sr_rf_track_send(&t, 0, SR_RF_OP_NEW, 0, &rq), 0);
+	r = resp(0, 1, 401);
+	r.challenge = true;
+	assert_int_equal(sr_rf_track_response(&t, &r, MS), SR_RF_BAD_STATUS);
+	assert_int_equal(t.st.challenged, 0);
+	sr_rf_track_free(&t);
+}
+
 static void test_hist(void **state)
 {
 	(void)state;
@@ -352,6 +625,11 @@ static void test_workloads(void **state)
 	assert_int_equal(n[SR_RF_OP_REFRESH], 700);
 	assert_int_equal(n[SR_RF_OP_FETCH], 200);
 	assert_int_equal(n[SR_RF_OP_DEREG], 100);
+	assert_int_equal(sr_rf_workload_op(SR_RF_WL_AUTH, &fresh, 0), SR_RF_OP_NEW);
+	assert_int_equal(sr_rf_workload_op(SR_RF_WL_AUTH, &reg, 0), -1); /* its AUTH is the loop's answer */
+	assert_true(sr_rf_workload_digest(SR_RF_WL_AUTH));
+	assert_false(sr_rf_workload_digest(SR_RF_WL_NEW));
+	assert_false(sr_rf_workload_warmup(SR_RF_WL_AUTH));
 	assert_true(sr_rf_workload_warmup(SR_RF_WL_REFRESH));
 	assert_false(sr_rf_workload_warmup(SR_RF_WL_NEW));
 	assert_false(sr_rf_workload_warmup(SR_RF_WL_MIX));
@@ -397,6 +675,33 @@ static void test_verdict_and_json(void **state)
 	r->send_s = 0;
 	r->offered_rate = 0; /* closed loop: never behind */
 	assert_false(sr_rf_result_behind(r));
+
+	/* digest flows: rates and the behind check count flows, REGISTERs are reported too */
+	memset(r, 0, sizeof *r);
+	r->workload = "auth";
+	r->digest = true;
+	r->offered_rate = 1000;
+	r->period_s = 2.0;
+	r->run.sent = 3880; /* 1940 flows started, all challenged and answered */
+	r->run.sent_op[SR_RF_OP_NEW] = r->run.sent_op[SR_RF_OP_AUTH] = 1940;
+	r->run.challenged = r->run.ok = 1940;
+	sr_rf_hist_record(&r->run.lat, 900000);
+	sr_rf_hist_record(&r->run.lat_challenge, 400000);
+	assert_true(sr_rf_result_passed(r));
+	assert_true(sr_rf_result_achieved(r) == 970.0);
+	assert_true(sr_rf_result_registers(r) == 1940.0);
+	assert_false(sr_rf_result_behind(r)); /* 1940 flows of the 2000 due: 97 % */
+	r->run.sent_op[SR_RF_OP_AUTH] = 1941;  /* 1939 flows started, although 3880 requests were sent */
+	assert_true(sr_rf_result_behind(r));
+	assert_true(sr_rf_result_json(r, buf, sizeof buf) > 0);
+	static const char *const keys[] = {"\"workload\":\"auth\"", "\"achieved_per_s\":970,",
+					   "\"registers_per_s\":1940,", "\"challenged\":1940,\"bad_challenge\":0,",
+					   "\"p99_us\":900.0,", "\"challenge_p99_us\":400.0}"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (!strstr(buf, keys[i]))
+			fail_msg("no %s in %s", keys[i], buf);
+	r->run.bad_challenge = 1;
+	assert_false(sr_rf_result_passed(r));
 	free(r);
 }
 
@@ -409,6 +714,10 @@ int main(void)
 		cmocka_unit_test(test_track_ownership),
 		cmocka_unit_test(test_track_matching),
 		cmocka_unit_test(test_track_timeouts),
+		cmocka_unit_test(test_challenge_parse),
+		cmocka_unit_test(test_authorization),
+		cmocka_unit_test(test_write_subscribers),
+		cmocka_unit_test(test_track_digest_flow),
 		cmocka_unit_test(test_hist),
 		cmocka_unit_test(test_workloads),
 		cmocka_unit_test(test_verdict_and_json),
