@@ -7,6 +7,7 @@
 #   - the highest REGISTER rate sustained with zero failures for SR_CMP_STEP_S seconds, for
 #     new registrations and for refreshes: rate steps upward until the first failure, then
 #     SR_CMP_CONFIRM confirmation runs at the best step; the median achieved rate is reported;
+#     every run on a freshly started registrar (bench/lib.sh's measure);
 #   - CPU us per new REGISTER at the same offered load (SR_CMP_CPU_RATE) for both: the CPU time
 #     (user + system, /proc/PID/stat) of every process in sr-dut during that step, per REGISTER
 #     answered (Kamailio); for sipreg, whose poll-mode worker always looks 100 % busy to the
@@ -26,7 +27,9 @@
 #
 # Kamailio comes from Debian's package `kamailio`, installed here with apt-get when missing (not by
 # scripts/setup.sh: the test command pulls it only when the smoke test runs). Its configuration is
-# bench/kamailio/kamailio.cfg. Only the processes this script started are stopped, by pid. Must
+# bench/kamailio/kamailio.cfg. Only the processes this script started are stopped, by pid. The
+# functions it shares with bench/persist/durability.sh (starting sipreg, regflood runs, the rate
+# steps) are in bench/lib.sh. Must
 # run as root on an otherwise idle dev network; use a non-sanitized build:
 #
 #   SR_SANITIZE=0 BUILD_DIR=build-bench scripts/setup.sh && BUILD_DIR=build-bench bench/compare.sh
@@ -47,16 +50,10 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-build_dir=${BUILD_DIR:-build}
-case "$build_dir" in /*) ;; *) build_dir=$here/$build_dir ;; esac
-export BUILD_DIR=$build_dir
-smoke=0
-case "${1:-}" in
---smoke) smoke=1 ;;
-"") ;;
--h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
-*) echo "compare: unknown argument '$1' (--smoke or nothing)" >&2; exit 2 ;;
-esac
+bench_name=compare
+# shellcheck source=bench/lib.sh
+. "$here/bench/lib.sh"
+bench_args "$@"
 if [ "$smoke" = 1 ]; then
 	rates=${SR_CMP_RATES:-2000 5000}
 	step_s=${SR_CMP_STEP_S:-2}
@@ -73,6 +70,7 @@ else
 	mem_aors=${SR_CMP_MEM_AORS:-1000000}
 fi
 step_aors=${SR_CMP_STEP_AORS:-500000}
+bench_keep=${SR_CMP_KEEP:-0}
 sides=${SR_CMP_SIDES:-sipreg kamailio}
 kam_children=${SR_CMP_KAM_CHILDREN:-1}
 prefix=sipreg-cmp
@@ -81,11 +79,6 @@ client=$here/tests/integration/peer.py
 kam_cfg=$here/bench/kamailio/kamailio.cfg
 regflood=$build_dir/bench/regflood/regflood
 hz=$(getconf CLK_TCK)
-
-die() {
-	echo "compare: $*" >&2
-	exit 1
-}
 [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, af_packet, apt-get)"
 for n in $rates $step_s $confirm $cpu_rate $refresh_aors $mem_aors $step_aors $kam_children; do
 	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$n' (SR_CMP_* settings)"
@@ -95,14 +88,7 @@ for s in $sides; do
 done
 [[ " $rates " == *" $cpu_rate "* ]] || die "SR_CMP_CPU_RATE ($cpu_rate) must be one of SR_CMP_RATES ($rates)"
 [ -x "$py" ] || die "/usr/bin/python3 not installed (scripts/setup.sh installs it)"
-[ -f "$build_dir/build.ninja" ] || die "$build_dir is not configured: SR_SANITIZE=0 BUILD_DIR=${build_dir##*/} scripts/setup.sh"
-if ! log=$(ninja -C "$build_dir" app/sipreg/sipreg bench/regflood/regflood bench/core/bench_core 2>&1); then
-	echo "$log" >&2
-	die "build failed"
-fi
-if meson configure "$build_dir" 2>/dev/null | grep -Eq '^ *b_sanitize +address'; then
-	echo "warning: $build_dir is a sanitizer build; the numbers are not representative" >&2
-fi
+bench_build app/sipreg/sipreg bench/regflood/regflood bench/core/bench_core
 if ! command -v kamailio >/dev/null; then
 	echo "compare: installing Debian's kamailio package" >&2
 	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kamailio; } \
@@ -110,79 +96,20 @@ if ! command -v kamailio >/dev/null; then
 fi
 kam_version=$(kamailio -v 2>/dev/null | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p')
 
-# one CPU for the registrar, another for the generator (the same one on a 1-CPU machine)
-ncpu=$(nproc)
-reg_cpu=0
-gen_cpu=$((ncpu > 1 ? 1 : 0))
-
-ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
-for ns in sr-dut sr-peer; do
-	if ns_exists "$ns" && [ -n "$(ip netns pids "$ns" 2>/dev/null)" ]; then
-		die "processes already run in netns $ns (another sipreg, Kamailio or generator?): stop them first"
-	fi
-done
+bench_require_idle_devnet
 
 work=$(mktemp -d /tmp/sipreg-cmp.XXXXXX)
-created_devnet=0
-run_pid=   # scripts/run.sh (sipreg's parent)
-dut_pid=   # the registrar process: sipreg or Kamailio's main process
 kam_addr=0 # 198.51.100.1 was put on sr-dut0 for Kamailio
-status=1
-
-stop_dut() {
-	local p=${run_pid:-$dut_pid}
-	if [ -n "$p" ]; then
-		kill -TERM "$p" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		if kill -0 "$p" 2>/dev/null; then
-			kill -KILL "$p" 2>/dev/null
-			[ -n "$dut_pid" ] && kill -KILL "$dut_pid" 2>/dev/null
-		fi
-		wait "$p" 2>/dev/null
-	fi
-	# Kamailio's children end with their parent; wait for the namespace to empty (bounded)
-	for _ in $(seq 50); do [ -z "$(ip netns pids sr-dut 2>/dev/null)" ] && break; sleep 0.1; done
-	run_pid=
-	dut_pid=
-}
-
-cleanup() {
-	trap - EXIT INT TERM
-	stop_dut
+bench_cleanup_hook() {
 	if [ "$kam_addr" = 1 ]; then
 		ip netns exec sr-dut ip addr del 198.51.100.1/24 dev sr-dut0 2>/dev/null
 	fi
-	[ "$created_devnet" = 1 ] && "$here/scripts/devnet.sh" down >/dev/null 2>&1
-	if [ "$status" = 0 ] && [ "${SR_CMP_KEEP:-0}" != 1 ]; then
-		rm -rf "$work"
-	else
-		echo "compare: logs kept in $work" >&2
-	fi
 }
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
+bench_devnet_up
 
-ns_exists sr-dut || created_devnet=1
-"$here/scripts/devnet.sh" up >/dev/null || die "devnet up failed"
-
-# --- the registrars --------------------------------------------------------------------------
-start_sipreg() {
-	local log=$work/sipreg.log
-	touch "$log"
-	"$here/scripts/run.sh" --set eal.file_prefix=$prefix --set workers.count=1 --set workers.idle_sleep_us=$idle_sleep \
-		--set eal.lcores="0@$reg_cpu,1@$reg_cpu" --set registrar.max_aors=$((step_aors + refresh_aors + 1024)) \
-		>>"$log" 2>&1 &
-	run_pid=$!
-	for _ in $(seq 150); do
-		[ "$(grep -c "sipreg: ready" "$log")" -ge "$starts" ] && break
-		kill -0 "$run_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ "$(grep -c "sipreg: ready" "$log")" -ge "$starts" ] || { tail -20 "$log" >&2; die "sipreg did not start"; }
-	dut_pid=$(sed -n 's/^run\.sh: sipreg (pid \([0-9]*\)).*/\1/p' "$log" | tail -1)
-	ip netns exec sr-peer ip neigh flush dev sr-peer0 >/dev/null 2>&1
-	ip netns exec sr-peer "$py" "$client" ping >/dev/null || die "sipreg does not answer ICMP echo"
-}
+# --- the registrars (sipreg: start_sipreg in bench/lib.sh) -------------------------------------
 
 start_kamailio() { # start_kamailio AORS: usrloc hash sized for that many AoRs
 	local log=$work/kamailio.log bits=10 shm
@@ -208,14 +135,11 @@ start_kamailio() { # start_kamailio AORS: usrloc hash sized for that many AoRs
 	ip netns exec sr-peer ip neigh flush dev sr-peer0 >/dev/null 2>&1
 }
 
-starts=0
-idle_sleep=20 # the development profile's: the worker yields its CPU when there is nothing to do
 cur_side=
 start_dut() { # start_dut SIDE [AORS]
 	stop_dut
 	cur_side=$1
 	if [ "$1" = sipreg ]; then
-		starts=$((starts + 1))
 		start_sipreg
 	else
 		start_kamailio "${2:-$step_aors}"
@@ -256,8 +180,6 @@ dut_pss_kb() {
 	done | awk '{s += $1} END {print s + 0}'
 }
 
-jget() { sed -n 's/.*"'"$2"'":"\{0,1\}\([^,"}]*\).*/\1/p' <<<"$1"; }
-
 # --- one generator run -------------------------------------------------------------------------
 # rf NAME ARGS...: regflood in sr-peer on the generator CPU; sets rf_json, rf_rc, rf_cpu_us
 # (registrar CPU us per REGISTER answered during the run, warm-up included in neither)
@@ -266,12 +188,8 @@ rf() {
 	shift
 	local t0 t1
 	t0=$(dut_cpu_us)
-	timeout -k 3 $((step_s + 120)) ip netns exec sr-peer taskset -c "$gen_cpu" "$regflood" \
-		--dest 198.51.100.1:5060 --local 198.51.100.2 --sockets 4 "$@" >"$work/$name.out" 2>&1
-	rf_rc=$?
+	regflood_run "$name" "$@"
 	t1=$(dut_cpu_us)
-	rf_json=$(tail -1 "$work/$name.out")
-	[[ "$rf_json" == "{"* ]] || rf_json='{"result":"fail","failures":1,"achieved_per_s":0,"ok":0,"generator_behind":false}'
 	local ok
 	ok=$(jget "$rf_json" ok)
 	rf_cpu_us=$(per_req "$t0" "$t1" "${ok:-0}" 1)
@@ -279,86 +197,14 @@ rf() {
 	busy_us=$(per_req "$t0" "$t1" "${ok:-0}" 2)
 	[ "$cur_side" = sipreg ] || busy_us=-
 	printf '  %-28s rc %d  %s registrar CPU us/REGISTER %s (worker busy %s)\n' "$name" "$rf_rc" \
-		"$(awk '/^  (sent|failures|latency)/' "$work/$name.out" | tr -s ' ' | tr '\n' ';')" "$rf_cpu_us" "$busy_us"
+		"$(rf_summary "$name")" "$rf_cpu_us" "$busy_us"
 }
 
-# --- one side ----------------------------------------------------------------------------------
-# measure SIDE WORKLOAD: steps, confirmations, p99 at 80 %; sets m_best m_limit m_fail m_p99 and
-# cpu_us_<side> (from the step at cpu_rate, new registrations only)
-first_aor=0
-measure() {
-	local side=$1 wl=$2 rate best=0 limit=registrar args json
-	m_fail=0
-	for rate in $rates; do
-		if [ "$wl" = new ]; then
-			local n=$((rate * step_s))
-			((n > step_aors)) && n=$step_aors
-			start_dut "$side"
-			args=(--workload new --aors "$n" --first-aor "$first_aor")
-			first_aor=$(((first_aor + n) % 5000000))
-		else
-			args=(--workload refresh --aors "$refresh_aors" --first-aor 8000000)
-		fi
-		rf "$side-$wl-$rate" "${args[@]}" --rate "$rate" --duration "$step_s"
-		json=$rf_json
-		if [ "$side" = kamailio ] && [ "$wl" = new ] && [ "$rate" = "$cpu_rate" ] && [ "$rf_rc" = 0 ]; then
-			eval "cpu_us_$side=$rf_cpu_us"
-		fi
-		if [ "$rf_rc" != 0 ]; then
-			# the generator could not offer the rate: it is the limit, alone if the registrar
-			# answered everything it was sent (failures of another kind than timeouts aside)
-			if [ "$(jget "$json" generator_behind)" = true ]; then
-				if [ "$(jget "$json" window_stalls)" = 0 ] && [ "$(jget "$json" timeouts)" = 0 ]; then
-					limit=generator
-				else
-					limit="both (the generator fell behind and the registrar lost requests)"
-				fi
-			fi
-			break
-		fi
-		if [ "$(jget "$json" generator_behind)" = true ]; then
-			[ "$(jget "$json" window_stalls)" = 0 ] && limit=generator
-			best=$rate
-			break
-		fi
-		best=$rate
-		[ "$rate" = "${rates##* }" ] && limit="not reached (every step passed)"
-	done
-	# confirmations at the best step: median achieved rate; a failed run counts as 0
-	local results=() i
-	if ((best > 0)); then
-		for i in $(seq "$confirm"); do
-			if [ "$wl" = new ]; then
-				local n=$((best * step_s))
-				((n > step_aors)) && n=$step_aors
-				start_dut "$side"
-				args=(--workload new --aors "$n" --first-aor "$first_aor")
-				first_aor=$(((first_aor + n) % 5000000))
-			fi
-			rf "$side-$wl-confirm$i" "${args[@]}" --rate "$best" --duration "$step_s"
-			if [ "$rf_rc" = 0 ]; then
-				results+=("$(jget "$rf_json" achieved_per_s)")
-			else
-				results+=(0)
-				m_fail=$((m_fail + $(jget "$rf_json" failures) + 0))
-			fi
-		done
-	fi
-	m_best=$(printf '%s\n' "${results[@]:-0}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)] + 0}')
-	m_limit=$limit
-	# p99 at 80 % of the maximum
-	m_p99=null
-	local r80=$((m_best * 8 / 10))
-	if ((r80 > 0)); then
-		if [ "$wl" = new ]; then
-			local n=$((r80 * step_s))
-			((n > step_aors)) && n=$step_aors
-			start_dut "$side"
-			args=(--workload new --aors "$n" --first-aor "$first_aor")
-			first_aor=$(((first_aor + n) % 5000000))
-		fi
-		rf "$side-$wl-p99" "${args[@]}" --rate "$r80" --duration "$step_s"
-		[ "$rf_rc" = 0 ] && m_p99=$(jget "$rf_json" p99_us)
+# --- one side (measure in bench/lib.sh) ----------------------------------------------------------
+# Kamailio's CPU row comes from its new-registration step at cpu_rate (sipreg's from sipreg_cpu)
+measure_step_done() {
+	if [ "$1" = kamailio ] && [ "$2" = new ] && [ "$3" = "$cpu_rate" ] && [ "$rf_rc" = 0 ]; then
+		cpu_us_kamailio=$rf_cpu_us
 	fi
 }
 
@@ -404,7 +250,6 @@ for side in sipreg kamailio; do
 	[[ " $sides " == *" $side "* ]] || continue
 	echo "== $side"
 	for wl in new refresh; do
-		[ "$wl" = refresh ] && start_dut "$side" "$refresh_aors"
 		measure "$side" "$wl"
 		best[$side.$wl]=$m_best lim[$side.$wl]=$m_limit p99[$side.$wl]=$m_p99
 		total_fail=$((total_fail + m_fail))

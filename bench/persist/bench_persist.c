@@ -5,7 +5,11 @@
  * light load), and restart time (load + restore into a shard) for N
  * bindings.
  *
- *   bench_persist [N=1000000] [DIR=/tmp]
+ *   bench_persist [N=1000000] [DIR=/tmp] [keep]
+ *
+ * 'keep' leaves the store in place and prints its directory, so that
+ * sipreg itself can restore it (control.data_dir): the store is exactly
+ * what sipreg writes (same ctl_store code, same format version).
  *
  * Design decisions:
  * - Bindings are built as ctl_binding views over generated strings of
@@ -14,10 +18,17 @@
  * - Everything goes through the same code sipreg runs (ctl_batch,
  *   ctl_store, sr_shard_restore_binding); only the workers' rings are
  *   left out. Fully durable commits (fsync), as in sipreg.
+ * - The bindings are stamped with the wall clock of the run (registered
+ *   now, expiring in an hour), not a fixed date, so a kept store is live
+ *   when sipreg restores it within that hour.
+ * - The LMDB map and the EAL memory (the shard's rte_hash) are sized from
+ *   N, so 10M bindings fit: sipreg's defaults (control.map_size 4 GiB)
+ *   are meant for its own configuration, not for this program's N.
  * - Prints human lines and, last, one JSON object.
  */
 #include <ftw.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +39,12 @@
 #include "ctl_store.h"
 #include "reg_restore.h"
 
-#define T0_S 1795262940u
+#define LIFETIME_S 3600u
+#define MAP_BYTES_PER_BINDING 1024ull /* 316-383 used (10M, 1M): room for B-tree slack */
+#define EAL_MB_BASE 256u
+#define EAL_BYTES_PER_BINDING 128u /* the shard's rte_hash: buckets, extension buckets, key slots */
+
+static uint32_t t0_s; /* wall clock at start: registered_at of every binding */
 
 static double now_s(void)
 {
@@ -51,8 +67,8 @@ static void make(struct gen *g, uint32_t i, struct sr_ctl_binding *b)
 	b->f[SR_BF_CONTACT] = sr_str_cstr(g->contact);
 	b->f[SR_BF_CALL_ID] = sr_str_cstr(g->call_id);
 	b->f[SR_BF_USER_AGENT] = SR_STR_LIT("sipp-sipreg-persist");
-	b->st.expires = T0_S + 3600;
-	b->st.registered_at = T0_S;
+	b->st.expires = t0_s + LIFETIME_S;
+	b->st.registered_at = t0_s;
 	b->st.cseq = 1;
 	b->st.q = SR_Q_NONE;
 	b->st.src_port = (uint16_t)(1024 + i % 60000);
@@ -87,7 +103,7 @@ static double commit_run(struct sr_ctl_store *st, uint32_t from, uint32_t to, un
 
 static int restore_cb(void *ctx, const struct sr_ctl_binding *b, const char **why)
 {
-	enum sr_restore_rc rc = sr_shard_restore_binding(ctx, b->aor, b->f, &b->st, (uint64_t)T0_S * 1000);
+	enum sr_restore_rc rc = sr_shard_restore_binding(ctx, b->aor, b->f, &b->st, (uint64_t)t0_s * 1000);
 	if (rc == SR_RESTORE_OK)
 		return 0;
 	*why = sr_restore_rc_str(rc);
@@ -104,12 +120,19 @@ int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
 	const char *base = argc > 2 ? argv[2] : "/tmp";
-	char *eal[] = { "bench_persist", "--no-huge", "--no-pci", "--no-shconf", "-m", "2048",
+	bool keep = argc > 3 && strcmp(argv[3], "keep") == 0;
+	char eal_mb[16];
+	snprintf(eal_mb, sizeof(eal_mb), "%llu", EAL_MB_BASE + (unsigned long long)n * EAL_BYTES_PER_BINDING / (1 << 20));
+	char *eal[] = { "bench_persist", "--no-huge", "--no-pci", "--no-shconf", "-m", eal_mb,
 			"--no-telemetry", "--log-level=lib.eal:error", NULL };
-	if (n < 1000 || rte_eal_init(8, eal) < 0) {
-		fprintf(stderr, "usage: bench_persist [N >= 1000] [DIR]; EAL: --no-huge -m 2048\n");
+	if (n < 1000 || (argc > 3 && !keep) || rte_eal_init(8, eal) < 0) {
+		fprintf(stderr, "usage: bench_persist [N >= 1000] [DIR] [keep]; EAL: --no-huge -m %s\n", eal_mb);
 		return 1;
 	}
+	t0_s = (uint32_t)time(NULL);
+	uint64_t map_size = (uint64_t)n * MAP_BYTES_PER_BINDING;
+	if (map_size < SR_CTL_STORE_DEFAULT_MAP)
+		map_size = SR_CTL_STORE_DEFAULT_MAP;
 	char dir[512], err[1024];
 	snprintf(dir, sizeof(dir), "%s/bench_persist.XXXXXX", base);
 	if (!mkdtemp(dir)) {
@@ -117,19 +140,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct sr_ctl_store *st;
-	if (sr_ctl_store_open(dir, 0, &st, err, sizeof(err)) != 0) {
+	if (sr_ctl_store_open(dir, map_size, &st, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bench_persist: %s\n", err);
 		return 1;
 	}
+	double fill = now_s();
 	/* small groups first, on a 20th of N (each is an fsync) */
 	uint32_t small_n = n / 20;
 	double sync64 = commit_run(st, 0, small_n, 64);
 	double async10k = commit_run(st, small_n, n, 10000);
+	fill = now_s() - fill;
 	uint64_t nb, bytes;
 	sr_ctl_store_count(st, &nb, &bytes);
 	sr_ctl_store_close(st);
 	printf("commit: %.0f events/s in batches of 10000 (async), %.0f events/s in groups of 64 (sync, light load)\n",
 	       async10k, sync64);
+	printf("fill: %u bindings in %.1f s\n", n, fill);
 	printf("store: %" PRIu64 " bindings, %.1f MB\n", nb, bytes / 1e6);
 
 	struct sr_reg_config cfg;
@@ -137,7 +163,7 @@ int main(int argc, char **argv)
 	sr_reg_config_add_domain(&cfg, "example.com");
 	cfg.max_aors = n + 1;
 	const char *serr = NULL;
-	struct sr_shard_params sp = { .cfg = &cfg, .now_ms = (uint64_t)T0_S * 1000 };
+	struct sr_shard_params sp = { .cfg = &cfg, .now_ms = (uint64_t)t0_s * 1000 };
 	struct sr_shard *sh = sr_shard_create(&sp, &serr);
 	if (!sh) {
 		fprintf(stderr, "bench_persist: shard: %s\n", serr);
@@ -145,8 +171,8 @@ int main(int argc, char **argv)
 	}
 	double t = now_s();
 	struct sr_ctl_load_stats ls;
-	if (sr_ctl_store_open(dir, 0, &st, err, sizeof(err)) != 0 ||
-	    sr_ctl_store_load(st, T0_S, restore_cb, sh, &ls, err, sizeof(err)) != 0) {
+	if (sr_ctl_store_open(dir, map_size, &st, err, sizeof(err)) != 0 ||
+	    sr_ctl_store_load(st, t0_s, restore_cb, sh, &ls, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bench_persist: %s\n", err);
 		return 1;
 	}
@@ -156,11 +182,14 @@ int main(int argc, char **argv)
 	sr_shard_get_stats(sh, &ss);
 	printf("restart: %" PRIu64 " bindings loaded and restored in %.2f s (%.0f bindings/s); shard holds %" PRIu64 "\n",
 	       ls.loaded, restart, ls.loaded / restart, ss.bindings);
+	if (keep)
+		printf("store kept in %s (control.data_dir; control.map_size >= %" PRIu64 ")\n", dir, map_size);
 	printf("{\"bindings\":%u,\"commit_async_events_per_s\":%.0f,\"commit_sync64_events_per_s\":%.0f,"
-	       "\"store_bytes\":%" PRIu64 ",\"restart_s\":%.3f}\n",
-	       n, async10k, sync64, bytes, restart);
+	       "\"fill_s\":%.1f,\"store_bytes\":%" PRIu64 ",\"restart_s\":%.3f}\n",
+	       n, async10k, sync64, fill, bytes, restart);
 	sr_shard_free(sh);
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	if (!keep)
+		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	rte_eal_cleanup();
 	return ss.bindings == n ? 0 : 1;
 }

@@ -103,3 +103,59 @@ it_start_run() {
 		exit 1
 	fi
 }
+
+# it_smoke_init [BUILD_DIR]: for a test of a benchmark's --smoke run (which starts sipreg itself):
+# BUILD_DIR exported, py set; skips when not root or without ip netns or python3. Needs `here`.
+it_smoke_init() {
+	export BUILD_DIR=${1:-${BUILD_DIR:-$here/build}}
+	py=/usr/bin/python3
+	[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces and af_packet need root)"
+	ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
+	[ -x "$py" ] || skip "/usr/bin/python3 not installed"
+}
+
+# it_smoke SCRIPT SECONDS: a benchmark script's --smoke run (it manages sipreg and the dev network
+# itself), its output printed and kept in $smoke_out for the caller's checks of the JSON last line;
+# FAIL and exit 1 when it fails. Notes whether the dev network was up, for it_smoke_devnet_check.
+it_smoke() {
+	smoke_out=$(mktemp /tmp/sipreg-smoke.XXXXXX)
+	trap 'rm -f "$smoke_out"' EXIT
+	smoke_had_devnet=$(ip netns list | awk '{print $1}' | grep -cx sr-dut)
+	timeout -k 5 "$2" "$1" --smoke >"$smoke_out" 2>&1
+	local rc=$?
+	cat "$smoke_out"
+	[ "$rc" = 0 ] || { echo "FAIL: ${1##*/} --smoke exit status $rc"; exit 1; }
+}
+
+# it_smoke_devnet_check: FAIL and exit 1 unless the dev network is as it_smoke found it, with no
+# process left in its namespaces.
+it_smoke_devnet_check() {
+	local now
+	now=$(ip netns list | awk '{print $1}' | grep -cx sr-dut)
+	[ "$smoke_had_devnet" = "$now" ] || { echo "FAIL: the dev network was not left as found"; exit 1; }
+	if [ "$now" = 1 ] && [ -n "$(ip netns pids sr-dut)$(ip netns pids sr-peer)" ]; then
+		echo "FAIL: processes left in the dev network namespaces"
+		exit 1
+	fi
+}
+
+# it_smoke_check KEY...: the JSON last line of $smoke_out has every KEY as a positive number,
+# "failures" 0 and a boolean "generator_limited"; FAIL and exit 1 otherwise.
+it_smoke_check() {
+	tail -1 "$smoke_out" | "$py" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+bad = []
+for k in sys.argv[1:]:
+    if not isinstance(d.get(k), (int, float)) or d[k] <= 0:
+        bad.append("%s = %r, expected a positive number" % (k, d.get(k)))
+if d.get("failures") != 0:
+    bad.append("failures = %r" % d.get("failures"))
+if not isinstance(d.get("generator_limited"), bool):
+    bad.append("generator_limited is not a boolean")
+if bad:
+    print("FAIL: " + "; ".join(bad))
+    sys.exit(1)
+print("ok: JSON last line complete: " + ", ".join("%s %s" % (k, d[k]) for k in sys.argv[1:]))
+' "$@" || exit 1
+}

@@ -1,0 +1,242 @@
+# bench/lib.sh - shell functions shared by the dev-network benchmarks (bench/compare.sh,
+# bench/persist/durability.sh); sourced, not run.
+#
+# What the sourcing script provides (globals, read when a function runs):
+#   bench_name   prefix of error messages
+#   here         repository root (bench_args sets build_dir, smoke, reg_cpu and gen_cpu)
+#   work         scratch directory (logs, regflood outputs); prefix: sipreg's eal.file_prefix
+#   bench_keep   1: keep the work directory even after a successful run
+#   regflood     path of bench/regflood/regflood
+#   rates step_s confirm step_aors refresh_aors  as in compare.sh's SR_CMP_* settings
+#   start_dut SIDE [AORS]  (re)starts the registrar under test for SIDE (a name the script picks)
+#   rf NAME ARGS...        one regflood run (normally regflood_run plus a printed line)
+# and optionally the hooks:
+#   measure_step_done SIDE WORKLOAD RATE   after each rate step of measure (rf_* set)
+#   bench_cleanup_hook                     first thing bench_cleanup does after stopping the registrar
+#
+# Design decisions:
+# - Processes are stopped only by the pids this shell started (run_pid: scripts/run.sh, dut_pid:
+#   the registrar), never by name: other engineers' registrars may run on the same machine.
+# - sipreg's readiness is its own "sipreg: ready" line in a log that every start appends to, so a
+#   restart waits for the n-th such line (sipreg_starts) instead of truncating the log.
+# - Every measured run starts on a freshly started registrar: a new-registration run with fresh
+#   AoRs (first_aor moves on), a refresh run with the same refresh_aors AoRs registered again by
+#   regflood's warm-up. A registrar kept across refresh runs would collect one more binding per
+#   AoR each run (every regflood run has new source ports, so new Contacts) and answer 503 once
+#   registrar.max_contacts (10 in the development profile) is reached.
+
+die() {
+	echo "$bench_name: $*" >&2
+	exit 1
+}
+
+# bench_args [--smoke | -h | --help]: build_dir (BUILD_DIR, default build, made absolute and
+# exported), smoke (1 with --smoke), reg_cpu and gen_cpu (one CPU for the registrar, another for
+# the generator; the same one on a 1-CPU machine), ncpu. --help prints the script's header comment.
+bench_args() {
+	build_dir=${BUILD_DIR:-build}
+	case "$build_dir" in /*) ;; *) build_dir=$here/$build_dir ;; esac
+	export BUILD_DIR=$build_dir
+	smoke=0
+	case "${1:-}" in
+	--smoke) smoke=1 ;;
+	"") ;;
+	-h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
+	*) echo "$bench_name: unknown argument '$1' (--smoke or nothing)" >&2; exit 2 ;;
+	esac
+	ncpu=$(nproc)
+	reg_cpu=0
+	gen_cpu=$((ncpu > 1 ? 1 : 0))
+}
+
+# bench_build TARGET...: builds the targets in build_dir (dies with the log when that fails);
+# warns when build_dir is a sanitizer build
+bench_build() {
+	local log
+	[ -f "$build_dir/build.ninja" ] ||
+		die "$build_dir is not configured: SR_SANITIZE=0 BUILD_DIR=${build_dir##*/} scripts/setup.sh"
+	if ! log=$(ninja -C "$build_dir" "$@" 2>&1); then
+		echo "$log" >&2
+		die "build failed"
+	fi
+	if meson configure "$build_dir" 2>/dev/null | grep -Eq '^ *b_sanitize +address'; then
+		echo "warning: $build_dir is a sanitizer build; the numbers are not representative" >&2
+	fi
+}
+
+ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+
+# Refuses to measure next to someone else's registrar or generator in the dev namespaces.
+bench_require_idle_devnet() {
+	local ns
+	for ns in sr-dut sr-peer; do
+		if ns_exists "$ns" && [ -n "$(ip netns pids "$ns" 2>/dev/null)" ]; then
+			die "processes already run in netns $ns (another sipreg, Kamailio or generator?): stop them first"
+		fi
+	done
+}
+
+# Brings the dev network up, remembering whether this script created it (bench_cleanup removes it then).
+bench_devnet_up() {
+	created_devnet=0
+	ns_exists sr-dut || created_devnet=1
+	"$here/scripts/devnet.sh" up >/dev/null || die "devnet up failed"
+}
+
+run_pid= # scripts/run.sh (sipreg's parent)
+dut_pid= # the registrar process
+status=1 # set to 0 by the script when it has its result: keeps the logs otherwise
+
+stop_dut() {
+	local p=${run_pid:-$dut_pid}
+	if [ -n "$p" ]; then
+		kill -TERM "$p" 2>/dev/null
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$p" 2>/dev/null; then
+			kill -KILL "$p" 2>/dev/null
+			[ -n "$dut_pid" ] && kill -KILL "$dut_pid" 2>/dev/null
+		fi
+		wait "$p" 2>/dev/null
+	fi
+	# a registrar's children end with their parent; wait for the namespace to empty (bounded)
+	for _ in $(seq 50); do [ -z "$(ip netns pids sr-dut 2>/dev/null)" ] && break; sleep 0.1; done
+	run_pid=
+	dut_pid=
+}
+
+# Exit trap: stops the registrar, runs the script's hook, removes the dev network if this script
+# created it, and the work directory unless the run failed or bench_keep=1.
+bench_cleanup() {
+	trap - EXIT INT TERM
+	stop_dut
+	declare -F bench_cleanup_hook >/dev/null && bench_cleanup_hook
+	[ "${created_devnet:-0}" = 1 ] && "$here/scripts/devnet.sh" down >/dev/null 2>&1
+	if [ "$status" = 0 ] && [ "${bench_keep:-0}" != 1 ]; then
+		rm -rf "$work"
+	else
+		echo "$bench_name: logs kept in $work" >&2
+	fi
+}
+
+# start_sipreg [--set KEY=VALUE]...: sipreg in sr-dut with one worker, worker and control lcore on
+# reg_cpu, workers.idle_sleep_us=$idle_sleep; extra settings are appended (they win). Sets
+# dut_pid and run_pid; checks that it answers ICMP echo.
+sipreg_starts=0
+idle_sleep=20 # the development profile's: the worker yields its CPU when there is nothing to do
+start_sipreg() {
+	local log=$work/sipreg.log
+	touch "$log"
+	sipreg_starts=$((sipreg_starts + 1))
+	"$here/scripts/run.sh" --set eal.file_prefix="$prefix" --set workers.count=1 \
+		--set workers.idle_sleep_us=$idle_sleep --set eal.lcores="0@$reg_cpu,1@$reg_cpu" \
+		--set registrar.max_aors=$((step_aors + refresh_aors + 1024)) "$@" >>"$log" 2>&1 &
+	run_pid=$!
+	for _ in $(seq 150); do
+		[ "$(grep -c "sipreg: ready" "$log")" -ge "$sipreg_starts" ] && break
+		kill -0 "$run_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ "$(grep -c "sipreg: ready" "$log")" -ge "$sipreg_starts" ] || { tail -20 "$log" >&2; die "sipreg did not start"; }
+	dut_pid=$(sed -n 's/^run\.sh: sipreg (pid \([0-9]*\)).*/\1/p' "$log" | tail -1)
+	ip netns exec sr-peer ip neigh flush dev sr-peer0 >/dev/null 2>&1
+	ip netns exec sr-peer /usr/bin/python3 "$here/tests/integration/peer.py" ping >/dev/null ||
+		die "sipreg does not answer ICMP echo"
+}
+
+# jget JSON KEY: the value of KEY in a flat JSON object (quotes stripped), or nothing
+jget() { sed -n 's/.*"'"$2"'":"\{0,1\}\([^,"}]*\).*/\1/p' <<<"$1"; }
+
+# regflood_run NAME ARGS...: regflood in sr-peer on the generator CPU, output in $work/NAME.out;
+# sets rf_json (its last line, or a failure object when it printed none) and rf_rc
+regflood_run() {
+	local name=$1
+	shift
+	timeout -k 3 $((step_s + 120)) ip netns exec sr-peer taskset -c "$gen_cpu" "$regflood" \
+		--dest 198.51.100.1:5060 --local 198.51.100.2 --sockets 4 "$@" >"$work/$name.out" 2>&1
+	rf_rc=$?
+	rf_json=$(tail -1 "$work/$name.out")
+	[[ "$rf_json" == "{"* ]] || rf_json='{"result":"fail","failures":1,"achieved_per_s":0,"ok":0,"generator_behind":false}'
+}
+
+# rf_summary NAME: regflood's sent, failures and latency lines of run NAME on one line
+rf_summary() { awk '/^  (sent|failures|latency)/' "$work/$1.out" | tr -s ' ' | tr '\n' ';'; }
+
+# fresh_step SIDE WORKLOAD RATE: restarts the registrar for one run of WORKLOAD (new | refresh) at
+# RATE and sets rf_args: new, fresh AoRs (RATE * step_s of them, at most step_aors); refresh, the
+# refresh_aors AoRs
+first_aor=0
+fresh_step() {
+	if [ "$2" = refresh ]; then
+		start_dut "$1" "$refresh_aors"
+		rf_args=(--workload refresh --aors "$refresh_aors" --first-aor 8000000)
+		return
+	fi
+	local n=$(($3 * step_s))
+	((n > step_aors)) && n=$step_aors
+	start_dut "$1"
+	rf_args=(--workload new --aors "$n" --first-aor "$first_aor")
+	first_aor=$(((first_aor + n) % 5000000))
+}
+
+# measure SIDE WORKLOAD (new | refresh), each run on a fresh registrar (fresh_step): the highest
+# zero-failure rate of the steps, confirmed confirm times (median achieved rate, a failed run
+# counts as 0; when that median is 0, most confirmations failed and the next lower step that
+# passed is confirmed instead), then p99 at 80 % of it. Sets m_best m_limit m_fail (failures in
+# the reported confirmations) m_p99.
+measure() {
+	local side=$1 wl=$2 rate best=0 limit=registrar json passed=()
+	m_fail=0
+	for rate in $rates; do
+		fresh_step "$side" "$wl" "$rate"
+		rf "$side-$wl-$rate" "${rf_args[@]}" --rate "$rate" --duration "$step_s"
+		json=$rf_json
+		declare -F measure_step_done >/dev/null && measure_step_done "$side" "$wl" "$rate"
+		if [ "$rf_rc" != 0 ]; then
+			# the generator could not offer the rate: it is the limit, alone if the registrar
+			# answered everything it was sent (failures of another kind than timeouts aside)
+			if [ "$(jget "$json" generator_behind)" = true ]; then
+				if [ "$(jget "$json" window_stalls)" = 0 ] && [ "$(jget "$json" timeouts)" = 0 ]; then
+					limit=generator
+				else
+					limit="both (the generator fell behind and the registrar lost requests)"
+				fi
+			fi
+			break
+		fi
+		if [ "$(jget "$json" generator_behind)" = true ]; then
+			[ "$(jget "$json" window_stalls)" = 0 ] && limit=generator
+			passed+=("$rate")
+			break
+		fi
+		passed+=("$rate")
+		[ "$rate" = "${rates##* }" ] && limit="not reached (every step passed)"
+	done
+	local results i k=${#passed[@]}
+	m_best=0
+	while ((k > 0 && m_best == 0)); do
+		k=$((k - 1))
+		best=${passed[$k]}
+		results=()
+		m_fail=0
+		for i in $(seq "$confirm"); do
+			fresh_step "$side" "$wl" "$best"
+			rf "$side-$wl-confirm$best-$i" "${rf_args[@]}" --rate "$best" --duration "$step_s"
+			if [ "$rf_rc" = 0 ]; then
+				results+=("$(jget "$rf_json" achieved_per_s)")
+			else
+				results+=(0)
+				m_fail=$((m_fail + $(jget "$rf_json" failures) + 0))
+			fi
+		done
+		m_best=$(printf '%s\n' "${results[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)] + 0}')
+		((m_best == 0 && k > 0)) && limit="registrar (most confirmations at $best/s failed)"
+	done
+	m_limit=$limit
+	m_p99=null
+	local r80=$((m_best * 8 / 10))
+	if ((r80 > 0)); then
+		fresh_step "$side" "$wl" "$r80"
+		rf "$side-$wl-p99" "${rf_args[@]}" --rate "$r80" --duration "$step_s"
+		[ "$rf_rc" = 0 ] && m_p99=$(jget "$rf_json" p99_us)
+	fi
+}
