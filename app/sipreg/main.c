@@ -285,6 +285,9 @@ int main(int argc, char **argv)
 			   (workers + 1) * 512 + 1024;
 	unsigned tx_mbufs = workers * (n_ports * c->tx_desc + n_ports * SR_TX_BUF + 2 * SR_MAX_BURST) +
 			    (workers + 1) * 512 + 1024;
+	/* sync durability holds each response until its commit: up to event_ring per worker at once */
+	if (c->persistence && c->durability == SR_DURABILITY_SYNC)
+		tx_mbufs += workers * c->event_ring;
 	struct rte_mempool *rx_pool = pool("sr_rx", rx_mbufs, (uint16_t)c->rx_data_room);
 	struct rte_mempool *tx_pool = pool("sr_tx", tx_mbufs, TX_DATA_ROOM);
 	struct rte_mempool *ind_pool = pool("sr_indirect", workers * 1024 + 1024, 0);
