@@ -39,7 +39,7 @@
 #   SR_CMP_RATES      offered REGISTER/s steps, ascending (default 10000 20000 40000 60000 80000
 #                     100000 130000 160000 200000)
 #   SR_CMP_STEP_S     seconds per step (default 10); a new-registration step also ends when its
-#                     SR_CMP_STEP_AORS fresh AoRs (default 500000) are used up
+#                     SR_CMP_STEP_AORS fresh AoRs (default 2000000: 10 s at the top step) are used up
 #   SR_CMP_CONFIRM    confirmation runs (default 3)
 #   SR_CMP_CPU_RATE   the common offered load of the CPU row (default 20000; must be one of the steps)
 #   SR_CMP_REFRESH_AORS  AoRs refreshed over and over (default 50000)
@@ -69,7 +69,7 @@ else
 	refresh_aors=${SR_CMP_REFRESH_AORS:-50000}
 	mem_aors=${SR_CMP_MEM_AORS:-1000000}
 fi
-step_aors=${SR_CMP_STEP_AORS:-500000}
+step_aors=${SR_CMP_STEP_AORS:-2000000}
 bench_keep=${SR_CMP_KEEP:-0}
 sides=${SR_CMP_SIDES:-sipreg kamailio}
 kam_children=${SR_CMP_KAM_CHILDREN:-1}

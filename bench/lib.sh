@@ -148,18 +148,33 @@ jget() { sed -n 's/.*"'"$2"'":"\{0,1\}\([^,"}]*\).*/\1/p' <<<"$1"; }
 
 # regflood_run NAME ARGS...: regflood in sr-peer on the generator CPU, output in $work/NAME.out;
 # sets rf_json (its last line, or a failure object when it printed none) and rf_rc
+# peer_rcvbuf_drops: UDP datagrams the kernel of sr-peer dropped for full socket buffers
+# (/proc/net/snmp Udp RcvbufErrors): responses the generator itself lost
+peer_rcvbuf_drops() {
+	ip netns exec sr-peer awk '/^Udp:/ && !h {for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1; next}
+		/^Udp:/ {print $c + 0}' /proc/net/snmp 2>/dev/null || echo 0
+}
+
+# regflood_run NAME ARGS...: one regflood run in sr-peer; sets rf_rc, rf_json and rf_peer_drops
+# (responses dropped by the generator's own socket buffers during the run)
 regflood_run() {
-	local name=$1
+	local name=$1 d0
 	shift
+	d0=$(peer_rcvbuf_drops)
 	timeout -k 3 $((step_s + 120)) ip netns exec sr-peer taskset -c "$gen_cpu" "$regflood" \
 		--dest 198.51.100.1:5060 --local 198.51.100.2 --sockets 4 "$@" >"$work/$name.out" 2>&1
 	rf_rc=$?
+	rf_peer_drops=$(($(peer_rcvbuf_drops) - d0))
 	rf_json=$(tail -1 "$work/$name.out")
 	[[ "$rf_json" == "{"* ]] || rf_json='{"result":"fail","failures":1,"achieved_per_s":0,"ok":0,"generator_behind":false}'
 }
 
-# rf_summary NAME: regflood's sent, failures and latency lines of run NAME on one line
-rf_summary() { awk '/^  (sent|failures|latency)/' "$work/$1.out" | tr -s ' ' | tr '\n' ';'; }
+# rf_summary NAME: regflood's sent, failures and latency lines of run NAME on one line, and the
+# responses the generator's sockets dropped (rf_peer_drops)
+rf_summary() {
+	awk '/^  (sent|failures|latency)/' "$work/$1.out" | tr -s ' ' | tr '\n' ';'
+	echo " generator socket drops ${rf_peer_drops:-0};"
+}
 
 # fresh_step SIDE WORKLOAD RATE: restarts the registrar for one run of WORKLOAD (new | refresh) at
 # RATE and sets rf_args: new, fresh AoRs (RATE * step_s of them, at most step_aors); refresh, the
@@ -200,6 +215,9 @@ measure() {
 				else
 					limit="both (the generator fell behind and the registrar lost requests)"
 				fi
+			elif ((rf_peer_drops > 0)); then
+				# timeouts whose responses reached sr-peer but found the generator's sockets full
+				limit="generator (its sockets dropped $rf_peer_drops responses at $rate/s)"
 			fi
 			break
 		fi
@@ -211,13 +229,14 @@ measure() {
 		passed+=("$rate")
 		[ "$rate" = "${rates##* }" ] && limit="not reached (every step passed)"
 	done
-	local results i k=${#passed[@]}
+	local results i k=${#passed[@]} drops
 	m_best=0
 	while ((k > 0 && m_best == 0)); do
 		k=$((k - 1))
 		best=${passed[$k]}
 		results=()
 		m_fail=0
+		drops=0
 		for i in $(seq "$confirm"); do
 			fresh_step "$side" "$wl" "$best"
 			rf "$side-$wl-confirm$best-$i" "${rf_args[@]}" --rate "$best" --duration "$step_s"
@@ -226,10 +245,14 @@ measure() {
 			else
 				results+=(0)
 				m_fail=$((m_fail + $(jget "$rf_json" failures) + 0))
+				drops=$((drops + rf_peer_drops))
 			fi
 		done
 		m_best=$(printf '%s\n' "${results[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)] + 0}')
-		((m_best == 0 && k > 0)) && limit="registrar (most confirmations at $best/s failed)"
+		if ((m_best == 0 && k > 0)); then
+			limit="registrar (most confirmations at $best/s failed)"
+			((drops > 0)) && limit="most confirmations at $best/s failed; the generator's sockets dropped $drops responses"
+		fi
 	done
 	m_limit=$limit
 	m_p99=null

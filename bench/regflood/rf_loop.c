@@ -63,9 +63,14 @@ int sr_rf_thread_open(struct sr_rf_thread *t, const struct sr_rf_cfg *cfg, uint3
 			return -1;
 		}
 		t->fds[i] = fd;
+		/* net.core.rmem_max (about 200 KB by default) caps SO_RCVBUF: a few ms of responses at
+		 * 100k/s, lost whenever the generator is descheduled. As root the FORCE variants lift
+		 * the cap, so a lost response is the registrar's, not the generator's own socket's. */
 		int buf = RF_RCVBUF;
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf) != 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
 		struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr = cfg->local};
 		socklen_t al = sizeof a;
 		if (bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &al) ||
