@@ -361,6 +361,8 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 	void *objs[256];
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct persist_worker *pw = &p->w[i];
+		if (!pw->ring)
+			continue; /* a start that failed half-way leaves later workers without a ring */
 		/* bounded: at most one batch's worth per worker per poll */
 		while (p->batch.n < p->batch.max_events) {
 			unsigned n = rte_ring_sc_dequeue_burst(pw->ring, objs, RTE_DIM(objs), NULL);

@@ -22,7 +22,9 @@
 #      AoRs, kill -9 right after sipp finishes, restart: how many were lost is printed
 #      and must be within what one flush interval at that rate allows (plus slack);
 #   4. a data directory with a corrupt data.mdb: sipreg refuses to start, exits
-#      non-zero and says what is wrong and how to recover.
+#      non-zero and says what is wrong and how to recover;
+#   5. persistence whose event slots do not fit the DPDK memory: exits non-zero with the
+#      reason, no crash in the teardown.
 # Exit 77 (skip) when not root or when netns/sipp/python3 are unavailable.
 set -uo pipefail
 
@@ -258,6 +260,20 @@ if [ "$rc" -ne 0 ] && grep -q "refusing to start: data directory $work/bad: data
 	ok "corrupt data directory refused (exit $rc): $(grep refusing "$work/bad.log")"
 else
 	fail "corrupt data directory: exit $rc, log: $(cat "$work/bad.log")"
+fi
+
+# --- 5. persistence that cannot get its memory stops cleanly ---
+# 2 workers x 1M event slots of 2 KB do not fit the profile's DPDK memory: worker 0's ring is
+# made, its slots are not, worker 1 has no ring; the teardown must cope (it once crashed there)
+ip netns exec sr-dut "$sipreg" --config "$here/dpdk-config/sipreg-dev.ini" --set eal.file_prefix=$prefix \
+	--set workers.count=2 --set control.persistence=true --set control.data_dir="$work/nomem" \
+	--set control.event_ring=1048576 >"$work/nomem.log" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "cannot allocate 1048576 event slots" "$work/nomem.log" &&
+	! grep -qE "runtime error|AddressSanitizer|LeakSanitizer" "$work/nomem.log"; then
+	ok "no memory for the event slots: refused cleanly (exit $rc): $(grep "cannot allocate" "$work/nomem.log")"
+else
+	fail "no memory for the event slots: exit $rc, log: $(tail -30 "$work/nomem.log")"
 fi
 
 it_finish
