@@ -74,6 +74,7 @@ struct sr_persist {
 	struct persist_worker w[SR_NET_MAX_WORKERS];
 	uint32_t slot_bytes;
 	bool sync;
+	bool started; /* sr_persist_init completed: rings, slots and store all exist */
 	/* control core figures (read by telemetry threads with relaxed loads) */
 	uint64_t events_committed, batches, commit_errors, commit_lag_ms;
 	uint64_t restored, restore_dropped, restore_us;
@@ -107,8 +108,10 @@ static int create_rings(struct sr_app *app, struct sr_persist *p)
 		snprintf(name, sizeof(name), "sr_evslot_%u", i);
 		p->w[i].pool = rte_mempool_create(name, c->event_ring, p->slot_bytes, 0, 0, NULL, NULL,
 						  NULL, NULL, socket, 0);
-		if (c->durability == SR_DURABILITY_SYNC && sr_ctl_holdq_init(&p->w[i].held, c->event_ring) != 0)
-			p->w[i].pool = NULL; /* reported below */
+		if (c->durability == SR_DURABILITY_SYNC && sr_ctl_holdq_init(&p->w[i].held, c->event_ring) != 0) {
+			rte_mempool_free(p->w[i].pool); /* reported below */
+			p->w[i].pool = NULL;
+		}
 		if (!p->w[i].ring || !p->w[i].pool) {
 			fprintf(stderr, "sipreg: persistence: cannot allocate %u event slots of %u bytes for "
 				"worker %u (control.event_ring, control.event_slot_bytes): %s\n",
@@ -268,6 +271,7 @@ int sr_persist_init(struct sr_app *app)
 	printf("sipreg: persistence in %s: %lu bindings restored, %lu expired while down, in %lu ms\n",
 	       c->data_dir, (unsigned long)ls.loaded, (unsigned long)ls.dropped,
 	       (unsigned long)(p->restore_us / 1000));
+	p->started = true;
 	return 0;
 }
 
@@ -361,8 +365,6 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 	void *objs[256];
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct persist_worker *pw = &p->w[i];
-		if (!pw->ring)
-			continue; /* a start that failed half-way leaves later workers without a ring */
 		/* bounded: at most one batch's worth per worker per poll */
 		while (p->batch.n < p->batch.max_events) {
 			unsigned n = rte_ring_sc_dequeue_burst(pw->ring, objs, RTE_DIM(objs), NULL);
@@ -425,16 +427,16 @@ void sr_persist_fini(struct sr_app *app)
 	struct sr_persist *p = app->persist;
 	if (!p)
 		return;
-	if (p->store) {
+	if (p->started) {
 		/* workers have stopped: drain everything (bounded by the slots) and commit */
 		uint64_t now_ms = sr_clock_ms(&app->clock, rte_get_tsc_cycles());
 		for (int round = 0; round < 1000 && sr_persist_poll(app, now_ms) > 0; round++)
 			;
 		if (p->batch.n)
 			commit(p, app->n_workers, now_ms);
-		sr_ctl_lsrv_close(p->lsrv);
-		sr_ctl_store_close(p->store);
 	}
+	sr_ctl_lsrv_close(p->lsrv);
+	sr_ctl_store_close(p->store);
 	sr_ctl_batch_fini(&p->batch);
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		/* responses still held at shutdown are not sent: the UAs retransmit to the next run */
