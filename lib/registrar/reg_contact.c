@@ -29,22 +29,6 @@ int sr_contact_parse_q(struct sr_str s)
 	return q > 1000 ? -1 : q;
 }
 
-static bool parse_u32(struct sr_str s, uint64_t *out)
-{
-	if (s.len == 0 || s.len > 10)
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s.p[i] - '0');
-	}
-	if (v > UINT32_MAX)
-		return false;
-	*out = v;
-	return true;
-}
-
 static struct sr_str unquote(struct sr_str s)
 {
 	if (s.len >= 2 && s.p[0] == '"' && s.p[s.len - 1] == '"')
@@ -124,9 +108,7 @@ enum sr_reg_err sr_contact_read(const osip_contact_t *ct, struct sr_str raw, str
 	uint64_t num;
 	if (sr_sip_contact_param(ct, "expires", &v)) {
 		/* Values beyond 2**32-1 are taken as 2**32-1 (RFC 3261 20.19); the ceiling clamps later. */
-		if (v.len > 10 && strspn(v.p, "0123456789") == v.len)
-			num = UINT32_MAX;
-		else if (!parse_u32(v, &num))
+		if (!sr_str_to_uint(v, UINT32_MAX, &num))
 			return SR_E_BAD_EXPIRES_PARAM;
 		out->expires = (int64_t)num;
 	}
@@ -138,7 +120,8 @@ enum sr_reg_err sr_contact_read(const osip_contact_t *ct, struct sr_str raw, str
 	if (sr_sip_contact_param(ct, "+sip.instance", &v))
 		out->instance = unquote(v);
 	if (sr_sip_contact_param(ct, "reg-id", &v)) {
-		if (!parse_u32(v, &num) || num == 0)
+		/* saturating one above the range tells an out-of-range reg-id from 2**32-1 */
+		if (!sr_str_to_uint(v, UINT32_MAX + 1ull, &num) || num == 0 || num > UINT32_MAX)
 			return SR_E_BAD_REG_ID;
 		out->reg_id = (uint32_t)num;
 		out->has_reg_id = true;

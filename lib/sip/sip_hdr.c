@@ -131,23 +131,6 @@ int sr_hdr_split(struct sr_str value, sr_hdr_elem_fn *fn, void *ctx)
 	return 0;
 }
 
-/* Decimal with no sign; values above max saturate at max. Returns false if not all digits. */
-static bool parse_uint(struct sr_str s, uint64_t max, uint64_t *out)
-{
-	if (s.len == 0)
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < s.len; i++) {
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s.p[i] - '0');
-		if (v > max)
-			v = max;
-	}
-	*out = v;
-	return true;
-}
-
 /*
  * NUL-terminated copy for libosip2. sip_msg.c lets a NUL through only as a
  * quoted-pair inside a quoted string; it becomes a space here so libosip2
@@ -420,7 +403,7 @@ static int parse_cseq(struct sr_sip_msg *m, struct sr_str value, struct sr_sip_e
 		i++;
 	uint64_t num;
 	/* RFC 3261 8.1.1.5: the sequence number is below 2**31. */
-	if (!parse_uint(sr_str_make(value.p, i), UINT64_MAX / 16, &num) || num >= (1ull << 31))
+	if (!sr_str_to_uint(sr_str_make(value.p, i), UINT64_MAX / 16, &num) || num >= (1ull << 31))
 		return fail(err, "Malformed CSeq header (bad sequence number)");
 	struct sr_str method = sr_str_trim(sr_str_make(value.p + i, value.len - i));
 	if (method.len == 0 || method.p == value.p + i || memchr(method.p, ' ', method.len))
@@ -457,7 +440,7 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 		if (m->expires >= 0)
 			return fail(err, "Multiple Expires headers");
 		/* RFC 3261 20.19: larger values than 2**32-1 are taken as 2**32-1. */
-		if (!parse_uint(value, UINT32_MAX, &num))
+		if (!sr_str_to_uint(value, UINT32_MAX, &num))
 			return fail(err, "Malformed Expires header");
 		m->expires = (int64_t)num;
 		return SR_SIP_OK;
@@ -487,7 +470,7 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 	case SR_HDR_CONTENT_LENGTH:
 		if (m->content_length >= 0)
 			return fail(err, "Multiple Content-Length headers");
-		if (!parse_uint(value, UINT32_MAX, &num))
+		if (!sr_str_to_uint(value, UINT32_MAX, &num))
 			return fail(err, "Malformed Content-Length header");
 		m->content_length = (int64_t)num;
 		return SR_SIP_OK;

@@ -65,4 +65,21 @@ static inline struct sr_str sr_str_trim(struct sr_str s)
 	return s;
 }
 
+/* Decimal digits only, no sign; values above max saturate at max. False if empty or not all digits. */
+static inline bool sr_str_to_uint(struct sr_str s, uint64_t max, uint64_t *out)
+{
+	if (s.len == 0)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s.p[i] - '0');
+		if (v > max)
+			v = max;
+	}
+	*out = v;
+	return true;
+}
+
 #endif

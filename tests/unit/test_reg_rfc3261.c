@@ -260,6 +260,21 @@ static void step7_too_long_is_clamped(void **state)
 	assert_int_equal(sr_binding_expires(th_binding(e, ALICE, 0)), TH_T0_MS / 1000 + 3600);
 }
 
+/* RFC 3261 20.19: an expires parameter beyond 2**32-1 is taken as 2**32-1, however many digits it has. */
+static void step7_huge_expires_param_is_clamped(void **state)
+{
+	struct th_env *e = env(state);
+	const char *const huge[] = { "4294967295", "4294967296", "9999999999", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		char contact[96], cid[16];
+		snprintf(contact, sizeof(contact), "<sip:a@198.51.100.2>;expires=%s", huge[i]);
+		snprintf(cid, sizeof(cid), "c%zu", i);
+		assert_int_equal(th_register(e, "alice", contact, cid, 1), 200);
+		assert_string_equal(th_header(e, "Contact", 0), "<sip:a@198.51.100.2>;expires=3600");
+	}
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>;expires=12a", "cx", 1), 400);
+}
+
 static void step7_deviation_stays_in_bounds(void **state)
 {
 	(void)state;
@@ -448,6 +463,7 @@ int main(void)
 		T(step7_expires_sources),
 		T(step7_too_brief_gets_423),
 		T(step7_too_long_is_clamped),
+		T(step7_huge_expires_param_is_clamped),
 		T(step7_deviation_stays_in_bounds),
 		T(step7_q_values),
 		T(step7_default_q),
