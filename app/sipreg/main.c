@@ -32,6 +32,7 @@
 #include "net_port.h"
 #include "metrics.h"
 #include "persist.h"
+#include "pools.h"
 #include "worker.h"
 
 #define MAX_EAL_ARGS 64
@@ -278,18 +279,8 @@ int main(int argc, char **argv)
 
 	const struct sr_app_config *c = &app->cfg;
 	unsigned n_ports = rte_eth_dev_count_avail();
-	unsigned rx_mbufs = c->mbufs;
-	if (rx_mbufs == 0) /* descriptors, full rings, reassembly, per-lcore caches, slack */
-		rx_mbufs = n_ports * workers * (c->rx_desc + 2 * c->burst) +
-			   workers * (workers - 1) * c->ring_size + workers * c->reasm_flows * 4 +
-			   (workers + 1) * 512 + 1024;
-	unsigned tx_mbufs = workers * (n_ports * c->tx_desc + n_ports * SR_TX_BUF + 2 * SR_MAX_BURST) +
-			    (workers + 1) * 512 + 1024;
-	/* sync durability holds each response until its commit: up to event_ring per worker at once */
-	if (c->persistence && c->durability == SR_DURABILITY_SYNC)
-		tx_mbufs += workers * c->event_ring;
-	struct rte_mempool *rx_pool = pool("sr_rx", rx_mbufs, (uint16_t)c->rx_data_room);
-	struct rte_mempool *tx_pool = pool("sr_tx", tx_mbufs, TX_DATA_ROOM);
+	struct rte_mempool *rx_pool = pool("sr_rx", sr_pool_rx_mbufs(c, workers, n_ports), (uint16_t)c->rx_data_room);
+	struct rte_mempool *tx_pool = pool("sr_tx", sr_pool_tx_mbufs(c, workers, n_ports), TX_DATA_ROOM);
 	struct rte_mempool *ind_pool = pool("sr_indirect", workers * 1024 + 1024, 0);
 	if (rx_pool == NULL || tx_pool == NULL || ind_pool == NULL)
 		goto fail;

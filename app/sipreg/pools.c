@@ -1,0 +1,22 @@
+/*
+ * pools.c - mbuf pool sizes (see pools.h).
+ */
+#include "pools.h"
+
+unsigned sr_pool_rx_mbufs(const struct sr_app_config *c, unsigned workers, unsigned n_ports)
+{
+	if (c->mbufs)
+		return c->mbufs;
+	return n_ports * workers * (c->rx_desc + 2 * c->burst) + workers * (workers - 1) * c->ring_size +
+	       workers * c->reasm_flows * 4 + (workers + 1) * 512 + 1024;
+}
+
+unsigned sr_pool_tx_mbufs(const struct sr_app_config *c, unsigned workers, unsigned n_ports)
+{
+	unsigned n = workers * (n_ports * c->tx_desc + n_ports * SR_TX_BUF + 2 * SR_MAX_BURST) +
+		     (workers + 1) * 512 + 1024;
+	/* a held response keeps its mbuf until its group is committed: without these the pool ran dry */
+	if (c->persistence && c->durability == SR_DURABILITY_SYNC)
+		n += workers * c->event_ring;
+	return n;
+}
