@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_telemetry.h>
 
 #include "config.h"
 #include "net_clock.h"
@@ -30,6 +31,15 @@
 #define SR_TX_BUF 128        /* responses queued per port before a forced flush */
 #define SR_SCRATCH (64 * 1024) /* a whole reassembled datagram */
 #define SR_STATUS_CODES 600    /* SIP status codes 100-699 */
+
+/*
+ * rte_telemetry_register_cmd refuses, at run time and without a reason, a
+ * help text of RTE_TEL_MAX_STRING_LEN bytes or more; this makes it a
+ * compile error instead (help must be a string literal).
+ */
+#define SR_TEL_REGISTER(cmd, fn, help) \
+	((void)sizeof(char[sizeof(help) <= RTE_TEL_MAX_STRING_LEN ? 1 : -1]), \
+	 rte_telemetry_register_cmd(cmd, fn, help))
 
 struct sr_aor_query;
 struct sr_auth;

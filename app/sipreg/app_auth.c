@@ -137,10 +137,10 @@ static int cmd_auth(const char *cmd, const char *params, struct rte_tel_data *d)
 int sr_app_auth_register_commands(struct sr_app *app)
 {
 	g_auth_app = app;
-	if (rte_telemetry_register_cmd("/sipreg/auth", cmd_auth,
+	if (SR_TEL_REGISTER("/sipreg/auth", cmd_auth,
 				       "Authentication counters and subscribers in force. No parameters") != 0)
 		return -1;
-	return rte_telemetry_register_cmd("/sipreg/reload", cmd_reload,
+	return SR_TEL_REGISTER("/sipreg/reload", cmd_reload,
 					  "Re-reads the subscriber file (auth.subscribers) and the nonce secret "
 					  "(auth.nonce_secret_file). No parameters");
 }

@@ -108,7 +108,7 @@ static int cmd_reload(const char *cmd, const char *params, struct rte_tel_data *
 int sr_app_guard_register_commands(struct sr_app *app)
 {
 	g_guard_app = app;
-	return rte_telemetry_register_cmd("/sipreg/policy_reload", cmd_reload,
+	return SR_TEL_REGISTER("/sipreg/policy_reload", cmd_reload,
 					  "Re-reads the policy rules file (policy.rules). No parameters");
 }
 

@@ -227,11 +227,11 @@ int sr_control_init(struct sr_app *app)
 		if (app->w[i]->queries == NULL)
 			return -1;
 	}
-	if (rte_telemetry_register_cmd("/sipreg/stats", cmd_stats,
+	if (SR_TEL_REGISTER("/sipreg/stats", cmd_stats,
 				       "sipreg counters summed over workers. No parameters") != 0 ||
-	    rte_telemetry_register_cmd("/sipreg/aor", cmd_aor,
+	    SR_TEL_REGISTER("/sipreg/aor", cmd_aor,
 				       "Bindings of one address-of-record. Parameter: a SIP URI") != 0 ||
-	    rte_telemetry_register_cmd("/sipreg/rm", cmd_aor,
+	    SR_TEL_REGISTER("/sipreg/rm", cmd_aor,
 				       "Removes bindings of an AoR (emits removed events). "
 				       "Parameters: AoR URI[,contact URI]") != 0 ||
 	    sr_workers_tel_register(app) != 0)

@@ -239,10 +239,13 @@ int sr_persist_init(struct sr_app *app)
 	}
 	app->persist = p;
 	g_app = app;
-	rte_telemetry_register_cmd("/sipreg/snapshot", cmd_snapshot,
-				   "Writes a consistent copy of the binding store. Parameters: absolute directory");
-	rte_telemetry_register_cmd("/sipreg/dump", cmd_dump,
-				   "One page of the persisted bindings. Parameter: the 'next' cursor of the last page");
+	if (SR_TEL_REGISTER("/sipreg/snapshot", cmd_snapshot,
+			    "Writes a consistent copy of the binding store. Parameters: absolute directory") != 0 ||
+	    SR_TEL_REGISTER("/sipreg/dump", cmd_dump,
+			    "One page of the persisted bindings. Parameter: the 'next' cursor of the last page") != 0) {
+		fprintf(stderr, "sipreg: persistence: cannot register /sipreg/snapshot and /sipreg/dump\n");
+		return -1;
+	}
 	p->slot_bytes = c->event_slot_bytes;
 	p->sync = c->durability == SR_DURABILITY_SYNC;
 	char err[1024];

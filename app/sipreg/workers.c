@@ -91,8 +91,7 @@ static int cmd_workers(const char *cmd, const char *params, struct rte_tel_data 
 int sr_workers_tel_register(struct sr_app *app)
 {
 	g_app = app;
-	return rte_telemetry_register_cmd("/sipreg/workers", cmd_workers,
-					  /* help text: at most RTE_TEL_MAX_STRING_LEN (128) or registration fails */
+	return SR_TEL_REGISTER("/sipreg/workers", cmd_workers,
 					  "Per worker: lcore, rx queue, packets, requests, AoRs, bindings, ring "
 					  "occupancy, busy cycles and ratio (last s). No parameters");
 }
