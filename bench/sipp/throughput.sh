@@ -157,6 +157,9 @@ check_devnet() { # check_devnet WHEN
 }
 
 # --- counters -------------------------------------------------------------------------
+# machine_ticks: "busy total" clock ticks of all CPUs since boot (busy = all but idle and iowait)
+machine_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat; }
+
 # snapshot: one line of numbers, in this order:
 #  1 sipreg rx packets  2 tx packets  3 SIP requests  4 2xx responses  5 sipreg drops (all its drop counters)
 #  6 sr-dut0 rx_packets  7 sr-peer0 tx_dropped (veth could not hand the frame to sr-dut0)
@@ -181,7 +184,7 @@ print(d["sipreg_rx_packets_total"], d["sipreg_tx_packets_total"], d["sipreg_sip_
 	cpu=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$sipreg_pid/stat" 2>/dev/null || echo 0)
 	# shellcheck disable=SC2086
 	set -- $dut $peer
-	echo "$s $1 $3 $(($2 + $4 + $5)) $cpu $(awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat)"
+	echo "$s $1 $3 $(($2 + $4 + $5)) $cpu $(machine_ticks)"
 }
 
 # --- sipreg -----------------------------------------------------------------------------
@@ -293,10 +296,11 @@ run_step() {
 echo "sipreg REGISTER throughput over the development network (sipp in sr-peer -> af_packet/veth -> sipreg in sr-dut)"
 echo "machine: $ncpu CPUs ($(awk -F: '/model name/ {sub(/^ +/, "", $2); print $2; exit}' /proc/cpuinfo)); sipp, the kernel's veth/af_packet work and sipreg's lcores share them"
 # other work on the machine distorts every figure: sample it before starting anything
-busy0=$(awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat)
+busy0=$(machine_ticks)
 sleep 2
-background=$(awk -v b0="${busy0% *}" -v t0="${busy0#* }" '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i
-	printf "%.0f", (t > t0 ? 100 * (t - $5 - $6 - b0) / (t - t0) : 0)}' /proc/stat)
+busy1=$(machine_ticks)
+background=$(awk -v a="$busy0" -v b="$busy1" 'BEGIN {split(a, x, " "); split(b, y, " ")
+	printf "%.0f", (y[2] > x[2] ? 100 * (y[1] - x[1]) / (y[2] - x[2]) : 0)}')
 echo "background load before the run: ${background}% of $ncpu CPUs$([ "$background" -gt 10 ] && echo " -- WARNING: other work is running, the figures will be low and noisy")"
 [ -z "${SR_BENCH_SET:-}" ] || echo "extra sipreg settings: $SR_BENCH_SET"
 echo "build: $build_dir; worker counts: $workers_list; offered call rates: $rates; ${step_s} s per step, at most $max_calls calls; 1 call = 4 REGISTERs"
