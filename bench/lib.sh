@@ -78,6 +78,8 @@ bench_require_idle_devnet() {
 
 # Brings the dev network up, remembering whether this script created it (bench_cleanup removes it then).
 bench_devnet_up() {
+	. "$here/scripts/devnet_lock.sh"
+	sr_devnet_lock
 	created_devnet=0
 	ns_exists sr-dut || created_devnet=1
 	"$here/scripts/devnet.sh" up >/dev/null || die "devnet up failed"

@@ -50,6 +50,8 @@ if ! build_log=$(ninja -C "$build_dir" app/sipreg/sipreg 2>&1); then
 	exit 1
 fi
 
+. "$here/scripts/devnet_lock.sh"
+sr_devnet_lock
 created=0
 if ! ip netns list | awk '{print $1}' | grep -qx sr-dut; then
 	created=1

@@ -139,6 +139,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+. "$here/scripts/devnet_lock.sh"
+sr_devnet_lock
 ns_exists sr-dut || created_devnet=1
 "$here/scripts/devnet.sh" up >/dev/null || die "devnet up failed"
 # the namespaces' identity: another script that tears the dev network down and up (the

@@ -19,6 +19,8 @@ it_init() {
 	[ "$(id -u)" -eq 0 ] || skip "not root (network namespaces and af_packet need root)"
 	ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
 	[ -x "$py" ] || skip "/usr/bin/python3 not installed"
+	. "$here/scripts/devnet_lock.sh"
+	sr_devnet_lock
 	[ -x "$BUILD_DIR/app/sipreg/sipreg" ] || { echo "FAIL: $BUILD_DIR/app/sipreg/sipreg not built"; exit 1; }
 	trap it_cleanup EXIT
 }
