@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh SECONDS - builds the libFuzzer targets in their own clang
 # build dir (build-fuzz under the repo, ASan+UBSan, never the gcc build) and
 # runs each for SECONDS, seeded from tests/fuzz/corpus and the RFC 4475
-# torture messages in ../shared/testdata when present. New interesting
+# torture messages in tests/data. New interesting
 # inputs go to build-fuzz/corpus-<target> (not into the repo); a crash,
 # leak, sanitizer report or timeout leaves tests/fuzz/crash-* and fails.
 # Exit 77 (skip) when clang or its fuzzer runtime is missing.
@@ -33,7 +33,7 @@ fi
 ninja -C "$bdir" "${targets[@]/#/tests/fuzz/}"
 
 seeds=("$root/tests/fuzz/corpus")
-testdata=${SR_TESTDATA:-$root/../shared/testdata}
+testdata=${SR_TESTDATA:-$root/tests/data}
 [ -d "$testdata/rfc4475" ] && seeds+=("$testdata/rfc4475")
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
