@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../app/sipreg/config.h"
+#include "config.h"
 
 static struct sr_app_config cfg;
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../app/sipreg/pools.h"
+#include "pools.h"
 
 /* The shipped defaults: the configuration as sipreg loads it with only the required key set. */
 static void defaults(struct sr_app_config *c)

@@ -16,7 +16,7 @@
 #include <rte_malloc.h>
 
 #include "test_eal.h"
-#include "../../app/sipreg/workers.h"
+#include "workers.h"
 
 static uint64_t busy_permille(const struct sr_app *app, unsigned i)
 {
