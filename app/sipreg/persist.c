@@ -39,7 +39,7 @@
 #include "aor_table.h"
 #include "ctl_batch.h"
 #include "ctl_holdq.h"
-#include "ctl_lsrv.h"
+#include "ctl_listener.h"
 #include "ctl_store.h"
 #include "reg_restore.h"
 
@@ -69,7 +69,7 @@ struct persist_worker {
 
 struct sr_persist {
 	struct sr_ctl_store *store;
-	struct sr_ctl_lsrv *lsrv;     /* listener stream; NULL when its socket could not be opened */
+	struct sr_ctl_listener *listener;  /* listener stream; NULL when its socket could not be opened */
 	struct sr_ctl_batch batch;
 	struct persist_worker w[SR_NET_MAX_WORKERS];
 	uint32_t slot_bytes;
@@ -269,7 +269,7 @@ int sr_persist_init(struct sr_app *app)
 	sr_ctl_store_count(p->store, &p->store_bindings, &p->store_bytes);
 	char lpath[512];
 	snprintf(lpath, sizeof(lpath), "%s/sipreg_listen.sock", rte_eal_get_runtime_dir());
-	if (sr_ctl_lsrv_open(lpath, p->store, SR_CTL_LSRV_SUB_BYTES, &p->lsrv, err, sizeof(err)) != 0)
+	if (sr_ctl_listener_open(lpath, p->store, SR_CTL_LISTENER_SUB_BYTES, &p->listener, err, sizeof(err)) != 0)
 		fprintf(stderr, "sipreg: warning: %s; `sipregctl watch` is off\n", err);
 	printf("sipreg: persistence in %s: %lu bindings restored, %lu expired while down, in %lu ms\n",
 	       c->data_dir, (unsigned long)ls.loaded, (unsigned long)ls.dropped,
@@ -349,8 +349,8 @@ static void commit(struct sr_persist *p, unsigned n_workers, uint64_t now_ms)
 	SR_STAT_INC(p->batches);
 	for (unsigned i = 0; i < n_workers; i++)
 		__atomic_store_n(&p->w[i].committed_seq, p->w[i].pending_seq, __ATOMIC_RELEASE);
-	if (p->lsrv)
-		sr_ctl_lsrv_publish(p->lsrv, &p->batch); /* announced once durable, in commit order */
+	if (p->listener)
+		sr_ctl_listener_publish(p->listener, &p->batch); /* announced once durable, in commit order */
 	sr_ctl_batch_clear(&p->batch);
 	uint64_t nb, bytes;
 	if (sr_ctl_store_count(p->store, &nb, &bytes) == 0) {
@@ -391,8 +391,8 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 	/* sync: commit whatever arrived (group commit); async: when the batch is due */
 	if ((p->sync && p->batch.n) || sr_ctl_batch_due(&p->batch, now_ms))
 		commit(p, app->n_workers, now_ms);
-	if (p->lsrv)
-		sr_ctl_lsrv_poll(p->lsrv);
+	if (p->listener)
+		sr_ctl_listener_poll(p->listener);
 	return total;
 }
 
@@ -420,8 +420,8 @@ bool sr_persist_figures(const struct sr_app *app, struct sr_persist_figures *f)
 		f->lost_oversize += LOAD(p->w[i].lost[LOST_OVERSIZE]);
 	}
 	/* plain counters of the control core: a torn read only lags */
-	if ((f->listen = p->lsrv != NULL))
-		sr_ctl_lsrv_counts(p->lsrv, &f->lc);
+	if ((f->listen = p->listener != NULL))
+		sr_ctl_listener_counts(p->listener, &f->lc);
 	return true;
 }
 
@@ -438,7 +438,7 @@ void sr_persist_fini(struct sr_app *app)
 		if (p->batch.n)
 			commit(p, app->n_workers, now_ms);
 	}
-	sr_ctl_lsrv_close(p->lsrv);
+	sr_ctl_listener_close(p->listener);
 	sr_ctl_store_close(p->store);
 	sr_ctl_batch_fini(&p->batch);
 	for (unsigned i = 0; i < app->n_workers; i++) {

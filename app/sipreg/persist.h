@@ -28,7 +28,7 @@
 #include <rte_mbuf.h>
 
 #include "app.h"
-#include "ctl_lsrv.h"
+#include "ctl_listener.h"
 
 /*
  * Opens the store in control.data_dir and restores its bindings into the
@@ -61,7 +61,7 @@ struct sr_persist_figures {
 	uint64_t store_bindings, store_bytes;
 	uint64_t hold_full, lost_no_slot, lost_oversize;
 	bool listen; /* the listener socket is served: 'lc' holds its counters */
-	struct sr_ctl_lsrv_counts lc;
+	struct sr_ctl_listener_counts lc;
 };
 /* Returns false (and fills nothing) when persistence is off. */
 bool sr_persist_figures(const struct sr_app *app, struct sr_persist_figures *f);

@@ -3,7 +3,7 @@
  *
  * The stream is a Unix stream socket next to the telemetry socket
  * (/var/run/dpdk/<eal.file_prefix>/sipreg_listen.sock) carrying one JSON
- * object per line (protocol: lib/ctl/ctl_listen.h). --json prints the
+ * object per line (protocol: lib/ctl/ctl_announce.h). --json prints the
  * lines as they come; the human form prints one line per message:
  *   added   <aor> <contact> [<contact> ...]
  *   removed <aor> <contact> [<contact> ...]

@@ -1,5 +1,5 @@
 /*
- * test_ctl_lsrv.c - the listener stream server (lib/ctl/ctl_lsrv.c) over a
+ * test_ctl_listener.c - the listener stream server (lib/ctl/ctl_listener.c) over a
  * real Unix socket and LMDB store: a new subscriber gets the committed
  * state (one contactsAdded per AoR) then "synced", then the committed
  * changes in order with refreshes left out; a subscriber that hangs up is
@@ -22,8 +22,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl_listen.h"
-#include "ctl_lsrv.h"
+#include "ctl_announce.h"
+#include "ctl_listener.h"
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -39,11 +39,11 @@ static void add(struct sr_ctl_batch *b, enum sr_event_type t, const char *aor, c
 	assert_int_equal(sr_ctl_batch_add(b, t, &bd, 1, 0), 0);
 }
 
-static void commit_publish(struct sr_ctl_store *st, struct sr_ctl_lsrv *s, struct sr_ctl_batch *b)
+static void commit_publish(struct sr_ctl_store *st, struct sr_ctl_listener *s, struct sr_ctl_batch *b)
 {
 	char err[512];
 	assert_int_equal(sr_ctl_store_commit(st, b, err, sizeof(err)), 0);
-	sr_ctl_lsrv_publish(s, b);
+	sr_ctl_listener_publish(s, b);
 	sr_ctl_batch_clear(b);
 }
 
@@ -58,12 +58,12 @@ static int client(const char *path)
 }
 
 /* Polls the server and reads until buf holds 'lines' lines (bounded: 2 s). */
-static void read_lines(struct sr_ctl_lsrv *s, int fd, char *buf, size_t cap, unsigned lines)
+static void read_lines(struct sr_ctl_listener *s, int fd, char *buf, size_t cap, unsigned lines)
 {
 	size_t len = 0;
 	unsigned have = 0;
 	for (int round = 0; round < 200 && have < lines; round++) {
-		sr_ctl_lsrv_poll(s);
+		sr_ctl_listener_poll(s);
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (poll(&p, 1, 10) <= 0)
 			continue;
@@ -83,15 +83,15 @@ static void read_lines(struct sr_ctl_lsrv *s, int fd, char *buf, size_t cap, uns
 static void test_state_then_changes(void **state)
 {
 	(void)state;
-	char dir[] = "/tmp/sr_ctl_lsrv_XXXXXX", path[64], err[512], buf[4096];
+	char dir[] = "/tmp/sr_ctl_listener_XXXXXX", path[64], err[512], buf[4096];
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/listen.sock", dir);
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(dir, 1u << 26, &st, err, sizeof(err)), 0);
-	struct sr_ctl_lsrv *s;
-	assert_int_equal(sr_ctl_lsrv_open(path, st, 1000, &s, err, sizeof(err)), -1); /* buffer too small */
+	struct sr_ctl_listener *s;
+	assert_int_equal(sr_ctl_listener_open(path, st, 1000, &s, err, sizeof(err)), -1); /* buffer too small */
 	assert_non_null(strstr(err, "buffer under"));
-	assert_int_equal(sr_ctl_lsrv_open(path, st, SR_CTL_LSRV_MIN_SUB_BYTES, &s, err, sizeof(err)), 0);
+	assert_int_equal(sr_ctl_listener_open(path, st, SR_CTL_LISTENER_MIN_SUB_BYTES, &s, err, sizeof(err)), 0);
 	struct sr_ctl_batch b;
 	assert_int_equal(sr_ctl_batch_init(&b, 100000, 5), 0);
 	add(&b, SR_EV_ADDED, "sip:alice@x", "sip:a1@h");
@@ -118,16 +118,16 @@ static void test_state_then_changes(void **state)
 
 	/* hang up: counted as closed, the subscriber is gone */
 	close(fd);
-	sr_ctl_lsrv_poll(s);
-	struct sr_ctl_lsrv_counts c;
-	sr_ctl_lsrv_counts(s, &c);
+	sr_ctl_listener_poll(s);
+	struct sr_ctl_listener_counts c;
+	sr_ctl_listener_counts(s, &c);
 	assert_int_equal(c.accepted, 1);
 	assert_int_equal(c.cuts[SR_CUT_CLOSED], 1);
 	assert_int_equal(c.subscribers, 0);
 
 	/* a subscriber that never reads: cut as slow, publishing goes on */
 	int slow = client(path);
-	sr_ctl_lsrv_poll(s); /* accepted, state queued */
+	sr_ctl_listener_poll(s); /* accepted, state queued */
 	unsigned batches = 0;
 	for (; batches < 200; batches++) {
 		for (unsigned i = 0; i < 2000; i++) {
@@ -137,8 +137,8 @@ static void test_state_then_changes(void **state)
 			add(&b, SR_EV_ADDED, aor, contact);
 		}
 		commit_publish(st, s, &b);
-		sr_ctl_lsrv_poll(s);
-		sr_ctl_lsrv_counts(s, &c);
+		sr_ctl_listener_poll(s);
+		sr_ctl_listener_counts(s, &c);
 		if (c.cuts[SR_CUT_SLOW])
 			break;
 	}
@@ -160,7 +160,7 @@ static void test_state_then_changes(void **state)
 	close(slow);
 
 	sr_ctl_batch_fini(&b);
-	sr_ctl_lsrv_close(s);
+	sr_ctl_listener_close(s);
 	assert_int_equal(access(path, F_OK), -1); /* the socket file is removed */
 	sr_ctl_store_close(st);
 	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);

@@ -1,9 +1,9 @@
 /*
- * ctl_lsrv.c - listener stream server (see ctl_lsrv.h): socket handling
- * and the state/live merge; the line format is ctl_listen.c's, the
- * buffering ctl_sub.c's.
+ * ctl_listener.c - the listener stream server (see ctl_listener.h): socket handling
+ * and the state/live merge; the line format is ctl_announce.c's, the
+ * buffering ctl_backlog.c's.
  */
-#include "ctl_lsrv.h"
+#include "ctl_listener.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,32 +15,32 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl_listen.h"
+#include "ctl_announce.h"
 
 #define STATE_PAGE 16        /* bindings per store read */
 #define STATE_PAGES_PER_POLL 8
 #define LINE_MAX_BYTES (16u << 10) /* a binding whose line is longer is not announced */
 
-_Static_assert(SR_CTL_LSRV_MIN_SUB_BYTES >= 2 * STATE_PAGE * LINE_MAX_BYTES, "a state page must fit twice");
+_Static_assert(SR_CTL_LISTENER_MIN_SUB_BYTES >= 2 * STATE_PAGE * LINE_MAX_BYTES, "a state page must fit twice");
 
-struct lsub {
+struct subscriber {
 	int fd;
-	struct sr_ctl_sub out;
+	struct sr_ctl_backlog out;
 	bool synced, any_sent;
 	uint8_t sent[SR_CTL_KEY_LEN];
 };
 
-struct sr_ctl_lsrv {
+struct sr_ctl_listener {
 	int fd;
 	char path[108];
 	struct sr_ctl_store *st;
 	size_t sub_bytes;
-	struct lsub subs[SR_CTL_LSRV_MAX_SUBS];
+	struct subscriber subs[SR_CTL_LISTENER_MAX_SUBS];
 	unsigned n;
-	struct sr_ctl_listen_group group;
-	struct lsub *cur; /* the subscriber the group emits to */
+	struct sr_ctl_announce_group group;
+	struct subscriber *cur; /* the subscriber the group emits to */
 	char *line;
-	struct sr_ctl_lsrv_counts c;
+	struct sr_ctl_listener_counts c;
 };
 
 static int fail(char *err, size_t cap, const char *what, const char *path)
@@ -51,22 +51,22 @@ static int fail(char *err, size_t cap, const char *what, const char *path)
 
 static int emit_to_cur(void *ctx, const char *line, size_t len)
 {
-	struct sr_ctl_lsrv *s = ctx;
-	return sr_ctl_sub_push(&s->cur->out, line, len, s->c.cuts) == 0 ? 0 : 1;
+	struct sr_ctl_listener *s = ctx;
+	return sr_ctl_backlog_push(&s->cur->out, line, len, s->c.cuts) == 0 ? 0 : 1;
 }
 
-int sr_ctl_lsrv_open(const char *path, struct sr_ctl_store *st, size_t sub_bytes, struct sr_ctl_lsrv **out,
+int sr_ctl_listener_open(const char *path, struct sr_ctl_store *st, size_t sub_bytes, struct sr_ctl_listener **out,
 		     char *err, size_t cap)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path) || sub_bytes < SR_CTL_LSRV_MIN_SUB_BYTES) {
+	if (strlen(path) >= sizeof(sa.sun_path) || sub_bytes < SR_CTL_LISTENER_MIN_SUB_BYTES) {
 		snprintf(err, cap, "listener socket %s: path too long or buffer under %u bytes", path,
-			 SR_CTL_LSRV_MIN_SUB_BYTES);
+			 SR_CTL_LISTENER_MIN_SUB_BYTES);
 		return -1;
 	}
-	struct sr_ctl_lsrv *s = calloc(1, sizeof(*s));
+	struct sr_ctl_listener *s = calloc(1, sizeof(*s));
 	if (!s || !(s->line = malloc(LINE_MAX_BYTES)) ||
-	    sr_ctl_listen_group_init(&s->group, LINE_MAX_BYTES, emit_to_cur, s) != 0) {
+	    sr_ctl_announce_group_init(&s->group, LINE_MAX_BYTES, emit_to_cur, s) != 0) {
 		if (s)
 			free(s->line);
 		free(s);
@@ -84,7 +84,7 @@ int sr_ctl_lsrv_open(const char *path, struct sr_ctl_store *st, size_t sub_bytes
 		unlink(path); /* a stale socket of an earlier run */
 		if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 			fail(err, cap, "bind", path);
-		else if (listen(s->fd, SR_CTL_LSRV_MAX_SUBS) != 0)
+		else if (listen(s->fd, SR_CTL_LISTENER_MAX_SUBS) != 0)
 			fail(err, cap, "listen", path);
 		else {
 			*out = s;
@@ -92,27 +92,27 @@ int sr_ctl_lsrv_open(const char *path, struct sr_ctl_store *st, size_t sub_bytes
 		}
 		close(s->fd);
 	}
-	sr_ctl_listen_group_fini(&s->group);
+	sr_ctl_announce_group_fini(&s->group);
 	free(s->line);
 	free(s);
 	return -1;
 }
 
-static void drop(struct sr_ctl_lsrv *s, unsigned i)
+static void drop(struct sr_ctl_listener *s, unsigned i)
 {
-	struct lsub *u = &s->subs[i];
+	struct subscriber *u = &s->subs[i];
 	if (u->out.cut != SR_CUT_NONE && u->out.cut != SR_CUT_CLOSED) {
 		/* best effort: say why, then close (the buffer was discarded at the cut) */
-		size_t n = sr_ctl_listen_cut(sr_ctl_cut_reason_str(u->out.cut), s->line, LINE_MAX_BYTES);
+		size_t n = sr_ctl_announce_cut(sr_ctl_cut_reason_str(u->out.cut), s->line, LINE_MAX_BYTES);
 		if (send(u->fd, s->line, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			errno = 0;
 	}
 	close(u->fd);
-	sr_ctl_sub_fini(&u->out);
+	sr_ctl_backlog_fini(&u->out);
 	s->subs[i] = s->subs[--s->n];
 }
 
-void sr_ctl_lsrv_close(struct sr_ctl_lsrv *s)
+void sr_ctl_listener_close(struct sr_ctl_listener *s)
 {
 	if (!s)
 		return;
@@ -120,12 +120,12 @@ void sr_ctl_lsrv_close(struct sr_ctl_lsrv *s)
 		drop(s, s->n - 1);
 	close(s->fd);
 	unlink(s->path);
-	sr_ctl_listen_group_fini(&s->group);
+	sr_ctl_announce_group_fini(&s->group);
 	free(s->line);
 	free(s);
 }
 
-void sr_ctl_lsrv_publish(struct sr_ctl_lsrv *s, const struct sr_ctl_batch *b)
+void sr_ctl_listener_publish(struct sr_ctl_listener *s, const struct sr_ctl_batch *b)
 {
 	size_t off = 0;
 	enum sr_event_type type;
@@ -136,35 +136,35 @@ void sr_ctl_lsrv_publish(struct sr_ctl_lsrv *s, const struct sr_ctl_batch *b)
 	while (sr_ctl_batch_next(b, &off, &type, &rec, &rec_len)) {
 		struct sr_ctl_binding bd;
 		const char *why;
-		if (sr_ctl_listen_kind_of(type) == SR_LISTEN_NONE || sr_ctl_record_decode(rec, rec_len, &bd, &why) != 0)
+		if (sr_ctl_announce_kind_of(type) == SR_ANNOUNCE_NONE || sr_ctl_record_decode(rec, rec_len, &bd, &why) != 0)
 			continue;
-		long n = sr_ctl_listen_event(type, bd.aor, bd.f[SR_BF_CONTACT], s->line, LINE_MAX_BYTES);
+		long n = sr_ctl_announce_event(type, bd.aor, bd.f[SR_BF_CONTACT], s->line, LINE_MAX_BYTES);
 		if (n <= 0)
 			continue; /* longer than a line: not announced */
 		uint8_t key[SR_CTL_KEY_LEN];
 		sr_ctl_record_key(&bd, key);
 		for (unsigned i = 0; i < s->n; i++) {
-			struct lsub *u = &s->subs[i];
-			if (u->synced || sr_ctl_listen_live_wanted(u->any_sent ? u->sent : NULL, key))
-				sr_ctl_sub_push(&u->out, s->line, (size_t)n, s->c.cuts);
+			struct subscriber *u = &s->subs[i];
+			if (u->synced || sr_ctl_announce_live_wanted(u->any_sent ? u->sent : NULL, key))
+				sr_ctl_backlog_push(&u->out, s->line, (size_t)n, s->c.cuts);
 		}
 	}
 }
 
 struct page_ctx {
-	struct sr_ctl_lsrv *s;
+	struct sr_ctl_listener *s;
 	int rc;
 };
 
 static void page_one(void *ctx, const struct sr_ctl_binding *b)
 {
 	struct page_ctx *pc = ctx;
-	if (pc->rc == 0 && sr_ctl_listen_group_add(&pc->s->group, b->aor, b->f[SR_BF_CONTACT]) > 0)
+	if (pc->rc == 0 && sr_ctl_announce_group_add(&pc->s->group, b->aor, b->f[SR_BF_CONTACT]) > 0)
 		pc->rc = 1; /* the subscriber was cut */
 }
 
 /* Sends up to a few pages of state while the subscriber's buffer has room. */
-static void pump_state(struct sr_ctl_lsrv *s, struct lsub *u)
+static void pump_state(struct sr_ctl_listener *s, struct subscriber *u)
 {
 	char err[256];
 	s->cur = u;
@@ -176,13 +176,13 @@ static void pump_state(struct sr_ctl_lsrv *s, struct lsub *u)
 		int n = sr_ctl_store_page(s->st, u->any_sent ? u->sent : NULL, STATE_PAGE, page_one, &pc, next, err,
 					  sizeof(err));
 		if (n < 0) {
-			sr_ctl_sub_cut(&u->out, SR_CUT_ERROR, s->c.cuts);
+			sr_ctl_backlog_cut(&u->out, SR_CUT_ERROR, s->c.cuts);
 			break;
 		}
-		sr_ctl_listen_group_flush(&s->group); /* a page ends every line: the merge rule needs it */
+		sr_ctl_announce_group_flush(&s->group); /* a page ends every line: the merge rule needs it */
 		if (n == 0) {
-			size_t k = sr_ctl_listen_synced(s->line, LINE_MAX_BYTES);
-			sr_ctl_sub_push(&u->out, s->line, k, s->c.cuts);
+			size_t k = sr_ctl_announce_synced(s->line, LINE_MAX_BYTES);
+			sr_ctl_backlog_push(&u->out, s->line, k, s->c.cuts);
 			u->synced = true;
 			break;
 		}
@@ -213,15 +213,15 @@ static bool hung_up(int fd)
 	return false;
 }
 
-void sr_ctl_lsrv_poll(struct sr_ctl_lsrv *s)
+void sr_ctl_listener_poll(struct sr_ctl_listener *s)
 {
-	for (int i = 0; i < SR_CTL_LSRV_MAX_SUBS; i++) {
+	for (int i = 0; i < SR_CTL_LISTENER_MAX_SUBS; i++) {
 		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			break;
-		struct lsub *u = &s->subs[s->n];
-		if (s->n == SR_CTL_LSRV_MAX_SUBS || sr_ctl_sub_init(&u->out, s->sub_bytes) != 0) {
-			size_t n = sr_ctl_listen_cut("too many subscribers", s->line, LINE_MAX_BYTES);
+		struct subscriber *u = &s->subs[s->n];
+		if (s->n == SR_CTL_LISTENER_MAX_SUBS || sr_ctl_backlog_init(&u->out, s->sub_bytes) != 0) {
+			size_t n = sr_ctl_announce_cut("too many subscribers", s->line, LINE_MAX_BYTES);
 			if (send(fd, s->line, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 				errno = 0;
 			close(fd);
@@ -234,19 +234,19 @@ void sr_ctl_lsrv_poll(struct sr_ctl_lsrv *s)
 		s->c.accepted++;
 	}
 	for (unsigned i = 0; i < s->n;) {
-		struct lsub *u = &s->subs[i];
+		struct subscriber *u = &s->subs[i];
 		if (!u->synced)
 			pump_state(s, u);
 		if (u->out.cut == SR_CUT_NONE && hung_up(u->fd))
-			sr_ctl_sub_cut(&u->out, SR_CUT_CLOSED, s->c.cuts);
-		if (sr_ctl_sub_flush(&u->out, sock_write, &u->fd, s->c.cuts) < 0)
+			sr_ctl_backlog_cut(&u->out, SR_CUT_CLOSED, s->c.cuts);
+		if (sr_ctl_backlog_flush(&u->out, sock_write, &u->fd, s->c.cuts) < 0)
 			drop(s, i); /* the last one moved to i */
 		else
 			i++;
 	}
 }
 
-void sr_ctl_lsrv_counts(const struct sr_ctl_lsrv *s, struct sr_ctl_lsrv_counts *c)
+void sr_ctl_listener_counts(const struct sr_ctl_listener *s, struct sr_ctl_listener_counts *c)
 {
 	*c = s->c;
 	c->subscribers = s->n;

@@ -1,6 +1,6 @@
 /*
- * ctl_listen.h - the listener stream's messages: binding events turned into
- * newline-delimited JSON lines, as the Asterisk SCF RegistrarListener's
+ * ctl_announce.h - the listener stream's announcements: binding events turned
+ * into newline-delimited JSON lines, as the Asterisk SCF RegistrarListener's
  * contactsAdded / contactsRemoved describe them.
  *
  * Protocol (one JSON object per line, UTF-8, '\n' terminated, server to
@@ -17,15 +17,15 @@
  * (the control core is its only writer), reading it costs the workers
  * nothing, and live events are announced after their commit, so the stream
  * never announces what a crash would lose. The state is read in pages in
- * key order, grouped per AoR by sr_ctl_listen_group (one AoR's bindings are
+ * key order, grouped per AoR by sr_ctl_announce_group (one AoR's bindings are
  * adjacent in key order; the group is flushed at every page end), and live
- * events during that phase are merged by sr_ctl_listen_live_wanted.
+ * events during that phase are merged by sr_ctl_announce_live_wanted.
  *
  * Everything writes into caller buffers; nothing allocates except the
  * grouper's fixed buffers at init.
  */
-#ifndef SR_CTL_LISTEN_H
-#define SR_CTL_LISTEN_H
+#ifndef SR_CTL_ANNOUNCE_H
+#define SR_CTL_ANNOUNCE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,37 +33,37 @@
 #include "ctl_record.h"
 #include "registrar.h"
 
-enum sr_ctl_listen_kind {
-	SR_LISTEN_ADDED,
-	SR_LISTEN_REMOVED,
-	SR_LISTEN_NONE, /* not announced */
+enum sr_ctl_announce_kind {
+	SR_ANNOUNCE_ADDED,
+	SR_ANNOUNCE_REMOVED,
+	SR_ANNOUNCE_NONE, /* not announced */
 };
 
-enum sr_ctl_listen_kind sr_ctl_listen_kind_of(enum sr_event_type t);
+enum sr_ctl_announce_kind sr_ctl_announce_kind_of(enum sr_event_type t);
 
 /* Builds one message line in buf[0..cap). */
-struct sr_ctl_listen_msg {
+struct sr_ctl_announce_msg {
 	char *buf;
 	size_t cap, len;
 	unsigned contacts;
 	bool overflow;
 };
 
-void sr_ctl_listen_begin(struct sr_ctl_listen_msg *m, char *buf, size_t cap, enum sr_ctl_listen_kind kind,
+void sr_ctl_announce_begin(struct sr_ctl_announce_msg *m, char *buf, size_t cap, enum sr_ctl_announce_kind kind,
 			 struct sr_str aor);
-void sr_ctl_listen_add(struct sr_ctl_listen_msg *m, struct sr_str contact);
+void sr_ctl_announce_add(struct sr_ctl_announce_msg *m, struct sr_str contact);
 /* Closes the line; returns its length (with the '\n'), 0 when it did not fit. */
-size_t sr_ctl_listen_end(struct sr_ctl_listen_msg *m);
+size_t sr_ctl_announce_end(struct sr_ctl_announce_msg *m);
 
 /*
  * The line for one event: its length, 0 when the event is not announced
  * (refresh), -1 when buf is too small.
  */
-long sr_ctl_listen_event(enum sr_event_type t, struct sr_str aor, struct sr_str contact, char *buf, size_t cap);
+long sr_ctl_announce_event(enum sr_event_type t, struct sr_str aor, struct sr_str contact, char *buf, size_t cap);
 
 /* {"event":"synced"} and {"event":"cut","reason":...} lines; length, 0 when too small. */
-size_t sr_ctl_listen_synced(char *buf, size_t cap);
-size_t sr_ctl_listen_cut(const char *reason, char *buf, size_t cap);
+size_t sr_ctl_announce_synced(char *buf, size_t cap);
+size_t sr_ctl_announce_cut(const char *reason, char *buf, size_t cap);
 
 /*
  * While a subscriber is still being sent the state, 'sent' is the key of
@@ -72,26 +72,26 @@ size_t sr_ctl_listen_cut(const char *reason, char *buf, size_t cap);
  * after the event's commit and so already shows its result (a removal
  * simply never appears). Once the state is complete, every event is sent.
  */
-bool sr_ctl_listen_live_wanted(const uint8_t *sent, const uint8_t key[SR_CTL_KEY_LEN]);
+bool sr_ctl_announce_live_wanted(const uint8_t *sent, const uint8_t key[SR_CTL_KEY_LEN]);
 
 /* Groups bindings of the same AoR (adjacent in the input) into one contactsAdded line. */
-typedef int sr_ctl_listen_emit_fn(void *ctx, const char *line, size_t len);
+typedef int sr_ctl_announce_emit_fn(void *ctx, const char *line, size_t len);
 
-struct sr_ctl_listen_group {
+struct sr_ctl_announce_group {
 	char *line, *aor;
 	size_t cap, aor_len;
-	struct sr_ctl_listen_msg m;
+	struct sr_ctl_announce_msg m;
 	bool open;
-	sr_ctl_listen_emit_fn *emit;
+	sr_ctl_announce_emit_fn *emit;
 	void *ctx;
 };
 
 /* cap bounds one line (an AoR with more contacts than fit is split over several lines). */
-int sr_ctl_listen_group_init(struct sr_ctl_listen_group *g, size_t cap, sr_ctl_listen_emit_fn *emit, void *ctx);
-void sr_ctl_listen_group_fini(struct sr_ctl_listen_group *g);
+int sr_ctl_announce_group_init(struct sr_ctl_announce_group *g, size_t cap, sr_ctl_announce_emit_fn *emit, void *ctx);
+void sr_ctl_announce_group_fini(struct sr_ctl_announce_group *g);
 /* Returns 0, or the emit callback's non-zero result, or -1 when one contact alone does not fit in cap. */
-int sr_ctl_listen_group_add(struct sr_ctl_listen_group *g, struct sr_str aor, struct sr_str contact);
+int sr_ctl_announce_group_add(struct sr_ctl_announce_group *g, struct sr_str aor, struct sr_str contact);
 /* Emits the pending line, if any. */
-int sr_ctl_listen_group_flush(struct sr_ctl_listen_group *g);
+int sr_ctl_announce_group_flush(struct sr_ctl_announce_group *g);
 
 #endif

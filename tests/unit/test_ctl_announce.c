@@ -1,10 +1,10 @@
 /*
- * test_ctl_listen.c - listener stream lines (lib/ctl/ctl_listen.c): added
+ * test_ctl_announce.c - listener stream lines (lib/ctl/ctl_announce.c): added
  * -> contactsAdded, removed and expired -> contactsRemoved, refresh not
  * announced; JSON escaping; a too small buffer is refused, never
  * truncated; the initial-state grouper makes one line per AoR in input
  * order and splits an AoR whose contacts do not fit one line; the merge of
- * live events into a paged initial state (sr_ctl_listen_live_wanted) gives
+ * live events into a paged initial state (sr_ctl_announce_live_wanted) gives
  * a subscriber exactly the store's contents, never an added for a contact
  * it already has nor a removed for one it does not have.
  */
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "ctl_listen.h"
+#include "ctl_announce.h"
 
 #define S(x) sr_str_cstr(x)
 
@@ -32,16 +32,16 @@ static void test_event_mapping(void **state)
 {
 	(void)state;
 	char buf[256];
-	assert_line(buf, sr_ctl_listen_event(SR_EV_ADDED, S("sip:a@x"), S("sip:a@1.2.3.4:5060"), buf, sizeof(buf)),
+	assert_line(buf, sr_ctl_announce_event(SR_EV_ADDED, S("sip:a@x"), S("sip:a@1.2.3.4:5060"), buf, sizeof(buf)),
 		    "{\"event\":\"contactsAdded\",\"aor\":\"sip:a@x\",\"contacts\":[\"sip:a@1.2.3.4:5060\"]}\n");
-	assert_line(buf, sr_ctl_listen_event(SR_EV_REMOVED, S("sip:a@x"), S("sip:a@h"), buf, sizeof(buf)),
+	assert_line(buf, sr_ctl_announce_event(SR_EV_REMOVED, S("sip:a@x"), S("sip:a@h"), buf, sizeof(buf)),
 		    "{\"event\":\"contactsRemoved\",\"aor\":\"sip:a@x\",\"contacts\":[\"sip:a@h\"]}\n");
-	assert_line(buf, sr_ctl_listen_event(SR_EV_EXPIRED, S("sip:a@x"), S("sip:a@h"), buf, sizeof(buf)),
+	assert_line(buf, sr_ctl_announce_event(SR_EV_EXPIRED, S("sip:a@x"), S("sip:a@h"), buf, sizeof(buf)),
 		    "{\"event\":\"contactsRemoved\",\"aor\":\"sip:a@x\",\"contacts\":[\"sip:a@h\"]}\n");
-	assert_int_equal(sr_ctl_listen_event(SR_EV_REFRESHED, S("sip:a@x"), S("sip:a@h"), buf, sizeof(buf)), 0);
-	assert_int_equal(sr_ctl_listen_kind_of(SR_EV_REFRESHED), SR_LISTEN_NONE);
-	assert_line(buf, (long)sr_ctl_listen_synced(buf, sizeof(buf)), "{\"event\":\"synced\"}\n");
-	assert_line(buf, (long)sr_ctl_listen_cut("slow", buf, sizeof(buf)),
+	assert_int_equal(sr_ctl_announce_event(SR_EV_REFRESHED, S("sip:a@x"), S("sip:a@h"), buf, sizeof(buf)), 0);
+	assert_int_equal(sr_ctl_announce_kind_of(SR_EV_REFRESHED), SR_ANNOUNCE_NONE);
+	assert_line(buf, (long)sr_ctl_announce_synced(buf, sizeof(buf)), "{\"event\":\"synced\"}\n");
+	assert_line(buf, (long)sr_ctl_announce_cut("slow", buf, sizeof(buf)),
 		    "{\"event\":\"cut\",\"reason\":\"slow\"}\n");
 }
 
@@ -50,15 +50,15 @@ static void test_escaping_and_bounds(void **state)
 	(void)state;
 	char buf[256];
 	struct sr_str odd = { "sip:\"q\\\x01\x7f@h", 11 };
-	assert_line(buf, sr_ctl_listen_event(SR_EV_ADDED, S("sip:a@x"), odd, buf, sizeof(buf)),
+	assert_line(buf, sr_ctl_announce_event(SR_EV_ADDED, S("sip:a@x"), odd, buf, sizeof(buf)),
 		    "{\"event\":\"contactsAdded\",\"aor\":\"sip:a@x\",\"contacts\":"
 		    "[\"sip:\\\"q\\\\\\u0001\\u007f@h\"]}\n");
 	const char *want = "{\"event\":\"contactsAdded\",\"aor\":\"sip:a@x\",\"contacts\":[\"sip:a@h\"]}\n";
 	size_t n = strlen(want);
-	assert_int_equal(sr_ctl_listen_event(SR_EV_ADDED, S("sip:a@x"), S("sip:a@h"), buf, n - 1), -1);
-	assert_line(buf, sr_ctl_listen_event(SR_EV_ADDED, S("sip:a@x"), S("sip:a@h"), buf, n), want);
-	assert_int_equal(sr_ctl_listen_synced(buf, 5), 0);
-	assert_int_equal(sr_ctl_listen_cut("slow", buf, 10), 0);
+	assert_int_equal(sr_ctl_announce_event(SR_EV_ADDED, S("sip:a@x"), S("sip:a@h"), buf, n - 1), -1);
+	assert_line(buf, sr_ctl_announce_event(SR_EV_ADDED, S("sip:a@x"), S("sip:a@h"), buf, n), want);
+	assert_int_equal(sr_ctl_announce_synced(buf, 5), 0);
+	assert_int_equal(sr_ctl_announce_cut("slow", buf, 10), 0);
 }
 
 struct sink {
@@ -85,48 +85,48 @@ static void test_group_per_aor(void **state)
 {
 	(void)state;
 	struct sink s = { .len = 0 };
-	struct sr_ctl_listen_group g;
-	assert_int_equal(sr_ctl_listen_group_init(&g, 512, sink_emit, &s), 0);
-	assert_int_equal(sr_ctl_listen_group_flush(&g), 0); /* nothing pending: nothing sent */
+	struct sr_ctl_announce_group g;
+	assert_int_equal(sr_ctl_announce_group_init(&g, 512, sink_emit, &s), 0);
+	assert_int_equal(sr_ctl_announce_group_flush(&g), 0); /* nothing pending: nothing sent */
 	assert_int_equal(s.lines, 0);
-	assert_int_equal(sr_ctl_listen_group_add(&g, S("sip:a@x"), S("sip:a@1")), 0);
-	assert_int_equal(sr_ctl_listen_group_add(&g, S("sip:a@x"), S("sip:a@2")), 0);
-	assert_int_equal(sr_ctl_listen_group_add(&g, S("sip:b@x"), S("sip:b@1")), 0);
+	assert_int_equal(sr_ctl_announce_group_add(&g, S("sip:a@x"), S("sip:a@1")), 0);
+	assert_int_equal(sr_ctl_announce_group_add(&g, S("sip:a@x"), S("sip:a@2")), 0);
+	assert_int_equal(sr_ctl_announce_group_add(&g, S("sip:b@x"), S("sip:b@1")), 0);
 	assert_int_equal(s.lines, 1);
-	assert_int_equal(sr_ctl_listen_group_flush(&g), 0);
+	assert_int_equal(sr_ctl_announce_group_flush(&g), 0);
 	s.out[s.len] = 0;
 	assert_string_equal(s.out,
 			    "{\"event\":\"contactsAdded\",\"aor\":\"sip:a@x\",\"contacts\":[\"sip:a@1\",\"sip:a@2\"]}\n"
 			    "{\"event\":\"contactsAdded\",\"aor\":\"sip:b@x\",\"contacts\":[\"sip:b@1\"]}\n");
-	sr_ctl_listen_group_fini(&g);
+	sr_ctl_announce_group_fini(&g);
 }
 
 static void test_group_split_and_errors(void **state)
 {
 	(void)state;
 	struct sink s = { .len = 0 };
-	struct sr_ctl_listen_group g;
+	struct sr_ctl_announce_group g;
 	/* room for exactly two contacts of 7 bytes: prefix 53 + "\"sip:a@1\"" 9 + ",\"sip:a@2\"" 10 + "]}\n" 3 */
-	assert_int_equal(sr_ctl_listen_group_init(&g, 75, sink_emit, &s), 0);
+	assert_int_equal(sr_ctl_announce_group_init(&g, 75, sink_emit, &s), 0);
 	for (int i = 1; i <= 3; i++) {
 		char c[8];
 		snprintf(c, sizeof(c), "sip:a@%d", i);
-		assert_int_equal(sr_ctl_listen_group_add(&g, S("sip:a@x"), S(c)), 0);
+		assert_int_equal(sr_ctl_announce_group_add(&g, S("sip:a@x"), S(c)), 0);
 	}
-	assert_int_equal(sr_ctl_listen_group_flush(&g), 0);
+	assert_int_equal(sr_ctl_announce_group_flush(&g), 0);
 	s.out[s.len] = 0;
 	assert_string_equal(s.out,
 			    "{\"event\":\"contactsAdded\",\"aor\":\"sip:a@x\",\"contacts\":[\"sip:a@1\",\"sip:a@2\"]}\n"
 			    "{\"event\":\"contactsAdded\",\"aor\":\"sip:a@x\",\"contacts\":[\"sip:a@3\"]}\n");
 	/* one contact that can never fit is an error, not a truncated line */
-	assert_int_equal(sr_ctl_listen_group_add(&g, S("sip:a@x"), S("sip:a-contact-that-is-far-too-long@h")), -1);
-	assert_int_equal(sr_ctl_listen_group_flush(&g), 0);
+	assert_int_equal(sr_ctl_announce_group_add(&g, S("sip:a@x"), S("sip:a-contact-that-is-far-too-long@h")), -1);
+	assert_int_equal(sr_ctl_announce_group_flush(&g), 0);
 	assert_int_equal(s.lines, 2);
 	/* the emitter's error is passed on */
 	s.fail_at = 3;
-	assert_int_equal(sr_ctl_listen_group_add(&g, S("sip:b@x"), S("sip:b@1")), 0);
-	assert_int_equal(sr_ctl_listen_group_add(&g, S("sip:c@x"), S("sip:c@1")), 7);
-	sr_ctl_listen_group_fini(&g);
+	assert_int_equal(sr_ctl_announce_group_add(&g, S("sip:b@x"), S("sip:b@1")), 0);
+	assert_int_equal(sr_ctl_announce_group_add(&g, S("sip:c@x"), S("sip:c@1")), 7);
+	sr_ctl_announce_group_fini(&g);
 }
 
 #define KEYS 64
@@ -190,7 +190,7 @@ static void test_state_then_live_merge(void **state)
 				store[i] = !store[i];
 				uint8_t k[SR_CTL_KEY_LEN];
 				key_of(i, k);
-				if (synced || sr_ctl_listen_live_wanted(any_sent ? sent : NULL, k))
+				if (synced || sr_ctl_announce_live_wanted(any_sent ? sent : NULL, k))
 					deliver(view, i, store[i]);
 			}
 		}

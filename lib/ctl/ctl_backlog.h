@@ -1,8 +1,8 @@
 /*
- * ctl_sub.h - one listener subscriber's bounded output buffer on the
- * control core.
+ * ctl_backlog.h - one listener subscriber's backlog: the bounded buffer of
+ * lines not yet written to it, on the control core.
  *
- * The control core queues whole lines (ctl_listen.h) and writes them out
+ * The control core queues whole lines (ctl_announce.h) and writes them out
  * with a non-blocking writer whenever the socket accepts bytes. The buffer
  * never grows past its capacity: a line that does not fit means the
  * subscriber is not keeping up, and it is cut off (reason "slow"), counted
@@ -11,8 +11,8 @@
  * Only whole lines are queued, so a cut subscriber has received a prefix
  * of the stream that ends at a line boundary.
  */
-#ifndef SR_CTL_SUB_H
-#define SR_CTL_SUB_H
+#ifndef SR_CTL_BACKLOG_H
+#define SR_CTL_BACKLOG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,32 +27,32 @@ enum sr_ctl_cut_reason {
 
 const char *sr_ctl_cut_reason_str(enum sr_ctl_cut_reason r);
 
-struct sr_ctl_sub {
+struct sr_ctl_backlog {
 	uint8_t *buf;
 	size_t cap, head, len; /* pending bytes are buf[head .. head+len) */
 	enum sr_ctl_cut_reason cut;
 };
 
 /* cap >= 1. Returns 0, or -1 when out of memory or cap is 0. */
-int sr_ctl_sub_init(struct sr_ctl_sub *s, size_t cap);
-void sr_ctl_sub_fini(struct sr_ctl_sub *s);
+int sr_ctl_backlog_init(struct sr_ctl_backlog *s, size_t cap);
+void sr_ctl_backlog_fini(struct sr_ctl_backlog *s);
 
 /*
  * Queues one whole line. Returns 0, or -1 when the subscriber is (now)
  * cut; a new cut increments cuts[reason].
  */
-int sr_ctl_sub_push(struct sr_ctl_sub *s, const char *line, size_t len, uint64_t cuts[SR_CUT_COUNT]);
+int sr_ctl_backlog_push(struct sr_ctl_backlog *s, const char *line, size_t len, uint64_t cuts[SR_CUT_COUNT]);
 
 /* Cuts the subscriber off (no-op when already cut); a new cut increments cuts[r]. */
-void sr_ctl_sub_cut(struct sr_ctl_sub *s, enum sr_ctl_cut_reason r, uint64_t cuts[SR_CUT_COUNT]);
+void sr_ctl_backlog_cut(struct sr_ctl_backlog *s, enum sr_ctl_cut_reason r, uint64_t cuts[SR_CUT_COUNT]);
 
 /* Non-blocking write: bytes taken (0: would block), or -1 on error / hang-up. */
-typedef long sr_ctl_sub_write_fn(void *ctx, const uint8_t *p, size_t n);
+typedef long sr_ctl_backlog_write_fn(void *ctx, const uint8_t *p, size_t n);
 
 /*
  * Writes pending bytes until none are left or the writer takes no more.
  * Returns the bytes still pending, or -1 when the subscriber is cut.
  */
-long sr_ctl_sub_flush(struct sr_ctl_sub *s, sr_ctl_sub_write_fn *w, void *ctx, uint64_t cuts[SR_CUT_COUNT]);
+long sr_ctl_backlog_flush(struct sr_ctl_backlog *s, sr_ctl_backlog_write_fn *w, void *ctx, uint64_t cuts[SR_CUT_COUNT]);
 
 #endif
