@@ -6,8 +6,8 @@
  *   sipregctl ... dump               every persisted binding, paged (--json: one object a line)
  *   sipregctl ... rm <uri> [contact] administrative removal (emits removed events)
  *   sipregctl ... snapshot <dir>     consistent copy of the binding store
- *   sipregctl ... reload             subscribers, nonce secret and policy rules (ctl_reload.h)
- *   sipregctl ... watch              follow the listener stream (ctl_watch.h)
+ *   sipregctl ... reload             subscribers, nonce secret and policy rules (cli_reload.h)
+ *   sipregctl ... watch              follow the listener stream (cli_watch.h)
  *
  * Design decisions:
  * - The control socket is DPDK's telemetry socket of the instance
@@ -26,10 +26,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl_client.h"
-#include "ctl_format.h"
-#include "ctl_reload.h"
-#include "ctl_watch.h"
+#include "cli_client.h"
+#include "cli_format.h"
+#include "cli_reload.h"
+#include "cli_watch.h"
 
 static int usage(FILE *f)
 {
@@ -90,14 +90,14 @@ static int build(int argc, char **argv, char *cmd, size_t cap, char *name, size_
 }
 
 /* Pages through /sipreg/dump until the end, one answer in memory at a time. */
-static int dump(struct sr_ctl_client *c, bool json)
+static int dump(struct sr_cli_client *c, bool json)
 {
 	char cursor[80] = "", cmd[128], err[1024];
 	unsigned long total = 0;
 	for (;;) {
 		snprintf(cmd, sizeof(cmd), "/sipreg/dump%s%s", cursor[0] ? "," : "", cursor);
-		char *reply = sr_ctl_client_call(c, cmd, err, sizeof(err));
-		int n = reply ? sr_ctl_format_dump_page(reply, json, stdout, cursor, sizeof(cursor), err, sizeof(err))
+		char *reply = sr_cli_client_call(c, cmd, err, sizeof(err));
+		int n = reply ? sr_cli_format_dump_page(reply, json, stdout, cursor, sizeof(cursor), err, sizeof(err))
 			      : -1;
 		free(reply);
 		if (n < 0) {
@@ -114,16 +114,16 @@ static int dump(struct sr_ctl_client *c, bool json)
 }
 
 /* /sipreg/reload then /sipreg/policy_reload, reported together. */
-static int reload(struct sr_ctl_client *c, bool json)
+static int reload(struct sr_cli_client *c, bool json)
 {
 	char err[1024];
-	char *auth = sr_ctl_client_call(c, "/sipreg/reload", err, sizeof(err));
+	char *auth = sr_cli_client_call(c, "/sipreg/reload", err, sizeof(err));
 	if (!auth)
 		fprintf(stderr, "sipregctl: /sipreg/reload: %s\n", err);
-	char *policy = sr_ctl_client_call(c, "/sipreg/policy_reload", err, sizeof(err));
+	char *policy = sr_cli_client_call(c, "/sipreg/policy_reload", err, sizeof(err));
 	if (!policy)
 		fprintf(stderr, "sipregctl: /sipreg/policy_reload: %s\n", err);
-	int rc = sr_ctl_format_reload(auth, policy, json, stdout, err, sizeof(err));
+	int rc = sr_cli_format_reload(auth, policy, json, stdout, err, sizeof(err));
 	free(auth);
 	free(policy);
 	if (rc == 0)
@@ -159,24 +159,24 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (strcmp(name, "watch") == 0)
-		return sr_ctl_watch(prefix, json); /* its own socket, not the telemetry one */
-	struct sr_ctl_client c;
-	if (sr_ctl_client_open(&c, prefix, timeout_ms, err, sizeof(err)) != 0) {
+		return sr_cli_watch(prefix, json); /* its own socket, not the telemetry one */
+	struct sr_cli_client c;
+	if (sr_cli_client_open(&c, prefix, timeout_ms, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipregctl: %s\n", err);
 		return 1;
 	}
 	if (!cmd[0]) {
 		rc = strcmp(name, "reload") == 0 ? reload(&c, json) : dump(&c, json);
-		sr_ctl_client_close(&c);
+		sr_cli_client_close(&c);
 		return rc;
 	}
-	char *reply = sr_ctl_client_call(&c, cmd, err, sizeof(err));
-	sr_ctl_client_close(&c);
+	char *reply = sr_cli_client_call(&c, cmd, err, sizeof(err));
+	sr_cli_client_close(&c);
 	if (!reply) {
 		fprintf(stderr, "sipregctl: %s\n", err);
 		return 1;
 	}
-	rc = sr_ctl_format(name, reply, json, stdout, err, sizeof(err));
+	rc = sr_cli_format(name, reply, json, stdout, err, sizeof(err));
 	free(reply);
 	if (rc != 0) {
 		fprintf(stderr, "sipregctl: %s\n", err);

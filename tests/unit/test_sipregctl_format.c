@@ -1,5 +1,5 @@
 /*
- * test_sipregctl_format.c - sipregctl's output (app/sipregctl/ctl_format.c)
+ * test_sipregctl_format.c - sipregctl's output (app/sipregctl/cli_format.c)
  * from canned telemetry answers: human layouts, --json, and the errors a
  * null answer, an {"error"} value or non-JSON give.
  */
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "ctl_format.h"
+#include "cli_format.h"
 
 struct out {
 	char *buf;
@@ -25,7 +25,7 @@ static int run(struct out *o, const char *cmd, const char *reply, bool json, cha
 {
 	o->f = open_memstream(&o->buf, &o->len);
 	assert_non_null(o->f);
-	int rc = sr_ctl_format(cmd, reply, json, o->f, err, cap);
+	int rc = sr_cli_format(cmd, reply, json, o->f, err, cap);
 	fclose(o->f);
 	return rc;
 }
@@ -125,21 +125,21 @@ static void test_dump_page(void **state)
 	const char *page = "{\"/sipreg/dump\": {\"next\": \"00ff\", \"aor\": [\"sip:a@example.com\", \"sip:b@example.com\"], "
 			   "\"contact\": [\"sip:a@198.51.100.2\", \"sip:b@198.51.100.3\"], \"expires\": [60, 5]}}";
 	o.f = open_memstream(&o.buf, &o.len);
-	assert_int_equal(sr_ctl_format_dump_page(page, false, o.f, next, sizeof(next), err, sizeof(err)), 2);
+	assert_int_equal(sr_cli_format_dump_page(page, false, o.f, next, sizeof(next), err, sizeof(err)), 2);
 	fclose(o.f);
 	assert_string_equal(o.buf, "sip:a@example.com sip:a@198.51.100.2 60\nsip:b@example.com sip:b@198.51.100.3 5\n");
 	assert_string_equal(next, "00ff");
 	free(o.buf);
 	o.f = open_memstream(&o.buf, &o.len);
-	assert_int_equal(sr_ctl_format_dump_page(page, true, o.f, next, sizeof(next), err, sizeof(err)), 2);
+	assert_int_equal(sr_cli_format_dump_page(page, true, o.f, next, sizeof(next), err, sizeof(err)), 2);
 	fclose(o.f);
 	assert_non_null(strstr(o.buf, "{\"aor\":\"sip:a@example.com\",\"contact\":\"sip:a@198.51.100.2\",\"expires\":60}\n"));
 	free(o.buf);
 	o.f = open_memstream(&o.buf, &o.len);
-	assert_int_equal(sr_ctl_format_dump_page("{\"/sipreg/dump\": {\"error\": \"persistence is off\"}}", false, o.f,
+	assert_int_equal(sr_cli_format_dump_page("{\"/sipreg/dump\": {\"error\": \"persistence is off\"}}", false, o.f,
 						 next, sizeof(next), err, sizeof(err)), -1);
 	assert_string_equal(err, "/sipreg/dump: persistence is off");
-	assert_int_equal(sr_ctl_format_dump_page("{\"/sipreg/dump\": {\"next\": \"\", \"aor\": [\"x\"], \"contact\": [], "
+	assert_int_equal(sr_cli_format_dump_page("{\"/sipreg/dump\": {\"next\": \"\", \"aor\": [\"x\"], \"contact\": [], "
 						 "\"expires\": []}}", false, o.f, next, sizeof(next), err, sizeof(err)), -1);
 	assert_string_equal(err, "/sipreg/dump: malformed page");
 	fclose(o.f);

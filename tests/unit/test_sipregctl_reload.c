@@ -1,6 +1,6 @@
 /*
  * test_sipregctl_reload.c - the report of `sipregctl reload`
- * (app/sipregctl/ctl_reload.c) from canned answers of /sipreg/reload and
+ * (app/sipregctl/cli_reload.c) from canned answers of /sipreg/reload and
  * /sipreg/policy_reload: both reloaded, a part not configured, a refused
  * part (exit status and sipreg's reason), nothing configured, --json.
  */
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "ctl_reload.h"
+#include "cli_reload.h"
 
 static const char AUTH_OK[] = "{\"/sipreg/reload\": {\"reload\": \"ok\", \"subscribers\": 3, "
 			      "\"nonce_secret\": \"rotated\", \"secret_generation\": 2}}";
@@ -38,7 +38,7 @@ static void run(struct out *o, const char *auth, const char *policy, bool json)
 	FILE *f = open_memstream(&o->buf, &o->len);
 	assert_non_null(f);
 	o->err[0] = '\0';
-	o->rc = sr_ctl_format_reload(auth, policy, json, f, o->err, sizeof(o->err));
+	o->rc = sr_cli_format_reload(auth, policy, json, f, o->err, sizeof(o->err));
 	fclose(f);
 }
 

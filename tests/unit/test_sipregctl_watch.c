@@ -1,6 +1,6 @@
 /*
  * test_sipregctl_watch.c - `sipregctl watch` rendering (app/sipregctl/
- * ctl_watch.c): human lines for contactsAdded / contactsRemoved / synced,
+ * cli_watch.c): human lines for contactsAdded / contactsRemoved / synced,
  * --json passes lines through, a cut message is an error naming its reason,
  * anything else is refused with what is wrong.
  */
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "ctl_watch.h"
+#include "cli_watch.h"
 
 struct out {
 	char *buf;
@@ -28,7 +28,7 @@ static void run(struct out *o, const char *line, bool json)
 	FILE *f = open_memstream(&o->buf, &o->len);
 	assert_non_null(f);
 	o->err[0] = 0;
-	o->rc = sr_ctl_watch_line(line, json, f, o->err, sizeof(o->err));
+	o->rc = sr_cli_watch_line(line, json, f, o->err, sizeof(o->err));
 	fclose(f);
 }
 

@@ -1,5 +1,5 @@
 /*
- * ctl_watch.h - `sipregctl watch`: follows sipreg's listener stream.
+ * cli_watch.h - `sipregctl watch`: follows sipreg's listener stream.
  *
  * The stream is a Unix stream socket next to the telemetry socket
  * (/var/run/dpdk/<eal.file_prefix>/sipreg_listen.sock) carrying one JSON
@@ -11,8 +11,8 @@
  * A cut-off by sipreg (this client read too slowly) is an error naming the
  * reason. Output is flushed per line, so it can be piped and followed.
  */
-#ifndef SR_CTL_WATCH_H
-#define SR_CTL_WATCH_H
+#ifndef SR_CLI_WATCH_H
+#define SR_CLI_WATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,9 +23,9 @@
  * says sipreg cut this subscriber off (err says why), -1 on a line that is
  * not a stream message (err says what is wrong).
  */
-int sr_ctl_watch_line(const char *line, bool json, FILE *out, char *err, size_t cap);
+int sr_cli_watch_line(const char *line, bool json, FILE *out, char *err, size_t cap);
 
 /* Connects and follows until sipreg closes the stream. Returns the exit status (0, or 1 with a message on stderr). */
-int sr_ctl_watch(const char *prefix, bool json);
+int sr_cli_watch(const char *prefix, bool json);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * ctl_reload.h - `sipregctl reload`: the answers of /sipreg/reload
+ * cli_reload.h - `sipregctl reload`: the answers of /sipreg/reload
  * (subscribers and nonce secret) and /sipreg/policy_reload (policy rules)
  * turned into one report.
  *
@@ -13,8 +13,8 @@
  *   reloaded are still printed, so the operator sees exactly what changed.
  * - --json prints {"subscribers": <answer>, "policy": <answer>} on one line.
  */
-#ifndef SR_CTL_RELOAD_H
-#define SR_CTL_RELOAD_H
+#ifndef SR_CLI_RELOAD_H
+#define SR_CLI_RELOAD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +24,7 @@
  * auth_reply and policy_reply are the raw telemetry answers (NULL when the
  * call itself failed). Returns 0, or -1 with the reasons in err.
  */
-int sr_ctl_format_reload(const char *auth_reply, const char *policy_reply, bool json, FILE *out, char *err,
+int sr_cli_format_reload(const char *auth_reply, const char *policy_reply, bool json, FILE *out, char *err,
 			 size_t cap);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * ctl_format.c - human and JSON output of telemetry answers (see ctl_format.h).
+ * cli_format.c - human and JSON output of telemetry answers (see cli_format.h).
  *
  * Design decisions:
  * - jansson parses the answer; the telemetry library's JSON is regular
@@ -10,7 +10,7 @@
  *   command is usable before it gets its own layout. /sipreg/stats uses
  *   that layout too: its labelled families print as label=value pairs.
  */
-#include "ctl_format.h"
+#include "cli_format.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -77,7 +77,7 @@ static void print_aor(FILE *out, json_t *v)
 		fprintf(out, "  (%" JSON_INTEGER_FORMAT " more not shown)\n", json_integer_value(n) - (json_int_t)shown);
 }
 
-int sr_ctl_format(const char *cmd, const char *reply, bool json, FILE *out, char *err, size_t cap)
+int sr_cli_format(const char *cmd, const char *reply, bool json, FILE *out, char *err, size_t cap)
 {
 	json_error_t je;
 	json_t *root = json_loads(reply, 0, &je);
@@ -119,7 +119,7 @@ int sr_ctl_format(const char *cmd, const char *reply, bool json, FILE *out, char
 	return rc;
 }
 
-int sr_ctl_format_dump_page(const char *reply, bool json, FILE *out, char *next, size_t next_cap, char *err,
+int sr_cli_format_dump_page(const char *reply, bool json, FILE *out, char *next, size_t next_cap, char *err,
 			    size_t cap)
 {
 	json_error_t je;

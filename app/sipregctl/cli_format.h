@@ -1,5 +1,5 @@
 /*
- * ctl_format.h - turning a telemetry answer into sipregctl's output.
+ * cli_format.h - turning a telemetry answer into sipregctl's output.
  *
  * Plain C over strings and a FILE*, so the formatting is unit-tested
  * without a running sipreg. --json prints the command's value as one line
@@ -7,22 +7,22 @@
  * A null answer or an {"error": ...} value is an error with a message that
  * names the command and the reason.
  */
-#ifndef SR_CTL_FORMAT_H
-#define SR_CTL_FORMAT_H
+#ifndef SR_CLI_FORMAT_H
+#define SR_CLI_FORMAT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 /* cmd is the telemetry command without parameters ("/sipreg/aor"). Returns 0, or -1 with err set. */
-int sr_ctl_format(const char *cmd, const char *reply, bool json, FILE *out, char *err, size_t cap);
+int sr_cli_format(const char *cmd, const char *reply, bool json, FILE *out, char *err, size_t cap);
 
 /*
  * One /sipreg/dump page: prints each binding (human: "AOR CONTACT EXPIRES_IN",
  * JSON: one object per line) and copies the resume cursor into next
  * (empty at the end). Returns the bindings printed, or -1 with err set.
  */
-int sr_ctl_format_dump_page(const char *reply, bool json, FILE *out, char *next, size_t next_cap, char *err,
+int sr_cli_format_dump_page(const char *reply, bool json, FILE *out, char *next, size_t next_cap, char *err,
 			    size_t cap);
 
 #endif

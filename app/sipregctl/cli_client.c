@@ -1,5 +1,5 @@
 /*
- * ctl_client.c - the telemetry socket client (see ctl_client.h).
+ * cli_client.c - the telemetry socket client (see cli_client.h).
  *
  * Design decisions:
  * - Plain POSIX sockets with SO_RCVTIMEO: the CLI never hangs on a stuck
@@ -7,7 +7,7 @@
  * - The greeting's max_output_len sizes the receive buffer, so an answer
  *   is never truncated by us (SEQPACKET would silently cut it).
  */
-#include "ctl_client.h"
+#include "cli_client.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -21,7 +21,7 @@
 
 #define GREETING_MAX 4096
 
-int sr_ctl_client_open(struct sr_ctl_client *c, const char *prefix, int timeout_ms, char *err, size_t cap)
+int sr_cli_client_open(struct sr_cli_client *c, const char *prefix, int timeout_ms, char *err, size_t cap)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -42,7 +42,7 @@ int sr_ctl_client_open(struct sr_ctl_client *c, const char *prefix, int timeout_
 	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		snprintf(err, cap, "cannot connect to %s: %s (is sipreg running with eal.file_prefix=%s?)",
 			 c->path, strerror(errno), prefix);
-		sr_ctl_client_close(c);
+		sr_cli_client_close(c);
 		return -1;
 	}
 	char buf[GREETING_MAX];
@@ -50,7 +50,7 @@ int sr_ctl_client_open(struct sr_ctl_client *c, const char *prefix, int timeout_
 	if (r <= 0) {
 		snprintf(err, cap, "%s: no greeting from the server: %s", c->path,
 			 r < 0 ? strerror(errno) : "connection closed (too many clients?)");
-		sr_ctl_client_close(c);
+		sr_cli_client_close(c);
 		return -1;
 	}
 	buf[r] = '\0';
@@ -61,14 +61,14 @@ int sr_ctl_client_open(struct sr_ctl_client *c, const char *prefix, int timeout_
 	return 0;
 }
 
-void sr_ctl_client_close(struct sr_ctl_client *c)
+void sr_cli_client_close(struct sr_cli_client *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
 }
 
-char *sr_ctl_client_call(struct sr_ctl_client *c, const char *cmd, char *err, size_t cap)
+char *sr_cli_client_call(struct sr_cli_client *c, const char *cmd, char *err, size_t cap)
 {
 	if (send(c->fd, cmd, strlen(cmd), 0) < 0) {
 		snprintf(err, cap, "%s: send: %s", c->path, strerror(errno));

@@ -1,11 +1,11 @@
 /*
- * ctl_reload.c - the report of `sipregctl reload` (see ctl_reload.h).
+ * cli_reload.c - the report of `sipregctl reload` (see cli_reload.h).
  *
  * Each answer is classified once (reloaded, not configured, refused) and
  * the classification drives both the human lines and the exit status, so
  * the two can never disagree.
  */
-#include "ctl_reload.h"
+#include "cli_reload.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -99,7 +99,7 @@ static void print_json(FILE *out, const struct part *auth, const struct part *po
 	json_decref(o);
 }
 
-int sr_ctl_format_reload(const char *auth_reply, const char *policy_reply, bool json, FILE *out, char *err,
+int sr_cli_format_reload(const char *auth_reply, const char *policy_reply, bool json, FILE *out, char *err,
 			 size_t cap)
 {
 	struct part auth = { .cmd = "/sipreg/reload", .name = "subscribers" };

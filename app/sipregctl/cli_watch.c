@@ -1,9 +1,9 @@
 /*
- * ctl_watch.c - `sipregctl watch` (see ctl_watch.h): line framing over the
+ * cli_watch.c - `sipregctl watch` (see cli_watch.h): line framing over the
  * stream socket and the human rendering of each message. Reads block:
  * a watcher waits for changes as long as sipreg runs.
  */
-#include "ctl_watch.h"
+#include "cli_watch.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int sr_ctl_watch_line(const char *line, bool json, FILE *out, char *err, size_t cap)
+int sr_cli_watch_line(const char *line, bool json, FILE *out, char *err, size_t cap)
 {
 	json_error_t je;
 	json_t *m = json_loads(line, 0, &je);
@@ -53,7 +53,7 @@ int sr_ctl_watch_line(const char *line, bool json, FILE *out, char *err, size_t 
 	return rc;
 }
 
-int sr_ctl_watch(const char *prefix, bool json)
+int sr_cli_watch(const char *prefix, bool json)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/var/run/dpdk/%s/sipreg_listen.sock", prefix);
@@ -90,7 +90,7 @@ int sr_ctl_watch(const char *prefix, bool json)
 			if (buf[i] != '\n')
 				continue;
 			buf[i] = '\0';
-			if (sr_ctl_watch_line(buf + start, json, stdout, err, sizeof(err)) != 0) {
+			if (sr_cli_watch_line(buf + start, json, stdout, err, sizeof(err)) != 0) {
 				fprintf(stderr, "sipregctl: %s\n", err);
 				rc = 1;
 			}
