@@ -1,8 +1,8 @@
 /*
- * ctl_stats.c - the sink helpers and the Prometheus sink (see ctl_stats.h).
- * The telemetry sink lives with the telemetry command (app/sipreg/control.c)
- * because it needs DPDK's telemetry library; this file stays DPDK-free so
- * the unit tests run it directly.
+ * ctl_stats.c - the sink helpers, the Prometheus sink and the command sink
+ * (see ctl_stats.h). The command sink writes into a command's answer
+ * (ctl_out.h), which the telemetry and control socket front ends render, so
+ * this file stays DPDK-free and the unit tests run it directly.
  */
 #include "ctl_stats.h"
 
@@ -52,4 +52,34 @@ void sr_stats_prom_sink_init(struct sr_stats_prom_sink *s, struct sr_prom *p)
 	memset(s, 0, sizeof(*s));
 	s->base = (struct sr_stats_sink){ .family = prom_family, .sample = prom_sample, .end = prom_end };
 	s->p = p;
+}
+
+static void out_family(struct sr_stats_sink *base, const struct sr_stat_family *f)
+{
+	struct sr_stats_out_sink *s = (struct sr_stats_out_sink *)base;
+	s->name = f->name;
+	s->labelled = f->label != NULL;
+	if (s->labelled)
+		sr_ctl_out_dict(s->out, f->name);
+}
+
+static void out_sample(struct sr_stats_sink *base, const char *label_value, uint64_t v)
+{
+	struct sr_stats_out_sink *s = (struct sr_stats_out_sink *)base;
+	sr_ctl_out_u64(s->out, s->labelled ? label_value : s->name, v);
+}
+
+static void out_end(struct sr_stats_sink *base)
+{
+	struct sr_stats_out_sink *s = (struct sr_stats_out_sink *)base;
+	if (s->labelled)
+		sr_ctl_out_end(s->out);
+	s->labelled = false;
+}
+
+void sr_stats_out_sink_init(struct sr_stats_out_sink *s, struct sr_ctl_out *out)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = (struct sr_stats_sink){ .family = out_family, .sample = out_sample, .end = out_end };
+	s->out = out;
 }

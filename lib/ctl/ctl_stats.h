@@ -17,8 +17,10 @@
 #ifndef SR_CTL_STATS_H
 #define SR_CTL_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "ctl_out.h"
 #include "ctl_prom.h"
 
 enum sr_stat_kind { SR_STAT_COUNTER, SR_STAT_GAUGE };
@@ -49,5 +51,18 @@ struct sr_stats_prom_sink {
 	struct sr_stat_family cur;
 };
 void sr_stats_prom_sink_init(struct sr_stats_prom_sink *s, struct sr_prom *p);
+
+/*
+ * The command rendering (/sipreg/stats): an unlabelled figure is a key of
+ * the answer, a labelled family a nested dictionary keyed by the label's
+ * value, e.g. "sipreg_responses_total": {"2xx": 10, ...}.
+ */
+struct sr_stats_out_sink {
+	struct sr_stats_sink base;
+	struct sr_ctl_out *out;
+	const char *name;
+	bool labelled;
+};
+void sr_stats_out_sink_init(struct sr_stats_out_sink *s, struct sr_ctl_out *out);
 
 #endif
