@@ -13,7 +13,6 @@
 #include <stdint.h>
 
 #include <rte_common.h>
-#include <rte_telemetry.h>
 
 #include "config.h"
 #include "net_clock.h"
@@ -31,15 +30,6 @@
 #define SR_TX_BUF 128        /* responses queued per port before a forced flush */
 #define SR_SCRATCH (64 * 1024) /* a whole reassembled datagram */
 #define SR_STATUS_CODES 600    /* SIP status codes 100-699 */
-
-/*
- * rte_telemetry_register_cmd refuses, at run time and without a reason, a
- * help text of RTE_TEL_MAX_STRING_LEN bytes or more; this makes it a
- * compile error instead (help must be a string literal).
- */
-#define SR_TEL_REGISTER(cmd, fn, help) \
-	((void)sizeof(char[sizeof(help) <= RTE_TEL_MAX_STRING_LEN ? 1 : -1]), \
-	 rte_telemetry_register_cmd(cmd, fn, help))
 
 struct sr_aor_query;
 struct sr_auth;
@@ -86,6 +76,13 @@ struct sr_handoff_buf {
 
 struct sr_app;
 
+/* The busy-ratio window (worker_figures.c): written by the control core only, read with relaxed loads. */
+struct sr_busy_window {
+	uint64_t start_tsc;                        /* 0: no window opened yet */
+	uint64_t start_busy[SR_NET_MAX_WORKERS];
+	uint64_t permille[SR_NET_MAX_WORKERS];     /* published: last closed window */
+};
+
 struct sr_worker {
 	struct sr_worker_stats stats;     /* first: its own cache lines */
 	struct sr_app *app;
@@ -122,6 +119,7 @@ struct sr_app {
 	struct sr_auth *auth;                    /* NULL when auth.enabled is false (app_auth.c) */
 	struct sr_persist *persist;              /* NULL when persistence is off (persist.c) */
 	struct sr_policy *policy;                /* NULL without policy.rules (app_guard.c) */
+	struct sr_busy_window busy;              /* per-worker busy ratio (worker_figures.c) */
 };
 
 static inline bool sr_app_stopping(const struct sr_app *a)

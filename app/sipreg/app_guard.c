@@ -2,8 +2,9 @@
  * app_guard.c - lib/policy and net_flood wired into sipreg (see app_guard.h).
  *
  * One sr_policy serves all workers (reader id = worker id); its reload runs
- * on a telemetry thread, serialised by a mutex no worker ever sees. The
- * flood tables are per worker, allocated once at start.
+ * on a control command's thread (commands.c), serialised by the one reload
+ * lock, which no worker ever sees. The flood tables are per worker,
+ * allocated once at start.
  *
  * "Authentication failed" is read from the outside of the core, so the auth
  * module needs no knowledge of flood protection: a 401 or 403 answer to a
@@ -14,17 +15,11 @@
 #include "app_guard.h"
 
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <strings.h>
 
-#include <rte_telemetry.h>
-
 #include "net_flood.h"
 #include "policy.h"
-
-static struct sr_app *g_guard_app;
-static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct sr_policy *load_rules(const struct sr_app_config *c, unsigned readers)
 {
@@ -77,39 +72,13 @@ int sr_app_guard_worker(struct sr_app *app, struct sr_worker *w, struct sr_polic
 	return 0;
 }
 
-/* /sipreg/policy_reload: re-reads policy.rules. {"reload": "ok", "rules": N} or {"error": "..."}. */
-static int cmd_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+int sr_app_guard_reload(struct sr_app *app, struct sr_policy_info *info, char *err, size_t cap)
 {
-	(void)cmd;
-	(void)params;
-	rte_tel_data_start_dict(d);
-	if (!g_guard_app || !g_guard_app->policy) {
-		rte_tel_data_add_dict_string(d, "error", "no policy configured (policy.rules)");
-		rte_tel_data_add_dict_int(d, "configured", 0); /* sipregctl reload: skipped, not refused */
-		return 0;
-	}
-	char err[512];
-	pthread_mutex_lock(&reload_lock);
-	int rc = sr_policy_reload_file(g_guard_app->policy, g_guard_app->cfg.policy_rules, 2000, err,
-				       sizeof(err));
-	pthread_mutex_unlock(&reload_lock);
-	if (rc < 0) {
-		rte_tel_data_add_dict_string(d, "error", err);
-		return 0;
-	}
-	struct sr_policy_info info;
-	sr_policy_get_info(g_guard_app->policy, &info);
-	rte_tel_data_add_dict_string(d, "reload", "ok");
-	rte_tel_data_add_dict_u64(d, "rules", info.rules);
-	rte_tel_data_add_dict_u64(d, "generation", info.generation);
+	/* 2 s for the workers to leave the old database; past it, the next reload or the exit frees it */
+	if (sr_policy_reload_file(app->policy, app->cfg.policy_rules, 2000, err, cap) < 0)
+		return -1;
+	sr_policy_get_info(app->policy, info);
 	return 0;
-}
-
-int sr_app_guard_register_commands(struct sr_app *app)
-{
-	g_guard_app = app;
-	return SR_TEL_REGISTER("/sipreg/policy_reload", cmd_reload,
-					  "Re-reads the policy rules file (policy.rules). No parameters");
 }
 
 void sr_app_guard_fini(struct sr_app *app)

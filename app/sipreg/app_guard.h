@@ -1,8 +1,8 @@
 /*
  * app_guard.h - operator policy (lib/policy) and flood protection
  * (lib/net/net_flood) wired into sipreg: set-up at start, the per-worker
- * parts, the worker loop's RCU duties and the /sipreg/policy_reload
- * telemetry command.
+ * parts, the worker loop's RCU duties and the rules reload that
+ * /sipreg/reload runs (commands.c).
  *
  * Where the checks sit in the worker (worker.c):
  * - the token bucket of the source, in the worker that RECEIVES a SIP
@@ -25,8 +25,12 @@ int sr_app_guard_check(const struct sr_app_config *c);
 int sr_app_guard_init(struct sr_app *app);
 /* Worker w's flood table and policy hook (zero hook without rules); -1 after a message. */
 int sr_app_guard_worker(struct sr_app *app, struct sr_worker *w, struct sr_policy_hooks *hooks);
-/* Registers /sipreg/policy_reload; 0 or -1. */
-int sr_app_guard_register_commands(struct sr_app *app);
+/*
+ * Re-reads policy.rules (app->policy must exist; control side: the caller
+ * serialises reloads). 0 with the rules now in force in info, or -1 with
+ * the reason in err and the old rules kept.
+ */
+int sr_app_guard_reload(struct sr_app *app, struct sr_policy_info *info, char *err, size_t cap);
 void sr_app_guard_fini(struct sr_app *app);
 
 /* Worker loop RCU duties for the policy database. */

@@ -6,7 +6,8 @@
  * argv is built from [eal] and [port] so the whole deployment is one file),
  * ports with one queue pair per worker, mbuf pools, the ring mesh, one
  * registrar shard per worker, the bucket table (bucket b -> worker b % n,
- * fixed for the life of the process), the control core's telemetry, launch.
+ * fixed for the life of the process), the control core (its commands on
+ * DPDK telemetry and on the control socket), launch.
  * SIGINT/SIGTERM set the stop flag; workers leave their loop after draining
  * their rings; ports, shards and rings are freed; exit status 0.
  */
@@ -208,7 +209,7 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 	return 0;
 }
 
-static void teardown(struct sr_app *app)
+static void teardown(struct sr_app *app, struct sr_control *control)
 {
 	for (uint16_t p = 0; p < app->n_ports; p++)
 		sr_net_port_stop(p);
@@ -216,7 +217,7 @@ static void teardown(struct sr_app *app)
 	if (dropped)
 		printf("sipreg: %u queued datagrams dropped at shutdown\n", dropped);
 	sr_metrics_stop();
-	sr_control_fini(app);
+	sr_control_fini(control);
 	sr_persist_fini(app);
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct sr_worker *w = app->w[i];
@@ -235,6 +236,7 @@ static void teardown(struct sr_app *app)
 int main(int argc, char **argv)
 {
 	struct sr_app *app = &g_app;
+	struct sr_control *control = NULL;
 	static char eal_store[4096];
 	char *eal[MAX_EAL_ARGS];
 	int rc = sr_app_config_load(&app->cfg, argc, argv);
@@ -296,11 +298,8 @@ int main(int argc, char **argv)
 		goto fail;
 	if (sr_persist_init(app) != 0) /* restores the shards before any worker runs */
 		goto fail;
-	if (sr_control_init(app) != 0 || sr_app_auth_register_commands(app) != 0 ||
-	    sr_app_guard_register_commands(app) != 0) {
-		fprintf(stderr, "sipreg: control: cannot register telemetry commands\n");
+	if (!(control = sr_control_init(app)))
 		goto fail;
-	}
 	if (sr_metrics_start(app) != 0)
 		goto fail;
 
@@ -314,16 +313,16 @@ int main(int argc, char **argv)
 
 	for (unsigned i = 0; i < workers; i++)
 		rte_eal_remote_launch(sr_worker_main, app->w[i], app->w[i]->lcore);
-	sr_control_run(app);
+	sr_control_run(control);
 	rte_eal_mp_wait_lcore();
 
 	printf("sipreg: stopping\n");
-	teardown(app);
+	teardown(app, control);
 	rte_eal_cleanup();
 	return 0;
 fail:
 	__atomic_store_n(&app->stop, 1, __ATOMIC_RELAXED);
-	teardown(app);
+	teardown(app, control);
 	rte_eal_cleanup();
 	return 1;
 }

@@ -34,7 +34,6 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
-#include <rte_telemetry.h>
 
 #include "aor_table.h"
 #include "ctl_batch.h"
@@ -82,8 +81,6 @@ struct sr_persist {
 	char last_error[512];
 };
 
-static struct sr_app *g_app; /* for the telemetry command (runs on a telemetry thread) */
-
 static int restore_one(void *ctx, const struct sr_ctl_binding *b, const char **why)
 {
 	struct sr_app *app = ctx;
@@ -122,106 +119,6 @@ static int create_rings(struct sr_app *app, struct sr_persist *p)
 	return 0;
 }
 
-/*
- * /sipreg/snapshot,<dir>: a consistent compacted copy of the store
- * (mdb_env_copy2 in a read transaction: the control core keeps committing).
- */
-static int cmd_snapshot(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	(void)cmd;
-	struct sr_persist *p = g_app ? g_app->persist : NULL;
-	char err[1024];
-	rte_tel_data_start_dict(d);
-	if (!p || !p->store || sr_app_stopping(g_app))
-		snprintf(err, sizeof(err), "persistence is off (control.persistence) or sipreg is stopping");
-	else if (!params || params[0] != '/')
-		snprintf(err, sizeof(err), "snapshot needs an absolute directory path");
-	else if (sr_ctl_store_snapshot(p->store, params, err, sizeof(err)) == 0) {
-		rte_tel_data_add_dict_string(d, "snapshot", params);
-		return 0;
-	}
-	rte_tel_data_add_dict_string(d, "error", err);
-	return 0;
-}
-
-#define DUMP_PAGE 64 /* bindings per /sipreg/dump answer: fits the telemetry output (16 KB) */
-
-struct dump_page {
-	struct rte_tel_data *aor, *contact, *expires;
-	int64_t now_s;
-};
-
-static struct rte_tel_data *string_array(void)
-{
-	struct rte_tel_data *a = rte_tel_data_alloc();
-	if (a)
-		rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
-	return a;
-}
-
-static void dump_one(void *ctx, const struct sr_ctl_binding *b)
-{
-	struct dump_page *pg = ctx;
-	char s[RTE_TEL_MAX_STRING_LEN];
-	snprintf(s, sizeof(s), "%.*s", (int)b->aor.len, b->aor.p);
-	rte_tel_data_add_array_string(pg->aor, s);
-	snprintf(s, sizeof(s), "%.*s", (int)b->f[SR_BF_CONTACT].len, b->f[SR_BF_CONTACT].p);
-	rte_tel_data_add_array_string(pg->contact, s);
-	rte_tel_data_add_array_int(pg->expires, (int)((int64_t)b->st.expires - pg->now_s));
-}
-
-/*
- * /sipreg/dump[,<cursor>]: one page of the persisted bindings in key order,
- * read in an LMDB read transaction on the telemetry thread: constant memory
- * however many bindings there are, and no worker is asked anything. The
- * view is the committed state (at most one flush interval behind).
- */
-static int cmd_dump(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	(void)cmd;
-	struct sr_persist *p = g_app ? g_app->persist : NULL;
-	uint8_t after[SR_CTL_KEY_LEN], next[SR_CTL_KEY_LEN];
-	bool from_start = !params || !*params;
-	char err[512];
-	rte_tel_data_start_dict(d);
-	if (!p || !p->store || sr_app_stopping(g_app)) {
-		rte_tel_data_add_dict_string(d, "error", "persistence is off (control.persistence): nothing to dump");
-		return 0;
-	}
-	if (!from_start) {
-		for (int i = 0; i < SR_CTL_KEY_LEN; i++) {
-			unsigned x;
-			if (strlen(params) != 2 * SR_CTL_KEY_LEN || sscanf(params + 2 * i, "%2x", &x) != 1) {
-				rte_tel_data_add_dict_string(d, "error", "bad cursor: give back the 'next' of the last page");
-				return 0;
-			}
-			after[i] = (uint8_t)x;
-		}
-	}
-	struct dump_page pg = { string_array(), string_array(), rte_tel_data_alloc(),
-				(int64_t)(sr_clock_ms(&g_app->clock, rte_get_tsc_cycles()) / 1000) };
-	if (!pg.aor || !pg.contact || !pg.expires) {
-		rte_tel_data_free(pg.aor);
-		rte_tel_data_free(pg.contact);
-		rte_tel_data_free(pg.expires);
-		return -1;
-	}
-	rte_tel_data_start_array(pg.expires, RTE_TEL_INT_VAL);
-	int n = sr_ctl_store_page(p->store, from_start ? NULL : after, DUMP_PAGE, dump_one, &pg, next, err,
-				  sizeof(err));
-	char hex[2 * SR_CTL_KEY_LEN + 1] = "";
-	if (n == DUMP_PAGE)
-		for (int i = 0; i < SR_CTL_KEY_LEN; i++)
-			snprintf(hex + 2 * i, 3, "%02x", next[i]);
-	if (n < 0)
-		rte_tel_data_add_dict_string(d, "error", err);
-	rte_tel_data_add_dict_string(d, "next", hex);
-	rte_tel_data_add_dict_container(d, "aor", pg.aor, 0);
-	rte_tel_data_add_dict_container(d, "contact", pg.contact, 0);
-	rte_tel_data_add_dict_container(d, "expires", pg.expires, 0);
-	return 0;
-}
-
 int sr_persist_init(struct sr_app *app)
 {
 	const struct sr_app_config *c = &app->cfg;
@@ -238,14 +135,6 @@ int sr_persist_init(struct sr_app *app)
 		return -1;
 	}
 	app->persist = p;
-	g_app = app;
-	if (SR_TEL_REGISTER("/sipreg/snapshot", cmd_snapshot,
-			    "Writes a consistent copy of the binding store. Parameters: absolute directory") != 0 ||
-	    SR_TEL_REGISTER("/sipreg/dump", cmd_dump,
-			    "One page of the persisted bindings. Parameter: the 'next' cursor of the last page") != 0) {
-		fprintf(stderr, "sipreg: persistence: cannot register /sipreg/snapshot and /sipreg/dump\n");
-		return -1;
-	}
 	p->slot_bytes = c->event_slot_bytes;
 	p->sync = c->durability == SR_DURABILITY_SYNC;
 	char err[1024];
@@ -394,6 +283,11 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 	if (p->listener)
 		sr_ctl_listener_poll(p->listener);
 	return total;
+}
+
+struct sr_ctl_store *sr_persist_store(const struct sr_app *app)
+{
+	return app->persist && app->persist->started ? app->persist->store : NULL;
 }
 
 #define LOAD(v) __atomic_load_n(&(v), __ATOMIC_RELAXED)

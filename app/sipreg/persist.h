@@ -53,6 +53,13 @@ unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf
 /* Control side: drains the rings and commits a due batch. Returns events drained. */
 unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms);
 
+/*
+ * The store, for the control commands that read it (dump, snapshot: LMDB
+ * read transactions on their own thread); NULL when persistence is off or
+ * did not start.
+ */
+struct sr_ctl_store *sr_persist_store(const struct sr_app *app);
+
 /* Persistence figures for /sipreg/stats and /metrics (read with relaxed loads). */
 struct sr_persist_figures {
 	bool sync;

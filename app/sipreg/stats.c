@@ -20,7 +20,7 @@
 #include <rte_ring.h>
 
 #include "persist.h"
-#include "workers.h"
+#include "worker_figures.h"
 
 #define C SR_STAT_COUNTER
 #define G SR_STAT_GAUGE

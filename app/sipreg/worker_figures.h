@@ -1,6 +1,7 @@
 /*
- * workers.h - per-worker figures: the /sipreg/workers telemetry command and
- * the sipreg_worker_* families of the figure walk (stats.c).
+ * worker_figures.h - per-worker figures, computed in one place for the
+ * /sipreg/workers command (commands.c) and the sipreg_worker_* families of
+ * the figure walk (stats.c), so both always say the same.
  *
  * For each worker: its id, lcore, rx queue (the worker's id on every port),
  * frames received, SIP requests processed, AoRs and bindings of its shard,
@@ -9,8 +10,8 @@
  * over the last whole second, in per mille. Read with relaxed loads on a
  * control-side thread; workers are never stopped or asked.
  */
-#ifndef SR_WORKERS_H
-#define SR_WORKERS_H
+#ifndef SR_WORKER_FIGURES_H
+#define SR_WORKER_FIGURES_H
 
 #include "app.h"
 
@@ -25,14 +26,12 @@ struct sr_worker_figures {
 void sr_worker_figures(const struct sr_app *app, unsigned i, struct sr_worker_figures *f);
 
 /*
- * Control core, from its loop: closes the busy-ratio window when
- * SR_BUSY_WINDOW_MS have passed since the last one. An operator asks "how
- * loaded is the worker now", which an average since start cannot answer
- * after the first hour; Prometheus users can also rate() the busy cycles.
+ * Control core, from its loop: closes the busy-ratio window (app->busy)
+ * when SR_BUSY_WINDOW_MS have passed since the last one. An operator asks
+ * "how loaded is the worker now", which an average since start cannot
+ * answer after the first hour; Prometheus users can also rate() the busy
+ * cycles.
  */
-void sr_workers_sample(const struct sr_app *app, uint64_t now_tsc);
-
-/* Registers /sipreg/workers. Returns 0, -1 on failure. */
-int sr_workers_tel_register(struct sr_app *app);
+void sr_worker_figures_sample(struct sr_app *app, uint64_t now_tsc);
 
 #endif
