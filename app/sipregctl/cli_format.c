@@ -1,12 +1,13 @@
 /*
- * cli_format.c - human and JSON output of telemetry answers (see cli_format.h).
+ * cli_format.c - human and JSON output of command answers (see cli_format.h).
  *
  * Design decisions:
- * - jansson parses the answer; the telemetry library's JSON is regular
- *   (one object keyed by the command), so each layout is a short walk.
+ * - jansson parses the answer; the control socket's JSON is regular (one
+ *   object keyed by the command, as DPDK telemetry shapes it), so each
+ *   layout is a short walk.
  * - /sipreg/aor answers parallel arrays (contact[i], expires[i], ...); the
  *   human layout transposes them into one block per binding.
- * - Unknown commands fall back to "key value" lines, so a new telemetry
+ * - Unknown commands fall back to "key value" lines, so a new control
  *   command is usable before it gets its own layout. /sipreg/stats uses
  *   that layout too: its labelled families print as label=value pairs.
  */

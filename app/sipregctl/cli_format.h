@@ -1,5 +1,6 @@
 /*
- * cli_format.h - turning a telemetry answer into sipregctl's output.
+ * cli_format.h - turning a command's answer line ({"/sipreg/...": {...}})
+ * into sipregctl's output.
  *
  * Plain C over strings and a FILE*, so the formatting is unit-tested
  * without a running sipreg. --json prints the command's value as one line
@@ -14,7 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* cmd is the telemetry command without parameters ("/sipreg/aor"). Returns 0, or -1 with err set. */
+/* cmd is the command without parameters ("/sipreg/aor"). Returns 0, or -1 with err set. */
 int sr_cli_format(const char *cmd, const char *reply, bool json, FILE *out, char *err, size_t cap);
 
 /*

@@ -1,7 +1,7 @@
 /*
  * cli_watch.h - `sipregctl watch`: follows sipreg's listener stream.
  *
- * The stream is a Unix stream socket next to the telemetry socket
+ * The stream is a Unix stream socket next to the control socket
  * (/var/run/dpdk/<eal.file_prefix>/sipreg_listen.sock) carrying one JSON
  * object per line (protocol: lib/ctl/ctl_announce.h). --json prints the
  * lines as they come; the human form prints one line per message:

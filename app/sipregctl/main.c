@@ -1,19 +1,22 @@
 /*
  * sipregctl - command-line client of sipreg's control socket.
  *
- *   sipregctl [--prefix P] [--json] [--timeout MS] stats
+ *   sipregctl [--prefix P | --socket PATH] [--json] [--timeout MS] stats
+ *   sipregctl ... workers            per-worker figures
  *   sipregctl ... aor <uri>          bindings of an AoR
  *   sipregctl ... dump               every persisted binding, paged (--json: one object a line)
  *   sipregctl ... rm <uri> [contact] administrative removal (emits removed events)
  *   sipregctl ... snapshot <dir>     consistent copy of the binding store
+ *   sipregctl ... auth               authentication counters
  *   sipregctl ... reload             subscribers, nonce secret and policy rules (cli_reload.h)
  *   sipregctl ... watch              follow the listener stream (cli_watch.h)
  *
  * Design decisions:
- * - The control socket is DPDK's telemetry socket of the instance
- *   (eal.file_prefix, default "sipreg-dev" as in the development profile),
- *   so sipreg needs no second server; commands are /sipreg/... telemetry
- *   commands.
+ * - Every command goes over sipreg's own control socket
+ *   (/var/run/dpdk/<eal.file_prefix>/sipreg_ctl.sock, default prefix
+ *   "sipreg-dev" as in the development profile), which serves the same
+ *   /sipreg/... commands as DPDK telemetry without telemetry's 16 KB and
+ *   128-byte limits, so no answer is ever cut.
  * - Exit status: 0 done, 1 sipreg refused or could not be reached (the
  *   message says which and why), 2 bad usage.
  * - Relative snapshot paths are made absolute here: sipreg's working
@@ -33,55 +36,49 @@
 
 static int usage(FILE *f)
 {
-	fputs("usage: sipregctl [--prefix EAL_FILE_PREFIX] [--json] [--timeout MS] COMMAND [ARG]\n"
+	fputs("usage: sipregctl [--prefix EAL_FILE_PREFIX | --socket PATH] [--json] [--timeout MS] COMMAND [ARG]\n"
 	      "commands:\n"
 	      "  stats            counters of every worker, persistence and ports\n"
+	      "  workers          per worker: lcore, packets, requests, AoRs, bindings, busy ratio\n"
 	      "  aor URI          bindings of an address-of-record (contact, expiry left, q, ...)\n"
 	      "  rm URI [CONTACT] removes the AoR's bindings (or only CONTACT's); persisted and announced\n"
 	      "  dump             every persisted binding, paged (constant memory): AOR CONTACT EXPIRES_IN\n"
 	      "  snapshot DIR     consistent copy of the binding store into DIR (must hold no data.mdb)\n"
+	      "  auth             authentication counters and subscribers in force\n"
 	      "  reload           re-reads subscribers, nonce secret file and policy rules; fails if one is refused\n"
 	      "  watch            follows binding changes: current state, then added/removed contacts live\n"
-	      "The default prefix is sipreg-dev (dpdk-config/sipreg-dev.ini).\n", f);
+	      "The default prefix is sipreg-dev (dpdk-config/sipreg-dev.ini); the control socket is\n"
+	      "/var/run/dpdk/PREFIX/sipreg_ctl.sock.\n", f);
 	return f == stderr ? 2 : 0;
 }
 
-/* Builds the telemetry command for argv; returns 0 or prints why not and returns 2. */
-static int build(int argc, char **argv, char *cmd, size_t cap, char *name, size_t name_cap)
+/* The command and its parameters for argv; returns 0 or prints why not and returns 2. */
+static int build(int argc, char **argv, char *name, size_t name_cap, char *params, size_t params_cap)
 {
+	static const char *const plain[] = { "stats", "workers", "auth", "reload", "dump", "watch" };
 	const char *verb = argv[0];
-	char abs[PATH_MAX + 2];
-	if (strcmp(verb, "dump") == 0 && argc == 1) {
-		snprintf(name, name_cap, "/sipreg/dump");
-		cmd[0] = '\0'; /* paged by dump() */
-	} else if (strcmp(verb, "reload") == 0 && argc == 1) {
-		snprintf(name, name_cap, "reload");
-		cmd[0] = '\0'; /* two commands, by reload() */
-	} else if (strcmp(verb, "watch") == 0 && argc == 1) {
-		snprintf(name, name_cap, "watch");
-		cmd[0] = '\0';
-	} else if (strcmp(verb, "stats") == 0 && argc == 1) {
-		snprintf(name, name_cap, "/sipreg/stats");
-		snprintf(cmd, cap, "/sipreg/stats");
-	} else if (strcmp(verb, "aor") == 0 && argc == 2) {
+	params[0] = '\0';
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		if (strcmp(verb, plain[i]) == 0 && argc == 1) {
+			snprintf(name, name_cap, "%s%s", strcmp(verb, "watch") == 0 ? "" : "/sipreg/", verb);
+			return 0;
+		}
+	}
+	if (strcmp(verb, "aor") == 0 && argc == 2) {
 		snprintf(name, name_cap, "/sipreg/aor");
-		snprintf(cmd, cap, "/sipreg/aor,%s", argv[1]);
+		snprintf(params, params_cap, "%s", argv[1]);
 	} else if (strcmp(verb, "rm") == 0 && (argc == 2 || argc == 3)) {
 		snprintf(name, name_cap, "/sipreg/rm");
-		snprintf(cmd, cap, "/sipreg/rm,%s%s%s", argv[1], argc == 3 ? "," : "", argc == 3 ? argv[2] : "");
+		snprintf(params, params_cap, "%s%s%s", argv[1], argc == 3 ? "," : "", argc == 3 ? argv[2] : "");
 	} else if (strcmp(verb, "snapshot") == 0 && argc == 2) {
 		const char *dir = argv[1];
-		if (dir[0] != '/') {
-			char cwd[PATH_MAX];
-			if (!getcwd(cwd, sizeof(cwd))) {
-				perror("sipregctl: getcwd");
-				return 2;
-			}
-			snprintf(abs, sizeof(abs), "%.*s/%s", PATH_MAX / 2, cwd, dir);
-			dir = abs;
+		char cwd[PATH_MAX];
+		if (dir[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+			perror("sipregctl: getcwd");
+			return 2;
 		}
 		snprintf(name, name_cap, "/sipreg/snapshot");
-		snprintf(cmd, cap, "/sipreg/snapshot,%s", dir);
+		snprintf(params, params_cap, "%s%s%s", dir[0] == '/' ? "" : cwd, dir[0] == '/' ? "" : "/", dir);
 	} else {
 		fprintf(stderr, "sipregctl: unknown command or wrong arguments: %s\n", verb);
 		return usage(stderr);
@@ -92,11 +89,10 @@ static int build(int argc, char **argv, char *cmd, size_t cap, char *name, size_
 /* Pages through /sipreg/dump until the end, one answer in memory at a time. */
 static int dump(struct sr_cli_client *c, bool json)
 {
-	char cursor[80] = "", cmd[128], err[1024];
+	char cursor[80] = "", err[1024];
 	unsigned long total = 0;
 	for (;;) {
-		snprintf(cmd, sizeof(cmd), "/sipreg/dump%s%s", cursor[0] ? "," : "", cursor);
-		char *reply = sr_cli_client_call(c, cmd, err, sizeof(err));
+		char *reply = sr_cli_client_call(c, "/sipreg/dump", cursor, err, sizeof(err));
 		int n = reply ? sr_cli_format_dump_page(reply, json, stdout, cursor, sizeof(cursor), err, sizeof(err))
 			      : -1;
 		free(reply);
@@ -113,28 +109,28 @@ static int dump(struct sr_cli_client *c, bool json)
 	return 0;
 }
 
-/* /sipreg/reload then /sipreg/policy_reload, reported together. */
-static int reload(struct sr_cli_client *c, bool json)
+/* One command, one answer, formatted (reload has its own report). */
+static int one(struct sr_cli_client *c, const char *name, const char *params, bool json)
 {
 	char err[1024];
-	char *auth = sr_cli_client_call(c, "/sipreg/reload", err, sizeof(err));
-	if (!auth)
-		fprintf(stderr, "sipregctl: /sipreg/reload: %s\n", err);
-	char *policy = sr_cli_client_call(c, "/sipreg/policy_reload", err, sizeof(err));
-	if (!policy)
-		fprintf(stderr, "sipregctl: /sipreg/policy_reload: %s\n", err);
-	int rc = sr_cli_format_reload(auth, policy, json, stdout, err, sizeof(err));
-	free(auth);
-	free(policy);
-	if (rc == 0)
-		return 0;
-	fprintf(stderr, "sipregctl: %s\n", err);
-	return 1;
+	char *reply = sr_cli_client_call(c, name, params[0] ? params : NULL, err, sizeof(err));
+	if (!reply) {
+		fprintf(stderr, "sipregctl: %s\n", err);
+		return 1;
+	}
+	int rc = strcmp(name, "/sipreg/reload") == 0 ? sr_cli_format_reload(reply, json, stdout, err, sizeof(err))
+						       : sr_cli_format(name, reply, json, stdout, err, sizeof(err));
+	free(reply);
+	if (rc != 0) {
+		fprintf(stderr, "sipregctl: %s\n", err);
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	const char *prefix = "sipreg-dev";
+	const char *prefix = "sipreg-dev", *socket_path = NULL;
 	bool json = false;
 	int timeout_ms = 3000;
 	int i = 1;
@@ -143,6 +139,8 @@ int main(int argc, char **argv)
 			json = true;
 		else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc)
 			prefix = argv[++i];
+		else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
+			socket_path = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0)
 			timeout_ms = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
@@ -154,33 +152,25 @@ int main(int argc, char **argv)
 	}
 	if (i == argc)
 		return usage(stderr);
-	char cmd[8192], name[64], err[1024];
-	int rc = build(argc - i, argv + i, cmd, sizeof(cmd), name, sizeof(name));
+	char name[64], params[PATH_MAX + 8192], path[256], err[1024];
+	int rc = build(argc - i, argv + i, name, sizeof(name), params, sizeof(params));
 	if (rc)
 		return rc;
 	if (strcmp(name, "watch") == 0)
-		return sr_cli_watch(prefix, json); /* its own socket, not the telemetry one */
+		return sr_cli_watch(prefix, json); /* the listener stream's socket, not the control socket */
+	if (!socket_path) {
+		if (sr_cli_client_path(prefix, path, sizeof(path)) != 0) {
+			fprintf(stderr, "sipregctl: file prefix '%s' is too long\n", prefix);
+			return 2;
+		}
+		socket_path = path;
+	}
 	struct sr_cli_client c;
-	if (sr_cli_client_open(&c, prefix, timeout_ms, err, sizeof(err)) != 0) {
+	if (sr_cli_client_open(&c, socket_path, timeout_ms, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipregctl: %s\n", err);
 		return 1;
 	}
-	if (!cmd[0]) {
-		rc = strcmp(name, "reload") == 0 ? reload(&c, json) : dump(&c, json);
-		sr_cli_client_close(&c);
-		return rc;
-	}
-	char *reply = sr_cli_client_call(&c, cmd, err, sizeof(err));
+	rc = strcmp(name, "/sipreg/dump") == 0 ? dump(&c, json) : one(&c, name, params, json);
 	sr_cli_client_close(&c);
-	if (!reply) {
-		fprintf(stderr, "sipregctl: %s\n", err);
-		return 1;
-	}
-	rc = sr_cli_format(name, reply, json, stdout, err, sizeof(err));
-	free(reply);
-	if (rc != 0) {
-		fprintf(stderr, "sipregctl: %s\n", err);
-		return 1;
-	}
-	return 0;
+	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * test_sipregctl_format.c - sipregctl's output (app/sipregctl/cli_format.c)
- * from canned telemetry answers: human layouts, --json, and the errors a
+ * from canned answers of the control socket: human layouts, --json, and the errors a
  * null answer, an {"error"} value or non-JSON give.
  */
 #include <setjmp.h>

@@ -1,8 +1,9 @@
 /*
  * test_sipregctl_reload.c - the report of `sipregctl reload`
- * (app/sipregctl/cli_reload.c) from canned answers of /sipreg/reload and
- * /sipreg/policy_reload: both reloaded, a part not configured, a refused
- * part (exit status and sipreg's reason), nothing configured, --json.
+ * (app/sipregctl/cli_reload.c) from canned answers of /sipreg/reload (one
+ * answer, one dictionary per part): both reloaded, a part not configured,
+ * a refused part (exit status and sipreg's reason, the other part still
+ * shown), nothing configured, a failed command, --json.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,15 +17,15 @@
 
 #include "cli_reload.h"
 
-static const char AUTH_OK[] = "{\"/sipreg/reload\": {\"reload\": \"ok\", \"subscribers\": 3, "
-			      "\"nonce_secret\": \"rotated\", \"secret_generation\": 2}}";
-static const char AUTH_BAD[] = "{\"/sipreg/reload\": {\"error\": \"/etc/subs:4: ha1-md5 must be 32 hex digits\"}}";
-static const char AUTH_OFF[] = "{\"/sipreg/reload\": {\"error\": \"authentication is not enabled (auth.enabled)\", "
-			       "\"configured\": 0}}";
-static const char POLICY_OK[] = "{\"/sipreg/policy_reload\": {\"reload\": \"ok\", \"rules\": 12, \"generation\": 5}}";
-static const char POLICY_BAD[] = "{\"/sipreg/policy_reload\": {\"error\": \"rules:7: bad regex\"}}";
-static const char POLICY_OFF[] = "{\"/sipreg/policy_reload\": {\"error\": \"no policy configured (policy.rules)\", "
-				 "\"configured\": 0}}";
+#define SUB_OK "\"subscribers\": {\"reload\": \"ok\", \"subscribers\": 3, \"nonce_secret\": \"rotated\", " \
+	       "\"secret_generation\": 2}"
+#define SUB_BAD "\"subscribers\": {\"error\": \"/etc/subs:4: ha1-md5 must be 32 hex digits\"}"
+#define SUB_OFF "\"subscribers\": {\"error\": \"authentication is not enabled (auth.enabled)\", \"configured\": 0}"
+#define POL_OK "\"policy\": {\"reload\": \"ok\", \"rules\": 12, \"generation\": 5}"
+#define POL_BAD "\"policy\": {\"error\": \"rules:7: bad regex\"}"
+#define POL_OFF "\"policy\": {\"error\": \"no policy configured (policy.rules)\", \"configured\": 0}"
+#define ANSWER(verdict, error, sub, pol) \
+	"{\"/sipreg/reload\": {\"reload\": \"" verdict "\", " error sub ", " pol "}}"
 
 struct out {
 	char *buf;
@@ -33,12 +34,12 @@ struct out {
 	int rc;
 };
 
-static void run(struct out *o, const char *auth, const char *policy, bool json)
+static void run(struct out *o, const char *reply, bool json)
 {
 	FILE *f = open_memstream(&o->buf, &o->len);
 	assert_non_null(f);
 	o->err[0] = '\0';
-	o->rc = sr_cli_format_reload(auth, policy, json, f, o->err, sizeof(o->err));
+	o->rc = sr_cli_format_reload(reply, json, f, o->err, sizeof(o->err));
 	fclose(f);
 }
 
@@ -46,7 +47,7 @@ static void both_reloaded(void **state)
 {
 	(void)state;
 	struct out o;
-	run(&o, AUTH_OK, POLICY_OK, false);
+	run(&o, ANSWER("ok", "", SUB_OK, POL_OK), false);
 	assert_int_equal(o.rc, 0);
 	assert_string_equal(o.buf, "subscribers  reloaded: 3 subscriber(s), nonce secret rotated (generation 2)\n"
 				   "policy       reloaded: 12 rule(s) (generation 5)\n");
@@ -57,13 +58,14 @@ static void unconfigured_part_is_skipped(void **state)
 {
 	(void)state;
 	struct out o;
-	run(&o, AUTH_OK, POLICY_OFF, false);
+	run(&o, ANSWER("ok", "", SUB_OK, POL_OFF), false);
 	assert_int_equal(o.rc, 0);
 	assert_non_null(strstr(o.buf, "policy       not configured (no policy configured (policy.rules))\n"));
 	free(o.buf);
-	run(&o, AUTH_OFF, POLICY_OFF, false);
+	run(&o, ANSWER("nothing", "\"error\": \"nothing to reload: neither auth.enabled nor policy.rules\", ",
+		       SUB_OFF, POL_OFF), false);
 	assert_int_equal(o.rc, -1);
-	assert_non_null(strstr(o.err, "nothing to reload"));
+	assert_string_equal(o.err, "nothing to reload: neither auth.enabled nor policy.rules");
 	free(o.buf);
 }
 
@@ -71,30 +73,30 @@ static void refused_part_fails_with_reason(void **state)
 {
 	(void)state;
 	struct out o;
-	run(&o, AUTH_BAD, POLICY_OK, false);
+	run(&o, ANSWER("refused", "\"error\": \"subscribers: /etc/subs:4: ha1-md5 must be 32 hex digits\", ", SUB_BAD,
+		       POL_OK), false);
 	assert_int_equal(o.rc, -1);
-	assert_string_equal(o.err, "reload refused: /sipreg/reload: /etc/subs:4: ha1-md5 must be 32 hex digits");
+	assert_string_equal(o.err, "reload refused: subscribers: /etc/subs:4: ha1-md5 must be 32 hex digits");
 	/* what did reload is still shown */
 	assert_non_null(strstr(o.buf, "policy       reloaded: 12 rule(s)"));
 	assert_non_null(strstr(o.buf, "subscribers  REFUSED: /etc/subs:4"));
 	free(o.buf);
-	run(&o, AUTH_BAD, POLICY_BAD, false);
+	/* a failed command, a null answer and non-JSON are refusals too */
+	run(&o, "{\"/sipreg/reload\": {\"error\": \"sipreg is stopping\"}}", false);
 	assert_int_equal(o.rc, -1);
-	assert_string_equal(o.err, "reload refused: /sipreg/reload: /etc/subs:4: ha1-md5 must be 32 hex digits; "
-				   "/sipreg/policy_reload: rules:7: bad regex");
+	assert_string_equal(o.err, "reload: sipreg is stopping");
 	free(o.buf);
-	/* no answer, a null answer (unknown command) and non-JSON are refusals too */
-	run(&o, AUTH_OK, NULL, false);
+	run(&o, "{\"/sipreg/reload\": null}", false);
 	assert_int_equal(o.rc, -1);
-	assert_non_null(strstr(o.err, "/sipreg/policy_reload: no answer"));
+	assert_non_null(strstr(o.err, "sipreg refused the command"));
 	free(o.buf);
-	run(&o, "{\"/sipreg/reload\": null}", POLICY_OK, false);
-	assert_int_equal(o.rc, -1);
-	assert_non_null(strstr(o.err, "/sipreg/reload: sipreg refused the command"));
-	free(o.buf);
-	run(&o, AUTH_OK, "{oops", false);
+	run(&o, "{oops", false);
 	assert_int_equal(o.rc, -1);
 	assert_non_null(strstr(o.err, "not JSON"));
+	free(o.buf);
+	run(&o, NULL, false);
+	assert_int_equal(o.rc, -1);
+	assert_non_null(strstr(o.err, "no answer"));
 	free(o.buf);
 }
 
@@ -102,13 +104,11 @@ static void json_one_line(void **state)
 {
 	(void)state;
 	struct out o;
-	run(&o, AUTH_OK, POLICY_BAD, true);
+	run(&o, ANSWER("refused", "\"error\": \"policy: rules:7: bad regex\", ", SUB_OK, POL_BAD), true);
 	assert_int_equal(o.rc, -1);
-	assert_string_equal(o.buf, "{\"subscribers\":{\"reload\":\"ok\",\"subscribers\":3,\"nonce_secret\":\"rotated\","
+	assert_string_equal(o.buf, "{\"reload\":\"refused\",\"error\":\"policy: rules:7: bad regex\",\"subscribers\":"
+				   "{\"reload\":\"ok\",\"subscribers\":3,\"nonce_secret\":\"rotated\","
 				   "\"secret_generation\":2},\"policy\":{\"error\":\"rules:7: bad regex\"}}\n");
-	free(o.buf);
-	run(&o, AUTH_OK, NULL, true);
-	assert_non_null(strstr(o.buf, "\"policy\":{\"error\":\"no answer\"}"));
 	free(o.buf);
 }
 
