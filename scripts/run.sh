@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh [--config FILE] [--set section.key=value]... - builds sipreg and runs it in
+# run.sh [--config FILE] [--set section.key=value]... - builds sipreg and sipregctl, runs sipreg in
 # the foreground inside netns sr-dut on the development profile (af_packet over
 # sr-dut0), bringing the development network up first if needed.
 #
@@ -44,7 +44,8 @@ if [ ! -f "$build_dir/build.ninja" ]; then
 	echo "run.sh: $build_dir is not configured: run scripts/setup.sh first" >&2
 	exit 1
 fi
-if ! build_log=$(ninja -C "$build_dir" app/sipreg/sipreg 2>&1); then
+# sipregctl too: the operator's client of the control socket
+if ! build_log=$(ninja -C "$build_dir" app/sipreg/sipreg app/sipregctl/sipregctl 2>&1); then
 	echo "$build_log" >&2
 	echo "run.sh: build failed" >&2
 	exit 1
@@ -63,7 +64,8 @@ pid=$!
 cat <<MSG
 run.sh: sipreg (pid $pid) runs in netns sr-dut on 198.51.100.1:5060/udp. From another shell:
   scripts/sipp-register.sh 10000 1000          # sipp in sr-peer: 10000 AoRs registered, refreshed, fetched, removed
-  dpdk-telemetry.py -f sipreg-dev              # then /sipreg/stats or /sipreg/aor,sip:user0000001@example.com
+  $build_dir/app/sipregctl/sipregctl stats     # or: aor sip:user0000001@example.com, workers, reload, ... (--help)
+  dpdk-telemetry.py -f sipreg-dev              # the same commands: /sipreg/stats, /sipreg/aor,sip:user0000001@example.com
 MSG
 
 stop() { kill -TERM "$pid" 2>/dev/null || true; }

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """peer.py - the test client side of sipreg's integration tests.
 
-Runs inside netns sr-peer (198.51.100.2) except 'telemetry', which only needs
-the DPDK telemetry socket of the instance. Every network wait is bounded.
+Runs inside netns sr-peer (198.51.100.2) except 'telemetry' and 'ctl', which
+only need the instance's sockets (the DPDK telemetry socket; sipreg's control
+socket). Every network wait is bounded.
 
   peer.py ping                       ICMP echo to 198.51.100.1, checks the reply
   peer.py options                    OPTIONS -> expects 200 with Allow
   peer.py register USER [EXPIRES [PORT]]  REGISTER USER@example.com -> expects 200 (PORT: fixed contact port)
+  peer.py long USER LEN              REGISTER with one Contact URI of LEN bytes -> expects 200; prints the URI
   peer.py big USER N                 a ~6 kB REGISTER with N contacts (IPv4-fragmented both ways)
   peer.py fetch USER                 REGISTER without Contact -> expects 200; prints the Contact lines
   peer.py bad KIND                   sends one bad frame/datagram (see BAD below)
   peer.py telemetry PREFIX CMD       prints the JSON answer of a telemetry command
+  peer.py ctl PREFIX CMD [PARAMS]    prints the answer line of a control socket command
 """
 import json
 import os
@@ -90,6 +93,20 @@ def cmd_register(user, expires="600", port="0"):
     if not first.startswith("SIP/2.0 200"):
         sys.exit("peer: REGISTER answered %r" % first)
     print("peer: REGISTER %s -> %s" % (user, first))
+
+
+def cmd_long(user, length):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((PEER, 0))
+    port = s.getsockname()[1]
+    s.close()
+    uri = f"sip:{user}@{PEER}:{port};x="
+    uri += "L" * (int(length) - len(uri))
+    text, _ = transact(sip_request("REGISTER", user, port, f"Contact: <{uri}>\r\nExpires: 600\r\n"), port)
+    first = text.split("\r\n", 1)[0]
+    if not first.startswith("SIP/2.0 200"):
+        sys.exit("peer: REGISTER with a %s-byte contact answered %r" % (length, first))
+    print(uri)
 
 
 def cmd_fetch(user):
@@ -217,12 +234,30 @@ def cmd_telemetry(prefix, command):
     print(reply)
 
 
+def cmd_ctl(prefix, command, params=None):
+    """One request on sipreg's control socket: a JSON object and a newline out, one line back."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT)
+    s.connect("/var/run/dpdk/%s/sipreg_ctl.sock" % prefix)
+    req = {"cmd": command}
+    if params is not None:
+        req["params"] = params
+    s.sendall((json.dumps(req) + "\n").encode())
+    answer = b""
+    while not answer.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit("peer: the control socket closed before the end of the answer")
+        answer += chunk
+    print(answer.decode().rstrip("\n"))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
     {"ping": cmd_ping, "options": cmd_options, "register": cmd_register, "big": cmd_big, "fetch": cmd_fetch, "bad": cmd_bad,
-     "telemetry": cmd_telemetry}[cmd](*args)
+     "telemetry": cmd_telemetry, "ctl": cmd_ctl, "long": cmd_long}[cmd](*args)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@
 #      (third-party registration) gets 200;
 #   4. reload: a subscriber added to the file is refused before `sipregctl --json reload`
 #      (which also rotates the secret and reports the policy as not configured) and accepted
-#      after it; a broken file is refused with its line number (telemetry, and sipregctl
-#      reload exiting 1 with the reason), the old table stays;
+#      after it; a broken file is refused with its line number (control socket, telemetry
+#      whole or refused, sipregctl reload exiting 1 with the reason), the old table stays;
 #   5. /sipreg/stats and /sipreg/auth agree (4xx/2xx, authenticated, forbidden, subscribers);
 #   6. bench/regflood's digest flow (workload auth): its users (regflood --write-subscribers)
 #      reloaded in, then SR_IT_AUTH_RF_AORS (default 2000) AoRs at SR_IT_AUTH_RF_RATE flows/s
@@ -117,8 +117,8 @@ for i in $(seq 10); do
 	sleep 0.2
 	kill -0 "$sipp_pid" 2>/dev/null || break
 	echo "nonce-secret-$i" >"$work/nonce.key"
-	telemetry /sipreg/reload | grep -q '"reload":"ok","subscribers":[0-9]*,"nonce_secret":"rotated"' &&
-		reloads=$((reloads + 1))
+	telemetry /sipreg/reload | "$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/reload"]
+assert d["reload"] == "ok" and d["subscribers"]["nonce_secret"] == "rotated"' 2>/dev/null && reloads=$((reloads + 1))
 done
 if wait "$sipp_pid"; then
 	ok "sipp [authentication]: $calls subscribers registered and de-registered (401 then 200, twice each), $reloads reloads meanwhile"
@@ -159,12 +159,20 @@ assert s["secret_generation"] == int(sys.argv[2]) + 2 and d["policy"]["configure
 run_sipp after "$sippdir/register_auth.xml" "late;pw-late;late;" && ok "new subscriber accepted after the reload" ||
 	fail "new subscriber refused after the reload"
 echo "broken line" >>"$work/subscribers"
+n=$(grep -c '' "$work/subscribers")
+r=$("$py" "$client" ctl "$prefix" /sipreg/reload)
+"$py" -c 'import json,sys; d=json.loads(sys.argv[1])["/sipreg/reload"]; e=":%s: expected" % sys.argv[2]
+assert d["reload"] == "refused" and e in d["subscribers"]["error"] and "configured" not in d["subscribers"], d
+assert d["error"].startswith("subscribers: ") and e in d["error"] and d["policy"]["configured"] == 0, d' "$r" "$n" &&
+	ok "broken file refused with its line number (control socket): $r" || fail "broken reload answered $r"
+# telemetry carries the same answer whole, or refuses it saying so: never a cut message
 r=$(telemetry /sipreg/reload)
-"$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/reload"]; assert ":%s: expected" % sys.argv[1] in d["error"], d' \
-	"$(grep -c '' "$work/subscribers")" <<<"$r" && ok "broken file refused: $r" || fail "broken reload answered $r"
+"$py" -c 'import json,sys; d=json.loads(sys.argv[1])["/sipreg/reload"]
+assert (":%s: expected" % sys.argv[2]) in d["subscribers"]["error"] if "subscribers" in d else "use sipregctl" in d["error"], d' \
+	"$r" "$n" && ok "telemetry /sipreg/reload of a broken file: $r" || fail "telemetry /sipreg/reload answered $r"
 out=$(timeout 10 "$ctl" --prefix "$prefix" reload 2>&1)
 rc=$?
-[ "$rc" = 1 ] && grep -q "sipregctl: reload refused: /sipreg/reload: .*:$(grep -c '' "$work/subscribers"): expected" <<<"$out" &&
+[ "$rc" = 1 ] && grep -q "sipregctl: reload refused: subscribers: .*:$n: expected" <<<"$out" &&
 	grep -q "^policy  *not configured" <<<"$out" && ok "sipregctl reload of a broken file: exit 1" ||
 	fail "sipregctl reload of a broken file: exit $rc, printed: $out"
 run_sipp kept "$sippdir/register_auth.xml" "late;pw-late;late;" && ok "table in force kept after a failed reload" ||

@@ -8,7 +8,7 @@
 #   2. a scanner User-Agent (friendly-scanner, sipvicious) gets no answer at all and is
 #      counted as sipreg_sip_drops_total{reason="policy"};
 #   3. Contacts at 127.0.0.1 and at the registrar's own address get 403;
-#   4. /sipreg/policy_reload swaps the rules in and reports them, so does `sipregctl reload`
+#   4. /sipreg/reload swaps the rules in and reports them per part, so does `sipregctl reload`
 #      (authentication reported as not configured, exit 0);
 #   5. 200 REGISTERs at once from one socket: about the burst is answered 200, the rest
 #      503 with Retry-After, counted as sipreg_flood_limited_total; after a second the source is fine;
@@ -58,8 +58,10 @@ expect carol Linphone "sip:carol@127.0.0.1:5060" 403 && ok "loopback contact: 40
 expect carol Linphone "sip:carol@198.51.100.1" 403 && ok "contact at the registrar: 403" || fail "self contact"
 
 # --- 4. reload ---
-r=$("$py" "$client" telemetry "$prefix" /sipreg/policy_reload)
-if "$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/policy_reload"]; assert d["reload"] == "ok" and d["rules"] >= 15 and d["generation"] == 2, d' <<<"$r"; then
+r=$("$py" "$client" telemetry "$prefix" /sipreg/reload)
+if "$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/reload"]; p=d["policy"]
+assert d["reload"] == "ok" and p["reload"] == "ok" and p["rules"] >= 15 and p["generation"] == 2, d
+assert d["subscribers"]["configured"] == 0, d' <<<"$r"; then
 	ok "policy reload: $r"
 else
 	fail "policy reload answered $r"

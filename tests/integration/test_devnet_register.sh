@@ -12,6 +12,10 @@
 #      hand-offs between workers happened, no drops);
 #   4. OPTIONS gets 200 with Allow; /sipreg/aor shows a registered AoR; a short
 #      binding expires; a large REGISTER (fragmented both ways) is answered;
+#   4b. one command table, two front ends: DPDK telemetry refuses an answer over its
+#      limits (a 200-byte contact) and says to use sipregctl; sipregctl and a plain
+#      client of the control socket (peer.py ctl) show it whole and agree; both front
+#      ends list the same /sipreg/ commands (no /sipreg/policy_reload);
 #   5. bad input (truncated, bad checksums, non-SIP, wrong port, oversized, a fragment
 #      that never completes) is dropped and counted, and the next REGISTER is answered;
 #   6. SIGTERM stops sipreg with exit status 0; the namespaces are removed.
@@ -105,6 +109,31 @@ if "$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/aor"]; assert d["b
 else
 	fail "/sipreg/aor answered $aor"
 fi
+
+# --- 4b. the control plane: one table, two front ends ---
+ctl=$BUILD_DIR/app/sipregctl/sipregctl
+long=$("${peer[@]}" "$py" "$client" long grace 200) && ok "REGISTER grace with a 200-byte contact" ||
+	fail "REGISTER grace with a 200-byte contact: $long"
+r=$(telemetry "/sipreg/aor,sip:grace@example.com")
+"$py" -c 'import json,sys; e=json.load(sys.stdin)["/sipreg/aor"]["error"]; assert "use sipregctl" in e and "200 bytes" in e, e' <<<"$r" &&
+	ok "telemetry refuses what it cannot carry: $r" || fail "telemetry /sipreg/aor with a 200-byte contact answered $r"
+r=$(timeout 10 "$ctl" --prefix "$prefix" --json aor sip:grace@example.com)
+"$py" -c 'import json,sys; d=json.load(sys.stdin); assert d["contact"] == [sys.argv[1]] and d["bindings"] == 1, d' "$long" <<<"$r" &&
+	ok "sipregctl aor: the 200-byte contact whole" || fail "sipregctl --json aor grace printed $r"
+r2=$("$py" "$client" ctl "$prefix" /sipreg/aor sip:grace@example.com)
+"$py" -c 'import json,sys; a = json.loads(sys.argv[1]); b = json.loads(sys.argv[2])["/sipreg/aor"]
+assert a.keys() == b.keys() and a["contact"] == b["contact"] and a["call_id"] == b["call_id"], (a, b)' "$r" "$r2" &&
+	ok "a plain control socket client (peer.py ctl) gets the same answer" || fail "peer.py ctl answered $r2"
+"$py" -c 'import json,sys; t = json.loads(sys.argv[1])["/"]; c = json.loads(sys.argv[2])["/"]
+mine = sorted(k for k in t if k.startswith("/sipreg/"))
+assert mine == sorted(c) and "/sipreg/reload" in c and "/sipreg/policy_reload" not in c, (mine, sorted(c))' \
+	"$(telemetry /)" "$("$py" "$client" ctl "$prefix" /)" && ok "telemetry and the control socket serve the same commands" ||
+	fail "the front ends list different commands"
+w1=$(telemetry /sipreg/workers)
+w2=$(timeout 10 "$ctl" --prefix "$prefix" --json workers)
+"$py" -c 'import json,sys; t = json.loads(sys.argv[1])["/sipreg/workers"]; c = json.loads(sys.argv[2])
+assert sorted(t) == sorted(c) == ["w0", "w1"] and all(t[w].keys() == c[w].keys() for w in t), (t, c)' "$w1" "$w2" &&
+	ok "/sipreg/workers: same shape on both front ends" || fail "/sipreg/workers: telemetry $w1, sipregctl $w2"
 
 # expiry from the poll loop: a 2 s binding is gone a little later
 se=$(stats)

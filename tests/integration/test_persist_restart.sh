@@ -127,7 +127,8 @@ grep -q '"removed":0' <<<"$out" && grep -q '"bindings":1' <<<"$out" && ok "sipre
 	fail "sipregctl rm with a contact that does not match: $out"
 out=$("$ctl" --prefix $prefix aor 'not a uri' 2>&1)
 rc=$?
-[ "$rc" -eq 1 ] && grep -q "sipreg refused the command" <<<"$out" && ok "bad URI: exit 1, $out" || fail "bad URI: exit $rc: $out"
+[ "$rc" -eq 1 ] && grep -q "sipregctl: /sipreg/aor: 'not a uri' is not a SIP URI" <<<"$out" && ok "bad URI: exit 1 with the reason, $out" ||
+	fail "bad URI: exit $rc: $out"
 out=$("$ctl" --prefix no-such-instance stats 2>&1)
 rc=$?
 [ "$rc" -eq 1 ] && grep -q "cannot connect" <<<"$out" && ok "no instance: exit 1, $out" || fail "no instance: exit $rc: $out"
