@@ -66,20 +66,6 @@ void sr_cli_client_close(struct sr_cli_client *c)
 	c->len = c->cap = 0;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* The next line from the server (malloc'd, without '\n'), or NULL with err set. */
 static char *read_line(struct sr_cli_client *c, const char *cmd, char *err, size_t cap)
 {
@@ -130,11 +116,13 @@ char *sr_cli_client_call(struct sr_cli_client *c, const char *cmd, const char *p
 		snprintf(err, cap, "cannot build the request for %s (parameters not UTF-8?)", cmd);
 		return NULL;
 	}
+	/* one line, one send: a blocking stream socket takes a request this small whole */
 	size_t n = strlen(text);
-	int rc = send_all(c->fd, text, n) == 0 && send_all(c->fd, "\n", 1) == 0 ? 0 : -1;
+	text[n] = '\n'; /* over the NUL: n + 1 bytes are ours */
+	ssize_t k = send(c->fd, text, n + 1, MSG_NOSIGNAL);
 	free(text);
-	if (rc != 0) {
-		snprintf(err, cap, "%s: send: %s", c->path, strerror(errno));
+	if (k != (ssize_t)(n + 1)) {
+		snprintf(err, cap, "%s: send: %s", c->path, k < 0 ? strerror(errno) : "short write");
 		return NULL;
 	}
 	return read_line(c, cmd, err, cap);
