@@ -78,7 +78,8 @@ static const struct key keys[] = {
 	  "bindings expired per poll loop at most" },
 	{ "workers", "idle_sleep_us", K_U32, F(idle_sleep_us), 0, 100000, NULL,
 	  "sleep after an empty poll (0: busy poll)" },
-	{ "control", "socket", K_STR, F(ctl_socket), 0, 0, NULL, "control socket path" },
+	{ "control", "socket", K_STR, F(ctl_socket), 0, 0, NULL,
+	  "control socket path (sipregctl --socket); empty: <EAL runtime dir>/sipreg_ctl.sock (sipregctl --prefix)" },
 	{ "control", "data_dir", K_STR, F(data_dir), 0, 0, NULL, "persistence directory" },
 	{ "control", "persistence", K_BOOL, F(persistence), 0, 0, NULL,
 	  "keep bindings in data_dir (LMDB) and restore them at start" },
@@ -172,7 +173,7 @@ static void defaults(struct sr_app_config *c)
 	c->ring_size = 4096;
 	c->expire_budget = 64;
 	c->query_timeout_ms = 500;
-	snprintf(c->ctl_socket, sizeof(c->ctl_socket), "/run/sipreg/sipreg.sock");
+	c->ctl_socket[0] = '\0'; /* next to DPDK's telemetry socket, where sipregctl --prefix looks */
 	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/sipreg");
 	c->flush_ms = 5;
 	c->batch_events = 10000;

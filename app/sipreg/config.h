@@ -46,7 +46,7 @@ struct sr_app_config {
 	uint32_t expire_budget;   /* bindings expired per loop at most */
 	uint32_t idle_sleep_us;   /* sleep this long after an empty poll (0: pure busy polling) */
 	/* [control] */
-	char ctl_socket[256];     /* control socket path (sipregctl; not served yet) */
+	char ctl_socket[256];     /* control socket path; empty: <EAL runtime dir>/sipreg_ctl.sock */
 	char data_dir[256];       /* persistence directory (LMDB environment) */
 	bool persistence;         /* keep bindings in data_dir and restore them at start */
 	unsigned durability;      /* enum sr_durability */

@@ -8,8 +8,8 @@
  *   responses never wait on an operator.
  * - The control socket lives next to DPDK's telemetry socket and the
  *   listener stream (the EAL runtime directory of eal.file_prefix), so one
- *   prefix finds all three. Failing to open it is fatal: sipregctl would be
- *   blind, and a second sipreg with the same prefix is a mistake to refuse.
+ *   prefix finds all three; control.socket moves it. Failing to open it is
+ *   fatal: sipregctl would be blind.
  * - The command context outlives teardown: DPDK's telemetry threads cannot
  *   be stopped and may still look a command up; once stop is set every
  *   command answers "sipreg is stopping".
@@ -48,7 +48,10 @@ struct sr_control *sr_control_init(struct sr_app *app)
 	if (sr_telemetry_serve(t) != 0)
 		goto fail;
 	char path[512], err[768];
-	snprintf(path, sizeof(path), "%s/sipreg_ctl.sock", rte_eal_get_runtime_dir());
+	if (app->cfg.ctl_socket[0])
+		snprintf(path, sizeof(path), "%s", app->cfg.ctl_socket);
+	else
+		snprintf(path, sizeof(path), "%s/sipreg_ctl.sock", rte_eal_get_runtime_dir());
 	if (sr_ctl_socket_open(path, t, &c->socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipreg: %s\n", err);
 		goto fail;

@@ -6,7 +6,8 @@
  * Front ends, both serving the same commands:
  *   DPDK telemetry    dpdk-telemetry.py -f <eal.file_prefix> (telemetry.h:
  *                     answers over DPDK's limits are refused);
- *   control socket    <runtime dir>/sipreg_ctl.sock, newline-delimited JSON
+ *   control socket    <runtime dir>/sipreg_ctl.sock (or control.socket),
+ *                     newline-delimited JSON
  *                     without size limit (lib/ctl/ctl_socket.h); sipregctl.
  * The loop: persistence (drain the event rings, commit due batches) and the
  * per-worker busy-ratio window; it naps 1 ms when idle.
