@@ -526,6 +526,8 @@ void sr_commands_stop(struct sr_commands *c)
 {
 	if (!c)
 		return;
+	/* under the lock: a question being asked finishes (or times out) before its ring goes */
+	pthread_mutex_lock(&c->query_lock);
 	for (unsigned i = 0; i < c->app->n_workers; i++) {
 		if (c->app->w[i] && c->app->w[i]->queries) {
 			rte_ring_free(c->app->w[i]->queries);
@@ -533,7 +535,6 @@ void sr_commands_stop(struct sr_commands *c)
 		}
 	}
 	/* a timed-out question may still sit in a freed ring: its slot is freed with it */
-	pthread_mutex_lock(&c->query_lock);
 	rte_free(c->query);
 	c->query = NULL;
 	pthread_mutex_unlock(&c->query_lock);
