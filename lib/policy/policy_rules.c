@@ -78,10 +78,12 @@ static int parse_action(const char *t, size_t n, struct sr_pol_rule *r)
 	if (n == 3 && isdigit((unsigned char)t[0]) && isdigit((unsigned char)t[1]) &&
 	    isdigit((unsigned char)t[2])) {
 		r->status = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
-		if (r->status >= 400 && r->status <= 699) {
+		if (r->status >= 400 && r->status <= 599) {
 			r->action = SR_PA_REJECT;
 			return 0;
 		}
+		if (r->status >= 600 && r->status <= 699)
+			return -2;
 	}
 	return -1;
 }
@@ -168,7 +170,12 @@ static int push_rule(struct sr_pol_rules *out, const struct sr_pol_rule *r)
 	return 0;
 }
 
-/* One non-comment line [p, end) into *r (strings allocated). */
+/*
+ * One non-comment line [p, end) into *r (strings allocated). A 6xx status is
+ * refused here with its own message rather than as an unknown action: it
+ * parses, but a registrar must never send it (the core's guard, reg_save.c,
+ * would turn it into 403 at run time, hiding the operator's mistake).
+ */
 static int parse_line(const char *p, const char *end, unsigned line, struct sr_pol_rule *r,
 		      char *err, size_t cap)
 {
@@ -181,8 +188,12 @@ static int parse_line(const char *p, const char *end, unsigned line, struct sr_p
 	if (parse_field(t, n, &r->field))
 		return fail(err, cap, line, "unknown field '%.*s' (ua, contact or aor)", (int)n, t);
 	next_token(&c, &t, &n);
-	if (parse_action(t, n, r))
-		return fail(err, cap, line, "unknown action '%.*s' (drop, allow or a status 400-699)",
+	int rc = parse_action(t, n, r);
+	if (rc == -2)
+		return fail(err, cap, line, "status %d: a registrar never answers 6xx, which would end every "
+			    "other attempt of the caller (RFC 3261 10.3); use a 4xx or 5xx", r->status);
+	if (rc)
+		return fail(err, cap, line, "unknown action '%.*s' (drop, allow or a status 400-599)",
 			    (int)n, t);
 	/* Reason words up to the token that opens the regex. */
 	skip_space(&c);

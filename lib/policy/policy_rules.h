@@ -7,7 +7,8 @@
  *
  *   FIELD   ua | contact | aor   (User-Agent value, each Contact URI, the canonical AoR)
  *   ACTION  drop        silent, counted drop (scanners: an answer only confirms we exist)
- *           400..699    reject with this status; REASON is its phrase ("Forbidden" if none)
+ *           400..599    reject with this status; REASON is its phrase ("Forbidden" if none);
+ *                       6xx is refused at load (a registrar never sends it, RFC 3261 10.3)
  *           allow       (aor only makes sense, any field works) an allowlist: once a field
  *                       has allow rules, a value matching none of them is rejected 403
  *   REGEX   hyperscan (PCRE subset) syntax between the first '/' token and the last '/'

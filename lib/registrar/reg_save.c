@@ -102,7 +102,8 @@ static bool run_policy(struct sr_req_ctx *c, struct sr_str aor)
 		return false;
 	}
 	if (v.action == SR_POL_REJECT) {
-		bool valid = v.status >= 400 && v.status <= 699;
+		/* 4xx/5xx only: never a 6xx from a registrar (RFC 3261 10.3), whatever the hook says */
+		bool valid = v.status >= 400 && v.status <= 599;
 		sr_reply_status(c, valid ? v.status : 403, valid ? v.reason : NULL);
 		return false;
 	}

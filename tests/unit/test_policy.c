@@ -197,6 +197,13 @@ static void bad_rules_refused_with_line(void **state)
 	assert_refused("ua reject /x/\n", SELF, "line 1: unknown action 'reject'");
 	assert_refused("ua 200 /x/\n", SELF, "line 1: unknown action '200'");
 	assert_refused("ua 700 /x/\n", SELF, "line 1: unknown action");
+	/* a registrar never sends 6xx (RFC 3261 10.3): refused at load, by line */
+	assert_refused("ua drop /a/\n# note\nua 603 Decline /x/\n", SELF, "line 3: status 603: a registrar never answers 6xx");
+	assert_refused("aor 600 /x/\n", SELF, "line 1: status 600");
+	assert_refused("contact 699 Busy /x/\n", SELF, "line 1: status 699");
+	struct sr_policy *edge = load_text("ua 400 /a/\nua 599 Too Busy /b/\n"); /* the accepted range's ends */
+	assert_int_equal(check(edge, "b", NULL, NULL).status, 599);
+	sr_policy_free(edge);
 	assert_refused("ua drop friendly\n", SELF, "line 1: missing /regex/");
 	assert_refused("ua drop /abc\n", SELF, "line 1: regex not closed");
 	assert_refused("ua drop //\n", SELF, "line 1: empty regex");

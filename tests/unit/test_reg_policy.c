@@ -6,7 +6,8 @@
  * counted as SR_DROP_POLICY, a Contact at loopback or at the registrar gets
  * 403 and changes nothing, AoR allow/deny rules decide per AoR, and ordinary
  * phones register as before. Also: the verdict of a misbehaving hook (a
- * status outside 400..699) becomes a plain 403, never a bogus response.
+ * status outside 400..599: a 2xx, or a 6xx which a registrar never sends)
+ * becomes a plain 403, never a bogus response.
  */
 #include "reg_harness.h"
 
@@ -168,26 +169,30 @@ static void policy_runs_before_auth(void **state)
 	assert_int_equal(auth_calls, 1);
 }
 
-/* A hook that answers with a status no SIP response may carry. */
+/* A hook that rejects with the status in *ctx, which a registrar may not send. */
 static void bogus_hook(void *ctx, const struct sr_sip_msg *m, struct sr_str aor, struct sr_pol_verdict *v)
 {
-	(void)ctx, (void)m, (void)aor;
+	(void)m, (void)aor;
 	v->action = SR_POL_REJECT;
-	v->status = 200;
-	v->reason = "OK";
+	v->status = *(const int *)ctx;
+	v->reason = "Bogus";
 }
 
 static void bogus_verdict_becomes_403(void **state)
 {
 	(void)state;
-	struct sr_policy_hooks h = { bogus_hook, NULL };
-	struct th_env *e = th_env_new_policy(NULL, NULL, &h);
-	assert_non_null(e);
-	int st = th_register(e, "alice", "<sip:alice@198.51.100.2>", "c1", 1);
-	assert_int_equal(st, 403);
-	assert_string_equal(th_reason(e), "Forbidden");
-	assert_int_equal(th_binding_count(e, ALICE), 0);
-	th_env_free(e);
+	static const int statuses[] = { 200, 600, 603, 699, 399, 700 };
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		struct sr_policy_hooks h = { bogus_hook, (void *)&statuses[i] };
+		struct th_env *e = th_env_new_policy(NULL, NULL, &h);
+		assert_non_null(e);
+		int st = th_register(e, "alice", "<sip:alice@198.51.100.2>", "c1", 1);
+		if (st != 403)
+			fail_msg("hook verdict %d answered %d, want 403", statuses[i], st);
+		assert_string_equal(th_reason(e), "Forbidden");
+		assert_int_equal(th_binding_count(e, ALICE), 0);
+		th_env_free(e);
+	}
 }
 
 int main(void)
