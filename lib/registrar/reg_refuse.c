@@ -4,7 +4,7 @@
  *
  * The data plane decides to refuse before the request reaches its owner
  * shard, so this touches nothing of the shard but its parse arena and its
- * configuration (the To-tag secret): any worker can call it on its own
+ * configuration (the To-tag key): any worker can call it on its own
  * shard. It is not counted in the shard's request figures; the caller
  * counts what it refused. ACKs and responses get no answer, as always.
  */
@@ -13,13 +13,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A To tag for the refusal: stable for a retransmission, unguessable without the secret. */
+/* A To tag for the refusal: stable for a retransmission, SipHash under the To-tag key. */
 static struct sr_str refusal_tag(const struct sr_shard *s, const struct sr_sip_msg *m, char buf[17])
 {
-	uint64_t h = s->cfg.secret ^ 0x5352524546ull; /* "SRREF" */
-	h ^= sr_aor_hash(m->call_id.p, m->call_id.len);
-	h = h * 0x9e3779b97f4a7c15ull ^ m->cseq;
-	snprintf(buf, 17, "%016llx", (unsigned long long)h);
+	struct sr_siphash h;
+	sr_siphash_init(&h, &s->key_tag);
+	sr_siphash_field(&h, m->call_id.p, m->call_id.len);
+	sr_siphash_update(&h, &m->cseq, sizeof(m->cseq));
+	snprintf(buf, 17, "%016llx", (unsigned long long)sr_siphash_final(&h));
 	return sr_str_make(buf, 16);
 }
 

@@ -184,13 +184,17 @@ static enum sr_reg_err grant_expires(struct sr_req_ctx *c, int64_t asked, uint32
 	if (cfg->max_expires && e > cfg->max_expires)
 		e = cfg->max_expires;
 	if (cfg->expires_max_deviation) {
-		/* Spreads refreshes of phones that booted together (OpenSIPS expires_max_deviation). */
+		/*
+		 * Spreads refreshes of phones that booted together (OpenSIPS
+		 * expires_max_deviation). The draw is SipHash of (shard, draw number)
+		 * under its own key: unpredictable, and no window onto the secret
+		 * (a linear generator seeded from it would be one).
+		 */
 		struct sr_shard *s = c->s;
-		s->rng ^= s->rng << 13;
-		s->rng ^= s->rng >> 7;
-		s->rng ^= s->rng << 17;
+		uint64_t in[2] = { s->id, s->jitter_n++ };
 		uint64_t span = 2ull * cfg->expires_max_deviation + 1;
-		int64_t d = (int64_t)(s->rng % span) - (int64_t)cfg->expires_max_deviation;
+		int64_t d = (int64_t)(sr_siphash(&s->key_jitter, in, sizeof(in)) % span) -
+			    (int64_t)cfg->expires_max_deviation;
 		int64_t v = (int64_t)e + d;
 		int64_t floor = cfg->min_expires ? cfg->min_expires : 1;
 		if (v < floor)

@@ -11,6 +11,7 @@
 #include "registrar.h"
 #include "reg_errors.h"
 #include "reg_plan.h"
+#include "siphash.h"
 
 struct sr_shard {
 	struct sr_reg_config cfg;
@@ -25,7 +26,9 @@ struct sr_shard {
 	struct sr_policy_hooks policy;
 	struct sr_shard_stats stats;
 	uint64_t n_bindings;
-	uint64_t rng; /* xorshift state for expires_max_deviation */
+	/* keyed-hash keys derived from cfg.secret, one per use (registrar.c) */
+	struct sr_siphash_key key_tag, key_gruu, key_jitter;
+	uint64_t jitter_n; /* draws of the expiry jitter so far: its PRF input */
 	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
 };
 
