@@ -3,7 +3,10 @@
  *
  * The To-tag is derived from the request (SipHash under its own key of
  * Call-ID, From-tag and CSeq) instead of being random, so a retransmitted
- * request gets a byte-identical answer without a transaction cache.
+ * request gets a byte-identical answer without a transaction cache. Every
+ * response goes through begin() and finish() below, the refusal of a
+ * flooding source (sr_reg_refuse) included: one skeleton, one To-tag recipe,
+ * one Server header.
  *
  * GRUUs (RFC 5627): the public GRUU is the AoR with gr=<instance URN>; the
  * temporary GRUU is an opaque user part, SipHash under its own key of AoR,
@@ -180,6 +183,15 @@ void sr_reply_bindings(struct sr_req_ctx *c, const struct sr_aor *aor, struct sr
 		sr_resp_header_cstr(&w, "Require", "outbound");
 	put_supported(c, &w);
 	sr_resp_date(&w, (int64_t)(c->now_ms / 1000));
+	finish(c, &w);
+}
+
+void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s)
+{
+	struct sr_resp w;
+	begin(c, &w, status, NULL);
+	if (retry_after_s)
+		sr_resp_header_uint(&w, "Retry-After", retry_after_s);
 	finish(c, &w);
 }
 

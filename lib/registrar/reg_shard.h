@@ -68,6 +68,8 @@ void sr_reply_error_uint(struct sr_req_ctx *c, enum sr_reg_err e, const char *hd
 void sr_reply_bindings(struct sr_req_ctx *c, const struct sr_aor *aor, struct sr_str canonical_aor,
 		       const struct sr_plan *p);
 void sr_reply_options(struct sr_req_ctx *c, int status);
+/* The answer of sr_reg_refuse: status, and Retry-After when retry_after_s > 0. */
+void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s);
 
 /* Unlinks one binding from its AoR, cancels its timer, announces it and frees it. */
 void sr_shard_drop_binding(struct sr_shard *s, struct sr_binding *b, enum sr_event_type why);
