@@ -44,11 +44,13 @@ static bool is_sip_scheme(const char *scheme)
  */
 static bool aor_valid_for(struct sr_str aor_domain, struct sr_str ruri_domain)
 {
+	if (sr_str_caseeq(aor_domain, ruri_domain))
+		return true; /* the common case, and no address parsing for it */
 	struct sr_ip a, r;
-	bool aor_ip = sr_sip_host_ip(aor_domain, &a) == 0, ruri_ip = sr_sip_host_ip(ruri_domain, &r) == 0;
-	if (aor_ip && ruri_ip)
-		return memcmp(a.b, r.b, 16) == 0; /* one address, possibly spelt two ways */
-	return ruri_ip || sr_str_caseeq(aor_domain, ruri_domain);
+	bool ruri_ip = sr_sip_host_ip(ruri_domain, &r) == 0;
+	if (sr_sip_host_ip(aor_domain, &a) == 0)
+		return ruri_ip && memcmp(a.b, r.b, 16) == 0; /* one address, possibly spelt two ways */
+	return ruri_ip;
 }
 
 /*
