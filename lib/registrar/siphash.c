@@ -3,7 +3,8 @@
  * four 64-bit state words initialised from the key and four constants,
  * two SipRounds per 8-byte little-endian message word, a last word holding
  * the remaining bytes and the length modulo 256 in its top byte, then 0xff
- * into v2 and four SipRounds.
+ * into v2 and four SipRounds. Words are loaded with memcpy (one move on
+ * x86-64), byte-swapped on a big-endian host.
  */
 #include "siphash.h"
 
@@ -28,6 +29,16 @@ static inline void sipround(struct sr_siphash *h)
 	h->v2 = rotl(h->v2, 32);
 }
 
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 static inline void compress(struct sr_siphash *h, uint64_t m)
 {
 	h->v3 ^= m;
@@ -42,37 +53,36 @@ void sr_siphash_init(struct sr_siphash *h, const struct sr_siphash_key *k)
 	h->v1 = k->k1 ^ 0x646f72616e646f6dull;
 	h->v2 = k->k0 ^ 0x6c7967656e657261ull;
 	h->v3 = k->k1 ^ 0x7465646279746573ull;
-	h->tail = 0;
 	h->len = 0;
 }
 
 void sr_siphash_update(struct sr_siphash *h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	/* complete a pending word byte by byte, then whole words, then keep the rest */
-	while (n && (h->len & 7)) {
-		h->tail |= (uint64_t)*b++ << (8 * (h->len & 7));
-		n--;
-		if ((++h->len & 7) == 0) {
-			compress(h, h->tail);
-			h->tail = 0;
-		}
-	}
-	for (; n >= 8; b += 8, n -= 8, h->len += 8) {
-		uint64_t m = 0;
-		for (int i = 7; i >= 0; i--)
-			m = m << 8 | b[i];
-		compress(h, m);
-	}
-	for (size_t i = 0; i < n; i++)
-		h->tail |= (uint64_t)b[i] << (8 * i);
+	size_t fill = h->len & 7;
 	h->len += n;
+	/* complete a pending word, then whole words, then keep the rest */
+	/* (the partial words are short: byte loops, cheaper than a memcpy call) */
+	if (fill) {
+		for (; n && fill < 8; n--)
+			h->buf[fill++] = *b++;
+		if (fill < 8)
+			return;
+		compress(h, load_le64(h->buf));
+	}
+	for (; n >= 8; b += 8, n -= 8)
+		compress(h, load_le64(b));
+	for (size_t i = 0; i < n; i++)
+		h->buf[i] = b[i];
 }
 
 uint64_t sr_siphash_final(const struct sr_siphash *st)
 {
 	struct sr_siphash h = *st;
-	compress(&h, h.tail | (h.len & 0xff) << 56);
+	uint8_t last[8] = { 0 };
+	for (unsigned i = 0; i < (h.len & 7); i++)
+		last[i] = h.buf[i];
+	compress(&h, load_le64(last) | (h.len & 0xff) << 56);
 	h.v2 ^= 0xff;
 	for (int i = 0; i < 4; i++)
 		sipround(&h);
@@ -81,10 +91,7 @@ uint64_t sr_siphash_final(const struct sr_siphash *st)
 
 void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n)
 {
-	uint8_t len[8];
-	uint64_t v = n;
-	for (int i = 0; i < 8; i++, v >>= 8)
-		len[i] = (uint8_t)v;
+	uint8_t len[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
 	sr_siphash_update(h, len, sizeof(len));
 	sr_siphash_update(h, p, n);
 }

@@ -30,15 +30,15 @@ struct sr_siphash_key {
 
 struct sr_siphash {
 	uint64_t v0, v1, v2, v3;
-	uint64_t tail; /* up to 7 bytes not yet compressed, little-endian */
-	uint64_t len;  /* bytes added so far */
+	uint64_t len;   /* bytes added so far */
+	uint8_t buf[8]; /* the len % 8 bytes not yet compressed */
 };
 
 void sr_siphash_init(struct sr_siphash *h, const struct sr_siphash_key *k);
 void sr_siphash_update(struct sr_siphash *h, const void *p, size_t n);
 uint64_t sr_siphash_final(const struct sr_siphash *h);
 
-/* Adds n as 8 little-endian bytes, then the n bytes of p. */
+/* Adds n (below 2**32: a field of a SIP message) as 4 little-endian bytes, then the n bytes of p. */
 void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n);
 
 /* One-shot SipHash-2-4 of p[0..n). */
