@@ -88,15 +88,14 @@ static void drop(struct sr_worker *w, struct rte_mbuf *m, enum sr_net_drop why)
 
 /*
  * The IPv4 datagram of m (l2_len set) as contiguous bytes: in place for a
- * single segment, else (a reassembled datagram) copied into the scratch buffer.
+ * single segment, else (a reassembled datagram) copied into the scratch
+ * buffer. Never NULL here: on_frame dropped every reassembled datagram
+ * larger than the scratch buffer.
  */
 static const uint8_t *datagram(struct sr_worker *w, struct rte_mbuf *m, struct sr_net_pkt *p)
 {
-	const uint8_t *ip;
-	if (m->nb_segs == 1)
-		ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	else
-		ip = rte_pktmbuf_read(m, m->l2_len, m->pkt_len - m->l2_len, w->scratch);
+	size_t len;
+	const uint8_t *ip = sr_net_reasm_datagram(m, w->scratch, sizeof(w->scratch), &len);
 	sr_net_locate_udp(ip, p);
 	return ip;
 }
@@ -310,9 +309,13 @@ static void on_frame(struct sr_worker *w, struct rte_mbuf *m, uint64_t tsc, uint
 		if (m == NULL)
 			return; /* incomplete (kept) or refused (on the death row, counted later) */
 		SR_STAT_INC(w->stats.net.reassembled);
-		/* the reassembled datagram needs its UDP checks now */
-		const uint8_t *ip = rte_pktmbuf_read(m, m->l2_len, m->pkt_len - m->l2_len, w->scratch);
-		if (sr_net_classify_reassembled(ip, m->pkt_len - m->l2_len, local, &p, &why) != SR_NET_SIP) {
+		/* the reassembled datagram needs its UDP checks now; jumbo fragments can exceed the scratch */
+		const uint8_t *ip = sr_net_reasm_datagram(m, w->scratch, sizeof(w->scratch), &len);
+		if (ip == NULL) {
+			drop(w, m, SR_ND_REASM_TOO_BIG);
+			return;
+		}
+		if (sr_net_classify_reassembled(ip, len, local, &p, &why) != SR_NET_SIP) {
 			drop(w, m, why == SR_ND_NONE ? SR_ND_IP_PROTO : why);
 			return;
 		}

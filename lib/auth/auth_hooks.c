@@ -180,8 +180,7 @@ static int verify(struct sr_auth_worker *w, const struct sr_sip_msg *m, const st
 		return challenge(w, realm, false, now_ms, hdrs, cap, hdr_len);
 	if (rc == SR_NONCE_STALE)
 		return challenge(w, realm, true, now_ms, hdrs, cap, hdr_len);
-	uint64_t expire_ms = info.issued_ms + (lifetime_ms ? lifetime_ms : UINT64_MAX / 2);
-	if (!sr_replay_accept(w->replay, &info, nc, now_ms, expire_ms)) {
+	if (!sr_replay_accept(w->replay, &info, nc, now_ms, sr_nonce_stale_at(&info, lifetime_ms))) {
 		SR_AUTH_COUNT(w->stats.replayed);
 		return challenge(w, realm, false, now_ms, hdrs, cap, hdr_len);
 	}

@@ -141,7 +141,7 @@ enum sr_nonce_rc sr_nonce_check(struct sr_nonce *n, struct sr_str nonce, uint64_
 		return SR_NONCE_BAD;
 	info->issued_ms = t;
 	info->salt = get_be64(raw + 8);
-	if (lifetime_ms && now_ms > t && now_ms - t > lifetime_ms)
+	if (now_ms >= sr_nonce_stale_at(info, lifetime_ms))
 		return SR_NONCE_STALE;
 	return SR_NONCE_OK;
 }

@@ -45,7 +45,20 @@ struct sr_nonce_info {
 };
 
 /*
- * Checks a nonce; lifetime_ms 0 means nonces never go stale. A nonce up to
+ * The first instant at which the nonce is stale: issued + lifetime
+ * (UINT64_MAX when lifetime_ms is 0, never). The check below and the
+ * nonce-count cache's expiry (auth_replay.h) both use it, so a nonce is
+ * never accepted once its replay entry may have been dropped.
+ */
+static inline uint64_t sr_nonce_stale_at(const struct sr_nonce_info *info, uint64_t lifetime_ms)
+{
+	if (!lifetime_ms || info->issued_ms > UINT64_MAX - lifetime_ms)
+		return UINT64_MAX;
+	return info->issued_ms + lifetime_ms;
+}
+
+/*
+ * Checks a nonce; stale from sr_nonce_stale_at on (lifetime_ms 0: never). A nonce up to
  * 5 s in the future is tolerated (clocks of workers differ slightly).
  * *info is set for SR_NONCE_OK and SR_NONCE_STALE.
  */

@@ -28,7 +28,8 @@ void sr_replay_free(struct sr_replay *r);
 /*
  * Records (nonce, nc) if nc is above every nc seen with that nonce and
  * returns true; returns false for a replay (nothing changes). expire_ms:
- * when the nonce stops being accepted (then its entry is free again).
+ * the nonce's sr_nonce_stale_at, the instant it stops being accepted
+ * (from then on its entry is free again).
  */
 bool sr_replay_accept(struct sr_replay *r, const struct sr_nonce_info *nonce, uint32_t nc, uint64_t now_ms,
 		      uint64_t expire_ms);

@@ -14,6 +14,14 @@
  *   expired event is needed (nor announced) for them.
  * - A record that does not decode stops the load with its key in the
  *   message: a half-restored registrar is worse than one that refuses.
+ * - LMDB reads its two meta pages with pread() but every other page through
+ *   the memory map, so a data.mdb cut short (a copy interrupted, a full disk
+ *   at restore) passes mdb_env_open and then kills the process with SIGBUS
+ *   at the first page past the end. The file must therefore hold every page
+ *   up to the meta page's last_pgno before any page is touched; a shorter
+ *   one is refused like any other corrupt directory. An existing but empty
+ *   data.mdb is refused too: LMDB would silently start a new environment in
+ *   it, and sipreg never leaves one behind.
  */
 #include "ctl_store.h"
 
@@ -60,14 +68,6 @@ static int ensure_dir(const char *dir, char *err, size_t cap)
 	return 0;
 }
 
-static bool has_data_file(const char *dir)
-{
-	char path[4200];
-	struct stat sb;
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	return stat(path, &sb) == 0;
-}
-
 /* Checks or writes the format marker inside an open write transaction. */
 static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, char *err, size_t cap)
 {
@@ -109,9 +109,41 @@ static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, cha
 	return 0;
 }
 
+/* Size of data.mdb in the directory, or -1 when there is none. */
+static int64_t data_file_size(const char *dir)
+{
+	char path[4200];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
+}
+
+/* The open environment's file holds every page its meta page says is in use (see the top comment). */
+static int check_complete(struct sr_ctl_store *st, char *err, size_t cap)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	mdb_filehandle_t fd;
+	struct stat sb;
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return fail(err, cap, "data directory %s: cannot check data.mdb's size: %s", st->dir,
+			    strerror(errno));
+	uint64_t need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)sb.st_size < need)
+		return fail(err, cap, "data directory %s: data.mdb is truncated (%llu bytes, its pages need %llu): "
+			    "it is corrupt; " RECOVER_HINT, st->dir, (unsigned long long)sb.st_size,
+			    (unsigned long long)need);
+	return 0;
+}
+
 static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_t cap)
 {
-	bool existed = has_data_file(st->dir);
+	int64_t size = data_file_size(st->dir);
+	bool existed = size >= 0;
+	if (size == 0)
+		return fail(err, cap, "data directory %s: data.mdb is empty (truncated): it is corrupt; "
+			    RECOVER_HINT, st->dir);
 	int rc = mdb_env_create(&st->env);
 	if (rc)
 		return fail(err, cap, "LMDB: %s", mdb_strerror(rc));
@@ -125,6 +157,8 @@ static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_
 	if (rc)
 		return fail(err, cap, "data directory %s: cannot open the LMDB environment: %s",
 			    st->dir, mdb_strerror(rc));
+	if (check_complete(st, err, cap) != 0)
+		return -1;
 	MDB_txn *txn;
 	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 	if (rc)
@@ -332,7 +366,7 @@ int sr_ctl_store_snapshot(struct sr_ctl_store *st, const char *path, char *err, 
 {
 	if (ensure_dir(path, err, cap) != 0)
 		return -1;
-	if (has_data_file(path))
+	if (data_file_size(path) >= 0)
 		return fail(err, cap, "snapshot %s: already holds a data.mdb; choose an empty directory", path);
 	int rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT);
 	if (rc)

@@ -40,6 +40,16 @@ struct rte_mbuf *sr_net_reasm_add(struct sr_net_reasm *r, struct rte_mbuf *m, ui
 	return rte_ipv4_frag_reassemble_packet(r->tbl, &r->dr, m, tsc, ip);
 }
 
+const uint8_t *sr_net_reasm_datagram(const struct rte_mbuf *m, uint8_t *buf, size_t cap, size_t *len)
+{
+	*len = m->pkt_len - m->l2_len;
+	if (m->nb_segs == 1)
+		return rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	if (*len > cap)
+		return NULL;
+	return rte_pktmbuf_read(m, m->l2_len, (uint32_t)*len, buf);
+}
+
 unsigned sr_net_reasm_collect(struct sr_net_reasm *r, uint64_t tsc)
 {
 	/* sweep stale entries at most every ttl/4: it walks the whole table */

@@ -14,6 +14,7 @@
 #ifndef SR_NET_FRAG_H
 #define SR_NET_FRAG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_ip_frag.h>
@@ -38,6 +39,16 @@ void sr_net_reasm_free(struct sr_net_reasm *r);
  * completed one, else NULL (kept, or put on the death row).
  */
 struct rte_mbuf *sr_net_reasm_add(struct sr_net_reasm *r, struct rte_mbuf *m, uint64_t tsc);
+
+/*
+ * The IPv4 datagram of m (l2_len set) as contiguous bytes, its length in
+ * *len: in place when m is one segment, else (a reassembled chain) copied
+ * into buf[0..cap). NULL when the chain does not fit buf: rte_ip_frag puts
+ * no bound on the sum of its fragments (eight jumbo fragments exceed
+ * 64 KiB, and an IPv4 datagram's 16-bit length), so the caller drops m,
+ * counted as SR_ND_REASM_TOO_BIG.
+ */
+const uint8_t *sr_net_reasm_datagram(const struct rte_mbuf *m, uint8_t *buf, size_t cap, size_t *len);
 
 /* Frees the death row (sweeping stale entries now and then); returns the mbufs freed. */
 unsigned sr_net_reasm_collect(struct sr_net_reasm *r, uint64_t tsc);

@@ -37,6 +37,7 @@ static const char *const drop_names[SR_ND_COUNT] = {
 	[SR_ND_RING_FULL] = "ring_full",
 	[SR_ND_TX_FULL] = "tx_full",
 	[SR_ND_TOO_BIG] = "too_big",
+	[SR_ND_REASM_TOO_BIG] = "reasm_too_big",
 };
 
 const char *sr_net_drop_name(enum sr_net_drop d)

@@ -60,6 +60,7 @@ enum sr_net_drop {
 	SR_ND_RING_FULL,     /* the owner's ring was full */
 	SR_ND_TX_FULL,       /* the TX queue did not take the packet */
 	SR_ND_TOO_BIG,       /* a response that could not be fragmented */
+	SR_ND_REASM_TOO_BIG, /* a reassembled datagram larger than the worker's scratch buffer */
 	SR_ND_COUNT
 };
 

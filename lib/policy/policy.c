@@ -7,6 +7,10 @@
  * (an atomic pointer), the QSBR variable and at most one "retired" db whose
  * grace period timed out. Only the control thread writes; readers only load
  * the pointer, scan with their own scratch and report quiescence.
+ *
+ * host: rules (hijack contacts) are not in the hyperscan database: each
+ * request's contact hosts are classified once (sip_host.h) and the classes
+ * compared with those rules, which keep their place in the file order.
  */
 #include "policy.h"
 
@@ -31,7 +35,8 @@ struct sr_policy_db {
 	hs_scratch_t **scratch;   /* one per reader */
 	unsigned n_scratch;
 	bool has_allow[SR_PF_COUNT];
-	bool has_rules[SR_PF_COUNT]; /* a field nobody wrote a rule for is not scanned */
+	bool has_rules[SR_PF_COUNT]; /* regex rules: a field nobody wrote one for is not scanned */
+	unsigned host_classes;       /* SR_HOST_* named by any host: rule (0: none) */
 };
 
 struct sr_policy {
@@ -40,7 +45,7 @@ struct sr_policy {
 	struct rte_rcu_qsbr *qsbr;
 	unsigned max_readers;
 	uint64_t generation;
-	char self_addr[64]; /* for %SELF% in rules, "" when unknown */
+	struct sr_host_self self; /* the registrar's own addresses, for host:self */
 };
 
 static void db_free(struct sr_policy_db *d)
@@ -55,9 +60,10 @@ static void db_free(struct sr_policy_db *d)
 	free(d);
 }
 
+/* Compiles the regex rules (pattern id = rule index); a set of host: rules only needs no database. */
 static int compile(struct sr_policy_db *d, char *err, size_t errcap)
 {
-	unsigned n = d->rules.n;
+	unsigned n = d->rules.n, k = 0;
 	const char **exprs = calloc(n, sizeof(*exprs));
 	unsigned *flags = calloc(n, sizeof(*flags)), *ids = calloc(n, sizeof(*ids));
 	int rc = -1;
@@ -66,18 +72,27 @@ static int compile(struct sr_policy_db *d, char *err, size_t errcap)
 		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		exprs[i] = d->rules.v[i].regex;
-		flags[i] = d->rules.v[i].hs_flags | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
-		ids[i] = i;
-		if (d->rules.v[i].action == SR_PA_ALLOW)
-			d->has_allow[d->rules.v[i].field] = true;
-		d->has_rules[d->rules.v[i].field] = true;
+		const struct sr_pol_rule *r = &d->rules.v[i];
+		if (!r->regex) {
+			d->host_classes |= r->host_classes;
+			continue;
+		}
+		exprs[k] = r->regex;
+		flags[k] = r->hs_flags | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+		ids[k++] = i;
+		if (r->action == SR_PA_ALLOW)
+			d->has_allow[r->field] = true;
+		d->has_rules[r->field] = true;
 	}
 	hs_compile_error_t *ce = NULL;
-	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &d->hs, &ce) != HS_SUCCESS) {
+	if (k == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (hs_compile_multi(exprs, flags, ids, k, HS_MODE_BLOCK, NULL, &d->hs, &ce) != HS_SUCCESS) {
 		/* expression is the failing pattern's index, or negative for a database-wide error */
-		if (ce && ce->expression >= 0 && (unsigned)ce->expression < n)
-			snprintf(err, errcap, "line %u: %s", d->rules.v[ce->expression].line, ce->message);
+		if (ce && ce->expression >= 0 && (unsigned)ce->expression < k)
+			snprintf(err, errcap, "line %u: %s", d->rules.v[ids[ce->expression]].line, ce->message);
 		else
 			snprintf(err, errcap, "hyperscan: %s", ce ? ce->message : "compile failed");
 		hs_free_compile_error(ce);
@@ -121,7 +136,7 @@ static struct sr_policy_db *db_build(const struct sr_policy *p, const char *text
 		snprintf(err, errcap, "out of memory");
 		return NULL;
 	}
-	if (sr_pol_rules_parse(text, len, p->self_addr, &d->rules, err, errcap) ||
+	if (sr_pol_rules_parse(text, len, &p->self, &d->rules, err, errcap) ||
 	    (d->rules.n && compile(d, err, errcap)) ||
 	    alloc_scratch(d, p->max_readers, err, errcap)) {
 		db_free(d);
@@ -130,11 +145,18 @@ static struct sr_policy_db *db_build(const struct sr_policy *p, const char *text
 	return d;
 }
 
-struct sr_policy *sr_policy_create(unsigned max_readers, const char *self_addr, const char *text,
+struct sr_policy *sr_policy_create(unsigned max_readers, const char *self_addrs, const char *text,
 				   size_t len, char *err, size_t errcap)
 {
 	if (max_readers == 0 || max_readers > 1024) {
 		snprintf(err, errcap, "max_readers must be 1..1024");
+		return NULL;
+	}
+	struct sr_host_self self = { 0 };
+	struct sr_str bad;
+	if (sr_sip_host_self_parse(&self, self_addrs, &bad) != 0) {
+		snprintf(err, errcap, "the registrar's own addresses: '%.*s' is not an IP address (or more "
+			 "than %d)", (int)bad.len, bad.p, SR_HOST_SELF_MAX);
 		return NULL;
 	}
 	struct sr_policy *p = calloc(1, sizeof(*p));
@@ -150,7 +172,7 @@ struct sr_policy *sr_policy_create(unsigned max_readers, const char *self_addr, 
 	for (unsigned i = 0; i < max_readers; i++)
 		rte_rcu_qsbr_thread_register(p->qsbr, i);
 	p->max_readers = max_readers;
-	snprintf(p->self_addr, sizeof(p->self_addr), "%s", self_addr ? self_addr : "");
+	p->self = self;
 	struct sr_policy_db *d = db_build(p, text, len, err, errcap);
 	if (!d) {
 		free(p->qsbr);
@@ -183,14 +205,14 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errcap)
 	return buf;
 }
 
-struct sr_policy *sr_policy_create_file(unsigned max_readers, const char *self_addr,
+struct sr_policy *sr_policy_create_file(unsigned max_readers, const char *self_addrs,
 					const char *path, char *err, size_t errcap)
 {
 	size_t len;
 	char *text = read_file(path, &len, err, errcap);
 	if (!text)
 		return NULL;
-	struct sr_policy *p = sr_policy_create(max_readers, self_addr, text, len, err, errcap);
+	struct sr_policy *p = sr_policy_create(max_readers, self_addrs, text, len, err, errcap);
 	free(text);
 	return p;
 }
@@ -312,21 +334,41 @@ static void scan(struct scan_state *st, hs_scratch_t *scratch, enum sr_pol_field
 	hs_scan(st->d->hs, p ? p : "", (unsigned)n, 0, scratch, on_match, st);
 }
 
+/* host: rules: the first (in file order) whose classes any contact host has is a deny candidate. */
+static void match_hosts(const struct sr_policy *p, const struct sr_policy_db *d,
+			const struct sr_policy_input *in, struct scan_state *st)
+{
+	unsigned cls = 0;
+	for (unsigned i = 0; i < in->n_hosts; i++)
+		cls |= sr_sip_host_classify(in->hosts[i], &p->self);
+	if (!(cls & d->host_classes))
+		return;
+	for (unsigned i = 0; i < d->rules.n && i < st->first_deny; i++)
+		if (d->rules.v[i].host_classes & cls) {
+			st->first_deny = i;
+			return;
+		}
+}
+
 void sr_policy_check(struct sr_policy *p, unsigned reader, const struct sr_policy_input *in,
 		     struct sr_pol_verdict *v)
 {
 	const struct sr_policy_db *d = atomic_load_explicit(&p->cur, memory_order_acquire);
 	v->action = SR_POL_ALLOW;
-	if (!d->hs || reader >= d->n_scratch)
+	if (reader >= p->max_readers)
 		return;
 	struct scan_state st = { .d = d, .first_deny = UINT32_MAX };
-	hs_scratch_t *scratch = d->scratch[reader];
-	if (d->has_rules[SR_PF_UA])
-		scan(&st, scratch, SR_PF_UA, in->ua, in->ua_len);
-	for (unsigned i = 0; d->has_rules[SR_PF_CONTACT] && i < in->n_contacts; i++)
-		scan(&st, scratch, SR_PF_CONTACT, in->contacts[i].p, in->contacts[i].len);
-	if (d->has_rules[SR_PF_AOR])
-		scan(&st, scratch, SR_PF_AOR, in->aor.p, in->aor.len);
+	if (d->hs) {
+		hs_scratch_t *scratch = d->scratch[reader];
+		if (d->has_rules[SR_PF_UA])
+			scan(&st, scratch, SR_PF_UA, in->ua, in->ua_len);
+		for (unsigned i = 0; d->has_rules[SR_PF_CONTACT] && i < in->n_contacts; i++)
+			scan(&st, scratch, SR_PF_CONTACT, in->contacts[i].p, in->contacts[i].len);
+		if (d->has_rules[SR_PF_AOR])
+			scan(&st, scratch, SR_PF_AOR, in->aor.p, in->aor.len);
+	}
+	if (d->host_classes)
+		match_hosts(p, d, in, &st);
 
 	if (st.first_deny != UINT32_MAX) {
 		const struct sr_pol_rule *r = &d->rules.v[st.first_deny];

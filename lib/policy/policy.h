@@ -12,7 +12,11 @@
  *   Why not one scan over all fields joined: a user's regex (^, $, '.', a
  *   negated class) could then match across field boundaries, and per-field
  *   anchoring is what the rules mean. A field no rule names is not scanned
- *   (the shipped rules scan User-Agent and Contacts, not the AoR).
+ *   (the shipped rules scan User-Agent, not Contacts or the AoR).
+ * - Contacts pointing back at the operator (loopback, unspecified, the
+ *   registrar's own addresses) are refused by host: rules, decided on each
+ *   contact's parsed host and maddr in C (sip_host.h), not by a regex: an
+ *   address has too many spellings for one.
  * - Reload builds a complete new database (and one scratch space per reader,
  *   so a worker never has to grow a shared scratch) and publishes it with an
  *   atomic pointer store. Readers are protected by DPDK's QSBR RCU
@@ -41,14 +45,16 @@ struct sr_policy_info {
 
 /*
  * Creates a policy for up to max_readers reader threads (ids 0..max_readers-1)
- * from rules text (may be empty: allow everything). self_addr (dotted IPv4,
- * may be NULL) replaces %SELF% in rules. Returns NULL and writes the reason
- * ("line N: ..." for a bad rule, with hyperscan's message) into err.
+ * from rules text (may be empty: allow everything). self_addrs: the
+ * registrar's own IP addresses, what host:self matches ("198.51.100.1",
+ * several separated by commas or blanks; NULL or "" for none). Returns NULL
+ * and writes the reason ("line N: ..." for a bad rule, with hyperscan's
+ * message) into err.
  */
-struct sr_policy *sr_policy_create(unsigned max_readers, const char *self_addr, const char *text,
+struct sr_policy *sr_policy_create(unsigned max_readers, const char *self_addrs, const char *text,
 				   size_t len, char *err, size_t errcap);
 /* Reads a rules file then sr_policy_create. */
-struct sr_policy *sr_policy_create_file(unsigned max_readers, const char *self_addr,
+struct sr_policy *sr_policy_create_file(unsigned max_readers, const char *self_addrs,
 					const char *path, char *err, size_t errcap);
 void sr_policy_free(struct sr_policy *p);
 
@@ -69,13 +75,18 @@ void sr_policy_reader_online(struct sr_policy *p, unsigned reader);
 void sr_policy_reader_offline(struct sr_policy *p, unsigned reader);
 void sr_policy_quiescent(struct sr_policy *p, unsigned reader);
 
-/* Checks one request's fields; contacts are URIs (no display name). */
+/*
+ * Checks one request's fields; contacts are URIs (no display name), hosts
+ * every host the contacts send to (each URI's host and maddr, as parsed).
+ */
 struct sr_policy_input {
 	const char *ua;
 	size_t ua_len;
 	unsigned n_contacts;
 	const struct sr_str *contacts;
 	struct sr_str aor;
+	unsigned n_hosts;
+	const struct sr_str *hosts;
 };
 void sr_policy_check(struct sr_policy *p, unsigned reader, const struct sr_policy_input *in,
 		     struct sr_pol_verdict *v);

@@ -78,10 +78,12 @@ static int parse_action(const char *t, size_t n, struct sr_pol_rule *r)
 	if (n == 3 && isdigit((unsigned char)t[0]) && isdigit((unsigned char)t[1]) &&
 	    isdigit((unsigned char)t[2])) {
 		r->status = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
-		if (r->status >= 400 && r->status <= 699) {
+		if (r->status >= 400 && r->status <= 599) {
 			r->action = SR_PA_REJECT;
 			return 0;
 		}
+		if (r->status >= 600 && r->status <= 699)
+			return -2;
 	}
 	return -1;
 }
@@ -111,46 +113,60 @@ static char *dup_range(const char *p, const char *end)
 	return s;
 }
 
-#define SELF_MACRO "%SELF%"
+#define HOST_PREFIX "host:"
 
-/* Replaces each %SELF% in r->regex by self_addr with its dots escaped; frees r's strings on error. */
-static int expand_self(struct sr_pol_rule *r, const char *self_addr, char *err, size_t cap)
+static bool starts_host(const char *p, const char *end)
 {
-	const size_t mlen = strlen(SELF_MACRO);
-	unsigned uses = 0;
-	for (const char *q = r->regex; (q = strstr(q, SELF_MACRO)) != NULL; q += mlen)
-		uses++;
-	if (!uses)
-		return 0;
-	if (!self_addr || !*self_addr) {
-		free(r->regex);
-		free(r->reason);
-		return fail(err, cap, r->line, "%s used but the registrar address is not set", SELF_MACRO);
+	size_t n = sizeof(HOST_PREFIX) - 1;
+	return (size_t)(end - p) >= n && strncasecmp(p, HOST_PREFIX, n) == 0;
+}
+
+/* "loopback,unspecified,self" in [p, end) into SR_HOST_* bits. */
+static int parse_host_classes(const char *p, const char *end, unsigned line, unsigned *classes,
+			      char *err, size_t cap)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = { { "loopback", SR_HOST_LOOPBACK },
+		      { "unspecified", SR_HOST_UNSPECIFIED },
+		      { "self", SR_HOST_SELF } };
+	*classes = 0;
+	while (p < end) {
+		const char *q = memchr(p, ',', (size_t)(end - p));
+		const char *e = q ? q : end;
+		unsigned bit = 0;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (tok_is(p, (size_t)(e - p), names[i].name))
+				bit = names[i].bit;
+		if (!bit)
+			return fail(err, cap, line, "unknown host class '%.*s' (loopback, unspecified, self)",
+				    (int)(e - p), p);
+		*classes |= bit;
+		p = q ? q + 1 : end;
 	}
-	size_t esc = 0;
-	for (const char *a = self_addr; *a; a++)
-		esc += *a == '.' ? 2 : 1;
-	char *out = malloc(strlen(r->regex) + uses * esc + 1), *w = out;
-	if (!out) {
-		free(r->regex);
-		free(r->reason);
-		return fail(err, cap, r->line, "out of memory");
-	}
-	for (const char *q = r->regex; *q;) {
-		if (strncmp(q, SELF_MACRO, mlen) == 0) {
-			for (const char *a = self_addr; *a; a++) {
-				if (*a == '.')
-					*w++ = '\\';
-				*w++ = *a;
-			}
-			q += mlen;
-		} else {
-			*w++ = *q++;
-		}
-	}
-	*w = '\0';
-	free(r->regex);
-	r->regex = out;
+	if (!*classes)
+		return fail(err, cap, line, "host: names no class (loopback, unspecified, self)");
+	return 0;
+}
+
+/* The part of a host: rule after the reason: [p, end) starts with "host:". */
+static int parse_host_rule(const char *p, const char *end, const struct sr_host_self *self,
+			   struct sr_pol_rule *r, char *err, size_t cap)
+{
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	p += sizeof(HOST_PREFIX) - 1;
+	if (memchr(p, ' ', (size_t)(end - p)) || memchr(p, '\t', (size_t)(end - p)))
+		return fail(err, cap, r->line, "host: takes one comma-separated list, no blanks");
+	if (r->field != SR_PF_CONTACT)
+		return fail(err, cap, r->line, "host: goes with the contact field only");
+	if (r->action == SR_PA_ALLOW)
+		return fail(err, cap, r->line, "host: rules refuse; an allowlist takes a /regex/");
+	if (parse_host_classes(p, end, r->line, &r->host_classes, err, cap))
+		return -1;
+	if ((r->host_classes & SR_HOST_SELF) && (!self || self->n == 0))
+		return fail(err, cap, r->line, "host:self used but the registrar's own addresses are not set");
 	return 0;
 }
 
@@ -168,9 +184,42 @@ static int push_rule(struct sr_pol_rules *out, const struct sr_pol_rule *r)
 	return 0;
 }
 
-/* One non-comment line [p, end) into *r (strings allocated). */
-static int parse_line(const char *p, const char *end, unsigned line, struct sr_pol_rule *r,
-		      char *err, size_t cap)
+#define SELF_MACRO "%SELF%"
+
+/* The /REGEX/FLAGS part [p, end) (p at the opening '/'): *close at the closing '/', flags into r. */
+static int parse_regex(const char *p, const char *end, unsigned line, struct sr_pol_rule *r,
+		       const char **close, char *err, size_t cap)
+{
+	const char *q = end - 1;
+	while (q > p && *q != '/')
+		q--;
+	if (q == p)
+		return fail(err, cap, line, "regex not closed by '/'");
+	const char *fl = q + 1, *fl_end = end;
+	while (fl_end > fl && (fl_end[-1] == ' ' || fl_end[-1] == '\t'))
+		fl_end--;
+	if (parse_flags(fl, fl_end, &r->hs_flags))
+		return fail(err, cap, line, "unknown regex flag in '%.*s' (i, s, m)", (int)(fl_end - fl), fl);
+	if (q == p + 1)
+		return fail(err, cap, line, "empty regex");
+	/* A regex over the URI text cannot recognise an address in all its spellings. */
+	for (const char *m = p; m + sizeof(SELF_MACRO) - 1 <= q; m++)
+		if (strncmp(m, SELF_MACRO, sizeof(SELF_MACRO) - 1) == 0)
+			return fail(err, cap, line, "%s is no longer expanded: refuse contacts at the "
+				    "registrar's own addresses with 'contact 403 host:self' (every spelling)",
+				    SELF_MACRO);
+	*close = q;
+	return 0;
+}
+
+/*
+ * One non-comment line [p, end) into *r (strings allocated). A 6xx status is
+ * refused here with its own message rather than as an unknown action: it
+ * parses, but a registrar must never send it (the core's guard, reg_save.c,
+ * would turn it into 403 at run time, hiding the operator's mistake).
+ */
+static int parse_line(const char *p, const char *end, unsigned line, const struct sr_host_self *self,
+		      struct sr_pol_rule *r, char *err, size_t cap)
 {
 	struct line_cur c = { p, end };
 	const char *t;
@@ -181,31 +230,30 @@ static int parse_line(const char *p, const char *end, unsigned line, struct sr_p
 	if (parse_field(t, n, &r->field))
 		return fail(err, cap, line, "unknown field '%.*s' (ua, contact or aor)", (int)n, t);
 	next_token(&c, &t, &n);
-	if (parse_action(t, n, r))
-		return fail(err, cap, line, "unknown action '%.*s' (drop, allow or a status 400-699)",
+	int rc = parse_action(t, n, r);
+	if (rc == -2)
+		return fail(err, cap, line, "status %d: a registrar never answers 6xx, which would end every "
+			    "other attempt of the caller (RFC 3261 10.3); use a 4xx or 5xx", r->status);
+	if (rc)
+		return fail(err, cap, line, "unknown action '%.*s' (drop, allow or a status 400-599)",
 			    (int)n, t);
-	/* Reason words up to the token that opens the regex. */
+	/* Reason words up to the token that opens the regex or the host: list. */
 	skip_space(&c);
 	const char *reason = c.p, *reason_end = c.p;
-	while (c.p < c.end && *c.p != '/') {
+	while (c.p < c.end && *c.p != '/' && !starts_host(c.p, c.end)) {
 		next_token(&c, &t, &n);
 		reason_end = c.p;
 		skip_space(&c);
 	}
 	if (c.p == c.end)
-		return fail(err, cap, line, "missing /regex/");
-	const char *close = end - 1;
-	while (close > c.p && *close != '/')
-		close--;
-	if (close == c.p)
-		return fail(err, cap, line, "regex not closed by '/'");
-	const char *fl = close + 1, *fl_end = end;
-	while (fl_end > fl && (fl_end[-1] == ' ' || fl_end[-1] == '\t'))
-		fl_end--;
-	if (parse_flags(fl, fl_end, &r->hs_flags))
-		return fail(err, cap, line, "unknown regex flag in '%.*s' (i, s, m)", (int)(fl_end - fl), fl);
-	if (close == c.p + 1)
-		return fail(err, cap, line, "empty regex");
+		return fail(err, cap, line, "missing /regex/ (or host:CLASS for a contact)");
+	const char *close = NULL;
+	if (starts_host(c.p, c.end)) {
+		if (parse_host_rule(c.p, c.end, self, r, err, cap))
+			return -1;
+	} else if (parse_regex(c.p, c.end, line, r, &close, err, cap)) {
+		return -1;
+	}
 	if (r->action != SR_PA_REJECT && reason_end != reason)
 		return fail(err, cap, line, "a reason phrase only goes with a status code");
 	if (r->action == SR_PA_REJECT && reason_end == reason) {
@@ -215,9 +263,9 @@ static int parse_line(const char *p, const char *end, unsigned line, struct sr_p
 	for (const char *q = reason; q < reason_end; q++)
 		if ((unsigned char)*q < 0x20 || *q == 0x7f)
 			return fail(err, cap, line, "control character in the reason phrase");
-	r->regex = dup_range(c.p + 1, close);
+	r->regex = close ? dup_range(c.p + 1, close) : NULL;
 	r->reason = r->action == SR_PA_REJECT ? dup_range(reason, reason_end) : NULL;
-	if (!r->regex || (r->action == SR_PA_REJECT && !r->reason)) {
+	if ((close && !r->regex) || (r->action == SR_PA_REJECT && !r->reason)) {
 		free(r->regex);
 		free(r->reason);
 		return fail(err, cap, line, "out of memory");
@@ -225,7 +273,7 @@ static int parse_line(const char *p, const char *end, unsigned line, struct sr_p
 	return 0;
 }
 
-int sr_pol_rules_parse(const char *text, size_t len, const char *self_addr,
+int sr_pol_rules_parse(const char *text, size_t len, const struct sr_host_self *self,
 		       struct sr_pol_rules *out, char *err, size_t errcap)
 {
 	const char *p = text, *end = text + len;
@@ -247,8 +295,7 @@ int sr_pol_rules_parse(const char *text, size_t len, const char *self_addr,
 			}
 		if (q < ce && *q != '#') {
 			struct sr_pol_rule r;
-			if (parse_line(q, ce, line, &r, err, errcap) ||
-			    expand_self(&r, self_addr, err, errcap)) {
+			if (parse_line(q, ce, line, self, &r, err, errcap)) {
 				sr_pol_rules_free(out);
 				return -1;
 			}

@@ -4,18 +4,26 @@
  * One rule a line; '#' starts a comment line, blank lines are ignored:
  *
  *     FIELD ACTION [REASON WORDS...] /REGEX/FLAGS
+ *     contact ACTION [REASON WORDS...] host:CLASS[,CLASS...]
  *
  *   FIELD   ua | contact | aor   (User-Agent value, each Contact URI, the canonical AoR)
  *   ACTION  drop        silent, counted drop (scanners: an answer only confirms we exist)
- *           400..699    reject with this status; REASON is its phrase ("Forbidden" if none)
+ *           400..599    reject with this status; REASON is its phrase ("Forbidden" if none);
+ *                       6xx is refused at load (a registrar never sends it, RFC 3261 10.3)
  *           allow       (aor only makes sense, any field works) an allowlist: once a field
  *                       has allow rules, a value matching none of them is rejected 403
  *   REGEX   hyperscan (PCRE subset) syntax between the first '/' token and the last '/'
  *   FLAGS   i (caseless), s (dot matches all), m (multiline); none means exact case
+ *   CLASS   loopback | unspecified | self: a Contact whose host (or maddr) is
+ *           such an address in any spelling (lib/sip/sip_host.h decides on the
+ *           parsed host, numerically); self = the registrar's own addresses,
+ *           given by the caller. host: rules only refuse (no allow).
  *
- * %SELF% in a regex stands for the registrar's own IPv4 address (dots
- * escaped), given by the caller, so the shipped file can refuse contacts
- * that point back at the registrar without naming a deployment's address.
+ * Why host: and not a regex for hijack contacts: one address has dozens of
+ * spellings (127.1, 2130706433, [::ffff:127.0.0.1], localhost., ...) and a
+ * regex over the URI text sees none of them reliably. The former %SELF%
+ * macro (the registrar's address pasted into a regex) had the same flaw and
+ * is refused with a pointer to host:self.
  *
  * Deny rules win over allow rules; among matching deny rules the first in
  * the file decides. The parser only checks the shape of a line; whether the
@@ -26,6 +34,8 @@
 #define SR_POLICY_RULES_H
 
 #include <stddef.h>
+
+#include "sip_host.h"
 
 enum sr_pol_field { SR_PF_UA, SR_PF_CONTACT, SR_PF_AOR, SR_PF_COUNT };
 
@@ -40,8 +50,9 @@ struct sr_pol_rule {
 	enum sr_pol_action action;
 	int status;          /* SR_PA_REJECT only */
 	char *reason;        /* SR_PA_REJECT only, NUL-terminated */
-	char *regex;         /* NUL-terminated, without delimiters */
+	char *regex;         /* NUL-terminated, without delimiters; NULL for a host: rule */
 	unsigned hs_flags;   /* HS_FLAG_* values */
+	unsigned host_classes; /* SR_HOST_* bits of a host: rule, 0 for a regex rule */
 	unsigned line;       /* 1-based line in the file, for errors and stats */
 };
 
@@ -51,10 +62,11 @@ struct sr_pol_rules {
 };
 
 /*
- * Parses text[0..len) into *out (which must be zeroed). On error returns -1
+ * Parses text[0..len) into *out (which must be zeroed). self: the registrar's
+ * own addresses (NULL or empty: host:self is refused). On error returns -1
  * and writes "line N: what" into err[0..errcap); *out is then freed.
  */
-int sr_pol_rules_parse(const char *text, size_t len, const char *self_addr,
+int sr_pol_rules_parse(const char *text, size_t len, const struct sr_host_self *self,
 		       struct sr_pol_rules *out, char *err, size_t errcap);
 void sr_pol_rules_free(struct sr_pol_rules *r);
 

@@ -12,6 +12,7 @@ static const struct sr_reg_err_info table[SR_E_COUNT] = {
 	[SR_E_DOMAIN_NOT_SERVED] = { 404, "Domain Not Served Here" },
 	[SR_E_AOR_SCHEME] = { 416, "Unsupported URI Scheme in To" },
 	[SR_E_AOR_NOT_SERVED] = { 404, "Address-of-Record Domain Not Served Here" },
+	[SR_E_AOR_NOT_IN_RURI_DOMAIN] = { 404, "Address-of-Record Not in the Request-URI's Domain" },
 	[SR_E_AOR_NO_HOST] = { 400, "Bad To URI (no host)" },
 	[SR_E_AOR_BAD_ESCAPE] = { 400, "Bad To URI (malformed escape)" },
 	[SR_E_USERNAME_TOO_LONG] = { 400, "Username Too Long (max_username_len)" },

@@ -15,6 +15,7 @@ enum sr_reg_err {
 	SR_E_DOMAIN_NOT_SERVED,  /* Request-URI host is not one of ours */
 	SR_E_AOR_SCHEME,         /* To URI is not sip/sips */
 	SR_E_AOR_NOT_SERVED,     /* To domain is not one of ours */
+	SR_E_AOR_NOT_IN_RURI_DOMAIN, /* To domain is ours but not the Request-URI's (step 5) */
 	SR_E_AOR_NO_HOST,
 	SR_E_AOR_BAD_ESCAPE,
 	SR_E_USERNAME_TOO_LONG,

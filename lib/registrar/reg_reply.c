@@ -1,31 +1,43 @@
 /*
  * reg_reply.c - every response the registrar sends.
  *
- * The To-tag is derived from the request (a keyed hash of Call-ID, From-tag
- * and CSeq) instead of being random, so a retransmitted request gets a
- * byte-identical answer without a transaction cache.
+ * The To-tag is derived from the request (SipHash under its own key of
+ * Call-ID, From-tag and CSeq) instead of being random, so a retransmitted
+ * request gets a byte-identical answer without a transaction cache. Every
+ * response goes through begin() and finish() below, the refusal of a
+ * flooding source (sr_reg_refuse) included: one skeleton, one To-tag recipe,
+ * one Server header.
  *
  * GRUUs (RFC 5627): the public GRUU is the AoR with gr=<instance URN>; the
- * temporary GRUU is an opaque user part keyed by the shard secret over AoR,
+ * temporary GRUU is an opaque user part, SipHash under its own key of AoR,
  * instance and Call-ID, so it stays valid for the life of the registration
- * and reveals neither the AoR nor the instance.
+ * and reveals neither the AoR, the instance nor registrar.secret (siphash.h).
  */
 #include "reg_shard.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* 16 lower-case hex digits of v into buf (NUL-terminated). */
+static void hex64(uint64_t v, char buf[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++)
+		buf[i] = hex[(v >> (60 - 4 * i)) & 15];
+	buf[16] = '\0';
+}
+
 static struct sr_str to_tag(struct sr_req_ctx *c, char buf[17])
 {
 	const struct sr_sip_msg *m = c->m;
-	uint64_t h = c->s->cfg.secret ^ 0x5352544147ull; /* "SRTAG" */
-	h ^= sr_aor_hash(m->call_id.p, m->call_id.len);
-	h = h * 0x9e3779b97f4a7c15ull ^ sr_aor_hash(m->from_tag.p, m->from_tag.len);
-	h = h * 0x9e3779b97f4a7c15ull ^ m->cseq;
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++)
-		buf[i] = hex[(h >> (60 - 4 * i)) & 15];
-	buf[16] = '\0';
+	struct sr_siphash h;
+	uint8_t cseq[4] = { (uint8_t)m->cseq, (uint8_t)(m->cseq >> 8), (uint8_t)(m->cseq >> 16),
+			    (uint8_t)(m->cseq >> 24) };
+	sr_siphash_init(&h, &c->s->key_tag);
+	sr_siphash_field(&h, m->call_id.p, m->call_id.len);
+	sr_siphash_field(&h, m->from_tag.p, m->from_tag.len);
+	sr_siphash_update(&h, cseq, sizeof(cseq));
+	hex64(sr_siphash_final(&h), buf);
 	return sr_str_make(buf, 16);
 }
 
@@ -129,13 +141,16 @@ static void gruus(struct sr_req_ctx *c, struct sr_str aor, struct sr_str domain,
 	int n = snprintf(pub, cap, "%.*s;gr=%.*s", (int)aor.len, aor.p, (int)urn.len, urn.p);
 	rc->pub_gruu = sr_str_make(pub, (size_t)n);
 	struct sr_str cid = sr_binding_field(b, SR_BF_CALL_ID);
-	uint64_t h = c->s->cfg.secret ^ sr_aor_hash(aor.p, aor.len);
-	h = h * 0x9e3779b97f4a7c15ull ^ sr_aor_hash(inst.p, inst.len);
-	h = h * 0x9e3779b97f4a7c15ull ^ sr_aor_hash(cid.p, cid.len);
+	struct sr_siphash h;
+	char opaque[17];
+	sr_siphash_init(&h, &c->s->key_gruu);
+	sr_siphash_field(&h, aor.p, aor.len);
+	sr_siphash_field(&h, inst.p, inst.len);
+	sr_siphash_field(&h, cid.p, cid.len);
+	hex64(sr_siphash_final(&h), opaque);
 	/* Same scheme as the AoR: a SIPS AoR gets SIPS GRUUs (RFC 5627). */
 	const char *scheme = aor.len > 5 && memcmp(aor.p, "sips:", 5) == 0 ? "sips" : "sip";
-	n = snprintf(tmp, domain.len + 40, "%s:tgruu.%016llx@%.*s;gr", scheme, (unsigned long long)h,
-		     (int)domain.len, domain.p);
+	n = snprintf(tmp, domain.len + 40, "%s:tgruu.%s@%.*s;gr", scheme, opaque, (int)domain.len, domain.p);
 	rc->temp_gruu = sr_str_make(tmp, (size_t)n);
 }
 
@@ -168,6 +183,15 @@ void sr_reply_bindings(struct sr_req_ctx *c, const struct sr_aor *aor, struct sr
 		sr_resp_header_cstr(&w, "Require", "outbound");
 	put_supported(c, &w);
 	sr_resp_date(&w, (int64_t)(c->now_ms / 1000));
+	finish(c, &w);
+}
+
+void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s)
+{
+	struct sr_resp w;
+	begin(c, &w, status, NULL);
+	if (retry_after_s)
+		sr_resp_header_uint(&w, "Retry-After", retry_after_s);
 	finish(c, &w);
 }
 

@@ -16,6 +16,7 @@
 #include "reg_shard.h"
 
 #include "../sip/sip_aor.h"
+#include "../sip/sip_host.h"
 
 #include <string.h>
 
@@ -33,18 +34,39 @@ static bool is_sip_scheme(const char *scheme)
 	return scheme && (strcasecmp(scheme, "sip") == 0 || strcasecmp(scheme, "sips") == 0);
 }
 
-/* Step 1: the Request-URI must name a domain we are responsible for. */
-static enum sr_reg_err check_request_uri(const struct sr_req_ctx *c)
+/*
+ * Step 5's "valid for the domain in the Request-URI", on canonical domains
+ * (sr_aor_domain). A name must be the AoR's domain. An IP literal is the
+ * registrar addressed directly (phones configured with its address send
+ * REGISTER sip:198.51.100.1, To: <sip:user@example.com>; RFC 5118's
+ * ipv6-good does the same): every served domain is valid for it, except an
+ * AoR whose own host is an address, which only that address is.
+ */
+static bool aor_valid_for(struct sr_str aor_domain, struct sr_str ruri_domain)
+{
+	if (sr_str_caseeq(aor_domain, ruri_domain))
+		return true; /* the common case, and no address parsing for it */
+	struct sr_ip a, r;
+	bool ruri_ip = sr_sip_host_ip(ruri_domain, &r) == 0;
+	if (sr_sip_host_ip(aor_domain, &a) == 0)
+		return ruri_ip && memcmp(a.b, r.b, 16) == 0; /* one address, possibly spelt two ways */
+	return ruri_ip;
+}
+
+/*
+ * Step 1: the Request-URI must name a domain we are responsible for. Its
+ * canonical host goes to *domain (inside buf) for step 5.
+ */
+static enum sr_reg_err check_request_uri(const struct sr_req_ctx *c, char *buf, size_t cap,
+					 struct sr_str *domain)
 {
 	const osip_uri_t *ruri = c->m->ruri;
 	if (!is_sip_scheme(ruri->scheme))
 		return SR_E_RURI_SCHEME;
 	/* Canonical host as for the AoR, so "sip:[2001:db8::10]" matches a served "[2001:db8::10]". */
-	char host[256];
-	size_t n = ruri->host ? sr_aor_domain(sr_str_cstr(ruri->host), c->s->cfg.realm_prefix, host,
-					      sizeof(host))
-			      : 0;
-	if (n == 0 || !domain_served(&c->s->cfg, sr_str_make(host, n)))
+	size_t n = ruri->host ? sr_aor_domain(sr_str_cstr(ruri->host), c->s->cfg.realm_prefix, buf, cap) : 0;
+	*domain = sr_str_make(buf, n);
+	if (n == 0 || !domain_served(&c->s->cfg, *domain))
 		return SR_E_DOMAIN_NOT_SERVED;
 	return SR_E_OK;
 }
@@ -102,15 +124,20 @@ static bool run_policy(struct sr_req_ctx *c, struct sr_str aor)
 		return false;
 	}
 	if (v.action == SR_POL_REJECT) {
-		bool valid = v.status >= 400 && v.status <= 699;
+		/* 4xx/5xx only: never a 6xx from a registrar (RFC 3261 10.3), whatever the hook says */
+		bool valid = v.status >= 400 && v.status <= 599;
 		sr_reply_status(c, valid ? v.status : 403, valid ? v.reason : NULL);
 		return false;
 	}
 	return true;
 }
 
-/* Step 5: the canonical AoR from To, with the length limits and the domain check. */
-static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p)
+/*
+ * Step 5: the canonical AoR from To, with the length limits and the domain
+ * checks: its domain is one of ours and the Request-URI's (ruri_domain,
+ * canonical): "not valid for the domain in the Request-URI" is a 404.
+ */
+static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p, struct sr_str ruri_domain)
 {
 	const struct sr_reg_config *cfg = &c->s->cfg;
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
@@ -138,6 +165,8 @@ static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p)
 		return SR_E_AOR_TOO_LONG;
 	if (!domain_served(cfg, host))
 		return SR_E_AOR_NOT_SERVED;
+	if (!aor_valid_for(host, ruri_domain))
+		return SR_E_AOR_NOT_IN_RURI_DOMAIN;
 	p->domain = host;
 	return SR_E_OK;
 }
@@ -157,13 +186,17 @@ static enum sr_reg_err grant_expires(struct sr_req_ctx *c, int64_t asked, uint32
 	if (cfg->max_expires && e > cfg->max_expires)
 		e = cfg->max_expires;
 	if (cfg->expires_max_deviation) {
-		/* Spreads refreshes of phones that booted together (OpenSIPS expires_max_deviation). */
+		/*
+		 * Spreads refreshes of phones that booted together (OpenSIPS
+		 * expires_max_deviation). The draw is SipHash of (shard, draw number)
+		 * under its own key: unpredictable, and no window onto the secret
+		 * (a linear generator seeded from it would be one).
+		 */
 		struct sr_shard *s = c->s;
-		s->rng ^= s->rng << 13;
-		s->rng ^= s->rng >> 7;
-		s->rng ^= s->rng << 17;
+		uint64_t in[2] = { s->id, s->jitter_n++ };
 		uint64_t span = 2ull * cfg->expires_max_deviation + 1;
-		int64_t d = (int64_t)(s->rng % span) - (int64_t)cfg->expires_max_deviation;
+		int64_t d = (int64_t)(sr_siphash(&s->key_jitter, in, sizeof(in)) % span) -
+			    (int64_t)cfg->expires_max_deviation;
 		int64_t v = (int64_t)e + d;
 		int64_t floor = cfg->min_expires ? cfg->min_expires : 1;
 		if (v < floor)
@@ -342,7 +375,9 @@ void sr_reg_save(struct sr_req_ctx *c)
 	memset(p, 0, offsetof(struct sr_plan, e));
 	p->n = 0;
 
-	enum sr_reg_err e = check_request_uri(c);
+	char ruri_buf[256];
+	struct sr_str ruri_domain;
+	enum sr_reg_err e = check_request_uri(c, ruri_buf, sizeof(ruri_buf), &ruri_domain);
 	struct sr_str unsupported;
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
@@ -350,7 +385,7 @@ void sr_reg_save(struct sr_req_ctx *c)
 		return sr_reply_error(c, SR_E_UNSUPPORTED, "Unsupported", unsupported);
 	if (s->cfg.path_mode == SR_PATH_STRICT && m->n_path && !(m->supported & SR_OPT_PATH))
 		return sr_reply_error(c, SR_E_PATH_UNSUPPORTED, "Unsupported", SR_STR_LIT("path"));
-	e = canonical_aor(c, p); /* known before policy; its error still comes after auth */
+	e = canonical_aor(c, p, ruri_domain); /* known before policy; its error still comes after auth */
 	if (!run_policy(c, e == SR_E_OK ? p->aor : SR_STR_NULL))
 		return;
 	struct sr_auth_identity id = { SR_STR_NULL, SR_STR_NULL };

@@ -11,6 +11,7 @@
 #include "registrar.h"
 #include "reg_errors.h"
 #include "reg_plan.h"
+#include "siphash.h"
 
 struct sr_shard {
 	struct sr_reg_config cfg;
@@ -25,7 +26,9 @@ struct sr_shard {
 	struct sr_policy_hooks policy;
 	struct sr_shard_stats stats;
 	uint64_t n_bindings;
-	uint64_t rng; /* xorshift state for expires_max_deviation */
+	/* keyed-hash keys derived from cfg.secret, one per use (registrar.c) */
+	struct sr_siphash_key key_tag, key_gruu, key_jitter;
+	uint64_t jitter_n; /* draws of the expiry jitter so far: its PRF input */
 	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
 };
 
@@ -65,6 +68,8 @@ void sr_reply_error_uint(struct sr_req_ctx *c, enum sr_reg_err e, const char *hd
 void sr_reply_bindings(struct sr_req_ctx *c, const struct sr_aor *aor, struct sr_str canonical_aor,
 		       const struct sr_plan *p);
 void sr_reply_options(struct sr_req_ctx *c, int status);
+/* The answer of sr_reg_refuse: status, and Retry-After when retry_after_s > 0. */
+void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s);
 
 /* Unlinks one binding from its AoR, cancels its timer, announces it and frees it. */
 void sr_shard_drop_binding(struct sr_shard *s, struct sr_binding *b, enum sr_event_type why);

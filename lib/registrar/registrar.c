@@ -33,7 +33,15 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	s->event_ctx = p->event_ctx;
 	s->auth = p->auth;
 	s->policy = p->policy;
-	s->rng = (s->cfg.secret ^ (0x9e3779b97f4a7c15ull * (p->shard_id + 1))) | 1;
+	/*
+	 * One key per use, so that no output of one (a To-tag) says anything
+	 * about another (a temporary GRUU); registrar.secret is 64 bits, the
+	 * master key's second word is fixed.
+	 */
+	const struct sr_siphash_key master = { s->cfg.secret, 0 };
+	s->key_tag = sr_siphash_derive(&master, "sipreg to-tag");
+	s->key_gruu = sr_siphash_derive(&master, "sipreg temp-gruu");
+	s->key_jitter = sr_siphash_derive(&master, "sipreg expires-jitter");
 	/* A memory_limit below one chunk would refuse every binding: use smaller chunks then. */
 	uint64_t limit = s->cfg.memory_limit;
 	sr_slab_init(&s->slab, limit && limit < SR_SLAB_CHUNK ? (size_t)limit : SR_SLAB_CHUNK, limit);

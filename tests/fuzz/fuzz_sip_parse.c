@@ -6,12 +6,15 @@
  * parser or in the arena show up under ASan exactly as in a worker. After a
  * successful parse every string view is read end to end, so a view pointing
  * outside the input or the arena is caught here rather than in the registrar.
+ * The whole input also goes through the URI host classifier (sip_host.h),
+ * which must read nothing past the bytes it is given.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "sip_arena.h"
+#include "sip_host.h"
 #include "sip_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,6 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sr_sip_error err;
 	int rc = sr_sip_parse(&m, (const char *)data, size, &arena, &err);
 	volatile unsigned sink = 0;
+	static struct sr_host_self self;
+	if (!self.n) {
+		struct sr_str bad;
+		if (sr_sip_host_self_parse(&self, "198.51.100.1 2001:db8::1", &bad) != 0)
+			abort();
+	}
+	sink += sr_sip_host_classify(sr_str_make((const char *)data, size), &self);
 	if (rc == SR_SIP_OK) {
 		sink += touch(m.method) + touch(m.ruri_raw) + touch(m.from_raw) + touch(m.to_raw);
 		sink += touch(m.call_id) + touch(m.user_agent) + touch(m.top_branch);

@@ -76,7 +76,7 @@ sleep 0.3 # shard figures are published every 100 ms
 s1=$(stats)
 nd=sipreg_net_drops_total rs=sipreg_responses_total
 # "NAME [LABEL]" of /sipreg/stats, split by the shell
-for k in "$nd runt" "$nd ip_csum" "$nd udp_csum" "$nd udp_len" "$nd ring_full" "$nd no_mbuf" "$nd tx_full" \
+for k in "$nd runt" "$nd ip_csum" "$nd udp_csum" "$nd udp_len" "$nd ring_full" "$nd no_mbuf" "$nd tx_full" "$nd reasm_too_big" \
 	"sipreg_sip_drops_total garbage" "$rs 4xx" "$rs 5xx" "$rs 6xx" sipreg_aors sipreg_bindings; do
 	v=$(stat $k <<<"$s1")
 	[ "$v" = 0 ] || fail "$k = $v after the sipp run (expected 0)"

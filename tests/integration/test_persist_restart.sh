@@ -22,7 +22,8 @@
 #      AoRs, kill -9 right after sipp finishes, restart: how many were lost is printed
 #      and must be within what one flush interval at that rate allows (plus slack);
 #   4. a data directory with a corrupt data.mdb: sipreg refuses to start, exits
-#      non-zero and says what is wrong and how to recover;
+#      non-zero and says what is wrong and how to recover; so does one whose data.mdb
+#      (the snapshot of step 2) is cut to half its size, which once crashed with SIGBUS;
 #   5. persistence whose event slots do not fit the DPDK memory: exits non-zero with the
 #      reason, no crash in the teardown.
 # Exit 77 (skip) when not root or when netns/sipp/python3 are unavailable.
@@ -261,6 +262,19 @@ if [ "$rc" -ne 0 ] && grep -q "refusing to start: data directory $work/bad: data
 	ok "corrupt data directory refused (exit $rc): $(grep refusing "$work/bad.log")"
 else
 	fail "corrupt data directory: exit $rc, log: $(cat "$work/bad.log")"
+fi
+mkdir -p "$work/cut"
+size=$(wc -c <"$work/snap/data.mdb") # (stat is lib.sh's reader of /sipreg/stats here)
+head -c $((size / 2)) "$work/snap/data.mdb" >"$work/cut/data.mdb"
+start_sipreg "$work/cut" "$work/cut.log"
+wait "$run_pid" 2>/dev/null
+rc=$?
+run_pid=
+if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ] && grep -q "refusing to start: data directory $work/cut: data.mdb is truncated" "$work/cut.log" &&
+	grep -q "move the directory aside" "$work/cut.log"; then
+	ok "data.mdb cut to $((size / 2)) of $size bytes refused (exit $rc): $(grep refusing "$work/cut.log")"
+else
+	fail "truncated data.mdb: exit $rc, log: $(tail -20 "$work/cut.log")"
 fi
 
 # --- 5. persistence that cannot get its memory stops cleanly ---

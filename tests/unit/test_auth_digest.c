@@ -96,7 +96,7 @@ static void nonce_roundtrip_and_unique(void **state)
 	assert_string_not_equal(a, b); /* same millisecond, different nonces */
 	struct sr_nonce_info ia, ib;
 	assert_int_equal(sr_nonce_check(n, S(a), T0 + 1000, LIFE, &ia), SR_NONCE_OK);
-	assert_int_equal(sr_nonce_check(n, S(b), T0 + LIFE, LIFE, &ib), SR_NONCE_OK);
+	assert_int_equal(sr_nonce_check(n, S(b), T0 + LIFE - 1, LIFE, &ib), SR_NONCE_OK); /* its last instant */
 	assert_int_equal(ia.issued_ms, T0);
 	assert_int_not_equal(ia.salt, ib.salt);
 	assert_int_equal(ia.salt >> 48, 3); /* issuing shard */
@@ -110,6 +110,10 @@ static void nonce_stale_after_lifetime(void **state)
 	char a[SR_NONCE_LEN + 1];
 	struct sr_nonce_info i;
 	assert_int_equal(sr_nonce_make(n, T0, a), 0);
+	assert_int_equal(sr_nonce_check(n, S(a), T0 + LIFE - 1, LIFE, &i), SR_NONCE_OK);
+	/* stale from issued + lifetime on: the instant its replay-cache entry expires (sr_nonce_stale_at) */
+	assert_int_equal(sr_nonce_check(n, S(a), T0 + LIFE, LIFE, &i), SR_NONCE_STALE);
+	assert_int_equal(sr_nonce_stale_at(&i, LIFE), T0 + LIFE);
 	assert_int_equal(sr_nonce_check(n, S(a), T0 + LIFE + 1, LIFE, &i), SR_NONCE_STALE);
 	assert_int_equal(sr_nonce_check(n, S(a), T0 + 10 * LIFE, 0, &i), SR_NONCE_OK); /* lifetime 0: never */
 	sr_nonce_free(n);

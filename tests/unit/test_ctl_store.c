@@ -4,16 +4,19 @@
  * into a fresh shard with sr_shard_restore_binding and compared field by
  * field; expired ones are dropped (and deleted from the store); removals
  * delete; a data directory holding garbage, a foreign LMDB environment or
- * another format version is refused with a message saying so; snapshots
- * are complete copies. Each test works in its own mkdtemp directory.
+ * another format version is refused with a message saying so, and so is a
+ * data.mdb cut short (LMDB would otherwise die with SIGBUS on the first
+ * page past the end); snapshots are complete copies. Each test works in its own mkdtemp directory.
  */
 #include "reg_harness.h"
 
 #include <ftw.h>
+#include <signal.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl_store.h"
@@ -251,6 +254,116 @@ static void test_refuses_bad_record(void **state)
 	dir_free(&d);
 }
 
+/* Commits n one-binding AoRs "sip:user<i>@example.com" in one batch. */
+static void commit_users(struct sr_ctl_store *st, unsigned n)
+{
+	struct sr_ctl_batch b;
+	char err[512];
+	assert_int_equal(sr_ctl_batch_init(&b, n, 5), 0);
+	for (unsigned i = 0; i < n; i++) {
+		char aor[64];
+		struct sr_ctl_binding bd = { .f[SR_BF_CONTACT] = SR_STR_LIT("sip:x@198.51.100.2") };
+		snprintf(aor, sizeof(aor), "sip:user%u@example.com", i);
+		bd.aor = sr_str_cstr(aor);
+		bd.st.expires = 2000000000u;
+		assert_int_equal(sr_ctl_batch_add(&b, SR_EV_ADDED, &bd, i, 0), 0);
+	}
+	assert_int_equal(sr_ctl_store_commit(st, &b, err, sizeof(err)), 0);
+	sr_ctl_batch_fini(&b);
+}
+
+/* Reads dir/data.mdb whole into *buf (malloc'd); returns its size. */
+static size_t read_data_file(const char *dir, uint8_t **buf)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	FILE *f = fopen(p, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	*buf = malloc((size_t)n);
+	assert_non_null(*buf);
+	assert_int_equal(fread(*buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return (size_t)n;
+}
+
+static void write_bytes(const char *path, const uint8_t *buf, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(f);
+}
+
+/*
+ * Opens dir in a child process, so that the SIGBUS a truncated file used to
+ * cause is reported as this test's failure rather than killing the runner.
+ * Returns the child's exit status: 0 opened, 1 refused with the truncation
+ * message and the recovery hint, 2 refused for another reason.
+ */
+static int open_in_child(const char *dir)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL); /* not cmocka's handler: the parent must see the signal */
+		signal(SIGSEGV, SIG_DFL);
+		char err[512];
+		struct sr_ctl_store *st;
+		if (sr_ctl_store_open(dir, 0, &st, err, sizeof(err)) == 0) {
+			sr_ctl_store_close(st);
+			_exit(0);
+		}
+		_exit(strstr(err, "truncated") && strstr(err, dir) && strstr(err, "move the directory aside") ? 1
+														  : 2);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("opening %s killed the process with signal %d", dir, WTERMSIG(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_refuses_truncated_file(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	char err[512];
+	struct sr_ctl_store *st;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	commit_users(st, 20000);
+	sr_ctl_store_close(st);
+	uint8_t *whole;
+	size_t size = read_data_file(d.path, &whole);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/data.mdb", d.path);
+	static const unsigned percent[] = { 99, 90, 50, 10, 1 };
+	for (size_t i = 0; i < sizeof(percent) / sizeof(percent[0]); i++) {
+		size_t keep = size * percent[i] / 100;
+		write_bytes(p, whole, keep);
+		int rc = open_in_child(d.path);
+		if (rc != 1)
+			fail_msg("data.mdb cut to %u %% (%zu of %zu bytes): open gave %d, want a refusal "
+				 "naming the truncation", percent[i], keep, size, rc);
+	}
+	/* emptied: LMDB would start a new environment in it; refused as well */
+	write_bytes(p, whole, 0);
+	assert_int_equal(open_in_child(d.path), 1);
+	/* the whole file back: opens, every binding still there */
+	write_bytes(p, whole, size);
+	free(whole);
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	uint64_t n, bytes;
+	assert_int_equal(sr_ctl_store_count(st, &n, &bytes), 0);
+	assert_int_equal(n, 20000);
+	sr_ctl_store_close(st);
+	dir_free(&d);
+}
+
 static void count_page(void *ctx, const struct sr_ctl_binding *b)
 {
 	unsigned *seen = ctx;
@@ -267,18 +380,7 @@ static void test_pages_visit_each_binding_once(void **state)
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	enum { N = 2500 };
-	struct sr_ctl_batch b;
-	assert_int_equal(sr_ctl_batch_init(&b, N, 5), 0);
-	for (unsigned i = 0; i < N; i++) {
-		char aor[64];
-		struct sr_ctl_binding bd = { .f[SR_BF_CONTACT] = SR_STR_LIT("sip:x@198.51.100.2") };
-		snprintf(aor, sizeof(aor), "sip:user%u@example.com", i);
-		bd.aor = sr_str_cstr(aor);
-		bd.st.expires = 2000000000u;
-		assert_int_equal(sr_ctl_batch_add(&b, SR_EV_ADDED, &bd, i, 0), 0);
-	}
-	assert_int_equal(sr_ctl_store_commit(st, &b, err, sizeof(err)), 0);
-	sr_ctl_batch_fini(&b);
+	commit_users(st, N);
 	static unsigned seen[N];
 	memset(seen, 0, sizeof(seen));
 	uint8_t cursor[SR_CTL_KEY_LEN], next[SR_CTL_KEY_LEN];
@@ -335,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_foreign_lmdb),
 		cmocka_unit_test(test_refuses_other_format),
 		cmocka_unit_test(test_refuses_bad_record),
+		cmocka_unit_test(test_refuses_truncated_file),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_pages_visit_each_binding_once),
 	};

@@ -1,7 +1,10 @@
 /*
  * test_net_frag.c - IPv4 fragmentation of large responses and reassembly of
  * large requests (lib/net/net_frag.c over rte_ip_frag), with real mbufs on
- * an EAL started without hugepages or devices.
+ * an EAL started without hugepages or devices. A reassembled datagram is
+ * copied into the worker's scratch buffer only when it fits: with jumbo
+ * receive buffers eight fragments reassemble to more than 64 KiB, which
+ * rte_ip_frag accepts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,8 +21,9 @@
 #include "test_eal.h"
 
 #define BIG 3000
+#define JUMBO_FRAG 9000 /* IP payload bytes of each jumbo fragment (a multiple of 8) */
 
-static struct rte_mempool *direct, *indirect;
+static struct rte_mempool *direct, *indirect, *jumbo;
 static uint8_t payload[BIG];
 
 static int setup(void **state)
@@ -29,9 +33,10 @@ static int setup(void **state)
 		return -1;
 	direct = rte_pktmbuf_pool_create("t_direct", 255, 0, 0, RTE_PKTMBUF_HEADROOM + 4096, SOCKET_ID_ANY);
 	indirect = rte_pktmbuf_pool_create("t_indirect", 255, 0, 0, 0, SOCKET_ID_ANY);
+	jumbo = rte_pktmbuf_pool_create("t_jumbo", 15, 0, 0, RTE_PKTMBUF_HEADROOM + JUMBO_FRAG + 64, SOCKET_ID_ANY);
 	for (size_t i = 0; i < BIG; i++)
 		payload[i] = (uint8_t)('a' + i % 26);
-	return direct && indirect ? 0 : -1;
+	return direct && indirect && jumbo ? 0 : -1;
 }
 
 static struct rte_mbuf *mbuf_of(const uint8_t *bytes, size_t len)
@@ -121,6 +126,72 @@ static void test_incomplete_datagram_is_dropped_and_counted(void **state)
 	assert_int_equal(rte_mempool_in_use_count(direct), 0);
 }
 
+/* Eight jumbo fragments of one datagram (id), each JUMBO_FRAG payload bytes, last one without MF. */
+static struct rte_mbuf *reassemble_jumbo(struct sr_net_reasm *r, unsigned n_frags)
+{
+	static uint8_t f[SR_NET_ETH_LEN + 20 + JUMBO_FRAG];
+	struct rte_mbuf *done = NULL;
+	for (unsigned k = 0; k < n_frags; k++) {
+		size_t off = t_eth(f, T_OUR_MAC, T_PEER_MAC, 0x0800);
+		uint16_t flags = (uint16_t)((k + 1 < n_frags ? 0x2000 : 0) | (k * JUMBO_FRAG / 8));
+		t_ipv4(f + off, 17, t_ip(T_PEER_IP), t_ip(T_OUR_IP), 20 + JUMBO_FRAG, 77, flags);
+		memset(f + off + 20, 'a' + (int)k, JUMBO_FRAG);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(jumbo);
+		assert_non_null(m);
+		memcpy(rte_pktmbuf_append(m, sizeof(f)), f, sizeof(f));
+		m->l2_len = SR_NET_ETH_LEN;
+		m->l3_len = 20;
+		done = sr_net_reasm_add(r, m, rte_get_tsc_cycles());
+		assert_true((done != NULL) == (k + 1 == n_frags));
+	}
+	return done;
+}
+
+static void test_reassembled_datagram_larger_than_scratch_is_refused(void **state)
+{
+	(void)state;
+	struct sr_net_reasm r;
+	assert_int_equal(sr_net_reasm_init(&r, 64, 1000, SOCKET_ID_ANY), 0);
+	static uint8_t scratch[64 * 1024 + 64]; /* the worker's 64 KiB, and a canary past it */
+	memset(scratch, 0x5a, sizeof(scratch));
+
+	/* eight fragments: 72,020 bytes of datagram, more than the 64 KiB scratch */
+	struct rte_mbuf *m = reassemble_jumbo(&r, 8);
+	assert_non_null(m);
+	assert_int_equal(m->pkt_len - m->l2_len, 20 + 8 * JUMBO_FRAG);
+	size_t len = 0;
+	assert_null(sr_net_reasm_datagram(m, scratch, 64 * 1024, &len));
+	assert_int_equal(len, 20 + 8 * JUMBO_FRAG);
+	assert_string_equal(sr_net_drop_name(SR_ND_REASM_TOO_BIG), "reasm_too_big"); /* the /metrics label */
+	for (size_t i = 0; i < sizeof(scratch); i++)
+		if (scratch[i] != 0x5a)
+			fail_msg("scratch byte %zu written", i);
+	rte_pktmbuf_free(m);
+
+	/* seven fit (63,020 bytes): copied whole, contiguous */
+	m = reassemble_jumbo(&r, 7);
+	const uint8_t *ip = sr_net_reasm_datagram(m, scratch, 64 * 1024, &len);
+	assert_ptr_equal(ip, scratch);
+	assert_int_equal(len, 20 + 7 * JUMBO_FRAG);
+	assert_int_equal(ip[20], 'a');
+	assert_int_equal(ip[20 + 6 * JUMBO_FRAG], 'a' + 6);
+	assert_int_equal(scratch[64 * 1024], 0x5a);
+	rte_pktmbuf_free(m);
+
+	/* a single segment is read in place, never copied */
+	uint8_t f[2048];
+	size_t flen = t_udp_frame(f, 5070, 5060, payload, 1000, 1);
+	m = mbuf_of(f, flen);
+	m->l2_len = SR_NET_ETH_LEN;
+	ip = sr_net_reasm_datagram(m, scratch, 16, &len);
+	assert_ptr_equal(ip, rte_pktmbuf_mtod_offset(m, uint8_t *, SR_NET_ETH_LEN));
+	assert_int_equal(len, flen - SR_NET_ETH_LEN);
+	rte_pktmbuf_free(m);
+	assert_int_equal(sr_net_reasm_collect(&r, rte_get_tsc_cycles()), 0);
+	sr_net_reasm_free(&r);
+	assert_int_equal(rte_mempool_in_use_count(jumbo), 0);
+}
+
 static void test_small_datagram_is_not_fragmented(void **state)
 {
 	(void)state;
@@ -138,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_fragment_then_reassemble),
 		cmocka_unit_test(test_incomplete_datagram_is_dropped_and_counted),
 		cmocka_unit_test(test_small_datagram_is_not_fragmented),
+		cmocka_unit_test(test_reassembled_datagram_larger_than_scratch_is_refused),
 	};
 	return cmocka_run_group_tests_name("net_frag", tests, setup, NULL);
 }

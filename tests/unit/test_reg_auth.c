@@ -374,6 +374,32 @@ static void replayed_nonce_count_refused(void **state)
 	assert_int_equal(st.replayed, 3);
 }
 
+/*
+ * The last millisecond of a nonce: the nonce check and the replay cache
+ * must agree on when it ends. They did not (valid at issued + lifetime,
+ * cache entry already gone), so every replay aimed at that instant got 200.
+ */
+static void replay_at_end_of_nonce_lifetime_refused(void **state)
+{
+	struct fx *f = *state;
+	uint64_t issued = f->e->now_ms;
+	char nonce[128];
+	snprintf(nonce, sizeof(nonce), "%s", fresh_nonce(f));
+	struct client c = { .user = "alice", .password = "alice-pw", .alg = SR_DIGEST_SHA256, .nonce = nonce,
+			    .nc = 1 };
+	f->e->now_ms = issued + LIFETIME_S * 1000ull - 1; /* the last instant it is accepted */
+	assert_int_equal(send_auth(f, &c), 200);
+	assert_int_equal(send_auth(f, &c), 401); /* replayed within the lifetime: refused */
+	f->e->now_ms = issued + LIFETIME_S * 1000ull;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(send_auth(f, &c), 401);
+		assert_non_null(strstr(th_header(f->e, "WWW-Authenticate", 0), "stale=true"));
+	}
+	/* a never-used nc of that nonce is stale too, not a fresh start */
+	c.nc = 7;
+	assert_int_equal(send_auth(f, &c), 401);
+}
+
 static void foreign_aor_forbidden_third_party_allowed(void **state)
 {
 	struct fx *f = *state;
@@ -710,6 +736,7 @@ int main(void)
 		T(stale_nonce_gets_stale_true),
 		T(forged_nonce_refused),
 		T(replayed_nonce_count_refused),
+		T(replay_at_end_of_nonce_lifetime_refused),
 		T(foreign_aor_forbidden_third_party_allowed),
 		T(domain_without_authentication),
 		T(digest_uri_must_match_request_uri),

@@ -392,6 +392,81 @@ static void gruu_in_200(void **state)
 	assert_string_not_equal(check_gruus(e, UUID2), t1);
 }
 
+/*
+ * Issue 15 item 11: the temporary GRUU and the To-tag are keyed hashes of
+ * what the client sent; they must not give registrar.secret back. Each
+ * runs the request under the given secret and returns the two values.
+ */
+struct keyed_out {
+	uint64_t tgruu, tag;
+};
+
+static uint64_t hex_at(const char *s)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 16; i++)
+		v = v << 4 | (uint64_t)(isdigit((unsigned char)s[i]) ? s[i] - '0' : s[i] - 'a' + 10);
+	return v;
+}
+
+static struct keyed_out keyed_outputs(uint64_t secret)
+{
+	struct sr_reg_config cfg;
+	th_default_config(&cfg);
+	cfg.secret = secret;
+	struct th_env *e = th_env_new(&cfg, NULL);
+	assert_non_null(e);
+	struct th_req r = { .contact = "<sip:alice@192.0.2.10>;" INST2, .call_id = "c1", .cseq = 1,
+			    .extra = "Supported: gruu\r\n" };
+	assert_int_equal(th_send(e, &r), 200);
+	struct keyed_out o;
+	o.tgruu = hex_at(check_gruus(e, UUID2) + 10);
+	const char *tag = strstr(th_header(e, "To", 0), ";tag=");
+	assert_non_null(tag);
+	assert_int_equal(strlen(tag + 5), 16);
+	o.tag = hex_at(tag + 5);
+	th_env_free(e);
+	return o;
+}
+
+/* The multiplicative inverse of an odd number modulo 2**64 (Newton's iteration). */
+static uint64_t inverse(uint64_t k)
+{
+	uint64_t x = k;
+	for (int i = 0; i < 6; i++)
+		x *= 2 - k * x;
+	return x;
+}
+
+static void keyed_values_do_not_reveal_the_secret(void **state)
+{
+	(void)state;
+	const uint64_t secret = 0x1234567890abcdefull, K = 0x9e3779b97f4a7c15ull, kinv = inverse(K);
+	assert_true(K * kinv == 1);
+	struct keyed_out o = keyed_outputs(secret);
+	/*
+	 * The old recipes, run backwards (what an attacker did with one response):
+	 * tgruu = ((S ^ H(aor)) * K ^ H(instance)) * K ^ H(call-id),
+	 * tag = ((S ^ "SRTAG" ^ H(call-id)) * K ^ H(from-tag)) * K ^ cseq.
+	 */
+	const char *inst = "<" UUID2 ">";
+	uint64_t g = ((o.tgruu ^ sr_aor_hash("c1", 2)) * kinv ^ sr_aor_hash(inst, strlen(inst))) * kinv ^
+		     sr_aor_hash(ALICE, strlen(ALICE));
+	uint64_t t = (((o.tag ^ 1) * kinv ^ sr_aor_hash("from-tag-1", 10)) * kinv) ^ sr_aor_hash("c1", 2) ^ 0x5352544147ull;
+	if (g == secret || t == secret)
+		fail_msg("registrar.secret recovered from the %s", g == secret ? "temporary GRUU" : "To-tag");
+	/* Secrets one bit apart give unrelated values (the old mixing changed only bits above the flip). */
+	for (unsigned bit = 0; bit < 64; bit += 21) {
+		struct keyed_out f = keyed_outputs(secret ^ 1ull << bit);
+		int dg = __builtin_popcountll(f.tgruu ^ o.tgruu), dt = __builtin_popcountll(f.tag ^ o.tag);
+		if (dg < 12 || dt < 12)
+			fail_msg("secret bit %u flipped: temp-gruu differs in %d bits, To-tag in %d of 64", bit, dg, dt);
+	}
+	/* and the same secret, the same values: a retransmission or another worker answers alike */
+	struct keyed_out again = keyed_outputs(secret);
+	assert_true(again.tgruu == o.tgruu && again.tag == o.tag);
+}
+
 /* GRUUs of a SIPS AoR are SIPS URIs, the temporary one too (RFC 5627). */
 static void gruu_sips_aor(void **state)
 {
@@ -532,6 +607,7 @@ int main(void)
 		T(outbound_off_reg_id_ignored),
 		T(instance_without_reg_id_replaces),
 		T(gruu_in_200),
+		cmocka_unit_test(keyed_values_do_not_reveal_the_secret),
 		T(gruu_sips_aor),
 		T(gruu_not_without_support),
 		T(push_contact_matches_on_pn_params),

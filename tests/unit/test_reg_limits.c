@@ -242,7 +242,9 @@ static void aor_too_long_gets_400(void **state)
 	memset(user, 'u', cfg.max_username_len);
 	user[cfg.max_username_len] = '\0';
 	snprintf(to, sizeof(to), "sips:%s@%s", user, domain);
-	struct th_req r = { .to = to, .contact = "<sip:a@198.51.100.2>" };
+	static char ruri[200];
+	snprintf(ruri, sizeof(ruri), "sip:%s", domain); /* the AoR's domain (RFC 3261 10.3 step 5) */
+	struct th_req r = { .ruri = ruri, .to = to, .contact = "<sip:a@198.51.100.2>" };
 	assert_int_equal(th_send(e, &r), 200);
 	snprintf(aor, sizeof(aor), "sips:%s@%s", user, domain);
 	assert_int_equal(strlen(aor), SR_REG_MAX_AOR_LEN);

@@ -6,7 +6,8 @@
  * counted as SR_DROP_POLICY, a Contact at loopback or at the registrar gets
  * 403 and changes nothing, AoR allow/deny rules decide per AoR, and ordinary
  * phones register as before. Also: the verdict of a misbehaving hook (a
- * status outside 400..699) becomes a plain 403, never a bogus response.
+ * status outside 400..599: a 2xx, or a 6xx which a registrar never sends)
+ * becomes a plain 403, never a bogus response.
  */
 #include "reg_harness.h"
 
@@ -126,6 +127,38 @@ static void loopback_contact_refused(void **state)
 	assert_int_equal(policy_drops(), 0);
 }
 
+/*
+ * Issue 15 item 8: every spelling that got past the regex rules, through
+ * the real message view and hook: the decision is on the parsed host (and
+ * maddr), not the URI text.
+ */
+static void every_spelling_of_a_hijack_contact_refused(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"<sip:x;y@127.0.0.1:5060>", "<sip:alice@127.1>", "<sip:alice@2130706433>",
+		"<sip:alice@0x7f000001>", "<sip:alice@0177.0.0.1>", "<sip:alice@0>",
+		"<sip:alice@198.51.100.001>", "<sip:alice@[::ffff:127.0.0.1]>", "<sip:alice@[0:0:0:0:0:0:0:1]:5060>",
+		"<sip:alice@[::ffff:198.51.100.1]>", "<sip:alice@localhost.>", "<sip:alice@0.0.0.0.>",
+		"<sip:alice@LOCALHOST:5060>", "<sip:alice@[::1%25lo]>", "<sip:alice:pw@127.0.0.1>",
+		"<sips:alice@3325256705;transport=tls>", "<sip:alice@198.51.100.2;maddr=127.0.0.1>",
+		"<sip:alice@198.51.100.2;lr;maddr=[::1]>", "sip:alice@127.0.0.1",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int st = register_with_ua("Linphone", bad[i]);
+		if (st != 403)
+			fail_msg("Contact: %s answered %d, want 403", bad[i], st);
+		assert_string_equal(th_reason(pe.e), "Contact Not Allowed");
+	}
+	assert_int_equal(th_binding_count(pe.e, ALICE), 0);
+	assert_int_equal(pe.e->n_events, 0);
+	/* neighbours of those addresses are ordinary contacts */
+	assert_int_equal(register_with_ua("Linphone", "<sip:alice@198.51.100.10>, <sip:alice@[2001:db8::1]>, "
+						      "<sip:alice@127.example.net>, <sip:127.0.0.1@198.51.100.2>"),
+			 200);
+	assert_int_equal(th_binding_count(pe.e, ALICE), 4);
+}
+
 static void aor_allow_and_deny(void **state)
 {
 	(void)state;
@@ -168,26 +201,30 @@ static void policy_runs_before_auth(void **state)
 	assert_int_equal(auth_calls, 1);
 }
 
-/* A hook that answers with a status no SIP response may carry. */
+/* A hook that rejects with the status in *ctx, which a registrar may not send. */
 static void bogus_hook(void *ctx, const struct sr_sip_msg *m, struct sr_str aor, struct sr_pol_verdict *v)
 {
-	(void)ctx, (void)m, (void)aor;
+	(void)m, (void)aor;
 	v->action = SR_POL_REJECT;
-	v->status = 200;
-	v->reason = "OK";
+	v->status = *(const int *)ctx;
+	v->reason = "Bogus";
 }
 
 static void bogus_verdict_becomes_403(void **state)
 {
 	(void)state;
-	struct sr_policy_hooks h = { bogus_hook, NULL };
-	struct th_env *e = th_env_new_policy(NULL, NULL, &h);
-	assert_non_null(e);
-	int st = th_register(e, "alice", "<sip:alice@198.51.100.2>", "c1", 1);
-	assert_int_equal(st, 403);
-	assert_string_equal(th_reason(e), "Forbidden");
-	assert_int_equal(th_binding_count(e, ALICE), 0);
-	th_env_free(e);
+	static const int statuses[] = { 200, 600, 603, 699, 399, 700 };
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		struct sr_policy_hooks h = { bogus_hook, (void *)&statuses[i] };
+		struct th_env *e = th_env_new_policy(NULL, NULL, &h);
+		assert_non_null(e);
+		int st = th_register(e, "alice", "<sip:alice@198.51.100.2>", "c1", 1);
+		if (st != 403)
+			fail_msg("hook verdict %d answered %d, want 403", statuses[i], st);
+		assert_string_equal(th_reason(e), "Forbidden");
+		assert_int_equal(th_binding_count(e, ALICE), 0);
+		th_env_free(e);
+	}
 }
 
 int main(void)
@@ -196,6 +233,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(phone_registers, setup_default, teardown),
 		cmocka_unit_test_setup_teardown(scanner_dropped_and_counted, setup_default, teardown),
 		cmocka_unit_test_setup_teardown(loopback_contact_refused, setup_default, teardown),
+		cmocka_unit_test_setup_teardown(every_spelling_of_a_hijack_contact_refused, setup_default, teardown),
 		cmocka_unit_test_setup_teardown(aor_allow_and_deny, setup_aor_rules, teardown),
 		cmocka_unit_test_setup_teardown(policy_runs_before_auth, setup_default, teardown),
 		cmocka_unit_test(bogus_verdict_becomes_403),

@@ -2,7 +2,9 @@
  * test_reg_refuse.c - sr_reg_refuse, the data plane's answer to a flooding
  * source: the status and Retry-After asked for, the dialog headers of the
  * request echoed with a To tag, nothing registered, and no answer to what
- * never gets one (ACK, responses, garbage).
+ * never gets one (ACK, responses, garbage). The refusal is written by the
+ * same code as every other response: the To tag the registrar would give
+ * the same request, the Server header.
  */
 #include "reg_harness.h"
 
@@ -48,6 +50,21 @@ static void answers_503_with_retry_after(void **state)
 	assert_int_equal(th_header_count(e, "Retry-After"), 0);
 }
 
+static void same_skeleton_as_every_response(void **state)
+{
+	struct th_env *e = *state;
+	refuse(e, reg, sizeof(reg) - 1, 503, 7, sizeof(e->resp));
+	char refused_to[256];
+	snprintf(refused_to, sizeof(refused_to), "%s", th_header(e, "To", 0));
+	const char *server = th_header(e, "Server", 0);
+	assert_non_null(server); /* the refusal had its own skeleton, without Server */
+	assert_string_equal(server, "sipreg");
+	sr_reg_process(e->shard, reg, sizeof(reg) - 1, &e->src, e->now_ms, e->resp, sizeof(e->resp), &e->res);
+	assert_int_equal(e->res.status, 200);
+	assert_string_equal(th_header(e, "To", 0), refused_to); /* one To-tag recipe */
+	assert_string_equal(th_header(e, "Server", 0), "sipreg");
+}
+
 static void no_answer_to_ack_response_garbage(void **state)
 {
 	struct th_env *e = *state;
@@ -75,6 +92,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(answers_503_with_retry_after, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(no_answer_to_ack_response_garbage, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(same_skeleton_as_every_response, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

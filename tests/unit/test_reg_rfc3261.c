@@ -144,6 +144,63 @@ static void step5_foreign_to_domain_gets_404(void **state)
 	assert_int_equal(e->n_events, 0);
 }
 
+/*
+ * Step 5: "If the address-of-record is not valid for the domain in the
+ * Request-URI, the registrar MUST send a 404": both domains served is not
+ * enough, they must be the same one, compared in canonical form (realm
+ * prefix stripped, case folded, an IPv6 literal by its value). A
+ * Request-URI that is the registrar's (served) address is valid for every
+ * served domain name, as RFC 5118's ipv6-good and phones configured with
+ * the registrar's IP address expect.
+ */
+static void step5_aor_outside_request_uri_domain_gets_404(void **state)
+{
+	(void)state;
+	struct sr_reg_config cfg;
+	th_default_config(&cfg);
+	snprintf(cfg.realm_prefix, sizeof(cfg.realm_prefix), "sip.");
+	assert_int_equal(sr_reg_config_add_domain(&cfg, "other.com"), 0);
+	assert_int_equal(sr_reg_config_add_domain(&cfg, "[2001:db8::10]"), 0);
+	assert_int_equal(sr_reg_config_add_domain(&cfg, "[2001:db8:0::10]"), 0); /* the same address twice */
+	assert_int_equal(sr_reg_config_add_domain(&cfg, "[2001:db8::11]"), 0);
+	struct th_env *e = th_env_new(&cfg, NULL);
+	assert_non_null(e);
+	static const struct {
+		const char *ruri, *to;
+		int want;
+	} cases[] = {
+		{ "sip:example.com", "sip:bob@other.com", 404 },
+		{ "sip:other.com", "sip:bob@example.com", 404 },
+		{ "sip:sip.example.com", "sip:bob@other.com", 404 },
+		{ "sip:[2001:db8::10]", "sip:bob@[2001:db8::11]", 404 }, /* an address AoR: that address only */
+		{ "sip:example.com", "sip:bob@[2001:db8::10]", 404 },
+		{ "sip:other.com", "sip:bob@other.com", 200 },
+		{ "sip:sip.example.com", "sip:bob@example.com", 200 },   /* realm prefix */
+		{ "sip:example.com", "sip:bob@SIP.Example.COM", 200 },
+		{ "sip:EXAMPLE.COM", "sip:bob@example.com", 200 },        /* case */
+		{ "sip:[2001:DB8::10]", "sip:carol@[2001:db8::10]", 200 },
+		{ "sip:[2001:db8:0::10]", "sip:dave@[2001:db8::10]", 200 }, /* one address, two spellings */
+		{ "sip:[2001:db8::10]", "sip:erin@other.com", 200 },        /* the registrar's address */
+		{ "sip:[2001:db8::11]:5060", "sip:erin@example.com", 200 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char call_id[32];
+		snprintf(call_id, sizeof(call_id), "step5-%zu", i);
+		struct th_req r = { .ruri = cases[i].ruri, .to = cases[i].to, .call_id = call_id,
+				    .contact = "<sip:u@198.51.100.2>" };
+		e->n_events = 0;
+		int st = th_send(e, &r);
+		if (st != cases[i].want)
+			fail_msg("REGISTER %s, To %s: %d, want %d", cases[i].ruri, cases[i].to, st, cases[i].want);
+		if (st == 404)
+			assert_string_equal(th_reason(e), "Address-of-Record Not in the Request-URI's Domain");
+		assert_int_equal(e->n_events, st == 200 ? 1u : 0u);
+	}
+	assert_int_equal(th_binding_count(e, "sip:bob@other.com"), 1);
+	assert_int_equal(th_binding_count(e, "sip:bob@example.com"), 1);
+	th_env_free(e);
+}
+
 /* Step 6: Contact: * needs Expires: 0 and nothing else; it removes every binding. */
 static void step6_star_removes_all(void **state)
 {
@@ -454,6 +511,7 @@ int main(void)
 		T(step4_authorize_gets_403),
 		T(step5_aor_canonical),
 		T(step5_foreign_to_domain_gets_404),
+		cmocka_unit_test(step5_aor_outside_request_uri_domain_gets_404),
 		T(step6_star_removes_all),
 		T(step6_star_removes_hundreds),
 		T(step6_star_misuse_gets_400),
