@@ -179,3 +179,81 @@ bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen)
 		osip_uri_free(ub);
 	return eq;
 }
+
+/*
+ * The identity hash (see sip_uri_cmp.h). Each field is hashed on its own
+ * (FNV-1a, case-folded where sr_uri_equal compares case-insensitively) and
+ * the results are mixed in a fixed order; the header multiset is summed so
+ * its order does not count, as in headers_equal. NULL fields hash like empty
+ * ones (nz), ports without their leading zeros (port_eq), a strict parameter
+ * by its first occurrence (params_equal) and its absence by a marker of its
+ * own. Not keyed: a crafted collision only costs the caller one full
+ * comparison.
+ */
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+static uint64_t fnv(uint64_t h, const char *s, bool fold)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (fold && c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h = (h ^ c) * FNV_PRIME;
+	}
+	return h;
+}
+
+static uint64_t mix_in(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h ^= h >> 31;
+	return h * 0xbf58476d1ce4e5b9ull;
+}
+
+static uint64_t field_hash(const char *s, bool fold)
+{
+	/* the terminator byte keeps ("ab", "") apart from ("a", "b") */
+	return fnv(FNV_OFFSET, nz(s), fold) * FNV_PRIME;
+}
+
+uint64_t sr_uri_hash(const osip_uri_t *u)
+{
+	if (!u || !u->scheme)
+		return 0;
+	uint64_t h = mix_in(FNV_OFFSET, field_hash(u->scheme, true));
+	if (!is_sip_scheme(u->scheme))
+		return mix_in(h, field_hash(u->string, false));
+	h = mix_in(h, field_hash(u->username, false));
+	h = mix_in(h, field_hash(u->password, false));
+	h = mix_in(h, field_hash(u->host, true));
+	const char *port = u->port;
+	while (port && *port == '0' && port[1])
+		port++;
+	h = mix_in(h, port ? field_hash(port, false) : 0x706f7274ull /* absent */);
+	static const char *const strict[] = { "user", "ttl", "method", "maddr", "transport" };
+	for (size_t i = 0; i < sizeof(strict) / sizeof(strict[0]); i++) {
+		const osip_uri_param_t *p = find_param(&u->url_params, strict[i]);
+		h = mix_in(h, p ? field_hash(p->gvalue, true) : 0x61627365ull + i /* absent */);
+	}
+	uint64_t headers = 0;
+	for (const __node_t *n = u->url_headers.node; n; n = n->next) {
+		const osip_uri_header_t *x = n->element;
+		headers += mix_in(field_hash(x->gname, true), field_hash(x->gvalue, false));
+	}
+	return mix_in(h, headers);
+}
+
+uint64_t sr_uri_hash_str(const char *s, size_t len)
+{
+	osip_uri_t *u = parse_uri(s, len);
+	if (!u) {
+		uint64_t h = FNV_OFFSET;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
+		return h;
+	}
+	uint64_t h = sr_uri_hash(u);
+	osip_uri_free(u);
+	return h;
+}
