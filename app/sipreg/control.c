@@ -10,13 +10,17 @@
  * control.query_timeout_ms) for the answer. One question is in flight at a
  * time (a mutex: this is the slow path); a question that timed out keeps its
  * slot busy until the worker has answered it, so the worker never writes
- * into memory that was reused.
+ * into memory that was reused. The answer is complete (every binding, every
+ * field: lib/ctl/ctl_answer.h) and written into this core's buffer; when it
+ * needs more, the buffer grows to the size the worker reported and the
+ * question is asked again (without removing twice).
  */
 #include "control.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <osipparser2/osip_uri.h>
@@ -25,6 +29,7 @@
 #include <rte_ring.h>
 #include <rte_telemetry.h>
 
+#include "ctl_answer.h"
 #include "net_ring.h"
 #include "persist.h"
 #include "sip_aor.h"
@@ -34,6 +39,8 @@
 
 static struct sr_app *g_app;
 static struct sr_aor_query *g_query; /* the one question slot */
+static uint8_t *g_answer;            /* its answer buffer (grows; freed at fini) */
+static size_t g_answer_cap;
 static bool g_query_busy;
 static pthread_mutex_t g_query_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -105,30 +112,89 @@ static int canonical(const char *uri, char *out, size_t cap, size_t *len)
 	return rc2;
 }
 
-static void add_strings(struct rte_tel_data *d, const char *name, const struct sr_aor_query *q, size_t off)
+/*
+ * The telemetry rendering of a complete answer: parallel arrays, one entry
+ * per binding. DPDK telemetry cuts strings at RTE_TEL_MAX_STRING_LEN; the
+ * answer itself is whole (sipreg's own control socket will carry it whole).
+ */
+enum aor_column { COL_CONTACT, COL_EXPIRES, COL_Q, COL_CALL_ID, COL_CSEQ, COL_USER_AGENT, COL_PARAMS,
+		  COL_PATH, COL_INSTANCE, COL_REG_ID, COL_SOURCE, COL_ID, COL_GRUU, COL_PUSH, COL_COUNT };
+static const char *const col_name[COL_COUNT] = { "contact", "expires", "q", "call_id", "cseq", "user_agent",
+						 "params", "path", "instance", "reg_id", "source", "id", "gruu",
+						 "push" };
+
+static void add_cell(struct rte_tel_data *a, enum aor_column col, const struct sr_loc_binding *b, int64_t now_s)
 {
-	struct rte_tel_data *a = rte_tel_data_alloc();
-	if (a == NULL)
-		return;
-	rte_tel_data_start_array(a, RTE_TEL_STRING_VAL);
-	for (unsigned i = 0; i < q->n; i++)
-		rte_tel_data_add_array_string(a, (const char *)&q->b[i] + off);
-	rte_tel_data_add_dict_container(d, name, a, 0);
+	char s[RTE_TEL_MAX_STRING_LEN], ip[INET_ADDRSTRLEN];
+	const struct sr_binding_state *st = &b->st;
+	const enum sr_bfield str_of[COL_COUNT] = { [COL_CONTACT] = SR_BF_CONTACT, [COL_CALL_ID] = SR_BF_CALL_ID,
+		[COL_USER_AGENT] = SR_BF_USER_AGENT, [COL_PARAMS] = SR_BF_PARAMS, [COL_PATH] = SR_BF_PATH,
+		[COL_INSTANCE] = SR_BF_INSTANCE };
+	switch (col) {
+	case COL_EXPIRES: rte_tel_data_add_array_int(a, (int)((int64_t)st->expires - now_s)); return;
+	case COL_Q: rte_tel_data_add_array_int(a, st->q == SR_Q_NONE ? -1 : st->q); return;
+	case COL_CSEQ: rte_tel_data_add_array_int(a, (int)st->cseq); return;
+	case COL_REG_ID: rte_tel_data_add_array_int(a, (st->flags & SR_BFLAG_OUTBOUND) ? (int)st->reg_id : -1); return;
+	case COL_ID: rte_tel_data_add_array_u64(a, st->id); return;
+	case COL_GRUU: rte_tel_data_add_array_int(a, (st->flags & SR_BFLAG_GRUU) != 0); return;
+	case COL_SOURCE:
+		inet_ntop(AF_INET, &st->src_ip, ip, sizeof(ip));
+		snprintf(s, sizeof(s), "%s:%u", ip, st->src_port);
+		break;
+	case COL_PUSH: { /* "provider\0prid\0param" shown as the RFC 8599 parameters it came from */
+		struct sr_str k = b->f[SR_BF_PN_KEY];
+		const char *prid = k.len ? memchr(k.p, '\0', k.len) : NULL;
+		const char *param = prid ? memchr(prid + 1, '\0', (size_t)(k.p + k.len - prid - 1)) : NULL;
+		if (param)
+			snprintf(s, sizeof(s), "pn-provider=%.*s;pn-prid=%.*s;pn-param=%.*s", (int)(prid - k.p), k.p,
+				 (int)(param - prid - 1), prid + 1, (int)(k.p + k.len - param - 1), param + 1);
+		else
+			s[0] = '\0';
+		break;
+	}
+	default:
+		snprintf(s, sizeof(s), "%.*s", (int)b->f[str_of[col]].len, b->f[str_of[col]].p);
+		break;
+	}
+	rte_tel_data_add_array_string(a, s);
 }
 
-static void add_ints(struct rte_tel_data *d, const char *name, const struct sr_aor_query *q, int which)
+static void add_bindings(struct rte_tel_data *d, const struct sr_aor_query *q, int64_t now_s)
 {
-	struct rte_tel_data *a = rte_tel_data_alloc();
-	if (a == NULL)
-		return;
-	rte_tel_data_start_array(a, RTE_TEL_INT_VAL);
-	for (unsigned i = 0; i < q->n; i++) {
-		const struct sr_query_binding *b = &q->b[i];
-		rte_tel_data_add_array_int(a, which == 0 ? (int)b->expires_in : which == 1 ? b->q :
-					      which == 2 ? (int)b->cseq : b->reg_id);
+	for (int col = 0; col < COL_COUNT; col++) {
+		struct rte_tel_data *a = rte_tel_data_alloc();
+		if (a == NULL)
+			return;
+		bool ints = col == COL_EXPIRES || col == COL_Q || col == COL_CSEQ || col == COL_REG_ID || col == COL_GRUU;
+		rte_tel_data_start_array(a, col == COL_ID ? RTE_TEL_U64_VAL : ints ? RTE_TEL_INT_VAL : RTE_TEL_STRING_VAL);
+		size_t off = 0;
+		struct sr_loc_binding b;
+		const char *why;
+		while (sr_ctl_answer_next(q->buf, q->len, &off, &b, &why) == 1)
+			add_cell(a, (enum aor_column)col, &b, now_s);
+		rte_tel_data_add_dict_container(d, col_name[col], a, 0);
 	}
-	rte_tel_data_add_dict_container(d, name, a, 0);
 }
+
+/* Posts q to its owner and waits for the answer; false when it could not be posted or timed out. */
+static bool ask(struct sr_aor_query *q, unsigned owner)
+{
+	q->done = 0;
+	g_query_busy = true;
+	if (rte_ring_sp_enqueue(g_app->w[owner]->queries, q) != 0) {
+		g_query_busy = false;
+		return false;
+	}
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * g_app->cfg.query_timeout_ms;
+	while (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE) && rte_get_timer_cycles() < deadline)
+		rte_delay_us_sleep(100);
+	if (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE))
+		return false; /* stays busy: the worker still owns q and the buffer */
+	g_query_busy = false;
+	return true;
+}
+
+#define ANSWER_FIRST_CAP (64 * 1024)
 
 static int cmd_aor(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -167,48 +233,41 @@ static int cmd_aor(const char *cmd, const char *params, struct rte_tel_data *d)
 		q->contact_len = strlen(contact);
 		memcpy(q->contact, contact, q->contact_len);
 	}
-	g_query_busy = true;
-	if (rte_ring_sp_enqueue(g_app->w[owner]->queries, q) != 0) {
-		g_query_busy = false;
-		rc = -1;
-		goto out;
+	unsigned removed = 0;
+	for (int attempt = 0;; attempt++) {
+		if (g_answer_cap == 0 || (attempt > 0 && q->len > g_answer_cap)) {
+			size_t want = attempt > 0 ? q->len + q->len / 4 : ANSWER_FIRST_CAP; /* room for growth meanwhile */
+			uint8_t *bigger = realloc(g_answer, want);
+			if (bigger == NULL) {
+				rc = -1;
+				goto out;
+			}
+			g_answer = bigger;
+			g_answer_cap = want;
+		}
+		q->buf = g_answer;
+		q->cap = g_answer_cap;
+		if (!ask(q, owner)) {
+			rc = -1;
+			goto out;
+		}
+		removed += q->removed;
+		q->remove = false; /* removed once: a retry only reads */
+		if (q->len <= q->cap)
+			break;
+		if (attempt == 3) { /* the AoR grows faster than we can ask: give up rather than spin */
+			rc = -1;
+			goto out;
+		}
 	}
-	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * g_app->cfg.query_timeout_ms;
-	while (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE) && rte_get_timer_cycles() < deadline)
-		rte_delay_us_sleep(100);
-	if (!__atomic_load_n(&q->done, __ATOMIC_ACQUIRE)) {
-		rc = -1;
-		goto out;
-	}
-	g_query_busy = false;
 
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "aor", q->aor);
 	rte_tel_data_add_dict_u64(d, "worker", owner);
 	if (rm)
-		rte_tel_data_add_dict_u64(d, "removed", q->removed);
+		rte_tel_data_add_dict_u64(d, "removed", removed);
 	rte_tel_data_add_dict_u64(d, "bindings", q->total);
-	add_strings(d, "contact", q, offsetof(struct sr_query_binding, contact));
-	add_ints(d, "expires", q, 0);
-	add_ints(d, "q", q, 1);
-	add_strings(d, "call_id", q, offsetof(struct sr_query_binding, call_id));
-	add_ints(d, "cseq", q, 2);
-	add_strings(d, "user_agent", q, offsetof(struct sr_query_binding, user_agent));
-	add_strings(d, "params", q, offsetof(struct sr_query_binding, params));
-	add_strings(d, "path", q, offsetof(struct sr_query_binding, path));
-	add_strings(d, "instance", q, offsetof(struct sr_query_binding, instance));
-	add_ints(d, "reg_id", q, 3);
-	struct rte_tel_data *src = rte_tel_data_alloc();
-	if (src) {
-		rte_tel_data_start_array(src, RTE_TEL_STRING_VAL);
-		for (unsigned i = 0; i < q->n; i++) {
-			char ip[INET_ADDRSTRLEN], s[40];
-			inet_ntop(AF_INET, &q->b[i].src_ip, ip, sizeof(ip));
-			snprintf(s, sizeof(s), "%s:%u", ip, q->b[i].src_port);
-			rte_tel_data_add_array_string(src, s);
-		}
-		rte_tel_data_add_dict_container(d, "source", src, 0);
-	}
+	add_bindings(d, q, (int64_t)(sr_clock_ms(&g_app->clock, rte_get_tsc_cycles()) / 1000));
 out:
 	pthread_mutex_unlock(&g_query_lock);
 	return rc;
@@ -262,5 +321,8 @@ void sr_control_fini(struct sr_app *app)
 	pthread_mutex_lock(&g_query_lock);
 	rte_free(g_query);
 	g_query = NULL;
+	free(g_answer); /* workers have stopped: nobody writes into it any more */
+	g_answer = NULL;
+	g_answer_cap = 0;
 	pthread_mutex_unlock(&g_query_lock);
 }

@@ -11,18 +11,21 @@
 
 static unsigned next_shard_id; /* rte_hash names are process-global */
 
-static void record_event(void *ctx, const struct sr_reg_event *ev)
+static void record_event(void *ctx, const struct sr_loc_event *ev)
 {
 	struct th_env *e = ctx;
+	if (e->on_event)
+		e->on_event(e->on_event_ctx, ev);
 	if (e->n_events == TH_MAX_EVENTS)
 		return;
 	struct th_event *t = &e->events[e->n_events++];
 	t->type = ev->type;
-	snprintf(t->aor, sizeof(t->aor), "%.*s", (int)ev->aor.len, ev->aor.p);
-	struct sr_str c = sr_binding_field(ev->b, SR_BF_CONTACT);
+	snprintf(t->aor, sizeof(t->aor), "%.*s", (int)ev->b->aor.len, ev->b->aor.p);
+	struct sr_str c = ev->b->f[SR_BF_CONTACT];
 	snprintf(t->contact, sizeof(t->contact), "%.*s", (int)c.len, c.p);
-	t->expires = sr_binding_expires(ev->b);
-	t->cseq = ev->b->cseq;
+	t->expires = ev->b->st.expires;
+	t->cseq = ev->b->st.cseq;
+	t->id = ev->b->st.id;
 }
 
 void th_default_config(struct sr_reg_config *cfg)
@@ -185,16 +188,25 @@ const char *th_reason(struct th_env *e)
 	return out;
 }
 
+struct sr_loc *th_loc(struct th_env *e)
+{
+	return sr_shard_location(e->shard);
+}
+
+const struct sr_aor *th_aor(struct th_env *e, const char *aor)
+{
+	return sr_loc_find(th_loc(e), sr_str_cstr(aor));
+}
+
 unsigned th_binding_count(struct th_env *e, const char *aor)
 {
-	const struct sr_aor *a = sr_shard_find(e->shard, sr_str_cstr(aor));
+	const struct sr_aor *a = th_aor(e, aor);
 	return a ? a->n_bindings : 0;
 }
 
 const struct sr_binding *th_binding(struct th_env *e, const char *aor, unsigned idx)
 {
-	const struct sr_aor *a = sr_shard_find(e->shard, sr_str_cstr(aor));
-	const struct sr_binding *b = a ? a->bindings : NULL;
+	const struct sr_binding *b = sr_loc_first(th_aor(e, aor));
 	while (b && idx--)
 		b = b->next;
 	return b;

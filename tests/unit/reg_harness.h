@@ -26,6 +26,7 @@ struct th_event {
 	char contact[512];
 	uint32_t expires;
 	uint32_t cseq;
+	uint64_t id;
 };
 
 struct th_env {
@@ -37,6 +38,8 @@ struct th_env {
 	struct sr_reg_result res;
 	struct th_event events[TH_MAX_EVENTS];
 	unsigned n_events;
+	sr_loc_event_fn *on_event; /* optional: sees every event (complete) before it is recorded */
+	void *on_event_ctx;
 };
 
 /* A REGISTER to build; NULL/0 fields take defaults (see reg_harness.c). */
@@ -81,7 +84,10 @@ unsigned th_header_count(struct th_env *e, const char *name);
 /* The reason phrase of the last response. */
 const char *th_reason(struct th_env *e);
 
-/* Bindings of a canonical AoR ("sip:alice@example.com"). */
+/* The shard's location store, and the record of a canonical AoR (NULL when it has no binding). */
+struct sr_loc *th_loc(struct th_env *e);
+const struct sr_aor *th_aor(struct th_env *e, const char *aor);
+/* Bindings of a canonical AoR ("sip:alice@example.com"), in the store's (q) order. */
 unsigned th_binding_count(struct th_env *e, const char *aor);
 const struct sr_binding *th_binding(struct th_env *e, const char *aor, unsigned idx);
 /* A binding field as a NUL-terminated string (static buffer, overwritten by the next call). */

@@ -37,7 +37,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.default_expires, 3600);
 	assert_int_equal(c.expires_max_deviation, 0);
 	assert_int_equal(c.default_q, -1);
-	assert_int_equal(c.max_contacts, 0);
+	assert_int_equal(c.max_contacts, 16);
+	assert_int_equal(c.max_path_len, 1024);
 	assert_int_equal(c.max_contacts_mode, SR_MAXC_REJECT);
 	assert_int_equal(c.retry_after, 30);
 	assert_int_equal(c.max_username_len, 64);
