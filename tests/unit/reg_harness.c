@@ -101,7 +101,8 @@ int th_teardown(void **state)
 int th_raw(struct th_env *e, const char *bytes, size_t len)
 {
 	memset(e->resp, 0, sizeof(e->resp));
-	sr_reg_process(e->shard, bytes, len, &e->src, e->now_ms, e->resp, sizeof(e->resp) - 1, &e->res);
+	size_t cap = e->resp_cap && e->resp_cap < sizeof(e->resp) ? e->resp_cap : sizeof(e->resp) - 1;
+	sr_reg_process(e->shard, bytes, len, &e->src, e->now_ms, e->resp, cap, &e->res);
 	e->resp[e->res.len] = '\0';
 	return e->res.len ? e->res.status : 0;
 }

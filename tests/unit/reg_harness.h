@@ -35,6 +35,7 @@ struct th_env {
 	uint64_t now_ms;
 	struct sr_addr src;
 	char resp[65536];
+	size_t resp_cap;           /* room given to sr_reg_process; 0: all of resp (less its NUL) */
 	struct sr_reg_result res;
 	struct th_event events[TH_MAX_EVENTS];
 	unsigned n_events;
