@@ -12,7 +12,10 @@
  * given once when it is added and kept across refreshes, object replacement
  * and restarts (the persistent key is (AoR, id)), and the identity hash of
  * its contact URI (sr_uri_hash, RFC 3261 19.1.4), so matching compares
- * hashes before it compares URIs. The hash is kept in 32 bits: a match is
+ * hashes before it compares URIs; it is computed the first time a contact
+ * with other bytes is compared with the binding (loc_match.c), so the
+ * common case of one binding per AoR never pays for it. It is kept in
+ * 32 bits: a match is
  * always confirmed by the full comparison, so its width only decides how
  * rarely a needless comparison happens, and the 4 bytes it saves keep a
  * single-contact AoR at its memory target (see bench/RESULTS.md).
@@ -58,7 +61,7 @@ struct sr_binding {
 	uint32_t src_ip;           /* network byte order: the 'received' address */
 	uint32_t reg_id;           /* RFC 5626 reg-id, 0 when none */
 	uint32_t registered_at;    /* second of the first registration (for stats/dumps) */
-	uint32_t uri_hash;         /* identity hash of the contact URI (sr_uri_hash, folded) */
+	uint32_t uri_hash;         /* identity hash of the contact URI (sr_loc_uri_hash); 0 until first needed */
 	uint16_t src_port;
 	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */
 	uint16_t flags;

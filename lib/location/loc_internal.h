@@ -35,6 +35,11 @@ static inline bool sr_loc_before(uint16_t qa, uint64_t ida, uint16_t qb, uint64_
 	return qa != qb ? qa > qb : ida < idb;
 }
 
+/* b's identity hash, computed from its contact on first need and kept in b (loc_match.c). */
+uint32_t sr_loc_binding_hash(const struct sr_binding *b);
+/* Whether contact key k names stored binding b (the rule of sr_loc_key_names, cheapest test first). */
+bool sr_loc_names(struct sr_loc_key *k, const struct sr_binding *b);
+
 /* Announces one change of b (a no-op without a callback). */
 void sr_loc_emit(struct sr_loc *loc, enum sr_event_type type, const struct sr_binding *b);
 /* Links b into a at its place in q order and counts it (b->aor set). */

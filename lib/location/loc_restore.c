@@ -16,15 +16,14 @@
  *   second is not after now is dropped silently: its expired event would
  *   only repeat what the caller's store clean-up already does.
  * - The identity hash is not persisted (it would tie the data format to the
- *   hash function): it is computed again from the contact, one parse per
- *   restored binding.
+ *   hash function), nor computed here: like any binding's, it is computed
+ *   from the contact the first time it is needed, so a restart parses no
+ *   URI.
  * - The hard per-AoR cap holds here too (SR_RESTORE_TOO_MANY); the
  *   registrar's configurable max_contacts does not: what was accepted
  *   before a restart is kept even if the limit was lowered meanwhile.
  */
 #include "loc_internal.h"
-
-#include "../sip/sip_uri_cmp.h"
 
 static struct sr_binding *with_id(struct sr_aor *a, uint64_t id)
 {
@@ -65,8 +64,7 @@ enum sr_restore_rc sr_loc_restore(struct sr_loc *loc, const struct sr_loc_bindin
 	}
 	sr_binding_set_state(b, &in->st);
 	b->id = in->st.id;
-	struct sr_str c = in->f[SR_BF_CONTACT];
-	b->uri_hash = sr_loc_uri_hash(sr_uri_hash_str(c.p, c.len));
+	b->uri_hash = 0; /* computed on first need (loc_match.c) */
 	if (old) {
 		/* out of the list without an event: the restore replaces what an earlier restore put */
 		struct sr_binding **pp = &a->bindings;

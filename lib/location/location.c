@@ -166,14 +166,12 @@ unsigned sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str cont
 	struct sr_aor *a = sr_aor_table_lookup(loc->table, aor, sr_aor_table_hash(loc->table, aor));
 	if (!a)
 		return 0;
-	struct sr_loc_key k = { .uri = contact, .uri_hash = sr_loc_uri_hash(sr_uri_hash_str(contact.p, contact.len)) };
+	struct sr_loc_key k = { .uri = contact }; /* hashed on the first stored URI that differs in bytes */
 	unsigned n = 0;
 	struct sr_binding *b = a->bindings;
 	while (b) {
 		struct sr_binding *next = b->next; /* the last drop frees a as well */
-		struct sr_loc_key bk;
-		sr_loc_key_of_binding(&bk, b);
-		if (contact.len == 0 || sr_loc_key_names(&k, &bk)) {
+		if (contact.len == 0 || sr_loc_names(&k, b)) {
 			sr_loc_drop(loc, b, SR_EV_REMOVED);
 			n++;
 		}
@@ -205,7 +203,7 @@ static void check_aor(struct sr_aor *a, void *vctx)
 			x->err = "an AoR's bindings are not in q order";
 		else if (!sr_tw_armed(&b->timer))
 			x->err = "a binding without an armed expiry timer";
-		else if (b->uri_hash != sr_loc_uri_hash(sr_uri_hash_str(c.p, c.len)))
+		else if (b->uri_hash && b->uri_hash != sr_loc_uri_hash(sr_uri_hash_str(c.p, c.len)))
 			x->err = "a binding's identity hash is not its contact's";
 		for (const struct sr_binding *o = a->bindings; o != b && !x->err; o = o->next)
 			if (o->id == b->id)

@@ -27,7 +27,11 @@
  * Matching (which stored binding a Contact names) is the store's too: the
  * registrar's precedence (RFC 5626 instance and reg-id, RFC 8599 push key,
  * RFC 3261 19.1.4 URI equality) with the URI compared by its identity hash
- * first, so adding a contact to a large AoR parses no stored URI.
+ * first, so adding a contact to a large AoR parses no stored URI. A
+ * contact's own hash is computed only when it is needed (its bytes differ
+ * from a stored URI's, or a new binding keeps it), from the parse the
+ * caller already has: the common refresh, byte for byte the stored URI,
+ * hashes nothing.
  */
 #ifndef SR_LOCATION_H
 #define SR_LOCATION_H
@@ -35,6 +39,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <osipparser2/osip_uri.h>
 
 #include "aor_table.h"
 #include "binding.h"
@@ -120,25 +126,30 @@ unsigned sr_loc_lookup(struct sr_loc *loc, struct sr_str aor, uint32_t now_s, st
 /* What a Contact (or a stored binding) is recognised by. */
 struct sr_loc_key {
 	struct sr_str uri;
-	uint32_t uri_hash;       /* sr_loc_uri_hash of uri */
-	struct sr_str instance;  /* +sip.instance, empty when none */
-	struct sr_str pn_key;    /* RFC 8599 push key, empty when none */
-	uint32_t reg_id;         /* 0: none */
+	const osip_uri_t *parsed; /* uri as the caller parsed it; NULL: parsed here when its hash is needed */
+	uint32_t uri_hash;        /* sr_loc_uri_hash of uri, once 'hashed' */
+	bool hashed;
+	struct sr_str instance;   /* +sip.instance, empty when none */
+	struct sr_str pn_key;     /* RFC 8599 push key, empty when none */
+	uint32_t reg_id;          /* 0: none */
 };
-/* The 32 bits of sr_uri_hash a binding keeps. */
+/* The 32 bits of sr_uri_hash a binding keeps (never 0: a binding's 0 means "not computed yet"). */
 static inline uint32_t sr_loc_uri_hash(uint64_t uri_hash)
 {
-	return (uint32_t)(uri_hash ^ (uri_hash >> 32));
+	uint32_t h = (uint32_t)(uri_hash ^ (uri_hash >> 32));
+	return h ? h : 1;
 }
+/* The key's URI hash, computed on first use. */
+uint32_t sr_loc_key_hash(struct sr_loc_key *k);
 void sr_loc_key_of_binding(struct sr_loc_key *k, const struct sr_binding *b);
 /*
  * Whether contact key 'c' names what key 'b' describes: the same instance
  * and reg-id when c has an instance, else the same push key when c has one,
- * else equal URIs (hash first, then RFC 3261 19.1.4).
+ * else equal URIs (bytes, then hash, then RFC 3261 19.1.4).
  */
-bool sr_loc_key_names(const struct sr_loc_key *c, const struct sr_loc_key *b);
+bool sr_loc_key_names(struct sr_loc_key *c, struct sr_loc_key *b);
 /* The first binding of a (in q order) that contact key k names, or NULL. */
-const struct sr_binding *sr_loc_match(const struct sr_aor *a, const struct sr_loc_key *k);
+const struct sr_binding *sr_loc_match(const struct sr_aor *a, struct sr_loc_key *k);
 
 /* --- changes --- */
 
@@ -152,9 +163,11 @@ struct sr_loc_change {
 	enum sr_loc_op op;
 	const struct sr_binding *old;   /* UPDATE, REMOVE: a binding of the change set's AoR */
 	struct sr_str f[SR_BF_COUNT];   /* ADD, UPDATE: the strings to store (each at most 65535 bytes) */
-	uint32_t uri_hash;              /* ADD, UPDATE: sr_loc_uri_hash of f[SR_BF_CONTACT] */
+	struct sr_loc_key *key;         /* ADD, UPDATE: the contact's key (its URI is f[SR_BF_CONTACT]) or NULL */
 	struct sr_binding_state st;     /* ADD, UPDATE: expires, cseq, source, q, ...; the id is the store's */
-	struct sr_binding *fresh;       /* the store's: the object prepare allocated, NULL when in place */
+	/* the store's */
+	uint32_t uri_hash;              /* the identity hash the binding will keep (0: computed when needed) */
+	struct sr_binding *fresh;       /* the object prepare allocated, NULL when in place */
 };
 
 /* One entry of the AoR as it will be (the store's). */
@@ -196,7 +209,11 @@ enum sr_loc_rc {
 };
 
 void sr_loc_txn_begin(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor);
-/* Adds one change and returns it (zeroed but for op and old); NULL when SR_LOC_TXN_MAX are there. */
+/*
+ * Adds one change and returns it with op, old and a NULL key; an ADD or
+ * UPDATE needs f and st filled (and key, when the caller has one). NULL when
+ * SR_LOC_TXN_MAX are there.
+ */
 struct sr_loc_change *sr_loc_txn_add(struct sr_loc_txn *t, enum sr_loc_op op, const struct sr_binding *old);
 /* Every allocation and check; on failure nothing is left allocated and the store is unchanged. */
 enum sr_loc_rc sr_loc_prepare(struct sr_loc *loc, struct sr_loc_txn *t);

@@ -85,14 +85,14 @@ enum sr_reg_err sr_plan_prepare(struct sr_req_ctx *c, struct sr_plan *p)
 	struct sr_loc_txn *t = &p->txn; /* begun by reg_save.c, where the plan looked up the AoR */
 	t->remove_all = p->remove_all;
 	for (unsigned i = 0; i < p->n; i++) {
-		const struct sr_plan_entry *pe = &p->e[i];
+		struct sr_plan_entry *pe = &p->e[i];
 		if (pe->op == SR_OP_REMOVE) {
 			sr_loc_txn_add(t, SR_LOC_REMOVE, pe->old);
 		} else if (pe->op == SR_OP_ADD || pe->op == SR_OP_UPDATE) {
 			struct sr_loc_change *ch =
 				sr_loc_txn_add(t, pe->op == SR_OP_ADD ? SR_LOC_ADD : SR_LOC_UPDATE, pe->old);
 			binding_fields(c, p, pe, ch->f);
-			ch->uri_hash = pe->key.uri_hash;
+			ch->key = &pe->key; /* the store hashes it when the binding keeps a new URI */
 			binding_state(c, p, pe, &ch->st);
 		}
 	}

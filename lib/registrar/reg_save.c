@@ -20,7 +20,6 @@
 #include "reg_shard.h"
 
 #include "../sip/sip_aor.h"
-#include "../sip/sip_uri_cmp.h"
 
 #include <string.h>
 
@@ -250,11 +249,12 @@ static enum sr_reg_err plan_star(struct sr_req_ctx *c, struct sr_plan *p)
 	return SR_E_OK;
 }
 
-/* What a contact is recognised by; its URI's identity hash comes from the parse already made. */
+/* What a contact is recognised by; its URI's identity hash, when needed, comes from the parse already made. */
 static void contact_key(struct sr_loc_key *k, const struct sr_contact_info *ci)
 {
 	k->uri = ci->uri;
-	k->uri_hash = sr_loc_uri_hash(sr_uri_hash(ci->ct->url));
+	k->parsed = ci->ct->url;
+	k->hashed = false;
 	k->instance = ci->instance;
 	k->pn_key = ci->pn_key;
 	k->reg_id = ci->has_reg_id ? ci->reg_id : 0;

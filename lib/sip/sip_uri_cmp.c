@@ -181,28 +181,19 @@ bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 /*
- * The identity hash (see sip_uri_cmp.h). Each field is hashed on its own
- * (FNV-1a, case-folded where sr_uri_equal compares case-insensitively) and
- * the results are mixed in a fixed order; the header multiset is summed so
- * its order does not count, as in headers_equal. NULL fields hash like empty
- * ones (nz), ports without their leading zeros (port_eq), a strict parameter
- * by its first occurrence (params_equal) and its absence by a marker of its
- * own. Not keyed: a crafted collision only costs the caller one full
- * comparison.
+ * The identity hash (see sip_uri_cmp.h). Each field is hashed on its own,
+ * eight bytes at a time, and the results are mixed in a fixed order; the
+ * header multiset is summed so its order does not count, as in
+ * headers_equal. Where sr_uri_equal compares case-insensitively the bytes
+ * are OR-ed with 0x20 first: that folds A-Z as strcasecmp does (and folds a
+ * few other bytes together too, which only makes the hash coarser, never
+ * splits equal fields). NULL fields hash like empty ones (nz), ports without
+ * their leading zeros (port_eq), a strict parameter by its first occurrence
+ * (params_equal) and its absence by a marker of its own. Not keyed: a
+ * crafted collision only costs the caller one full comparison.
  */
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-
-static uint64_t fnv(uint64_t h, const char *s, bool fold)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (fold && c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		h = (h ^ c) * FNV_PRIME;
-	}
-	return h;
-}
+#define HASH_SEED 0xcbf29ce484222325ull
+#define HASH_MUL 0x9e3779b97f4a7c15ull
 
 static uint64_t mix_in(uint64_t h, uint64_t v)
 {
@@ -213,16 +204,42 @@ static uint64_t mix_in(uint64_t h, uint64_t v)
 
 static uint64_t field_hash(const char *s, bool fold)
 {
-	/* the terminator byte keeps ("ab", "") apart from ("a", "b") */
-	return fnv(FNV_OFFSET, nz(s), fold) * FNV_PRIME;
+	s = nz(s);
+	size_t len = strlen(s);
+	const uint64_t mask = fold ? 0x2020202020202020ull : 0;
+	uint64_t h = HASH_SEED ^ len; /* the length keeps ("ab", "") apart from ("a", "b") */
+	for (; len >= 8; len -= 8, s += 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ (w | mask)) * HASH_MUL;
+		h ^= h >> 29;
+	}
+	if (len) {
+		uint64_t w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ (w | (mask >> (8 * (8 - len))))) * HASH_MUL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* Which strict parameter (param_is_strict) a name is: its index, or -1. One length switch, one compare. */
+static int strict_index(const char *name)
+{
+	static const char *const strict[] = { "user", "ttl", "method", "maddr", "transport" };
+	size_t len = strlen(nz(name));
+	int i = len == 4 ? 0 : len == 3 ? 1 : len == 6 ? 2 : len == 5 ? 3 : len == 9 ? 4 : -1;
+	return i >= 0 && strcasecmp(name, strict[i]) == 0 ? i : -1;
 }
 
 uint64_t sr_uri_hash(const osip_uri_t *u)
 {
 	if (!u || !u->scheme)
 		return 0;
-	uint64_t h = mix_in(FNV_OFFSET, field_hash(u->scheme, true));
-	if (!is_sip_scheme(u->scheme))
+	uint64_t h = mix_in(HASH_SEED, field_hash(u->scheme, true));
+	const char *sc = u->scheme; /* is_sip_scheme without two strcasecmp calls */
+	if (!((sc[0] | 0x20) == 's' && (sc[1] | 0x20) == 'i' && (sc[2] | 0x20) == 'p' &&
+	      (sc[3] == '\0' || ((sc[3] | 0x20) == 's' && sc[4] == '\0'))))
 		return mix_in(h, field_hash(u->string, false));
 	h = mix_in(h, field_hash(u->username, false));
 	h = mix_in(h, field_hash(u->password, false));
@@ -231,11 +248,16 @@ uint64_t sr_uri_hash(const osip_uri_t *u)
 	while (port && *port == '0' && port[1])
 		port++;
 	h = mix_in(h, port ? field_hash(port, false) : 0x706f7274ull /* absent */);
-	static const char *const strict[] = { "user", "ttl", "method", "maddr", "transport" };
-	for (size_t i = 0; i < sizeof(strict) / sizeof(strict[0]); i++) {
-		const osip_uri_param_t *p = find_param(&u->url_params, strict[i]);
-		h = mix_in(h, p ? field_hash(p->gvalue, true) : 0x61627365ull + i /* absent */);
+	/* the first occurrence of each strict parameter, in one pass over the list */
+	const osip_uri_param_t *first[5] = { NULL };
+	for (const __node_t *n = u->url_params.node; n; n = n->next) {
+		const osip_uri_param_t *p = n->element;
+		int i = strict_index(p->gname);
+		if (i >= 0 && !first[i])
+			first[i] = p;
 	}
+	for (size_t i = 0; i < 5; i++)
+		h = mix_in(h, first[i] ? field_hash(first[i]->gvalue, true) : 0x61627365ull + i /* absent */);
 	uint64_t headers = 0;
 	for (const __node_t *n = u->url_headers.node; n; n = n->next) {
 		const osip_uri_header_t *x = n->element;
@@ -248,9 +270,9 @@ uint64_t sr_uri_hash_str(const char *s, size_t len)
 {
 	osip_uri_t *u = parse_uri(s, len);
 	if (!u) {
-		uint64_t h = FNV_OFFSET;
+		uint64_t h = HASH_SEED ^ len;
 		for (size_t i = 0; i < len; i++)
-			h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
+			h = (h ^ (unsigned char)s[i]) * HASH_MUL;
 		return h;
 	}
 	uint64_t h = sr_uri_hash(u);
