@@ -78,6 +78,17 @@ struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn 
 	return e;
 }
 
+struct th_env *th_env_contacts(uint32_t max_contacts, enum sr_max_contacts_mode mode)
+{
+	struct sr_reg_config cfg;
+	th_default_config(&cfg);
+	cfg.max_contacts = max_contacts;
+	cfg.max_contacts_mode = mode;
+	struct th_env *e = th_env_new(&cfg, NULL);
+	assert_non_null(e);
+	return e;
+}
+
 void th_env_free(struct th_env *e)
 {
 	if (!e)

@@ -64,6 +64,8 @@ struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn
 struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth);
 void th_env_free(struct th_env *e);
+/* An environment with the default configuration but max_contacts and its mode (fails the test if refused). */
+struct th_env *th_env_contacts(uint32_t max_contacts, enum sr_max_contacts_mode mode);
 /* The default configuration used by th_env_new(NULL, ...). */
 void th_default_config(struct sr_reg_config *cfg);
 

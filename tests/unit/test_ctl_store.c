@@ -303,23 +303,29 @@ static void test_refuses_foreign_lmdb(void **state)
 	dir_free(&d);
 }
 
-static void test_refuses_other_format(void **state)
+/* A store whose format marker says 'format' is refused, naming both formats and how to recover. */
+static void refuses_format(uint8_t format)
 {
-	(void)state;
 	struct dir d;
 	dir_new(&d);
 	char err[512];
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	sr_ctl_store_close(st);
-	uint8_t fmt[4] = { SR_CTL_STORE_FORMAT + 1, 0, 0, 0 };
+	uint8_t fmt[4] = { format, 0, 0, 0 };
 	raw_put(d.path, "meta", "format", fmt, sizeof(fmt));
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
 	char want[64];
-	snprintf(want, sizeof(want), "store format %d, this sipreg reads format %d", SR_CTL_STORE_FORMAT + 1,
-		 SR_CTL_STORE_FORMAT);
+	snprintf(want, sizeof(want), "store format %d, this sipreg reads format %d", format, SR_CTL_STORE_FORMAT);
 	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, "move the directory aside"));
 	dir_free(&d);
+}
+
+static void test_refuses_other_format(void **state)
+{
+	(void)state;
+	refuses_format(SR_CTL_STORE_FORMAT + 1);
 }
 
 /*
@@ -330,18 +336,8 @@ static void test_refuses_other_format(void **state)
 static void test_refuses_format_1(void **state)
 {
 	(void)state;
-	struct dir d;
-	dir_new(&d);
-	char err[512];
-	struct sr_ctl_store *st;
-	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
-	sr_ctl_store_close(st);
-	uint8_t fmt[4] = { 1, 0, 0, 0 };
-	raw_put(d.path, "meta", "format", fmt, sizeof(fmt));
-	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "store format 1, this sipreg reads format 2"));
-	assert_non_null(strstr(err, "move the directory aside"));
-	dir_free(&d);
+	assert_int_equal(SR_CTL_STORE_FORMAT, 2);
+	refuses_format(1);
 }
 
 static void test_refuses_bad_record(void **state)

@@ -551,12 +551,7 @@ static void check_contacts(struct th_env *e, const struct maor *A)
 
 static struct th_env *new_env(enum sr_max_contacts_mode mode, uint64_t now_ms)
 {
-	struct sr_reg_config cfg;
-	th_default_config(&cfg);
-	cfg.max_contacts = MAX_CONTACTS;
-	cfg.max_contacts_mode = mode;
-	struct th_env *e = th_env_new(&cfg, NULL);
-	assert_non_null(e);
+	struct th_env *e = th_env_contacts(MAX_CONTACTS, mode);
 	e->now_ms = now_ms;
 	e->on_event = on_event;
 	return e;

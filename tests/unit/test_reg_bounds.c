@@ -39,17 +39,6 @@ int __wrap_osip_uri_parse(osip_uri_t *url, const char *buf)
 	return __real_osip_uri_parse(url, buf);
 }
 
-static struct th_env *env_with(uint32_t max_contacts, enum sr_max_contacts_mode mode)
-{
-	struct sr_reg_config cfg;
-	th_default_config(&cfg);
-	cfg.max_contacts = max_contacts;
-	cfg.max_contacts_mode = mode;
-	struct th_env *e = th_env_new(&cfg, NULL);
-	assert_non_null(e);
-	return e;
-}
-
 /*
  * 'n' contacts <sip:<prefix><first+i>@h>[;+sip.instance="<u:N>"], comma-separated: short, so
  * that a 200 listing SR_LOC_MAX_PER_AOR of them still fits the harness's 64 KB.
@@ -96,7 +85,7 @@ static void test_shard_refuses_unlimited_and_above_cap(void **state)
 static void test_cap_holds_under_instance_flood(void **state)
 {
 	(void)state;
-	struct th_env *e = env_with(SR_LOC_MAX_PER_AOR, SR_MAXC_REJECT);
+	struct th_env *e = th_env_contacts(SR_LOC_MAX_PER_AOR, SR_MAXC_REJECT);
 	unsigned per = SR_SIP_MAX_CONTACTS, cseq = 1;
 	for (unsigned first = 0; first < SR_LOC_MAX_PER_AOR; first += per)
 		assert_int_equal(th_register(e, "alice", contacts("i", first, per, true), "flood", cseq++), 200);
@@ -123,7 +112,7 @@ static void test_cap_holds_under_instance_flood(void **state)
 static void test_cap_in_force_mode(void **state)
 {
 	(void)state;
-	struct th_env *e = env_with(SR_LOC_MAX_PER_AOR, SR_MAXC_FORCE);
+	struct th_env *e = th_env_contacts(SR_LOC_MAX_PER_AOR, SR_MAXC_FORCE);
 	unsigned per = SR_SIP_MAX_CONTACTS, cseq = 1;
 	for (unsigned first = 0; first < SR_LOC_MAX_PER_AOR + 4 * per; first += per) {
 		assert_int_equal(th_register(e, "alice", contacts("f", first, per, true), "force", cseq++), 200);
@@ -145,7 +134,7 @@ static void test_cap_in_force_mode(void **state)
 static void test_200_that_does_not_fit_changes_nothing(void **state)
 {
 	(void)state;
-	struct th_env *e = env_with(200, SR_MAXC_REJECT);
+	struct th_env *e = th_env_contacts(200, SR_MAXC_REJECT);
 	e->resp_cap = 8192;
 	char contact[600], pad[401];
 	memset(pad, 'p', sizeof(pad) - 1);
@@ -190,7 +179,7 @@ static void test_200_that_does_not_fit_changes_nothing(void **state)
 static void test_adding_a_contact_parses_no_stored_uri(void **state)
 {
 	(void)state;
-	struct th_env *e = env_with(SR_LOC_MAX_PER_AOR, SR_MAXC_REJECT);
+	struct th_env *e = th_env_contacts(SR_LOC_MAX_PER_AOR, SR_MAXC_REJECT);
 	unsigned per = SR_SIP_MAX_CONTACTS, cseq = 1, requests = 0;
 	/* what a 16-contact REGISTER parses of itself, on an AoR with nothing stored */
 	uri_parses = 0;
@@ -232,7 +221,7 @@ static void test_adding_a_contact_parses_no_stored_uri(void **state)
 static void test_long_user_agent_is_stored_bounded(void **state)
 {
 	(void)state;
-	struct th_env *e = env_with(16, SR_MAXC_REJECT);
+	struct th_env *e = th_env_contacts(16, SR_MAXC_REJECT);
 	static char extra[62000];
 	size_t n = (size_t)snprintf(extra, sizeof(extra), "User-Agent: ");
 	/* "é" (2 bytes) straddles the cut: the stored prefix must end before it */
@@ -265,7 +254,7 @@ static void test_long_user_agent_is_stored_bounded(void **state)
 static void test_long_path_is_refused(void **state)
 {
 	(void)state;
-	struct th_env *e = env_with(16, SR_MAXC_REJECT);
+	struct th_env *e = th_env_contacts(16, SR_MAXC_REJECT);
 	static char extra[4096];
 	char pad[141];
 	memset(pad, 'x', sizeof(pad) - 1);
