@@ -10,7 +10,8 @@
  *   /sipreg/aor canonicalises the URI here, finds the owner by the bucket
  *   table the data plane uses, posts the question on the owner's query ring
  *   and waits (bounded by control.query_timeout_ms) for the answer
- *   (answer_query in worker.c). One question is in flight at a time: this is
+ *   (answer_query in worker.c), complete: every binding with every field
+ *   (lib/ctl/ctl_answer.h). One question is in flight at a time: this is
  *   the slow path. A question that timed out keeps its slot busy until the
  *   worker has answered it, so a worker never writes into a reused slot.
  * - /sipreg/reload reloads every part that is configured, each on its own:
@@ -36,6 +37,7 @@
 
 #include "app_auth.h"
 #include "app_guard.h"
+#include "ctl_answer.h"
 #include "ctl_store.h"
 #include "persist.h"
 #include "sip_aor.h"
@@ -51,6 +53,8 @@ struct sr_commands {
 	pthread_mutex_t query_lock;
 	struct sr_aor_query *query; /* the one question slot; NULL once stopped */
 	bool query_busy;            /* posted, and not (yet) answered */
+	uint8_t *answer;            /* the answer buffer the owner writes into (grows; freed with c) */
+	size_t answer_cap;
 	struct sr_ctl_table table;
 };
 
@@ -127,6 +131,7 @@ static int canonical(const struct sr_app *app, const char *uri, char *out, size_
 static const char *ask_owner(struct sr_commands *c, unsigned owner)
 {
 	struct sr_aor_query *q = c->query;
+	q->done = 0;
 	c->query_busy = true;
 	if (rte_ring_sp_enqueue(c->app->w[owner]->queries, q) != 0) {
 		c->query_busy = false;
@@ -141,52 +146,104 @@ static const char *ask_owner(struct sr_commands *c, unsigned owner)
 	return NULL;
 }
 
-static void strings(struct sr_ctl_out *out, const char *name, const struct sr_aor_query *q, size_t off)
-{
-	sr_ctl_out_array(out, name);
-	for (unsigned i = 0; i < q->n; i++)
-		sr_ctl_out_str(out, NULL, (const char *)&q->b[i] + off);
-	sr_ctl_out_end(out);
-}
+/*
+ * The answer of /sipreg/aor and /sipreg/rm: parallel arrays, one entry per
+ * binding, each binding whole (lib/ctl/ctl_answer.h). One pass over the
+ * answer per column keeps the output's shape that of the front ends.
+ */
+enum aor_column { COL_CONTACT, COL_EXPIRES, COL_Q, COL_CALL_ID, COL_CSEQ, COL_USER_AGENT, COL_PARAMS,
+		  COL_PATH, COL_INSTANCE, COL_REG_ID, COL_SOURCE, COL_ID, COL_GRUU, COL_PUSH, COL_COUNT };
+static const char *const col_name[COL_COUNT] = { "contact", "expires", "q", "call_id", "cseq", "user_agent",
+						 "params", "path", "instance", "reg_id", "source", "id", "gruu",
+						 "push" };
 
-enum int_field { F_EXPIRES, F_Q, F_CSEQ, F_REG_ID };
-
-static void ints(struct sr_ctl_out *out, const char *name, const struct sr_aor_query *q, enum int_field which)
+static void add_cell(struct sr_ctl_out *out, enum aor_column col, const struct sr_loc_binding *b, int64_t now_s)
 {
-	sr_ctl_out_array(out, name);
-	for (unsigned i = 0; i < q->n; i++) {
-		const struct sr_query_binding *b = &q->b[i];
-		sr_ctl_out_int(out, NULL, which == F_EXPIRES ? b->expires_in : which == F_Q ? b->q :
-					  which == F_CSEQ ? (int64_t)b->cseq : b->reg_id);
+	const struct sr_binding_state *st = &b->st;
+	static const enum sr_bfield str_of[COL_COUNT] = { [COL_CONTACT] = SR_BF_CONTACT, [COL_CALL_ID] = SR_BF_CALL_ID,
+		[COL_USER_AGENT] = SR_BF_USER_AGENT, [COL_PARAMS] = SR_BF_PARAMS, [COL_PATH] = SR_BF_PATH,
+		[COL_INSTANCE] = SR_BF_INSTANCE };
+	char ip[INET_ADDRSTRLEN];
+	switch (col) {
+	case COL_EXPIRES: sr_ctl_out_int(out, NULL, (int64_t)st->expires - now_s); return;
+	case COL_Q: sr_ctl_out_int(out, NULL, st->q == SR_Q_NONE ? -1 : st->q); return;
+	case COL_CSEQ: sr_ctl_out_int(out, NULL, st->cseq); return;
+	case COL_REG_ID: sr_ctl_out_int(out, NULL, (st->flags & SR_BFLAG_OUTBOUND) ? (int64_t)st->reg_id : -1); return;
+	case COL_ID: sr_ctl_out_u64(out, NULL, st->id); return;
+	case COL_GRUU: sr_ctl_out_int(out, NULL, (st->flags & SR_BFLAG_GRUU) != 0); return;
+	case COL_SOURCE:
+		inet_ntop(AF_INET, &st->src_ip, ip, sizeof(ip));
+		sr_ctl_out_strf(out, NULL, "%s:%u", ip, st->src_port);
+		return;
+	case COL_PUSH: { /* "provider\0prid\0param" shown as the RFC 8599 parameters it came from */
+		struct sr_str k = b->f[SR_BF_PN_KEY];
+		const char *prid = k.len ? memchr(k.p, '\0', k.len) : NULL;
+		const char *param = prid ? memchr(prid + 1, '\0', (size_t)(k.p + k.len - prid - 1)) : NULL;
+		if (param)
+			sr_ctl_out_strf(out, NULL, "pn-provider=%.*s;pn-prid=%.*s;pn-param=%.*s", (int)(prid - k.p), k.p,
+					(int)(param - prid - 1), prid + 1, (int)(k.p + k.len - param - 1), param + 1);
+		else
+			sr_ctl_out_str(out, NULL, "");
+		return;
 	}
-	sr_ctl_out_end(out);
+	default:
+		sr_ctl_out_strf(out, NULL, "%.*s", (int)b->f[str_of[col]].len, b->f[str_of[col]].p);
+		return;
+	}
 }
 
-/* The answer of /sipreg/aor and /sipreg/rm: parallel arrays, one entry per binding. */
-static void render_aor(struct sr_ctl_out *out, const struct sr_aor_query *q, unsigned owner, bool rm)
+static void render_aor(struct sr_ctl_out *out, const struct sr_aor_query *q, unsigned owner, unsigned removed,
+		       bool rm, int64_t now_s)
 {
 	sr_ctl_out_str(out, "aor", q->aor);
 	sr_ctl_out_u64(out, "worker", owner);
 	if (rm)
-		sr_ctl_out_u64(out, "removed", q->removed);
+		sr_ctl_out_u64(out, "removed", removed);
 	sr_ctl_out_u64(out, "bindings", q->total);
-	strings(out, "contact", q, offsetof(struct sr_query_binding, contact));
-	ints(out, "expires", q, F_EXPIRES);
-	ints(out, "q", q, F_Q);
-	strings(out, "call_id", q, offsetof(struct sr_query_binding, call_id));
-	ints(out, "cseq", q, F_CSEQ);
-	strings(out, "user_agent", q, offsetof(struct sr_query_binding, user_agent));
-	strings(out, "params", q, offsetof(struct sr_query_binding, params));
-	strings(out, "path", q, offsetof(struct sr_query_binding, path));
-	strings(out, "instance", q, offsetof(struct sr_query_binding, instance));
-	ints(out, "reg_id", q, F_REG_ID);
-	sr_ctl_out_array(out, "source");
-	for (unsigned i = 0; i < q->n; i++) {
-		char ip[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &q->b[i].src_ip, ip, sizeof(ip));
-		sr_ctl_out_strf(out, NULL, "%s:%u", ip, q->b[i].src_port);
+	for (int col = 0; col < COL_COUNT; col++) {
+		sr_ctl_out_array(out, col_name[col]);
+		size_t off = 0;
+		struct sr_loc_binding b;
+		const char *why;
+		while (sr_ctl_answer_next(q->buf, q->len, &off, &b, &why) == 1)
+			add_cell(out, (enum aor_column)col, &b, now_s);
+		sr_ctl_out_end(out);
 	}
-	sr_ctl_out_end(out);
+}
+
+#define ANSWER_FIRST_CAP (64 * 1024)
+
+/*
+ * Asks the owner until the answer fits this side's buffer: the worker reports
+ * the size it needs and writes nothing usable when the buffer is short, so the
+ * buffer grows (with room for growth meanwhile) and the question is asked
+ * again, reading only (a removal happens once). NULL when answered.
+ */
+static const char *ask_whole(struct sr_commands *c, unsigned owner, unsigned *removed)
+{
+	struct sr_aor_query *q = c->query;
+	*removed = 0;
+	for (int attempt = 0;; attempt++) {
+		if (c->answer_cap == 0 || (attempt > 0 && q->len > c->answer_cap)) {
+			size_t want = attempt > 0 ? q->len + q->len / 4 : ANSWER_FIRST_CAP;
+			uint8_t *bigger = realloc(c->answer, want);
+			if (bigger == NULL)
+				return "out of memory for the answer";
+			c->answer = bigger;
+			c->answer_cap = want;
+		}
+		q->buf = c->answer;
+		q->cap = c->answer_cap;
+		const char *why = ask_owner(c, owner);
+		if (why)
+			return why;
+		*removed += q->removed;
+		q->remove = false;
+		if (q->len <= q->cap)
+			return NULL;
+		if (attempt == 3) /* the AoR grows faster than we can ask: give up rather than spin */
+			return "the AoR kept growing while it was read; try again";
+	}
 }
 
 /* /sipreg/aor,<uri> and /sipreg/rm,<aor>[,<contact>]: the owner removes first, then answers what is left. */
@@ -216,6 +273,7 @@ static void aor_query(struct sr_commands *c, const char *params, bool rm, struct
 		return;
 	}
 	unsigned owner = c->app->owner[sr_aor_hash(aor, len) % SR_BUCKETS];
+	unsigned removed = 0;
 	pthread_mutex_lock(&c->query_lock);
 	struct sr_aor_query *q = c->query;
 	const char *why = NULL;
@@ -232,12 +290,13 @@ static void aor_query(struct sr_commands *c, const char *params, bool rm, struct
 			q->contact_len = strlen(contact);
 			memcpy(q->contact, contact, q->contact_len);
 		}
-		why = ask_owner(c, owner);
+		why = ask_whole(c, owner, &removed);
 	}
 	if (why)
 		sr_ctl_out_fail(out, "%s", why);
 	else
-		render_aor(out, q, owner, rm);
+		render_aor(out, q, owner, removed, rm,
+			   (int64_t)(sr_clock_ms(&c->app->clock, rte_get_tsc_cycles()) / 1000));
 	pthread_mutex_unlock(&c->query_lock);
 }
 
@@ -387,7 +446,7 @@ struct dump_page {
 	bool oom;
 };
 
-static void dump_one(void *ctx, const struct sr_ctl_binding *b)
+static void dump_one(void *ctx, const struct sr_loc_binding *b)
 {
 	struct dump_page *pg = ctx;
 	if (pg->n == DUMP_PAGE)
@@ -547,5 +606,6 @@ void sr_commands_free(struct sr_commands *c)
 	sr_commands_stop(c);
 	pthread_mutex_destroy(&c->reload_lock);
 	pthread_mutex_destroy(&c->query_lock);
+	free(c->answer);
 	free(c);
 }

@@ -40,7 +40,6 @@
 #include "ctl_holdq.h"
 #include "ctl_listener.h"
 #include "ctl_store.h"
-#include "reg_restore.h"
 
 #define SLOT_HDR offsetof(struct slot, rec)
 
@@ -81,12 +80,12 @@ struct sr_persist {
 	char last_error[512];
 };
 
-static int restore_one(void *ctx, const struct sr_ctl_binding *b, const char **why)
+static int restore_one(void *ctx, const struct sr_loc_binding *b, const char **why)
 {
 	struct sr_app *app = ctx;
 	unsigned owner = app->owner[sr_aor_hash(b->aor.p, b->aor.len) % SR_BUCKETS];
-	uint64_t now_ms = sr_clock_ms(&app->clock, rte_get_tsc_cycles());
-	enum sr_restore_rc rc = sr_shard_restore_binding(app->w[owner]->shard, b->aor, b->f, &b->st, now_ms);
+	uint32_t now_s = (uint32_t)(sr_clock_ms(&app->clock, rte_get_tsc_cycles()) / 1000);
+	enum sr_restore_rc rc = sr_loc_restore(sr_shard_location(app->w[owner]->shard), b, now_s);
 	if (rc == SR_RESTORE_OK || rc == SR_RESTORE_REPLACED || rc == SR_RESTORE_EXPIRED)
 		return 0;
 	*why = sr_restore_rc_str(rc);
@@ -167,15 +166,14 @@ int sr_persist_init(struct sr_app *app)
 	return 0;
 }
 
-void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_reg_event *ev)
+void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_event *ev)
 {
 	struct sr_persist *p = app->persist;
 	if (!p)
 		return;
 	struct persist_worker *pw = &p->w[worker];
-	struct sr_ctl_binding bd;
-	sr_ctl_binding_of(ev->b, &bd);
-	size_t need = sr_ctl_record_size(&bd);
+	const struct sr_loc_binding *bd = ev->b;
+	size_t need = sr_ctl_record_size(bd);
 	if (need == 0 || need > p->slot_bytes - SLOT_HDR) {
 		SR_STAT_INC(pw->lost[LOST_OVERSIZE]);
 		return;
@@ -188,7 +186,7 @@ void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_reg_ev
 	struct slot *s = obj;
 	s->seq = ++pw->seq;
 	s->type = (uint8_t)ev->type;
-	s->len = (uint32_t)sr_ctl_record_encode(&bd, s->rec, p->slot_bytes - SLOT_HDR);
+	s->len = (uint32_t)sr_ctl_record_encode(bd, s->rec, p->slot_bytes - SLOT_HDR);
 	/* the ring holds more entries than the pool has slots: this cannot fail */
 	rte_ring_sp_enqueue(pw->ring, obj);
 }
@@ -264,7 +262,7 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 				break;
 			for (unsigned k = 0; k < n; k++) {
 				struct slot *s = objs[k];
-				struct sr_ctl_binding bd;
+				struct sr_loc_binding bd;
 				const char *why;
 				/* our own encoding: decoding only re-derives the view */
 				if (sr_ctl_record_decode(s->rec, s->len, &bd, &why) == 0 &&

@@ -38,7 +38,7 @@
 int sr_persist_init(struct sr_app *app);
 
 /* Worker side: called from the worker's event callback. */
-void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_reg_event *ev);
+void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_event *ev);
 
 /*
  * Worker side, durability=sync: takes a response frame to hold until the

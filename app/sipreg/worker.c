@@ -36,8 +36,8 @@
 #include "app_guard.h"
 #include "net_flood.h"
 #include "net_reply.h"
+#include "ctl_answer.h"
 #include "persist.h"
-#include "reg_restore.h"
 
 #define EXPIRE_PERIOD_MS 10
 #define PUBLISH_PERIOD_MS 100
@@ -352,38 +352,14 @@ static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
 	return total;
 }
 
-static void copy_field(char *dst, size_t cap, struct sr_str s)
-{
-	size_t n = s.len < cap - 1 ? s.len : cap - 1;
-	memcpy(dst, s.p, n);
-	dst[n] = '\0';
-}
-
+/* Removes first when asked (the store announces it), then writes every binding left into control's buffer. */
 static void answer_query(struct sr_worker *w, struct sr_aor_query *q, uint64_t now_ms)
 {
+	struct sr_loc *loc = sr_shard_location(w->shard);
+	struct sr_str aor = sr_str_make(q->aor, q->aor_len);
 	if (q->remove)
-		q->removed = sr_shard_remove(w->shard, sr_str_make(q->aor, q->aor_len),
-					     sr_str_make(q->contact, q->contact_len));
-	const struct sr_aor *a = sr_shard_find(w->shard, sr_str_make(q->aor, q->aor_len));
-	q->n = q->total = 0;
-	for (const struct sr_binding *b = a ? a->bindings : NULL; b; b = b->next) {
-		if (q->n < SR_QUERY_MAX_BINDINGS) {
-			struct sr_query_binding *o = &q->b[q->n++];
-			copy_field(o->contact, sizeof(o->contact), sr_binding_field(b, SR_BF_CONTACT));
-			copy_field(o->call_id, sizeof(o->call_id), sr_binding_field(b, SR_BF_CALL_ID));
-			copy_field(o->user_agent, sizeof(o->user_agent), sr_binding_field(b, SR_BF_USER_AGENT));
-			copy_field(o->params, sizeof(o->params), sr_binding_field(b, SR_BF_PARAMS));
-			copy_field(o->path, sizeof(o->path), sr_binding_field(b, SR_BF_PATH));
-			copy_field(o->instance, sizeof(o->instance), sr_binding_field(b, SR_BF_INSTANCE));
-			o->reg_id = (b->flags & SR_BFLAG_OUTBOUND) ? (int)b->reg_id : -1;
-			o->expires_in = (int64_t)sr_binding_expires(b) - (int64_t)(now_ms / 1000);
-			o->q = b->q == SR_Q_NONE ? -1 : b->q;
-			o->cseq = b->cseq;
-			o->src_ip = b->src_ip;
-			o->src_port = b->src_port;
-		}
-		q->total++;
-	}
+		q->removed = sr_loc_remove(loc, aor, sr_str_make(q->contact, q->contact_len));
+	q->len = sr_ctl_answer_encode(loc, aor, (uint32_t)(now_ms / 1000), q->buf, q->cap, &q->total);
 	SR_STAT_INC(w->stats.queries);
 	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
 }
@@ -426,7 +402,7 @@ static void housekeeping(struct sr_worker *w, uint64_t tsc, uint64_t now_ms)
 	}
 }
 
-void sr_worker_on_event(void *ctx, const struct sr_reg_event *ev)
+void sr_worker_on_event(void *ctx, const struct sr_loc_event *ev)
 {
 	struct sr_worker *w = ctx;
 	if ((unsigned)ev->type < 4)

@@ -9,35 +9,24 @@
 
 #include "app.h"
 
-#define SR_QUERY_MAX_BINDINGS 16
-
-struct sr_query_binding {
-	char contact[256];
-	char call_id[128];
-	char user_agent[128];
-	char params[128];   /* contact parameters echoed (;+sip.instance=..., ;reg-id=...) */
-	char path[128];     /* Path header values, ", "-joined */
-	char instance[128]; /* +sip.instance without quotes */
-	int reg_id;         /* RFC 5626 reg-id, -1: not an outbound binding */
-	int64_t expires_in; /* seconds left */
-	int q;              /* thousandths, -1: none */
-	uint32_t cseq;
-	uint32_t src_ip;    /* network order */
-	uint16_t src_port;
-};
-
-/* One /sipreg/aor question, written by control, answered by the owner worker. */
+/*
+ * One /sipreg/aor question, written by control, answered by the owner
+ * worker. The answer is complete: every binding with every field, encoded
+ * by lib/ctl/ctl_answer.h into the control core's buffer; when it does not
+ * fit, len says how much is needed and control asks again.
+ */
 struct sr_aor_query {
 	char aor[512];        /* canonical AoR */
 	size_t aor_len;
 	bool remove;          /* /sipreg/rm: remove first (emits removed events), then answer what is left */
 	char contact[512];    /* remove only bindings with this contact URI; empty: all of the AoR */
 	size_t contact_len;
-	unsigned removed;     /* answer: bindings removed */
+	uint8_t *buf;         /* control's buffer for the answer */
+	size_t cap;
 	/* answer */
-	unsigned n;           /* bindings returned (at most SR_QUERY_MAX_BINDINGS) */
+	unsigned removed;     /* bindings removed */
 	unsigned total;       /* bindings the AoR has */
-	struct sr_query_binding b[SR_QUERY_MAX_BINDINGS];
+	size_t len;           /* bytes of the answer; more than cap: nothing was written, ask with len */
 	int done;             /* set (release) by the worker when the answer is complete */
 };
 
@@ -45,6 +34,6 @@ struct sr_aor_query {
 int sr_worker_main(void *arg);
 
 /* The binding-event callback given to sr_shard_create (ctx = struct sr_worker). */
-void sr_worker_on_event(void *ctx, const struct sr_reg_event *ev);
+void sr_worker_on_event(void *ctx, const struct sr_loc_event *ev);
 
 #endif

@@ -53,7 +53,8 @@ static const char *const aor_fields[][2] = {
 	{ "contact", "contact" }, { "expires", "expires in (s)" }, { "q", "q (1/1000)" },
 	{ "call_id", "Call-ID" }, { "cseq", "CSeq" }, { "source", "received from" },
 	{ "user_agent", "User-Agent" }, { "params", "parameters" }, { "path", "Path" },
-	{ "instance", "+sip.instance" }, { "reg_id", "reg-id" },
+	{ "instance", "+sip.instance" }, { "reg_id", "reg-id" }, { "gruu", "GRUU (1: yes)" },
+	{ "push", "push (RFC 8599)" }, { "id", "binding id" },
 };
 
 static void print_aor(FILE *out, json_t *v)

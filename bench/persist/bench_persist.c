@@ -16,7 +16,7 @@
  *   realistic size (AoR, contact with transport, Call-ID, User-Agent), so
  *   the record size matches what the sipp runs store.
  * - Everything goes through the same code sipreg runs (ctl_batch,
- *   ctl_store, sr_shard_restore_binding); only the workers' rings are
+ *   ctl_store, sr_loc_restore); only the workers' rings are
  *   left out. Fully durable commits (fsync), as in sipreg.
  * - The bindings are stamped with the wall clock of the run (registered
  *   now, expiring in an hour), not a fixed date, so a kept store is live
@@ -37,7 +37,7 @@
 #include <rte_eal.h>
 
 #include "ctl_store.h"
-#include "reg_restore.h"
+#include "registrar.h"
 
 #define LIFETIME_S 3600u
 #define MAP_BYTES_PER_BINDING 1024ull /* 316-383 used (10M, 1M): room for B-tree slack */
@@ -57,7 +57,7 @@ struct gen {
 	char aor[64], contact[96], call_id[48];
 };
 
-static void make(struct gen *g, uint32_t i, struct sr_ctl_binding *b)
+static void make(struct gen *g, uint32_t i, struct sr_loc_binding *b)
 {
 	snprintf(g->aor, sizeof(g->aor), "sip:user%07u@example.com", i);
 	snprintf(g->contact, sizeof(g->contact), "sip:user%07u@198.51.100.2:%u;transport=udp", i, 1024 + i % 60000);
@@ -67,6 +67,7 @@ static void make(struct gen *g, uint32_t i, struct sr_ctl_binding *b)
 	b->f[SR_BF_CONTACT] = sr_str_cstr(g->contact);
 	b->f[SR_BF_CALL_ID] = sr_str_cstr(g->call_id);
 	b->f[SR_BF_USER_AGENT] = SR_STR_LIT("sipp-sipreg-persist");
+	b->st.id = (uint64_t)i + 1;
 	b->st.expires = t0_s + LIFETIME_S;
 	b->st.registered_at = t0_s;
 	b->st.cseq = 1;
@@ -84,7 +85,7 @@ static double commit_run(struct sr_ctl_store *st, uint32_t from, uint32_t to, un
 	double t = now_s();
 	for (uint32_t i = from; i < to; i++) {
 		struct gen g;
-		struct sr_ctl_binding bd;
+		struct sr_loc_binding bd;
 		make(&g, i, &bd);
 		if (sr_ctl_batch_add(&b, SR_EV_ADDED, &bd, i, 0) != 0)
 			exit(1);
@@ -101,9 +102,9 @@ static double commit_run(struct sr_ctl_store *st, uint32_t from, uint32_t to, un
 	return (to - from) / t;
 }
 
-static int restore_cb(void *ctx, const struct sr_ctl_binding *b, const char **why)
+static int restore_cb(void *ctx, const struct sr_loc_binding *b, const char **why)
 {
-	enum sr_restore_rc rc = sr_shard_restore_binding(ctx, b->aor, b->f, &b->st, (uint64_t)t0_s * 1000);
+	enum sr_restore_rc rc = sr_loc_restore(sr_shard_location(ctx), b, t0_s);
 	if (rc == SR_RESTORE_OK)
 		return 0;
 	*why = sr_restore_rc_str(rc);

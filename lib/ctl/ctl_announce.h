@@ -31,7 +31,7 @@
 #include <stddef.h>
 
 #include "ctl_record.h"
-#include "registrar.h"
+#include "location.h"
 
 enum sr_ctl_announce_kind {
 	SR_ANNOUNCE_ADDED,

@@ -46,7 +46,7 @@ static int reserve(struct sr_ctl_batch *b, size_t need)
 	return 0;
 }
 
-int sr_ctl_batch_add(struct sr_ctl_batch *b, enum sr_event_type type, const struct sr_ctl_binding *bd,
+int sr_ctl_batch_add(struct sr_ctl_batch *b, enum sr_event_type type, const struct sr_loc_binding *bd,
 		     uint64_t seq, uint64_t now_ms)
 {
 	size_t n = sr_ctl_record_size(bd);

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "ctl_record.h"
-#include "registrar.h"
+#include "location.h"
 
 struct sr_ctl_batch {
 	uint8_t *buf;
@@ -36,7 +36,7 @@ int sr_ctl_batch_init(struct sr_ctl_batch *b, unsigned max_events, uint32_t inte
 void sr_ctl_batch_fini(struct sr_ctl_batch *b);
 
 /* Appends an event with sequence number seq. Returns 0, -1 when out of memory or the binding is too long. */
-int sr_ctl_batch_add(struct sr_ctl_batch *b, enum sr_event_type type, const struct sr_ctl_binding *bd,
+int sr_ctl_batch_add(struct sr_ctl_batch *b, enum sr_event_type type, const struct sr_loc_binding *bd,
 		     uint64_t seq, uint64_t now_ms);
 
 /* True when the batch should be committed now. */

@@ -134,7 +134,7 @@ void sr_ctl_listener_publish(struct sr_ctl_listener *s, const struct sr_ctl_batc
 	if (s->n == 0)
 		return; /* nobody listens: no decoding, no formatting */
 	while (sr_ctl_batch_next(b, &off, &type, &rec, &rec_len)) {
-		struct sr_ctl_binding bd;
+		struct sr_loc_binding bd;
 		const char *why;
 		if (sr_ctl_announce_kind_of(type) == SR_ANNOUNCE_NONE || sr_ctl_record_decode(rec, rec_len, &bd, &why) != 0)
 			continue;
@@ -156,7 +156,7 @@ struct page_ctx {
 	int rc;
 };
 
-static void page_one(void *ctx, const struct sr_ctl_binding *b)
+static void page_one(void *ctx, const struct sr_loc_binding *b)
 {
 	struct page_ctx *pc = ctx;
 	if (pc->rc == 0 && sr_ctl_announce_group_add(&pc->s->group, b->aor, b->f[SR_BF_CONTACT]) > 0)

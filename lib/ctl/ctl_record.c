@@ -5,23 +5,23 @@
  * - Explicit little-endian byte writes rather than a memcpy of a struct:
  *   the format must not change with the compiler's padding or the CPU, and
  *   a data directory may be copied to another machine (snapshots).
- * - Layout of version 1 (51 bytes then strings):
- *     u8 version, u32 expires, u32 registered_at, u32 cseq, u32 src_ip
- *     (as stored: network order bytes), u32 reg_id, u64 branch_hash,
- *     u16 src_port, u16 q, u16 flags, u16 aor_len, u16 len[7],
- *     aor bytes, then the 7 strings in enum sr_bfield order.
- *   Adding a field means version 2 and a decoder for both.
- * - Identity hashes reuse sr_aor_hash (one hash function in the project),
- *   mixed with a tag per identity kind so that a contact URI and an
- *   instance with the same bytes do not collide by construction.
+ * - Layout of version 2 (59 bytes then strings):
+ *     u8 version, u64 id, u32 expires, u32 registered_at, u32 cseq,
+ *     u32 src_ip (as stored: network order bytes), u32 reg_id,
+ *     u64 branch_hash, u16 src_port, u16 q, u16 flags, u16 aor_len,
+ *     u16 len[7], aor bytes, then the 7 strings in enum sr_bfield order.
+ *   Version 2 added the binding id (the key's second half). A store of
+ *   version 1 records is refused as a whole by its format marker
+ *   (ctl_store.h), so only one decoder is needed; adding a field means
+ *   version 3.
+ * - The key's AoR half is sr_aor_hash (one hash function in the project),
+ *   the same that decides the owner worker.
  */
 #include "ctl_record.h"
 
 #include <string.h>
 
-#include "aor_table.h"
-
-#define HDR_LEN (1 + 5 * 4 + 8 + 4 * 2 + 2 * SR_BF_COUNT)
+#define HDR_LEN (1 + 8 + 5 * 4 + 8 + 4 * 2 + 2 * SR_BF_COUNT)
 
 static uint8_t *put16(uint8_t *p, uint16_t v)
 {
@@ -61,15 +61,7 @@ static uint64_t get64(const uint8_t **p)
 	return lo | (uint64_t)get32(p) << 32;
 }
 
-void sr_ctl_binding_of(const struct sr_binding *b, struct sr_ctl_binding *out)
-{
-	out->aor = sr_aor_name(b->aor);
-	for (int i = 0; i < SR_BF_COUNT; i++)
-		out->f[i] = sr_binding_field(b, (enum sr_bfield)i);
-	sr_binding_get_state(b, &out->st);
-}
-
-size_t sr_ctl_record_size(const struct sr_ctl_binding *b)
+size_t sr_ctl_record_size(const struct sr_loc_binding *b)
 {
 	if (b->aor.len > UINT16_MAX)
 		return 0;
@@ -82,7 +74,7 @@ size_t sr_ctl_record_size(const struct sr_ctl_binding *b)
 	return n;
 }
 
-size_t sr_ctl_record_encode(const struct sr_ctl_binding *b, uint8_t *out, size_t cap)
+size_t sr_ctl_record_encode(const struct sr_loc_binding *b, uint8_t *out, size_t cap)
 {
 	size_t n = sr_ctl_record_size(b);
 	if (n == 0 || n > cap)
@@ -90,6 +82,7 @@ size_t sr_ctl_record_encode(const struct sr_ctl_binding *b, uint8_t *out, size_t
 	const struct sr_binding_state *st = &b->st;
 	uint8_t *p = out;
 	*p++ = SR_CTL_RECORD_VERSION;
+	p = put64(p, st->id);
 	p = put32(p, st->expires);
 	p = put32(p, st->registered_at);
 	p = put32(p, st->cseq);
@@ -113,7 +106,7 @@ size_t sr_ctl_record_encode(const struct sr_ctl_binding *b, uint8_t *out, size_t
 	return n;
 }
 
-int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_ctl_binding *b, const char **err)
+int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_loc_binding *b, const char **err)
 {
 	if (len < 1) {
 		*err = "empty record";
@@ -129,6 +122,7 @@ int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_ctl_binding *b
 	}
 	const uint8_t *p = in + 1;
 	struct sr_binding_state *st = &b->st;
+	st->id = get64(&p);
 	st->expires = get32(&p);
 	st->registered_at = get32(&p);
 	st->cseq = get32(&p);
@@ -154,20 +148,11 @@ int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_ctl_binding *b
 		b->f[i] = sr_str_make((const char *)p, lens[1 + i]);
 		p += lens[1 + i];
 	}
-	if (b->aor.len == 0 || b->f[SR_BF_CONTACT].len == 0) {
-		*err = "record without an AoR or a contact";
+	if (b->aor.len == 0 || b->f[SR_BF_CONTACT].len == 0 || st->id == 0) {
+		*err = "record without an AoR, a contact or an id";
 		return -1;
 	}
 	return 0;
-}
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
 }
 
 static void put_be64(uint8_t *p, uint64_t v)
@@ -176,18 +161,8 @@ static void put_be64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
-void sr_ctl_record_key(const struct sr_ctl_binding *b, uint8_t key[SR_CTL_KEY_LEN])
+void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN])
 {
-	uint64_t id;
-	if (b->f[SR_BF_INSTANCE].len) {
-		uint32_t reg_id = (b->st.flags & SR_BFLAG_OUTBOUND) ? b->st.reg_id : 0;
-		id = mix(sr_aor_hash(b->f[SR_BF_INSTANCE].p, b->f[SR_BF_INSTANCE].len) ^
-			 ((uint64_t)reg_id << 8 | 'i'));
-	} else if (b->f[SR_BF_PN_KEY].len) {
-		id = mix(sr_aor_hash(b->f[SR_BF_PN_KEY].p, b->f[SR_BF_PN_KEY].len) ^ 'p');
-	} else {
-		id = mix(sr_aor_hash(b->f[SR_BF_CONTACT].p, b->f[SR_BF_CONTACT].len) ^ 'c');
-	}
 	put_be64(key, sr_aor_hash(b->aor.p, b->aor.len));
-	put_be64(key + 8, id);
+	put_be64(key + 8, b->st.id);
 }

@@ -10,10 +10,19 @@
  *
  * The key is 16 bytes: the 64-bit AoR hash (big-endian, so one AoR's
  * bindings are adjacent and a worker's buckets are derivable from the key)
- * followed by a 64-bit hash of the binding's identity, computed with the
- * registrar's matching rule (instance + reg-id, else push key, else contact
- * URI). LMDB keys are limited to 511 bytes, which an AoR plus a contact can
- * exceed; the full strings live in the value.
+ * followed by the binding's id (big-endian), which the location store gives
+ * a binding when it is added and keeps across refreshes, object
+ * replacement and restarts. So a refresh that changes the stored bytes
+ * (";ob" added, the host's case changed: still the same binding by
+ * RFC 3261 19.1.4) overwrites the same key, and a removal deletes it.
+ * (Format 1 keyed by a hash of the contact's bytes and left such refreshes'
+ * first key behind, to be restored after the binding was removed.) LMDB
+ * keys are limited to 511 bytes, which an AoR plus a contact can exceed;
+ * the full strings live in the value.
+ *
+ * The binding as plain values is the location store's complete binding
+ * (struct sr_loc_binding, location.h): what an event carries is what is
+ * encoded.
  */
 #ifndef SR_CTL_RECORD_H
 #define SR_CTL_RECORD_H
@@ -21,29 +30,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "binding.h"
-#include "reg_restore.h"
+#include "location.h"
 
-#define SR_CTL_RECORD_VERSION 1
+#define SR_CTL_RECORD_VERSION 2
 #define SR_CTL_KEY_LEN 16
 
-/* A binding as plain values; the strings point into whatever it came from. */
-struct sr_ctl_binding {
-	struct sr_str aor;
-	struct sr_str f[SR_BF_COUNT];
-	struct sr_binding_state st;
-};
-
-/* A view of a live binding (valid as long as the binding is). */
-void sr_ctl_binding_of(const struct sr_binding *b, struct sr_ctl_binding *out);
-
 /* Encoded size; 0 when a string is longer than 65535 bytes. */
-size_t sr_ctl_record_size(const struct sr_ctl_binding *b);
+size_t sr_ctl_record_size(const struct sr_loc_binding *b);
 /* Writes the record into out[0..cap); returns its size, 0 if it does not fit or is too long. */
-size_t sr_ctl_record_encode(const struct sr_ctl_binding *b, uint8_t *out, size_t cap);
+size_t sr_ctl_record_encode(const struct sr_loc_binding *b, uint8_t *out, size_t cap);
 /* Parses a record; strings of *b point into 'in'. Returns 0, or -1 with *err set (static text). */
-int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_ctl_binding *b, const char **err);
+int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_loc_binding *b, const char **err);
 
-void sr_ctl_record_key(const struct sr_ctl_binding *b, uint8_t key[SR_CTL_KEY_LEN]);
+/* (AoR hash, binding id), both big-endian. */
+void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN]);
 
 #endif

@@ -211,7 +211,7 @@ void sr_ctl_store_close(struct sr_ctl_store *st)
 static int apply(struct sr_ctl_store *st, MDB_txn *txn, enum sr_event_type type, const uint8_t *rec,
 		 size_t len, char *err, size_t cap)
 {
-	struct sr_ctl_binding b;
+	struct sr_loc_binding b;
 	const char *why;
 	if (sr_ctl_record_decode(rec, len, &b, &why) != 0)
 		return fail(err, cap, "batch holds a bad record: %s", why);
@@ -279,7 +279,7 @@ int sr_ctl_store_load(struct sr_ctl_store *st, uint32_t now_s, sr_ctl_load_fn *f
 	MDB_val k, v;
 	char hex[2 * SR_CTL_KEY_LEN + 1] = "";
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct sr_ctl_binding b;
+		struct sr_loc_binding b;
 		const char *why = NULL;
 		if (sr_ctl_record_decode(v.mv_data, v.mv_size, &b, &why) != 0) {
 			key_hex(&k, hex, sizeof(hex));
@@ -331,7 +331,7 @@ int sr_ctl_store_page(struct sr_ctl_store *st, const uint8_t *after, unsigned ma
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	int n = 0;
 	for (; rc == 0 && (unsigned)n < max; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct sr_ctl_binding b;
+		struct sr_loc_binding b;
 		const char *why;
 		if (k.mv_size != SR_CTL_KEY_LEN || sr_ctl_record_decode(v.mv_data, v.mv_size, &b, &why) != 0)
 			continue; /* a load at start refuses such a record; a dump skips it */

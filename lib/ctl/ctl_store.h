@@ -20,7 +20,8 @@
 #include "ctl_batch.h"
 #include "ctl_record.h"
 
-#define SR_CTL_STORE_FORMAT 1
+/* 2: records of version 2, keyed by (AoR hash, binding id) (ctl_record.h). */
+#define SR_CTL_STORE_FORMAT 2
 #define SR_CTL_STORE_DEFAULT_MAP (4ull << 30) /* address space only: the file grows as used */
 
 struct sr_ctl_store;
@@ -39,7 +40,7 @@ void sr_ctl_store_close(struct sr_ctl_store *st);
 int sr_ctl_store_commit(struct sr_ctl_store *st, const struct sr_ctl_batch *b, char *err, size_t cap);
 
 /* Called per live binding during a load; returns 0 to go on, else the load stops with an error. */
-typedef int sr_ctl_load_fn(void *ctx, const struct sr_ctl_binding *b, const char **why);
+typedef int sr_ctl_load_fn(void *ctx, const struct sr_loc_binding *b, const char **why);
 
 struct sr_ctl_load_stats {
 	uint64_t loaded;   /* given to the callback */
@@ -56,7 +57,7 @@ int sr_ctl_store_load(struct sr_ctl_store *st, uint32_t now_s, sr_ctl_load_fn *f
  * (the writer is never blocked). *next receives the key to resume after;
  * returns the number visited (0 at the end), or -1 with err set.
  */
-typedef void sr_ctl_page_fn(void *ctx, const struct sr_ctl_binding *b);
+typedef void sr_ctl_page_fn(void *ctx, const struct sr_loc_binding *b);
 int sr_ctl_store_page(struct sr_ctl_store *st, const uint8_t *after, unsigned max, sr_ctl_page_fn *fn,
 		      void *ctx, uint8_t next[SR_CTL_KEY_LEN], char *err, size_t cap);
 

@@ -1,20 +1,37 @@
 /*
- * reg_apply.c - carrying out a checked REGISTER plan (see reg_plan.h).
+ * reg_apply.c - a checked REGISTER plan as the location store's change set
+ * (see reg_plan.h).
  *
- * prepare() does everything that can fail: it creates the AoR record when
- * the AoR is new and allocates a new binding object for every added
- * contact and for every refresh whose stored strings change (a refresh with
- * the same Call-ID, URI and parameters is updated in place, which is the
- * common case and costs no allocation). On any failure it frees what it
- * took and the table is as before.
+ * Each planned contact becomes one change: an addition or an update with the
+ * strings the binding will store and its new state (expiry, CSeq, source,
+ * q, reg-id, flags), or a removal; Contact: * becomes the change set's
+ * remove_all and force-mode evictions become removals after the request's
+ * own. The store prepares it (every allocation, every check), and the
+ * caller commits or aborts it once the 200 is written (reg_save.c).
  *
- * apply() cannot fail. Adds and refreshes run before removals so the AoR
- * record never becomes empty in the middle of a request; it is erased at
- * the end if nothing is left.
+ * What a binding stores of the request's shared fields is bounded here:
+ * the User-Agent is kept up to SR_REG_STORED_UA_MAX bytes (it is only
+ * informational: nothing matches or routes on its tail), cut at a UTF-8
+ * character boundary so a JSON rendering of it stays valid. Path is routing
+ * data and is never cut: a longer one than registrar.max_path_len is
+ * refused before the plan is made (reg_save.c). Without these bounds one
+ * REGISTER with sixteen contacts would copy a 64 KB User-Agent sixteen
+ * times.
  */
 #include "reg_shard.h"
 
 #include <string.h>
+
+/* The User-Agent as stored: at most SR_REG_STORED_UA_MAX bytes, never half a UTF-8 character. */
+static struct sr_str stored_user_agent(struct sr_str ua)
+{
+	if (ua.len <= SR_REG_STORED_UA_MAX)
+		return ua;
+	size_t n = SR_REG_STORED_UA_MAX;
+	while (n > 0 && ((unsigned char)ua.p[n] & 0xC0) == 0x80)
+		n--; /* ua.p[n] continues a character that starts before n: cut before that start */
+	return sr_str_make(ua.p, n);
+}
 
 static void binding_fields(const struct sr_req_ctx *c, const struct sr_plan *p,
 			   const struct sr_plan_entry *pe, struct sr_str f[SR_BF_COUNT])
@@ -23,157 +40,63 @@ static void binding_fields(const struct sr_req_ctx *c, const struct sr_plan *p,
 	f[SR_BF_PARAMS] = pe->ci.params;
 	f[SR_BF_CALL_ID] = c->m->call_id;
 	f[SR_BF_PATH] = p->path;
-	f[SR_BF_USER_AGENT] = c->m->user_agent;
+	f[SR_BF_USER_AGENT] = stored_user_agent(c->m->user_agent);
 	f[SR_BF_INSTANCE] = pe->ci.instance;
 	f[SR_BF_PN_KEY] = pe->ci.pn_key;
 }
 
-static bool same_fields(const struct sr_binding *b, const struct sr_str f[SR_BF_COUNT])
+/* The state an addition or update leaves (the store keeps an update's id and registered_at). */
+static void binding_state(const struct sr_req_ctx *c, const struct sr_plan *p,
+			  const struct sr_plan_entry *pe, struct sr_binding_state *st)
 {
-	for (int i = 0; i < SR_BF_COUNT; i++)
-		if (!sr_str_eq(sr_binding_field(b, (enum sr_bfield)i), f[i]))
-			return false;
-	return true;
+	const struct sr_reg_config *cfg = &c->s->cfg;
+	int q = pe->ci.q >= 0 ? pe->ci.q : cfg->default_q;
+	*st = (struct sr_binding_state){
+		.expires = c->now_s + pe->granted,
+		.registered_at = c->now_s,
+		.branch_hash = p->branch_hash,
+		.cseq = c->m->cseq,
+		.src_ip = c->src ? c->src->ip : 0,
+		.src_port = c->src ? c->src->port : 0,
+		.q = q >= 0 ? (uint16_t)q : SR_Q_NONE,
+		.reg_id = pe->ci.has_reg_id ? pe->ci.reg_id : 0,
+	};
+	if (pe->ci.has_reg_id)
+		st->flags |= SR_BFLAG_OUTBOUND;
+	if (pe->ci.instance.len && (c->m->supported & SR_OPT_GRUU))
+		st->flags |= SR_BFLAG_GRUU;
 }
 
-static void undo_prepare(struct sr_shard *s, struct sr_plan *p)
+static enum sr_reg_err store_error(enum sr_loc_rc rc)
 {
-	for (unsigned i = 0; i < p->n; i++) {
-		if (p->e[i].fresh) {
-			sr_binding_delete(&s->slab, p->e[i].fresh);
-			p->e[i].fresh = NULL;
-		}
+	switch (rc) {
+	case SR_LOC_OK: return SR_E_OK;
+	case SR_LOC_FULL: return SR_E_TABLE_FULL;
+	case SR_LOC_TOO_MANY: return SR_E_TOO_MANY_CONTACTS;
+	case SR_LOC_NO_MEMORY:
+	case SR_LOC_INVALID: /* cannot happen: contacts are checked and every field is bounded */
+		break;
 	}
-	if (p->aor_created) {
-		sr_aor_table_erase(s->table, p->aor_rec);
-		p->aor_rec = NULL;
-		p->aor_created = false;
-	}
+	return SR_E_NO_MEMORY;
 }
 
 enum sr_reg_err sr_plan_prepare(struct sr_req_ctx *c, struct sr_plan *p)
 {
-	struct sr_shard *s = c->s;
-	bool adds = false;
-	for (unsigned i = 0; i < p->n; i++)
-		adds |= p->e[i].op == SR_OP_ADD;
-	if (!p->aor_rec && adds) {
-		if (sr_aor_table_count(s->table) >= s->cfg.max_aors)
-			return SR_E_TABLE_FULL;
-		p->aor_rec = sr_aor_table_insert(s->table, p->aor, p->hash);
-		if (!p->aor_rec)
-			return SR_E_NO_MEMORY; /* within capacity, so the slab refused the record */
-		p->aor_created = true;
-	}
+	struct sr_loc_txn *t = &p->txn; /* begun by reg_save.c, where the plan looked up the AoR */
+	t->remove_all = p->remove_all;
 	for (unsigned i = 0; i < p->n; i++) {
 		struct sr_plan_entry *pe = &p->e[i];
-		pe->fresh = NULL;
-		if (pe->op != SR_OP_ADD && pe->op != SR_OP_UPDATE)
-			continue;
-		struct sr_str f[SR_BF_COUNT];
-		binding_fields(c, p, pe, f);
-		if (pe->op == SR_OP_UPDATE && same_fields(pe->old, f))
-			continue;
-		pe->fresh = sr_binding_new(&s->slab, f);
-		if (!pe->fresh) {
-			undo_prepare(s, p);
-			return SR_E_NO_MEMORY;
+		if (pe->op == SR_OP_REMOVE) {
+			sr_loc_txn_add(t, SR_LOC_REMOVE, pe->old);
+		} else if (pe->op == SR_OP_ADD || pe->op == SR_OP_UPDATE) {
+			struct sr_loc_change *ch =
+				sr_loc_txn_add(t, pe->op == SR_OP_ADD ? SR_LOC_ADD : SR_LOC_UPDATE, pe->old);
+			binding_fields(c, p, pe, ch->f);
+			ch->key = &pe->key; /* the store hashes it when the binding keeps a new URI */
+			binding_state(c, p, pe, &ch->st);
 		}
 	}
-	return SR_E_OK;
-}
-
-/* Stamps the per-update state of a binding and (re)arms its expiry. */
-static void stamp(struct sr_req_ctx *c, const struct sr_plan *p, const struct sr_plan_entry *pe,
-		  struct sr_binding *b)
-{
-	const struct sr_reg_config *cfg = &c->s->cfg;
-	b->cseq = c->m->cseq;
-	b->branch_hash = p->branch_hash;
-	b->src_ip = c->src ? c->src->ip : 0;
-	b->src_port = c->src ? c->src->port : 0;
-	int q = pe->ci.q >= 0 ? pe->ci.q : cfg->default_q;
-	b->q = q >= 0 ? (uint16_t)q : SR_Q_NONE;
-	b->reg_id = pe->ci.has_reg_id ? pe->ci.reg_id : 0;
-	b->flags = 0;
-	if (pe->ci.has_reg_id)
-		b->flags |= SR_BFLAG_OUTBOUND;
-	if (pe->ci.instance.len && (c->m->supported & SR_OPT_GRUU))
-		b->flags |= SR_BFLAG_GRUU;
-	sr_tw_arm(&c->s->wheel, &b->timer, c->now_s + pe->granted);
-}
-
-static void link_tail(struct sr_aor *a, struct sr_binding *b)
-{
-	struct sr_binding **pp = &a->bindings;
-	while (*pp)
-		pp = &(*pp)->next;
-	b->next = NULL;
-	b->aor = a;
-	*pp = b;
-	a->n_bindings++;
-}
-
-/* Puts 'fresh' in the place of 'old' in the AoR's list and frees 'old'. */
-static void replace(struct sr_shard *s, struct sr_binding *old, struct sr_binding *fresh)
-{
-	struct sr_binding **pp = &old->aor->bindings;
-	while (*pp != old)
-		pp = &(*pp)->next;
-	fresh->next = old->next;
-	fresh->aor = old->aor;
-	fresh->registered_at = old->registered_at;
-	*pp = fresh;
-	sr_tw_cancel(&s->wheel, &old->timer);
-	sr_binding_delete(&s->slab, old);
-}
-
-void sr_plan_apply(struct sr_req_ctx *c, struct sr_plan *p)
-{
-	struct sr_shard *s = c->s;
-	for (unsigned i = 0; i < p->n; i++) {
-		struct sr_plan_entry *pe = &p->e[i];
-		struct sr_binding *b;
-		switch (pe->op) {
-		case SR_OP_ADD:
-			b = pe->fresh;
-			b->registered_at = c->now_s;
-			link_tail(p->aor_rec, b);
-			s->n_bindings++;
-			stamp(c, p, pe, b);
-			sr_shard_emit(s, SR_EV_ADDED, b);
-			c->res->events++;
-			break;
-		case SR_OP_UPDATE:
-			b = pe->old;
-			if (pe->fresh) {
-				replace(s, pe->old, pe->fresh);
-				b = pe->fresh;
-			}
-			stamp(c, p, pe, b);
-			sr_shard_emit(s, SR_EV_REFRESHED, b);
-			c->res->events++;
-			break;
-		default:
-			break;
-		}
-	}
-	for (unsigned i = 0; i < p->n; i++) {
-		if (p->e[i].op == SR_OP_REMOVE) {
-			sr_shard_drop_binding(s, p->e[i].old, SR_EV_REMOVED);
-			c->res->events++;
-		}
-	}
-	while (p->remove_all && p->aor_rec && p->aor_rec->bindings) {
-		sr_shard_drop_binding(s, p->aor_rec->bindings, SR_EV_REMOVED);
-		c->res->events++;
-	}
-	for (unsigned i = 0; i < p->n_evict; i++) {
-		sr_shard_drop_binding(s, p->evict[i], SR_EV_REMOVED);
-		c->res->events++;
-	}
-	if (p->aor_rec && p->aor_rec->n_bindings == 0) {
-		sr_shard_erase_if_empty(s, p->aor_rec);
-		p->aor_rec = NULL;
-	}
+	for (unsigned i = 0; i < p->n_evict; i++)
+		sr_loc_txn_add(t, SR_LOC_REMOVE, p->evict[i]);
+	return store_error(sr_loc_prepare(c->s->loc, t));
 }

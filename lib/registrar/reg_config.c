@@ -4,7 +4,7 @@
  * Design decisions:
  * - The defaults are what an RFC 3261 registrar does unconfigured: 3600 s
  *   granted and maximum, 60 s minimum (423 below), case-sensitive user parts,
- *   lazy Path, outbound and GRUU on, no contact limit. Only the served
+ *   lazy Path, outbound and GRUU on, 16 contacts per AoR. Only the served
  *   domains have no default: a registrar that accepts any domain is an open
  *   relay for bindings, so sr_reg_config_check() insists on at least one.
  * - sr_reg_config_check() returns the first problem found as a static string
@@ -22,8 +22,20 @@
  *   and an operator raising them would see requests refused for another key.
  *   It may not exceed SR_REG_MAX_AOR_LEN, the AoR buffer of the core: a
  *   larger setting would promise AoRs that the core refuses.
+ * - max_contacts is bounded by the location store's hard per-AoR cap
+ *   (SR_LOC_MAX_PER_AOR, 1024): an AoR's count is 16 bits and one REGISTER
+ *   walks all its bindings, so "unlimited" is no longer on offer (0 is
+ *   refused rather than silently meaning 1024). The default, 16, is what
+ *   one REGISTER may carry and keeps a typical 200 well inside a datagram;
+ *   a 200 that still does not fit is refused as a whole (reg_save.c).
+ * - max_path_len bounds the Path a binding copies: Path is routing data and
+ *   is stored whole, once per contact, so it needs a limit of its own.
  */
 #include "reg_config.h"
+
+#include "location.h"
+
+_Static_assert(SR_LOC_MAX_PER_AOR == 1024, "the max_contacts message names the cap");
 
 #include <ctype.h>
 #include <string.h>
@@ -40,13 +52,14 @@ void sr_reg_config_defaults(struct sr_reg_config *c)
 	c->default_expires = 3600;
 	c->expires_max_deviation = 0;
 	c->default_q = -1;
-	c->max_contacts = 0;
+	c->max_contacts = 16;
 	c->max_contacts_mode = SR_MAXC_REJECT;
 	c->retry_after = 30;
 	c->max_username_len = 64;
 	c->max_domain_len = 128;
 	c->max_aor_len = 256;
 	c->max_contact_len = 512;
+	c->max_path_len = 1024;
 	c->case_sensitive = true;
 	c->realm_prefix[0] = '\0';
 	c->path_mode = SR_PATH_LAZY;
@@ -131,6 +144,10 @@ static const char *check_limits(const struct sr_reg_config *c)
 		return "registrar.max_domain_len: must be at least 1";
 	if (c->max_contact_len == 0)
 		return "registrar.max_contact_len: must be at least 1";
+	if (c->max_contacts == 0 || c->max_contacts > SR_LOC_MAX_PER_AOR)
+		return "registrar.max_contacts: must be 1..1024 (the hard per-AoR binding cap)";
+	if (c->max_path_len == 0 || c->max_path_len > UINT16_MAX)
+		return "registrar.max_path_len: must be 1..65535";
 	if ((uint64_t)c->max_aor_len < (uint64_t)c->max_username_len + c->max_domain_len + AOR_OVERHEAD)
 		return "registrar.max_aor_len: must hold \"sips:\" max_username_len \"@\" max_domain_len";
 	if (c->max_aor_len > SR_REG_MAX_AOR_LEN)

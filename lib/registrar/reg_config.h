@@ -42,7 +42,7 @@ struct sr_reg_config {
 	uint32_t expires_max_deviation; /* granted expiry randomised by +- this many seconds */
 	int default_q;                /* thousandths used when a contact has no q; -1: keep none */
 
-	uint32_t max_contacts;        /* per AoR, 0 = unlimited */
+	uint32_t max_contacts;        /* per AoR, 1..SR_LOC_MAX_PER_AOR (the location store's hard cap) */
 	enum sr_max_contacts_mode max_contacts_mode;
 	uint32_t retry_after;         /* seconds in Retry-After of 503 responses (0 = header omitted) */
 
@@ -50,6 +50,7 @@ struct sr_reg_config {
 	uint32_t max_domain_len;
 	uint32_t max_aor_len;
 	uint32_t max_contact_len;
+	uint32_t max_path_len;        /* Path values of one REGISTER, ", "-joined: longer is 400 */
 
 	bool case_sensitive;          /* compare AoR user parts case-sensitively (RFC 3261) */
 	char realm_prefix[64];        /* stripped from domains, e.g. "sip." (OpenSIPS semantics) */

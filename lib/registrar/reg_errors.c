@@ -31,6 +31,9 @@ static const struct sr_reg_err_info table[SR_E_COUNT] = {
 	[SR_E_UNSUPPORTED] = { 420, "Bad Extension" },
 	[SR_E_PATH_UNSUPPORTED] = { 420, "Bad Extension (Path Requires Supported: path)" },
 	[SR_E_TOO_MANY_CONTACTS] = { 503, "Too Many Contacts for This Address-of-Record (max_contacts)" },
+	[SR_E_PATH_TOO_LONG] = { 400, "Path Too Long (max_path_len)" },
+	/* nothing was changed; the client may remove bindings (or send fewer parameters) and retry */
+	[SR_E_RESPONSE_TOO_LARGE] = { 500, "Bindings Too Large for One Response" },
 	[SR_E_TABLE_FULL] = { 503, "Location Table Full" },
 	[SR_E_NO_MEMORY] = { 503, "Binding Memory Exhausted" },
 };

@@ -33,7 +33,9 @@ enum sr_reg_err {
 	SR_E_INTERVAL_TOO_BRIEF, /* 423 */
 	SR_E_UNSUPPORTED,        /* 420: unknown Require option tag */
 	SR_E_PATH_UNSUPPORTED,   /* 420: strict Path mode and no Supported: path */
-	SR_E_TOO_MANY_CONTACTS,  /* max_contacts */
+	SR_E_TOO_MANY_CONTACTS,  /* max_contacts (or the store's hard cap) */
+	SR_E_PATH_TOO_LONG,      /* Path values over max_path_len */
+	SR_E_RESPONSE_TOO_LARGE, /* the 200 listing the bindings does not fit the response buffer */
 	SR_E_TABLE_FULL,         /* max_aors reached in this shard */
 	SR_E_NO_MEMORY,          /* binding memory limit reached */
 	SR_E_COUNT

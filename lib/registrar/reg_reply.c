@@ -50,9 +50,11 @@ static void begin(struct sr_req_ctx *c, struct sr_resp *w, int status, const cha
 	sr_resp_dialog_headers(w, c->m, c->src, to_tag(c, tag));
 	c->res->status = status;
 	c->res->reason = reason;
+	c->res->drop = SR_DROP_NONE; /* a 200 that did not fit may have been tried before */
 }
 
-static void finish(struct sr_req_ctx *c, struct sr_resp *w)
+/* Returns false when the response did not fit (then nothing is to be sent). */
+static bool finish(struct sr_req_ctx *c, struct sr_resp *w)
 {
 	if (c->extra_len)
 		sr_resp_raw(w, sr_str_make(c->extra_hdrs, c->extra_len));
@@ -62,6 +64,7 @@ static void finish(struct sr_req_ctx *c, struct sr_resp *w)
 		c->res->status = 0;
 		c->res->drop = SR_DROP_NO_BUFFER;
 	}
+	return c->res->len != 0;
 }
 
 void sr_reply_status(struct sr_req_ctx *c, int status, const char *reason)
@@ -128,9 +131,9 @@ static struct sr_str instance_urn(struct sr_str inst)
 }
 
 static void gruus(struct sr_req_ctx *c, struct sr_str aor, struct sr_str domain,
-		  const struct sr_binding *b, struct sr_resp_contact *rc)
+		  const struct sr_loc_binding *b, struct sr_resp_contact *rc)
 {
-	struct sr_str inst = sr_binding_field(b, SR_BF_INSTANCE);
+	struct sr_str inst = b->f[SR_BF_INSTANCE];
 	struct sr_str urn = instance_urn(inst);
 	struct sr_arena *a = &c->s->arena;
 	size_t cap = aor.len + urn.len + 8;
@@ -140,7 +143,7 @@ static void gruus(struct sr_req_ctx *c, struct sr_str aor, struct sr_str domain,
 		return;
 	int n = snprintf(pub, cap, "%.*s;gr=%.*s", (int)aor.len, aor.p, (int)urn.len, urn.p);
 	rc->pub_gruu = sr_str_make(pub, (size_t)n);
-	struct sr_str cid = sr_binding_field(b, SR_BF_CALL_ID);
+	struct sr_str cid = b->f[SR_BF_CALL_ID];
 	struct sr_siphash h;
 	char opaque[17];
 	sr_siphash_init(&h, &c->s->key_gruu);
@@ -154,26 +157,26 @@ static void gruus(struct sr_req_ctx *c, struct sr_str aor, struct sr_str domain,
 	rc->temp_gruu = sr_str_make(tmp, (size_t)n);
 }
 
-void sr_reply_bindings(struct sr_req_ctx *c, const struct sr_aor *aor, struct sr_str canonical_aor,
-		       const struct sr_plan *p)
+bool sr_reply_bindings(struct sr_req_ctx *c, struct sr_loc_cursor *cur, const struct sr_plan *p)
 {
 	const struct sr_reg_config *cfg = &c->s->cfg;
 	const struct sr_sip_msg *m = c->m;
 	struct sr_resp w;
 	begin(c, &w, 200, "OK");
 	bool want_gruu = cfg->gruu && (m->supported & SR_OPT_GRUU);
-	for (const struct sr_binding *b = aor ? aor->bindings : NULL; b; b = b->next) {
-		uint32_t exp = sr_binding_expires(b);
+	struct sr_loc_binding b;
+	while (sr_loc_cursor_next(cur, &b)) {
+		uint32_t exp = b.st.expires;
 		if (exp <= c->now_s)
 			continue; /* due for expiry, not yet collected by the wheel */
 		struct sr_resp_contact rc = {
-			.uri = sr_binding_field(b, SR_BF_CONTACT),
-			.params = sr_binding_field(b, SR_BF_PARAMS),
+			.uri = b.f[SR_BF_CONTACT],
+			.params = b.f[SR_BF_PARAMS],
 			.expires = exp - c->now_s,
-			.q = b->q == SR_Q_NONE ? -1 : b->q,
+			.q = b.st.q == SR_Q_NONE ? -1 : b.st.q,
 		};
-		if (want_gruu && (b->flags & SR_BFLAG_GRUU))
-			gruus(c, canonical_aor, p->domain, b, &rc);
+		if (want_gruu && (b.st.flags & SR_BFLAG_GRUU))
+			gruus(c, p->aor, p->domain, &b, &rc);
 		sr_resp_contact(&w, &rc);
 	}
 	/* RFC 3327: the Path of this request is returned when the UA supports it (always in strict mode). */
@@ -183,7 +186,7 @@ void sr_reply_bindings(struct sr_req_ctx *c, const struct sr_aor *aor, struct sr
 		sr_resp_header_cstr(&w, "Require", "outbound");
 	put_supported(c, &w);
 	sr_resp_date(&w, (int64_t)(c->now_ms / 1000));
-	finish(c, &w);
+	return finish(c, &w);
 }
 
 void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s)

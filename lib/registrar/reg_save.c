@@ -5,13 +5,17 @@
  * made for every Contact (which binding it names, its expiry, whether it
  * adds, refreshes or removes) and every check that can fail runs, including
  * the memory allocations; only when nothing can fail any more is the plan
- * applied to the table (reg_apply.c). A request with one good and one bad
- * contact therefore changes nothing.
+ * handed to the location store as a change set (reg_apply.c), the 200 is
+ * written from the store's view of the result, and only then is the change
+ * committed. A request with one good and one bad contact therefore changes
+ * nothing, and neither does one whose 200 would not fit the response buffer
+ * (it gets a 500 that says so).
  *
- * Which existing binding a Contact names (reg_match.c): the (+sip.instance,
- * reg-id) pair for RFC 5626 outbound contacts, the instance alone for
- * instance contacts without reg-id, the RFC 8599 push triple for push
- * contacts, and otherwise URI equality by RFC 3261 19.1.4.
+ * Which existing binding a Contact names is the store's rule
+ * (lib/location/loc_match.c): the (+sip.instance, reg-id) pair for RFC 5626
+ * outbound contacts, the instance alone for instance contacts without
+ * reg-id, the RFC 8599 push triple for push contacts, and otherwise URI
+ * equality by RFC 3261 19.1.4, hash first.
  */
 #include "reg_shard.h"
 
@@ -211,15 +215,25 @@ static enum sr_reg_err grant_expires(struct sr_req_ctx *c, int64_t asked, uint32
 	return SR_E_OK;
 }
 
+/* Bytes of the request's Path values joined with ", " (0 when Path is off or absent). */
+static size_t joined_path_len(const struct sr_req_ctx *c)
+{
+	const struct sr_sip_msg *m = c->m;
+	if (c->s->cfg.path_mode == SR_PATH_OFF || m->n_path == 0)
+		return 0;
+	size_t n = 0;
+	for (unsigned i = 0; i < m->n_path; i++)
+		n += m->path[i].len + (i ? 2 : 0);
+	return n;
+}
+
 /* Joins the request's Path values into the arena (empty when Path is off or absent). */
 static struct sr_str joined_path(struct sr_req_ctx *c)
 {
 	const struct sr_sip_msg *m = c->m;
-	if (c->s->cfg.path_mode == SR_PATH_OFF || m->n_path == 0)
+	size_t n = joined_path_len(c);
+	if (n == 0)
 		return SR_STR_NULL;
-	size_t n = 0;
-	for (unsigned i = 0; i < m->n_path; i++)
-		n += m->path[i].len + 2;
 	char *out = sr_arena_alloc(&c->s->arena, n);
 	if (!out)
 		return SR_STR_NULL;
@@ -259,15 +273,24 @@ static enum sr_reg_err plan_star(struct sr_req_ctx *c, struct sr_plan *p)
 {
 	if (c->m->n_contacts != 0 || c->m->expires != 0)
 		return SR_E_STAR_MISUSE;
-	if (!p->aor_rec)
-		return SR_E_OK;
-	for (struct sr_binding *b = p->aor_rec->bindings; b; b = b->next) {
+	for (const struct sr_binding *b = sr_loc_first(p->aor_rec); b; b = b->next) {
 		enum sr_reg_err e = check_order(c, p, b);
 		if (e != SR_E_OK)
 			return e;
 	}
 	p->remove_all = true;
 	return SR_E_OK;
+}
+
+/* What a contact is recognised by; its URI's identity hash, when needed, comes from the parse already made. */
+static void contact_key(struct sr_loc_key *k, const struct sr_contact_info *ci)
+{
+	k->uri = ci->uri;
+	k->parsed = ci->ct->url;
+	k->hashed = false;
+	k->instance = ci->instance;
+	k->pn_key = ci->pn_key;
+	k->reg_id = ci->has_reg_id ? ci->reg_id : 0;
 }
 
 static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, unsigned i,
@@ -293,16 +316,12 @@ static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, uns
 	e = grant_expires(c, pe->ci.expires, &pe->granted);
 	if (e != SR_E_OK)
 		return e;
-	struct sr_match_key key;
-	sr_match_key_of_contact(&key, &pe->ci);
+	contact_key(&pe->key, &pe->ci);
 	/* A contact named twice in one request: the later one wins. */
-	for (unsigned j = 0; j < p->n; j++) {
-		struct sr_match_key earlier;
-		sr_match_key_of_contact(&earlier, &p->e[j].ci);
-		if (p->e[j].op != SR_OP_NONE && sr_match_keys_equal(&key, &earlier))
+	for (unsigned j = 0; j < p->n; j++)
+		if (p->e[j].op != SR_OP_NONE && sr_loc_key_names(&pe->key, &p->e[j].key))
 			p->e[j].op = SR_OP_NONE;
-	}
-	pe->old = p->aor_rec ? sr_match_find(p->aor_rec, &key) : NULL;
+	pe->old = sr_loc_match(p->aor_rec, &pe->key);
 	/* Two contacts may name one binding by different rules (instance vs URI): the later wins too. */
 	for (unsigned j = 0; pe->old && j < p->n; j++)
 		if (p->e[j].op != SR_OP_NONE && p->e[j].old == pe->old)
@@ -334,21 +353,26 @@ static bool planned(const struct sr_plan *p, const struct sr_binding *b)
 	return false;
 }
 
-/* max_contacts: reject, or (force mode) evict the untouched bindings that expire soonest. */
+/*
+ * max_contacts (at most the store's hard cap, reg_config.c): reject, or
+ * (force mode) evict the untouched bindings that expire soonest. A request
+ * that adds nothing is never refused: an AoR restored above a lowered limit
+ * can still be refreshed and emptied.
+ */
 static enum sr_reg_err plan_limit(struct sr_req_ctx *c, struct sr_plan *p)
 {
 	const struct sr_reg_config *cfg = &c->s->cfg;
 	unsigned existing = p->aor_rec ? p->aor_rec->n_bindings : 0;
 	unsigned adds = count_ops(p, SR_OP_ADD), removes = count_ops(p, SR_OP_REMOVE);
 	unsigned final = existing - removes + adds;
-	if (!cfg->max_contacts || final <= cfg->max_contacts)
+	if (adds == 0 || final <= cfg->max_contacts)
 		return SR_E_OK;
 	if (cfg->max_contacts_mode == SR_MAXC_REJECT || adds > cfg->max_contacts)
 		return SR_E_TOO_MANY_CONTACTS;
 	unsigned need = final - cfg->max_contacts;
 	while (need--) {
-		struct sr_binding *victim = NULL;
-		for (struct sr_binding *b = p->aor_rec->bindings; b; b = b->next) {
+		const struct sr_binding *victim = NULL;
+		for (const struct sr_binding *b = sr_loc_first(p->aor_rec); b; b = b->next) {
 			bool taken = planned(p, b);
 			for (unsigned k = 0; k < p->n_evict && !taken; k++)
 				taken = p->evict[k] == b;
@@ -362,9 +386,32 @@ static enum sr_reg_err plan_limit(struct sr_req_ctx *c, struct sr_plan *p)
 	return SR_E_OK;
 }
 
+/* The 200 for the AoR as it is (a fetch, a retransmission), or the 500 when it does not fit. */
 static void finish_with_bindings(struct sr_req_ctx *c, struct sr_plan *p)
 {
-	sr_reply_bindings(c, p->aor_rec, p->aor, p);
+	struct sr_loc_cursor cur;
+	sr_loc_cursor_aor(&cur, p->aor_rec);
+	if (!sr_reply_bindings(c, &cur, p))
+		sr_reply_error(c, SR_E_RESPONSE_TOO_LARGE, NULL, SR_STR_NULL);
+}
+
+/*
+ * Prepares the change, writes the 200 from the store's view of the result
+ * and commits; when the 200 does not fit, aborts instead (nothing changed)
+ * and answers 500.
+ */
+static void change_and_answer(struct sr_req_ctx *c, struct sr_plan *p)
+{
+	enum sr_reg_err e = sr_plan_prepare(c, p);
+	if (e != SR_E_OK)
+		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	struct sr_loc_cursor cur;
+	sr_loc_cursor_txn(&cur, &p->txn);
+	if (!sr_reply_bindings(c, &cur, p)) {
+		sr_loc_abort(c->s->loc, &p->txn);
+		return sr_reply_error(c, SR_E_RESPONSE_TOO_LARGE, NULL, SR_STR_NULL);
+	}
+	c->res->events += sr_loc_commit(c->s->loc, &p->txn);
 }
 
 void sr_reg_save(struct sr_req_ctx *c)
@@ -397,8 +444,10 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (s->auth.authorize && (status = s->auth.authorize(s->auth.ctx, &id, p->aor)) != 0)
 		return sr_reply_status(c, status, NULL);
 
-	p->hash = sr_aor_table_hash(s->table, p->aor);
-	p->aor_rec = sr_aor_table_lookup(s->table, p->aor, p->hash);
+	if (joined_path_len(c) > s->cfg.max_path_len)
+		return sr_reply_error(c, SR_E_PATH_TOO_LONG, NULL, SR_STR_NULL);
+	sr_loc_txn_begin(s->loc, &p->txn, p->aor);
+	p->aor_rec = p->txn.rec;
 	p->branch_hash = m->top_branch.len ? sr_aor_hash(m->top_branch.p, m->top_branch.len) : 0;
 
 	if (m->contact_star) {
@@ -421,9 +470,5 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
 
-	e = sr_plan_prepare(c, p);
-	if (e != SR_E_OK)
-		return sr_reply_error(c, e, NULL, SR_STR_NULL);
-	sr_plan_apply(c, p);
-	finish_with_bindings(c, p);
+	change_and_answer(c, p);
 }

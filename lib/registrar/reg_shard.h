@@ -1,9 +1,9 @@
 /*
  * reg_shard.h - the inside of a shard, shared by the registrar's own files only.
  *
- * A shard owns its slab, its AoR table, its timer wheel and its parse arena;
- * exactly one thread touches it. The request context carries what one
- * sr_reg_process call needs across reg_save.c and reg_reply.c.
+ * A shard owns its location store (the bindings, lib/location) and its
+ * parse arena; exactly one thread touches it. The request context carries
+ * what one sr_reg_process call needs across reg_save.c and reg_reply.c.
  */
 #ifndef SR_REG_SHARD_H
 #define SR_REG_SHARD_H
@@ -16,16 +16,11 @@
 struct sr_shard {
 	struct sr_reg_config cfg;
 	unsigned id;
-	struct sr_slab slab;
-	struct sr_aor_table *table;
-	struct sr_tw wheel;
+	struct sr_loc *loc;
 	struct sr_arena arena;
-	sr_event_fn *on_event;
-	void *event_ctx;
 	struct sr_auth_hooks auth;
 	struct sr_policy_hooks policy;
 	struct sr_shard_stats stats;
-	uint64_t n_bindings;
 	/* keyed-hash keys derived from cfg.secret, one per use (registrar.c) */
 	struct sr_siphash_key key_tag, key_gruu, key_jitter;
 	uint64_t jitter_n; /* draws of the expiry jitter so far: its PRF input */
@@ -46,15 +41,6 @@ struct sr_req_ctx {
 	size_t extra_len;
 };
 
-static inline void sr_shard_emit(struct sr_shard *s, enum sr_event_type type,
-				 const struct sr_binding *b)
-{
-	if (s->on_event) {
-		struct sr_reg_event ev = { type, sr_aor_name(b->aor), b };
-		s->on_event(s->event_ctx, &ev);
-	}
-}
-
 /* reg_save.c: RFC 3261 10.3 for a parsed REGISTER. */
 void sr_reg_save(struct sr_req_ctx *c);
 
@@ -64,16 +50,15 @@ void sr_reply_error(struct sr_req_ctx *c, enum sr_reg_err e, const char *detail_
 void sr_reply_status(struct sr_req_ctx *c, int status, const char *reason);
 void sr_reply_error_uint(struct sr_req_ctx *c, enum sr_reg_err e, const char *hdr_name,
 			 uint64_t value);
-/* 200 listing every live binding of aor (may be NULL); p gives the request's Path/outbound facts. */
-void sr_reply_bindings(struct sr_req_ctx *c, const struct sr_aor *aor, struct sr_str canonical_aor,
-		       const struct sr_plan *p);
+/*
+ * 200 listing every live binding the cursor shows (the AoR as it is, or as
+ * a prepared change set will leave it); p gives the AoR, its domain and the
+ * request's Path/outbound facts. Returns false when it did not fit the
+ * response buffer (nothing usable was written).
+ */
+bool sr_reply_bindings(struct sr_req_ctx *c, struct sr_loc_cursor *cur, const struct sr_plan *p);
 void sr_reply_options(struct sr_req_ctx *c, int status);
 /* The answer of sr_reg_refuse: status, and Retry-After when retry_after_s > 0. */
 void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s);
-
-/* Unlinks one binding from its AoR, cancels its timer, announces it and frees it. */
-void sr_shard_drop_binding(struct sr_shard *s, struct sr_binding *b, enum sr_event_type why);
-/* Erases the AoR record if it has no binding left. */
-void sr_shard_erase_if_empty(struct sr_shard *s, struct sr_aor *a);
 
 #endif

@@ -13,7 +13,6 @@
 #include <strings.h>
 
 #define SR_DEFAULT_ARENA (256 * 1024) /* a 64 KB datagram parses in well under this */
-#define SR_SLAB_CHUNK (1u << 20)
 
 struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **err)
 {
@@ -29,8 +28,6 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	}
 	s->cfg = *p->cfg;
 	s->id = p->shard_id;
-	s->on_event = p->on_event;
-	s->event_ctx = p->event_ctx;
 	s->auth = p->auth;
 	s->policy = p->policy;
 	/*
@@ -42,60 +39,37 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	s->key_tag = sr_siphash_derive(&master, "sipreg to-tag");
 	s->key_gruu = sr_siphash_derive(&master, "sipreg temp-gruu");
 	s->key_jitter = sr_siphash_derive(&master, "sipreg expires-jitter");
-	/* A memory_limit below one chunk would refuse every binding: use smaller chunks then. */
-	uint64_t limit = s->cfg.memory_limit;
-	sr_slab_init(&s->slab, limit && limit < SR_SLAB_CHUNK ? (size_t)limit : SR_SLAB_CHUNK, limit);
-	sr_tw_init(&s->wheel, (uint32_t)(p->now_ms / 1000));
 	if (sr_arena_init(&s->arena, p->arena_size ? p->arena_size : SR_DEFAULT_ARENA) != 0) {
 		*err = "out of memory for the parse arena";
-		goto fail;
+		free(s);
+		return NULL;
 	}
 	char name[32];
 	snprintf(name, sizeof(name), "sr_aors_%u", p->shard_id);
-	struct sr_aor_table_params tp = { name, s->cfg.max_aors, -1, p->hash, &s->slab };
-	s->table = sr_aor_table_create(&tp);
-	if (!s->table) {
-		*err = "cannot create the AoR table (EAL not initialised, name in use or no memory)";
-		goto fail;
+	struct sr_loc_params lp = { .name = name, .max_aors = s->cfg.max_aors, .memory_limit = s->cfg.memory_limit,
+				    .hash = p->hash, .now_s = (uint32_t)(p->now_ms / 1000),
+				    .on_event = p->on_event, .event_ctx = p->event_ctx };
+	s->loc = sr_loc_create(&lp, err);
+	if (!s->loc) {
+		sr_arena_fini(&s->arena);
+		free(s);
+		return NULL;
 	}
 	return s;
-fail:
-	sr_arena_fini(&s->arena);
-	sr_slab_fini(&s->slab);
-	free(s);
-	return NULL;
 }
 
 void sr_shard_free(struct sr_shard *s)
 {
 	if (!s)
 		return;
-	/* Bindings and AoR records live in the slab: freeing it frees them all at once. */
-	sr_aor_table_free(s->table);
-	sr_slab_fini(&s->slab);
+	sr_loc_free(s->loc);
 	sr_arena_fini(&s->arena);
 	free(s);
 }
 
-void sr_shard_drop_binding(struct sr_shard *s, struct sr_binding *b, enum sr_event_type why)
+struct sr_loc *sr_shard_location(struct sr_shard *s)
 {
-	struct sr_aor *a = b->aor;
-	struct sr_binding **pp = &a->bindings;
-	while (*pp && *pp != b)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = b->next;
-	a->n_bindings--;
-	s->n_bindings--;
-	sr_tw_cancel(&s->wheel, &b->timer);
-	sr_shard_emit(s, why, b);
-	sr_binding_delete(&s->slab, b);
-}
-
-void sr_shard_erase_if_empty(struct sr_shard *s, struct sr_aor *a)
-{
-	if (a && a->n_bindings == 0)
-		sr_aor_table_erase(s->table, a);
+	return s->loc;
 }
 
 static void count_response(struct sr_shard *s, const struct sr_reg_result *res)
@@ -167,35 +141,18 @@ void sr_reg_process(struct sr_shard *s, const char *req, size_t len, const struc
 	sr_arena_bind_osip(prev);
 }
 
-struct expire_ctx {
-	struct sr_shard *s;
-};
-
-static void on_expire(struct sr_tw_node *node, void *vctx)
-{
-	struct expire_ctx *x = vctx;
-	struct sr_binding *b = (struct sr_binding *)((char *)node - offsetof(struct sr_binding, timer));
-	struct sr_aor *a = b->aor;
-	x->s->stats.expired++;
-	sr_shard_drop_binding(x->s, b, SR_EV_EXPIRED);
-	sr_shard_erase_if_empty(x->s, a);
-}
-
 unsigned sr_shard_expire(struct sr_shard *s, uint64_t now_ms, unsigned budget)
 {
-	struct expire_ctx x = { s };
-	return sr_tw_advance(&s->wheel, (uint32_t)(now_ms / 1000), budget, on_expire, &x);
+	return sr_loc_expire(s->loc, (uint32_t)(now_ms / 1000), budget);
 }
 
 void sr_shard_get_stats(const struct sr_shard *s, struct sr_shard_stats *st)
 {
 	*st = s->stats;
-	st->aors = sr_aor_table_count(s->table);
-	st->bindings = s->n_bindings;
-	st->binding_bytes = s->slab.bytes_reserved;
-}
-
-const struct sr_aor *sr_shard_find(struct sr_shard *s, struct sr_str aor)
-{
-	return sr_aor_table_lookup(s->table, aor, sr_aor_table_hash(s->table, aor));
+	struct sr_loc_stats ls;
+	sr_loc_get_stats(s->loc, &ls);
+	st->aors = ls.aors;
+	st->bindings = ls.bindings;
+	st->binding_bytes = ls.bytes;
+	st->expired = ls.expired;
 }

@@ -10,6 +10,11 @@
  * A shard belongs to one thread. Time is wall-clock milliseconds since the
  * Unix epoch, supplied by the caller (binding expiry is kept in Unix
  * seconds so it survives a restart through persistence).
+ *
+ * The bindings themselves live in the shard's location store (lib/location,
+ * sr_shard_location): the registrar decides what a REGISTER changes and
+ * hands the store a change set; restore, administrative removal and
+ * queries go to the store directly.
  */
 #ifndef SR_REGISTRAR_H
 #define SR_REGISTRAR_H
@@ -19,23 +24,8 @@
 
 #include "../sip/sip_msg.h"
 #include "../sip/sip_response.h"
-#include "aor_table.h"
+#include "location.h"
 #include "reg_config.h"
-
-enum sr_event_type {
-	SR_EV_ADDED,     /* a new binding */
-	SR_EV_REFRESHED, /* an existing binding re-registered (expiry, CSeq, ... updated) */
-	SR_EV_REMOVED,   /* removed by the UA (expires 0 or '*') or administratively */
-	SR_EV_EXPIRED,   /* its lifetime ran out */
-};
-
-struct sr_reg_event {
-	enum sr_event_type type;
-	struct sr_str aor;
-	const struct sr_binding *b; /* all binding fields; valid during the callback only */
-};
-
-typedef void sr_event_fn(void *ctx, const struct sr_reg_event *ev);
 
 /* What an authenticated request carries into authorisation (filled by the auth hook). */
 struct sr_auth_identity {
@@ -99,7 +89,7 @@ struct sr_reg_result {
 struct sr_shard_stats {
 	uint64_t aors;
 	uint64_t bindings;
-	uint64_t binding_bytes;   /* slab memory reserved by the shard */
+	uint64_t binding_bytes;   /* slab memory reserved by the shard's location store */
 	uint64_t requests;
 	uint64_t responses_by_class[7]; /* index status/100 */
 	uint64_t drops[SR_DROP_COUNT];
@@ -113,7 +103,7 @@ struct sr_shard_params {
 	const struct sr_reg_config *cfg; /* copied */
 	unsigned shard_id;               /* makes rte_hash names unique */
 	uint64_t now_ms;
-	sr_event_fn *on_event;           /* may be NULL */
+	sr_loc_event_fn *on_event;       /* the location store's events; may be NULL */
 	void *event_ctx;
 	struct sr_auth_hooks auth;
 	struct sr_policy_hooks policy;   /* zero: no policy */
@@ -147,8 +137,8 @@ unsigned sr_shard_expire(struct sr_shard *s, uint64_t now_ms, unsigned budget);
 
 void sr_shard_get_stats(const struct sr_shard *s, struct sr_shard_stats *st);
 
-/* Looks up a canonical AoR (exact bytes); NULL if it has no bindings. */
-const struct sr_aor *sr_shard_find(struct sr_shard *s, struct sr_str aor);
+/* The shard's location store: restore, administrative removal and queries. */
+struct sr_loc *sr_shard_location(struct sr_shard *s);
 
 /*
  * Canonical AoR hash of a request's To URI without a full parse, for shard

@@ -179,3 +179,103 @@ bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen)
 		osip_uri_free(ub);
 	return eq;
 }
+
+/*
+ * The identity hash (see sip_uri_cmp.h). Each field is hashed on its own,
+ * eight bytes at a time, and the results are mixed in a fixed order; the
+ * header multiset is summed so its order does not count, as in
+ * headers_equal. Where sr_uri_equal compares case-insensitively the bytes
+ * are OR-ed with 0x20 first: that folds A-Z as strcasecmp does (and folds a
+ * few other bytes together too, which only makes the hash coarser, never
+ * splits equal fields). NULL fields hash like empty ones (nz), ports without
+ * their leading zeros (port_eq), a strict parameter by its first occurrence
+ * (params_equal) and its absence by a marker of its own. Not keyed: a
+ * crafted collision only costs the caller one full comparison.
+ */
+#define HASH_SEED 0xcbf29ce484222325ull
+#define HASH_MUL 0x9e3779b97f4a7c15ull
+
+static uint64_t mix_in(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h ^= h >> 31;
+	return h * 0xbf58476d1ce4e5b9ull;
+}
+
+static uint64_t field_hash(const char *s, bool fold)
+{
+	s = nz(s);
+	size_t len = strlen(s);
+	const uint64_t mask = fold ? 0x2020202020202020ull : 0;
+	uint64_t h = HASH_SEED ^ len; /* the length keeps ("ab", "") apart from ("a", "b") */
+	for (; len >= 8; len -= 8, s += 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ (w | mask)) * HASH_MUL;
+		h ^= h >> 29;
+	}
+	if (len) {
+		uint64_t w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ (w | (mask >> (8 * (8 - len))))) * HASH_MUL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* Which strict parameter (param_is_strict) a name is: its index, or -1. One length switch, one compare. */
+static int strict_index(const char *name)
+{
+	static const char *const strict[] = { "user", "ttl", "method", "maddr", "transport" };
+	size_t len = strlen(nz(name));
+	int i = len == 4 ? 0 : len == 3 ? 1 : len == 6 ? 2 : len == 5 ? 3 : len == 9 ? 4 : -1;
+	return i >= 0 && strcasecmp(name, strict[i]) == 0 ? i : -1;
+}
+
+uint64_t sr_uri_hash(const osip_uri_t *u)
+{
+	if (!u || !u->scheme)
+		return 0;
+	uint64_t h = mix_in(HASH_SEED, field_hash(u->scheme, true));
+	const char *sc = u->scheme; /* is_sip_scheme without two strcasecmp calls */
+	if (!((sc[0] | 0x20) == 's' && (sc[1] | 0x20) == 'i' && (sc[2] | 0x20) == 'p' &&
+	      (sc[3] == '\0' || ((sc[3] | 0x20) == 's' && sc[4] == '\0'))))
+		return mix_in(h, field_hash(u->string, false));
+	h = mix_in(h, field_hash(u->username, false));
+	h = mix_in(h, field_hash(u->password, false));
+	h = mix_in(h, field_hash(u->host, true));
+	const char *port = u->port;
+	while (port && *port == '0' && port[1])
+		port++;
+	h = mix_in(h, port ? field_hash(port, false) : 0x706f7274ull /* absent */);
+	/* the first occurrence of each strict parameter, in one pass over the list */
+	const osip_uri_param_t *first[5] = { NULL };
+	for (const __node_t *n = u->url_params.node; n; n = n->next) {
+		const osip_uri_param_t *p = n->element;
+		int i = strict_index(p->gname);
+		if (i >= 0 && !first[i])
+			first[i] = p;
+	}
+	for (size_t i = 0; i < 5; i++)
+		h = mix_in(h, first[i] ? field_hash(first[i]->gvalue, true) : 0x61627365ull + i /* absent */);
+	uint64_t headers = 0;
+	for (const __node_t *n = u->url_headers.node; n; n = n->next) {
+		const osip_uri_header_t *x = n->element;
+		headers += mix_in(field_hash(x->gname, true), field_hash(x->gvalue, false));
+	}
+	return mix_in(h, headers);
+}
+
+uint64_t sr_uri_hash_str(const char *s, size_t len)
+{
+	osip_uri_t *u = parse_uri(s, len);
+	if (!u) {
+		uint64_t h = HASH_SEED ^ len;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)s[i]) * HASH_MUL;
+		return h;
+	}
+	uint64_t h = sr_uri_hash(u);
+	osip_uri_free(u);
+	return h;
+}

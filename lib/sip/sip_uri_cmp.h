@@ -10,6 +10,10 @@
  * ignored if present in only one; header components must all be present in
  * both and equal. Escaped characters equal their unescaped form throughout.
  * Other schemes are compared byte for byte after the scheme (case-insensitive).
+ *
+ * sr_uri_hash() is the identity hash that goes with this equality: equal URIs
+ * always hash equal, so a store can keep one hash per binding and compare
+ * hashes first, confirming with sr_uri_equal only when they match.
  */
 #ifndef SR_SIP_URI_CMP_H
 #define SR_SIP_URI_CMP_H
@@ -18,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 bool sr_uri_equal(const osip_uri_t *a, const osip_uri_t *b);
 
@@ -27,5 +32,20 @@ bool sr_uri_equal(const osip_uri_t *a, const osip_uri_t *b);
  * non-empty strings are equal without parsing.
  */
 bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * 64-bit hash of the fields that sr_uri_equal requires to be equal: scheme,
+ * user, password, host (case-folded), port, the user/ttl/method/maddr/
+ * transport parameters and the header multiset. Parameters that are ignored
+ * when present in only one URI are left out, so unequal URIs may share a
+ * hash (the caller confirms) but equal ones never differ.
+ */
+uint64_t sr_uri_hash(const osip_uri_t *u);
+/*
+ * The same for a URI given as text (parsed once, like sr_uri_equal_str); a
+ * string that does not parse hashes its bytes, matching the byte-identical
+ * rule of sr_uri_equal_str.
+ */
+uint64_t sr_uri_hash_str(const char *s, size_t len);
 
 #endif

@@ -10,7 +10,10 @@
  * (a shard living across inputs found a bug whose artifact then did not
  * replay). Invariants checked: the response fits the buffer and starts with
  * a status line whose status is below 600 (a registrar never sends 6xx,
- * RFC 3261 10.3), a request without an answer always says why.
+ * RFC 3261 10.3), a request without an answer always says why, and the
+ * location store's own invariants (sr_loc_check: lists in q order with
+ * their counts, one armed timer per binding, ids, identity hashes) hold
+ * after every datagram.
  *
  * Built a second time as fuzz_reg_auth with SR_FUZZ_SUBSCRIBERS naming a
  * subscriber file: then digest authentication (lib/auth) is hooked in too,
@@ -108,6 +111,12 @@ static void one(struct sr_shard *shard, const char *msg, size_t len, uint64_t no
 	if (!res.len && (res.drop == SR_DROP_NONE || res.drop >= SR_DROP_COUNT))
 		abort();
 	sr_shard_expire(shard, now_ms, 1024);
+	/* whatever the input did, the location store's lists, counts, timers and ids still agree */
+	const char *broken = sr_loc_check(sr_shard_location(shard));
+	if (broken) {
+		fprintf(stderr, "fuzz: location store invariant: %s\n", broken);
+		abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

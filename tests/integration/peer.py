@@ -9,6 +9,8 @@ socket). Every network wait is bounded.
   peer.py options                    OPTIONS -> expects 200 with Allow
   peer.py register USER [EXPIRES [PORT]]  REGISTER USER@example.com -> expects 200 (PORT: fixed contact port)
   peer.py long USER LEN              REGISTER with one Contact URI of LEN bytes -> expects 200; prints the URI
+  peer.py contact USER URI EXPIRES   REGISTER USER@example.com with Contact <URI> -> expects 200; prints
+                                     the number of contacts the 200 lists
   peer.py big USER N                 a ~6 kB REGISTER with N contacts (IPv4-fragmented both ways)
   peer.py fetch USER                 REGISTER without Contact -> expects 200; prints the Contact lines
   peer.py bad KIND                   sends one bad frame/datagram (see BAD below)
@@ -107,6 +109,16 @@ def cmd_long(user, length):
     if not first.startswith("SIP/2.0 200"):
         sys.exit("peer: REGISTER with a %s-byte contact answered %r" % (length, first))
     print(uri)
+
+
+def cmd_contact(user, uri, expires):
+    port = random.randint(20000, 60000)
+    extra = f"Contact: <{uri}>\r\nExpires: {expires}\r\n"
+    text, _ = transact(sip_request("REGISTER", user, port, extra), port)
+    lines = text.split("\r\n")
+    if not lines[0].startswith("SIP/2.0 200"):
+        sys.exit("peer: REGISTER of %s for %s answered %r" % (uri, user, lines[0]))
+    print(sum(1 for line in lines if line.lower().startswith(("contact:", "m:"))))
 
 
 def cmd_fetch(user):
@@ -256,7 +268,7 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"ping": cmd_ping, "options": cmd_options, "register": cmd_register, "big": cmd_big, "fetch": cmd_fetch, "bad": cmd_bad,
+    {"ping": cmd_ping, "options": cmd_options, "register": cmd_register, "contact": cmd_contact, "big": cmd_big, "fetch": cmd_fetch, "bad": cmd_bad,
      "telemetry": cmd_telemetry, "ctl": cmd_ctl, "long": cmd_long}[cmd](*args)
 
 

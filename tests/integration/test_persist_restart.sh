@@ -18,6 +18,9 @@
 #      /metrics (both render one walk), listener counters included;
 #   2c. `sipregctl watch` receives one contactsAdded per AoR, "synced", then for one AoR
 #      registered, refreshed and unregistered exactly "added" then "removed";
+#   2d. a binding refreshed with other bytes for the same binding (";ob" added, as pjsip does;
+#      the host's case changed) and then de-registered is gone, and stays gone after the
+#      restart of step 3 (the store's key is the binding's id, not its bytes: issue 15 item 4);
 #   3. async loss report: restart in durability=async, SR_PIT_EXTRA (default 1000) more
 #      AoRs, kill -9 right after sipp finishes, restart: how many were lost is printed
 #      and must be within what one flush interval at that rate allows (plus slack);
@@ -233,6 +236,22 @@ else
 fi
 restored=$((live + more))
 
+# --- 2d. refreshed with other bytes, then de-registered: gone, and not back after a restart ---
+# contact USER URI EXPIRES prints how many contacts the 200 lists
+contact() { "${peer[@]}" "$py" "$client" contact "$@" || fail "REGISTER $1 <$2> expires $3"; }
+dereg_ok=1
+for spec in "obuser sip:obuser@198.51.100.2:40010 sip:obuser@198.51.100.2:40010;ob" \
+	"hcuser sip:hcuser@PC33.Example.NET sip:hcuser@pc33.example.net"; do
+	set -- $spec
+	[ "$(contact "$1" "$2" 600)" = 1 ] || dereg_ok=0
+	[ "$(contact "$1" "$3" 600)" = 1 ] || dereg_ok=0 # the same binding: still one
+	[ "$(contact "$1" "$3" 0)" = 0 ] || dereg_ok=0
+	grep -q '"bindings":0' <<<"$("$ctl" --prefix $prefix --json aor "sip:$1@example.com")" || dereg_ok=0
+done
+[ "$dereg_ok" = 1 ] && ok "';ob' and host-case refreshes are one binding each, and de-registering removes it" ||
+	fail "';ob' / host-case refresh and de-register did not behave as one binding"
+sleep 0.3 # committed before the kill below (one flush interval)
+
 # --- 3. async: kill -9 without waiting, count what was lost ---
 register $((calls + 1)) "$extra"
 stop_sipreg KILL
@@ -248,6 +267,11 @@ echo "async: $acked acknowledged by the last sipp run, $lost lost to kill -9 (bo
 out=$("$ctl" --prefix $prefix --json aor sip:pit0000009@example.com)
 grep -q '"bindings":0' <<<"$out" && ok "the binding removed by sipregctl rm stayed removed across the restart" ||
 	fail "pit0000009 is back after rm and a restart: $out"
+for u in obuser hcuser; do
+	out=$("$ctl" --prefix $prefix --json aor "sip:$u@example.com")
+	grep -q '"bindings":0' <<<"$out" && ok "$u (refreshed with other bytes, then de-registered) stayed removed across the restart" ||
+		fail "$u is back after its de-register and a restart: $out"
+done
 stop_sipreg TERM
 
 # --- 4. a corrupt data directory is refused ---

@@ -11,18 +11,21 @@
 
 static unsigned next_shard_id; /* rte_hash names are process-global */
 
-static void record_event(void *ctx, const struct sr_reg_event *ev)
+static void record_event(void *ctx, const struct sr_loc_event *ev)
 {
 	struct th_env *e = ctx;
+	if (e->on_event)
+		e->on_event(e->on_event_ctx, ev);
 	if (e->n_events == TH_MAX_EVENTS)
 		return;
 	struct th_event *t = &e->events[e->n_events++];
 	t->type = ev->type;
-	snprintf(t->aor, sizeof(t->aor), "%.*s", (int)ev->aor.len, ev->aor.p);
-	struct sr_str c = sr_binding_field(ev->b, SR_BF_CONTACT);
+	snprintf(t->aor, sizeof(t->aor), "%.*s", (int)ev->b->aor.len, ev->b->aor.p);
+	struct sr_str c = ev->b->f[SR_BF_CONTACT];
 	snprintf(t->contact, sizeof(t->contact), "%.*s", (int)c.len, c.p);
-	t->expires = sr_binding_expires(ev->b);
-	t->cseq = ev->b->cseq;
+	t->expires = ev->b->st.expires;
+	t->cseq = ev->b->st.cseq;
+	t->id = ev->b->st.id;
 }
 
 void th_default_config(struct sr_reg_config *cfg)
@@ -75,6 +78,17 @@ struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn 
 	return e;
 }
 
+struct th_env *th_env_contacts(uint32_t max_contacts, enum sr_max_contacts_mode mode)
+{
+	struct sr_reg_config cfg;
+	th_default_config(&cfg);
+	cfg.max_contacts = max_contacts;
+	cfg.max_contacts_mode = mode;
+	struct th_env *e = th_env_new(&cfg, NULL);
+	assert_non_null(e);
+	return e;
+}
+
 void th_env_free(struct th_env *e)
 {
 	if (!e)
@@ -98,7 +112,8 @@ int th_teardown(void **state)
 int th_raw(struct th_env *e, const char *bytes, size_t len)
 {
 	memset(e->resp, 0, sizeof(e->resp));
-	sr_reg_process(e->shard, bytes, len, &e->src, e->now_ms, e->resp, sizeof(e->resp) - 1, &e->res);
+	size_t cap = e->resp_cap && e->resp_cap < sizeof(e->resp) ? e->resp_cap : sizeof(e->resp) - 1;
+	sr_reg_process(e->shard, bytes, len, &e->src, e->now_ms, e->resp, cap, &e->res);
 	e->resp[e->res.len] = '\0';
 	return e->res.len ? e->res.status : 0;
 }
@@ -185,16 +200,25 @@ const char *th_reason(struct th_env *e)
 	return out;
 }
 
+struct sr_loc *th_loc(struct th_env *e)
+{
+	return sr_shard_location(e->shard);
+}
+
+const struct sr_aor *th_aor(struct th_env *e, const char *aor)
+{
+	return sr_loc_find(th_loc(e), sr_str_cstr(aor));
+}
+
 unsigned th_binding_count(struct th_env *e, const char *aor)
 {
-	const struct sr_aor *a = sr_shard_find(e->shard, sr_str_cstr(aor));
+	const struct sr_aor *a = th_aor(e, aor);
 	return a ? a->n_bindings : 0;
 }
 
 const struct sr_binding *th_binding(struct th_env *e, const char *aor, unsigned idx)
 {
-	const struct sr_aor *a = sr_shard_find(e->shard, sr_str_cstr(aor));
-	const struct sr_binding *b = a ? a->bindings : NULL;
+	const struct sr_binding *b = sr_loc_first(th_aor(e, aor));
 	while (b && idx--)
 		b = b->next;
 	return b;

@@ -26,6 +26,7 @@ struct th_event {
 	char contact[512];
 	uint32_t expires;
 	uint32_t cseq;
+	uint64_t id;
 };
 
 struct th_env {
@@ -34,9 +35,12 @@ struct th_env {
 	uint64_t now_ms;
 	struct sr_addr src;
 	char resp[65536];
+	size_t resp_cap;           /* room given to sr_reg_process; 0: all of resp (less its NUL) */
 	struct sr_reg_result res;
 	struct th_event events[TH_MAX_EVENTS];
 	unsigned n_events;
+	sr_loc_event_fn *on_event; /* optional: sees every event (complete) before it is recorded */
+	void *on_event_ctx;
 };
 
 /* A REGISTER to build; NULL/0 fields take defaults (see reg_harness.c). */
@@ -60,6 +64,8 @@ struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn
 struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth);
 void th_env_free(struct th_env *e);
+/* An environment with the default configuration but max_contacts and its mode (fails the test if refused). */
+struct th_env *th_env_contacts(uint32_t max_contacts, enum sr_max_contacts_mode mode);
 /* The default configuration used by th_env_new(NULL, ...). */
 void th_default_config(struct sr_reg_config *cfg);
 
@@ -81,7 +87,10 @@ unsigned th_header_count(struct th_env *e, const char *name);
 /* The reason phrase of the last response. */
 const char *th_reason(struct th_env *e);
 
-/* Bindings of a canonical AoR ("sip:alice@example.com"). */
+/* The shard's location store, and the record of a canonical AoR (NULL when it has no binding). */
+struct sr_loc *th_loc(struct th_env *e);
+const struct sr_aor *th_aor(struct th_env *e, const char *aor);
+/* Bindings of a canonical AoR ("sip:alice@example.com"), in the store's (q) order. */
 unsigned th_binding_count(struct th_env *e, const char *aor);
 const struct sr_binding *th_binding(struct th_env *e, const char *aor, unsigned idx);
 /* A binding field as a NUL-terminated string (static buffer, overwritten by the next call). */

@@ -36,6 +36,7 @@
 
 #include "app_auth.h"
 #include "commands.h"
+#include "ctl_record.h"
 #include "telemetry.h"
 #include "test_eal.h"
 #include "worker.h"
@@ -224,20 +225,60 @@ static void test_reload_parts(void **state)
 	json_decref(a);
 }
 
-/* A stand-in for the owner worker: answers one question like answer_query (no bindings). */
+/*
+ * A stand-in for the owner worker, answering like answer_query: with no
+ * binding, or (big) with one binding whose contact and Path (40 KB each) do
+ * not fit the first answer buffer, so the control side must grow it and ask
+ * again. Answers up to 'questions' questions.
+ */
+struct fake_owner {
+	struct sr_worker *w;
+	bool big;
+	int questions;
+	int answered;
+	char *contact, *path;
+};
+
+static void fake_answer(struct fake_owner *fo, struct sr_aor_query *aq)
+{
+	aq->removed = aq->remove ? 2 : 0;
+	aq->total = fo->big ? 1 : 0;
+	aq->len = 0;
+	if (fo->big) {
+		struct sr_loc_binding b = { .aor = sr_str_make(aq->aor, aq->aor_len) };
+		b.f[SR_BF_CONTACT] = sr_str_cstr(fo->contact);
+		b.f[SR_BF_PATH] = sr_str_cstr(fo->path);
+		b.st.id = 77;
+		b.st.expires = 4000000000u;
+		size_t size = sr_ctl_record_size(&b);
+		aq->len = 4 + size;
+		if (aq->len <= aq->cap) {
+			for (int i = 0; i < 4; i++)
+				aq->buf[i] = (uint8_t)(size >> (8 * i));
+			sr_ctl_record_encode(&b, aq->buf + 4, size);
+		}
+	}
+	fo->answered++;
+	__atomic_store_n(&aq->done, 1, __ATOMIC_RELEASE);
+}
+
 static void *fake_owner(void *arg)
 {
-	struct sr_worker *w = arg;
-	void *q = NULL;
-	for (int i = 0; i < 2000 && rte_ring_sc_dequeue(w->queries, &q) != 0; i++)
-		usleep(1000);
-	if (q) {
-		struct sr_aor_query *aq = q;
-		aq->removed = aq->remove ? 2 : 0;
-		aq->n = aq->total = 0;
-		__atomic_store_n(&aq->done, 1, __ATOMIC_RELEASE);
+	struct fake_owner *fo = arg;
+	for (int i = 0; i < 2000 && fo->answered < fo->questions; i++) {
+		void *q = NULL;
+		if (rte_ring_sc_dequeue(fo->w->queries, &q) == 0)
+			fake_answer(fo, q);
+		else
+			usleep(1000);
 	}
 	return NULL;
+}
+
+static void ask_with_owner(struct fake_owner *fo, int questions)
+{
+	fo->questions = questions;
+	fo->answered = 0;
 }
 
 static void test_aor(void **state)
@@ -258,10 +299,13 @@ static void test_aor(void **state)
 	assert_non_null(strstr(str(a, "error", NULL), "still being answered"));
 	json_decref(a);
 	pthread_t t;
-	pthread_create(&t, NULL, fake_owner, f->w); /* answers the late question */
+	struct fake_owner fo = { .w = f->w };
+	ask_with_owner(&fo, 1);
+	pthread_create(&t, NULL, fake_owner, &fo); /* answers the late question */
 	pthread_join(t, NULL);
 
-	pthread_create(&t, NULL, fake_owner, f->w);
+	ask_with_owner(&fo, 1);
+	pthread_create(&t, NULL, fake_owner, &fo);
 	a = run(f, "/sipreg/aor", "sip:alice@EXAMPLE.com");
 	pthread_join(t, NULL);
 	assert_string_equal(str(a, "aor", NULL), "sip:alice@example.com");
@@ -269,16 +313,40 @@ static void test_aor(void **state)
 	assert_int_equal(num(a, "bindings", NULL), 0);
 	assert_null(json_object_get(a, "removed"));
 	const char *keys[] = { "contact", "expires", "q", "call_id", "cseq", "user_agent", "params", "path",
-			       "instance", "reg_id", "source" };
+			       "instance", "reg_id", "source", "id", "gruu", "push" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		assert_true(json_is_array(json_object_get(a, keys[i])));
 	json_decref(a);
 
-	pthread_create(&t, NULL, fake_owner, f->w);
+	ask_with_owner(&fo, 1);
+	pthread_create(&t, NULL, fake_owner, &fo);
 	a = run(f, "/sipreg/rm", "sip:alice@example.com,sip:alice@198.51.100.2:5060");
 	pthread_join(t, NULL);
 	assert_int_equal(num(a, "removed", NULL), 2);
 	json_decref(a);
+
+	/* an answer larger than the first buffer: asked twice, removed once, shown whole */
+	fo.big = true;
+	fo.contact = malloc(40001);
+	fo.path = malloc(40001);
+	memset(fo.contact, 'c', 40000);
+	memset(fo.path, 'p', 40000);
+	memcpy(fo.contact, "sip:", 4);
+	fo.contact[40000] = fo.path[40000] = '\0';
+	ask_with_owner(&fo, 2);
+	pthread_create(&t, NULL, fake_owner, &fo);
+	a = run(f, "/sipreg/rm", "sip:alice@example.com");
+	pthread_join(t, NULL);
+	assert_int_equal(fo.answered, 2);
+	assert_int_equal(num(a, "removed", NULL), 2); /* the retry only reads */
+	assert_int_equal(num(a, "bindings", NULL), 1);
+	json_t *c = json_array_get(json_object_get(a, "contact"), 0);
+	assert_string_equal(json_string_value(c), fo.contact);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(a, "path"), 0)), fo.path);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(a, "id"), 0)), 77);
+	json_decref(a);
+	free(fo.contact);
+	free(fo.path);
 }
 
 static void test_figures_and_stopping(void **state)

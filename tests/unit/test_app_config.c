@@ -127,6 +127,11 @@ static void test_bad_values_name_the_key(void **state)
 	refused("control.durability=eventually", "control.durability");
 	refused("control.flush_ms=0", "control.flush_ms");
 	refused("control.event_slot_bytes=100", "control.event_slot_bytes");
+	/* issue 15 item 1: no unlimited, nothing above the store's hard per-AoR cap */
+	refused("registrar.max_contacts=0", "registrar.max_contacts");
+	refused("registrar.max_contacts=1025", "registrar.max_contacts");
+	refused("registrar.max_contacts=65536", "registrar.max_contacts");
+	refused("registrar.max_path_len=0", "registrar.max_path_len");
 }
 
 static void test_every_documented_key_is_settable(void **state)
@@ -147,6 +152,7 @@ static void test_every_documented_key_is_settable(void **state)
 		{ "registrar.max_contacts_mode", "reject" }, { "registrar.retry_after", "30" },
 		{ "registrar.max_username_len", "64" }, { "registrar.max_domain_len", "128" },
 		{ "registrar.max_aor_len", "256" }, { "registrar.max_contact_len", "512" },
+		{ "registrar.max_path_len", "2048" },
 		{ "registrar.case_sensitive", "false" }, { "registrar.realm_prefix", "sip." },
 		{ "registrar.path", "lazy" }, { "registrar.outbound", "on" }, { "registrar.gruu", "off" },
 		{ "registrar.max_aors", "1000" }, { "registrar.memory_limit", "0" }, { "registrar.secret", "0x1234" },

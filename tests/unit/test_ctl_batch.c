@@ -14,13 +14,14 @@
 
 #include "ctl_batch.h"
 
-static void binding(struct sr_ctl_binding *b, char *contact, size_t cap, unsigned i)
+static void binding(struct sr_loc_binding *b, char *contact, size_t cap, unsigned i)
 {
 	memset(b, 0, sizeof(*b));
 	snprintf(contact, cap, "sip:u%u@198.51.100.2", i);
 	b->aor = SR_STR_LIT("sip:alice@example.com");
 	b->f[SR_BF_CONTACT] = sr_str_cstr(contact);
 	b->st.expires = 1000 + i;
+	b->st.id = i + 1;
 }
 
 static void test_due_by_size_and_age(void **state)
@@ -30,7 +31,7 @@ static void test_due_by_size_and_age(void **state)
 	assert_int_equal(sr_ctl_batch_init(&b, 0, 5), -1);
 	assert_int_equal(sr_ctl_batch_init(&b, 3, 5), 0);
 	assert_false(sr_ctl_batch_due(&b, 1000000)); /* empty: never due */
-	struct sr_ctl_binding bd;
+	struct sr_loc_binding bd;
 	char c[64];
 	binding(&bd, c, sizeof(c), 0);
 	assert_int_equal(sr_ctl_batch_add(&b, SR_EV_ADDED, &bd, 1, 100), 0);
@@ -55,7 +56,7 @@ static void test_events_in_order(void **state)
 	assert_int_equal(sr_ctl_batch_init(&b, 100000, 5), 0);
 	const unsigned n = 5000; /* forces the buffer to grow several times */
 	for (unsigned i = 0; i < n; i++) {
-		struct sr_ctl_binding bd;
+		struct sr_loc_binding bd;
 		char c[64];
 		binding(&bd, c, sizeof(c), i);
 		assert_int_equal(sr_ctl_batch_add(&b, (enum sr_event_type)(i % 4), &bd, i, 0), 0);
@@ -67,7 +68,7 @@ static void test_events_in_order(void **state)
 	size_t len;
 	unsigned i = 0;
 	while (sr_ctl_batch_next(&b, &off, &t, &rec, &len)) {
-		struct sr_ctl_binding out;
+		struct sr_loc_binding out;
 		const char *err;
 		char c[64];
 		assert_int_equal(t, (enum sr_event_type)(i % 4));

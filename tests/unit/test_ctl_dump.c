@@ -59,10 +59,10 @@ static void fill(struct sr_ctl_store *st)
 		char aor[48], contact[64];
 		int al = snprintf(aor, sizeof(aor), "sip:u%07u@example.com", i);
 		int cl = snprintf(contact, sizeof(contact), "sip:u%07u@198.51.100.%u:5060", i, 1 + i % 250);
-		struct sr_ctl_binding bd = { .aor = { aor, (size_t)al } };
+		struct sr_loc_binding bd = { .aor = { aor, (size_t)al } };
 		bd.f[SR_BF_CONTACT] = (struct sr_str){ contact, (size_t)cl };
-		bd.st = (struct sr_binding_state){ .expires = 2000000000u, .registered_at = 1700000000u,
-						   .cseq = i, .q = SR_Q_NONE };
+		bd.st = (struct sr_binding_state){ .id = i + 1, .expires = 2000000000u,
+						   .registered_at = 1700000000u, .cseq = i, .q = SR_Q_NONE };
 		assert_int_equal(sr_ctl_batch_add(&b, SR_EV_ADDED, &bd, i + 1, 0), 0);
 		if (b.n == BATCH) {
 			assert_int_equal(sr_ctl_store_commit(st, &b, err, sizeof(err)), 0);
@@ -79,7 +79,7 @@ struct walk {
 	int bad;
 };
 
-static void visit(void *ctx, const struct sr_ctl_binding *b)
+static void visit(void *ctx, const struct sr_loc_binding *b)
 {
 	struct walk *w = ctx;
 	uint8_t key[SR_CTL_KEY_LEN];

@@ -33,9 +33,11 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 
 static void add(struct sr_ctl_batch *b, enum sr_event_type t, const char *aor, const char *contact)
 {
-	struct sr_ctl_binding bd = { .aor = sr_str_cstr(aor) };
+	struct sr_loc_binding bd = { .aor = sr_str_cstr(aor) };
 	bd.f[SR_BF_CONTACT] = sr_str_cstr(contact);
-	bd.st = (struct sr_binding_state){ .expires = 2000000000u, .q = SR_Q_NONE };
+	/* one id per contact, so adding and removing a contact names one key (as the store's ids do) */
+	bd.st = (struct sr_binding_state){ .id = sr_aor_hash(contact, strlen(contact)) | 1,
+					   .expires = 2000000000u, .q = SR_Q_NONE };
 	assert_int_equal(sr_ctl_batch_add(b, t, &bd, 1, 0), 0);
 }
 

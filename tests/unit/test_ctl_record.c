@@ -1,8 +1,8 @@
 /*
  * test_ctl_record.c - the versioned binding record and its key
  * (lib/ctl/ctl_record.c): every field survives a round trip, damaged or
- * foreign bytes are refused with a reason, and keys follow the registrar's
- * identity rule.
+ * foreign bytes are refused with a reason, and the key is (AoR hash,
+ * binding id): whatever else of a binding changes, its key does not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 
 #include "ctl_record.h"
 
-static void sample(struct sr_ctl_binding *b)
+static void sample(struct sr_loc_binding *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->aor = SR_STR_LIT("sip:alice@example.com");
@@ -25,7 +25,7 @@ static void sample(struct sr_ctl_binding *b)
 	b->f[SR_BF_USER_AGENT] = SR_STR_LIT("phone/1.0");
 	b->f[SR_BF_INSTANCE] = SR_STR_LIT("<urn:uuid:1>");
 	b->f[SR_BF_PN_KEY] = sr_str_make("apns\0prid\0param", 15);
-	b->st = (struct sr_binding_state){ .expires = 1795263540, .registered_at = 1795262940,
+	b->st = (struct sr_binding_state){ .id = 0x1122334455667788ull, .expires = 1795263540, .registered_at = 1795262940,
 					   .branch_hash = 0x0123456789abcdefull, .cseq = 0xfffffffeu,
 					   .src_ip = 0x020064c6u, .src_port = 5070, .q = 500, .reg_id = 7,
 					   .flags = SR_BFLAG_OUTBOUND | SR_BFLAG_GRUU };
@@ -34,7 +34,7 @@ static void sample(struct sr_ctl_binding *b)
 static void test_round_trip_every_field(void **state)
 {
 	(void)state;
-	struct sr_ctl_binding in, out;
+	struct sr_loc_binding in, out;
 	sample(&in);
 	uint8_t buf[1024];
 	size_t n = sr_ctl_record_encode(&in, buf, sizeof(buf));
@@ -48,12 +48,13 @@ static void test_round_trip_every_field(void **state)
 	assert_true(sr_binding_state_equal(&out.st, &in.st));
 	assert_int_equal(out.st.cseq, 0xfffffffeu); /* spot checks that the sample is not all zero */
 	assert_int_equal(out.st.flags, SR_BFLAG_OUTBOUND | SR_BFLAG_GRUU);
+	assert_true(out.st.id == 0x1122334455667788ull);
 }
 
 static void test_decode_refuses_damage(void **state)
 {
 	(void)state;
-	struct sr_ctl_binding in, out;
+	struct sr_loc_binding in, out;
 	sample(&in);
 	uint8_t buf[1024];
 	size_t n = sr_ctl_record_encode(&in, buf, sizeof(buf));
@@ -69,40 +70,64 @@ static void test_decode_refuses_damage(void **state)
 	in.f[SR_BF_CONTACT] = SR_STR_NULL;
 	n = sr_ctl_record_encode(&in, buf, sizeof(buf));
 	assert_int_equal(sr_ctl_record_decode(buf, n, &out, &err), -1);
-	assert_string_equal(err, "record without an AoR or a contact");
+	assert_string_equal(err, "record without an AoR, a contact or an id");
+	sample(&in);
+	in.st.id = 0;
+	n = sr_ctl_record_encode(&in, buf, sizeof(buf));
+	assert_int_equal(sr_ctl_record_decode(buf, n, &out, &err), -1);
+	assert_string_equal(err, "record without an AoR, a contact or an id");
+}
+
+/* A version 1 record (written before bindings had ids) is refused by name, not misread. */
+static void test_decode_refuses_version_1(void **state)
+{
+	(void)state;
+	struct sr_loc_binding in, out;
+	sample(&in);
+	uint8_t buf[1024];
+	size_t n = sr_ctl_record_encode(&in, buf, sizeof(buf));
+	buf[0] = 1;
+	const char *err = NULL;
+	assert_int_equal(sr_ctl_record_decode(buf, n, &out, &err), -1);
+	assert_non_null(strstr(err, "unknown format version"));
 }
 
 static void test_encode_refuses_small_buffer(void **state)
 {
 	(void)state;
-	struct sr_ctl_binding in;
+	struct sr_loc_binding in;
 	sample(&in);
 	uint8_t buf[1024];
 	assert_int_equal(sr_ctl_record_encode(&in, buf, sr_ctl_record_size(&in) - 1), 0);
 }
 
-static void test_key_follows_identity(void **state)
+/*
+ * The key is the AoR's hash and the binding's id, big-endian: every byte of
+ * the binding (contact, ";ob", host case, instance, push key, state) may
+ * change without moving it, another id or another AoR moves it.
+ */
+static void test_key_is_aor_and_id(void **state)
 {
 	(void)state;
-	struct sr_ctl_binding a, b;
+	struct sr_loc_binding a, b;
 	uint8_t ka[SR_CTL_KEY_LEN], kb[SR_CTL_KEY_LEN];
 	sample(&a);
 	sample(&b);
-	/* outbound: instance + reg-id identify, the contact URI does not */
-	b.f[SR_BF_CONTACT] = SR_STR_LIT("sip:alice@198.51.100.9");
+	b.f[SR_BF_CONTACT] = SR_STR_LIT("sip:alice@198.51.100.2:5070;transport=udp;ob");
+	b.f[SR_BF_INSTANCE] = SR_STR_NULL;
+	b.f[SR_BF_PN_KEY] = SR_STR_NULL;
+	b.f[SR_BF_CALL_ID] = SR_STR_LIT("another-call");
+	b.st.reg_id = 8;
+	b.st.cseq = 1;
 	sr_ctl_record_key(&a, ka);
 	sr_ctl_record_key(&b, kb);
 	assert_memory_equal(ka, kb, SR_CTL_KEY_LEN);
-	b.st.reg_id = 8;
+	const uint8_t id_be[8] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
+	assert_memory_equal(ka + 8, id_be, 8);
+	b.st.id++;
 	sr_ctl_record_key(&b, kb);
 	assert_memory_not_equal(ka, kb, SR_CTL_KEY_LEN);
-	assert_memory_equal(ka, kb, 8); /* same AoR: same prefix */
-	/* plain contacts: the URI identifies */
-	a.f[SR_BF_INSTANCE] = b.f[SR_BF_INSTANCE] = SR_STR_NULL;
-	a.f[SR_BF_PN_KEY] = b.f[SR_BF_PN_KEY] = SR_STR_NULL;
-	sr_ctl_record_key(&a, ka);
-	sr_ctl_record_key(&b, kb);
-	assert_memory_not_equal(ka + 8, kb + 8, 8);
+	assert_memory_equal(ka, kb, 8); /* same AoR: same prefix, so one AoR's bindings are adjacent */
 	b.aor = SR_STR_LIT("sip:bob@example.com");
 	sr_ctl_record_key(&b, kb);
 	assert_memory_not_equal(ka, kb, 8);
@@ -114,7 +139,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip_every_field),
 		cmocka_unit_test(test_decode_refuses_damage),
 		cmocka_unit_test(test_encode_refuses_small_buffer),
-		cmocka_unit_test(test_key_follows_identity),
+		cmocka_unit_test(test_key_is_aor_and_id),
+		cmocka_unit_test(test_decode_refuses_version_1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

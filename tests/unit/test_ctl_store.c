@@ -1,7 +1,7 @@
 /*
  * test_ctl_store.c - the LMDB store (lib/ctl/ctl_store.c) end to end:
  * bindings made by real REGISTERs are committed through a batch, loaded
- * into a fresh shard with sr_shard_restore_binding and compared field by
+ * into a fresh shard with sr_loc_restore and compared field by
  * field; expired ones are dropped (and deleted from the store); removals
  * delete; a data directory holding garbage, a foreign LMDB environment or
  * another format version is refused with a message saying so, and so is a
@@ -49,11 +49,11 @@ static void commit_aor(struct sr_ctl_store *st, struct th_env *e, const char *ao
 {
 	struct sr_ctl_batch b;
 	assert_int_equal(sr_ctl_batch_init(&b, 1000, 5), 0);
-	const struct sr_aor *a = sr_shard_find(e->shard, sr_str_cstr(aor));
+	const struct sr_aor *a = th_aor(e, aor);
 	assert_non_null(a);
 	for (const struct sr_binding *x = a->bindings; x; x = x->next) {
-		struct sr_ctl_binding bd;
-		sr_ctl_binding_of(x, &bd);
+		struct sr_loc_binding bd;
+		sr_loc_view(x, &bd);
 		assert_int_equal(sr_ctl_batch_add(&b, type, &bd, 1, 0), 0);
 	}
 	char err[512];
@@ -61,10 +61,10 @@ static void commit_aor(struct sr_ctl_store *st, struct th_env *e, const char *ao
 	sr_ctl_batch_fini(&b);
 }
 
-static int restore_cb(void *ctx, const struct sr_ctl_binding *b, const char **why)
+static int restore_cb(void *ctx, const struct sr_loc_binding *b, const char **why)
 {
 	struct th_env *e = ctx;
-	enum sr_restore_rc rc = sr_shard_restore_binding(e->shard, b->aor, b->f, &b->st, e->now_ms);
+	enum sr_restore_rc rc = sr_loc_restore(th_loc(e), b, (uint32_t)(e->now_ms / 1000));
 	if (rc == SR_RESTORE_OK || rc == SR_RESTORE_REPLACED)
 		return 0;
 	*why = sr_restore_rc_str(rc);
@@ -118,7 +118,9 @@ static void test_round_trip_through_lmdb(void **state)
 	assert_int_equal(dst->n_events, 0);
 	assert_int_equal(th_binding_count(dst, ALICE), 1);
 	assert_int_equal(th_binding_count(dst, "sip:bob@example.com"), 0);
-	assert_same(th_binding(src, ALICE, 0), th_binding(dst, ALICE, 0));
+	/* src in q order: the desk phone (no q: 1.0) first, then the q=0.7 one that is left */
+	assert_int_equal(th_binding(src, ALICE, 1)->q, 700);
+	assert_same(th_binding(src, ALICE, 1), th_binding(dst, ALICE, 0));
 	assert_int_equal(sr_ctl_store_count(st, &n, &bytes), 0);
 	assert_int_equal(n, 1); /* the expired record was deleted by the load */
 	sr_ctl_store_close(st);
@@ -152,6 +154,93 @@ static void test_refresh_overwrites(void **state)
 	th_env_free(e);
 	th_env_free(dst);
 	dir_free(&d);
+}
+
+/* Every event of a shard into one batch, as persistence does with the worker's events. */
+struct to_batch {
+	struct sr_ctl_batch b;
+	uint64_t seq;
+};
+
+static void event_to_batch(void *ctx, const struct sr_loc_event *ev)
+{
+	struct to_batch *k = ctx;
+	assert_int_equal(sr_ctl_batch_add(&k->b, ev->type, ev->b, ++k->seq, 0), 0);
+}
+
+static void commit_events(struct sr_ctl_store *st, struct to_batch *k)
+{
+	char err[512];
+	assert_int_equal(sr_ctl_store_commit(st, &k->b, err, sizeof(err)), 0);
+	sr_ctl_batch_clear(&k->b);
+}
+
+/*
+ * Issue 15 item 4: register 'first', refresh it as 'refresh' (the same
+ * binding by RFC 3261 19.1.4, other bytes), de-register it as 'dereg'; each
+ * step's events are committed. The store must hold the refreshed bytes
+ * under one key after the refresh and nothing after the de-register, and a
+ * restart must bring nothing back.
+ */
+static void dereg_after_changed_refresh(const char *first, const char *refresh, const char *dereg)
+{
+	struct dir d;
+	dir_new(&d);
+	struct th_env *e = th_env_new(NULL, NULL);
+	struct to_batch k = { .seq = 0 };
+	assert_int_equal(sr_ctl_batch_init(&k.b, 1000, 5), 0);
+	e->on_event = event_to_batch;
+	e->on_event_ctx = &k;
+	char err[512];
+	struct sr_ctl_store *st;
+	uint64_t n, bytes;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+
+	assert_int_equal(th_register(e, "alice", first, "c1", 1), 200);
+	commit_events(st, &k);
+	assert_int_equal(th_register(e, "alice", refresh, "c1", 2), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 1); /* the same binding, refreshed */
+	commit_events(st, &k);
+	assert_int_equal(sr_ctl_store_count(st, &n, &bytes), 0);
+	assert_int_equal(n, 1); /* one record: the refresh overwrote the binding's key */
+	assert_int_equal(th_register(e, "alice", dereg, "c1", 3), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 0);
+	assert_int_equal(th_header_count(e, "Contact"), 0);
+	commit_events(st, &k);
+	assert_int_equal(sr_ctl_store_count(st, &n, &bytes), 0);
+	assert_int_equal(n, 0);
+	sr_ctl_store_close(st);
+
+	struct th_env *dst = th_env_new(NULL, NULL);
+	struct sr_ctl_load_stats ls;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	assert_int_equal(sr_ctl_store_load(st, (uint32_t)(dst->now_ms / 1000), restore_cb, dst, &ls, err,
+					   sizeof(err)), 0);
+	assert_int_equal(ls.loaded, 0);
+	assert_int_equal(th_binding_count(dst, ALICE), 0);
+	sr_ctl_store_close(st);
+	sr_ctl_batch_fini(&k.b);
+	th_env_free(e);
+	th_env_free(dst);
+	dir_free(&d);
+}
+
+/* pjsip adds ;ob on refresh: the registrar rightly sees the same binding, and so must the store. */
+static void test_dereg_after_ob_refresh(void **state)
+{
+	(void)state;
+	dereg_after_changed_refresh("<sip:alice@10.0.0.1:5060>", "<sip:alice@10.0.0.1:5060;ob>",
+				    "<sip:alice@10.0.0.1:5060;ob>;expires=0");
+	dereg_after_changed_refresh("<sip:alice@10.0.0.1:5060>", "<sip:alice@10.0.0.1:5060;ob>",
+				    "<sip:alice@10.0.0.1:5060>;expires=0");
+}
+
+/* The host's case does not count (RFC 3261 19.1.4), in memory or on disk. */
+static void test_dereg_after_host_case_refresh(void **state)
+{
+	(void)state;
+	dereg_after_changed_refresh("<sip:alice@PC33.Example.NET>", "<sip:alice@pc33.example.net>",
+				    "<sip:alice@pc33.example.net>;expires=0");
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -217,20 +306,41 @@ static void test_refuses_foreign_lmdb(void **state)
 	dir_free(&d);
 }
 
-static void test_refuses_other_format(void **state)
+/* A store whose format marker says 'format' is refused, naming both formats and how to recover. */
+static void refuses_format(uint8_t format)
 {
-	(void)state;
 	struct dir d;
 	dir_new(&d);
 	char err[512];
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	sr_ctl_store_close(st);
-	uint8_t fmt[4] = { SR_CTL_STORE_FORMAT + 1, 0, 0, 0 };
+	uint8_t fmt[4] = { format, 0, 0, 0 };
 	raw_put(d.path, "meta", "format", fmt, sizeof(fmt));
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "store format 2, this sipreg reads format 1"));
+	char want[64];
+	snprintf(want, sizeof(want), "store format %d, this sipreg reads format %d", format, SR_CTL_STORE_FORMAT);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, "move the directory aside"));
 	dir_free(&d);
+}
+
+static void test_refuses_other_format(void **state)
+{
+	(void)state;
+	refuses_format(SR_CTL_STORE_FORMAT + 1);
+}
+
+/*
+ * A store of format 1 (keys by a hash of the contact's bytes, records
+ * without ids) is refused with the recovery hint, never loaded: its keys
+ * cannot be turned into binding ids.
+ */
+static void test_refuses_format_1(void **state)
+{
+	(void)state;
+	assert_int_equal(SR_CTL_STORE_FORMAT, 2);
+	refuses_format(1);
 }
 
 static void test_refuses_bad_record(void **state)
@@ -242,7 +352,7 @@ static void test_refuses_bad_record(void **state)
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	sr_ctl_store_close(st);
-	raw_put(d.path, "bindings", "0123456789abcdef", "\x01garbage", 8);
+	raw_put(d.path, "bindings", "0123456789abcdef", "\x02garbage", 8);
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	struct th_env *e = th_env_new(NULL, NULL);
 	struct sr_ctl_load_stats ls;
@@ -262,10 +372,11 @@ static void commit_users(struct sr_ctl_store *st, unsigned n)
 	assert_int_equal(sr_ctl_batch_init(&b, n, 5), 0);
 	for (unsigned i = 0; i < n; i++) {
 		char aor[64];
-		struct sr_ctl_binding bd = { .f[SR_BF_CONTACT] = SR_STR_LIT("sip:x@198.51.100.2") };
+		struct sr_loc_binding bd = { .f[SR_BF_CONTACT] = SR_STR_LIT("sip:x@198.51.100.2") };
 		snprintf(aor, sizeof(aor), "sip:user%u@example.com", i);
 		bd.aor = sr_str_cstr(aor);
 		bd.st.expires = 2000000000u;
+		bd.st.id = i + 1;
 		assert_int_equal(sr_ctl_batch_add(&b, SR_EV_ADDED, &bd, i, 0), 0);
 	}
 	assert_int_equal(sr_ctl_store_commit(st, &b, err, sizeof(err)), 0);
@@ -364,7 +475,7 @@ static void test_refuses_truncated_file(void **state)
 	dir_free(&d);
 }
 
-static void count_page(void *ctx, const struct sr_ctl_binding *b)
+static void count_page(void *ctx, const struct sr_loc_binding *b)
 {
 	unsigned *seen = ctx;
 	unsigned i = (unsigned)strtoul(b->aor.p + 8, NULL, 10); /* "sip:user<i>@..." */
@@ -433,9 +544,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_through_lmdb),
 		cmocka_unit_test(test_refresh_overwrites),
+		cmocka_unit_test(test_dereg_after_ob_refresh),
+		cmocka_unit_test(test_dereg_after_host_case_refresh),
 		cmocka_unit_test(test_refuses_garbage),
 		cmocka_unit_test(test_refuses_foreign_lmdb),
 		cmocka_unit_test(test_refuses_other_format),
+		cmocka_unit_test(test_refuses_format_1),
 		cmocka_unit_test(test_refuses_bad_record),
 		cmocka_unit_test(test_refuses_truncated_file),
 		cmocka_unit_test(test_snapshot),

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "location.h"
 #include "reg_config.h"
 
 static void valid_config(struct sr_reg_config *c)
@@ -37,7 +38,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.default_expires, 3600);
 	assert_int_equal(c.expires_max_deviation, 0);
 	assert_int_equal(c.default_q, -1);
-	assert_int_equal(c.max_contacts, 0);
+	assert_int_equal(c.max_contacts, 16);
+	assert_int_equal(c.max_path_len, 1024);
 	assert_int_equal(c.max_contacts_mode, SR_MAXC_REJECT);
 	assert_int_equal(c.retry_after, 30);
 	assert_int_equal(c.max_username_len, 64);
@@ -166,6 +168,12 @@ static void test_check_messages(void **state)
 	EXPECT_MSG(c.max_domain_len = 0,
 		   "registrar.domains: a served domain is longer than registrar.max_domain_len");
 	EXPECT_MSG(c.max_contact_len = 0, "registrar.max_contact_len: must be at least 1");
+	/* issue 15 item 1: the AoR's count is 16 bits; unlimited or above the store's cap is refused */
+	EXPECT_MSG(c.max_contacts = 0, "registrar.max_contacts: must be 1..1024 (the hard per-AoR binding cap)");
+	EXPECT_MSG(c.max_contacts = SR_LOC_MAX_PER_AOR + 1,
+		   "registrar.max_contacts: must be 1..1024 (the hard per-AoR binding cap)");
+	EXPECT_MSG(c.max_contacts = 65536, "registrar.max_contacts: must be 1..1024 (the hard per-AoR binding cap)");
+	EXPECT_MSG(c.max_path_len = 0, "registrar.max_path_len: must be 1..65535");
 	EXPECT_MSG(c.max_aor_len = 64 + 128 + 5,
 		   "registrar.max_aor_len: must hold \"sips:\" max_username_len \"@\" max_domain_len");
 	EXPECT_MSG(c.max_aors = 0, "registrar.max_aors: must be at least 1");

@@ -68,14 +68,14 @@ static void aor_disappears_with_last_binding(void **state)
 	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>;expires=100, <sip:b@198.51.100.2>;expires=200",
 				     "c1", 1), 200);
 	assert_int_equal(th_advance(e, 100), 1);
-	assert_non_null(sr_shard_find(e->shard, sr_str_cstr(ALICE)));
+	assert_non_null(th_aor(e, ALICE));
 	assert_int_equal(th_binding_count(e, ALICE), 1);
 	assert_string_equal(th_field(th_binding(e, ALICE, 0), SR_BF_CONTACT), "sip:b@198.51.100.2");
 	/* the fetch lists the survivor with its remaining time */
 	assert_int_equal(th_register(e, "alice", NULL, "c9", 1), 200);
 	assert_string_equal(th_header(e, "Contact", 0), "<sip:b@198.51.100.2>;expires=100");
 	assert_int_equal(th_advance(e, 100), 1);
-	assert_null(sr_shard_find(e->shard, sr_str_cstr(ALICE)));
+	assert_null(th_aor(e, ALICE));
 	assert_int_equal(th_register(e, "alice", NULL, "c9", 2), 200);
 	assert_int_equal(th_header_count(e, "Contact"), 0);
 	struct sr_shard_stats st;

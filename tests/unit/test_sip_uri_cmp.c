@@ -1,7 +1,8 @@
 /*
  * test_sip_uri_cmp.c - URI equality by RFC 3261 19.1.4 (sip_uri_cmp.c).
  *
- * Every pair is checked in both directions (equality must be symmetric).
+ * Every pair is checked in both directions (equality must be symmetric), and
+ * every equal pair must have the same identity hash (sr_uri_hash_str).
  * The whole group runs twice: with libosip2 on malloc (LeakSanitizer then
  * catches a missing osip_uri_free) and with a parse arena bound.
  */
@@ -29,6 +30,8 @@ static void expect_eq(const char *a, const char *b)
 {
 	if (!equal_str(a, b) || !equal_str(b, a))
 		fail_msg("expected equal: %s == %s", a, b);
+	if (sr_uri_hash_str(a, strlen(a)) != sr_uri_hash_str(b, strlen(b)))
+		fail_msg("equal URIs with different identity hashes: %s, %s", a, b);
 }
 
 static void expect_ne(const char *a, const char *b)
@@ -182,6 +185,64 @@ static void test_other_schemes(void **state)
 
 /* --- sr_uri_equal on hand-built URIs --- */
 
+/* The hash is not constant: what 19.1.4 compares changes it. */
+static void test_hash_discriminates(void **state)
+{
+	(void)state;
+	static const char *const distinct[] = {
+		"sip:alice@atlanta.com", "sips:alice@atlanta.com", "sip:Alice@atlanta.com",
+		"sip:alice:pw@atlanta.com", "sip:alice@atlanta.org", "sip:alice@atlanta.com:5060",
+		"sip:alice@atlanta.com:5061", "sip:alice@atlanta.com;transport=tcp",
+		"sip:alice@atlanta.com;transport=udp", "sip:alice@atlanta.com;maddr=10.0.0.1",
+		"sip:alice@atlanta.com;user=phone", "sip:alice@atlanta.com;ttl=1", "sip:alice@atlanta.com;method=INVITE",
+		"sip:alice@atlanta.com?subject=x", "sip:alice@atlanta.com?subject=X", "tel:+15551234",
+		"tel:+15551235", "sip:atlanta.com",
+	};
+	size_t n = sizeof(distinct) / sizeof(distinct[0]);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (sr_uri_hash_str(distinct[i], strlen(distinct[i])) ==
+			    sr_uri_hash_str(distinct[j], strlen(distinct[j])))
+				fail_msg("same hash: %s, %s", distinct[i], distinct[j]);
+}
+
+/*
+ * Random URIs built from pieces that 19.1.4 treats specially: every pair
+ * that compares equal has the same hash (the other direction is not
+ * required: ;a=1 and ;a=2 differ but hash alike).
+ */
+static void test_hash_agrees_with_equality(void **state)
+{
+	(void)state;
+	static const char *const users[] = { "", "alice@", "%61lice@", "Alice@", "alice:pw@" };
+	static const char *const hosts[] = { "h.example.com", "H.Example.COM", "10.0.0.1" };
+	static const char *const ports[] = { "", ":5060", ":05060", ":5061" };
+	static const char *const params[] = { "", ";ob", ";transport=udp", ";transport=UDP", ";lr",
+					      ";x=1", ";x=2", ";maddr=10.0.0.2", ";Transport=udp;ob" };
+	static const char *const headers[] = { "", "?a=1", "?A=1", "?a=1&b=2", "?b=2&a=1" };
+	char u[64][128];
+	uint64_t seed = 12345;
+	for (int i = 0; i < 64; i++) {
+		uint64_t r[6];
+		for (int k = 0; k < 6; k++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			r[k] = seed >> 33;
+		}
+		snprintf(u[i], sizeof(u[i]), "%s:%s%s%s%s%s", r[0] % 5 ? "sip" : "SIP", users[r[1] % 5],
+			 hosts[r[2] % 3], ports[r[3] % 4], params[r[4] % 9], headers[r[5] % 5]);
+	}
+	unsigned equal_pairs = 0;
+	for (int i = 0; i < 64; i++)
+		for (int j = 0; j < 64; j++) {
+			if (!equal_str(u[i], u[j]))
+				continue;
+			equal_pairs++;
+			if (sr_uri_hash_str(u[i], strlen(u[i])) != sr_uri_hash_str(u[j], strlen(u[j])))
+				fail_msg("equal, hashes differ: %s, %s", u[i], u[j]);
+		}
+	assert_true(equal_pairs > 64); /* more than the diagonal: the check had work to do */
+}
+
 static osip_uri_t *parse(const char *s)
 {
 	osip_uri_t *u = NULL;
@@ -309,7 +370,9 @@ static int unbind_arena(void **state)
 	cmocka_unit_test_setup(test_null_safety, setup),                \
 	cmocka_unit_test_setup(test_str_lengths_and_failures, setup),   \
 	cmocka_unit_test_setup(test_str_identical_fast_path, setup),    \
-	cmocka_unit_test_setup(test_str_large, setup)
+	cmocka_unit_test_setup(test_str_large, setup),                  \
+	cmocka_unit_test_setup(test_hash_discriminates, setup),         \
+	cmocka_unit_test_setup(test_hash_agrees_with_equality, setup)
 
 int main(void)
 {

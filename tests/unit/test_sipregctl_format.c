@@ -35,7 +35,8 @@ static const char AOR[] =
 	"\"contact\": [\"sip:a@198.51.100.2:5070\", \"sip:b@198.51.100.2\"], \"expires\": [590, 30], "
 	"\"q\": [500, -1], \"call_id\": [\"c1\", \"c2\"], \"cseq\": [7, 1], "
 	"\"user_agent\": [\"phone/1.0\", \"\"], \"source\": [\"198.51.100.2:5070\", \"198.51.100.2:5071\"], "
-	"\"path\": [\"<sip:edge.example.com;lr>\", \"\"], \"instance\": [\"<urn:uuid:1>\", \"\"], \"reg_id\": [1, -1]}}";
+	"\"path\": [\"<sip:edge.example.com;lr>\", \"\"], \"instance\": [\"<urn:uuid:1>\", \"\"], \"reg_id\": [1, -1], "
+	"\"gruu\": [1, 0], \"push\": [\"pn-provider=apns;pn-prid=t1;pn-param=p\", \"\"], \"id\": [17, 42]}}";
 
 static void test_aor_human(void **state)
 {
@@ -48,7 +49,8 @@ static void test_aor_human(void **state)
 				      "    expires in (s)  590\n    q (1/1000)      500\n"));
 	assert_non_null(strstr(o.buf, "    received from   198.51.100.2:5071\n"));
 	assert_non_null(strstr(o.buf, "    Path            <sip:edge.example.com;lr>\n    +sip.instance   <urn:uuid:1>\n"
-				      "    reg-id          1\n"));
+				      "    reg-id          1\n    GRUU (1: yes)   1\n"
+				      "    push (RFC 8599) pn-provider=apns;pn-prid=t1;pn-param=p\n    binding id      17\n"));
 	assert_non_null(strstr(o.buf, "(1 more not shown)"));
 	free(o.buf);
 }

@@ -2,6 +2,8 @@
  * aor_table.c - canonical AoR -> AoR record, on top of rte_hash.
  *
  * Design decisions:
+ * - The record does not keep its 64-bit hash: erase, the only place that
+ *   needs it without the caller's help, recomputes it from the name.
  * - rte_hash keys are the 8-byte AoR hash; the data pointer is the head of
  *   a chain (next_same_hash) of AoR records sharing that hash. A lookup
  *   compares length and bytes along the chain, so a 64-bit collision costs
@@ -186,7 +188,7 @@ struct sr_aor *sr_aor_table_insert(struct sr_aor_table *t, struct sr_str aor, ui
 	struct sr_aor *a = sr_slab_alloc(t->slab, aor_size(aor.len));
 	if (!a)
 		return NULL;
-	*a = (struct sr_aor){ .hash = hash, .len = (uint16_t)aor.len };
+	*a = (struct sr_aor){ .len = (uint16_t)aor.len };
 	if (aor.len)
 		memcpy(a->name, aor.p, aor.len);
 	if (head) {
@@ -203,13 +205,13 @@ struct sr_aor *sr_aor_table_insert(struct sr_aor_table *t, struct sr_str aor, ui
 void sr_aor_table_erase(struct sr_aor_table *t, struct sr_aor *a)
 {
 	assert(a->bindings == NULL && a->n_bindings == 0);
-	struct sr_aor *head = chain_head(t, a->hash);
+	uint64_t hash = t->hash(a->name, a->len); /* not kept in the record (binding.h) */
+	struct sr_aor *head = chain_head(t, hash);
 	assert(head && "sr_aor_table_erase: AoR not in the table");
 	if (head == a) {
 		/* Updating or deleting an existing key cannot fail. */
-		int rc = a->next_same_hash
-				 ? chain_set_head(t, a->hash, a->next_same_hash)
-				 : rte_hash_del_key_with_hash(t->h, &a->hash, fold64(a->hash));
+		int rc = a->next_same_hash ? chain_set_head(t, hash, a->next_same_hash)
+					   : rte_hash_del_key_with_hash(t->h, &hash, fold64(hash));
 		assert(rc >= 0);
 		(void)rc;
 	} else {

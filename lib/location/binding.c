@@ -70,3 +70,36 @@ void sr_binding_delete(struct sr_slab *slab, struct sr_binding *b)
 	assert(!sr_tw_armed(&b->timer) && "cancel the binding's timer before deleting it");
 	sr_slab_free(slab, b, sr_binding_size(b));
 }
+
+void sr_binding_get_state(const struct sr_binding *b, struct sr_binding_state *st)
+{
+	st->id = b->id;
+	st->expires = sr_binding_expires(b);
+	st->registered_at = b->registered_at;
+	st->branch_hash = b->branch_hash;
+	st->cseq = b->cseq;
+	st->src_ip = b->src_ip;
+	st->src_port = b->src_port;
+	st->q = b->q;
+	st->reg_id = b->reg_id;
+	st->flags = b->flags;
+}
+
+void sr_binding_set_state(struct sr_binding *b, const struct sr_binding_state *st)
+{
+	b->registered_at = st->registered_at;
+	b->branch_hash = st->branch_hash;
+	b->cseq = st->cseq;
+	b->src_ip = st->src_ip;
+	b->src_port = st->src_port;
+	b->q = st->q;
+	b->reg_id = st->reg_id;
+	b->flags = st->flags;
+}
+
+bool sr_binding_state_equal(const struct sr_binding_state *a, const struct sr_binding_state *b)
+{
+	return a->id == b->id && a->expires == b->expires && a->registered_at == b->registered_at &&
+	       a->branch_hash == b->branch_hash && a->cseq == b->cseq && a->src_ip == b->src_ip &&
+	       a->src_port == b->src_port && a->q == b->q && a->reg_id == b->reg_id && a->flags == b->flags;
+}

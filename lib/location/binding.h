@@ -7,10 +7,25 @@
  * contact parameters we echo, Call-ID, Path, user agent, +sip.instance and
  * the push-notification key). The top Via branch of the last update is kept
  * only as a 64-bit hash: it is used solely to recognise a retransmission.
+ *
+ * Two members belong to the location store (location.h): the binding's id,
+ * given once when it is added and kept across refreshes, object replacement
+ * and restarts (the persistent key is (AoR, id)), and the identity hash of
+ * its contact URI (sr_uri_hash, RFC 3261 19.1.4), so matching compares
+ * hashes before it compares URIs; it is computed the first time a contact
+ * with other bytes is compared with the binding (loc_match.c), so the
+ * common case of one binding per AoR never pays for it. It is kept in
+ * 32 bits: a match is
+ * always confirmed by the full comparison, so its width only decides how
+ * rarely a needless comparison happens, and the 4 bytes it saves keep a
+ * single-contact AoR at its memory target (see bench/RESULTS.md).
+ *
+ * Readers outside lib/location get const pointers only.
  */
 #ifndef SR_BINDING_H
 #define SR_BINDING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,15 +53,17 @@ struct sr_aor;
 
 struct sr_binding {
 	struct sr_tw_node timer;   /* expiry; timer.expires is the absolute expiry second */
-	struct sr_binding *next;   /* next binding of the same AoR */
+	struct sr_binding *next;   /* next binding of the same AoR, in q order (location.h) */
 	struct sr_aor *aor;
+	uint64_t id;               /* the store's id: unique in the shard, never 0, kept for life */
 	uint64_t branch_hash;      /* hash of the top Via branch of the last update */
 	uint32_t cseq;
 	uint32_t src_ip;           /* network byte order: the 'received' address */
-	uint16_t src_port;
-	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */
 	uint32_t reg_id;           /* RFC 5626 reg-id, 0 when none */
 	uint32_t registered_at;    /* second of the first registration (for stats/dumps) */
+	uint32_t uri_hash;         /* identity hash of the contact URI (sr_loc_uri_hash); 0 until first needed */
+	uint16_t src_port;
+	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */
 	uint16_t flags;
 	uint16_t len[SR_BF_COUNT];
 	char data[];
@@ -54,11 +71,14 @@ struct sr_binding {
 
 #define SR_Q_NONE 0xffffu
 
+/*
+ * The AoR record. Its 64-bit hash is not kept: the table recomputes it on
+ * the rare erase (8 bytes per AoR matter at a million AoRs).
+ */
 struct sr_aor {
 	struct sr_aor *next_same_hash; /* other AoRs whose 64-bit hash collides with this one */
-	struct sr_binding *bindings;   /* singly linked, in registration order */
-	uint64_t hash;
-	uint16_t n_bindings;
+	struct sr_binding *bindings;   /* singly linked, in q order (location.h) */
+	uint16_t n_bindings;           /* at most SR_LOC_MAX_PER_AOR (location.h) */
 	uint16_t len;
 	char name[];                   /* canonical AoR, not NUL-terminated */
 };
@@ -72,6 +92,26 @@ static inline uint32_t sr_binding_expires(const struct sr_binding *b)
 {
 	return b->timer.expires;
 }
+
+/* The non-string part of a binding, as persisted and restored. */
+struct sr_binding_state {
+	uint64_t id;             /* the store's id (0 in a change: the store gives it) */
+	uint32_t expires;        /* absolute Unix second */
+	uint32_t registered_at;
+	uint64_t branch_hash;
+	uint32_t cseq;
+	uint32_t src_ip;         /* network byte order */
+	uint16_t src_port;
+	uint16_t q;              /* SR_Q_NONE when none */
+	uint32_t reg_id;
+	uint16_t flags;          /* enum sr_binding_flags */
+};
+
+void sr_binding_get_state(const struct sr_binding *b, struct sr_binding_state *st);
+/* Sets everything but the id and the expiry (the store arms the timer). */
+void sr_binding_set_state(struct sr_binding *b, const struct sr_binding_state *st);
+/* Member-wise equality (the struct has padding, so memcmp would not do). */
+bool sr_binding_state_equal(const struct sr_binding_state *a, const struct sr_binding_state *b);
 
 /* Field f of b (a range inside b->data). */
 struct sr_str sr_binding_field(const struct sr_binding *b, enum sr_bfield f);

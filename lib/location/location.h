@@ -1,0 +1,281 @@
+/*
+ * location.h - the location store: one shard's bindings, and the only code
+ * that creates, replaces, removes, expires, restores and queries them.
+ *
+ * A store belongs to one thread (the shard's worker). It owns the AoR table,
+ * the slab the bindings live in, the timer wheel that expires them, the
+ * counters (AoRs, bindings, bytes, expired) and the event callback: every
+ * change it makes is announced exactly once, as added, refreshed, removed or
+ * expired, with the complete binding. Nothing else links, unlinks, arms or
+ * counts.
+ *
+ * Changes come as a change set for one AoR (struct sr_loc_txn): the caller
+ * (the registrar) names what each binding becomes, sr_loc_prepare() makes
+ * every allocation and every check that can fail, and then either
+ * sr_loc_commit() applies it (it cannot fail) or sr_loc_abort() drops it,
+ * leaving the store exactly as it was. Between the two, a cursor shows the
+ * AoR as it will be after the commit, so the registrar can write its 200
+ * first and refuse the REGISTER when the answer would not fit.
+ *
+ * Reading: an AoR's bindings are kept in q order (highest q first; a binding
+ * without q counts as q=1.0, the HTTP qvalue default SIP borrows; equal q in
+ * the order they were first added, which is id order), so a query (routing:
+ * every INVITE) walks the list in place or fills a caller's array, with no
+ * allocation and no sorting. Strings of a view point into the binding and
+ * stay valid until the store changes.
+ *
+ * Matching (which stored binding a Contact names) is the store's too: the
+ * registrar's precedence (RFC 5626 instance and reg-id, RFC 8599 push key,
+ * RFC 3261 19.1.4 URI equality) with the URI compared by its identity hash
+ * first, so adding a contact to a large AoR parses no stored URI. A
+ * contact's own hash is computed only when it is needed (its bytes differ
+ * from a stored URI's, or a new binding keeps it), from the parse the
+ * caller already has: the common refresh, byte for byte the stored URI,
+ * hashes nothing.
+ */
+#ifndef SR_LOCATION_H
+#define SR_LOCATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <osipparser2/osip_uri.h>
+
+#include "aor_table.h"
+#include "binding.h"
+
+/*
+ * Hard cap of bindings per AoR, far below the 16-bit counter's range. The
+ * registrar's max_contacts may not exceed it; the store refuses a change or
+ * a restore that would.
+ */
+#define SR_LOC_MAX_PER_AOR 1024
+/* Changes one change set can hold (a REGISTER's contacts plus forced evictions). */
+#define SR_LOC_TXN_MAX 128
+
+enum sr_event_type {
+	SR_EV_ADDED,     /* a new binding */
+	SR_EV_REFRESHED, /* an existing binding re-registered (expiry, CSeq, ... updated) */
+	SR_EV_REMOVED,   /* removed by the UA (expires 0 or '*') or administratively */
+	SR_EV_EXPIRED,   /* its lifetime ran out */
+};
+
+/*
+ * A complete binding as plain values: what a query returns, what an event
+ * carries and what persistence encodes (lib/ctl/ctl_record.h).
+ */
+struct sr_loc_binding {
+	struct sr_str aor;
+	struct sr_str f[SR_BF_COUNT];
+	struct sr_binding_state st;
+};
+
+struct sr_loc_event {
+	enum sr_event_type type;
+	const struct sr_loc_binding *b; /* valid during the callback only */
+};
+
+/* Must not call back into the store. */
+typedef void sr_loc_event_fn(void *ctx, const struct sr_loc_event *ev);
+
+struct sr_loc_params {
+	const char *name;           /* unique per process (names the rte_hash) */
+	uint32_t max_aors;          /* capacity of the AoR table */
+	uint64_t memory_limit;      /* bytes of binding memory, 0 = unlimited */
+	sr_aor_hash_fn *hash;       /* NULL: sr_aor_hash (tests force collisions here) */
+	uint32_t now_s;             /* the timer wheel starts at this second */
+	sr_loc_event_fn *on_event;  /* may be NULL */
+	void *event_ctx;
+};
+
+struct sr_loc;
+
+/* Needs the DPDK EAL (rte_hash). NULL with *err set (static text) on failure. */
+struct sr_loc *sr_loc_create(const struct sr_loc_params *p, const char **err);
+void sr_loc_free(struct sr_loc *loc);
+
+struct sr_loc_stats {
+	uint64_t aors;
+	uint64_t bindings;
+	uint64_t bytes;   /* slab memory reserved */
+	uint64_t expired; /* bindings expired since creation */
+};
+void sr_loc_get_stats(const struct sr_loc *loc, struct sr_loc_stats *st);
+
+/* --- reading --- */
+
+/* The AoR record of a canonical AoR (exact bytes); NULL when it has no binding. */
+const struct sr_aor *sr_loc_find(struct sr_loc *loc, struct sr_str aor);
+/* First binding of an AoR (NULL-safe); the rest follow through b->next, in q order. */
+static inline const struct sr_binding *sr_loc_first(const struct sr_aor *a)
+{
+	return a ? a->bindings : NULL;
+}
+/* The complete view of one binding. */
+void sr_loc_view(const struct sr_binding *b, struct sr_loc_binding *out);
+/*
+ * The live bindings of an AoR (expiry after now_s) in q order: fills
+ * out[0..min(cap, n)) and returns n, the number it has.
+ */
+unsigned sr_loc_lookup(struct sr_loc *loc, struct sr_str aor, uint32_t now_s, struct sr_loc_binding *out,
+		       unsigned cap);
+
+/* --- matching --- */
+
+/* What a Contact (or a stored binding) is recognised by. */
+struct sr_loc_key {
+	struct sr_str uri;
+	const osip_uri_t *parsed; /* uri as the caller parsed it; NULL: parsed here when its hash is needed */
+	uint32_t uri_hash;        /* sr_loc_uri_hash of uri, once 'hashed' */
+	bool hashed;
+	struct sr_str instance;   /* +sip.instance, empty when none */
+	struct sr_str pn_key;     /* RFC 8599 push key, empty when none */
+	uint32_t reg_id;          /* 0: none */
+};
+/* The 32 bits of sr_uri_hash a binding keeps (never 0: a binding's 0 means "not computed yet"). */
+static inline uint32_t sr_loc_uri_hash(uint64_t uri_hash)
+{
+	uint32_t h = (uint32_t)(uri_hash ^ (uri_hash >> 32));
+	return h ? h : 1;
+}
+/* The key's URI hash, computed on first use. */
+uint32_t sr_loc_key_hash(struct sr_loc_key *k);
+void sr_loc_key_of_binding(struct sr_loc_key *k, const struct sr_binding *b);
+/*
+ * Whether contact key 'c' names what key 'b' describes: the same instance
+ * and reg-id when c has an instance, else the same push key when c has one,
+ * else equal URIs (bytes, then hash, then RFC 3261 19.1.4).
+ */
+bool sr_loc_key_names(struct sr_loc_key *c, struct sr_loc_key *b);
+/* The first binding of a (in q order) that contact key k names, or NULL. */
+const struct sr_binding *sr_loc_match(const struct sr_aor *a, struct sr_loc_key *k);
+
+/* --- changes --- */
+
+enum sr_loc_op {
+	SR_LOC_ADD,     /* a new binding: f, uri_hash, st (registered_at included) */
+	SR_LOC_UPDATE,  /* old becomes f, uri_hash, st (its id and registered_at are kept) */
+	SR_LOC_REMOVE,  /* old goes */
+};
+
+struct sr_loc_change {
+	enum sr_loc_op op;
+	const struct sr_binding *old;   /* UPDATE, REMOVE: a binding of the change set's AoR */
+	struct sr_str f[SR_BF_COUNT];   /* ADD, UPDATE: the strings to store (each at most 65535 bytes) */
+	struct sr_loc_key *key;         /* ADD, UPDATE: the contact's key (its URI is f[SR_BF_CONTACT]) or NULL */
+	struct sr_binding_state st;     /* ADD, UPDATE: expires, cseq, source, q, ...; the id is the store's */
+	/* the store's */
+	uint32_t uri_hash;              /* the identity hash the binding will keep (0: computed when needed) */
+	struct sr_binding *fresh;       /* the object prepare allocated, NULL when in place */
+};
+
+/* One entry of the AoR as it will be (the store's). */
+struct sr_loc_slot {
+	const struct sr_binding *b;     /* an untouched binding, or NULL for change 'change' */
+	uint64_t id;
+	uint16_t q;                     /* ordering q (SR_Q_NONE counted as 1000) */
+	int16_t change;
+};
+
+/*
+ * A change set for one AoR. sr_loc_txn_begin() fills aor and rec (the
+ * current record, NULL when the AoR has no binding; use it for matching);
+ * the caller then adds changes (at most one per stored binding), or sets
+ * remove_all to remove every binding no change names. Large: keep it off
+ * the stack (the registrar keeps one per shard).
+ */
+struct sr_loc_txn {
+	struct sr_str aor;
+	const struct sr_aor *rec;
+	bool remove_all;
+	unsigned n;
+	struct sr_loc_change c[SR_LOC_TXN_MAX];
+	/* the store's, from here on */
+	uint64_t hash;
+	bool created;                   /* prepare created rec */
+	bool prepared;
+	unsigned adds, n_final, n_gone;
+	struct sr_loc_slot final[SR_LOC_MAX_PER_AOR];        /* the AoR after commit, in order */
+	const struct sr_binding *gone[SR_LOC_MAX_PER_AOR];   /* removed by commit, in event order */
+};
+
+enum sr_loc_rc {
+	SR_LOC_OK,
+	SR_LOC_FULL,        /* a new AoR and the table is at max_aors */
+	SR_LOC_NO_MEMORY,   /* the slab refused (memory_limit) */
+	SR_LOC_TOO_MANY,    /* more than SR_LOC_MAX_PER_AOR bindings would result */
+	SR_LOC_INVALID,     /* a string over 65535 bytes, an empty contact, or a change of another AoR */
+};
+
+void sr_loc_txn_begin(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor);
+/*
+ * Adds one change and returns it with op, old and a NULL key; an ADD or
+ * UPDATE needs f and st filled (and key, when the caller has one). NULL when
+ * SR_LOC_TXN_MAX are there.
+ */
+struct sr_loc_change *sr_loc_txn_add(struct sr_loc_txn *t, enum sr_loc_op op, const struct sr_binding *old);
+/* Every allocation and check; on failure nothing is left allocated and the store is unchanged. */
+enum sr_loc_rc sr_loc_prepare(struct sr_loc *loc, struct sr_loc_txn *t);
+/* Undoes a prepared change set. */
+void sr_loc_abort(struct sr_loc *loc, struct sr_loc_txn *t);
+/*
+ * Applies a prepared change set: events for additions and refreshes in
+ * change order, then removals (REMOVE changes in order, then remove_all in
+ * list order). Returns the number of events.
+ */
+unsigned sr_loc_commit(struct sr_loc *loc, struct sr_loc_txn *t);
+
+/*
+ * Walks an AoR as it is (sr_loc_cursor_aor) or as a prepared change set
+ * will leave it (sr_loc_cursor_txn), in q order, one complete view at a time.
+ */
+struct sr_loc_cursor {
+	const struct sr_loc_txn *t;
+	const struct sr_binding *b;
+	unsigned i;
+};
+void sr_loc_cursor_aor(struct sr_loc_cursor *c, const struct sr_aor *a);
+void sr_loc_cursor_txn(struct sr_loc_cursor *c, const struct sr_loc_txn *t);
+bool sr_loc_cursor_next(struct sr_loc_cursor *c, struct sr_loc_binding *out);
+
+/* --- expiry, restore, administrative removal --- */
+
+/* Expires bindings due at now_s, at most 'budget' of them (SR_EV_EXPIRED each); returns how many. */
+unsigned sr_loc_expire(struct sr_loc *loc, uint32_t now_s, unsigned budget);
+
+enum sr_restore_rc {
+	SR_RESTORE_OK,
+	SR_RESTORE_EXPIRED,   /* expiry not after now: dropped */
+	SR_RESTORE_REPLACED,  /* the AoR had a binding with this id: replaced */
+	SR_RESTORE_FULL,      /* the AoR table is full (max_aors) */
+	SR_RESTORE_NO_MEMORY, /* the slab refused (memory_limit) */
+	SR_RESTORE_INVALID,   /* empty AoR or contact, id 0, a field over 65535 bytes */
+	SR_RESTORE_TOO_MANY,  /* the AoR already has SR_LOC_MAX_PER_AOR bindings */
+};
+
+/*
+ * Puts back one binding exactly as it was (strings, state, id), its timer
+ * armed for st.expires; a binding of the AoR with the same id is replaced.
+ * Announces nothing: what restores it already knows it. The store's next
+ * id moves past every restored one.
+ */
+enum sr_restore_rc sr_loc_restore(struct sr_loc *loc, const struct sr_loc_binding *b, uint32_t now_s);
+const char *sr_restore_rc_str(enum sr_restore_rc rc);
+
+/*
+ * Removes the bindings of 'aor' whose contact URI equals 'contact' by
+ * RFC 3261 19.1.4 (all of them when contact is empty), SR_EV_REMOVED each.
+ * Returns how many.
+ */
+unsigned sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str contact);
+
+/*
+ * Checks the store's invariants (every AoR's list in q order with its count,
+ * the totals, one armed timer per binding at its expiry, ids unique per
+ * AoR, identity hashes current). NULL when they hold, else what is wrong.
+ * O(bindings): for tests.
+ */
+const char *sr_loc_check(struct sr_loc *loc);
+
+#endif
