@@ -207,20 +207,51 @@ size_t sr_fwd_response(char *out, size_t cap, const struct sr_fwd_resp *rs, stru
 	return writer_done(&w);
 }
 
+/* Status line and the head, with our To tag when the To has none. */
+static void local_head(struct sr_resp *w, char *out, size_t cap, int status, const char *reason,
+		       const struct sr_fwd_head *head, struct sr_str to_tag)
+{
+	sr_resp_begin(w, out, cap, status, reason);
+	struct sr_str l = head->lines;
+	if (head->to_tag_at && head->to_tag_at <= l.len && to_tag.len) {
+		sr_resp_raw(w, sr_str_make(l.p, head->to_tag_at));
+		RAW_LIT(w, ";tag=");
+		sr_resp_raw(w, to_tag);
+		sr_resp_raw(w, sr_str_make(l.p + head->to_tag_at, l.len - head->to_tag_at));
+	} else {
+		sr_resp_raw(w, l);
+	}
+}
+
 size_t sr_fwd_local_response(char *out, size_t cap, int status, const char *reason,
 			     const struct sr_fwd_head *head, struct sr_str to_tag, struct sr_str extra_lines)
 {
 	struct sr_resp w;
-	sr_resp_begin(&w, out, cap, status, reason);
-	struct sr_str l = head->lines;
-	if (head->to_tag_at && head->to_tag_at <= l.len && to_tag.len) {
-		sr_resp_raw(&w, sr_str_make(l.p, head->to_tag_at));
-		RAW_LIT(&w, ";tag=");
-		sr_resp_raw(&w, to_tag);
-		sr_resp_raw(&w, sr_str_make(l.p + head->to_tag_at, l.len - head->to_tag_at));
-	} else {
-		sr_resp_raw(&w, l);
-	}
+	local_head(&w, out, cap, status, reason, head, to_tag);
 	sr_resp_raw(&w, extra_lines);
 	return sr_resp_finish(&w);
+}
+
+size_t sr_fwd_redirect(char *out, size_t cap, int status, const struct sr_fwd_head *head, struct sr_str to_tag,
+		       const struct sr_fwd_contact *contacts, unsigned n)
+{
+	struct sr_resp w;
+	local_head(&w, out, cap, status, NULL, head, to_tag);
+	for (unsigned i = 0; i < n; i++) {
+		struct sr_resp_contact rc = {
+			.uri = contacts[i].uri,
+			.expires = contacts[i].expires,
+			.q = contacts[i].q,
+		};
+		sr_resp_contact(&w, &rc);
+	}
+	return sr_resp_finish(&w);
+}
+
+size_t sr_fwd_header_line(char *out, size_t cap, const char *name, struct sr_str value)
+{
+	struct sr_resp w;
+	writer_init(&w, out, cap);
+	sr_resp_header(&w, name, value);
+	return writer_done(&w);
 }

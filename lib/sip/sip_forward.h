@@ -113,4 +113,18 @@ struct sr_fwd_head {
 size_t sr_fwd_local_response(char *out, size_t cap, int status, const char *reason,
 			     const struct sr_fwd_head *head, struct sr_str to_tag, struct sr_str extra_lines);
 
+/* One Contact of a redirect: URI, q in thousandths (negative: none), seconds it stays valid. */
+struct sr_fwd_contact {
+	struct sr_str uri;
+	int q;
+	uint32_t expires;
+};
+
+/* Writes a 3xx (RFC 3261 21.3) from a kept head with one Contact per entry, in the given order; 0 when it does not fit. */
+size_t sr_fwd_redirect(char *out, size_t cap, int status, const struct sr_fwd_head *head, struct sr_str to_tag,
+		       const struct sr_fwd_contact *contacts, unsigned n);
+
+/* Writes one header line "Name: value\r\n" (for the extra lines above); 0 when it does not fit. */
+size_t sr_fwd_header_line(char *out, size_t cap, const char *name, struct sr_str value);
+
 #endif

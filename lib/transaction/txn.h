@@ -62,6 +62,10 @@
 /* SipHash-2-4 of data under a 128-bit key: the keyed hash behind branches, matching and loop detection. */
 uint64_t sr_txn_hash(const uint64_t key[2], const void *data, size_t len);
 
+/* Lower-case hex of the low 4*digits bits of v (no NUL); and back (false on any other character). */
+void sr_txn_hex(char *out, uint64_t v, unsigned digits);
+bool sr_txn_unhex(const char *p, unsigned digits, uint64_t *v);
+
 /* ---------------------------------------------------------------- buffers */
 
 /*

@@ -21,15 +21,14 @@
 #define PREFIX_LEN 9
 #define MASK48 ((1ull << 48) - 1)
 
-static const char hexd[] = "0123456789abcdef";
-
-static void put_hex(char *out, uint64_t v, unsigned digits)
+void sr_txn_hex(char *out, uint64_t v, unsigned digits)
 {
+	static const char hexd[] = "0123456789abcdef";
 	for (unsigned i = 0; i < digits; i++)
 		out[i] = hexd[(v >> (4 * (digits - 1 - i))) & 15];
 }
 
-static bool get_hex(const char *p, unsigned digits, uint64_t *v)
+bool sr_txn_unhex(const char *p, unsigned digits, uint64_t *v)
 {
 	uint64_t r = 0;
 	for (unsigned i = 0; i < digits; i++) {
@@ -57,10 +56,10 @@ void sr_txn_branch_write(const uint64_t secret[2], uint8_t worker, uint32_t loop
 			 char out[SR_TXN_BRANCH_LEN])
 {
 	memcpy(out, PREFIX, PREFIX_LEN);
-	put_hex(out + PREFIX_LEN, worker, 2);
-	put_hex(out + PREFIX_LEN + 2, loop_hash, 8);
-	put_hex(out + PREFIX_LEN + 10, counter & MASK48, 12);
-	put_hex(out + PREFIX_LEN + 22, branch_mac(secret, worker, loop_hash, counter), 12);
+	sr_txn_hex(out + PREFIX_LEN, worker, 2);
+	sr_txn_hex(out + PREFIX_LEN + 2, loop_hash, 8);
+	sr_txn_hex(out + PREFIX_LEN + 10, counter & MASK48, 12);
+	sr_txn_hex(out + PREFIX_LEN + 22, branch_mac(secret, worker, loop_hash, counter), 12);
 }
 
 bool sr_txn_branch_parse(struct sr_str b, struct sr_txn_branch_info *info)
@@ -68,8 +67,8 @@ bool sr_txn_branch_parse(struct sr_str b, struct sr_txn_branch_info *info)
 	if (b.len != SR_TXN_BRANCH_LEN || memcmp(b.p, PREFIX, PREFIX_LEN) != 0)
 		return false;
 	uint64_t w, l, c, m;
-	if (!get_hex(b.p + PREFIX_LEN, 2, &w) || !get_hex(b.p + PREFIX_LEN + 2, 8, &l) ||
-	    !get_hex(b.p + PREFIX_LEN + 10, 12, &c) || !get_hex(b.p + PREFIX_LEN + 22, 12, &m))
+	if (!sr_txn_unhex(b.p + PREFIX_LEN, 2, &w) || !sr_txn_unhex(b.p + PREFIX_LEN + 2, 8, &l) ||
+	    !sr_txn_unhex(b.p + PREFIX_LEN + 10, 12, &c) || !sr_txn_unhex(b.p + PREFIX_LEN + 22, 12, &m))
 		return false;
 	if (info) {
 		info->worker = (uint8_t)w;

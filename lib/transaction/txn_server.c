@@ -37,10 +37,8 @@ static struct sr_str branch_2543(const struct sr_txn_shard *ts, const struct sr_
 	}
 	uint64_t k[2] = { ts->cfg.secret[0] ^ h, ts->cfg.secret[1] };
 	h = sr_txn_hash(k, &rq->cseq, sizeof(rq->cseq));
-	static const char hexd[] = "0123456789abcdef";
 	memcpy(out, "2543-", 5);
-	for (int i = 0; i < 16; i++)
-		out[5 + i] = hexd[(h >> (60 - 4 * i)) & 15];
+	sr_txn_hex(out + 5, h, 16);
 	return sr_str_make(out, 21);
 }
 
