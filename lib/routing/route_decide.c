@@ -26,32 +26,33 @@
 
 uint32_t sr_route_method_bit(struct sr_str m)
 {
+	/* By length, then one comparison: this runs for every request. */
 	static const struct {
 		const char *name;
 		uint32_t bit;
-	} methods[] = {
-		{ "INVITE", SR_M_INVITE },   { "ACK", SR_M_ACK },         { "BYE", SR_M_BYE },
-		{ "CANCEL", SR_M_CANCEL },   { "OPTIONS", SR_M_OPTIONS }, { "REGISTER", SR_M_REGISTER },
-		{ "PRACK", SR_M_PRACK },     { "SUBSCRIBE", SR_M_SUBSCRIBE }, { "NOTIFY", SR_M_NOTIFY },
-		{ "PUBLISH", SR_M_PUBLISH }, { "INFO", SR_M_INFO },       { "REFER", SR_M_REFER },
-		{ "MESSAGE", SR_M_MESSAGE }, { "UPDATE", SR_M_UPDATE },
+	} by_len[10][4] = {
+		[3] = { { "ACK", SR_M_ACK }, { "BYE", SR_M_BYE } },
+		[4] = { { "INFO", SR_M_INFO } },
+		[5] = { { "PRACK", SR_M_PRACK }, { "REFER", SR_M_REFER } },
+		[6] = { { "INVITE", SR_M_INVITE }, { "CANCEL", SR_M_CANCEL }, { "NOTIFY", SR_M_NOTIFY }, { "UPDATE", SR_M_UPDATE } },
+		[7] = { { "OPTIONS", SR_M_OPTIONS }, { "PUBLISH", SR_M_PUBLISH }, { "MESSAGE", SR_M_MESSAGE } },
+		[8] = { { "REGISTER", SR_M_REGISTER } },
+		[9] = { { "SUBSCRIBE", SR_M_SUBSCRIBE } },
 	};
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (sr_str_eq(m, sr_str_cstr(methods[i].name)))
-			return methods[i].bit;
+	if (m.len >= 10)
+		return SR_M_OTHER;
+	for (unsigned i = 0; i < 4 && by_len[m.len][i].name; i++)
+		if (memcmp(m.p, by_len[m.len][i].name, m.len) == 0)
+			return by_len[m.len][i].bit;
 	return SR_M_OTHER;
 }
 
 static uint32_t loop_hash(const struct sr_route_shard *rs, const struct sr_route_req *rq)
 {
-	const struct sr_str parts[] = { rq->fwd.ruri, rq->txn.from_tag, rq->to_tag, rq->txn.call_id };
+	const struct sr_str parts[] = { rq->fwd.ruri, rq->txn.from_tag, rq->to_tag, rq->txn.call_id,
+					sr_str_make((const char *)&rq->txn.cseq, sizeof(rq->txn.cseq)) };
 	uint64_t key[2] = { rs->cfg.txn.secret[0] ^ 0x4c4f4f50ull /* "LOOP" */, rs->cfg.txn.secret[1] };
-	uint64_t h = rq->txn.cseq;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		key[1] ^= h + parts[i].len; /* chained, so field boundaries count */
-		h = sr_txn_hash(key, parts[i].p, parts[i].len);
-	}
-	return (uint32_t)h;
+	return (uint32_t)sr_txn_hash_parts(key, parts, sizeof(parts) / sizeof(parts[0]));
 }
 
 static bool is_loop(const struct sr_route_req *rq, uint32_t hash)

@@ -40,17 +40,18 @@ struct route_ctx {
 	struct sr_txn *server;
 	struct sr_txn_dest reply_to, source;
 	struct sr_buf store; /* the request, the head and the target strings */
+	int best_status;     /* 0: none; kept in best when best.p, else ours to write (408, 480) */
+	struct sr_buf best;
+	struct sr_buf auth;  /* authenticate lines of the other 401/407 responses (16.7 step 7) */
+	/* Below: set before use, not cleared when a context is taken (a context is ~2.5 KB). */
 	struct sr_fwd_req fwd;
 	struct sr_fwd_head head;
-	char to_tag[ROUTE_TAG_LEN];
+	struct sr_str from_tag; /* in store: our To tag is derived from it when we answer ourselves */
 	struct sr_route_target targets[SR_ROUTE_MAX_TARGETS];
 	struct route_branch branches[SR_ROUTE_MAX_TARGETS];
-	int best_status;      /* 0: none; kept in best when best.p, else ours to write (408, 480) */
-	struct sr_buf best;
 	struct sr_fwd_resp best_fwd;
 	unsigned best_n_auth;
 	struct sr_str best_auth[SR_ROUTE_MAX_AUTH];
-	struct sr_buf auth;   /* authenticate lines of the other 401/407 responses (16.7 step 7) */
 };
 
 struct sr_route_shard {
@@ -78,7 +79,9 @@ size_t route_token_write(const struct sr_route_shard *rs, const struct sr_txn_de
 bool route_token_read(const struct sr_route_shard *rs, struct sr_str token, struct sr_txn_dest *up,
 		      struct sr_txn_dest *down, uint32_t *ftag_hash);
 uint32_t route_tag_hash(const struct sr_route_shard *rs, struct sr_str tag);
-void route_to_tag(const struct sr_route_shard *rs, const struct sr_txn_req *rq, char out[ROUTE_TAG_LEN]);
+/* The To tag of our own responses to a request: a keyed hash of its Call-ID, From tag and CSeq number. */
+void route_to_tag(const struct sr_route_shard *rs, struct sr_str call_id, struct sr_str from_tag, uint32_t cseq,
+		  char out[ROUTE_TAG_LEN]);
 
 /* route_reply.c: our own responses */
 /* Sends our response on server transaction t (NULL: statelessly to reply_to) from a head. */

@@ -28,6 +28,7 @@
  */
 #include "route_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ static struct route_ctx *ctx_alloc(struct sr_route_shard *rs)
 		return NULL;
 	struct route_ctx *c = &rs->ctxs[rs->free_stack[--rs->free_top]];
 	uint32_t idx = c->idx;
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct route_ctx, fwd));
 	c->idx = idx;
 	c->live = true;
 	rs->stats.live_contexts++;
@@ -103,10 +104,15 @@ static bool start_branch(struct sr_route_shard *rs, struct route_ctx *c, unsigne
 	branch_params(rs, c, t, bi, &br);
 	char rr[ROUTE_TOKEN_LEN + ROUTE_SELF_MAX + 16];
 	if (c->record_route) {
-		char token[ROUTE_TOKEN_LEN];
-		route_token_write(rs, &c->source, &tg->dest, c->ftag_hash, token);
-		int n = snprintf(rr, sizeof(rr), "sip:%.*s@%s;lr", ROUTE_TOKEN_LEN, token, rs->self);
-		br.record_route = sr_str_make(rr, (size_t)n);
+		/* sip:TOKEN@self;lr */
+		size_t k = 0, sl = rs->cfg.self.len;
+		memcpy(rr, "sip:", 4);
+		k = 4 + route_token_write(rs, &c->source, &tg->dest, c->ftag_hash, rr + 4);
+		rr[k++] = '@';
+		memcpy(rr + k, rs->self, sl);
+		k += sl;
+		memcpy(rr + k, ";lr", 3);
+		br.record_route = sr_str_make(rr, k + 3);
 	}
 	char *buf = sr_txn_scratch(rs->txn);
 	size_t n = sr_fwd_request(buf, SR_BUF_LARGE_SIZE, &c->fwd, &br);
@@ -219,8 +225,9 @@ static void reply_own(struct sr_route_shard *rs, struct route_ctx *c, int status
 		int k = snprintf(num, sizeof(num), "%u", rs->cfg.retry_after_s);
 		extra = sr_str_make(ra, sr_fwd_header_line(ra, sizeof(ra), "Retry-After", sr_str_make(num, (size_t)k)));
 	}
-	route_reply(rs, c->server, &c->reply_to, &c->head, sr_str_make(c->to_tag, ROUTE_TAG_LEN), status, NULL,
-		    extra);
+	char tag[ROUTE_TAG_LEN];
+	route_to_tag(rs, c->fwd.call_id, c->from_tag, c->fwd.cseq, tag);
+	route_reply(rs, c->server, &c->reply_to, &c->head, sr_str_make(tag, sizeof(tag)), status, NULL, extra);
 }
 
 /* 16.7 step 6: no branch left and nothing final sent: the best response goes up. */
@@ -377,9 +384,8 @@ void route_proxy_cancel(struct sr_route_shard *rs, struct route_ctx *c)
 static bool keep_request(struct sr_route_shard *rs, struct route_ctx *c, const struct sr_route_req *rq,
 			 const struct sr_route_target *targets, unsigned n)
 {
-	char *buf = sr_txn_scratch(rs->txn);
-	size_t len = 0;
 	const struct sr_str *parts[1 + 1 + 2 * SR_ROUTE_MAX_TARGETS];
+	size_t offs[1 + 1 + 2 * SR_ROUTE_MAX_TARGETS], len = 0;
 	unsigned np = 0;
 	parts[np++] = &rq->fwd.msg;
 	parts[np++] = &rq->head.lines;
@@ -387,25 +393,29 @@ static bool keep_request(struct sr_route_shard *rs, struct route_ctx *c, const s
 		parts[np++] = &targets[i].ruri;
 		parts[np++] = &targets[i].route;
 	}
-	size_t offs[1 + 1 + 2 * SR_ROUTE_MAX_TARGETS];
 	for (unsigned i = 0; i < np; i++) {
-		if (len + parts[i]->len > SR_BUF_LARGE_SIZE)
-			return false;
 		offs[i] = len;
-		if (parts[i]->len)
-			memcpy(buf + len, parts[i]->p, parts[i]->len);
 		len += parts[i]->len;
 	}
-	if (sr_buf_set(sr_txn_bufs(rs->txn), &c->store, buf, len) != 0)
+	char *p = sr_buf_reserve(sr_txn_bufs(rs->txn), &c->store, len);
+	if (!p)
 		return false;
+	for (unsigned i = 0; i < np; i++)
+		if (parts[i]->len)
+			memcpy(p + offs[i], parts[i]->p, parts[i]->len);
 	c->fwd = rq->fwd;
-	sr_fwd_req_rebase(&c->fwd, rq->fwd.msg.p, c->store.p);
+	sr_fwd_req_rebase(&c->fwd, rq->fwd.msg.p, p);
+	c->from_tag = rq->txn.from_tag; /* a range inside the message: moves with it */
+	if (c->from_tag.p >= rq->fwd.msg.p && c->from_tag.p + c->from_tag.len <= rq->fwd.msg.p + rq->fwd.msg.len)
+		c->from_tag.p = p + (c->from_tag.p - rq->fwd.msg.p);
+	else
+		c->from_tag = SR_STR_NULL;
 	c->head = rq->head;
-	c->head.lines.p = c->store.p + offs[1];
+	c->head.lines.p = p + offs[1];
 	for (unsigned i = 0; i < n; i++) {
 		c->targets[i] = targets[i];
-		c->targets[i].ruri.p = c->store.p + offs[2 + 2 * i];
-		c->targets[i].route.p = c->store.p + offs[3 + 2 * i];
+		c->targets[i].ruri.p = p + offs[2 + 2 * i];
+		c->targets[i].route.p = p + offs[3 + 2 * i];
 	}
 	c->n_targets = (uint8_t)n;
 	return true;
@@ -438,8 +448,8 @@ void route_proxy_start(struct sr_route_shard *rs, struct sr_txn *server, const s
 	c->route_skip = (uint8_t)d->route_skip;
 	c->reply_to = rq->reply_to;
 	c->source = rq->source;
-	c->ftag_hash = route_tag_hash(rs, rq->txn.from_tag);
-	route_to_tag(rs, &rq->txn, c->to_tag);
+	if (c->record_route)
+		c->ftag_hash = route_tag_hash(rs, rq->txn.from_tag);
 	c->server = server;
 	c->refs = 1;
 	sr_txn_set_user(server, c, SERVER_TAG);

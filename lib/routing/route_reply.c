@@ -32,6 +32,6 @@ void route_reply_req(struct sr_route_shard *rs, struct sr_txn *t, const struct s
 		     const char *reason, struct sr_str extra)
 {
 	char tag[ROUTE_TAG_LEN];
-	route_to_tag(rs, &rq->txn, tag);
+	route_to_tag(rs, rq->txn.call_id, rq->txn.from_tag, rq->txn.cseq, tag);
 	route_reply(rs, t, &rq->reply_to, &rq->head, sr_str_make(tag, sizeof(tag)), status, reason, extra);
 }

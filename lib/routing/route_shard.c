@@ -174,7 +174,7 @@ static void redirect(struct sr_route_shard *rs, struct sr_txn *t, const struct s
 		if (tg[i].group != SR_ROUTE_ALTERNATE)
 			contacts[nc++] = (struct sr_fwd_contact){ tg[i].ruri, tg[i].q, tg[i].expires_in };
 	char tag[ROUTE_TAG_LEN];
-	route_to_tag(rs, &rq->txn, tag);
+	route_to_tag(rs, rq->txn.call_id, rq->txn.from_tag, rq->txn.cseq, tag);
 	char *buf = sr_txn_scratch(rs->txn);
 	size_t len = sr_fwd_redirect(buf, SR_BUF_LARGE_SIZE, 302, &rq->head, sr_str_make(tag, sizeof(tag)), contacts, nc);
 	if (len == 0) {

@@ -70,13 +70,10 @@ uint32_t route_tag_hash(const struct sr_route_shard *rs, struct sr_str tag)
 	return (uint32_t)sr_txn_hash(rs->cfg.txn.secret, tag.p, tag.len);
 }
 
-void route_to_tag(const struct sr_route_shard *rs, const struct sr_txn_req *rq, char out[ROUTE_TAG_LEN])
+void route_to_tag(const struct sr_route_shard *rs, struct sr_str call_id, struct sr_str from_tag, uint32_t cseq,
+		  char out[ROUTE_TAG_LEN])
 {
+	const struct sr_str parts[] = { call_id, from_tag, sr_str_make((const char *)&cseq, sizeof(cseq)) };
 	uint64_t k[2] = { rs->cfg.txn.secret[0] ^ 0x5354414eull /* "STAN" */, rs->cfg.txn.secret[1] };
-	uint64_t h = sr_txn_hash(k, rq->call_id.p, rq->call_id.len);
-	k[1] ^= h;
-	h = sr_txn_hash(k, rq->from_tag.p, rq->from_tag.len);
-	k[0] ^= h;
-	h = sr_txn_hash(k, &rq->cseq, sizeof(rq->cseq));
-	sr_txn_hex(out, h, ROUTE_TAG_LEN);
+	sr_txn_hex(out, sr_txn_hash_parts(k, parts, 3), ROUTE_TAG_LEN);
 }

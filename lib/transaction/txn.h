@@ -61,6 +61,8 @@
 
 /* SipHash-2-4 of data under a 128-bit key: the keyed hash behind branches, matching and loop detection. */
 uint64_t sr_txn_hash(const uint64_t key[2], const void *data, size_t len);
+/* The same over several byte ranges, each prefixed by its length (so field boundaries count), in one pass. */
+uint64_t sr_txn_hash_parts(const uint64_t key[2], const struct sr_str *parts, unsigned n);
 
 /* Lower-case hex of the low 4*digits bits of v (no NUL); and back (false on any other character). */
 void sr_txn_hex(char *out, uint64_t v, unsigned digits);
@@ -93,6 +95,8 @@ int sr_bufpool_init(struct sr_bufpool *bp, uint32_t small_size, uint32_t n_small
 void sr_bufpool_free(struct sr_bufpool *bp);
 /* Replaces whatever b holds by a buffer able to hold len bytes holding a copy of bytes; -1 when none is free (b then holds nothing). */
 int sr_buf_set(struct sr_bufpool *bp, struct sr_buf *b, const char *bytes, size_t len);
+/* Makes b hold a buffer of at least len bytes (contents undefined, b->len = len) and returns it; NULL when none is free. */
+char *sr_buf_reserve(struct sr_bufpool *bp, struct sr_buf *b, size_t len);
 /* Gives b's buffer back (no-op when empty). */
 void sr_buf_release(struct sr_bufpool *bp, struct sr_buf *b);
 

@@ -24,22 +24,24 @@
 void sr_txn_hex(char *out, uint64_t v, unsigned digits)
 {
 	static const char hexd[] = "0123456789abcdef";
-	for (unsigned i = 0; i < digits; i++)
-		out[i] = hexd[(v >> (4 * (digits - 1 - i))) & 15];
+	for (unsigned i = digits; i-- > 0; v >>= 4)
+		out[i] = hexd[v & 15];
 }
+
+/* Value of a lower-case hex digit, 0xff for anything else. */
+static const uint8_t unhex[256] = {
+	['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,  ['4'] = 4,  ['5'] = 5,  ['6'] = 6,  ['7'] = 7,
+	['8'] = 8,  ['9'] = 9,  ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15,
+};
 
 bool sr_txn_unhex(const char *p, unsigned digits, uint64_t *v)
 {
 	uint64_t r = 0;
 	for (unsigned i = 0; i < digits; i++) {
-		char c = p[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else
-			return false; /* we only write lower case */
+		unsigned char c = (unsigned char)p[i];
+		uint8_t d = unhex[c];
+		if (d == 0 && c != '0')
+			return false; /* not a digit we write (we only write lower case) */
 		r = (r << 4) | d;
 	}
 	*v = r;

@@ -66,22 +66,41 @@ void sr_buf_release(struct sr_bufpool *bp, struct sr_buf *b)
 	b->len = b->cap = 0;
 }
 
+/* Takes a free buffer able to hold len bytes into nb; false when none. */
+static bool take(struct sr_bufpool *bp, size_t len, struct sr_buf *nb)
+{
+	if (len <= bp->small_size && bp->small_top) {
+		nb->p = bp->small_mem + (size_t)bp->small_free[--bp->small_top] * bp->small_size;
+		nb->cap = bp->small_size;
+	} else if (len <= SR_BUF_LARGE_SIZE && bp->large_top) {
+		nb->p = bp->large_mem + (size_t)bp->large_free[--bp->large_top] * SR_BUF_LARGE_SIZE;
+		nb->cap = SR_BUF_LARGE_SIZE;
+	} else {
+		return false;
+	}
+	nb->len = 0;
+	return true;
+}
+
+char *sr_buf_reserve(struct sr_bufpool *bp, struct sr_buf *b, size_t len)
+{
+	if (!b->p || b->cap < len) {
+		struct sr_buf nb;
+		sr_buf_release(bp, b);
+		if (!take(bp, len, &nb))
+			return NULL;
+		*b = nb;
+	}
+	b->len = (uint32_t)len;
+	return b->p;
+}
+
 int sr_buf_set(struct sr_bufpool *bp, struct sr_buf *b, const char *bytes, size_t len)
 {
-	if (len > SR_BUF_LARGE_SIZE) {
-		sr_buf_release(bp, b);
-		return -1;
-	}
 	if (!b->p || b->cap < len) {
 		/* Take the new buffer before giving the old one back: bytes may live in the old one. */
-		struct sr_buf nb = { 0 };
-		if (len <= bp->small_size && bp->small_top) {
-			nb.p = bp->small_mem + (size_t)bp->small_free[--bp->small_top] * bp->small_size;
-			nb.cap = bp->small_size;
-		} else if (bp->large_top) {
-			nb.p = bp->large_mem + (size_t)bp->large_free[--bp->large_top] * SR_BUF_LARGE_SIZE;
-			nb.cap = SR_BUF_LARGE_SIZE;
-		} else {
+		struct sr_buf nb;
+		if (!take(bp, len, &nb)) {
 			sr_buf_release(bp, b);
 			return -1;
 		}

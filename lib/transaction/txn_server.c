@@ -28,17 +28,11 @@ static const struct sr_str M_CANCEL = SR_STR_LIT("CANCEL");
 /* The RFC 2543 stand-in for a branch: a keyed hash of the fields that identify the transaction. */
 static struct sr_str branch_2543(const struct sr_txn_shard *ts, const struct sr_txn_req *rq, char out[21])
 {
-	uint64_t h = 0x2543;
-	const struct sr_str parts[] = { rq->ruri, rq->from_tag, rq->call_id, rq->top_via };
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		/* Chained so the field boundaries count: hash(previous hash, length, bytes). */
-		uint64_t k[2] = { ts->cfg.secret[0] ^ h, ts->cfg.secret[1] ^ parts[i].len };
-		h = sr_txn_hash(k, parts[i].p, parts[i].len);
-	}
-	uint64_t k[2] = { ts->cfg.secret[0] ^ h, ts->cfg.secret[1] };
-	h = sr_txn_hash(k, &rq->cseq, sizeof(rq->cseq));
+	const struct sr_str parts[] = { rq->ruri, rq->from_tag, rq->call_id, rq->top_via,
+					sr_str_make((const char *)&rq->cseq, sizeof(rq->cseq)) };
+	uint64_t k[2] = { ts->cfg.secret[0] ^ 0x2543, ts->cfg.secret[1] };
 	memcpy(out, "2543-", 5);
-	sr_txn_hex(out + 5, h, 16);
+	sr_txn_hex(out + 5, sr_txn_hash_parts(k, parts, 5), 16);
 	return sr_str_make(out, 21);
 }
 

@@ -31,6 +31,32 @@ static void test_siphash_vectors(void **state)
 	assert_int_equal(sr_txn_hash(KEY, NULL, 0), 0x726fdb47dd0e0e31ull);
 }
 
+/* The streaming form equals the one-shot hash of the length-prefixed concatenation, whatever the part sizes. */
+static void test_hash_parts(void **state)
+{
+	(void)state;
+	static const char text[] = "sip:bob@example.com;transport=udp call-4711@198.51.100.2 tag";
+	for (size_t a = 0; a < 20; a++) {
+		for (size_t b = 0; a + b < sizeof(text) - 1; b += 3) {
+			struct sr_str parts[3] = { sr_str_make(text, a), sr_str_make(text + a, b),
+						   sr_str_make(text + a + b, sizeof(text) - 1 - a - b) };
+			unsigned char flat[128];
+			size_t n = 0;
+			for (int i = 0; i < 3; i++) {
+				uint32_t l = (uint32_t)parts[i].len;
+				for (int k = 0; k < 4; k++)
+					flat[n++] = (unsigned char)(l >> (8 * k));
+				memcpy(flat + n, parts[i].p, parts[i].len);
+				n += parts[i].len;
+			}
+			assert_int_equal(sr_txn_hash_parts(KEY, parts, 3), sr_txn_hash(KEY, flat, n));
+		}
+	}
+	/* Field boundaries count. */
+	struct sr_str x[2] = { SR_STR_LIT("ab"), SR_STR_LIT("c") }, y[2] = { SR_STR_LIT("a"), SR_STR_LIT("bc") };
+	assert_int_not_equal(sr_txn_hash_parts(KEY, x, 2), sr_txn_hash_parts(KEY, y, 2));
+}
+
 static void test_branch_round_trip(void **state)
 {
 	(void)state;
@@ -165,6 +191,12 @@ static void test_bufpool(void **state)
 	sr_buf_release(&bp, &a);
 	assert_null(a.p);
 	assert_int_equal(bp.large_top, 1);
+	/* Reserve: room without a copy; no small one is left (b, c), so the large one; then none at all. */
+	assert_non_null(sr_buf_reserve(&bp, &a, 100));
+	assert_int_equal(a.cap, SR_BUF_LARGE_SIZE);
+	assert_int_equal(a.len, 100);
+	assert_null(sr_buf_reserve(&bp, &d, 100));
+	sr_buf_release(&bp, &a);
 	/* Beyond the largest UDP payload: refused. */
 	assert_int_equal(sr_buf_set(&bp, &d, big, SR_BUF_LARGE_SIZE + 1), -1);
 	sr_buf_release(&bp, &b);
@@ -177,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_vectors),
+		cmocka_unit_test(test_hash_parts),
 		cmocka_unit_test(test_branch_round_trip),
 		cmocka_unit_test(test_branch_parse_rejects),
 		cmocka_unit_test(test_stateless_branch),
