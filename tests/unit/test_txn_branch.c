@@ -16,21 +16,6 @@
 
 static const uint64_t KEY[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
 
-/* The SipHash paper's key 00..0f; messages 00..(n-1). */
-static void test_siphash_vectors(void **state)
-{
-	(void)state;
-	unsigned char msg[64];
-	for (unsigned i = 0; i < sizeof(msg); i++)
-		msg[i] = (unsigned char)i;
-	assert_int_equal(sr_txn_hash(KEY, msg, 0), 0x726fdb47dd0e0e31ull);
-	assert_int_equal(sr_txn_hash(KEY, msg, 1), 0x74f839c593dc67fdull);
-	assert_int_equal(sr_txn_hash(KEY, msg, 8), 0x93f5f5799a932462ull);
-	assert_int_equal(sr_txn_hash(KEY, msg, 15), 0xa129ca6149be45e5ull);
-	assert_int_equal(sr_txn_hash(KEY, msg, 63), 0x958a324ceb064572ull);
-	assert_int_equal(sr_txn_hash(KEY, NULL, 0), 0x726fdb47dd0e0e31ull);
-}
-
 /* The streaming form equals the one-shot hash of the length-prefixed concatenation, whatever the part sizes. */
 static void test_hash_parts(void **state)
 {
@@ -208,8 +193,7 @@ static void test_bufpool(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_siphash_vectors),
-		cmocka_unit_test(test_hash_parts),
+				cmocka_unit_test(test_hash_parts),
 		cmocka_unit_test(test_branch_round_trip),
 		cmocka_unit_test(test_branch_parse_rejects),
 		cmocka_unit_test(test_stateless_branch),

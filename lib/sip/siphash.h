@@ -1,7 +1,9 @@
 /*
- * siphash.h - SipHash-2-4, the keyed hash (a pseudorandom function) behind
- * every value the registrar derives from registrar.secret: To-tags,
- * temporary GRUUs, the expiry jitter.
+ * siphash.h - SipHash-2-4, the project's one keyed hash (a pseudorandom
+ * function): behind every value the registrar derives from
+ * registrar.secret (To-tags, temporary GRUUs, the expiry jitter) and every
+ * branch, matching hash, loop hash and Record-Route token of the
+ * transaction and routing layers (lib/transaction/txn_hash.c).
  *
  * Why SipHash and not the multiply-xor mixing used before: those steps were
  * invertible, so one temporary GRUU (whose inputs, AoR, instance and
