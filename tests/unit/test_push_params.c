@@ -140,6 +140,8 @@ static void test_pack(void **state)
 	assert_true(sr_push_packed_get(p, "pn-silent", &v));
 	assert_int_equal(v.len, 0);
 	assert_false(sr_push_packed_get(p, "transport", &v));
+	/* a tail without its closing NUL is not read past */
+	assert_false(sr_push_packed_get(sr_str_make(want, sizeof(want) - 2), "pn-silent", &v));
 	/* too small: refused, not truncated */
 	struct sr_push_param one = { SR_STR_LIT("pn-prid"), SR_STR_LIT("abc") };
 	assert_int_equal(sr_push_pack(&r, &one, 1, buf, 11), -1);
