@@ -14,6 +14,7 @@ packages=(
 	build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
 	dpdk-dev libdpdk-dev python3-pyelftools
 	libosip2-dev libcmocka-dev libhyperscan-dev liblmdb-dev libmicrohttpd-dev libssl-dev libinih-dev libjansson-dev
+	libcurl4-openssl-dev
 	sip-tester iproute2 valgrind procps ethtool python3 curl
 )
 

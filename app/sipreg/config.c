@@ -156,6 +156,35 @@ static const struct key keys[] = {
 	{ "flood", "auth_fail_window", K_U32, F(flood.fail_window_s), 1, 86400, NULL,
 	  "seconds within which those failures count" },
 	{ "flood", "block_time", K_U32, F(flood.block_s), 1, 604800, NULL, "seconds a source stays blocked" },
+	{ "push", "enable", K_BOOL, F(push.enable), 0, 0, NULL,
+	  "RFC 8599 push notifications: wake sleeping mobile UAs through a push gateway" },
+	{ "push", "providers", K_STR, F(push.providers), 0, 0, NULL,
+	  "push services served, e.g. apns,fcm,webpush (a contact naming another: 555)" },
+	{ "push", "match_params", K_STR, F(push.match_params), 0, 0, NULL,
+	  "Contact URI parameters push bindings are matched on" },
+	{ "push", "pnsreg_interval", K_U32, F(push.pnsreg_interval), 1, 86400, NULL,
+	  "s before expiry a +sip.pnsreg UA refreshes by itself (Feature-Caps +sip.pnsreg)" },
+	{ "push", "trigger_interval", K_U32, F(push.trigger_interval), 1, 86400, NULL,
+	  "s before expiry a push binding not refreshed gets a refresh push" },
+	{ "push", "skip_interval", K_U32, F(push.skip_interval), 0, 86400, NULL,
+	  "s after a refresh during which a push contact counts as awake (no push)" },
+	{ "push", "refresh_timeout", K_U32, F(push.refresh_timeout), 1, 300, NULL,
+	  "s a held request waits for pushed devices to re-register (call: then 480)" },
+	{ "push", "purr", K_BOOL, F(push.purr), 0, 0, NULL,
+	  "PURR in the 200's Feature-Caps; mid-dialog requests naming it wait for a push" },
+	{ "push", "held", K_U32, F(push.held), 1, 1 << 20, NULL,
+	  "requests held for pushes at once, per worker (past it: 503 with Retry-After)" },
+	{ "push", "gateway_url", K_STR, F(push.gateway.url), 0, 0, NULL,
+	  "push gateway (http/https): each event is POSTed as JSON; empty: listener stream only" },
+	{ "push", "gateway_queue", K_U32, F(push.gateway.queue), 1, 1 << 20, NULL,
+	  "events waiting for the gateway at most (full: dropped, counted)" },
+	{ "push", "gateway_parallel", K_U32, F(push.gateway.parallel), 1, 256, NULL, "POSTs in flight at once" },
+	{ "push", "gateway_timeout_ms", K_U32, F(push.gateway.timeout_ms), 10, 60000, NULL,
+	  "one POST attempt at most, connecting included" },
+	{ "push", "gateway_retries", K_U32, F(push.gateway.retries), 0, 10, NULL,
+	  "attempts after the first (connect failure, timeout, 5xx, 408, 429)" },
+	{ "push", "gateway_backoff_ms", K_U32, F(push.gateway.backoff_ms), 1, 60000, NULL,
+	  "wait before the first retry, doubled per retry" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -188,6 +217,7 @@ static void defaults(struct sr_app_config *c)
 	c->flood.slots = 65536;
 	c->flood.fail_window_s = 60;
 	c->flood.block_s = 300;
+	sr_push_config_defaults(&c->push);
 }
 
 static int parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
@@ -364,6 +394,8 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 			return snprintf(err, err_len, "auth.subscribers: %s", why), err;
 		sr_creds_free(creds);
 	}
+	if ((m = sr_push_config_check(&c->push, err, err_len)) != NULL)
+		return m;
 	if (c->auth.nonce_secret[0] && c->auth.nonce_secret_file[0])
 		return snprintf(err, err_len, "auth.nonce_secret and auth.nonce_secret_file: set one, not both"), err;
 	if (c->auth.enabled && c->auth.nonce_secret_file[0]) {

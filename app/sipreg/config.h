@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "net_flood.h"
+#include "push.h"
 #include "reg_config.h"
 
 enum sr_flood_action { SR_FLOOD_DROP, SR_FLOOD_503 };
@@ -67,6 +68,8 @@ struct sr_app_config {
 	/* [flood] */
 	struct sr_flood_params flood; /* per-source token buckets and auth-failure blocking */
 	unsigned flood_action;    /* enum sr_flood_action */
+	/* [push] */
+	struct sr_push_config push; /* RFC 8599 decisions (lib/push) and the gateway client (lib/ctl/ctl_pushgw.h) */
 	bool check_only;          /* --check: validate, print the EAL arguments, exit */
 };
 
