@@ -26,8 +26,10 @@
  * - 401/407 and other refusals: passed to the UA (challenge included);
  *   nothing changes locally, a record made for this request goes.
  * - 5xx or no answer (Timer F): a pure refresh in a throttling mode stands
- *   (io.apply with the local grants, 200 to the UA) and its records back
- *   off; anything else gives the UA the 5xx, or 504 with Retry-After.
+ *   (io.apply with the local grants, 200 to the UA; a binding that expired
+ *   meanwhile is stored again and its record follows the new id) and its
+ *   records back off; anything else gives the UA the 5xx, or 504 with
+ *   Retry-After.
  * Afterwards every record this request held is settled: one that no local
  * binding stands for (not linked, nothing pending) is de-registered when
  * its upstream registration may still stand (after a timeout we cannot
@@ -450,16 +452,22 @@ static void forward_failed(struct sr_midreg_shard *m, struct mr_ctx *c, const st
 		struct sr_midreg_apply a = { .aor = c->aor, .msg = c->msg, .host_state = c->host_state, .n = c->n };
 		for (unsigned i = 0; i < c->n; i++)
 			a.expires[i] = c->e[i].grant;
+		int rc = m->io.apply(m->io_ctx, &a, c->ids);
+		m->stats.stood += rc == 0;
 		for (unsigned i = 0; i < rec_entries(m, c); i++) {
 			struct mr_rec *r = entry_rec_once(m, c, i);
 			if (!r)
 				continue;
 			r->attempts = r->attempts < UINT8_MAX ? r->attempts + 1 : UINT8_MAX;
 			r->retry_at = now + mr_backoff(m, r, r->attempts);
+			/*
+			 * The binding may have expired while the refresh was upstream and
+			 * been stored again under a new id: the record stands for that one.
+			 */
+			if (rc == 0 && mr_contact_mode(m) && c->ids[i])
+				link_binding(m, r, c->ids[i]);
 			mr_rec_persist(m, r);
 		}
-		int rc = m->io.apply(m->io_ctx, &a, c->ids);
-		m->stats.stood += rc == 0;
 		if (rc == 0)
 			answer_ok(m, c, NULL);
 		else
