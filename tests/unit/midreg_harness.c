@@ -413,7 +413,8 @@ void mh_pump(struct mh *h)
 			snprintf(mn->answered_branch[k], sizeof(mn->answered_branch[k]), "%.*s", (int)branch.len, branch.p);
 			snprintf(mn->answered[k], sizeof(mn->answered[k]), "%s", resp);
 		}
-		deliver(h, resp);
+		if (mn->mode != MH_MAIN_LOSE)
+			deliver(h, resp);
 	}
 }
 

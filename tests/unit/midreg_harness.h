@@ -46,6 +46,7 @@ struct mh_up_binding {
 enum mh_main_mode {
 	MH_MAIN_OK,        /* answers as a registrar */
 	MH_MAIN_DROP,      /* never answers (the client transaction times out) */
+	MH_MAIN_LOSE,      /* processes every REGISTER, but its answers are lost */
 	MH_MAIN_503,       /* 503 with Retry-After: 20 */
 	MH_MAIN_AUTH,      /* 401 with a challenge unless the REGISTER carries Authorization */
 	MH_MAIN_403,       /* 403 */
