@@ -130,6 +130,12 @@ typedef bool sr_midreg_settings_fn(void *arg, struct sr_str aor, struct sr_midre
 
 /* ---------------------------------------------------------------- configuration */
 
+/* mid.contact_id_insertion: where the contact id goes in our contact URIs (manual 1.5.2). */
+enum sr_midreg_ct_insertion {
+	SR_MIDREG_CT_PARAM = 0,    /* ;<contact_id_param>=<id> appended (the default) */
+	SR_MIDREG_CT_USERNAME,     /* the id is the URI's user part */
+};
+
 /*
  * The [mid] section as the configuration file holds it (strings in
  * buffers), with defaults and a check naming the key at fault. The main
@@ -140,7 +146,7 @@ struct sr_midreg_options {
 	char registrar[256];              /* mid.registrar "HOST:PORT" */
 	uint32_t registrar_ip;            /* resolved, network byte order */
 	uint16_t registrar_port;
-	bool ct_username;                 /* mid.contact_id_insertion = ct-username */
+	unsigned contact_id_insertion;    /* enum sr_midreg_ct_insertion */
 	char contact_id_param[SR_MIDREG_PARAM_MAX];
 	char at_escape_str[16];
 	uint32_t outgoing_expires;

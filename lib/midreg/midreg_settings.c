@@ -196,10 +196,10 @@ static bool user_chars(const char *s)
 	return true;
 }
 
-/* ";name[=value]..." with URI parameter characters only. */
+/* "[;]name[=value];..." with URI parameter characters only (the shard adds a missing leading ';'). */
 static bool uri_params(const char *s)
 {
-	if (*s && *s != ';')
+	if (*s == '=' || (*s == ';' && (s[1] == '\0' || s[1] == ';' || s[1] == '=')))
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr("-_.!~*'()[]/:&+$;=%", *s))
@@ -211,6 +211,8 @@ const char *sr_midreg_options_check(const struct sr_midreg_options *o)
 {
 	if (o->mode > SR_MIDREG_AOR_THROTTLING)
 		return "mid.mode: not mirror, contact-throttling or aor-throttling";
+	if (o->contact_id_insertion > SR_MIDREG_CT_USERNAME)
+		return "mid.contact_id_insertion: not ct-param or ct-username";
 	if (o->registrar[0]) {
 		char host[256];
 		uint16_t port;
@@ -226,7 +228,7 @@ const char *sr_midreg_options_check(const struct sr_midreg_options *o)
 	if (o->received_param[0] && !token(sr_str_cstr(o->received_param)))
 		return "mid.received_param: must be empty or a token (a Contact parameter name)";
 	if (!uri_params(o->extra_contact_params))
-		return "mid.extra_contact_params: must be empty or ';name[=value]' URI parameters";
+		return "mid.extra_contact_params: must be empty or 'name[=value][;name[=value]...]' URI parameters";
 	if (o->refresh_margin >= o->outgoing_expires)
 		return "mid.refresh_margin: must be shorter than mid.outgoing_expires";
 	if (o->backoff_min == 0 || o->backoff_max < o->backoff_min)
@@ -244,7 +246,7 @@ void sr_midreg_config_from(const struct sr_midreg_options *o, struct sr_midreg_c
 			.ctid_param = sr_str_cstr(o->contact_id_param),
 			.extra_params = sr_str_cstr(o->extra_contact_params),
 			.at_escape = sr_str_cstr(o->at_escape_str),
-			.ct_username = o->ct_username,
+			.ct_username = o->contact_id_insertion == SR_MIDREG_CT_USERNAME,
 		},
 		.registrar = { .ip = o->registrar_ip, .port = o->registrar_port },
 		.received_param = sr_str_cstr(o->received_param),

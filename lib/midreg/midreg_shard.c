@@ -59,6 +59,22 @@ static bool own_str(struct sr_str *s, char *buf, size_t cap)
 	return true;
 }
 
+/*
+ * Like own_str for URI parameters, with the leading ';' added when missing:
+ * an INI file cannot start a value with ';' (inih reads " ;" as a comment).
+ */
+static bool own_params(struct sr_str *s, char *buf, size_t cap)
+{
+	if (s->len == 0 || s->p[0] == ';')
+		return own_str(s, buf, cap);
+	if (s->len + 1 >= cap)
+		return false;
+	buf[0] = ';';
+	memcpy(buf + 1, s->p, s->len);
+	*s = sr_str_make(buf, s->len + 1);
+	return true;
+}
+
 static void config_defaults(struct sr_midreg_config *c)
 {
 	if (!c->outgoing_expires)
@@ -100,7 +116,7 @@ struct sr_midreg_shard *sr_midreg_shard_create(const struct sr_midreg_config *cf
 	if (!own_str(&m->cfg.uri.self, m->self, sizeof(m->self)) ||
 	    !own_str(&m->cfg.uri.ctid_param, m->ctid_param, sizeof(m->ctid_param)) ||
 	    !own_str(&m->cfg.uri.at_escape, m->at_escape, sizeof(m->at_escape)) ||
-	    !own_str(&m->cfg.uri.extra_params, m->extra, sizeof(m->extra)) ||
+	    !own_params(&m->cfg.uri.extra_params, m->extra, sizeof(m->extra)) ||
 	    !own_str(&m->cfg.received_param, m->received_param, sizeof(m->received_param))) {
 		free(m);
 		return NULL;
