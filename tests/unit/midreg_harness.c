@@ -582,6 +582,16 @@ enum sr_midreg_verdict mh_register(struct mh *h, struct mh_ua *u, uint32_t expir
 	return mh_register_many(h, u, &uri, 1, expires, false);
 }
 
+void mh_two_devices(struct mh *h, struct mh_ua *a, struct mh_ua *b, const char *aor, const char *uri_a,
+		    const char *uri_b, uint32_t expires)
+{
+	mh_ua_init(a, 1, aor, uri_a);
+	mh_ua_init(b, 2, aor, uri_b);
+	mh_register(h, a, expires);
+	mh_register(h, b, expires);
+	mh_pump(h);
+}
+
 enum sr_midreg_verdict mh_retransmit(struct mh *h, struct mh_ua *u)
 {
 	const char *uri = u->uri;
@@ -607,7 +617,8 @@ static void start(struct mh *h, enum sr_midreg_mode mode, void (*cfg_hook)(struc
 	struct sr_midreg_config c;
 	sr_midreg_config_from(&o, &c);
 	c.uri.self = SR_STR_LIT("198.51.100.1:5060");
-	c.txn = (struct sr_txn_config){ .worker = 3, .secret = { 11, 22 } };
+	/* A new secret at each start, as the application draws one: branches never repeat across restarts (txn.h). */
+	c.txn = (struct sr_txn_config){ .worker = 3, .secret = { 11 + h->starts++, 22 } };
 	if (cfg_hook)
 		cfg_hook(&c);
 	h->m = sr_midreg_shard_create(&c, &io, h, h->now_ms);

@@ -103,6 +103,7 @@ struct mh {
 	size_t rec_len[MH_BINDINGS];
 	struct sr_midreg_binding view[MH_BINDINGS]; /* io.bindings' answer */
 	const struct sr_midreg_settings *settings;  /* passed with every REGISTER (NULL: defaults) */
+	unsigned starts;                            /* shards started (each gets its own transaction secret) */
 };
 
 extern struct sr_txn_dest mh_main_addr;
@@ -116,6 +117,9 @@ void mh_restart(struct mh *h, void (*cfg_hook)(struct sr_midreg_config *c));
 void mh_ua_init(struct mh_ua *u, unsigned id, const char *aor, const char *uri);
 /* The UA sends a REGISTER (new CSeq and branch) with this expiry for its contact; the fake registrar answers absorbed ones. */
 enum sr_midreg_verdict mh_register(struct mh *h, struct mh_ua *u, uint32_t expires);
+/* Two devices a and b (ids 1 and 2) of aor register with this expiry, and the main registrar answers. */
+void mh_two_devices(struct mh *h, struct mh_ua *a, struct mh_ua *b, const char *aor, const char *uri_a,
+		    const char *uri_b, uint32_t expires);
 /* The same REGISTER again (a retransmission). */
 enum sr_midreg_verdict mh_retransmit(struct mh *h, struct mh_ua *u);
 /* Several contacts at once, or Contact: * (uris NULL, n 0). */
