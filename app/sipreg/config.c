@@ -382,6 +382,10 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 		return snprintf(err, err_len, "%s", m), err;
 	if (c->role == SR_ROLE_MID && c->mid.registrar[0] == '\0')
 		return snprintf(err, err_len, "mid.registrar: needed when registrar.role is mid"), err;
+	/* New contacts of a registered AoR never reach the main registrar in AoR throttling: only sipreg can check them. */
+	if (c->role == SR_ROLE_MID && c->mid.mode == SR_MIDREG_AOR_THROTTLING && !c->auth.enabled)
+		return snprintf(err, err_len, "mid.mode: aor-throttling absorbs an AoR's new contacts, so it needs "
+			       "auth.enabled (docs/MID_REGISTRAR.md)"), err;
 	if (c->eal_file_prefix[0] == '\0')
 		return snprintf(err, err_len, "eal.file_prefix: must not be empty"), err;
 	if (c->auth.enabled && c->auth.subscribers[0] == '\0')

@@ -157,6 +157,9 @@ static void test_mid_role(void **state)
 	assert_string_equal(cfg.mid.extra_contact_params, "");
 
 	refused("registrar.role=mid", "mid.registrar");
+	const char *aor_unauth[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "registrar.role=mid",
+				     "--set", "mid.registrar=198.51.100.9:5070", "--set", "mid.mode=aor-throttling", NULL };
+	refused_argv(9, aor_unauth, "auth.enabled");
 	write_ini("[registrar]\ndomains = example.com\nrole = mid\n"
 		  "[mid]\nregistrar = main.example.net:5070\nmode = aor-throttling\n"
 		  "contact_id_insertion = ct-username\ncontact_id_param = mrid\nat_escape_str = ___\n"
