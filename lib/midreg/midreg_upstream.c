@@ -33,7 +33,7 @@
  * Afterwards every record this request held is settled: one that no local
  * binding stands for (not linked, nothing pending) is de-registered when
  * its upstream registration may still stand (after a timeout we cannot
- * know, so we assume it does), else freed.
+ * know, so we assume it does, for as long as we asked), else freed.
  */
 #include "midreg_internal.h"
 
@@ -622,6 +622,29 @@ void mr_on_final(struct sr_midreg_shard *m, struct mr_ctx *c, const struct sr_mi
 	release(m, c);
 }
 
+/*
+ * No answer: the main registrar may have taken the REGISTER, so each record
+ * may stand upstream for as long as we asked from now on. Until a 2xx says
+ * how long, it is not confirmed (lapsed: the next refresh after the back-off
+ * goes up), and a de-REGISTER goes up if its binding goes before that bound.
+ */
+static void unconfirmed(struct sr_midreg_shard *m, struct mr_ctx *c)
+{
+	uint32_t now = mr_now_s(m);
+	for (unsigned i = 0; i < rec_entries(m, c); i++) {
+		struct mr_rec *r = entry_rec_once(m, c, i);
+		uint32_t asked = !mr_contact_mode(m) ? (c->aor_remove || c->n == 0 ? 0 : c->e[0].asked)
+				 : (c->e[i].flags & MR_E_REMOVE) ? 0 : c->e[i].asked;
+		if (!r || asked == 0)
+			continue;
+		if ((uint64_t)now + asked > r->up_expires_at)
+			r->up_expires_at = now + asked;
+		if (r->state == SR_MIDREG_REC_LIVE)
+			mr_rec_set_lapsed(m, r);
+		mr_rec_persist(m, r);
+	}
+}
+
 void mr_on_timeout(struct sr_midreg_shard *m, struct mr_ctx *c)
 {
 	if (c->kind == MR_CTX_DEREG) {
@@ -632,6 +655,7 @@ void mr_on_timeout(struct sr_midreg_shard *m, struct mr_ctx *c)
 		return;
 	m->stats.upstream_failures++;
 	m->stats.upstream_timeouts++;
+	unconfirmed(m, c);
 	forward_failed(m, c, NULL);
 	release(m, c);
 }
