@@ -257,6 +257,55 @@ static void test_aor_throttling_refresh_stands(void **state)
 	stands(SR_MIDREG_AOR_THROTTLING);
 }
 
+/*
+ * A refresh whose answer is lost may have extended the upstream registration
+ * by a whole outgoing_expires: when the UA then goes silent, the de-REGISTER
+ * still goes up (the old upstream expiry has passed by then).
+ */
+static void lost_refresh_then_silent(enum sr_midreg_mode mode)
+{
+	struct mh h;
+	mh_init(&h, mode, short_outgoing);
+	struct mh_ua ua;
+	mh_ua_init(&ua, 1, ALICE, DEV1);
+	uint64_t t0 = h.now_ms;
+	mh_register(&h, &ua, 60);
+	mh_pump(&h);
+	for (uint64_t t = 50; t <= 500; t += 50) {
+		mh_run_to(&h, t0 + t * 1000);
+		assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_ABSORB);
+	}
+	h.main.mode = MH_MAIN_LOSE; /* it takes the refresh (until 550 + 600), its answers are lost */
+	mh_run_to(&h, t0 + 550000);
+	assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_FORWARDED);
+	mh_run_to(&h, t0 + 582100);
+	assert_int_equal(stats(&h)->stood, 1);
+	assert_int_equal(stats(&h)->upstream_live, 0); /* not confirmed */
+	assert_int_equal(mh_main_count(&h, ALICE), 1);
+	h.main.mode = MH_MAIN_OK;
+	/* The UA goes silent: its binding expires at 642, after the old upstream expiry (600). */
+	mh_run_to(&h, t0 + 650000);
+	assert_null(mh_local(&h, ALICE, DEV1));
+	assert_int_equal(stats(&h)->deregisters, 1);
+	assert_int_equal(mh_main_count(&h, ALICE), 0); /* nothing stale upstream */
+	mh_run_to(&h, t0 + 700000);
+	assert_int_equal(stats(&h)->records, 0);
+	assert_int_equal(h.main.cseq_errors, 0);
+	mh_free(&h);
+}
+
+static void test_contact_throttling_lost_refresh_then_silent(void **state)
+{
+	(void)state;
+	lost_refresh_then_silent(SR_MIDREG_CONTACT_THROTTLING);
+}
+
+static void test_aor_throttling_lost_refresh_then_silent(void **state)
+{
+	(void)state;
+	lost_refresh_then_silent(SR_MIDREG_AOR_THROTTLING);
+}
+
 /* Accepted upstream, refused by the location store: the UA hears it, the main registrar forgets it. */
 static void test_store_refused(void **state)
 {
@@ -364,6 +413,8 @@ int main(void)
 		cmocka_unit_test(test_aor_throttling_503),
 		cmocka_unit_test(test_contact_throttling_refresh_stands),
 		cmocka_unit_test(test_aor_throttling_refresh_stands),
+		cmocka_unit_test(test_contact_throttling_lost_refresh_then_silent),
+		cmocka_unit_test(test_aor_throttling_lost_refresh_then_silent),
 		cmocka_unit_test(test_store_refused),
 		cmocka_unit_test(test_pools_exhausted),
 		cmocka_unit_test(test_dereg_retries_then_gives_up),
