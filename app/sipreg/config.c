@@ -144,7 +144,7 @@ static const struct key keys[] = {
 	{ "mid", "received_param", K_STR, F(mid.received_param), 0, 0, NULL,
 	  "Contact parameter with a NATed contact's source in 2xx answers; empty: none" },
 	{ "mid", "extra_contact_params", K_STR, F(mid.extra_contact_params), 0, 0, NULL,
-	  "URI parameters appended to every contact sipreg sends upstream, e.g. ;transport=udp" },
+	  "URI parameters appended to every contact sipreg sends upstream, e.g. transport=udp (';' optional)" },
 	{ "mid", "records", K_U32, F(mid.records), 1, 1 << 26, NULL, "upstream registrations tracked per worker" },
 	{ "mid", "contexts", K_U32, F(mid.contexts), 1, 1 << 20, NULL, "REGISTERs upstream at once per worker" },
 	{ "mid", "refresh_margin", K_U32, F(mid.refresh_margin), 0, 86400, NULL,

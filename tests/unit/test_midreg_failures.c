@@ -11,7 +11,9 @@
  *   registrar's Retry-After and leaves nothing behind;
  * - throttling: a refresh that fails upstream stands on the local binding,
  *   the upstream refresh is retried on later refreshes with back-off, and
- *   succeeds once the main registrar is back;
+ *   succeeds once the main registrar is back; a refresh whose answer is
+ *   lost (the main registrar took it) still gets its de-REGISTER when the
+ *   UA goes silent;
  * - a REGISTER the main registrar accepted but the location store refused:
  *   503 to the UA and the new contact is de-registered upstream;
  * - pools: no context or record left gives 503 with Retry-After;
