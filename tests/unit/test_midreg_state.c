@@ -5,6 +5,8 @@
  *   at least 95 % of their REGISTERs away from the main registrar in both
  *   throttling modes (the ratio the shard computes, checked against what
  *   the main registrar received), none in mirror;
+ * - a main registrar granting less than outgoing_expires: the UA never gets
+ *   more than it, refreshes go up on its schedule;
  * - calls from the main registrar's side: a contact id (ct-param and
  *   ct-username) maps back to that one local binding, an AoR contact to
  *   the whole AoR (a fork); unknown or de-registered ones do not;
@@ -110,6 +112,41 @@ static void test_absorption_mirror(void **state)
 {
 	(void)state;
 	assert_true(absorption(SR_MIDREG_MIRROR) == 0.0);
+}
+
+/*
+ * The main registrar grants less than outgoing_expires (its max_expires 300):
+ * the UA never gets more than the upstream grant, and refreshes go up on the
+ * upstream schedule, each one in time.
+ */
+static void test_throttling_short_upstream_grant(void **state)
+{
+	(void)state;
+	struct mh h;
+	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, NULL);
+	h.main.max_expires = 300;
+	struct mh_ua ua;
+	mh_ua_init(&ua, 1, ALICE, DEV1);
+	uint64_t t0 = h.now_ms;
+	assert_int_equal(mh_register(&h, &ua, 600), SR_MIDREG_FORWARDED);
+	mh_pump(&h);
+	assert_non_null(strstr(mh_ua_reply(&h, &ua, 0)->bytes, "Contact: <" DEV1 ">;expires=300\r\n"));
+	assert_int_equal(mh_local(&h, ALICE, DEV1)->expires_at, mh_now_s(&h) + 300);
+	/* Refreshes every 50 s asking 60: absorbed while the 300 s upstream outlive the next one (60 + 32 s). */
+	unsigned forwards = 0;
+	for (uint64_t t = 50; t <= 1800; t += 50) {
+		mh_run_to(&h, t0 + t * 1000);
+		assert_int_equal(mh_main_count(&h, ALICE), 1); /* never lapses upstream */
+		if (mh_register(&h, &ua, 60) == SR_MIDREG_FORWARDED) {
+			forwards++;
+			mh_pump(&h);
+		}
+		const struct mh_binding *b = mh_local(&h, ALICE, DEV1);
+		assert_true(b->expires_at <= mh_main_binding(&h, ALICE, 0)->expires_at); /* never beyond upstream */
+	}
+	assert_int_equal(forwards, 7); /* at 250, 500, ..., 1750: when less than 92 s of the 300 are left */
+	assert_int_equal(h.main.cseq_errors, 0);
+	mh_free(&h);
 }
 
 /* ---------------------------------------------------------------- calls from the main registrar's side */
@@ -373,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_absorption_contact_throttling),
 		cmocka_unit_test(test_absorption_aor_throttling),
 		cmocka_unit_test(test_absorption_mirror),
+		cmocka_unit_test(test_throttling_short_upstream_grant),
 		cmocka_unit_test(test_lookup_contact_throttling_ct_param),
 		cmocka_unit_test(test_lookup_contact_throttling_ct_username),
 		cmocka_unit_test(test_lookup_mirror),
