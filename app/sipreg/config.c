@@ -49,6 +49,10 @@ static const char *const maxc_modes[] = { "reject", "force", NULL };
 static const char *const path_modes[] = { "off", "lazy", "strict", NULL };
 static const char *const durability_modes[] = { "async", "sync", NULL };
 static const char *const flood_actions[] = { "drop", "503", NULL };
+static const char *const roles[] = { "final", "mid", NULL };
+/* Index = enum sr_midreg_mode and enum sr_midreg_ct_insertion. */
+static const char *const mid_modes[] = { "mirror", "contact-throttling", "aor-throttling", NULL };
+static const char *const ct_insertions[] = { "ct-param", "ct-username", NULL };
 
 static const struct key keys[] = {
 	{ "eal", "args", K_STR, F(eal_args), 0, 0, NULL, "extra EAL arguments, blank-separated" },
@@ -128,6 +132,29 @@ static const struct key keys[] = {
 	  "binding bytes per shard; 0: unlimited" },
 	{ "registrar", "secret", K_U64, F(reg.secret), 0, INT64_MAX, NULL,
 	  "keys To-tags and GRUUs; default: random at start" },
+	{ "registrar", "role", K_ENUM, F(role), 0, 0, roles,
+	  "final (the registrar) or mid (a mid-registrar in front of mid.registrar)" },
+	{ "mid", "registrar", K_STR, F(mid.registrar), 0, 0, NULL,
+	  "HOST:PORT of the main registrar (a name is resolved at start); needed for role mid" },
+	{ "mid", "mode", K_ENUM, F(mid.mode), 0, 0, mid_modes, "mirror, contact-throttling or aor-throttling" },
+	{ "mid", "contact_id_insertion", K_ENUM, F(mid.contact_id_insertion), 0, 0, ct_insertions,
+	  "contact id in forwarded Contacts: ct-param (;ctid=ID) or ct-username (ID as user)" },
+	{ "mid", "contact_id_param", K_STR, F(mid.contact_id_param), 0, 0, NULL, "URI parameter of the contact id" },
+	{ "mid", "at_escape_str", K_STR, F(mid.at_escape_str), 0, 0, NULL,
+	  "'@' of the AoR in aor-throttling's contact user part" },
+	{ "mid", "outgoing_expires", K_U32, F(mid.outgoing_expires), 1, UINT32_MAX, NULL,
+	  "least expiry asked upstream in the throttling modes (seconds)" },
+	{ "mid", "received_param", K_STR, F(mid.received_param), 0, 0, NULL,
+	  "Contact parameter with a NATed contact's source in 2xx answers; empty: none" },
+	{ "mid", "extra_contact_params", K_STR, F(mid.extra_contact_params), 0, 0, NULL,
+	  "URI parameters appended to every contact sipreg sends upstream, e.g. transport=udp (';' optional)" },
+	{ "mid", "records", K_U32, F(mid.records), 1, 1 << 26, NULL, "upstream registrations tracked per worker" },
+	{ "mid", "contexts", K_U32, F(mid.contexts), 1, 1 << 20, NULL, "REGISTERs upstream at once per worker" },
+	{ "mid", "refresh_margin", K_U32, F(mid.refresh_margin), 0, 86400, NULL,
+	  "a refresh goes upstream when the upstream lifetime left < UA expiry + this (seconds)" },
+	{ "mid", "backoff_min", K_U32, F(mid.backoff_min), 1, 86400, NULL,
+	  "first wait before retrying the main registrar after a failure (seconds, doubling)" },
+	{ "mid", "backoff_max", K_U32, F(mid.backoff_max), 1, 86400, NULL, "longest such wait (seconds)" },
 	{ "auth", "enabled", K_BOOL, F(auth.enabled), 0, 0, NULL, "digest authentication of REGISTER" },
 	{ "auth", "realm", K_STR, F(auth.realm), 0, 0, NULL, "digest realm; empty: the To domain" },
 	{ "auth", "subscribers", K_STR, F(auth.subscribers), 0, 0, NULL,
@@ -213,6 +240,7 @@ static void defaults(struct sr_app_config *c)
 	c->map_size = 4ull << 30;
 	snprintf(c->metrics, sizeof(c->metrics), "127.0.0.1:9464");
 	sr_reg_config_defaults(&c->reg);
+	sr_midreg_options_defaults(&c->mid);
 	sr_auth_config_defaults(&c->auth);
 	c->flood.slots = 65536;
 	c->flood.fail_window_s = 60;
@@ -383,6 +411,14 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 		return snprintf(err, err_len, "%s", m), err;
 	if (c->burst > c->rx_desc)
 		return snprintf(err, err_len, "workers.burst: larger than port.rx_desc"), err;
+	if ((m = sr_midreg_options_check(&c->mid)) != NULL)
+		return snprintf(err, err_len, "%s", m), err;
+	if (c->role == SR_ROLE_MID && c->mid.registrar[0] == '\0')
+		return snprintf(err, err_len, "mid.registrar: needed when registrar.role is mid"), err;
+	/* New contacts of a registered AoR never reach the main registrar in AoR throttling: only sipreg can check them. */
+	if (c->role == SR_ROLE_MID && c->mid.mode == SR_MIDREG_AOR_THROTTLING && !c->auth.enabled)
+		return snprintf(err, err_len, "mid.mode: aor-throttling absorbs an AoR's new contacts, so it needs "
+			       "auth.enabled (docs/MID_REGISTRAR.md)"), err;
 	if (c->eal_file_prefix[0] == '\0')
 		return snprintf(err, err_len, "eal.file_prefix: must not be empty"), err;
 	if (c->auth.enabled && c->auth.subscribers[0] == '\0')

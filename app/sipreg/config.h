@@ -15,11 +15,15 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "midreg.h"
 #include "net_flood.h"
 #include "push.h"
 #include "reg_config.h"
 
 enum sr_flood_action { SR_FLOOD_DROP, SR_FLOOD_503 };
+
+/* registrar.role: the final registrar (today's behaviour) or a mid-registrar in front of one ([mid]). */
+enum sr_reg_role { SR_ROLE_FINAL, SR_ROLE_MID };
 
 /* async: answer at once (a crash loses at most one flush); sync: hold each answer until committed. */
 enum sr_durability { SR_DURABILITY_ASYNC, SR_DURABILITY_SYNC };
@@ -61,6 +65,9 @@ struct sr_app_config {
 	/* [registrar] */
 	struct sr_reg_config reg;
 	bool secret_set;
+	unsigned role;            /* enum sr_reg_role */
+	/* [mid]: read and checked; the data plane does not act on them yet (docs/MID_REGISTRAR.md) */
+	struct sr_midreg_options mid;
 	/* [auth] */
 	struct sr_auth_config auth;
 	/* [policy] */

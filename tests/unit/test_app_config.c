@@ -132,6 +132,66 @@ static void test_bad_values_name_the_key(void **state)
 	refused("registrar.max_contacts=1025", "registrar.max_contacts");
 	refused("registrar.max_contacts=65536", "registrar.max_contacts");
 	refused("registrar.max_path_len=0", "registrar.max_path_len");
+	refused("registrar.role=proxy", "registrar.role");
+	refused("mid.mode=throttling", "mid.mode");
+	refused("mid.contact_id_insertion=ct-host", "mid.contact_id_insertion");
+	refused("mid.registrar=main.example.net", "mid.registrar");       /* no port */
+	refused("mid.registrar=198.51.100.9:0", "mid.registrar");
+	refused("mid.contact_id_param=ct id", "mid.contact_id_param");
+	refused("mid.at_escape_str=@", "mid.at_escape_str");
+	refused("mid.outgoing_expires=0", "mid.outgoing_expires");
+	refused("mid.received_param=a;b", "mid.received_param");
+	refused("mid.extra_contact_params=transport tls", "mid.extra_contact_params");
+	refused("mid.refresh_margin=3600", "mid.refresh_margin");          /* not shorter than outgoing_expires */
+	refused("mid.backoff_max=10", "mid.backoff_max");                  /* below backoff_min (30) */
+}
+
+/* registrar.role = mid needs the main registrar's address; the [mid] defaults are the manual's. */
+static void test_mid_role(void **state)
+{
+	(void)state;
+	const char *final[] = { "sipreg", "--set", "registrar.domains=example.com", NULL };
+	assert_int_equal(load(3, final), 0);
+	assert_int_equal(cfg.role, SR_ROLE_FINAL);
+	assert_int_equal(cfg.mid.mode, SR_MIDREG_MIRROR);
+	assert_int_equal(cfg.mid.contact_id_insertion, SR_MIDREG_CT_PARAM);
+	assert_string_equal(cfg.mid.contact_id_param, "ctid");
+	assert_string_equal(cfg.mid.at_escape_str, "%40");
+	assert_int_equal(cfg.mid.outgoing_expires, 3600);
+	assert_string_equal(cfg.mid.received_param, "");
+	assert_string_equal(cfg.mid.extra_contact_params, "");
+
+	refused("registrar.role=mid", "mid.registrar");
+	const char *aor_unauth[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "registrar.role=mid",
+				     "--set", "mid.registrar=198.51.100.9:5070", "--set", "mid.mode=aor-throttling", NULL };
+	refused_argv(9, aor_unauth, "auth.enabled");
+	write_ini("[registrar]\ndomains = example.com\nrole = mid\n"
+		  "[mid]\nregistrar = main.example.net:5070\nmode = aor-throttling\n"
+		  "contact_id_insertion = ct-username\ncontact_id_param = mrid\nat_escape_str = ___\n"
+		  "outgoing_expires = 7200\nreceived_param = rcv\nextra_contact_params = transport=udp;lr\n"
+		  "records = 1000\ncontexts = 100\nrefresh_margin = 40\nbackoff_min = 10\nbackoff_max = 600\n");
+	const char *argv[] = { "sipreg", "--config", ini_path, "--set", "mid.mode=contact-throttling", NULL };
+	assert_int_equal(load(5, argv), 0);
+	unlink(ini_path);
+	assert_int_equal(cfg.role, SR_ROLE_MID);
+	assert_string_equal(cfg.mid.registrar, "main.example.net:5070");
+	assert_int_equal(cfg.mid.mode, SR_MIDREG_CONTACT_THROTTLING); /* --set after the file */
+	assert_int_equal(cfg.mid.contact_id_insertion, SR_MIDREG_CT_USERNAME);
+	assert_string_equal(cfg.mid.contact_id_param, "mrid");
+	assert_string_equal(cfg.mid.at_escape_str, "___");
+	assert_int_equal(cfg.mid.outgoing_expires, 7200);
+	assert_string_equal(cfg.mid.received_param, "rcv");
+	assert_string_equal(cfg.mid.extra_contact_params, "transport=udp;lr"); /* the shard adds the ';' */
+	assert_int_equal(cfg.mid.records, 1000);
+	assert_int_equal(cfg.mid.contexts, 100);
+	assert_int_equal(cfg.mid.refresh_margin, 40);
+	assert_int_equal(cfg.mid.backoff_min, 10);
+	assert_int_equal(cfg.mid.backoff_max, 600);
+	/* What lib/midreg runs with. */
+	struct sr_midreg_config mc;
+	sr_midreg_config_from(&cfg.mid, &mc);
+	assert_true(mc.uri.ct_username);
+	assert_int_equal(mc.outgoing_expires, 7200);
 }
 
 static void test_every_documented_key_is_settable(void **state)
@@ -162,7 +222,12 @@ static void test_every_documented_key_is_settable(void **state)
 		{ "control.persistence", "true" }, { "control.durability", "sync" }, { "control.flush_ms", "2" },
 		{ "control.batch_events", "500" }, { "control.event_ring", "1024" },
 		{ "control.event_slot_bytes", "4096" }, { "control.map_size", "1073741824" },
-		{ "control.metrics", "127.0.0.1:9500" },
+		{ "control.metrics", "127.0.0.1:9500" }, { "registrar.role", "mid" },
+		{ "mid.registrar", "198.51.100.9:5070" }, { "mid.mode", "aor-throttling" },
+		{ "mid.contact_id_insertion", "ct-username" }, { "mid.contact_id_param", "ctid" },
+		{ "mid.at_escape_str", "%40" }, { "mid.outgoing_expires", "3600" }, { "mid.received_param", "received" },
+		{ "mid.extra_contact_params", ";transport=udp" }, { "mid.records", "1024" }, { "mid.contexts", "64" },
+		{ "mid.refresh_margin", "32" }, { "mid.backoff_min", "30" }, { "mid.backoff_max", "1800" },
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
@@ -189,6 +254,8 @@ static void test_every_documented_key_is_settable(void **state)
 	assert_int_equal(cfg.event_slot_bytes, 4096);
 	assert_true(cfg.map_size == 1073741824ull);
 	assert_string_equal(cfg.metrics, "127.0.0.1:9500");
+	assert_int_equal(cfg.role, SR_ROLE_MID);
+	assert_int_equal(cfg.mid.mode, SR_MIDREG_AOR_THROTTLING);
 }
 
 int main(void)
@@ -198,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_file_then_set_in_order),
 		cmocka_unit_test(test_bad_values_name_the_key),
 		cmocka_unit_test(test_every_documented_key_is_settable),
+		cmocka_unit_test(test_mid_role),
 	};
 	return cmocka_run_group_tests_name("app_config", tests, NULL, NULL);
 }
