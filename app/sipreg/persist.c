@@ -466,8 +466,10 @@ unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf
 	if (!p || !p->sync)
 		return 0;
 	struct persist_worker *pw = &p->w[worker];
-	resync_poll(app, worker, now_ms);
+	/* decided first: the resync requests of a failure are enqueued before its watermark moves, so
+	 * they are applied before any retraction of that failure goes out */
 	uint64_t decided = __atomic_load_n(&pw->committed_seq, __ATOMIC_ACQUIRE);
+	resync_poll(app, worker, now_ms);
 	struct sr_ctl_held h[SR_MAX_BURST];
 	unsigned n = sr_ctl_holdq_take(&pw->held, decided, h, max < SR_MAX_BURST ? max : SR_MAX_BURST), k = 0;
 	for (unsigned i = 0; i < n; i++) {

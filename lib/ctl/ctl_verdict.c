@@ -62,7 +62,8 @@ bool sr_ctl_verdict_flush(struct sr_ctl_verdict *v)
 		v->q[v->tail % v->cap] = v->notes[k++];
 		__atomic_store_n(&v->tail, v->tail + 1, __ATOMIC_RELEASE);
 	}
-	memmove(v->notes, v->notes + k, (v->n_notes - k) * sizeof(*v->notes));
+	if (k && k < v->n_notes)
+		memmove(v->notes, v->notes + k, (v->n_notes - k) * sizeof(*v->notes));
 	v->n_notes -= k;
 	return v->n_notes == 0;
 }
