@@ -228,7 +228,7 @@ static int apply(struct sr_ctl_store *st, MDB_txn *txn, enum sr_event_type type,
 			rc = 0;
 	}
 	if (rc == MDB_MAP_FULL)
-		return fail(err, cap, "data directory %s: LMDB map full; raise persistence.map_size", st->dir);
+		return fail(err, cap, "data directory %s: LMDB map full; raise control.map_size", st->dir);
 	if (rc)
 		return fail(err, cap, "data directory %s: write failed: %s", st->dir, mdb_strerror(rc));
 	return 0;
