@@ -384,6 +384,11 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 		return snprintf(err, err_len, "%s", m), err;
 	if (c->burst > c->rx_desc)
 		return snprintf(err, err_len, "workers.burst: larger than port.rx_desc"), err;
+	/* a change claims an event slot per binding it touches before it is made (persist.c): the largest
+	 * REGISTER (its contacts and evictions, or Contact: * on a full AoR) must be able to get them */
+	if (c->persistence && c->event_ring < c->reg.max_contacts + SR_LOC_TXN_MAX)
+		return snprintf(err, err_len, "control.event_ring: %u slots cannot hold the events of one REGISTER "
+				"(registrar.max_contacts + %u); raise it", c->event_ring, SR_LOC_TXN_MAX), err;
 	if (c->eal_file_prefix[0] == '\0')
 		return snprintf(err, err_len, "eal.file_prefix: must not be empty"), err;
 	if (c->auth.enabled && c->auth.subscribers[0] == '\0')

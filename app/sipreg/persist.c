@@ -99,7 +99,9 @@ struct claim {
 
 /* One AoR's committed records, from the control core to the owner worker (sync durability). */
 struct resync_req {
-	uint8_t *recs; /* u32 length (native order) + record, n times */
+	struct resync_req *next; /* control core: waiting to be read and handed over */
+	bool read;               /* recs holds the committed records */
+	uint8_t *recs;           /* u32 length (native order) + record, n times */
 	size_t len;
 	unsigned n;
 	size_t aor_len;
@@ -137,6 +139,7 @@ struct sr_persist {
 	struct sr_ctl_listener *listener;  /* listener stream; NULL when its socket could not be opened */
 	struct sr_ctl_batch batch;
 	struct sr_ctl_aorset resyncing;    /* sync: AoRs whose events are dropped until their marker */
+	struct resync_req *pending, **pending_tail; /* sync: requests not yet handed to their worker */
 	struct persist_worker w[SR_NET_MAX_WORKERS];
 	uint32_t slot_bytes;
 	bool sync;
@@ -216,6 +219,7 @@ int sr_persist_init(struct sr_app *app)
 	p->slot_bytes = c->event_slot_bytes;
 	p->sync = c->durability == SR_DURABILITY_SYNC;
 	sr_ctl_aorset_init(&p->resyncing);
+	p->pending_tail = &p->pending;
 	char err[1024];
 	if (sr_ctl_store_open(c->data_dir, c->map_size, &p->store, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipreg: refusing to start: %s\n", err);
@@ -359,14 +363,14 @@ void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_ev
 	rte_ring_sp_enqueue(pw->ring, s);
 }
 
-unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **frames, unsigned n,
+unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **frames, unsigned n, bool change,
 			 struct rte_mbuf *retraction)
 {
 	struct sr_persist *p = app->persist;
 	if (!p || !p->sync)
 		return n;
 	struct persist_worker *pw = &p->w[worker];
-	if (!retraction && sr_ctl_holdq_count(&pw->held) == 0 &&
+	if (!change && sr_ctl_holdq_count(&pw->held) == 0 &&
 	    pw->seq <= __atomic_load_n(&pw->committed_seq, __ATOMIC_ACQUIRE))
 		return n;
 	if (sr_ctl_holdq_count(&pw->held) + n > pw->held.cap) {
@@ -379,7 +383,7 @@ unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **
 		return 1;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (retraction)
+		if (change)
 			sr_ctl_holdq_push_change(&pw->held, frames[i], i + 1 == n ? retraction : NULL, pw->seq);
 		else
 			sr_ctl_holdq_push(&pw->held, frames[i], pw->seq);
@@ -489,27 +493,54 @@ unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf
 
 /* --- control side --- */
 
-/* The owner's ring for a resync request of aor, built from the committed records. */
-static void resync_request(struct sr_persist *p, struct sr_str aor)
+/*
+ * Hands the waiting resync requests to their owners, oldest first: each is
+ * read from the store (the AoR's records stay as read until its marker,
+ * since its events are dropped meanwhile) and enqueued. A read that fails
+ * or a full ring stops the walk until the next poll.
+ */
+static void resync_flush(struct sr_persist *p)
 {
 	struct sr_app *app = p->app;
-	int added = sr_ctl_aorset_add(&p->resyncing, aor);
-	if (added <= 0)
-		return; /* already being resynced (its events are dropped until then), or out of memory */
-	struct resync_req *r = calloc(1, sizeof(*r) + aor.len);
 	char err[512];
-	unsigned owner = app->owner[sr_aor_hash(aor.p, aor.len) % SR_BUCKETS];
-	if (r) {
-		memcpy(r->aor, aor.p, aor.len);
-		r->aor_len = aor.len;
+	while (p->pending) {
+		struct resync_req *r = p->pending;
+		unsigned owner = app->owner[sr_aor_hash(r->aor, r->aor_len) % SR_BUCKETS];
+		if (!r->read) {
+			if (sr_ctl_store_aor(p->store, sr_str_make(r->aor, r->aor_len), resync_add, r, err,
+					     sizeof(err)) < 0) {
+				free(r->recs);
+				r->recs = NULL;
+				r->len = r->n = 0;
+				return; /* counted in the log only: retried at the next poll */
+			}
+			r->read = true;
+		}
+		if (rte_ring_sp_enqueue(p->w[owner].resync, r) != 0)
+			return;
+		if (!(p->pending = r->next))
+			p->pending_tail = &p->pending;
 	}
-	if (!r || sr_ctl_store_aor(p->store, aor, resync_add, r, err, sizeof(err)) < 0 ||
-	    rte_ring_sp_enqueue(p->w[owner].resync, r) != 0) {
-		/* cannot happen short of memory: the AoR stays as it is, its events dropped, counted */
-		fprintf(stderr, "sipreg: persistence: cannot resync %.*s\n", (int)aor.len, aor.p);
-		resync_free(r);
+}
+
+/* Starts the resync of aor, unless it is already being resynced (its events are dropped until then). */
+static void resync_request(struct sr_persist *p, struct sr_str aor)
+{
+	int added = sr_ctl_aorset_add(&p->resyncing, aor);
+	if (added == 0)
+		return;
+	struct resync_req *r = added > 0 ? calloc(1, sizeof(*r) + aor.len) : NULL;
+	if (!r) {
+		/* out of memory on the control core: the AoR cannot be repaired, say so */
+		sr_ctl_aorset_remove(&p->resyncing, aor);
+		fprintf(stderr, "sipreg: persistence: out of memory: %.*s cannot be resynced; its bindings in "
+			"memory may differ from the store until it is registered again\n", (int)aor.len, aor.p);
 		return;
 	}
+	memcpy(r->aor, aor.p, aor.len);
+	r->aor_len = aor.len;
+	*p->pending_tail = r;
+	p->pending_tail = &r->next;
 	SR_STAT_INC(p->resync_requests);
 }
 
@@ -667,8 +698,10 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 	/* sync: commit whatever arrived (group commit); async: when the batch is due (and not pausing) */
 	if (p->sync ? p->batch.n > 0 : sr_ctl_batch_due(&p->batch, now_ms) && now_ms >= p->retry_at_ms)
 		commit(p, app->n_workers, now_ms);
-	if (p->sync)
+	if (p->sync) {
+		resync_flush(p); /* before the watermark: a worker applies a resync before its retractions */
 		publish_decided(p, app->n_workers);
+	}
 	else if (p->batch.n == 0)
 		for (unsigned i = 0; i < app->n_workers; i++)
 			__atomic_store_n(&p->w[i].committed_seq, p->w[i].last_seq, __ATOMIC_RELEASE);
@@ -739,6 +772,11 @@ void sr_persist_fini(struct sr_app *app)
 	sr_ctl_store_close(p->store);
 	sr_ctl_batch_fini(&p->batch);
 	sr_ctl_aorset_fini(&p->resyncing);
+	while (p->pending) {
+		struct resync_req *r = p->pending;
+		p->pending = r->next;
+		resync_free(r);
+	}
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct persist_worker *pw = &p->w[i];
 		/* responses still held at shutdown are not sent: the UAs retransmit to the next run */

@@ -60,15 +60,17 @@ void sr_persist_release_room(void *ctx);
 void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_event *ev);
 
 /*
- * Worker side: a response's frames (n, of one response) and, when it
- * acknowledges a change with durability=sync, its retraction frame.
- * Returns how many of frames[] the caller sends now: n (async, or nothing
- * to wait for), 0 (held until the change is decided, or dropped because the
- * hold queue is full and there is no retraction: counted, the UA
- * retransmits), or 1 with frames[0] the retraction (the hold queue is full:
- * a change that cannot wait for its commit is not acknowledged).
+ * Worker side: a response's frames (n, of one response); change: it
+ * acknowledges a change (events were emitted for it), with, in sync mode,
+ * its retraction frame (NULL when no mbuf was left for it: the change's
+ * frames are then dropped if it fails, and the UA retransmits). Returns how
+ * many of frames[] the caller sends now: n (async, or nothing to wait for),
+ * 0 (held until the change is decided, or dropped because the hold queue is
+ * full and there is no retraction: counted, the UA retransmits), or 1 with
+ * frames[0] the retraction (the hold queue is full: a change that cannot
+ * wait for its commit is not acknowledged).
  */
-unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **frames, unsigned n,
+unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **frames, unsigned n, bool change,
 			 struct rte_mbuf *retraction);
 /*
  * Worker side, every loop: applies the control core's resync requests,

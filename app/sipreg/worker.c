@@ -128,7 +128,7 @@ static void reply_frame(struct sr_worker *w, struct rte_mbuf *req, const struct 
 /*
  * The retraction sr_reg_process wrote behind the response (durability=sync,
  * registrar.h) as a frame of its own, or NULL when there is none (or no mbuf:
- * the change then cannot be retracted, so its 200 waits like any other).
+ * the 200 then still waits for its verdict, and is dropped if it fails).
  */
 static struct rte_mbuf *retraction_frame(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
 					 uint16_t dport, const char *sip, size_t len)
@@ -152,7 +152,7 @@ static struct rte_mbuf *retraction_frame(struct sr_worker *w, struct rte_mbuf *r
  * held until its change is committed.
  */
 static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
-			  const char *sip, struct rte_mbuf *r, size_t len, size_t retraction_len)
+			  const char *sip, struct rte_mbuf *r, size_t len, bool change, size_t retraction_len)
 {
 	struct sr_app *app = w->app;
 	uint16_t port = req->port;
@@ -173,7 +173,7 @@ static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struc
 		}
 		SR_STAT_INC(w->stats.net.tx_fragmented);
 	}
-	unsigned now = sr_persist_hold(app, w->id, frags, (unsigned)n, retraction);
+	unsigned now = sr_persist_hold(app, w->id, frags, (unsigned)n, change, retraction);
 	for (unsigned i = 0; i < now; i++)
 		tx_queue(w, frags[i]);
 }
@@ -218,7 +218,7 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, p, sip, r, res.len, 0);
+	send_response(w, m, p, sip, r, res.len, false, 0);
 	rte_pktmbuf_free(m);
 }
 
@@ -255,7 +255,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, &p, sip, r, res.len, res.retraction_len);
+	send_response(w, m, &p, sip, r, res.len, res.events > 0, res.retraction_len);
 	rte_pktmbuf_free(m);
 }
 
