@@ -41,7 +41,11 @@
  *   keeps the AoR's committed records as they were read. The worker takes
  *   the marker's slot before it touches the AoR, so nothing of the AoR can
  *   slip between the resync and the marker. After the marker, memory and
- *   disk agree and the AoR's events are stored again.
+ *   disk agree and the AoR's events are stored again. A request is handed
+ *   over before the watermark that tells its retractions moves, so the
+ *   worker undoes a change before it answers 500 for it (unless the store
+ *   read or the owner's ring fails: the request then waits on the control
+ *   core and is retried every poll).
  * - A failed commit in async mode keeps the batch and keeps draining into
  *   it (up to BACKLOG_BYTES, then the rings fill and REGISTERs get 500 with
  *   Retry-After through the room claim), retrying with a growing pause
@@ -271,8 +275,12 @@ bool sr_persist_claim(void *ctx, enum sr_event_type type, const struct sr_loc_bi
 	struct sr_loc_binding view;
 	event_view(type, b, &view);
 	size_t need = sr_ctl_record_size(&view);
-	if (need == 0 || pw->claim_head + pw->n_claims >= MAX_CLAIMS) {
+	if (need == 0) {
 		SR_STAT_INC(pw->lost[LOST_OVERSIZE]); /* a field over 65535 bytes: the store refuses it too */
+		return false;
+	}
+	if (pw->claim_head + pw->n_claims >= MAX_CLAIMS) {
+		SR_STAT_INC(pw->refused[REFUSED_NO_SLOT]); /* more events than one change can announce */
 		return false;
 	}
 	struct claim *c = &pw->claims[pw->claim_head + pw->n_claims];
