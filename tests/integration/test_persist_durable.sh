@@ -7,7 +7,8 @@
 #      counted as lost "oversize" and not stored, though acknowledged);
 #   2. durability=sync on a tmpfs mounted here and then filled: REGISTERs get 500 with
 #      Retry-After, not 200; `sipregctl aor` agrees that they left no binding (the change was
-#      undone), a binding registered before the disk filled is still there; the failure is
+#      undone), an AoR registered before the disk filled keeps exactly its binding when a
+#      second contact for it is refused; the failure is
 #      counted (commit errors, retracted 200s, resynced AoRs); after a restart, with space
 #      again, the refused ones are absent and the earlier one is back;
 #   3. durability=async on a full tmpfs: REGISTERs are answered 200, the failing commit is
@@ -99,8 +100,11 @@ for u in "${refused[@]}"; do
 	[ "$n" = 0 ] || fail "sipregctl aor $u: $n binding(s) after its 500 (the change was not undone)"
 done
 [ "${#refused[@]}" -gt 0 ] && ok "sipregctl aor: no binding for the REGISTERs answered 500"
-[ "$(bindings before)" = 1 ] && ok "the binding made before the disk filled is still there" ||
-	fail "the binding made before the disk filled: $(bindings before)"
+# a second contact for the AoR registered before: refused, and the AoR keeps exactly its one binding
+got=$(try before 6000)
+[ "${got%% *}" = 500 ] && [ "$(bindings before)" = 1 ] &&
+	ok "a second contact for an existing AoR: $got, the AoR keeps its one binding" ||
+	fail "a second contact for an existing AoR on a full disk: '$got', $(bindings before) binding(s)"
 s=$(stats)
 errors=$(stat sipreg_persist_commit_errors_total <<<"$s")
 retracted=$(stat sipreg_persist_retracted_total <<<"$s")
