@@ -494,7 +494,7 @@ unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf
 		if (failed && h[i].retraction)
 			SR_STAT_INC(pw->retracted);
 	}
-	uint64_t next = sr_ctl_holdq_count(&pw->held) ? pw->held.e[pw->held.head].seq : UINT64_MAX;
+	uint64_t next = sr_ctl_holdq_next_seq(&pw->held);
 	sr_ctl_verdict_skip(&pw->verdict, next <= decided ? next - 1 : decided);
 	return k;
 }

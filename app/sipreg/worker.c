@@ -135,10 +135,11 @@ static struct rte_mbuf *retraction_frame(struct sr_worker *w, struct rte_mbuf *r
 {
 	char *out;
 	size_t cap;
-	struct rte_mbuf *a;
-	if (len == 0 || (a = response_mbuf(w, &out, &cap)) == NULL || cap < len) {
-		if (len)
-			rte_pktmbuf_free(a);
+	if (len == 0)
+		return NULL;
+	struct rte_mbuf *a = response_mbuf(w, &out, &cap);
+	if (a == NULL || cap < len) {
+		rte_pktmbuf_free(a); /* NULL-safe */
 		return NULL;
 	}
 	memcpy(out, sip, len);

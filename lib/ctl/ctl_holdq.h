@@ -59,4 +59,10 @@ static inline uint32_t sr_ctl_holdq_count(const struct sr_ctl_holdq *q)
 	return q->n;
 }
 
+/* The sequence number of the oldest entry, UINT64_MAX when empty. */
+static inline uint64_t sr_ctl_holdq_next_seq(const struct sr_ctl_holdq *q)
+{
+	return q->n ? q->e[q->head].seq : UINT64_MAX;
+}
+
 #endif
