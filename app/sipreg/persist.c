@@ -709,10 +709,10 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 	if (p->sync) {
 		resync_flush(p); /* before the watermark: a worker applies a resync before its retractions */
 		publish_decided(p, app->n_workers);
-	}
-	else if (p->batch.n == 0)
+	} else if (p->batch.n == 0) {
 		for (unsigned i = 0; i < app->n_workers; i++)
 			__atomic_store_n(&p->w[i].committed_seq, p->w[i].last_seq, __ATOMIC_RELEASE);
+	}
 	if (p->listener)
 		sr_ctl_listener_poll(p->listener);
 	return total;
