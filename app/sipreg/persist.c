@@ -1,6 +1,7 @@
 /*
  * persist.c - event rings, batched commits, failure handling and restore
- * (see persist.h).
+ * (see persist.h); the resync of an AoR after a failed sync commit is in
+ * persist_resync.c.
  *
  * Design decisions:
  * - Slots, not a byte ring: a slot is encoded in place by the worker and
@@ -66,98 +67,14 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
-#include <rte_mempool.h>
-#include <rte_ring.h>
 
 #include "aor_table.h"
-#include "ctl_aorset.h"
-#include "ctl_batch.h"
-#include "ctl_holdq.h"
-#include "ctl_listener.h"
-#include "ctl_store.h"
-#include "ctl_verdict.h"
+#include "persist_internal.h"
 
-#define SLOT_HDR offsetof(struct slot, rec)
-#define SLOT_RESYNCED 0xff        /* the marker a worker sends after a resync (not an event type) */
-#define MAX_CLAIMS (SR_LOC_TXN_MAX + SR_LOC_MAX_PER_AOR) /* events of one change, at most */
 #define BACKLOG_BYTES (256u << 20) /* async: encoded events kept while commits fail */
 #define RETRY_MIN_MS 10
 #define RETRY_MAX_MS 1000
 #define LOG_EVERY_MS 10000
-
-struct slot {
-	uint64_t seq;
-	uint8_t *ext;  /* the record when it does not fit rec[] (malloc), else NULL */
-	void *req;     /* SLOT_RESYNCED: the request it completes */
-	uint32_t len;
-	uint8_t type;
-	uint8_t rec[];
-};
-
-/* A slot (and, for a large record, its buffer) taken for an event the store will announce. */
-struct claim {
-	struct slot *s;
-	uint8_t *ext;
-	size_t ext_cap;
-};
-
-/* One AoR's committed records, from the control core to the owner worker (sync durability). */
-struct resync_req {
-	struct resync_req *next; /* control core: waiting to be read and handed over */
-	bool read;               /* recs holds the committed records */
-	uint8_t *recs;           /* u32 length (native order) + record, n times */
-	size_t len;
-	unsigned n;
-	size_t aor_len;
-	char aor[];
-};
-
-enum lost_reason { LOST_NO_SLOT, LOST_OVERSIZE, LOST_COUNT };
-enum refused_reason { REFUSED_NO_SLOT, REFUSED_NO_MEMORY, REFUSED_COUNT };
-
-struct persist_worker {
-	/* written by the worker */
-	uint64_t seq;
-	uint64_t lost[LOST_COUNT];
-	uint64_t refused[REFUSED_COUNT]; /* room claims refused: changes answered 500 */
-	uint64_t retracted;              /* held responses answered with their retraction */
-	uint64_t resynced, resync_incomplete;
-	struct claim *claims;            /* claimed, not yet used: [claim_head, claim_head + n_claims) */
-	unsigned claim_head, n_claims;
-	struct resync_req *resync_wait;  /* taken from the resync ring, waiting for a marker slot */
-	struct sr_ctl_holdq held;        /* worker only (durability=sync) */
-	uint64_t hold_full;              /* responses that could not be held (worker-written) */
-	/* written by the control core */
-	uint64_t committed_seq;          /* newest decided and told (published, release) */
-	uint64_t decided_seq;            /* newest decided (failures among them may still be untold) */
-	uint64_t last_seq;               /* newest drained */
-	struct rte_ring *ring;
-	struct rte_ring *resync;         /* control -> worker: struct resync_req * */
-	struct rte_mempool *pool;
-	struct sr_ctl_verdict verdict;   /* sync: failed events, control -> worker */
-} __rte_cache_aligned;
-
-struct sr_persist {
-	struct sr_app *app;
-	struct sr_ctl_store *store;
-	struct sr_ctl_listener *listener;  /* listener stream; NULL when its socket could not be opened */
-	struct sr_ctl_batch batch;
-	struct sr_ctl_aorset resyncing;    /* sync: AoRs whose events are dropped until their marker */
-	struct resync_req *pending, **pending_tail; /* sync: requests not yet handed to their worker */
-	struct persist_worker w[SR_NET_MAX_WORKERS];
-	uint32_t slot_bytes;
-	bool sync;
-	bool started; /* sr_persist_init completed: rings, slots and store all exist */
-	/* failing commits */
-	bool failing;
-	uint64_t retry_ms, retry_at_ms, failures_unlogged, last_log_ms;
-	/* control core figures (read by telemetry threads with relaxed loads) */
-	uint64_t events_committed, batches, commit_errors, commit_lag_ms;
-	uint64_t events_failed, events_dropped_resync, resync_requests, backlog_events;
-	uint64_t restored, restore_dropped, restore_us;
-	uint64_t store_bindings, store_bytes;
-	char last_error[512];
-};
 
 static int restore_one(void *ctx, const struct sr_loc_binding *b, const char **why)
 {
@@ -399,78 +316,6 @@ unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **
 	return 0;
 }
 
-/* Appends a record to a resync request (control core). */
-static int resync_add(void *ctx, const uint8_t *rec, size_t len)
-{
-	struct resync_req *r = ctx;
-	uint8_t *p = realloc(r->recs, r->len + sizeof(uint32_t) + len);
-	if (!p)
-		return -1;
-	r->recs = p;
-	uint32_t n32 = (uint32_t)len;
-	memcpy(p + r->len, &n32, sizeof(n32));
-	memcpy(p + r->len + sizeof(n32), rec, len);
-	r->len += sizeof(n32) + len;
-	r->n++;
-	return 0;
-}
-
-static void resync_free(struct resync_req *r)
-{
-	if (r) {
-		free(r->recs);
-		free(r);
-	}
-}
-
-/* Worker: replaces the AoR's bindings with its committed records, then sends the marker. */
-static bool resync_apply(struct sr_app *app, unsigned worker, struct resync_req *r, uint64_t now_ms)
-{
-	struct sr_persist *p = app->persist;
-	struct persist_worker *pw = &p->w[worker];
-	struct slot *s;
-	if (rte_mempool_get(pw->pool, (void **)&s) != 0)
-		return false; /* the marker's slot first: nothing of the AoR may happen between the two */
-	struct sr_loc *loc = sr_shard_location(app->w[worker]->shard);
-	struct sr_str aor = sr_str_make(r->aor, r->aor_len);
-	uint32_t now_s = (uint32_t)(now_ms / 1000);
-	sr_loc_forget(loc, aor);
-	for (size_t off = 0; off < r->len;) {
-		uint32_t n32;
-		memcpy(&n32, r->recs + off, sizeof(n32));
-		struct sr_loc_binding b;
-		const char *why;
-		if (sr_ctl_record_decode(r->recs + off + sizeof(n32), n32, &b, &why) != 0)
-			SR_STAT_INC(pw->resync_incomplete);
-		else {
-			enum sr_restore_rc rc = sr_loc_restore(loc, &b, now_s);
-			if (rc != SR_RESTORE_OK && rc != SR_RESTORE_REPLACED && rc != SR_RESTORE_EXPIRED)
-				SR_STAT_INC(pw->resync_incomplete);
-		}
-		off += sizeof(n32) + n32;
-	}
-	SR_STAT_INC(pw->resynced);
-	s->seq = ++pw->seq;
-	s->type = SLOT_RESYNCED;
-	s->ext = NULL;
-	s->req = r;
-	s->len = 0;
-	rte_ring_sp_enqueue(pw->ring, s);
-	return true;
-}
-
-static void resync_poll(struct sr_app *app, unsigned worker, uint64_t now_ms)
-{
-	struct persist_worker *pw = &app->persist->w[worker];
-	for (;;) {
-		if (!pw->resync_wait && rte_ring_sc_dequeue(pw->resync, (void **)&pw->resync_wait) != 0)
-			return;
-		if (!resync_apply(app, worker, pw->resync_wait, now_ms))
-			return; /* no slot for the marker: next loop */
-		pw->resync_wait = NULL;
-	}
-}
-
 unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf **out, unsigned max,
 			    uint64_t now_ms)
 {
@@ -481,7 +326,7 @@ unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf
 	/* decided first: the resync requests of a failure are enqueued before its watermark moves, so
 	 * they are applied before any retraction of that failure goes out */
 	uint64_t decided = __atomic_load_n(&pw->committed_seq, __ATOMIC_ACQUIRE);
-	resync_poll(app, worker, now_ms);
+	persist_resync_poll(app, worker, now_ms);
 	struct sr_ctl_held h[SR_MAX_BURST];
 	unsigned n = sr_ctl_holdq_take(&pw->held, decided, h, max < SR_MAX_BURST ? max : SR_MAX_BURST), k = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -501,57 +346,6 @@ unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf
 
 /* --- control side --- */
 
-/*
- * Hands the waiting resync requests to their owners, oldest first: each is
- * read from the store (the AoR's records stay as read until its marker,
- * since its events are dropped meanwhile) and enqueued. A read that fails
- * or a full ring stops the walk until the next poll.
- */
-static void resync_flush(struct sr_persist *p)
-{
-	struct sr_app *app = p->app;
-	char err[512];
-	while (p->pending) {
-		struct resync_req *r = p->pending;
-		unsigned owner = app->owner[sr_aor_hash(r->aor, r->aor_len) % SR_BUCKETS];
-		if (!r->read) {
-			if (sr_ctl_store_aor(p->store, sr_str_make(r->aor, r->aor_len), resync_add, r, err,
-					     sizeof(err)) < 0) {
-				free(r->recs);
-				r->recs = NULL;
-				r->len = r->n = 0;
-				return; /* counted in the log only: retried at the next poll */
-			}
-			r->read = true;
-		}
-		if (rte_ring_sp_enqueue(p->w[owner].resync, r) != 0)
-			return;
-		if (!(p->pending = r->next))
-			p->pending_tail = &p->pending;
-	}
-}
-
-/* Starts the resync of aor, unless it is already being resynced (its events are dropped until then). */
-static void resync_request(struct sr_persist *p, struct sr_str aor)
-{
-	int added = sr_ctl_aorset_add(&p->resyncing, aor);
-	if (added == 0)
-		return;
-	struct resync_req *r = added > 0 ? calloc(1, sizeof(*r) + aor.len) : NULL;
-	if (!r) {
-		/* out of memory on the control core: the AoR cannot be repaired, say so */
-		sr_ctl_aorset_remove(&p->resyncing, aor);
-		fprintf(stderr, "sipreg: persistence: out of memory: %.*s cannot be resynced; its bindings in "
-			"memory may differ from the store until it is registered again\n", (int)aor.len, aor.p);
-		return;
-	}
-	memcpy(r->aor, aor.p, aor.len);
-	r->aor_len = aor.len;
-	*p->pending_tail = r;
-	p->pending_tail = &r->next;
-	SR_STAT_INC(p->resync_requests);
-}
-
 /* sync: every AoR of the failed batch is resynced; every undecided event of every worker failed. */
 static void fail_batch(struct sr_persist *p, unsigned n_workers)
 {
@@ -563,7 +357,7 @@ static void fail_batch(struct sr_persist *p, unsigned n_workers)
 		struct sr_loc_binding b;
 		const char *why;
 		if (sr_ctl_record_decode(rec, len, &b, &why) == 0)
-			resync_request(p, b.aor);
+			persist_resync_request(p, b.aor);
 	}
 	for (unsigned i = 0; i < n_workers; i++) {
 		struct persist_worker *pw = &p->w[i];
@@ -634,7 +428,7 @@ static void take_event(struct sr_persist *p, struct persist_worker *pw, struct s
 	if (s->type == SLOT_RESYNCED) {
 		struct resync_req *r = s->req;
 		sr_ctl_aorset_remove(&p->resyncing, sr_str_make(r->aor, r->aor_len));
-		resync_free(r);
+		persist_resync_free(r);
 		return;
 	}
 	struct sr_loc_binding bd;
@@ -654,7 +448,7 @@ static void take_event(struct sr_persist *p, struct persist_worker *pw, struct s
 		return;
 	SR_STAT_INC(p->commit_errors); /* out of memory for the batch: as if its commit failed */
 	if (p->sync) {
-		resync_request(p, bd.aor);
+		persist_resync_request(p, bd.aor);
 		sr_ctl_verdict_note(&pw->verdict, s->seq, s->seq);
 	}
 }
@@ -707,7 +501,7 @@ unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 	if (p->sync ? p->batch.n > 0 : sr_ctl_batch_due(&p->batch, now_ms) && now_ms >= p->retry_at_ms)
 		commit(p, app->n_workers, now_ms);
 	if (p->sync) {
-		resync_flush(p); /* before the watermark: a worker applies a resync before its retractions */
+		persist_resync_flush(p); /* before the watermark: a worker applies a resync before its retractions */
 		publish_decided(p, app->n_workers);
 	} else if (p->batch.n == 0) {
 		for (unsigned i = 0; i < app->n_workers; i++)
@@ -783,7 +577,7 @@ void sr_persist_fini(struct sr_app *app)
 	while (p->pending) {
 		struct resync_req *r = p->pending;
 		p->pending = r->next;
-		resync_free(r);
+		persist_resync_free(r);
 	}
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct persist_worker *pw = &p->w[i];
@@ -799,13 +593,13 @@ void sr_persist_fini(struct sr_app *app)
 		sr_ctl_verdict_fini(&pw->verdict);
 		void *r;
 		while (pw->resync && rte_ring_sc_dequeue(pw->resync, &r) == 0)
-			resync_free(r);
-		resync_free(pw->resync_wait);
+			persist_resync_free(r);
+		persist_resync_free(pw->resync_wait);
 		void *s;
 		while (pw->ring && rte_ring_sc_dequeue(pw->ring, &s) == 0) {
 			/* markers left by the last drain's bound; their requests go with them */
 			if (((struct slot *)s)->type == SLOT_RESYNCED)
-				resync_free(((struct slot *)s)->req);
+				persist_resync_free(((struct slot *)s)->req);
 			free(((struct slot *)s)->ext);
 			rte_mempool_put(pw->pool, s);
 		}
