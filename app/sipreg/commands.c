@@ -237,6 +237,8 @@ static const char *ask_whole(struct sr_commands *c, unsigned owner, unsigned *re
 		const char *why = ask_owner(c, owner);
 		if (why)
 			return why;
+		if (q->remove && q->busy)
+			return "persistence has no room for the removal now; nothing was removed, try again";
 		*removed += q->removed;
 		q->remove = false;
 		if (q->len <= q->cap)

@@ -91,9 +91,10 @@ static const struct key keys[] = {
 	  "async: answer at once; sync: hold each 200 until its change is committed" },
 	{ "control", "flush_ms", K_U32, F(flush_ms), 1, 10000, NULL, "binding events are committed after at most this" },
 	{ "control", "batch_events", K_U32, F(batch_events), 1, 1000000, NULL, "or when this many are pending" },
-	{ "control", "event_ring", K_U32, F(event_ring), 64, 1 << 20, NULL, "event slots per worker" },
+	{ "control", "event_ring", K_U32, F(event_ring), 64, 1 << 20, NULL,
+	  "event slots per worker (a change without one is answered 500)" },
 	{ "control", "event_slot_bytes", K_U32, F(event_slot_bytes), 256, 65536, NULL,
-	  "largest binding record an event carries (larger ones are counted as lost)" },
+	  "bytes of one event slot; a larger record takes a buffer of its own" },
 	{ "control", "map_size", K_U64, F(map_size), 1 << 20, INT64_MAX, NULL, "LMDB map size in bytes" },
 	{ "control", "metrics", K_STR, F(metrics), 0, 0, NULL,
 	  "Prometheus /metrics HTTP address (IPv4:port); empty: off" },
@@ -114,7 +115,8 @@ static const struct key keys[] = {
 	  "bindings per AoR, 1..1024 (the hard cap)" },
 	{ "registrar", "max_contacts_mode", K_ENUM, F(reg.max_contacts_mode), 0, 0, maxc_modes,
 	  "reject (503) or force (drop the oldest)" },
-	{ "registrar", "retry_after", K_U32, F(reg.retry_after), 0, UINT32_MAX, NULL, "Retry-After of 503" },
+	{ "registrar", "retry_after", K_U32, F(reg.retry_after), 0, UINT32_MAX, NULL,
+	  "Retry-After of 503s and of the 500 for a change not stored" },
 	{ "registrar", "max_username_len", K_U32, F(reg.max_username_len), 0, UINT32_MAX, NULL, "" },
 	{ "registrar", "max_domain_len", K_U32, F(reg.max_domain_len), 0, UINT32_MAX, NULL, "" },
 	{ "registrar", "max_aor_len", K_U32, F(reg.max_aor_len), 0, UINT32_MAX, NULL, "" },
@@ -419,6 +421,11 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 	if (c->role == SR_ROLE_MID && c->mid.mode == SR_MIDREG_AOR_THROTTLING && !c->auth.enabled)
 		return snprintf(err, err_len, "mid.mode: aor-throttling absorbs an AoR's new contacts, so it needs "
 			       "auth.enabled (docs/MID_REGISTRAR.md)"), err;
+	/* a change claims an event slot per binding it touches before it is made (persist.c): the largest
+	 * REGISTER (its contacts and evictions, or Contact: * on a full AoR) must be able to get them */
+	if (c->persistence && c->event_ring < c->reg.max_contacts + SR_LOC_TXN_MAX)
+		return snprintf(err, err_len, "control.event_ring: %u slots cannot hold the events of one REGISTER "
+				"(registrar.max_contacts + %u); raise it", c->event_ring, SR_LOC_TXN_MAX), err;
 	if (c->eal_file_prefix[0] == '\0')
 		return snprintf(err, err_len, "eal.file_prefix: must not be empty"), err;
 	if (c->auth.enabled && c->auth.subscribers[0] == '\0')

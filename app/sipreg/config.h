@@ -58,7 +58,7 @@ struct sr_app_config {
 	uint32_t flush_ms;        /* a batch of binding events is committed after at most this */
 	uint32_t batch_events;    /* ... or when it holds this many */
 	uint32_t event_ring;      /* event slots per worker */
-	uint32_t event_slot_bytes;/* largest binding record an event carries */
+	uint32_t event_slot_bytes;/* bytes of one event slot (a larger record takes a malloc'd buffer) */
 	uint64_t map_size;        /* LMDB map size (address space; the file grows as used) */
 	char metrics[64];         /* Prometheus HTTP address IPv4:port; empty: off */
 	uint32_t query_timeout_ms;

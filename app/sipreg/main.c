@@ -193,7 +193,9 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 		}
 		const char *err = NULL;
 		struct sr_shard_params sp = { .cfg = &c->reg, .shard_id = i, .now_ms = now_ms,
-					      .on_event = sr_worker_on_event, .event_ctx = w };
+					      .on_event = sr_worker_on_event, .event_ctx = w,
+					      .room = { sr_persist_claim, sr_persist_release_room, w },
+					      .retraction = c->persistence && c->durability == SR_DURABILITY_SYNC };
 		if (sr_app_auth_worker(app, w, &sp.auth) != 0 ||
 		    sr_app_guard_worker(app, w, &sp.policy) != 0)
 			return -1;

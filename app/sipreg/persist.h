@@ -1,23 +1,34 @@
 /*
  * persist.h - the data plane's side of persistence: per-worker event rings
- * to the control core, batched LMDB commits there, and restore at start.
+ * to the control core, batched LMDB commits there, what happens when a
+ * commit fails, and restore at start.
  *
  * Each worker owns one single-producer/single-consumer rte_ring of event
- * slots (fixed-size buffers from the worker's own mempool). The binding
- * event callback encodes the event's record (lib/ctl/ctl_record.h) into a
- * slot and enqueues it: no lock, no malloc, no system call. The control
- * core dequeues, appends to a ctl_batch, commits when the batch is due
+ * slots (fixed-size buffers from the worker's own mempool). Before the
+ * location store makes a change it claims room for the change's events
+ * (sr_persist_claim: a slot each, and a malloc'd buffer for a record that
+ * does not fit a slot); a change without room is not made and the REGISTER
+ * gets 500 with Retry-After. The binding event callback then encodes each
+ * event's record (lib/ctl/ctl_record.h) into its slot and enqueues it: no
+ * lock, no malloc for a record that fits, no system call. The control core
+ * dequeues, appends to a ctl_batch, commits when the batch is due
  * (control.flush_ms or control.batch_events) and returns the slots.
  *
- * durability=sync (group commit): the control core publishes per worker the
- * newest event sequence number committed; a worker holds each response
- * behind its own newest sequence number and sends it when that is reached.
- * In sync mode a batch is committed as soon as the rings are drained, so
- * the events that arrive during one fsync form the next group.
+ * durability=sync (group commit): the registrar writes each change's 200
+ * and its retraction (a 500 with Retry-After); the worker holds both behind
+ * the change's newest event sequence number and sends the 200 when the
+ * control core says the event is committed, the retraction when it says
+ * it failed (ctl_verdict.h). In sync mode a batch is committed as soon as
+ * the rings are drained, so the events that arrive during one fsync form
+ * the next group. A failed commit fails its batch: its AoRs are resynced
+ * from the committed store by their owner workers (persist.c), so memory
+ * and disk agree again.
  *
- * An event that finds no slot (pool empty: the control core is behind) or
- * does not fit one (control.event_slot_bytes) is counted as lost by reason
- * in /sipreg/stats; the worker never waits.
+ * durability=async: a failed commit keeps its events and is retried with a
+ * growing pause until space returns; the registrar goes on answering.
+ *
+ * Failures are counted in /sipreg/stats and /metrics (sipreg_persist_*)
+ * and logged, rate-limited; the worker never waits.
  */
 #ifndef SR_PERSIST_H
 #define SR_PERSIST_H
@@ -37,18 +48,37 @@
  */
 int sr_persist_init(struct sr_app *app);
 
+/*
+ * Worker side: the location store's room callbacks (struct sr_loc_room;
+ * ctx is the struct sr_worker). Room is always granted when persistence is
+ * off.
+ */
+bool sr_persist_claim(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b);
+void sr_persist_release_room(void *ctx);
+
 /* Worker side: called from the worker's event callback. */
 void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_event *ev);
 
 /*
- * Worker side, durability=sync: takes a response frame to hold until the
- * worker's newest event is committed (true), or returns false when it may
- * go out now (async, or nothing uncommitted and nothing held before it).
- * A full hold queue drops the frame (counted; the UA retransmits).
+ * Worker side: a response's frames (n, of one response); change: it
+ * acknowledges a change (events were emitted for it), with, in sync mode,
+ * its retraction frame (NULL when no mbuf was left for it: the change's
+ * frames are then dropped if it fails, and the UA retransmits). Returns how
+ * many of frames[] the caller sends now: n (async, or nothing to wait for),
+ * 0 (held until the change is decided, or dropped because the hold queue is
+ * full and there is no retraction: counted, the UA retransmits), or 1 with
+ * frames[0] the retraction (the hold queue is full: a change that cannot
+ * wait for its commit is not acknowledged).
  */
-bool sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf *m);
-/* Worker side: the held frames now committed, oldest first; returns how many. */
-unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf **out, unsigned max);
+unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **frames, unsigned n, bool change,
+			 struct rte_mbuf *retraction);
+/*
+ * Worker side, every loop: applies the control core's resync requests,
+ * then moves the held responses now decided into out[] (the 200, or the
+ * retraction of a change that failed), oldest first; returns how many.
+ */
+unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf **out, unsigned max,
+			    uint64_t now_ms);
 
 /* Control side: drains the rings and commits a due batch. Returns events drained. */
 unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms);
@@ -67,6 +97,13 @@ struct sr_persist_figures {
 	uint64_t restored, restore_dropped, restore_us;
 	uint64_t store_bindings, store_bytes;
 	uint64_t hold_full, lost_no_slot, lost_oversize;
+	bool failing;                       /* the last commit failed */
+	uint64_t refused_no_slot, refused_no_memory; /* changes refused for want of room (500) */
+	uint64_t events_failed;             /* sync: events of failed commits */
+	uint64_t events_dropped_resync;     /* sync: events of AoRs being resynced, dropped */
+	uint64_t retracted;                 /* sync: held 200s replaced by their 500 */
+	uint64_t resync_requests, resynced, resync_incomplete;
+	uint64_t backlog_events;            /* async: events kept while commits fail */
 	bool listen; /* the listener socket is served: 'lc' holds its counters */
 	struct sr_ctl_listener_counts lc;
 };

@@ -15,8 +15,9 @@ unsigned sr_pool_tx_mbufs(const struct sr_app_config *c, unsigned workers, unsig
 {
 	unsigned n = workers * (n_ports * c->tx_desc + n_ports * SR_TX_BUF + 2 * SR_MAX_BURST) +
 		     (workers + 1) * 512 + 1024;
-	/* a held response keeps its mbuf until its group is committed: without these the pool ran dry */
+	/* a held response keeps its mbuf until its group is committed, and a held change also its
+	 * retraction (the 500 sent if the commit fails): without these the pool ran dry */
 	if (c->persistence && c->durability == SR_DURABILITY_SYNC)
-		n += workers * c->event_ring;
+		n += 2 * workers * c->event_ring;
 	return n;
 }

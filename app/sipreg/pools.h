@@ -14,7 +14,8 @@ unsigned sr_pool_rx_mbufs(const struct sr_app_config *c, unsigned workers, unsig
 /*
  * Transmit descriptors, the workers' queued responses and bursts, caches and
  * slack; with durability=sync also every response a worker may hold until
- * its change is committed (control.event_ring per worker).
+ * its change is committed, with its retraction (twice control.event_ring
+ * per worker).
  */
 unsigned sr_pool_tx_mbufs(const struct sr_app_config *c, unsigned workers, unsigned n_ports);
 

@@ -165,7 +165,11 @@ static void persistence(const struct sr_app *app, struct sr_stats_sink *s)
 	sr_stats_one(s, "sipreg_persist_events_committed_total", C, "Binding events committed to LMDB.",
 		     f.events_committed);
 	sr_stats_one(s, "sipreg_persist_batches_total", C, "LMDB write transactions committed.", f.batches);
-	sr_stats_one(s, "sipreg_persist_commit_errors_total", C, "Failed LMDB commits (retried).", f.commit_errors);
+	sr_stats_one(s, "sipreg_persist_commit_errors_total", C,
+		     "Failed LMDB commits (async: retried; sync: their changes answered 500 and undone).",
+		     f.commit_errors);
+	sr_stats_one(s, "sipreg_persist_failing", G, "1 while the last LMDB commit failed (disk or map full).",
+		     f.failing);
 	sr_stats_one(s, "sipreg_persist_commit_lag_ms", G, "Age of the oldest event of the last committed batch.",
 		     f.commit_lag_ms);
 	sr_stats_one(s, "sipreg_persist_store_bindings", G, "Bindings in the LMDB store.", f.store_bindings);
@@ -175,12 +179,32 @@ static void persistence(const struct sr_app *app, struct sr_stats_sink *s)
 		     f.restore_dropped);
 	sr_stats_one(s, "sipreg_persist_restore_us", G, "Time the restore at start took, microseconds.",
 		     f.restore_us);
-	family(s, "sipreg_persist_lost_total", C, "Binding events not persisted, by reason.", "reason");
+	family(s, "sipreg_persist_lost_total", C, "Expiry events not persisted (harmless: restore drops them), by reason.",
+	       "reason");
 	s->sample(s, "no_slot", f.lost_no_slot);
 	s->sample(s, "oversize", f.lost_oversize);
 	s->end(s);
+	family(s, "sipreg_persist_refused_total", C, "Changes refused (500, Retry-After): no room for their events.",
+	       "reason");
+	s->sample(s, "no_slot", f.refused_no_slot);
+	s->sample(s, "no_memory", f.refused_no_memory);
+	s->end(s);
+	sr_stats_one(s, "sipreg_persist_backlog_events", G, "Async: events kept while commits fail.",
+		     f.backlog_events);
+	sr_stats_one(s, "sipreg_persist_events_failed_total", C, "Sync: events of failed commits.", f.events_failed);
+	sr_stats_one(s, "sipreg_persist_events_dropped_resync_total", C,
+		     "Sync: events of an AoR being resynced after a failed commit, dropped (answered 500).",
+		     f.events_dropped_resync);
+	sr_stats_one(s, "sipreg_persist_retracted_total", C,
+		     "Sync: held 200s replaced by their 500 (Retry-After) because the change was not stored.", f.retracted);
+	sr_stats_one(s, "sipreg_persist_resync_requests_total", C,
+		     "Sync: AoRs asked to be reloaded from the store after a failed commit.", f.resync_requests);
+	sr_stats_one(s, "sipreg_persist_resynced_total", C, "Sync: AoRs reloaded from the store by their worker.",
+		     f.resynced);
+	sr_stats_one(s, "sipreg_persist_resync_incomplete_total", C,
+		     "Sync: stored bindings a resync could not put back (memory or table full).", f.resync_incomplete);
 	sr_stats_one(s, "sipreg_persist_hold_full_total", C,
-		     "Responses dropped because the sync hold queue was full.", f.hold_full);
+		     "Sync responses that could not be held (a change's 500 sent instead, a fetch dropped).", f.hold_full);
 	if (!f.listen)
 		return;
 	sr_stats_one(s, "sipreg_listen_subscribers", G, "Listener stream subscribers connected now.",

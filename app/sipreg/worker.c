@@ -100,49 +100,83 @@ static const uint8_t *datagram(struct sr_worker *w, struct rte_mbuf *m, struct s
 	return ip;
 }
 
-/* A SIP response frame: out now, or held until its change is committed (durability=sync). */
-static void sip_out(struct sr_worker *w, struct rte_mbuf *m)
-{
-	if (!sr_persist_hold(w->app, w->id, m))
-		tx_queue(w, m);
-}
-
-/* Sends the responses durability=sync held whose changes are now committed. */
-static unsigned release_held(struct sr_worker *w)
+/* Sends the responses durability=sync held whose changes are now decided (200s, or their retractions). */
+static unsigned release_held(struct sr_worker *w, uint64_t now_ms)
 {
 	struct rte_mbuf *m[SR_MAX_BURST];
-	unsigned n = sr_persist_release(w->app, w->id, m, SR_MAX_BURST);
+	unsigned n = sr_persist_release(w->app, w->id, m, SR_MAX_BURST, now_ms);
 	for (unsigned i = 0; i < n; i++)
 		tx_queue(w, m[i]);
 	return n;
 }
 
-/* Sends the response whose SIP bytes sr_reg_process wrote at r's payload area. */
+static struct rte_mbuf *response_mbuf(struct sr_worker *w, char **out, size_t *cap);
+
+/* Builds the Ethernet/IPv4/UDP frame around the len SIP bytes at r's payload area. */
+static void reply_frame(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
+			uint16_t dport, struct rte_mbuf *r, size_t len)
+{
+	struct sr_app *app = w->app;
+	size_t flen = sr_net_udp_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(req, uint8_t *), p,
+				       &app->local[req->port], dport, (uint16_t)len, w->ip_id);
+	w->ip_id = (uint16_t)(w->ip_id + app->n_workers); /* IDs stay distinct across workers */
+	r->data_len = (uint16_t)flen;
+	r->pkt_len = (uint32_t)flen;
+	r->port = req->port;
+}
+
+/*
+ * The retraction sr_reg_process wrote behind the response (durability=sync,
+ * registrar.h) as a frame of its own, or NULL when there is none (or no mbuf:
+ * the 200 then still waits for its verdict, and is dropped if it fails).
+ */
+static struct rte_mbuf *retraction_frame(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
+					 uint16_t dport, const char *sip, size_t len)
+{
+	char *out;
+	size_t cap;
+	if (len == 0)
+		return NULL;
+	struct rte_mbuf *a = response_mbuf(w, &out, &cap);
+	if (a == NULL || cap < len) {
+		rte_pktmbuf_free(a); /* NULL-safe */
+		return NULL;
+	}
+	memcpy(out, sip, len);
+	reply_frame(w, req, p, dport, a, len);
+	return a;
+}
+
+/*
+ * Sends the response whose SIP bytes sr_reg_process wrote at r's payload area
+ * (and, with durability=sync, its retraction right behind them): out now, or
+ * held until its change is committed.
+ */
 static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
-			  const char *sip, struct rte_mbuf *r, size_t len)
+			  const char *sip, struct rte_mbuf *r, size_t len, bool change, size_t retraction_len)
 {
 	struct sr_app *app = w->app;
 	uint16_t port = req->port;
 	uint16_t dport = sr_net_reply_port(sip, p->payload_len, p->src_port, app->cfg.symmetric_responses);
-	size_t flen = sr_net_udp_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(req, uint8_t *), p,
-				       &app->local[port], dport, (uint16_t)len, w->ip_id);
-	w->ip_id = (uint16_t)(w->ip_id + app->n_workers); /* IDs stay distinct across workers */
-	r->data_len = (uint16_t)flen;
-	r->pkt_len = (uint32_t)flen;
-	r->port = port;
-	if (flen - SR_NET_ETH_LEN <= app->mtu[port]) {
-		sip_out(w, r);
-		return;
-	}
+	struct rte_mbuf *retraction = retraction_frame(w, req, p, dport,
+						       rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN + len),
+						       retraction_len);
+	reply_frame(w, req, p, dport, r, len);
 	struct rte_mbuf *frags[SR_MAX_BURST];
-	int n = sr_net_fragment(r, app->mtu[port], w->tx_pool, w->indirect_pool, frags, SR_MAX_BURST);
-	if (n < 0) {
-		SR_STAT_INC(w->stats.net.drops[SR_ND_TOO_BIG]);
-		return;
+	int n = 1;
+	frags[0] = r;
+	if (r->pkt_len - SR_NET_ETH_LEN > app->mtu[port]) {
+		n = sr_net_fragment(r, app->mtu[port], w->tx_pool, w->indirect_pool, frags, SR_MAX_BURST);
+		if (n < 0) {
+			SR_STAT_INC(w->stats.net.drops[SR_ND_TOO_BIG]);
+			rte_pktmbuf_free(retraction);
+			return;
+		}
+		SR_STAT_INC(w->stats.net.tx_fragmented);
 	}
-	SR_STAT_INC(w->stats.net.tx_fragmented);
-	for (int i = 0; i < n; i++)
-		sip_out(w, frags[i]);
+	unsigned now = sr_persist_hold(app, w->id, frags, (unsigned)n, change, retraction);
+	for (unsigned i = 0; i < now; i++)
+		tx_queue(w, frags[i]);
 }
 
 /* A response mbuf and the room for SIP bytes behind its headers; NULL when the pool is empty. */
@@ -185,7 +219,7 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, p, sip, r, res.len);
+	send_response(w, m, p, sip, r, res.len, false, 0);
 	rte_pktmbuf_free(m);
 }
 
@@ -222,7 +256,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, &p, sip, r, res.len);
+	send_response(w, m, &p, sip, r, res.len, res.events > 0, res.retraction_len);
 	rte_pktmbuf_free(m);
 }
 
@@ -357,8 +391,11 @@ static void answer_query(struct sr_worker *w, struct sr_aor_query *q, uint64_t n
 {
 	struct sr_loc *loc = sr_shard_location(w->shard);
 	struct sr_str aor = sr_str_make(q->aor, q->aor_len);
-	if (q->remove)
-		q->removed = sr_loc_remove(loc, aor, sr_str_make(q->contact, q->contact_len));
+	if (q->remove) {
+		int n = sr_loc_remove(loc, aor, sr_str_make(q->contact, q->contact_len));
+		q->busy = n < 0; /* no room for the removals' events: nothing removed */
+		q->removed = n < 0 ? 0 : (unsigned)n;
+	}
 	q->len = sr_ctl_answer_encode(loc, aor, (uint32_t)(now_ms / 1000), q->buf, q->cap, &q->total);
 	SR_STAT_INC(w->stats.queries);
 	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
@@ -438,7 +475,7 @@ int sr_worker_main(void *arg)
 
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
-		work += release_held(w);
+		work += release_held(w, now_ms);
 		tx_flush_all(w);
 
 		housekeeping(w, tsc, now_ms);

@@ -25,6 +25,7 @@ struct sr_aor_query {
 	size_t cap;
 	/* answer */
 	unsigned removed;     /* bindings removed */
+	bool busy;            /* removal refused: persistence had no room for its events (try again) */
 	unsigned total;       /* bindings the AoR has */
 	size_t len;           /* bytes of the answer; more than cap: nothing was written, ask with len */
 	int done;             /* set (release) by the worker when the answer is complete */

@@ -32,24 +32,42 @@ void sr_ctl_holdq_fini(struct sr_ctl_holdq *q)
 	memset(q, 0, sizeof(*q));
 }
 
-bool sr_ctl_holdq_push(struct sr_ctl_holdq *q, void *obj, uint64_t seq)
+static bool push(struct sr_ctl_holdq *q, const struct sr_ctl_held *h)
 {
 	if (q->n == q->cap)
 		return false;
-	struct sr_ctl_held *h = &q->e[(q->head + q->n) % q->cap];
-	h->obj = obj;
-	h->seq = seq;
+	q->e[(q->head + q->n) % q->cap] = *h;
 	q->n++;
 	return true;
 }
 
-unsigned sr_ctl_holdq_release(struct sr_ctl_holdq *q, uint64_t committed, void **out, unsigned max)
+bool sr_ctl_holdq_push(struct sr_ctl_holdq *q, void *obj, uint64_t seq)
+{
+	return push(q, &(struct sr_ctl_held){ .obj = obj, .seq = seq });
+}
+
+bool sr_ctl_holdq_push_change(struct sr_ctl_holdq *q, void *obj, void *retraction, uint64_t seq)
+{
+	return push(q, &(struct sr_ctl_held){ .obj = obj, .retraction = retraction, .seq = seq, .change = true });
+}
+
+unsigned sr_ctl_holdq_take(struct sr_ctl_holdq *q, uint64_t decided, struct sr_ctl_held *out, unsigned max)
 {
 	unsigned k = 0;
-	while (k < max && q->n && q->e[q->head].seq <= committed) {
-		out[k++] = q->e[q->head].obj;
+	while (k < max && q->n && q->e[q->head].seq <= decided) {
+		out[k++] = q->e[q->head];
 		q->head = (q->head + 1) % q->cap;
 		q->n--;
 	}
+	return k;
+}
+
+unsigned sr_ctl_holdq_release(struct sr_ctl_holdq *q, uint64_t committed, void **out, unsigned max)
+{
+	struct sr_ctl_held h[64];
+	unsigned k = 0, n;
+	while (k < max && (n = sr_ctl_holdq_take(q, committed, h, max - k < 64 ? max - k : 64)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			out[k++] = h[i].obj;
 	return k;
 }

@@ -163,6 +163,20 @@ static void put_be64(uint8_t *p, uint64_t v)
 
 void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN])
 {
-	put_be64(key, sr_aor_hash(b->aor.p, b->aor.len));
+	sr_ctl_record_aor_prefix(b->aor, key);
 	put_be64(key + 8, b->st.id);
+}
+
+void sr_ctl_record_aor_prefix(struct sr_str aor, uint8_t prefix[8])
+{
+	put_be64(prefix, sr_aor_hash(aor.p, aor.len));
+}
+
+void sr_ctl_record_removal(const struct sr_loc_binding *b, struct sr_loc_binding *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->aor = b->aor;
+	out->f[SR_BF_CONTACT] = b->f[SR_BF_CONTACT];
+	out->st.id = b->st.id;
+	out->st.expires = b->st.expires;
 }

@@ -42,7 +42,17 @@ size_t sr_ctl_record_encode(const struct sr_loc_binding *b, uint8_t *out, size_t
 /* Parses a record; strings of *b point into 'in'. Returns 0, or -1 with *err set (static text). */
 int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_loc_binding *b, const char **err);
 
+/*
+ * The binding a removal or an expiry event carries: the key (AoR, id) that
+ * deletes the record and the contact the listener stream announces, every
+ * other field empty. So a removal's record is small whatever the binding
+ * held (its Path, its push parameters).
+ */
+void sr_ctl_record_removal(const struct sr_loc_binding *b, struct sr_loc_binding *out);
+
 /* (AoR hash, binding id), both big-endian. */
 void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN]);
+/* The first 8 bytes of every key of 'aor' (its bindings are adjacent in key order). */
+void sr_ctl_record_aor_prefix(struct sr_str aor, uint8_t prefix[8]);
 
 #endif

@@ -228,7 +228,7 @@ static int apply(struct sr_ctl_store *st, MDB_txn *txn, enum sr_event_type type,
 			rc = 0;
 	}
 	if (rc == MDB_MAP_FULL)
-		return fail(err, cap, "data directory %s: LMDB map full; raise persistence.map_size", st->dir);
+		return fail(err, cap, "data directory %s: LMDB map full; raise control.map_size", st->dir);
 	if (rc)
 		return fail(err, cap, "data directory %s: write failed: %s", st->dir, mdb_strerror(rc));
 	return 0;
@@ -315,18 +315,26 @@ abort:
 	return -1;
 }
 
+/* A read transaction and a cursor over the bindings (the writer is never blocked). */
+static int read_cursor(struct sr_ctl_store *st, MDB_txn **txn, MDB_cursor **cur, char *err, size_t cap)
+{
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+	if (rc == 0 && (rc = mdb_cursor_open(*txn, st->bindings, cur)) != 0)
+		mdb_txn_abort(*txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: cannot read: %s", st->dir, mdb_strerror(rc));
+	return 0;
+}
+
 int sr_ctl_store_page(struct sr_ctl_store *st, const uint8_t *after, unsigned max, sr_ctl_page_fn *fn,
 		      void *ctx, uint8_t next[SR_CTL_KEY_LEN], char *err, size_t cap)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
-	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-	if (rc == 0 && (rc = mdb_cursor_open(txn, st->bindings, &cur)) != 0)
-		mdb_txn_abort(txn);
-	if (rc)
-		return fail(err, cap, "data directory %s: cannot read: %s", st->dir, mdb_strerror(rc));
+	if (read_cursor(st, &txn, &cur, err, cap) != 0)
+		return -1;
 	MDB_val k = { SR_CTL_KEY_LEN, (void *)after }, v;
-	rc = after ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	int rc = after ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	if (rc == 0 && after && k.mv_size == SR_CTL_KEY_LEN && memcmp(k.mv_data, after, SR_CTL_KEY_LEN) == 0)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	int n = 0;
@@ -338,6 +346,37 @@ int sr_ctl_store_page(struct sr_ctl_store *st, const uint8_t *after, unsigned ma
 		fn(ctx, &b);
 		memcpy(next, k.mv_data, SR_CTL_KEY_LEN);
 		n++;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		n = fail(err, cap, "data directory %s: read failed: %s", st->dir, mdb_strerror(rc));
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return n;
+}
+
+int sr_ctl_store_aor(struct sr_ctl_store *st, struct sr_str aor, sr_ctl_rec_fn *fn, void *ctx, char *err,
+		     size_t cap)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	if (read_cursor(st, &txn, &cur, err, cap) != 0)
+		return -1;
+	uint8_t first[SR_CTL_KEY_LEN] = { 0 };
+	sr_ctl_record_aor_prefix(aor, first); /* id 0 is never given: the AoR's first key follows it */
+	MDB_val k = { sizeof(first), first }, v;
+	int n = 0, rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && n >= 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != SR_CTL_KEY_LEN || memcmp(k.mv_data, first, 8) != 0)
+			break;
+		struct sr_loc_binding b;
+		const char *why;
+		if (sr_ctl_record_decode(v.mv_data, v.mv_size, &b, &why) != 0 || !sr_str_eq(b.aor, aor))
+			continue; /* another AoR with the same 64-bit hash, or a record a load would refuse */
+		if (fn(ctx, v.mv_data, v.mv_size) != 0)
+			n = fail(err, cap, "data directory %s: reading %.*s stopped", st->dir, (int)aor.len, aor.p);
+		else
+			n++;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		n = fail(err, cap, "data directory %s: read failed: %s", st->dir, mdb_strerror(rc));

@@ -61,6 +61,15 @@ typedef void sr_ctl_page_fn(void *ctx, const struct sr_loc_binding *b);
 int sr_ctl_store_page(struct sr_ctl_store *st, const uint8_t *after, unsigned max, sr_ctl_page_fn *fn,
 		      void *ctx, uint8_t next[SR_CTL_KEY_LEN], char *err, size_t cap);
 
+/*
+ * The committed records of one AoR, in key order, in one read transaction:
+ * fn gets each record's bytes (valid during the call). Returns how many,
+ * or -1 with err set (a read failure, or fn's non-zero result).
+ */
+typedef int sr_ctl_rec_fn(void *ctx, const uint8_t *rec, size_t len);
+int sr_ctl_store_aor(struct sr_ctl_store *st, struct sr_str aor, sr_ctl_rec_fn *fn, void *ctx, char *err,
+		     size_t cap);
+
 /* Number of stored bindings, and bytes of the environment in use. */
 int sr_ctl_store_count(struct sr_ctl_store *st, uint64_t *bindings, uint64_t *bytes);
 

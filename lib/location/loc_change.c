@@ -142,8 +142,34 @@ static bool same_strings(const struct sr_binding *b, const struct sr_str f[SR_BF
 	return true;
 }
 
+/* Claims room for every event commit will announce, in commit's order (location.h, struct sr_loc_room). */
+static bool claim_room(struct sr_loc *loc, struct sr_loc_txn *t)
+{
+	if (!loc->room.claim)
+		return true;
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct sr_loc_change *c = &t->c[i];
+		if (c->op == SR_LOC_REMOVE)
+			continue;
+		struct sr_loc_binding view = { .aor = t->aor, .st = c->st };
+		memcpy(view.f, c->f, sizeof(view.f));
+		if (c->op == SR_LOC_UPDATE)
+			view.st.id = c->old->id;
+		if (!sr_loc_claim(loc, c->op == SR_LOC_ADD ? SR_EV_ADDED : SR_EV_REFRESHED, &view))
+			return false;
+	}
+	for (unsigned i = 0; i < t->n_gone; i++) {
+		struct sr_loc_binding view;
+		sr_loc_view(t->gone[i], &view);
+		if (!sr_loc_claim(loc, SR_EV_REMOVED, &view))
+			return false;
+	}
+	return true;
+}
+
 static void release(struct sr_loc *loc, struct sr_loc_txn *t)
 {
+	sr_loc_release_room(loc);
 	for (unsigned i = 0; i < t->n; i++) {
 		if (t->c[i].fresh) {
 			sr_binding_delete(&loc->slab, t->c[i].fresh);
@@ -191,6 +217,10 @@ enum sr_loc_rc sr_loc_prepare(struct sr_loc *loc, struct sr_loc_txn *t)
 			release(loc, t);
 			return sr_binding_size_for(c->f) ? SR_LOC_NO_MEMORY : SR_LOC_INVALID;
 		}
+	}
+	if (!claim_room(loc, t)) {
+		release(loc, t);
+		return SR_LOC_BUSY;
 	}
 	t->prepared = true;
 	return SR_LOC_OK;
@@ -269,6 +299,7 @@ unsigned sr_loc_commit(struct sr_loc *loc, struct sr_loc_txn *t)
 		events++;
 	}
 	sr_loc_erase_if_empty(loc, a);
+	sr_loc_release_room(loc); /* claims commit did not use (none when the counts agree) */
 	t->prepared = false;
 	t->created = false;
 	t->rec = NULL; /* consumed: begin a new change set to go on */

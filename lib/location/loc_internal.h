@@ -21,6 +21,7 @@ struct sr_loc {
 	uint64_t next_id;   /* the id the next added binding gets (never 0) */
 	sr_loc_event_fn *on_event;
 	void *event_ctx;
+	struct sr_loc_room room;
 };
 
 /* The q a binding sorts by: SR_Q_NONE counts as 1.0. */
@@ -39,6 +40,18 @@ static inline bool sr_loc_before(uint16_t qa, uint64_t ida, uint16_t qb, uint64_
 uint32_t sr_loc_binding_hash(const struct sr_binding *b);
 /* Whether contact key k names stored binding b (the rule of sr_loc_key_names, cheapest test first). */
 bool sr_loc_names(struct sr_loc_key *k, const struct sr_binding *b);
+
+/* Claims room for one event (true without a room callback). */
+static inline bool sr_loc_claim(struct sr_loc *loc, enum sr_event_type type, const struct sr_loc_binding *b)
+{
+	return !loc->room.claim || loc->room.claim(loc->room.ctx, type, b);
+}
+/* Gives back the claims not used. */
+static inline void sr_loc_release_room(struct sr_loc *loc)
+{
+	if (loc->room.release)
+		loc->room.release(loc->room.ctx);
+}
 
 /* Announces one change of b (a no-op without a callback). */
 void sr_loc_emit(struct sr_loc *loc, enum sr_event_type type, const struct sr_binding *b);

@@ -51,6 +51,7 @@ struct sr_loc *sr_loc_create(const struct sr_loc_params *p, const char **err)
 	loc->next_id = 1;
 	loc->on_event = p->on_event;
 	loc->event_ctx = p->event_ctx;
+	loc->room = p->room;
 	return loc;
 }
 
@@ -161,13 +162,24 @@ unsigned sr_loc_expire(struct sr_loc *loc, uint32_t now_s, unsigned budget)
 	return sr_tw_advance(&loc->wheel, now_s, budget, on_expire, loc);
 }
 
-unsigned sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str contact)
+int sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str contact)
 {
 	struct sr_aor *a = sr_aor_table_lookup(loc->table, aor, sr_aor_table_hash(loc->table, aor));
 	if (!a)
 		return 0;
 	struct sr_loc_key k = { .uri = contact }; /* hashed on the first stored URI that differs in bytes */
-	unsigned n = 0;
+	/* claim room for every removal first: all of them happen, or none */
+	for (struct sr_binding *b = a->bindings; b; b = b->next) {
+		struct sr_loc_binding view;
+		if (contact.len && !sr_loc_names(&k, b))
+			continue;
+		sr_loc_view(b, &view);
+		if (!sr_loc_claim(loc, SR_EV_REMOVED, &view)) {
+			sr_loc_release_room(loc);
+			return -1;
+		}
+	}
+	int n = 0;
 	struct sr_binding *b = a->bindings;
 	while (b) {
 		struct sr_binding *next = b->next; /* the last drop frees a as well */
@@ -177,6 +189,25 @@ unsigned sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str cont
 		}
 		b = next;
 	}
+	sr_loc_release_room(loc);
+	return n;
+}
+
+unsigned sr_loc_forget(struct sr_loc *loc, struct sr_str aor)
+{
+	struct sr_aor *a = sr_aor_table_lookup(loc->table, aor, sr_aor_table_hash(loc->table, aor));
+	if (!a)
+		return 0;
+	unsigned n = a->n_bindings;
+	while (a->bindings) {
+		struct sr_binding *b = a->bindings;
+		a->bindings = b->next;
+		sr_tw_cancel(&loc->wheel, &b->timer);
+		sr_binding_delete(&loc->slab, b);
+	}
+	loc->bindings -= n;
+	a->n_bindings = 0;
+	sr_loc_erase_if_empty(loc, a);
 	return n;
 }
 

@@ -79,6 +79,27 @@ struct sr_loc_event {
 /* Must not call back into the store. */
 typedef void sr_loc_event_fn(void *ctx, const struct sr_loc_event *ev);
 
+/*
+ * Room for the events of a change, claimed before the store changes. The
+ * consumer of the events (persistence: event slots, a buffer for a large
+ * record) may be unable to take them; a change it cannot take must not
+ * happen, because an acknowledged change that is never stored comes back
+ * wrong after a restart. claim is called by sr_loc_prepare after every
+ * other check, and by sr_loc_remove before it removes anything, once per
+ * event the change will announce, with the binding as the event will carry
+ * it (an addition's id is not given yet); false refuses the whole change
+ * (SR_LOC_BUSY, or sr_loc_remove returns -1) and the store stays as it
+ * was. release gives back every claim not used: after a refusal, an abort,
+ * and after a commit (which uses one claim per event, in order). Expiry
+ * claims nothing: what it announces may be lost without harm (a restore
+ * drops what expired). Both NULL: no claims.
+ */
+struct sr_loc_room {
+	bool (*claim)(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b);
+	void (*release)(void *ctx);
+	void *ctx;
+};
+
 struct sr_loc_params {
 	const char *name;           /* unique per process (names the rte_hash) */
 	uint32_t max_aors;          /* capacity of the AoR table */
@@ -87,6 +108,7 @@ struct sr_loc_params {
 	uint32_t now_s;             /* the timer wheel starts at this second */
 	sr_loc_event_fn *on_event;  /* may be NULL */
 	void *event_ctx;
+	struct sr_loc_room room;    /* zero: no claims */
 };
 
 struct sr_loc;
@@ -206,6 +228,7 @@ enum sr_loc_rc {
 	SR_LOC_NO_MEMORY,   /* the slab refused (memory_limit) */
 	SR_LOC_TOO_MANY,    /* more than SR_LOC_MAX_PER_AOR bindings would result */
 	SR_LOC_INVALID,     /* a string over 65535 bytes, an empty contact, or a change of another AoR */
+	SR_LOC_BUSY,        /* the events' consumer has no room for them now (struct sr_loc_room) */
 };
 
 void sr_loc_txn_begin(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor);
@@ -266,9 +289,17 @@ const char *sr_restore_rc_str(enum sr_restore_rc rc);
 /*
  * Removes the bindings of 'aor' whose contact URI equals 'contact' by
  * RFC 3261 19.1.4 (all of them when contact is empty), SR_EV_REMOVED each.
- * Returns how many.
+ * Returns how many, or -1 (nothing removed) when the room for their events
+ * was refused.
  */
-unsigned sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str contact);
+int sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str contact);
+
+/*
+ * Drops every binding of 'aor' announcing nothing, so that the AoR can be
+ * put back (sr_loc_restore) as a committed store holds it: the repair of a
+ * change that could not be stored (persistence's resync). Returns how many.
+ */
+unsigned sr_loc_forget(struct sr_loc *loc, struct sr_str aor);
 
 /*
  * Checks the store's invariants (every AoR's list in q order with its count,

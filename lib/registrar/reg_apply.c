@@ -73,6 +73,7 @@ static enum sr_reg_err store_error(enum sr_loc_rc rc)
 	case SR_LOC_OK: return SR_E_OK;
 	case SR_LOC_FULL: return SR_E_TABLE_FULL;
 	case SR_LOC_TOO_MANY: return SR_E_TOO_MANY_CONTACTS;
+	case SR_LOC_BUSY: return SR_E_NOT_STORED;
 	case SR_LOC_NO_MEMORY:
 	case SR_LOC_INVALID: /* cannot happen: contacts are checked and every field is bounded */
 		break;

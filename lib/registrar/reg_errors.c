@@ -36,6 +36,8 @@ static const struct sr_reg_err_info table[SR_E_COUNT] = {
 	[SR_E_RESPONSE_TOO_LARGE] = { 500, "Bindings Too Large for One Response" },
 	[SR_E_TABLE_FULL] = { 503, "Location Table Full" },
 	[SR_E_NO_MEMORY] = { 503, "Binding Memory Exhausted" },
+	/* durability: nothing was changed (or the change was undone); Retry-After says when to try again */
+	[SR_E_NOT_STORED] = { 500, "Binding Change Not Stored" },
 };
 
 const struct sr_reg_err_info *sr_reg_err_info(enum sr_reg_err e)

@@ -38,6 +38,7 @@ enum sr_reg_err {
 	SR_E_RESPONSE_TOO_LARGE, /* the 200 listing the bindings does not fit the response buffer */
 	SR_E_TABLE_FULL,         /* max_aors reached in this shard */
 	SR_E_NO_MEMORY,          /* binding memory limit reached */
+	SR_E_NOT_STORED,         /* the change cannot be stored now (persistence busy or failing): 500 */
 	SR_E_COUNT
 };
 

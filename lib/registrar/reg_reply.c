@@ -87,7 +87,7 @@ void sr_reply_error(struct sr_req_ctx *c, enum sr_reg_err e, const char *hdr_nam
 	begin(c, &w, status, info->reason);
 	if (hdr_name)
 		sr_resp_header(&w, hdr_name, hdr_value);
-	if (status == 503 && c->s->cfg.retry_after)
+	if ((status == 503 || e == SR_E_NOT_STORED) && c->s->cfg.retry_after)
 		sr_resp_header_uint(&w, "Retry-After", c->s->cfg.retry_after);
 	finish(c, &w);
 }
@@ -196,6 +196,21 @@ void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s)
 	if (retry_after_s)
 		sr_resp_header_uint(&w, "Retry-After", retry_after_s);
 	finish(c, &w);
+}
+
+bool sr_reply_retraction(struct sr_req_ctx *c)
+{
+	struct sr_reg_result ack = *c->res, r;
+	struct sr_req_ctx rc = *c;
+	rc.resp = c->resp + ack.len;
+	rc.cap = c->cap - ack.len;
+	rc.res = &r;
+	rc.extra_len = 0; /* a challenge's headers belong to the 200's exchange, not to a 500 */
+	memset(&r, 0, sizeof(r));
+	sr_reply_error(&rc, SR_E_NOT_STORED, NULL, SR_STR_NULL);
+	*c->res = ack;
+	c->res->retraction_len = r.len;
+	return r.len != 0;
 }
 
 void sr_reply_options(struct sr_req_ctx *c, int status)

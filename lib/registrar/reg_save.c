@@ -9,7 +9,10 @@
  * written from the store's view of the result, and only then is the change
  * committed. A request with one good and one bad contact therefore changes
  * nothing, and neither does one whose 200 would not fit the response buffer
- * (it gets a 500 that says so).
+ * (it gets a 500 that says so), nor one whose events the persistence cannot
+ * take now (the store's room claim, location.h: 500 with Retry-After). With
+ * durability=sync the retraction of the change (the 500 to send if it is
+ * not stored after all) is written with the 200, from the same parse.
  *
  * Which existing binding a Contact names is the store's rule
  * (lib/location/loc_match.c): the (+sip.instance, reg-id) pair for RFC 5626
@@ -407,11 +410,13 @@ static void change_and_answer(struct sr_req_ctx *c, struct sr_plan *p)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
 	struct sr_loc_cursor cur;
 	sr_loc_cursor_txn(&cur, &p->txn);
-	if (!sr_reply_bindings(c, &cur, p)) {
+	if (!sr_reply_bindings(c, &cur, p) || (c->s->retraction && !sr_reply_retraction(c))) {
 		sr_loc_abort(c->s->loc, &p->txn);
 		return sr_reply_error(c, SR_E_RESPONSE_TOO_LARGE, NULL, SR_STR_NULL);
 	}
 	c->res->events += sr_loc_commit(c->s->loc, &p->txn);
+	if (c->res->events == 0)
+		c->res->retraction_len = 0; /* nothing changed: nothing to retract */
 }
 
 void sr_reg_save(struct sr_req_ctx *c)

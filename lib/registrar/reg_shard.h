@@ -25,6 +25,7 @@ struct sr_shard {
 	struct sr_siphash_key key_tag, key_gruu, key_jitter;
 	uint64_t jitter_n; /* draws of the expiry jitter so far: its PRF input */
 	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
+	bool retraction;     /* write each change's retraction (sr_shard_params.retraction) */
 };
 
 /* One request being answered. */
@@ -60,5 +61,11 @@ bool sr_reply_bindings(struct sr_req_ctx *c, struct sr_loc_cursor *cur, const st
 void sr_reply_options(struct sr_req_ctx *c, int status);
 /* The answer of sr_reg_refuse: status, and Retry-After when retry_after_s > 0. */
 void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s);
+/*
+ * The retraction of the change the response at c->resp[0..res->len) acknowledges,
+ * written right behind it (registrar.h, sr_reg_result.retraction_len). False
+ * when it does not fit (nothing usable was written).
+ */
+bool sr_reply_retraction(struct sr_req_ctx *c);
 
 #endif

@@ -30,6 +30,7 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	s->id = p->shard_id;
 	s->auth = p->auth;
 	s->policy = p->policy;
+	s->retraction = p->retraction;
 	/*
 	 * One key per use, so that no output of one (a To-tag) says anything
 	 * about another (a temporary GRUU); registrar.secret is 64 bits, the
@@ -48,7 +49,7 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	snprintf(name, sizeof(name), "sr_aors_%u", p->shard_id);
 	struct sr_loc_params lp = { .name = name, .max_aors = s->cfg.max_aors, .memory_limit = s->cfg.memory_limit,
 				    .hash = p->hash, .now_s = (uint32_t)(p->now_ms / 1000),
-				    .on_event = p->on_event, .event_ctx = p->event_ctx };
+				    .on_event = p->on_event, .event_ctx = p->event_ctx, .room = p->room };
 	s->loc = sr_loc_create(&lp, err);
 	if (!s->loc) {
 		sr_arena_fini(&s->arena);

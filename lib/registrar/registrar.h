@@ -84,6 +84,13 @@ struct sr_reg_result {
 	enum sr_drop_reason drop;
 	unsigned events;     /* binding events emitted */
 	const char *reason;  /* reason phrase used (static) */
+	/*
+	 * With sr_shard_params.retraction: when the request changed bindings
+	 * (events > 0), the response that retracts it (500, Retry-After: the
+	 * change was not stored) follows the response in the caller's buffer,
+	 * at resp + len, retraction_len bytes; 0 otherwise.
+	 */
+	size_t retraction_len;
 };
 
 struct sr_shard_stats {
@@ -105,6 +112,15 @@ struct sr_shard_params {
 	uint64_t now_ms;
 	sr_loc_event_fn *on_event;       /* the location store's events; may be NULL */
 	void *event_ctx;
+	struct sr_loc_room room;         /* room for those events, claimed before a change (location.h) */
+	/*
+	 * Durability=sync: a REGISTER that changes bindings is answered with two
+	 * responses, the 200 and its retraction (sr_reg_result.retraction_len),
+	 * written from the one parse; the caller sends the 200 once the change is
+	 * stored, the retraction if it cannot be. A change whose two responses do
+	 * not both fit the buffer is not made (500, as for a 200 that does not fit).
+	 */
+	bool retraction;
 	struct sr_auth_hooks auth;
 	struct sr_policy_hooks policy;   /* zero: no policy */
 	sr_aor_hash_fn *hash;            /* NULL: sr_aor_hash (tests force collisions here) */

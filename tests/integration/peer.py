@@ -9,6 +9,8 @@ socket). Every network wait is bounded.
   peer.py options                    OPTIONS -> expects 200 with Allow
   peer.py register USER [EXPIRES [PORT]]  REGISTER USER@example.com -> expects 200 (PORT: fixed contact port)
   peer.py long USER LEN              REGISTER with one Contact URI of LEN bytes -> expects 200; prints the URI
+  peer.py try USER LEN [PATHLEN]     REGISTER with a LEN-byte Contact URI (and a Path of PATHLEN bytes), any
+                                     answer: prints "STATUS RETRY-AFTER" (RETRY-AFTER "-" when absent)
   peer.py contact USER URI EXPIRES   REGISTER USER@example.com with Contact <URI> -> expects 200; prints
                                      the number of contacts the 200 lists
   peer.py big USER N                 a ~6 kB REGISTER with N contacts (IPv4-fragmented both ways)
@@ -109,6 +111,20 @@ def cmd_long(user, length):
     if not first.startswith("SIP/2.0 200"):
         sys.exit("peer: REGISTER with a %s-byte contact answered %r" % (length, first))
     print(uri)
+
+
+def cmd_try(user, length, path_len="0"):
+    port = random.randint(20000, 60000)
+    uri = f"sip:{user}@{PEER}:{port};x="
+    uri += "L" * (int(length) - len(uri))
+    extra = f"Contact: <{uri}>\r\nExpires: 600\r\nSupported: path\r\n"
+    if int(path_len):
+        path = "<sip:edge.example.net;lr;p=" + "P" * (int(path_len) - 33) + ">"
+        extra += f"Path: {path}\r\n"
+    text, _ = transact(sip_request("REGISTER", user, port, extra), port)
+    lines = text.split("\r\n")
+    retry = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("retry-after:")]
+    print(lines[0].split(" ")[1], retry[0] if retry else "-")
 
 
 def cmd_contact(user, uri, expires):
@@ -269,7 +285,7 @@ def main():
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
     {"ping": cmd_ping, "options": cmd_options, "register": cmd_register, "contact": cmd_contact, "big": cmd_big, "fetch": cmd_fetch, "bad": cmd_bad,
-     "telemetry": cmd_telemetry, "ctl": cmd_ctl, "long": cmd_long}[cmd](*args)
+     "telemetry": cmd_telemetry, "ctl": cmd_ctl, "long": cmd_long, "try": cmd_try}[cmd](*args)
 
 
 if __name__ == "__main__":

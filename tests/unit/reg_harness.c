@@ -47,8 +47,13 @@ struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn
 	return th_env_new_hooks(cfg, hash, policy, NULL);
 }
 
-struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
-				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth)
+static bool th_claim(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b);
+static void th_release(void *ctx);
+
+/* Every environment: the shard parameters the callers vary (room: claims granted, or -1 for none). */
+static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
+			      const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth, long room,
+			      bool retraction)
 {
 	if (sr_test_eal_init() != 0)
 		return NULL;
@@ -63,11 +68,15 @@ struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn 
 	e->src.ip = __builtin_bswap32(0xC6336402); /* 198.51.100.2 */
 	e->src.port = 5060;
 	struct sr_shard_params p = { .cfg = &e->cfg, .shard_id = next_shard_id++, .now_ms = e->now_ms,
-				     .on_event = record_event, .event_ctx = e, .hash = hash };
+				     .on_event = record_event, .event_ctx = e, .hash = hash, .retraction = retraction };
 	if (policy)
 		p.policy = *policy;
 	if (auth)
 		p.auth = *auth;
+	if (room >= 0) {
+		e->room = (unsigned)room;
+		p.room = (struct sr_loc_room){ th_claim, th_release, e };
+	}
 	const char *err = NULL;
 	e->shard = sr_shard_create(&p, &err);
 	if (!e->shard) {
@@ -76,6 +85,34 @@ struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn 
 		return NULL;
 	}
 	return e;
+}
+
+struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
+				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth)
+{
+	return env_new(cfg, hash, policy, auth, -1, false);
+}
+
+static bool th_claim(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b)
+{
+	struct th_env *e = ctx;
+	(void)type;
+	(void)b;
+	if (e->room == 0)
+		return false;
+	e->room--;
+	e->claims++;
+	return true;
+}
+
+static void th_release(void *ctx)
+{
+	((struct th_env *)ctx)->releases++;
+}
+
+struct th_env *th_env_durable(unsigned room, bool retraction)
+{
+	return env_new(NULL, NULL, NULL, NULL, room, retraction);
 }
 
 struct th_env *th_env_contacts(uint32_t max_contacts, enum sr_max_contacts_mode mode)
@@ -114,6 +151,10 @@ int th_raw(struct th_env *e, const char *bytes, size_t len)
 	memset(e->resp, 0, sizeof(e->resp));
 	size_t cap = e->resp_cap && e->resp_cap < sizeof(e->resp) ? e->resp_cap : sizeof(e->resp) - 1;
 	sr_reg_process(e->shard, bytes, len, &e->src, e->now_ms, e->resp, cap, &e->res);
+	/* the retraction follows the response: keep a copy before the response is made a string */
+	size_t rl = e->res.retraction_len < sizeof(e->retraction) ? e->res.retraction_len : 0;
+	memcpy(e->retraction, e->resp + e->res.len, rl);
+	e->retraction[rl] = '\0';
 	e->resp[e->res.len] = '\0';
 	return e->res.len ? e->res.status : 0;
 }

@@ -37,10 +37,13 @@ struct th_env {
 	char resp[65536];
 	size_t resp_cap;           /* room given to sr_reg_process; 0: all of resp (less its NUL) */
 	struct sr_reg_result res;
+	char retraction[2048];     /* the retraction that followed the response (NUL-terminated), if any */
 	struct th_event events[TH_MAX_EVENTS];
 	unsigned n_events;
 	sr_loc_event_fn *on_event; /* optional: sees every event (complete) before it is recorded */
 	void *on_event_ctx;
+	/* room for events (th_env_durable): 'room' more claims are granted, then refused */
+	unsigned room, claims, releases;
 };
 
 /* A REGISTER to build; NULL/0 fields take defaults (see reg_harness.c). */
@@ -64,6 +67,12 @@ struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn
 struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth);
 void th_env_free(struct th_env *e);
+/*
+ * An environment whose store claims room for every event (struct sr_loc_room:
+ * e->room grants, counted in e->claims) and, with retraction, writes each
+ * change's retraction (durability=sync).
+ */
+struct th_env *th_env_durable(unsigned room, bool retraction);
 /* An environment with the default configuration but max_contacts and its mode (fails the test if refused). */
 struct th_env *th_env_contacts(uint32_t max_contacts, enum sr_max_contacts_mode mode);
 /* The default configuration used by th_env_new(NULL, ...). */

@@ -107,6 +107,15 @@ static void refused(const char *set, const char *key)
 	refused_argv(5, argv, key);
 }
 
+/* With persistence, the event slots must hold one REGISTER's events (they are claimed before the change). */
+static void test_event_ring_holds_one_register(void **state)
+{
+	(void)state;
+	const char *argv[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "control.persistence=true",
+			       "--set", "control.event_ring=100", NULL };
+	refused_argv(7, argv, "control.event_ring");
+}
+
 static void test_bad_values_name_the_key(void **state)
 {
 	(void)state;
@@ -264,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_file_then_set_in_order),
 		cmocka_unit_test(test_bad_values_name_the_key),
+		cmocka_unit_test(test_event_ring_holds_one_register),
 		cmocka_unit_test(test_every_documented_key_is_settable),
 		cmocka_unit_test(test_mid_role),
 	};

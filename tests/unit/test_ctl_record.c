@@ -51,6 +51,30 @@ static void test_round_trip_every_field(void **state)
 	assert_true(out.st.id == 0x1122334455667788ull);
 }
 
+/* A removal needs only its key (and the contact the listener announces): small whatever the binding held. */
+static void test_removal_record_is_key_and_contact(void **state)
+{
+	(void)state;
+	struct sr_loc_binding in, rm, out;
+	sample(&in);
+	static char path[60000];
+	memset(path, 'p', sizeof(path));
+	in.f[SR_BF_PATH] = sr_str_make(path, sizeof(path));
+	sr_ctl_record_removal(&in, &rm);
+	uint8_t buf[256];
+	size_t n = sr_ctl_record_encode(&rm, buf, sizeof(buf));
+	assert_true(n > 0 && n < 160);
+	const char *err = NULL;
+	assert_int_equal(sr_ctl_record_decode(buf, n, &out, &err), 0);
+	assert_true(sr_str_eq(out.aor, in.aor));
+	assert_true(sr_str_eq(out.f[SR_BF_CONTACT], in.f[SR_BF_CONTACT]));
+	assert_int_equal(out.f[SR_BF_PATH].len, 0);
+	uint8_t k1[SR_CTL_KEY_LEN], k2[SR_CTL_KEY_LEN];
+	sr_ctl_record_key(&in, k1);
+	sr_ctl_record_key(&out, k2);
+	assert_memory_equal(k1, k2, SR_CTL_KEY_LEN);
+}
+
 static void test_decode_refuses_damage(void **state)
 {
 	(void)state;
@@ -138,6 +162,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_every_field),
 		cmocka_unit_test(test_decode_refuses_damage),
+		cmocka_unit_test(test_removal_record_is_key_and_contact),
 		cmocka_unit_test(test_encode_refuses_small_buffer),
 		cmocka_unit_test(test_key_is_aor_and_id),
 		cmocka_unit_test(test_decode_refuses_version_1),

@@ -539,10 +539,109 @@ static void test_snapshot(void **state)
 	dir_free(&snap);
 }
 
+/* Collects the records sr_ctl_store_aor hands over (their contacts, joined with spaces). */
+static int collect(void *ctx, const uint8_t *rec, size_t len)
+{
+	char *out = ctx;
+	struct sr_loc_binding b;
+	const char *why;
+	assert_int_equal(sr_ctl_record_decode(rec, len, &b, &why), 0);
+	size_t n = strlen(out);
+	snprintf(out + n, 512 - n, "%s%.*s", n ? " " : "", (int)b.f[SR_BF_CONTACT].len, b.f[SR_BF_CONTACT].p);
+	return 0;
+}
+
+/* The contact's length of the one record sr_ctl_store_aor hands over. */
+static int contact_len(void *ctx, const uint8_t *rec, size_t len)
+{
+	struct sr_loc_binding b;
+	const char *why;
+	assert_int_equal(sr_ctl_record_decode(rec, len, &b, &why), 0);
+	*(size_t *)ctx = b.f[SR_BF_CONTACT].len;
+	return 0;
+}
+
+/* One binding of aor with id and contact, in its own batch of type 'type'. */
+static int commit_one(struct sr_ctl_store *st, const char *aor, uint64_t id, struct sr_str contact,
+		      enum sr_event_type type, char *err, size_t cap)
+{
+	struct sr_ctl_batch b;
+	assert_int_equal(sr_ctl_batch_init(&b, 4, 5), 0);
+	struct sr_loc_binding bd = { .aor = sr_str_cstr(aor), .st = { .id = id, .expires = 2000000000u } };
+	bd.f[SR_BF_CONTACT] = contact;
+	assert_int_equal(sr_ctl_batch_add(&b, type, &bd, 1, 0), 0);
+	int rc = sr_ctl_store_commit(st, &b, err, cap);
+	sr_ctl_batch_fini(&b);
+	return rc;
+}
+
+/* The committed records of one AoR, which a resync after a failed commit puts back (issue 15 item 6). */
+static void test_reads_one_aor(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	struct sr_ctl_store *st;
+	char err[512], got[512] = "";
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
+	commit_users(st, 50);
+	assert_int_equal(commit_one(st, ALICE, 2, SR_STR_LIT("sip:b@198.51.100.2"), SR_EV_ADDED, err, sizeof(err)), 0);
+	assert_int_equal(commit_one(st, ALICE, 1, SR_STR_LIT("sip:a@198.51.100.2"), SR_EV_ADDED, err, sizeof(err)), 0);
+	assert_int_equal(sr_ctl_store_aor(st, SR_STR_LIT(ALICE), collect, got, err, sizeof(err)), 2);
+	assert_string_equal(got, "sip:a@198.51.100.2 sip:b@198.51.100.2"); /* key order: by id */
+	got[0] = '\0';
+	assert_int_equal(sr_ctl_store_aor(st, SR_STR_LIT("sip:nobody@example.com"), collect, got, err, sizeof(err)), 0);
+	assert_string_equal(got, "");
+	/* a removal record (key and contact only) deletes */
+	assert_int_equal(commit_one(st, ALICE, 1, SR_STR_LIT("sip:a@198.51.100.2"), SR_EV_REMOVED, err, sizeof(err)), 0);
+	assert_int_equal(sr_ctl_store_aor(st, SR_STR_LIT(ALICE), collect, got, err, sizeof(err)), 1);
+	assert_string_equal(got, "sip:b@198.51.100.2");
+	sr_ctl_store_close(st);
+	dir_free(&d);
+}
+
+/*
+ * A map too small for what is written: the commit fails with a message that
+ * says so and names the setting, and what was committed before is intact
+ * and readable; a record of 60 KB (a binding with a long Path) commits
+ * whole when there is room (issue 15 items 5 and 6).
+ */
+static void test_map_full_fails_cleanly(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	struct sr_ctl_store *st;
+	char err[512];
+	assert_int_equal(sr_ctl_store_open(d.path, 1u << 20, &st, err, sizeof(err)), 0);
+	static char big[60000];
+	memset(big, 'p', sizeof(big));
+	memcpy(big, "sip:big@198.51.100.2;x=", 23);
+	assert_int_equal(commit_one(st, ALICE, 1, sr_str_make(big, sizeof(big)), SR_EV_ADDED, err, sizeof(err)), 0);
+	int rc = 0;
+	uint64_t id = 1;
+	while (rc == 0 && id < 100)
+		rc = commit_one(st, "sip:bob@example.com", ++id, sr_str_make(big, sizeof(big)), SR_EV_ADDED, err,
+				sizeof(err));
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, "map full"));
+	assert_non_null(strstr(err, "map_size"));
+	size_t len = 0;
+	assert_int_equal(sr_ctl_store_aor(st, SR_STR_LIT(ALICE), contact_len, &len, err, sizeof(err)), 1);
+	assert_int_equal(len, sizeof(big));
+	uint64_t n, bytes;
+	assert_int_equal(sr_ctl_store_count(st, &n, &bytes), 0);
+	assert_int_equal(n, id - 1); /* every commit before the failing one */
+	sr_ctl_store_close(st);
+	dir_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_through_lmdb),
+		cmocka_unit_test(test_reads_one_aor),
+		cmocka_unit_test(test_map_full_fails_cleanly),
 		cmocka_unit_test(test_refresh_overwrites),
 		cmocka_unit_test(test_dereg_after_ob_refresh),
 		cmocka_unit_test(test_dereg_after_host_case_refresh),
