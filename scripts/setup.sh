@@ -15,6 +15,7 @@ packages=(
 	dpdk-dev libdpdk-dev python3-pyelftools
 	libosip2-dev libcmocka-dev libhyperscan-dev liblmdb-dev libmicrohttpd-dev libssl-dev libinih-dev libjansson-dev
 	sip-tester iproute2 valgrind procps ethtool python3 curl
+	redis-server libhiredis-dev
 )
 
 missing=()
