@@ -217,9 +217,16 @@ int sr_repl_open(const struct sr_repl_config *cfg, const struct sr_repl_callback
 	sr_repl_key_epoch(cfg->prefix, r->epoch_key, sizeof(r->epoch_key));
 	sr_repl_key_heartbeat(cfg->prefix, r->hb_key, sizeof(r->hb_key));
 	r->ctl_slot = sr_repl_key_slot(r->epoch_key, strlen(r->epoch_key));
-	r->ctl = sr_repl_client_new(cfg->redis, true, &r->now, cfg->timeout_ms, cfg->reconnect_max_ms, err, err_len);
-	r->fol = r->ctl ? sr_repl_client_new(cfg->redis, false, &r->now, cfg->timeout_ms, cfg->reconnect_max_ms, err,
-					     err_len)
+	/*
+	 * Reconnect within a quarter of failover_ms: when Redis comes back, the
+	 * active must beat again before a standby's patience (failover_ms of
+	 * answered probes, repl_role.c) runs out.
+	 */
+	uint32_t backoff = cfg->reconnect_max_ms;
+	if (backoff > cfg->failover_ms / 4)
+		backoff = cfg->failover_ms / 4;
+	r->ctl = sr_repl_client_new(cfg->redis, true, &r->now, cfg->timeout_ms, backoff, err, err_len);
+	r->fol = r->ctl ? sr_repl_client_new(cfg->redis, false, &r->now, cfg->timeout_ms, backoff, err, err_len)
 			: NULL;
 	struct sr_repl_writer_cfg wc = {
 		.prefix = cfg->prefix, .node = cfg->node_id, .batch_events = cfg->batch_events,

@@ -44,7 +44,7 @@ struct sr_repl_config {
 	uint32_t batch_events;     /* changes per pipelined command (and per stream entry) */
 	uint32_t backlog_events;   /* changes kept while Redis is slow or away; more: full resync */
 	uint32_t timeout_ms;       /* a Redis command unanswered this long drops the connection */
-	uint32_t reconnect_max_ms; /* back-off ceiling between connection attempts */
+	uint32_t reconnect_max_ms; /* back-off ceiling between connection attempts (at most failover_ms / 4) */
 };
 
 void sr_repl_config_defaults(struct sr_repl_config *c);

@@ -7,9 +7,13 @@
  *   never need to agree; a standby promotes on the first probe that finds
  *   it gone. Failover time is thus failover_ms + at most one interval + a
  *   round trip.
- * - A freshly started standby waits failover_ms before it may promote
- *   itself, so that two nodes started together do not both race for the
- *   role while the intended active is still connecting.
+ * - A standby promotes itself only after it has seen Redis answer for
+ *   failover_ms without interruption. A missing heartbeat right after
+ *   Redis came back (restarted, or reachable again) says nothing about the
+ *   active node, which needs a moment to reconnect and beat; and a freshly
+ *   started standby must not race the intended active that is still
+ *   connecting. In the ordinary case (the active dies, Redis stays up) the
+ *   standby has been probing all along, so this adds nothing to failover.
  * - The promotion command is forced (an operator's decision overrides a
  *   live heartbeat) but still a compare-and-set on the epoch: the node it
  *   replaces sees the newer epoch on its next beat and steps down.
@@ -36,7 +40,6 @@ void sr_repl_role_init(struct sr_repl_role *r, const char *node, bool want_activ
 	r->failover_ms = failover_ms;
 	r->interval_ms = interval_ms ? interval_ms : 1;
 	r->state = SR_ROLE_STARTING;
-	r->started_ms = now_ms;
 	r->next_ms = now_ms;
 	snprintf(r->why, sizeof(r->why), "starting");
 }
@@ -105,8 +108,14 @@ enum sr_repl_role_event sr_repl_role_on_probe(struct sr_repl_role *r, uint64_t n
 {
 	r->in_flight = false;
 	schedule(r, now_ms, false);
-	if (!ok)
+	if (!ok) {
+		r->redis_seen = false; /* whatever happens meanwhile, we do not see it */
 		return SR_ROLE_EV_NONE;
+	}
+	if (!r->redis_seen) {
+		r->redis_seen = true;
+		r->redis_seen_since = now_ms;
+	}
 	r->epoch = p->epoch;
 	bool ours = p->hb_present && strcmp(p->hb_node, r->node) == 0;
 	bool other = p->hb_present && !ours;
@@ -141,7 +150,7 @@ enum sr_repl_role_event sr_repl_role_on_probe(struct sr_repl_role *r, uint64_t n
 	if (other)
 		return set_target(r, p) ? SR_ROLE_EV_FOLLOW : SR_ROLE_EV_NONE;
 	/* no heartbeat of another node: has it lapsed long enough for us to take over? */
-	if (!p->hb_present && r->auto_failover && now_ms - r->started_ms >= r->failover_ms) {
+	if (!p->hb_present && r->auto_failover && now_ms - r->redis_seen_since >= r->failover_ms) {
 		r->promote_pending = true;
 		r->promote_force = false;
 		schedule(r, now_ms, true);

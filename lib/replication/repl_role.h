@@ -14,7 +14,7 @@
  *   STARTING  --probe: heartbeat of another node--> STANDBY (follows it)
  *   STARTING  --probe: no heartbeat, want active--> PROMOTING (not forced)
  *   STARTING  --probe: our own heartbeat (a quick restart), want active--> PROMOTING (forced)
- *   STANDBY   --heartbeat absent, auto failover, running >= failover_ms--> PROMOTING
+ *   STANDBY   --heartbeat absent, auto failover, Redis seen for >= failover_ms--> PROMOTING
  *   STANDBY   --sr_repl_role_promote (command)--> PROMOTING (forced: ignores a live heartbeat)
  *   PROMOTING --{1, e}--> ACTIVE with epoch e
  *   PROMOTING --{0, e} epoch moved / {-1} heartbeat alive--> back, probe again
@@ -71,7 +71,9 @@ struct sr_repl_role {
 	bool promote_pending, promote_force;
 	bool promote_cmd;             /* a promotion command not yet carried out */
 	bool from_standby;            /* ACTIVE: promoted from a (warm) standby rather than at start */
-	uint64_t next_ms, started_ms;
+	uint64_t next_ms;
+	bool redis_seen;              /* probes have succeeded without a failure ... */
+	uint64_t redis_seen_since;    /* ... since then */
 	uint64_t epoch;               /* ACTIVE: ours; otherwise the last one read */
 	bool target_known;            /* STANDBY: an active node to follow */
 	char target[SR_REPL_NAME_MAX + 1];

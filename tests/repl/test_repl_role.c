@@ -1,7 +1,7 @@
 /*
  * test_repl_role.c - the role state machine (repl_role.c) driven by a fake
  * clock: start as active or standby, automatic failover when the heartbeat
- * lapses (and not before), promotion by command, compare-and-set races,
+ * lapses (and not before, nor right after a Redis outage), promotion by command, compare-and-set races,
  * fencing of a returning node, demotion on a newer epoch, Redis errors.
  */
 #include <setjmp.h>
@@ -123,6 +123,44 @@ static void test_fresh_standby_waits_before_promoting(void **state)
 	expect_req(&r, t, SR_ROLE_REQ_PROBE);
 	sr_repl_role_on_probe(&r, t, true, &none);
 	expect_req(&r, t, SR_ROLE_REQ_PROMOTE);
+}
+
+static void test_redis_outage_is_not_a_dead_active(void **state)
+{
+	(void)state;
+	struct sr_repl_role r;
+	sr_repl_role_init(&r, "b", false, true, FAILOVER, INTERVAL, 0);
+	struct sr_repl_probe alive = hb("a", 3, 3), gone = hb(NULL, 0, 3);
+	expect_req(&r, 0, SR_ROLE_REQ_PROBE);
+	sr_repl_role_on_probe(&r, 0, true, &alive);
+	uint64_t t = INTERVAL;
+	for (; t < 3000; t += INTERVAL) { /* following a */
+		expect_req(&r, t, SR_ROLE_REQ_PROBE);
+		sr_repl_role_on_probe(&r, t, true, &alive);
+	}
+	for (; t < 6000; t += INTERVAL) { /* Redis unreachable for 3 s */
+		expect_req(&r, t, SR_ROLE_REQ_PROBE);
+		sr_repl_role_on_probe(&r, t, false, NULL);
+	}
+	/* Redis is back, a's heartbeat expired meanwhile: b gives a failover_ms to beat again */
+	uint64_t back = t;
+	for (; t < back + FAILOVER; t += INTERVAL) {
+		expect_req(&r, t, SR_ROLE_REQ_PROBE);
+		sr_repl_role_on_probe(&r, t, true, &gone);
+		assert_false(r.promote_pending);
+	}
+	expect_req(&r, t, SR_ROLE_REQ_PROBE);
+	sr_repl_role_on_probe(&r, t, true, &alive); /* a beat again: nothing happens */
+	assert_int_equal(r.state, SR_ROLE_STANDBY);
+	assert_false(r.promote_pending);
+	/* had a not come back, b would have promoted after failover_ms of answered probes */
+	for (t += INTERVAL; t < back + 3 * FAILOVER; t += INTERVAL) {
+		expect_req(&r, t, SR_ROLE_REQ_PROBE);
+		sr_repl_role_on_probe(&r, t, true, &gone);
+		if (r.promote_pending)
+			break;
+	}
+	assert_true(r.promote_pending);
 }
 
 static void test_no_auto_failover_but_command(void **state)
@@ -280,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_returning_node_starts_as_standby),
 		cmocka_unit_test(test_standby_fails_over_when_heartbeat_lapses),
 		cmocka_unit_test(test_fresh_standby_waits_before_promoting),
+		cmocka_unit_test(test_redis_outage_is_not_a_dead_active),
 		cmocka_unit_test(test_no_auto_failover_but_command),
 		cmocka_unit_test(test_command_overrides_live_heartbeat_and_old_active_demotes),
 		cmocka_unit_test(test_lost_compare_and_set),

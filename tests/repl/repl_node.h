@@ -1,0 +1,37 @@
+/*
+ * repl_node.h - one sr_repl instance with recording callbacks, for the
+ * tests against real Redis: what was settled (and whether durable), role
+ * changes with their reasons, and a follower model checked for order.
+ */
+#ifndef SR_TEST_REPL_NODE_H
+#define SR_TEST_REPL_NODE_H
+
+#include "repl_model.h"
+
+struct node {
+	struct sr_repl *r;
+	struct model *own;          /* the node's own state (resynchronisation source) */
+	struct model *seen;         /* what the follower applied */
+	uint64_t settled, durable_upto, not_durable;
+	bool active;
+	int role_calls;
+	char why[256];
+	uint64_t last_change_seq, last_change_epoch, order_errors;
+	bool after_snapshot;
+};
+
+struct node_opts {
+	const char *redis, *node_id, *prefix;
+	bool active;
+	uint32_t failover_ms, heartbeat_ms, batch_events, backlog_events, stream_len, wait_replicas;
+};
+
+void node_defaults(struct node_opts *o, const char *redis, const char *node_id, bool active);
+/* Opens the instance; own and seen must outlive it. Exits the test on failure. */
+void node_open(struct node *n, const struct node_opts *o, struct model *own, struct model *seen);
+void node_close(struct node *n);
+
+/* Hands a change to the node; returns its sequence number. */
+uint64_t node_add(struct node *n, const struct model_change *mc);
+
+#endif
