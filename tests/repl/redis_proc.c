@@ -42,6 +42,11 @@ uint64_t now_unix_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint32_t now_unix_s(void)
+{
+	return (uint32_t)(now_unix_ms() / 1000);
+}
+
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };

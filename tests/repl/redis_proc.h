@@ -47,7 +47,8 @@ redisContext *redis_proc_connect(const struct redis_proc *p);
 /* A command on a blocking connection; the caller frees the reply. */
 redisReply *redis_cmd(redisContext *c, const char *fmt, ...);
 
-/* Unix time in milliseconds. */
+/* Unix time in milliseconds, and in seconds. */
 uint64_t now_unix_ms(void);
+uint32_t now_unix_s(void);
 
 #endif

@@ -130,15 +130,16 @@ static bool live(const struct mbind *b, uint32_t now_s)
 	return b->present && b->expires > now_s;
 }
 
-bool model_equal(const struct model *a, const struct model *b, uint32_t now_s)
+bool model_equal(const struct model *a, const struct model *b, uint32_t now_s, bool verbose)
 {
 	for (unsigned i = 0; i < M_AORS; i++)
 		for (unsigned k = 0; k < M_IDS; k++) {
 			const struct mbind *x = &a->b[i][k], *y = &b->b[i][k];
 			if (live(x, now_s) != live(y, now_s) || (live(x, now_s) && x->ver != y->ver)) {
-				fprintf(stderr, "model_equal: AoR %u id %u: %s v%u vs %s v%u\n", i, k + 1,
-					live(x, now_s) ? "live" : "absent", x->ver, live(y, now_s) ? "live" : "absent",
-					y->ver);
+				if (verbose)
+					fprintf(stderr, "model_equal: AoR %u id %u: %s v%u vs %s v%u\n", i, k + 1,
+						live(x, now_s) ? "live" : "absent", x->ver,
+						live(y, now_s) ? "live" : "absent", y->ver);
 				return false;
 			}
 		}

@@ -59,8 +59,8 @@ void model_remove(struct model *m, unsigned i, unsigned id, struct model_change 
 /* Follower side: applies what sr_repl hands to the follow callback (ctx is a struct model). */
 void model_follow(void *ctx, const struct sr_repl_follow_ev *ev);
 
-/* Same live (present, unexpired) bindings with the same versions. Prints the first difference. */
-bool model_equal(const struct model *a, const struct model *b, uint32_t now_s);
+/* Same live (present, unexpired) bindings with the same versions; verbose: print the first difference. */
+bool model_equal(const struct model *a, const struct model *b, uint32_t now_s, bool verbose);
 /* Redis holds exactly the model's live bindings (and no other AoR key of 'prefix'). */
 bool model_matches_redis(const struct model *m, redisContext **nodes, int n_nodes, const char *prefix,
 			 uint32_t now_s, bool cluster);

@@ -105,3 +105,102 @@ uint64_t node_add(struct node *n, const struct model_change *mc)
 {
 	return sr_repl_add(n->r, &mc->c);
 }
+
+static bool cond_active(void *arg)
+{
+	struct node *n = arg;
+	return n->active && sr_repl_available(n->r);
+}
+
+bool wait_active(struct pump *p, struct node *n, unsigned ms)
+{
+	return pump_until(p, ms, cond_active, n);
+}
+
+static bool cond_following(void *arg)
+{
+	struct node *n = arg;
+	struct sr_repl_stats s;
+	sr_repl_stats(n->r, &s);
+	return s.f.following && !s.f.in_snapshot && n->seen->snapshots_ended > 0;
+}
+
+bool wait_following(struct pump *p, struct node *n, unsigned ms)
+{
+	return pump_until(p, ms, cond_following, n);
+}
+
+struct settle_wait {
+	struct node *n;
+	uint64_t upto;
+};
+
+static bool cond_settled(void *arg)
+{
+	struct settle_wait *w = arg;
+	return w->n->settled >= w->upto;
+}
+
+bool wait_settled(struct pump *p, struct node *n, uint64_t upto, unsigned ms)
+{
+	struct settle_wait w = { n, upto };
+	return pump_until(p, ms, cond_settled, &w);
+}
+
+struct equal_wait {
+	const struct model *a, *b;
+};
+
+static bool cond_equal(void *arg)
+{
+	struct equal_wait *w = arg;
+	return model_equal(w->a, w->b, now_unix_s(), false);
+}
+
+bool wait_equal(struct pump *p, const struct model *a, const struct model *b, unsigned ms)
+{
+	struct equal_wait w = { a, b };
+	if (pump_until(p, ms, cond_equal, &w))
+		return true;
+	return model_equal(a, b, now_unix_s(), true); /* says what differs */
+}
+
+struct role_wait {
+	struct node *n;
+	bool active;
+};
+
+static bool cond_role(void *arg)
+{
+	struct role_wait *w = arg;
+	return w->n->role_calls > 0 && w->n->active == w->active;
+}
+
+bool wait_role(struct pump *p, struct node *n, bool active, unsigned ms)
+{
+	struct role_wait w = { n, active };
+	return pump_until(p, ms, cond_role, &w);
+}
+
+bool duo_open(struct duo *d, const char *redis, void (*tune)(struct node_opts *o, bool active), struct model *own,
+	      struct model *seen_a, struct model *seen_b)
+{
+	struct node_opts o;
+	memset(d, 0, sizeof(*d));
+	node_defaults(&o, redis, "a", true);
+	if (tune)
+		tune(&o, true);
+	node_open(&d->a, &o, own, seen_a);
+	node_defaults(&o, redis, "b", false);
+	if (tune)
+		tune(&o, false);
+	node_open(&d->b, &o, own, seen_b);
+	d->p = (struct pump){ .r = { d->a.r, d->b.r }, .n = 2 };
+	return wait_active(&d->p, &d->a, 10000) && wait_following(&d->p, &d->b, 10000);
+}
+
+void duo_close(struct duo *d)
+{
+	node_close(&d->b);
+	node_close(&d->a);
+}

@@ -34,4 +34,21 @@ void node_close(struct node *n);
 /* Hands a change to the node; returns its sequence number. */
 uint64_t node_add(struct node *n, const struct model_change *mc);
 
+/* Waiting while driving: each returns whether the condition was reached within ms. */
+bool wait_active(struct pump *p, struct node *n, unsigned ms);     /* active and available */
+bool wait_following(struct pump *p, struct node *n, unsigned ms);  /* snapshot read, on the stream */
+bool wait_settled(struct pump *p, struct node *n, uint64_t upto, unsigned ms);
+bool wait_equal(struct pump *p, const struct model *a, const struct model *b, unsigned ms);
+bool wait_role(struct pump *p, struct node *n, bool active, unsigned ms); /* told so by the role callback */
+
+/* An active node a and a standby b on the same Redis, both ready. */
+struct duo {
+	struct node a, b;
+	struct pump p;
+};
+/* tune (may be NULL) adjusts each node's options. Returns false when they did not get ready. */
+bool duo_open(struct duo *d, const char *redis, void (*tune)(struct node_opts *o, bool active), struct model *own,
+	      struct model *seen_a, struct model *seen_b);
+void duo_close(struct duo *d);
+
 #endif

@@ -23,66 +23,24 @@
 
 static struct model *m_own, *m_seen, *m_seen2;
 
-static uint32_t now_s(void)
-{
-	return (uint32_t)(now_unix_ms() / 1000);
-}
-
 static void spec(const struct redis_proc *p, char *out, size_t cap)
 {
 	snprintf(out, cap, "127.0.0.1:%u", p->port);
 }
 
-static bool is_active_and_available(void *arg)
+/* Adds n random changes (lifetime ttl), driving the nodes every 'every' changes; returns the last number. */
+static uint64_t add_random(struct pump *p, struct node *n, uint64_t *rng, int count, int every)
 {
-	struct node *n = arg;
-	return n->active && sr_repl_available(n->r);
-}
-
-static bool is_following(void *arg)
-{
-	struct node *n = arg;
-	struct sr_repl_stats s;
-	sr_repl_stats(n->r, &s);
-	return s.f.following && !s.f.in_snapshot && n->seen->snapshots_ended > 0;
-}
-
-struct settle_wait {
-	struct node *n;
-	uint64_t upto;
-};
-
-static bool settled_to(void *arg)
-{
-	struct settle_wait *w = arg;
-	return w->n->settled >= w->upto;
-}
-
-struct equal_wait {
-	const struct model *a, *b;
-};
-
-static bool models_equal(void *arg)
-{
-	struct equal_wait *w = arg;
-	return model_equal(w->a, w->b, now_s());
-}
-
-static bool quiet_equal(void *arg)
-{
-	/* model_equal prints the first difference; while waiting, differences are expected */
-	FILE *saved = stderr;
-	stderr = fopen("/dev/null", "w");
-	bool eq = models_equal(arg);
-	fclose(stderr);
-	stderr = saved;
-	return eq;
-}
-
-static void wait_settled(struct pump *p, struct node *n, uint64_t upto, unsigned ms)
-{
-	struct settle_wait w = { n, upto };
-	assert_true(pump_until(p, ms, settled_to, &w));
+	struct model_change mc;
+	uint64_t last = 0;
+	for (int i = 0; i < count; i++) {
+		model_step(n->own, rng, now_unix_s(), 3600, &mc);
+		last = node_add(n, &mc);
+		assert_true(last > 0);
+		if (every && i % every == every - 1)
+			pump_for(p, 1);
+	}
+	return last;
 }
 
 static int setup(void **state)
@@ -161,35 +119,29 @@ static void test_batches_arrive_with_expiry(void **state)
 	node_defaults(&o, rs, "a", true);
 	node_open(&a, &o, m_own, m_seen);
 	struct pump p = { .r = { a.r }, .n = 1 };
-	assert_true(pump_until(&p, 5000, is_active_and_available, &a));
+	assert_true(wait_active(&p, &a, 5000));
 	assert_non_null(strstr(a.why, "at start"));
 
-	uint64_t rng = 42, last = 0;
+	uint64_t rng = 42;
+	uint64_t last = add_random(&p, &a, &rng, 5000, 500);
 	struct model_change mc;
-	for (int i = 0; i < 5000; i++) {
-		model_step(m_own, &rng, now_s(), 3600, &mc);
-		last = node_add(&a, &mc);
-		assert_true(last > 0);
-		if (i % 500 == 0)
-			pump_for(&p, 1);
-	}
-	wait_settled(&p, &a, last, 10000);
+	assert_true(wait_settled(&p, &a, last, 10000));
 	assert_true(a.durable_upto == last);
 	assert_true(a.not_durable == 0);
 	assert_true(a.order_errors == 0);
 
 	redisContext *c = redis_proc_connect(&rp);
-	assert_true(model_matches_redis(m_own, &c, 1, "t", now_s(), false));
+	assert_true(model_matches_redis(m_own, &c, 1, "t", now_unix_s(), false));
 	check_stream(c, "a", 5000);
 
 	/* expiry: the key lives until its latest binding expires; an expired put never lands */
 	m_own->n_aors = 2002; /* two AoRs the random steps never touched */
-	uint32_t t = now_s();
+	uint32_t t = now_unix_s();
 	model_put(m_own, 2000, 1, t + 2, &mc);
 	node_add(&a, &mc);
 	model_put(m_own, 2001, 1, t - 10, &mc);
 	last = node_add(&a, &mc);
-	wait_settled(&p, &a, last, 5000);
+	assert_true(wait_settled(&p, &a, last, 5000));
 	redisReply *r = redis_cmd(c, "TTL t:1:aor:{sip:user002000@example.com}");
 	assert_true(r->integer > 0 && r->integer <= 3);
 	freeReplyObject(r);
@@ -226,19 +178,15 @@ static void test_follower_sees_changes_in_order(void **state)
 	node_defaults(&o, rs, "a", true);
 	node_open(&a, &o, m_own, m_seen2);
 	struct pump p = { .r = { a.r }, .n = 1 };
-	assert_true(pump_until(&p, 5000, is_active_and_available, &a));
-	uint64_t rng = 7, last = 0;
-	struct model_change mc;
-	for (int i = 0; i < 1000; i++) {
-		model_step(m_own, &rng, now_s(), 3600, &mc);
-		last = node_add(&a, &mc);
-	}
-	wait_settled(&p, &a, last, 5000);
+	assert_true(wait_active(&p, &a, 5000));
+	uint64_t rng = 7;
+	uint64_t last = add_random(&p, &a, &rng, 1000, 0);
+	assert_true(wait_settled(&p, &a, last, 5000));
 	/* a record past its expiry, written by someone else, must not reach the standby */
 	redisContext *c = redis_proc_connect(&rp);
 	uint8_t rec[M_REC_LEN], env[M_REC_LEN + SR_REPL_ENVELOPE_HDR];
 	model_rec(999, 1, 1, rec);
-	size_t el = sr_repl_envelope_encode(now_s() - 5, rec, sizeof(rec), env, sizeof(env));
+	size_t el = sr_repl_envelope_encode(now_unix_s() - 5, rec, sizeof(rec), env, sizeof(env));
 	redisReply *r = redis_cmd(c, "HSET t:1:aor:{sip:user000999@example.com} 0000000000000001 %b", env, el);
 	freeReplyObject(r);
 	m_own->b[999][0] = (struct mbind){ 0 };
@@ -247,9 +195,8 @@ static void test_follower_sees_changes_in_order(void **state)
 	node_open(&b, &o, m_own, m_seen);
 	p.r[1] = b.r;
 	p.n = 2;
-	assert_true(pump_until(&p, 5000, is_following, &b));
-	struct equal_wait eq = { m_own, m_seen };
-	assert_true(pump_until(&p, 5000, quiet_equal, &eq));
+	assert_true(wait_following(&p, &b, 5000));
+	assert_true(wait_equal(&p, m_own, m_seen, 5000));
 	struct sr_repl_stats s;
 	sr_repl_stats(b.r, &s);
 	assert_true(s.f.expired_skipped >= 1);
@@ -259,14 +206,11 @@ static void test_follower_sees_changes_in_order(void **state)
 
 	/* changes as they commit, in order */
 	for (int burst = 0; burst < 30; burst++) {
-		for (int i = 0; i < 100; i++) {
-			model_step(m_own, &rng, now_s(), 3600, &mc);
-			last = node_add(&a, &mc);
-		}
+		last = add_random(&p, &a, &rng, 100, 0);
 		pump_for(&p, 5);
 	}
-	wait_settled(&p, &a, last, 5000);
-	assert_true(pump_until(&p, 5000, quiet_equal, &eq));
+	assert_true(wait_settled(&p, &a, last, 5000));
+	assert_true(wait_equal(&p, m_own, m_seen, 5000));
 	sr_repl_stats(b.r, &s);
 	assert_true(b.order_errors == 0);
 	assert_true(s.f.changes >= 3000);
@@ -278,6 +222,14 @@ static void test_follower_sees_changes_in_order(void **state)
 	redis_proc_stop(&rp, false);
 }
 
+static void tune_trim(struct node_opts *o, bool active)
+{
+	if (active) {
+		o->stream_len = 8;
+		o->batch_events = 8;
+	}
+}
+
 static void test_follower_full_read_after_trim(void **state)
 {
 	(void)state;
@@ -287,57 +239,34 @@ static void test_follower_full_read_after_trim(void **state)
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
 	fresh_models(500);
-	struct node a, b;
-	struct node_opts o;
-	node_defaults(&o, rs, "a", true);
-	o.stream_len = 8;
-	o.batch_events = 8;
-	node_open(&a, &o, m_own, m_seen2);
-	node_defaults(&o, rs, "b", false);
-	node_open(&b, &o, m_own, m_seen);
-	struct pump p = { .r = { a.r, b.r }, .n = 2 };
-	assert_true(pump_until(&p, 5000, is_active_and_available, &a));
-	assert_true(pump_until(&p, 5000, is_following, &b));
-	uint64_t rng = 9, last = 0;
-	struct model_change mc;
-	for (int i = 0; i < 200; i++) {
-		model_step(m_own, &rng, now_s(), 3600, &mc);
-		last = node_add(&a, &mc);
-	}
-	struct equal_wait eq = { m_own, m_seen };
-	assert_true(pump_until(&p, 5000, quiet_equal, &eq));
+	struct duo d;
+	assert_true(duo_open(&d, rs, tune_trim, m_own, m_seen2, m_seen));
+	uint64_t rng = 9;
+	add_random(&d.p, &d.a, &rng, 200, 0);
+	assert_true(wait_equal(&d.p, m_own, m_seen, 5000));
 	/* the standby stalls while the active writes far more than the stream keeps */
-	p.paused[1] = true;
-	for (int i = 0; i < 3000; i++) {
-		model_step(m_own, &rng, now_s(), 3600, &mc);
-		last = node_add(&a, &mc);
-		if (i % 100 == 0)
-			pump_for(&p, 2);
-	}
-	wait_settled(&p, &a, last, 5000);
+	d.p.paused[1] = true;
+	uint64_t last = add_random(&d.p, &d.a, &rng, 3000, 100);
+	assert_true(wait_settled(&d.p, &d.a, last, 5000));
 	redisContext *c = redis_proc_connect(&rp);
 	redisReply *r = redis_cmd(c, "XLEN t:1:stream:{a}");
 	assert_true(r->integer < 100); /* trimmed: 3000 changes are about 375 entries */
 	freeReplyObject(r);
-	p.paused[1] = false;
-	assert_true(pump_until(&p, 10000, quiet_equal, &eq));
+	d.p.paused[1] = false;
+	assert_true(wait_equal(&d.p, m_own, m_seen, 10000));
 	struct sr_repl_stats s;
-	sr_repl_stats(b.r, &s);
+	sr_repl_stats(d.b.r, &s);
 	assert_true(s.f.gaps >= 1);
 	assert_true(s.f.full_reads >= 2);
-	assert_true(b.order_errors == 0);
+	assert_true(d.b.order_errors == 0);
 	/* and it follows the stream again afterwards */
 	uint64_t changes_before = s.f.changes;
-	for (int i = 0; i < 50; i++) {
-		model_step(m_own, &rng, now_s(), 3600, &mc);
-		node_add(&a, &mc);
-	}
-	assert_true(pump_until(&p, 5000, quiet_equal, &eq));
-	sr_repl_stats(b.r, &s);
+	add_random(&d.p, &d.a, &rng, 50, 0);
+	assert_true(wait_equal(&d.p, m_own, m_seen, 5000));
+	sr_repl_stats(d.b.r, &s);
 	assert_true(s.f.changes >= changes_before + 50);
 	redisFree(c);
-	node_close(&b);
-	node_close(&a);
+	duo_close(&d);
 	redis_proc_stop(&rp, false);
 }
 
@@ -349,51 +278,44 @@ static void test_redis_killed_and_restarted(void **state)
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
 	fresh_models(2000);
-	struct node a, b;
-	struct node_opts o;
-	node_defaults(&o, rs, "a", true);
-	node_open(&a, &o, m_own, m_seen2);
-	node_defaults(&o, rs, "b", false);
-	node_open(&b, &o, m_own, m_seen);
-	struct pump p = { .r = { a.r, b.r }, .n = 2 };
-	assert_true(pump_until(&p, 5000, is_active_and_available, &a));
-	assert_true(pump_until(&p, 5000, is_following, &b));
+	struct duo d;
+	assert_true(duo_open(&d, rs, NULL, m_own, m_seen2, m_seen));
 	uint64_t rng = 11, last = 0;
-	struct model_change mc;
 	/* about 5,000 changes a second, with Redis killed in the middle */
 	for (int ms = 0; ms < 3000; ms++) {
 		if (ms == 1000)
 			redis_proc_stop(&rp, true);
 		if (ms == 2000) {
 			struct sr_repl_stats s;
-			sr_repl_stats(a.r, &s);
+			sr_repl_stats(d.a.r, &s);
 			assert_true(s.w.backlog_events > 0); /* counted and exposed */
 			assert_false(s.available);            /* sync mode answers 503 now */
 			assert_int_equal(redis_proc_restart(&rp), 0);
 		}
-		for (int i = 0; i < 5; i++) {
-			model_step(m_own, &rng, now_s(), 3600, &mc);
-			last = node_add(&a, &mc);
-			assert_true(last > 0);
-		}
-		pump_for(&p, 1);
+		last = add_random(&d.p, &d.a, &rng, 5, 5);
 	}
-	wait_settled(&p, &a, last, 15000);
-	assert_true(a.durable_upto == last); /* nothing acknowledged or queued was lost */
-	assert_true(a.not_durable == 0);
+	assert_true(wait_settled(&d.p, &d.a, last, 15000));
+	assert_true(d.a.durable_upto == last); /* nothing acknowledged or queued was lost */
+	assert_true(d.a.not_durable == 0);
 	struct sr_repl_stats s;
-	sr_repl_stats(a.r, &s);
+	sr_repl_stats(d.a.r, &s);
 	assert_true(s.w.backlog_events == 0);
 	assert_true(s.redis.reconnects >= 2);
 	redisContext *c = redis_proc_connect(&rp);
-	assert_true(model_matches_redis(m_own, &c, 1, "t", now_s(), false));
-	struct equal_wait eq = { m_own, m_seen };
-	assert_true(pump_until(&p, 10000, quiet_equal, &eq));
-	assert_true(b.order_errors == 0);
+	assert_true(model_matches_redis(m_own, &c, 1, "t", now_unix_s(), false));
+	assert_true(wait_equal(&d.p, m_own, m_seen, 10000));
+	assert_true(d.b.order_errors == 0);
 	redisFree(c);
-	node_close(&b);
-	node_close(&a);
+	duo_close(&d);
 	redis_proc_stop(&rp, false);
+}
+
+static void tune_overflow(struct node_opts *o, bool active)
+{
+	if (active) {
+		o->backlog_events = 250;
+		o->batch_events = 50;
+	}
 }
 
 static void test_backlog_overflow_resynchronises(void **state)
@@ -404,59 +326,48 @@ static void test_backlog_overflow_resynchronises(void **state)
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
 	fresh_models(300);
-	struct node a, b;
-	struct node_opts o;
-	node_defaults(&o, rs, "a", true);
-	o.backlog_events = 250;
-	o.batch_events = 50;
-	node_open(&a, &o, m_own, m_seen2);
-	node_defaults(&o, rs, "b", false);
-	node_open(&b, &o, m_own, m_seen);
-	struct pump p = { .r = { a.r, b.r }, .n = 2 };
-	assert_true(pump_until(&p, 5000, is_active_and_available, &a));
-	assert_true(pump_until(&p, 5000, is_following, &b));
+	struct duo d;
+	assert_true(duo_open(&d, rs, tune_overflow, m_own, m_seen2, m_seen));
 	struct model_change mc;
 	uint64_t last = 0;
 	for (unsigned i = 0; i < 300; i++) {
-		model_put(m_own, i, 1, now_s() + 3600, &mc);
-		last = node_add(&a, &mc);
+		model_put(m_own, i, 1, now_unix_s() + 3600, &mc);
+		last = node_add(&d.a, &mc);
 		if (i % 100 == 99)
-			wait_settled(&p, &a, last, 5000); /* within the backlog's bound */
+			assert_true(wait_settled(&d.p, &d.a, last, 5000)); /* within the backlog's bound */
 	}
-	assert_true(a.not_durable == 0);
+	assert_true(d.a.not_durable == 0);
 	redis_proc_stop(&rp, true);
-	pump_for(&p, 100);
+	pump_for(&d.p, 100);
 	/* while Redis is away: AoRs 0..99 lose every binding, 100..299 get a second one */
 	for (unsigned i = 0; i < 100; i++) {
 		model_remove(m_own, i, 1, &mc);
-		last = node_add(&a, &mc);
+		last = node_add(&d.a, &mc);
 	}
 	for (unsigned i = 100; i < 300; i++) {
-		model_put(m_own, i, 2, now_s() + 3600, &mc);
-		last = node_add(&a, &mc);
+		model_put(m_own, i, 2, now_unix_s() + 3600, &mc);
+		last = node_add(&d.a, &mc);
 	}
-	pump_for(&p, 50);
+	pump_for(&d.p, 50);
 	struct sr_repl_stats s;
-	sr_repl_stats(a.r, &s);
+	sr_repl_stats(d.a.r, &s);
 	assert_true(s.w.events_dropped > 0);
 	assert_true(s.w.resync_pending);
-	assert_true(a.not_durable > 0); /* reported, never silently acknowledged */
-	assert_true(a.settled < last);
+	assert_true(d.a.not_durable > 0); /* reported, never silently acknowledged */
+	assert_true(d.a.settled < last);
 	assert_int_equal(redis_proc_restart(&rp), 0);
-	wait_settled(&p, &a, last, 15000);
-	sr_repl_stats(a.r, &s);
+	assert_true(wait_settled(&d.p, &d.a, last, 15000));
+	sr_repl_stats(d.a.r, &s);
 	assert_false(s.w.resync_pending);
 	assert_true(s.w.resyncs >= 2); /* at start, and after the overflow */
 	redisContext *c = redis_proc_connect(&rp);
 	/* Redis equals the node's own state, stale AoR keys swept */
-	assert_true(model_matches_redis(m_own, &c, 1, "t", now_s(), false));
-	struct equal_wait eq = { m_own, m_seen };
-	assert_true(pump_until(&p, 10000, quiet_equal, &eq)); /* the standby re-read the keys */
-	sr_repl_stats(b.r, &s);
+	assert_true(model_matches_redis(m_own, &c, 1, "t", now_unix_s(), false));
+	assert_true(wait_equal(&d.p, m_own, m_seen, 10000)); /* the standby re-read the keys */
+	sr_repl_stats(d.b.r, &s);
 	assert_true(s.f.resync_markers >= 1 || s.f.gaps >= 1);
 	redisFree(c);
-	node_close(&b);
-	node_close(&a);
+	duo_close(&d);
 	redis_proc_stop(&rp, false);
 }
 
@@ -469,17 +380,6 @@ static bool exactly_one_active(void *arg)
 	struct two *t = arg;
 	return t->x->active != t->y->active && (t->x->active ? t->x : t->y)->r &&
 	       sr_repl_available((t->x->active ? t->x : t->y)->r);
-}
-
-static bool became_active(void *arg)
-{
-	return ((struct node *)arg)->active;
-}
-
-static bool became_standby(void *arg)
-{
-	struct node *n = arg;
-	return !n->active && n->role_calls > 0;
 }
 
 static void test_epoch_fencing_and_failover(void **state)
@@ -499,15 +399,15 @@ static void test_epoch_fencing_and_failover(void **state)
 	node_defaults(&o, rs, "b", false);
 	node_open(&b, &o, m_own, m_seen);
 	struct pump p = { .r = { a.r, b.r }, .n = 2 };
-	assert_true(pump_until(&p, 5000, is_active_and_available, &a));
-	assert_true(pump_until(&p, 5000, is_following, &b));
+	assert_true(wait_active(&p, &a, 5000));
+	assert_true(wait_following(&p, &b, 5000));
 	struct sr_repl_stats sa, sb;
 	sr_repl_stats(a.r, &sa);
 
 	/* promotion by command while a is alive: b takes over, a is fenced and says so */
 	sr_repl_promote(b.r);
-	assert_true(pump_until(&p, 3000, became_active, &b));
-	assert_true(pump_until(&p, 3000, became_standby, &a));
+	assert_true(wait_role(&p, &b, true, 3000));
+	assert_true(wait_role(&p, &a, false, 3000));
 	assert_non_null(strstr(a.why, "demoted"));
 	sr_repl_stats(a.r, &sa);
 	sr_repl_stats(b.r, &sb);
@@ -516,7 +416,7 @@ static void test_epoch_fencing_and_failover(void **state)
 	assert_true(sb.failovers == 1);
 	assert_non_null(strstr(sr_repl_last_error(a.r), "demoted"));
 	struct model_change mc;
-	model_put(m_own, 1, 1, now_s() + 60, &mc);
+	model_put(m_own, 1, 1, now_unix_s() + 60, &mc);
 	assert_true(node_add(&a, &mc) == 0); /* a fenced node writes nothing */
 	assert_true(node_add(&b, &mc) > 0);
 
@@ -525,7 +425,7 @@ static void test_epoch_fencing_and_failover(void **state)
 	node_open(&c, &o, m_own, &seen_c);
 	p.r[2] = c.r;
 	p.n = 3;
-	assert_true(pump_until(&p, 3000, became_standby, &c));
+	assert_true(wait_role(&p, &c, false, 3000));
 	assert_non_null(strstr(c.why, "not as a second active"));
 	struct sr_repl_stats sc;
 	sr_repl_stats(c.r, &sc);
@@ -590,21 +490,14 @@ static void test_wait_for_replicas(void **state)
 	o.wait_replicas = 1;
 	node_open(&a, &o, m_own, m_seen);
 	struct pump p = { .r = { a.r }, .n = 1 };
-	assert_true(pump_until(&p, 5000, is_active_and_available, &a));
-	uint64_t rng = 5, last = 0;
-	struct model_change mc;
-	for (int i = 0; i < 500; i++) {
-		model_step(m_own, &rng, now_s(), 3600, &mc);
-		last = node_add(&a, &mc);
-	}
-	wait_settled(&p, &a, last, 5000);
+	assert_true(wait_active(&p, &a, 5000));
+	uint64_t rng = 5;
+	uint64_t last = add_random(&p, &a, &rng, 500, 0);
+	assert_true(wait_settled(&p, &a, last, 5000));
 	assert_true(a.durable_upto == last);
 	/* without the replica, nothing more becomes durable */
 	redis_proc_stop(&replica, true);
-	for (int i = 0; i < 100; i++) {
-		model_step(m_own, &rng, now_s(), 3600, &mc);
-		last = node_add(&a, &mc);
-	}
+	last = add_random(&p, &a, &rng, 100, 0);
 	pump_for(&p, 1500);
 	assert_true(a.settled < last);
 	struct sr_repl_stats s;
@@ -612,7 +505,7 @@ static void test_wait_for_replicas(void **state)
 	assert_true(s.w.wait_shortfalls > 0);
 	assert_true(s.w.backlog_events > 0);
 	assert_int_equal(redis_proc_restart(&replica), 0);
-	wait_settled(&p, &a, last, 15000);
+	assert_true(wait_settled(&p, &a, last, 15000));
 	assert_true(a.durable_upto == last);
 	assert_true(a.not_durable == 0);
 	node_close(&a);
