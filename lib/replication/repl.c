@@ -17,8 +17,11 @@
  *                             durable: a fenced node must not overwrite the
  *                             new active's data), the follower follows the
  *                             active named by the heartbeat.
- * - Two clients: the follower's XREAD BLOCK would otherwise hold the
- *   connection the heartbeat needs.
+ * - Three clients (connection sets): the heartbeat must never wait behind
+ *   the writer's pipeline (64 chunks of sr1_apply calls can take longer
+ *   than failover_ms to answer on a loaded Redis, and a late beat lets the
+ *   standby take over a healthy active), and the follower's XREAD BLOCK
+ *   holds its connection.
  */
 #include "repl.h"
 
@@ -27,13 +30,13 @@
 #include <string.h>
 
 #define FOLLOW_BLOCK_MS 100
-#define MAX_FDS (2 * SR_REPL_MAX_NODES)
+#define MAX_FDS (3 * SR_REPL_MAX_NODES)
 
 struct sr_repl {
 	struct sr_repl_config cfg;
 	struct sr_repl_callbacks cb;
 	uint64_t now;
-	struct sr_repl_client *ctl, *fol;
+	struct sr_repl_client *ctl, *wcl, *fol; /* role (heartbeat), writer, follower */
 	struct sr_repl_writer *w;
 	struct sr_repl_follower *f;
 	struct sr_repl_role role;
@@ -41,7 +44,7 @@ struct sr_repl {
 	int ctl_slot;
 	bool active;     /* the writer is on and the caller was told */
 	bool activating; /* promoted: waiting for the follower's drain */
-	unsigned n_ctl;  /* how many of the fds belong to the control client */
+	unsigned n_fds[3]; /* how many of the fds belong to each client */
 	char last_error[200];
 };
 
@@ -226,7 +229,9 @@ int sr_repl_open(const struct sr_repl_config *cfg, const struct sr_repl_callback
 	if (backoff > cfg->failover_ms / 4)
 		backoff = cfg->failover_ms / 4;
 	r->ctl = sr_repl_client_new(cfg->redis, true, &r->now, cfg->timeout_ms, backoff, err, err_len);
-	r->fol = r->ctl ? sr_repl_client_new(cfg->redis, false, &r->now, cfg->timeout_ms, backoff, err, err_len)
+	r->wcl = r->ctl ? sr_repl_client_new(cfg->redis, true, &r->now, cfg->timeout_ms, backoff, err, err_len)
+			: NULL;
+	r->fol = r->wcl ? sr_repl_client_new(cfg->redis, false, &r->now, cfg->timeout_ms, backoff, err, err_len)
 			: NULL;
 	struct sr_repl_writer_cfg wc = {
 		.prefix = cfg->prefix, .node = cfg->node_id, .batch_events = cfg->batch_events,
@@ -234,7 +239,7 @@ int sr_repl_open(const struct sr_repl_config *cfg, const struct sr_repl_callback
 		.wait_replicas = cfg->wait_replicas, .wait_timeout_ms = cfg->wait_timeout_ms,
 	};
 	if (r->fol) {
-		r->w = sr_repl_writer_new(&wc, r->ctl, &r->now, on_settled, r, &cb->snapshot);
+		r->w = sr_repl_writer_new(&wc, r->wcl, &r->now, on_settled, r, &cb->snapshot);
 		r->f = sr_repl_follow_new(r->fol, cfg->prefix, &r->now, FOLLOW_BLOCK_MS, cb->follow, cb->ctx);
 	}
 	if (!r->w || !r->f) {
@@ -255,6 +260,7 @@ void sr_repl_close(struct sr_repl *r)
 		return;
 	/* clients first: closing them runs their pending callbacks, which reference writer and follower */
 	sr_repl_client_free(r->ctl);
+	sr_repl_client_free(r->wcl);
 	sr_repl_client_free(r->fol);
 	sr_repl_writer_free(r->w);
 	sr_repl_follow_free(r->f);
@@ -263,19 +269,27 @@ void sr_repl_close(struct sr_repl *r)
 
 unsigned sr_repl_pollfds(struct sr_repl *r, uint64_t now_ms, struct pollfd *fds, unsigned max)
 {
+	struct sr_repl_client *cl[3] = { r->ctl, r->wcl, r->fol };
+	unsigned n = 0;
 	r->now = now_ms;
-	sr_repl_client_tick(r->ctl);
-	sr_repl_client_tick(r->fol);
-	r->n_ctl = sr_repl_client_fds(r->ctl, fds, max);
-	return r->n_ctl + sr_repl_client_fds(r->fol, fds + r->n_ctl, max - r->n_ctl);
+	for (int i = 0; i < 3; i++) {
+		sr_repl_client_tick(cl[i]);
+		r->n_fds[i] = sr_repl_client_fds(cl[i], fds + n, max - n);
+		n += r->n_fds[i];
+	}
+	return n;
 }
 
 void sr_repl_dispatch(struct sr_repl *r, uint64_t now_ms, const struct pollfd *fds, unsigned n)
 {
+	struct sr_repl_client *cl[3] = { r->ctl, r->wcl, r->fol };
 	r->now = now_ms;
-	unsigned nc = n < r->n_ctl ? n : r->n_ctl;
-	sr_repl_client_handle(r->ctl, fds, nc);
-	sr_repl_client_handle(r->fol, fds + nc, n - nc);
+	for (int i = 0; i < 3; i++) {
+		unsigned k = n < r->n_fds[i] ? n : r->n_fds[i];
+		sr_repl_client_handle(cl[i], fds, k);
+		fds += k;
+		n -= k;
+	}
 	role_step(r);
 	if (r->activating && sr_repl_follow_drained(r->f) && r->role.state == SR_ROLE_ACTIVE)
 		become_active(r, false);
@@ -317,7 +331,7 @@ void sr_repl_stats(const struct sr_repl *r, struct sr_repl_stats *out)
 	memset(out, 0, sizeof(*out));
 	sr_repl_writer_stats(r->w, &out->w);
 	sr_repl_follow_stats(r->f, &out->f);
-	sr_repl_client_counts(r->ctl, &out->redis);
+	sr_repl_client_counts(r->wcl, &out->redis);
 	sr_repl_client_counts(r->fol, &out->redis_follow);
 	out->role = r->role.state;
 	out->active = r->active;
@@ -332,7 +346,7 @@ void sr_repl_stats(const struct sr_repl *r, struct sr_repl_stats *out)
 
 const char *sr_repl_last_error(const struct sr_repl *r)
 {
-	const char *e = sr_repl_client_last_error(r->ctl);
+	const char *e = sr_repl_client_last_error(r->wcl);
 	if (*e)
 		return e;
 	e = sr_repl_writer_last_error(r->w);

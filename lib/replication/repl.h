@@ -5,8 +5,9 @@
  * It ties together the writer (repl_writer.h: committed changes into
  * Redis, with a durability report), the follower (repl_follow.h: the
  * standby applies the active's changes), and the role state machine
- * (repl_role.h: heartbeat, promotion, epoch fencing), over two Redis
- * clients (repl_client.h; the follower's XREAD BLOCK has its own).
+ * (repl_role.h: heartbeat, promotion, epoch fencing), each over its own
+ * Redis client (repl_client.h): the heartbeat never queues behind the
+ * writer's pipeline, and the follower's XREAD BLOCK holds its connection.
  *
  * Threading and I/O: everything runs on the caller's thread (the control
  * core), nothing blocks, and there is no thread of its own. Each loop the
@@ -57,7 +58,7 @@ struct sr_repl_callbacks {
 struct sr_repl_stats {
 	struct sr_repl_writer_stats w;
 	struct sr_repl_follow_stats f;
-	struct sr_repl_client_counts redis;        /* the writer's and role's client */
+	struct sr_repl_client_counts redis;        /* the writer's client */
 	struct sr_repl_client_counts redis_follow; /* the follower's client */
 	enum sr_repl_role_state role;
 	bool active;                               /* serving as the active node (after the drain) */

@@ -46,7 +46,7 @@ struct chunk {
 	enum chunk_kind kind;
 	uint64_t first, last;    /* CH_CHANGES: sequence numbers */
 	unsigned pending;        /* replies outstanding */
-	bool failed, rejected, stage2, done;
+	bool failed, rejected, keys_done, stage2, done;
 	uint64_t masters;        /* bit i: master i received key writes (cluster WAIT) */
 	uint8_t *blob;           /* CH_CHANGES: the stream entry's changes */
 	size_t blob_len, blob_cap;
@@ -306,6 +306,27 @@ static void settle_ready(struct sr_repl_writer *w)
 
 static void send_stage2(struct chunk *c);
 
+/*
+ * Cluster: stream entries in chunk order. A chunk whose keys are written
+ * gets its XADD only after every earlier chunk got its own: the keys of
+ * chunks complete in any order (different masters), the stream must not.
+ */
+static void send_ready_stage2(struct sr_repl_writer *w)
+{
+	for (unsigned i = 0; i < w->n && !w->failing; i++) {
+		struct chunk *k = &w->ring[(w->head + i) % RING];
+		if (k->kind != CH_CHANGES || k->stage2 || k->done)
+			continue;
+		if (!k->keys_done)
+			break;
+		send_stage2(k);
+		if (k->pending == 0) { /* nothing could be sent */
+			k->failed = true;
+			w->failing = true;
+		}
+	}
+}
+
 static void chunk_complete(struct chunk *c)
 {
 	struct sr_repl_writer *w = c->w;
@@ -314,11 +335,8 @@ static void chunk_complete(struct chunk *c)
 		return;
 	}
 	if (c->kind == CH_CHANGES && !c->stage2 && !c->rejected && sr_repl_client_is_cluster(w->cl)) {
-		send_stage2(c);
-		if (c->pending)
-			return;
-		w->failing = true;
-		c->failed = true;
+		c->keys_done = true;
+		send_ready_stage2(w);
 		return;
 	}
 	if (c->rejected && c->kind != CH_CHANGES) {

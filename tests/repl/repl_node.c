@@ -27,10 +27,11 @@ static void on_settled(void *ctx, uint64_t upto, bool durable)
 static void on_role(void *ctx, bool active, uint64_t epoch, const char *why)
 {
 	struct node *n = ctx;
-	(void)epoch;
 	n->active = active;
 	n->role_calls++;
 	snprintf(n->why, sizeof(n->why), "%s", why);
+	fprintf(stderr, "[%llu] node %s: %s, epoch %llu: %s\n", (unsigned long long)(now_unix_ms() % 100000),
+		n->name, active ? "active" : "standby", (unsigned long long)epoch, why);
 }
 
 static void on_follow(void *ctx, const struct sr_repl_follow_ev *ev)
@@ -70,6 +71,7 @@ void node_defaults(struct node_opts *o, const char *redis, const char *node_id, 
 void node_open(struct node *n, const struct node_opts *o, struct model *own, struct model *seen)
 {
 	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", o->node_id);
 	n->own = own;
 	n->seen = seen;
 	struct sr_repl_config c;
@@ -203,4 +205,23 @@ void duo_close(struct duo *d)
 {
 	node_close(&d->b);
 	node_close(&d->a);
+}
+
+void node_print(const char *name, struct node *n)
+{
+	struct sr_repl_stats s;
+	sr_repl_stats(n->r, &s);
+	fprintf(stderr,
+		"%s: role %s active %d available %d epoch %llu | writer last %llu settled %llu backlog %llu "
+		"resyncs %llu retries %llu errors %llu | follower following %d snapshot %d full_reads %llu "
+		"changes %llu entries %llu gaps %llu errors %llu epoch %llu seq %llu | redis masters %u/%u, "
+		"follower's %u/%u | last error: %s\n",
+		name, sr_repl_role_state_name(s.role), s.active, s.available, (unsigned long long)s.epoch,
+		(unsigned long long)s.w.last_seq, (unsigned long long)s.w.settled_seq,
+		(unsigned long long)s.w.backlog_events, (unsigned long long)s.w.resyncs,
+		(unsigned long long)s.w.retries, (unsigned long long)s.w.redis_errors, s.f.following,
+		s.f.in_snapshot, (unsigned long long)s.f.full_reads, (unsigned long long)s.f.changes,
+		(unsigned long long)s.f.entries, (unsigned long long)s.f.gaps, (unsigned long long)s.f.errors,
+		(unsigned long long)s.f.last_epoch, (unsigned long long)s.f.last_seq, s.redis.masters_up,
+		s.redis.masters, s.redis_follow.masters_up, s.redis_follow.masters, sr_repl_last_error(n->r));
 }

@@ -9,6 +9,7 @@
 #include "repl_model.h"
 
 struct node {
+	char name[16];
 	struct sr_repl *r;
 	struct model *own;          /* the node's own state (resynchronisation source) */
 	struct model *seen;         /* what the follower applied */
@@ -50,5 +51,8 @@ struct duo {
 bool duo_open(struct duo *d, const char *redis, void (*tune)(struct node_opts *o, bool active), struct model *own,
 	      struct model *seen_a, struct model *seen_b);
 void duo_close(struct duo *d);
+
+/* The node's figures on stderr (when a wait fails). */
+void node_print(const char *name, struct node *n);
 
 #endif
