@@ -225,3 +225,42 @@ void node_print(const char *name, struct node *n)
 		(unsigned long long)s.f.last_epoch, (unsigned long long)s.f.last_seq, s.redis.masters_up,
 		s.redis.masters, s.redis_follow.masters_up, s.redis_follow.masters, sr_repl_last_error(n->r));
 }
+
+uint64_t add_random(struct pump *p, struct node *n, uint64_t *rng, int count, int every)
+{
+	struct model_change mc;
+	uint64_t last = 0;
+	for (int i = 0; i < count; i++) {
+		model_step(n->own, rng, now_unix_s(), 3600, &mc);
+		last = node_add(n, &mc);
+		if (last == 0) {
+			fprintf(stderr, "add_random: the node refused a change\n");
+			return 0;
+		}
+		if (every && i % every == every - 1)
+			pump_for(p, 1);
+	}
+	return last;
+}
+
+int models_alloc(struct models *m)
+{
+	m->own = calloc(1, sizeof(*m->own));
+	m->seen = calloc(1, sizeof(*m->seen));
+	m->seen2 = calloc(1, sizeof(*m->seen2));
+	return m->own && m->seen && m->seen2 ? 0 : -1;
+}
+
+void models_reset(struct models *m, unsigned n_aors)
+{
+	model_init(m->own, n_aors);
+	model_init(m->seen, n_aors);
+	model_init(m->seen2, n_aors);
+}
+
+void models_free(struct models *m)
+{
+	free(m->own);
+	free(m->seen);
+	free(m->seen2);
+}

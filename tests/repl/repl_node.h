@@ -35,6 +35,18 @@ void node_close(struct node *n);
 /* Hands a change to the node; returns its sequence number. */
 uint64_t node_add(struct node *n, const struct model_change *mc);
 
+/* Adds count random changes (lifetime 3600 s) to n's own model and n, driving p every 'every'
+ * changes (0: never); returns the last sequence number. */
+uint64_t add_random(struct pump *p, struct node *n, uint64_t *rng, int count, int every);
+
+/* The models a test needs: the active's own state and what two followers applied. */
+struct models {
+	struct model *own, *seen, *seen2;
+};
+int models_alloc(struct models *m);
+void models_reset(struct models *m, unsigned n_aors);
+void models_free(struct models *m);
+
 /* Waiting while driving: each returns whether the condition was reached within ms. */
 bool wait_active(struct pump *p, struct node *n, unsigned ms);     /* active and available */
 bool wait_following(struct pump *p, struct node *n, unsigned ms);  /* snapshot read, on the stream */

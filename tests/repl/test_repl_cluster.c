@@ -27,7 +27,7 @@
 static struct redis_proc cluster[MASTERS];
 static char spec[256];
 static redisContext *ctx[MASTERS];
-static struct model *m_own, *m_seen, *m_seen2;
+static struct models models;
 static const char *prefix;
 
 static void connect_all(void)
@@ -46,10 +46,7 @@ static int setup(void **state)
 		return -1;
 	redis_cluster_spec(cluster, MASTERS, spec, sizeof(spec));
 	connect_all();
-	m_own = calloc(1, sizeof(*m_own));
-	m_seen = calloc(1, sizeof(*m_seen));
-	m_seen2 = calloc(1, sizeof(*m_seen2));
-	return m_own && m_seen && m_seen2 ? 0 : -1;
+	return models_alloc(&models);
 }
 
 static int teardown(void **state)
@@ -60,9 +57,7 @@ static int teardown(void **state)
 			redisFree(ctx[i]);
 		redis_proc_stop(&cluster[i], false);
 	}
-	free(m_own);
-	free(m_seen);
-	free(m_seen2);
+	models_free(&models);
 	return 0;
 }
 
@@ -75,24 +70,8 @@ static void tune(struct node_opts *o, bool active)
 static void open_duo(struct duo *d, const char *pfx, unsigned n_aors)
 {
 	prefix = pfx;
-	model_init(m_own, n_aors);
-	model_init(m_seen, n_aors);
-	model_init(m_seen2, n_aors);
-	assert_true(duo_open(d, spec, tune, m_own, m_seen2, m_seen));
-}
-
-static uint64_t add_random(struct duo *d, uint64_t *rng, int count, int every)
-{
-	struct model_change mc;
-	uint64_t last = 0;
-	for (int i = 0; i < count; i++) {
-		model_step(m_own, rng, now_unix_s(), 3600, &mc);
-		last = node_add(&d->a, &mc);
-		assert_true(last > 0);
-		if (every && i % every == every - 1)
-			pump_for(&d->p, 1);
-	}
-	return last;
+	models_reset(&models, n_aors);
+	assert_true(duo_open(d, spec, tune, models.own, models.seen2, models.seen));
 }
 
 /* The master holding 'key' (the one that does not answer MOVED). */
@@ -115,10 +94,10 @@ static void test_cluster_writes_follow_and_slots(void **state)
 	struct duo d;
 	open_duo(&d, "c1", 2000);
 	uint64_t rng = 21;
-	uint64_t last = add_random(&d, &rng, 5000, 250);
+	uint64_t last = add_random(&d.p, &d.a, &rng, 5000, 250);
 	assert_true(wait_settled(&d.p, &d.a, last, 15000));
 	assert_true(d.a.durable_upto == last);
-	assert_true(model_matches_redis(m_own, ctx, MASTERS, prefix, now_unix_s(), true));
+	assert_true(model_matches_redis(models.own, ctx, MASTERS, prefix, now_unix_s(), true));
 	/* every master holds a share of the AoRs */
 	for (int i = 0; i < MASTERS; i++) {
 		redisReply *r = redis_cmd(ctx[i], "DBSIZE");
@@ -134,7 +113,7 @@ static void test_cluster_writes_follow_and_slots(void **state)
 		assert_int_equal(r->integer, sr_repl_key_slot(key, (size_t)n));
 		freeReplyObject(r);
 	}
-	assert_true(wait_equal(&d.p, m_own, m_seen, 10000));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
 	assert_true(d.b.order_errors == 0);
 	struct sr_repl_stats s;
 	sr_repl_stats(d.a.r, &s);
@@ -170,10 +149,10 @@ static uint64_t write_hot(struct duo *d, unsigned hot, uint64_t *rng, unsigned m
 	uint64_t last = 0, end = now_unix_ms() + ms;
 	unsigned id = 1;
 	while (now_unix_ms() < end) {
-		model_put(m_own, hot, id, now_unix_s() + 3600, &mc);
+		model_put(models.own, hot, id, now_unix_s() + 3600, &mc);
 		id = id % M_IDS + 1;
 		last = node_add(&d->a, &mc);
-		last = add_random(d, rng, 3, 0);
+		last = add_random(&d->p, &d->a, rng, 3, 0);
 		pump_for(&d->p, 1);
 	}
 	return last;
@@ -225,14 +204,14 @@ static void test_cluster_resharding_while_writing(void **state)
 	assert_true(d.a.durable_upto == last);
 	assert_true(d.a.not_durable == 0);
 	assert_int_equal(owner(key), dst);
-	assert_true(model_matches_redis(m_own, ctx, MASTERS, prefix, now_unix_s(), true));
+	assert_true(model_matches_redis(models.own, ctx, MASTERS, prefix, now_unix_s(), true));
 	struct sr_repl_stats s;
 	sr_repl_stats(d.a.r, &s);
 	printf("redirections followed: %llu ASK, %llu MOVED\n", (unsigned long long)s.redis.ask,
 	       (unsigned long long)s.redis.moved);
 	assert_true(s.redis.ask >= 1);
 	assert_true(s.redis.moved >= 1);
-	assert_true(wait_equal(&d.p, m_own, m_seen, 10000));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
 	duo_close(&d);
 }
 
@@ -246,7 +225,7 @@ static void test_cluster_fencing(void **state)
 	assert_true(wait_role(&d.p, &d.a, false, 3000));
 	assert_non_null(strstr(d.a.why, "demoted"));
 	struct model_change mc;
-	model_put(m_own, 1, 1, now_unix_s() + 60, &mc);
+	model_put(models.own, 1, 1, now_unix_s() + 60, &mc);
 	assert_true(node_add(&d.a, &mc) == 0);
 	uint64_t last = node_add(&d.b, &mc);
 	assert_true(wait_settled(&d.p, &d.b, last, 5000));
@@ -274,15 +253,15 @@ static void test_cluster_master_killed_and_restarted(void **state)
 			assert_false(s.available);
 			assert_int_equal(redis_proc_restart(&cluster[victim]), 0);
 		}
-		last = add_random(&d, &rng, 5, 5);
+		last = add_random(&d.p, &d.a, &rng, 5, 5);
 	}
 	assert_int_equal(redis_cluster_wait_ok(cluster, MASTERS, 20000), 0);
 	assert_true(wait_settled(&d.p, &d.a, last, 30000));
 	assert_true(d.a.durable_upto == last);
 	assert_true(d.a.not_durable == 0);
 	connect_all();
-	assert_true(model_matches_redis(m_own, ctx, MASTERS, prefix, now_unix_s(), true));
-	bool eq = wait_equal(&d.p, m_own, m_seen, 15000);
+	assert_true(model_matches_redis(models.own, ctx, MASTERS, prefix, now_unix_s(), true));
+	bool eq = wait_equal(&d.p, models.own, models.seen, 15000);
 	if (!eq) {
 		node_print("a", &d.a);
 		node_print("b", &d.b);

@@ -21,51 +21,24 @@
 #include "redis_proc.h"
 #include "repl_node.h"
 
-static struct model *m_own, *m_seen, *m_seen2;
+static struct models models;
 
 static void spec(const struct redis_proc *p, char *out, size_t cap)
 {
 	snprintf(out, cap, "127.0.0.1:%u", p->port);
 }
 
-/* Adds n random changes (lifetime ttl), driving the nodes every 'every' changes; returns the last number. */
-static uint64_t add_random(struct pump *p, struct node *n, uint64_t *rng, int count, int every)
-{
-	struct model_change mc;
-	uint64_t last = 0;
-	for (int i = 0; i < count; i++) {
-		model_step(n->own, rng, now_unix_s(), 3600, &mc);
-		last = node_add(n, &mc);
-		assert_true(last > 0);
-		if (every && i % every == every - 1)
-			pump_for(p, 1);
-	}
-	return last;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	m_own = calloc(1, sizeof(*m_own));
-	m_seen = calloc(1, sizeof(*m_seen));
-	m_seen2 = calloc(1, sizeof(*m_seen2));
-	return m_own && m_seen && m_seen2 ? 0 : -1;
+	return models_alloc(&models);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	free(m_own);
-	free(m_seen);
-	free(m_seen2);
+	models_free(&models);
 	return 0;
-}
-
-static void fresh_models(unsigned n_aors)
-{
-	model_init(m_own, n_aors);
-	model_init(m_seen, n_aors);
-	model_init(m_seen2, n_aors);
 }
 
 /* The stream holds a resync marker then every change of the epoch, consecutive. */
@@ -113,11 +86,11 @@ static void test_batches_arrive_with_expiry(void **state)
 	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
-	fresh_models(2000);
+	models_reset(&models, 2000);
 	struct node a;
 	struct node_opts o;
 	node_defaults(&o, rs, "a", true);
-	node_open(&a, &o, m_own, m_seen);
+	node_open(&a, &o, models.own, models.seen);
 	struct pump p = { .r = { a.r }, .n = 1 };
 	assert_true(wait_active(&p, &a, 5000));
 	assert_non_null(strstr(a.why, "at start"));
@@ -131,15 +104,15 @@ static void test_batches_arrive_with_expiry(void **state)
 	assert_true(a.order_errors == 0);
 
 	redisContext *c = redis_proc_connect(&rp);
-	assert_true(model_matches_redis(m_own, &c, 1, "t", now_unix_s(), false));
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
 	check_stream(c, "a", 5000);
 
 	/* expiry: the key lives until its latest binding expires; an expired put never lands */
-	m_own->n_aors = 2002; /* two AoRs the random steps never touched */
+	models.own->n_aors = 2002; /* two AoRs the random steps never touched */
 	uint32_t t = now_unix_s();
-	model_put(m_own, 2000, 1, t + 2, &mc);
+	model_put(models.own, 2000, 1, t + 2, &mc);
 	node_add(&a, &mc);
-	model_put(m_own, 2001, 1, t - 10, &mc);
+	model_put(models.own, 2001, 1, t - 10, &mc);
 	last = node_add(&a, &mc);
 	assert_true(wait_settled(&p, &a, last, 5000));
 	redisReply *r = redis_cmd(c, "TTL t:1:aor:{sip:user002000@example.com}");
@@ -172,11 +145,11 @@ static void test_follower_sees_changes_in_order(void **state)
 	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
-	fresh_models(1000);
+	models_reset(&models, 1000);
 	struct node a, b;
 	struct node_opts o;
 	node_defaults(&o, rs, "a", true);
-	node_open(&a, &o, m_own, m_seen2);
+	node_open(&a, &o, models.own, models.seen2);
 	struct pump p = { .r = { a.r }, .n = 1 };
 	assert_true(wait_active(&p, &a, 5000));
 	uint64_t rng = 7;
@@ -189,18 +162,18 @@ static void test_follower_sees_changes_in_order(void **state)
 	size_t el = sr_repl_envelope_encode(now_unix_s() - 5, rec, sizeof(rec), env, sizeof(env));
 	redisReply *r = redis_cmd(c, "HSET t:1:aor:{sip:user000999@example.com} 0000000000000001 %b", env, el);
 	freeReplyObject(r);
-	m_own->b[999][0] = (struct mbind){ 0 };
+	models.own->b[999][0] = (struct mbind){ 0 };
 
 	node_defaults(&o, rs, "b", false);
-	node_open(&b, &o, m_own, m_seen);
+	node_open(&b, &o, models.own, models.seen);
 	p.r[1] = b.r;
 	p.n = 2;
 	assert_true(wait_following(&p, &b, 5000));
-	assert_true(wait_equal(&p, m_own, m_seen, 5000));
+	assert_true(wait_equal(&p, models.own, models.seen, 5000));
 	struct sr_repl_stats s;
 	sr_repl_stats(b.r, &s);
 	assert_true(s.f.expired_skipped >= 1);
-	assert_false(m_seen->b[999][0].present);
+	assert_false(models.seen->b[999][0].present);
 	assert_false(b.active);
 	assert_true(b.role_calls == 1); /* told once: standby */
 
@@ -210,7 +183,7 @@ static void test_follower_sees_changes_in_order(void **state)
 		pump_for(&p, 5);
 	}
 	assert_true(wait_settled(&p, &a, last, 5000));
-	assert_true(wait_equal(&p, m_own, m_seen, 5000));
+	assert_true(wait_equal(&p, models.own, models.seen, 5000));
 	sr_repl_stats(b.r, &s);
 	assert_true(b.order_errors == 0);
 	assert_true(s.f.changes >= 3000);
@@ -238,12 +211,12 @@ static void test_follower_full_read_after_trim(void **state)
 	assert_int_equal(redis_proc_start(&rp, false, "--stream-node-max-entries 4"), 0);
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
-	fresh_models(500);
+	models_reset(&models, 500);
 	struct duo d;
-	assert_true(duo_open(&d, rs, tune_trim, m_own, m_seen2, m_seen));
+	assert_true(duo_open(&d, rs, tune_trim, models.own, models.seen2, models.seen));
 	uint64_t rng = 9;
 	add_random(&d.p, &d.a, &rng, 200, 0);
-	assert_true(wait_equal(&d.p, m_own, m_seen, 5000));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 5000));
 	/* the standby stalls while the active writes far more than the stream keeps */
 	d.p.paused[1] = true;
 	uint64_t last = add_random(&d.p, &d.a, &rng, 3000, 100);
@@ -253,7 +226,7 @@ static void test_follower_full_read_after_trim(void **state)
 	assert_true(r->integer < 100); /* trimmed: 3000 changes are about 375 entries */
 	freeReplyObject(r);
 	d.p.paused[1] = false;
-	assert_true(wait_equal(&d.p, m_own, m_seen, 10000));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
 	struct sr_repl_stats s;
 	sr_repl_stats(d.b.r, &s);
 	assert_true(s.f.gaps >= 1);
@@ -262,7 +235,7 @@ static void test_follower_full_read_after_trim(void **state)
 	/* and it follows the stream again afterwards */
 	uint64_t changes_before = s.f.changes;
 	add_random(&d.p, &d.a, &rng, 50, 0);
-	assert_true(wait_equal(&d.p, m_own, m_seen, 5000));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 5000));
 	sr_repl_stats(d.b.r, &s);
 	assert_true(s.f.changes >= changes_before + 50);
 	redisFree(c);
@@ -277,9 +250,9 @@ static void test_redis_killed_and_restarted(void **state)
 	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
-	fresh_models(2000);
+	models_reset(&models, 2000);
 	struct duo d;
-	assert_true(duo_open(&d, rs, NULL, m_own, m_seen2, m_seen));
+	assert_true(duo_open(&d, rs, NULL, models.own, models.seen2, models.seen));
 	uint64_t rng = 11, last = 0;
 	/* about 5,000 changes a second, with Redis killed in the middle */
 	for (int ms = 0; ms < 3000; ms++) {
@@ -302,8 +275,8 @@ static void test_redis_killed_and_restarted(void **state)
 	assert_true(s.w.backlog_events == 0);
 	assert_true(s.redis.reconnects >= 2);
 	redisContext *c = redis_proc_connect(&rp);
-	assert_true(model_matches_redis(m_own, &c, 1, "t", now_unix_s(), false));
-	assert_true(wait_equal(&d.p, m_own, m_seen, 10000));
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
 	assert_true(d.b.order_errors == 0);
 	redisFree(c);
 	duo_close(&d);
@@ -325,13 +298,13 @@ static void test_backlog_overflow_resynchronises(void **state)
 	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
-	fresh_models(300);
+	models_reset(&models, 300);
 	struct duo d;
-	assert_true(duo_open(&d, rs, tune_overflow, m_own, m_seen2, m_seen));
+	assert_true(duo_open(&d, rs, tune_overflow, models.own, models.seen2, models.seen));
 	struct model_change mc;
 	uint64_t last = 0;
 	for (unsigned i = 0; i < 300; i++) {
-		model_put(m_own, i, 1, now_unix_s() + 3600, &mc);
+		model_put(models.own, i, 1, now_unix_s() + 3600, &mc);
 		last = node_add(&d.a, &mc);
 		if (i % 100 == 99)
 			assert_true(wait_settled(&d.p, &d.a, last, 5000)); /* within the backlog's bound */
@@ -341,11 +314,11 @@ static void test_backlog_overflow_resynchronises(void **state)
 	pump_for(&d.p, 100);
 	/* while Redis is away: AoRs 0..99 lose every binding, 100..299 get a second one */
 	for (unsigned i = 0; i < 100; i++) {
-		model_remove(m_own, i, 1, &mc);
+		model_remove(models.own, i, 1, &mc);
 		last = node_add(&d.a, &mc);
 	}
 	for (unsigned i = 100; i < 300; i++) {
-		model_put(m_own, i, 2, now_unix_s() + 3600, &mc);
+		model_put(models.own, i, 2, now_unix_s() + 3600, &mc);
 		last = node_add(&d.a, &mc);
 	}
 	pump_for(&d.p, 50);
@@ -362,8 +335,8 @@ static void test_backlog_overflow_resynchronises(void **state)
 	assert_true(s.w.resyncs >= 2); /* at start, and after the overflow */
 	redisContext *c = redis_proc_connect(&rp);
 	/* Redis equals the node's own state, stale AoR keys swept */
-	assert_true(model_matches_redis(m_own, &c, 1, "t", now_unix_s(), false));
-	assert_true(wait_equal(&d.p, m_own, m_seen, 10000)); /* the standby re-read the keys */
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000)); /* the standby re-read the keys */
 	sr_repl_stats(d.b.r, &s);
 	assert_true(s.f.resync_markers >= 1 || s.f.gaps >= 1);
 	redisFree(c);
@@ -389,15 +362,15 @@ static void test_epoch_fencing_and_failover(void **state)
 	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
 	char rs[64];
 	spec(&rp, rs, sizeof(rs));
-	fresh_models(100);
+	models_reset(&models, 100);
 	static struct model seen_c;
 	model_init(&seen_c, 100);
 	struct node a, b, c;
 	struct node_opts o;
 	node_defaults(&o, rs, "a", true);
-	node_open(&a, &o, m_own, m_seen2);
+	node_open(&a, &o, models.own, models.seen2);
 	node_defaults(&o, rs, "b", false);
-	node_open(&b, &o, m_own, m_seen);
+	node_open(&b, &o, models.own, models.seen);
 	struct pump p = { .r = { a.r, b.r }, .n = 2 };
 	assert_true(wait_active(&p, &a, 5000));
 	assert_true(wait_following(&p, &b, 5000));
@@ -416,13 +389,13 @@ static void test_epoch_fencing_and_failover(void **state)
 	assert_true(sb.failovers == 1);
 	assert_non_null(strstr(sr_repl_last_error(a.r), "demoted"));
 	struct model_change mc;
-	model_put(m_own, 1, 1, now_unix_s() + 60, &mc);
+	model_put(models.own, 1, 1, now_unix_s() + 60, &mc);
 	assert_true(node_add(&a, &mc) == 0); /* a fenced node writes nothing */
 	assert_true(node_add(&b, &mc) > 0);
 
 	/* a node configured active that comes up while b is active starts as standby */
 	node_defaults(&o, rs, "c", true);
-	node_open(&c, &o, m_own, &seen_c);
+	node_open(&c, &o, models.own, &seen_c);
 	p.r[2] = c.r;
 	p.n = 3;
 	assert_true(wait_role(&p, &c, false, 3000));
@@ -483,12 +456,12 @@ static void test_wait_for_replicas(void **state)
 	assert_int_equal(wait_link_up(&replica), 0);
 	char rs[64];
 	spec(&master, rs, sizeof(rs));
-	fresh_models(500);
+	models_reset(&models, 500);
 	struct node a;
 	struct node_opts o;
 	node_defaults(&o, rs, "a", true);
 	o.wait_replicas = 1;
-	node_open(&a, &o, m_own, m_seen);
+	node_open(&a, &o, models.own, models.seen);
 	struct pump p = { .r = { a.r }, .n = 1 };
 	assert_true(wait_active(&p, &a, 5000));
 	uint64_t rng = 5;
