@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "net_flood.h"
 #include "reg_config.h"
+#include "repl_config.h"
 
 enum sr_flood_action { SR_FLOOD_DROP, SR_FLOOD_503 };
 
@@ -67,6 +68,8 @@ struct sr_app_config {
 	/* [flood] */
 	struct sr_flood_params flood; /* per-source token buckets and auth-failure blocking */
 	unsigned flood_action;    /* enum sr_flood_action */
+	/* [replication] (lib/replication; validated, not yet acted on) */
+	struct sr_repl_config repl;
 	bool check_only;          /* --check: validate, print the EAL arguments, exit */
 };
 
