@@ -542,4 +542,5 @@ void sr_repl_follow_stats(const struct sr_repl_follower *f, struct sr_repl_follo
 	*out = f->s;
 	out->last_epoch = f->epoch;
 	out->following = f->have_target && f->st != F_IDLE;
+	out->streaming = out->following && f->st == F_STREAM && !f->restart;
 }

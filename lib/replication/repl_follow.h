@@ -61,6 +61,7 @@ struct sr_repl_follow_stats {
 	uint64_t lag_ms;        /* age of the last entry read, by its stream ID (Redis's clock) */
 	uint64_t last_epoch, last_seq;
 	bool following, in_snapshot;
+	bool streaming;         /* caught up: reading the stream as it grows (snapshot done, no restart due) */
 };
 
 struct sr_repl_follower;

@@ -124,7 +124,7 @@ static bool cond_following(void *arg)
 	struct node *n = arg;
 	struct sr_repl_stats s;
 	sr_repl_stats(n->r, &s);
-	return s.f.following && !s.f.in_snapshot && n->seen->snapshots_ended > 0;
+	return s.f.streaming && n->seen->snapshots_ended > 0;
 }
 
 bool wait_following(struct pump *p, struct node *n, unsigned ms)
