@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -53,17 +54,22 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 static void cleanup(void)
 {
 	for (int i = 0; i < n_procs; i++)
 		if (procs[i] && procs[i]->pid > 0)
 			redis_proc_stop(procs[i], true);
-	for (int i = 0; i < n_dirs; i++) {
-		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dirs[i]);
-		if (system(cmd) != 0)
+	for (int i = 0; i < n_dirs; i++)
+		if (nftw(dirs[i], remove_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
 			fprintf(stderr, "redis_proc: could not remove %s\n", dirs[i]);
-	}
 }
 
 static bool on_path(const char *name)
@@ -272,10 +278,10 @@ int redis_cluster_wait_ok(const struct redis_proc *p, int n, int timeout_ms)
 	return -1;
 }
 
-int redis_cluster_start(struct redis_proc *p, int n)
+int redis_cluster_start(struct redis_proc *p, int n, const char *extra)
 {
 	for (int i = 0; i < n; i++)
-		if (redis_proc_start(&p[i], true, NULL) != 0)
+		if (redis_proc_start(&p[i], true, extra) != 0)
 			return -1;
 	char addr[8][32];
 	const char *argv[16] = { "redis-cli", "--cluster", "create" };
@@ -304,6 +310,23 @@ int redis_cluster_start(struct redis_proc *p, int n)
 		return -1;
 	}
 	return redis_cluster_wait_ok(p, n, 20000);
+}
+
+uint64_t redis_proc_cpu_us(const struct redis_proc *p)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *s = strrchr(buf, ')'); /* the command name may hold blanks */
+	unsigned long long ut, st;
+	if (!s || sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return 0;
+	return (ut + st) * 1000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
 }
 
 redisContext *redis_proc_connect(const struct redis_proc *p)

@@ -35,12 +35,15 @@ void redis_proc_stop(struct redis_proc *p, bool hard);
 /* Starts the same server again (same port, same directory: its AOF and nodes.conf). */
 int redis_proc_restart(struct redis_proc *p);
 
-/* Starts n cluster-enabled servers and joins them as n masters. 0 or -1. */
-int redis_cluster_start(struct redis_proc *p, int n);
+/* Starts n cluster-enabled servers (extra: more arguments, or NULL) and joins them as n masters. 0 or -1. */
+int redis_cluster_start(struct redis_proc *p, int n, const char *extra);
 /* "127.0.0.1:p1,127.0.0.1:p2,..." */
 void redis_cluster_spec(const struct redis_proc *p, int n, char *out, size_t cap);
 /* Waits until every node says cluster_state:ok (or timeout). */
 int redis_cluster_wait_ok(const struct redis_proc *p, int n, int timeout_ms);
+
+/* CPU time (user + system) the server has used so far, in microseconds; 0 if unknown. */
+uint64_t redis_proc_cpu_us(const struct redis_proc *p);
 
 /* A blocking connection for checks (the test's own view of Redis); exits the test on failure. */
 redisContext *redis_proc_connect(const struct redis_proc *p);

@@ -289,7 +289,7 @@ struct sr_repl_snapshot_src model_snapshot(struct model *m)
 	return (struct sr_repl_snapshot_src){ m, snap_open, snap_next, snap_close };
 }
 
-static void pump_once(struct pump *p)
+void pump_step(struct pump *p, int timeout_ms)
 {
 	struct pollfd fds[4][128];
 	unsigned n[4] = { 0 }, total = 0;
@@ -302,7 +302,7 @@ static void pump_once(struct pump *p)
 		memcpy(all + total, fds[i], n[i] * sizeof(struct pollfd));
 		total += n[i];
 	}
-	poll(total ? all : NULL, total, 1); /* with nothing to wait on (reconnect back-off), a 1 ms nap */
+	poll(total ? all : NULL, total, timeout_ms); /* with nothing to wait on (back-off): a nap */
 	total = 0;
 	now = now_unix_ms();
 	for (int i = 0; i < p->n; i++) {
@@ -317,7 +317,7 @@ void pump_for(struct pump *p, unsigned ms)
 {
 	uint64_t end = now_unix_ms() + ms;
 	while (now_unix_ms() < end)
-		pump_once(p);
+		pump_step(p, 1);
 }
 
 bool pump_until(struct pump *p, unsigned timeout_ms, bool (*cond)(void *), void *arg)
@@ -326,7 +326,7 @@ bool pump_until(struct pump *p, unsigned timeout_ms, bool (*cond)(void *), void 
 	while (now_unix_ms() < end) {
 		if (cond(arg))
 			return true;
-		pump_once(p);
+		pump_step(p, 1);
 	}
 	return cond(arg);
 }

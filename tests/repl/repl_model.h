@@ -68,12 +68,13 @@ bool model_matches_redis(const struct model *m, redisContext **nodes, int n_node
 /* The model as a snapshot source (open/next/close over its live bindings). */
 struct sr_repl_snapshot_src model_snapshot(struct model *m);
 
-/* Drives instances: each poll waits at most 1 ms for Redis. */
+/* Drives instances: pump_for and pump_until wait at most 1 ms per turn for Redis. */
 struct pump {
 	struct sr_repl *r[4];
 	bool paused[4];
 	int n;
 };
+void pump_step(struct pump *p, int timeout_ms); /* one turn, waiting at most timeout_ms for Redis */
 void pump_for(struct pump *p, unsigned ms);
 bool pump_until(struct pump *p, unsigned timeout_ms, bool (*cond)(void *), void *arg);
 

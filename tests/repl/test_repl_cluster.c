@@ -42,7 +42,7 @@ static void connect_all(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (redis_cluster_start(cluster, MASTERS) != 0)
+	if (redis_cluster_start(cluster, MASTERS, NULL) != 0)
 		return -1;
 	redis_cluster_spec(cluster, MASTERS, spec, sizeof(spec));
 	connect_all();
