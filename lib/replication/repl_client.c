@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "repl_cmd.h"
+
 #define MAX_HOPS 5
 #define REFRESH_RETRY_MS 200
 #define REFRESH_WHILE_DOWN_MS 500
@@ -282,7 +284,7 @@ static int send_to(struct sr_repl_client *cl, struct node *n, int argc, const ch
 	struct cmd *k = calloc(1, sizeof(*k));
 	if (!k)
 		return -1;
-	int len = redisFormatCommandArgv(&k->bytes, argc, argv, lens);
+	int len = sr_repl_resp_format(&k->bytes, argc, argv, lens);
 	if (len < 0) {
 		free(k);
 		return -1;

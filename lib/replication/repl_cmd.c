@@ -3,8 +3,7 @@
  */
 #include "repl_cmd.h"
 
-#include <inttypes.h>
-#include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,9 +93,8 @@ void sr_repl_cmd_str(struct sr_repl_cmd *c, const char *s)
 
 void sr_repl_cmd_u64(struct sr_repl_cmd *c, uint64_t v)
 {
-	char t[24];
-	int n = snprintf(t, sizeof(t), "%" PRIu64, v);
-	sr_repl_cmd_arg(c, t, (size_t)n);
+	char t[20];
+	sr_repl_cmd_arg(c, t, sr_repl_decimal(v, t));
 }
 
 void sr_repl_cmd_ref(struct sr_repl_cmd *c, const void *p, size_t n)
@@ -118,4 +116,55 @@ bool sr_repl_cmd_argv(struct sr_repl_cmd *c)
 	for (unsigned i = 0; i < c->n; i++)
 		c->argv[i] = c->ext[i] ? c->ext[i] : c->buf + c->off[i];
 	return true;
+}
+
+size_t sr_repl_decimal(uint64_t v, char out[20])
+{
+	char t[20];
+	size_t n = 0;
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	return n;
+}
+
+/* '*' or '$', the number, CRLF. */
+static char *put_header(char *p, char kind, uint64_t v)
+{
+	*p++ = kind;
+	p += sr_repl_decimal(v, p);
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+int sr_repl_resp_format(char **out, int argc, const char **argv, const size_t *lens)
+{
+	if (argc <= 0)
+		return -1;
+	char digits[20];
+	uint64_t total = 3 + sr_repl_decimal((uint64_t)argc, digits);
+	for (int i = 0; i < argc; i++) {
+		size_t n = lens ? lens[i] : strlen(argv[i]);
+		total += 5 + sr_repl_decimal(n, digits) + (uint64_t)n;
+		if (total > INT_MAX)
+			return -1;
+	}
+	char *b = malloc((size_t)total);
+	if (!b)
+		return -1;
+	char *p = put_header(b, '*', (uint64_t)argc);
+	for (int i = 0; i < argc; i++) {
+		size_t n = lens ? lens[i] : strlen(argv[i]);
+		p = put_header(p, '$', n);
+		if (n)
+			memcpy(p, argv[i], n);
+		p += n;
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	*out = b;
+	return (int)total;
 }

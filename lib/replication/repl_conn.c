@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "repl_cmd.h"
+
 #define BACKOFF_MIN_MS 50
 
 struct sent {
@@ -146,7 +148,7 @@ static int send_functions(struct sr_repl_conn *c)
 {
 	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", sr_repl_functions };
 	char *cmd;
-	int len = redisFormatCommandArgv(&cmd, 4, argv, NULL);
+	int len = sr_repl_resp_format(&cmd, 4, argv, NULL);
 	if (len < 0)
 		return -1;
 	int rc = send_raw(c, cmd, (size_t)len, 0, handshake_done, NULL);

@@ -67,7 +67,7 @@ struct prep {
 	int slot;
 	char code;
 	char id[SR_REPL_ID_HEX];
-	char exp[12];
+	char exp[20];
 	uint8_t exp_len;
 	const uint8_t *env;
 	size_t env_len;
@@ -208,19 +208,6 @@ static bool transient(const char *e)
 		if (strncmp(e, t[i], strlen(t[i])) == 0)
 			return true;
 	return false;
-}
-
-/* Decimal digits of v (no NUL); returns how many. */
-static size_t u32_decimal(uint32_t v, char out[10])
-{
-	char t[10];
-	size_t n = 0;
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	for (size_t i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
-	return n;
 }
 
 static uint32_t now_s(const struct sr_repl_writer *w)
@@ -546,7 +533,7 @@ static bool prep_op(struct sr_repl_writer *w, unsigned i, char code, const char 
 	p->slot = sr_repl_client_is_cluster(w->cl) ? sr_repl_key_slot(w->keys + p->key_off, kl) : 0;
 	p->code = code;
 	sr_repl_id_hex(id, p->id);
-	p->exp_len = (uint8_t)u32_decimal(expires, p->exp);
+	p->exp_len = (uint8_t)sr_repl_decimal(expires, p->exp);
 	p->env = env;
 	p->env_len = env_len;
 	return true;
