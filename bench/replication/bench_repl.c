@@ -245,6 +245,36 @@ static uint64_t count_bindings(const struct redis_proc *p, int n, uint64_t *keys
 	return total;
 }
 
+/* Redis's own time per change in the commands the writer sends (INFO commandstats, all servers). */
+static void print_cmdstats(const struct redis_proc *p, int n, uint64_t changes)
+{
+	static const char *const names[] = { "fcall", "xadd", "wait" };
+	double usec[3] = { 0 };
+	uint64_t calls[3] = { 0 };
+	for (int i = 0; i < n; i++) {
+		redisContext *c = redis_proc_connect(&p[i]);
+		redisReply *r = redis_cmd(c, "INFO commandstats");
+		for (int k = 0; r && r->type == REDIS_REPLY_STRING && k < 3; k++) {
+			char key[32];
+			snprintf(key, sizeof(key), "cmdstat_%s:calls=", names[k]);
+			const char *at = strstr(r->str, key);
+			unsigned long long nc, us;
+			if (at && sscanf(at + strlen(key), "%llu,usec=%llu", &nc, &us) == 2) {
+				calls[k] += nc;
+				usec[k] += (double)us;
+			}
+		}
+		if (r)
+			freeReplyObject(r);
+		redisFree(c);
+	}
+	printf("  Redis time per change in commands:");
+	for (int k = 0; k < 3; k++)
+		if (calls[k])
+			printf(" %s %.2f us (%" PRIu64 " calls)", names[k], usec[k] / (double)changes, calls[k]);
+	printf("\n");
+}
+
 /* Changes per second into 'redis'; *acked: settled durable; *lost: acknowledged bindings missing. */
 static double throughput(const struct opts *o, const char *redis, const struct redis_proc *procs, int n_procs,
 			 uint64_t *acked, uint64_t *lost, int *failures)
@@ -284,6 +314,7 @@ static double throughput(const struct opts *o, const char *redis, const struct r
 		fprintf(stderr, "bench_repl: %" PRIu64 " of %" PRIu64 " changes durable\n", a.durable_upto, last);
 		(*failures)++;
 	}
+	print_cmdstats(procs, n_procs, last);
 	uint64_t keys, want = (uint64_t)o->aors * (o->changes / o->aors < 4 ? o->changes / o->aors : 4);
 	uint64_t found = count_bindings(procs, n_procs, &keys);
 	if (found < want)
