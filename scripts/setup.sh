@@ -16,6 +16,7 @@ packages=(
 	libosip2-dev libcmocka-dev libhyperscan-dev liblmdb-dev libmicrohttpd-dev libssl-dev libinih-dev libjansson-dev
 	libcurl4-openssl-dev
 	sip-tester iproute2 valgrind procps ethtool python3 curl
+	redis-server libhiredis-dev
 )
 
 missing=()

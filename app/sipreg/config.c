@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -53,6 +54,7 @@ static const char *const roles[] = { "final", "mid", NULL };
 /* Index = enum sr_midreg_mode and enum sr_midreg_ct_insertion. */
 static const char *const mid_modes[] = { "mirror", "contact-throttling", "aor-throttling", NULL };
 static const char *const ct_insertions[] = { "ct-param", "ct-username", NULL };
+static const char *const repl_roles[] = { "active", "standby", NULL };
 
 static const struct key keys[] = {
 	{ "eal", "args", K_STR, F(eal_args), 0, 0, NULL, "extra EAL arguments, blank-separated" },
@@ -214,6 +216,34 @@ static const struct key keys[] = {
 	  "attempts after the first (connect failure, timeout, 5xx, 408, 429)" },
 	{ "push", "gateway_backoff_ms", K_U32, F(push.gateway.backoff_ms), 1, 60000, NULL,
 	  "wait before the first retry, doubled per retry" },
+	{ "replication", "redis", K_STR, F(repl.redis), 0, 0, NULL,
+	  "Redis for replication: HOST:PORT, or HOST:PORT,HOST:PORT,... (Redis Cluster seeds); empty: off" },
+	{ "replication", "role", K_ENUM, F(repl.role), 0, 0, repl_roles,
+	  "active or standby at start (a replaced active comes back as standby)" },
+	{ "replication", "durability", K_ENUM, F(repl.durability), 0, 0, durability_modes,
+	  "async: answer at once; sync: hold each 200 until its change is in Redis (503 if it cannot be)" },
+	{ "replication", "failover_ms", K_U32, F(repl.failover_ms), 100, 600000, NULL,
+	  "a standby takes over when the active's heartbeat is this old" },
+	{ "replication", "auto_failover", K_BOOL, F(repl.auto_failover), 0, 0, NULL,
+	  "promote automatically (false: sipregctl promote only)" },
+	{ "replication", "heartbeat_ms", K_U32, F(repl.heartbeat_ms), 0, 600000, NULL,
+	  "heartbeat and standby check interval; 0: failover_ms / 5" },
+	{ "replication", "wait_replicas", K_U32, F(repl.wait_replicas), 0, 64, NULL,
+	  "a batch is durable once WAIT confirms this many Redis replicas; 0: no WAIT" },
+	{ "replication", "wait_timeout_ms", K_U32, F(repl.wait_timeout_ms), 1, 60000, NULL, "WAIT's timeout" },
+	{ "replication", "node_id", K_STR, F(repl.node_id), 0, 0, NULL,
+	  "this node's name in Redis ([A-Za-z0-9_.-]); empty: <hostname>-<eal.file_prefix>" },
+	{ "replication", "prefix", K_STR, F(repl.prefix), 0, 0, NULL, "key namespace in Redis" },
+	{ "replication", "stream_len", K_U32, F(repl.stream_len), 16, 100000000, NULL,
+	  "stream entries kept per node (MAXLEN ~); a standby further behind re-reads the keys" },
+	{ "replication", "batch_events", K_U32, F(repl.batch_events), 1, 100000, NULL,
+	  "changes per Redis command and stream entry" },
+	{ "replication", "backlog_events", K_U32, F(repl.backlog_events), 1, 100000000, NULL,
+	  "changes kept while Redis is away; beyond: dropped, then a full resynchronisation" },
+	{ "replication", "timeout_ms", K_U32, F(repl.timeout_ms), 10, 600000, NULL,
+	  "a Redis command unanswered this long drops its connection" },
+	{ "replication", "reconnect_max_ms", K_U32, F(repl.reconnect_max_ms), 50, 600000, NULL,
+	  "reconnection back-off ceiling (at most failover_ms / 4)" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -248,6 +278,7 @@ static void defaults(struct sr_app_config *c)
 	c->flood.fail_window_s = 60;
 	c->flood.block_s = 300;
 	sr_push_config_defaults(&c->push);
+	sr_repl_config_defaults(&c->repl);
 }
 
 static int parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
@@ -448,7 +479,31 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 		if (sr_nonce_secret_read(c->auth.nonce_secret_file, secret, &len, why, sizeof(why)) != 0)
 			return snprintf(err, err_len, "auth.nonce_secret_file: %s", why), err;
 	}
-	return NULL;
+	return sr_repl_config_check(&c->repl, err, err_len);
+}
+
+/*
+ * replication.node_id defaults to <hostname>-<eal.file_prefix>: unique per
+ * instance on one machine (each needs its own file prefix), readable in
+ * Redis. Characters Redis keys of ours do not allow become '-'.
+ */
+static void default_node_id(struct sr_app_config *c)
+{
+	if (!sr_repl_enabled(&c->repl) || c->repl.node_id[0])
+		return;
+	char host[256] = "";
+	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+		snprintf(host, sizeof(host), "sipreg");
+	char full[sizeof(host) + sizeof(c->eal_file_prefix) + 1];
+	snprintf(full, sizeof(full), "%s-%s", host, c->eal_file_prefix);
+	char *id = c->repl.node_id;
+	size_t n = strlen(full), cap = sizeof(c->repl.node_id) - 1;
+	size_t cut = n > cap ? n - cap : 0; /* too long: keep the end, which holds the file prefix */
+	memcpy(id, full + cut, n - cut + 1);
+	for (char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '.' || *p == '-'))
+			*p = '-';
 }
 
 static void usage(FILE *f)
@@ -548,9 +603,12 @@ int sr_app_config_load(struct sr_app_config *c, int argc, char **argv)
 		fprintf(stderr, "sipreg: registrar.secret: no random source, set it explicitly\n");
 		return -1;
 	}
+	default_node_id(c);
 	if (check(c, err, sizeof(err)) != NULL) {
 		fprintf(stderr, "sipreg: config: %s\n", err);
 		return -1;
 	}
+	if (sr_repl_enabled(&c->repl)) /* lib/replication is not wired into the control core yet */
+		fprintf(stderr, "sipreg: warning: replication.* is checked but not acted on by this version\n");
 	return 0;
 }

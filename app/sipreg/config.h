@@ -19,6 +19,7 @@
 #include "net_flood.h"
 #include "push.h"
 #include "reg_config.h"
+#include "repl_config.h"
 
 enum sr_flood_action { SR_FLOOD_DROP, SR_FLOOD_503 };
 
@@ -77,6 +78,8 @@ struct sr_app_config {
 	unsigned flood_action;    /* enum sr_flood_action */
 	/* [push] */
 	struct sr_push_config push; /* RFC 8599 decisions (lib/push) and the gateway client (lib/ctl/ctl_pushgw.h) */
+	/* [replication] (lib/replication; validated, not yet acted on) */
+	struct sr_repl_config repl;
 	bool check_only;          /* --check: validate, print the EAL arguments, exit */
 };
 

@@ -1,0 +1,286 @@
+/*
+ * test_repl_cluster.c - lib/replication against a three-master Redis
+ * Cluster of redis-server processes the test starts itself (redis-cli
+ * --cluster create): batches land on the master of each AoR's slot (and
+ * the slots agree with CLUSTER KEYSLOT), the standby follows across
+ * masters, a slot moved while it is being written (ASK, then MOVED) loses
+ * nothing, fencing works through the cluster, and a master killed (-9)
+ * and restarted loses nothing acknowledged. Each test uses its own key
+ * prefix on the one cluster. Exits 77 (SKIP) without redis-server.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "redis_proc.h"
+#include "repl_node.h"
+#include "repl_slot.h"
+
+#define MASTERS 3
+
+static struct redis_proc cluster[MASTERS];
+static char spec[256];
+static redisContext *ctx[MASTERS];
+static struct models models;
+static const char *prefix;
+
+static void connect_all(void)
+{
+	for (int i = 0; i < MASTERS; i++) {
+		if (ctx[i])
+			redisFree(ctx[i]);
+		ctx[i] = redis_proc_connect(&cluster[i]);
+	}
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (redis_cluster_start(cluster, MASTERS, NULL) != 0)
+		return -1;
+	redis_cluster_spec(cluster, MASTERS, spec, sizeof(spec));
+	connect_all();
+	return models_alloc(&models);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < MASTERS; i++) {
+		if (ctx[i])
+			redisFree(ctx[i]);
+		redis_proc_stop(&cluster[i], false);
+	}
+	models_free(&models);
+	return 0;
+}
+
+static void tune(struct node_opts *o, bool active)
+{
+	(void)active;
+	o->prefix = prefix;
+}
+
+static void open_duo(struct duo *d, const char *pfx, unsigned n_aors)
+{
+	prefix = pfx;
+	models_reset(&models, n_aors);
+	assert_true(duo_open(d, spec, tune, models.own, models.seen2, models.seen));
+}
+
+/* The master holding 'key' (the one that does not answer MOVED). */
+static int owner(const char *key)
+{
+	for (int i = 0; i < MASTERS; i++) {
+		redisReply *r = redis_cmd(ctx[i], "TYPE %s", key);
+		bool here = r && r->type == REDIS_REPLY_STATUS;
+		if (r)
+			freeReplyObject(r);
+		if (here)
+			return i;
+	}
+	return -1;
+}
+
+static void test_cluster_writes_follow_and_slots(void **state)
+{
+	(void)state;
+	struct duo d;
+	open_duo(&d, "c1", 2000);
+	uint64_t rng = 21;
+	uint64_t last = add_random(&d.p, &d.a, &rng, 5000, 250);
+	assert_true(wait_settled(&d.p, &d.a, last, 15000));
+	assert_true(d.a.durable_upto == last);
+	assert_true(model_matches_redis(models.own, ctx, MASTERS, prefix, now_unix_s(), true));
+	/* every master holds a share of the AoRs */
+	for (int i = 0; i < MASTERS; i++) {
+		redisReply *r = redis_cmd(ctx[i], "DBSIZE");
+		assert_true(r->integer > 300);
+		freeReplyObject(r);
+	}
+	/* our slot of each key is the cluster's */
+	for (unsigned i = 0; i < 200; i++) {
+		char aor[64], key[128];
+		model_aor(i, aor, sizeof(aor));
+		int n = snprintf(key, sizeof(key), "c1:1:aor:{%s}", aor);
+		redisReply *r = redis_cmd(ctx[0], "CLUSTER KEYSLOT %s", key);
+		assert_int_equal(r->integer, sr_repl_key_slot(key, (size_t)n));
+		freeReplyObject(r);
+	}
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
+	assert_true(d.b.order_errors == 0);
+	struct sr_repl_stats s;
+	sr_repl_stats(d.a.r, &s);
+	assert_int_equal(s.redis.masters, MASTERS);
+	assert_int_equal(s.redis.masters_up, MASTERS);
+	duo_close(&d);
+}
+
+static void cluster_cmd_all(const char *fmt, ...)
+{
+	for (int i = 0; i < MASTERS; i++) {
+		va_list ap;
+		va_start(ap, fmt);
+		redisReply *r = redisvCommand(ctx[i], fmt, ap);
+		va_end(ap);
+		assert_non_null(r);
+		assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+		freeReplyObject(r);
+	}
+}
+
+static void node_id(int i, char *out, size_t cap)
+{
+	redisReply *r = redis_cmd(ctx[i], "CLUSTER MYID");
+	snprintf(out, cap, "%s", r->str);
+	freeReplyObject(r);
+}
+
+/* Writes the hot AoR (and others) for ms milliseconds. */
+static uint64_t write_hot(struct duo *d, unsigned hot, uint64_t *rng, unsigned ms)
+{
+	struct model_change mc;
+	uint64_t last = 0, end = now_unix_ms() + ms;
+	unsigned id = 1;
+	while (now_unix_ms() < end) {
+		model_put(models.own, hot, id, now_unix_s() + 3600, &mc);
+		id = id % M_IDS + 1;
+		last = node_add(&d->a, &mc);
+		last = add_random(&d->p, &d->a, rng, 3, 0);
+		pump_for(&d->p, 1);
+	}
+	return last;
+}
+
+static void test_cluster_resharding_while_writing(void **state)
+{
+	(void)state;
+	struct duo d;
+	open_duo(&d, "c2", 500);
+	const unsigned hot = 7;
+	char aor[64], key[128];
+	model_aor(hot, aor, sizeof(aor));
+	int kl = snprintf(key, sizeof(key), "c2:1:aor:{%s}", aor);
+	unsigned slot = sr_repl_key_slot(key, (size_t)kl);
+	uint64_t rng = 3;
+	write_hot(&d, hot, &rng, 200);
+	int src = owner(key);
+	assert_true(src >= 0);
+	int dst = (src + 1) % MASTERS;
+	char src_id[64], dst_id[64];
+	node_id(src, src_id, sizeof(src_id));
+	node_id(dst, dst_id, sizeof(dst_id));
+
+	/* the slot starts migrating; its keys move while the writer keeps writing them (ASK) */
+	redisReply *r = redis_cmd(ctx[dst], "CLUSTER SETSLOT %u IMPORTING %s", slot, src_id);
+	freeReplyObject(r);
+	r = redis_cmd(ctx[src], "CLUSTER SETSLOT %u MIGRATING %s", slot, dst_id);
+	freeReplyObject(r);
+	write_hot(&d, hot, &rng, 100);
+	for (;;) {
+		r = redis_cmd(ctx[src], "CLUSTER GETKEYSINSLOT %u 100", slot);
+		size_t n = r->elements;
+		for (size_t i = 0; i < n; i++) {
+			redisReply *m = redis_cmd(ctx[src], "MIGRATE 127.0.0.1 %u %s 0 5000", cluster[dst].port,
+						  r->element[i]->str);
+			assert_int_not_equal(m->type, REDIS_REPLY_ERROR);
+			freeReplyObject(m);
+		}
+		freeReplyObject(r);
+		if (n == 0)
+			break;
+	}
+	write_hot(&d, hot, &rng, 300);
+	/* the slot now belongs to dst (MOVED from then on) */
+	cluster_cmd_all("CLUSTER SETSLOT %u NODE %s", slot, dst_id);
+	uint64_t last = write_hot(&d, hot, &rng, 300);
+	assert_true(wait_settled(&d.p, &d.a, last, 15000));
+	assert_true(d.a.durable_upto == last);
+	assert_true(d.a.not_durable == 0);
+	assert_int_equal(owner(key), dst);
+	assert_true(model_matches_redis(models.own, ctx, MASTERS, prefix, now_unix_s(), true));
+	struct sr_repl_stats s;
+	sr_repl_stats(d.a.r, &s);
+	printf("redirections followed: %llu ASK, %llu MOVED\n", (unsigned long long)s.redis.ask,
+	       (unsigned long long)s.redis.moved);
+	assert_true(s.redis.ask >= 1);
+	assert_true(s.redis.moved >= 1);
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
+	duo_close(&d);
+}
+
+static void test_cluster_fencing(void **state)
+{
+	(void)state;
+	struct duo d;
+	open_duo(&d, "c3", 100);
+	sr_repl_promote(d.b.r);
+	assert_true(wait_role(&d.p, &d.b, true, 3000));
+	assert_true(wait_role(&d.p, &d.a, false, 3000));
+	assert_non_null(strstr(d.a.why, "demoted"));
+	struct model_change mc;
+	model_put(models.own, 1, 1, now_unix_s() + 60, &mc);
+	assert_true(node_add(&d.a, &mc) == 0);
+	uint64_t last = node_add(&d.b, &mc);
+	assert_true(wait_settled(&d.p, &d.b, last, 5000));
+	assert_true(d.b.durable_upto == last);
+	duo_close(&d);
+}
+
+static void test_cluster_master_killed_and_restarted(void **state)
+{
+	(void)state;
+	struct duo d;
+	open_duo(&d, "c4", 2000);
+	char stream[64];
+	snprintf(stream, sizeof(stream), "c4:1:stream:{a}");
+	int victim = owner(stream); /* the master of the active's stream */
+	assert_true(victim >= 0);
+	uint64_t rng = 17, last = 0;
+	for (int ms = 0; ms < 4000; ms++) {
+		if (ms == 1000)
+			redis_proc_stop(&cluster[victim], true);
+		if (ms == 3500) {
+			struct sr_repl_stats s;
+			sr_repl_stats(d.a.r, &s);
+			assert_true(s.w.backlog_events > 0);
+			assert_false(s.available);
+			assert_int_equal(redis_proc_restart(&cluster[victim]), 0);
+		}
+		last = add_random(&d.p, &d.a, &rng, 5, 5);
+	}
+	assert_int_equal(redis_cluster_wait_ok(cluster, MASTERS, 20000), 0);
+	assert_true(wait_settled(&d.p, &d.a, last, 30000));
+	assert_true(d.a.durable_upto == last);
+	assert_true(d.a.not_durable == 0);
+	connect_all();
+	assert_true(model_matches_redis(models.own, ctx, MASTERS, prefix, now_unix_s(), true));
+	bool eq = wait_equal(&d.p, models.own, models.seen, 15000);
+	if (!eq) {
+		node_print("a", &d.a);
+		node_print("b", &d.b);
+	}
+	assert_true(eq);
+	assert_true(d.b.order_errors == 0);
+	assert_true(d.a.active); /* the outage did not make the standby take over */
+	duo_close(&d);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	redis_proc_require();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cluster_writes_follow_and_slots),
+		cmocka_unit_test(test_cluster_resharding_while_writing),
+		cmocka_unit_test(test_cluster_fencing),
+		cmocka_unit_test(test_cluster_master_killed_and_restarted),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,503 @@
+/*
+ * test_repl_redis.c - lib/replication against real redis-server processes
+ * (one Redis, with a replica for WAIT): batches arrive with their expiry,
+ * the follower sees changes in order and falls back to a full read after
+ * the stream was trimmed past it, Redis killed (-9) and restarted loses
+ * nothing acknowledged and the backlog drains, a full backlog leads to a
+ * resynchronisation from the node's own state, epoch fencing and
+ * failover, WAIT for replicas. Each test starts its own redis-server on
+ * 127.0.0.1 and stops it. Exits 77 (SKIP) without redis-server.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "redis_proc.h"
+#include "repl_node.h"
+
+static struct models models;
+
+static void spec(const struct redis_proc *p, char *out, size_t cap)
+{
+	snprintf(out, cap, "127.0.0.1:%u", p->port);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return models_alloc(&models);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	models_free(&models);
+	return 0;
+}
+
+/* The stream holds a resync marker then every change of the epoch, consecutive. */
+static void check_stream(redisContext *c, const char *node, uint64_t want_changes)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "t:1:stream:{%s}", node);
+	redisReply *r = redis_cmd(c, "XRANGE %s - +", key);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	uint64_t next = 1, changes = 0;
+	bool marker = false;
+	for (size_t i = 0; i < r->elements; i++) {
+		const redisReply *kv = r->element[i]->element[1];
+		const char *kind = NULL, *first = NULL, *last = NULL;
+		for (size_t f = 0; f + 1 < kv->elements; f += 2) {
+			if (!strcmp(kv->element[f]->str, "kind"))
+				kind = kv->element[f + 1]->str;
+			if (!strcmp(kv->element[f]->str, "first"))
+				first = kv->element[f + 1]->str;
+			if (!strcmp(kv->element[f]->str, "last"))
+				last = kv->element[f + 1]->str;
+		}
+		assert_non_null(kind);
+		assert_non_null(last);
+		if (!strcmp(kind, "resync")) {
+			marker = true;
+			next = strtoull(last, NULL, 10) + 1;
+			continue;
+		}
+		assert_non_null(first);
+		assert_true(strtoull(first, NULL, 10) == next);
+		next = strtoull(last, NULL, 10) + 1;
+		changes += strtoull(last, NULL, 10) - strtoull(first, NULL, 10) + 1;
+	}
+	assert_true(marker);
+	assert_true(changes == want_changes);
+	freeReplyObject(r);
+}
+
+static void test_batches_arrive_with_expiry(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
+	char rs[64];
+	spec(&rp, rs, sizeof(rs));
+	models_reset(&models, 2000);
+	struct node a;
+	struct node_opts o;
+	node_defaults(&o, rs, "a", true);
+	node_open(&a, &o, models.own, models.seen);
+	struct pump p = { .r = { a.r }, .n = 1 };
+	assert_true(wait_active(&p, &a, 5000));
+	assert_non_null(strstr(a.why, "at start"));
+
+	uint64_t rng = 42;
+	uint64_t last = add_random(&p, &a, &rng, 5000, 500);
+	struct model_change mc;
+	assert_true(wait_settled(&p, &a, last, 10000));
+	assert_true(a.durable_upto == last);
+	assert_true(a.not_durable == 0);
+	assert_true(a.order_errors == 0);
+
+	redisContext *c = redis_proc_connect(&rp);
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+	check_stream(c, "a", 5000);
+
+	/* expiry: the key lives until its latest binding expires; an expired put never lands */
+	models.own->n_aors = 2002; /* two AoRs the random steps never touched */
+	uint32_t t = now_unix_s();
+	model_put(models.own, 2000, 1, t + 2, &mc);
+	node_add(&a, &mc);
+	model_put(models.own, 2001, 1, t - 10, &mc);
+	last = node_add(&a, &mc);
+	assert_true(wait_settled(&p, &a, last, 5000));
+	redisReply *r = redis_cmd(c, "TTL t:1:aor:{sip:user002000@example.com}");
+	assert_true(r->integer > 0 && r->integer <= 3);
+	freeReplyObject(r);
+	r = redis_cmd(c, "EXISTS t:1:aor:{sip:user002001@example.com}");
+	assert_int_equal(r->integer, 0);
+	freeReplyObject(r);
+	pump_for(&p, 3200);
+	r = redis_cmd(c, "EXISTS t:1:aor:{sip:user002000@example.com}");
+	assert_int_equal(r->integer, 0); /* gone with its expiry: it never comes back */
+	freeReplyObject(r);
+
+	struct sr_repl_stats s;
+	sr_repl_stats(a.r, &s);
+	assert_true(s.w.events_replicated == 5002);
+	assert_true(s.w.batches >= 5000 / 256);
+	assert_true(s.w.backlog_events == 0);
+	assert_int_equal(s.role, SR_ROLE_ACTIVE);
+	assert_true(s.epoch >= 1);
+	redisFree(c);
+	node_close(&a);
+	redis_proc_stop(&rp, false);
+}
+
+static void test_follower_sees_changes_in_order(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
+	char rs[64];
+	spec(&rp, rs, sizeof(rs));
+	models_reset(&models, 1000);
+	struct node a, b;
+	struct node_opts o;
+	node_defaults(&o, rs, "a", true);
+	node_open(&a, &o, models.own, models.seen2);
+	struct pump p = { .r = { a.r }, .n = 1 };
+	assert_true(wait_active(&p, &a, 5000));
+	uint64_t rng = 7;
+	uint64_t last = add_random(&p, &a, &rng, 1000, 0);
+	assert_true(wait_settled(&p, &a, last, 5000));
+	/* a record past its expiry, written by someone else, must not reach the standby */
+	redisContext *c = redis_proc_connect(&rp);
+	uint8_t rec[M_REC_LEN], env[M_REC_LEN + SR_REPL_ENVELOPE_HDR];
+	model_rec(999, 1, 1, rec);
+	size_t el = sr_repl_envelope_encode(now_unix_s() - 5, rec, sizeof(rec), env, sizeof(env));
+	redisReply *r = redis_cmd(c, "HSET t:1:aor:{sip:user000999@example.com} 0000000000000001 %b", env, el);
+	freeReplyObject(r);
+	models.own->b[999][0] = (struct mbind){ 0 };
+
+	node_defaults(&o, rs, "b", false);
+	node_open(&b, &o, models.own, models.seen);
+	p.r[1] = b.r;
+	p.n = 2;
+	assert_true(wait_following(&p, &b, 5000));
+	assert_true(wait_equal(&p, models.own, models.seen, 5000));
+	struct sr_repl_stats s;
+	sr_repl_stats(b.r, &s);
+	assert_true(s.f.expired_skipped >= 1);
+	assert_false(models.seen->b[999][0].present);
+	assert_false(b.active);
+	assert_true(b.role_calls == 1); /* told once: standby */
+
+	/* changes as they commit, in order */
+	for (int burst = 0; burst < 30; burst++) {
+		last = add_random(&p, &a, &rng, 100, 0);
+		pump_for(&p, 5);
+	}
+	assert_true(wait_settled(&p, &a, last, 5000));
+	assert_true(wait_equal(&p, models.own, models.seen, 5000));
+	sr_repl_stats(b.r, &s);
+	assert_true(b.order_errors == 0);
+	assert_true(s.f.changes >= 3000);
+	assert_true(s.f.full_reads == 1);
+	assert_true(s.f.gaps == 0);
+	redisFree(c);
+	node_close(&b);
+	node_close(&a);
+	redis_proc_stop(&rp, false);
+}
+
+static void tune_trim(struct node_opts *o, bool active)
+{
+	if (active) {
+		o->stream_len = 8;
+		o->batch_events = 8;
+	}
+}
+
+static void test_follower_full_read_after_trim(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	/* small stream nodes so that MAXLEN ~ trims at a fine grain */
+	assert_int_equal(redis_proc_start(&rp, false, "--stream-node-max-entries 4"), 0);
+	char rs[64];
+	spec(&rp, rs, sizeof(rs));
+	models_reset(&models, 500);
+	struct duo d;
+	assert_true(duo_open(&d, rs, tune_trim, models.own, models.seen2, models.seen));
+	uint64_t rng = 9;
+	add_random(&d.p, &d.a, &rng, 200, 0);
+	assert_true(wait_equal(&d.p, models.own, models.seen, 5000));
+	/* the standby stalls while the active writes far more than the stream keeps */
+	d.p.paused[1] = true;
+	uint64_t last = add_random(&d.p, &d.a, &rng, 3000, 100);
+	assert_true(wait_settled(&d.p, &d.a, last, 5000));
+	redisContext *c = redis_proc_connect(&rp);
+	redisReply *r = redis_cmd(c, "XLEN t:1:stream:{a}");
+	assert_true(r->integer < 100); /* trimmed: 3000 changes are about 375 entries */
+	freeReplyObject(r);
+	d.p.paused[1] = false;
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
+	struct sr_repl_stats s;
+	sr_repl_stats(d.b.r, &s);
+	assert_true(s.f.gaps >= 1);
+	assert_true(s.f.full_reads >= 2);
+	assert_true(d.b.order_errors == 0);
+	/* and it follows the stream again afterwards */
+	uint64_t changes_before = s.f.changes;
+	add_random(&d.p, &d.a, &rng, 50, 0);
+	assert_true(wait_equal(&d.p, models.own, models.seen, 5000));
+	sr_repl_stats(d.b.r, &s);
+	assert_true(s.f.changes >= changes_before + 50);
+	redisFree(c);
+	duo_close(&d);
+	redis_proc_stop(&rp, false);
+}
+
+static void test_redis_killed_and_restarted(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
+	char rs[64];
+	spec(&rp, rs, sizeof(rs));
+	models_reset(&models, 2000);
+	struct duo d;
+	assert_true(duo_open(&d, rs, NULL, models.own, models.seen2, models.seen));
+	uint64_t rng = 11, last = 0;
+	/* about 5,000 changes a second, with Redis killed in the middle */
+	for (int ms = 0; ms < 3000; ms++) {
+		if (ms == 1000)
+			redis_proc_stop(&rp, true);
+		if (ms == 2000) {
+			struct sr_repl_stats s;
+			sr_repl_stats(d.a.r, &s);
+			assert_true(s.w.backlog_events > 0); /* counted and exposed */
+			assert_false(s.available);            /* sync mode answers 503 now */
+			assert_int_equal(redis_proc_restart(&rp), 0);
+		}
+		last = add_random(&d.p, &d.a, &rng, 5, 5);
+	}
+	assert_true(wait_settled(&d.p, &d.a, last, 15000));
+	assert_true(d.a.durable_upto == last); /* nothing acknowledged or queued was lost */
+	assert_true(d.a.not_durable == 0);
+	struct sr_repl_stats s;
+	sr_repl_stats(d.a.r, &s);
+	assert_true(s.w.backlog_events == 0);
+	assert_true(s.redis.reconnects >= 2);
+	redisContext *c = redis_proc_connect(&rp);
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
+	assert_true(d.b.order_errors == 0);
+	redisFree(c);
+	duo_close(&d);
+	redis_proc_stop(&rp, false);
+}
+
+static void tune_overflow(struct node_opts *o, bool active)
+{
+	if (active) {
+		o->backlog_events = 250;
+		o->batch_events = 50;
+	}
+}
+
+static void test_backlog_overflow_resynchronises(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
+	char rs[64];
+	spec(&rp, rs, sizeof(rs));
+	models_reset(&models, 300);
+	struct duo d;
+	assert_true(duo_open(&d, rs, tune_overflow, models.own, models.seen2, models.seen));
+	struct model_change mc;
+	uint64_t last = 0;
+	for (unsigned i = 0; i < 300; i++) {
+		model_put(models.own, i, 1, now_unix_s() + 3600, &mc);
+		last = node_add(&d.a, &mc);
+		if (i % 100 == 99)
+			assert_true(wait_settled(&d.p, &d.a, last, 5000)); /* within the backlog's bound */
+	}
+	assert_true(d.a.not_durable == 0);
+	redis_proc_stop(&rp, true);
+	pump_for(&d.p, 100);
+	/* while Redis is away: AoRs 0..99 lose every binding, 100..299 get a second one */
+	for (unsigned i = 0; i < 100; i++) {
+		model_remove(models.own, i, 1, &mc);
+		last = node_add(&d.a, &mc);
+	}
+	for (unsigned i = 100; i < 300; i++) {
+		model_put(models.own, i, 2, now_unix_s() + 3600, &mc);
+		last = node_add(&d.a, &mc);
+	}
+	pump_for(&d.p, 50);
+	struct sr_repl_stats s;
+	sr_repl_stats(d.a.r, &s);
+	assert_true(s.w.events_dropped > 0);
+	assert_true(s.w.resync_pending);
+	assert_true(d.a.not_durable > 0); /* reported, never silently acknowledged */
+	assert_true(d.a.settled < last);
+	assert_int_equal(redis_proc_restart(&rp), 0);
+	assert_true(wait_settled(&d.p, &d.a, last, 15000));
+	sr_repl_stats(d.a.r, &s);
+	assert_false(s.w.resync_pending);
+	assert_true(s.w.resyncs >= 2); /* at start, and after the overflow */
+	redisContext *c = redis_proc_connect(&rp);
+	/* Redis equals the node's own state, stale AoR keys swept */
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000)); /* the standby re-read the keys */
+	sr_repl_stats(d.b.r, &s);
+	assert_true(s.f.resync_markers >= 1 || s.f.gaps >= 1);
+	redisFree(c);
+	duo_close(&d);
+	redis_proc_stop(&rp, false);
+}
+
+struct two {
+	struct node *x, *y;
+};
+
+static bool exactly_one_active(void *arg)
+{
+	struct two *t = arg;
+	return t->x->active != t->y->active && (t->x->active ? t->x : t->y)->r &&
+	       sr_repl_available((t->x->active ? t->x : t->y)->r);
+}
+
+static void test_epoch_fencing_and_failover(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
+	char rs[64];
+	spec(&rp, rs, sizeof(rs));
+	models_reset(&models, 100);
+	static struct model seen_c;
+	model_init(&seen_c, 100);
+	struct node a, b, c;
+	struct node_opts o;
+	node_defaults(&o, rs, "a", true);
+	node_open(&a, &o, models.own, models.seen2);
+	node_defaults(&o, rs, "b", false);
+	node_open(&b, &o, models.own, models.seen);
+	struct pump p = { .r = { a.r, b.r }, .n = 2 };
+	assert_true(wait_active(&p, &a, 5000));
+	assert_true(wait_following(&p, &b, 5000));
+	struct sr_repl_stats sa, sb;
+	sr_repl_stats(a.r, &sa);
+
+	/* promotion by command while a is alive: b takes over, a is fenced and says so */
+	sr_repl_promote(b.r);
+	assert_true(wait_role(&p, &b, true, 3000));
+	assert_true(wait_role(&p, &a, false, 3000));
+	assert_non_null(strstr(a.why, "demoted"));
+	sr_repl_stats(a.r, &sa);
+	sr_repl_stats(b.r, &sb);
+	assert_true(sb.epoch == sa.epoch);
+	assert_true(sa.demotions == 1);
+	assert_true(sb.failovers == 1);
+	assert_non_null(strstr(sr_repl_last_error(a.r), "demoted"));
+	struct model_change mc;
+	model_put(models.own, 1, 1, now_unix_s() + 60, &mc);
+	assert_true(node_add(&a, &mc) == 0); /* a fenced node writes nothing */
+	assert_true(node_add(&b, &mc) > 0);
+
+	/* a node configured active that comes up while b is active starts as standby */
+	node_defaults(&o, rs, "c", true);
+	node_open(&c, &o, models.own, &seen_c);
+	p.r[2] = c.r;
+	p.n = 3;
+	assert_true(wait_role(&p, &c, false, 3000));
+	assert_non_null(strstr(c.why, "not as a second active"));
+	struct sr_repl_stats sc;
+	sr_repl_stats(c.r, &sc);
+	assert_true(sc.fenced_starts == 1);
+	assert_false(c.active);
+
+	/* b dies: exactly one of a and c promotes itself once b's heartbeat lapses */
+	node_close(&b);
+	p.r[1] = c.r;
+	p.n = 2;
+	p.r[0] = a.r;
+	uint64_t t0 = now_unix_ms();
+	struct two t = { &a, &c };
+	assert_true(pump_until(&p, 3000, exactly_one_active, &t));
+	uint64_t failover_ms = now_unix_ms() - t0;
+	printf("automatic failover after the active stopped: %llu ms (failover_ms=500)\n",
+	       (unsigned long long)failover_ms);
+	assert_true(failover_ms < 1500);
+	pump_for(&p, 600); /* and it stays that way: no second active */
+	assert_true(a.active != c.active);
+	struct node *winner = a.active ? &a : &c;
+	sr_repl_stats(winner->r, &sa);
+	assert_true(sa.failovers >= 1);
+	node_close(&a);
+	node_close(&c);
+	redis_proc_stop(&rp, false);
+}
+
+/* The replica has synchronised with its master. */
+static int wait_link_up(const struct redis_proc *replica)
+{
+	redisContext *c = redis_proc_connect(replica);
+	int rc = -1;
+	for (int i = 0; i < 200 && rc != 0; i++) {
+		redisReply *r = redis_cmd(c, "INFO replication");
+		if (r && r->type == REDIS_REPLY_STRING && strstr(r->str, "master_link_status:up"))
+			rc = 0;
+		if (r)
+			freeReplyObject(r);
+		if (rc != 0)
+			pump_for(&(struct pump){ .n = 0 }, 50);
+	}
+	redisFree(c);
+	return rc;
+}
+
+static void test_wait_for_replicas(void **state)
+{
+	(void)state;
+	struct redis_proc master, replica;
+	assert_int_equal(redis_proc_start(&master, false, "--repl-diskless-sync-delay 0"), 0);
+	char extra[96];
+	snprintf(extra, sizeof(extra), "--replicaof 127.0.0.1 %u", master.port);
+	assert_int_equal(redis_proc_start(&replica, false, extra), 0);
+	assert_int_equal(wait_link_up(&replica), 0);
+	char rs[64];
+	spec(&master, rs, sizeof(rs));
+	models_reset(&models, 500);
+	struct node a;
+	struct node_opts o;
+	node_defaults(&o, rs, "a", true);
+	o.wait_replicas = 1;
+	node_open(&a, &o, models.own, models.seen);
+	struct pump p = { .r = { a.r }, .n = 1 };
+	assert_true(wait_active(&p, &a, 5000));
+	uint64_t rng = 5;
+	uint64_t last = add_random(&p, &a, &rng, 500, 0);
+	assert_true(wait_settled(&p, &a, last, 5000));
+	assert_true(a.durable_upto == last);
+	/* without the replica, nothing more becomes durable */
+	redis_proc_stop(&replica, true);
+	last = add_random(&p, &a, &rng, 100, 0);
+	pump_for(&p, 1500);
+	assert_true(a.settled < last);
+	struct sr_repl_stats s;
+	sr_repl_stats(a.r, &s);
+	assert_true(s.w.wait_shortfalls > 0);
+	assert_true(s.w.backlog_events > 0);
+	assert_int_equal(redis_proc_restart(&replica), 0);
+	assert_true(wait_settled(&p, &a, last, 15000));
+	assert_true(a.durable_upto == last);
+	assert_true(a.not_durable == 0);
+	node_close(&a);
+	redis_proc_stop(&replica, false);
+	redis_proc_stop(&master, false);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows in meson's log even if a test hangs */
+	redis_proc_require();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batches_arrive_with_expiry),
+		cmocka_unit_test(test_follower_sees_changes_in_order),
+		cmocka_unit_test(test_follower_full_read_after_trim),
+		cmocka_unit_test(test_redis_killed_and_restarted),
+		cmocka_unit_test(test_backlog_overflow_resynchronises),
+		cmocka_unit_test(test_epoch_fencing_and_failover),
+		cmocka_unit_test(test_wait_for_replicas),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
