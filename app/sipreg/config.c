@@ -49,6 +49,8 @@ static const char *const maxc_modes[] = { "reject", "force", NULL };
 static const char *const path_modes[] = { "off", "lazy", "strict", NULL };
 static const char *const durability_modes[] = { "async", "sync", NULL };
 static const char *const flood_actions[] = { "drop", "503", NULL };
+/* index = enum sr_route_mode (routing.h): off, redirect, proxy */
+static const char *const routing_modes[] = { "off", "redirect", "proxy", NULL };
 
 static const struct key keys[] = {
 	{ "eal", "args", K_STR, F(eal_args), 0, 0, NULL, "extra EAL arguments, blank-separated" },
@@ -185,6 +187,18 @@ static const struct key keys[] = {
 	  "attempts after the first (connect failure, timeout, 5xx, 408, 429)" },
 	{ "push", "gateway_backoff_ms", K_U32, F(push.gateway.backoff_ms), 1, 60000, NULL,
 	  "wait before the first retry, doubled per retry" },
+	{ "routing", "mode", K_ENUM, F(routing.mode), 0, 0, routing_modes,
+	  "requests other than REGISTER: off (the registrar answers), redirect (302) or proxy (stateful)" },
+	{ "routing", "record_route", K_BOOL, F(routing.record_route), 0, 0, NULL,
+	  "proxy: add Record-Route to stay on the path of in-dialog requests" },
+	{ "routing", "transactions", K_U32, F(routing.transactions), 16, 1 << 22, NULL,
+	  "SIP transactions per worker at once (past it: 503 with Retry-After)" },
+	{ "routing", "contexts", K_U32, F(routing.contexts), 4, 1 << 22, NULL,
+	  "proxied requests in progress per worker at once (past it: 503 with Retry-After)" },
+	{ "routing", "buffer_bytes", K_U32, F(routing.buffer_bytes), 512, 65535, NULL,
+	  "bytes of each per-transaction buffer for retransmissions (larger messages: a large buffer)" },
+	{ "routing", "large_buffers", K_U32, F(routing.large_buffers), 0, 65536, NULL,
+	  "64 KiB buffers per worker for messages over routing.buffer_bytes" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -218,6 +232,10 @@ static void defaults(struct sr_app_config *c)
 	c->flood.fail_window_s = 60;
 	c->flood.block_s = 300;
 	sr_push_config_defaults(&c->push);
+	c->routing.transactions = 16384;
+	c->routing.contexts = 4096;
+	c->routing.buffer_bytes = 2048;
+	c->routing.large_buffers = 16;
 }
 
 static int parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
@@ -396,6 +414,8 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 	}
 	if ((m = sr_push_config_check(&c->push, err, err_len)) != NULL)
 		return m;
+	if (c->routing.contexts > c->routing.transactions)
+		return snprintf(err, err_len, "routing.contexts: more than routing.transactions"), err;
 	if (c->auth.nonce_secret[0] && c->auth.nonce_secret_file[0])
 		return snprintf(err, err_len, "auth.nonce_secret and auth.nonce_secret_file: set one, not both"), err;
 	if (c->auth.enabled && c->auth.nonce_secret_file[0]) {
@@ -503,6 +523,10 @@ int sr_app_config_load(struct sr_app_config *c, int argc, char **argv)
 	}
 	if (!c->secret_set && getrandom(&c->reg.secret, sizeof(c->reg.secret), 0) != sizeof(c->reg.secret)) {
 		fprintf(stderr, "sipreg: registrar.secret: no random source, set it explicitly\n");
+		return -1;
+	}
+	if (getrandom(c->routing.secret, sizeof(c->routing.secret), 0) != sizeof(c->routing.secret)) {
+		fprintf(stderr, "sipreg: routing: no random source for the branch secret\n");
 		return -1;
 	}
 	if (check(c, err, sizeof(err)) != NULL) {

@@ -163,6 +163,8 @@ static void test_every_documented_key_is_settable(void **state)
 		{ "control.batch_events", "500" }, { "control.event_ring", "1024" },
 		{ "control.event_slot_bytes", "4096" }, { "control.map_size", "1073741824" },
 		{ "control.metrics", "127.0.0.1:9500" },
+		{ "routing.mode", "proxy" }, { "routing.record_route", "true" }, { "routing.transactions", "1024" },
+		{ "routing.contexts", "256" }, { "routing.buffer_bytes", "4096" }, { "routing.large_buffers", "8" },
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
@@ -189,6 +191,42 @@ static void test_every_documented_key_is_settable(void **state)
 	assert_int_equal(cfg.event_slot_bytes, 4096);
 	assert_true(cfg.map_size == 1073741824ull);
 	assert_string_equal(cfg.metrics, "127.0.0.1:9500");
+	assert_int_equal(cfg.routing.mode, 2); /* proxy: enum sr_route_mode's order */
+	assert_true(cfg.routing.record_route);
+	assert_int_equal(cfg.routing.transactions, 1024);
+	assert_int_equal(cfg.routing.contexts, 256);
+	assert_int_equal(cfg.routing.buffer_bytes, 4096);
+	assert_int_equal(cfg.routing.large_buffers, 8);
+}
+
+/* Issue 12: routing.mode is off unless asked (today's behaviour), its values are the three modes, the sizes are checked. */
+static void test_routing_keys(void **state)
+{
+	(void)state;
+	const char *argv[] = { "sipreg", "--set", "registrar.domains=example.com", NULL };
+	assert_int_equal(load(3, argv), 0);
+	assert_int_equal(cfg.routing.mode, 0);
+	assert_false(cfg.routing.record_route);
+	assert_true(cfg.routing.contexts <= cfg.routing.transactions);
+	assert_true(cfg.routing.secret[0] != 0 || cfg.routing.secret[1] != 0);
+
+	const char *redirect[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "routing.mode=redirect",
+				   NULL };
+	assert_int_equal(load(5, redirect), 0);
+	assert_int_equal(cfg.routing.mode, 1);
+
+	const char *bad_mode[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "routing.mode=relay",
+				   NULL };
+	refused_argv(5, bad_mode, "routing.mode");
+	const char *more_contexts[] = { "sipreg", "--set", "registrar.domains=example.com",
+					"--set", "routing.transactions=100", "--set", "routing.contexts=200", NULL };
+	refused_argv(7, more_contexts, "routing.contexts");
+	const char *tiny_buf[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
+				   "routing.buffer_bytes=100", NULL };
+	refused_argv(5, tiny_buf, "routing.buffer_bytes");
+	const char *big_buf[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
+				  "routing.buffer_bytes=65536", NULL };
+	refused_argv(5, big_buf, "routing.buffer_bytes");
 }
 
 int main(void)
@@ -198,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_file_then_set_in_order),
 		cmocka_unit_test(test_bad_values_name_the_key),
 		cmocka_unit_test(test_every_documented_key_is_settable),
+		cmocka_unit_test(test_routing_keys),
 	};
 	return cmocka_run_group_tests_name("app_config", tests, NULL, NULL);
 }
