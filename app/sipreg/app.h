@@ -36,6 +36,7 @@ struct sr_auth;
 struct sr_auth_worker;
 struct sr_persist;
 struct sr_flood;
+struct sr_worker_route;
 
 /* Counters of one worker: the packet layer's plus the SIP layer's. */
 struct sr_worker_stats {
@@ -91,6 +92,7 @@ struct sr_worker {
 	struct sr_shard *shard;
 	struct sr_auth_worker *auth;       /* NULL when auth.enabled is false */
 	struct sr_flood *flood;           /* this worker's source table (app_guard.c) */
+	struct sr_worker_route *route;    /* routing.mode redirect/proxy (worker_route.c); NULL when off */
 	struct sr_policy_reader policy_reader; /* ctx of the shard's policy hook */
 	struct sr_arena arena;            /* for the pre-scan */
 	struct sr_net_reasm reasm;

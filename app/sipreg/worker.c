@@ -38,6 +38,7 @@
 #include "net_reply.h"
 #include "ctl_answer.h"
 #include "persist.h"
+#include "worker_route.h"
 
 #define EXPIRE_PERIOD_MS 10
 #define PUBLISH_PERIOD_MS 100
@@ -130,7 +131,14 @@ static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struc
 	r->data_len = (uint16_t)flen;
 	r->pkt_len = (uint32_t)flen;
 	r->port = port;
-	if (flen - SR_NET_ETH_LEN <= app->mtu[port]) {
+	sr_worker_tx_sip(w, r);
+}
+
+void sr_worker_tx_sip(struct sr_worker *w, struct rte_mbuf *r)
+{
+	struct sr_app *app = w->app;
+	uint16_t port = r->port;
+	if (r->pkt_len - SR_NET_ETH_LEN <= app->mtu[port]) {
 		sip_out(w, r);
 		return;
 	}
@@ -146,7 +154,7 @@ static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struc
 }
 
 /* A response mbuf and the room for SIP bytes behind its headers; NULL when the pool is empty. */
-static struct rte_mbuf *response_mbuf(struct sr_worker *w, char **out, size_t *cap)
+struct rte_mbuf *sr_worker_sip_mbuf(struct sr_worker *w, char **out, size_t *cap)
 {
 	struct rte_mbuf *r = rte_pktmbuf_alloc(w->tx_pool);
 	if (r == NULL)
@@ -172,7 +180,7 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 	char *out;
 	size_t cap;
 	struct rte_mbuf *r;
-	if (w->app->cfg.flood_action != SR_FLOOD_503 || (r = response_mbuf(w, &out, &cap)) == NULL) {
+	if (w->app->cfg.flood_action != SR_FLOOD_503 || (r = sr_worker_sip_mbuf(w, &out, &cap)) == NULL) {
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -204,9 +212,11 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		flood_refuse(w, m, &p, sip, v, retry_after_s);
 		return;
 	}
+	if (sr_worker_route_process(w, m, &p, sip, now_ms))
+		return; /* routing.mode redirect or proxy: a response, or a request for a served AoR */
 	char *out;
 	size_t cap;
-	struct rte_mbuf *r = response_mbuf(w, &out, &cap);
+	struct rte_mbuf *r = sr_worker_sip_mbuf(w, &out, &cap);
 	if (r == NULL) {
 		drop(w, m, SR_ND_NO_MBUF);
 		return;
@@ -241,8 +251,10 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_m
 		flood_refuse(w, m, &p, (const char *)ip + p.payload_off, v, retry_after_s);
 		return;
 	}
-	if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
-				&h) == 0)
+	if (sr_worker_route_owner(w, (const char *)ip + p.payload_off, p.payload_len, &owner))
+		; /* routing on: by branch (responses) or Request-URI (requests other than REGISTER) */
+	else if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
+				     &h) == 0)
 		owner = app->owner[h % SR_BUCKETS];
 	else
 		SR_STAT_INC(w->stats.prescan_failed);
@@ -438,6 +450,7 @@ int sr_worker_main(void *arg)
 
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
+		work += sr_worker_route_advance(w, now_ms);
 		work += release_held(w);
 		tx_flush_all(w);
 
