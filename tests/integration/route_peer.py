@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""route_peer.py - the test client side of the routing tests (test_devnet_route.sh).
+
+Runs inside netns sr-peer (198.51.100.2); the registrar is 198.51.100.1:5060.
+Every network wait is bounded.
+
+  route_peer.py register USER PORT [Q]   REGISTER USER@example.com from PORT with Contact
+                                         <sip:USER@198.51.100.2:PORT>[;q=Q] -> expects 200
+  route_peer.py invite USER [DOMAIN]     INVITE sip:USER@DOMAIN (default example.com); prints the
+                                         final status line, then each Contact value of it in order;
+                                         ACKs a non-2xx final response
+  route_peer.py retrans USER PORT N      the callee USER is registered at PORT: sends the same INVITE
+                                         N times 50 ms apart, prints how many copies reached PORT
+                                         within 400 ms of the first (before the proxy's own Timer A
+                                         retransmission at 500 ms), then the callee answers 486
+"""
+import random
+import socket
+import sys
+import time
+
+from peer import DUT, PEER, transact
+
+TIMEOUT = 3.0
+
+
+def cmd_register(user, port, q=None):
+    port = int(port)
+    qp = f";q={q}" if q else ""
+    msg = (
+        f"REGISTER sip:example.com SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP {PEER}:{port};branch=z9hG4bK{random.getrandbits(32):08x};rport\r\n"
+        f"Max-Forwards: 70\r\n"
+        f"From: <sip:{user}@example.com>;tag={random.getrandbits(32):x}\r\n"
+        f"To: <sip:{user}@example.com>\r\n"
+        f"Call-ID: {random.getrandbits(64):x}@peer\r\n"
+        f"CSeq: 1 REGISTER\r\n"
+        f"Contact: <sip:{user}@{PEER}:{port}>{qp}\r\n"
+        f"Expires: 600\r\n"
+        f"Content-Length: 0\r\n\r\n"
+    ).encode()
+    text, _ = transact(msg, port)
+    first = text.split("\r\n", 1)[0]
+    if not first.startswith("SIP/2.0 200"):
+        sys.exit("route_peer: REGISTER answered %r" % first)
+    print("route_peer: REGISTER %s at port %d%s -> %s" % (user, port, qp, first))
+
+
+def invite(user, domain, port, branch, call_id):
+    return (
+        f"INVITE sip:{user}@{domain} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP {PEER}:{port};branch={branch};rport\r\n"
+        f"Max-Forwards: 70\r\n"
+        f"From: <sip:caller@example.com>;tag=caller-{call_id}\r\n"
+        f"To: <sip:{user}@{domain}>\r\n"
+        f"Call-ID: {call_id}@peer\r\n"
+        f"CSeq: 1 INVITE\r\n"
+        f"Contact: <sip:caller@{PEER}:{port}>\r\n"
+        f"Content-Length: 0\r\n\r\n"
+    )
+
+
+def header_values(text, names):
+    """Values of every header line named in names (lower case), in order, comma lists split."""
+    out = []
+    for line in text.split("\r\n")[1:]:
+        if not line:
+            break
+        name, _, value = line.partition(":")
+        if name.strip().lower() in names:
+            out += [v.strip() for v in value.split(",")]
+    return out
+
+
+def ack_for(req, resp):
+    """The ACK of a non-2xx final response (RFC 3261 17.1.1.3): the INVITE's Via, the response's To."""
+    lines = req.split("\r\n")
+    to = [l for l in resp.split("\r\n") if l.lower().startswith(("to:", "t:"))][0]
+    out = ["ACK " + lines[0].split(" ")[1] + " SIP/2.0"]
+    for l in lines[1:]:
+        if l.startswith("To:"):
+            out.append(to)
+        elif l.startswith("CSeq:"):
+            out.append("CSeq: 1 ACK")
+        elif l.startswith(("Via:", "Max-Forwards:", "From:", "Call-ID:")):
+            out.append(l)
+    return ("\r\n".join(out) + "\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def cmd_invite(user, domain="example.com"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((PEER, 0))
+    port = s.getsockname()[1]
+    cid = "%x" % random.getrandbits(64)
+    req = invite(user, domain, port, "z9hG4bK%08x" % random.getrandbits(32), cid)
+    s.sendto(req.encode(), (DUT, 5060))
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data, _ = s.recvfrom(65535)
+        except socket.timeout:
+            break
+        text = data.decode(errors="replace")
+        first = text.split("\r\n", 1)[0]
+        if first.startswith("SIP/2.0 1"):
+            continue
+        print(first)
+        for c in header_values(text, ("contact", "m")):
+            print(c)
+        if not first.startswith("SIP/2.0 2"):
+            s.sendto(ack_for(req, text), (DUT, 5060))
+        return
+    sys.exit("route_peer: no final response to INVITE %s@%s" % (user, domain))
+
+
+def cmd_retrans(user, callee_port, n):
+    callee = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    callee.bind((PEER, int(callee_port)))
+    caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    caller.bind((PEER, 0))
+    port = caller.getsockname()[1]
+    cid = "%x" % random.getrandbits(64)
+    req = invite(user, "example.com", port, "z9hG4bK%08x" % random.getrandbits(32), cid).encode()
+    deadline = time.time() + 0.4
+    for _ in range(int(n)):
+        caller.sendto(req, (DUT, 5060))
+        time.sleep(0.05)
+    got, last = 0, None
+    while time.time() < deadline:
+        callee.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data, src = callee.recvfrom(65535)
+        except socket.timeout:
+            break
+        if data.startswith(b"INVITE "):
+            got += 1
+            last = (data.decode(errors="replace"), src)
+    print(got)
+    if last:  # the callee says busy: the proxy ends its transactions (and ACKs the 486)
+        text, src = last
+        head = [l for l in text.split("\r\n") if l.startswith(("Via:", "From:", "To:", "Call-ID:", "CSeq:"))]
+        head = [l + ";tag=callee" if l.startswith("To:") else l for l in head]
+        callee.sendto(("SIP/2.0 486 Busy Here\r\n" + "\r\n".join(head) +
+                       "\r\nContent-Length: 0\r\n\r\n").encode(), src)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"register": cmd_register, "invite": cmd_invite, "retrans": cmd_retrans}[cmd](*args)
+
+
+if __name__ == "__main__":
+    main()

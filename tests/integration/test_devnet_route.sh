@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# test_devnet_route.sh [BUILD_DIR] - routing.mode redirect and proxy end to end (issue 12).
+#
+# Over the development network, sipreg with 2 workers; callees register from the port they
+# listen on (route_peer.py register), so the binding's source is where sipp answers:
+#   redirect mode:
+#     1. an INVITE for an AoR with two bindings gets 302 listing both contacts, highest q first;
+#     2. an AoR without bindings gets 480; a foreign domain gets 404 (never relayed);
+#   proxy mode (routing.record_route on), sipp as caller (port 5070) and callees (5090...):
+#     3. a call set up and torn down through sipreg: INVITE/100/180/200/ACK/BYE/200, the ACK and
+#        BYE following sipreg's Record-Route;
+#     4. serial forking: the q=1 callee answers 486, the q=0.5 callee gets the INVITE and answers;
+#     5. parallel forking: two q=1 callees ring, one answers, the other gets CANCEL (487, ACK);
+#     6. 480 without bindings, 404 for a foreign domain;
+#     7. an INVITE sent three times reaches the callee once (retransmissions absorbed);
+#     8. the routing's counters in /sipreg/stats agree; no sanitizer report; SIGTERM exits 0.
+# Exit 77 (meson: skipped) when not root or when netns/sipp/python3 are unavailable.
+set -uo pipefail
+
+prefix=sipreg-route
+BUILD_DIR_ARG=${1:-}
+. "$(dirname "$0")/lib.sh"
+it_init sipreg-route
+it_need sipp "scripts/setup.sh installs sip-tester"
+rp=$here/tests/integration/route_peer.py
+scen=$here/tests/integration/sipp
+
+# sipp_run NAME ARGS...: one sipp in sr-peer (bounded), its output in $work/NAME.*; returns sipp's status.
+sipp_run() {
+	local name=$1
+	shift
+	(cd "$work" && timeout 40 "${peer[@]}" sipp "$@" -i 198.51.100.2 -m 1 -timeout 30s -nostdin \
+		-trace_err -error_file "$work/$name.err" >"$work/$name.out" 2>&1)
+}
+# callee NAME SCENARIO PORT: a sipp callee in the background; its pid in callee_pid[NAME]
+declare -A callee_pid
+callee() {
+	sipp_run "$1" -sf "$scen/$2" -p "$3" &
+	callee_pid[$1]=$!
+}
+# callee_ok NAME: the background callee finished its scenario
+callee_ok() {
+	wait "${callee_pid[$1]}" && ok "callee $1: scenario complete" ||
+		{ fail "callee $1: sipp failed"; tail -5 "$work/$1.out"; head -c 1500 "$work/$1.err" 2>/dev/null; }
+}
+caller_ok() {
+	sipp_run "$1" -sf "$scen/route_uac.xml" -s "$2" -p 5070 198.51.100.1:5060 && ok "caller $1: $3" ||
+		{ fail "caller $1: $3"; tail -5 "$work/$1.out"; head -c 1500 "$work/$1.err" 2>/dev/null; }
+}
+register() { "${peer[@]}" "$py" "$rp" register "$@" >/dev/null || fail "REGISTER $*"; }
+invite() { "${peer[@]}" "$py" "$rp" invite "$@"; }
+# figure NAME [LABEL]: one figure of /sipreg/stats now
+figure() { stats | stat "$@"; }
+
+it_devnet_fresh
+
+# --- redirect ---
+it_start_run "$work/redirect.log" --set workers.count=2 --set routing.mode=redirect
+register bob 5091 0.5
+register bob 5090 1.0
+out=$(invite bob)
+if [ "$(sed -n 1p <<<"$out" | cut -d' ' -f2)" = 302 ] && sed -n 2p <<<"$out" | grep -q '^<sip:bob@198.51.100.2:5090>.*;q=1$' &&
+	sed -n 3p <<<"$out" | grep -q '^<sip:bob@198.51.100.2:5091>.*;q=0.5$'; then
+	ok "redirect: 302 with the contacts by q: $(tr '\n' ' ' <<<"$out")"
+else
+	fail "redirect: expected 302 with 5090 (q=1) then 5091 (q=0.5), got: $out"
+fi
+out=$(invite nobody)
+[[ $out == "SIP/2.0 480"* ]] && ok "redirect: AoR without bindings -> ${out%%$'\n'*}" || fail "redirect: nobody -> $out"
+out=$(invite bob foreign.example.net)
+[[ $out == "SIP/2.0 404"* ]] && ok "redirect: foreign domain -> ${out%%$'\n'*}" || fail "redirect: foreign -> $out"
+sleep 0.3 # figures are published every 100 ms
+s=$(stats)
+[ "$(stat sipreg_route_redirects_total <<<"$s")" = 1 ] && [ "$(stat sipreg_route_no_binding_total <<<"$s")" = 1 ] &&
+	[ "$(stat sipreg_route_refused_foreign_total <<<"$s")" = 1 ] &&
+	ok "redirect counters: 1 redirect, 1 without binding, 1 foreign" ||
+	fail "redirect counters: $(grep -o '"sipreg_route[^]]*' <<<"$s" | head -20)"
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "redirect: SIGTERM, exit 0" || fail "redirect: exit status $stop_rc"
+it_check_sanitizers "$work/redirect.log"
+
+# --- proxy ---
+it_start_run "$work/proxy.log" --set workers.count=2 --set routing.mode=proxy --set routing.record_route=true
+
+# 3. a call through sipreg
+register bob 5090
+callee bob route_uas.xml 5090
+sleep 0.5
+caller_ok call bob "INVITE/100/180/200/ACK/BYE/200 through sipreg"
+callee_ok bob
+
+# 4. serial forking: q=1 busy, then q=0.5 answers
+register carol 5092 1.0
+register carol 5093 0.5
+callee carol_busy route_uas_busy.xml 5092
+callee carol_answer route_uas.xml 5093
+sleep 0.5
+caller_ok serial carol "486 from the q=1 callee, answered by the q=0.5 callee"
+callee_ok carol_busy
+callee_ok carol_answer
+
+# 5. parallel forking: both ring, one answers, the other is cancelled
+register dave 5094 1.0
+register dave 5095 1.0
+callee dave_ringing route_uas_cancelled.xml 5094
+callee dave_answer route_uas.xml 5095
+sleep 0.5
+caller_ok parallel dave "two callees ring, one answers"
+callee_ok dave_ringing
+callee_ok dave_answer
+
+# 6. refusals
+out=$(invite nobody)
+[[ $out == "SIP/2.0 480"* ]] && ok "proxy: AoR without bindings -> ${out%%$'\n'*}" || fail "proxy: nobody -> $out"
+out=$(invite bob foreign.example.net)
+[[ $out == "SIP/2.0 404"* ]] && ok "proxy: foreign domain refused -> ${out%%$'\n'*}" || fail "proxy: foreign -> $out"
+
+# 7. retransmissions of an INVITE are absorbed
+register erin 5096
+absorbed0=$(figure sipreg_route_txn_absorbed_total)
+n=$("${peer[@]}" "$py" "$rp" retrans erin 5096 3)
+[ "$n" = 1 ] && ok "INVITE sent 3 times, forwarded once" || fail "INVITE sent 3 times reached the callee $n times"
+sleep 0.3
+absorbed1=$(figure sipreg_route_txn_absorbed_total)
+[ $((absorbed1 - absorbed0)) -ge 2 ] && ok "txn_absorbed +$((absorbed1 - absorbed0))" ||
+	fail "txn_absorbed went from $absorbed0 to $absorbed1"
+
+# 8. counters
+sleep 0.3
+s=$(stats)
+fwd=$(stat sipreg_route_forwarded_total <<<"$s")
+br=$(stat sipreg_route_branches_total <<<"$s")
+[ "$fwd" -ge 7 ] && [ "$br" -ge 9 ] && ok "forwarded $fwd, branches $br" || fail "forwarded $fwd, branches $br"
+[ "$(stat sipreg_route_acks_forwarded_total <<<"$s")" -ge 3 ] && ok "ACKs of 2xx forwarded along the Record-Route" ||
+	fail "acks_forwarded $(stat sipreg_route_acks_forwarded_total <<<"$s")"
+[ "$(stat sipreg_route_in_dialog_total <<<"$s")" -ge 3 ] && ok "BYEs forwarded along the Record-Route" ||
+	fail "in_dialog $(stat sipreg_route_in_dialog_total <<<"$s")"
+for k in sipreg_route_no_neighbour_total sipreg_route_send_failed_total sipreg_route_exhausted_total; do
+	v=$(stat $k <<<"$s")
+	[ "$v" = 0 ] || fail "$k = $v (expected 0)"
+done
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "proxy: SIGTERM, exit 0" || fail "proxy: exit status $stop_rc"
+it_check_sanitizers "$work/proxy.log"
+it_finish
