@@ -6,6 +6,13 @@ Every network wait is bounded.
 
   route_peer.py register USER PORT [Q]   REGISTER USER@example.com from PORT with Contact
                                          <sip:USER@198.51.100.2:PORT>[;q=Q] -> expects 200
+  route_peer.py contact USER PORT CONTACT [HEADER...]
+                                         the same with the Contact value and extra header lines given
+                                         (e.g. a private address, +sip.instance, "Path: <...>")
+  route_peer.py reach RURI PORT...       INVITE RURI from another port; for each PORT prints
+                                         "PORT: <request line> | <Route value>" for the INVITE that
+                                         reached it within 1 s, or "PORT: none"; each reached callee
+                                         answers 486
   route_peer.py invite USER [DOMAIN]     INVITE sip:USER@DOMAIN (default example.com); prints the
                                          final status line, then each Contact value of it in order;
                                          ACKs a non-2xx final response
@@ -25,8 +32,13 @@ TIMEOUT = 3.0
 
 
 def cmd_register(user, port, q=None):
-    port = int(port)
     qp = f";q={q}" if q else ""
+    cmd_contact(user, port, f"<sip:{user}@{PEER}:{port}>{qp}")
+
+
+def cmd_contact(user, port, contact, *headers):
+    port = int(port)
+    extra = "".join(h + "\r\n" for h in headers)
     msg = (
         f"REGISTER sip:example.com SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP {PEER}:{port};branch=z9hG4bK{random.getrandbits(32):08x};rport\r\n"
@@ -35,7 +47,8 @@ def cmd_register(user, port, q=None):
         f"To: <sip:{user}@example.com>\r\n"
         f"Call-ID: {random.getrandbits(64):x}@peer\r\n"
         f"CSeq: 1 REGISTER\r\n"
-        f"Contact: <sip:{user}@{PEER}:{port}>{qp}\r\n"
+        f"Contact: {contact}\r\n"
+        f"{extra}"
         f"Expires: 600\r\n"
         f"Content-Length: 0\r\n\r\n"
     ).encode()
@@ -43,12 +56,13 @@ def cmd_register(user, port, q=None):
     first = text.split("\r\n", 1)[0]
     if not first.startswith("SIP/2.0 200"):
         sys.exit("route_peer: REGISTER answered %r" % first)
-    print("route_peer: REGISTER %s at port %d%s -> %s" % (user, port, qp, first))
+    print("route_peer: REGISTER %s from port %d, Contact %s -> %s" % (user, port, contact, first))
 
 
-def invite(user, domain, port, branch, call_id):
+def invite(user, domain, port, branch, call_id, ruri=None):
+    ruri = ruri or f"sip:{user}@{domain}"
     return (
-        f"INVITE sip:{user}@{domain} SIP/2.0\r\n"
+        f"INVITE {ruri} SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP {PEER}:{port};branch={branch};rport\r\n"
         f"Max-Forwards: 70\r\n"
         f"From: <sip:caller@example.com>;tag=caller-{call_id}\r\n"
@@ -114,6 +128,43 @@ def cmd_invite(user, domain="example.com"):
     sys.exit("route_peer: no final response to INVITE %s@%s" % (user, domain))
 
 
+def busy(sock, text, src):
+    """The callee's 486 to a received INVITE (the proxy ends its transaction and ACKs it)."""
+    head = [l for l in text.split("\r\n") if l.startswith(("Via:", "From:", "To:", "Call-ID:", "CSeq:"))]
+    head = [l + ";tag=callee" if l.startswith("To:") else l for l in head]
+    sock.sendto(("SIP/2.0 486 Busy Here\r\n" + "\r\n".join(head) + "\r\nContent-Length: 0\r\n\r\n").encode(), src)
+
+
+def cmd_reach(ruri, *ports):
+    socks = {}
+    for p in ports:
+        socks[p] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        socks[p].bind((PEER, int(p)))
+        socks[p].setblocking(False)
+    caller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    caller.bind((PEER, 0))
+    cid = "%x" % random.getrandbits(64)
+    user = ruri.split(":", 1)[1].split("@")[0]
+    req = invite(user, "example.com", caller.getsockname()[1], "z9hG4bK%08x" % random.getrandbits(32), cid, ruri)
+    caller.sendto(req.encode(), (DUT, 5060))
+    seen = {}
+    deadline = time.time() + 1.0
+    while time.time() < deadline and len(seen) < len(ports):
+        for p, s in socks.items():
+            try:
+                data, src = s.recvfrom(65535)
+            except BlockingIOError:
+                continue
+            text = data.decode(errors="replace")
+            if text.startswith("INVITE ") and p not in seen:
+                route = header_values(text, ("route",))
+                seen[p] = text.split("\r\n", 1)[0] + " | " + ", ".join(route)
+                busy(s, text, src)
+        time.sleep(0.005)
+    for p in ports:
+        print("%s: %s" % (p, seen.get(p, "none")))
+
+
 def cmd_retrans(user, callee_port, n):
     callee = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     callee.bind((PEER, int(callee_port)))
@@ -137,19 +188,16 @@ def cmd_retrans(user, callee_port, n):
             got += 1
             last = (data.decode(errors="replace"), src)
     print(got)
-    if last:  # the callee says busy: the proxy ends its transactions (and ACKs the 486)
-        text, src = last
-        head = [l for l in text.split("\r\n") if l.startswith(("Via:", "From:", "To:", "Call-ID:", "CSeq:"))]
-        head = [l + ";tag=callee" if l.startswith("To:") else l for l in head]
-        callee.sendto(("SIP/2.0 486 Busy Here\r\n" + "\r\n".join(head) +
-                       "\r\nContent-Length: 0\r\n\r\n").encode(), src)
+    if last:
+        busy(callee, *last)
 
 
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"register": cmd_register, "invite": cmd_invite, "retrans": cmd_retrans}[cmd](*args)
+    {"register": cmd_register, "contact": cmd_contact, "reach": cmd_reach, "invite": cmd_invite,
+     "retrans": cmd_retrans}[cmd](*args)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@
 #     5. parallel forking: two q=1 callees ring, one answers, the other gets CANCEL (487, ACK);
 #     6. 480 without bindings, 404 for a foreign domain;
 #     7. an INVITE sent three times reaches the callee once (retransmissions absorbed);
+#     7b. a Contact with a private address is reached at the REGISTER's source (NAT); a binding
+#        registered through an edge proxy (Path) is reached through it with the Path as Route;
+#        a public GRUU reaches exactly its instance, not the AoR's other binding;
 #     8. the routing's counters in /sipreg/stats agree; no sanitizer report; SIGTERM exits 0.
 # Exit 77 (meson: skipped) when not root or when netns/sipp/python3 are unavailable.
 set -uo pipefail
@@ -124,6 +127,26 @@ sleep 0.3
 absorbed1=$(figure sipreg_route_txn_absorbed_total)
 [ $((absorbed1 - absorbed0)) -ge 2 ] && ok "txn_absorbed +$((absorbed1 - absorbed0))" ||
 	fail "txn_absorbed went from $absorbed0 to $absorbed1"
+
+# 7b. NAT, Path, GRUU
+reach() { "${peer[@]}" "$py" "$rp" reach "$@"; }
+"${peer[@]}" "$py" "$rp" contact nat 5097 "<sip:nat@10.0.0.5:5060>" >/dev/null || fail "REGISTER nat"
+out=$(reach sip:nat@example.com 5097)
+[ "$out" = "5097: INVITE sip:nat@10.0.0.5:5060 SIP/2.0 | " ] &&
+	ok "NAT: private Contact reached at the REGISTER's source: $out" || fail "NAT: $out"
+"${peer[@]}" "$py" "$rp" contact pat 5081 "<sip:pat@10.1.1.1:5060>" "Path: <sip:198.51.100.2:5098;lr>" 	"Supported: path" >/dev/null || fail "REGISTER pat with Path"
+out=$(reach sip:pat@example.com 5098 5081)
+[ "$out" = $'5098: INVITE sip:pat@10.1.1.1:5060 SIP/2.0 | <sip:198.51.100.2:5098;lr>\n5081: none' ] &&
+	ok "Path: reached through the edge proxy with Route: $(tr '\n' ' ' <<<"$out")" || fail "Path: $out"
+urn=urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6
+"${peer[@]}" "$py" "$rp" contact gina 5099 "<sip:gina@198.51.100.2:5099>;+sip.instance=\"<$urn>\"" 	"Supported: gruu" >/dev/null || fail "REGISTER gina with an instance"
+register gina 5100
+out=$(reach "sip:gina@example.com;gr=$urn" 5099 5100)
+[[ $out == $'5099: INVITE sip:gina@198.51.100.2:5099 SIP/2.0 | \n5100: none' ]] &&
+	ok "GRUU: the public GRUU reached its instance only: $(tr '\n' ' ' <<<"$out")" || fail "GRUU: $out"
+out=$(reach sip:gina@example.com 5099 5100)
+[ "$(grep -c INVITE <<<"$out")" = 2 ] && ok "the AoR itself forks to both: $(tr '\n' ' ' <<<"$out")" ||
+	fail "AoR gina: $out"
 
 # 8. counters
 sleep 0.3
