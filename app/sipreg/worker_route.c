@@ -4,16 +4,12 @@
  *
  * Design decisions:
  * - One parse. A routed datagram is parsed once by lib/sip's message view
- *   (sr_sip_parse, in this glue's arena); every fact lib/routing needs is a
- *   range of that parse or a short accessor of lib/sip over one of its
- *   ranges (sip_uri_addr.h). A request the routing leaves alone (REGISTER
+ *   (sr_sip_parse, in this glue's arena) and route_facts.c turns that parse
+ *   into lib/routing's facts. A request the routing leaves alone (REGISTER
  *   is recognised before parsing; a Request-URI naming us, a message the
- *   view refuses) goes to the registrar untouched, which parses it as
- *   today: only those rare requests are parsed twice.
- * - Ranges the proxy keeps must lie inside the datagram (lib/routing copies
- *   the request and rebases them). A folded From, To, Call-ID, Via or
- *   Max-Forwards is unfolded into the arena by the view, so such a request
- *   is not routed (counted as unroutable) and the registrar answers it.
+ *   view refuses, one route_facts.c cannot express) goes to the registrar
+ *   untouched, which parses it as today: only those rare requests are
+ *   parsed twice.
  * - Sends: each datagram is copied into a fresh mbuf behind Ethernet, IPv4
  *   and UDP headers and queued for the worker's tx burst, exactly like the
  *   registrar's responses (fragmented above the MTU). The next hop's MAC is
@@ -39,10 +35,9 @@
 
 #include "location.h"
 #include "net_reply.h"
+#include "route_facts.h"
 #include "routing.h"
-#include "sip_aor.h"
 #include "sip_host.h"
-#include "sip_response.h"
 #include "sip_uri_addr.h"
 #include "worker.h"
 
@@ -64,10 +59,11 @@ struct sr_worker_route {
 	uint16_t port;                      /* where the last datagram came in: sends go out there */
 	char self[32];                      /* "a.b.c.d:port" in our Via and Record-Route */
 	struct sr_host_self self_ip;
+	struct sr_route_facts facts;        /* what route_facts.c needs to turn the parse into facts */
 	struct neigh neigh[NEIGH_SLOTS];
 	uint8_t last_mac[SR_MAX_PORTS][6];  /* the last neighbour seen per port */
 	bool last_known[SR_MAX_PORTS];
-	char aor[SR_REG_MAX_AOR_LEN];
+	char aor[SR_REG_MAX_AOR_LEN];       /* the Request-URI's canonical AoR */
 	char head[16384];                   /* head of our own responses (Via lines, From, To, Call-ID, CSeq) */
 	struct sr_loc_binding views[SR_ROUTE_MAX_TARGETS];
 	struct sr_route_binding binds[SR_ROUTE_MAX_TARGETS];
@@ -174,142 +170,6 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 	return n;
 }
 
-/* --- facts from the one parse --- */
-
-static bool inside(struct sr_str whole, struct sr_str part)
-{
-	return part.len == 0 || (part.p >= whole.p && part.p + part.len <= whole.p + whole.len);
-}
-
-/* What the Request-URI names, and its canonical AoR in wr->aor. */
-static enum sr_route_ruri ruri_kind(struct sr_worker_route *wr, struct sr_route_req *rq)
-{
-	const struct sr_sip_msg *m = &wr->msg;
-	const struct sr_reg_config *cfg = &wr->w->app->cfg.reg;
-	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
-	struct sr_str user, host;
-	size_t len;
-	if (m->ruri == NULL || sr_aor_canonicalize(m->ruri, &opt, wr->aor, sizeof(wr->aor), &len, &user, &host) != SR_AOR_OK)
-		return SR_RURI_FOREIGN;
-	rq->aor = sr_str_make(wr->aor, len);
-	if (sr_sip_host_classify(host, &wr->self_ip) & SR_HOST_SELF)
-		return SR_RURI_SELF; /* our address: OPTIONS pings and the like are the registrar's */
-	if (!sr_reg_config_serves(cfg, host))
-		return SR_RURI_FOREIGN;
-	return user.len ? SR_RURI_SERVED : SR_RURI_SELF;
-}
-
-/* The top Route (ours or not) and the Vias we wrote before (loops, spirals). */
-static void route_and_vias(struct sr_worker_route *wr, struct sr_route_req *rq)
-{
-	const struct sr_sip_msg *m = &wr->msg;
-	const struct sr_app_config *c = &wr->w->app->cfg;
-	struct sr_uri_parts up;
-	if (m->n_route && sr_sip_uri_parts(m->route[0], &wr->arena, &up) == 0 && up.ipv4 == c->ip &&
-	    (up.port ? up.port : 5060) == c->sip_port) {
-		rq->top_route_self = true;
-		rq->top_route_user = up.user;
-	}
-	struct sr_str self = sr_str_cstr(wr->self);
-	for (unsigned i = 1; i < m->n_via && i < SR_SIP_MAX_VIA && rq->n_own_vias < SR_ROUTE_MAX_OWN_VIAS; i++)
-		if (sr_str_caseeq(sr_sip_via_sent_by(m->via[i]), self))
-			rq->own_via_branch[rq->n_own_vias++] = sr_sip_via_branch(m->via[i]);
-}
-
-/* Fills rq from the parse of a request; false when it cannot be routed as it is. */
-static bool request_facts(struct sr_worker_route *wr, const struct sr_net_pkt *p, const char *sip,
-			  struct sr_route_req *rq)
-{
-	const struct sr_sip_msg *m = &wr->msg;
-	const struct sr_app_config *c = &wr->w->app->cfg;
-	struct sr_str whole = sr_str_make(sip, m->msg_len);
-	if (m->n_route > SR_FWD_MAX_ROUTES || m->n_route_lines > SR_FWD_MAX_ROUTES || m->n_via == 0 ||
-	    m->body_at > m->msg_len)
-		return false;
-	memset(rq, 0, sizeof(*rq));
-	struct sr_fwd_req *f = &rq->fwd;
-	f->msg = whole;
-	f->method = m->method;
-	f->ruri = m->ruri_raw;
-	f->headers_at = m->headers_at;
-	f->body_at = m->body_at;
-	f->max_forwards_line = m->max_forwards_line;
-	f->max_forwards = m->max_forwards >= 0 ? (uint32_t)m->max_forwards : 70;
-	f->n_route_lines = m->n_route_lines;
-	memcpy(f->route_lines, m->route_line, m->n_route_lines * sizeof(m->route_line[0]));
-	f->n_routes = m->n_route;
-	memcpy(f->routes, m->route, m->n_route * sizeof(m->route[0]));
-	f->from = m->from_raw;
-	f->to = m->to_raw;
-	f->call_id = m->call_id;
-	f->cseq = m->cseq;
-	bool ok = inside(whole, f->from) && inside(whole, f->to) && inside(whole, f->call_id) &&
-		  inside(whole, f->max_forwards_line) && inside(whole, m->via[0]);
-	for (unsigned i = 0; i < f->n_routes; i++)
-		ok = ok && inside(whole, f->routes[i]) && (i >= f->n_route_lines || inside(whole, f->route_lines[i]));
-	if (!ok)
-		return false;
-
-	rq->txn = (struct sr_txn_req){
-		.method = m->method,
-		.branch = m->top_branch,
-		.sent_by = sr_sip_via_sent_by(m->via[0]),
-		.cseq = m->cseq,
-		.ruri = m->ruri_raw,
-		.call_id = m->call_id,
-		.from_tag = m->from_tag,
-		.top_via = m->via[0],
-	};
-	rq->source = (struct sr_txn_dest){ p->src_ip, p->src_port, false };
-	rq->reply_to = (struct sr_txn_dest){ p->src_ip,
-					     sr_net_reply_port(sip, p->payload_len, p->src_port, c->symmetric_responses),
-					     false };
-	/* The head of our own responses: what the registrar's responses copy, without the status line. */
-	struct sr_resp rw;
-	struct sr_addr src = { p->src_ip, p->src_port };
-	sr_resp_begin(&rw, wr->head, sizeof(wr->head), 100, "Trying");
-	size_t status_len = rw.len;
-	sr_resp_dialog_headers(&rw, m, &src, SR_STR_NULL);
-	if (rw.overflow)
-		return false;
-	rq->head.lines = sr_str_make(wr->head + status_len, rw.len - status_len);
-	rq->head.to_tag_at = m->to_tag.len ? 0 : rw.to_value_end - status_len;
-	rq->to_tag = m->to_tag;
-	rq->ruri = ruri_kind(wr, rq);
-	struct sr_str gr;
-	if (rq->ruri == SR_RURI_SERVED && sr_sip_uri_param(m->ruri, "gr", &gr)) {
-		rq->gruu = gr.len ? SR_GRUU_PUBLIC : SR_GRUU_TEMP;
-		rq->gruu_id = gr.len ? gr : sr_str_cstr(m->ruri->username);
-	}
-	route_and_vias(wr, rq);
-	rq->proxy_require_unknown = m->proxy_require_unknown;
-	return true;
-}
-
-static bool response_facts(struct sr_worker_route *wr, const char *sip, size_t len, struct sr_route_resp *rp)
-{
-	const struct sr_sip_msg *m = &wr->msg;
-	struct sr_str whole = sr_str_make(sip, len);
-	if (m->n_via == 0 || !inside(whole, m->via[0]) || !inside(whole, m->top_via_line) || m->body_at < 2)
-		return false;
-	memset(rp, 0, sizeof(*rp));
-	rp->txn.status = m->status;
-	rp->txn.branch = m->top_branch;
-	rp->txn.cseq_method = m->cseq_method;
-	rp->txn.bytes = sip;
-	rp->txn.len = len;
-	rp->fwd.msg = whole;
-	rp->fwd.top_via_line = m->top_via_line;
-	rp->fwd.top_via = m->via[0];
-	/* the empty line: body_at is just past it (CRLF, or a bare LF from a sloppy peer) */
-	rp->fwd.headers_end = m->body_at - (sip[m->body_at - 2] == '\r' ? 2 : 1);
-	rp->to = m->to_raw;
-	rp->n_auth = m->n_challenge < SR_ROUTE_MAX_AUTH ? m->n_challenge : SR_ROUTE_MAX_AUTH;
-	for (unsigned i = 0; i < rp->n_auth; i++)
-		rp->auth[i] = m->challenge_line[i];
-	return true;
-}
-
 /* --- the worker's calls --- */
 
 bool sr_worker_route_owner(struct sr_worker *w, const char *sip, size_t len, unsigned *owner)
@@ -346,13 +206,13 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 	if (sr_sip_parse(&wr->msg, sip, p->payload_len, &wr->arena, &err) == SR_SIP_OK) {
 		if (wr->msg.is_request) {
 			struct sr_route_req rq;
-			if (request_facts(wr, p, sip, &rq))
+			if (sr_route_facts_request(&wr->facts, &wr->msg, sip, p, &rq))
 				taken = sr_route_request(wr->rs, &rq, now_ms) == SR_ROUTE_HANDLED;
 			else
 				wr->own.unroutable++;
 		} else {
 			struct sr_route_resp rp;
-			if (response_facts(wr, sip, p->payload_len, &rp))
+			if (sr_route_facts_response(&wr->msg, sip, p->payload_len, &rp))
 				sr_route_response(wr->rs, &rp, now_ms); /* a stray one is counted by the layer */
 			else
 				wr->own.unroutable++;
@@ -444,6 +304,11 @@ int sr_worker_route_create(struct sr_worker *w, uint64_t now_ms)
 	snprintf(wr->self, sizeof(wr->self), "%s:%u", ip, c->sip_port);
 	struct sr_str bad;
 	sr_sip_host_self_parse(&wr->self_ip, ip, &bad);
+	wr->facts = (struct sr_route_facts){
+		.reg = &c->reg, .ip = c->ip, .sip_port = (uint16_t)c->sip_port, .symmetric = c->symmetric_responses,
+		.self = sr_str_cstr(wr->self), .self_ip = &wr->self_ip, .arena = &wr->arena,
+		.aor = wr->aor, .aor_cap = sizeof(wr->aor), .head = wr->head, .head_cap = sizeof(wr->head),
+	};
 	static const struct sr_route_io io = { io_send, io_lookup };
 	struct sr_route_config rc = {
 		.mode = (enum sr_route_mode)c->routing.mode,
