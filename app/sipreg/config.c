@@ -26,6 +26,7 @@
 #include "auth_creds.h"
 #include "auth_secret.h"
 #include "net_ring.h"
+#include "route_ua.h"
 
 #ifndef SR_VERSION
 #define SR_VERSION "unknown"
@@ -199,6 +200,8 @@ static const struct key keys[] = {
 	  "bytes of each per-transaction buffer for retransmissions (larger messages: a large buffer)" },
 	{ "routing", "large_buffers", K_U32, F(routing.large_buffers), 0, 65536, NULL,
 	  "64 KiB buffers per worker for messages over routing.buffer_bytes" },
+	{ "routing", "user_agent_filter", K_STR, F(routing.user_agent_filter), 0, 0, NULL,
+	  "route only to bindings whose User-Agent matches this hyperscan pattern; empty: all" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -416,6 +419,13 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 		return m;
 	if (c->routing.contexts > c->routing.transactions)
 		return snprintf(err, err_len, "routing.contexts: more than routing.transactions"), err;
+	if (c->routing.user_agent_filter[0]) { /* --check finds a pattern hyperscan refuses */
+		char why[256];
+		struct sr_route_ua *u = sr_route_ua_create(c->routing.user_agent_filter, why, sizeof(why));
+		if (u == NULL)
+			return snprintf(err, err_len, "routing.user_agent_filter: %s", why), err;
+		sr_route_ua_free(u);
+	}
 	if (c->auth.nonce_secret[0] && c->auth.nonce_secret_file[0])
 		return snprintf(err, err_len, "auth.nonce_secret and auth.nonce_secret_file: set one, not both"), err;
 	if (c->auth.enabled && c->auth.nonce_secret_file[0]) {

@@ -78,6 +78,7 @@ struct sr_app_config {
 		uint32_t contexts;       /* proxy contexts per worker */
 		uint32_t buffer_bytes;   /* bytes of each kept-message buffer (one per transaction) */
 		uint32_t large_buffers;  /* 64 KiB buffers per worker for the rare larger message */
+		char user_agent_filter[256]; /* hyperscan pattern; empty: no filter (route_ua.c) */
 		uint64_t secret[2];      /* keys branches and Record-Route tokens; random at start, shared by workers */
 	} routing;
 	bool check_only;          /* --check: validate, print the EAL arguments, exit */

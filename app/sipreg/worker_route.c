@@ -36,6 +36,7 @@
 #include "location.h"
 #include "net_reply.h"
 #include "route_facts.h"
+#include "route_ua.h"
 #include "routing.h"
 #include "sip_host.h"
 #include "sip_uri_addr.h"
@@ -60,6 +61,7 @@ struct sr_worker_route {
 	char self[32];                      /* "a.b.c.d:port" in our Via and Record-Route */
 	struct sr_host_self self_ip;
 	struct sr_route_facts facts;        /* what route_facts.c needs to turn the parse into facts */
+	struct sr_route_ua *ua;             /* routing.user_agent_filter, NULL when empty */
 	struct neigh neigh[NEIGH_SLOTS];
 	uint8_t last_mac[SR_MAX_PORTS][6];  /* the last neighbour seen per port */
 	bool last_known[SR_MAX_PORTS];
@@ -320,9 +322,17 @@ int sr_worker_route_create(struct sr_worker *w, uint64_t now_ms)
 			 .buf_large = c->routing.large_buffers, .worker = (uint8_t)w->id,
 			 .secret = { c->routing.secret[0], c->routing.secret[1] } },
 	};
-	wr->rs = sr_route_shard_create(&rc, &io, wr, now_ms);
+	char why[256];
+	if (c->routing.user_agent_filter[0]) {
+		wr->ua = sr_route_ua_create(c->routing.user_agent_filter, why, sizeof(why));
+		rc.ua_filter = sr_route_ua_match;
+		rc.ua_filter_arg = wr->ua;
+	}
+	wr->rs = wr->ua || !c->routing.user_agent_filter[0] ? sr_route_shard_create(&rc, &io, wr, now_ms) : NULL;
 	if (wr->rs == NULL) {
-		fprintf(stderr, "sipreg: worker %u: routing: cannot create the shard (routing.* sizes)\n", w->id);
+		fprintf(stderr, "sipreg: worker %u: routing: cannot create the shard (routing.* sizes, user_agent_filter)\n",
+			w->id);
+		sr_route_ua_free(wr->ua);
 		sr_arena_fini(&wr->arena);
 		rte_free(wr);
 		return -1;
@@ -337,6 +347,7 @@ void sr_worker_route_free(struct sr_worker *w)
 	if (wr == NULL)
 		return;
 	sr_route_shard_free(wr->rs);
+	sr_route_ua_free(wr->ua);
 	sr_arena_fini(&wr->arena);
 	rte_free(wr);
 	w->route = NULL;

@@ -6,6 +6,7 @@
 #   redirect mode:
 #     1. an INVITE for an AoR with two bindings gets 302 listing both contacts, highest q first;
 #     2. an AoR without bindings gets 480; a foreign domain gets 404 (never relayed);
+#     2b. routing.user_agent_filter: only the binding whose User-Agent matches is listed;
 #   proxy mode (routing.record_route on), sipp as caller (port 5070) and callees (5090...):
 #     3. a call set up and torn down through sipreg: INVITE/100/180/200/ACK/BYE/200, the ACK and
 #        BYE following sipreg's Record-Route;
@@ -81,6 +82,25 @@ s=$(stats)
 it_stop TERM
 [ "$stop_rc" = 0 ] && ok "redirect: SIGTERM, exit 0" || fail "redirect: exit status $stop_rc"
 it_check_sanitizers "$work/redirect.log"
+
+# 2b. the User-Agent filter (a short run of its own)
+it_start_run "$work/ua.log" --set workers.count=2 --set routing.mode=redirect --set 'routing.user_agent_filter=^Good/'
+"${peer[@]}" "$py" "$rp" contact uma 5101 "<sip:uma@198.51.100.2:5101>" "User-Agent: Good/1.0" >/dev/null ||
+	fail "REGISTER uma (Good)"
+"${peer[@]}" "$py" "$rp" contact uma 5102 "<sip:uma@198.51.100.2:5102>;q=1.0" "User-Agent: Bad/1.0" >/dev/null ||
+	fail "REGISTER uma (Bad)"
+out=$(invite uma)
+if [[ $out == "SIP/2.0 302"* ]] && [ "$(grep -c '^<sip:' <<<"$out")" = 1 ] && grep -q '^<sip:uma@198.51.100.2:5101>' <<<"$out"; then
+	ok "User-Agent filter: only the matching binding listed: $(tr '\n' ' ' <<<"$out")"
+else
+	fail "User-Agent filter: $out"
+fi
+sleep 0.3
+[ "$(figure sipreg_route_filtered_total)" = 1 ] && ok "filtered counted" ||
+	fail "sipreg_route_filtered_total = $(figure sipreg_route_filtered_total)"
+it_stop TERM
+[ "$stop_rc" = 0 ] || fail "user-agent run: exit status $stop_rc"
+it_check_sanitizers "$work/ua.log"
 
 # --- proxy ---
 it_start_run "$work/proxy.log" --set workers.count=2 --set routing.mode=proxy --set routing.record_route=true

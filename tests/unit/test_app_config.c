@@ -165,6 +165,7 @@ static void test_every_documented_key_is_settable(void **state)
 		{ "control.metrics", "127.0.0.1:9500" },
 		{ "routing.mode", "proxy" }, { "routing.record_route", "true" }, { "routing.transactions", "1024" },
 		{ "routing.contexts", "256" }, { "routing.buffer_bytes", "4096" }, { "routing.large_buffers", "8" },
+		{ "routing.user_agent_filter", "^Linphone/" },
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
@@ -227,6 +228,13 @@ static void test_routing_keys(void **state)
 	const char *big_buf[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
 				  "routing.buffer_bytes=65536", NULL };
 	refused_argv(5, big_buf, "routing.buffer_bytes");
+	const char *bad_ua[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
+				 "routing.user_agent_filter=(Linphone", NULL };
+	refused_argv(5, bad_ua, "routing.user_agent_filter");
+	const char *good_ua[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
+				  "routing.user_agent_filter=^Linphone/", NULL };
+	assert_int_equal(load(5, good_ua), 0);
+	assert_string_equal(cfg.routing.user_agent_filter, "^Linphone/");
 }
 
 int main(void)
