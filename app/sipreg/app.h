@@ -47,6 +47,8 @@ struct sr_worker_stats {
 	uint64_t prescan_failed;          /* To not found by the pre-scan: processed where received */
 	uint64_t flood_limited;           /* over the source's rate (flood.rate) */
 	uint64_t flood_blocked;           /* from a source blocked after auth failures */
+	uint64_t stun_replies;            /* STUN Binding requests answered (worker_stun.c) */
+	uint64_t stun_ignored;            /* other STUN messages on the SIP port, dropped */
 	uint64_t events[4];               /* binding events by enum sr_event_type */
 	uint64_t queries;
 	uint64_t busy_cycles;             /* TSC cycles of loop iterations that did work (CPU per request) */

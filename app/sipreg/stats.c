@@ -139,6 +139,10 @@ static void sip_layer(const struct sr_app *app, struct sr_stats_sink *s)
 		     WSUM(app, flood_limited));
 	sr_stats_one(s, "sipreg_flood_blocked_total", C, "Requests from sources blocked after auth failures.",
 		     WSUM(app, flood_blocked));
+	sr_stats_one(s, "sipreg_stun_replies_total", C, "STUN Binding requests on the SIP port answered.",
+		     WSUM(app, stun_replies));
+	sr_stats_one(s, "sipreg_stun_ignored_total", C, "Other STUN messages on the SIP port, dropped.",
+		     WSUM(app, stun_ignored));
 	family(s, "sipreg_events_total", C, "Binding events, by type.", "type");
 	for (int e = 0; e < 4; e++)
 		s->sample(s, event_labels[e], WSUM(app, events[e]));

@@ -39,6 +39,7 @@
 #include "ctl_answer.h"
 #include "persist.h"
 #include "worker_route.h"
+#include "worker_stun.h"
 
 #define EXPIRE_PERIOD_MS 10
 #define PUBLISH_PERIOD_MS 100
@@ -251,6 +252,8 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_m
 		flood_refuse(w, m, &p, (const char *)ip + p.payload_off, v, retry_after_s);
 		return;
 	}
+	if (sr_worker_stun(w, m, &p, ip + p.payload_off))
+		return; /* STUN on the SIP port: answered here, never parsed as SIP */
 	if (sr_worker_route_owner(w, (const char *)ip + p.payload_off, p.payload_len, &owner))
 		; /* routing on: by branch (responses) or Request-URI (requests other than REGISTER) */
 	else if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,

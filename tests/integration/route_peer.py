@@ -13,6 +13,9 @@ Every network wait is bounded.
                                          "PORT: <request line> | <Route value>" for the INVITE that
                                          reached it within 1 s, or "PORT: none"; each reached callee
                                          answers 486
+  route_peer.py stun PORT                a STUN Binding request with FINGERPRINT from PORT to the SIP
+                                         port; checks the response (transaction id, XOR-MAPPED-ADDRESS,
+                                         FINGERPRINT by zlib's CRC-32) and prints the mapped address
   route_peer.py invite USER [DOMAIN]     INVITE sip:USER@DOMAIN (default example.com); prints the
                                          final status line, then each Contact value of it in order;
                                          ACKs a non-2xx final response
@@ -21,10 +24,13 @@ Every network wait is bounded.
                                          within 400 ms of the first (before the proxy's own Timer A
                                          retransmission at 500 ms), then the callee answers 486
 """
+import os
 import random
 import socket
+import struct
 import sys
 import time
+import zlib
 
 from peer import DUT, PEER, transact
 
@@ -192,12 +198,47 @@ def cmd_retrans(user, callee_port, n):
         busy(callee, *last)
 
 
+def stun_fingerprint(msg):
+    return struct.pack("!HHI", 0x8028, 4, (zlib.crc32(msg) & 0xFFFFFFFF) ^ 0x5354554E)
+
+
+def cmd_stun(port):
+    cookie, txid = 0x2112A442, os.urandom(12)
+    head = struct.pack("!HHI", 0x0001, 8, cookie) + txid  # the length counts the FINGERPRINT
+    req = head + stun_fingerprint(head)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((PEER, int(port)))
+    s.settimeout(TIMEOUT)
+    s.sendto(req, (DUT, 5060))
+    try:
+        resp, _ = s.recvfrom(2048)
+    except socket.timeout:
+        sys.exit("route_peer: no STUN response")
+    mtype, mlen, mcookie = struct.unpack("!HHI", resp[:8])
+    if mtype != 0x0101 or mcookie != cookie or resp[8:20] != txid or mlen + 20 != len(resp):
+        sys.exit("route_peer: bad STUN response header %r" % resp[:20])
+    at, mapped, fp_ok = 20, None, False
+    while at + 4 <= len(resp):
+        atype, alen = struct.unpack("!HH", resp[at:at + 4])
+        val = resp[at + 4:at + 4 + alen]
+        if atype == 0x0020:
+            xport = struct.unpack("!H", val[2:4])[0] ^ (cookie >> 16)
+            xaddr = struct.unpack("!I", val[4:8])[0] ^ cookie
+            mapped = "%s:%d" % (socket.inet_ntoa(struct.pack("!I", xaddr)), xport)
+        elif atype == 0x8028:
+            fp_ok = resp[at:at + 8] == stun_fingerprint(resp[:at])
+        at += 4 + ((alen + 3) & ~3)
+    if not fp_ok:
+        sys.exit("route_peer: STUN response without a valid FINGERPRINT")
+    print(mapped)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
     {"register": cmd_register, "contact": cmd_contact, "reach": cmd_reach, "invite": cmd_invite,
-     "retrans": cmd_retrans}[cmd](*args)
+     "retrans": cmd_retrans, "stun": cmd_stun}[cmd](*args)
 
 
 if __name__ == "__main__":

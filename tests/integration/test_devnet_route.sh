@@ -17,6 +17,7 @@
 #     7b. a Contact with a private address is reached at the REGISTER's source (NAT); a binding
 #        registered through an edge proxy (Path) is reached through it with the Path as Route;
 #        a public GRUU reaches exactly its instance, not the AoR's other binding;
+#     7c. a STUN Binding request on the SIP port gets its response (mapped address, FINGERPRINT);
 #     8. the routing's counters in /sipreg/stats agree; no sanitizer report; SIGTERM exits 0.
 # Exit 77 (meson: skipped) when not root or when netns/sipp/python3 are unavailable.
 set -uo pipefail
@@ -168,6 +169,11 @@ out=$(reach sip:gina@example.com 5099 5100)
 [ "$(grep -c INVITE <<<"$out")" = 2 ] && ok "the AoR itself forks to both: $(tr '\n' ' ' <<<"$out")" ||
 	fail "AoR gina: $out"
 
+# 7c. STUN on the SIP port
+out=$("${peer[@]}" "$py" "$rp" stun 5103)
+[ "$out" = 198.51.100.2:5103 ] && ok "STUN Binding answered, mapped address $out, FINGERPRINT valid" ||
+	fail "STUN: $out"
+
 # 8. counters
 sleep 0.3
 s=$(stats)
@@ -178,6 +184,8 @@ br=$(stat sipreg_route_branches_total <<<"$s")
 	fail "acks_forwarded $(stat sipreg_route_acks_forwarded_total <<<"$s")"
 [ "$(stat sipreg_route_in_dialog_total <<<"$s")" -ge 3 ] && ok "BYEs forwarded along the Record-Route" ||
 	fail "in_dialog $(stat sipreg_route_in_dialog_total <<<"$s")"
+[ "$(stat sipreg_stun_replies_total <<<"$s")" = 1 ] && ok "stun_replies counted" ||
+	fail "sipreg_stun_replies_total = $(stat sipreg_stun_replies_total <<<"$s")"
 for k in sipreg_route_no_neighbour_total sipreg_route_send_failed_total sipreg_route_exhausted_total; do
 	v=$(stat $k <<<"$s")
 	[ "$v" = 0 ] || fail "$k = $v (expected 0)"
