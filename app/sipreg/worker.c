@@ -17,6 +17,11 @@
  *      and the control core's query ring;
  *   5. housekeeping with bounded work: free reassembly's death row, expire
  *      at most workers.expire_budget bindings, publish shard figures.
+ * STUN on the SIP port is answered where received (worker_stun.c). With
+ * routing.mode redirect or proxy, worker_route.c picks the owner of
+ * responses (their branch) and of requests other than REGISTER (their
+ * Request-URI), takes them before the registrar, and runs its timers once
+ * per loop.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
  * only after an empty poll).
