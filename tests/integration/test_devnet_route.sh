@@ -17,6 +17,8 @@
 #     7b. a Contact with a private address is reached at the REGISTER's source (NAT); a binding
 #        registered through an edge proxy (Path) is reached through it with the Path as Route;
 #        a public GRUU reaches exactly its instance, not the AoR's other binding;
+#     7b'. the lookup command (telemetry /sipreg/lookup and sipregctl lookup) shows each binding's
+#        destination: the REGISTER's source, or the first Path hop;
 #     7c. a STUN Binding request on the SIP port gets its response (mapped address, FINGERPRINT);
 #     8. the routing's counters in /sipreg/stats agree; no sanitizer report; SIGTERM exits 0.
 # Exit 77 (meson: skipped) when not root or when netns/sipp/python3 are unavailable.
@@ -168,6 +170,17 @@ out=$(reach "sip:gina@example.com;gr=$urn" 5099 5100)
 out=$(reach sip:gina@example.com 5099 5100)
 [ "$(grep -c INVITE <<<"$out")" = 2 ] && ok "the AoR itself forks to both: $(tr '\n' ' ' <<<"$out")" ||
 	fail "AoR gina: $out"
+
+# 7b'. the lookup command: destinations as the routing uses them
+r=$(telemetry "/sipreg/lookup,sip:pat@example.com")
+"$py" -c 'import json,sys; d=json.load(sys.stdin)["/sipreg/lookup"]; assert d["destination"] == ["198.51.100.2:5098"], d' <<<"$r" &&
+	ok "/sipreg/lookup: Path binding routed to its first hop" || fail "/sipreg/lookup pat: $r"
+r=$(timeout 10 "$BUILD_DIR/app/sipregctl/sipregctl" --prefix "$prefix" --json lookup sip:nat@example.com)
+"$py" -c 'import json,sys; d=json.load(sys.stdin); assert d["destination"] == ["198.51.100.2:5097"] and d["contact"] == ["sip:nat@10.0.0.5:5060"], d' <<<"$r" &&
+	ok "sipregctl lookup: private Contact routed to the REGISTER's source" || fail "sipregctl lookup nat: $r"
+r=$(timeout 10 "$BUILD_DIR/app/sipregctl/sipregctl" --prefix "$prefix" --json lookup sip:carol@example.com)
+"$py" -c 'import json,sys; d=json.load(sys.stdin); assert d["q"] == [1000, 500] and d["destination"] == ["198.51.100.2:5092", "198.51.100.2:5093"], d' <<<"$r" &&
+	ok "sipregctl lookup: q order with destinations" || fail "sipregctl lookup carol: $r"
 
 # 7c. STUN on the SIP port
 out=$("${peer[@]}" "$py" "$rp" stun 5103)
