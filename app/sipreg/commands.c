@@ -152,10 +152,41 @@ static const char *ask_owner(struct sr_commands *c, unsigned owner)
  * answer per column keeps the output's shape that of the front ends.
  */
 enum aor_column { COL_CONTACT, COL_EXPIRES, COL_Q, COL_CALL_ID, COL_CSEQ, COL_USER_AGENT, COL_PARAMS,
-		  COL_PATH, COL_INSTANCE, COL_REG_ID, COL_SOURCE, COL_ID, COL_GRUU, COL_PUSH, COL_COUNT };
+		  COL_PATH, COL_INSTANCE, COL_REG_ID, COL_SOURCE, COL_ID, COL_GRUU, COL_PUSH, COL_DESTINATION,
+		  COL_COUNT };
 static const char *const col_name[COL_COUNT] = { "contact", "expires", "q", "call_id", "cseq", "user_agent",
 						 "params", "path", "instance", "reg_id", "source", "id", "gruu",
-						 "push" };
+						 "push", "destination" };
+
+/*
+ * Where a routed request for binding b goes (lib/routing's rule, routing.h):
+ * the first Path hop when there is a Path, else the REGISTER's source (the
+ * Contact's own address is never used for a registered binding). A Path hop
+ * that is a name is shown as written: the data plane skips it (no DNS).
+ */
+static void add_destination(struct sr_ctl_out *out, const struct sr_loc_binding *b)
+{
+	char ip[INET_ADDRSTRLEN];
+	struct sr_str path = b->f[SR_BF_PATH];
+	if (path.len == 0) {
+		inet_ntop(AF_INET, &b->st.src_ip, ip, sizeof(ip));
+		sr_ctl_out_strf(out, NULL, "%s:%u", ip, b->st.src_port);
+		return;
+	}
+	const char *lt = memchr(path.p, '<', path.len), *gt = memchr(path.p, '>', path.len);
+	char uri[512];
+	osip_uri_t *u = NULL;
+	if (lt && gt > lt && (size_t)(gt - lt) < sizeof(uri) && osip_uri_init(&u) == 0) {
+		snprintf(uri, sizeof(uri), "%.*s", (int)(gt - lt - 1), lt + 1);
+		if (osip_uri_parse(u, uri) == 0 && u->host) {
+			sr_ctl_out_strf(out, NULL, "%s:%s", u->host, u->port ? u->port : "5060");
+			osip_uri_free(u);
+			return;
+		}
+	}
+	osip_uri_free(u);
+	sr_ctl_out_strf(out, NULL, "%.*s", (int)path.len, path.p); /* not a URI we can read: as stored */
+}
 
 static void add_cell(struct sr_ctl_out *out, enum aor_column col, const struct sr_loc_binding *b, int64_t now_s)
 {
@@ -175,6 +206,7 @@ static void add_cell(struct sr_ctl_out *out, enum aor_column col, const struct s
 		inet_ntop(AF_INET, &st->src_ip, ip, sizeof(ip));
 		sr_ctl_out_strf(out, NULL, "%s:%u", ip, st->src_port);
 		return;
+	case COL_DESTINATION: add_destination(out, b); return;
 	case COL_PUSH: { /* "provider\0prid\0param" shown as the RFC 8599 parameters it came from */
 		struct sr_str k = b->f[SR_BF_PN_KEY];
 		const char *prid = k.len ? memchr(k.p, '\0', k.len) : NULL;
@@ -536,6 +568,10 @@ static const struct sr_ctl_cmd commands[] = {
 	  "(last s). No parameters",
 	  cmd_workers },
 	{ "/sipreg/aor", "Bindings of one address-of-record. Parameter: a SIP URI", cmd_aor },
+	/* the issue 12 name: what a routed request would use, which is every binding with its destination */
+	{ "/sipreg/lookup",
+	  "Bindings in q order with where a routed request goes (destination). Parameter: a SIP URI",
+	  cmd_aor },
 	{ "/sipreg/rm", "Removes bindings of an AoR (emits removed events). Parameters: AoR URI[,contact URI]",
 	  cmd_rm },
 	{ "/sipreg/auth", "Authentication counters and subscribers in force. No parameters", cmd_auth },

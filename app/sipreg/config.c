@@ -27,6 +27,7 @@
 #include "auth_creds.h"
 #include "auth_secret.h"
 #include "net_ring.h"
+#include "route_ua.h"
 
 #ifndef SR_VERSION
 #define SR_VERSION "unknown"
@@ -55,6 +56,8 @@ static const char *const roles[] = { "final", "mid", NULL };
 static const char *const mid_modes[] = { "mirror", "contact-throttling", "aor-throttling", NULL };
 static const char *const ct_insertions[] = { "ct-param", "ct-username", NULL };
 static const char *const repl_roles[] = { "active", "standby", NULL };
+/* index = enum sr_route_mode (routing.h): off, redirect, proxy */
+static const char *const routing_modes[] = { "off", "redirect", "proxy", NULL };
 
 static const struct key keys[] = {
 	{ "eal", "args", K_STR, F(eal_args), 0, 0, NULL, "extra EAL arguments, blank-separated" },
@@ -244,6 +247,20 @@ static const struct key keys[] = {
 	  "a Redis command unanswered this long drops its connection" },
 	{ "replication", "reconnect_max_ms", K_U32, F(repl.reconnect_max_ms), 50, 600000, NULL,
 	  "reconnection back-off ceiling (at most failover_ms / 4)" },
+	{ "routing", "mode", K_ENUM, F(routing.mode), 0, 0, routing_modes,
+	  "requests other than REGISTER: off (the registrar answers), redirect (302) or proxy (stateful)" },
+	{ "routing", "record_route", K_BOOL, F(routing.record_route), 0, 0, NULL,
+	  "proxy: add Record-Route to stay on the path of in-dialog requests" },
+	{ "routing", "transactions", K_U32, F(routing.transactions), 16, 1 << 22, NULL,
+	  "SIP transactions per worker at once (past it: 503 with Retry-After)" },
+	{ "routing", "contexts", K_U32, F(routing.contexts), 4, 1 << 22, NULL,
+	  "proxied requests in progress per worker at once (past it: 503 with Retry-After)" },
+	{ "routing", "buffer_bytes", K_U32, F(routing.buffer_bytes), 512, 65535, NULL,
+	  "bytes of each per-transaction buffer for retransmissions (larger messages: a large buffer)" },
+	{ "routing", "large_buffers", K_U32, F(routing.large_buffers), 0, 65536, NULL,
+	  "64 KiB buffers per worker for messages over routing.buffer_bytes" },
+	{ "routing", "user_agent_filter", K_STR, F(routing.user_agent_filter), 0, 0, NULL,
+	  "route only to bindings whose User-Agent matches this hyperscan pattern; empty: all" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -279,6 +296,10 @@ static void defaults(struct sr_app_config *c)
 	c->flood.block_s = 300;
 	sr_push_config_defaults(&c->push);
 	sr_repl_config_defaults(&c->repl);
+	c->routing.transactions = 16384;
+	c->routing.contexts = 4096;
+	c->routing.buffer_bytes = 2048;
+	c->routing.large_buffers = 16;
 }
 
 static int parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
@@ -470,6 +491,15 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 	}
 	if ((m = sr_push_config_check(&c->push, err, err_len)) != NULL)
 		return m;
+	if (c->routing.contexts > c->routing.transactions)
+		return snprintf(err, err_len, "routing.contexts: more than routing.transactions"), err;
+	if (c->routing.user_agent_filter[0]) { /* --check finds a pattern hyperscan refuses */
+		char why[256];
+		struct sr_route_ua *u = sr_route_ua_create(c->routing.user_agent_filter, why, sizeof(why));
+		if (u == NULL)
+			return snprintf(err, err_len, "routing.user_agent_filter: %s", why), err;
+		sr_route_ua_free(u);
+	}
 	if (c->auth.nonce_secret[0] && c->auth.nonce_secret_file[0])
 		return snprintf(err, err_len, "auth.nonce_secret and auth.nonce_secret_file: set one, not both"), err;
 	if (c->auth.enabled && c->auth.nonce_secret_file[0]) {
@@ -604,6 +634,10 @@ int sr_app_config_load(struct sr_app_config *c, int argc, char **argv)
 		return -1;
 	}
 	default_node_id(c);
+	if (getrandom(c->routing.secret, sizeof(c->routing.secret), 0) != sizeof(c->routing.secret)) {
+		fprintf(stderr, "sipreg: routing: no random source for the branch secret\n");
+		return -1;
+	}
 	if (check(c, err, sizeof(err)) != NULL) {
 		fprintf(stderr, "sipreg: config: %s\n", err);
 		return -1;

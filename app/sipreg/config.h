@@ -80,6 +80,17 @@ struct sr_app_config {
 	struct sr_push_config push; /* RFC 8599 decisions (lib/push) and the gateway client (lib/ctl/ctl_pushgw.h) */
 	/* [replication] (lib/replication; validated, not yet acted on) */
 	struct sr_repl_config repl;
+	/* [routing] (lib/routing; wired by worker_route.c) */
+	struct {
+		unsigned mode;           /* enum sr_route_mode: off, redirect, proxy */
+		bool record_route;       /* stay on the path of in-dialog requests */
+		uint32_t transactions;   /* transaction slots per worker (server and client) */
+		uint32_t contexts;       /* proxy contexts per worker */
+		uint32_t buffer_bytes;   /* bytes of each kept-message buffer (one per transaction) */
+		uint32_t large_buffers;  /* 64 KiB buffers per worker for the rare larger message */
+		char user_agent_filter[256]; /* hyperscan pattern; empty: no filter (route_ua.c) */
+		uint64_t secret[2];      /* keys branches and Record-Route tokens; random at start, shared by workers */
+	} routing;
 	bool check_only;          /* --check: validate, print the EAL arguments, exit */
 };
 

@@ -35,6 +35,7 @@
 #include "persist.h"
 #include "pools.h"
 #include "worker.h"
+#include "worker_route.h"
 
 #define MAX_EAL_ARGS 64
 #define TX_DATA_ROOM 8192      /* the largest response we build (fragmented to the MTU on the wire) */
@@ -204,6 +205,8 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 			fprintf(stderr, "sipreg: worker %u: shard: %s\n", i, err ? err : "failed");
 			return -1;
 		}
+		if (sr_worker_route_create(w, now_ms) != 0)
+			return -1;
 		i++;
 	}
 	for (unsigned b = 0; b < SR_BUCKETS; b++)
@@ -225,6 +228,7 @@ static void teardown(struct sr_app *app, struct sr_control *control)
 		struct sr_worker *w = app->w[i];
 		if (w == NULL)
 			continue;
+		sr_worker_route_free(w);
 		if (w->shard)
 			sr_shard_free(w->shard);
 		w->shard = NULL;

@@ -21,6 +21,7 @@
 
 #include "persist.h"
 #include "worker_figures.h"
+#include "worker_route.h"
 
 #define C SR_STAT_COUNTER
 #define G SR_STAT_GAUGE
@@ -138,6 +139,10 @@ static void sip_layer(const struct sr_app *app, struct sr_stats_sink *s)
 		     WSUM(app, flood_limited));
 	sr_stats_one(s, "sipreg_flood_blocked_total", C, "Requests from sources blocked after auth failures.",
 		     WSUM(app, flood_blocked));
+	sr_stats_one(s, "sipreg_stun_replies_total", C, "STUN Binding requests on the SIP port answered.",
+		     WSUM(app, stun_replies));
+	sr_stats_one(s, "sipreg_stun_ignored_total", C, "Other STUN messages on the SIP port, dropped.",
+		     WSUM(app, stun_ignored));
 	family(s, "sipreg_events_total", C, "Binding events, by type.", "type");
 	for (int e = 0; e < 4; e++)
 		s->sample(s, event_labels[e], WSUM(app, events[e]));
@@ -218,6 +223,81 @@ static void persistence(const struct sr_app *app, struct sr_stats_sink *s)
 	s->end(s);
 }
 
+/* The sum over workers of one field of struct sr_route_figures (published by worker_route.c). */
+static uint64_t rsum(const struct sr_app *app, size_t off)
+{
+	uint64_t t = 0;
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		const struct sr_route_figures *f = sr_worker_route_figures(app->w[i]);
+		if (f)
+			t += __atomic_load_n((const uint64_t *)((const char *)f + off), __ATOMIC_RELAXED);
+	}
+	return t;
+}
+#define RSUM(app, field) rsum(app, offsetof(struct sr_route_figures, field))
+
+/* routing.mode redirect or proxy (lib/routing, lib/transaction, worker_route.c); absent when off. */
+static void routing(const struct sr_app *app, struct sr_stats_sink *s)
+{
+	static const struct {
+		const char *name;
+		enum sr_stat_kind kind;
+		const char *help;
+		size_t off;
+	} figs[] = {
+#define R(name, kind, help, field) { name, kind, help, offsetof(struct sr_route_figures, field) }
+		R("sipreg_route_requests_total", C, "Requests taken by the routing (not REGISTER, not to us).", requests),
+		R("sipreg_route_lookups_total", C, "Location lookups for routed requests.", lookups),
+		R("sipreg_route_redirects_total", C, "302 responses sent (redirect mode).", redirects),
+		R("sipreg_route_forwarded_total", C, "Requests proxied (a proxy context started).", forwarded),
+		R("sipreg_route_branches_total", C, "Client transactions started (one per forked branch).", branches),
+		R("sipreg_route_in_dialog_total", C, "Requests forwarded along our Record-Route.", in_dialog),
+		R("sipreg_route_acks_forwarded_total", C, "ACKs of 2xx forwarded statelessly.", acks_forwarded),
+		R("sipreg_route_relayed_total", C, "Responses relayed upstream.", relayed),
+		R("sipreg_route_refused_foreign_total", C, "Requests for a domain not served (404, never relayed).",
+		  refused_foreign),
+		R("sipreg_route_loops_total", C, "Loops detected (482).", loops),
+		R("sipreg_route_too_many_hops_total", C, "Max-Forwards exhausted (483).", too_many_hops),
+		R("sipreg_route_no_binding_total", C, "Requests for an AoR without usable bindings (480/404).",
+		  no_binding),
+		R("sipreg_route_filtered_total", C, "Bindings skipped by the Allow or User-Agent filter.", filtered),
+		R("sipreg_route_exhausted_total", C, "503: no transaction or proxy context left.", exhausted),
+		R("sipreg_route_cancels_total", C, "CANCELs received and matched.", cancels),
+		R("sipreg_route_dropped_total", C, "Requests dropped (stray ACKs, ACKs that cannot be routed).", dropped),
+		R("sipreg_route_contexts", G, "Proxy contexts in use now.", live_contexts),
+		R("sipreg_route_txn_server_total", C, "Server transactions created.", txn_server),
+		R("sipreg_route_txn_client_total", C, "Client transactions created.", txn_client),
+		R("sipreg_route_txn_pool_exhausted_total", C, "Transactions refused: no free slot.", txn_pool_exhausted),
+		R("sipreg_route_txn_buffer_exhausted_total", C, "Messages that could not be kept: no free buffer.",
+		  txn_buf_exhausted),
+		R("sipreg_route_txn_retransmissions_total", C, "Requests and responses re-sent on a timer.",
+		  txn_retransmissions),
+		R("sipreg_route_txn_absorbed_total", C, "Retransmitted requests and ACKs absorbed.", txn_absorbed),
+		R("sipreg_route_txn_timeouts_total", C, "Transaction timeouts (B, F, H).", txn_timeouts),
+		R("sipreg_route_txn_stray_responses_total", C, "Responses matching no client transaction.",
+		  txn_stray_responses),
+		R("sipreg_route_transactions", G, "Transactions in use now.", txn_live),
+		R("sipreg_route_sent_total", C, "Datagrams the routing sent.", sent),
+		R("sipreg_route_no_neighbour_total", C, "Sends dropped: no MAC known for the next hop.", no_neighbour),
+		R("sipreg_route_send_failed_total", C, "Sends dropped: no mbuf, or too large for one.", send_failed),
+		R("sipreg_route_unroutable_total", C,
+		  "Requests and responses the routing could not take as parsed (folded headers, too many Routes).",
+		  unroutable),
+#undef R
+	};
+	if (app->cfg.routing.mode == 0)
+		return;
+	for (size_t k = 0; k < RTE_DIM(figs); k++)
+		sr_stats_one(s, figs[k].name, figs[k].kind, figs[k].help, rsum(app, figs[k].off));
+	family(s, "sipreg_route_local_responses_total", C, "Responses of the routing's own, by status class.",
+	       "class");
+	for (int c = 1; c < 7; c++) {
+		char cls[4] = { (char)('0' + c), 'x', 'x', 0 };
+		s->sample(s, cls, RSUM(app, local[c]));
+	}
+	s->end(s);
+}
+
 /* One family per figure, one sample per worker (label worker="<id>"). */
 static void per_worker(const struct sr_app *app, struct sr_stats_sink *s)
 {
@@ -262,5 +342,6 @@ void sr_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)
 	ports(app, s);
 	sip_layer(app, s);
 	persistence(app, s);
+	routing(app, s);
 	per_worker(app, s);
 }

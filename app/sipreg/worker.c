@@ -17,6 +17,11 @@
  *      and the control core's query ring;
  *   5. housekeeping with bounded work: free reassembly's death row, expire
  *      at most workers.expire_budget bindings, publish shard figures.
+ * STUN on the SIP port is answered where received (worker_stun.c). With
+ * routing.mode redirect or proxy, worker_route.c picks the owner of
+ * responses (their branch) and of requests other than REGISTER (their
+ * Request-URI), takes them before the registrar, and runs its timers once
+ * per loop.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
  * only after an empty poll).
@@ -38,6 +43,8 @@
 #include "net_reply.h"
 #include "ctl_answer.h"
 #include "persist.h"
+#include "worker_route.h"
+#include "worker_stun.h"
 
 #define EXPIRE_PERIOD_MS 10
 #define PUBLISH_PERIOD_MS 100
@@ -110,7 +117,6 @@ static unsigned release_held(struct sr_worker *w, uint64_t now_ms)
 	return n;
 }
 
-static struct rte_mbuf *response_mbuf(struct sr_worker *w, char **out, size_t *cap);
 
 /* Builds the Ethernet/IPv4/UDP frame around the len SIP bytes at r's payload area. */
 static void reply_frame(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
@@ -137,7 +143,7 @@ static struct rte_mbuf *retraction_frame(struct sr_worker *w, struct rte_mbuf *r
 	size_t cap;
 	if (len == 0)
 		return NULL;
-	struct rte_mbuf *a = response_mbuf(w, &out, &cap);
+	struct rte_mbuf *a = sr_worker_sip_mbuf(w, &out, &cap);
 	if (a == NULL || cap < len) {
 		rte_pktmbuf_free(a); /* NULL-safe */
 		return NULL;
@@ -148,20 +154,14 @@ static struct rte_mbuf *retraction_frame(struct sr_worker *w, struct rte_mbuf *r
 }
 
 /*
- * Sends the response whose SIP bytes sr_reg_process wrote at r's payload area
- * (and, with durability=sync, its retraction right behind them): out now, or
- * held until its change is committed.
+ * Sends the frame r (fragmented above the port's MTU) through the
+ * durability hold: out now, or held until the change it answers is decided
+ * (change; retraction is the answer sent instead if it fails).
  */
-static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
-			  const char *sip, struct rte_mbuf *r, size_t len, bool change, size_t retraction_len)
+static void frames_out(struct sr_worker *w, struct rte_mbuf *r, bool change, struct rte_mbuf *retraction)
 {
 	struct sr_app *app = w->app;
-	uint16_t port = req->port;
-	uint16_t dport = sr_net_reply_port(sip, p->payload_len, p->src_port, app->cfg.symmetric_responses);
-	struct rte_mbuf *retraction = retraction_frame(w, req, p, dport,
-						       rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN + len),
-						       retraction_len);
-	reply_frame(w, req, p, dport, r, len);
+	uint16_t port = r->port;
 	struct rte_mbuf *frags[SR_MAX_BURST];
 	int n = 1;
 	frags[0] = r;
@@ -179,8 +179,30 @@ static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struc
 		tx_queue(w, frags[i]);
 }
 
+/*
+ * Sends the response whose SIP bytes sr_reg_process wrote at r's payload area
+ * (and, with durability=sync, its retraction right behind them): out now, or
+ * held until its change is committed.
+ */
+static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
+			  const char *sip, struct rte_mbuf *r, size_t len, bool change, size_t retraction_len)
+{
+	struct sr_app *app = w->app;
+	uint16_t dport = sr_net_reply_port(sip, p->payload_len, p->src_port, app->cfg.symmetric_responses);
+	struct rte_mbuf *retraction = retraction_frame(w, req, p, dport,
+						       rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN + len),
+						       retraction_len);
+	reply_frame(w, req, p, dport, r, len);
+	frames_out(w, r, change, retraction);
+}
+
+void sr_worker_tx_sip(struct sr_worker *w, struct rte_mbuf *r)
+{
+	frames_out(w, r, false, NULL);
+}
+
 /* A response mbuf and the room for SIP bytes behind its headers; NULL when the pool is empty. */
-static struct rte_mbuf *response_mbuf(struct sr_worker *w, char **out, size_t *cap)
+struct rte_mbuf *sr_worker_sip_mbuf(struct sr_worker *w, char **out, size_t *cap)
 {
 	struct rte_mbuf *r = rte_pktmbuf_alloc(w->tx_pool);
 	if (r == NULL)
@@ -206,7 +228,7 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 	char *out;
 	size_t cap;
 	struct rte_mbuf *r;
-	if (w->app->cfg.flood_action != SR_FLOOD_503 || (r = response_mbuf(w, &out, &cap)) == NULL) {
+	if (w->app->cfg.flood_action != SR_FLOOD_503 || (r = sr_worker_sip_mbuf(w, &out, &cap)) == NULL) {
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -238,9 +260,11 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		flood_refuse(w, m, &p, sip, v, retry_after_s);
 		return;
 	}
+	if (sr_worker_route_process(w, m, &p, sip, now_ms))
+		return; /* routing.mode redirect or proxy: a response, or a request for a served AoR */
 	char *out;
 	size_t cap;
-	struct rte_mbuf *r = response_mbuf(w, &out, &cap);
+	struct rte_mbuf *r = sr_worker_sip_mbuf(w, &out, &cap);
 	if (r == NULL) {
 		drop(w, m, SR_ND_NO_MBUF);
 		return;
@@ -275,8 +299,12 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_m
 		flood_refuse(w, m, &p, (const char *)ip + p.payload_off, v, retry_after_s);
 		return;
 	}
-	if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
-				&h) == 0)
+	if (sr_worker_stun(w, m, &p, ip + p.payload_off))
+		return; /* STUN on the SIP port: answered here, never parsed as SIP */
+	if (sr_worker_route_owner(w, (const char *)ip + p.payload_off, p.payload_len, &owner))
+		; /* routing on: by branch (responses) or Request-URI (requests other than REGISTER) */
+	else if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
+				     &h) == 0)
 		owner = app->owner[h % SR_BUCKETS];
 	else
 		SR_STAT_INC(w->stats.prescan_failed);
@@ -475,6 +503,7 @@ int sr_worker_main(void *arg)
 
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
+		work += sr_worker_route_advance(w, now_ms);
 		work += release_held(w, now_ms);
 		tx_flush_all(w);
 

@@ -54,7 +54,7 @@ static const char *const aor_fields[][2] = {
 	{ "call_id", "Call-ID" }, { "cseq", "CSeq" }, { "source", "received from" },
 	{ "user_agent", "User-Agent" }, { "params", "parameters" }, { "path", "Path" },
 	{ "instance", "+sip.instance" }, { "reg_id", "reg-id" }, { "gruu", "GRUU (1: yes)" },
-	{ "push", "push (RFC 8599)" }, { "id", "binding id" },
+	{ "push", "push (RFC 8599)" }, { "id", "binding id" }, { "destination", "routed to" },
 };
 
 static void print_aor(FILE *out, json_t *v)
@@ -105,7 +105,7 @@ int sr_cli_format(const char *cmd, const char *reply, bool json, FILE *out, char
 		if (strcmp(cmd, "/sipreg/rm") == 0)
 			fprintf(out, "removed %" JSON_INTEGER_FORMAT " binding(s); left:\n",
 				json_integer_value(json_object_get(v, "removed")));
-		if (strcmp(cmd, "/sipreg/aor") == 0 || strcmp(cmd, "/sipreg/rm") == 0)
+		if (strcmp(cmd, "/sipreg/aor") == 0 || strcmp(cmd, "/sipreg/rm") == 0 || strcmp(cmd, "/sipreg/lookup") == 0)
 			print_aor(out, v);
 		else if (strcmp(cmd, "/sipreg/snapshot") == 0)
 			fprintf(out, "snapshot written to %s\n", json_string_value(json_object_get(v, "snapshot")));

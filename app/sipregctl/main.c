@@ -41,6 +41,7 @@ static int usage(FILE *f)
 	      "  stats            counters of every worker, persistence and ports\n"
 	      "  workers          per worker: lcore, packets, requests, AoRs, bindings, busy ratio\n"
 	      "  aor URI          bindings of an address-of-record (contact, expiry left, q, ...)\n"
+	      "  lookup URI       the same in q order with where a routed request goes (destination)\n"
 	      "  rm URI [CONTACT] removes the AoR's bindings (or only CONTACT's); persisted and announced\n"
 	      "  dump             every persisted binding, paged (constant memory): AOR CONTACT EXPIRES_IN\n"
 	      "  snapshot DIR     consistent copy of the binding store into DIR (must hold no data.mdb)\n"
@@ -64,8 +65,8 @@ static int build(int argc, char **argv, char *name, size_t name_cap, char *param
 			return 0;
 		}
 	}
-	if (strcmp(verb, "aor") == 0 && argc == 2) {
-		snprintf(name, name_cap, "/sipreg/aor");
+	if ((strcmp(verb, "aor") == 0 || strcmp(verb, "lookup") == 0) && argc == 2) {
+		snprintf(name, name_cap, "/sipreg/%s", verb);
 		snprintf(params, params_cap, "%s", argv[1]);
 	} else if (strcmp(verb, "rm") == 0 && (argc == 2 || argc == 3)) {
 		snprintf(name, name_cap, "/sipreg/rm");

@@ -67,15 +67,14 @@ size_t sr_net_icmp_reply(uint8_t *frame, const struct sr_net_pkt *p, const struc
 	return (size_t)p->l4_off + icmp_len;
 }
 
-size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pkt *p,
-			const struct sr_net_local *local, uint16_t dst_port, uint16_t payload_len,
-			uint16_t ip_id)
+size_t sr_net_udp_frame(uint8_t *out, const uint8_t dst_mac[6], uint32_t dst_ip, uint16_t dst_port,
+			const struct sr_net_local *local, uint16_t payload_len, uint16_t ip_id)
 {
 	uint8_t *ip = out + SR_NET_ETH_LEN;
 	uint8_t *udp = ip + SR_NET_IP_LEN;
 	uint16_t udp_len = (uint16_t)(SR_NET_UDP_LEN + payload_len);
 
-	memcpy(out, req + 6, 6);          /* to the request's source MAC */
+	memcpy(out, dst_mac, 6);
 	memcpy(out + 6, local->mac, 6);
 	put16(out + 12, 0x0800);
 
@@ -88,15 +87,23 @@ size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pk
 	ip[9] = 17;
 	ip[10] = ip[11] = 0;
 	memcpy(ip + 12, &local->ip, 4);
-	memcpy(ip + 16, &p->src_ip, 4);   /* to the request's source address */
+	memcpy(ip + 16, &dst_ip, 4);
 	put_csum(ip + 10, (uint16_t)~rte_raw_cksum(ip, SR_NET_IP_LEN));
 
 	put16(udp, local->sip_port);
 	put16(udp + 2, dst_port);
 	put16(udp + 4, udp_len);
 	udp[6] = udp[7] = 0;
-	put_csum(udp + 6, sr_net_udp_cksum(local->ip, p->src_ip, udp, udp_len));
+	put_csum(udp + 6, sr_net_udp_cksum(local->ip, dst_ip, udp, udp_len));
 	return SR_NET_HDRS_LEN + payload_len;
+}
+
+size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pkt *p,
+			const struct sr_net_local *local, uint16_t dst_port, uint16_t payload_len,
+			uint16_t ip_id)
+{
+	/* to the request's source MAC and address */
+	return sr_net_udp_frame(out, req + 6, p->src_ip, dst_port, local, payload_len, ip_id);
 }
 
 /* --- the reply port --- */

@@ -37,6 +37,13 @@ size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pk
 			const struct sr_net_local *local, uint16_t dst_port, uint16_t payload_len,
 			uint16_t ip_id);
 
+/*
+ * The same headers for a datagram of our own (a proxied request or relayed
+ * response) to dst_ip:dst_port through the neighbour dst_mac.
+ */
+size_t sr_net_udp_frame(uint8_t *out, const uint8_t dst_mac[6], uint32_t dst_ip, uint16_t dst_port,
+			const struct sr_net_local *local, uint16_t payload_len, uint16_t ip_id);
+
 /* The UDP port a SIP response to request sip[0..len) received from src_port goes to (see above). */
 uint16_t sr_net_reply_port(const char *sip, size_t len, uint16_t src_port, bool symmetric);
 

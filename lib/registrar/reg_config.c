@@ -179,3 +179,11 @@ const char *sr_reg_config_check(const struct sr_reg_config *c)
 	}
 	return NULL;
 }
+
+bool sr_reg_config_serves(const struct sr_reg_config *c, struct sr_str host)
+{
+	for (unsigned i = 0; i < c->n_domains; i++)
+		if (sr_str_caseeq_cstr(host, c->domains[i]))
+			return true;
+	return false;
+}

@@ -67,6 +67,8 @@ struct sr_reg_config {
 void sr_reg_config_defaults(struct sr_reg_config *c);
 /* Adds one served domain; returns -1 if the list is full or the name too long. */
 int sr_reg_config_add_domain(struct sr_reg_config *c, const char *domain);
+/* Whether a canonical host (sr_aor_domain: lower case, prefix stripped) is one of the served domains. */
+bool sr_reg_config_serves(const struct sr_reg_config *c, struct sr_str host);
 /* Returns NULL when consistent, else a static message naming the offending key. */
 const char *sr_reg_config_check(const struct sr_reg_config *c);
 

@@ -30,10 +30,7 @@
 /* host is canonical (sr_aor_domain: lower case, prefix stripped, IPv6 bracketed), like cfg->domains. */
 static bool domain_served(const struct sr_reg_config *cfg, struct sr_str host)
 {
-	for (unsigned i = 0; i < cfg->n_domains; i++)
-		if (sr_str_caseeq_cstr(host, cfg->domains[i]))
-			return true;
-	return false;
+	return sr_reg_config_serves(cfg, host);
 }
 
 static bool is_sip_scheme(const char *scheme)

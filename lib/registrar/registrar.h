@@ -164,4 +164,21 @@ struct sr_loc *sr_shard_location(struct sr_shard *s);
 int sr_reg_prescan_hash(const char *req, size_t len, const struct sr_reg_config *cfg,
 			struct sr_arena *arena, uint64_t *hash);
 
+/* What a datagram is and what names its owner when routing is on (reg_prescan_route.c). */
+enum sr_prescan_kind {
+	SR_PRESCAN_REGISTER = 1, /* owner: sr_reg_prescan_hash (the To AoR) */
+	SR_PRESCAN_REQUEST,      /* owner: hash (the Request-URI's canonical AoR, else its raw bytes) */
+	SR_PRESCAN_RESPONSE,     /* owner: the worker named by branch (sr_txn_branch_parse) */
+};
+struct sr_reg_route_key {
+	enum sr_prescan_kind kind;
+	uint64_t hash;
+	struct sr_str branch;    /* top Via branch of a response (points into the message); empty: none */
+};
+/* The kind alone (start line only): an enum sr_prescan_kind, or -1 when the start line is not readable. */
+int sr_reg_prescan_kind(const char *msg, size_t len);
+/* Returns 0 with *k filled, or -1 when the start line is not readable (processed where received). */
+int sr_reg_prescan_route(const char *msg, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
+			 struct sr_reg_route_key *k);
+
 #endif

@@ -43,6 +43,11 @@ static const struct hdr_name hdr_names[] = {
 	H("user-agent", 0, SR_HDR_USER_AGENT),
 	H("authorization", 0, SR_HDR_AUTHORIZATION),
 	H("content-length", 'l', SR_HDR_CONTENT_LENGTH),
+	H("route", 0, SR_HDR_ROUTE),
+	H("max-forwards", 0, SR_HDR_MAX_FORWARDS),
+	H("proxy-require", 0, SR_HDR_PROXY_REQUIRE),
+	H("www-authenticate", 0, SR_HDR_WWW_AUTHENTICATE),
+	H("proxy-authenticate", 0, SR_HDR_PROXY_AUTHENTICATE),
 };
 
 /* Case-insensitive compare of a name against a lower-case literal of the same length. */
@@ -65,16 +70,20 @@ static bool name_is(struct sr_str name, const char *lower)
  */
 enum sr_hdr_id sr_hdr_lookup(struct sr_str name)
 {
-	static const uint8_t by_len[15][4] = {
+	static const uint8_t by_len[19][4] = {
 		/* positions in hdr_names, counted from 1 (0 ends the list): keep in step with it */
 		[2] = { 3 },           /* to */
 		[3] = { 1 },           /* via */
 		[4] = { 2, 5, 10 },    /* from, cseq, path */
+		[5] = { 14 },          /* route */
 		[7] = { 4, 6, 7, 8 },  /* call-id, contact, expires, require */
 		[9] = { 9 },           /* supported */
 		[10] = { 11 },         /* user-agent */
-		[13] = { 12 },         /* authorization */
+		[12] = { 15 },         /* max-forwards */
+		[13] = { 12, 16 },     /* authorization, proxy-require */
 		[14] = { 13 },         /* content-length */
+		[16] = { 17 },         /* www-authenticate */
+		[18] = { 18 },         /* proxy-authenticate */
 	};
 	if (name.len == 1) {
 		char c = (char)(name.p[0] | 0x20);
@@ -83,7 +92,7 @@ enum sr_hdr_id sr_hdr_lookup(struct sr_str name)
 				return hdr_names[i].id;
 		return SR_HDR_OTHER;
 	}
-	if (name.len >= 15)
+	if (name.len >= 19)
 		return SR_HDR_OTHER;
 	char first = (char)(name.p[0] | 0x20);
 	for (int k = 0; k < 4 && by_len[name.len][k]; k++) {
@@ -356,6 +365,19 @@ static int path_elem(struct sr_str elem, void *vctx)
 	return 0;
 }
 
+/* Route values, kept in order up to SR_SIP_MAX_ROUTE; more are counted (the proxy refuses them). */
+static int route_elem(struct sr_str elem, void *vctx)
+{
+	struct list_ctx *c = vctx;
+	struct sr_sip_msg *m = c->m;
+	if (elem.len < 2 || memchr(elem.p, '<', elem.len) == NULL)
+		return elem_fail(c->err, "Malformed Route header (a name-addr is required)");
+	if (m->n_route < SR_SIP_MAX_ROUTE)
+		m->route[m->n_route] = elem;
+	m->n_route++;
+	return 0;
+}
+
 struct option_ctx {
 	uint32_t mask;
 	struct sr_str unknown; /* every unknown tag, ", "-separated (RFC 3261 8.2.2.3 lists them all) */
@@ -445,6 +467,7 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 		m->expires = (int64_t)num;
 		return SR_SIP_OK;
 	case SR_HDR_REQUIRE:
+	case SR_HDR_PROXY_REQUIRE:
 	case SR_HDR_SUPPORTED: {
 		struct option_ctx o = { 0, SR_STR_NULL, arena };
 		if (sr_hdr_split(value, option_elem, &o) != 0)
@@ -452,6 +475,8 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 		if (id == SR_HDR_REQUIRE) {
 			m->require |= o.mask;
 			m->require_unknown = join_tags(arena, m->require_unknown, o.unknown);
+		} else if (id == SR_HDR_PROXY_REQUIRE) {
+			m->proxy_require_unknown = join_tags(arena, m->proxy_require_unknown, o.unknown);
 		} else {
 			m->supported |= o.mask;
 		}
@@ -474,6 +499,17 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 			return fail(err, "Malformed Content-Length header");
 		m->content_length = (int64_t)num;
 		return SR_SIP_OK;
+	case SR_HDR_ROUTE:
+		return split_result(sr_hdr_split(value, route_elem, &lc), err, "Malformed Route header");
+	case SR_HDR_MAX_FORWARDS:
+		if (m->max_forwards >= 0)
+			return fail(err, "Multiple Max-Forwards headers");
+		if (!sr_str_to_uint(value, 255, &num)) /* RFC 3261 20.22: 0-255 in practice (70 is the start) */
+			return fail(err, "Malformed Max-Forwards header");
+		m->max_forwards = (int64_t)num;
+		return SR_SIP_OK;
+	case SR_HDR_WWW_AUTHENTICATE:
+	case SR_HDR_PROXY_AUTHENTICATE: /* kept as whole lines by sip_msg.c (a proxy gathers them, 16.7 step 7) */
 	case SR_HDR_OTHER:
 		break;
 	}

@@ -25,6 +25,12 @@ enum sr_hdr_id {
 	SR_HDR_USER_AGENT,
 	SR_HDR_AUTHORIZATION,
 	SR_HDR_CONTENT_LENGTH,
+	/* read for the proxy (lib/routing): */
+	SR_HDR_ROUTE,
+	SR_HDR_MAX_FORWARDS,
+	SR_HDR_PROXY_REQUIRE,
+	SR_HDR_WWW_AUTHENTICATE,
+	SR_HDR_PROXY_AUTHENTICATE,
 };
 
 enum sr_hdr_id sr_hdr_lookup(struct sr_str name);

@@ -189,6 +189,32 @@ static bool nul_ok(const char *p, const char *end, bool msg_has_nul)
 	return true;
 }
 
+/* Remembers the whole lines (p to the next line) a proxy rewrites or gathers, and the top Via's. */
+static void keep_line(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str line)
+{
+	switch (id) {
+	case SR_HDR_VIA:
+		if (m->top_via_line.len == 0)
+			m->top_via_line = line;
+		break;
+	case SR_HDR_MAX_FORWARDS:
+		m->max_forwards_line = line;
+		break;
+	case SR_HDR_ROUTE:
+		if (m->n_route_lines < SR_SIP_MAX_ROUTE)
+			m->route_line[m->n_route_lines] = line;
+		m->n_route_lines++;
+		break;
+	case SR_HDR_WWW_AUTHENTICATE:
+	case SR_HDR_PROXY_AUTHENTICATE:
+		if (m->n_challenge < SR_SIP_MAX_AUTH)
+			m->challenge_line[m->n_challenge++] = line;
+		break;
+	default:
+		break;
+	}
+}
+
 /* Walks the header lines from p; returns the offset of the body through *body. */
 static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 			 struct sr_arena *arena, struct sr_sip_error *err, const char **body)
@@ -231,6 +257,7 @@ static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
 		struct sr_str value = sr_str_make(colon + 1, (size_t)(le - colon - 1));
 		enum sr_hdr_id id = sr_hdr_lookup(name);
 		if (id != SR_HDR_OTHER) {
+			keep_line(m, id, sr_str_make(p, (size_t)(next - p)));
 			value = folded ? unfold(value, arena) : sr_str_trim(value);
 			if (folded && !value.p)
 				return fail(err, 400, "Out of parse memory");
@@ -254,6 +281,7 @@ int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, struct sr_ar
 	memset(m, 0, offsetof(struct sr_sip_msg, via)); /* the lists are guarded by their counts */
 	m->expires = -1;
 	m->content_length = -1;
+	m->max_forwards = -1;
 	err->status = 400;
 	err->reason = NULL;
 
@@ -275,7 +303,9 @@ int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, struct sr_ar
 	struct sr_sip_error start_err = *err;
 
 	const char *body = end;
+	m->headers_at = (size_t)(next - buf);
 	rc = parse_headers(m, next, end, arena, err, &body);
+	m->body_at = (size_t)(body - buf);
 	/* A bad start line wins over later problems, but the headers are still gathered for the reply. */
 	if (start_rc != SR_SIP_OK) {
 		*err = start_err;

@@ -24,6 +24,7 @@
 #define SR_SIP_MAX_CONTACTS 16 /* Contact values accepted in one REGISTER */
 #define SR_SIP_MAX_PATH 8      /* Path header lines kept */
 #define SR_SIP_MAX_AUTH 4      /* Authorization header values kept (for the auth hook) */
+#define SR_SIP_MAX_ROUTE 16    /* Route values and Route header lines kept (for the proxy) */
 
 /* Option tags the registrar understands (Require / Supported / Unsupported). */
 enum sr_sip_option {
@@ -77,6 +78,22 @@ struct sr_sip_msg {
 	size_t msg_len;           /* bytes of this message (headers + Content-Length body) */
 
 	/*
+	 * What a proxy needs to rewrite the message as byte ranges (lib/sip's
+	 * sip_forward.h writers; the worker's route glue copies them into
+	 * lib/routing's facts). Offsets count from the buffer given to
+	 * sr_sip_parse. Ranges of folded headers point into the arena instead.
+	 */
+	size_t headers_at;           /* offset of the first header line */
+	size_t body_at;              /* offset just past the empty line that ends the headers */
+	struct sr_str top_via_line;  /* the whole header line (with its line break) holding the top Via value */
+	struct sr_str max_forwards_line; /* whole line; empty when absent */
+	int64_t max_forwards;        /* -1 when absent */
+	unsigned n_route;            /* Route values seen; only the first SR_SIP_MAX_ROUTE are in route[] */
+	unsigned n_route_lines;      /* likewise for route_line[] */
+	struct sr_str proxy_require_unknown; /* Proxy-Require option tags we do not know, ", "-joined */
+	unsigned n_challenge;        /* WWW-/Proxy-Authenticate lines in challenge_line[] (responses) */
+
+	/*
 	 * The lists. They are not cleared per message (the counts above say what
 	 * is valid), which saves clearing ~2 KB for every datagram.
 	 */
@@ -85,6 +102,9 @@ struct sr_sip_msg {
 	struct sr_str contact_raw[SR_SIP_MAX_CONTACTS]; /* each value as sent */
 	struct sr_str path[SR_SIP_MAX_PATH];           /* Path values in order (raw) */
 	struct sr_str authorization[SR_SIP_MAX_AUTH];
+	struct sr_str route[SR_SIP_MAX_ROUTE];      /* Route values in order, one name-addr each */
+	struct sr_str route_line[SR_SIP_MAX_ROUTE]; /* Route header lines with their line breaks */
+	struct sr_str challenge_line[SR_SIP_MAX_AUTH];
 };
 
 struct sr_sip_error {

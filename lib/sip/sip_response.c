@@ -100,6 +100,7 @@ void sr_resp_begin(struct sr_resp *w, char *buf, size_t cap, int status, const c
 	w->cap = buf ? cap : 0;
 	w->len = 0;
 	w->overflow = false;
+	w->to_value_end = 0;
 	PUT_LIT(w, "SIP/2.0 ");
 	put_uint(w, status < 0 ? 0u : (uint64_t)status);
 	PUT_LIT(w, " ");
@@ -303,6 +304,7 @@ void sr_resp_dialog_headers(struct sr_resp *w, const struct sr_sip_msg *req,
 	if (!sr_str_empty(req->to_raw)) {
 		PUT_LIT(w, "To: ");
 		put_str(w, req->to_raw);
+		w->to_value_end = w->len; /* a proxy keeps this head and adds its To tag here later */
 		if (sr_str_empty(req->to_tag) && !sr_str_empty(to_tag)) {
 			PUT_LIT(w, ";tag=");
 			put_str(w, to_tag);

@@ -28,6 +28,7 @@ struct sr_resp {
 	size_t cap;
 	size_t len;
 	bool overflow;
+	size_t to_value_end; /* set by sr_resp_dialog_headers: offset just past the To value, where ";tag=" goes */
 };
 
 void sr_resp_begin(struct sr_resp *w, char *buf, size_t cap, int status, const char *reason);

@@ -313,7 +313,7 @@ static void test_aor(void **state)
 	assert_int_equal(num(a, "bindings", NULL), 0);
 	assert_null(json_object_get(a, "removed"));
 	const char *keys[] = { "contact", "expires", "q", "call_id", "cseq", "user_agent", "params", "path",
-			       "instance", "reg_id", "source", "id", "gruu", "push" };
+			       "instance", "reg_id", "source", "id", "gruu", "push", "destination" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		assert_true(json_is_array(json_object_get(a, keys[i])));
 	json_decref(a);

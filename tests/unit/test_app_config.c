@@ -237,6 +237,9 @@ static void test_every_documented_key_is_settable(void **state)
 		{ "mid.at_escape_str", "%40" }, { "mid.outgoing_expires", "3600" }, { "mid.received_param", "received" },
 		{ "mid.extra_contact_params", ";transport=udp" }, { "mid.records", "1024" }, { "mid.contexts", "64" },
 		{ "mid.refresh_margin", "32" }, { "mid.backoff_min", "30" }, { "mid.backoff_max", "1800" },
+		{ "routing.mode", "proxy" }, { "routing.record_route", "true" }, { "routing.transactions", "1024" },
+		{ "routing.contexts", "256" }, { "routing.buffer_bytes", "4096" }, { "routing.large_buffers", "8" },
+		{ "routing.user_agent_filter", "^Linphone/" },
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
@@ -265,6 +268,49 @@ static void test_every_documented_key_is_settable(void **state)
 	assert_string_equal(cfg.metrics, "127.0.0.1:9500");
 	assert_int_equal(cfg.role, SR_ROLE_MID);
 	assert_int_equal(cfg.mid.mode, SR_MIDREG_AOR_THROTTLING);
+	assert_int_equal(cfg.routing.mode, 2); /* proxy: enum sr_route_mode's order */
+	assert_true(cfg.routing.record_route);
+	assert_int_equal(cfg.routing.transactions, 1024);
+	assert_int_equal(cfg.routing.contexts, 256);
+	assert_int_equal(cfg.routing.buffer_bytes, 4096);
+	assert_int_equal(cfg.routing.large_buffers, 8);
+}
+
+/* Issue 12: routing.mode is off unless asked (today's behaviour), its values are the three modes, the sizes are checked. */
+static void test_routing_keys(void **state)
+{
+	(void)state;
+	const char *argv[] = { "sipreg", "--set", "registrar.domains=example.com", NULL };
+	assert_int_equal(load(3, argv), 0);
+	assert_int_equal(cfg.routing.mode, 0);
+	assert_false(cfg.routing.record_route);
+	assert_true(cfg.routing.contexts <= cfg.routing.transactions);
+	assert_true(cfg.routing.secret[0] != 0 || cfg.routing.secret[1] != 0);
+
+	const char *redirect[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "routing.mode=redirect",
+				   NULL };
+	assert_int_equal(load(5, redirect), 0);
+	assert_int_equal(cfg.routing.mode, 1);
+
+	const char *bad_mode[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "routing.mode=relay",
+				   NULL };
+	refused_argv(5, bad_mode, "routing.mode");
+	const char *more_contexts[] = { "sipreg", "--set", "registrar.domains=example.com",
+					"--set", "routing.transactions=100", "--set", "routing.contexts=200", NULL };
+	refused_argv(7, more_contexts, "routing.contexts");
+	const char *tiny_buf[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
+				   "routing.buffer_bytes=100", NULL };
+	refused_argv(5, tiny_buf, "routing.buffer_bytes");
+	const char *big_buf[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
+				  "routing.buffer_bytes=65536", NULL };
+	refused_argv(5, big_buf, "routing.buffer_bytes");
+	const char *bad_ua[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
+				 "routing.user_agent_filter=(Linphone", NULL };
+	refused_argv(5, bad_ua, "routing.user_agent_filter");
+	const char *good_ua[] = { "sipreg", "--set", "registrar.domains=example.com", "--set",
+				  "routing.user_agent_filter=^Linphone/", NULL };
+	assert_int_equal(load(5, good_ua), 0);
+	assert_string_equal(cfg.routing.user_agent_filter, "^Linphone/");
 }
 
 int main(void)
@@ -276,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_event_ring_holds_one_register),
 		cmocka_unit_test(test_every_documented_key_is_settable),
 		cmocka_unit_test(test_mid_role),
+		cmocka_unit_test(test_routing_keys),
 	};
 	return cmocka_run_group_tests_name("app_config", tests, NULL, NULL);
 }

@@ -84,12 +84,45 @@ static void unusable_to_has_no_owner(void **state)
 	sr_arena_fini(&arena);
 }
 
+/* Routing on (issue 12): a request's owner is its Request-URI's AoR, the same hash a REGISTER for it gets. */
+static void route_owner_by_request_uri(void **state)
+{
+	struct th_env *e = *state;
+	struct sr_arena arena;
+	assert_int_equal(sr_arena_init(&arena, 64 * 1024), 0);
+	struct sr_reg_route_key k;
+	static const char invite[] = "\r\nINVITE sip:%61lice@EXAMPLE.com;user=phone SIP/2.0\r\n"
+				     "Via: SIP/2.0/UDP 198.51.100.2;branch=z9hG4bK-1\r\n"
+				     "To: <sip:someone-else@example.com>\r\n\r\n";
+	assert_int_equal(sr_reg_prescan_route(invite, strlen(invite), &e->cfg, &arena, &k), 0);
+	assert_int_equal(k.kind, SR_PRESCAN_REQUEST);
+	assert_true(k.hash == sr_aor_hash("sip:alice@example.com", 21));
+	/* no canonical AoR (a tel: URI): the raw Request-URI, still one owner for the INVITE and its CANCEL */
+	static const char tel[] = "CANCEL tel:+15551234 SIP/2.0\r\n\r\n";
+	assert_int_equal(sr_reg_prescan_route(tel, strlen(tel), &e->cfg, &arena, &k), 0);
+	assert_true(k.hash == sr_aor_hash("tel:+15551234", 13));
+
+	static const char reg[] = "REGISTER sip:example.com SIP/2.0\r\n\r\n";
+	assert_int_equal(sr_reg_prescan_route(reg, strlen(reg), &e->cfg, &arena, &k), 0);
+	assert_int_equal(k.kind, SR_PRESCAN_REGISTER);
+	static const char resp[] = "SIP/2.0 180 Ringing\r\nFrom: <sip:a@example.com>;tag=1\r\n"
+				   "v: SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKsr03abc, SIP/2.0/UDP h;branch=z9hG4bK-up\r\n"
+				   "Via: SIP/2.0/UDP x;branch=z9hG4bK-low\r\n\r\n";
+	assert_int_equal(sr_reg_prescan_route(resp, strlen(resp), &e->cfg, &arena, &k), 0);
+	assert_int_equal(k.kind, SR_PRESCAN_RESPONSE);
+	assert_true(sr_str_eq(k.branch, SR_STR_LIT("z9hG4bKsr03abc")));
+	assert_int_equal(sr_reg_prescan_kind("register sip:x SIP/2.0\r\n", 24), SR_PRESCAN_REQUEST); /* case matters */
+	assert_int_equal(sr_reg_prescan_route("garbage", 7, &e->cfg, &arena, &k), -1);
+	sr_arena_fini(&arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(spellings_agree, th_setup, th_teardown),
 		cmocka_unit_test(realm_prefix_agrees),
 		cmocka_unit_test_setup_teardown(unusable_to_has_no_owner, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(route_owner_by_request_uri, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

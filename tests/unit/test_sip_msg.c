@@ -368,6 +368,82 @@ static void truncation_sweep(void **state)
 	}
 }
 
+/* The ranges a proxy rewrites (issue 12): Route values and lines, Max-Forwards, Proxy-Require, offsets. */
+static void proxy_ranges(void **state)
+{
+	struct fx *f = *state;
+	static const char invite[] =
+		"INVITE sip:bob@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.51.100.2:5070;branch=z9hG4bK-a, SIP/2.0/UDP 198.51.100.9;branch=z9hG4bK-b\r\n"
+		"Max-Forwards: 69\r\n"
+		"Route: <sip:198.51.100.1;lr>, <sip:p2.example.net;lr>\r\n"
+		"route: <sip:p3.example.net;lr>\r\n"
+		"Proxy-Require: gruu, foo, bar\r\n"
+		"From: <sip:alice@example.com>;tag=a1\r\n"
+		"To: <sip:bob@example.com>\r\n"
+		"Call-ID: c1\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Content-Length: 4\r\n"
+		"\r\n"
+		"v=0\n";
+	assert_int_equal(parse(f, invite), SR_SIP_OK);
+	const struct sr_sip_msg *m = &f->m;
+	assert_int_equal(m->headers_at, strstr(invite, "Via:") - invite);
+	assert_int_equal(m->body_at, strstr(invite, "v=0") - invite);
+	assert_true(m->top_via_line.p == strstr(invite, "Via:"));
+	assert_int_equal(m->top_via_line.len, strstr(invite, "Max-Forwards") - strstr(invite, "Via:"));
+	assert_int_equal(m->max_forwards, 69);
+	assert_str(m->max_forwards_line, "Max-Forwards: 69\r\n");
+	assert_int_equal(m->n_route, 3);
+	assert_str(m->route[0], "<sip:198.51.100.1;lr>");
+	assert_str(m->route[1], "<sip:p2.example.net;lr>");
+	assert_str(m->route[2], "<sip:p3.example.net;lr>");
+	assert_int_equal(m->n_route_lines, 2);
+	assert_str(m->route_line[1], "route: <sip:p3.example.net;lr>\r\n");
+	assert_str(m->proxy_require_unknown, "foo, bar"); /* gruu is a tag we know */
+
+	/* absent: -1 and empty; a response keeps its challenges as whole lines */
+	assert_int_equal(parse(f, "SIP/2.0 407 Proxy Authentication Required\r\n"
+				  "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKsr\r\n"
+				  "From: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>;tag=b\r\n"
+				  "Call-ID: c1\r\nCSeq: 1 INVITE\r\n"
+				  "Proxy-Authenticate: Digest realm=\"a\", nonce=\"1\"\r\n"
+				  "WWW-Authenticate: Digest realm=\"b\", nonce=\"2\"\r\n"
+				  "Content-Length: 0\r\n\r\n"),
+			 SR_SIP_OK);
+	assert_int_equal(m->max_forwards, -1);
+	assert_int_equal(m->n_route, 0);
+	assert_int_equal(m->n_challenge, 2);
+	assert_str(m->challenge_line[0], "Proxy-Authenticate: Digest realm=\"a\", nonce=\"1\"\r\n");
+	assert_str(m->challenge_line[1], "WWW-Authenticate: Digest realm=\"b\", nonce=\"2\"\r\n");
+}
+
+static void proxy_refusals(void **state)
+{
+	struct fx *f = *state;
+	const char *head = "OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+			   "From: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: x\r\n"
+			   "CSeq: 1 OPTIONS\r\n";
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%sMax-Forwards: seventy\r\n\r\n", head);
+	assert_int_equal(parse(f, buf), SR_SIP_BAD);
+	assert_string_equal(f->err.reason, "Malformed Max-Forwards header");
+	snprintf(buf, sizeof(buf), "%sMax-Forwards: 70\r\nMax-Forwards: 69\r\n\r\n", head);
+	assert_int_equal(parse(f, buf), SR_SIP_BAD);
+	assert_string_equal(f->err.reason, "Multiple Max-Forwards headers");
+	snprintf(buf, sizeof(buf), "%sRoute: sip:p1.example.net\r\n\r\n", head);
+	assert_int_equal(parse(f, buf), SR_SIP_BAD);
+	assert_string_equal(f->err.reason, "Malformed Route header (a name-addr is required)");
+	/* more Route values than kept: counted, the first ones kept */
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "%sRoute: ", head);
+	for (int i = 0; i < SR_SIP_MAX_ROUTE + 2; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s<sip:h%d;lr>", i ? "," : "", i);
+	snprintf(buf + n, sizeof(buf) - n, "\r\n\r\n");
+	assert_int_equal(parse(f, buf), SR_SIP_OK);
+	assert_int_equal(f->m.n_route, SR_SIP_MAX_ROUTE + 2);
+	assert_str(f->m.route[SR_SIP_MAX_ROUTE - 1], "<sip:h15;lr>");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +463,8 @@ int main(void)
 		T(nul_byte),
 		T(truncated),
 		T(truncation_sweep),
+		T(proxy_ranges),
+		T(proxy_refusals),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,59 @@
+/*
+ * worker_route.h - a worker's glue to lib/routing (routing.mode redirect or
+ * proxy): its routing shard, the owner of a datagram, the one parse of a
+ * routed message turned into lib/routing's facts, sends and lookups.
+ */
+#ifndef SR_WORKER_ROUTE_H
+#define SR_WORKER_ROUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "app.h"
+
+/* Figures of one worker's routing, published every 100 ms for /sipreg/stats and /metrics. */
+struct sr_route_figures {
+	/* lib/routing (sr_route_stats) */
+	uint64_t requests, lookups, redirects, forwarded, branches, in_dialog, acks_forwarded, relayed;
+	uint64_t local[7];
+	uint64_t refused_foreign, loops, too_many_hops, no_binding, filtered, exhausted, cancels, dropped;
+	uint64_t live_contexts;
+	/* lib/transaction (sr_txn_stats) */
+	uint64_t txn_server, txn_client, txn_pool_exhausted, txn_buf_exhausted, txn_retransmissions;
+	uint64_t txn_absorbed, txn_timeouts, txn_stray_responses, txn_live;
+	/* this glue */
+	uint64_t sent;            /* datagrams the routing sent */
+	uint64_t no_neighbour;    /* sends dropped: no MAC known for the next hop */
+	uint64_t send_failed;     /* sends dropped: no mbuf, or larger than one */
+	uint64_t unroutable;      /* parsed requests the routing could not take (left to the registrar) */
+};
+
+/* Creates w->route when routing.mode is not off (NULL otherwise). Returns 0, or -1 after a message. */
+int sr_worker_route_create(struct sr_worker *w, uint64_t now_ms);
+void sr_worker_route_free(struct sr_worker *w);
+
+/*
+ * Dispatch with routing on: the owner of a SIP datagram (a response: the
+ * worker its branch names; a request other than REGISTER: the owner of its
+ * Request-URI's AoR). Returns false when the registrar's rule applies
+ * (routing off, REGISTER, unreadable start line).
+ */
+bool sr_worker_route_owner(struct sr_worker *w, const char *sip, size_t len, unsigned *owner);
+
+/*
+ * A SIP datagram this worker owns (p located, sip its payload): parsed once
+ * and given to the routing. Returns true when the routing took it (m is
+ * freed), false when it is the registrar's (m untouched).
+ */
+bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
+			     const char *sip, uint64_t now_ms);
+
+/* Runs the routing's due timers and publishes its figures; returns the work done. */
+unsigned sr_worker_route_advance(struct sr_worker *w, uint64_t now_ms);
+
+/* The published figures of worker w (NULL when routing is off). */
+const struct sr_route_figures *sr_worker_route_figures(const struct sr_worker *w);
+
+#endif

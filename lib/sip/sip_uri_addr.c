@@ -1,0 +1,79 @@
+/*
+ * sip_uri_addr.c - URI hops and Via values for the proxy (see sip_uri_addr.h).
+ */
+#include "sip_uri_addr.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <osipparser2/osip_uri.h>
+
+#include "sip_host.h"
+#include "sip_msg.h"
+
+int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_parts *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct sr_name_addr na;
+	if (sr_sip_name_addr(sr_str_trim(v), &na) != 0)
+		return -1;
+	char *copy = sr_arena_strndup(arena, na.uri.p, na.uri.len);
+	osip_uri_t *u = NULL;
+	if (!copy || osip_uri_init(&u) != 0 || osip_uri_parse(u, copy) != 0 || !u->scheme || !u->host ||
+	    (strcasecmp(u->scheme, "sip") != 0 && strcasecmp(u->scheme, "sips") != 0))
+		return -1;
+	out->user = sr_str_cstr(u->username);
+	out->host = sr_str_cstr(u->host);
+	if (u->port) {
+		char *end;
+		long p = strtol(u->port, &end, 10);
+		if (*end != '\0' || p <= 0 || p > 65535)
+			return -1;
+		out->port = (uint16_t)p;
+	}
+	struct sr_ip ip;
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (sr_sip_host_ip(out->host, &ip) == 0 && memcmp(ip.b, v4mapped, 12) == 0)
+		memcpy(&out->ipv4, ip.b + 12, 4);
+	return 0;
+}
+
+struct sr_str sr_sip_via_sent_by(struct sr_str via)
+{
+	/* "SIP/2.0/UDP host:port;params": the protocol, white space, then sent-by up to ';', ',' or white space */
+	const char *p = via.p, *end = via.p + via.len;
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	const char *s = p;
+	while (p < end && *p != ';' && *p != ',' && *p != ' ' && *p != '\t')
+		p++;
+	return sr_str_make(s, (size_t)(p - s));
+}
+
+struct sr_str sr_sip_via_branch(struct sr_str via)
+{
+	for (const char *p = via.p, *end = via.p + via.len; (p = memchr(p, ';', (size_t)(end - p))) != NULL;) {
+		p++;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((size_t)(end - p) > 7 && strncasecmp(p, "branch", 6) == 0) {
+			const char *q = p + 6;
+			while (q < end && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q < end && *q == '=') {
+				q++;
+				while (q < end && (*q == ' ' || *q == '\t'))
+					q++;
+				const char *s = q;
+				while (q < end && *q != ';' && *q != ',' && *q != ' ' && *q != '\t')
+					q++;
+				return sr_str_make(s, (size_t)(q - s));
+			}
+		}
+	}
+	return SR_STR_NULL;
+}

@@ -1,0 +1,44 @@
+/*
+ * sip_uri_addr.h - the few facts a proxy reads from URIs and Via values it
+ * did not parse as part of the message view: a Route or Path hop's user,
+ * host and port, whether a hop is one of our own addresses, and a Via
+ * value's sent-by and branch.
+ *
+ * Design decisions:
+ * - URIs go through libosip2's URI parser (in the caller's arena), the same
+ *   one the message view uses, so a hop is read exactly as the Request-URI
+ *   is. Via values are split by hand: sent-by and the branch parameter are
+ *   plain tokens, and parsing lower Vias with osip for loop detection on
+ *   every routed request would cost more than the rest of the decision.
+ * - Only IPv4 literals become addresses: the data plane does no DNS, a hop
+ *   that is a name is not a destination (lib/routing skips it).
+ */
+#ifndef SR_SIP_URI_ADDR_H
+#define SR_SIP_URI_ADDR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sip_arena.h"
+#include "sip_str.h"
+
+struct sr_uri_parts {
+	struct sr_str user;  /* empty when none */
+	struct sr_str host;
+	uint16_t port;       /* 0 when absent */
+	uint32_t ipv4;       /* host as a dotted-quad literal, network order; 0 when it is not one */
+};
+
+/*
+ * Reads a SIP URI, or a name-addr / addr-spec holding one ("<sip:x@h;lr>"),
+ * with libosip2 in the arena (bound for osip by the caller). Returns 0, or
+ * -1 when it is not a sip/sips URI with a host.
+ */
+int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_parts *out);
+
+/* The sent-by ("host[:port]", as written) of a Via value; empty when malformed. */
+struct sr_str sr_sip_via_sent_by(struct sr_str via);
+/* The branch parameter of a Via value (case-insensitive name); empty when absent. */
+struct sr_str sr_sip_via_branch(struct sr_str via);
+
+#endif

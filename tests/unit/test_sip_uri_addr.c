@@ -1,0 +1,71 @@
+/*
+ * test_sip_uri_addr.c - the hop and Via accessors a proxy uses
+ * (lib/sip/sip_uri_addr.h): user, host, port and IPv4 literal of Route and
+ * Path URIs, the sent-by and branch of a Via value.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "sip_uri_addr.h"
+
+#define assert_str(s, lit) assert_true(sr_str_eq((s), SR_STR_LIT(lit)))
+
+static void uri_parts(void **state)
+{
+	(void)state;
+	struct sr_arena arena;
+	assert_int_equal(sr_arena_init(&arena, 64 * 1024), 0);
+	struct sr_arena *prev = sr_arena_bind_osip(&arena);
+	struct sr_uri_parts u;
+
+	assert_int_equal(sr_sip_uri_parts(SR_STR_LIT("<sip:srTOKEN@198.51.100.1:5060;lr>"), &arena, &u), 0);
+	assert_str(u.user, "srTOKEN");
+	assert_str(u.host, "198.51.100.1");
+	assert_int_equal(u.port, 5060);
+	assert_int_equal(u.ipv4, inet_addr("198.51.100.1"));
+
+	assert_int_equal(sr_sip_uri_parts(SR_STR_LIT(" \"Edge\" <sip:edge.example.net;lr>"), &arena, &u), 0);
+	assert_int_equal(u.user.len, 0);
+	assert_str(u.host, "edge.example.net");
+	assert_int_equal(u.port, 0);
+	assert_int_equal(u.ipv4, 0); /* a name: no address (no DNS on the data plane) */
+
+	assert_int_equal(sr_sip_uri_parts(SR_STR_LIT("sip:bob@198.51.100.3"), &arena, &u), 0);
+	assert_int_equal(u.ipv4, inet_addr("198.51.100.3"));
+
+	assert_int_equal(sr_sip_uri_parts(SR_STR_LIT("<tel:+15551234>"), &arena, &u), -1);
+	assert_int_equal(sr_sip_uri_parts(SR_STR_LIT("<sip:h:99999>"), &arena, &u), -1);
+	assert_int_equal(sr_sip_uri_parts(SR_STR_LIT("<sip:h"), &arena, &u), -1);
+	sr_arena_bind_osip(prev);
+	sr_arena_fini(&arena);
+}
+
+static void via_fields(void **state)
+{
+	(void)state;
+	struct sr_str v = SR_STR_LIT("SIP/2.0/UDP 198.51.100.1:5060;rport;Branch = z9hG4bKsr01;received=1.2.3.4");
+	assert_str(sr_sip_via_sent_by(v), "198.51.100.1:5060");
+	assert_str(sr_sip_via_branch(v), "z9hG4bKsr01");
+	v = SR_STR_LIT("SIP/2.0/UDP  host.example.net ;branch=z9hG4bK-x");
+	assert_str(sr_sip_via_sent_by(v), "host.example.net");
+	assert_str(sr_sip_via_branch(v), "z9hG4bK-x");
+	v = SR_STR_LIT("SIP/2.0/UDP 198.51.100.2;branchx=1;maddr=x");
+	assert_int_equal(sr_sip_via_branch(v).len, 0);
+	assert_int_equal(sr_sip_via_sent_by(SR_STR_LIT("SIP/2.0/UDP")).len, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(uri_parts),
+		cmocka_unit_test(via_fields),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
