@@ -91,9 +91,9 @@ struct sr_worker {
 	struct sr_app *app;
 	unsigned id;
 	unsigned lcore;
-	struct sr_shard *shard;
+	struct sr_registrar *shard;
 	struct sr_auth_worker *auth;       /* NULL when auth.enabled is false */
-	struct sr_flood *flood;           /* this worker's source table (app_guard.c) */
+	struct sr_flood *flood;           /* this worker's source table (admission.c) */
 	struct sr_worker_route *route;    /* routing.mode redirect/proxy (worker_route.c); NULL when off */
 	struct sr_policy_reader policy_reader; /* ctx of the shard's policy hook */
 	struct sr_arena arena;            /* for the pre-scan */
@@ -122,7 +122,7 @@ struct sr_app {
 	int stop;                                /* set by the signal handler */
 	struct sr_auth *auth;                    /* NULL when auth.enabled is false (app_auth.c) */
 	struct sr_persist *persist;              /* NULL when persistence is off (persist.c) */
-	struct sr_policy *policy;                /* NULL without policy.rules (app_guard.c) */
+	struct sr_policy *policy;                /* NULL without policy.rules (admission.c) */
 	struct sr_busy_window busy;              /* per-worker busy ratio (worker_figures.c) */
 };
 

@@ -36,7 +36,7 @@
 #include <rte_ring.h>
 
 #include "app_auth.h"
-#include "app_guard.h"
+#include "admission.h"
 #include "ctl_answer.h"
 #include "ctl_store.h"
 #include "persist.h"
@@ -306,7 +306,7 @@ static void aor_query(struct sr_commands *c, const char *params, bool rm, struct
 		sr_ctl_out_fail(out, "contact longer than %zu bytes", sizeof(c->query->contact) - 1);
 		return;
 	}
-	unsigned owner = c->app->owner[sr_aor_hash(aor, len) % SR_BUCKETS];
+	unsigned owner = c->app->owner[sr_hash64(aor, len) % SR_BUCKETS];
 	unsigned removed = 0;
 	pthread_mutex_lock(&c->query_lock);
 	struct sr_aor_query *q = c->query;
@@ -389,7 +389,7 @@ static void reload_all(struct sr_app *app, struct reload_result *r)
 	r->pol = PART_UNCONFIGURED;
 	snprintf(r->pol_why, sizeof(r->pol_why), "no policy configured (policy.rules)");
 	if (app->policy)
-		r->pol = sr_app_guard_reload(app, &r->policy, r->pol_why, sizeof(r->pol_why)) == 0 ? PART_RELOADED
+		r->pol = sr_admission_reload(app, &r->policy, r->pol_why, sizeof(r->pol_why)) == 0 ? PART_RELOADED
 												   : PART_REFUSED;
 }
 

@@ -28,7 +28,7 @@
 
 #include "app.h"
 #include "app_auth.h"
-#include "app_guard.h"
+#include "admission.h"
 #include "control.h"
 #include "net_port.h"
 #include "metrics.h"
@@ -193,14 +193,14 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 			return -1;
 		}
 		const char *err = NULL;
-		struct sr_shard_params sp = { .cfg = &c->reg, .shard_id = i, .now_ms = now_ms,
+		struct sr_reg_params sp = { .cfg = &c->reg, .shard_id = i, .now_ms = now_ms,
 					      .on_event = sr_worker_on_event, .event_ctx = w,
 					      .room = { sr_persist_claim, sr_persist_release_room, w },
 					      .retraction = c->persistence && c->durability == SR_DURABILITY_SYNC };
 		if (sr_app_auth_worker(app, w, &sp.auth) != 0 ||
-		    sr_app_guard_worker(app, w, &sp.policy) != 0)
+		    sr_admission_worker(app, w, &sp.policy) != 0)
 			return -1;
-		w->shard = sr_shard_create(&sp, &err);
+		w->shard = sr_reg_create(&sp, &err);
 		if (w->shard == NULL) {
 			fprintf(stderr, "sipreg: worker %u: shard: %s\n", i, err ? err : "failed");
 			return -1;
@@ -230,13 +230,13 @@ static void teardown(struct sr_app *app, struct sr_control *control)
 			continue;
 		sr_worker_route_free(w);
 		if (w->shard)
-			sr_shard_free(w->shard);
+			sr_reg_free(w->shard);
 		w->shard = NULL;
 		sr_net_reasm_free(&w->reasm);
 		sr_arena_fini(&w->arena);
 	}
 	sr_app_auth_fini(app);
-	sr_app_guard_fini(app);
+	sr_admission_fini(app);
 }
 
 int main(int argc, char **argv)
@@ -258,7 +258,7 @@ int main(int argc, char **argv)
 	if (eal_argc < 0)
 		return 2;
 	if (app->cfg.check_only) {
-		if (sr_app_guard_check(&app->cfg) != 0)
+		if (sr_admission_check(&app->cfg) != 0)
 			return 2;
 		printf("sipreg: configuration OK; EAL arguments:");
 		for (int i = 1; i < eal_argc; i++)
@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipreg: workers.ring_size: cannot create the worker rings\n");
 		goto fail;
 	}
-	if (sr_app_auth_init(app) != 0 || sr_app_guard_init(app) != 0 ||
+	if (sr_app_auth_init(app) != 0 || sr_admission_init(app) != 0 ||
 	    setup_workers(app, tx_pool, ind_pool) != 0)
 		goto fail;
 	if (sr_persist_init(app) != 0) /* restores the shards before any worker runs */

@@ -79,9 +79,9 @@
 static int restore_one(void *ctx, const struct sr_loc_binding *b, const char **why)
 {
 	struct sr_app *app = ctx;
-	unsigned owner = app->owner[sr_aor_hash(b->aor.p, b->aor.len) % SR_BUCKETS];
+	unsigned owner = app->owner[sr_hash64(b->aor.p, b->aor.len) % SR_BUCKETS];
 	uint32_t now_s = (uint32_t)(sr_clock_ms(&app->clock, rte_get_tsc_cycles()) / 1000);
-	enum sr_restore_rc rc = sr_loc_restore(sr_shard_location(app->w[owner]->shard), b, now_s);
+	enum sr_restore_rc rc = sr_loc_restore(sr_reg_location(app->w[owner]->shard), b, now_s);
 	if (rc == SR_RESTORE_OK || rc == SR_RESTORE_REPLACED || rc == SR_RESTORE_EXPIRED)
 		return 0;
 	*why = sr_restore_rc_str(rc);

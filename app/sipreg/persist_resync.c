@@ -56,7 +56,7 @@ static bool resync_apply(struct sr_app *app, unsigned worker, struct resync_req 
 	struct slot *s;
 	if (rte_mempool_get(pw->pool, (void **)&s) != 0)
 		return false; /* the marker's slot first: nothing of the AoR may happen between the two */
-	struct sr_loc *loc = sr_shard_location(app->w[worker]->shard);
+	struct sr_loc *loc = sr_reg_location(app->w[worker]->shard);
 	struct sr_str aor = sr_str_make(r->aor, r->aor_len);
 	uint32_t now_s = (uint32_t)(now_ms / 1000);
 	sr_loc_forget(loc, aor);
@@ -108,7 +108,7 @@ void persist_resync_flush(struct sr_persist *p)
 	char err[512];
 	while (p->pending) {
 		struct resync_req *r = p->pending;
-		unsigned owner = app->owner[sr_aor_hash(r->aor, r->aor_len) % SR_BUCKETS];
+		unsigned owner = app->owner[sr_hash64(r->aor, r->aor_len) % SR_BUCKETS];
 		if (!r->read) {
 			if (sr_ctl_store_aor(p->store, sr_str_make(r->aor, r->aor_len), resync_add, r, err,
 					     sizeof(err)) < 0) {

@@ -5,7 +5,7 @@
  *   1. rx burst on our queue of every port; per frame: classify (ARP,
  *      ICMP echo, IPv4 fragment, SIP over UDP, or a counted drop);
  *      ARP and ICMP are answered in place; fragments go to reassembly;
- *   2. SIP: the source's token bucket (flood protection, app_guard.h: over
+ *   2. SIP: the source's token bucket (flood protection, admission.h: over
  *      the limit -> counted drop or 503), then
  *      pre-scan the To URI, hash its canonical AoR, look up the owner
  *      worker in the bucket table; ours -> sr_reg_process now, writing the
@@ -38,7 +38,7 @@
 #include <rte_ring.h>
 
 #include "app_auth.h"
-#include "app_guard.h"
+#include "admission.h"
 #include "net_flood.h"
 #include "net_reply.h"
 #include "ctl_answer.h"
@@ -272,7 +272,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 
 	sr_reg_process(w->shard, sip, p.payload_len, &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
-	sr_app_guard_after(w, p.src_ip, sip, p.payload_len, res.len ? res.status : 0, now_ms);
+	sr_admission_after(w, p.src_ip, sip, p.payload_len, res.len ? res.status : 0, now_ms);
 	if (res.len == 0) {
 		SR_STAT_INC(w->stats.sip_drops[res.drop < SR_DROP_COUNT ? res.drop : SR_DROP_GARBAGE]);
 		rte_pktmbuf_free(r);
@@ -417,7 +417,7 @@ static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
 /* Removes first when asked (the store announces it), then writes every binding left into control's buffer. */
 static void answer_query(struct sr_worker *w, struct sr_aor_query *q, uint64_t now_ms)
 {
-	struct sr_loc *loc = sr_shard_location(w->shard);
+	struct sr_loc *loc = sr_reg_location(w->shard);
 	struct sr_str aor = sr_str_make(q->aor, q->aor_len);
 	if (q->remove) {
 		int n = sr_loc_remove(loc, aor, sr_str_make(q->contact, q->contact_len));
@@ -440,8 +440,8 @@ static void drain_queries(struct sr_worker *w, uint64_t now_ms)
 
 static void publish(struct sr_worker *w)
 {
-	struct sr_shard_stats st;
-	sr_shard_get_stats(w->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(w->shard, &st);
 	SR_STAT_SET(w->stats.aors, st.aors);
 	SR_STAT_SET(w->stats.bindings, st.bindings);
 	SR_STAT_SET(w->stats.binding_bytes, st.binding_bytes);
@@ -458,7 +458,7 @@ static void housekeeping(struct sr_worker *w, uint64_t tsc, uint64_t now_ms)
 	/* a full budget means more are due: come back on the next loop */
 	if (now_ms >= w->next_expire_ms) {
 		unsigned budget = w->app->cfg.expire_budget;
-		unsigned n = sr_shard_expire(w->shard, now_ms, budget);
+		unsigned n = sr_reg_expire(w->shard, now_ms, budget);
 		w->next_expire_ms = n == budget ? now_ms : now_ms + EXPIRE_PERIOD_MS;
 	}
 	if (tsc >= w->next_publish_tsc) {
@@ -483,7 +483,7 @@ int sr_worker_main(void *arg)
 	const uint16_t burst = (uint16_t)app->cfg.burst;
 
 	sr_app_auth_online(w);
-	sr_app_guard_online(w);
+	sr_admission_online(w);
 	while (!sr_app_stopping(app)) {
 		uint64_t tsc = rte_get_tsc_cycles();
 		uint64_t now_ms = sr_clock_ms(&app->clock, tsc);
@@ -509,7 +509,7 @@ int sr_worker_main(void *arg)
 
 		housekeeping(w, tsc, now_ms);
 		sr_app_auth_quiescent(w); /* no credential table pointer is held across iterations */
-		sr_app_guard_quiescent(w); /* nor a policy database pointer */
+		sr_admission_quiescent(w); /* nor a policy database pointer */
 		if (work)
 			SR_STAT_ADD(w->stats.busy_cycles, rte_get_tsc_cycles() - tsc);
 		else if (app->cfg.idle_sleep_us)
@@ -521,6 +521,6 @@ int sr_worker_main(void *arg)
 	tx_flush_all(w);
 	publish(w);
 	sr_app_auth_offline(w);
-	sr_app_guard_offline(w);
+	sr_admission_offline(w);
 	return 0;
 }

@@ -145,7 +145,7 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 			  bool *user_known)
 {
 	struct sr_worker_route *wr = ctx;
-	struct sr_loc *loc = sr_shard_location(wr->w->shard);
+	struct sr_loc *loc = sr_reg_location(wr->w->shard);
 	uint32_t now_s = (uint32_t)(wr->now_ms / 1000);
 	unsigned n = sr_loc_lookup(loc, rq->aor, now_s, wr->views, SR_ROUTE_MAX_TARGETS);
 	if (n > SR_ROUTE_MAX_TARGETS)

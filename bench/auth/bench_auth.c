@@ -111,7 +111,7 @@ static double run(enum mode m, uint32_t n, const char *subs, struct sr_digest *d
 	uint64_t now_ms = (uint64_t)time(NULL) * 1000;
 	struct sr_auth *a = NULL;
 	struct sr_auth_worker *w = NULL;
-	struct sr_shard_params p = { .cfg = &cfg, .shard_id = (unsigned)m, .now_ms = now_ms };
+	struct sr_reg_params p = { .cfg = &cfg, .shard_id = (unsigned)m, .now_ms = now_ms };
 	char err[256];
 	if (m != M_OFF) {
 		struct sr_auth_config ac;
@@ -126,7 +126,7 @@ static double run(enum mode m, uint32_t n, const char *subs, struct sr_digest *d
 		p.auth = sr_auth_worker_hooks(w);
 	}
 	const char *serr = NULL;
-	struct sr_shard *s = sr_shard_create(&p, &serr);
+	struct sr_registrar *s = sr_reg_create(&p, &serr);
 	if (!s) {
 		fprintf(stderr, "shard: %s\n", serr);
 		return -1;
@@ -153,7 +153,7 @@ static double run(enum mode m, uint32_t n, const char *subs, struct sr_digest *d
 		}
 		ok += res.status == 200;
 	}
-	sr_shard_free(s);
+	sr_reg_free(s);
 	sr_auth_worker_free(w);
 	sr_auth_free(a);
 	if (ok != n) {

@@ -104,7 +104,7 @@ static double replay(enum phase ph, uint32_t n, msg_fn *fn, void *ctx)
 }
 
 struct process_ctx {
-	struct sr_shard *s;
+	struct sr_registrar *s;
 	uint64_t now_ms;
 };
 
@@ -122,7 +122,7 @@ static void process_one(void *vctx, const char *m, size_t len, uint32_t i)
 	}
 }
 
-static double run_phase(struct sr_shard *s, enum phase ph, uint32_t n, uint64_t now_ms)
+static double run_phase(struct sr_registrar *s, enum phase ph, uint32_t n, uint64_t now_ms)
 {
 	struct process_ctx c = { s, now_ms };
 	return replay(ph, n, process_one, &c);
@@ -198,13 +198,13 @@ int main(int argc, char **argv)
 
 	size_t heap0 = heap_used();
 	long rss0 = rss_kb();
-	struct sr_shard_params p = { .cfg = &cfg, .shard_id = 0, .now_ms = now_ms };
+	struct sr_reg_params p = { .cfg = &cfg, .shard_id = 0, .now_ms = now_ms };
 	if (sync) {
 		p.room = (struct sr_loc_room){ grant, release, NULL };
 		p.retraction = true;
 	}
 	const char *err = NULL;
-	struct sr_shard *s = sr_shard_create(&p, &err);
+	struct sr_registrar *s = sr_reg_create(&p, &err);
 	if (!s || !batch_buf) {
 		fprintf(stderr, "shard: %s\n", err ? err : "no memory");
 		return 1;
@@ -217,8 +217,8 @@ int main(int argc, char **argv)
 	double ns_fetch = run_phase(s, PH_FETCH, n, now_ms + 2000);
 	double ns_parse = run_parse(n < 200000 ? n : 200000);
 
-	struct sr_shard_stats st;
-	sr_shard_get_stats(s, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(s, &st);
 	double per_binding = (double)(st.binding_bytes + table_bytes) / (double)st.bindings;
 	double rss_per_binding = (double)(rss_after_new - rss0) * 1024.0 / (double)st.bindings;
 
@@ -237,7 +237,7 @@ int main(int argc, char **argv)
 	printf("{\"aors\":%u,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,\"ns_per_parse\":%.0f,"
 	       "\"bytes_per_binding\":%.0f,\"rss_bytes_per_binding\":%.0f}\n",
 	       n, ns_new, ns_refresh, ns_fetch, ns_parse, per_binding, rss_per_binding);
-	sr_shard_free(s);
+	sr_reg_free(s);
 	free(batch_buf);
 	rte_eal_cleanup();
 	return 0;

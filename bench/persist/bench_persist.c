@@ -104,7 +104,7 @@ static double commit_run(struct sr_ctl_store *st, uint32_t from, uint32_t to, un
 
 static int restore_cb(void *ctx, const struct sr_loc_binding *b, const char **why)
 {
-	enum sr_restore_rc rc = sr_loc_restore(sr_shard_location(ctx), b, t0_s);
+	enum sr_restore_rc rc = sr_loc_restore(sr_reg_location(ctx), b, t0_s);
 	if (rc == SR_RESTORE_OK)
 		return 0;
 	*why = sr_restore_rc_str(rc);
@@ -164,8 +164,8 @@ int main(int argc, char **argv)
 	sr_reg_config_add_domain(&cfg, "example.com");
 	cfg.max_aors = n + 1;
 	const char *serr = NULL;
-	struct sr_shard_params sp = { .cfg = &cfg, .now_ms = (uint64_t)t0_s * 1000 };
-	struct sr_shard *sh = sr_shard_create(&sp, &serr);
+	struct sr_reg_params sp = { .cfg = &cfg, .now_ms = (uint64_t)t0_s * 1000 };
+	struct sr_registrar *sh = sr_reg_create(&sp, &serr);
 	if (!sh) {
 		fprintf(stderr, "bench_persist: shard: %s\n", serr);
 		return 1;
@@ -179,8 +179,8 @@ int main(int argc, char **argv)
 	}
 	double restart = now_s() - t;
 	sr_ctl_store_close(st);
-	struct sr_shard_stats ss;
-	sr_shard_get_stats(sh, &ss);
+	struct sr_reg_stats ss;
+	sr_reg_get_stats(sh, &ss);
 	printf("restart: %" PRIu64 " bindings loaded and restored in %.2f s (%.0f bindings/s); shard holds %" PRIu64 "\n",
 	       ls.loaded, restart, ls.loaded / restart, ss.bindings);
 	if (keep)
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 	printf("{\"bindings\":%u,\"commit_async_events_per_s\":%.0f,\"commit_sync64_events_per_s\":%.0f,"
 	       "\"fill_s\":%.1f,\"store_bytes\":%" PRIu64 ",\"restart_s\":%.3f}\n",
 	       n, async10k, sync64, fill, bytes, restart);
-	sr_shard_free(sh);
+	sr_reg_free(sh);
 	if (!keep)
 		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	rte_eal_cleanup();

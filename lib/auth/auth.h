@@ -87,7 +87,7 @@ uint64_t sr_auth_secret_generation(const struct sr_auth *a);
 /* Per-shard state. worker_id < max_workers. */
 struct sr_auth_worker *sr_auth_worker_new(struct sr_auth *a, unsigned worker_id, char *err, size_t err_len);
 void sr_auth_worker_free(struct sr_auth_worker *w);
-/* The hooks to put in struct sr_shard_params (ctx = w). */
+/* The hooks to put in struct sr_reg_params (ctx = w). */
 struct sr_auth_hooks sr_auth_worker_hooks(struct sr_auth_worker *w);
 /*
  * For a worker on its own thread: join the RCU readers (call on that

@@ -62,7 +62,7 @@ int sr_ctl_aorset_add(struct sr_ctl_aorset *set, struct sr_str aor)
 {
 	if (2 * (set->n + 1) > set->cap && grow(set) != 0)
 		return -1;
-	uint64_t h = sr_aor_hash(aor.p, aor.len);
+	uint64_t h = sr_hash64(aor.p, aor.len);
 	size_t i = find(set, h, aor);
 	if (set->s[i].aor)
 		return 0;
@@ -77,14 +77,14 @@ int sr_ctl_aorset_add(struct sr_ctl_aorset *set, struct sr_str aor)
 
 bool sr_ctl_aorset_has(const struct sr_ctl_aorset *set, struct sr_str aor)
 {
-	return set->n && set->s[find(set, sr_aor_hash(aor.p, aor.len), aor)].aor;
+	return set->n && set->s[find(set, sr_hash64(aor.p, aor.len), aor)].aor;
 }
 
 bool sr_ctl_aorset_remove(struct sr_ctl_aorset *set, struct sr_str aor)
 {
 	if (!set->n)
 		return false;
-	size_t mask = set->cap - 1, i = find(set, sr_aor_hash(aor.p, aor.len), aor);
+	size_t mask = set->cap - 1, i = find(set, sr_hash64(aor.p, aor.len), aor);
 	if (!set->s[i].aor)
 		return false;
 	free(set->s[i].aor);

@@ -4,7 +4,7 @@
  * commit (persist.c drops their events until the owner worker says the
  * resync is done).
  *
- * Keyed by the AoR's 64-bit hash (sr_aor_hash, the store key's first
+ * Keyed by the AoR's 64-bit hash (sr_hash64, the store key's first
  * half) and confirmed by the AoR's bytes, so two AoRs whose hashes collide
  * are two members. Open addressing with linear probing and backward-shift
  * deletion; grows by doubling (control core only: it may allocate).

@@ -14,7 +14,7 @@
  *   version 1 records is refused as a whole by its format marker
  *   (ctl_store.h), so only one decoder is needed; adding a field means
  *   version 3.
- * - The key's AoR half is sr_aor_hash (one hash function in the project),
+ * - The key's AoR half is sr_hash64 (one hash function in the project),
  *   the same that decides the owner worker.
  */
 #include "ctl_record.h"
@@ -169,7 +169,7 @@ void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LE
 
 void sr_ctl_record_aor_prefix(struct sr_str aor, uint8_t prefix[8])
 {
-	put_be64(prefix, sr_aor_hash(aor.p, aor.len));
+	put_be64(prefix, sr_hash64(aor.p, aor.len));
 }
 
 void sr_ctl_record_removal(const struct sr_loc_binding *b, struct sr_loc_binding *out)

@@ -18,7 +18,7 @@
  *   us; since every key has at least one record, rte_hash never holds more
  *   keys than records and inserts within capacity cannot fail.
  * - One owner thread: no multi-writer or RW-concurrency flags, no locks.
- * - sr_aor_hash hashes with rte_jhash_2hashes, whose two 32-bit outputs
+ * - sr_hash64 hashes with rte_jhash_2hashes, whose two 32-bit outputs
  *   make the 64-bit hash. jhash reads the key as 32-bit words, past its end
  *   and unaligned; to stay clean under ASan/UBSan and on strict-alignment
  *   CPUs the key is copied block by block into an aligned, zero-padded
@@ -52,7 +52,7 @@ struct sr_aor_table {
 	uint32_t count; /* AoR records */
 };
 
-uint64_t sr_aor_hash(const char *aor, size_t len)
+uint64_t sr_hash64(const char *aor, size_t len)
 {
 	uint32_t c = AOR_HASH_SEED_C, b = AOR_HASH_SEED_B;
 	union {
@@ -138,7 +138,7 @@ struct sr_aor_table *sr_aor_table_create(const struct sr_aor_table_params *p)
 		free(t);
 		return NULL;
 	}
-	t->hash = p->hash ? p->hash : sr_aor_hash;
+	t->hash = p->hash ? p->hash : sr_hash64;
 	t->slab = p->slab;
 	t->capacity = p->capacity;
 	return t;

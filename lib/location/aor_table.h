@@ -17,14 +17,19 @@
 
 typedef uint64_t sr_aor_hash_fn(const char *aor, size_t len);
 
-/* The default 64-bit AoR hash (also used for shard ownership). */
-uint64_t sr_aor_hash(const char *aor, size_t len);
+/*
+ * The project's fixed-seed 64-bit hash of a byte string: the AoR table's
+ * default, worker ownership of AoRs, and any unkeyed 64-bit digest (Call-IDs,
+ * branches, instance ids). Not keyed: never for values an attacker must not
+ * predict (those use SipHash, siphash.h).
+ */
+uint64_t sr_hash64(const char *bytes, size_t len);
 
 struct sr_aor_table_params {
 	const char *name;       /* unique per process (rte_hash names are global) */
 	uint32_t capacity;      /* maximum number of AoRs (so also of distinct AoR hashes) */
 	int socket_id;          /* NUMA socket for the table memory (SOCKET_ID_ANY is fine) */
-	sr_aor_hash_fn *hash;   /* NULL: sr_aor_hash */
+	sr_aor_hash_fn *hash;   /* NULL: sr_hash64 */
 	struct sr_slab *slab;   /* where AoR records are allocated */
 };
 

@@ -104,7 +104,7 @@ struct sr_loc_params {
 	const char *name;           /* unique per process (names the rte_hash) */
 	uint32_t max_aors;          /* capacity of the AoR table */
 	uint64_t memory_limit;      /* bytes of binding memory, 0 = unlimited */
-	sr_aor_hash_fn *hash;       /* NULL: sr_aor_hash (tests force collisions here) */
+	sr_aor_hash_fn *hash;       /* NULL: sr_hash64 (tests force collisions here) */
 	uint32_t now_s;             /* the timer wheel starts at this second */
 	sr_loc_event_fn *on_event;  /* may be NULL */
 	void *event_ctx;

@@ -64,7 +64,7 @@ int sr_reg_prescan_hash(const char *req, size_t len, const struct sr_reg_config 
 		char *u = sr_arena_strndup(arena, na.uri.p, na.uri.len);
 		if (u && osip_uri_init(&uri) == 0 && osip_uri_parse(uri, u) == 0 &&
 		    sr_aor_canonicalize(uri, &opt, aor, sizeof(aor), &aor_len, NULL, NULL) == SR_AOR_OK) {
-			*hash = sr_aor_hash(aor, aor_len);
+			*hash = sr_hash64(aor, aor_len);
 			rc = 0;
 		}
 	}

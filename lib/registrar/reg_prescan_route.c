@@ -89,9 +89,9 @@ int sr_reg_prescan_route(const char *msg, size_t len, const struct sr_reg_config
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
 	if (copy && osip_uri_init(&u) == 0 && osip_uri_parse(u, copy) == 0 &&
 	    sr_aor_canonicalize(u, &opt, aor, sizeof(aor), &aor_len, NULL, NULL) == SR_AOR_OK)
-		k->hash = sr_aor_hash(aor, aor_len);
+		k->hash = sr_hash64(aor, aor_len);
 	else
-		k->hash = sr_aor_hash(raw.p, raw.len);
+		k->hash = sr_hash64(raw.p, raw.len);
 	sr_arena_reset(arena);
 	sr_arena_bind_osip(prev);
 	return 0;

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-void sr_reg_refuse(struct sr_shard *s, const char *req, size_t len, const struct sr_addr *src,
+void sr_reg_refuse(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,
 		   int status, uint32_t retry_after_s, char *resp, size_t cap, struct sr_reg_result *res)
 {
 	memset(res, 0, sizeof(*res));

@@ -196,7 +196,7 @@ static enum sr_reg_err grant_expires(struct sr_req_ctx *c, int64_t asked, uint32
 		 * under its own key: unpredictable, and no window onto the secret
 		 * (a linear generator seeded from it would be one).
 		 */
-		struct sr_shard *s = c->s;
+		struct sr_registrar *s = c->s;
 		uint64_t in[2] = { s->id, s->jitter_n++ };
 		uint64_t span = 2ull * cfg->expires_max_deviation + 1;
 		int64_t d = (int64_t)(sr_siphash(&s->key_jitter, in, sizeof(in)) % span) -
@@ -419,7 +419,7 @@ static void change_and_answer(struct sr_req_ctx *c, struct sr_plan *p)
 void sr_reg_save(struct sr_req_ctx *c)
 {
 	const struct sr_sip_msg *m = c->m;
-	struct sr_shard *s = c->s;
+	struct sr_registrar *s = c->s;
 	struct sr_plan *p = &s->plan; /* one plan per shard: too large for a worker's stack */
 	memset(p, 0, offsetof(struct sr_plan, e));
 	p->n = 0;
@@ -450,7 +450,7 @@ void sr_reg_save(struct sr_req_ctx *c)
 		return sr_reply_error(c, SR_E_PATH_TOO_LONG, NULL, SR_STR_NULL);
 	sr_loc_txn_begin(s->loc, &p->txn, p->aor);
 	p->aor_rec = p->txn.rec;
-	p->branch_hash = m->top_branch.len ? sr_aor_hash(m->top_branch.p, m->top_branch.len) : 0;
+	p->branch_hash = m->top_branch.len ? sr_hash64(m->top_branch.p, m->top_branch.len) : 0;
 
 	if (m->contact_star) {
 		e = plan_star(c, p);

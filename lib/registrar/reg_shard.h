@@ -13,24 +13,24 @@
 #include "reg_plan.h"
 #include "siphash.h"
 
-struct sr_shard {
+struct sr_registrar {
 	struct sr_reg_config cfg;
 	unsigned id;
 	struct sr_loc *loc;
 	struct sr_arena arena;
 	struct sr_auth_hooks auth;
 	struct sr_policy_hooks policy;
-	struct sr_shard_stats stats;
+	struct sr_reg_stats stats;
 	/* keyed-hash keys derived from cfg.secret, one per use (registrar.c) */
 	struct sr_siphash_key key_tag, key_gruu, key_jitter;
 	uint64_t jitter_n; /* draws of the expiry jitter so far: its PRF input */
 	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
-	bool retraction;     /* write each change's retraction (sr_shard_params.retraction) */
+	bool retraction;     /* write each change's retraction (sr_reg_params.retraction) */
 };
 
 /* One request being answered. */
 struct sr_req_ctx {
-	struct sr_shard *s;
+	struct sr_registrar *s;
 	const struct sr_sip_msg *m;
 	const struct sr_addr *src;
 	uint64_t now_ms;

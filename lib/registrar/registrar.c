@@ -14,14 +14,14 @@
 
 #define SR_DEFAULT_ARENA (256 * 1024) /* a 64 KB datagram parses in well under this */
 
-struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **err)
+struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **err)
 {
 	const char *msg = sr_reg_config_check(p->cfg);
 	if (msg) {
 		*err = msg;
 		return NULL;
 	}
-	struct sr_shard *s = calloc(1, sizeof(*s));
+	struct sr_registrar *s = calloc(1, sizeof(*s));
 	if (!s) {
 		*err = "out of memory for the shard";
 		return NULL;
@@ -59,7 +59,7 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	return s;
 }
 
-void sr_shard_free(struct sr_shard *s)
+void sr_reg_free(struct sr_registrar *s)
 {
 	if (!s)
 		return;
@@ -68,12 +68,12 @@ void sr_shard_free(struct sr_shard *s)
 	free(s);
 }
 
-struct sr_loc *sr_shard_location(struct sr_shard *s)
+struct sr_loc *sr_reg_location(struct sr_registrar *s)
 {
 	return s->loc;
 }
 
-static void count_response(struct sr_shard *s, const struct sr_reg_result *res)
+static void count_response(struct sr_registrar *s, const struct sr_reg_result *res)
 {
 	if (res->len)
 		s->stats.responses_by_class[res->status / 100 < 7 ? res->status / 100 : 0]++;
@@ -112,7 +112,7 @@ static void dispatch(struct sr_req_ctx *c)
 		sr_reply_options(c, 405);
 }
 
-void sr_reg_process(struct sr_shard *s, const char *req, size_t len, const struct sr_addr *src,
+void sr_reg_process(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,
 		    uint64_t now_ms, char *resp, size_t cap, struct sr_reg_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -142,12 +142,12 @@ void sr_reg_process(struct sr_shard *s, const char *req, size_t len, const struc
 	sr_arena_bind_osip(prev);
 }
 
-unsigned sr_shard_expire(struct sr_shard *s, uint64_t now_ms, unsigned budget)
+unsigned sr_reg_expire(struct sr_registrar *s, uint64_t now_ms, unsigned budget)
 {
 	return sr_loc_expire(s->loc, (uint32_t)(now_ms / 1000), budget);
 }
 
-void sr_shard_get_stats(const struct sr_shard *s, struct sr_shard_stats *st)
+void sr_reg_get_stats(const struct sr_registrar *s, struct sr_reg_stats *st)
 {
 	*st = s->stats;
 	struct sr_loc_stats ls;

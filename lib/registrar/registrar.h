@@ -12,7 +12,7 @@
  * seconds so it survives a restart through persistence).
  *
  * The bindings themselves live in the shard's location store (lib/location,
- * sr_shard_location): the registrar decides what a REGISTER changes and
+ * sr_reg_location): the registrar decides what a REGISTER changes and
  * hands the store a change set; restore, administrative removal and
  * queries go to the store directly.
  */
@@ -85,7 +85,7 @@ struct sr_reg_result {
 	unsigned events;     /* binding events emitted */
 	const char *reason;  /* reason phrase used (static) */
 	/*
-	 * With sr_shard_params.retraction: when the request changed bindings
+	 * With sr_reg_params.retraction: when the request changed bindings
 	 * (events > 0), the response that retracts it (500, Retry-After: the
 	 * change was not stored) follows the response in the caller's buffer,
 	 * at resp + len, retraction_len bytes; 0 otherwise.
@@ -93,7 +93,7 @@ struct sr_reg_result {
 	size_t retraction_len;
 };
 
-struct sr_shard_stats {
+struct sr_reg_stats {
 	uint64_t aors;
 	uint64_t bindings;
 	uint64_t binding_bytes;   /* slab memory reserved by the shard's location store */
@@ -104,9 +104,9 @@ struct sr_shard_stats {
 	uint64_t arena_overflows;
 };
 
-struct sr_shard;
+struct sr_registrar;
 
-struct sr_shard_params {
+struct sr_reg_params {
 	const struct sr_reg_config *cfg; /* copied */
 	unsigned shard_id;               /* makes rte_hash names unique */
 	uint64_t now_ms;
@@ -123,20 +123,20 @@ struct sr_shard_params {
 	bool retraction;
 	struct sr_auth_hooks auth;
 	struct sr_policy_hooks policy;   /* zero: no policy */
-	sr_aor_hash_fn *hash;            /* NULL: sr_aor_hash (tests force collisions here) */
+	sr_aor_hash_fn *hash;            /* NULL: sr_hash64 (tests force collisions here) */
 	size_t arena_size;               /* 0: a default that fits any UDP datagram */
 };
 
 /* Needs the DPDK EAL initialised. Returns NULL and sets *err to a static message on failure. */
-struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **err);
-void sr_shard_free(struct sr_shard *s);
+struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **err);
+void sr_reg_free(struct sr_registrar *s);
 
 /*
  * Processes one request (any SIP message) and writes the response into
  * resp[0..cap). res->len == 0 means nothing is to be sent (res->drop says
  * why). Never fails otherwise: every error becomes a response.
  */
-void sr_reg_process(struct sr_shard *s, const char *req, size_t len, const struct sr_addr *src,
+void sr_reg_process(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,
 		    uint64_t now_ms, char *resp, size_t cap, struct sr_reg_result *res);
 
 /*
@@ -145,16 +145,16 @@ void sr_reg_process(struct sr_shard *s, const char *req, size_t len, const struc
  * Uses only the shard's parse arena and configuration. Same result
  * conventions as sr_reg_process; not counted in the shard's stats.
  */
-void sr_reg_refuse(struct sr_shard *s, const char *req, size_t len, const struct sr_addr *src,
+void sr_reg_refuse(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,
 		   int status, uint32_t retry_after_s, char *resp, size_t cap, struct sr_reg_result *res);
 
 /* Expires bindings due by now_ms, at most 'budget' of them; returns how many. */
-unsigned sr_shard_expire(struct sr_shard *s, uint64_t now_ms, unsigned budget);
+unsigned sr_reg_expire(struct sr_registrar *s, uint64_t now_ms, unsigned budget);
 
-void sr_shard_get_stats(const struct sr_shard *s, struct sr_shard_stats *st);
+void sr_reg_get_stats(const struct sr_registrar *s, struct sr_reg_stats *st);
 
 /* The shard's location store: restore, administrative removal and queries. */
-struct sr_loc *sr_shard_location(struct sr_shard *s);
+struct sr_loc *sr_reg_location(struct sr_registrar *s);
 
 /*
  * Canonical AoR hash of a request's To URI without a full parse, for shard

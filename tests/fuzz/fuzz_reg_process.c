@@ -95,7 +95,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void one(struct sr_shard *shard, const char *msg, size_t len, uint64_t now_ms)
+static void one(struct sr_registrar *shard, const char *msg, size_t len, uint64_t now_ms)
 {
 	static char resp[65536];
 	struct sr_addr src = { .ip = 0x026433C6u, .port = 5060 };
@@ -110,9 +110,9 @@ static void one(struct sr_shard *shard, const char *msg, size_t len, uint64_t no
 		abort();
 	if (!res.len && (res.drop == SR_DROP_NONE || res.drop >= SR_DROP_COUNT))
 		abort();
-	sr_shard_expire(shard, now_ms, 1024);
+	sr_reg_expire(shard, now_ms, 1024);
 	/* whatever the input did, the location store's lists, counts, timers and ids still agree */
-	const char *broken = sr_loc_check(sr_shard_location(shard));
+	const char *broken = sr_loc_check(sr_reg_location(shard));
 	if (broken) {
 		fprintf(stderr, "fuzz: location store invariant: %s\n", broken);
 		abort();
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const size_t sep_len = sizeof(sep) - 1;
 	uint64_t now_ms = 1795262940000ull;
 	const char *err = NULL;
-	struct sr_shard_params p = { .cfg = &cfg, .shard_id = 900, .now_ms = now_ms,
+	struct sr_reg_params p = { .cfg = &cfg, .shard_id = 900, .now_ms = now_ms,
 				     .policy = { sr_policy_hook_check, &reader } };
 #ifdef SR_FUZZ_SUBSCRIBERS
 	char aerr[256];
@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	p.auth = sr_auth_worker_hooks(aw);
 #endif
-	struct sr_shard *shard = sr_shard_create(&p, &err);
+	struct sr_registrar *shard = sr_reg_create(&p, &err);
 	if (!shard) {
 		fprintf(stderr, "shard: %s\n", err);
 		abort();
@@ -151,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		q = cut + sep_len;
 	}
-	sr_shard_free(shard);
+	sr_reg_free(shard);
 	sr_policy_quiescent(policy, 0);
 #ifdef SR_FUZZ_SUBSCRIBERS
 	sr_auth_worker_free(aw);

@@ -67,7 +67,7 @@ static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *h
 	e->now_ms = TH_T0_MS;
 	e->src.ip = __builtin_bswap32(0xC6336402); /* 198.51.100.2 */
 	e->src.port = 5060;
-	struct sr_shard_params p = { .cfg = &e->cfg, .shard_id = next_shard_id++, .now_ms = e->now_ms,
+	struct sr_reg_params p = { .cfg = &e->cfg, .shard_id = next_shard_id++, .now_ms = e->now_ms,
 				     .on_event = record_event, .event_ctx = e, .hash = hash, .retraction = retraction };
 	if (policy)
 		p.policy = *policy;
@@ -78,9 +78,9 @@ static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *h
 		p.room = (struct sr_loc_room){ th_claim, th_release, e };
 	}
 	const char *err = NULL;
-	e->shard = sr_shard_create(&p, &err);
+	e->shard = sr_reg_create(&p, &err);
 	if (!e->shard) {
-		fprintf(stderr, "sr_shard_create: %s\n", err);
+		fprintf(stderr, "sr_reg_create: %s\n", err);
 		free(e);
 		return NULL;
 	}
@@ -130,7 +130,7 @@ void th_env_free(struct th_env *e)
 {
 	if (!e)
 		return;
-	sr_shard_free(e->shard);
+	sr_reg_free(e->shard);
 	free(e);
 }
 
@@ -170,7 +170,7 @@ int th_send(struct th_env *e, const struct th_req *r)
 		snprintf(branch, sizeof(branch), "%s", r->branch);
 	else
 		snprintf(branch, sizeof(branch), "z9hG4bK-%u-%08x", cseq,
-			 (unsigned)sr_aor_hash(call_id, strlen(call_id)));
+			 (unsigned)sr_hash64(call_id, strlen(call_id)));
 	int n = snprintf(buf, sizeof(buf),
 			 "%s %s SIP/2.0\r\n"
 			 "Via: SIP/2.0/UDP 198.51.100.2:5060;branch=%s\r\n"
@@ -243,7 +243,7 @@ const char *th_reason(struct th_env *e)
 
 struct sr_loc *th_loc(struct th_env *e)
 {
-	return sr_shard_location(e->shard);
+	return sr_reg_location(e->shard);
 }
 
 const struct sr_aor *th_aor(struct th_env *e, const char *aor)
@@ -277,7 +277,7 @@ unsigned th_advance(struct th_env *e, uint32_t seconds)
 {
 	e->now_ms += (uint64_t)seconds * 1000;
 	unsigned total = 0, n;
-	while ((n = sr_shard_expire(e->shard, e->now_ms, 64)) > 0)
+	while ((n = sr_reg_expire(e->shard, e->now_ms, 64)) > 0)
 		total += n;
 	return total;
 }

@@ -31,7 +31,7 @@ struct th_event {
 
 struct th_env {
 	struct sr_reg_config cfg;
-	struct sr_shard *shard;
+	struct sr_registrar *shard;
 	uint64_t now_ms;
 	struct sr_addr src;
 	char resp[65536];

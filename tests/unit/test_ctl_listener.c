@@ -36,7 +36,7 @@ static void add(struct sr_ctl_batch *b, enum sr_event_type t, const char *aor, c
 	struct sr_loc_binding bd = { .aor = sr_str_cstr(aor) };
 	bd.f[SR_BF_CONTACT] = sr_str_cstr(contact);
 	/* one id per contact, so adding and removing a contact names one key (as the store's ids do) */
-	bd.st = (struct sr_binding_state){ .id = sr_aor_hash(contact, strlen(contact)) | 1,
+	bd.st = (struct sr_binding_state){ .id = sr_hash64(contact, strlen(contact)) | 1,
 					   .expires = 2000000000u, .q = SR_Q_NONE };
 	assert_int_equal(sr_ctl_batch_add(b, t, &bd, 1, 0), 0);
 }

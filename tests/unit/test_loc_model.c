@@ -525,8 +525,8 @@ static void check_store(struct th_env *e, const struct model *m)
 	for (unsigned i = 0; i < MAX_PM; i++)
 		stored += persisted[i].used;
 	CHECK(stored == bindings, "the events persisted %u bindings, %u are live", stored, bindings);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	CHECK(st.aors == aors && st.bindings == bindings && st.expired == m->expired,
 	      "counters: aors %llu bindings %llu expired %llu, model %u %u %llu", (unsigned long long)st.aors,
 	      (unsigned long long)st.bindings, (unsigned long long)st.expired, aors, bindings,

@@ -74,7 +74,7 @@ static void test_restore_copies_every_field(void **state)
 	assert_int_equal(th_send(dst, &fetch), 200);
 	assert_non_null(strstr(th_header(dst, "Contact", 0), "expires=590"));
 	dst->n_events = 0;
-	assert_int_equal(sr_shard_expire(dst->shard, (uint64_t)st.expires * 1000, 100), 1);
+	assert_int_equal(sr_reg_expire(dst->shard, (uint64_t)st.expires * 1000, 100), 1);
 	assert_int_equal(dst->n_events, 1);
 	assert_int_equal(dst->events[0].type, SR_EV_EXPIRED);
 	assert_int_equal(th_binding_count(dst, ALICE), 0);

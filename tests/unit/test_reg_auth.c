@@ -113,11 +113,11 @@ static int setup(void **state)
 	if (!f->w || !f->e)
 		return -1;
 	/* the harness shard has no hooks: replace it by one that has */
-	sr_shard_free(f->e->shard);
-	struct sr_shard_params p = { .cfg = &f->e->cfg, .shard_id = next_id++, .now_ms = f->e->now_ms,
+	sr_reg_free(f->e->shard);
+	struct sr_reg_params p = { .cfg = &f->e->cfg, .shard_id = next_id++, .now_ms = f->e->now_ms,
 				     .auth = sr_auth_worker_hooks(f->w) };
 	const char *serr = NULL;
-	f->e->shard = sr_shard_create(&p, &serr);
+	f->e->shard = sr_reg_create(&p, &serr);
 	return f->e->shard ? 0 : -1;
 }
 

@@ -232,8 +232,8 @@ static void test_long_user_agent_is_stored_bounded(void **state)
 	memset(extra + n, 'u', 60000 - n);
 	n = 60000;
 	memcpy(extra + n, "\r\n", 3);
-	struct sr_shard_stats before, after;
-	sr_shard_get_stats(e->shard, &before);
+	struct sr_reg_stats before, after;
+	sr_reg_get_stats(e->shard, &before);
 	struct th_req r = { .to = ALICE, .call_id = "ua", .cseq = 1, .contact = contacts("ua", 0, 16, false),
 			    .extra = extra };
 	assert_int_equal(th_send(e, &r), 200);
@@ -244,7 +244,7 @@ static void test_long_user_agent_is_stored_bounded(void **state)
 		assert_int_equal(v.f[SR_BF_USER_AGENT].len, SR_REG_STORED_UA_MAX - 1);
 		assert_memory_equal(v.f[SR_BF_USER_AGENT].p, extra + 12, SR_REG_STORED_UA_MAX - 1);
 	}
-	sr_shard_get_stats(e->shard, &after);
+	sr_reg_get_stats(e->shard, &after);
 	/* the slab grows by whole 1 MB chunks: a megabyte of copies would have taken a second chunk */
 	assert_true(after.binding_bytes - before.binding_bytes <= (1u << 20));
 	th_env_free(e);

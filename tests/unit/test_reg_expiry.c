@@ -1,5 +1,5 @@
 /*
- * test_reg_expiry.c - binding expiry through the shard (sr_reg_process + sr_shard_expire).
+ * test_reg_expiry.c - binding expiry through the shard (sr_reg_process + sr_reg_expire).
  *
  * A binding granted N seconds at second T is alive through T+N-1 and gone
  * at T+N, with an SR_EV_EXPIRED event; refreshes re-arm, removals cancel,
@@ -45,8 +45,8 @@ static void expires_at_exactly_its_second(void **state)
 	assert_string_equal(e->events[0].aor, ALICE);
 	assert_string_equal(e->events[0].contact, "sip:a@198.51.100.2");
 	assert_int_equal(e->events[0].expires, TH_T0_MS / 1000 + 120);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.expired, 1);
 	assert_int_equal(st.bindings, 0);
 }
@@ -57,9 +57,9 @@ static void sub_second_time(void **state)
 	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>;expires=60", "c1", 1), 200);
 	/* 59.999 s later it is still there; the 60th second removes it */
 	e->now_ms += 59999;
-	assert_int_equal(sr_shard_expire(e->shard, e->now_ms, 10), 0);
+	assert_int_equal(sr_reg_expire(e->shard, e->now_ms, 10), 0);
 	e->now_ms += 1;
-	assert_int_equal(sr_shard_expire(e->shard, e->now_ms, 10), 1);
+	assert_int_equal(sr_reg_expire(e->shard, e->now_ms, 10), 1);
 }
 
 static void aor_disappears_with_last_binding(void **state)
@@ -78,8 +78,8 @@ static void aor_disappears_with_last_binding(void **state)
 	assert_null(th_aor(e, ALICE));
 	assert_int_equal(th_register(e, "alice", NULL, "c9", 2), 200);
 	assert_int_equal(th_header_count(e, "Contact"), 0);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, 0);
 }
 
@@ -122,8 +122,8 @@ static void expires_zero_cancels_timer(void **state)
 	e->n_events = 0;
 	assert_int_equal(th_advance(e, 10000), 0);
 	assert_int_equal(e->n_events, 0);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.expired, 0);
 }
 
@@ -137,19 +137,19 @@ static void budget_bounds_work(void **state)
 		assert_int_equal(th_register(e, user, "<sip:x@198.51.100.2>;expires=300", cid, 1), 200);
 	}
 	e->now_ms += 300 * 1000ull;
-	assert_int_equal(sr_shard_expire(e->shard, e->now_ms, 100), 100);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	assert_int_equal(sr_reg_expire(e->shard, e->now_ms, 100), 100);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.bindings, 900);
 	unsigned total = 100, calls = 1, n;
-	while ((n = sr_shard_expire(e->shard, e->now_ms, 100)) > 0) {
+	while ((n = sr_reg_expire(e->shard, e->now_ms, 100)) > 0) {
 		assert_true(n <= 100);
 		total += n;
 		calls++;
 	}
 	assert_int_equal(total, 1000);
 	assert_int_equal(calls, 10);
-	sr_shard_get_stats(e->shard, &st);
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.bindings, 0);
 	assert_int_equal(st.aors, 0);
 	assert_int_equal(st.expired, 1000);
@@ -230,7 +230,7 @@ static void stress_against_model(void **state)
 					due[u] = 0;
 				}
 			unsigned got = 0, n;
-			while ((n = sr_shard_expire(e->shard, e->now_ms, 50)) > 0)
+			while ((n = sr_reg_expire(e->shard, e->now_ms, 50)) > 0)
 				got += n;
 			assert_int_equal(got, want);
 			expected_total += want;
@@ -248,8 +248,8 @@ static void stress_against_model(void **state)
 			}
 		}
 	}
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.expired, expected_total);
 	assert_int_equal(expired_total, expected_total);
 	assert_true(expected_total > 500);

@@ -208,8 +208,8 @@ static void domain_too_long_gets_400(void **state)
 	assert_int_equal(th_send(e, &r), 400);
 	assert_non_null(strstr(th_reason(e), "max_domain_len"));
 	assert_int_equal(e->n_events, 0);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, 0);
 	/* Within the limit and served: accepted. */
 	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", "c1", 1), 200);
@@ -267,8 +267,8 @@ static void aor_too_long_gets_400(void **state)
 	assert_int_equal(th_send(e, &r3), 400);
 	assert_string_equal(th_reason(e), "Address-of-Record Too Long (max_aor_len)");
 	assert_int_equal(e->n_events, 0);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, 0);
 }
 
@@ -317,8 +317,8 @@ static void max_aors_table_full(void **state)
 	assert_int_equal(th_send(e, &star), 200);
 	assert_int_equal(th_register(e, "u3", "<sip:a@198.51.100.2>", "c3", 3), 200);
 	assert_int_equal(th_binding_count(e, "sip:u3@example.com"), 1);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, 2);
 }
 
@@ -358,8 +358,8 @@ static void memory_limit_503_and_recovery(void **state)
 	char aor[64];
 	snprintf(aor, sizeof(aor), "sip:u%04u@example.com", n);
 	assert_int_equal(th_binding_count(e, aor), 0);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, n);
 	assert_int_equal(st.bindings, n);
 	assert_true(st.binding_bytes <= cfg.memory_limit);
@@ -379,7 +379,7 @@ static void memory_limit_503_and_recovery(void **state)
 	assert_int_equal(th_binding_count(e, "sip:u0001@example.com"), 0);
 	assert_int_equal(send_with_agent(e, n, NULL, NULL, 2), 200);
 	assert_int_equal(th_binding_count(e, aor), 1);
-	sr_shard_get_stats(e->shard, &st);
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, n);
 }
 
@@ -397,8 +397,8 @@ static void memory_limit_small(void **state)
 	assert_int_equal(status, 503);
 	assert_string_equal(th_reason(e), "Binding Memory Exhausted");
 	assert_true(n >= 32); /* ~1 KB bindings in 64 KB */
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.bindings, n);
 	assert_true(st.binding_bytes <= cfg.memory_limit);
 }
@@ -481,8 +481,8 @@ static void collisions_through_process(void **state)
 		assert_int_equal(th_header_count(e, "Contact"), 1);
 		alive[i] = true;
 	}
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, N_COLL);
 	assert_int_equal(st.bindings, N_COLL);
 	for (unsigned i = 0; i < N_COLL; i++)
@@ -513,7 +513,7 @@ static void collisions_through_process(void **state)
 	assert_int_equal(e->n_events, removed);
 	for (unsigned i = 0; i < e->n_events; i++)
 		assert_int_equal(e->events[i].type, SR_EV_REMOVED);
-	sr_shard_get_stats(e->shard, &st);
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, N_COLL - removed);
 	for (unsigned i = 0; i < N_COLL; i++)
 		check_own(e, i, alive[i], 2);
@@ -536,7 +536,7 @@ static void collisions_through_process(void **state)
 	for (unsigned i = 0; i < N_COLL; i++)
 		if (i % 5 == 0)
 			alive[i] = false;
-	sr_shard_get_stats(e->shard, &st);
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.aors, N_COLL - removed - expiring);
 	for (unsigned i = 0; i < N_COLL; i++)
 		check_own(e, i, alive[i], 3);

@@ -260,8 +260,8 @@ static void random_datagrams(void **state)
 	struct th_env *e = *state;
 	struct snap before;
 	seed(e, &before);
-	struct sr_shard_stats st0, st1;
-	sr_shard_get_stats(e->shard, &st0);
+	struct sr_reg_stats st0, st1;
+	sr_reg_get_stats(e->shard, &st0);
 	srand(4475);
 	static unsigned char buf[1500];
 	unsigned silent = 0;
@@ -274,7 +274,7 @@ static void random_datagrams(void **state)
 		else
 			check_well_formed(e, false);
 	}
-	sr_shard_get_stats(e->shard, &st1);
+	sr_reg_get_stats(e->shard, &st1);
 	assert_int_equal(silent, 10000); /* random bytes never look like SIP */
 	assert_int_equal(st1.drops[SR_DROP_GARBAGE] - st0.drops[SR_DROP_GARBAGE], 10000);
 	assert_int_equal(st1.requests - st0.requests, 10000);

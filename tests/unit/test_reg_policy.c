@@ -75,8 +75,8 @@ static int teardown(void **state)
 
 static uint64_t policy_drops(void)
 {
-	struct sr_shard_stats st;
-	sr_shard_get_stats(pe.e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(pe.e->shard, &st);
 	return st.drops[SR_DROP_POLICY];
 }
 
@@ -185,12 +185,12 @@ static int challenge_all(void *ctx, const struct sr_sip_msg *m, uint64_t now_ms,
 static void policy_runs_before_auth(void **state)
 {
 	(void)state;
-	sr_shard_free(pe.e->shard);
-	struct sr_shard_params p = { .cfg = &pe.e->cfg, .shard_id = 777, .now_ms = pe.e->now_ms,
+	sr_reg_free(pe.e->shard);
+	struct sr_reg_params p = { .cfg = &pe.e->cfg, .shard_id = 777, .now_ms = pe.e->now_ms,
 				     .auth = { challenge_all, NULL, NULL },
 				     .policy = { sr_policy_hook_check, &pe.reader } };
 	const char *err = NULL;
-	pe.e->shard = sr_shard_create(&p, &err);
+	pe.e->shard = sr_reg_create(&p, &err);
 	assert_non_null(pe.e->shard);
 	auth_calls = 0;
 	assert_int_equal(register_with_ua("friendly-scanner", "<sip:100@198.51.100.2>"), 0);

@@ -92,11 +92,11 @@ static struct th_env *env_with_hooks(struct sr_auth_hooks hooks)
 	struct th_env *e = th_env_new(NULL, NULL);
 	assert_non_null(e);
 	/* Hooks are part of the shard parameters: rebuild the shard with them. */
-	sr_shard_free(e->shard);
+	sr_reg_free(e->shard);
 	static unsigned id = 1000;
-	struct sr_shard_params p = { .cfg = &e->cfg, .shard_id = id++, .now_ms = e->now_ms, .auth = hooks };
+	struct sr_reg_params p = { .cfg = &e->cfg, .shard_id = id++, .now_ms = e->now_ms, .auth = hooks };
 	const char *err;
-	e->shard = sr_shard_create(&p, &err);
+	e->shard = sr_reg_create(&p, &err);
 	assert_non_null(e->shard);
 	return e;
 }

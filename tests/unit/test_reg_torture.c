@@ -380,8 +380,8 @@ static void every_message(void **state)
 	assert_string_equal(th_header(e, "Contact", 0), "<sip:after@198.51.100.2>;expires=3600");
 	assert_int_equal(th_register(e, "after", "<sip:after@198.51.100.2>;expires=0", "after-1", 3), 200);
 	assert_int_equal(th_binding_count(e, "sip:after@example.com"), 0);
-	struct sr_shard_stats st;
-	sr_shard_get_stats(e->shard, &st);
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
 	assert_int_equal(st.requests, cnt.files + 3);
 	th_env_free(e);
 }

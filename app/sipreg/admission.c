@@ -1,5 +1,5 @@
 /*
- * app_guard.c - lib/policy and net_flood wired into sipreg (see app_guard.h).
+ * admission.c - lib/policy and net_flood wired into sipreg (see admission.h).
  *
  * One sr_policy serves all workers (reader id = worker id); its reload runs
  * on a control command's thread (commands.c), serialised by the one reload
@@ -12,7 +12,7 @@
  * without credentials is the normal challenge and is not), a 2xx answer
  * to a request with credentials forgets the source's failures.
  */
-#include "app_guard.h"
+#include "admission.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@ static struct sr_policy *load_rules(const struct sr_app_config *c, unsigned read
 	return p;
 }
 
-int sr_app_guard_check(const struct sr_app_config *c)
+int sr_admission_check(const struct sr_app_config *c)
 {
 	const char *err = NULL;
 	struct sr_flood *f = sr_flood_create(&c->flood, &err);
@@ -48,7 +48,7 @@ int sr_app_guard_check(const struct sr_app_config *c)
 	return p ? 0 : -1;
 }
 
-int sr_app_guard_init(struct sr_app *app)
+int sr_admission_init(struct sr_app *app)
 {
 	if (app->cfg.policy_rules[0] == '\0')
 		return 0;
@@ -56,7 +56,7 @@ int sr_app_guard_init(struct sr_app *app)
 	return app->policy ? 0 : -1;
 }
 
-int sr_app_guard_worker(struct sr_app *app, struct sr_worker *w, struct sr_policy_hooks *hooks)
+int sr_admission_worker(struct sr_app *app, struct sr_worker *w, struct sr_policy_hooks *hooks)
 {
 	*hooks = (struct sr_policy_hooks){ NULL, NULL };
 	const char *err = NULL;
@@ -72,7 +72,7 @@ int sr_app_guard_worker(struct sr_app *app, struct sr_worker *w, struct sr_polic
 	return 0;
 }
 
-int sr_app_guard_reload(struct sr_app *app, struct sr_policy_info *info, char *err, size_t cap)
+int sr_admission_reload(struct sr_app *app, struct sr_policy_info *info, char *err, size_t cap)
 {
 	/* 2 s for the workers to leave the old database; past it, the next reload or the exit frees it */
 	if (sr_policy_reload_file(app->policy, app->cfg.policy_rules, 2000, err, cap) < 0)
@@ -81,7 +81,7 @@ int sr_app_guard_reload(struct sr_app *app, struct sr_policy_info *info, char *e
 	return 0;
 }
 
-void sr_app_guard_fini(struct sr_app *app)
+void sr_admission_fini(struct sr_app *app)
 {
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		if (app->w[i]) {
@@ -93,19 +93,19 @@ void sr_app_guard_fini(struct sr_app *app)
 	app->policy = NULL;
 }
 
-void sr_app_guard_online(struct sr_worker *w)
+void sr_admission_online(struct sr_worker *w)
 {
 	if (w->app->policy)
 		sr_policy_reader_online(w->app->policy, w->id);
 }
 
-void sr_app_guard_quiescent(struct sr_worker *w)
+void sr_admission_quiescent(struct sr_worker *w)
 {
 	if (w->app->policy)
 		sr_policy_quiescent(w->app->policy, w->id);
 }
 
-void sr_app_guard_offline(struct sr_worker *w)
+void sr_admission_offline(struct sr_worker *w)
 {
 	if (w->app->policy)
 		sr_policy_reader_offline(w->app->policy, w->id);
@@ -132,7 +132,7 @@ static bool has_credentials(const char *req, size_t len)
 	return false;
 }
 
-void sr_app_guard_after(struct sr_worker *w, uint32_t src_ip, const char *req, size_t len, int status,
+void sr_admission_after(struct sr_worker *w, uint32_t src_ip, const char *req, size_t len, int status,
 			uint64_t now_ms)
 {
 	if (w->app->cfg.flood.fail_limit == 0)

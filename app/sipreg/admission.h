@@ -1,5 +1,5 @@
 /*
- * app_guard.h - operator policy (lib/policy) and flood protection
+ * admission.h - operator policy (lib/policy) and flood protection
  * (lib/net/net_flood) wired into sipreg: set-up at start, the per-worker
  * parts, the worker loop's RCU duties and the rules reload that
  * /sipreg/reload runs (commands.c).
@@ -14,35 +14,35 @@
  * Refused datagrams are counted (flood_limited, flood_blocked) and either
  * dropped or answered 503 with Retry-After (flood.action).
  */
-#ifndef SR_APP_GUARD_H
-#define SR_APP_GUARD_H
+#ifndef SR_ADMISSION_H
+#define SR_ADMISSION_H
 
 #include "app.h"
 
 /* For --check: compiles the rules file and sizes a flood table, then frees both (no EAL needed). */
-int sr_app_guard_check(const struct sr_app_config *c);
+int sr_admission_check(const struct sr_app_config *c);
 /* Loads the rules file (before the workers are set up). 0, or -1 after a message on stderr. */
-int sr_app_guard_init(struct sr_app *app);
+int sr_admission_init(struct sr_app *app);
 /* Worker w's flood table and policy hook (zero hook without rules); -1 after a message. */
-int sr_app_guard_worker(struct sr_app *app, struct sr_worker *w, struct sr_policy_hooks *hooks);
+int sr_admission_worker(struct sr_app *app, struct sr_worker *w, struct sr_policy_hooks *hooks);
 /*
  * Re-reads policy.rules (app->policy must exist; control side: the caller
  * serialises reloads). 0 with the rules now in force in info, or -1 with
  * the reason in err and the old rules kept.
  */
-int sr_app_guard_reload(struct sr_app *app, struct sr_policy_info *info, char *err, size_t cap);
-void sr_app_guard_fini(struct sr_app *app);
+int sr_admission_reload(struct sr_app *app, struct sr_policy_info *info, char *err, size_t cap);
+void sr_admission_fini(struct sr_app *app);
 
 /* Worker loop RCU duties for the policy database. */
-void sr_app_guard_online(struct sr_worker *w);
-void sr_app_guard_quiescent(struct sr_worker *w);
-void sr_app_guard_offline(struct sr_worker *w);
+void sr_admission_online(struct sr_worker *w);
+void sr_admission_quiescent(struct sr_worker *w);
+void sr_admission_offline(struct sr_worker *w);
 
 /*
  * After sr_reg_process on the owner: feeds the block list. req is the
  * request, status the answer (0: none).
  */
-void sr_app_guard_after(struct sr_worker *w, uint32_t src_ip, const char *req, size_t len, int status,
+void sr_admission_after(struct sr_worker *w, uint32_t src_ip, const char *req, size_t len, int status,
 			uint64_t now_ms);
 
 #endif
