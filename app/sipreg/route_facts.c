@@ -35,21 +35,6 @@ static bool inside(struct sr_str whole, struct sr_str part)
 	return part.len == 0 || (part.p >= whole.p && part.p + part.len <= whole.p + whole.len);
 }
 
-/*
- * The view's From tag is libosip2's copy in the arena; the proxy keeps the
- * tag with its copy of the request (our To tags are keyed by it), so point
- * at the same bytes inside the From value instead (empty when not found).
- */
-static struct sr_str in_value(struct sr_str tag, struct sr_str value)
-{
-	if (tag.len == 0 || tag.len > value.len)
-		return SR_STR_NULL;
-	for (const char *p = value.p; p + tag.len <= value.p + value.len; p++)
-		if (memcmp(p, tag.p, tag.len) == 0 && p > value.p && p[-1] == '=')
-			return sr_str_make(p, tag.len);
-	return SR_STR_NULL;
-}
-
 /* What the Request-URI names, and its canonical AoR in c->aor. */
 static enum sr_route_ruri ruri_kind(const struct sr_route_facts *c, const struct sr_sip_msg *m,
 				    struct sr_route_req *rq)
@@ -123,7 +108,7 @@ bool sr_route_facts_request(const struct sr_route_facts *c, const struct sr_sip_
 		.cseq = m->cseq,
 		.ruri = m->ruri_raw,
 		.call_id = m->call_id,
-		.from_tag = in_value(m->from_tag, f->from),
+		.from_tag = sr_sip_tag_in(f->from, m->from_tag), /* the view's tag is a copy in the arena */
 		.top_via = m->via[0],
 	};
 	rq->source = (struct sr_txn_dest){ p->src_ip, p->src_port, false };

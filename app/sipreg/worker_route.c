@@ -134,9 +134,8 @@ static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, 
 static struct sr_txn_dest path_hop(struct sr_worker_route *wr, struct sr_str path)
 {
 	struct sr_txn_dest d = { 0, 0, false };
-	const char *gt = memchr(path.p, '>', path.len);
 	struct sr_uri_parts up;
-	if (gt && sr_sip_uri_parts(sr_str_make(path.p, (size_t)(gt + 1 - path.p)), &wr->arena, &up) == 0 && up.ipv4)
+	if (sr_sip_first_hop(path, &wr->arena, &up) == 0 && up.ipv4)
 		d = (struct sr_txn_dest){ up.ipv4, up.port ? up.port : 5060, false };
 	return d;
 }

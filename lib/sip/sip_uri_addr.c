@@ -77,3 +77,21 @@ struct sr_str sr_sip_via_branch(struct sr_str via)
 	}
 	return SR_STR_NULL;
 }
+
+int sr_sip_first_hop(struct sr_str list, struct sr_arena *arena, struct sr_uri_parts *out)
+{
+	const char *gt = memchr(list.p, '>', list.len);
+	if (gt == NULL)
+		return -1;
+	return sr_sip_uri_parts(sr_str_make(list.p, (size_t)(gt + 1 - list.p)), arena, out);
+}
+
+struct sr_str sr_sip_tag_in(struct sr_str value, struct sr_str tag)
+{
+	if (tag.len == 0 || tag.len > value.len)
+		return SR_STR_NULL;
+	for (const char *p = value.p; p + tag.len <= value.p + value.len; p++)
+		if (memcmp(p, tag.p, tag.len) == 0 && p > value.p && p[-1] == '=')
+			return sr_str_make(p, tag.len);
+	return SR_STR_NULL;
+}

@@ -36,6 +36,19 @@ struct sr_uri_parts {
  */
 int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_parts *out);
 
+/*
+ * The first URI of a Path or Route value ("<sip:a;lr>, <sip:b;lr>"), read
+ * as sr_sip_uri_parts does. Returns 0, or -1 when it has none.
+ */
+int sr_sip_first_hop(struct sr_str list, struct sr_arena *arena, struct sr_uri_parts *out);
+
+/*
+ * The bytes of a tag value inside the header value it was read from (the
+ * view's tag may be a copy in the arena; a kept request needs the range in
+ * its own bytes): the first "=TAG" in value, empty when not found.
+ */
+struct sr_str sr_sip_tag_in(struct sr_str value, struct sr_str tag);
+
 /* The sent-by ("host[:port]", as written) of a Via value; empty when malformed. */
 struct sr_str sr_sip_via_sent_by(struct sr_str via);
 /* The branch parameter of a Via value (case-insensitive name); empty when absent. */

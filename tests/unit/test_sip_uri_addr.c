@@ -61,11 +61,34 @@ static void via_fields(void **state)
 	assert_int_equal(sr_sip_via_sent_by(SR_STR_LIT("SIP/2.0/UDP")).len, 0);
 }
 
+/* The first hop of a Path list, and a tag's bytes inside its header value. */
+static void hop_and_tag(void **state)
+{
+	(void)state;
+	struct sr_arena arena;
+	assert_int_equal(sr_arena_init(&arena, 64 * 1024), 0);
+	struct sr_arena *prev = sr_arena_bind_osip(&arena);
+	struct sr_uri_parts u;
+	assert_int_equal(sr_sip_first_hop(SR_STR_LIT("<sip:198.51.100.7:5070;lr>, <sip:198.51.100.8;lr>"), &arena, &u), 0);
+	assert_int_equal(u.ipv4, inet_addr("198.51.100.7"));
+	assert_int_equal(u.port, 5070);
+	assert_int_equal(sr_sip_first_hop(SR_STR_LIT("sip:198.51.100.7;lr"), &arena, &u), -1); /* no name-addr */
+	sr_arena_bind_osip(prev);
+	sr_arena_fini(&arena);
+
+	struct sr_str from = SR_STR_LIT("\"ab=x\" <sip:a@example.com>;tag=ab");
+	struct sr_str t = sr_sip_tag_in(from, SR_STR_LIT("ab"));
+	assert_ptr_equal(t.p, from.p + from.len - 2); /* the tag's own bytes, not the display name's "ab" */
+	assert_int_equal(t.len, 2);
+	assert_int_equal(sr_sip_tag_in(from, SR_STR_LIT("zz")).len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(uri_parts),
 		cmocka_unit_test(via_fields),
+		cmocka_unit_test(hop_and_tag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
