@@ -106,6 +106,19 @@ it_start_run() {
 	fi
 }
 
+# it_start_persist DATA_DIR LOG DURABILITY [--set KEY=VALUE ...]: starts sipreg in sr-dut with persistence
+# in DATA_DIR (two workers) and waits for "ready" or its exit; returns it_wait_ready's status, so a test can
+# check a refused start. Sets run_pid.
+it_start_persist() {
+	local dir=$1 log=$2 durability=$3
+	shift 3
+	ip netns exec sr-dut "$BUILD_DIR/app/sipreg/sipreg" --config "$here/dpdk-config/sipreg-dev.ini" \
+		--set eal.file_prefix="$prefix" --set workers.count=2 --set control.durability="$durability" \
+		--set control.persistence=true --set control.data_dir="$dir" "$@" >"$log" 2>&1 &
+	run_pid=$!
+	it_wait_ready "$log" 300
+}
+
 # it_smoke_init [BUILD_DIR]: for a test of a benchmark's --smoke run (which starts sipreg itself):
 # BUILD_DIR exported, py set; skips when not root or without ip netns or python3. Needs `here`.
 it_smoke_init() {

@@ -24,7 +24,6 @@ BUILD_DIR_ARG=${1:-}
 it_init sipreg-dur
 it_need curl "scripts/setup.sh installs it"
 it_need mount "util-linux"
-sipreg=$BUILD_DIR/app/sipreg/sipreg
 ctl=$BUILD_DIR/app/sipregctl/sipregctl
 [ -x "$ctl" ] || { echo "FAIL: $ctl not built"; exit 1; }
 mnt=$work/tmpfs
@@ -38,12 +37,7 @@ trap cleanup EXIT
 
 # start_sipreg DATA_DIR LOG DURABILITY: starts sipreg in sr-dut and waits for "ready"
 start_sipreg() {
-	ip netns exec sr-dut "$sipreg" --config "$here/dpdk-config/sipreg-dev.ini" \
-		--set eal.file_prefix=$prefix --set workers.count=2 --set control.durability="$3" \
-		--set control.persistence=true --set control.data_dir="$1" \
-		--set registrar.max_contact_len=8192 --set registrar.max_path_len=8192 >"$2" 2>&1 &
-	run_pid=$!
-	it_wait_ready "$2" 300
+	it_start_persist "$1" "$2" "$3" --set registrar.max_contact_len=8192 --set registrar.max_path_len=8192
 }
 stop_sipreg() { it_stop "$1"; }
 try() { "${peer[@]}" "$py" "$client" try "$@"; }

@@ -49,13 +49,7 @@ ctl=$BUILD_DIR/app/sipregctl/sipregctl
 stop_sipreg() { it_stop "$1"; }
 
 # start_sipreg DATA_DIR LOG [DURABILITY]: starts sipreg in sr-dut and waits for "ready" (or its exit)
-start_sipreg() {
-	ip netns exec sr-dut "$sipreg" --config "$here/dpdk-config/sipreg-dev.ini" \
-		--set eal.file_prefix=$prefix --set workers.count=2 --set control.durability="${3:-async}" \
-		--set control.persistence=true --set control.data_dir="$1" >"$2" 2>&1 &
-	run_pid=$!
-	it_wait_ready "$2" 300
-}
+start_sipreg() { it_start_persist "$1" "$2" "${3:-async}"; }
 
 # register FIRST COUNT: sipp registers users pit<FIRST..FIRST+COUNT-1>; returns sipp's status
 register() {

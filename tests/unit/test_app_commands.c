@@ -275,7 +275,8 @@ static void *fake_owner(void *arg)
 	return NULL;
 }
 
-static void ask_with_owner(struct fake_owner *fo, int questions)
+/* The fake owner will answer this many questions, counting from zero. */
+static void expect_questions(struct fake_owner *fo, int questions)
 {
 	fo->questions = questions;
 	fo->answered = 0;
@@ -300,11 +301,11 @@ static void test_aor(void **state)
 	json_decref(a);
 	pthread_t t;
 	struct fake_owner fo = { .w = f->w };
-	ask_with_owner(&fo, 1);
+	expect_questions(&fo, 1);
 	pthread_create(&t, NULL, fake_owner, &fo); /* answers the late question */
 	pthread_join(t, NULL);
 
-	ask_with_owner(&fo, 1);
+	expect_questions(&fo, 1);
 	pthread_create(&t, NULL, fake_owner, &fo);
 	a = run(f, "/sipreg/aor", "sip:alice@EXAMPLE.com");
 	pthread_join(t, NULL);
@@ -318,7 +319,7 @@ static void test_aor(void **state)
 		assert_true(json_is_array(json_object_get(a, keys[i])));
 	json_decref(a);
 
-	ask_with_owner(&fo, 1);
+	expect_questions(&fo, 1);
 	pthread_create(&t, NULL, fake_owner, &fo);
 	a = run(f, "/sipreg/rm", "sip:alice@example.com,sip:alice@198.51.100.2:5060");
 	pthread_join(t, NULL);
@@ -333,7 +334,7 @@ static void test_aor(void **state)
 	memset(fo.path, 'p', 40000);
 	memcpy(fo.contact, "sip:", 4);
 	fo.contact[40000] = fo.path[40000] = '\0';
-	ask_with_owner(&fo, 2);
+	expect_questions(&fo, 2);
 	pthread_create(&t, NULL, fake_owner, &fo);
 	a = run(f, "/sipreg/rm", "sip:alice@example.com");
 	pthread_join(t, NULL);
