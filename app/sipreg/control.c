@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <osipparser2/osip_uri.h>
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
@@ -94,15 +93,7 @@ static int canonical(const char *uri, char *out, size_t cap, size_t *len)
 {
 	const struct sr_reg_config *rc = &g_app->cfg.reg;
 	struct sr_aor_options opt = { .case_sensitive = rc->case_sensitive, .realm_prefix = rc->realm_prefix };
-	osip_uri_t *u = NULL;
-	int rc2 = -1;
-
-	if (osip_uri_init(&u) != 0)
-		return -1;
-	if (osip_uri_parse(u, uri) == 0 && sr_aor_canonicalize(u, &opt, out, cap, len, NULL, NULL) == SR_AOR_OK)
-		rc2 = 0;
-	osip_uri_free(u);
-	return rc2;
+	return sr_aor_canonicalize_text(sr_str_cstr(uri), &opt, out, cap, len) == SR_AOR_OK ? 0 : -1;
 }
 
 static void add_strings(struct rte_tel_data *d, const char *name, const struct sr_aor_query *q, size_t off)

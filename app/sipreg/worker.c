@@ -6,12 +6,17 @@
  *      ICMP echo, IPv4 fragment, SIP over UDP, or a counted drop);
  *      ARP and ICMP are answered in place; fragments go to reassembly;
  *   2. SIP: the source's token bucket (flood protection, app_guard.h: over
- *      the limit -> counted drop or 503), then
- *      pre-scan the To URI, hash its canonical AoR, look up the owner
- *      worker in the bucket table; ours -> sr_reg_process now, writing the
+ *      the limit -> counted drop or 503), then the owner pre-scan (the
+ *      first steps of the message walk, up to the To URI of a REGISTER or
+ *      the Request-URI of another request), whose AoR hash picks the owner
+ *      worker in the bucket table. What classification and the pre-scan
+ *      found goes into the mbuf's dynamic field (struct sr_pkt_meta);
+ *      ours -> sr_reg_process_scan now, resuming the walk, writing the
  *      response straight into a fresh mbuf behind its 42 bytes of headers;
  *      not ours -> the mbuf goes to the owner over our SP/SC ring to it
- *      (collected per owner and enqueued once per burst);
+ *      (collected per owner and enqueued once per burst). Should the full
+ *      parse find another owner than the pre-scan (SR_DROP_NOT_OWNER), the
+ *      request is handed on once more, to that owner;
  *   3. tx burst of everything answered;
  *   4. drain the rings from other workers (same processing as local SIP)
  *      and the control core's query ring;
@@ -29,6 +34,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
@@ -86,19 +92,37 @@ static void drop(struct sr_worker *w, struct rte_mbuf *m, enum sr_net_drop why)
 
 /* --- SIP --- */
 
-/*
- * The IPv4 datagram of m (l2_len set) as contiguous bytes: in place for a
- * single segment, else (a reassembled datagram) copied into the scratch buffer.
- */
-static const uint8_t *datagram(struct sr_worker *w, struct rte_mbuf *m, struct sr_net_pkt *p)
+int sr_worker_meta_register(void)
 {
-	const uint8_t *ip;
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "sipreg_pkt_meta",
+		.size = sizeof(struct sr_pkt_meta),
+		.align = __alignof__(struct sr_pkt_meta),
+	};
+	return rte_mbuf_dynfield_register(&desc);
+}
+
+static struct sr_pkt_meta *meta_of(const struct sr_worker *w, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, w->app->meta_off, struct sr_pkt_meta *);
+}
+
+/*
+ * The SIP bytes of m (l2_len and l3_len set): in place for a single segment,
+ * else (a reassembled datagram) copied into the worker's scratch buffer.
+ */
+static const char *sip_bytes(struct sr_worker *w, struct rte_mbuf *m, uint16_t len)
+{
+	uint32_t off = (uint32_t)m->l2_len + m->l3_len + SR_NET_UDP_LEN;
 	if (m->nb_segs == 1)
-		ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
-	else
-		ip = rte_pktmbuf_read(m, m->l2_len, m->pkt_len - m->l2_len, w->scratch);
-	sr_net_locate_udp(ip, p);
-	return ip;
+		return rte_pktmbuf_mtod_offset(m, const char *, off);
+	return rte_pktmbuf_read(m, off, len, w->scratch);
+}
+
+bool sr_worker_owns(void *ctx, uint64_t aor_hash)
+{
+	const struct sr_worker *w = ctx;
+	return w->app->owner[(uint32_t)aor_hash % SR_BUCKETS] == w->id;
 }
 
 /* A SIP response frame: out now, or held until its change is committed (durability=sync). */
@@ -119,14 +143,15 @@ static unsigned release_held(struct sr_worker *w)
 }
 
 /* Sends the response whose SIP bytes sr_reg_process wrote at r's payload area. */
-static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
-			  const char *sip, struct rte_mbuf *r, size_t len)
+static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_pkt_meta *meta,
+			  const struct sr_reg_result *res, struct rte_mbuf *r)
 {
 	struct sr_app *app = w->app;
 	uint16_t port = req->port;
-	uint16_t dport = sr_net_reply_port(sip, p->payload_len, p->src_port, app->cfg.symmetric_responses);
-	size_t flen = sr_net_udp_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(req, uint8_t *), p,
-				       &app->local[port], dport, (uint16_t)len, w->ip_id);
+	uint16_t dport = app->cfg.symmetric_responses ? meta->src_port : res->reply_port;
+	const struct sr_net_pkt p = { .src_ip = meta->src_ip };
+	size_t flen = sr_net_udp_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(req, uint8_t *), &p,
+				       &app->local[port], dport, (uint16_t)res->len, w->ip_id);
 	w->ip_id = (uint16_t)(w->ip_id + app->n_workers); /* IDs stay distinct across workers */
 	r->data_len = (uint16_t)flen;
 	r->pkt_len = (uint32_t)flen;
@@ -163,7 +188,7 @@ static struct rte_mbuf *response_mbuf(struct sr_worker *w, char **out, size_t *c
  * A request refused by flood protection (v: limited or blocked): counted,
  * then dropped or answered 503 with Retry-After (flood.action). Consumes m.
  */
-static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
+static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct sr_pkt_meta *meta,
 			 const char *sip, enum sr_flood_verdict v, uint32_t retry_after_s)
 {
 	if (v == SR_FLOOD_BLOCKED)
@@ -177,32 +202,57 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		rte_pktmbuf_free(m);
 		return;
 	}
-	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
+	struct sr_addr src = { .ip = meta->src_ip, .port = meta->src_port };
 	struct sr_reg_result res;
-	sr_reg_refuse(w->shard, sip, p->payload_len, &src, 503, retry_after_s, out, cap, &res);
+	sr_reg_refuse(w->shard, sip, meta->payload_len, &src, 503, retry_after_s, out, cap, &res);
 	if (res.len == 0) {
 		rte_pktmbuf_free(r);
 		rte_pktmbuf_free(m);
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, p, sip, r, res.len);
+	send_response(w, m, meta, &res, r);
 	rte_pktmbuf_free(m);
 }
 
-/* Runs the registrar on a SIP datagram this worker owns, then answers it. Consumes m. */
-static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms)
+/*
+ * The full parse found another owner than the pre-scan: the request goes to
+ * that owner, once (a second disagreement would be a bug; it is counted and
+ * dropped rather than processed where it would split the AoR's state).
+ */
+static void reroute(struct sr_worker *w, struct rte_mbuf *m, struct sr_pkt_meta *meta, uint64_t aor_hash)
 {
-	struct sr_net_pkt p;
-	const uint8_t *ip = datagram(w, m, &p);
-	const char *sip = (const char *)ip + p.payload_off;
-	struct sr_addr src = { .ip = p.src_ip, .port = p.src_port };
+	unsigned owner = w->app->owner[(uint32_t)aor_hash % SR_BUCKETS];
+	if (owner == w->id || (meta->scan.flags & SR_SCAN_REROUTED)) {
+		SR_STAT_INC(w->stats.sip_drops[SR_DROP_NOT_OWNER]);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	meta->scan.flags |= SR_SCAN_REROUTED | SR_SCAN_OWNER;
+	meta->scan.owner_key = (uint32_t)aor_hash;
+	SR_STAT_INC(w->stats.owner_rerouted);
+	if (rte_ring_sp_enqueue(w->app->mesh.ring[w->id][owner], m) != 0)
+		drop(w, m, SR_ND_RING_FULL);
+	else
+		SR_STAT_INC(w->stats.net.ring_out);
+}
+
+/*
+ * Runs the registrar on a SIP datagram this worker owns, then answers it.
+ * sip: its bytes when the caller has them already, else NULL. Consumes m.
+ */
+static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const char *sip, uint64_t now_ms)
+{
+	struct sr_pkt_meta *meta = meta_of(w, m);
+	struct sr_addr src = { .ip = meta->src_ip, .port = meta->src_port };
 	struct sr_reg_result res;
 	uint32_t retry_after_s = 0;
 
-	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p.src_ip, now_ms, &retry_after_s);
+	if (sip == NULL)
+		sip = sip_bytes(w, m, meta->payload_len);
+	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, meta->src_ip, now_ms, &retry_after_s);
 	if (v != SR_FLOOD_PASS) {
-		flood_refuse(w, m, &p, sip, v, retry_after_s);
+		flood_refuse(w, m, meta, sip, v, retry_after_s);
 		return;
 	}
 	char *out;
@@ -213,9 +263,14 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		return;
 	}
 
-	sr_reg_process(w->shard, sip, p.payload_len, &src, now_ms, out, cap, &res);
+	sr_reg_process_scan(w->shard, sip, meta->payload_len, &meta->scan, &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
-	sr_app_guard_after(w, p.src_ip, sip, p.payload_len, res.len ? res.status : 0, now_ms);
+	if (res.drop == SR_DROP_NOT_OWNER) {
+		rte_pktmbuf_free(r);
+		reroute(w, m, meta, res.aor_hash);
+		return;
+	}
+	sr_app_guard_after(w, meta->src_ip, res.credentials, res.len ? res.status : 0, now_ms);
 	if (res.len == 0) {
 		SR_STAT_INC(w->stats.sip_drops[res.drop < SR_DROP_COUNT ? res.drop : SR_DROP_GARBAGE]);
 		rte_pktmbuf_free(r);
@@ -223,34 +278,34 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, &p, sip, r, res.len);
+	send_response(w, m, meta, &res, r);
 	rte_pktmbuf_free(m);
 }
 
-/* Finds the owner of a SIP datagram (l2_len set) and processes it here or hands it over. */
-static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms)
+/* Finds the owner of a SIP datagram (l2_len, l3_len set; p: its classification) and processes it here or hands it over. */
+static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p, uint64_t now_ms)
 {
 	struct sr_app *app = w->app;
-	struct sr_net_pkt p;
-	const uint8_t *ip = datagram(w, m, &p);
-	uint64_t h;
+	struct sr_pkt_meta *meta = meta_of(w, m);
 	unsigned owner = w->id;
 	uint32_t retry_after_s = 0;
 
-	enum sr_flood_verdict v = sr_flood_admit(w->flood, p.src_ip, now_ms, &retry_after_s);
+	meta->src_ip = p->src_ip;
+	meta->src_port = p->src_port;
+	meta->payload_len = p->payload_len;
+	const char *sip = sip_bytes(w, m, p->payload_len);
+	enum sr_flood_verdict v = sr_flood_admit(w->flood, p->src_ip, now_ms, &retry_after_s);
 	if (v != SR_FLOOD_PASS) {
-		flood_refuse(w, m, &p, (const char *)ip + p.payload_off, v, retry_after_s);
+		flood_refuse(w, m, meta, sip, v, retry_after_s);
 		return;
 	}
-	if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
-				&h) == 0)
-		owner = app->owner[h % SR_BUCKETS];
+	if (sr_reg_prescan(sip, p->payload_len, &app->cfg.reg, &w->arena, &meta->scan, NULL) == 0)
+		owner = app->owner[meta->scan.owner_key % SR_BUCKETS];
 	else
 		SR_STAT_INC(w->stats.prescan_failed);
-	sr_arena_reset(&w->arena);
 
 	if (owner == w->id) {
-		sip_process(w, m, now_ms);
+		sip_process(w, m, sip, now_ms);
 		return;
 	}
 	struct sr_handoff_buf *b = &w->handoff[owner];
@@ -316,12 +371,13 @@ static void on_frame(struct sr_worker *w, struct rte_mbuf *m, uint64_t tsc, uint
 			drop(w, m, why == SR_ND_NONE ? SR_ND_IP_PROTO : why);
 			return;
 		}
-		sip_dispatch(w, m, now_ms);
+		m->l3_len = p.l3_len;
+		sip_dispatch(w, m, &p, now_ms);
 		return;
 	case SR_NET_SIP:
 		m->l2_len = SR_NET_ETH_LEN;
 		m->l3_len = p.l3_len;
-		sip_dispatch(w, m, now_ms);
+		sip_dispatch(w, m, &p, now_ms);
 		return;
 	case SR_NET_DROP:
 		break;
@@ -342,7 +398,7 @@ static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
 			continue;
 		unsigned n = rte_ring_sc_dequeue_burst(app->mesh.ring[from][w->id], objs, w->app->cfg.burst, NULL);
 		for (unsigned i = 0; i < n; i++)
-			sip_process(w, objs[i], now_ms);
+			sip_process(w, objs[i], NULL, now_ms);
 		SR_STAT_ADD(w->stats.net.ring_in, n);
 		total += n;
 	}
@@ -403,6 +459,8 @@ static void publish(struct sr_worker *w)
 	SR_STAT_SET(w->stats.binding_bytes, st.binding_bytes);
 	SR_STAT_SET(w->stats.expired, st.expired);
 	SR_STAT_SET(w->stats.arena_overflows, st.arena_overflows);
+	SR_STAT_SET(w->stats.parsed_fast, st.parsed_fast);
+	SR_STAT_SET(w->stats.parsed_slow, st.parsed_slow);
 }
 
 static void housekeeping(struct sr_worker *w, uint64_t tsc, uint64_t now_ms)

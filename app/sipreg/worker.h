@@ -11,6 +11,27 @@
 
 #define SR_QUERY_MAX_BINDINGS 16
 
+/*
+ * What travels with a SIP datagram from the worker that received it to the
+ * worker that owns it, in the mbuf's dynamic field (32 bytes): its source,
+ * where its SIP bytes are (at l2_len + l3_len + the UDP header) and what
+ * the owner pre-scan found, so classification and the first steps of the
+ * parse are done once.
+ */
+struct sr_pkt_meta {
+	struct sr_sip_scan scan;
+	uint32_t src_ip;      /* network order */
+	uint16_t src_port;    /* host order */
+	uint16_t payload_len; /* SIP bytes */
+};
+_Static_assert(sizeof(struct sr_pkt_meta) <= 32, "struct sr_pkt_meta must fit beside other dynamic fields");
+
+/* Registers the dynamic field (after rte_eal_init, before any packet); its offset, or -1. */
+int sr_worker_meta_register(void);
+
+/* The shard's ownership hook (ctx = struct sr_worker): the AoR's bucket is this worker's. */
+bool sr_worker_owns(void *ctx, uint64_t aor_hash);
+
 struct sr_query_binding {
 	char contact[256];
 	char call_id[128];

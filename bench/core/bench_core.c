@@ -8,12 +8,14 @@
  *   refresh  the same N, same Call-ID and contact, CSeq + 1
  *   fetch    the same N, no Contact
  *   parse    the new-registration messages through sr_sip_parse alone (the
- *            libosip2-based message view with its arena), for the parse share
+ *            message view with its arena), for the parse share, on the fast
+ *            path and on the libosip2 path
  * Memory per binding is the shard's slab plus the AoR table's DPDK memory,
  * divided by the number of bindings (resident-set growth is printed too, as
  * a cross-check).
  *
- * Usage: bench_core [AORS]   (default 1,000,000)
+ * Usage: bench_core [AORS] [slow]   (default 1,000,000; "slow": registrar.fast_parse
+ *        off, the libosip2 path only, for its own figures)
  */
 #include "registrar.h"
 
@@ -123,29 +125,35 @@ static double run_phase(struct sr_shard *s, enum phase ph, uint32_t n, uint64_t 
 	return replay(ph, n, process_one, &c);
 }
 
+struct parse_ctx {
+	struct sr_arena arena;
+	unsigned flags;
+	bool want_fast; /* the fast path must have parsed it */
+};
+
 /* sr_sip_parse one message into the bound arena, then reset it. */
 static void parse_one(void *vctx, const char *m, size_t len, uint32_t i)
 {
-	struct sr_arena *arena = vctx;
-	struct sr_sip_msg msg;
+	static struct sr_sip_msg msg;
+	struct parse_ctx *c = vctx;
 	struct sr_sip_error err;
-	if (sr_sip_parse(&msg, m, len, arena, &err) != SR_SIP_OK) {
-		fprintf(stderr, "message %u: parse failed: %s\n", i, err.reason);
+	if (sr_sip_parse(&msg, m, len, NULL, c->flags, &c->arena, &err) != SR_SIP_OK || msg.fast != c->want_fast) {
+		fprintf(stderr, "message %u: parse failed: %s\n", i, err.reason ? err.reason : "wrong path");
 		exit(1);
 	}
-	sr_arena_reset(arena);
+	sr_arena_reset(&c->arena);
 }
 
 /* ns per message of sr_sip_parse alone (plus the arena reset), over n new-registration messages. */
-static double run_parse(uint32_t n)
+static double run_parse(uint32_t n, bool fast)
 {
-	struct sr_arena arena;
-	if (sr_arena_init(&arena, 256 * 1024) != 0)
+	struct parse_ctx c = { .flags = fast ? SR_SIP_FAST : 0, .want_fast = fast };
+	if (sr_arena_init(&c.arena, 256 * 1024) != 0)
 		exit(1);
-	struct sr_arena *prev = sr_arena_bind_osip(&arena);
-	double ns = replay(PH_NEW, n, parse_one, &arena);
+	struct sr_arena *prev = sr_arena_bind_osip(&c.arena);
+	double ns = replay(PH_NEW, n, parse_one, &c);
 	sr_arena_bind_osip(prev);
-	sr_arena_fini(&arena);
+	sr_arena_fini(&c.arena);
 	return ns;
 }
 
@@ -160,6 +168,7 @@ static size_t heap_used(void)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
+	bool slow = argc > 2 && strcmp(argv[2], "slow") == 0;
 	char *eal[] = { "bench_core", "--no-huge", "--no-pci", "--no-shconf", "-m", "2048",
 			"--no-telemetry", "--log-level=lib.eal:error", NULL };
 	if (rte_eal_init(8, eal) < 0) {
@@ -174,6 +183,7 @@ int main(int argc, char **argv)
 	sr_reg_config_add_domain(&cfg, "example.com");
 	cfg.max_aors = n + n / 4;
 	cfg.secret = 42;
+	cfg.fast_parse = !slow;
 	uint64_t now_ms = (uint64_t)time(NULL) * 1000;
 
 	size_t heap0 = heap_used();
@@ -191,25 +201,31 @@ int main(int argc, char **argv)
 	long rss_after_new = rss_kb();
 	double ns_refresh = run_phase(s, PH_REFRESH, n, now_ms + 1000);
 	double ns_fetch = run_phase(s, PH_FETCH, n, now_ms + 2000);
-	double ns_parse = run_parse(n < 200000 ? n : 200000);
+	double ns_parse = run_parse(n < 200000 ? n : 200000, true);
+	double ns_parse_slow = run_parse(n < 200000 ? n : 200000, false);
 
 	struct sr_shard_stats st;
 	sr_shard_get_stats(s, &st);
 	double per_binding = (double)(st.binding_bytes + table_bytes) / (double)st.bindings;
 	double rss_per_binding = (double)(rss_after_new - rss0) * 1024.0 / (double)st.bindings;
 
-	printf("sipreg core bench: %u AoRs, one contact each, one thread\n", n);
+	printf("sipreg core bench: %u AoRs, one contact each, one thread, %s\n", n,
+	       slow ? "libosip2 path only (registrar.fast_parse off)" : "fast path");
 	printf("  new REGISTER      %8.0f ns\n", ns_new);
 	printf("  refresh REGISTER  %8.0f ns\n", ns_refresh);
 	printf("  fetch REGISTER    %8.0f ns\n", ns_fetch);
-	printf("  parse only        %8.0f ns (sr_sip_parse of a new REGISTER, arena reset included)\n", ns_parse);
-	printf("  bindings %llu, AoRs %llu, arena overflows %llu\n", (unsigned long long)st.bindings,
-	       (unsigned long long)st.aors, (unsigned long long)st.arena_overflows);
+	printf("  parse only        %8.0f ns fast path, %.0f ns libosip2 path (sr_sip_parse of a new REGISTER,"
+	       " arena reset included)\n", ns_parse, ns_parse_slow);
+	printf("  bindings %llu, AoRs %llu, arena overflows %llu, parsed fast %llu, libosip2 %llu\n",
+	       (unsigned long long)st.bindings, (unsigned long long)st.aors, (unsigned long long)st.arena_overflows,
+	       (unsigned long long)st.parsed_fast, (unsigned long long)st.parsed_slow);
 	printf("  memory per binding %.0f bytes (slab %llu + AoR table %zu); RSS growth %.0f bytes/binding\n",
 	       per_binding, (unsigned long long)st.binding_bytes, table_bytes, rss_per_binding);
-	printf("{\"aors\":%u,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,\"ns_per_parse\":%.0f,"
+	printf("{\"aors\":%u,\"fast_parse\":%s,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,"
+	       "\"ns_per_parse\":%.0f,\"ns_per_parse_libosip2\":%.0f,"
 	       "\"bytes_per_binding\":%.0f,\"rss_bytes_per_binding\":%.0f}\n",
-	       n, ns_new, ns_refresh, ns_fetch, ns_parse, per_binding, rss_per_binding);
+	       n, slow ? "false" : "true", ns_new, ns_refresh, ns_fetch, ns_parse, ns_parse_slow, per_binding,
+	       rss_per_binding);
 	sr_shard_free(s);
 	free(batch_buf);
 	rte_eal_cleanup();

@@ -8,9 +8,10 @@
  *
  * Where a SIP response goes (RFC 3261 18.2.2 with RFC 3581): always to the
  * source MAC and IP address of the request, never to an address read from
- * Via. The port is the source port when the top Via has rport (or when the
- * operator asks for symmetric responses, net.symmetric_responses), else the
- * port of the Via sent-by, 5060 when it has none.
+ * Via. The port is the registrar's answer (sr_reg_result.reply_port: the
+ * source port when the top Via has rport, else the Via's sent-by port) or,
+ * when the operator asks for symmetric responses (net.symmetric_responses),
+ * the source port.
  */
 #ifndef SR_NET_REPLY_H
 #define SR_NET_REPLY_H
@@ -36,8 +37,5 @@ size_t sr_net_icmp_reply(uint8_t *frame, const struct sr_net_pkt *p, const struc
 size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pkt *p,
 			const struct sr_net_local *local, uint16_t dst_port, uint16_t payload_len,
 			uint16_t ip_id);
-
-/* The UDP port a SIP response to request sip[0..len) received from src_port goes to (see above). */
-uint16_t sr_net_reply_port(const char *sip, size_t len, uint16_t src_port, bool symmetric);
 
 #endif

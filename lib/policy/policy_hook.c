@@ -3,10 +3,9 @@
  *
  * The core hands over the parsed message and the canonical AoR; this file
  * picks out the fields the rules look at: the User-Agent value and, for each
- * Contact, its URI without display name or header parameters (so a rule
- * about "@127." is not fooled by a display name, and a rule anchored with ^
- * sees the scheme first). A Contact value that does not split is scanned
- * whole rather than skipped, so malformed input cannot slip past a rule.
+ * Contact, its URI as sent without display name or header parameters (so a
+ * rule about "@127." is not fooled by a display name, and a rule anchored
+ * with ^ sees the scheme first).
  */
 #include "policy.h"
 
@@ -18,10 +17,8 @@ void sr_policy_hook_check(void *ctx, const struct sr_sip_msg *m, struct sr_str a
 	unsigned n = m->contact_star ? 0 : m->n_contacts;
 	if (n > SR_SIP_MAX_CONTACTS)
 		n = SR_SIP_MAX_CONTACTS;
-	for (unsigned i = 0; i < n; i++) {
-		struct sr_name_addr na;
-		uris[i] = sr_sip_name_addr(m->contact_raw[i], &na) == 0 ? na.uri : m->contact_raw[i];
-	}
+	for (unsigned i = 0; i < n; i++)
+		uris[i] = m->contacts[i].uri_text;
 	struct sr_policy_input in = { m->user_agent.p, m->user_agent.len, n, uris, aor };
 	sr_policy_check(r->p, r->id, &in, v);
 }

@@ -26,7 +26,10 @@ struct sr_shard {
 	struct sr_shard_stats stats;
 	uint64_t n_bindings;
 	uint64_t rng; /* xorshift state for expires_max_deviation */
+	bool (*owns)(void *ctx, uint64_t aor_hash); /* NULL: every AoR is ours */
+	void *owns_ctx;
 	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
+	struct sr_sip_msg msg; /* its message view (several KB: not on a worker's stack either) */
 };
 
 /* One request being answered. */

@@ -85,15 +85,24 @@ enum sr_drop_reason {
 	SR_DROP_ACK,         /* ACK never gets a response */
 	SR_DROP_NO_BUFFER,   /* the response did not fit the caller's buffer */
 	SR_DROP_POLICY,      /* an operator policy rule said drop silently (scanners) */
+	SR_DROP_NOT_OWNER,   /* the AoR belongs to another shard: hand the request to owner_key's owner */
 	SR_DROP_COUNT
 };
 
+/*
+ * What the data plane needs from a request, so that it never reads SIP text
+ * itself: where the response goes and whether credentials came with it.
+ */
 struct sr_reg_result {
 	int status;          /* status code sent, 0 when nothing is sent */
 	size_t len;          /* response bytes written to the caller's buffer */
 	enum sr_drop_reason drop;
 	unsigned events;     /* binding events emitted */
 	const char *reason;  /* reason phrase used (static) */
+	uint16_t reply_port; /* UDP port the response goes to (RFC 3261 18.2.2, RFC 3581 rport) */
+	bool credentials;    /* the request carried an Authorization header */
+	bool has_aor;        /* a REGISTER's canonical AoR was computed: aor_hash is its hash */
+	uint64_t aor_hash;   /* sr_aor_hash of the canonical AoR (SR_DROP_NOT_OWNER: route by it) */
 };
 
 struct sr_shard_stats {
@@ -105,6 +114,8 @@ struct sr_shard_stats {
 	uint64_t drops[SR_DROP_COUNT];
 	uint64_t expired;
 	uint64_t arena_overflows;
+	uint64_t parsed_fast;     /* requests the fast path parsed */
+	uint64_t parsed_slow;     /* requests that went down the libosip2 path */
 };
 
 struct sr_shard;
@@ -119,6 +130,13 @@ struct sr_shard_params {
 	struct sr_policy_hooks policy;   /* zero: no policy */
 	sr_aor_hash_fn *hash;            /* NULL: sr_aor_hash (tests force collisions here) */
 	size_t arena_size;               /* 0: a default that fits any UDP datagram */
+	/*
+	 * Whether this shard owns an AoR (by sr_aor_hash of its canonical form);
+	 * NULL: every AoR. A REGISTER for an AoR the shard does not own is not
+	 * processed: SR_DROP_NOT_OWNER tells the data plane to hand it on.
+	 */
+	bool (*owns)(void *ctx, uint64_t aor_hash);
+	void *owns_ctx;
 };
 
 /* Needs the DPDK EAL initialised. Returns NULL and sets *err to a static message on failure. */
@@ -132,6 +150,10 @@ void sr_shard_free(struct sr_shard *s);
  */
 void sr_reg_process(struct sr_shard *s, const char *req, size_t len, const struct sr_addr *src,
 		    uint64_t now_ms, char *resp, size_t cap, struct sr_reg_result *res);
+/* The same, resuming from what sr_reg_prescan found for these bytes (scan may be NULL). */
+void sr_reg_process_scan(struct sr_shard *s, const char *req, size_t len, const struct sr_sip_scan *scan,
+			 const struct sr_addr *src, uint64_t now_ms, char *resp, size_t cap,
+			 struct sr_reg_result *res);
 
 /*
  * Answers one request with status (and Retry-After when retry_after_s > 0)
@@ -151,11 +173,16 @@ void sr_shard_get_stats(const struct sr_shard *s, struct sr_shard_stats *st);
 const struct sr_aor *sr_shard_find(struct sr_shard *s, struct sr_str aor);
 
 /*
- * Canonical AoR hash of a request's To URI without a full parse, for shard
- * ownership in the data plane. Returns 0 and sets *hash, or -1 if the To
- * header cannot be found or parsed (the owner then is whoever received it).
+ * The owner pre-scan: the first steps of the message walk, stopped at the
+ * field that decides the owner (a REGISTER's To URI, another request's
+ * Request-URI), whose canonical AoR is hashed exactly as the shard hashes
+ * it. Fills *scan (the owner resumes from it) and returns 0 with
+ * scan->owner_key = the low 32 bits of the hash (SR_SCAN_OWNER set) and
+ * *hash the whole hash (hash may be NULL), or -1 when the walk fails before
+ * the owner is known: the full parse then fails too, so whoever received
+ * the request may answer it. The arena is reset before returning.
  */
-int sr_reg_prescan_hash(const char *req, size_t len, const struct sr_reg_config *cfg,
-			struct sr_arena *arena, uint64_t *hash);
+int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
+		   struct sr_sip_scan *scan, uint64_t *hash);
 
 #endif

@@ -1,19 +1,18 @@
 /*
- * sip_hdr.c - parsers for the values of the headers a registrar reads.
+ * sip_hdr.c - header names, list splitting, and the header values whose
+ * grammar is the same on the fast and the libosip2 path (see sip_hdr.h).
  *
- * Address headers (Via, From, To, Contact) go to libosip2's own parsers so
- * the grammar we accept is the one a well-tested SIP stack accepts; list
- * splitting at top-level commas, numbers (CSeq, Expires, Content-Length)
- * and option tags are simple enough to do here without allocation.
- * Duplicates of single-instance headers are refused: a request with two
- * Call-IDs has no meaning a registrar could safely pick.
+ * Numbers (CSeq, Expires, Content-Length), option tags, Call-ID, Path, the
+ * From tag are simple enough to read here without allocation; both paths
+ * call exactly this code for them, so they cannot disagree. Duplicates of
+ * single-instance headers are refused: a request with two Call-IDs has no
+ * meaning a registrar could safely pick.
  */
 #include "sip_hdr.h"
 
-#include <osipparser2/osip_message.h>
 #include <string.h>
 
-static int fail(struct sr_sip_error *err, const char *reason)
+int sr_hdr_fail(struct sr_sip_error *err, const char *reason)
 {
 	err->status = 400;
 	err->reason = reason;
@@ -131,25 +130,6 @@ int sr_hdr_split(struct sr_str value, sr_hdr_elem_fn *fn, void *ctx)
 	return 0;
 }
 
-/*
- * NUL-terminated copy for libosip2. sip_msg.c lets a NUL through only as a
- * quoted-pair inside a quoted string; it becomes a space here so libosip2
- * sees the whole value (only a display name can change, never a URI).
- */
-static char *dup0(struct sr_arena *arena, struct sr_str s)
-{
-	char *c = sr_arena_strndup(arena, s.p, s.len);
-	for (char *z = c; z && (z = memchr(z, '\0', (size_t)(c + s.len - z))) != NULL;)
-		*z = ' ';
-	return c;
-}
-
-/*
- * From and To: name-addr or addr-spec, then header parameters. The registrar
- * needs only the URI of To and the tags, so the value is split here and only
- * the To URI goes to libosip2's URI parser (a full osip_from_parse of both
- * costs more than everything else in a REGISTER together).
- */
 /* display-name = *(token LWS) / quoted-string; what precedes '<' (quotes already balanced). */
 static bool display_name_ok(struct sr_str d)
 {
@@ -202,8 +182,7 @@ int sr_sip_name_addr(struct sr_str v, struct sr_name_addr *na)
 	return 0;
 }
 
-/* The value of the tag parameter among ";name=value" header parameters. */
-static struct sr_str tag_param(struct sr_str params)
+struct sr_str sr_hdr_tag_param(struct sr_str params)
 {
 	while (params.len) {
 		const char *semi = memchr(params.p, ';', params.len);
@@ -219,130 +198,91 @@ static struct sr_str tag_param(struct sr_str params)
 	return SR_STR_NULL;
 }
 
-static int parse_to(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena,
-		    struct sr_sip_error *err)
+/* ---- the Via parameters the response rewrites (raw text, both paths) ---- */
+
+static bool is_lws(char c)
 {
-	struct sr_name_addr na;
-	if (m->to_raw.len)
-		return fail(err, "Multiple To headers");
-	if (sr_sip_name_addr(value, &na) != 0)
-		return fail(err, "Malformed To header");
-	if (sr_sip_has_esc_nul(na.uri))
-		return fail(err, "Malformed To header (escaped NUL in the URI)");
-	char *copy = dup0(arena, na.uri);
-	osip_uri_t *uri = NULL;
-	if (!copy || osip_uri_init(&uri) != 0 || osip_uri_parse(uri, copy) != 0)
-		return fail(err, "Malformed To header (bad URI)");
-	m->to_uri = uri;
-	m->to_raw = value;
-	m->to_tag = tag_param(na.params);
-	return SR_SIP_OK;
+	return c == ' ' || c == '\t';
 }
+
+/*
+ * Finds the end of the parameter starting at off: the next ';' outside a
+ * quoted string, or the end of the value. Quoted strings may hold ';'
+ * (generic-param values can be quoted-strings).
+ */
+static size_t param_end(struct sr_str v, size_t off, bool has_quotes)
+{
+	if (!has_quotes) { /* the usual Via: the next ';' ends it, found by one memchr */
+		const char *semi = off < v.len ? memchr(v.p + off, ';', v.len - off) : NULL;
+		return semi ? (size_t)(semi - v.p) : v.len;
+	}
+	bool quoted = false;
+	for (; off < v.len; off++) {
+		char c = v.p[off];
+		if (quoted && c == '\\' && off + 1 < v.len)
+			off++;
+		else if (c == '"')
+			quoted = !quoted;
+		else if (c == ';' && !quoted)
+			break;
+	}
+	return off;
+}
+
+void sr_hdr_via_params(struct sr_sip_via *via)
+{
+	struct sr_str v = via->raw;
+	via->rport_at = via->rport_end = via->received_at = via->received_end = 0;
+	bool has_quotes = memchr(v.p, '"', v.len) != NULL;
+	bool rport = false, received = false;
+	/* sent-protocol and sent-by hold no ';' (an IPv6 reference holds only ':'). */
+	size_t off = param_end(v, 0, has_quotes);
+	while (off < v.len && !(rport && received)) {
+		size_t start = off + 1, end = param_end(v, start, has_quotes);
+		off = end;
+		while (start < end && is_lws(v.p[start]))
+			start++;
+		while (end > start && is_lws(v.p[end - 1]))
+			end--;
+		const char *eq = memchr(v.p + start, '=', end - start);
+		struct sr_str name = sr_str_trim(sr_str_make(v.p + start, (eq ? (size_t)(eq - v.p) : end) - start));
+		if (!rport && sr_str_caseeq_cstr(name, "rport")) {
+			rport = true;
+			via->rport_at = (uint32_t)start;
+			via->rport_end = (uint32_t)end;
+		} else if (!received && sr_str_caseeq_cstr(name, "received")) {
+			received = true;
+			via->received_at = (uint32_t)start;
+			via->received_end = (uint32_t)end;
+		}
+	}
+}
+
+/* ---- values with one grammar on both paths ---- */
 
 static int parse_from(struct sr_sip_msg *m, struct sr_str value, struct sr_sip_error *err)
 {
 	struct sr_name_addr na;
 	if (m->from_raw.len)
-		return fail(err, "Multiple From headers");
+		return sr_hdr_fail(err, "Multiple From headers");
 	if (sr_sip_name_addr(value, &na) != 0)
-		return fail(err, "Malformed From header");
+		return sr_hdr_fail(err, "Malformed From header");
 	m->from_raw = value;
-	m->from_tag = tag_param(na.params);
+	m->from_tag = sr_hdr_tag_param(na.params);
 	return SR_SIP_OK;
-}
-
-static int parse_address(osip_from_t **out, struct sr_str value, struct sr_arena *arena)
-{
-	/*
-	 * RFC 3261 20: a URI holding ',', '?' or ';' must be enclosed in <>; in
-	 * the bare addr-spec form everything after ';' is a header parameter, and
-	 * a '?' (URI headers) is malformed (RFC 4475 regbadct).
-	 */
-	const char *lt = memchr(value.p, '<', value.len);
-	if (!lt) {
-		const char *semi = memchr(value.p, ';', value.len);
-		if (memchr(value.p, '?', semi ? (size_t)(semi - value.p) : value.len))
-			return -1;
-	}
-	/* The URI part (from '<', past any display name) must not hold an escaped NUL, see sr_sip_has_esc_nul. */
-	if (sr_sip_has_esc_nul(lt ? sr_str_make(lt, value.len - (size_t)(lt - value.p)) : value))
-		return -1;
-	char *copy = dup0(arena, value);
-	if (!copy || osip_from_init(out) != 0)
-		return -1;
-	if (osip_from_parse(*out, copy) != 0 || !(*out)->url) {
-		*out = NULL;
-		return -1;
-	}
-	return 0;
 }
 
 /* List element callbacks return 1 once err is set; sr_hdr_split itself returns -1 for bad quoting. */
 static int elem_fail(struct sr_sip_error *err, const char *reason)
 {
-	fail(err, reason);
+	sr_hdr_fail(err, reason);
 	return 1;
-}
-
-/* Maps a sr_hdr_split result to a parse result. */
-static int split_result(int rc, struct sr_sip_error *err, const char *bad_quoting)
-{
-	if (rc == 0)
-		return SR_SIP_OK;
-	if (rc == -1)
-		return fail(err, bad_quoting);
-	return SR_SIP_BAD;
 }
 
 struct list_ctx {
 	struct sr_sip_msg *m;
-	struct sr_arena *arena;
 	struct sr_sip_error *err;
 };
-
-static int via_elem(struct sr_str elem, void *vctx)
-{
-	struct list_ctx *c = vctx;
-	struct sr_sip_msg *m = c->m;
-	if (elem.len == 0)
-		return elem_fail(c->err, "Malformed Via header (empty value)");
-	if (m->n_via == SR_SIP_MAX_VIA)
-		return elem_fail(c->err, "Too many Via headers");
-	if (m->n_via == 0) {
-		char *copy = dup0(c->arena, elem);
-		osip_via_t *via = NULL;
-		if (!copy || osip_via_init(&via) != 0 || osip_via_parse(via, copy) != 0 || !via->host)
-			return elem_fail(c->err, "Malformed Via header");
-		m->top_via = via;
-		osip_generic_param_t *branch = NULL;
-		if (osip_via_param_get_byname(via, "branch", &branch) == 0 && branch && branch->gvalue)
-			m->top_branch = sr_str_cstr(branch->gvalue);
-	}
-	m->via[m->n_via++] = elem;
-	return 0;
-}
-
-static int contact_elem(struct sr_str elem, void *vctx)
-{
-	struct list_ctx *c = vctx;
-	struct sr_sip_msg *m = c->m;
-	if (elem.len == 1 && elem.p[0] == '*') {
-		if (m->contact_star)
-			return elem_fail(c->err, "Contact '*' given twice");
-		m->contact_star = true;
-		return 0;
-	}
-	if (elem.len == 0)
-		return elem_fail(c->err, "Malformed Contact header (empty value)");
-	if (m->n_contacts == SR_SIP_MAX_CONTACTS)
-		return elem_fail(c->err, "Too many Contact values");
-	osip_contact_t *ct = NULL;
-	if (parse_address(&ct, elem, c->arena) != 0)
-		return elem_fail(c->err, "Malformed Contact header");
-	m->contact_raw[m->n_contacts] = elem;
-	m->contacts[m->n_contacts++] = ct;
-	return 0;
-}
 
 static int path_elem(struct sr_str elem, void *vctx)
 {
@@ -397,58 +337,52 @@ static int option_elem(struct sr_str elem, void *vctx)
 static int parse_cseq(struct sr_sip_msg *m, struct sr_str value, struct sr_sip_error *err)
 {
 	if (m->cseq_method.len)
-		return fail(err, "Multiple CSeq headers");
+		return sr_hdr_fail(err, "Multiple CSeq headers");
 	size_t i = 0;
 	while (i < value.len && value.p[i] >= '0' && value.p[i] <= '9')
 		i++;
 	uint64_t num;
 	/* RFC 3261 8.1.1.5: the sequence number is below 2**31. */
 	if (!sr_str_to_uint(sr_str_make(value.p, i), UINT64_MAX / 16, &num) || num >= (1ull << 31))
-		return fail(err, "Malformed CSeq header (bad sequence number)");
+		return sr_hdr_fail(err, "Malformed CSeq header (bad sequence number)");
 	struct sr_str method = sr_str_trim(sr_str_make(value.p + i, value.len - i));
 	if (method.len == 0 || method.p == value.p + i || memchr(method.p, ' ', method.len))
-		return fail(err, "Malformed CSeq header (bad method)");
+		return sr_hdr_fail(err, "Malformed CSeq header (bad method)");
 	m->cseq = (uint32_t)num;
 	m->cseq_method = method;
 	return SR_SIP_OK;
 }
 
-int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
-		 struct sr_arena *arena, struct sr_sip_error *err)
+int sr_hdr_common(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value, struct sr_arena *arena,
+		  struct sr_sip_error *err)
 {
-	struct list_ctx lc = { m, arena, err };
+	struct list_ctx lc = { m, err };
 	uint64_t num;
 	switch (id) {
-	case SR_HDR_VIA:
-		return split_result(sr_hdr_split(value, via_elem, &lc), err, "Malformed Via header");
 	case SR_HDR_FROM:
 		return parse_from(m, value, err);
-	case SR_HDR_TO:
-		return parse_to(m, value, arena, err);
 	case SR_HDR_CALL_ID:
 		if (m->call_id.len)
-			return fail(err, "Multiple Call-ID headers");
+			return sr_hdr_fail(err, "Multiple Call-ID headers");
 		if (value.len == 0 || memchr(value.p, ' ', value.len) || memchr(value.p, '\t', value.len))
-			return fail(err, "Malformed Call-ID header");
+			return sr_hdr_fail(err, "Malformed Call-ID header");
 		m->call_id = value;
 		return SR_SIP_OK;
 	case SR_HDR_CSEQ:
 		return parse_cseq(m, value, err);
-	case SR_HDR_CONTACT:
-		return split_result(sr_hdr_split(value, contact_elem, &lc), err, "Malformed Contact header");
 	case SR_HDR_EXPIRES:
 		if (m->expires >= 0)
-			return fail(err, "Multiple Expires headers");
+			return sr_hdr_fail(err, "Multiple Expires headers");
 		/* RFC 3261 20.19: larger values than 2**32-1 are taken as 2**32-1. */
 		if (!sr_str_to_uint(value, UINT32_MAX, &num))
-			return fail(err, "Malformed Expires header");
+			return sr_hdr_fail(err, "Malformed Expires header");
 		m->expires = (int64_t)num;
 		return SR_SIP_OK;
 	case SR_HDR_REQUIRE:
 	case SR_HDR_SUPPORTED: {
 		struct option_ctx o = { 0, SR_STR_NULL, arena };
 		if (sr_hdr_split(value, option_elem, &o) != 0)
-			return fail(err, "Malformed option tag list");
+			return sr_hdr_fail(err, "Malformed option tag list");
 		if (id == SR_HDR_REQUIRE) {
 			m->require |= o.mask;
 			m->require_unknown = join_tags(arena, m->require_unknown, o.unknown);
@@ -457,57 +391,79 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value,
 		}
 		return SR_SIP_OK;
 	}
-	case SR_HDR_PATH:
-		return split_result(sr_hdr_split(value, path_elem, &lc), err, "Malformed Path header");
+	case SR_HDR_PATH: {
+		int rc = sr_hdr_split(value, path_elem, &lc);
+		if (rc == -1)
+			return sr_hdr_fail(err, "Malformed Path header");
+		return rc ? SR_SIP_BAD : SR_SIP_OK;
+	}
 	case SR_HDR_USER_AGENT:
 		m->user_agent = value;
 		return SR_SIP_OK;
 	case SR_HDR_AUTHORIZATION:
 		if (m->n_authorization == SR_SIP_MAX_AUTH)
-			return fail(err, "Too many Authorization headers");
+			return sr_hdr_fail(err, "Too many Authorization headers");
 		m->authorization[m->n_authorization++] = value;
 		return SR_SIP_OK;
 	case SR_HDR_CONTENT_LENGTH:
 		if (m->content_length >= 0)
-			return fail(err, "Multiple Content-Length headers");
+			return sr_hdr_fail(err, "Multiple Content-Length headers");
 		if (!sr_str_to_uint(value, UINT32_MAX, &num))
-			return fail(err, "Malformed Content-Length header");
+			return sr_hdr_fail(err, "Malformed Content-Length header");
 		m->content_length = (int64_t)num;
 		return SR_SIP_OK;
-	case SR_HDR_OTHER:
+	default:
+		return SR_SIP_OK;
+	}
+}
+
+int sr_hdr_to(struct sr_str value, bool fast, struct sr_arena *arena, struct sr_sip_addr *out,
+	      struct sr_sip_error *err)
+{
+	return fast ? sr_fast_to(value, arena, out) : sr_osip_to(value, arena, out, err);
+}
+
+int sr_hdr_ruri(struct sr_str text, bool fast, struct sr_arena *arena, struct sr_sip_uri *out,
+		struct sr_sip_error *err)
+{
+	if (fast)
+		return sr_sip_uri_fast(text, arena, out) == SR_URI_OK ? SR_SIP_OK : SR_SIP_SLOW;
+	return sr_osip_ruri(text, arena, out, err);
+}
+
+int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value, bool fast,
+		 struct sr_arena *arena, struct sr_sip_error *err)
+{
+	switch (id) {
+	case SR_HDR_VIA:
+		return fast ? sr_fast_via(m, value, arena) : sr_osip_via(m, value, arena, err);
+	case SR_HDR_CONTACT:
+		return fast ? sr_fast_contact(m, value, arena) : sr_osip_contact(m, value, arena, err);
+	case SR_HDR_TO:
+		if (m->to.raw.len)
+			return fast ? SR_SIP_SLOW : sr_hdr_fail(err, "Multiple To headers");
+		return sr_hdr_to(value, fast, arena, &m->to, err);
+	default:
 		break;
 	}
-	return SR_SIP_OK;
+	if (!fast)
+		return sr_hdr_common(m, id, value, arena, err);
+	struct sr_sip_error ignored;
+	return sr_hdr_common(m, id, value, arena, &ignored) == SR_SIP_OK ? SR_SIP_OK : SR_SIP_SLOW;
 }
 
-bool sr_sip_has_esc_nul(struct sr_str s)
+bool sr_sip_contact_param(const struct sr_sip_contact *c, const char *name, struct sr_str *value)
 {
-	for (const char *p = s.p; (p = memchr(p, '%', s.len - (size_t)(p - s.p))) != NULL; p++)
-		if ((size_t)(s.p + s.len - p) >= 3 && p[1] == '0' && p[2] == '0')
-			return true;
-	return false;
+	const struct sr_sip_param *p = c ? sr_sip_param_find(c->params, c->n_params, name) : NULL;
+	if (p && value)
+		*value = p->value;
+	return p != NULL;
 }
 
-static bool find_param(const osip_list_t *list, const char *name, struct sr_str *value)
+bool sr_sip_uri_param(const struct sr_sip_uri *u, const char *name, struct sr_str *value)
 {
-	osip_list_iterator_t it;
-	osip_generic_param_t *p = osip_list_get_first((osip_list_t *)list, &it);
-	for (; p; p = osip_list_get_next(&it)) {
-		if (p->gname && strcasecmp(p->gname, name) == 0) {
-			if (value)
-				*value = p->gvalue ? sr_str_cstr(p->gvalue) : SR_STR_NULL;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool sr_sip_contact_param(const osip_contact_t *c, const char *name, struct sr_str *value)
-{
-	return c && find_param(&c->gen_params, name, value);
-}
-
-bool sr_sip_uri_param(const osip_uri_t *u, const char *name, struct sr_str *value)
-{
-	return u && find_param(&u->url_params, name, value);
+	const struct sr_sip_param *p = u ? sr_sip_param_find(u->params, u->n_params, name) : NULL;
+	if (p && value)
+		*value = p->value;
+	return p != NULL;
 }

@@ -2,180 +2,135 @@
  * sip_uri_cmp.c - SIP/SIPS URI equality by RFC 3261 section 19.1.4.
  *
  * Design decisions:
- * - Works on the fields libosip2 already split. libosip2 (5.x) unescapes
- *   user, password, parameter names and values and header names and values
- *   while parsing, so "compare after unescaping" is a plain comparison of
- *   those fields; decoding them again would be double decoding
+ * - Works on the fields the message view already split (struct
+ *   sr_sip_uri). Their user, password, parameter and header names and
+ *   values are unescaped, so "compare after unescaping" is a plain
+ *   comparison of those fields; decoding them again would be double decoding
  *   ("%2561" would wrongly equal "a"). The host is never escaped.
- * - A NULL field equals an empty one (libosip2 gives NULL for "sip:@h" and
- *   for a valueless ";lr"); NULL URIs are never equal.
+ * - An absent field equals an empty one ("sip:@h" has no user, a valueless
+ *   ";lr" no value); NULL URIs are never equal.
  * - Ports are compared as numbers when both are given ("05060" == "5060"),
  *   an omitted port never equals an explicit one, even 5060.
  * - Parameters: when a name repeats, its first occurrence counts, on both
  *   sides, so the relation stays symmetric. Header components are compared
  *   as multisets (order-insensitive, repeats counted).
- * - Other schemes (tel:, urn:, ...): libosip2 keeps everything after the
- *   colon in uri->string; equal means same scheme (case-insensitive) and
- *   byte-equal rest. This is deliberately stricter than RFC 3966 for tel:.
- * - sr_uri_equal_str() copies each string into a stack buffer (or, when
- *   large, an osip_malloc'd one: the bound arena or malloc) to NUL-terminate
- *   it, and frees the parsed URIs with osip_uri_free(), which is a no-op
- *   under an arena. Byte-identical non-empty strings are equal unparsed.
+ * - Other schemes (tel:, urn:, ...): equal means same scheme
+ *   (case-insensitive) and byte-equal rest. This is deliberately stricter
+ *   than RFC 3966 for tel:.
+ * - sr_uri_equal_str() parses into an arena on its own stack (a stored
+ *   contact is short; a longer one spills into a block freed at the end).
+ *   Byte-identical non-empty strings are equal unparsed.
  */
 #include "sip_uri_cmp.h"
 
-#include <osipparser2/osip_port.h>
-#include <stdlib.h>
-#include <string.h>
 #include <strings.h>
 
-/* Strings up to this size are NUL-terminated on the stack. */
-#define URI_STACK_BUF 1024
-
-static const char *nz(const char *s)
+static bool field_caseeq(struct sr_str a, struct sr_str b)
 {
-	return s ? s : "";
+	return sr_str_caseeq(a, b);
 }
 
-static bool field_eq(const char *a, const char *b)
+static bool port_eq(struct sr_str a, struct sr_str b)
 {
-	return strcmp(nz(a), nz(b)) == 0;
-}
-
-static bool field_caseeq(const char *a, const char *b)
-{
-	return strcasecmp(nz(a), nz(b)) == 0;
-}
-
-static bool port_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return !a && !b;
-	while (*a == '0' && a[1])
-		a++;
-	while (*b == '0' && b[1])
-		b++;
-	return strcmp(a, b) == 0;
-}
-
-static const osip_uri_param_t *find_param(const osip_list_t *l, const char *name)
-{
-	for (const __node_t *n = l->node; n; n = n->next) {
-		const osip_uri_param_t *p = n->element;
-		if (field_caseeq(p->gname, name))
-			return p;
+	if (!a.len || !b.len)
+		return !a.len && !b.len;
+	while (a.len > 1 && a.p[0] == '0') {
+		a.p++;
+		a.len--;
 	}
+	while (b.len > 1 && b.p[0] == '0') {
+		b.p++;
+		b.len--;
+	}
+	return sr_str_eq(a, b);
+}
+
+static const struct sr_sip_param *find(const struct sr_sip_param *v, unsigned n, struct sr_str name)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (field_caseeq(v[i].name, name))
+			return &v[i];
 	return NULL;
 }
 
 /* Parameters that must match whenever either URI has them (RFC 3261 19.1.4). */
-static bool param_is_strict(const char *name)
+static bool param_is_strict(struct sr_str name)
 {
 	static const char *const strict[] = { "user", "ttl", "method", "maddr", "transport" };
 	for (size_t i = 0; i < sizeof(strict) / sizeof(strict[0]); i++)
-		if (field_caseeq(name, strict[i]))
+		if (sr_str_caseeq_cstr(name, strict[i]))
 			return true;
 	return false;
 }
 
 /* Every strict parameter of 'from' is in 'to'. */
-static bool strict_params_present(const osip_list_t *from, const osip_list_t *to)
+static bool strict_params_present(const struct sr_sip_uri *from, const struct sr_sip_uri *to)
 {
-	for (const __node_t *n = from->node; n; n = n->next) {
-		const osip_uri_param_t *p = n->element;
-		if (param_is_strict(p->gname) && !find_param(to, p->gname))
+	for (unsigned i = 0; i < from->n_params; i++)
+		if (param_is_strict(from->params[i].name) && !find(to->params, to->n_params, from->params[i].name))
 			return false;
-	}
 	return true;
 }
 
-static bool params_equal(const osip_list_t *a, const osip_list_t *b)
+static bool params_equal(const struct sr_sip_uri *a, const struct sr_sip_uri *b)
 {
 	if (!strict_params_present(a, b) || !strict_params_present(b, a))
 		return false;
 	/* Names present in both: first occurrences must match, case-insensitively. */
-	for (const __node_t *n = a->node; n; n = n->next) {
-		const osip_uri_param_t *p = n->element;
-		if (find_param(a, p->gname) != p)
+	for (unsigned i = 0; i < a->n_params; i++) {
+		const struct sr_sip_param *p = &a->params[i];
+		if (find(a->params, a->n_params, p->name) != p)
 			continue;
-		const osip_uri_param_t *q = find_param(b, p->gname);
-		if (q && !field_caseeq(p->gvalue, q->gvalue))
+		const struct sr_sip_param *q = find(b->params, b->n_params, p->name);
+		if (q && !field_caseeq(p->value, q->value))
 			return false;
 	}
 	return true;
 }
 
-/* How many headers of l equal h: name case-insensitive, value case-sensitive. */
-static int header_count(const osip_list_t *l, const osip_uri_header_t *h)
+/* How many headers of u equal h: name case-insensitive, value case-sensitive. */
+static unsigned header_count(const struct sr_sip_uri *u, const struct sr_sip_param *h)
 {
-	int count = 0;
-	for (const __node_t *n = l->node; n; n = n->next) {
-		const osip_uri_header_t *x = n->element;
-		count += field_caseeq(x->gname, h->gname) && field_eq(x->gvalue, h->gvalue);
-	}
+	unsigned count = 0;
+	for (unsigned i = 0; i < u->n_headers; i++)
+		count += field_caseeq(u->headers[i].name, h->name) && sr_str_eq(u->headers[i].value, h->value);
 	return count;
 }
 
 /* Multiset equality: same size, and each header of a occurs as often in b as in a. */
-static bool headers_equal(const osip_list_t *a, const osip_list_t *b)
+static bool headers_equal(const struct sr_sip_uri *a, const struct sr_sip_uri *b)
 {
-	if (a->nb_elt != b->nb_elt)
+	if (a->n_headers != b->n_headers)
 		return false;
-	for (const __node_t *n = a->node; n; n = n->next)
-		if (header_count(a, n->element) != header_count(b, n->element))
+	for (unsigned i = 0; i < a->n_headers; i++)
+		if (header_count(a, &a->headers[i]) != header_count(b, &a->headers[i]))
 			return false;
 	return true;
 }
 
-static bool is_sip_scheme(const char *scheme)
+bool sr_uri_equal(const struct sr_sip_uri *a, const struct sr_sip_uri *b)
 {
-	return field_caseeq(scheme, "sip") || field_caseeq(scheme, "sips");
-}
-
-bool sr_uri_equal(const osip_uri_t *a, const osip_uri_t *b)
-{
-	if (!a || !b || !a->scheme || !field_caseeq(a->scheme, b->scheme))
+	if (!a || !b || a->scheme_text.len == 0 || !field_caseeq(a->scheme_text, b->scheme_text))
 		return false;
-	if (!is_sip_scheme(a->scheme))
-		return field_eq(a->string, b->string);
-	return field_eq(a->username, b->username) && field_eq(a->password, b->password) &&
-	       field_caseeq(a->host, b->host) && port_eq(a->port, b->port) &&
-	       params_equal(&a->url_params, &b->url_params) &&
-	       headers_equal(&a->url_headers, &b->url_headers);
-}
-
-/* NULL if s does not parse (an embedded NUL counts as malformed). */
-static osip_uri_t *parse_uri(const char *s, size_t len)
-{
-	if (!s || len == 0 || memchr(s, '\0', len))
-		return NULL;
-	char stack[URI_STACK_BUF];
-	char *buf = len < sizeof(stack) ? stack : osip_malloc(len + 1);
-	if (!buf)
-		return NULL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	osip_uri_t *u = NULL;
-	if (osip_uri_init(&u) == 0 && osip_uri_parse(u, buf) != 0) {
-		osip_uri_free(u);
-		u = NULL;
-	}
-	if (buf != stack)
-		osip_free(buf);
-	return u;
+	if (a->scheme == SR_URI_OTHER)
+		return sr_str_eq(a->opaque, b->opaque);
+	return sr_str_eq(a->user, b->user) && sr_str_eq(a->password, b->password) &&
+	       field_caseeq(a->host, b->host) && port_eq(a->port, b->port) && params_equal(a, b) &&
+	       headers_equal(a, b);
 }
 
 bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen)
 {
 	if (a && b && alen && alen == blen && memcmp(a, b, alen) == 0)
 		return true;
-	osip_uri_t *ua = parse_uri(a, alen);
-	if (!ua)
+	if (!a || !b || !alen || !blen)
 		return false;
-	osip_uri_t *ub = parse_uri(b, blen);
-	bool eq = ub && sr_uri_equal(ua, ub);
-	osip_uri_free(ua);
-	if (ub)
-		osip_uri_free(ub);
+	char buf[4096];
+	struct sr_arena arena;
+	sr_arena_init_buf(&arena, buf, sizeof(buf));
+	struct sr_sip_uri ua, ub;
+	bool eq = sr_sip_uri_parse(sr_str_make(a, alen), &arena, &ua) == SR_URI_OK &&
+		  sr_sip_uri_parse(sr_str_make(b, blen), &arena, &ub) == SR_URI_OK && sr_uri_equal(&ua, &ub);
+	sr_arena_fini(&arena);
 	return eq;
 }

@@ -1,5 +1,12 @@
 /*
  * reg_harness.c - shared helpers of the registrar tests (see reg_harness.h).
+ *
+ * Every request goes through the data plane's two steps: the owner pre-scan
+ * (sr_reg_prescan), then sr_reg_process_scan resuming from it. Each time,
+ * the invariant "the pre-scan's owner is the parsed AoR's owner" is checked
+ * (issue 15: otherwise one AoR's bindings split across workers). The parse
+ * path comes from SR_TEST_PARSE ("fast", the default, or "libosip2":
+ * registrar.fast_parse off); meson runs every registrar suite both ways.
  */
 #include "reg_harness.h"
 
@@ -44,6 +51,19 @@ struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn
 	return th_env_new_hooks(cfg, hash, policy, NULL);
 }
 
+bool th_libosip2_only(void)
+{
+	const char *v = getenv("SR_TEST_PARSE");
+	return v && strcmp(v, "libosip2") == 0;
+}
+
+/* The shard's ownership hook: the test's, if it set one. */
+static bool th_owns(void *ctx, uint64_t aor_hash)
+{
+	struct th_env *e = ctx;
+	return !e->owns || e->owns(e, aor_hash);
+}
+
 struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth)
 {
@@ -56,11 +76,18 @@ struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn 
 		e->cfg = *cfg;
 	else
 		th_default_config(&e->cfg);
+	if (th_libosip2_only())
+		e->cfg.fast_parse = false;
 	e->now_ms = TH_T0_MS;
 	e->src.ip = __builtin_bswap32(0xC6336402); /* 198.51.100.2 */
 	e->src.port = 5060;
+	if (sr_arena_init(&e->prescan_arena, 64 * 1024) != 0) {
+		free(e);
+		return NULL;
+	}
 	struct sr_shard_params p = { .cfg = &e->cfg, .shard_id = next_shard_id++, .now_ms = e->now_ms,
-				     .on_event = record_event, .event_ctx = e, .hash = hash };
+				     .on_event = record_event, .event_ctx = e, .hash = hash,
+				     .owns = th_owns, .owns_ctx = e };
 	if (policy)
 		p.policy = *policy;
 	if (auth)
@@ -69,6 +96,7 @@ struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn 
 	e->shard = sr_shard_create(&p, &err);
 	if (!e->shard) {
 		fprintf(stderr, "sr_shard_create: %s\n", err);
+		sr_arena_fini(&e->prescan_arena);
 		free(e);
 		return NULL;
 	}
@@ -80,6 +108,7 @@ void th_env_free(struct th_env *e)
 	if (!e)
 		return;
 	sr_shard_free(e->shard);
+	sr_arena_fini(&e->prescan_arena);
 	free(e);
 }
 
@@ -98,8 +127,15 @@ int th_teardown(void **state)
 int th_raw(struct th_env *e, const char *bytes, size_t len)
 {
 	memset(e->resp, 0, sizeof(e->resp));
-	sr_reg_process(e->shard, bytes, len, &e->src, e->now_ms, e->resp, sizeof(e->resp) - 1, &e->res);
+	uint64_t hash = 0;
+	int pre = sr_reg_prescan(bytes, len, &e->cfg, &e->prescan_arena, &e->scan, &hash);
+	sr_reg_process_scan(e->shard, bytes, len, &e->scan, &e->src, e->now_ms, e->resp, sizeof(e->resp) - 1,
+			    &e->res);
 	e->resp[e->res.len] = '\0';
+	/* A REGISTER whose AoR the parse found must have had that owner in the pre-scan. */
+	if (e->res.has_aor && (pre != 0 || hash != e->res.aor_hash))
+		fail_msg("the pre-scan's owner (%s, %016llx) is not the parsed AoR's (%016llx)",
+			 pre ? "none" : "found", (unsigned long long)hash, (unsigned long long)e->res.aor_hash);
 	return e->res.len ? e->res.status : 0;
 }
 

@@ -1,0 +1,204 @@
+/*
+ * sip_fast.c - the fast path's parsers of Via, To and Contact values
+ * (see sip_hdr.h and sip_msg.h).
+ *
+ * Each one reads its value in one pass, points into the message (no copy)
+ * and fills exactly the fields the libosip2 path (sip_hdr_osip.c) fills,
+ * with the same bytes. Each accepts a deliberately narrow grammar, what
+ * phones send:
+ *   Via:     SIP/2.0/<transport> SP <host>[:<port>] *( ;<token>[=<token>] )
+ *   To:      [display-name] <sip-uri> or sip-uri, then header parameters
+ *   Contact: as To, with ;<token>[=<token> / quoted-string] parameters
+ * and returns SR_SIP_SLOW for anything else: a quoted-pair, white space
+ * inside the parameters, a comment, a quoted Via parameter, an unusual
+ * display name, whatever sr_sip_uri_fast declines, and every error (the
+ * libosip2 path decides errors and their reasons). Declining is always
+ * safe; the differential fuzz target checks that accepting is too.
+ */
+#include "sip_hdr.h"
+
+#include <string.h>
+
+static bool is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static size_t token_span(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && sr_sip_is_token_char(s[i]))
+		i++;
+	return i;
+}
+
+static size_t host_span(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+			 s[i] == '-' || s[i] == '.'))
+		i++;
+	return i;
+}
+
+/* ---- Via ---- */
+
+int sr_fast_top_via(struct sr_sip_via *v, struct sr_str e)
+{
+	const char *s = e.p;
+	size_t n = e.len, i = 8;
+	if (n < 10 || strncasecmp(s, "SIP/2.0/", 8) != 0)
+		return SR_SIP_SLOW;
+	memset(v, 0, sizeof(*v));
+	v->raw = e;
+	size_t tl = token_span(s + i, n - i);
+	if (tl == 0 || i + tl >= n || s[i + tl] != ' ')
+		return SR_SIP_SLOW;
+	v->transport = sr_str_make(s + i, tl);
+	i += tl + 1;
+	size_t hl = host_span(s + i, n - i);
+	if (hl == 0)
+		return SR_SIP_SLOW;
+	v->host = sr_str_make(s + i, hl);
+	i += hl;
+	if (i < n && s[i] == ':') {
+		size_t pl = 0;
+		while (i + 1 + pl < n && s[i + 1 + pl] >= '0' && s[i + 1 + pl] <= '9')
+			pl++;
+		v->port = sr_str_make(s + i + 1, pl);
+		if (!sr_sip_port_ok(v->port))
+			return SR_SIP_SLOW;
+		i += 1 + pl;
+	}
+	bool branch = false;
+	while (i < n) {
+		if (s[i] != ';')
+			return SR_SIP_SLOW;
+		size_t at = ++i;
+		size_t nl = token_span(s + i, n - i);
+		if (nl == 0)
+			return SR_SIP_SLOW;
+		struct sr_str name = sr_str_make(s + i, nl), value = SR_STR_NULL;
+		i += nl;
+		if (i < n && s[i] == '=') {
+			size_t vl = token_span(s + i + 1, n - i - 1);
+			if (vl == 0)
+				return SR_SIP_SLOW;
+			value = sr_str_make(s + i + 1, vl);
+			i += 1 + vl;
+		}
+		if (!branch && sr_str_caseeq_cstr(name, "branch")) {
+			branch = true;
+			v->branch = value;
+		} else if (!v->has_rport && sr_str_caseeq_cstr(name, "rport")) {
+			v->has_rport = true;
+			v->rport_value = value;
+			v->rport_at = (uint32_t)at;
+			v->rport_end = (uint32_t)i;
+		} else if (!v->has_received && sr_str_caseeq_cstr(name, "received")) {
+			v->has_received = true;
+			v->received = value;
+			v->received_at = (uint32_t)at;
+			v->received_end = (uint32_t)i;
+		}
+	}
+	return SR_SIP_OK;
+}
+
+static int via_elem(struct sr_str elem, void *vctx)
+{
+	struct sr_sip_msg *m = vctx;
+	if (elem.len == 0 || m->n_via == SR_SIP_MAX_VIA)
+		return 1;
+	if (m->n_via == 0 && sr_fast_top_via(&m->top_via, elem) != SR_SIP_OK)
+		return 1;
+	m->via[m->n_via++] = elem;
+	return 0;
+}
+
+int sr_fast_via(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena)
+{
+	(void)arena;
+	if (memchr(value.p, '"', value.len))
+		return SR_SIP_SLOW;
+	return sr_hdr_split(value, via_elem, m) == 0 ? SR_SIP_OK : SR_SIP_SLOW;
+}
+
+/* ---- To and Contact ---- */
+
+/*
+ * The display name the fast path accepts before '<': none, words of token
+ * characters separated by single spaces, or one quoted string without
+ * an inner quote (a backslash was already declined).
+ */
+static bool plain_display_name(const char *s, size_t n)
+{
+	while (n && is_wsp(s[n - 1]))
+		n--;
+	if (n == 0)
+		return true;
+	if (s[0] == '"')
+		return n >= 2 && s[n - 1] == '"' && !memchr(s + 1, '"', n - 2);
+	for (size_t i = 0; i < n; i++)
+		if (!sr_sip_is_token_char(s[i]) && !(s[i] == ' ' && i + 1 < n && s[i + 1] != ' '))
+			return false;
+	return true;
+}
+
+/* Splits a name-addr / addr-spec the fast path accepts; -1 to decline. */
+static int fast_name_addr(struct sr_str v, struct sr_name_addr *na)
+{
+	if (memchr(v.p, '\\', v.len) || sr_sip_name_addr(v, na) != 0)
+		return -1;
+	const char *lt = memchr(v.p, '<', v.len);
+	if (lt && !plain_display_name(v.p, (size_t)(lt - v.p)))
+		return -1;
+	if (!lt && memchr(v.p, '"', v.len))
+		return -1;
+	return 0;
+}
+
+int sr_fast_to(struct sr_str value, struct sr_arena *arena, struct sr_sip_addr *out)
+{
+	struct sr_name_addr na;
+	if (fast_name_addr(value, &na) != 0 || sr_sip_uri_fast(na.uri, arena, &out->uri) != SR_URI_OK)
+		return SR_SIP_SLOW;
+	out->raw = value;
+	out->uri_text = na.uri;
+	out->tag = sr_hdr_tag_param(na.params);
+	return SR_SIP_OK;
+}
+
+struct contact_ctx {
+	struct sr_sip_msg *m;
+	struct sr_arena *arena;
+};
+
+static int contact_elem(struct sr_str elem, void *vctx)
+{
+	struct contact_ctx *c = vctx;
+	struct sr_sip_msg *m = c->m;
+	if (elem.len == 1 && elem.p[0] == '*') {
+		if (m->contact_star)
+			return 1;
+		m->contact_star = true;
+		return 0;
+	}
+	if (elem.len == 0 || m->n_contacts == SR_SIP_MAX_CONTACTS)
+		return 1;
+	struct sr_sip_contact *ct = &m->contacts[m->n_contacts];
+	struct sr_name_addr na;
+	if (fast_name_addr(elem, &na) != 0 || sr_sip_uri_fast(na.uri, c->arena, &ct->uri) != SR_URI_OK ||
+	    sr_sip_params_fast(na.params, true, c->arena, &ct->params, &ct->n_params) != 0)
+		return 1;
+	ct->raw = elem;
+	ct->uri_text = na.uri;
+	m->n_contacts++;
+	return 0;
+}
+
+int sr_fast_contact(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena)
+{
+	struct contact_ctx c = { m, arena };
+	return sr_hdr_split(value, contact_elem, &c) == 0 ? SR_SIP_OK : SR_SIP_SLOW;
+}
