@@ -184,7 +184,8 @@ static int contact_elem(struct sr_str elem, void *vctx)
 		m->contact_star = true;
 		return 0;
 	}
-	if (elem.len == 0 || m->n_contacts == SR_SIP_MAX_CONTACTS)
+	/* libosip2 reads any value starting with '*' as the star, not an address */
+	if (elem.len == 0 || elem.p[0] == '*' || m->n_contacts == SR_SIP_MAX_CONTACTS)
 		return 1;
 	struct sr_sip_contact *ct = &m->contacts[m->n_contacts];
 	struct sr_name_addr na;

@@ -209,6 +209,8 @@ void sr_sip_scan_owner(const char *buf, size_t len, unsigned flags, struct sr_ar
  * oracle.
  */
 const char *sr_sip_msg_diff(const struct sr_sip_msg *a, const struct sr_sip_msg *b);
+/* The same for two URIs (NULL when they are the same view). */
+const char *sr_sip_uri_diff(const struct sr_sip_uri *a, const struct sr_sip_uri *b);
 
 /* A name-addr or addr-spec value (From, To, Contact) split into its URI and the header parameters after it. */
 struct sr_name_addr {

@@ -119,3 +119,10 @@ const char *sr_sip_msg_diff(const struct sr_sip_msg *a, const struct sr_sip_msg 
 		    num_same(&d, "message length", (int64_t)a->msg_len, (int64_t)b->msg_len);
 	return same ? NULL : d.what;
 }
+
+const char *sr_sip_uri_diff(const struct sr_sip_uri *a, const struct sr_sip_uri *b)
+{
+	static _Thread_local struct diff d;
+	d.what = NULL;
+	return uri_same(&d, "URI", a, b) ? NULL : d.what;
+}
