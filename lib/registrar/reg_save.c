@@ -368,7 +368,8 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (s->auth.authorize && (status = s->auth.authorize(s->auth.ctx, &id, p->aor)) != 0)
 		return sr_reply_status(c, status, NULL);
 
-	p->hash = sr_aor_table_hash(s->table, p->aor);
+	/* the ownership hash above is the table's when the table uses the default hash function */
+	p->hash = s->default_hash && c->res->has_aor ? c->res->aor_hash : sr_aor_table_hash(s->table, p->aor);
 	p->aor_rec = sr_aor_table_lookup(s->table, p->aor, p->hash);
 	p->branch_hash = m->top_via.branch.len ? sr_aor_hash(m->top_via.branch.p, m->top_via.branch.len) : 0;
 

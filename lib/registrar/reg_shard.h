@@ -27,6 +27,9 @@ struct sr_shard {
 	uint64_t n_bindings;
 	uint64_t rng; /* xorshift state for expires_max_deviation */
 	bool (*owns)(void *ctx, uint64_t aor_hash); /* NULL: every AoR is ours */
+	bool default_hash;   /* the table hashes with sr_aor_hash: the ownership hash serves it too */
+	char supported_line[48]; /* "Supported: path, outbound, gruu\r\n" as configured, or empty */
+	size_t supported_len;
 	void *owns_ctx;
 	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
 	struct sr_sip_msg msg; /* its message view (several KB: not on a worker's stack either) */
@@ -68,6 +71,8 @@ void sr_reply_error_uint(struct sr_req_ctx *c, enum sr_reg_err e, const char *hd
 void sr_reply_bindings(struct sr_req_ctx *c, const struct sr_aor *aor, struct sr_str canonical_aor,
 		       const struct sr_plan *p);
 void sr_reply_options(struct sr_req_ctx *c, int status);
+/* The Supported header line the configuration gives (empty when it names no extension). */
+void sr_reply_supported_line(const struct sr_reg_config *cfg, char *out, size_t cap, size_t *len);
 
 /* Unlinks one binding from its AoR, cancels its timer, announces it and frees it. */
 void sr_shard_drop_binding(struct sr_shard *s, struct sr_binding *b, enum sr_event_type why);

@@ -36,6 +36,8 @@ struct sr_shard *sr_shard_create(const struct sr_shard_params *p, const char **e
 	s->policy = p->policy;
 	s->owns = p->owns;
 	s->owns_ctx = p->owns_ctx;
+	s->default_hash = p->hash == NULL || p->hash == sr_aor_hash;
+	sr_reply_supported_line(&s->cfg, s->supported_line, sizeof(s->supported_line), &s->supported_len);
 	s->rng = (s->cfg.secret ^ (0x9e3779b97f4a7c15ull * (p->shard_id + 1))) | 1;
 	/* A memory_limit below one chunk would refuse every binding: use smaller chunks then. */
 	uint64_t limit = s->cfg.memory_limit;

@@ -19,27 +19,17 @@
 
 #include <string.h>
 
-static bool is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 static size_t token_span(const char *s, size_t n)
 {
-	size_t i = 0;
-	while (i < n && sr_sip_is_token_char(s[i]))
-		i++;
-	return i;
+	return sr_sip_span(s, n, SR_CH_TOKEN);
 }
 
 static size_t host_span(const char *s, size_t n)
 {
-	size_t i = 0;
-	while (i < n && (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-			 s[i] == '-' || s[i] == '.'))
-		i++;
-	return i;
+	return sr_sip_span(s, n, SR_CH_HOST);
 }
+
+#define LOWER_EQ(s, lit) sr_sip_lower_eq((s).p, (s).len, lit, sizeof(lit) - 1)
 
 /* ---- Via ---- */
 
@@ -47,7 +37,7 @@ int sr_fast_top_via(struct sr_sip_via *v, struct sr_str e)
 {
 	const char *s = e.p;
 	size_t n = e.len, i = 8;
-	if (n < 10 || strncasecmp(s, "SIP/2.0/", 8) != 0)
+	if (n < 10 || !sr_sip_lower_eq(s, 8, "sip/2.0/", 8))
 		return SR_SIP_SLOW;
 	memset(v, 0, sizeof(*v));
 	v->raw = e;
@@ -87,15 +77,15 @@ int sr_fast_top_via(struct sr_sip_via *v, struct sr_str e)
 			value = sr_str_make(s + i + 1, vl);
 			i += 1 + vl;
 		}
-		if (!branch && sr_str_caseeq_cstr(name, "branch")) {
+		if (!branch && LOWER_EQ(name, "branch")) {
 			branch = true;
 			v->branch = value;
-		} else if (!v->has_rport && sr_str_caseeq_cstr(name, "rport")) {
+		} else if (!v->has_rport && LOWER_EQ(name, "rport")) {
 			v->has_rport = true;
 			v->rport_value = value;
 			v->rport_at = (uint32_t)at;
 			v->rport_end = (uint32_t)i;
-		} else if (!v->has_received && sr_str_caseeq_cstr(name, "received")) {
+		} else if (!v->has_received && LOWER_EQ(name, "received")) {
 			v->has_received = true;
 			v->received = value;
 			v->received_at = (uint32_t)at;
@@ -119,6 +109,9 @@ static int via_elem(struct sr_str elem, void *vctx)
 int sr_fast_via(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena)
 {
 	(void)arena;
+	/* one via-parm per line is the rule: no list to split (a '"' makes the parser decline) */
+	if (!memchr(value.p, ',', value.len))
+		return via_elem(value, m) == 0 ? SR_SIP_OK : SR_SIP_SLOW;
 	if (memchr(value.p, '"', value.len))
 		return SR_SIP_SLOW;
 	return sr_hdr_split(value, via_elem, m) == 0 ? SR_SIP_OK : SR_SIP_SLOW;
@@ -127,35 +120,57 @@ int sr_fast_via(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *aren
 /* ---- To and Contact ---- */
 
 /*
- * The display name the fast path accepts before '<': none, words of token
- * characters separated by single spaces, or one quoted string without
- * an inner quote (a backslash was already declined).
+ * Splits a name-addr / addr-spec in one pass, as sr_sip_name_addr does for
+ * every value this accepts: a display name of token words (one space
+ * between words) or one quoted string without quoted-pairs, then <URI>; or
+ * an addr-spec up to the first ';'. -1 to decline (a quoted-pair, an odd
+ * display name, no '>').
  */
-static bool plain_display_name(const char *s, size_t n)
-{
-	while (n && is_wsp(s[n - 1]))
-		n--;
-	if (n == 0)
-		return true;
-	if (s[0] == '"')
-		return n >= 2 && s[n - 1] == '"' && !memchr(s + 1, '"', n - 2);
-	for (size_t i = 0; i < n; i++)
-		if (!sr_sip_is_token_char(s[i]) && !(s[i] == ' ' && i + 1 < n && s[i + 1] != ' '))
-			return false;
-	return true;
-}
-
-/* Splits a name-addr / addr-spec the fast path accepts; -1 to decline. */
 static int fast_name_addr(struct sr_str v, struct sr_name_addr *na)
 {
-	if (memchr(v.p, '\\', v.len) || sr_sip_name_addr(v, na) != 0)
+	const char *s = v.p, *end = v.p + v.len, *q = s;
+	if (q < end && *q == '"') {
+		const char *close = memchr(q + 1, '"', (size_t)(end - q - 1));
+		if (!close || memchr(q + 1, '\\', (size_t)(close - q - 1)))
+			return -1;
+		q = close + 1;
+	} else {
+		for (;;) { /* token words, each followed by one space */
+			q += sr_sip_span(q, (size_t)(end - q), SR_CH_TOKEN);
+			if (q + 1 < end && *q == ' ' && sr_sip_char_is(q[1], SR_CH_TOKEN))
+				q++;
+			else
+				break;
+		}
+	}
+	while (q < end && *q == ' ')
+		q++;
+	if (q < end && *q == '<') {
+		const char *gt = memchr(q + 1, '>', (size_t)(end - q - 1));
+		if (!gt)
+			return -1;
+		na->uri = sr_str_make(q + 1, (size_t)(gt - q - 1));
+		na->params = sr_str_make(gt + 1, (size_t)(end - gt - 1));
+		return 0;
+	}
+	if (*s == '"')
 		return -1;
-	const char *lt = memchr(v.p, '<', v.len);
-	if (lt && !plain_display_name(v.p, (size_t)(lt - v.p)))
-		return -1;
-	if (!lt && memchr(v.p, '"', v.len))
-		return -1;
+	const char *semi = memchr(s, ';', v.len);
+	na->uri = sr_str_make(s, semi ? (size_t)(semi - s) : v.len);
+	na->params = semi ? sr_str_make(semi, (size_t)(end - semi)) : SR_STR_NULL;
 	return 0;
+}
+
+/* The From value: its tag (the same as the common parser reads, without its second pass). */
+int sr_fast_from(struct sr_sip_msg *m, struct sr_str value)
+{
+	struct sr_name_addr na;
+	if (m->from_raw.len || fast_name_addr(value, &na) != 0 || !memchr(na.uri.p, ':', na.uri.len) ||
+	    memchr(na.uri.p, ' ', na.uri.len) || memchr(na.uri.p, '"', na.uri.len))
+		return SR_SIP_SLOW;
+	m->from_raw = value;
+	m->from_tag = sr_hdr_tag_param(na.params);
+	return SR_SIP_OK;
 }
 
 int sr_fast_to(struct sr_str value, struct sr_arena *arena, struct sr_sip_addr *out)

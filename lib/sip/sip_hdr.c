@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#define LOWER_EQ(s, lit) sr_sip_lower_eq((s).p, (s).len, lit, sizeof(lit) - 1)
+
 int sr_hdr_fail(struct sr_sip_error *err, const char *reason)
 {
 	err->status = 400;
@@ -19,85 +21,105 @@ int sr_hdr_fail(struct sr_sip_error *err, const char *reason)
 	return SR_SIP_BAD;
 }
 
-struct hdr_name {
-	const char *lower; /* the name in lower case */
-	size_t len;
-	char compact; /* 0: none */
-	enum sr_hdr_id id;
-};
+/* Eight lower-case name bytes as the 64-bit word sr_hdr_key_add builds (first byte lowest). */
+#define W(a, b, c, d, e, f, g, h)                                                                      \
+	((uint64_t)(uint8_t)(a) | (uint64_t)(uint8_t)(b) << 8 | (uint64_t)(uint8_t)(c) << 16 |           \
+	 (uint64_t)(uint8_t)(d) << 24 | (uint64_t)(uint8_t)(e) << 32 | (uint64_t)(uint8_t)(f) << 40 |    \
+	 (uint64_t)(uint8_t)(g) << 48 | (uint64_t)(uint8_t)(h) << 56)
+/* The two words of each name the registrar reads. */
+#define K_TO W('t', 'o', 0, 0, 0, 0, 0, 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_VIA W('v', 'i', 'a', 0, 0, 0, 0, 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_FROM W('f', 'r', 'o', 'm', 0, 0, 0, 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_CSEQ W('c', 's', 'e', 'q', 0, 0, 0, 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_PATH W('p', 'a', 't', 'h', 0, 0, 0, 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_CALL_ID W('c', 'a', 'l', 'l', '-', 'i', 'd', 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_CONTACT W('c', 'o', 'n', 't', 'a', 'c', 't', 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_EXPIRES W('e', 'x', 'p', 'i', 'r', 'e', 's', 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_REQUIRE W('r', 'e', 'q', 'u', 'i', 'r', 'e', 0), W(0, 0, 0, 0, 0, 0, 0, 0)
+#define K_SUPPORTED W('s', 'u', 'p', 'p', 'o', 'r', 't', 'e'), W('d', 0, 0, 0, 0, 0, 0, 0)
+#define K_USER_AGENT W('u', 's', 'e', 'r', '-', 'a', 'g', 'e'), W('n', 't', 0, 0, 0, 0, 0, 0)
+#define K_AUTHORIZATION W('a', 'u', 't', 'h', 'o', 'r', 'i', 'z'), W('a', 't', 'i', 'o', 'n', 0, 0, 0)
+#define K_CONTENT_LENGTH W('c', 'o', 'n', 't', 'e', 'n', 't', '-'), W('l', 'e', 'n', 'g', 't', 'h', 0, 0)
+#define NAME_IS(k, words) name_is(k, words)
 
-#define H(name, compact, id) { name, sizeof(name) - 1, compact, id }
-
-static const struct hdr_name hdr_names[] = {
-	H("via", 'v', SR_HDR_VIA),
-	H("from", 'f', SR_HDR_FROM),
-	H("to", 't', SR_HDR_TO),
-	H("call-id", 'i', SR_HDR_CALL_ID),
-	H("cseq", 0, SR_HDR_CSEQ),
-	H("contact", 'm', SR_HDR_CONTACT),
-	H("expires", 0, SR_HDR_EXPIRES),
-	H("require", 0, SR_HDR_REQUIRE),
-	H("supported", 'k', SR_HDR_SUPPORTED),
-	H("path", 0, SR_HDR_PATH),
-	H("user-agent", 0, SR_HDR_USER_AGENT),
-	H("authorization", 0, SR_HDR_AUTHORIZATION),
-	H("content-length", 'l', SR_HDR_CONTENT_LENGTH),
-};
-
-/* Case-insensitive compare of a name against a lower-case literal of the same length. */
-static bool name_is(struct sr_str name, const char *lower)
+static inline bool name_is(const struct sr_hdr_key *k, uint64_t k0, uint64_t k1)
 {
-	for (size_t i = 0; i < name.len; i++) {
-		char c = name.p[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c | 0x20);
-		if (c != lower[i])
-			return false;
-	}
-	return true;
+	return k->k0 == k0 && k->k1 == k1;
 }
 
 /*
- * Every header line goes through here, so candidates are picked by the
- * name's length first (a switch), then its first letter, before any byte
- * compare; a skipped header costs a handful of instructions.
+ * Every header line goes through here: a switch on the length, then one or
+ * two 64-bit compares per candidate name, no loop over bytes (the key was
+ * built while the walker found the name's end).
  */
+enum sr_hdr_id sr_hdr_lookup_key(const struct sr_hdr_key *k)
+{
+	switch (k->len) {
+	case 1:
+		switch ((char)k->k0) {
+		case 'v': return SR_HDR_VIA;
+		case 'f': return SR_HDR_FROM;
+		case 't': return SR_HDR_TO;
+		case 'i': return SR_HDR_CALL_ID;
+		case 'm': return SR_HDR_CONTACT;
+		case 'k': return SR_HDR_SUPPORTED;
+		case 'l': return SR_HDR_CONTENT_LENGTH;
+		default: return SR_HDR_OTHER;
+		}
+	case 2:
+		return NAME_IS(k, K_TO) ? SR_HDR_TO : SR_HDR_OTHER;
+	case 3:
+		return NAME_IS(k, K_VIA) ? SR_HDR_VIA : SR_HDR_OTHER;
+	case 4:
+		return NAME_IS(k, K_FROM) ? SR_HDR_FROM
+		       : NAME_IS(k, K_CSEQ) ? SR_HDR_CSEQ
+		       : NAME_IS(k, K_PATH) ? SR_HDR_PATH : SR_HDR_OTHER;
+	case 7:
+		return NAME_IS(k, K_CALL_ID) ? SR_HDR_CALL_ID
+		       : NAME_IS(k, K_CONTACT) ? SR_HDR_CONTACT
+		       : NAME_IS(k, K_EXPIRES) ? SR_HDR_EXPIRES
+		       : NAME_IS(k, K_REQUIRE) ? SR_HDR_REQUIRE : SR_HDR_OTHER;
+	case 9:
+		return NAME_IS(k, K_SUPPORTED) ? SR_HDR_SUPPORTED : SR_HDR_OTHER;
+	case 10:
+		return NAME_IS(k, K_USER_AGENT) ? SR_HDR_USER_AGENT : SR_HDR_OTHER;
+	case 13:
+		return NAME_IS(k, K_AUTHORIZATION) ? SR_HDR_AUTHORIZATION : SR_HDR_OTHER;
+	case 14:
+		return NAME_IS(k, K_CONTENT_LENGTH) ? SR_HDR_CONTENT_LENGTH : SR_HDR_OTHER;
+	default:
+		return SR_HDR_OTHER;
+	}
+}
+
 enum sr_hdr_id sr_hdr_lookup(struct sr_str name)
 {
-	static const uint8_t by_len[15][4] = {
-		/* positions in hdr_names, counted from 1 (0 ends the list): keep in step with it */
-		[2] = { 3 },           /* to */
-		[3] = { 1 },           /* via */
-		[4] = { 2, 5, 10 },    /* from, cseq, path */
-		[7] = { 4, 6, 7, 8 },  /* call-id, contact, expires, require */
-		[9] = { 9 },           /* supported */
-		[10] = { 11 },         /* user-agent */
-		[13] = { 12 },         /* authorization */
-		[14] = { 13 },         /* content-length */
-	};
-	if (name.len == 1) {
-		char c = (char)(name.p[0] | 0x20);
-		for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-			if (hdr_names[i].compact == c)
-				return hdr_names[i].id;
+	struct sr_hdr_key k;
+	if (sr_sip_span(name.p, name.len, SR_CH_TOKEN) != name.len)
 		return SR_HDR_OTHER;
-	}
-	if (name.len >= 15)
-		return SR_HDR_OTHER;
-	char first = (char)(name.p[0] | 0x20);
-	for (int k = 0; k < 4 && by_len[name.len][k]; k++) {
-		const struct hdr_name *h = &hdr_names[by_len[name.len][k] - 1];
-		if (h->lower[0] == first && name_is(name, h->lower))
-			return h->id;
-	}
-	return SR_HDR_OTHER;
+	sr_hdr_key_narrow(&k, name.p, name.len);
+	return sr_hdr_lookup_key(&k);
 }
 
 int sr_hdr_split(struct sr_str value, sr_hdr_elem_fn *fn, void *ctx)
 {
 	/* Most values are a single element without quotes: no need to walk them byte by byte. */
-	if (!memchr(value.p, ',', value.len) && !memchr(value.p, '"', value.len))
+	const char *comma = memchr(value.p, ',', value.len);
+	bool quotes = memchr(value.p, '"', value.len) != NULL;
+	if (!comma && !quotes)
 		return fn(sr_str_trim(value), ctx);
+	if (!quotes && !memchr(value.p, '<', value.len)) {
+		/* a plain list ("path, outbound"): every comma splits */
+		const char *p = value.p, *end = value.p + value.len;
+		for (;;) {
+			const char *stop = comma ? comma : end;
+			int rc = fn(sr_str_trim(sr_str_make(p, (size_t)(stop - p))), ctx);
+			if (rc || !comma)
+				return rc;
+			p = comma + 1;
+			comma = memchr(p, ',', (size_t)(end - p));
+		}
+	}
 	size_t start = 0;
 	bool quoted = false;
 	int angle = 0;
@@ -144,8 +166,30 @@ static bool display_name_ok(struct sr_str d)
 	return true;
 }
 
+/* The name-addr form whose '<' is at lt (outside quotes). */
+static int angle_form(struct sr_str v, size_t i, struct sr_name_addr *na)
+{
+	const char *gt = memchr(v.p + i + 1, '>', v.len - i - 1);
+	if (!gt)
+		return -1;
+	/* No LWS inside <> (RFC 4475 badaspec) and a display name of tokens or a quoted string (baddn). */
+	struct sr_str in = sr_str_make(v.p + i + 1, (size_t)(gt - v.p - i - 1));
+	if (memchr(in.p, ' ', in.len) || memchr(in.p, '\t', in.len) || !display_name_ok(sr_str_make(v.p, i)))
+		return -1;
+	na->uri = sr_str_trim(in);
+	na->params = sr_str_make(gt + 1, (size_t)(v.p + v.len - gt - 1));
+	return na->uri.len && memchr(na->uri.p, ':', na->uri.len) ? 0 : -1;
+}
+
 int sr_sip_name_addr(struct sr_str v, struct sr_name_addr *na)
 {
+	/* Without quotes the first '<' is the one: found by memchr, not byte by byte. */
+	if (!memchr(v.p, '"', v.len)) {
+		const char *lt = memchr(v.p, '<', v.len);
+		if (lt)
+			return angle_form(v, (size_t)(lt - v.p), na);
+		goto addr_spec;
+	}
 	bool quoted = false;
 	for (size_t i = 0; i < v.len; i++) {
 		char c = v.p[i];
@@ -156,24 +200,15 @@ int sr_sip_name_addr(struct sr_str v, struct sr_name_addr *na)
 				quoted = false;
 			continue;
 		}
-		if (c == '"') {
+		if (c == '"')
 			quoted = true;
-		} else if (c == '<') {
-			const char *gt = memchr(v.p + i + 1, '>', v.len - i - 1);
-			if (!gt)
-				return -1;
-			/* No LWS inside <> (RFC 4475 badaspec) and a display name of tokens or a quoted string (baddn). */
-			struct sr_str in = sr_str_make(v.p + i + 1, (size_t)(gt - v.p - i - 1));
-			if (memchr(in.p, ' ', in.len) || memchr(in.p, '\t', in.len) || !display_name_ok(sr_str_make(v.p, i)))
-				return -1;
-			na->uri = sr_str_trim(in);
-			na->params = sr_str_make(gt + 1, (size_t)(v.p + v.len - gt - 1));
-			return na->uri.len && memchr(na->uri.p, ':', na->uri.len) ? 0 : -1;
-		}
+		else if (c == '<')
+			return angle_form(v, i, na);
 	}
 	/* No '<' outside quotes: an addr-spec, whose parameters follow the URI. */
 	if (quoted)
 		return -1;
+addr_spec:;
 	const char *semi = memchr(v.p, ';', v.len);
 	na->uri = sr_str_trim(sr_str_make(v.p, semi ? (size_t)(semi - v.p) : v.len));
 	na->params = semi ? sr_str_make(semi, (size_t)(v.p + v.len - semi)) : SR_STR_NULL;
@@ -184,6 +219,12 @@ int sr_sip_name_addr(struct sr_str v, struct sr_name_addr *na)
 
 struct sr_str sr_hdr_tag_param(struct sr_str params)
 {
+	/* the usual case: nothing, or exactly ";tag=value" */
+	if (params.len == 0)
+		return SR_STR_NULL;
+	if (params.len > 5 && LOWER_EQ(sr_str_make(params.p, 5), ";tag=") &&
+	    sr_sip_span(params.p + 5, params.len - 5, SR_CH_TOKEN) == params.len - 5)
+		return sr_str_make(params.p + 5, params.len - 5);
 	while (params.len) {
 		const char *semi = memchr(params.p, ';', params.len);
 		if (!semi)
@@ -192,7 +233,7 @@ struct sr_str sr_hdr_tag_param(struct sr_str params)
 		const char *end = memchr(params.p, ';', params.len);
 		struct sr_str one = sr_str_make(params.p, end ? (size_t)(end - params.p) : params.len);
 		const char *eq = memchr(one.p, '=', one.len);
-		if (eq && sr_str_caseeq_cstr(sr_str_trim(sr_str_make(one.p, (size_t)(eq - one.p))), "tag"))
+		if (eq && LOWER_EQ(sr_str_trim(sr_str_make(one.p, (size_t)(eq - one.p))), "tag"))
 			return sr_str_trim(sr_str_make(eq + 1, (size_t)(one.p + one.len - eq - 1)));
 	}
 	return SR_STR_NULL;
@@ -246,11 +287,11 @@ void sr_hdr_via_params(struct sr_sip_via *via)
 			end--;
 		const char *eq = memchr(v.p + start, '=', end - start);
 		struct sr_str name = sr_str_trim(sr_str_make(v.p + start, (eq ? (size_t)(eq - v.p) : end) - start));
-		if (!rport && sr_str_caseeq_cstr(name, "rport")) {
+		if (!rport && LOWER_EQ(name, "rport")) {
 			rport = true;
 			via->rport_at = (uint32_t)start;
 			via->rport_end = (uint32_t)end;
-		} else if (!received && sr_str_caseeq_cstr(name, "received")) {
+		} else if (!received && LOWER_EQ(name, "received")) {
 			received = true;
 			via->received_at = (uint32_t)start;
 			via->received_end = (uint32_t)end;
@@ -323,11 +364,11 @@ static struct sr_str join_tags(struct sr_arena *arena, struct sr_str a, struct s
 static int option_elem(struct sr_str elem, void *vctx)
 {
 	struct option_ctx *o = vctx;
-	if (sr_str_caseeq_cstr(elem, "path"))
+	if (LOWER_EQ(elem, "path"))
 		o->mask |= SR_OPT_PATH;
-	else if (sr_str_caseeq_cstr(elem, "outbound"))
+	else if (LOWER_EQ(elem, "outbound"))
 		o->mask |= SR_OPT_OUTBOUND;
-	else if (sr_str_caseeq_cstr(elem, "gruu"))
+	else if (LOWER_EQ(elem, "gruu"))
 		o->mask |= SR_OPT_GRUU;
 	else if (elem.len)
 		o->unknown = join_tags(o->arena, o->unknown, elem);
@@ -443,6 +484,10 @@ int sr_hdr_parse(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value, b
 		if (m->to.raw.len)
 			return fast ? SR_SIP_SLOW : sr_hdr_fail(err, "Multiple To headers");
 		return sr_hdr_to(value, fast, arena, &m->to, err);
+	case SR_HDR_FROM:
+		if (fast)
+			return sr_fast_from(m, value);
+		break;
 	default:
 		break;
 	}

@@ -15,7 +15,10 @@
 #ifndef SR_SIP_HDR_H
 #define SR_SIP_HDR_H
 
+#include "sip_chars.h"
 #include "sip_msg.h"
+
+#include <string.h>
 
 enum sr_hdr_id {
 	SR_HDR_OTHER,
@@ -35,20 +38,50 @@ enum sr_hdr_id {
 	SR_HDR_COUNT /* ids fit in 4 bits (struct sr_sip_scan) */
 };
 
+/*
+ * A header name as the walker reads it: its length and its first 16 bytes
+ * case-folded (| 0x20, exact for token characters), 8 per word, first byte
+ * lowest, zero past the name.
+ */
+struct sr_hdr_key {
+	size_t len;
+	uint64_t k0, k1;
+};
+
+/* The key of the token characters name[0..len), read from a buffer that has at least 16 bytes there. */
+static inline void sr_hdr_key_wide(struct sr_hdr_key *k, const char *name, size_t len)
+{
+	const uint64_t fold = 0x2020202020202020ull;
+	uint64_t w0, w1;
+	memcpy(&w0, name, 8);
+	memcpy(&w1, name + 8, 8);
+	k->len = len;
+	/* keep the name's bytes only (a little-endian load puts the first byte lowest) */
+	k->k0 = len >= 8 ? (w0 | fold) : len ? (w0 | fold) & ((1ull << (8 * len)) - 1) : 0;
+	k->k1 = len >= 16 ? (w1 | fold) : len > 8 ? (w1 | fold) & ((1ull << (8 * (len - 8))) - 1) : 0;
+}
+
+/* The same near the end of the buffer: byte by byte. */
+static inline void sr_hdr_key_narrow(struct sr_hdr_key *k, const char *name, size_t len)
+{
+	k->len = len;
+	k->k0 = k->k1 = 0;
+	for (size_t i = 0; i < len && i < 16; i++) {
+		uint64_t f = (uint64_t)(uint8_t)(name[i] | 0x20);
+		if (i < 8)
+			k->k0 |= f << (8 * i);
+		else
+			k->k1 |= f << (8 * (i - 8));
+	}
+}
+
+enum sr_hdr_id sr_hdr_lookup_key(const struct sr_hdr_key *k);
 enum sr_hdr_id sr_hdr_lookup(struct sr_str name);
 
-/* RFC 3261 token characters: alphanumerics and -.!%*_+`'~ (no strchr: runs for every header name byte). */
+/* RFC 3261 token characters: alphanumerics and -.!%*_+`'~. */
 static inline bool sr_sip_is_token_char(char c)
 {
-	char lower = (char)(c | 0x20);
-	if ((lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
-		return true;
-	default:
-		return false;
-	}
+	return sr_sip_char_is(c, SR_CH_TOKEN);
 }
 
 /*
@@ -75,6 +108,7 @@ int sr_hdr_to(struct sr_str value, bool fast, struct sr_arena *arena, struct sr_
 int sr_fast_via(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena);
 int sr_fast_contact(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena);
 int sr_fast_to(struct sr_str value, struct sr_arena *arena, struct sr_sip_addr *out);
+int sr_fast_from(struct sr_sip_msg *m, struct sr_str value);
 /* The topmost Via value alone (one element of the list). */
 int sr_fast_top_via(struct sr_sip_via *v, struct sr_str elem);
 int sr_osip_top_via(struct sr_sip_via *v, struct sr_str elem, struct sr_arena *arena, struct sr_sip_error *err);

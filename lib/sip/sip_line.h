@@ -73,4 +73,26 @@ static inline void sr_line_scan(const char *p, const char *end, struct sr_line *
 	l->has_lf = false;
 }
 
+/*
+ * Where a header name at p probably ends: the first ':', SP or HT among the
+ * 16 bytes at p (16 when none), or 0 when fewer than 16 bytes are left (or
+ * without SSE2). The walker looks the name up by it and checks the bytes
+ * itself only when it is not a name it knows.
+ */
+static inline size_t sr_line_name_end(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+	if (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')),
+							_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))),
+					   _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+		return mask ? (size_t)__builtin_ctz(mask) : 16;
+	}
+#endif
+	(void)p, (void)end;
+	return 0;
+}
+
 #endif

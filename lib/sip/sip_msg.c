@@ -63,7 +63,7 @@ static int status_line(struct sr_sip_msg *m, struct sr_str line)
 
 static bool is_response(struct sr_str line)
 {
-	return line.len >= 8 && strncasecmp(line.p, "SIP/2.0 ", 8) == 0;
+	return line.len >= 8 && sr_sip_lower_eq(line.p, 8, "sip/2.0 ", 8);
 }
 
 /*
@@ -81,21 +81,19 @@ static int request_line(struct sr_str line, struct sr_str *method, struct sr_str
 	const char *sp1 = memchr(p, ' ', (size_t)(end - p));
 	if (!sp1 || sp1 == p)
 		return SR_SIP_DROP;
-	for (const char *q = p; q < sp1; q++)
-		if (!sr_sip_is_token_char(*q))
-			return SR_SIP_DROP;
+	if (sr_sip_span(p, (size_t)(sp1 - p), SR_CH_TOKEN) != (size_t)(sp1 - p))
+		return SR_SIP_DROP;
 	/* The version is the last word; the Request-URI is what lies between (no spaces allowed). */
-	const char *sp2 = end;
-	while (sp2 > sp1 && sp2[-1] != ' ')
-		sp2--;
+	const char *last = memrchr(sp1, ' ', (size_t)(end - sp1)); /* sp1 itself at worst */
+	const char *sp2 = last + 1;
 	if (sp2 <= sp1 + 1)
 		return SR_SIP_DROP;
 	struct sr_str version = sr_str_make(sp2, (size_t)(end - sp2));
-	if (version.len < 4 || strncasecmp(version.p, "SIP/", 4) != 0)
+	if (version.len < 4 || !sr_sip_lower_eq(version.p, 4, "sip/", 4))
 		return SR_SIP_DROP;
 	*method = sr_str_make(p, (size_t)(sp1 - p));
 	*ruri = sr_str_make(sp1 + 1, (size_t)(sp2 - 1 - (sp1 + 1)));
-	if (!sr_str_caseeq_cstr(version, "SIP/2.0"))
+	if (!sr_sip_lower_eq(version.p, version.len, "sip/2.0", 7))
 		return fail(err, 505, "SIP Version Not Supported");
 	if (text_end != line.p + line.len)
 		return fail(err, 400, "Malformed Request-Line (trailing white space)");
@@ -177,21 +175,43 @@ static int next_line(const char *p, const char *end, struct hline *h, const char
 	h->next = l.next;
 	if (h->odd && !odd_bytes_ok(p, le))
 		return fail(err, 400, "NUL or bare CR byte in header");
-	/* The name: token characters, optional white space, then the colon (one pass, no memchr). */
-	const char *q = p;
-	while (q < le && sr_sip_is_token_char(*q))
-		q++;
-	struct sr_str name = sr_str_make(p, (size_t)(q - p));
+	/*
+	 * The name: token characters, white space, the colon. A name the
+	 * registrar reads is recognised from its first 16 bytes at once (its
+	 * bytes are then token characters by construction); any other name is
+	 * checked byte by byte.
+	 */
+	struct sr_hdr_key key;
+	size_t name_len = sr_line_name_end(p, end);
+	h->id = SR_HDR_OTHER;
+	if (name_len && name_len < 16 && name_len <= (size_t)(le - p)) {
+		sr_hdr_key_wide(&key, p, name_len);
+		h->id = sr_hdr_lookup_key(&key);
+	}
+	if (h->id == SR_HDR_OTHER)
+		name_len = sr_sip_span(p, (size_t)(le - p), SR_CH_TOKEN);
+	const char *q = p + name_len;
 	while (q < le && is_wsp(*q))
 		q++;
 	if (q == le || (*q != ':' && !memchr(q, ':', (size_t)(le - q))))
 		return fail(err, 400, "Malformed header line (no colon)");
 	if (*q != ':')
 		return fail(err, 400, "Malformed header name");
-	if (name.len == 0)
+	if (name_len == 0)
 		return fail(err, 400, "Malformed header line (empty name)");
-	h->id = sr_hdr_lookup(name);
-	h->value = sr_str_make(q + 1, (size_t)(le - q - 1));
+	if (h->id == SR_HDR_OTHER) { /* a name not recognised above: the long ones, near the end */
+		if (end - p >= 16)
+			sr_hdr_key_wide(&key, p, name_len);
+		else
+			sr_hdr_key_narrow(&key, p, name_len);
+		h->id = sr_hdr_lookup_key(&key);
+	}
+	/* the value without the white space around it (the folded kind is unfolded later) */
+	for (q++; q < le && is_wsp(*q); q++)
+		;
+	while (le > q && is_wsp(le[-1]))
+		le--;
+	h->value = sr_str_make(q, (size_t)(le - q));
 	return LINE_HEADER;
 }
 
@@ -220,10 +240,10 @@ static struct sr_str unfold(struct sr_str v, struct sr_arena *arena)
 	return sr_str_trim(sr_str_make(out, n));
 }
 
-/* The trimmed, unfolded value of an interesting line; p NULL when out of memory. */
+/* The unfolded value of an interesting line (trimmed already); p NULL when out of memory. */
 static struct sr_str line_value(const struct hline *h, struct sr_arena *arena)
 {
-	return h->folded ? unfold(h->value, arena) : sr_str_trim(h->value);
+	return h->folded ? unfold(h->value, arena) : h->value;
 }
 
 /* ---- the whole walk ---- */

@@ -3,7 +3,7 @@
  *
  * Design decisions:
  * - The fast parser accepts a strict subset of RFC 3261 19.1.1 in one pass
- *   with a 256-entry class table, and declines everything outside it. A
+ *   with the 256-entry class table of sip_chars.h, and declines everything outside it. A
  *   decline costs one more parse (libosip2's), a wrong acceptance would be a
  *   wrong binding, so the subset errs on the side of declining: a password,
  *   an escape, an IPv6 reference, URI headers, an empty parameter value or
@@ -16,71 +16,29 @@
  */
 #include "sip_uri.h"
 
+#include "sip_chars.h"
 #include "sip_osip.h"
 
 #include <ctype.h>
 
-/* Character classes of the fast grammar. */
-enum {
-	C_ALNUM = 1 << 0,  /* letters and digits */
-	C_MARK = 1 << 1,   /* - _ . ! ~ * ' ( ) */
-	C_USER = 1 << 2,   /* & = + $ , / (user-unreserved without ; and ?) */
-	C_PARAM = 1 << 3,  /* / : & + $ (param-unreserved without [ and ]) */
-	C_HOST = 1 << 4,   /* letters, digits, '-' and '.' */
-	C_DIGIT = 1 << 5,
-	C_TOKEN = 1 << 6,  /* RFC 3261 token: letters, digits and -.!%*_+`'~ */
-};
-
-static const uint8_t *classes(void)
-{
-	static uint8_t t[256];
-	static _Atomic int ready;
-	if (ready)
-		return t;
-	for (int c = 0; c < 256; c++) {
-		uint8_t k = 0;
-		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-		bool digit = c >= '0' && c <= '9';
-		if (alpha || digit)
-			k |= C_ALNUM | C_HOST;
-		if (digit)
-			k |= C_DIGIT;
-		if (c && strchr("-_.!~*'()", c))
-			k |= C_MARK;
-		if (c && strchr("&=+$,/", c))
-			k |= C_USER;
-		if (c && strchr("/:&+$", c))
-			k |= C_PARAM;
-		if (c == '-' || c == '.')
-			k |= C_HOST;
-		if (alpha || digit || (c && strchr("-.!%*_+`'~", c)))
-			k |= C_TOKEN;
-		t[c] = k;
-	}
-	ready = 1; /* every thread computes the same bytes: a race is harmless */
-	return t;
-}
-
-/* Length of the prefix of s[0..n) whose bytes all have one of the classes in mask. */
-static size_t span(const uint8_t *cls, const char *s, size_t n, uint8_t mask)
-{
-	size_t i = 0;
-	while (i < n && (cls[(unsigned char)s[i]] & mask))
-		i++;
-	return i;
-}
-
 bool sr_sip_port_ok(struct sr_str port)
 {
-	uint64_t v;
-	return port.len >= 1 && port.len <= 5 && sr_str_to_uint(port, UINT64_MAX, &v) && v <= 65535;
+	if (port.len < 1 || port.len > 5)
+		return false;
+	unsigned v = 0;
+	for (size_t i = 0; i < port.len; i++) {
+		unsigned d = (unsigned)(unsigned char)port.p[i] - '0';
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+	}
+	return v <= 65535;
 }
 
 int sr_sip_params_fast(struct sr_str p, bool header_params, struct sr_arena *arena,
 		       const struct sr_sip_param **out, unsigned *n_out)
 {
-	const uint8_t *cls = classes();
-	const uint8_t mask = header_params ? C_TOKEN : C_ALNUM | C_MARK | C_PARAM;
+	const uint8_t mask = header_params ? SR_CH_TOKEN : SR_CH_ALNUM | SR_CH_MARK | SR_CH_PARAM;
 	unsigned n = 0;
 	for (size_t i = 0; i < p.len; i++)
 		n += p.p[i] == ';';
@@ -96,7 +54,7 @@ int sr_sip_params_fast(struct sr_str p, bool header_params, struct sr_arena *are
 		if (i >= p.len || p.p[i] != ';')
 			return -1; /* also a ';' inside a quoted value: counted, never reached */
 		i++;
-		size_t nl = span(cls, p.p + i, p.len - i, mask);
+		size_t nl = sr_sip_span(p.p + i, p.len - i, mask);
 		if (nl == 0)
 			return -1;
 		v[k].name = sr_str_make(p.p + i, nl);
@@ -106,10 +64,11 @@ int sr_sip_params_fast(struct sr_str p, bool header_params, struct sr_arena *are
 			i++;
 			size_t vl;
 			if (header_params && i < p.len && p.p[i] == '"') {
+				/* a quoted string without quoted-pairs */
 				const char *q = memchr(p.p + i + 1, '"', p.len - i - 1);
-				vl = q ? (size_t)(q - (p.p + i)) + 1 : 0;
+				vl = q && !memchr(p.p + i + 1, '\\', (size_t)(q - p.p - i - 1)) ? (size_t)(q - (p.p + i)) + 1 : 0;
 			} else {
-				vl = span(cls, p.p + i, p.len - i, mask);
+				vl = sr_sip_span(p.p + i, p.len - i, mask);
 			}
 			if (vl == 0)
 				return -1; /* "a=": libosip2 drops such URI parameters */
@@ -126,7 +85,6 @@ int sr_sip_params_fast(struct sr_str p, bool header_params, struct sr_arena *are
 
 int sr_sip_uri_fast(struct sr_str text, struct sr_arena *arena, struct sr_sip_uri *out)
 {
-	const uint8_t *cls = classes();
 	const char *s = text.p;
 	size_t n = text.len, i;
 	memset(out, 0, sizeof(*out));
@@ -143,19 +101,19 @@ int sr_sip_uri_fast(struct sr_str text, struct sr_arena *arena, struct sr_sip_ur
 	out->scheme_text = sr_str_make(s, i - 1);
 	const char *at = memchr(s + i, '@', n - i);
 	if (at) {
-		size_t ul = span(cls, s + i, n - i, C_ALNUM | C_MARK | C_USER);
+		size_t ul = sr_sip_span(s + i, n - i, SR_CH_ALNUM | SR_CH_MARK | SR_CH_USER);
 		if (ul == 0 || s + i + ul != at)
 			return SR_URI_SLOW; /* empty user, password, escape or an odd character */
 		out->user = sr_str_make(s + i, ul);
 		i += ul + 1;
 	}
-	size_t hl = span(cls, s + i, n - i, C_HOST);
+	size_t hl = sr_sip_span(s + i, n - i, SR_CH_HOST);
 	if (hl == 0)
 		return SR_URI_SLOW;
 	out->host = sr_str_make(s + i, hl);
 	i += hl;
 	if (i < n && s[i] == ':') {
-		size_t pl = span(cls, s + i + 1, n - i - 1, C_DIGIT);
+		size_t pl = sr_sip_span(s + i + 1, n - i - 1, SR_CH_DIGIT);
 		out->port = sr_str_make(s + i + 1, pl);
 		if (!sr_sip_port_ok(out->port))
 			return SR_URI_SLOW;
@@ -273,7 +231,7 @@ const struct sr_sip_param *sr_sip_param_find(const struct sr_sip_param *params, 
 {
 	size_t len = strlen(name);
 	for (unsigned i = 0; i < n; i++)
-		if (params[i].name.len == len && strncasecmp(params[i].name.p, name, len) == 0)
+		if (sr_sip_case_eq(params[i].name.p, params[i].name.len, name, len))
 			return &params[i];
 	return NULL;
 }
