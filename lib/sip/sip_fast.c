@@ -109,8 +109,12 @@ static int via_elem(struct sr_str elem, void *vctx)
 int sr_fast_via(struct sr_sip_msg *m, struct sr_str value, struct sr_arena *arena)
 {
 	(void)arena;
-	/* one via-parm per line is the rule: no list to split (a '"' makes the parser decline) */
-	if (!memchr(value.p, ',', value.len))
+	/*
+	 * One via-parm per line is the rule: no list to split. The top one's
+	 * parser declines a '"'; a lower one is kept as it is, so a quote there
+	 * (which the list split checks for balance) sends it to libosip2's path.
+	 */
+	if (!memchr(value.p, ',', value.len) && (m->n_via == 0 || !memchr(value.p, '"', value.len)))
 		return via_elem(value, m) == 0 ? SR_SIP_OK : SR_SIP_SLOW;
 	if (memchr(value.p, '"', value.len))
 		return SR_SIP_SLOW;
@@ -153,7 +157,8 @@ static int fast_name_addr(struct sr_str v, struct sr_name_addr *na)
 		na->params = sr_str_make(gt + 1, (size_t)(end - gt - 1));
 		return 0;
 	}
-	if (*s == '"')
+	/* a '<' after an odd display name, or a quote (the addr-spec split tracks quotes) */
+	if (memchr(s, '<', v.len) || memchr(s, '"', v.len))
 		return -1;
 	const char *semi = memchr(s, ';', v.len);
 	na->uri = sr_str_make(s, semi ? (size_t)(semi - s) : v.len);

@@ -482,6 +482,26 @@ static void scan_and_resume(void **state)
 	assert_int_equal(parse(f, buf), SR_SIP_BAD);
 }
 
+/*
+ * Shapes the differential fuzz target found the fast path accepting while
+ * libosip2 refuses them (tests/fuzz/corpus: longreq-quoted-via,
+ * reg-addrspec-quote, reg-from-odd-display): the fast path must decline,
+ * so both groups give libosip2's refusal.
+ */
+static void fast_declines_odd_quotes_and_displays(void **state)
+{
+	struct fx *f = *state;
+	/* an unbalanced quote in a lower Via (the list split checks the balance) */
+	bad(f, replace(";branch=z9hG4bK-second", ";branch=z9hG4bK-second;x=\"a"), 400, "Malformed Via header");
+	/* an addr-spec To with an unbalanced quote in its parameters */
+	bad(f, replace("To: <sip:alice@example.com>", "To: sip:alice@example.com;x=\""), 400, "Malformed To header");
+	/* ... or a '<' after a quoted parameter: libosip2 reads the '<' as the start of a URI */
+	bad(f, replace("To: <sip:alice@example.com>", "To: sip:alice@example.com;x=\">\";a<b"), 400,
+	    "Malformed To header");
+	/* a From whose display name is not a token (a control byte) before the '<' */
+	bad(f, replace("From: \"Alice\" <", "From: \x13<"), 400, "Malformed From header");
+}
+
 /* SR_SIP_FAST_ONLY: the fast path's own verdict, for the differential fuzz target. */
 static void fast_only(void **state)
 {
@@ -557,6 +577,7 @@ int main(void)
 		T(escapes_and_ports),
 		T(via_params),
 		T(scan_and_resume),
+		T(fast_declines_odd_quotes_and_displays),
 		T(fast_only),
 		T(truncated),
 		T(truncation_sweep),
