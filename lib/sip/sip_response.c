@@ -52,15 +52,11 @@ static void put_str(struct sr_resp *w, struct sr_str s)
 /* Formats v in decimal into out (at least 20 bytes); returns the length. */
 static size_t fmt_uint(char *out, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
+	size_t n = 1;
+	for (uint64_t t = v; t >= 10; t /= 10) /* count the digits first, then write them backwards */
+		n++;
+	for (size_t i = n; i > 0; v /= 10)
+		out[--i] = (char)('0' + v % 10);
 	return n;
 }
 
@@ -216,8 +212,11 @@ void sr_resp_dialog_headers(struct sr_resp *w, const struct sr_sip_msg *req,
 			put_str(w, req->via[i]);
 		PUT_LIT(w, "\r\n");
 	}
-	if (!sr_str_empty(req->from_raw))
-		sr_resp_header(w, "From", req->from_raw);
+	if (!sr_str_empty(req->from_raw)) {
+		PUT_LIT(w, "From: ");
+		put_str(w, req->from_raw);
+		PUT_LIT(w, "\r\n");
+	}
 	if (!sr_str_empty(req->to.raw)) {
 		PUT_LIT(w, "To: ");
 		put_str(w, req->to.raw);
@@ -227,8 +226,11 @@ void sr_resp_dialog_headers(struct sr_resp *w, const struct sr_sip_msg *req,
 		}
 		PUT_LIT(w, "\r\n");
 	}
-	if (!sr_str_empty(req->call_id))
-		sr_resp_header(w, "Call-ID", req->call_id);
+	if (!sr_str_empty(req->call_id)) {
+		PUT_LIT(w, "Call-ID: ");
+		put_str(w, req->call_id);
+		PUT_LIT(w, "\r\n");
+	}
 	if (!sr_str_empty(req->cseq_method)) {
 		PUT_LIT(w, "CSeq: ");
 		put_uint(w, req->cseq);
