@@ -11,7 +11,10 @@
 #   3. /sipreg/stats matches what was sent (every AoR added and removed once, all 2xx,
 #      hand-offs between workers happened, no drops);
 #   4. OPTIONS gets 200 with Allow; /sipreg/aor shows a registered AoR; a short
-#      binding expires; a large REGISTER (fragmented both ways) is answered;
+#      binding expires; a large REGISTER (fragmented both ways) is answered; a
+#      REGISTER with a folded Via (sent-by port 5070, rport) from port 40000 is
+#      answered to 40000 (issue 11); REGISTERs after CRLFCRLF from many source
+#      ports (so both workers receive some) all bind one AoR on its owner (issue 15);
 #   5. bad input (truncated, bad checksums, non-SIP, wrong port, oversized, a fragment
 #      that never completes) is dropped and counted, and the next REGISTER is answered;
 #   6. SIGTERM stops sipreg with exit status 0; the namespaces are removed.
@@ -127,6 +130,13 @@ sb=$(stats)
 sleep 0.2
 [ $(($(stat sipreg_tx_fragmented_total <<<"$(stats)") - $(stat sipreg_tx_fragmented_total <<<"$sb"))) = 1 ] &&
 	ok "large response sent as IPv4 fragments" || fail "tx_fragmented did not grow by 1"
+
+# the reply port comes from the parsed Via, also when it is folded (issue 11)
+"${peer[@]}" "$py" "$client" folded gina 40000 5070 && ok "folded Via answered to the source port 40000" ||
+	fail "folded-Via REGISTER"
+# the owner of a CRLF-prefixed REGISTER is found (issue 15): one AoR, not split over the workers
+"${peer[@]}" "$py" "$client" crlf hank 8 && ok "CRLF-prefixed REGISTERs from 8 ports: one AoR with 8 contacts" ||
+	fail "CRLF-prefixed REGISTERs split or refused"
 
 # --- 5. bad input ---
 s2=$(stats)
