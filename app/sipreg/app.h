@@ -61,7 +61,7 @@ struct sr_worker_stats {
 	uint64_t queries;
 	uint64_t busy_cycles;             /* TSC cycles of loop iterations that did work (CPU per request) */
 	/* shard figures, published by the worker every 100 ms */
-	uint64_t aors, bindings, binding_bytes, expired, arena_overflows, parsed_fast, parsed_slow;
+	uint64_t aors, bindings, binding_bytes, expired, arena_overflows, parsed_fast, parsed_slow, parsed_resumed;
 	/* last: by status code 100-699 (index code - 100); one line touched per response */
 	uint64_t responses_by_code[SR_STATUS_CODES];
 } __rte_cache_aligned;

@@ -142,6 +142,9 @@ static void sip_layer(const struct sr_app *app, struct sr_stats_sink *s)
 	s->sample(s, "fast", WSUM(app, parsed_fast));
 	s->sample(s, "libosip2", WSUM(app, parsed_slow));
 	s->end(s);
+	sr_stats_one(s, "sipreg_parse_resumed_total", C,
+		     "Fast-path parses that resumed from the pre-scan's record (the mbuf's dynamic field).",
+		     WSUM(app, parsed_resumed));
 	sr_stats_one(s, "sipreg_flood_limited_total", C, "Requests over their source's rate limit.",
 		     WSUM(app, flood_limited));
 	sr_stats_one(s, "sipreg_flood_blocked_total", C, "Requests from sources blocked after auth failures.",

@@ -461,6 +461,7 @@ static void publish(struct sr_worker *w)
 	SR_STAT_SET(w->stats.arena_overflows, st.arena_overflows);
 	SR_STAT_SET(w->stats.parsed_fast, st.parsed_fast);
 	SR_STAT_SET(w->stats.parsed_slow, st.parsed_slow);
+	SR_STAT_SET(w->stats.parsed_resumed, st.parsed_resumed);
 }
 
 static void housekeeping(struct sr_worker *w, uint64_t tsc, uint64_t now_ms)

@@ -151,6 +151,8 @@ void sr_reg_process_scan(struct sr_shard *s, const char *req, size_t len, const 
 		s->stats.parsed_fast++;
 	else
 		s->stats.parsed_slow++;
+	if (m->resumed)
+		s->stats.parsed_resumed++;
 	res->reply_port = sr_resp_reply_port(m, src ? src->port : 0);
 	res->credentials = m->n_authorization > 0;
 	if (rc == SR_SIP_DROP)

@@ -116,6 +116,7 @@ struct sr_shard_stats {
 	uint64_t arena_overflows;
 	uint64_t parsed_fast;     /* requests the fast path parsed */
 	uint64_t parsed_slow;     /* requests that went down the libosip2 path */
+	uint64_t parsed_resumed;  /* fast-path parses that resumed from the pre-scan's record */
 };
 
 struct sr_shard;

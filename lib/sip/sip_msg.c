@@ -366,8 +366,11 @@ static int walk(struct walk *w, const struct sr_sip_scan *scan)
 	bool bad = false;
 	const char *body = w->end;
 	p = l.next;
-	if (w->fast && scan_fits(scan, (size_t)(w->end - w->buf)) && (p = replay(w, scan)) == NULL)
-		return SR_SIP_SLOW;
+	if (w->fast && scan_fits(scan, (size_t)(w->end - w->buf))) {
+		if ((p = replay(w, scan)) == NULL)
+			return SR_SIP_SLOW;
+		m->resumed = true;
+	}
 	int rc = headers(w, p, &bad, &body);
 	if (rc == SR_SIP_SLOW)
 		return SR_SIP_SLOW;

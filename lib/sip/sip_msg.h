@@ -92,6 +92,7 @@ struct sr_sip_contact {
 struct sr_sip_msg {
 	bool is_request;
 	bool fast;               /* filled by the fast path */
+	bool resumed;            /* the fast walk resumed from a pre-scan's record (scan) */
 
 	/* request line */
 	struct sr_str method;    /* as sent, e.g. "REGISTER" */

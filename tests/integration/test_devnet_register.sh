@@ -9,7 +9,8 @@
 #      both RX queues and AoRs often arrive at the worker that does not own them;
 #      zero failed calls, zero unexpected messages;
 #   3. /sipreg/stats matches what was sent (every AoR added and removed once, all 2xx,
-#      hand-offs between workers happened, no drops);
+#      hand-offs between workers happened, no drops, every fast-path parse resumed
+#      from the pre-scan's record carried in the mbuf);
 #   4. OPTIONS gets 200 with Allow; /sipreg/aor shows a registered AoR; a short
 #      binding expires; a large REGISTER (fragmented both ways) is answered; a
 #      REGISTER with a folded Via (sent-by port 5070, rport) from port 40000 is
@@ -98,6 +99,12 @@ per_worker=$("$py" -c 'import json,sys; print(*json.load(sys.stdin)["/sipreg/sta
 	ok "AoRs received by the non-owner: $ring_out handed over, $ring_in answered by the owner; rx per worker: $per_worker" ||
 	fail "ring hand-offs: out=$ring_out in=$ring_in"
 for n in $per_worker; do [ "$n" -gt 0 ] || fail "a worker received nothing (rx per worker: $per_worker)"; done
+# parse once: every fast-path parse resumed from what the pre-scan recorded in the mbuf, hand-offs included
+fast=$(stat sipreg_parsed_total fast <<<"$s1")
+resumed=$(stat sipreg_parse_resumed_total <<<"$s1")
+[ "$fast" -ge $((4 * calls)) ] && [ "$resumed" = "$fast" ] &&
+	ok "the owner resumed the pre-scan's walk: $resumed of $fast fast-path parses" ||
+	fail "parses resumed=$resumed, fast=$fast (expected equal, >= $((4 * calls)))"
 
 # --- 4. OPTIONS, /sipreg/aor ---
 "${peer[@]}" "$py" "$client" options && ok "OPTIONS 200 with Allow" || fail "OPTIONS"

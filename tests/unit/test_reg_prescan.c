@@ -145,6 +145,8 @@ static void resumed_parse_answers_the_same(void **state)
 	struct sr_shard_stats st;
 	sr_shard_get_stats(e->shard, &st);
 	assert_int_equal(st.parsed_fast, th_libosip2_only() ? 0 : 2);
+	/* the owner resumed from the record instead of walking the recorded lines again (not the fresh parse) */
+	assert_int_equal(st.parsed_resumed, th_libosip2_only() ? 0 : 1);
 }
 
 static bool owns_nothing(struct th_env *e, uint64_t aor_hash)

@@ -454,6 +454,8 @@ static void scan_and_resume(void **state)
 	assert_int_equal(sr_sip_parse(&fresh, REGISTER, strlen(REGISTER), NULL, g_flags, &f->arena, &f->err), SR_SIP_OK);
 	assert_int_equal(sr_sip_parse(&f->m, REGISTER, strlen(REGISTER), &scan, g_flags, &f->arena, &f->err), SR_SIP_OK);
 	assert_null(sr_sip_msg_diff(&fresh, &f->m));
+	assert_false(fresh.resumed);
+	assert_int_equal(f->m.resumed, (g_flags & SR_SIP_FAST) != 0); /* the libosip2 path walks it all */
 	/* another request: the Request-URI decides, the walk stops after the start line */
 	static const char options[] = "OPTIONS sip:Carol@Example.com SIP/2.0\r\nTo: <sip:x@y>\r\n\r\n";
 	sr_sip_scan_owner(options, strlen(options), g_flags, &f->arena, &scan, &owner);
