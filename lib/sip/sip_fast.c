@@ -170,8 +170,9 @@ static int fast_name_addr(struct sr_str v, struct sr_name_addr *na)
 int sr_fast_from(struct sr_sip_msg *m, struct sr_str value)
 {
 	struct sr_name_addr na;
+	/* the URI is not parsed here, so decline what the common parser refuses in it: LWS, a quote */
 	if (m->from_raw.len || fast_name_addr(value, &na) != 0 || !memchr(na.uri.p, ':', na.uri.len) ||
-	    memchr(na.uri.p, ' ', na.uri.len) || memchr(na.uri.p, '"', na.uri.len))
+	    memchr(na.uri.p, ' ', na.uri.len) || memchr(na.uri.p, '\t', na.uri.len) || memchr(na.uri.p, '"', na.uri.len))
 		return SR_SIP_SLOW;
 	m->from_raw = value;
 	m->from_tag = sr_hdr_tag_param(na.params);

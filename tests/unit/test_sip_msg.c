@@ -487,7 +487,7 @@ static void scan_and_resume(void **state)
 /*
  * Shapes the differential fuzz target found the fast path accepting while
  * libosip2 refuses them (tests/fuzz/corpus: longreq-quoted-via,
- * reg-addrspec-quote, reg-from-odd-display): the fast path must decline,
+ * reg-addrspec-quote, reg-from-odd-display, resp-from-tab): the fast path must decline,
  * so both groups give libosip2's refusal.
  */
 static void fast_declines_odd_quotes_and_displays(void **state)
@@ -502,6 +502,9 @@ static void fast_declines_odd_quotes_and_displays(void **state)
 	    "Malformed To header");
 	/* a From whose display name is not a token (a control byte) before the '<' */
 	bad(f, replace("From: \"Alice\" <", "From: \x13<"), 400, "Malformed From header");
+	/* a tab inside the From's <> (no LWS there: RFC 4475 badaspec) */
+	bad(f, replace("<sip:alice@example.com>;tag=ftag", "<sip:alice@exa\tmple.com>;tag=ftag"), 400,
+	    "Malformed From header");
 }
 
 /* SR_SIP_FAST_ONLY: the fast path's own verdict, for the differential fuzz target. */
