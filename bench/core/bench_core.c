@@ -14,8 +14,11 @@
  * divided by the number of bindings (resident-set growth is printed too, as
  * a cross-check).
  *
- * Usage: bench_core [AORS] [slow]   (default 1,000,000; "slow": registrar.fast_parse
- *        off, the libosip2 path only, for its own figures)
+ * Usage: bench_core [AORS] [slow] [prescan]   (default 1,000,000; "slow":
+ *        registrar.fast_parse off, the libosip2 path only, for its own figures;
+ *        "prescan": every request goes through the owner pre-scan first and the
+ *        registrar resumes from it, as a worker does with every datagram:
+ *        sr_reg_prescan + sr_reg_process_scan are timed together)
  */
 #include "registrar.h"
 
@@ -103,6 +106,8 @@ static double replay(enum phase ph, uint32_t n, msg_fn *fn, void *ctx)
 struct process_ctx {
 	struct sr_shard *s;
 	uint64_t now_ms;
+	const struct sr_reg_config *prescan; /* non-NULL: pre-scan first, as the data plane does */
+	struct sr_arena *prescan_arena;
 };
 
 /* sr_reg_process one message; anything but 200 ends the bench loudly. */
@@ -112,16 +117,27 @@ static void process_one(void *vctx, const char *m, size_t len, uint32_t i)
 	static const struct sr_addr src = { .ip = 0x026433C6u /* 198.51.100.2 */, .port = 5060 };
 	struct process_ctx *c = vctx;
 	struct sr_reg_result res;
-	sr_reg_process(c->s, m, len, &src, c->now_ms, resp, sizeof(resp), &res);
+	struct sr_sip_scan scan, *sp = NULL;
+	if (c->prescan) {
+		if (sr_reg_prescan(m, len, c->prescan, c->prescan_arena, &scan, NULL) != 0) {
+			fprintf(stderr, "request %u: the pre-scan found no owner\n", i);
+			exit(1);
+		}
+		sp = &scan;
+	}
+	sr_reg_process_scan(c->s, m, len, sp, &src, c->now_ms, resp, sizeof(resp), &res);
 	if (res.status != 200) {
 		fprintf(stderr, "request %u: status %d (%s)\n", i, res.status, res.reason ? res.reason : "");
 		exit(1);
 	}
 }
 
+static const struct sr_reg_config *g_prescan; /* "prescan": the configuration the pre-scan reads */
+static struct sr_arena g_prescan_arena;
+
 static double run_phase(struct sr_shard *s, enum phase ph, uint32_t n, uint64_t now_ms)
 {
-	struct process_ctx c = { s, now_ms };
+	struct process_ctx c = { s, now_ms, g_prescan, &g_prescan_arena };
 	return replay(ph, n, process_one, &c);
 }
 
@@ -168,7 +184,11 @@ static size_t heap_used(void)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
-	bool slow = argc > 2 && strcmp(argv[2], "slow") == 0;
+	bool slow = false, prescan = false;
+	for (int a = 2; a < argc; a++) {
+		slow |= strcmp(argv[a], "slow") == 0;
+		prescan |= strcmp(argv[a], "prescan") == 0;
+	}
 	char *eal[] = { "bench_core", "--no-huge", "--no-pci", "--no-shconf", "-m", "2048",
 			"--no-telemetry", "--log-level=lib.eal:error", NULL };
 	if (rte_eal_init(8, eal) < 0) {
@@ -184,6 +204,11 @@ int main(int argc, char **argv)
 	cfg.max_aors = n + n / 4;
 	cfg.secret = 42;
 	cfg.fast_parse = !slow;
+	if (prescan) {
+		if (sr_arena_init(&g_prescan_arena, 64 * 1024) != 0)
+			return 1;
+		g_prescan = &cfg;
+	}
 	uint64_t now_ms = (uint64_t)time(NULL) * 1000;
 
 	size_t heap0 = heap_used();
@@ -209,22 +234,24 @@ int main(int argc, char **argv)
 	double per_binding = (double)(st.binding_bytes + table_bytes) / (double)st.bindings;
 	double rss_per_binding = (double)(rss_after_new - rss0) * 1024.0 / (double)st.bindings;
 
-	printf("sipreg core bench: %u AoRs, one contact each, one thread, %s\n", n,
-	       slow ? "libosip2 path only (registrar.fast_parse off)" : "fast path");
+	printf("sipreg core bench: %u AoRs, one contact each, one thread, %s%s\n", n,
+	       slow ? "libosip2 path only (registrar.fast_parse off)" : "fast path",
+	       prescan ? ", owner pre-scan + resumed parse per request" : "");
 	printf("  new REGISTER      %8.0f ns\n", ns_new);
 	printf("  refresh REGISTER  %8.0f ns\n", ns_refresh);
 	printf("  fetch REGISTER    %8.0f ns\n", ns_fetch);
 	printf("  parse only        %8.0f ns fast path, %.0f ns libosip2 path (sr_sip_parse of a new REGISTER,"
 	       " arena reset included)\n", ns_parse, ns_parse_slow);
-	printf("  bindings %llu, AoRs %llu, arena overflows %llu, parsed fast %llu, libosip2 %llu\n",
+	printf("  bindings %llu, AoRs %llu, arena overflows %llu, parsed fast %llu (resumed %llu), libosip2 %llu\n",
 	       (unsigned long long)st.bindings, (unsigned long long)st.aors, (unsigned long long)st.arena_overflows,
-	       (unsigned long long)st.parsed_fast, (unsigned long long)st.parsed_slow);
+	       (unsigned long long)st.parsed_fast, (unsigned long long)st.parsed_resumed,
+	       (unsigned long long)st.parsed_slow);
 	printf("  memory per binding %.0f bytes (slab %llu + AoR table %zu); RSS growth %.0f bytes/binding\n",
 	       per_binding, (unsigned long long)st.binding_bytes, table_bytes, rss_per_binding);
-	printf("{\"aors\":%u,\"fast_parse\":%s,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,"
+	printf("{\"aors\":%u,\"fast_parse\":%s,\"prescan\":%s,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,"
 	       "\"ns_per_parse\":%.0f,\"ns_per_parse_libosip2\":%.0f,"
 	       "\"bytes_per_binding\":%.0f,\"rss_bytes_per_binding\":%.0f}\n",
-	       n, slow ? "false" : "true", ns_new, ns_refresh, ns_fetch, ns_parse, ns_parse_slow, per_binding,
+	       n, slow ? "false" : "true", prescan ? "true" : "false", ns_new, ns_refresh, ns_fetch, ns_parse, ns_parse_slow, per_binding,
 	       rss_per_binding);
 	sr_shard_free(s);
 	free(batch_buf);
