@@ -9,8 +9,9 @@
  *      the limit -> counted drop or 503), then the owner pre-scan (the
  *      first steps of the message walk, up to the To URI of a REGISTER or
  *      the Request-URI of another request), whose AoR hash picks the owner
- *      worker in the bucket table. What classification and the pre-scan
- *      found goes into the mbuf's dynamic field (struct sr_pkt_meta);
+ *      worker in the bucket table. What the pre-scan found goes into the
+ *      mbuf's dynamic field (struct sr_pkt_meta); the owner reads the
+ *      source and length from the headers at the offsets set here;
  *      ours -> sr_reg_process_scan now, resuming the walk, writing the
  *      response straight into a fresh mbuf behind its 42 bytes of headers;
  *      not ours -> the mbuf goes to the owner over our SP/SC ring to it
@@ -108,6 +109,22 @@ static struct sr_pkt_meta *meta_of(const struct sr_worker *w, struct rte_mbuf *m
 }
 
 /*
+ * The source address and SIP length of a datagram another worker classified,
+ * read from its IP and UDP headers at the offsets it set (l2_len, l3_len;
+ * the UDP length was checked then).
+ */
+static void pkt_from_headers(const struct rte_mbuf *m, struct sr_net_pkt *p)
+{
+	uint8_t ip_buf[4], udp_buf[SR_NET_UDP_LEN];
+	const uint8_t *ip_src = rte_pktmbuf_read(m, (uint32_t)m->l2_len + 12, sizeof(ip_buf), ip_buf);
+	const uint8_t *udp = rte_pktmbuf_read(m, (uint32_t)m->l2_len + m->l3_len, sizeof(udp_buf), udp_buf);
+	memset(p, 0, sizeof(*p));
+	memcpy(&p->src_ip, ip_src, sizeof(p->src_ip)); /* stays in network order */
+	p->src_port = (uint16_t)(udp[0] << 8 | udp[1]);
+	p->payload_len = (uint16_t)((udp[4] << 8 | udp[5]) - SR_NET_UDP_LEN);
+}
+
+/*
  * The SIP bytes of m (l2_len and l3_len set): in place for a single segment,
  * else (a reassembled datagram) copied into the worker's scratch buffer.
  */
@@ -143,14 +160,13 @@ static unsigned release_held(struct sr_worker *w)
 }
 
 /* Sends the response whose SIP bytes sr_reg_process wrote at r's payload area. */
-static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_pkt_meta *meta,
+static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
 			  const struct sr_reg_result *res, struct rte_mbuf *r)
 {
 	struct sr_app *app = w->app;
 	uint16_t port = req->port;
-	uint16_t dport = app->cfg.symmetric_responses ? meta->src_port : res->reply_port;
-	const struct sr_net_pkt p = { .src_ip = meta->src_ip };
-	size_t flen = sr_net_udp_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(req, uint8_t *), &p,
+	uint16_t dport = app->cfg.symmetric_responses ? p->src_port : res->reply_port;
+	size_t flen = sr_net_udp_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(req, uint8_t *), p,
 				       &app->local[port], dport, (uint16_t)res->len, w->ip_id);
 	w->ip_id = (uint16_t)(w->ip_id + app->n_workers); /* IDs stay distinct across workers */
 	r->data_len = (uint16_t)flen;
@@ -188,7 +204,7 @@ static struct rte_mbuf *response_mbuf(struct sr_worker *w, char **out, size_t *c
  * A request refused by flood protection (v: limited or blocked): counted,
  * then dropped or answered 503 with Retry-After (flood.action). Consumes m.
  */
-static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct sr_pkt_meta *meta,
+static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
 			 const char *sip, enum sr_flood_verdict v, uint32_t retry_after_s)
 {
 	if (v == SR_FLOOD_BLOCKED)
@@ -202,16 +218,16 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		rte_pktmbuf_free(m);
 		return;
 	}
-	struct sr_addr src = { .ip = meta->src_ip, .port = meta->src_port };
+	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
 	struct sr_reg_result res;
-	sr_reg_refuse(w->shard, sip, meta->payload_len, &src, 503, retry_after_s, out, cap, &res);
+	sr_reg_refuse(w->shard, sip, p->payload_len, &src, 503, retry_after_s, out, cap, &res);
 	if (res.len == 0) {
 		rte_pktmbuf_free(r);
 		rte_pktmbuf_free(m);
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, meta, &res, r);
+	send_response(w, m, p, &res, r);
 	rte_pktmbuf_free(m);
 }
 
@@ -239,20 +255,26 @@ static void reroute(struct sr_worker *w, struct rte_mbuf *m, struct sr_pkt_meta 
 
 /*
  * Runs the registrar on a SIP datagram this worker owns, then answers it.
- * sip: its bytes when the caller has them already, else NULL. Consumes m.
+ * p and sip: its classification and bytes when this worker received it,
+ * else NULL (handed over by another worker). Consumes m.
  */
-static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const char *sip, uint64_t now_ms)
+static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p, const char *sip,
+			uint64_t now_ms)
 {
 	struct sr_pkt_meta *meta = meta_of(w, m);
-	struct sr_addr src = { .ip = meta->src_ip, .port = meta->src_port };
+	struct sr_net_pkt from_headers;
 	struct sr_reg_result res;
 	uint32_t retry_after_s = 0;
 
-	if (sip == NULL)
-		sip = sip_bytes(w, m, meta->payload_len);
-	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, meta->src_ip, now_ms, &retry_after_s);
+	if (p == NULL) {
+		pkt_from_headers(m, &from_headers);
+		p = &from_headers;
+		sip = sip_bytes(w, m, p->payload_len);
+	}
+	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
+	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s);
 	if (v != SR_FLOOD_PASS) {
-		flood_refuse(w, m, meta, sip, v, retry_after_s);
+		flood_refuse(w, m, p, sip, v, retry_after_s);
 		return;
 	}
 	char *out;
@@ -263,14 +285,14 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const char *sip
 		return;
 	}
 
-	sr_reg_process_scan(w->shard, sip, meta->payload_len, &meta->scan, &src, now_ms, out, cap, &res);
+	sr_reg_process_scan(w->shard, sip, p->payload_len, &meta->scan, &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
 	if (res.drop == SR_DROP_NOT_OWNER) {
 		rte_pktmbuf_free(r);
 		reroute(w, m, meta, res.aor_hash);
 		return;
 	}
-	sr_app_guard_after(w, meta->src_ip, res.credentials, res.len ? res.status : 0, now_ms);
+	sr_app_guard_after(w, p->src_ip, res.credentials, res.len ? res.status : 0, now_ms);
 	if (res.len == 0) {
 		SR_STAT_INC(w->stats.sip_drops[res.drop < SR_DROP_COUNT ? res.drop : SR_DROP_GARBAGE]);
 		rte_pktmbuf_free(r);
@@ -278,7 +300,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const char *sip
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, meta, &res, r);
+	send_response(w, m, p, &res, r);
 	rte_pktmbuf_free(m);
 }
 
@@ -290,13 +312,10 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct s
 	unsigned owner = w->id;
 	uint32_t retry_after_s = 0;
 
-	meta->src_ip = p->src_ip;
-	meta->src_port = p->src_port;
-	meta->payload_len = p->payload_len;
 	const char *sip = sip_bytes(w, m, p->payload_len);
 	enum sr_flood_verdict v = sr_flood_admit(w->flood, p->src_ip, now_ms, &retry_after_s);
 	if (v != SR_FLOOD_PASS) {
-		flood_refuse(w, m, meta, sip, v, retry_after_s);
+		flood_refuse(w, m, p, sip, v, retry_after_s);
 		return;
 	}
 	if (sr_reg_prescan(sip, p->payload_len, &app->cfg.reg, &w->arena, &meta->scan, NULL) == 0)
@@ -305,7 +324,7 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		SR_STAT_INC(w->stats.prescan_failed);
 
 	if (owner == w->id) {
-		sip_process(w, m, sip, now_ms);
+		sip_process(w, m, p, sip, now_ms);
 		return;
 	}
 	struct sr_handoff_buf *b = &w->handoff[owner];
@@ -398,7 +417,7 @@ static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
 			continue;
 		unsigned n = rte_ring_sc_dequeue_burst(app->mesh.ring[from][w->id], objs, w->app->cfg.burst, NULL);
 		for (unsigned i = 0; i < n; i++)
-			sip_process(w, objs[i], NULL, now_ms);
+			sip_process(w, objs[i], NULL, NULL, now_ms);
 		SR_STAT_ADD(w->stats.net.ring_in, n);
 		total += n;
 	}

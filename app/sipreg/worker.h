@@ -13,18 +13,18 @@
 
 /*
  * What travels with a SIP datagram from the worker that received it to the
- * worker that owns it, in the mbuf's dynamic field (32 bytes): its source,
- * where its SIP bytes are (at l2_len + l3_len + the UDP header) and what
- * the owner pre-scan found, so classification and the first steps of the
- * parse are done once.
+ * worker that owns it, in the mbuf's dynamic field: what the owner pre-scan
+ * found, so the owner resumes the parse instead of restarting it. At most
+ * 24 bytes: the mbuf's dynamic area is 36 bytes and PMDs register fields of
+ * their own in it (the pcap PMD's 8-byte rx timestamp leaves 24 or 28
+ * contiguous bytes, and a 32-byte field failed to register beside it). The
+ * source address and the SIP length are read from the IP and UDP headers,
+ * whose offsets the receiving worker set once (l2_len, l3_len).
  */
 struct sr_pkt_meta {
 	struct sr_sip_scan scan;
-	uint32_t src_ip;      /* network order */
-	uint16_t src_port;    /* host order */
-	uint16_t payload_len; /* SIP bytes */
 };
-_Static_assert(sizeof(struct sr_pkt_meta) <= 32, "struct sr_pkt_meta must fit beside other dynamic fields");
+_Static_assert(sizeof(struct sr_pkt_meta) <= 24, "struct sr_pkt_meta must fit beside other dynamic fields");
 
 /* Registers the dynamic field (after rte_eal_init, before any packet); its offset, or -1. */
 int sr_worker_meta_register(void);
