@@ -8,15 +8,15 @@
  *
  * "Authentication failed" is read from the outside of the core, so the auth
  * module needs no knowledge of flood protection: a 401 or 403 answer to a
- * REGISTER that carried an Authorization header is a failure (a first 401
- * without credentials is the normal challenge and is not), a 2xx answer
- * to a request with credentials forgets the source's failures.
+ * REGISTER that carried an Authorization header (the registrar's result
+ * says whether it did; nothing here reads SIP text) is a failure (a first
+ * 401 without credentials is the normal challenge and is not), a 2xx
+ * answer to a request with credentials forgets the source's failures.
  */
 #include "admission.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
-#include <strings.h>
 
 #include "net_flood.h"
 #include "policy.h"
@@ -111,34 +111,12 @@ void sr_admission_offline(struct sr_worker *w)
 		sr_policy_reader_offline(w->app->policy, w->id);
 }
 
-/* Whether the request has an Authorization header line (long name only: it has no compact form). */
-static bool has_credentials(const char *req, size_t len)
-{
-	static const char name[] = "authorization";
-	const size_t n = sizeof(name) - 1;
-	for (size_t i = 0; i + n + 1 < len; i++) {
-		if (req[i] != '\n')
-			continue;
-		if (req[i + 1] == '\r' || req[i + 1] == '\n')
-			return false; /* end of headers */
-		if (strncasecmp(req + i + 1, name, n) == 0) {
-			size_t k = i + 1 + n;
-			while (k < len && (req[k] == ' ' || req[k] == '\t'))
-				k++;
-			if (k < len && req[k] == ':')
-				return true;
-		}
-	}
-	return false;
-}
-
-void sr_admission_after(struct sr_worker *w, uint32_t src_ip, const char *req, size_t len, int status,
-			uint64_t now_ms)
+void sr_admission_after(struct sr_worker *w, uint32_t src_ip, bool credentials, int status, uint64_t now_ms)
 {
 	if (w->app->cfg.flood.fail_limit == 0)
 		return;
 	bool failed = status == 401 || status == 403;
-	if ((!failed && status / 100 != 2) || !has_credentials(req, len))
+	if ((!failed && status / 100 != 2) || !credentials)
 		return;
 	if (failed)
 		sr_flood_auth_failure(w->flood, src_ip, now_ms);

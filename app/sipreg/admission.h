@@ -39,10 +39,10 @@ void sr_admission_quiescent(struct sr_worker *w);
 void sr_admission_offline(struct sr_worker *w);
 
 /*
- * After sr_reg_process on the owner: feeds the block list. req is the
- * request, status the answer (0: none).
+ * After sr_reg_process on the owner: feeds the block list. credentials:
+ * the request carried an Authorization header (the registrar's result says
+ * so), status the answer (0: none).
  */
-void sr_admission_after(struct sr_worker *w, uint32_t src_ip, const char *req, size_t len, int status,
-			uint64_t now_ms);
+void sr_admission_after(struct sr_worker *w, uint32_t src_ip, bool credentials, int status, uint64_t now_ms);
 
 #endif

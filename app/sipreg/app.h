@@ -44,7 +44,8 @@ struct sr_worker_stats {
 	uint64_t sip_requests;            /* datagrams given to sr_reg_process */
 	uint64_t responses[7];            /* by status class */
 	uint64_t sip_drops[SR_DROP_COUNT];/* no response: garbage, responses, ACKs, ... */
-	uint64_t prescan_failed;          /* To not found by the pre-scan: processed where received */
+	uint64_t prescan_failed;          /* owner field not read by the pre-scan: answered where received */
+	uint64_t owner_rerouted;          /* the full parse found another owner: handed on */
 	uint64_t flood_limited;           /* over the source's rate (flood.rate) */
 	uint64_t flood_blocked;           /* from a source blocked after auth failures */
 	uint64_t stun_replies;            /* STUN Binding requests answered (worker_stun.c) */
@@ -53,7 +54,7 @@ struct sr_worker_stats {
 	uint64_t queries;
 	uint64_t busy_cycles;             /* TSC cycles of loop iterations that did work (CPU per request) */
 	/* shard figures, published by the worker every 100 ms */
-	uint64_t aors, bindings, binding_bytes, expired, arena_overflows;
+	uint64_t aors, bindings, binding_bytes, expired, arena_overflows, parsed_fast, parsed_slow, parsed_resumed;
 	/* last: by status code 100-699 (index code - 100); one line touched per response */
 	uint64_t responses_by_code[SR_STATUS_CODES];
 } __rte_cache_aligned;
@@ -117,6 +118,7 @@ struct sr_app {
 	uint16_t mtu[SR_MAX_PORTS];
 	struct sr_net_mesh mesh;
 	uint8_t owner[SR_BUCKETS];
+	int meta_off;                            /* the mbuf dynamic field of struct sr_pkt_meta */
 	struct sr_worker *w[SR_NET_MAX_WORKERS];
 	struct sr_clock clock;
 	int stop;                                /* set by the signal handler */

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <osipparser2/osip_uri.h>
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
@@ -41,6 +40,7 @@
 #include "ctl_store.h"
 #include "persist.h"
 #include "sip_aor.h"
+#include "sip_uri_addr.h"
 #include "stats.h"
 #include "worker.h"
 #include "worker_figures.h"
@@ -112,15 +112,7 @@ static int canonical(const struct sr_app *app, const char *uri, char *out, size_
 {
 	const struct sr_reg_config *rc = &app->cfg.reg;
 	struct sr_aor_options opt = { .case_sensitive = rc->case_sensitive, .realm_prefix = rc->realm_prefix };
-	osip_uri_t *u = NULL;
-	int rc2 = -1;
-
-	if (osip_uri_init(&u) != 0)
-		return -1;
-	if (osip_uri_parse(u, uri) == 0 && sr_aor_canonicalize(u, &opt, out, cap, len, NULL, NULL) == SR_AOR_OK)
-		rc2 = 0;
-	osip_uri_free(u);
-	return rc2;
+	return sr_aor_canonicalize_text(sr_str_cstr(uri), &opt, out, cap, len) == SR_AOR_OK ? 0 : -1;
 }
 
 /*
@@ -173,18 +165,16 @@ static void add_destination(struct sr_ctl_out *out, const struct sr_loc_binding 
 		sr_ctl_out_strf(out, NULL, "%s:%u", ip, b->st.src_port);
 		return;
 	}
-	const char *lt = memchr(path.p, '<', path.len), *gt = memchr(path.p, '>', path.len);
-	char uri[512];
-	osip_uri_t *u = NULL;
-	if (lt && gt > lt && (size_t)(gt - lt) < sizeof(uri) && osip_uri_init(&u) == 0) {
-		snprintf(uri, sizeof(uri), "%.*s", (int)(gt - lt - 1), lt + 1);
-		if (osip_uri_parse(u, uri) == 0 && u->host) {
-			sr_ctl_out_strf(out, NULL, "%s:%s", u->host, u->port ? u->port : "5060");
-			osip_uri_free(u);
-			return;
-		}
-	}
-	osip_uri_free(u);
+	char buf[1024];
+	struct sr_arena arena;
+	struct sr_uri_parts hop;
+	sr_arena_init_buf(&arena, buf, sizeof(buf));
+	bool read = sr_sip_first_hop(path, &arena, &hop) == 0;
+	if (read)
+		sr_ctl_out_strf(out, NULL, "%.*s:%u", (int)hop.host.len, hop.host.p, hop.port ? hop.port : 5060);
+	sr_arena_fini(&arena);
+	if (read)
+		return;
 	sr_ctl_out_strf(out, NULL, "%.*s", (int)path.len, path.p); /* not a URI we can read: as stored */
 }
 

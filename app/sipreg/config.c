@@ -134,6 +134,8 @@ static const struct key keys[] = {
 	{ "registrar", "path", K_ENUM, F(reg.path_mode), 0, 0, path_modes, "off, lazy or strict" },
 	{ "registrar", "outbound", K_BOOL, F(reg.outbound), 0, 0, NULL, "RFC 5626" },
 	{ "registrar", "gruu", K_BOOL, F(reg.gruu), 0, 0, NULL, "RFC 5627" },
+	{ "registrar", "fast_parse", K_BOOL, F(reg.fast_parse), 0, 0, NULL,
+	  "fast SIP parser in front of libosip2; false: libosip2 only" },
 	{ "registrar", "max_aors", K_U32, F(reg.max_aors), 1, UINT32_MAX, NULL, "AoRs per worker shard" },
 	{ "registrar", "memory_limit", K_U64, F(reg.memory_limit), 0, INT64_MAX, NULL,
 	  "binding bytes per shard; 0: unlimited" },

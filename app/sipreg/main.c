@@ -196,7 +196,8 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 		struct sr_reg_params sp = { .cfg = &c->reg, .shard_id = i, .now_ms = now_ms,
 					      .on_event = sr_worker_on_event, .event_ctx = w,
 					      .room = { sr_persist_claim, sr_persist_release_room, w },
-					      .retraction = c->persistence && c->durability == SR_DURABILITY_SYNC };
+					      .retraction = c->persistence && c->durability == SR_DURABILITY_SYNC,
+					      .owns = sr_worker_owns, .owns_ctx = w };
 		if (sr_app_auth_worker(app, w, &sp.auth) != 0 ||
 		    sr_admission_worker(app, w, &sp.policy) != 0)
 			return -1;
@@ -286,6 +287,11 @@ int main(int argc, char **argv)
 	sr_clock_init(&app->clock);
 
 	const struct sr_app_config *c = &app->cfg;
+	app->meta_off = sr_worker_meta_register();
+	if (app->meta_off < 0) {
+		fprintf(stderr, "sipreg: cannot register the mbuf dynamic field: %s\n", rte_strerror(rte_errno));
+		goto fail;
+	}
 	unsigned n_ports = rte_eth_dev_count_avail();
 	struct rte_mempool *rx_pool = pool("sr_rx", sr_pool_rx_mbufs(c, workers, n_ports), (uint16_t)c->rx_data_room);
 	struct rte_mempool *tx_pool = pool("sr_tx", sr_pool_tx_mbufs(c, workers, n_ports), TX_DATA_ROOM);

@@ -25,7 +25,6 @@
 
 #include <string.h>
 
-#include "net_reply.h"
 #include "sip_aor.h"
 #include "sip_response.h"
 #include "sip_uri_addr.h"
@@ -43,7 +42,7 @@ static enum sr_route_ruri ruri_kind(const struct sr_route_facts *c, const struct
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
 	struct sr_str user, host;
 	size_t len;
-	if (m->ruri == NULL || sr_aor_canonicalize(m->ruri, &opt, c->aor, c->aor_cap, &len, &user, &host) != SR_AOR_OK)
+	if (sr_aor_canonicalize(&m->ruri, &opt, c->aor, c->aor_cap, &len, &user, &host) != SR_AOR_OK)
 		return SR_RURI_FOREIGN;
 	rq->aor = sr_str_make(c->aor, len);
 	if (sr_sip_host_classify(host, c->self_ip) & SR_HOST_SELF)
@@ -89,7 +88,7 @@ bool sr_route_facts_request(const struct sr_route_facts *c, const struct sr_sip_
 	f->n_routes = m->n_route;
 	memcpy(f->routes, m->route, m->n_route * sizeof(m->route[0]));
 	f->from = m->from_raw;
-	f->to = m->to_raw;
+	f->to = m->to.raw;
 	f->call_id = m->call_id;
 	f->cseq = m->cseq;
 	bool ok = inside(whole, f->from) && inside(whole, f->to) && inside(whole, f->call_id) &&
@@ -103,7 +102,7 @@ bool sr_route_facts_request(const struct sr_route_facts *c, const struct sr_sip_
 
 	rq->txn = (struct sr_txn_req){
 		.method = m->method,
-		.branch = m->top_branch,
+		.branch = m->top_via.branch,
 		.sent_by = sr_sip_via_sent_by(m->via[0]),
 		.cseq = m->cseq,
 		.ruri = m->ruri_raw,
@@ -112,8 +111,8 @@ bool sr_route_facts_request(const struct sr_route_facts *c, const struct sr_sip_
 		.top_via = m->via[0],
 	};
 	rq->source = (struct sr_txn_dest){ p->src_ip, p->src_port, false };
-	rq->reply_to = (struct sr_txn_dest){ p->src_ip, sr_net_reply_port(sip, p->payload_len, p->src_port, c->symmetric),
-					     false };
+	uint16_t reply_port = c->symmetric ? p->src_port : sr_resp_reply_port(m, p->src_port);
+	rq->reply_to = (struct sr_txn_dest){ p->src_ip, reply_port, false };
 	/* The head of our own responses: what the registrar's responses copy, without the status line. */
 	struct sr_resp rw;
 	struct sr_addr src = { p->src_ip, p->src_port };
@@ -123,13 +122,13 @@ bool sr_route_facts_request(const struct sr_route_facts *c, const struct sr_sip_
 	if (rw.overflow)
 		return false;
 	rq->head.lines = sr_str_make(c->head + status_len, rw.len - status_len);
-	rq->head.to_tag_at = m->to_tag.len ? 0 : rw.to_value_end - status_len;
-	rq->to_tag = m->to_tag;
+	rq->head.to_tag_at = m->to.tag.len ? 0 : rw.to_value_end - status_len;
+	rq->to_tag = m->to.tag;
 	rq->ruri = ruri_kind(c, m, rq);
 	struct sr_str gr;
-	if (rq->ruri == SR_RURI_SERVED && sr_sip_uri_param(m->ruri, "gr", &gr)) {
+	if (rq->ruri == SR_RURI_SERVED && sr_sip_uri_param(&m->ruri, "gr", &gr)) {
 		rq->gruu = gr.len ? SR_GRUU_PUBLIC : SR_GRUU_TEMP;
-		rq->gruu_id = gr.len ? gr : sr_str_cstr(m->ruri->username);
+		rq->gruu_id = gr.len ? gr : m->ruri.user;
 	}
 	route_and_vias(c, m, rq);
 	rq->proxy_require_unknown = m->proxy_require_unknown;
@@ -143,7 +142,7 @@ bool sr_route_facts_response(const struct sr_sip_msg *m, const char *sip, size_t
 		return false;
 	memset(rp, 0, sizeof(*rp));
 	rp->txn.status = m->status;
-	rp->txn.branch = m->top_branch;
+	rp->txn.branch = m->top_via.branch;
 	rp->txn.cseq_method = m->cseq_method;
 	rp->txn.bytes = sip;
 	rp->txn.len = len;
@@ -152,7 +151,7 @@ bool sr_route_facts_response(const struct sr_sip_msg *m, const char *sip, size_t
 	rp->fwd.top_via = m->via[0];
 	/* the empty line: body_at is just past it (CRLF, or a bare LF from a sloppy peer) */
 	rp->fwd.headers_end = m->body_at - (sip[m->body_at - 2] == '\r' ? 2 : 1);
-	rp->to = m->to_raw;
+	rp->to = m->to.raw;
 	rp->n_auth = m->n_challenge < SR_ROUTE_MAX_AUTH ? m->n_challenge : SR_ROUTE_MAX_AUTH;
 	for (unsigned i = 0; i < rp->n_auth; i++)
 		rp->auth[i] = m->challenge_line[i];

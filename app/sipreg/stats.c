@@ -40,9 +40,10 @@ static uint64_t wsum(const struct sr_app *app, size_t off)
 static const char *const sip_drop_labels[SR_DROP_COUNT] = {
 	[SR_DROP_NONE] = "none", [SR_DROP_GARBAGE] = "garbage", [SR_DROP_RESPONSE] = "absorbed_response",
 	[SR_DROP_ACK] = "absorbed_ack", [SR_DROP_NO_BUFFER] = "no_buffer", [SR_DROP_POLICY] = "policy",
+	[SR_DROP_NOT_OWNER] = "not_owner",
 };
 /* A new drop reason without a label here would hand the sinks a NULL key: name it first. */
-_Static_assert(SR_DROP_COUNT == 6, "label every enum sr_drop_reason in sip_drop_labels");
+_Static_assert(SR_DROP_COUNT == 7, "label every enum sr_drop_reason in sip_drop_labels");
 static const char *const event_labels[4] = {
 	[SR_EV_ADDED] = "added", [SR_EV_REFRESHED] = "refreshed", [SR_EV_REMOVED] = "removed",
 	[SR_EV_EXPIRED] = "expired",
@@ -133,8 +134,18 @@ static void sip_layer(const struct sr_app *app, struct sr_stats_sink *s)
 		s->sample(s, sip_drop_labels[r], WSUM(app, sip_drops[r]));
 	s->end(s);
 	sr_stats_one(s, "sipreg_prescan_failed_total", C,
-		     "Requests whose To the owner pre-scan could not read (processed where received).",
+		     "Requests whose owner field the pre-scan could not read (answered where received).",
 		     WSUM(app, prescan_failed));
+	sr_stats_one(s, "sipreg_owner_rerouted_total", C,
+		     "Requests the full parse found to be another worker's (handed on).",
+		     WSUM(app, owner_rerouted));
+	family(s, "sipreg_parsed_total", C, "SIP requests parsed, by path (fast, or libosip2).", "path");
+	s->sample(s, "fast", WSUM(app, parsed_fast));
+	s->sample(s, "libosip2", WSUM(app, parsed_slow));
+	s->end(s);
+	sr_stats_one(s, "sipreg_parse_resumed_total", C,
+		     "Fast-path parses that resumed from the pre-scan's record (the mbuf's dynamic field).",
+		     WSUM(app, parsed_resumed));
 	sr_stats_one(s, "sipreg_flood_limited_total", C, "Requests over their source's rate limit.",
 		     WSUM(app, flood_limited));
 	sr_stats_one(s, "sipreg_flood_blocked_total", C, "Requests from sources blocked after auth failures.",

@@ -6,12 +6,18 @@
  *      ICMP echo, IPv4 fragment, SIP over UDP, or a counted drop);
  *      ARP and ICMP are answered in place; fragments go to reassembly;
  *   2. SIP: the source's token bucket (flood protection, admission.h: over
- *      the limit -> counted drop or 503), then
- *      pre-scan the To URI, hash its canonical AoR, look up the owner
- *      worker in the bucket table; ours -> sr_reg_process now, writing the
+ *      the limit -> counted drop or 503), then the owner pre-scan (the
+ *      first steps of the message walk, up to the To URI of a REGISTER or
+ *      the Request-URI of another request), whose AoR hash picks the owner
+ *      worker in the bucket table. What the pre-scan found goes into the
+ *      mbuf's dynamic field (struct sr_pkt_meta); the owner reads the
+ *      source and length from the headers at the offsets set here;
+ *      ours -> sr_reg_process_scan now, resuming the walk, writing the
  *      response straight into a fresh mbuf behind its 42 bytes of headers;
  *      not ours -> the mbuf goes to the owner over our SP/SC ring to it
- *      (collected per owner and enqueued once per burst);
+ *      (collected per owner and enqueued once per burst). Should the full
+ *      parse find another owner than the pre-scan (SR_DROP_NOT_OWNER), the
+ *      request is handed on once more, to that owner;
  *   3. tx burst of everything answered;
  *   4. drain the rings from other workers (same processing as local SIP)
  *      and the control core's query ring;
@@ -19,9 +25,8 @@
  *      at most workers.expire_budget bindings, publish shard figures.
  * STUN on the SIP port is answered where received (worker_stun.c). With
  * routing.mode redirect or proxy, worker_route.c picks the owner of
- * responses (their branch) and of requests other than REGISTER (their
- * Request-URI), takes them before the registrar, and runs its timers once
- * per loop.
+ * responses (the worker their branch names), takes them and requests other
+ * than REGISTER before the registrar, and runs its timers once per loop.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
  * only after an empty poll).
@@ -34,6 +39,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
@@ -93,18 +99,53 @@ static void drop(struct sr_worker *w, struct rte_mbuf *m, enum sr_net_drop why)
 
 /* --- SIP --- */
 
-/*
- * The IPv4 datagram of m (l2_len set) as contiguous bytes: in place for a
- * single segment, else (a reassembled datagram) copied into the scratch
- * buffer. Never NULL here: on_frame dropped every reassembled datagram
- * larger than the scratch buffer.
- */
-static const uint8_t *datagram(struct sr_worker *w, struct rte_mbuf *m, struct sr_net_pkt *p)
+int sr_worker_meta_register(void)
 {
-	size_t len;
-	const uint8_t *ip = sr_net_reasm_datagram(m, w->scratch, sizeof(w->scratch), &len);
-	sr_net_locate_udp(ip, p);
-	return ip;
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "sipreg_pkt_meta",
+		.size = sizeof(struct sr_pkt_meta),
+		.align = __alignof__(struct sr_pkt_meta),
+	};
+	return rte_mbuf_dynfield_register(&desc);
+}
+
+static struct sr_pkt_meta *meta_of(const struct sr_worker *w, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, w->app->meta_off, struct sr_pkt_meta *);
+}
+
+/*
+ * The source address and SIP length of a datagram another worker classified,
+ * read from its IP and UDP headers at the offsets it set (l2_len, l3_len;
+ * the UDP length was checked then).
+ */
+static void pkt_from_headers(const struct rte_mbuf *m, struct sr_net_pkt *p)
+{
+	uint8_t ip_buf[4], udp_buf[SR_NET_UDP_LEN];
+	const uint8_t *ip_src = rte_pktmbuf_read(m, (uint32_t)m->l2_len + 12, sizeof(ip_buf), ip_buf);
+	const uint8_t *udp = rte_pktmbuf_read(m, (uint32_t)m->l2_len + m->l3_len, sizeof(udp_buf), udp_buf);
+	memset(p, 0, sizeof(*p));
+	memcpy(&p->src_ip, ip_src, sizeof(p->src_ip)); /* stays in network order */
+	p->src_port = (uint16_t)(udp[0] << 8 | udp[1]);
+	p->payload_len = (uint16_t)((udp[4] << 8 | udp[5]) - SR_NET_UDP_LEN);
+}
+
+/*
+ * The SIP bytes of m (l2_len and l3_len set): in place for a single segment,
+ * else (a reassembled datagram) copied into the worker's scratch buffer.
+ */
+static const char *sip_bytes(struct sr_worker *w, struct rte_mbuf *m, uint16_t len)
+{
+	uint32_t off = (uint32_t)m->l2_len + m->l3_len + SR_NET_UDP_LEN;
+	if (m->nb_segs == 1)
+		return rte_pktmbuf_mtod_offset(m, const char *, off);
+	return rte_pktmbuf_read(m, off, len, w->scratch);
+}
+
+bool sr_worker_owns(void *ctx, uint64_t aor_hash)
+{
+	const struct sr_worker *w = ctx;
+	return w->app->owner[(uint32_t)aor_hash % SR_BUCKETS] == w->id;
 }
 
 /* Sends the responses durability=sync held whose changes are now decided (200s, or their retractions). */
@@ -185,15 +226,13 @@ static void frames_out(struct sr_worker *w, struct rte_mbuf *r, bool change, str
  * held until its change is committed.
  */
 static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
-			  const char *sip, struct rte_mbuf *r, size_t len, bool change, size_t retraction_len)
+			  const struct sr_reg_result *res, struct rte_mbuf *r)
 {
-	struct sr_app *app = w->app;
-	uint16_t dport = sr_net_reply_port(sip, p->payload_len, p->src_port, app->cfg.symmetric_responses);
-	struct rte_mbuf *retraction = retraction_frame(w, req, p, dport,
-						       rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN + len),
-						       retraction_len);
-	reply_frame(w, req, p, dport, r, len);
-	frames_out(w, r, change, retraction);
+	uint16_t dport = w->app->cfg.symmetric_responses ? p->src_port : res->reply_port;
+	const char *behind = rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN + res->len);
+	struct rte_mbuf *retraction = retraction_frame(w, req, p, dport, behind, res->retraction_len);
+	reply_frame(w, req, p, dport, r, res->len);
+	frames_out(w, r, res->events > 0, retraction);
 }
 
 void sr_worker_tx_sip(struct sr_worker *w, struct rte_mbuf *r)
@@ -241,26 +280,57 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, p, sip, r, res.len, false, 0);
+	send_response(w, m, p, &res, r);
 	rte_pktmbuf_free(m);
 }
 
-/* Runs the registrar on a SIP datagram this worker owns, then answers it. Consumes m. */
-static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms)
+/*
+ * The full parse found another owner than the pre-scan: the request goes to
+ * that owner, once (a second disagreement would be a bug; it is counted and
+ * dropped rather than processed where it would split the AoR's state).
+ */
+static void reroute(struct sr_worker *w, struct rte_mbuf *m, struct sr_pkt_meta *meta, uint64_t aor_hash)
 {
-	struct sr_net_pkt p;
-	const uint8_t *ip = datagram(w, m, &p);
-	const char *sip = (const char *)ip + p.payload_off;
-	struct sr_addr src = { .ip = p.src_ip, .port = p.src_port };
+	unsigned owner = w->app->owner[(uint32_t)aor_hash % SR_BUCKETS];
+	if (owner == w->id || (meta->scan.flags & SR_SCAN_REROUTED)) {
+		SR_STAT_INC(w->stats.sip_drops[SR_DROP_NOT_OWNER]);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	meta->scan.flags |= SR_SCAN_REROUTED | SR_SCAN_OWNER;
+	meta->scan.owner_key = (uint32_t)aor_hash;
+	SR_STAT_INC(w->stats.owner_rerouted);
+	if (rte_ring_sp_enqueue(w->app->mesh.ring[w->id][owner], m) != 0)
+		drop(w, m, SR_ND_RING_FULL);
+	else
+		SR_STAT_INC(w->stats.net.ring_out);
+}
+
+/*
+ * Runs the registrar on a SIP datagram this worker owns, then answers it.
+ * p and sip: its classification and bytes when this worker received it,
+ * else NULL (handed over by another worker). Consumes m.
+ */
+static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p, const char *sip,
+			uint64_t now_ms)
+{
+	struct sr_pkt_meta *meta = meta_of(w, m);
+	struct sr_net_pkt from_headers;
 	struct sr_reg_result res;
 	uint32_t retry_after_s = 0;
 
-	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p.src_ip, now_ms, &retry_after_s);
+	if (p == NULL) {
+		pkt_from_headers(m, &from_headers);
+		p = &from_headers;
+		sip = sip_bytes(w, m, p->payload_len);
+	}
+	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
+	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s);
 	if (v != SR_FLOOD_PASS) {
-		flood_refuse(w, m, &p, sip, v, retry_after_s);
+		flood_refuse(w, m, p, sip, v, retry_after_s);
 		return;
 	}
-	if (sr_worker_route_process(w, m, &p, sip, now_ms))
+	if (sr_worker_route_process(w, m, p, sip, &meta->scan, now_ms))
 		return; /* routing.mode redirect or proxy: a response, or a request for a served AoR */
 	char *out;
 	size_t cap;
@@ -270,9 +340,14 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		return;
 	}
 
-	sr_reg_process(w->shard, sip, p.payload_len, &src, now_ms, out, cap, &res);
+	sr_reg_process_scan(w->shard, sip, p->payload_len, &meta->scan, &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
-	sr_admission_after(w, p.src_ip, sip, p.payload_len, res.len ? res.status : 0, now_ms);
+	if (res.drop == SR_DROP_NOT_OWNER) {
+		rte_pktmbuf_free(r);
+		reroute(w, m, meta, res.aor_hash);
+		return;
+	}
+	sr_admission_after(w, p->src_ip, res.credentials, res.len ? res.status : 0, now_ms);
 	if (res.len == 0) {
 		SR_STAT_INC(w->stats.sip_drops[res.drop < SR_DROP_COUNT ? res.drop : SR_DROP_GARBAGE]);
 		rte_pktmbuf_free(r);
@@ -280,38 +355,38 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		return;
 	}
 	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, &p, sip, r, res.len, res.events > 0, res.retraction_len);
+	send_response(w, m, p, &res, r);
 	rte_pktmbuf_free(m);
 }
 
-/* Finds the owner of a SIP datagram (l2_len set) and processes it here or hands it over. */
-static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms)
+/* Finds the owner of a SIP datagram (l2_len, l3_len set; p: its classification) and processes it here or hands it over. */
+static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p, uint64_t now_ms)
 {
 	struct sr_app *app = w->app;
-	struct sr_net_pkt p;
-	const uint8_t *ip = datagram(w, m, &p);
-	uint64_t h;
+	struct sr_pkt_meta *meta = meta_of(w, m);
 	unsigned owner = w->id;
 	uint32_t retry_after_s = 0;
 
-	enum sr_flood_verdict v = sr_flood_admit(w->flood, p.src_ip, now_ms, &retry_after_s);
+	const char *sip = sip_bytes(w, m, p->payload_len);
+	enum sr_flood_verdict v = sr_flood_admit(w->flood, p->src_ip, now_ms, &retry_after_s);
 	if (v != SR_FLOOD_PASS) {
-		flood_refuse(w, m, &p, (const char *)ip + p.payload_off, v, retry_after_s);
+		flood_refuse(w, m, p, sip, v, retry_after_s);
 		return;
 	}
-	if (sr_worker_stun(w, m, &p, ip + p.payload_off))
+	if (sr_worker_stun(w, m, p, (const uint8_t *)sip))
 		return; /* STUN on the SIP port: answered here, never parsed as SIP */
-	if (sr_worker_route_owner(w, (const char *)ip + p.payload_off, p.payload_len, &owner))
-		; /* routing on: by branch (responses) or Request-URI (requests other than REGISTER) */
-	else if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
-				     &h) == 0)
-		owner = app->owner[h % SR_BUCKETS];
+	struct sr_reg_owner o;
+	if (sr_reg_prescan(sip, p->payload_len, &app->cfg.reg, &w->arena, &meta->scan, &o) != 0)
+		SR_STAT_INC(w->stats.prescan_failed);
+	else if (sr_worker_route_owner(w, &meta->scan, &o, &owner))
+		; /* routing on: a response goes to the worker its branch names */
+	else if (meta->scan.flags & SR_SCAN_OWNER)
+		owner = app->owner[meta->scan.owner_key % SR_BUCKETS];
 	else
 		SR_STAT_INC(w->stats.prescan_failed);
-	sr_arena_reset(&w->arena);
 
 	if (owner == w->id) {
-		sip_process(w, m, now_ms);
+		sip_process(w, m, p, sip, now_ms);
 		return;
 	}
 	struct sr_handoff_buf *b = &w->handoff[owner];
@@ -381,12 +456,13 @@ static void on_frame(struct sr_worker *w, struct rte_mbuf *m, uint64_t tsc, uint
 			drop(w, m, why == SR_ND_NONE ? SR_ND_IP_PROTO : why);
 			return;
 		}
-		sip_dispatch(w, m, now_ms);
+		m->l3_len = p.l3_len;
+		sip_dispatch(w, m, &p, now_ms);
 		return;
 	case SR_NET_SIP:
 		m->l2_len = SR_NET_ETH_LEN;
 		m->l3_len = p.l3_len;
-		sip_dispatch(w, m, now_ms);
+		sip_dispatch(w, m, &p, now_ms);
 		return;
 	case SR_NET_DROP:
 		break;
@@ -407,7 +483,7 @@ static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
 			continue;
 		unsigned n = rte_ring_sc_dequeue_burst(app->mesh.ring[from][w->id], objs, w->app->cfg.burst, NULL);
 		for (unsigned i = 0; i < n; i++)
-			sip_process(w, objs[i], now_ms);
+			sip_process(w, objs[i], NULL, NULL, now_ms);
 		SR_STAT_ADD(w->stats.net.ring_in, n);
 		total += n;
 	}
@@ -447,6 +523,9 @@ static void publish(struct sr_worker *w)
 	SR_STAT_SET(w->stats.binding_bytes, st.binding_bytes);
 	SR_STAT_SET(w->stats.expired, st.expired);
 	SR_STAT_SET(w->stats.arena_overflows, st.arena_overflows);
+	SR_STAT_SET(w->stats.parsed_fast, st.parsed_fast);
+	SR_STAT_SET(w->stats.parsed_slow, st.parsed_slow);
+	SR_STAT_SET(w->stats.parsed_resumed, st.parsed_resumed);
 }
 
 static void housekeeping(struct sr_worker *w, uint64_t tsc, uint64_t now_ms)

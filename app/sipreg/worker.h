@@ -12,6 +12,27 @@
 #include "app.h"
 
 /*
+ * What travels with a SIP datagram from the worker that received it to the
+ * worker that owns it, in the mbuf's dynamic field: what the owner pre-scan
+ * found, so the owner resumes the parse instead of restarting it. At most
+ * 24 bytes: the mbuf's dynamic area is 36 bytes and PMDs register fields of
+ * their own in it (the pcap PMD's 8-byte rx timestamp leaves 24 or 28
+ * contiguous bytes, and a 32-byte field failed to register beside it). The
+ * source address and the SIP length are read from the IP and UDP headers,
+ * whose offsets the receiving worker set once (l2_len, l3_len).
+ */
+struct sr_pkt_meta {
+	struct sr_sip_scan scan;
+};
+_Static_assert(sizeof(struct sr_pkt_meta) <= 24, "struct sr_pkt_meta must fit beside other dynamic fields");
+
+/* Registers the dynamic field (after rte_eal_init, before any packet); its offset, or -1. */
+int sr_worker_meta_register(void);
+
+/* The shard's ownership hook (ctx = struct sr_worker): the AoR's bucket is this worker's. */
+bool sr_worker_owns(void *ctx, uint64_t aor_hash);
+
+/*
  * One /sipreg/aor question, written by control, answered by the owner
  * worker. The answer is complete: every binding with every field, encoded
  * by lib/ctl/ctl_answer.h into the control core's buffer; when it does not

@@ -173,38 +173,40 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 
 /* --- the worker's calls --- */
 
-bool sr_worker_route_owner(struct sr_worker *w, const char *sip, size_t len, unsigned *owner)
+bool sr_worker_route_owner(struct sr_worker *w, const struct sr_sip_scan *scan, const struct sr_reg_owner *o,
+			   unsigned *owner)
 {
 	struct sr_app *app = w->app;
-	struct sr_reg_route_key k;
-	if (w->route == NULL || sr_reg_prescan_route(sip, len, &app->cfg.reg, &w->arena, &k) != 0 ||
-	    k.kind == SR_PRESCAN_REGISTER)
+	if (w->route == NULL || !(scan->flags & SR_SCAN_RESPONSE))
 		return false;
-	if (k.kind == SR_PRESCAN_REQUEST) {
-		*owner = app->owner[k.hash % SR_BUCKETS];
-		return true;
-	}
 	struct sr_txn_branch_info bi;
 	/* not one of our branches, or a worker that does not exist: processed here (counted stray) */
-	*owner = sr_txn_branch_parse(k.branch, &bi) && bi.worker < app->n_workers ? bi.worker : w->id;
+	struct sr_str branch = sr_str_make(o->branch, o->branch_len);
+	*owner = sr_txn_branch_parse(branch, &bi) && bi.worker < app->n_workers ? bi.worker : w->id;
 	return true;
 }
 
+/* The registrar's parse switch (registrar.fast_parse) holds for routed messages too. */
+static unsigned parse_flags(const struct sr_worker *w)
+{
+	return w->app->cfg.reg.fast_parse ? SR_SIP_FAST : 0;
+}
+
 bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
-			     const char *sip, uint64_t now_ms)
+			     const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms)
 {
 	struct sr_worker_route *wr = w->route;
 	if (wr == NULL)
 		return false;
 	learn(wr, m->port, rte_pktmbuf_mtod(m, const uint8_t *) + 6, p->src_ip);
-	if (sr_reg_prescan_kind(sip, p->payload_len) == SR_PRESCAN_REGISTER)
+	if (scan->flags & SR_SCAN_REGISTER)
 		return false;
 	wr->port = m->port;
 	wr->now_ms = now_ms;
 	struct sr_arena *prev = sr_arena_bind_osip(&wr->arena);
 	struct sr_sip_error err;
 	bool taken = false;
-	if (sr_sip_parse(&wr->msg, sip, p->payload_len, &wr->arena, &err) == SR_SIP_OK) {
+	if (sr_sip_parse(&wr->msg, sip, p->payload_len, scan, parse_flags(w), &wr->arena, &err) == SR_SIP_OK) {
 		if (wr->msg.is_request) {
 			struct sr_route_req rq;
 			if (sr_route_facts_request(&wr->facts, &wr->msg, sip, p, &rq))

@@ -35,20 +35,21 @@ int sr_worker_route_create(struct sr_worker *w, uint64_t now_ms);
 void sr_worker_route_free(struct sr_worker *w);
 
 /*
- * Dispatch with routing on: the owner of a SIP datagram (a response: the
- * worker its branch names; a request other than REGISTER: the owner of its
- * Request-URI's AoR). Returns false when the registrar's rule applies
- * (routing off, REGISTER, unreadable start line).
+ * Dispatch with routing on: a response goes to the worker its branch names
+ * (o: what the owner pre-scan found). Returns false when the pre-scan's
+ * owner applies (routing off, or a request: the owner of its AoR).
  */
-bool sr_worker_route_owner(struct sr_worker *w, const char *sip, size_t len, unsigned *owner);
+bool sr_worker_route_owner(struct sr_worker *w, const struct sr_sip_scan *scan, const struct sr_reg_owner *o,
+			   unsigned *owner);
 
 /*
- * A SIP datagram this worker owns (p located, sip its payload): parsed once
- * and given to the routing. Returns true when the routing took it (m is
- * freed), false when it is the registrar's (m untouched).
+ * A SIP datagram this worker owns (p located, sip its payload, scan what the
+ * owner pre-scan found): parsed once, resuming from scan, and given to the
+ * routing. Returns true when the routing took it (m is freed), false when
+ * it is the registrar's (m untouched).
  */
 bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
-			     const char *sip, uint64_t now_ms);
+			     const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms);
 
 /* Runs the routing's due timers and publishes its figures; returns the work done. */
 unsigned sr_worker_route_advance(struct sr_worker *w, uint64_t now_ms);

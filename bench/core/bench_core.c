@@ -8,17 +8,21 @@
  *   refresh  the same N, same Call-ID and contact, CSeq + 1
  *   fetch    the same N, no Contact
  *   parse    the new-registration messages through sr_sip_parse alone (the
- *            libosip2-based message view with its arena), for the parse share
+ *            message view with its arena), for the parse share, on the fast
+ *            path and on the libosip2 path
  * Memory per binding is the shard's slab plus the AoR table's DPDK memory,
  * divided by the number of bindings (resident-set growth is printed too, as
  * a cross-check).
  *
- * Usage: bench_core [AORS] [sync]   (default 1,000,000)
+ * Usage: bench_core [AORS] [sync] [slow] [prescan]   (default 1,000,000)
  *
  * 'sync' runs the shard as sipreg does with control.durability=sync: a
  * room claim per event (here always granted, counted) and each change's
  * retraction written behind its 200, so the difference is the registrar's
- * share of sync durability.
+ * share of sync durability. 'slow': registrar.fast_parse off, the libosip2
+ * path only, for its own figures. 'prescan': every request goes through the
+ * owner pre-scan first and the registrar resumes from it, as a worker does
+ * with every datagram (sr_reg_prescan + sr_reg_process_scan timed together).
  */
 #include "registrar.h"
 
@@ -106,6 +110,8 @@ static double replay(enum phase ph, uint32_t n, msg_fn *fn, void *ctx)
 struct process_ctx {
 	struct sr_registrar *s;
 	uint64_t now_ms;
+	const struct sr_reg_config *prescan; /* non-NULL: pre-scan first, as the data plane does */
+	struct sr_arena *prescan_arena;
 };
 
 /* sr_reg_process one message; anything but 200 ends the bench loudly. */
@@ -115,42 +121,59 @@ static void process_one(void *vctx, const char *m, size_t len, uint32_t i)
 	static const struct sr_addr src = { .ip = 0x026433C6u /* 198.51.100.2 */, .port = 5060 };
 	struct process_ctx *c = vctx;
 	struct sr_reg_result res;
-	sr_reg_process(c->s, m, len, &src, c->now_ms, resp, sizeof(resp), &res);
+	struct sr_sip_scan scan, *sp = NULL;
+	if (c->prescan) {
+		if (sr_reg_prescan(m, len, c->prescan, c->prescan_arena, &scan, NULL) != 0) {
+			fprintf(stderr, "request %u: the pre-scan found no owner\n", i);
+			exit(1);
+		}
+		sp = &scan;
+	}
+	sr_reg_process_scan(c->s, m, len, sp, &src, c->now_ms, resp, sizeof(resp), &res);
 	if (res.status != 200) {
 		fprintf(stderr, "request %u: status %d (%s)\n", i, res.status, res.reason ? res.reason : "");
 		exit(1);
 	}
 }
 
+static const struct sr_reg_config *g_prescan; /* "prescan": the configuration the pre-scan reads */
+static struct sr_arena g_prescan_arena;
+
 static double run_phase(struct sr_registrar *s, enum phase ph, uint32_t n, uint64_t now_ms)
 {
-	struct process_ctx c = { s, now_ms };
+	struct process_ctx c = { s, now_ms, g_prescan, &g_prescan_arena };
 	return replay(ph, n, process_one, &c);
 }
+
+struct parse_ctx {
+	struct sr_arena arena;
+	unsigned flags;
+	bool want_fast; /* the fast path must have parsed it */
+};
 
 /* sr_sip_parse one message into the bound arena, then reset it. */
 static void parse_one(void *vctx, const char *m, size_t len, uint32_t i)
 {
-	struct sr_arena *arena = vctx;
-	struct sr_sip_msg msg;
+	static struct sr_sip_msg msg;
+	struct parse_ctx *c = vctx;
 	struct sr_sip_error err;
-	if (sr_sip_parse(&msg, m, len, arena, &err) != SR_SIP_OK) {
-		fprintf(stderr, "message %u: parse failed: %s\n", i, err.reason);
+	if (sr_sip_parse(&msg, m, len, NULL, c->flags, &c->arena, &err) != SR_SIP_OK || msg.fast != c->want_fast) {
+		fprintf(stderr, "message %u: parse failed: %s\n", i, err.reason ? err.reason : "wrong path");
 		exit(1);
 	}
-	sr_arena_reset(arena);
+	sr_arena_reset(&c->arena);
 }
 
 /* ns per message of sr_sip_parse alone (plus the arena reset), over n new-registration messages. */
-static double run_parse(uint32_t n)
+static double run_parse(uint32_t n, bool fast)
 {
-	struct sr_arena arena;
-	if (sr_arena_init(&arena, 256 * 1024) != 0)
+	struct parse_ctx c = { .flags = fast ? SR_SIP_FAST : 0, .want_fast = fast };
+	if (sr_arena_init(&c.arena, 256 * 1024) != 0)
 		exit(1);
-	struct sr_arena *prev = sr_arena_bind_osip(&arena);
-	double ns = replay(PH_NEW, n, parse_one, &arena);
+	struct sr_arena *prev = sr_arena_bind_osip(&c.arena);
+	double ns = replay(PH_NEW, n, parse_one, &c);
 	sr_arena_bind_osip(prev);
-	sr_arena_fini(&arena);
+	sr_arena_fini(&c.arena);
 	return ns;
 }
 
@@ -179,7 +202,12 @@ static void release(void *ctx)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
-	bool sync = argc > 2 && strcmp(argv[2], "sync") == 0;
+	bool sync = false, slow = false, prescan = false;
+	for (int a = 2; a < argc; a++) {
+		sync |= strcmp(argv[a], "sync") == 0;
+		slow |= strcmp(argv[a], "slow") == 0;
+		prescan |= strcmp(argv[a], "prescan") == 0;
+	}
 	char *eal[] = { "bench_core", "--no-huge", "--no-pci", "--no-shconf", "-m", "2048",
 			"--no-telemetry", "--log-level=lib.eal:error", NULL };
 	if (rte_eal_init(8, eal) < 0) {
@@ -194,6 +222,12 @@ int main(int argc, char **argv)
 	sr_reg_config_add_domain(&cfg, "example.com");
 	cfg.max_aors = n + n / 4;
 	cfg.secret = 42;
+	cfg.fast_parse = !slow;
+	if (prescan) {
+		if (sr_arena_init(&g_prescan_arena, 64 * 1024) != 0)
+			return 1;
+		g_prescan = &cfg;
+	}
 	uint64_t now_ms = (uint64_t)time(NULL) * 1000;
 
 	size_t heap0 = heap_used();
@@ -215,28 +249,36 @@ int main(int argc, char **argv)
 	long rss_after_new = rss_kb();
 	double ns_refresh = run_phase(s, PH_REFRESH, n, now_ms + 1000);
 	double ns_fetch = run_phase(s, PH_FETCH, n, now_ms + 2000);
-	double ns_parse = run_parse(n < 200000 ? n : 200000);
+	double ns_parse = run_parse(n < 200000 ? n : 200000, true);
+	double ns_parse_slow = run_parse(n < 200000 ? n : 200000, false);
 
 	struct sr_reg_stats st;
 	sr_reg_get_stats(s, &st);
 	double per_binding = (double)(st.binding_bytes + table_bytes) / (double)st.bindings;
 	double rss_per_binding = (double)(rss_after_new - rss0) * 1024.0 / (double)st.bindings;
 
-	printf("sipreg core bench: %u AoRs, one contact each, one thread%s\n", n,
+	printf("sipreg core bench: %u AoRs, one contact each, one thread, %s%s%s\n", n,
+	       slow ? "libosip2 path only (registrar.fast_parse off)" : "fast path",
+	       prescan ? ", owner pre-scan + resumed parse per request" : "",
 	       sync ? ", durability=sync (room claims, retractions)" : "");
 	if (sync)
 		printf("  room claims %llu\n", (unsigned long long)claims);
 	printf("  new REGISTER      %8.0f ns\n", ns_new);
 	printf("  refresh REGISTER  %8.0f ns\n", ns_refresh);
 	printf("  fetch REGISTER    %8.0f ns\n", ns_fetch);
-	printf("  parse only        %8.0f ns (sr_sip_parse of a new REGISTER, arena reset included)\n", ns_parse);
-	printf("  bindings %llu, AoRs %llu, arena overflows %llu\n", (unsigned long long)st.bindings,
-	       (unsigned long long)st.aors, (unsigned long long)st.arena_overflows);
+	printf("  parse only        %8.0f ns fast path, %.0f ns libosip2 path (sr_sip_parse of a new REGISTER,"
+	       " arena reset included)\n", ns_parse, ns_parse_slow);
+	printf("  bindings %llu, AoRs %llu, arena overflows %llu, parsed fast %llu (resumed %llu), libosip2 %llu\n",
+	       (unsigned long long)st.bindings, (unsigned long long)st.aors, (unsigned long long)st.arena_overflows,
+	       (unsigned long long)st.parsed_fast, (unsigned long long)st.parsed_resumed,
+	       (unsigned long long)st.parsed_slow);
 	printf("  memory per binding %.0f bytes (slab %llu + AoR table %zu); RSS growth %.0f bytes/binding\n",
 	       per_binding, (unsigned long long)st.binding_bytes, table_bytes, rss_per_binding);
-	printf("{\"aors\":%u,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,\"ns_per_parse\":%.0f,"
+	printf("{\"aors\":%u,\"fast_parse\":%s,\"prescan\":%s,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,"
+	       "\"ns_per_parse\":%.0f,\"ns_per_parse_libosip2\":%.0f,"
 	       "\"bytes_per_binding\":%.0f,\"rss_bytes_per_binding\":%.0f}\n",
-	       n, ns_new, ns_refresh, ns_fetch, ns_parse, per_binding, rss_per_binding);
+	       n, slow ? "false" : "true", prescan ? "true" : "false", ns_new, ns_refresh, ns_fetch, ns_parse,
+	       ns_parse_slow, per_binding, rss_per_binding);
 	sr_reg_free(s);
 	free(batch_buf);
 	rte_eal_cleanup();

@@ -2,9 +2,8 @@
  * auth_hooks.c - the per-request authentication and authorisation hooks
  * (decisions in auth.h).
  *
- * The Authorization value is parsed by libosip2 (osip_authorization_parse)
- * into the request's arena, from a NUL-terminated copy on the stack; the
- * quoted values keep their quotes there, which unquote() strips. The hooks
+ * An Authorization value is read by lib/sip (sr_sip_digest_parse, libosip2
+ * into the request's arena) only when a credential is needed. The hooks
  * take no lock and make no allocation of their own: hashes use the worker's
  * EVP contexts (OpenSSL 3.0 allocates a small state per hash inside them,
  * see auth_digest.h), the replay cache is fixed-size, the credential table
@@ -12,48 +11,12 @@
  */
 #include "auth_worker.h"
 
+#include "sip_digest.h"
+
 #include <openssl/crypto.h>
-#include <osipparser2/headers/osip_authorization.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-
-#define MAX_AUTH_VALUE 2048
-
-/* The fields of one Digest credential, unquoted. */
-struct cred {
-	struct sr_str username, realm, nonce, uri, response, algorithm, cnonce, qop, nc;
-};
-
-static struct sr_str unquote(const char *v)
-{
-	struct sr_str s = sr_str_cstr(v);
-	if (s.len >= 2 && s.p[0] == '"' && s.p[s.len - 1] == '"')
-		s = sr_str_make(s.p + 1, s.len - 2);
-	return s;
-}
-
-/* Parses one Authorization value; 0 when it is a Digest credential. */
-static int parse_cred(struct sr_str value, struct cred *c)
-{
-	char buf[MAX_AUTH_VALUE];
-	osip_authorization_t *h = NULL;
-	if (value.len >= sizeof(buf))
-		return -1;
-	memcpy(buf, value.p, value.len);
-	buf[value.len] = '\0';
-	if (osip_authorization_init(&h) != 0)
-		return -1;
-	if (osip_authorization_parse(h, buf) != 0 || !h->auth_type || strcasecmp(h->auth_type, "Digest") != 0) {
-		osip_authorization_free(h);
-		return -1;
-	}
-	/* h and its strings live in the request's arena, reset after the answer: no free here. */
-	*c = (struct cred){ unquote(h->username), unquote(h->realm),	 unquote(h->nonce),
-			    unquote(h->uri),	  unquote(h->response), unquote(h->algorithm),
-			    unquote(h->cnonce),	  unquote(h->message_qop), unquote(h->nonce_count) };
-	return 0;
-}
 
 /* nc: exactly 8 hex digits (RFC 7616 3.4). */
 static int parse_nc(struct sr_str s, uint32_t *nc)
@@ -151,7 +114,7 @@ static enum sr_nonce_rc check_nonce(struct sr_auth_worker *w, struct sr_str nonc
 }
 
 /* Verifies a credential for this realm. Returns 0, or the status with the challenge written. */
-static int verify(struct sr_auth_worker *w, const struct sr_sip_msg *m, const struct cred *c, struct sr_str realm,
+static int verify(struct sr_auth_worker *w, const struct sr_sip_msg *m, const struct sr_sip_digest *c, struct sr_str realm,
 		  uint64_t now_ms, struct sr_auth_identity *id, char *hdrs, size_t cap, size_t *hdr_len)
 {
 	const struct sr_auth *a = w->a;
@@ -169,7 +132,13 @@ static int verify(struct sr_auth_worker *w, const struct sr_sip_msg *m, const st
 	struct sr_nonce_info info;
 	uint64_t lifetime_ms = (uint64_t)a->cfg.nonce_lifetime_s * 1000;
 	enum sr_nonce_rc rc = check_nonce(w, c->nonce, now_ms, lifetime_ms, &info);
-	if (rc == SR_NONCE_BAD)
+	/*
+	 * Only the worker that issued a nonce accepts it (its id is in the salt,
+	 * under the MAC). The nonce-count replay cache is per worker, so a
+	 * credential replayed to another worker (a request the data plane did not
+	 * route to its owner) would meet an empty cache there.
+	 */
+	if (rc == SR_NONCE_BAD || info.salt >> 48 != (w->id & 0xffffu))
 		return challenge(w, realm, false, now_ms, hdrs, cap, hdr_len);
 	char expect[SR_DIGEST_HEX_MAX + 1];
 	struct sr_digest_input in = { sub->ha1[alg], c->nonce, c->nc, c->cnonce, c->qop, m->method, c->uri };
@@ -197,7 +166,7 @@ int sr_auth_hook_authenticate(void *ctx, const struct sr_sip_msg *m, uint64_t no
 	struct sr_auth_worker *w = ctx;
 	const struct sr_auth *a = w->a;
 	w->cur = NULL;
-	struct sr_str to_host = m->to_uri && m->to_uri->host ? sr_str_cstr(m->to_uri->host) : SR_STR_NULL;
+	struct sr_str to_host = m->to.uri.host;
 	if (!a->cfg.enabled || auth_off_for(a, to_host))
 		return 0;
 	sync_secrets(w, now_ms);
@@ -205,8 +174,8 @@ int sr_auth_hook_authenticate(void *ctx, const struct sr_sip_msg *m, uint64_t no
 	if (!realm.len || has_quote(realm))
 		return 403; /* no realm to challenge for: nothing could ever authenticate */
 	for (unsigned i = 0; i < m->n_authorization; i++) {
-		struct cred c;
-		if (parse_cred(m->authorization[i], &c) == 0 && sr_str_caseeq(c.realm, realm))
+		struct sr_sip_digest c;
+		if (sr_sip_digest_parse(m->authorization[i], &c) == 0 && sr_str_caseeq(c.realm, realm))
 			return verify(w, m, &c, realm, now_ms, id, hdrs, cap, hdr_len);
 	}
 	return challenge(w, realm, false, now_ms, hdrs, cap, hdr_len);

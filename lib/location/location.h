@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <osipparser2/osip_uri.h>
+#include "../sip/sip_uri.h"
 
 #include "aor_table.h"
 #include "binding.h"
@@ -148,7 +148,7 @@ unsigned sr_loc_lookup(struct sr_loc *loc, struct sr_str aor, uint32_t now_s, st
 /* What a Contact (or a stored binding) is recognised by. */
 struct sr_loc_key {
 	struct sr_str uri;
-	const osip_uri_t *parsed; /* uri as the caller parsed it; NULL: parsed here when its hash is needed */
+	const struct sr_sip_uri *parsed; /* uri as the caller parsed it; NULL: parsed here when its hash is needed */
 	uint32_t uri_hash;        /* sr_loc_uri_hash of uri, once 'hashed' */
 	bool hashed;
 	struct sr_str instance;   /* +sip.instance, empty when none */

@@ -1,15 +1,12 @@
 /*
- * net_reply.c - ARP, ICMP echo and UDP reply headers; the SIP reply port.
+ * net_reply.c - ARP, ICMP echo and UDP reply headers.
  *
- * The reply port needs only the top Via of the request, so instead of a
- * full parse (the registrar core did that already, but its result does not
- * carry transport details) we scan the header block for the first Via ("v"
- * in compact form) and read its sent-by port and rport parameter.
+ * Nothing here reads SIP: the port a SIP response goes to comes with the
+ * registrar's result (sr_reg_result.reply_port, from the parsed top Via).
  */
 #include "net_reply.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include <rte_ip.h>
 
@@ -104,93 +101,4 @@ size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pk
 {
 	/* to the request's source MAC and address */
 	return sr_net_udp_frame(out, req + 6, p->src_ip, dst_port, local, payload_len, ip_id);
-}
-
-/* --- the reply port --- */
-
-struct cursor {
-	const char *p, *end;
-};
-
-static void skip_ws(struct cursor *c)
-{
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
-		c->p++;
-}
-
-static bool is_delim(char ch, const char *delims)
-{
-	return strchr(delims, ch) != NULL;
-}
-
-/* Reads the first via-parm of a Via header value: sent-by port and whether rport is present. */
-static void parse_via(struct cursor c, unsigned *port, bool *rport)
-{
-	/* sent-protocol "SIP/2.0/UDP", then LWS, then sent-by */
-	while (c.p < c.end && !is_delim(*c.p, " \t"))
-		c.p++;
-	skip_ws(&c);
-	if (c.p < c.end && *c.p == '[') { /* IPv6 reference */
-		while (c.p < c.end && *c.p != ']')
-			c.p++;
-		if (c.p < c.end)
-			c.p++;
-	} else {
-		while (c.p < c.end && !is_delim(*c.p, ":;, \t\r"))
-			c.p++;
-	}
-	skip_ws(&c);
-	if (c.p < c.end && *c.p == ':') {
-		c.p++;
-		skip_ws(&c);
-		unsigned v = 0, digits = 0;
-		while (c.p < c.end && *c.p >= '0' && *c.p <= '9' && digits < 6) {
-			v = v * 10 + (unsigned)(*c.p++ - '0');
-			digits++;
-		}
-		if (digits && v > 0 && v <= 65535)
-			*port = v;
-	}
-	/* via-params up to the end of this via-parm */
-	while (c.p < c.end && *c.p != ',') {
-		if (*c.p++ != ';')
-			continue;
-		skip_ws(&c);
-		const char *name = c.p;
-		while (c.p < c.end && !is_delim(*c.p, "=;, \t\r"))
-			c.p++;
-		if (c.p - name == 5 && strncasecmp(name, "rport", 5) == 0)
-			*rport = true;
-	}
-}
-
-uint16_t sr_net_reply_port(const char *sip, size_t len, uint16_t src_port, bool symmetric)
-{
-	unsigned port = 5060;
-	bool rport = false;
-	const char *end = sip + len;
-	const char *line = memchr(sip, '\n', len); /* skip the request line */
-
-	while (line && ++line < end) {
-		const char *eol = memchr(line, '\n', (size_t)(end - line));
-		const char *stop = eol ? eol : end;
-		if (line[0] == '\r' || line[0] == '\n')
-			break; /* end of the headers: no Via at all */
-		const char *colon = memchr(line, ':', (size_t)(stop - line));
-		if (colon) {
-			struct cursor name = { line, colon };
-			while (name.end > name.p && (name.end[-1] == ' ' || name.end[-1] == '\t'))
-				name.end--;
-			size_t n = (size_t)(name.end - name.p);
-			if ((n == 3 && strncasecmp(name.p, "via", 3) == 0) ||
-			    (n == 1 && (name.p[0] == 'v' || name.p[0] == 'V'))) {
-				struct cursor val = { colon + 1, stop };
-				skip_ws(&val);
-				parse_via(val, &port, &rport);
-				break;
-			}
-		}
-		line = eol;
-	}
-	return (symmetric || rport) ? src_port : (uint16_t)port;
 }

@@ -8,9 +8,8 @@
  *
  * Where a SIP response goes (RFC 3261 18.2.2 with RFC 3581): always to the
  * source MAC and IP address of the request, never to an address read from
- * Via. The port is the source port when the top Via has rport (or when the
- * operator asks for symmetric responses, net.symmetric_responses), else the
- * port of the Via sent-by, 5060 when it has none.
+ * Via. The port is the caller's (lib/sip's sr_resp_reply_port, read from the
+ * parsed top Via).
  */
 #ifndef SR_NET_REPLY_H
 #define SR_NET_REPLY_H
@@ -43,8 +42,5 @@ size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pk
  */
 size_t sr_net_udp_frame(uint8_t *out, const uint8_t dst_mac[6], uint32_t dst_ip, uint16_t dst_port,
 			const struct sr_net_local *local, uint16_t payload_len, uint16_t ip_id);
-
-/* The UDP port a SIP response to request sip[0..len) received from src_port goes to (see above). */
-uint16_t sr_net_reply_port(const char *sip, size_t len, uint16_t src_port, bool symmetric);
 
 #endif

@@ -3,13 +3,12 @@
  *
  * The core hands over the parsed message and the canonical AoR; this file
  * picks out the fields the rules look at: the User-Agent value and, for each
- * Contact, its URI without display name or header parameters (so a rule
- * about "@127." is not fooled by a display name, and a rule anchored with ^
- * sees the scheme first). A Contact value that does not split is scanned
- * whole rather than skipped, so malformed input cannot slip past a rule.
- * For host: rules it hands over each Contact URI's host as the message view
- * parsed it, and its maddr parameter when present: a proxy sends to maddr
- * instead of the host (RFC 3261 19.1.1), so it is a destination too.
+ * Contact, its URI as sent without display name or header parameters (so a
+ * rule about "@127." is not fooled by a display name, and a rule anchored
+ * with ^ sees the scheme first). For host: rules it hands over each Contact
+ * URI's host as the message view parsed it, and its maddr parameter when
+ * present: a proxy sends to maddr instead of the host (RFC 3261 19.1.1), so
+ * it is a destination too.
  */
 #include "policy.h"
 
@@ -22,12 +21,11 @@ void sr_policy_hook_check(void *ctx, const struct sr_sip_msg *m, struct sr_str a
 	if (n > SR_SIP_MAX_CONTACTS)
 		n = SR_SIP_MAX_CONTACTS;
 	for (unsigned i = 0; i < n; i++) {
-		struct sr_name_addr na;
-		uris[i] = sr_sip_name_addr(m->contact_raw[i], &na) == 0 ? na.uri : m->contact_raw[i];
-		const osip_uri_t *u = m->contacts[i] ? m->contacts[i]->url : NULL;
-		if (u && u->host)
-			hosts[n_hosts++] = sr_str_cstr(u->host);
-		if (u && sr_sip_uri_param(u, "maddr", &hosts[n_hosts]))
+		const struct sr_sip_uri *u = &m->contacts[i].uri;
+		uris[i] = m->contacts[i].uri_text;
+		if (u->host.len)
+			hosts[n_hosts++] = u->host;
+		if (sr_sip_uri_param(u, "maddr", &hosts[n_hosts]))
 			n_hosts++;
 	}
 	struct sr_policy_input in = { m->user_agent.p, m->user_agent.len, n, uris, aor, n_hosts, hosts };

@@ -65,6 +65,7 @@ void sr_reg_config_defaults(struct sr_reg_config *c)
 	c->path_mode = SR_PATH_LAZY;
 	c->outbound = true;
 	c->gruu = true;
+	c->fast_parse = true;
 	c->max_aors = 1u << 20;
 	c->memory_limit = 0;
 	c->secret = 0;

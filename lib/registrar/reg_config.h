@@ -59,6 +59,8 @@ struct sr_reg_config {
 	bool outbound;                /* RFC 5626 instance/reg-id matching */
 	bool gruu;                    /* RFC 5627 GRUUs in 200 responses */
 
+	bool fast_parse;              /* the fast path in front of libosip2 (false: libosip2 only) */
+
 	uint32_t max_aors;            /* capacity of one shard's table */
 	uint64_t memory_limit;        /* bytes of binding memory per shard, 0 = unlimited */
 	uint64_t secret;              /* keys To-tags and temporary GRUUs; set from a random source */

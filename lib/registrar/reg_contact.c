@@ -1,10 +1,10 @@
 /*
  * reg_contact.c - reading one Contact value of a REGISTER (see reg_contact.h).
  *
- * The URI is kept exactly as the UA sent it (taken from the raw text, not
- * re-serialised by libosip2), because a UA recognises its own bindings in
- * the 200 by comparing URIs. Contact parameters other than expires and q
- * are echoed as received, so +sip.instance, reg-id and feature tags survive.
+ * The URI is kept exactly as the UA sent it (the view's uri_text, not
+ * re-serialised), because a UA recognises its own bindings in the 200 by
+ * comparing URIs. Contact parameters other than expires and q are echoed as
+ * received, so +sip.instance, reg-id and feature tags survive.
  */
 #include "reg_contact.h"
 
@@ -36,41 +36,36 @@ static struct sr_str unquote(struct sr_str s)
 	return s;
 }
 
-/* Builds ";name[=value]..." of every generic parameter except expires and q. */
-static struct sr_str echo_params(const osip_contact_t *ct, struct sr_arena *arena)
+/* Builds ";name[=value]..." of every contact parameter except expires and q. */
+static struct sr_str echo_params(const struct sr_sip_contact *ct, struct sr_arena *arena)
 {
-	osip_list_iterator_t it;
 	size_t need = 0;
-	osip_generic_param_t *p = osip_list_get_first((osip_list_t *)&ct->gen_params, &it);
-	for (; p; p = osip_list_get_next(&it))
-		if (p->gname)
-			need += strlen(p->gname) + (p->gvalue ? strlen(p->gvalue) + 1 : 0) + 1;
+	for (unsigned i = 0; i < ct->n_params; i++)
+		need += ct->params[i].name.len + (ct->params[i].value.p ? ct->params[i].value.len + 1 : 0) + 1;
 	if (need == 0)
 		return SR_STR_NULL;
 	char *out = sr_arena_alloc(arena, need);
 	if (!out)
 		return SR_STR_NULL;
 	size_t n = 0;
-	p = osip_list_get_first((osip_list_t *)&ct->gen_params, &it);
-	for (; p; p = osip_list_get_next(&it)) {
-		if (!p->gname || strcasecmp(p->gname, "expires") == 0 || strcasecmp(p->gname, "q") == 0)
+	for (unsigned i = 0; i < ct->n_params; i++) {
+		const struct sr_sip_param *p = &ct->params[i];
+		if (p->name.len == 0 || sr_str_caseeq_cstr(p->name, "expires") || sr_str_caseeq_cstr(p->name, "q"))
 			continue;
 		out[n++] = ';';
-		size_t l = strlen(p->gname);
-		memcpy(out + n, p->gname, l);
-		n += l;
-		if (p->gvalue) {
+		memcpy(out + n, p->name.p, p->name.len);
+		n += p->name.len;
+		if (p->value.p) {
 			out[n++] = '=';
-			l = strlen(p->gvalue);
-			memcpy(out + n, p->gvalue, l);
-			n += l;
+			memcpy(out + n, p->value.p, p->value.len);
+			n += p->value.len;
 		}
 	}
 	return sr_str_make(out, n);
 }
 
 /* RFC 8599: a push contact is identified by pn-provider, pn-prid and pn-param. */
-static struct sr_str push_key(const osip_uri_t *uri, struct sr_arena *arena)
+static struct sr_str push_key(const struct sr_sip_uri *uri, struct sr_arena *arena)
 {
 	struct sr_str prov, prid, param = SR_STR_NULL;
 	if (!sr_sip_uri_param(uri, "pn-provider", &prov) || !sr_sip_uri_param(uri, "pn-prid", &prid) ||
@@ -90,18 +85,15 @@ static struct sr_str push_key(const osip_uri_t *uri, struct sr_arena *arena)
 	return sr_str_make(out, n);
 }
 
-enum sr_reg_err sr_contact_read(const osip_contact_t *ct, struct sr_str raw, struct sr_arena *arena,
+enum sr_reg_err sr_contact_read(const struct sr_sip_contact *ct, struct sr_arena *arena,
 				struct sr_contact_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->ct = ct;
 	out->expires = -1;
 	out->q = -1;
-	struct sr_name_addr na;
-	if (sr_sip_name_addr(raw, &na) != 0)
-		return SR_E_BAD_CONTACT_URI;
-	out->uri = na.uri;
-	if (out->uri.len == 0 || !ct->url || !ct->url->scheme)
+	out->uri = ct->uri_text;
+	if (out->uri.len == 0 || ct->uri.scheme_text.len == 0)
 		return SR_E_BAD_CONTACT_URI;
 
 	struct sr_str v;
@@ -127,6 +119,6 @@ enum sr_reg_err sr_contact_read(const osip_contact_t *ct, struct sr_str raw, str
 		out->has_reg_id = true;
 	}
 	out->params = echo_params(ct, arena);
-	out->pn_key = push_key(ct->url, arena);
+	out->pn_key = push_key(&ct->uri, arena);
 	return SR_E_OK;
 }

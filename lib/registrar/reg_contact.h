@@ -1,8 +1,8 @@
 /*
  * reg_contact.h - what one Contact value of a REGISTER asks for.
  *
- * Reads the parsed Contact (libosip2) and its raw text into the fields a
- * binding stores and matches on: the URI exactly as sent, the contact
+ * Reads one Contact of the message view into the fields a binding stores
+ * and matches on: the URI exactly as sent, the contact
  * parameters to echo, expires and q, the RFC 5626 instance and reg-id and
  * the RFC 8599 push key. Pure: no table access, no side effects.
  */
@@ -14,7 +14,7 @@
 #include "reg_errors.h"
 
 struct sr_contact_info {
-	const osip_contact_t *ct;
+	const struct sr_sip_contact *ct;
 	struct sr_str uri;       /* URI text without < > */
 	struct sr_str params;    /* ";name=value" list to echo (expires and q removed) */
 	struct sr_str instance;  /* +sip.instance without the quotes, e.g. "<urn:uuid:...>" */
@@ -25,7 +25,7 @@ struct sr_contact_info {
 	bool has_reg_id;
 };
 
-enum sr_reg_err sr_contact_read(const osip_contact_t *ct, struct sr_str raw, struct sr_arena *arena,
+enum sr_reg_err sr_contact_read(const struct sr_sip_contact *ct, struct sr_arena *arena,
 				struct sr_contact_info *out);
 
 /* Parses an RFC 3261 qvalue ("0", "0.5", "1.000") into thousandths; -1 when malformed. */

@@ -58,7 +58,7 @@ static bool finish(struct sr_req_ctx *c, struct sr_resp *w)
 {
 	if (c->extra_len)
 		sr_resp_raw(w, sr_str_make(c->extra_hdrs, c->extra_len));
-	sr_resp_header_cstr(w, "Server", "sipreg");
+	sr_resp_raw(w, SR_STR_LIT("Server: sipreg\r\n"));
 	c->res->len = sr_resp_finish(w);
 	if (c->res->len == 0) {
 		c->res->status = 0;
@@ -100,26 +100,24 @@ void sr_reply_error_uint(struct sr_req_ctx *c, enum sr_reg_err e, const char *hd
 	sr_reply_error(c, e, hdr_name, sr_str_make(buf, (size_t)n));
 }
 
-static void put_supported(struct sr_req_ctx *c, struct sr_resp *w)
+void sr_reply_supported_line(const struct sr_reg_config *cfg, char *out, size_t cap, size_t *len)
 {
-	const struct sr_reg_config *cfg = &c->s->cfg;
-	char buf[32];
-	size_t n = 0;
 	const char *tags[3] = { cfg->path_mode != SR_PATH_OFF ? "path" : NULL,
 				cfg->outbound ? "outbound" : NULL, cfg->gruu ? "gruu" : NULL };
+	size_t n = 0;
 	for (int i = 0; i < 3; i++) {
-		if (!tags[i])
-			continue;
-		size_t l = strlen(tags[i]);
-		if (n) {
-			memcpy(buf + n, ", ", 2);
-			n += 2;
-		}
-		memcpy(buf + n, tags[i], l);
-		n += l;
+		if (tags[i])
+			n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "Supported: ", tags[i]);
 	}
 	if (n)
-		sr_resp_header(w, "Supported", sr_str_make(buf, n));
+		n += (size_t)snprintf(out + n, cap - n, "\r\n");
+	*len = n < cap ? n : 0;
+}
+
+/* The Supported line, made once when the shard was created (the configuration does not change). */
+static void put_supported(struct sr_req_ctx *c, struct sr_resp *w)
+{
+	sr_resp_raw(w, sr_str_make(c->s->supported_line, c->s->supported_len));
 }
 
 /* The URN of an instance: "<urn:uuid:...>" -> "urn:uuid:...". */

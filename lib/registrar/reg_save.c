@@ -33,11 +33,6 @@ static bool domain_served(const struct sr_reg_config *cfg, struct sr_str host)
 	return sr_reg_config_serves(cfg, host);
 }
 
-static bool is_sip_scheme(const char *scheme)
-{
-	return scheme && (strcasecmp(scheme, "sip") == 0 || strcasecmp(scheme, "sips") == 0);
-}
-
 /*
  * Step 5's "valid for the domain in the Request-URI", on canonical domains
  * (sr_aor_domain). A name must be the AoR's domain. An IP literal is the
@@ -64,11 +59,11 @@ static bool aor_valid_for(struct sr_str aor_domain, struct sr_str ruri_domain)
 static enum sr_reg_err check_request_uri(const struct sr_req_ctx *c, char *buf, size_t cap,
 					 struct sr_str *domain)
 {
-	const osip_uri_t *ruri = c->m->ruri;
-	if (!is_sip_scheme(ruri->scheme))
+	const struct sr_sip_uri *ruri = &c->m->ruri;
+	if (ruri->scheme == SR_URI_OTHER)
 		return SR_E_RURI_SCHEME;
 	/* Canonical host as for the AoR, so "sip:[2001:db8::10]" matches a served "[2001:db8::10]". */
-	size_t n = ruri->host ? sr_aor_domain(sr_str_cstr(ruri->host), c->s->cfg.realm_prefix, buf, cap) : 0;
+	size_t n = sr_aor_domain(ruri->host, c->s->cfg.realm_prefix, buf, cap);
 	*domain = sr_str_make(buf, n);
 	if (n == 0 || !domain_served(&c->s->cfg, *domain))
 		return SR_E_DOMAIN_NOT_SERVED;
@@ -146,7 +141,7 @@ static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p, st
 	const struct sr_reg_config *cfg = &c->s->cfg;
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
 	struct sr_str user, host;
-	int rc = sr_aor_canonicalize(c->m->to_uri, &opt, p->aor_buf, sizeof(p->aor_buf), &p->aor.len,
+	int rc = sr_aor_canonicalize(&c->m->to.uri, &opt, p->aor_buf, sizeof(p->aor_buf), &p->aor.len,
 				     &user, &host);
 	p->aor.p = p->aor_buf;
 	switch (rc) {
@@ -286,7 +281,7 @@ static enum sr_reg_err plan_star(struct sr_req_ctx *c, struct sr_plan *p)
 static void contact_key(struct sr_loc_key *k, const struct sr_contact_info *ci)
 {
 	k->uri = ci->uri;
-	k->parsed = ci->ct->url;
+	k->parsed = &ci->ct->uri;
 	k->hashed = false;
 	k->instance = ci->instance;
 	k->pn_key = ci->pn_key;
@@ -298,7 +293,7 @@ static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, uns
 {
 	const struct sr_reg_config *cfg = &c->s->cfg;
 	struct sr_plan_entry *pe = &p->e[p->n];
-	enum sr_reg_err e = sr_contact_read(c->m->contacts[i], c->m->contact_raw[i], &c->s->arena, &pe->ci);
+	enum sr_reg_err e = sr_contact_read(&c->m->contacts[i], &c->s->arena, &pe->ci);
 	if (e != SR_E_OK)
 		return e;
 	if (pe->ci.uri.len > cfg->max_contact_len)
@@ -435,6 +430,19 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (s->cfg.path_mode == SR_PATH_STRICT && m->n_path && !(m->supported & SR_OPT_PATH))
 		return sr_reply_error(c, SR_E_PATH_UNSUPPORTED, "Unsupported", SR_STR_LIT("path"));
 	e = canonical_aor(c, p, ruri_domain); /* known before policy; its error still comes after auth */
+	if (e == SR_E_OK) {
+		c->res->has_aor = true;
+		c->res->aor_hash = sr_hash64(p->aor.p, p->aor.len);
+		/*
+		 * Another shard's AoR (the pre-scan and the parse disagreed, or the
+		 * request came to the wrong worker): nothing is read or changed here,
+		 * not even the replay cache, so the owner sees the request as new.
+		 */
+		if (s->owns && !s->owns(s->owns_ctx, c->res->aor_hash)) {
+			c->res->drop = SR_DROP_NOT_OWNER;
+			return;
+		}
+	}
 	if (!run_policy(c, e == SR_E_OK ? p->aor : SR_STR_NULL))
 		return;
 	struct sr_auth_identity id = { SR_STR_NULL, SR_STR_NULL };
@@ -450,7 +458,7 @@ void sr_reg_save(struct sr_req_ctx *c)
 		return sr_reply_error(c, SR_E_PATH_TOO_LONG, NULL, SR_STR_NULL);
 	sr_loc_txn_begin(s->loc, &p->txn, p->aor);
 	p->aor_rec = p->txn.rec;
-	p->branch_hash = m->top_branch.len ? sr_hash64(m->top_branch.p, m->top_branch.len) : 0;
+	p->branch_hash = m->top_via.branch.len ? sr_hash64(m->top_via.branch.p, m->top_via.branch.len) : 0;
 
 	if (m->contact_star) {
 		e = plan_star(c, p);

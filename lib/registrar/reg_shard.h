@@ -24,8 +24,13 @@ struct sr_registrar {
 	/* keyed-hash keys derived from cfg.secret, one per use (registrar.c) */
 	struct sr_siphash_key key_tag, key_gruu, key_jitter;
 	uint64_t jitter_n; /* draws of the expiry jitter so far: its PRF input */
-	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
 	bool retraction;     /* write each change's retraction (sr_reg_params.retraction) */
+	bool (*owns)(void *ctx, uint64_t aor_hash); /* NULL: every AoR is ours */
+	void *owns_ctx;
+	char supported_line[48]; /* "Supported: path, outbound, gruu\r\n" as configured, or empty */
+	size_t supported_len;
+	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
+	struct sr_sip_msg msg; /* its message view (several KB: not on a worker's stack either) */
 };
 
 /* One request being answered. */
@@ -67,5 +72,7 @@ void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s);
  * when it does not fit (nothing usable was written).
  */
 bool sr_reply_retraction(struct sr_req_ctx *c);
+/* The Supported header line the configuration gives (empty when it names no extension). */
+void sr_reply_supported_line(const struct sr_reg_config *cfg, char *out, size_t cap, size_t *len);
 
 #endif

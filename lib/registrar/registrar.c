@@ -8,6 +8,7 @@
  */
 #include "reg_shard.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +41,9 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 	s->key_tag = sr_siphash_derive(&master, "sipreg to-tag");
 	s->key_gruu = sr_siphash_derive(&master, "sipreg temp-gruu");
 	s->key_jitter = sr_siphash_derive(&master, "sipreg expires-jitter");
+	s->owns = p->owns;
+	s->owns_ctx = p->owns_ctx;
+	sr_reply_supported_line(&s->cfg, s->supported_line, sizeof(s->supported_line), &s->supported_len);
 	if (sr_arena_init(&s->arena, p->arena_size ? p->arena_size : SR_DEFAULT_ARENA) != 0) {
 		*err = "out of memory for the parse arena";
 		free(s);
@@ -89,8 +93,7 @@ static void count_response(struct sr_registrar *s, const struct sr_reg_result *r
 static void options(struct sr_req_ctx *c)
 {
 	const struct sr_sip_msg *m = c->m;
-	const char *scheme = m->ruri ? m->ruri->scheme : NULL;
-	if (!scheme || (strcasecmp(scheme, "sip") != 0 && strcasecmp(scheme, "sips") != 0))
+	if (m->ruri.scheme == SR_URI_OTHER)
 		return sr_reply_status(c, 416, NULL);
 	if (m->require_unknown.len)
 		return sr_reply_error(c, SR_E_UNSUPPORTED, "Unsupported", m->require_unknown);
@@ -112,24 +115,33 @@ static void dispatch(struct sr_req_ctx *c)
 		sr_reply_options(c, 405);
 }
 
-void sr_reg_process(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,
-		    uint64_t now_ms, char *resp, size_t cap, struct sr_reg_result *res)
+void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, const struct sr_sip_scan *scan,
+			 const struct sr_addr *src, uint64_t now_ms, char *resp, size_t cap,
+			 struct sr_reg_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	s->stats.requests++;
-	struct sr_sip_msg m;
+	struct sr_sip_msg *m = &s->msg;
 	struct sr_sip_error err;
-	struct sr_req_ctx c = { .s = s, .m = &m, .src = src, .now_ms = now_ms,
+	struct sr_req_ctx c = { .s = s, .m = m, .src = src, .now_ms = now_ms,
 				.now_s = (uint32_t)(now_ms / 1000), .resp = resp, .cap = cap, .res = res };
 	struct sr_arena *prev = sr_arena_bind_osip(&s->arena);
 	uint64_t overflows = s->arena.overflows;
 
-	int rc = sr_sip_parse(&m, req, len, &s->arena, &err);
+	int rc = sr_sip_parse(m, req, len, scan, s->cfg.fast_parse ? SR_SIP_FAST : 0, &s->arena, &err);
+	if (m->fast)
+		s->stats.parsed_fast++;
+	else
+		s->stats.parsed_slow++;
+	if (m->resumed)
+		s->stats.parsed_resumed++;
+	res->reply_port = sr_resp_reply_port(m, src ? src->port : 0);
+	res->credentials = m->n_authorization > 0;
 	if (rc == SR_SIP_DROP)
 		res->drop = SR_DROP_GARBAGE;
-	else if (!m.is_request)
+	else if (!m->is_request)
 		res->drop = SR_DROP_RESPONSE;
-	else if (rc == SR_SIP_BAD && sr_str_eq(m.method, SR_STR_LIT("ACK")))
+	else if (rc == SR_SIP_BAD && sr_str_eq(m->method, SR_STR_LIT("ACK")))
 		res->drop = SR_DROP_ACK;
 	else if (rc == SR_SIP_BAD)
 		sr_reply_status(&c, err.status, err.reason);
@@ -140,6 +152,12 @@ void sr_reg_process(struct sr_registrar *s, const char *req, size_t len, const s
 	s->stats.arena_overflows += s->arena.overflows - overflows;
 	sr_arena_reset(&s->arena);
 	sr_arena_bind_osip(prev);
+}
+
+void sr_reg_process(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,
+		    uint64_t now_ms, char *resp, size_t cap, struct sr_reg_result *res)
+{
+	sr_reg_process_scan(s, req, len, NULL, src, now_ms, resp, cap, res);
 }
 
 unsigned sr_reg_expire(struct sr_registrar *s, uint64_t now_ms, unsigned budget)

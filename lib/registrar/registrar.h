@@ -75,9 +75,14 @@ enum sr_drop_reason {
 	SR_DROP_ACK,         /* ACK never gets a response */
 	SR_DROP_NO_BUFFER,   /* the response did not fit the caller's buffer */
 	SR_DROP_POLICY,      /* an operator policy rule said drop silently (scanners) */
+	SR_DROP_NOT_OWNER,   /* the AoR belongs to another shard: hand the request to owner_key's owner */
 	SR_DROP_COUNT
 };
 
+/*
+ * What the data plane needs from a request, so that it never reads SIP text
+ * itself: where the response goes and whether credentials came with it.
+ */
 struct sr_reg_result {
 	int status;          /* status code sent, 0 when nothing is sent */
 	size_t len;          /* response bytes written to the caller's buffer */
@@ -91,6 +96,10 @@ struct sr_reg_result {
 	 * at resp + len, retraction_len bytes; 0 otherwise.
 	 */
 	size_t retraction_len;
+	uint16_t reply_port; /* UDP port the response goes to (RFC 3261 18.2.2, RFC 3581 rport) */
+	bool credentials;    /* the request carried an Authorization header */
+	bool has_aor;        /* a REGISTER's canonical AoR was computed: aor_hash is its hash */
+	uint64_t aor_hash;   /* sr_hash64 of the canonical AoR (SR_DROP_NOT_OWNER: route by it) */
 };
 
 struct sr_reg_stats {
@@ -102,6 +111,9 @@ struct sr_reg_stats {
 	uint64_t drops[SR_DROP_COUNT];
 	uint64_t expired;
 	uint64_t arena_overflows;
+	uint64_t parsed_fast;     /* requests the fast path parsed */
+	uint64_t parsed_slow;     /* requests that went down the libosip2 path */
+	uint64_t parsed_resumed;  /* fast-path parses that resumed from the pre-scan's record */
 };
 
 struct sr_registrar;
@@ -125,6 +137,13 @@ struct sr_reg_params {
 	struct sr_policy_hooks policy;   /* zero: no policy */
 	sr_aor_hash_fn *hash;            /* NULL: sr_hash64 (tests force collisions here) */
 	size_t arena_size;               /* 0: a default that fits any UDP datagram */
+	/*
+	 * Whether this shard owns an AoR (by sr_hash64 of its canonical form);
+	 * NULL: every AoR. A REGISTER for an AoR the shard does not own is not
+	 * processed: SR_DROP_NOT_OWNER tells the data plane to hand it on.
+	 */
+	bool (*owns)(void *ctx, uint64_t aor_hash);
+	void *owns_ctx;
 };
 
 /* Needs the DPDK EAL initialised. Returns NULL and sets *err to a static message on failure. */
@@ -138,6 +157,10 @@ void sr_reg_free(struct sr_registrar *s);
  */
 void sr_reg_process(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,
 		    uint64_t now_ms, char *resp, size_t cap, struct sr_reg_result *res);
+/* The same, resuming from what sr_reg_prescan found for these bytes (scan may be NULL). */
+void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, const struct sr_sip_scan *scan,
+			 const struct sr_addr *src, uint64_t now_ms, char *resp, size_t cap,
+			 struct sr_reg_result *res);
 
 /*
  * Answers one request with status (and Retry-After when retry_after_s > 0)
@@ -156,29 +179,33 @@ void sr_reg_get_stats(const struct sr_registrar *s, struct sr_reg_stats *st);
 /* The shard's location store: restore, administrative removal and queries. */
 struct sr_loc *sr_reg_location(struct sr_registrar *s);
 
-/*
- * Canonical AoR hash of a request's To URI without a full parse, for shard
- * ownership in the data plane. Returns 0 and sets *hash, or -1 if the To
- * header cannot be found or parsed (the owner then is whoever received it).
- */
-int sr_reg_prescan_hash(const char *req, size_t len, const struct sr_reg_config *cfg,
-			struct sr_arena *arena, uint64_t *hash);
-
-/* What a datagram is and what names its owner when routing is on (reg_prescan_route.c). */
-enum sr_prescan_kind {
-	SR_PRESCAN_REGISTER = 1, /* owner: sr_reg_prescan_hash (the To AoR) */
-	SR_PRESCAN_REQUEST,      /* owner: hash (the Request-URI's canonical AoR, else its raw bytes) */
-	SR_PRESCAN_RESPONSE,     /* owner: the worker named by branch (sr_txn_branch_parse) */
-};
-struct sr_reg_route_key {
-	enum sr_prescan_kind kind;
+/* What the owner pre-scan found besides *scan (sr_reg_prescan). */
+#define SR_REG_BRANCH_MAX 64
+struct sr_reg_owner {
+	/*
+	 * SR_SCAN_OWNER set: the hash of the canonical AoR of a REGISTER's To, or
+	 * of another request's Request-URI (so an INVITE, its CANCEL and its ACK
+	 * meet where the AoR's bindings are); a Request-URI without an AoR (no
+	 * user part) hashes by its identity hash (sr_uri_hash).
+	 */
 	uint64_t hash;
-	struct sr_str branch;    /* top Via branch of a response (points into the message); empty: none */
+	/* a response: its top Via branch, copied (empty when longer than the buffer) */
+	uint8_t branch_len;
+	char branch[SR_REG_BRANCH_MAX];
 };
-/* The kind alone (start line only): an enum sr_prescan_kind, or -1 when the start line is not readable. */
-int sr_reg_prescan_kind(const char *msg, size_t len);
-/* Returns 0 with *k filled, or -1 when the start line is not readable (processed where received). */
-int sr_reg_prescan_route(const char *msg, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
-			 struct sr_reg_route_key *k);
+
+/*
+ * The owner pre-scan: the first steps of the message walk, stopped at the
+ * field that decides the owner (a REGISTER's To URI, another request's
+ * Request-URI, a response's top Via branch). Fills *scan (scan->kind; the
+ * owner resumes from it) and *o (may be NULL). Returns 0 when it found the
+ * owner field: for a request, scan->owner_key is then the low 32 bits of
+ * o->hash and SR_SCAN_OWNER is set; for a response, o->branch holds the
+ * branch. Returns -1 when the walk fails before the owner is known: the
+ * full parse then fails too, so whoever received the datagram may answer it.
+ * The arena is reset before returning.
+ */
+int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
+		   struct sr_sip_scan *scan, struct sr_reg_owner *o);
 
 #endif

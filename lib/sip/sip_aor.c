@@ -2,12 +2,12 @@
  * sip_aor.c - address-of-record canonicalisation (RFC 3261 10.3 step 5).
  *
  * Design decisions:
- * - Hot path: one call per REGISTER. No allocation, no libosip2 call: byte
- *   loops over the fields osip_uri_parse() already split, writing straight
- *   into the caller's buffer with a bounds-checked cursor.
- * - libosip2 (5.x) unescapes the user part while parsing ("%61lice" arrives
- *   as "alice", "a%40b" as "a@b", "%25" as "%"). So the user field is plain
- *   bytes, and canonicalising it means escaping: a byte allowed unescaped in
+ * - Hot path: one call per REGISTER. No allocation, no parse: byte loops
+ *   over the fields the message view already split (struct sr_sip_uri),
+ *   writing straight into the caller's buffer with a bounds-checked cursor.
+ * - The view's user part is unescaped ("%61lice" arrives as "alice",
+ *   "a%40b" as "a@b", "%25" as "%"). So the user field is plain bytes, and
+ *   canonicalising it means escaping: a byte allowed unescaped in
  *   the RFC 3261 user part (unreserved / user-unreserved) is written as is,
  *   any other byte, '%' included, as %XX with upper-case hex. Decoding the
  *   field a second time would be double decoding: "bob%2541" (user "bob%41")
@@ -16,7 +16,7 @@
  * - case_sensitive=false lower-cases the (decoded) user; letters are never
  *   escaped, so escape hex digits stay upper-case.
  * - Host: lower-cased, realm_prefix stripped, IPv6 references bracketed
- *   (libosip2 drops the brackets). sr_aor_domain() is the one definition of a
+ *   (the view drops the brackets, as libosip2 does). sr_aor_domain() is the one definition of a
  *   canonical host, shared with the served-domain check so both sides match.
  */
 #include "sip_aor.h"
@@ -61,11 +61,11 @@ static bool user_char_plain(unsigned char c)
 	}
 }
 
-static void put_user(struct out_buf *o, const char *user, bool case_sensitive)
+static void put_user(struct out_buf *o, struct sr_str user, bool case_sensitive)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	for (const char *s = user; *s; s++) {
-		unsigned char c = (unsigned char)(case_sensitive ? *s : lower(*s));
+	for (size_t i = 0; i < user.len; i++) {
+		unsigned char c = (unsigned char)(case_sensitive ? user.p[i] : lower(user.p[i]));
 		if (user_char_plain(c)) {
 			put_char(o, (char)c);
 		} else {
@@ -73,18 +73,6 @@ static void put_user(struct out_buf *o, const char *user, bool case_sensitive)
 			put(o, esc, sizeof(esc));
 		}
 	}
-}
-
-/* Returns "sip", "sips" or NULL for any other scheme. */
-static const char *sip_scheme(const char *scheme)
-{
-	if (!scheme)
-		return NULL;
-	if (strcasecmp(scheme, "sip") == 0)
-		return "sip";
-	if (strcasecmp(scheme, "sips") == 0)
-		return "sips";
-	return NULL;
 }
 
 size_t sr_aor_domain(struct sr_str host, const char *realm_prefix, char *out, size_t cap)
@@ -108,7 +96,7 @@ size_t sr_aor_domain(struct sr_str host, const char *realm_prefix, char *out, si
 	return n;
 }
 
-int sr_aor_canonicalize(const osip_uri_t *uri, const struct sr_aor_options *opt, char *out,
+int sr_aor_canonicalize(const struct sr_sip_uri *uri, const struct sr_aor_options *opt, char *out,
 			size_t out_cap, size_t *out_len, struct sr_str *user, struct sr_str *host)
 {
 	static const struct sr_aor_options defaults = { .case_sensitive = true, .realm_prefix = NULL };
@@ -116,25 +104,25 @@ int sr_aor_canonicalize(const osip_uri_t *uri, const struct sr_aor_options *opt,
 		opt = &defaults;
 	if (out_len)
 		*out_len = 0;
-	const char *scheme = uri ? sip_scheme(uri->scheme) : NULL;
-	if (!scheme)
+	if (!uri || uri->scheme == SR_URI_OTHER)
 		return SR_AOR_BAD_SCHEME;
-	if (!uri->host || !uri->host[0])
+	const char *scheme = uri->scheme == SR_URI_SIPS ? "sips" : "sip";
+	if (uri->host.len == 0)
 		return SR_AOR_NO_HOST;
 
 	struct out_buf o = { out, 0, out_cap, false };
 	put(&o, scheme, strlen(scheme));
 	put_char(&o, ':');
 	size_t user_off = o.len, user_len = 0;
-	if (uri->username && uri->username[0]) {
-		put_user(&o, uri->username, opt->case_sensitive);
+	if (uri->user.len) {
+		put_user(&o, uri->user, opt->case_sensitive);
 		user_len = o.len - user_off;
 		put_char(&o, '@');
 	}
 	if (o.overflow)
 		return SR_AOR_TOO_LONG;
 	size_t host_off = o.len;
-	size_t host_len = sr_aor_domain(sr_str_cstr(uri->host), opt->realm_prefix, out + host_off,
+	size_t host_len = sr_aor_domain(uri->host, opt->realm_prefix, out + host_off,
 					out_cap - host_off);
 	if (host_len == 0)
 		return SR_AOR_TOO_LONG; /* the host is not empty, so it did not fit */
@@ -146,4 +134,18 @@ int sr_aor_canonicalize(const osip_uri_t *uri, const struct sr_aor_options *opt,
 	if (out_len)
 		*out_len = host_off + host_len;
 	return SR_AOR_OK;
+}
+
+int sr_aor_canonicalize_text(struct sr_str text, const struct sr_aor_options *opt, char *out, size_t out_cap,
+			     size_t *out_len)
+{
+	char buf[4096];
+	struct sr_arena arena;
+	sr_arena_init_buf(&arena, buf, sizeof(buf));
+	struct sr_sip_uri uri;
+	int rc = sr_sip_uri_parse(text, &arena, &uri) == SR_URI_OK
+			 ? sr_aor_canonicalize(&uri, opt, out, out_cap, out_len, NULL, NULL)
+			 : sr_sip_escapes_ok(text) ? SR_AOR_BAD_SCHEME : SR_AOR_BAD_ESCAPE;
+	sr_arena_fini(&arena);
+	return rc;
 }

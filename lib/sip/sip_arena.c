@@ -31,13 +31,24 @@ int sr_arena_init(struct sr_arena *a, size_t cap)
 	if (!a->base)
 		return -1;
 	a->cap = cap;
+	a->own_base = true;
 	return 0;
+}
+
+void sr_arena_init_buf(struct sr_arena *a, void *buf, size_t cap)
+{
+	memset(a, 0, sizeof(*a));
+	/* The bump pointer keeps 16-byte alignment relative to base: start base aligned. */
+	size_t skew = (size_t)(-(uintptr_t)buf) & (SR_ARENA_ALIGN - 1);
+	a->base = (char *)buf + skew;
+	a->cap = cap > skew ? (cap - skew) & ~(size_t)(SR_ARENA_ALIGN - 1) : 0;
 }
 
 void sr_arena_fini(struct sr_arena *a)
 {
 	sr_arena_reset(a);
-	free(a->base);
+	if (a->own_base)
+		free(a->base);
 	a->base = NULL;
 	a->cap = 0;
 }

@@ -15,13 +15,15 @@
 #ifndef SR_SIP_ARENA_H
 #define SR_SIP_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct sr_arena_block;
 
 struct sr_arena {
-	char *base;      /* the fixed block, allocated once */
+	char *base;      /* the fixed block, allocated once (or the caller's, see sr_arena_init_buf) */
+	bool own_base;   /* base was allocated by sr_arena_init */
 	size_t cap;
 	size_t used;
 	struct sr_arena_block *overflow; /* chain of extra blocks, freed at reset */
@@ -31,6 +33,8 @@ struct sr_arena {
 
 /* Allocates the fixed block; returns 0 or -1 (no memory). */
 int sr_arena_init(struct sr_arena *a, size_t cap);
+/* Uses the caller's buf (e.g. on the stack) as the fixed block: no allocation until it overflows. */
+void sr_arena_init_buf(struct sr_arena *a, void *buf, size_t cap);
 void sr_arena_fini(struct sr_arena *a);
 
 /* Bump allocation, 16-byte aligned. Never returns NULL unless the system is out of memory. */

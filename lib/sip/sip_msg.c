@@ -1,41 +1,39 @@
 /*
- * sip_msg.c - framing of a SIP message: start line, header lines, body length.
+ * sip_msg.c - the one walker over a SIP message (see sip_msg.h).
  *
- * We walk the message once: the start line, then each header line with its
- * continuation lines (RFC 3261 7.3.1 folding). A header name is matched
- * against the short table of headers the registrar reads (long and compact
- * forms, case-insensitively); every other header is skipped without a copy.
- * Values of interesting headers go to sip_hdr.c, which uses libosip2's own
- * per-header parsers. A folded value is unfolded into the arena first, so
- * the header parsers always see one line.
+ * Framing is decided here, once, for both paths and for the owner pre-scan:
+ * leading CRLFs are skipped (RFC 3261 7.5), the start line is split, header
+ * lines are found with their continuation lines (7.3.1 folding), a NUL is
+ * accepted only as a quoted-pair inside a quoted string and a CR only as
+ * part of a line end, the header name is matched against the short table of
+ * headers the registrar reads (long and compact forms, case-insensitively);
+ * every other header is skipped without a copy. Values go to sip_hdr.c:
+ * the fast parsers, or libosip2's. The body length comes from
+ * Content-Length.
  *
- * Errors stop the walk with a reason meant for a 400 reason phrase; what was
- * found before the error (Via, From, To, Call-ID, CSeq) stays filled so the
- * 400 can still be a proper response.
+ * The fast path stops at the first thing it does not take (SR_SIP_SLOW)
+ * and the message is walked again on the libosip2 path from the start:
+ * that is rare, and restarting keeps the two paths independent. The
+ * libosip2 path reports the first error, but walks on after a bad value so
+ * a Via, Call-ID or CSeq further down still reaches the 400 (framing
+ * errors stop at once); what it found stays filled.
+ *
+ * sr_sip_scan_owner() is the same walk stopped at the owner field; instead
+ * of parsing the values it passes it records where they are
+ * (struct sr_sip_scan), so the owner's fast walk resumes there without
+ * finding those lines again.
  */
 #include "sip_msg.h"
 
 #include "sip_hdr.h"
+#include "sip_line.h"
 
-#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 
 static bool is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/* End of the line starting at p (the CR of CRLF or a lone LF), and the start of the next. */
-static const char *line_end(const char *p, const char *end, const char **next)
-{
-	const char *lf = memchr(p, '\n', (size_t)(end - p));
-	if (!lf) {
-		*next = end;
-		return end;
-	}
-	*next = lf + 1;
-	return (lf > p && lf[-1] == '\r') ? lf - 1 : lf;
 }
 
 static int fail(struct sr_sip_error *err, int status, const char *reason)
@@ -45,12 +43,9 @@ static int fail(struct sr_sip_error *err, int status, const char *reason)
 	return SR_SIP_BAD;
 }
 
-static bool is_alpha(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
+/* ---- the start line ---- */
 
-static int parse_status_line(struct sr_sip_msg *m, struct sr_str line)
+static int status_line(struct sr_sip_msg *m, struct sr_str line)
 {
 	/* "SIP/2.0 200 OK": we only need to know it is a response. */
 	if (line.len < 12 || line.p[7] != ' ')
@@ -66,8 +61,17 @@ static int parse_status_line(struct sr_sip_msg *m, struct sr_str line)
 	return SR_SIP_OK;
 }
 
-static int parse_request_line(struct sr_sip_msg *m, struct sr_str line, struct sr_arena *arena,
-			      struct sr_sip_error *err)
+static bool is_response(struct sr_str line)
+{
+	return line.len >= 8 && sr_sip_lower_eq(line.p, 8, "sip/2.0 ", 8);
+}
+
+/*
+ * The request line's framing: method, Request-URI text, version. Returns
+ * SR_SIP_DROP when it is not a SIP request line at all, SR_SIP_BAD for a
+ * SIP request line we refuse, SR_SIP_OK.
+ */
+static int request_line(struct sr_str line, struct sr_str *method, struct sr_str *ruri, struct sr_sip_error *err)
 {
 	const char *p = line.p, *end = line.p + line.len;
 	const char *text_end = end; /* without trailing white space (refused once it is known to be SIP) */
@@ -77,55 +81,140 @@ static int parse_request_line(struct sr_sip_msg *m, struct sr_str line, struct s
 	const char *sp1 = memchr(p, ' ', (size_t)(end - p));
 	if (!sp1 || sp1 == p)
 		return SR_SIP_DROP;
-	for (const char *q = p; q < sp1; q++)
-		if (!sr_sip_is_token_char(*q))
-			return SR_SIP_DROP;
+	if (sr_sip_span(p, (size_t)(sp1 - p), SR_CH_TOKEN) != (size_t)(sp1 - p))
+		return SR_SIP_DROP;
 	/* The version is the last word; the Request-URI is what lies between (no spaces allowed). */
-	const char *sp2 = end;
-	while (sp2 > sp1 && sp2[-1] != ' ')
-		sp2--;
+	const char *last = memrchr(sp1, ' ', (size_t)(end - sp1)); /* sp1 itself at worst */
+	const char *sp2 = last + 1;
 	if (sp2 <= sp1 + 1)
 		return SR_SIP_DROP;
 	struct sr_str version = sr_str_make(sp2, (size_t)(end - sp2));
-	if (version.len < 4 || strncasecmp(version.p, "SIP/", 4) != 0)
+	if (version.len < 4 || !sr_sip_lower_eq(version.p, 4, "sip/", 4))
 		return SR_SIP_DROP;
-	m->is_request = true;
-	m->method = sr_str_make(p, (size_t)(sp1 - p));
-	m->ruri_raw = sr_str_make(sp1 + 1, (size_t)(sp2 - 1 - (sp1 + 1)));
-	if (!sr_str_caseeq_cstr(version, "SIP/2.0"))
+	*method = sr_str_make(p, (size_t)(sp1 - p));
+	*ruri = sr_str_make(sp1 + 1, (size_t)(sp2 - 1 - (sp1 + 1)));
+	if (!sr_sip_lower_eq(version.p, version.len, "sip/2.0", 7))
 		return fail(err, 505, "SIP Version Not Supported");
 	if (text_end != line.p + line.len)
 		return fail(err, 400, "Malformed Request-Line (trailing white space)");
-	struct sr_str u = m->ruri_raw;
-	if (u.len == 0 || memchr(u.p, ' ', u.len) || memchr(u.p, '\t', u.len) || memchr(u.p, '\0', u.len))
-		return fail(err, 400, "Malformed Request-URI");
-	/* RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (refuses "<sip:...>") */
-	size_t sl = 0;
-	while (sl < u.len && (is_alpha(u.p[sl]) || (sl && (strchr("+-.", u.p[sl]) || (u.p[sl] >= '0' && u.p[sl] <= '9')))))
-		sl++;
-	if (sl == 0 || sl == u.len || u.p[sl] != ':')
-		return fail(err, 400, "Malformed Request-URI");
-	if (sr_sip_has_esc_nul(u))
-		return fail(err, 400, "Escaped NUL in Request-URI not supported");
-	bool sip = (sl == 3 && strncasecmp(u.p, "sip", 3) == 0) || (sl == 4 && strncasecmp(u.p, "sips", 4) == 0);
-	char *copy = sr_arena_strndup(arena, u.p, u.len);
-	if (!copy || osip_uri_init(&m->ruri) != 0 || osip_uri_parse(m->ruri, copy) != 0) {
-		m->ruri = NULL;
-		/* A URI of a scheme we do not know is not malformed, just not ours (RFC 3261 8.2.2.1). */
-		return sip ? fail(err, 400, "Malformed Request-URI")
-			   : fail(err, 416, "Unsupported URI Scheme in Request-URI");
-	}
-	if (sip && !osip_list_eol(&m->ruri->url_headers, 0))
-		return fail(err, 400, "Malformed Request-URI (headers are not allowed)");
-	if (sip && m->ruri->host && strchr(m->ruri->host, ':') && !memchr(u.p, '[', u.len))
-		return fail(err, 400, "Malformed Request-URI (IPv6 reference without brackets)");
-	if (sip && m->ruri->port) {
-		/* "sip:2001:db8::10" (RFC 5118 4.4) parses as host "2001" with port "db8::10". */
-		size_t pl = strlen(m->ruri->port);
-		if (pl == 0 || pl > 5 || strspn(m->ruri->port, "0123456789") != pl || atoi(m->ruri->port) > 65535)
-			return fail(err, 400, "Malformed Request-URI (bad port)");
-	}
 	return SR_SIP_OK;
+}
+
+/* ---- header lines ---- */
+
+/*
+ * A NUL byte in a header line is only legal as a quoted-pair ("\\" %x00
+ * inside a quoted string, RFC 3261 25.1; RFC 4475 intmeth has one).
+ * Anywhere else it would be stored and echoed (a Contact URI, a display
+ * name outside quotes), so the message is refused. Nor may a CR stand
+ * anywhere but before the LF of a (folded) line: it would be echoed into the
+ * response. Runs only for lines the scanner flagged. (The body may hold
+ * anything: it is never parsed.)
+ */
+static bool odd_bytes_ok(const char *p, const char *end)
+{
+	bool quoted = false;
+	for (const char *q = p; q < end; q++) {
+		char c = *q;
+		if (c == '\r' && (q + 1 >= end || q[1] != '\n'))
+			return false;
+		if (c == '\0')
+			return false;
+		if (!quoted) {
+			quoted = c == '"';
+		} else if (c == '\\' && q + 1 < end && q[1] != '\r' && q[1] != '\n') {
+			q++; /* a quoted-pair: the next byte, a NUL included, is literal */
+		} else if (c == '"') {
+			quoted = false;
+		}
+	}
+	return true;
+}
+
+/* One header line as the walker found it. */
+struct hline {
+	const char *start;  /* its first byte */
+	const char *next;   /* the first byte after it and its continuation lines */
+	enum sr_hdr_id id;
+	struct sr_str value; /* after the colon to the end of the last continuation, untrimmed */
+	bool folded, odd;
+};
+
+enum { LINE_END_OF_HEADERS = 0, LINE_HEADER = 1 };
+
+/*
+ * Reads the header line at p. Returns LINE_HEADER (h filled),
+ * LINE_END_OF_HEADERS at the empty line (*body = the byte after it), or
+ * SR_SIP_BAD for a framing error.
+ */
+static int next_line(const char *p, const char *end, struct hline *h, const char **body,
+		     struct sr_sip_error *err)
+{
+	struct sr_line l;
+	if (p >= end)
+		return fail(err, 400, "Truncated message (no end of headers)");
+	sr_line_scan(p, end, &l);
+	if (l.end == p && l.has_lf) {
+		*body = l.next;
+		return LINE_END_OF_HEADERS;
+	}
+	if (!l.has_lf)
+		return fail(err, 400, "Truncated message (no end of headers)");
+	if (is_wsp(*p))
+		return fail(err, 400, "Malformed header line (continuation without a header)");
+	const char *le = l.end;
+	h->odd = l.odd;
+	h->folded = false;
+	while (l.next < end && is_wsp(*l.next)) {
+		h->folded = true;
+		sr_line_scan(l.next, end, &l);
+		le = l.end;
+		h->odd |= l.odd;
+	}
+	h->start = p;
+	h->next = l.next;
+	if (h->odd && !odd_bytes_ok(p, le))
+		return fail(err, 400, "NUL or bare CR byte in header");
+	/*
+	 * The name: token characters, white space, the colon. A name the
+	 * registrar reads is recognised from its first 16 bytes at once (its
+	 * bytes are then token characters by construction); any other name is
+	 * checked byte by byte.
+	 */
+	struct sr_hdr_key key;
+	size_t name_len = sr_line_name_end(p, end);
+	h->id = SR_HDR_OTHER;
+	if (name_len && name_len < 16 && name_len <= (size_t)(le - p)) {
+		sr_hdr_key_wide(&key, p, name_len);
+		h->id = sr_hdr_lookup_key(&key);
+	}
+	if (h->id == SR_HDR_OTHER)
+		name_len = sr_sip_span(p, (size_t)(le - p), SR_CH_TOKEN);
+	const char *q = p + name_len;
+	while (q < le && is_wsp(*q))
+		q++;
+	if (q == le || (*q != ':' && !memchr(q, ':', (size_t)(le - q))))
+		return fail(err, 400, "Malformed header line (no colon)");
+	if (*q != ':')
+		return fail(err, 400, "Malformed header name");
+	if (name_len == 0)
+		return fail(err, 400, "Malformed header line (empty name)");
+	if (h->id == SR_HDR_OTHER) { /* a name not recognised above: the long ones, near the end */
+		if (end - p >= 16)
+			sr_hdr_key_wide(&key, p, name_len);
+		else
+			sr_hdr_key_narrow(&key, p, name_len);
+		h->id = sr_hdr_lookup_key(&key);
+		if (!sr_hdr_tail_is(h->id, p, name_len))
+			h->id = SR_HDR_OTHER;
+	}
+	/* the value without the white space around it (the folded kind is unfolded later) */
+	for (q++; q < le && is_wsp(*q); q++)
+		;
+	while (le > q && is_wsp(le[-1]))
+		le--;
+	h->value = sr_str_make(q, (size_t)(le - q));
+	return LINE_HEADER;
 }
 
 /*
@@ -153,13 +242,29 @@ static struct sr_str unfold(struct sr_str v, struct sr_arena *arena)
 	return sr_str_trim(sr_str_make(out, n));
 }
 
+/* The unfolded value of an interesting line (trimmed already); p NULL when out of memory. */
+static struct sr_str line_value(const struct hline *h, struct sr_arena *arena)
+{
+	return h->folded ? unfold(h->value, arena) : h->value;
+}
+
+/* ---- the whole walk ---- */
+
+struct walk {
+	struct sr_sip_msg *m;
+	const char *buf, *end;
+	struct sr_arena *arena;
+	struct sr_sip_error *err;
+	bool fast;
+};
+
 static int check_mandatory(const struct sr_sip_msg *m, struct sr_sip_error *err)
 {
 	if (m->n_via == 0)
 		return fail(err, 400, "Missing Via header");
 	if (m->from_raw.len == 0)
 		return fail(err, 400, "Missing From header");
-	if (!m->to_uri)
+	if (m->to.raw.len == 0)
 		return fail(err, 400, "Missing To header");
 	if (m->call_id.len == 0)
 		return fail(err, 400, "Missing Call-ID header");
@@ -171,25 +276,10 @@ static int check_mandatory(const struct sr_sip_msg *m, struct sr_sip_error *err)
 }
 
 /*
- * A NUL byte in a header line is only legal as a quoted-pair ("\\" %x00 inside
- * a quoted string, RFC 3261 25.1; RFC 4475 intmeth has one). Anywhere else
- * it would cut the C strings libosip2 parses, so the message is refused.
- * (The body may hold anything: it is never parsed.)
+ * Remembers the whole lines (start to the next line) a proxy rewrites or
+ * gathers, and the top Via's: the forwarding writers (sip_forward.h) copy
+ * or drop exactly these bytes.
  */
-static bool nul_ok(const char *p, const char *end, bool msg_has_nul)
-{
-	const char *z;
-	for (const char *q = p; msg_has_nul && (z = memchr(q, '\0', (size_t)(end - q))) != NULL; q = z + 1)
-		if (z == p || z[-1] != '\\')
-			return false;
-	/* Nor a CR that does not end a (folded) line: it would be echoed into the response. */
-	for (const char *q = p; (z = memchr(q, '\r', (size_t)(end - q))) != NULL; q = z + 1)
-		if (z + 1 >= end || z[1] != '\n')
-			return false;
-	return true;
-}
-
-/* Remembers the whole lines (p to the next line) a proxy rewrites or gathers, and the top Via's. */
 static void keep_line(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str line)
 {
 	switch (id) {
@@ -215,110 +305,271 @@ static void keep_line(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str lin
 	}
 }
 
-/* Walks the header lines from p; returns the offset of the body through *body. */
-static int parse_headers(struct sr_sip_msg *m, const char *p, const char *end,
-			 struct sr_arena *arena, struct sr_sip_error *err, const char **body)
+/* The value of one interesting header line: parsed on the walk's path. */
+static int header_value(struct walk *w, const struct hline *h, bool *bad)
 {
-	bool bad = false; /* a header value was refused (err holds why) */
-	bool has_nul = memchr(p, '\0', (size_t)(end - p)) != NULL; /* rare: look per line only then */
-	while (p < end) {
-		const char *next;
-		const char *le = line_end(p, end, &next);
-		if (le == p) { /* empty line: end of headers */
-			*body = next;
-			return bad ? SR_SIP_BAD : SR_SIP_OK;
-		}
-		if (next == end && le == end)
-			return fail(err, 400, "Truncated message (no end of headers)");
-		if (is_wsp(*p))
-			return fail(err, 400, "Malformed header line (continuation without a header)");
-		/* Gather continuation lines. */
-		bool folded = false;
-		while (next < end && is_wsp(*next)) {
-			folded = true;
-			le = line_end(next, end, &next);
-		}
-		if (!nul_ok(p, le, has_nul))
-			return fail(err, 400, "NUL or bare CR byte in header");
-		/* The name: token characters, optional white space, then the colon (one pass, no memchr). */
-		const char *q = p;
-		while (q < le && sr_sip_is_token_char(*q))
-			q++;
-		struct sr_str name = sr_str_make(p, (size_t)(q - p));
-		while (q < le && is_wsp(*q))
-			q++;
-		if (q == le || (*q != ':' && !memchr(q, ':', (size_t)(le - q))))
-			return fail(err, 400, "Malformed header line (no colon)");
-		if (*q != ':')
-			return fail(err, 400, "Malformed header name");
-		if (name.len == 0)
-			return fail(err, 400, "Malformed header line (empty name)");
-		const char *colon = q;
-		struct sr_str value = sr_str_make(colon + 1, (size_t)(le - colon - 1));
-		enum sr_hdr_id id = sr_hdr_lookup(name);
-		if (id != SR_HDR_OTHER) {
-			keep_line(m, id, sr_str_make(p, (size_t)(next - p)));
-			value = folded ? unfold(value, arena) : sr_str_trim(value);
-			if (folded && !value.p)
-				return fail(err, 400, "Out of parse memory");
-			/*
-			 * A bad value is reported, but the walk goes on so that a Via,
-			 * Call-ID or CSeq further down still reaches the 400 (the first
-			 * error is the one reported). Framing errors stop at once.
-			 */
-			struct sr_sip_error e2;
-			if (sr_hdr_parse(m, id, value, arena, bad ? &e2 : err) != SR_SIP_OK)
-				bad = true;
-		}
-		p = next;
-	}
-	return fail(err, 400, "Truncated message (no end of headers)");
+	if (w->fast && (h->folded || h->odd))
+		return SR_SIP_SLOW;
+	struct sr_str value = line_value(h, w->arena);
+	if (!value.p)
+		return w->fast ? SR_SIP_SLOW : fail(w->err, 400, "Out of parse memory");
+	struct sr_sip_error e2;
+	int rc = sr_hdr_parse(w->m, h->id, value, w->fast, w->arena, *bad ? &e2 : w->err);
+	if (rc == SR_SIP_BAD)
+		*bad = true; /* the first error is the one reported; the walk goes on */
+	return rc == SR_SIP_SLOW ? SR_SIP_SLOW : SR_SIP_OK;
 }
 
-int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, struct sr_arena *arena,
-		 struct sr_sip_error *err)
+/* Walks header lines from p to the end of the headers; *body is set there. */
+static int headers(struct walk *w, const char *p, bool *bad, const char **body)
 {
+	for (;;) {
+		struct hline h;
+		int rc = next_line(p, w->end, &h, body, w->err);
+		if (rc == LINE_END_OF_HEADERS)
+			return SR_SIP_OK;
+		if (rc != LINE_HEADER)
+			return w->fast ? SR_SIP_SLOW : rc;
+		if (h.id == SR_HDR_OTHER) {
+			p = h.next;
+			continue;
+		}
+		keep_line(w->m, h.id, sr_str_make(h.start, (size_t)(h.next - h.start)));
+		if (header_value(w, &h, bad) == SR_SIP_SLOW)
+			return SR_SIP_SLOW;
+		p = h.next;
+	}
+}
+
+/*
+ * The whole line around a recorded value: recorded lines are never folded,
+ * so it starts after the previous line break and ends after the next.
+ */
+static struct sr_str recorded_line(const struct walk *w, struct sr_str value)
+{
+	const char *start = value.p, *next = value.p + value.len;
+	while (start > w->buf && start[-1] != '\n')
+		start--;
+	const char *lf = memchr(next, '\n', (size_t)(w->end - next));
+	next = lf ? lf + 1 : w->end;
+	return sr_str_make(start, (size_t)(next - start));
+}
+
+/* The lines the pre-scan recorded: parsed without finding them again. Returns where the walk goes on. */
+static const char *replay(struct walk *w, const struct sr_sip_scan *scan)
+{
+	for (unsigned i = 0; i < scan->n_lines; i++) {
+		unsigned bits = scan->line_ids >> (SR_SIP_SCAN_ID_BITS * i);
+		enum sr_hdr_id id = (enum sr_hdr_id)(bits & ((1u << SR_SIP_SCAN_ID_BITS) - 1));
+		struct sr_str value = sr_str_trim(sr_str_make(w->buf + scan->line_off[i], scan->line_len[i]));
+		keep_line(w->m, id, recorded_line(w, value));
+		if (sr_hdr_parse(w->m, id, value, true, w->arena, w->err) != SR_SIP_OK)
+			return NULL;
+	}
+	return w->buf + scan->resume;
+}
+
+static bool scan_fits(const struct sr_sip_scan *scan, size_t len)
+{
+	if (!scan || !(scan->flags & SR_SCAN_LINES) || scan->resume > len || scan->n_lines > SR_SIP_SCAN_LINES)
+		return false;
+	for (unsigned i = 0; i < scan->n_lines; i++)
+		if ((size_t)scan->line_off[i] + scan->line_len[i] > scan->resume)
+			return false;
+	return true;
+}
+
+static const char *skip_crlf(const char *p, const char *end)
+{
+	while (p < end && (*p == '\r' || *p == '\n')) /* RFC 3261 7.5: leading CRLFs are ignored */
+		p++;
+	return p;
+}
+
+static int walk(struct walk *w, const struct sr_sip_scan *scan)
+{
+	struct sr_sip_msg *m = w->m;
 	memset(m, 0, offsetof(struct sr_sip_msg, via)); /* the lists are guarded by their counts */
 	m->expires = -1;
 	m->content_length = -1;
 	m->max_forwards = -1;
-	err->status = 400;
-	err->reason = NULL;
+	m->fast = w->fast;
+	w->err->status = 400;
+	w->err->reason = NULL;
 
-	const char *p = buf, *end = buf + len;
-	while (p < end && (*p == '\r' || *p == '\n')) /* RFC 3261 7.5: leading CRLFs are ignored */
-		p++;
-	if (p == end)
-		return SR_SIP_DROP;
+	const char *p = skip_crlf(w->buf, w->end);
+	if (p == w->end)
+		return w->fast ? SR_SIP_SLOW : SR_SIP_DROP;
+	struct sr_line l;
+	sr_line_scan(p, w->end, &l);
+	struct sr_str start = sr_str_make(p, (size_t)(l.end - p));
+	int start_rc;
+	if (is_response(start)) {
+		start_rc = status_line(m, start);
+	} else {
+		start_rc = request_line(start, &m->method, &m->ruri_raw, w->err);
+		if (start_rc != SR_SIP_DROP)
+			m->is_request = true;
+		if (start_rc == SR_SIP_OK)
+			start_rc = sr_hdr_ruri(m->ruri_raw, w->fast, w->arena, &m->ruri, w->err);
+	}
+	if (start_rc == SR_SIP_DROP || (w->fast && (start_rc != SR_SIP_OK || l.odd)))
+		return w->fast ? SR_SIP_SLOW : start_rc;
+	struct sr_sip_error start_err = *w->err;
 
-	const char *next;
-	const char *le = line_end(p, end, &next);
-	struct sr_str start = sr_str_make(p, (size_t)(le - p));
-	int rc = (start.len >= 8 && strncasecmp(start.p, "SIP/2.0 ", 8) == 0)
-			 ? parse_status_line(m, start)
-			 : parse_request_line(m, start, arena, err);
-	if (rc == SR_SIP_DROP)
-		return rc;
-	int start_rc = rc;
-	struct sr_sip_error start_err = *err;
-
-	const char *body = end;
-	m->headers_at = (size_t)(next - buf);
-	rc = parse_headers(m, next, end, arena, err, &body);
-	m->body_at = (size_t)(body - buf);
+	bool bad = false;
+	const char *body = w->end;
+	p = l.next;
+	m->headers_at = (size_t)(p - w->buf);
+	if (w->fast && scan_fits(scan, (size_t)(w->end - w->buf))) {
+		if ((p = replay(w, scan)) == NULL)
+			return SR_SIP_SLOW;
+		m->resumed = true;
+	}
+	int rc = headers(w, p, &bad, &body);
+	if (rc == SR_SIP_SLOW)
+		return SR_SIP_SLOW;
+	m->body_at = (size_t)(body - w->buf);
+	if (rc == SR_SIP_OK && bad)
+		rc = SR_SIP_BAD;
 	/* A bad start line wins over later problems, but the headers are still gathered for the reply. */
 	if (start_rc != SR_SIP_OK) {
-		*err = start_err;
+		*w->err = start_err;
 		return start_rc;
 	}
-	if (rc != SR_SIP_OK)
-		return rc;
-	if (!m->is_request)
-		return SR_SIP_OK;
-	size_t body_len = (size_t)(end - body);
-	if (m->content_length > (int64_t)body_len)
-		return fail(err, 400, "Content-Length larger than the message");
-	/* For UDP, bytes past Content-Length are discarded (RFC 3261 18.3). */
-	m->msg_len = (size_t)(body - buf) + (m->content_length >= 0 ? (size_t)m->content_length : body_len);
-	return check_mandatory(m, err);
+	if (rc == SR_SIP_OK && m->is_request) {
+		size_t body_len = (size_t)(w->end - body);
+		if (m->content_length > (int64_t)body_len)
+			rc = fail(w->err, 400, "Content-Length larger than the message");
+		/* For UDP, bytes past Content-Length are discarded (RFC 3261 18.3). */
+		m->msg_len = (size_t)(body - w->buf) + (m->content_length >= 0 ? (size_t)m->content_length : body_len);
+		if (rc == SR_SIP_OK)
+			rc = check_mandatory(m, w->err);
+	}
+	return w->fast && rc != SR_SIP_OK ? SR_SIP_SLOW : rc;
+}
+
+int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, const struct sr_sip_scan *scan,
+		 unsigned flags, struct sr_arena *arena, struct sr_sip_error *err)
+{
+	struct walk w = { m, buf, buf + len, arena, err, true };
+	if (flags & SR_SIP_FAST) {
+		int rc = walk(&w, scan);
+		if (rc != SR_SIP_SLOW || (flags & SR_SIP_FAST_ONLY))
+			return rc;
+	}
+	w.fast = false;
+	return walk(&w, NULL);
+}
+
+/* ---- the first steps: up to the owner field ---- */
+
+/* Parses the owner field's value exactly as the walk would: fast, else libosip2. */
+static int owner_to(struct sr_str value, unsigned flags, struct sr_arena *arena, struct sr_sip_owner *o)
+{
+	struct sr_sip_addr to;
+	struct sr_sip_error err;
+	if (!((flags & SR_SIP_FAST) && sr_hdr_to(value, true, arena, &to, &err) == SR_SIP_OK) &&
+	    sr_hdr_to(value, false, arena, &to, &err) != SR_SIP_OK)
+		return -1;
+	o->uri = to.uri;
+	return 0;
+}
+
+static int owner_ruri(struct sr_str text, unsigned flags, struct sr_arena *arena, struct sr_sip_owner *o)
+{
+	struct sr_sip_error err;
+	if (!((flags & SR_SIP_FAST) && sr_hdr_ruri(text, true, arena, &o->uri, &err) == SR_SIP_OK) &&
+	    sr_hdr_ruri(text, false, arena, &o->uri, &err) != SR_SIP_OK)
+		return -1;
+	return 0;
+}
+
+static int first_elem(struct sr_str elem, void *ctx)
+{
+	*(struct sr_str *)ctx = elem;
+	return 1;
+}
+
+/* The branch of a response's top Via, read exactly as the walk reads it. */
+static int owner_branch(struct sr_str value, unsigned flags, struct sr_arena *arena, struct sr_sip_owner *o)
+{
+	struct sr_str top = SR_STR_NULL;
+	struct sr_sip_via via;
+	struct sr_sip_error err;
+	if (sr_hdr_split(value, first_elem, &top) != 1 || top.len == 0)
+		return -1;
+	if (!((flags & SR_SIP_FAST) && !memchr(value.p, '"', value.len) && sr_fast_top_via(&via, top) == SR_SIP_OK) &&
+	    sr_osip_top_via(&via, top, arena, &err) != SR_SIP_OK)
+		return -1;
+	o->branch = via.branch;
+	return 0;
+}
+
+/* Records a line the owner's fast walk can take as it is; false when the record is full. */
+static bool record(struct sr_sip_scan *scan, const char *buf, const struct hline *h)
+{
+	if (scan->n_lines == SR_SIP_SCAN_LINES || h->folded || h->odd || h->value.len > SR_SIP_SCAN_VALUE_MAX)
+		return false;
+	unsigned i = scan->n_lines++;
+	scan->line_ids |= (uint32_t)h->id << (SR_SIP_SCAN_ID_BITS * i);
+	scan->line_off[i] = (uint16_t)(h->value.p - buf);
+	scan->line_len[i] = (uint8_t)h->value.len;
+	return true;
+}
+
+void sr_sip_scan_owner(const char *buf, size_t len, unsigned flags, struct sr_arena *arena,
+		       struct sr_sip_scan *scan, struct sr_sip_owner *owner)
+{
+	const char *end = buf + len;
+	memset(scan, 0, sizeof(*scan));
+	memset(owner, 0, sizeof(*owner));
+	if (len > UINT16_MAX)
+		return; /* offsets are 16 bits: a UDP datagram always fits */
+	const char *p = skip_crlf(buf, end);
+	if (p == end)
+		return;
+	struct sr_line l;
+	sr_line_scan(p, end, &l);
+	struct sr_str start = sr_str_make(p, (size_t)(l.end - p)), method, ruri;
+	struct sr_sip_error err;
+	bool response = is_response(start);
+	if (!response && request_line(start, &method, &ruri, &err) != SR_SIP_OK)
+		return;
+	bool reg = !response && sr_str_eq(method, SR_STR_LIT("REGISTER"));
+	scan->flags = response ? SR_SCAN_RESPONSE : reg ? SR_SCAN_REQUEST | SR_SCAN_REGISTER : SR_SCAN_REQUEST;
+	if (!response && !reg) {
+		/* The Request-URI decides: the walk stops after the start line. */
+		if (owner_ruri(ruri, flags, arena, owner) == 0)
+			owner->kind = SR_OWNER_AOR;
+		scan->resume = (uint16_t)(l.next - buf);
+		scan->flags |= SR_SCAN_LINES;
+		return;
+	}
+	bool recording = true;
+	scan->resume = (uint16_t)(l.next - buf);
+	for (p = l.next;;) {
+		struct hline h;
+		const char *body;
+		if (next_line(p, end, &h, &body, &err) != LINE_HEADER)
+			return; /* the end of the headers without the field, or a framing error */
+		if (h.id != SR_HDR_OTHER && recording)
+			recording = record(scan, buf, &h);
+		if (recording)
+			scan->resume = (uint16_t)(h.next - buf);
+		if (response && h.id == SR_HDR_VIA) {
+			struct sr_str value = line_value(&h, arena);
+			if (value.p && owner_branch(value, flags, arena, owner) == 0)
+				owner->kind = SR_OWNER_BRANCH;
+			break;
+		}
+		if (!response && h.id == SR_HDR_TO) {
+			struct sr_str value = line_value(&h, arena);
+			if (value.p && owner_to(value, flags, arena, owner) == 0)
+				owner->kind = SR_OWNER_AOR;
+			break;
+		}
+		p = h.next;
+	}
+	scan->flags |= SR_SCAN_LINES;
 }

@@ -1,24 +1,40 @@
 /*
- * sip_msg.h - the registrar's view of one SIP message.
+ * sip_msg.h - the registrar's view of one SIP message, and the one walk
+ * that fills it.
  *
- * Parsing every header of a REGISTER with osip_message_parse() costs ~3 us;
- * a registrar reads a handful of them. So we split the message into lines by
- * hand (start line, header lines, folding, compact names) and hand only the
- * headers the registrar reads to libosip2's own header parsers
- * (Via, From, To, Call-ID, CSeq, Contact). Everything else is skipped
- * without a copy. All parsed objects live in the calling thread's arena
- * (sip_arena.h), which the caller resets after answering.
+ * The view is made of the project's own plain types (ranges, sr_sip_uri,
+ * sr_sip_via, sr_sip_contact): nothing outside lib/sip sees a libosip2
+ * object or reads SIP text. One walker (sip_msg.c) owns the framing: leading
+ * CRLFs, the start line, header lines with folding, NUL and bare-CR rules,
+ * header names (long and compact), the end of the headers and the body
+ * length. It hands the values of the headers the registrar reads to one of
+ * two sets of value parsers:
+ *  - the fast path (sip_fast.c, sip_uri.c): zero-copy, single pass, for the
+ *    common grammar; it declines anything it does not fully understand
+ *    (escapes, quoted-pairs, IPv6 references, unknown schemes, folding, a
+ *    NUL, any error) and the whole message then goes to
+ *  - the libosip2 path (sip_hdr_osip.c): libosip2's per-header parsers, the
+ *    parser of record, which also decides every error and its reason.
+ * Both fill exactly the same view; the differential fuzz target checks it.
+ * Header values that need no grammar beyond ours (Call-ID, CSeq, Expires,
+ * option tags, Path, the From tag) use one set of hand parsers on both paths.
+ *
+ * The walk is resumable. Its first steps (sr_sip_scan_owner) stop as soon as
+ * the field that decides the owner worker is read, and record where the
+ * header lines they passed are (struct sr_sip_scan, small enough for an
+ * mbuf dynamic field); the owner resumes the walk from there.
  *
  * A message the registrar cannot answer correctly is refused with a reason
  * that becomes the 400 reason phrase ("Missing Call-ID header", ...).
+ * Everything the view points at lives in the request bytes or the arena
+ * and is valid until the arena is reset.
  */
 #ifndef SR_SIP_MSG_H
 #define SR_SIP_MSG_H
 
-#include <osipparser2/osip_parser.h>
-
 #include "sip_arena.h"
 #include "sip_str.h"
+#include "sip_uri.h"
 
 #define SR_SIP_MAX_VIA 70      /* Via values kept for the response (70: the usual Max-Forwards) */
 #define SR_SIP_MAX_CONTACTS 16 /* Contact values accepted in one REGISTER */
@@ -37,33 +53,68 @@ enum sr_sip_parse_rc {
 	SR_SIP_OK = 0,
 	SR_SIP_BAD = -1,   /* malformed: reason says why, answer 400 if a response can be built */
 	SR_SIP_DROP = -2,  /* not worth an answer (not SIP at all, empty, garbage): count and drop */
+	SR_SIP_SLOW = -3,  /* SR_SIP_FAST_ONLY: the fast path declined this message */
+};
+
+/* The topmost Via value, parsed. */
+struct sr_sip_via {
+	struct sr_str raw;        /* the value as sent (unfolded), == via[0] */
+	struct sr_str transport;  /* "UDP", as written */
+	struct sr_str host, port; /* sent-by; an IPv6 reference without brackets; port empty when absent */
+	struct sr_str branch;     /* empty when absent or without value */
+	struct sr_str received;   /* value of received=, empty when absent */
+	struct sr_str rport_value; /* value of rport=, empty when absent or without value */
+	bool has_rport, has_received;
+	/*
+	 * Where the first rport and received parameters sit in raw, as offsets
+	 * [at, end) from the parameter name to the end of its value: the
+	 * response rewrites exactly these bytes (0, 0 when absent).
+	 */
+	uint32_t rport_at, rport_end, received_at, received_end;
+};
+
+/* To (and the parts of From the registrar reads). */
+struct sr_sip_addr {
+	struct sr_str raw;      /* the value as sent (unfolded); empty when absent */
+	struct sr_str uri_text; /* the URI as sent, without < > */
+	struct sr_str tag;      /* empty when absent */
+	struct sr_sip_uri uri;  /* parsed (To only) */
+};
+
+/* One Contact value. */
+struct sr_sip_contact {
+	struct sr_str raw;                   /* the value as sent */
+	struct sr_str uri_text;              /* the URI as sent, without < > */
+	struct sr_sip_uri uri;
+	const struct sr_sip_param *params;   /* contact-params as written (names; values with quotes) */
+	unsigned n_params;
 };
 
 struct sr_sip_msg {
 	bool is_request;
+	bool fast;               /* filled by the fast path */
+	bool resumed;            /* the fast walk resumed from a pre-scan's record (scan) */
 
 	/* request line */
 	struct sr_str method;    /* as sent, e.g. "REGISTER" */
 	struct sr_str ruri_raw;  /* Request-URI text */
-	osip_uri_t *ruri;        /* parsed Request-URI */
+	struct sr_sip_uri ruri;  /* parsed Request-URI */
 	/* status line (responses) */
 	int status;
 
 	unsigned n_via;          /* Via field values, in via[] */
-	osip_via_t *top_via;     /* parsed topmost Via */
-	struct sr_str top_branch;
+	struct sr_sip_via top_via; /* valid when n_via > 0 */
 
-	struct sr_str from_raw, to_raw; /* header values as sent (unfolded); empty when absent */
-	osip_uri_t *to_uri;             /* the parsed To URI (the AoR comes from it) */
-	struct sr_str from_tag, to_tag; /* empty when absent */
+	struct sr_str from_raw, from_tag; /* empty when absent */
+	struct sr_sip_addr to;            /* to.raw empty when absent */
 
 	struct sr_str call_id;
 	uint32_t cseq;
 	struct sr_str cseq_method;
 
-	/* Contact: '*' or parsed values (NULL list when the header is absent) */
+	/* Contact: '*' or parsed values */
 	bool contact_star;
-	unsigned n_contacts;     /* in contacts[] and contact_raw[] */
+	unsigned n_contacts;     /* in contacts[] */
 
 	int64_t expires;          /* Expires header, -1 when absent */
 	uint32_t require;         /* SR_OPT_* named in Require */
@@ -95,11 +146,10 @@ struct sr_sip_msg {
 
 	/*
 	 * The lists. They are not cleared per message (the counts above say what
-	 * is valid), which saves clearing ~2 KB for every datagram.
+	 * is valid), which saves clearing several KB for every datagram.
 	 */
 	struct sr_str via[SR_SIP_MAX_VIA]; /* every Via value in order (raw, unfolded) */
-	osip_contact_t *contacts[SR_SIP_MAX_CONTACTS];
-	struct sr_str contact_raw[SR_SIP_MAX_CONTACTS]; /* each value as sent */
+	struct sr_sip_contact contacts[SR_SIP_MAX_CONTACTS];
 	struct sr_str path[SR_SIP_MAX_PATH];           /* Path values in order (raw) */
 	struct sr_str authorization[SR_SIP_MAX_AUTH];
 	struct sr_str route[SR_SIP_MAX_ROUTE];      /* Route values in order, one name-addr each */
@@ -113,14 +163,88 @@ struct sr_sip_error {
 };
 
 /*
- * Parses buf[0..len) into m. Needs an arena bound with sr_arena_bind_osip()
- * (the libosip2 objects and unfolded copies are allocated there).
- * Returns SR_SIP_OK, SR_SIP_BAD (err->status and err->reason set) or SR_SIP_DROP.
- * For SR_SIP_BAD the fields needed to build a response (via, from_raw,
- * to_raw, call_id, cseq) are filled as far as they were found.
+ * What the first steps of the walk found, for the owner to resume from.
+ * Offsets are from the start of the message bytes. Sized for an mbuf
+ * dynamic field (24 bytes, 4-byte aligned).
  */
-int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, struct sr_arena *arena,
-		 struct sr_sip_error *err);
+/*
+ * Four lines: a REGISTER's Via, Max-Forwards and From usually come before its
+ * To, and the proxy reads Max-Forwards too. Ids take 5 bits (sip_hdr.h has
+ * fewer than 32) and a recorded value at most 255 bytes (a longer one ends
+ * the record: the owner walks it), so four lines fit the 24 bytes.
+ */
+#define SR_SIP_SCAN_LINES 4
+#define SR_SIP_SCAN_ID_BITS 5
+#define SR_SIP_SCAN_VALUE_MAX 255
+struct sr_sip_scan {
+	uint32_t owner_key;     /* low 32 bits of the owner hash (set by the registrar's pre-scan) */
+	uint16_t resume;        /* the first header line the owner still has to walk */
+	uint8_t flags;          /* SR_SCAN_* */
+	uint8_t n_lines;        /* header lines before resume the view needs, in order */
+	uint32_t line_ids;      /* their header ids, SR_SIP_SCAN_ID_BITS each (sip_hdr.h) */
+	uint16_t line_off[SR_SIP_SCAN_LINES]; /* value start */
+	uint8_t line_len[SR_SIP_SCAN_LINES];  /* value length (trimmed) */
+};
+_Static_assert(sizeof(struct sr_sip_scan) == 24, "struct sr_sip_scan is an mbuf dynamic field of 24 bytes");
+
+enum sr_sip_scan_flags {
+	SR_SCAN_LINES = 1u << 0, /* resume and the lines are valid for the fast path */
+	SR_SCAN_OWNER = 1u << 1, /* owner_key is valid */
+	SR_SCAN_REROUTED = 1u << 2, /* handed on once already because the full parse disagreed */
+	/* what the start line said (none of them: the start line is unreadable) */
+	SR_SCAN_REQUEST = 1u << 3,
+	SR_SCAN_REGISTER = 1u << 4, /* with SR_SCAN_REQUEST */
+	SR_SCAN_RESPONSE = 1u << 5,
+};
+
+/* How sr_sip_parse may parse. */
+enum sr_sip_parse_flags {
+	SR_SIP_FAST = 1u << 0,      /* try the fast path first (else libosip2 only) */
+	SR_SIP_FAST_ONLY = 1u << 1, /* with SR_SIP_FAST: return SR_SIP_SLOW instead of falling back */
+};
+
+/*
+ * Parses buf[0..len) into m. The arena receives parameter arrays, unfolded
+ * copies and (libosip2 path) libosip2's objects; the libosip2 path needs
+ * it bound with sr_arena_bind_osip(). scan (may be NULL) is what
+ * sr_sip_scan_owner found for these bytes: the fast path resumes from it.
+ * Returns SR_SIP_OK, SR_SIP_BAD (err->status and err->reason set),
+ * SR_SIP_DROP, or SR_SIP_SLOW (SR_SIP_FAST_ONLY only).
+ * For SR_SIP_BAD the fields needed to build a response (via, from_raw,
+ * to.raw, call_id, cseq) are filled as far as they were found.
+ */
+int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, const struct sr_sip_scan *scan,
+		 unsigned flags, struct sr_arena *arena, struct sr_sip_error *err);
+
+/* The field that decides which worker owns a message. */
+enum sr_sip_owner_kind {
+	SR_OWNER_NONE,   /* none found: the walk failed before it (the full parse fails too) */
+	SR_OWNER_AOR,    /* uri: the To URI of a REGISTER, the Request-URI of another request */
+	SR_OWNER_BRANCH, /* branch: the top Via branch of a response */
+};
+struct sr_sip_owner {
+	enum sr_sip_owner_kind kind;
+	struct sr_sip_uri uri;
+	struct sr_str branch;
+};
+
+/*
+ * The first steps of the walk: the start line, then header lines up to the
+ * owner field, which is parsed exactly as sr_sip_parse would (fast, else
+ * libosip2; the arena must be bound for the latter). Fills *scan (flags
+ * without SR_SCAN_OWNER: the caller hashes the owner) and *owner.
+ */
+void sr_sip_scan_owner(const char *buf, size_t len, unsigned flags, struct sr_arena *arena,
+		       struct sr_sip_scan *scan, struct sr_sip_owner *owner);
+
+/*
+ * NULL when a and b hold the same view (ranges compared by content), else
+ * the name of the first field that differs. The differential fuzz target's
+ * oracle.
+ */
+const char *sr_sip_msg_diff(const struct sr_sip_msg *a, const struct sr_sip_msg *b);
+/* The same for two URIs (NULL when they are the same view). */
+const char *sr_sip_uri_diff(const struct sr_sip_uri *a, const struct sr_sip_uri *b);
 
 /* A name-addr or addr-spec value (From, To, Contact) split into its URI and the header parameters after it. */
 struct sr_name_addr {
@@ -130,9 +254,9 @@ struct sr_name_addr {
 /* Returns 0, or -1 when the value is not a well-formed name-addr / addr-spec. */
 int sr_sip_name_addr(struct sr_str v, struct sr_name_addr *na);
 
-/* Generic parameter lookup on a Contact (case-insensitive name); returns false if absent. */
-bool sr_sip_contact_param(const osip_contact_t *c, const char *name, struct sr_str *value);
-/* URI parameter lookup (case-insensitive name); returns false if absent. */
-bool sr_sip_uri_param(const osip_uri_t *u, const char *name, struct sr_str *value);
+/* Contact parameter lookup (case-insensitive name); false if absent. */
+bool sr_sip_contact_param(const struct sr_sip_contact *c, const char *name, struct sr_str *value);
+/* URI parameter lookup (case-insensitive name); false if absent. */
+bool sr_sip_uri_param(const struct sr_sip_uri *u, const char *name, struct sr_str *value);
 
 #endif

@@ -14,9 +14,9 @@
  * - The top Via is rewritten on its raw text (RFC 3261 18.2.1, RFC 3581):
  *   only the "rport" and "received" parameters are touched, everything else
  *   is copied byte for byte, so the client's transaction matching (which
- *   compares the Via it sent) keeps working. The parsed Via (req->top_via)
- *   only tells us the sent-by host; the parameters are located and judged on
- *   the raw text, so deciding and rewriting can never disagree.
+ *   compares the Via it sent) keeps working. The parse already knows where
+ *   those two parameters sit (struct sr_sip_via's offsets), so the writer
+ *   copies around them without looking at the text again.
  */
 #include "sip_response.h"
 
@@ -52,15 +52,11 @@ static void put_str(struct sr_resp *w, struct sr_str s)
 /* Formats v in decimal into out (at least 20 bytes); returns the length. */
 static size_t fmt_uint(char *out, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
+	size_t n = 1;
+	for (uint64_t t = v; t >= 10; t /= 10) /* count the digits first, then write them backwards */
+		n++;
+	for (size_t i = n; i > 0; v /= 10)
+		out[--i] = (char)('0' + v % 10);
 	return n;
 }
 
@@ -140,89 +136,6 @@ size_t sr_resp_finish(struct sr_resp *w)
 
 /* ---- Via ---- */
 
-/* One ";name[=value]" parameter of the raw top Via: the trimmed range from name to value end. */
-struct via_param {
-	size_t start, end; /* offsets in the raw Via value */
-	struct sr_str name, value;
-	bool has_value;
-};
-
-static bool is_lws(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/*
- * Finds the end of the parameter starting at off: the next ';' outside a
- * quoted string, or the end of the value. Quoted strings may hold ';'
- * (generic-param values can be quoted-strings).
- */
-static size_t param_end(struct sr_str v, size_t off, bool has_quotes)
-{
-	if (!has_quotes) { /* the usual Via: the next ';' ends it, found by one memchr */
-		const char *semi = off < v.len ? memchr(v.p + off, ';', v.len - off) : NULL;
-		return semi ? (size_t)(semi - v.p) : v.len;
-	}
-	bool quoted = false;
-
-	for (; off < v.len; off++) {
-		char c = v.p[off];
-		if (quoted && c == '\\' && off + 1 < v.len)
-			off++;
-		else if (c == '"')
-			quoted = !quoted;
-		else if (c == ';' && !quoted)
-			break;
-	}
-	return off;
-}
-
-/* Splits the parameter text v[start..end) into trimmed name and value. */
-static void param_split(struct sr_str v, size_t start, size_t end, struct via_param *p)
-{
-	while (start < end && is_lws(v.p[start]))
-		start++;
-	while (end > start && is_lws(v.p[end - 1]))
-		end--;
-	p->start = start;
-	p->end = end;
-	const char *eq = memchr(v.p + start, '=', end - start);
-	size_t name_end = eq ? (size_t)(eq - v.p) : end;
-	p->name = sr_str_trim(sr_str_make(v.p + start, name_end - start));
-	p->has_value = eq != NULL;
-	p->value = eq ? sr_str_trim(sr_str_make(eq + 1, end - name_end - 1)) : SR_STR_NULL;
-}
-
-/* Where the rport/received parameters sit in the raw top Via (start == end: absent). */
-struct via_edit {
-	struct via_param rport, received;
-	bool has_rport, has_received;
-};
-
-static void via_scan(struct sr_str v, struct via_edit *e)
-{
-	memset(e, 0, sizeof(*e));
-	/* sent-protocol and sent-by hold no ';' (an IPv6 reference holds only ':'). */
-	bool has_quotes = memchr(v.p, '"', v.len) != NULL; /* checked once for all parameters */
-	size_t off = param_end(v, 0, has_quotes);
-
-	while (off < v.len) {
-		size_t start = off + 1;
-		size_t end = param_end(v, start, has_quotes);
-		struct via_param p;
-
-		param_split(v, start, end, &p);
-		if (!e->has_rport && sr_str_caseeq_cstr(p.name, "rport")) {
-			e->rport = p;
-			e->has_rport = true;
-		} else if (!e->has_received && sr_str_caseeq_cstr(p.name, "received")) {
-			e->received = p;
-			e->has_received = true;
-		}
-		off = end;
-	}
-}
-
 static void put_received(struct sr_resp *w, const char *ip, size_t ip_len)
 {
 	PUT_LIT(w, "received=");
@@ -240,49 +153,50 @@ static void put_rport(struct sr_resp *w, uint16_t port)
  * The replaced parameters are rewritten in place (rport and received may
  * come in either order); a missing received is appended at the end.
  */
-static void put_top_via(struct sr_resp *w, struct sr_str v, const osip_via_t *parsed,
-			const struct sr_addr *src)
+static void put_top_via(struct sr_resp *w, const struct sr_sip_via *v, const struct sr_addr *src)
 {
-	if (!src || !parsed || !parsed->host) {
-		put_str(w, v);
+	if (!src || v->host.len == 0) {
+		put_str(w, v->raw);
 		return;
 	}
 	char ip[16];
 	size_t ip_len = fmt_ipv4(ip, src->ip);
-	struct via_edit e;
-
-	via_scan(v, &e);
-	bool fill_rport = e.has_rport && !e.rport.has_value;
-	bool host_differs = strlen(parsed->host) != ip_len || memcmp(parsed->host, ip, ip_len) != 0;
+	bool rport_at = v->rport_end > v->rport_at, received_at = v->received_end > v->received_at;
+	bool fill_rport = v->has_rport && v->rport_value.len == 0 && rport_at;
+	bool host_differs = v->host.len != ip_len || memcmp(v->host.p, ip, ip_len) != 0;
 	/* RFC 3581 section 4: received is required whenever rport is filled. */
 	bool set_received = host_differs || fill_rport;
 
 	if (!fill_rport && !set_received) {
-		put_str(w, v);
+		put_str(w, v->raw);
 		return;
 	}
 	/* Up to two replacements, applied in text order. */
-	const struct via_param *edits[2];
+	struct edit {
+		uint32_t at, end;
+		bool rport;
+	} edits[2];
 	unsigned n_edits = 0;
 	if (fill_rport)
-		edits[n_edits++] = &e.rport;
-	if (set_received && e.has_received)
-		edits[n_edits++] = &e.received;
-	if (n_edits == 2 && edits[1]->start < edits[0]->start) {
-		edits[0] = &e.received;
-		edits[1] = &e.rport;
+		edits[n_edits++] = (struct edit){ v->rport_at, v->rport_end, true };
+	if (set_received && received_at)
+		edits[n_edits++] = (struct edit){ v->received_at, v->received_end, false };
+	if (n_edits == 2 && edits[1].at < edits[0].at) {
+		struct edit t = edits[0];
+		edits[0] = edits[1];
+		edits[1] = t;
 	}
 	size_t off = 0;
 	for (unsigned i = 0; i < n_edits; i++) {
-		put(w, v.p + off, edits[i]->start - off);
-		if (edits[i] == &e.rport)
+		put(w, v->raw.p + off, edits[i].at - off);
+		if (edits[i].rport)
 			put_rport(w, src->port);
 		else
 			put_received(w, ip, ip_len);
-		off = edits[i]->end;
+		off = edits[i].end;
 	}
-	put(w, v.p + off, v.len - off);
-	if (set_received && !e.has_received) {
+	put(w, v->raw.p + off, v->raw.len - off);
+	if (set_received && !received_at) {
 		PUT_LIT(w, ";");
 		put_received(w, ip, ip_len);
 	}
@@ -294,25 +208,31 @@ void sr_resp_dialog_headers(struct sr_resp *w, const struct sr_sip_msg *req,
 	for (unsigned i = 0; i < req->n_via && i < SR_SIP_MAX_VIA; i++) {
 		PUT_LIT(w, "Via: ");
 		if (i == 0)
-			put_top_via(w, req->via[0], req->top_via, src);
+			put_top_via(w, &req->top_via, src);
 		else
 			put_str(w, req->via[i]);
 		PUT_LIT(w, "\r\n");
 	}
-	if (!sr_str_empty(req->from_raw))
-		sr_resp_header(w, "From", req->from_raw);
-	if (!sr_str_empty(req->to_raw)) {
+	if (!sr_str_empty(req->from_raw)) {
+		PUT_LIT(w, "From: ");
+		put_str(w, req->from_raw);
+		PUT_LIT(w, "\r\n");
+	}
+	if (!sr_str_empty(req->to.raw)) {
 		PUT_LIT(w, "To: ");
-		put_str(w, req->to_raw);
+		put_str(w, req->to.raw);
 		w->to_value_end = w->len; /* a proxy keeps this head and adds its To tag here later */
-		if (sr_str_empty(req->to_tag) && !sr_str_empty(to_tag)) {
+		if (sr_str_empty(req->to.tag) && !sr_str_empty(to_tag)) {
 			PUT_LIT(w, ";tag=");
 			put_str(w, to_tag);
 		}
 		PUT_LIT(w, "\r\n");
 	}
-	if (!sr_str_empty(req->call_id))
-		sr_resp_header(w, "Call-ID", req->call_id);
+	if (!sr_str_empty(req->call_id)) {
+		PUT_LIT(w, "Call-ID: ");
+		put_str(w, req->call_id);
+		PUT_LIT(w, "\r\n");
+	}
 	if (!sr_str_empty(req->cseq_method)) {
 		PUT_LIT(w, "CSeq: ");
 		put_uint(w, req->cseq);
@@ -320,6 +240,16 @@ void sr_resp_dialog_headers(struct sr_resp *w, const struct sr_sip_msg *req,
 		put_str(w, req->cseq_method);
 		PUT_LIT(w, "\r\n");
 	}
+}
+
+uint16_t sr_resp_reply_port(const struct sr_sip_msg *m, uint16_t src_port)
+{
+	if (m->n_via == 0 || m->top_via.host.len == 0 || m->top_via.has_rport)
+		return src_port;
+	uint64_t port = 5060;
+	if (m->top_via.port.len)
+		sr_str_to_uint(m->top_via.port, 65535, &port); /* the parse checked it is a port */
+	return (uint16_t)port;
 }
 
 /* ---- Contact ---- */

@@ -66,6 +66,14 @@ void sr_resp_raw(struct sr_resp *w, struct sr_str lines);
 /* Appends Content-Length: 0 and the blank line. Returns the total length, 0 on overflow. */
 size_t sr_resp_finish(struct sr_resp *w);
 
+/*
+ * The UDP port a response to m, received from src_port, goes to (RFC 3261
+ * 18.2.2 with RFC 3581): the source port when the top Via has rport or
+ * when there is no usable Via, else the Via's sent-by port, 5060 without
+ * one. The address is always the request's source address.
+ */
+uint16_t sr_resp_reply_port(const struct sr_sip_msg *m, uint16_t src_port);
+
 /* The standard reason phrase of a status code ("OK", "Interval Too Brief", ...). */
 const char *sr_resp_reason(int status);
 

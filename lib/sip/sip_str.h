@@ -52,15 +52,20 @@ static inline bool sr_str_caseeq_cstr(struct sr_str a, const char *b)
 	return sr_str_caseeq(a, sr_str_cstr(b));
 }
 
+/* SP, HT, CR or LF (one compare for the usual byte above SP). */
+static inline bool sr_str_is_blank(char c)
+{
+	return (unsigned char)c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+}
+
 /* Strips leading and trailing SP/HT/CR/LF. */
 static inline struct sr_str sr_str_trim(struct sr_str s)
 {
-	while (s.len && (s.p[0] == ' ' || s.p[0] == '\t' || s.p[0] == '\r' || s.p[0] == '\n')) {
+	while (s.len && sr_str_is_blank(s.p[0])) {
 		s.p++;
 		s.len--;
 	}
-	while (s.len && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t' ||
-			 s.p[s.len - 1] == '\r' || s.p[s.len - 1] == '\n'))
+	while (s.len && sr_str_is_blank(s.p[s.len - 1]))
 		s.len--;
 	return s;
 }

@@ -4,11 +4,8 @@
 #include "sip_uri_addr.h"
 
 #include <arpa/inet.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <osipparser2/osip_uri.h>
 
 #include "sip_host.h"
 #include "sip_msg.h"
@@ -17,21 +14,17 @@ int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_part
 {
 	memset(out, 0, sizeof(*out));
 	struct sr_name_addr na;
-	if (sr_sip_name_addr(sr_str_trim(v), &na) != 0)
+	struct sr_sip_uri u;
+	if (sr_sip_name_addr(sr_str_trim(v), &na) != 0 || sr_sip_uri_parse(na.uri, arena, &u) != SR_URI_OK ||
+	    u.scheme == SR_URI_OTHER || u.host.len == 0)
 		return -1;
-	char *copy = sr_arena_strndup(arena, na.uri.p, na.uri.len);
-	osip_uri_t *u = NULL;
-	if (!copy || osip_uri_init(&u) != 0 || osip_uri_parse(u, copy) != 0 || !u->scheme || !u->host ||
-	    (strcasecmp(u->scheme, "sip") != 0 && strcasecmp(u->scheme, "sips") != 0))
-		return -1;
-	out->user = sr_str_cstr(u->username);
-	out->host = sr_str_cstr(u->host);
-	if (u->port) {
-		char *end;
-		long p = strtol(u->port, &end, 10);
-		if (*end != '\0' || p <= 0 || p > 65535)
+	out->user = u.user;
+	out->host = u.host;
+	uint64_t port;
+	if (u.port.len) {
+		if (!sr_str_to_uint(u.port, 65535, &port) || port == 0)
 			return -1;
-		out->port = (uint16_t)p;
+		out->port = (uint16_t)port;
 	}
 	struct sr_ip ip;
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };

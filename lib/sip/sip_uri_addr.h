@@ -5,9 +5,9 @@
  * value's sent-by and branch.
  *
  * Design decisions:
- * - URIs go through libosip2's URI parser (in the caller's arena), the same
- *   one the message view uses, so a hop is read exactly as the Request-URI
- *   is. Via values are split by hand: sent-by and the branch parameter are
+ * - URIs go through the message view's URI parser (sr_sip_uri_parse: the
+ *   fast path, else libosip2, in the caller's arena), so a hop is read
+ *   exactly as the Request-URI is. Via values are split by hand: sent-by and the branch parameter are
  *   plain tokens, and parsing lower Vias with osip for loop detection on
  *   every routed request would cost more than the rest of the decision.
  * - Only IPv4 literals become addresses: the data plane does no DNS, a hop
@@ -31,7 +31,7 @@ struct sr_uri_parts {
 
 /*
  * Reads a SIP URI, or a name-addr / addr-spec holding one ("<sip:x@h;lr>"),
- * with libosip2 in the arena (bound for osip by the caller). Returns 0, or
+ * into the arena (the user part unescaped). Returns 0, or
  * -1 when it is not a sip/sips URI with a host.
  */
 int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_parts *out);

@@ -18,17 +18,17 @@
 #ifndef SR_SIP_URI_CMP_H
 #define SR_SIP_URI_CMP_H
 
-#include <osipparser2/osip_uri.h>
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-bool sr_uri_equal(const osip_uri_t *a, const osip_uri_t *b);
+#include "sip_uri.h"
+
+bool sr_uri_equal(const struct sr_sip_uri *a, const struct sr_sip_uri *b);
 
 /*
- * Parses both strings (into the thread's bound arena, or with malloc when none
- * is bound) and compares; false if either fails to parse. Byte-identical
+ * Parses both strings (sr_sip_uri_parse: the fast parser, else libosip2, into
+ * a stack arena) and compares; false if either fails to parse. Byte-identical
  * non-empty strings are equal without parsing.
  */
 bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen);
@@ -40,7 +40,7 @@ bool sr_uri_equal_str(const char *a, size_t alen, const char *b, size_t blen);
  * when present in only one URI are left out, so unequal URIs may share a
  * hash (the caller confirms) but equal ones never differ.
  */
-uint64_t sr_uri_hash(const osip_uri_t *u);
+uint64_t sr_uri_hash(const struct sr_sip_uri *u);
 /*
  * The same for a URI given as text (parsed once, like sr_uri_equal_str); a
  * string that does not parse hashes its bytes, matching the byte-identical

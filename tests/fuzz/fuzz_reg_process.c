@@ -8,12 +8,16 @@
  * on a fresh shard, one second apart, with expiry run after each. A fresh
  * shard per input keeps every finding reproducible from its artifact alone
  * (a shard living across inputs found a bug whose artifact then did not
- * replay). Invariants checked: the response fits the buffer and starts with
- * a status line whose status is below 600 (a registrar never sends 6xx,
- * RFC 3261 10.3), a request without an answer always says why, and the
- * location store's own invariants (sr_loc_check: lists in q order with
- * their counts, one armed timer per binding, ids, identity hashes) hold
- * after every datagram.
+ * replay). Each datagram goes through the data plane's two steps: the owner
+ * pre-scan (sr_reg_prescan), then sr_reg_process_scan resuming from it.
+ * Invariants checked: the response fits the buffer and starts with a status
+ * line whose status is below 600 (a registrar never sends 6xx, RFC 3261
+ * 10.3), a request without an answer always says why, the pre-scan's owner
+ * is the owner of the AoR the full parse found (issue 15: a disagreement
+ * splits an AoR's bindings across workers), and the location store's own
+ * invariants (sr_loc_check: lists in q order with their counts, one armed
+ * timer per binding, ids, identity hashes) hold after every datagram. Odd
+ * inputs alternate the parse path (fast path in front, or libosip2 alone).
  *
  * Built a second time as fuzz_reg_auth with SR_FUZZ_SUBSCRIBERS naming a
  * subscriber file: then digest authentication (lib/auth) is hooked in too,
@@ -95,12 +99,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void one(struct sr_registrar *shard, const char *msg, size_t len, uint64_t now_ms)
+static void one(struct sr_registrar *shard, const struct sr_reg_config *c, const char *msg, size_t len,
+		uint64_t now_ms)
 {
 	static char resp[65536];
+	static struct sr_arena prescan_arena;
+	if (!prescan_arena.base && sr_arena_init(&prescan_arena, 64 * 1024) != 0)
+		abort();
 	struct sr_addr src = { .ip = 0x026433C6u, .port = 5060 };
 	struct sr_reg_result res;
-	sr_reg_process(shard, msg, len, &src, now_ms, resp, sizeof(resp), &res);
+	struct sr_sip_scan scan;
+	struct sr_reg_owner o;
+	int pre = sr_reg_prescan(msg, len, c, &prescan_arena, &scan, &o);
+	uint64_t hash = o.hash;
+	sr_reg_process_scan(shard, msg, len, &scan, &src, now_ms, resp, sizeof(resp), &res);
+	if (res.has_aor && (pre != 0 || hash != res.aor_hash)) {
+		fprintf(stderr, "fuzz: the pre-scan's owner is not the parsed AoR's owner\n");
+		abort();
+	}
 	if (trace)
 		fprintf(stderr, "fuzz: status %d drop %d\n", res.len ? res.status : 0, (int)res.drop);
 	if (res.len > sizeof(resp))
@@ -125,7 +141,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const size_t sep_len = sizeof(sep) - 1;
 	uint64_t now_ms = 1795262940000ull;
 	const char *err = NULL;
-	struct sr_reg_params p = { .cfg = &cfg, .shard_id = 900, .now_ms = now_ms,
+	struct sr_reg_config c = cfg;
+	c.fast_parse = (size & 1) == 0;
+	struct sr_reg_params p = { .cfg = &c, .shard_id = 900, .now_ms = now_ms,
 				     .policy = { sr_policy_hook_check, &reader } };
 #ifdef SR_FUZZ_SUBSCRIBERS
 	char aerr[256];
@@ -146,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *cut = memmem(q, (size_t)(end - q), sep, sep_len);
 		size_t len = cut ? (size_t)(cut - q) : (size_t)(end - q);
 		now_ms += 1000;
-		one(shard, q, len, now_ms);
+		one(shard, &c, q, len, now_ms);
 		if (!cut)
 			break;
 		q = cut + sep_len;

@@ -11,7 +11,7 @@ secs=${1:-60}
 case $secs in ''|*[!0-9]*) echo "usage: $0 SECONDS" >&2; exit 2;; esac
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bdir="$root/build-fuzz"
-targets=(fuzz_sip_parse fuzz_reg_process fuzz_reg_auth)
+targets=(fuzz_sip_parse fuzz_sip_diff fuzz_reg_process fuzz_reg_auth)
 
 if ! command -v clang >/dev/null; then
 	echo "run.sh: clang not installed: skipping" >&2

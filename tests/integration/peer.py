@@ -15,6 +15,10 @@ socket). Every network wait is bounded.
                                      the number of contacts the 200 lists
   peer.py big USER N                 a ~6 kB REGISTER with N contacts (IPv4-fragmented both ways)
   peer.py fetch USER                 REGISTER without Contact -> expects 200; prints the Contact lines
+  peer.py folded USER SPORT VIAPORT  REGISTER from SPORT whose top Via (sent-by port VIAPORT, rport) is
+                                     folded: the 200 must come back to SPORT with rport=SPORT
+  peer.py crlf USER N                N REGISTERs preceded by CRLFCRLF from N source ports (so from
+                                     flows both workers receive), then a fetch must list all N contacts
   peer.py bad KIND                   sends one bad frame/datagram (see BAD below)
   peer.py telemetry PREFIX CMD       prints the JSON answer of a telemetry command
   peer.py ctl PREFIX CMD [PARAMS]    prints the answer line of a control socket command
@@ -168,6 +172,42 @@ def cmd_big(user, n):
     print("peer: big REGISTER of %d bytes -> %s, %d bytes with %d contacts" % (len(req), first, len(text), got))
 
 
+def cmd_folded(user, sport, via_port):
+    sport, via_port = int(sport), int(via_port)
+    wrong = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # where a reply read from sent-by would go
+    wrong.bind((PEER, via_port))
+    wrong.settimeout(0.5)
+    branch = "z9hG4bK%08x" % random.getrandbits(32)
+    msg = sip_request("REGISTER", user, via_port, f"Contact: <sip:{user}@{PEER}:{sport}>\r\n", branch=branch)
+    msg = msg.replace(f"{PEER}:{via_port};branch=".encode(), f"{PEER}:{via_port}\r\n ;branch=".encode())
+    text, _ = transact(msg, sport)
+    first = text.split("\r\n", 1)[0]
+    via = next((l for l in text.split("\r\n") if l.startswith("Via:")), "")
+    if not first.startswith("SIP/2.0 200") or f"rport={sport}" not in via:
+        sys.exit("peer: folded-Via REGISTER answered %r, %r" % (first, via))
+    try:
+        data, _ = wrong.recvfrom(65535)
+        sys.exit("peer: a reply went to the sent-by port %d too: %r" % (via_port, data[:40]))
+    except socket.timeout:
+        pass
+    print("peer: folded-Via REGISTER from port %d -> %s, %s" % (sport, first, via))
+
+
+def cmd_crlf(user, n):
+    n = int(n)
+    for i in range(n):
+        port = random.randint(20000, 60000)
+        extra = f"Contact: <sip:{user}-{i}@{PEER}:{port}>\r\nExpires: 600\r\n"
+        text, _ = transact(b"\r\n\r\n" + sip_request("REGISTER", user, port, extra, cseq=i + 1), port)
+        if not text.startswith("SIP/2.0 200"):
+            sys.exit("peer: CRLF-prefixed REGISTER %d answered %r" % (i, text.split("\r\n", 1)[0]))
+    text, _ = transact(sip_request("REGISTER", user, random.randint(20000, 60000)))
+    got = text.count("\r\nContact:")
+    if got != n:
+        sys.exit("peer: %d CRLF-prefixed REGISTERs, but a fetch lists %d contacts" % (n, got))
+    print("peer: %d CRLF-prefixed REGISTERs of %s from %d ports, one AoR with %d contacts" % (n, user, n, got))
+
+
 def cmd_ping():
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     s.settimeout(TIMEOUT)
@@ -284,8 +324,9 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"ping": cmd_ping, "options": cmd_options, "register": cmd_register, "contact": cmd_contact, "big": cmd_big, "fetch": cmd_fetch, "bad": cmd_bad,
-     "telemetry": cmd_telemetry, "ctl": cmd_ctl, "long": cmd_long, "try": cmd_try}[cmd](*args)
+    {"ping": cmd_ping, "options": cmd_options, "register": cmd_register, "contact": cmd_contact, "big": cmd_big,
+     "fetch": cmd_fetch, "bad": cmd_bad, "telemetry": cmd_telemetry, "ctl": cmd_ctl, "long": cmd_long, "try": cmd_try,
+     "folded": cmd_folded, "crlf": cmd_crlf}[cmd](*args)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,13 @@
 #      both RX queues and AoRs often arrive at the worker that does not own them;
 #      zero failed calls, zero unexpected messages;
 #   3. /sipreg/stats matches what was sent (every AoR added and removed once, all 2xx,
-#      hand-offs between workers happened, no drops);
+#      hand-offs between workers happened, no drops, every fast-path parse resumed
+#      from the pre-scan's record carried in the mbuf);
 #   4. OPTIONS gets 200 with Allow; /sipreg/aor shows a registered AoR; a short
-#      binding expires; a large REGISTER (fragmented both ways) is answered;
+#      binding expires; a large REGISTER (fragmented both ways) is answered; a
+#      REGISTER with a folded Via (sent-by port 5070, rport) from port 40000 is
+#      answered to 40000 (issue 11); REGISTERs after CRLFCRLF from many source
+#      ports (so both workers receive some) all bind one AoR on its owner (issue 15);
 #   4b. one command table, two front ends: DPDK telemetry refuses an answer over its
 #      limits (a 200-byte contact) and says to use sipregctl; sipregctl and a plain
 #      client of the control socket (peer.py ctl) show it whole and agree; both front
@@ -99,6 +103,12 @@ per_worker=$("$py" -c 'import json,sys; print(*json.load(sys.stdin)["/sipreg/sta
 	ok "AoRs received by the non-owner: $ring_out handed over, $ring_in answered by the owner; rx per worker: $per_worker" ||
 	fail "ring hand-offs: out=$ring_out in=$ring_in"
 for n in $per_worker; do [ "$n" -gt 0 ] || fail "a worker received nothing (rx per worker: $per_worker)"; done
+# parse once: every fast-path parse resumed from what the pre-scan recorded in the mbuf, hand-offs included
+fast=$(stat sipreg_parsed_total fast <<<"$s1")
+resumed=$(stat sipreg_parse_resumed_total <<<"$s1")
+[ "$fast" -ge $((4 * calls)) ] && [ "$resumed" = "$fast" ] &&
+	ok "the owner resumed the pre-scan's walk: $resumed of $fast fast-path parses" ||
+	fail "parses resumed=$resumed, fast=$fast (expected equal, >= $((4 * calls)))"
 
 # --- 4. OPTIONS, /sipreg/aor ---
 "${peer[@]}" "$py" "$client" options && ok "OPTIONS 200 with Allow" || fail "OPTIONS"
@@ -156,6 +166,13 @@ sb=$(stats)
 sleep 0.2
 [ $(($(stat sipreg_tx_fragmented_total <<<"$(stats)") - $(stat sipreg_tx_fragmented_total <<<"$sb"))) = 1 ] &&
 	ok "large response sent as IPv4 fragments" || fail "tx_fragmented did not grow by 1"
+
+# the reply port comes from the parsed Via, also when it is folded (issue 11)
+"${peer[@]}" "$py" "$client" folded gina 40000 5070 && ok "folded Via answered to the source port 40000" ||
+	fail "folded-Via REGISTER"
+# the owner of a CRLF-prefixed REGISTER is found (issue 15): one AoR, not split over the workers
+"${peer[@]}" "$py" "$client" crlf hank 8 && ok "CRLF-prefixed REGISTERs from 8 ports: one AoR with 8 contacts" ||
+	fail "CRLF-prefixed REGISTERs split or refused"
 
 # --- 5. bad input ---
 s2=$(stats)

@@ -1,5 +1,12 @@
 /*
  * reg_harness.c - shared helpers of the registrar tests (see reg_harness.h).
+ *
+ * Every request goes through the data plane's two steps: the owner pre-scan
+ * (sr_reg_prescan), then sr_reg_process_scan resuming from it. Each time,
+ * the invariant "the pre-scan's owner is the parsed AoR's owner" is checked
+ * (issue 15: otherwise one AoR's bindings split across workers). The parse
+ * path comes from SR_TEST_PARSE ("fast", the default, or "libosip2":
+ * registrar.fast_parse off); meson runs every registrar suite both ways.
  */
 #include "reg_harness.h"
 
@@ -47,6 +54,19 @@ struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn
 	return th_env_new_hooks(cfg, hash, policy, NULL);
 }
 
+bool th_libosip2_only(void)
+{
+	const char *v = getenv("SR_TEST_PARSE");
+	return v && strcmp(v, "libosip2") == 0;
+}
+
+/* The shard's ownership hook: the test's, if it set one. */
+static bool th_owns(void *ctx, uint64_t aor_hash)
+{
+	struct th_env *e = ctx;
+	return !e->owns || e->owns(e, aor_hash);
+}
+
 static bool th_claim(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b);
 static void th_release(void *ctx);
 
@@ -64,11 +84,18 @@ static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *h
 		e->cfg = *cfg;
 	else
 		th_default_config(&e->cfg);
+	if (th_libosip2_only())
+		e->cfg.fast_parse = false;
 	e->now_ms = TH_T0_MS;
 	e->src.ip = __builtin_bswap32(0xC6336402); /* 198.51.100.2 */
 	e->src.port = 5060;
+	if (sr_arena_init(&e->prescan_arena, 64 * 1024) != 0) {
+		free(e);
+		return NULL;
+	}
 	struct sr_reg_params p = { .cfg = &e->cfg, .shard_id = next_shard_id++, .now_ms = e->now_ms,
-				     .on_event = record_event, .event_ctx = e, .hash = hash, .retraction = retraction };
+				     .on_event = record_event, .event_ctx = e, .hash = hash, .retraction = retraction,
+				     .owns = th_owns, .owns_ctx = e };
 	if (policy)
 		p.policy = *policy;
 	if (auth)
@@ -81,6 +108,7 @@ static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *h
 	e->shard = sr_reg_create(&p, &err);
 	if (!e->shard) {
 		fprintf(stderr, "sr_reg_create: %s\n", err);
+		sr_arena_fini(&e->prescan_arena);
 		free(e);
 		return NULL;
 	}
@@ -131,6 +159,7 @@ void th_env_free(struct th_env *e)
 	if (!e)
 		return;
 	sr_reg_free(e->shard);
+	sr_arena_fini(&e->prescan_arena);
 	free(e);
 }
 
@@ -150,12 +179,19 @@ int th_raw(struct th_env *e, const char *bytes, size_t len)
 {
 	memset(e->resp, 0, sizeof(e->resp));
 	size_t cap = e->resp_cap && e->resp_cap < sizeof(e->resp) ? e->resp_cap : sizeof(e->resp) - 1;
-	sr_reg_process(e->shard, bytes, len, &e->src, e->now_ms, e->resp, cap, &e->res);
+	struct sr_reg_owner o;
+	int pre = sr_reg_prescan(bytes, len, &e->cfg, &e->prescan_arena, &e->scan, &o);
+	uint64_t hash = o.hash;
+	sr_reg_process_scan(e->shard, bytes, len, &e->scan, &e->src, e->now_ms, e->resp, cap, &e->res);
 	/* the retraction follows the response: keep a copy before the response is made a string */
 	size_t rl = e->res.retraction_len < sizeof(e->retraction) ? e->res.retraction_len : 0;
 	memcpy(e->retraction, e->resp + e->res.len, rl);
 	e->retraction[rl] = '\0';
 	e->resp[e->res.len] = '\0';
+	/* A REGISTER whose AoR the parse found must have had that owner in the pre-scan. */
+	if (e->res.has_aor && (pre != 0 || hash != e->res.aor_hash))
+		fail_msg("the pre-scan's owner (%s, %016llx) is not the parsed AoR's (%016llx)",
+			 pre ? "none" : "found", (unsigned long long)hash, (unsigned long long)e->res.aor_hash);
 	return e->res.len ? e->res.status : 0;
 }
 

@@ -32,6 +32,10 @@ struct th_event {
 struct th_env {
 	struct sr_reg_config cfg;
 	struct sr_registrar *shard;
+	/* NULL: the shard owns every AoR; else asked for each REGISTER's AoR hash */
+	bool (*owns)(struct th_env *e, uint64_t aor_hash);
+	struct sr_arena prescan_arena;
+	struct sr_sip_scan scan; /* what the pre-scan of the last request found */
 	uint64_t now_ms;
 	struct sr_addr src;
 	char resp[65536];
@@ -87,7 +91,9 @@ int th_send(struct th_env *e, const struct th_req *r);
 /* Shorthand: REGISTER from To user@example.com with one Contact header value and Call-ID/CSeq. */
 int th_register(struct th_env *e, const char *user, const char *contact, const char *call_id,
 		uint32_t cseq);
-/* Processes raw bytes; returns the status (0 when no response). */
+/* True when SR_TEST_PARSE=libosip2: every shard runs with registrar.fast_parse off. */
+bool th_libosip2_only(void);
+/* Pre-scans and processes raw bytes as the data plane does; returns the status (0 when no response). */
 int th_raw(struct th_env *e, const char *bytes, size_t len);
 
 /* The value of the idx-th header line called name in the last response (NULL if absent). */

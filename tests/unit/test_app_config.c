@@ -37,6 +37,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.sip_port, 5060);
 	assert_int_equal(cfg.burst, 32);
 	assert_false(cfg.symmetric_responses);
+	assert_true(cfg.reg.fast_parse); /* the fast path is on unless switched off */
 	assert_string_equal(cfg.eal_file_prefix, "sipreg");
 }
 
@@ -224,6 +225,7 @@ static void test_every_documented_key_is_settable(void **state)
 		{ "registrar.max_path_len", "2048" },
 		{ "registrar.case_sensitive", "false" }, { "registrar.realm_prefix", "sip." },
 		{ "registrar.path", "lazy" }, { "registrar.outbound", "on" }, { "registrar.gruu", "off" },
+		{ "registrar.fast_parse", "false" },
 		{ "registrar.max_aors", "1000" }, { "registrar.memory_limit", "0" }, { "registrar.secret", "0x1234" },
 		{ "policy.rules", "/etc/sipreg/policy.rules" }, { "flood.rate", "20" }, { "flood.burst", "40" },
 		{ "flood.action", "503" }, { "flood.table_size", "4096" }, { "flood.auth_fail_limit", "5" },
@@ -250,6 +252,7 @@ static void test_every_documented_key_is_settable(void **state)
 			fail_msg("%s=%s refused: %s", sets[i][0], sets[i][1], err);
 	}
 	assert_int_equal(cfg.reg.secret, 0x1234);
+	assert_false(cfg.reg.fast_parse);
 	assert_int_equal(cfg.sip_port, 5080);
 	assert_string_equal(cfg.policy_rules, "/etc/sipreg/policy.rules");
 	assert_int_equal(cfg.flood.rate, 20);

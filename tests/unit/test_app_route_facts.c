@@ -86,7 +86,7 @@ static int parse(struct fx *f, const char *ruri, const char *extra)
 	sr_arena_reset(&f->arena);
 	struct sr_sip_error err;
 	f->p = (struct sr_net_pkt){ .payload_len = (uint16_t)n, .src_ip = inet_addr("198.51.100.2"), .src_port = 5070 };
-	return sr_sip_parse(&f->m, f->msg, (size_t)n, &f->arena, &err);
+	return sr_sip_parse(&f->m, f->msg, (size_t)n, NULL, SR_SIP_FAST, &f->arena, &err);
 }
 
 static bool facts(struct fx *f, struct sr_route_req *rq)
@@ -195,7 +195,7 @@ static void routes_vias_and_refusals(void **state)
 	f->p.payload_len = (uint16_t)strlen(f->msg);
 	sr_arena_reset(&f->arena);
 	struct sr_sip_error err;
-	assert_int_equal(sr_sip_parse(&f->m, f->msg, strlen(f->msg), &f->arena, &err), SR_SIP_OK);
+	assert_int_equal(sr_sip_parse(&f->m, f->msg, strlen(f->msg), NULL, SR_SIP_FAST, &f->arena, &err), SR_SIP_OK);
 	assert_false(facts(f, &rq));
 
 	/* more Route values than a forwarded request may carry */
@@ -218,7 +218,7 @@ static void response_ranges(void **state)
 				   "Proxy-Authenticate: Digest realm=\"x\"\r\n"
 				   "Content-Length: 0\r\n\r\n";
 	struct sr_sip_error err;
-	assert_int_equal(sr_sip_parse(&f->m, resp, strlen(resp), &f->arena, &err), SR_SIP_OK);
+	assert_int_equal(sr_sip_parse(&f->m, resp, strlen(resp), NULL, SR_SIP_FAST, &f->arena, &err), SR_SIP_OK);
 	struct sr_route_resp rp;
 	assert_true(sr_route_facts_response(&f->m, resp, strlen(resp), &rp));
 	assert_int_equal(rp.txn.status, 407);
@@ -230,6 +230,20 @@ static void response_ranges(void **state)
 	assert_str(rp.to, "<sip:bob@example.com>;tag=t9");
 	assert_int_equal(rp.n_auth, 1);
 	assert_str(rp.auth[0], "Proxy-Authenticate: Digest realm=\"x\"\r\n");
+
+	/* the owner resumes from the pre-scan, which read the top Via: the same ranges, the whole line too */
+	struct sr_sip_scan scan;
+	struct sr_sip_owner owner;
+	sr_sip_scan_owner(resp, strlen(resp), SR_SIP_FAST, &f->arena, &scan, &owner);
+	assert_int_equal(owner.kind, SR_OWNER_BRANCH);
+	assert_int_equal(scan.n_lines, 1);
+	assert_int_equal(sr_sip_parse(&f->m, resp, strlen(resp), &scan, SR_SIP_FAST, &f->arena, &err), SR_SIP_OK);
+	assert_true(f->m.resumed);
+	struct sr_route_resp again;
+	assert_true(sr_route_facts_response(&f->m, resp, strlen(resp), &again));
+	assert_true(again.fwd.top_via_line.p == rp.fwd.top_via_line.p);
+	assert_int_equal(again.fwd.top_via_line.len, rp.fwd.top_via_line.len);
+	assert_str(again.txn.branch, "z9hG4bKsr01x");
 }
 
 /* ---- the facts drive a real routing shard ---- */

@@ -10,6 +10,7 @@
  */
 #include "reg_harness.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

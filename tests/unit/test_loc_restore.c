@@ -11,6 +11,7 @@
  */
 #include "reg_harness.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define ALICE "sip:alice@example.com"

@@ -253,45 +253,6 @@ static void test_udp_reply_headers(void **state)
 	assert_memory_equal(out + q.payload_off, resp, sizeof(resp) - 1);
 }
 
-static uint16_t port_of(const char *msg, bool symmetric)
-{
-	return sr_net_reply_port(msg, strlen(msg), 40000, symmetric);
-}
-
-static void test_reply_port(void **state)
-{
-	(void)state;
-	/* rport present (with or without value): the source port, RFC 3581 */
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4:5070;rport;branch=z\r\n\r\n",
-				 false), 40000);
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h:5070;branch=z;RPORT=9\r\n\r\n",
-				 false), 40000);
-	/* no rport: the sent-by port, RFC 3261 18.2.2, default 5060 */
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4:5070;branch=z\r\n\r\n",
-				 false), 5070);
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP host.example;branch=z\r\n\r\n",
-				 false), 5060);
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP [2001:db8::1]:5080;branch=z\r\n\r\n",
-				 false), 5080);
-	/* compact form, spaces around the colon, another header first */
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nMax-Forwards: 70\r\nv : SIP/2.0/UDP h : 5090 ;branch=z\r\n\r\n",
-				 false), 5090);
-	/* a parameter that only starts with "rport" is not rport */
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h:5070;rportx;branch=z\r\n\r\n",
-				 false), 5070);
-	/* only the first via-parm counts */
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP a:5071;branch=z, SIP/2.0/UDP b:5072;rport\r\n\r\n",
-				 false), 5071);
-	/* operator asks for symmetric responses */
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4:5070;branch=z\r\n\r\n",
-				 true), 40000);
-	/* no Via at all, a bad port: defaults, never a crash */
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nTo: <sip:a@b>\r\n\r\nVia: SIP/2.0/UDP h:1\r\n", false), 5060);
-	assert_int_equal(port_of("REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h:99999;branch=z\r\n\r\n", false), 5060);
-	assert_int_equal(port_of("garbage", false), 5060);
-	assert_int_equal(sr_net_reply_port("", 0, 1, false), 5060);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,7 +262,6 @@ int main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_icmp_echo),
 		cmocka_unit_test(test_udp_reply_headers),
-		cmocka_unit_test(test_reply_port),
 	};
 	return cmocka_run_group_tests_name("net_pkt", tests, NULL, NULL);
 }

@@ -652,13 +652,38 @@ static void secret_file_rotation(void **state)
 	assert_int_equal(send_auth(f, &c), 200);
 }
 
-/* A nonce signed with secret at the harness's time, as one holding that secret could make it. */
-static void mint_nonce(struct fx *f, const char *secret, char *out)
+/* A nonce signed with secret at the harness's time by worker 'shard', as one holding that secret could make it. */
+static void mint_nonce_of(struct fx *f, const char *secret, uint16_t shard, char *out)
 {
-	struct sr_nonce *n = sr_nonce_new(secret, strlen(secret), 0);
+	struct sr_nonce *n = sr_nonce_new(secret, strlen(secret), shard);
 	assert_non_null(n);
 	assert_int_equal(sr_nonce_make(n, f->e->now_ms, out), 0);
 	sr_nonce_free(n);
+}
+
+static void mint_nonce(struct fx *f, const char *secret, char *out)
+{
+	mint_nonce_of(f, secret, 0, out);
+}
+
+/*
+ * Issue 15 item 2: a nonce is accepted only by the worker that issued it (its
+ * id is under the nonce's MAC). The nonce-count cache is per worker, so a
+ * captured credential replayed through another worker must meet a
+ * challenge, never a cache that has not seen it.
+ */
+static void nonce_of_another_worker_challenged(void **state)
+{
+	struct fx *f = *state;
+	char nonce[SR_NONCE_LEN + 1];
+	mint_nonce_of(f, "test-secret", 1, nonce); /* worker 1's, valid in every other respect */
+	struct client c = { .user = "alice", .password = "alice-pw", .alg = SR_DIGEST_SHA256, .nonce = nonce };
+	assert_int_equal(send_auth(f, &c), 401);
+	assert_null(strstr(th_header(f->e, "WWW-Authenticate", 0), "stale"));
+	assert_int_equal(th_binding_count(f->e, "sip:alice@example.com"), 0);
+	mint_nonce_of(f, "test-secret", 0, nonce); /* this shard's own (worker 0) */
+	c.cseq = 3;
+	assert_int_equal(send_auth(f, &c), 200);
 }
 
 /* With the reload's time (sr_auth_reload_at), the old secret ends one lifetime after the reload. */
@@ -737,6 +762,7 @@ int main(void)
 		T(forged_nonce_refused),
 		T(replayed_nonce_count_refused),
 		T(replay_at_end_of_nonce_lifetime_refused),
+		T(nonce_of_another_worker_challenged),
 		T(foreign_aor_forbidden_third_party_allowed),
 		T(domain_without_authentication),
 		T(digest_uri_must_match_request_uri),

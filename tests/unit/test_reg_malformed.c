@@ -170,15 +170,46 @@ static void bad_uris(void **state)
 		{ "Contact: <sip:bob@198.51.100.2:5060>;expires=600", "Contact: <sip:bob@198.51.100.2>;q=2", 400 },
 		{ "Contact: <sip:bob@198.51.100.2:5060>;expires=600", "Contact: <sip:bob@198.51.100.2>,", 400 },
 		{ "Contact: <sip:bob@198.51.100.2:5060>;expires=600", "Contact: *, *", 400 },
+		/* issue 15 item 10: escapes checked on the raw text, ports are numbers (RFC 3261 25.1) */
+		{ "To: <sip:bob@example.com>", "To: <sip:bob%zz@example.com>", 400 },
+		{ "To: <sip:bob@example.com>", "To: <sip:bob%0gx@example.com>", 400 },
+		{ "Contact: <sip:bob@198.51.100.2:5060>", "Contact: <sip:u@127.0.0.1:50a60>", 400 },
+		{ "Contact: <sip:bob@198.51.100.2:5060>", "Contact: <sip:u%zz@127.0.0.1>", 400 },
+		{ "Via: SIP/2.0/UDP 198.51.100.2:5060;", "Via: SIP/2.0/UDP 198.51.100.2:50a60;", 400 },
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int st = raw(e, edit(cases[i].from, cases[i].to));
 		if (st != cases[i].status)
 			fail_msg("case %u (%s): got %d '%s'", i, cases[i].to, st, th_reason(e));
-		check_well_formed(e, true);
+		check_well_formed(e, strncmp(cases[i].to, "Via:", 4) != 0); /* a bad Via cannot be echoed */
 	}
 	assert_int_equal(e->n_events, 0);
 	assert_int_equal(th_binding_count(e, "sip:bob@example.com"), 0);
+	unchanged(e, &before);
+}
+
+/*
+ * Issue 15 items 9 and 10, with the reasons: a NUL outside a quoted string
+ * never reaches a binding or a response; a malformed escape is not truncated
+ * into another AoR (alice%zz was bound as alice).
+ */
+static void nul_and_escape_refusals(void **state)
+{
+	struct th_env *e = *state;
+	struct snap before;
+	seed(e, &before);
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", edit("<sip:bob@198.51.100.2:5060>", "<sip:h@10.0.0.1\\#;evil=1>"));
+	size_t n = strlen(buf);
+	*strchr(buf, '#') = '\0';
+	assert_int_equal(th_raw(e, buf, n), 400);
+	assert_string_equal(th_reason(e), "NUL or bare CR byte in header");
+	check_well_formed(e, true);
+	assert_int_equal(raw(e, edit("To: <sip:bob@example.com>", "To: <sip:alice%zz@example.com>")), 400);
+	assert_string_equal(th_reason(e), "Malformed To header (bad %-escape)");
+	assert_int_equal(raw(e, edit("<sip:bob@198.51.100.2:5060>", "<sip:u@127.0.0.1:50a60>")), 400);
+	assert_string_equal(th_reason(e), "Malformed Contact header (bad port)");
+	assert_int_equal(e->n_events, 0);
 	unchanged(e, &before);
 }
 
@@ -401,6 +432,7 @@ int main(void)
 		T(missing_headers_name_it),
 		T(cseq_method_mismatch),
 		T(bad_uris),
+		T(nul_and_escape_refusals),
 		T(oversize_values),
 		T(every_prefix),
 		T(random_datagrams),

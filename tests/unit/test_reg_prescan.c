@@ -1,22 +1,28 @@
 /*
- * test_reg_prescan.c - the data plane's owner hash equals the shard's AoR hash.
+ * test_reg_prescan.c - the data plane's owner equals the shard's AoR owner.
  *
- * If sr_reg_prescan_hash() and the shard disagreed for some spelling of a To
- * header, one AoR's bindings would be split across workers. Each case sends
- * the same bytes to the shard and to the pre-scan and compares the hash of
- * the AoR record the shard created with the pre-scan's answer.
+ * If sr_reg_prescan() and the shard disagreed for some spelling of a
+ * request, one AoR's bindings would be split across workers (issue 15 item
+ * 2). Each case sends the same bytes to the pre-scan and to the shard and
+ * compares the pre-scan's hash with the hash of the AoR record the shard
+ * created (the harness also checks it on every request of every suite).
+ * Then: what the pre-scan found lets the owner resume, and a request whose
+ * full parse finds another owner is not processed but handed on.
  */
 #include "reg_harness.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "sip_uri_cmp.h"
+
 static char msg[4096];
 
-/* A REGISTER whose To header line is exactly to_line (with its name and CRLF). */
-static size_t request(const char *to_line, const char *call_id)
+/* A REGISTER whose To header line is exactly to_line (with its name and CRLF), after prefix. */
+static size_t request_after(const char *prefix, const char *to_line, const char *call_id)
 {
 	int n = snprintf(msg, sizeof(msg),
+			 "%s"
 			 "REGISTER sip:example.com SIP/2.0\r\n"
 			 "Via: SIP/2.0/UDP 198.51.100.2:5060;branch=z9hG4bK-%s\r\n"
 			 "From: <sip:x@example.com>;tag=1\r\n"
@@ -25,8 +31,28 @@ static size_t request(const char *to_line, const char *call_id)
 			 "CSeq: 1 REGISTER\r\n"
 			 "Contact: <sip:c@198.51.100.2>\r\n"
 			 "Content-Length: 0\r\n\r\n",
-			 call_id, to_line, call_id);
+			 prefix, call_id, to_line, call_id);
 	return (size_t)n;
+}
+
+static size_t request(const char *to_line, const char *call_id)
+{
+	return request_after("", to_line, call_id);
+}
+
+static void same_owner_bytes(struct th_env *e, size_t len, const char *canonical)
+{
+	struct sr_reg_owner o;
+	struct sr_sip_scan scan;
+	assert_int_equal(sr_reg_prescan(msg, len, &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	uint64_t hash = o.hash;
+	assert_true(scan.flags & SR_SCAN_OWNER);
+	assert_int_equal(scan.owner_key, (uint32_t)hash);
+	assert_int_equal(th_raw(e, msg, len), 200);
+	const struct sr_aor *a = th_aor(e, canonical);
+	assert_non_null(a);
+	assert_true(hash == sr_hash64(a->name, a->len));
+	assert_true(e->res.has_aor && e->res.aor_hash == hash);
 }
 
 static void same_owner(struct th_env *e, const char *to_line, const char *canonical)
@@ -34,17 +60,7 @@ static void same_owner(struct th_env *e, const char *to_line, const char *canoni
 	static unsigned calls;
 	char cid[32];
 	snprintf(cid, sizeof(cid), "prescan-%u", calls++);
-	size_t len = request(to_line, cid);
-	assert_int_equal(th_raw(e, msg, len), 200);
-	const struct sr_aor *a = th_aor(e, canonical);
-	assert_non_null(a);
-
-	struct sr_arena arena;
-	assert_int_equal(sr_arena_init(&arena, 64 * 1024), 0);
-	uint64_t hash = 0;
-	assert_int_equal(sr_reg_prescan_hash(msg, len, &e->cfg, &arena, &hash), 0);
-	assert_true(hash == sr_hash64(a->name, a->len));
-	sr_arena_fini(&arena);
+	same_owner_bytes(e, request(to_line, cid), canonical);
 }
 
 static void spellings_agree(void **state)
@@ -55,6 +71,21 @@ static void spellings_agree(void **state)
 	same_owner(e, "TO : \"Carol, C.\" <sip:%63arol@Example.COM:5070;user=phone>\r\n", "sip:carol@example.com");
 	same_owner(e, "To: \"Dave\"\r\n <sip:dave@example.com>\r\n", "sip:dave@example.com");
 	same_owner(e, "To: <sips:erin@example.com>\r\n", "sips:erin@example.com");
+}
+
+/*
+ * Issue 15 item 2: a REGISTER after CRLFCRLF (RFC 3261 7.5) and one whose To
+ * display name holds a quoted-pair NUL were not placed by the old pre-scan
+ * and were processed wherever they arrived.
+ */
+static void crlf_prefix_and_quoted_nul_agree(void **state)
+{
+	struct th_env *e = *state;
+	same_owner_bytes(e, request_after("\r\n\r\n", "To: <sip:gina@example.com>\r\n", "crlf"),
+			 "sip:gina@example.com");
+	size_t len = request("To: \"x\\#\" <sip:hank@example.com>\r\n", "quoted-nul");
+	*strchr(msg, '#') = '\0';
+	same_owner_bytes(e, len, "sip:hank@example.com");
 }
 
 static void realm_prefix_agrees(void **state)
@@ -72,56 +103,132 @@ static void realm_prefix_agrees(void **state)
 static void unusable_to_has_no_owner(void **state)
 {
 	struct th_env *e = *state;
-	struct sr_arena arena;
-	assert_int_equal(sr_arena_init(&arena, 64 * 1024), 0);
-	uint64_t hash = 0;
+	struct sr_sip_scan scan;
 	size_t len = request("", "none");
-	assert_int_equal(sr_reg_prescan_hash(msg, len, &e->cfg, &arena, &hash), -1);
+	assert_int_equal(sr_reg_prescan(msg, len, &e->cfg, &e->prescan_arena, &scan, NULL), -1);
+	assert_false(scan.flags & SR_SCAN_OWNER);
 	len = request("To: <sip:alice@example.com\r\n", "open");
-	assert_int_equal(sr_reg_prescan_hash(msg, len, &e->cfg, &arena, &hash), -1);
+	assert_int_equal(sr_reg_prescan(msg, len, &e->cfg, &e->prescan_arena, &scan, NULL), -1);
 	len = request("To: <tel:+15551234>\r\n", "tel");
-	assert_int_equal(sr_reg_prescan_hash(msg, len, &e->cfg, &arena, &hash), -1);
-	sr_arena_fini(&arena);
+	assert_int_equal(sr_reg_prescan(msg, len, &e->cfg, &e->prescan_arena, &scan, NULL), -1);
+	/* issue 15 item 10: a malformed escape is no owner, and the request gets 400, no binding */
+	len = request("To: <sip:alice%zz@example.com>\r\n", "esc");
+	assert_int_equal(sr_reg_prescan(msg, len, &e->cfg, &e->prescan_arena, &scan, NULL), -1);
+	assert_int_equal(th_raw(e, msg, len), 400);
+	assert_null(th_aor(e, "sip:alice@example.com"));
 }
 
-/* Routing on (issue 12): a request's owner is its Request-URI's AoR, the same hash a REGISTER for it gets. */
+/* Another request is owned by its Request-URI's AoR. */
+static void other_requests_by_request_uri(void **state)
+{
+	struct th_env *e = *state;
+	static const char options[] = "OPTIONS sip:Ivy@EXAMPLE.com SIP/2.0\r\n"
+				      "Via: SIP/2.0/UDP 198.51.100.2;branch=z9hG4bK-o\r\n"
+				      "To: <sip:other@example.com>\r\n\r\n";
+	struct sr_reg_owner o;
+	struct sr_sip_scan scan;
+	assert_int_equal(sr_reg_prescan(options, strlen(options), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_true(o.hash == sr_hash64("sip:Ivy@example.com", strlen("sip:Ivy@example.com")));
+}
+
+/* The owner resumes from the pre-scan: the same answer as a fresh parse, on the same path. */
+static void resumed_parse_answers_the_same(void **state)
+{
+	struct th_env *e = *state;
+	static char fresh[4096];
+	size_t len = request("To: <sip:jack@example.com>\r\n", "resume");
+	struct sr_reg_result res;
+	sr_reg_process(e->shard, msg, len, &e->src, e->now_ms, fresh, sizeof(fresh), &res);
+	assert_int_equal(res.status, 200);
+	assert_int_equal(th_raw(e, msg, len), 200); /* a retransmission: answered from state, same bytes */
+	assert_int_equal(e->res.len, res.len);
+	assert_memory_equal(e->resp, fresh, res.len);
+	assert_true(e->scan.flags & SR_SCAN_LINES);
+	assert_int_equal(e->scan.n_lines, 3); /* Via, From, To */
+	struct sr_reg_stats st;
+	sr_reg_get_stats(e->shard, &st);
+	assert_int_equal(st.parsed_fast, th_libosip2_only() ? 0 : 2);
+	/* the owner resumed from the record instead of walking the recorded lines again (not the fresh parse) */
+	assert_int_equal(st.parsed_resumed, th_libosip2_only() ? 0 : 1);
+}
+
+static bool owns_nothing(struct th_env *e, uint64_t aor_hash)
+{
+	(void)e, (void)aor_hash;
+	return false;
+}
+
+/*
+ * Issue 15 item 2: a request whose full parse finds an AoR this shard does
+ * not own is not processed here (no binding, no answer, no auth state) but
+ * handed back with the owner's hash.
+ */
+static void not_owner_is_handed_on(void **state)
+{
+	struct th_env *e = *state;
+	e->owns = owns_nothing;
+	size_t len = request("To: <sip:kate@example.com>\r\n", "other-shard");
+	assert_int_equal(th_raw(e, msg, len), 0);
+	assert_int_equal(e->res.drop, SR_DROP_NOT_OWNER);
+	assert_true(e->res.aor_hash == sr_hash64("sip:kate@example.com", strlen("sip:kate@example.com")));
+	assert_int_equal(e->n_events, 0);
+	assert_null(th_aor(e, "sip:kate@example.com"));
+	e->owns = NULL;
+	assert_int_equal(th_raw(e, msg, len), 200);
+}
+
+/*
+ * Routing (issue 12): the owner pre-scan names the Request-URI's AoR for any
+ * request but REGISTER (the same hash a REGISTER for it gets, so the INVITE
+ * reaches its bindings), the URI's identity hash when it has no AoR, and a
+ * response's top Via branch.
+ */
 static void route_owner_by_request_uri(void **state)
 {
 	struct th_env *e = *state;
-	struct sr_arena arena;
-	assert_int_equal(sr_arena_init(&arena, 64 * 1024), 0);
-	struct sr_reg_route_key k;
+	struct sr_sip_scan scan;
+	struct sr_reg_owner o;
 	static const char invite[] = "\r\nINVITE sip:%61lice@EXAMPLE.com;user=phone SIP/2.0\r\n"
 				     "Via: SIP/2.0/UDP 198.51.100.2;branch=z9hG4bK-1\r\n"
 				     "To: <sip:someone-else@example.com>\r\n\r\n";
-	assert_int_equal(sr_reg_prescan_route(invite, strlen(invite), &e->cfg, &arena, &k), 0);
-	assert_int_equal(k.kind, SR_PRESCAN_REQUEST);
-	assert_true(k.hash == sr_hash64("sip:alice@example.com", 21));
-	/* no canonical AoR (a tel: URI): the raw Request-URI, still one owner for the INVITE and its CANCEL */
-	static const char tel[] = "CANCEL tel:+15551234 SIP/2.0\r\n\r\n";
-	assert_int_equal(sr_reg_prescan_route(tel, strlen(tel), &e->cfg, &arena, &k), 0);
-	assert_true(k.hash == sr_hash64("tel:+15551234", 13));
+	assert_int_equal(sr_reg_prescan(invite, strlen(invite), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_int_equal(scan.flags & (SR_SCAN_REQUEST | SR_SCAN_REGISTER | SR_SCAN_RESPONSE), SR_SCAN_REQUEST);
+	assert_true(o.hash == sr_hash64("sip:alice@example.com", 21));
+	assert_true(scan.owner_key == (uint32_t)o.hash);
+	/* a domain alone is an AoR too */
+	static const char options[] = "OPTIONS sip:EXAMPLE.com SIP/2.0\r\n\r\n";
+	assert_int_equal(sr_reg_prescan(options, strlen(options), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_true(o.hash == sr_hash64("sip:example.com", 15));
+	/* no AoR (a tel: URI): the URI's identity hash, still one owner for the INVITE and its CANCEL */
+	static const char cancel[] = "CANCEL tel:+15551234 SIP/2.0\r\n\r\n";
+	assert_int_equal(sr_reg_prescan(cancel, strlen(cancel), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_true(o.hash == sr_uri_hash_str("tel:+15551234", 13));
 
 	static const char reg[] = "REGISTER sip:example.com SIP/2.0\r\n\r\n";
-	assert_int_equal(sr_reg_prescan_route(reg, strlen(reg), &e->cfg, &arena, &k), 0);
-	assert_int_equal(k.kind, SR_PRESCAN_REGISTER);
+	sr_reg_prescan(reg, strlen(reg), &e->cfg, &e->prescan_arena, &scan, &o);
+	assert_true(scan.flags & SR_SCAN_REGISTER);
 	static const char resp[] = "SIP/2.0 180 Ringing\r\nFrom: <sip:a@example.com>;tag=1\r\n"
 				   "v: SIP/2.0/UDP 198.51.100.1:5060;branch=z9hG4bKsr03abc, SIP/2.0/UDP h;branch=z9hG4bK-up\r\n"
 				   "Via: SIP/2.0/UDP x;branch=z9hG4bK-low\r\n\r\n";
-	assert_int_equal(sr_reg_prescan_route(resp, strlen(resp), &e->cfg, &arena, &k), 0);
-	assert_int_equal(k.kind, SR_PRESCAN_RESPONSE);
-	assert_true(sr_str_eq(k.branch, SR_STR_LIT("z9hG4bKsr03abc")));
-	assert_int_equal(sr_reg_prescan_kind("register sip:x SIP/2.0\r\n", 24), SR_PRESCAN_REQUEST); /* case matters */
-	assert_int_equal(sr_reg_prescan_route("garbage", 7, &e->cfg, &arena, &k), -1);
-	sr_arena_fini(&arena);
+	assert_int_equal(sr_reg_prescan(resp, strlen(resp), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_true(scan.flags & SR_SCAN_RESPONSE);
+	assert_true(sr_str_eq(sr_str_make(o.branch, o.branch_len), SR_STR_LIT("z9hG4bKsr03abc")));
+	static const char lower[] = "register sip:x SIP/2.0\r\n\r\n"; /* method names are case-sensitive */
+	sr_reg_prescan(lower, strlen(lower), &e->cfg, &e->prescan_arena, &scan, &o);
+	assert_false(scan.flags & SR_SCAN_REGISTER);
+	assert_int_equal(sr_reg_prescan("garbage", 7, &e->cfg, &e->prescan_arena, &scan, &o), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(spellings_agree, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(crlf_prefix_and_quoted_nul_agree, th_setup, th_teardown),
 		cmocka_unit_test(realm_prefix_agrees),
 		cmocka_unit_test_setup_teardown(unusable_to_has_no_owner, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(other_requests_by_request_uri, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(resumed_parse_answers_the_same, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(not_owner_is_handed_on, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(route_owner_by_request_uri, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

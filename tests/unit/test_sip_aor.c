@@ -1,8 +1,9 @@
 /*
  * test_sip_aor.c - AoR canonicalisation (sip_aor.c).
  *
- * Inputs go through osip_uri_parse() as on the hot path, so the tests also
- * pin the libosip2 behaviour the module relies on (decoded user part).
+ * Inputs go through the message view's URI parsers (sr_sip_uri_parse) as on
+ * the hot path, so the tests also pin the behaviour the module relies on
+ * (an unescaped user part; malformed escapes refused before).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +11,6 @@
 #include <stdint.h>
 
 #include <cmocka.h>
-
-#include <osipparser2/osip_port.h>
 
 #include "sip_aor.h"
 
@@ -21,12 +20,17 @@ static const struct sr_aor_options case_sens = { .case_sensitive = true, .realm_
 static const struct sr_aor_options case_insens = { .case_sensitive = false, .realm_prefix = NULL };
 static const struct sr_aor_options prefix_sip = { .case_sensitive = true, .realm_prefix = "sip." };
 
-static osip_uri_t *parse(const char *s)
+static char arena_buf[16384];
+
+/* Parses s into a static view (valid until the next call). */
+static struct sr_sip_uri *parse(const char *s)
 {
-	osip_uri_t *u = NULL;
-	assert_int_equal(osip_uri_init(&u), 0);
-	assert_int_equal(osip_uri_parse(u, s), 0);
-	return u;
+	static struct sr_arena arena;
+	static struct sr_sip_uri u;
+	sr_arena_fini(&arena);
+	sr_arena_init_buf(&arena, arena_buf, sizeof(arena_buf));
+	assert_int_equal(sr_sip_uri_parse(sr_str_cstr(s), &arena, &u), SR_URI_OK);
+	return &u;
 }
 
 struct canon {
@@ -36,7 +40,7 @@ struct canon {
 	struct sr_str user, host;
 };
 
-static void canon_uri(const osip_uri_t *u, const struct sr_aor_options *opt, struct canon *c)
+static void canon_uri(const struct sr_sip_uri *u, const struct sr_aor_options *opt, struct canon *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->rc = sr_aor_canonicalize(u, opt, c->out, sizeof(c->out), &c->len, &c->user, &c->host);
@@ -44,9 +48,7 @@ static void canon_uri(const osip_uri_t *u, const struct sr_aor_options *opt, str
 
 static void canon_str(const char *in, const struct sr_aor_options *opt, struct canon *c)
 {
-	osip_uri_t *u = parse(in);
-	canon_uri(u, opt, c);
-	osip_uri_free(u);
+	canon_uri(parse(in), opt, c);
 }
 
 static void assert_range(struct sr_str got, const char *want)
@@ -99,12 +101,11 @@ static void test_user_and_host_ranges(void **state)
 	assert_range(c.user, "Alice");
 	assert_range(c.host, "example.com");
 	/* The ranges are optional. */
-	osip_uri_t *u = parse("sip:alice@example.com");
+	struct sr_sip_uri *u = parse("sip:alice@example.com");
 	char out[OUT_CAP];
 	size_t len = 0;
 	assert_int_equal(sr_aor_canonicalize(u, &case_sens, out, sizeof(out), &len, NULL, NULL), SR_AOR_OK);
 	assert_range(sr_str_make(out, len), "sip:alice@example.com");
-	osip_uri_free(u);
 }
 
 static void test_host_lowercased_user_kept(void **state)
@@ -130,25 +131,21 @@ static void test_no_user(void **state)
 	struct canon c;
 	canon_str("sip:example.com", &case_sens, &c);
 	assert_int_equal(c.user.len, 0);
-	/* An empty (not NULL) user field counts as no user. */
-	osip_uri_t *u = parse("sip:alice@example.com");
-	osip_free(u->username);
-	u->username = osip_strdup("");
+	/* An empty (not absent) user field counts as no user. */
+	struct sr_sip_uri *u = parse("sip:alice@example.com");
+	u->user = sr_str_make(u->user.p, 0);
 	canon_uri(u, &case_sens, &c);
 	assert_int_equal(c.rc, SR_AOR_OK);
 	assert_range(sr_str_make(c.out, c.len), "sip:example.com");
-	osip_uri_free(u);
 }
 
 /* --- %-escapes in the user part --- */
 
-/* The premise of the design: libosip2 hands out the user part already unescaped. */
-static void test_osip_hands_out_decoded_user(void **state)
+/* The premise of the design: the view hands out the user part already unescaped. */
+static void test_view_hands_out_decoded_user(void **state)
 {
 	(void)state;
-	osip_uri_t *u = parse("sip:%61lice%40x%25@h");
-	assert_string_equal(u->username, "alice@x%");
-	osip_uri_free(u);
+	assert_range(parse("sip:%61lice%40x%25@h")->user, "alice@x%");
 }
 
 static void test_escaped_unreserved_decoded(void **state)
@@ -182,30 +179,43 @@ static void test_escape_not_decoded_twice(void **state)
 static void test_raw_percent_in_user_escaped(void **state)
 {
 	(void)state;
-	osip_uri_t *u = parse("sip:x@h");
-	osip_free(u->username);
-	u->username = osip_strdup("%4");
+	struct sr_sip_uri *u = parse("sip:x@h");
+	u->user = SR_STR_LIT("%4");
 	struct canon c;
 	canon_uri(u, &case_sens, &c);
 	assert_int_equal(c.rc, SR_AOR_OK);
 	assert_range(sr_str_make(c.out, c.len), "sip:%254@h");
-	osip_uri_free(u);
 }
 
 /*
- * Malformed escapes never reach us: libosip2 5.x truncates the user at one
- * ("alice%G1x" parses as "alice"). SR_AOR_BAD_ESCAPE cannot be detected after
- * parsing; this pins the libosip2 behaviour so a change shows up here.
+ * Malformed escapes never reach the AoR: libosip2 5.x would truncate the user
+ * at one ("alice%G1x" parses as "alice", another AoR), so the view checks
+ * the raw text first and refuses the URI (issue 15 item 10).
  */
-static void test_osip_truncates_malformed_escape(void **state)
+static void test_malformed_escape_refused(void **state)
 {
 	(void)state;
-	osip_uri_t *u = parse("sip:alice%G1x@h");
-	assert_string_equal(u->username, "alice");
-	osip_uri_free(u);
-	u = parse("sip:alice%4@h");
-	assert_string_equal(u->username, "alice");
-	osip_uri_free(u);
+	static const char *const bad[] = { "sip:alice%G1x@h", "sip:alice%4@h", "sip:alice%zz@example.com",
+					   "sip:alice%0gx@example.com", "sip:alice%@h", "sip:a%00b@h" };
+	char buf[4096];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sr_arena arena;
+		struct sr_sip_uri u;
+		sr_arena_init_buf(&arena, buf, sizeof(buf));
+		assert_int_equal(sr_sip_uri_parse(sr_str_cstr(bad[i]), &arena, &u), SR_URI_BAD);
+		sr_arena_fini(&arena);
+		char out[OUT_CAP];
+		size_t len;
+		assert_int_equal(sr_aor_canonicalize_text(sr_str_cstr(bad[i]), &case_sens, out, sizeof(out), &len),
+				 SR_AOR_BAD_ESCAPE);
+	}
+	char out[OUT_CAP];
+	size_t len;
+	assert_int_equal(sr_aor_canonicalize_text(SR_STR_LIT("sip:%61lice@EXAMPLE.com"), &case_sens, out,
+						  sizeof(out), &len), SR_AOR_OK);
+	assert_range(sr_str_make(out, len), "sip:alice@example.com");
+	assert_int_equal(sr_aor_canonicalize_text(SR_STR_LIT("tel:+1555"), &case_sens, out, sizeof(out), &len),
+			 SR_AOR_BAD_SCHEME);
 }
 
 /* --- options --- */
@@ -266,22 +276,17 @@ static void test_non_sip_scheme_refused(void **state)
 static void test_no_host(void **state)
 {
 	(void)state;
-	osip_uri_t *u = parse("sip:alice@example.com");
-	osip_free(u->host);
-	u->host = NULL;
+	struct sr_sip_uri *u = parse("sip:alice@example.com");
+	u->host = SR_STR_NULL;
 	struct canon c;
 	canon_uri(u, &case_sens, &c);
 	assert_int_equal(c.rc, SR_AOR_NO_HOST);
-	u->host = osip_strdup("");
-	canon_uri(u, &case_sens, &c);
-	assert_int_equal(c.rc, SR_AOR_NO_HOST);
-	osip_uri_free(u);
 }
 
 /* Every cap below the exact length fails without writing past it; the exact length fits. */
 static void check_caps(const char *in, const struct sr_aor_options *opt, const char *want)
 {
-	osip_uri_t *u = parse(in);
+	struct sr_sip_uri *u = parse(in);
 	size_t need = strlen(want);
 	char buf[OUT_CAP + 1];
 	for (size_t cap = 0; cap <= need; cap++) {
@@ -297,7 +302,6 @@ static void check_caps(const char *in, const struct sr_aor_options *opt, const c
 			assert_range(sr_str_make(buf, len), want);
 		}
 	}
-	osip_uri_free(u);
 }
 
 static void test_too_long(void **state)
@@ -343,12 +347,12 @@ int main(void)
 		cmocka_unit_test(test_host_lowercased_user_kept),
 		cmocka_unit_test(test_scheme_lowercased),
 		cmocka_unit_test(test_no_user),
-		cmocka_unit_test(test_osip_hands_out_decoded_user),
+		cmocka_unit_test(test_view_hands_out_decoded_user),
 		cmocka_unit_test(test_escaped_unreserved_decoded),
 		cmocka_unit_test(test_reserved_kept_escaped_uppercase),
 		cmocka_unit_test(test_escape_not_decoded_twice),
 		cmocka_unit_test(test_raw_percent_in_user_escaped),
-		cmocka_unit_test(test_osip_truncates_malformed_escape),
+		cmocka_unit_test(test_malformed_escape_refused),
 		cmocka_unit_test(test_case_insensitive_user),
 		cmocka_unit_test(test_realm_prefix),
 		cmocka_unit_test(test_ipv6_host),

@@ -1,0 +1,108 @@
+/*
+ * sip_chars.h - character classes of the SIP grammar (RFC 3261 25.1), as
+ * one 256-entry table (private to lib/sip).
+ *
+ * The walker and the fast parsers ask "is this a token character", "may this
+ * stand in a host name" for nearly every byte of a message; a table lookup
+ * and a mask answer that in two instructions, without the comparison chains
+ * or switches it took before. The table is a constant: no initialisation,
+ * nothing to share between threads.
+ */
+#ifndef SR_SIP_CHARS_H
+#define SR_SIP_CHARS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	SR_CH_ALNUM = 1 << 0, /* letters and digits */
+	SR_CH_MARK = 1 << 1,  /* - _ . ! ~ * ' ( ) */
+	SR_CH_USER = 1 << 2,  /* & = + $ , / (user-unreserved without ; and ?) */
+	SR_CH_PARAM = 1 << 3, /* / : & + $ (param-unreserved without [ and ]) */
+	SR_CH_HOST = 1 << 4,  /* letters, digits, '-' and '.' */
+	SR_CH_DIGIT = 1 << 5,
+	SR_CH_TOKEN = 1 << 6, /* token: letters, digits and - . ! % * _ + ` ' ~ */
+	SR_CH_LWS = 1 << 7,   /* SP and HT */
+};
+
+/* clang-format off */
+#define SR_CH_L_ (SR_CH_ALNUM | SR_CH_HOST | SR_CH_TOKEN)               /* a letter */
+#define SR_CH_D_ (SR_CH_ALNUM | SR_CH_HOST | SR_CH_TOKEN | SR_CH_DIGIT) /* a digit */
+static const uint8_t sr_sip_chars[256] = {
+	/* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, SR_CH_LWS, 0, 0, 0, 0, 0, 0,
+	/* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x20  SP ! " # $ % & ' */
+	SR_CH_LWS, SR_CH_MARK | SR_CH_TOKEN, 0, 0, SR_CH_USER | SR_CH_PARAM, SR_CH_TOKEN,
+	SR_CH_USER | SR_CH_PARAM, SR_CH_MARK | SR_CH_TOKEN,
+	/* 0x28  ( ) * + , - . / */
+	SR_CH_MARK, SR_CH_MARK, SR_CH_MARK | SR_CH_TOKEN, SR_CH_USER | SR_CH_PARAM | SR_CH_TOKEN, SR_CH_USER,
+	SR_CH_MARK | SR_CH_HOST | SR_CH_TOKEN, SR_CH_MARK | SR_CH_HOST | SR_CH_TOKEN, SR_CH_USER | SR_CH_PARAM,
+	/* 0x30  0-9 : ; < = > ? */
+	SR_CH_D_, SR_CH_D_, SR_CH_D_, SR_CH_D_, SR_CH_D_, SR_CH_D_, SR_CH_D_, SR_CH_D_, SR_CH_D_, SR_CH_D_,
+	SR_CH_PARAM, 0, 0, SR_CH_USER, 0, 0,
+	/* 0x40  @ A-O */
+	0, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_,
+	SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_,
+	/* 0x50  P-Z [ \ ] ^ _ */
+	SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_,
+	SR_CH_L_, SR_CH_L_, SR_CH_L_, 0, 0, 0, 0, SR_CH_MARK | SR_CH_TOKEN,
+	/* 0x60  ` a-o */
+	SR_CH_TOKEN, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_,
+	SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_,
+	/* 0x70  p-z { | } ~ DEL */
+	SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_, SR_CH_L_,
+	SR_CH_L_, SR_CH_L_, SR_CH_L_, 0, 0, 0, SR_CH_MARK | SR_CH_TOKEN, 0,
+	/* 0x80-0xff: nothing */
+};
+#undef SR_CH_L_
+#undef SR_CH_D_
+/* clang-format on */
+
+static inline bool sr_sip_char_is(char c, uint8_t mask)
+{
+	return (sr_sip_chars[(uint8_t)c] & mask) != 0;
+}
+
+/* Length of the prefix of s[0..n) whose bytes all have one of the classes in mask. */
+static inline size_t sr_sip_span(const char *s, size_t n, uint8_t mask)
+{
+	size_t i = 0;
+	while (i < n && (sr_sip_chars[(uint8_t)s[i]] & mask))
+		i++;
+	return i;
+}
+
+/* Case-insensitive compare of s with a lower-case literal of the same length (no libc call). */
+static inline bool sr_sip_lower_eq(const char *s, size_t n, const char *lower, size_t lower_len)
+{
+	if (n != lower_len)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c | 0x20);
+		if (c != lower[i])
+			return false;
+	}
+	return true;
+}
+
+/* ASCII case-insensitive equality of two byte ranges (no locale, no libc call). */
+static inline bool sr_sip_case_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an != bn)
+		return false;
+	for (size_t i = 0; i < an; i++) {
+		char x = a[i], y = b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x | 0x20);
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y | 0x20);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+#endif
