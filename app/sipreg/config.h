@@ -43,6 +43,7 @@ struct sr_app_config {
 	uint32_t ip;              /* network byte order */
 	uint32_t sip_port;
 	bool symmetric_responses; /* always answer to the source port (as if every Via had rport) */
+	int udp_checksum;         /* enum sr_net_udp_csum */
 	uint32_t reasm_flows;     /* datagrams in reassembly at once, per worker */
 	uint32_t reasm_timeout_ms;
 	/* [workers] */

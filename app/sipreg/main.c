@@ -153,6 +153,7 @@ static int setup_ports(struct sr_app *app, struct rte_mempool *rx_pool)
 		memcpy(app->local[port].mac, info.mac, 6);
 		app->local[port].ip = c->ip;
 		app->local[port].sip_port = (uint16_t)c->sip_port;
+		app->local[port].udp_csum = (uint8_t)c->udp_checksum;
 		app->mtu[port] = info.mtu;
 		printf("sipreg: port %u (%s) MAC %02x:%02x:%02x:%02x:%02x:%02x MTU %u, %u queue pairs, RSS %s\n",
 		       port, info.driver, info.mac[0], info.mac[1], info.mac[2], info.mac[3], info.mac[4],

@@ -91,7 +91,8 @@ size_t sr_net_udp_frame(uint8_t *out, const uint8_t dst_mac[6], uint32_t dst_ip,
 	put16(udp + 2, dst_port);
 	put16(udp + 4, udp_len);
 	udp[6] = udp[7] = 0;
-	put_csum(udp + 6, sr_net_udp_cksum(local->ip, dst_ip, udp, udp_len));
+	if (local->udp_csum == SR_NET_CSUM_COMPUTE)
+		put_csum(udp + 6, sr_net_udp_cksum(local->ip, dst_ip, udp, udp_len));
 	return SR_NET_HDRS_LEN + payload_len;
 }
 

@@ -30,7 +30,8 @@ size_t sr_net_icmp_reply(uint8_t *frame, const struct sr_net_pkt *p, const struc
  * Writes Ethernet, IPv4 (20 bytes, DF clear, TTL 64) and UDP headers into
  * out[0..SR_NET_HDRS_LEN) for a reply to the request frame 'req' (classified
  * as *p) carrying payload_len bytes that already sit at out + SR_NET_HDRS_LEN.
- * Both checksums are computed. Returns the frame length.
+ * The IPv4 checksum is computed, the UDP one as local->udp_csum says.
+ * Returns the frame length.
  */
 size_t sr_net_udp_reply(uint8_t *out, const uint8_t *req, const struct sr_net_pkt *p,
 			const struct sr_net_local *local, uint16_t dst_port, uint16_t payload_len,

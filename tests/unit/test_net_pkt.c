@@ -251,6 +251,14 @@ static void test_udp_reply_headers(void **state)
 	out[40] = out[41] = 0;
 	assert_int_equal(t_udp_csum(out + 14, out + 34, (uint16_t)(flen - 34)), sent); /* independent sum */
 	assert_memory_equal(out + q.payload_off, resp, sizeof(resp) - 1);
+
+	/* net.udp_checksum=zero: no UDP checksum (RFC 768), which the peer accepts; the IP one stays */
+	l.udp_csum = SR_NET_CSUM_ZERO;
+	memcpy(out + SR_NET_HDRS_LEN, resp, sizeof(resp) - 1);
+	flen = sr_net_udp_reply(out, req, &p, &l, 5070, sizeof(resp) - 1, 78);
+	assert_int_equal(out[40] << 8 | out[41], 0);
+	assert_int_equal(sr_net_classify(out, flen, &peer, &q, &why), SR_NET_SIP);
+	assert_memory_equal(out + q.payload_off, resp, sizeof(resp) - 1);
 }
 
 int main(void)
