@@ -45,7 +45,7 @@ int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg,
 		scan->flags |= SR_SCAN_OWNER;
 		rc = 0;
 	} else if (owner.kind == SR_OWNER_BRANCH) {
-		if (owner.branch.len <= sizeof(o->branch)) { /* a longer one is none of ours */
+		if (owner.branch.len && owner.branch.len <= sizeof(o->branch)) { /* a longer one is none of ours */
 			memcpy(o->branch, owner.branch.p, owner.branch.len);
 			o->branch_len = (uint8_t)owner.branch.len;
 		}

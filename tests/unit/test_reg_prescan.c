@@ -213,6 +213,9 @@ static void route_owner_by_request_uri(void **state)
 	assert_int_equal(sr_reg_prescan(resp, strlen(resp), &e->cfg, &e->prescan_arena, &scan, &o), 0);
 	assert_true(scan.flags & SR_SCAN_RESPONSE);
 	assert_true(sr_str_eq(sr_str_make(o.branch, o.branch_len), SR_STR_LIT("z9hG4bKsr03abc")));
+	static const char no_branch[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.51.100.1\r\n\r\n"; /* fuzz_reg_auth */
+	assert_int_equal(sr_reg_prescan(no_branch, strlen(no_branch), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_int_equal(o.branch_len, 0);
 	static const char lower[] = "register sip:x SIP/2.0\r\n\r\n"; /* method names are case-sensitive */
 	sr_reg_prescan(lower, strlen(lower), &e->cfg, &e->prescan_arena, &scan, &o);
 	assert_false(scan.flags & SR_SCAN_REGISTER);
