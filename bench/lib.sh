@@ -12,7 +12,8 @@
 #                          the one below starts sipreg or Kamailio)
 #   rf NAME ARGS...        one measured run (normally regflood_run plus a printed line); measure
 #                          reads rf_rc, rf_json (regflood's JSON keys) and rf_peer_drops
-#   for Kamailio (start_kamailio): kam_cfg (its configuration file), kam_children (UDP workers)
+#   for Kamailio (start_kamailio): kam_cfg (its configuration file), kam_children (UDP workers),
+#                          kam_shm_mb (optional: its shared memory, MB, instead of one sized for the AoRs)
 #   for sipreg: sipreg_set (array, optional): extra --set arguments of every start_sipreg by start_dut
 #   prefix py client          sipreg's file prefix, /usr/bin/python3, tests/integration/peer.py
 # and optionally the hooks:
@@ -178,7 +179,7 @@ kam_unaddress() {
 start_kamailio() {
 	local log=$work/kamailio.log bits=10 shm
 	while (((1 << bits) < $1 && bits < 20)); do bits=$((bits + 1)); done
-	shm=$(($1 / 512 + 256)) # ~2 KB of shared memory per AoR, at least 256 MB
+	shm=${kam_shm_mb:-$(($1 / 512 + 256))} # ~2 KB of shared memory per AoR, at least 256 MB
 	if [ "$kam_addr" = 0 ]; then
 		ip netns exec sr-dut ip addr replace 198.51.100.1/24 dev sr-dut0 || die "cannot address sr-dut0"
 		kam_addr=1
