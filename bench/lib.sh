@@ -91,9 +91,13 @@ bench_build() {
 
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
-# Refuses to measure next to someone else's registrar or generator in the dev namespaces.
+# Refuses to measure next to someone else's registrar or generator in the dev namespaces. Takes
+# the devnet lock first (bench_devnet_up's call is then a no-op): a test or benchmark that holds it
+# is waited for, not taken for a stray process.
 bench_require_idle_devnet() {
 	local ns
+	. "$here/scripts/devnet_lock.sh"
+	sr_devnet_lock
 	for ns in sr-dut sr-peer; do
 		if ns_exists "$ns" && [ -n "$(ip netns pids "$ns" 2>/dev/null)" ]; then
 			die "processes already run in netns $ns (another sipreg, Kamailio or generator?): stop them first"
