@@ -30,7 +30,8 @@
 # Prints a table and, as the last line, one JSON object (keys: sipreg_cps kamailio_cps
 # sipreg_cpu_us kamailio_cpu_us cpu_ratio cpu_rate generator_limited failures smoke cpus
 # sipreg_proc_cpu_us proc_cpu_ratio load_before). Exit 0 when both sides were measured, 1 on a
-# set-up failure. Runs as root on an otherwise idle dev network (the devnet lock is taken); installs Debian's kamailio package when missing:
+# set-up failure. Runs as root on an otherwise idle dev network (the devnet lock is taken);
+# installs Debian's kamailio package when missing:
 #
 #   SR_SANITIZE=0 BUILD_DIR=build-release scripts/setup.sh && BUILD_DIR=build-release bench/route/run.sh
 #
@@ -40,7 +41,8 @@
 #                       3000 4000 5000)
 #   SR_RB_STEP_S        seconds per step (default 10)
 #   SR_RB_CONFIRM       confirmation runs (default 2)
-#   SR_RB_CPU_RATE      the common offered rate of the CPU row (default 400; must be one of the steps)
+#   SR_RB_CPU_RATE      the common offered rate of the CPU row (default 1000, below both maxima seen on
+#                       the 2-CPU development machine; must be one of the steps)
 #   SR_RB_KAM_CHILDREN  Kamailio UDP worker processes (default 1: one CPU)
 #   SR_RB_SIDES         which registrars to measure (default "sipreg kamailio")
 #   SR_RB_KEEP=1        keep the work directory (logs, sipp outputs and statistics)
@@ -74,7 +76,7 @@ else
 	rates=${SR_RB_RATES:-100 200 400 700 1000 1500 2000 2500 3000 4000 5000}
 	step_s=${SR_RB_STEP_S:-10}
 	confirm=${SR_RB_CONFIRM:-2}
-	cpu_rate=${SR_RB_CPU_RATE:-400}
+	cpu_rate=${SR_RB_CPU_RATE:-1000}
 fi
 bench_keep=${SR_RB_KEEP:-0}
 sides=${SR_RB_SIDES:-sipreg kamailio}
@@ -130,13 +132,15 @@ fresh_step() {
 	ip netns exec sr-peer "$py" "$route_peer" register "$aor" "$callee_port" >>"$work/register.log" 2>&1 ||
 		{ tail -3 "$work/register.log" >&2; die "$1 did not register $aor"; }
 	(cd "$work" && exec ip netns exec sr-peer taskset -c "$gen_cpu" sipp -sf "$scen/route_uas.xml" \
-		-i 198.51.100.2 -p "$callee_port" -buff_size "$sipp_buf" -nostdin -trace_err -error_file "$work/callee-$1-$3.err" \
-		>"$work/callee-$1-$3.out" 2>&1) &
+		-i 198.51.100.2 -p "$callee_port" -buff_size "$sipp_buf" -nostdin -trace_err \
+		-error_file "$work/callee-$1-$3.err" >"$work/callee-$1-$3.out" 2>&1) &
 	callee_pid=$!
 	for _ in $(seq 50); do
 		ip netns exec sr-peer ss -Hlun 2>/dev/null | grep -q ":$callee_port " && break
 		sleep 0.1
 	done
+	# the socket buffers sipp really got (net.core.rmem_max caps -buff_size), for the logs
+	ip netns exec sr-peer ss -Huamn "sport = :$callee_port" >>"$work/sockets.log" 2>&1
 	rf_args=()
 }
 
@@ -207,9 +211,13 @@ rf() {
 	rf_cpu_us=$(per_req "$t0" "$t1" "$ok" 1)
 	rf_proc_us=$(per_req "$p0" "$p1" "$ok" 1)
 	local note=""
-	[ "$cur_side" = sipreg ] && note=" sipreg 503s $(dut_figure sipreg_route_exhausted_total), timeouts $(dut_figure sipreg_route_txn_timeouts_total), process CPU us/call $rf_proc_us;"
-	printf '  %-26s rc %d  calls %d ok %d failed %d in %.1f s (sipp %s %% of CPU %s, behind %s; socket drops %d);%s registrar CPU us/call %s\n' \
-		"$name" "$rf_rc" "$calls" "$ok" "$failed" "$wall" "$gen_pct" "$gen_cpu" "$behind" "$rf_peer_drops" "$note" "$rf_cpu_us"
+	if [ "$cur_side" = sipreg ]; then
+		note=" sipreg 503s $(dut_figure sipreg_route_exhausted_total),"
+		note+=" timeouts $(dut_figure sipreg_route_txn_timeouts_total), process CPU us/call $rf_proc_us;"
+	fi
+	printf '  %-26s rc %d  calls %d ok %d failed %d in %.1f s (sipp %s %% of CPU %s, behind %s; socket drops %d);' \
+		"$name" "$rf_rc" "$calls" "$ok" "$failed" "$wall" "$gen_pct" "$gen_cpu" "$behind" "$rf_peer_drops"
+	printf '%s registrar CPU us/call %s\n' "$note" "$rf_cpu_us"
 }
 # dut_figure NAME: one figure of sipreg's /sipreg/stats (? when unreadable)
 dut_figure() {
@@ -273,9 +281,11 @@ row "CPU us per routed call at $cpu_rate/s" "$cpu_us_sipreg" "$cpu_us_kamailio"
 row "  sipreg process CPU (sleeping worker)" "$proc_us_sipreg" "$cpu_us_kamailio"
 echo "limits: sipreg: ${lim[sipreg]}; kamailio: ${lim[kamailio]}"
 echo "CPU per call: its INVITE transaction with its ACK and BYE; Kamailio: user+system time of its processes;"
-echo "  sipreg: its worker's busy cycles (af_packet system calls included); the row below it: sipreg's user+system"
-echo "  time with the development profile's sleeping worker (idle polling included). Kamailio's over sipreg's: $cpu_ratio"
-echo "A limit \"generator\" means sipp could not offer more (>= 90 % of its CPU or late); \"not reached\": raise SR_RB_RATES."
+echo "  sipreg: its worker's busy cycles (af_packet system calls included); the row below it: sipreg's"
+echo "  user+system time with the development profile's sleeping worker (idle polling included)."
+echo "  Kamailio's over sipreg's: $cpu_ratio"
+echo "A limit \"generator\" means sipp could not offer more (>= 90 % of its CPU or late);"
+echo "  \"not reached\": raise SR_RB_RATES."
 status=0
 printf '{"sipreg_cps":%s,"kamailio_cps":%s,"sipreg_cpu_us":%s,"kamailio_cpu_us":%s,"cpu_ratio":%s,"cpu_rate":%s,' \
 	"${best[sipreg]}" "${best[kamailio]}" "$cpu_us_sipreg" "$cpu_us_kamailio" "$cpu_ratio" "$cpu_rate"
