@@ -177,10 +177,10 @@ rf() {
 	c0=$(ticks_of "$callee_pid") # the subshell exec'd ip, taskset, then sipp: the same pid
 	g0=$(times | awk 'NR == 2 {print $1, $2}')
 	w0=$EPOCHREALTIME
-	(cd "$work" && exec timeout -k 3 $((dur + 45)) ip netns exec sr-peer taskset -c "$gen_cpu" sipp \
+	(cd "$work" && exec timeout -k 3 $((dur + 25)) ip netns exec sr-peer taskset -c "$gen_cpu" sipp \
 		-sf "$scen/route_uac.xml" -s "$aor" -i 198.51.100.2 -p "$caller_port" -buff_size "$sipp_buf" \
 		-r "$rate" -m "$calls" \
-		-timeout $((dur + 40))s -nostdin -trace_stat -stf "$work/$name.csv" -fd 60 -trace_err \
+		-timeout $((dur + 20))s -nostdin -trace_stat -stf "$work/$name.csv" -fd 60 -trace_err \
 		-error_file "$work/$name.err" 198.51.100.1:5060 >"$work/$name.out" 2>&1)
 	rf_rc=$?
 	w1=$EPOCHREALTIME
