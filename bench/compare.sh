@@ -78,100 +78,20 @@ py=/usr/bin/python3
 client=$here/tests/integration/peer.py
 kam_cfg=$here/bench/kamailio/kamailio.cfg
 regflood=$build_dir/bench/regflood/regflood
-hz=$(getconf CLK_TCK)
-[ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, af_packet, apt-get)"
-for n in $rates $step_s $confirm $cpu_rate $refresh_aors $mem_aors $step_aors $kam_children; do
-	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$n' (SR_CMP_* settings)"
-done
-for s in $sides; do
-	case $s in sipreg | kamailio) ;; *) die "SR_CMP_SIDES: unknown registrar '$s' (sipreg, kamailio)" ;; esac
-done
-[[ " $rates " == *" $cpu_rate "* ]] || die "SR_CMP_CPU_RATE ($cpu_rate) must be one of SR_CMP_RATES ($rates)"
-[ -x "$py" ] || die "/usr/bin/python3 not installed (scripts/setup.sh installs it)"
+bench_check SR_CMP_ $rates $step_s $confirm $cpu_rate $refresh_aors $mem_aors $step_aors $kam_children
 bench_build app/sipreg/sipreg bench/regflood/regflood bench/core/bench_core
-if ! command -v kamailio >/dev/null; then
-	echo "compare: installing Debian's kamailio package" >&2
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kamailio; } \
-		>/dev/null || die "apt-get install kamailio failed"
-fi
-kam_version=$(kamailio -v 2>/dev/null | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p')
+kam_install
 
 bench_require_idle_devnet
 
 work=$(mktemp -d /tmp/sipreg-cmp.XXXXXX)
-kam_addr=0 # 198.51.100.1 was put on sr-dut0 for Kamailio
-bench_cleanup_hook() {
-	if [ "$kam_addr" = 1 ]; then
-		ip netns exec sr-dut ip addr del 198.51.100.1/24 dev sr-dut0 2>/dev/null
-	fi
-}
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 bench_devnet_up
 
-# --- the registrars (sipreg: start_sipreg in bench/lib.sh) -------------------------------------
+# --- the registrars (start_sipreg and start_kamailio in bench/lib.sh) ----------------------------
 
-start_kamailio() { # start_kamailio AORS: usrloc hash sized for that many AoRs
-	local log=$work/kamailio.log bits=10 shm
-	while (((1 << bits) < $1 && bits < 20)); do bits=$((bits + 1)); done
-	shm=$(($1 / 512 + 256)) # ~2 KB of shared memory per AoR, at least 256 MB
-	if [ "$kam_addr" = 0 ]; then
-		ip netns exec sr-dut ip addr replace 198.51.100.1/24 dev sr-dut0 || die "cannot address sr-dut0"
-		kam_addr=1
-	fi
-	mkdir -p "$work/kam"
-	ip netns exec sr-dut taskset -c "$reg_cpu" kamailio -f "$kam_cfg" -DD -E -x tlsf -b 4194304 \
-		-n "$kam_children" -l udp:198.51.100.1:5060 -A UL_HASH_SIZE=$bits -m "$shm" -M 16 \
-		-Y "$work/kam" -P "$work/kam/kamailio.pid" -w "$work/kam" >>"$log" 2>&1 &
-	dut_pid=$!
-	for _ in $(seq 100); do
-		ip netns exec sr-dut ss -Hlun 2>/dev/null | grep -q '198\.51\.100\.1:5060' && break
-		kill -0 "$dut_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	ip netns exec sr-dut ss -Hlun 2>/dev/null | grep -q '198\.51\.100\.1:5060' ||
-		{ tail -20 "$log" >&2; die "kamailio did not start"; }
-	sleep 0.3 # its children start after the socket is bound
-	ip netns exec sr-peer ip neigh flush dev sr-peer0 >/dev/null 2>&1
-}
 
-cur_side=
-start_dut() { # start_dut SIDE [AORS]
-	stop_dut
-	cur_side=$1
-	if [ "$1" = sipreg ]; then
-		start_sipreg
-	else
-		start_kamailio "${2:-$step_aors}"
-	fi
-}
-
-# CPU time (us) the registrar has spent so far. Kamailio: user + system time of all its
-# processes. sipreg: its worker's busy cycles (wall-clock TSC of the loop iterations that did
-# work, /sipreg/stats sipreg_busy_cycles_total / sipreg_tsc_hz; a poll-mode worker is always 100 % busy to the
-# kernel). Those iterations include the af_packet PMD's system calls (the sendto that kicks
-# transmission), so the kernel's time on its behalf is in the figure and is not added again.
-dut_cpu_us() {
-	local field='$12 + $13' extra=0 p t=0
-	if [ "$cur_side" = sipreg ]; then
-		field=0
-		extra=$("$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null | "$py" -c '
-import json, sys
-d = json.load(sys.stdin)["/sipreg/stats"]
-print("%.0f" % (d["sipreg_busy_cycles_total"] * 1e6 / d["sipreg_tsc_hz"]))' 2>/dev/null) || extra=x
-	fi
-	for p in $(ip netns pids sr-dut 2>/dev/null); do
-		t=$((t + $(awk '{sub(/^.*\) /, ""); print '"$field"'}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	[ "$extra" = x ] && { echo x; return; }
-	echo "$((t * 1000000 / hz + extra)) $extra" # total, and of it sipreg's worker busy time
-}
-# per_req T0 T1 N: CPU us per request from two dut_cpu_us readings (field F), or null
-per_req() {
-	awk -v a="$1" -v b="$2" -v n="$3" -v f="$4" 'BEGIN {
-		if (a == "x" || b == "x" || n + 0 == 0) {print "null"; exit}
-		split(a, x, " "); split(b, y, " "); printf "%.2f", (y[f] - x[f]) / n}'
-}
 # PSS (kB) of every process in sr-dut
 dut_pss_kb() {
 	local p

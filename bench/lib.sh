@@ -1,5 +1,5 @@
 # bench/lib.sh - shell functions shared by the dev-network benchmarks (bench/compare.sh,
-# bench/persist/durability.sh); sourced, not run.
+# bench/persist/durability.sh, bench/route/run.sh); sourced, not run.
 #
 # What the sourcing script provides (globals, read when a function runs):
 #   bench_name   prefix of error messages
@@ -8,11 +8,19 @@
 #   bench_keep   1: keep the work directory even after a successful run
 #   regflood     path of bench/regflood/regflood
 #   rates step_s confirm step_aors refresh_aors  as in compare.sh's SR_CMP_* settings
-#   start_dut SIDE [AORS]  (re)starts the registrar under test for SIDE (a name the script picks)
-#   rf NAME ARGS...        one regflood run (normally regflood_run plus a printed line)
+#   start_dut SIDE [AORS]  (re)starts the registrar under test for SIDE (a name the script picks;
+#                          the one below starts sipreg or Kamailio)
+#   rf NAME ARGS...        one measured run (normally regflood_run plus a printed line); measure
+#                          reads rf_rc, rf_json (regflood's JSON keys) and rf_peer_drops
+#   for Kamailio (start_kamailio): kam_cfg (its configuration file), kam_children (UDP workers),
+#                          kam_shm_mb (optional: its shared memory, MB, instead of one sized for the AoRs)
+#   for sipreg: sipreg_set (array, optional): extra --set arguments of every start_sipreg by start_dut
+#   prefix py client          sipreg's file prefix, /usr/bin/python3, tests/integration/peer.py
 # and optionally the hooks:
 #   measure_step_done SIDE WORKLOAD RATE   after each rate step of measure (rf_* set)
 #   bench_cleanup_hook                     first thing bench_cleanup does after stopping the registrar
+#   fresh_step SIDE WORKLOAD RATE          a script whose runs are not regflood's defines its own,
+#                                          after sourcing this file (bench/route/run.sh does)
 #
 # Design decisions:
 # - Processes are stopped only by the pids this shell started (run_pid: scripts/run.sh, dut_pid:
@@ -49,6 +57,23 @@ bench_args() {
 	gen_cpu=$((ncpu > 1 ? 1 : 0))
 }
 
+# bench_check VARPREFIX NUMBER...: dies unless run as root with /usr/bin/python3 ($py), every
+# NUMBER a positive integer, every word of sides sipreg or kamailio and cpu_rate one of rates
+# (VARPREFIX names the script's settings in the messages, e.g. SR_CMP_)
+bench_check() {
+	local pfx=$1 n s
+	shift
+	[ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, af_packet, apt-get)"
+	for n in "$@"; do
+		[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$n' (${pfx}* settings)"
+	done
+	for s in $sides; do
+		case $s in sipreg | kamailio) ;; *) die "${pfx}SIDES: unknown registrar '$s' (sipreg, kamailio)" ;; esac
+	done
+	[[ " $rates " == *" $cpu_rate "* ]] || die "${pfx}CPU_RATE ($cpu_rate) must be one of ${pfx}RATES ($rates)"
+	[ -x "$py" ] || die "/usr/bin/python3 not installed (scripts/setup.sh installs it)"
+}
+
 # bench_build TARGET...: builds the targets in build_dir (dies with the log when that fails);
 # warns when build_dir is a sanitizer build
 bench_build() {
@@ -66,9 +91,13 @@ bench_build() {
 
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
-# Refuses to measure next to someone else's registrar or generator in the dev namespaces.
+# Refuses to measure next to someone else's registrar or generator in the dev namespaces. Takes
+# the devnet lock first (bench_devnet_up's call is then a no-op): a test or benchmark that holds it
+# is waited for, not taken for a stray process.
 bench_require_idle_devnet() {
 	local ns
+	. "$here/scripts/devnet_lock.sh"
+	sr_devnet_lock
 	for ns in sr-dut sr-peer; do
 		if ns_exists "$ns" && [ -n "$(ip netns pids "$ns" 2>/dev/null)" ]; then
 			die "processes already run in netns $ns (another sipreg, Kamailio or generator?): stop them first"
@@ -89,16 +118,24 @@ run_pid= # scripts/run.sh (sipreg's parent)
 dut_pid= # the registrar process
 status=1 # set to 0 by the script when it has its result: keeps the logs otherwise
 
+# stop_pid PID TENTHS: SIGTERM to PID (a child of this shell), SIGKILL after TENTHS tenths of a
+# second; returns 1 when it had to be killed
+stop_pid() {
+	local killed=0
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		killed=1
+	fi
+	wait "$1" 2>/dev/null
+	return $killed
+}
+
 stop_dut() {
 	local p=${run_pid:-$dut_pid}
-	if [ -n "$p" ]; then
-		kill -TERM "$p" 2>/dev/null
-		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		if kill -0 "$p" 2>/dev/null; then
-			kill -KILL "$p" 2>/dev/null
-			[ -n "$dut_pid" ] && kill -KILL "$dut_pid" 2>/dev/null
-		fi
-		wait "$p" 2>/dev/null
+	if [ -n "$p" ] && ! stop_pid "$p" 100; then
+		[ -n "$dut_pid" ] && kill -KILL "$dut_pid" 2>/dev/null
 	fi
 	# a registrar's children end with their parent; wait for the namespace to empty (bounded)
 	for _ in $(seq 50); do [ -z "$(ip netns pids sr-dut 2>/dev/null)" ] && break; sleep 0.1; done
@@ -112,12 +149,99 @@ bench_cleanup() {
 	trap - EXIT INT TERM
 	stop_dut
 	declare -F bench_cleanup_hook >/dev/null && bench_cleanup_hook
+	kam_unaddress
 	[ "${created_devnet:-0}" = 1 ] && "$here/scripts/devnet.sh" down >/dev/null 2>&1
 	if [ "$status" = 0 ] && [ "${bench_keep:-0}" != 1 ]; then
 		rm -rf "$work"
 	else
 		echo "$bench_name: logs kept in $work" >&2
 	fi
+}
+
+# --- Kamailio (bench/compare.sh, bench/route/run.sh) ---------------------------------------------
+
+# kam_install: Debian's kamailio package when missing (not scripts/setup.sh's: only the benchmarks
+# and their smoke tests need it); sets kam_version
+kam_install() {
+	if ! command -v kamailio >/dev/null; then
+		echo "$bench_name: installing Debian's kamailio package" >&2
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kamailio; } \
+			>/dev/null || die "apt-get install kamailio failed"
+	fi
+	kam_version=$(kamailio -v 2>/dev/null | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p')
+}
+
+kam_addr=0 # 1: 198.51.100.1 was put on sr-dut0 for Kamailio (sipreg's af_packet port does not need it)
+kam_unaddress() {
+	if [ "$kam_addr" = 1 ]; then
+		ip netns exec sr-dut ip addr del 198.51.100.1/24 dev sr-dut0 2>/dev/null
+		kam_addr=0
+	fi
+}
+
+# start_kamailio AORS: Kamailio with kam_cfg in sr-dut on reg_cpu, its usrloc hash sized for AORS
+start_kamailio() {
+	local log=$work/kamailio.log bits=10 shm
+	while (((1 << bits) < $1 && bits < 20)); do bits=$((bits + 1)); done
+	shm=${kam_shm_mb:-$(($1 / 512 + 256))} # ~2 KB of shared memory per AoR, at least 256 MB
+	if [ "$kam_addr" = 0 ]; then
+		ip netns exec sr-dut ip addr replace 198.51.100.1/24 dev sr-dut0 || die "cannot address sr-dut0"
+		kam_addr=1
+	fi
+	mkdir -p "$work/kam"
+	ip netns exec sr-dut taskset -c "$reg_cpu" kamailio -f "$kam_cfg" -DD -E -x tlsf -b 4194304 \
+		-n "$kam_children" -l udp:198.51.100.1:5060 -A UL_HASH_SIZE=$bits -m "$shm" -M 16 \
+		-Y "$work/kam" -P "$work/kam/kamailio.pid" -w "$work/kam" >>"$log" 2>&1 &
+	dut_pid=$!
+	for _ in $(seq 100); do
+		ip netns exec sr-dut ss -Hlun 2>/dev/null | grep -q '198\.51\.100\.1:5060' && break
+		kill -0 "$dut_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	ip netns exec sr-dut ss -Hlun 2>/dev/null | grep -q '198\.51\.100\.1:5060' ||
+		{ tail -20 "$log" >&2; die "kamailio did not start"; }
+	sleep 0.3 # its children start after the socket is bound
+	ip netns exec sr-peer ip neigh flush dev sr-peer0 >/dev/null 2>&1
+}
+
+# start_dut SIDE [AORS]: stops the registrar under test and starts SIDE (sipreg or kamailio); sets cur_side
+cur_side=
+start_dut() {
+	stop_dut
+	cur_side=$1
+	if [ "$1" = sipreg ]; then
+		start_sipreg ${sipreg_set[@]+"${sipreg_set[@]}"}
+	else
+		start_kamailio "${2:-$step_aors}"
+	fi
+}
+
+hz=$(getconf CLK_TCK)
+# CPU time (us) the registrar has spent so far. Kamailio: user + system time of all its
+# processes. sipreg: its worker's busy cycles (wall-clock TSC of the loop iterations that did
+# work, /sipreg/stats sipreg_busy_cycles_total / sipreg_tsc_hz; a poll-mode worker is always 100 % busy to the
+# kernel). Those iterations include the af_packet PMD's system calls (the sendto that kicks
+# transmission), so the kernel's time on its behalf is in the figure and is not added again.
+dut_cpu_us() {
+	local field='$12 + $13' extra=0 p t=0
+	if [ "$cur_side" = sipreg ]; then
+		field=0
+		extra=$("$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null | "$py" -c '
+import json, sys
+d = json.load(sys.stdin)["/sipreg/stats"]
+print("%.0f" % (d["sipreg_busy_cycles_total"] * 1e6 / d["sipreg_tsc_hz"]))' 2>/dev/null) || extra=x
+	fi
+	for p in $(ip netns pids sr-dut 2>/dev/null); do
+		t=$((t + $(awk '{sub(/^.*\) /, ""); print '"$field"'}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	[ "$extra" = x ] && { echo x; return; }
+	echo "$((t * 1000000 / hz + extra)) $extra" # total, and of it sipreg's worker busy time
+}
+# per_req T0 T1 N: CPU us per request from two dut_cpu_us readings (field F), or null
+per_req() {
+	awk -v a="$1" -v b="$2" -v n="$3" -v f="$4" 'BEGIN {
+		if (a == "x" || b == "x" || n + 0 == 0) {print "null"; exit}
+		split(a, x, " "); split(b, y, " "); printf "%.2f", (y[f] - x[f]) / n}'
 }
 
 # start_sipreg [--set KEY=VALUE]...: sipreg in sr-dut with one worker, worker and control lcore on
@@ -198,8 +322,8 @@ fresh_step() {
 # measure SIDE WORKLOAD (new | refresh), each run on a fresh registrar (fresh_step): the highest
 # zero-failure rate of the steps, confirmed confirm times (median achieved rate, a failed run
 # counts as 0; when that median is 0, most confirmations failed and the next lower step that
-# passed is confirmed instead), then p99 at 80 % of it. Sets m_best m_limit m_fail (failures in
-# the reported confirmations) m_p99.
+# passed is confirmed instead), then p99 at 80 % of it (unless measure_p99=0). Sets m_best m_limit
+# m_fail (failures in the reported confirmations) m_p99.
 measure() {
 	local side=$1 wl=$2 rate best=0 limit=registrar json passed=()
 	m_fail=0
@@ -259,7 +383,7 @@ measure() {
 	m_limit=$limit
 	m_p99=null
 	local r80=$((m_best * 8 / 10))
-	if ((r80 > 0)); then
+	if ((r80 > 0)) && [ "${measure_p99:-1}" = 1 ]; then
 		fresh_step "$side" "$wl" "$r80"
 		rf "$side-$wl-p99" "${rf_args[@]}" --rate "$r80" --duration "$step_s"
 		[ "$rf_rc" = 0 ] && m_p99=$(jget "$rf_json" p99_us)
