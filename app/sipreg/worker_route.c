@@ -164,6 +164,7 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 		b->instance = v->f[SR_BF_INSTANCE];
 		b->reg_id = v->st.reg_id;
 		b->user_agent = v->f[SR_BF_USER_AGENT];
+		b->nat = (v->st.flags & SR_BFLAG_NAT) != 0;
 		/* Not stored by the registrar yet: Allow (0 = everything), the temporary GRUU, the Contact's own address. */
 	}
 	*out = wr->binds;

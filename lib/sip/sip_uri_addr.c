@@ -13,6 +13,17 @@
 #include "sip_host.h"
 #include "sip_msg.h"
 
+/* The host as an IPv4 address (network order) when it is a dotted-quad literal; 0 otherwise. */
+static uint32_t host_ipv4(struct sr_str host)
+{
+	struct sr_ip ip;
+	uint32_t v4 = 0;
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (sr_sip_host_ip(host, &ip) == 0 && memcmp(ip.b, v4mapped, 12) == 0)
+		memcpy(&v4, ip.b + 12, 4);
+	return v4;
+}
+
 int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_parts *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -33,10 +44,7 @@ int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_part
 			return -1;
 		out->port = (uint16_t)p;
 	}
-	struct sr_ip ip;
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	if (sr_sip_host_ip(out->host, &ip) == 0 && memcmp(ip.b, v4mapped, 12) == 0)
-		memcpy(&out->ipv4, ip.b + 12, 4);
+	out->ipv4 = host_ipv4(out->host);
 	return 0;
 }
 
@@ -76,6 +84,20 @@ struct sr_str sr_sip_via_branch(struct sr_str via)
 		}
 	}
 	return SR_STR_NULL;
+}
+
+bool sr_sip_uri_is_source(const struct osip_uri *u, uint32_t ip, uint16_t port)
+{
+	if (u == NULL || u->host == NULL || ip == 0 || host_ipv4(sr_str_cstr(u->host)) != ip)
+		return false;
+	long want = u->scheme && strcasecmp(u->scheme, "sips") == 0 ? 5061 : 5060;
+	if (u->port) {
+		char *end;
+		want = strtol(u->port, &end, 10);
+		if (*end != '\0')
+			return false;
+	}
+	return want == port;
 }
 
 int sr_sip_first_hop(struct sr_str list, struct sr_arena *arena, struct sr_uri_parts *out)
