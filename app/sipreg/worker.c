@@ -21,7 +21,8 @@
  * routing.mode redirect or proxy, worker_route.c picks the owner of
  * responses (their branch) and of requests other than REGISTER (their
  * Request-URI), takes them before the registrar, and runs its timers once
- * per loop.
+ * per loop. With nat.ping_interval, worker_nat.c sends the shard's NAT
+ * keepalives once per loop and takes their answers (by branch) first.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
  * only after an empty poll).
@@ -43,6 +44,7 @@
 #include "net_reply.h"
 #include "ctl_answer.h"
 #include "persist.h"
+#include "worker_nat.h"
 #include "worker_route.h"
 #include "worker_stun.h"
 
@@ -260,6 +262,8 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms
 		flood_refuse(w, m, &p, sip, v, retry_after_s);
 		return;
 	}
+	if (sr_worker_nat_process(w, m, &p, sip))
+		return; /* an answer to a NAT keepalive */
 	if (sr_worker_route_process(w, m, &p, sip, now_ms))
 		return; /* routing.mode redirect or proxy: a response, or a request for a served AoR */
 	char *out;
@@ -301,7 +305,9 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_m
 	}
 	if (sr_worker_stun(w, m, &p, ip + p.payload_off))
 		return; /* STUN on the SIP port: answered here, never parsed as SIP */
-	if (sr_worker_route_owner(w, (const char *)ip + p.payload_off, p.payload_len, &owner))
+	if (sr_worker_nat_owner(w, (const char *)ip + p.payload_off, p.payload_len, &owner))
+		; /* an answer to a NAT keepalive: the worker its branch names */
+	else if (sr_worker_route_owner(w, (const char *)ip + p.payload_off, p.payload_len, &owner))
 		; /* routing on: by branch (responses) or Request-URI (requests other than REGISTER) */
 	else if (sr_reg_prescan_hash((const char *)ip + p.payload_off, p.payload_len, &app->cfg.reg, &w->arena,
 				     &h) == 0)
@@ -504,6 +510,7 @@ int sr_worker_main(void *arg)
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
 		work += sr_worker_route_advance(w, now_ms);
+		work += sr_worker_nat_advance(w, now_ms);
 		work += release_held(w, now_ms);
 		tx_flush_all(w);
 
