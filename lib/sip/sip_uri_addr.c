@@ -86,18 +86,42 @@ struct sr_str sr_sip_via_branch(struct sr_str via)
 	return SR_STR_NULL;
 }
 
+/* A decimal number of at most max_digits digits up to NUL or stop; the position after it, NULL if none. */
+static const char *decimal(const char *s, char stop, unsigned max_digits, unsigned *v)
+{
+	unsigned x = 0, n = 0;
+	for (; *s >= '0' && *s <= '9'; s++, n++)
+		x = x * 10 + (unsigned)(*s - '0');
+	if (n == 0 || n > max_digits || (*s != stop && *s != '\0'))
+		return NULL;
+	*v = x;
+	return s;
+}
+
+/*
+ * Every REGISTER pays for this, so it reads the plain dotted quad and the
+ * port digits itself (inet_pton and strtol cost several times more): an
+ * exotic spelling of the source address (octal, hex, IPv4-mapped IPv6)
+ * merely gets a ;received= it did not need.
+ */
 bool sr_sip_uri_is_source(const struct osip_uri *u, uint32_t ip, uint16_t port)
 {
-	if (u == NULL || u->host == NULL || ip == 0 || host_ipv4(sr_str_cstr(u->host)) != ip)
+	if (u == NULL || u->host == NULL || ip == 0)
 		return false;
-	long want = u->scheme && strcasecmp(u->scheme, "sips") == 0 ? 5061 : 5060;
-	if (u->port) {
-		char *end;
-		want = strtol(u->port, &end, 10);
-		if (*end != '\0')
+	const char *s = u->host;
+	const uint8_t *want = (const uint8_t *)&ip; /* network order: the first octet first */
+	for (int i = 0; i < 4; i++) {
+		unsigned octet;
+		s = decimal(s, i < 3 ? '.' : '\0', 3, &octet);
+		if (s == NULL || octet != want[i] || (i < 3 && *s++ != '.'))
 			return false;
 	}
-	return want == port;
+	if (*s != '\0')
+		return false;
+	unsigned p;
+	if (u->port)
+		return decimal(u->port, '\0', 5, &p) != NULL && p == port;
+	return port == (u->scheme && strcasecmp(u->scheme, "sips") == 0 ? 5061 : 5060);
 }
 
 int sr_sip_first_hop(struct sr_str list, struct sr_arena *arena, struct sr_uri_parts *out)

@@ -101,6 +101,11 @@ static void uri_is_source(void **state)
 		{ "sip:a@phone.example.net", false },      /* a name */
 		{ "sips:a@198.51.100.9", false },          /* sips defaults to 5061 */
 		{ "sips:a@198.51.100.9:5060", true },
+		{ "sip:a@198.51.100.9.1", false },         /* not a dotted quad */
+		{ "sip:a@198.51.100", false },
+		{ "sip:a@198.51.100.1009", false },
+		{ "sip:a@198.51.100.8", false },           /* another host */
+		{ "sip:a@198.51.100.9:65596", false },     /* 5060 + 65536: no wrap-around */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		osip_uri_t *u = NULL;
