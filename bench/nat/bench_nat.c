@@ -45,9 +45,11 @@ static void on_send(void *ctx, uint32_t ip, uint16_t port, const char *msg, size
 	(void)ip;
 	(void)port;
 	bytes += len;
-	const char *b = strstr(msg, ";branch=");
-	if (b && pings < max_pings)
-		memcpy(branches + pings * SR_NAT_BRANCH_LEN, b + 8, SR_NAT_BRANCH_LEN);
+	/* the branch sits at a fixed place of the Via line after the request line (kept cheap: not the pinger's cost) */
+	static const char via[] = "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=";
+	const char *nl = memchr(msg, '\n', len);
+	if (nl && pings < max_pings)
+		memcpy(branches + pings * SR_NAT_BRANCH_LEN, nl + sizeof(via), SR_NAT_BRANCH_LEN);
 	pings++;
 }
 
