@@ -31,6 +31,7 @@ struct sr_nat_ping {
 	struct sr_siphash_key key;
 	sr_nat_send_fn *send;
 	void *send_ctx;
+	uint32_t seq;             /* pings written (each branch is a new transaction) */
 	uint32_t limit;           /* unanswered pings that mean ping_timeout of silence; 0: never remove */
 	uint64_t interval_ms;
 	uint64_t round_start_ms;
@@ -48,7 +49,12 @@ struct sr_nat_ping {
 	char buf[PING_MAX];
 };
 
-/* --- the branch: prefix, worker (2 hex), AoR hash (16), binding id (16), MAC (12) --- */
+/*
+ * --- the branch: prefix, worker (2 hex), AoR hash (16), binding id (16),
+ * ping number (8), MAC (12). The ping number makes each ping a new
+ * transaction (RFC 3261 17.2.3): the same branch again would be taken for a
+ * retransmission of the last ping and absorbed, not answered. ---
+ */
 
 static const char hexd[] = "0123456789abcdef";
 
@@ -76,26 +82,34 @@ static bool get_hex(const char *p, unsigned digits, uint64_t *v)
 	return true;
 }
 
-static uint64_t branch_mac(const struct sr_nat_ping *np, uint64_t worker, uint64_t aor_hash, uint64_t id)
+#define AT_WORKER 9
+#define AT_HASH 11
+#define AT_ID 27
+#define AT_SEQ 43
+#define AT_MAC 51
+
+static uint64_t branch_mac(const struct sr_nat_ping *np, uint64_t worker, uint64_t aor_hash, uint64_t id, uint64_t seq)
 {
-	uint64_t w[3] = { worker, aor_hash, id };
+	uint64_t w[4] = { worker, aor_hash, id, seq };
 	return sr_siphash(&np->key, w, sizeof(w)) & 0xffffffffffffull;
 }
 
-static void write_branch(const struct sr_nat_ping *np, uint64_t aor_hash, uint64_t id, char out[SR_NAT_BRANCH_LEN])
+static void write_branch(struct sr_nat_ping *np, uint64_t aor_hash, uint64_t id, char out[SR_NAT_BRANCH_LEN])
 {
+	uint32_t seq = ++np->seq;
 	memcpy(out, BRANCH_PREFIX, BRANCH_PREFIX_LEN);
-	put_hex(out + 9, np->cfg.worker, 2);
-	put_hex(out + 11, aor_hash, 16);
-	put_hex(out + 27, id, 16);
-	put_hex(out + 43, branch_mac(np, np->cfg.worker, aor_hash, id), 12);
+	put_hex(out + AT_WORKER, np->cfg.worker, 2);
+	put_hex(out + AT_HASH, aor_hash, 16);
+	put_hex(out + AT_ID, id, 16);
+	put_hex(out + AT_SEQ, seq, 8);
+	put_hex(out + AT_MAC, branch_mac(np, np->cfg.worker, aor_hash, id, seq), 12);
 }
 
 bool sr_nat_ping_branch_owner(struct sr_str branch, unsigned *worker)
 {
 	uint64_t w;
 	if (branch.len != SR_NAT_BRANCH_LEN || memcmp(branch.p, BRANCH_PREFIX, BRANCH_PREFIX_LEN) != 0 ||
-	    !get_hex(branch.p + 9, 2, &w))
+	    !get_hex(branch.p + AT_WORKER, 2, &w))
 		return false;
 	*worker = (unsigned)w;
 	return true;
@@ -137,7 +151,7 @@ static size_t options(struct sr_nat_ping *np, struct sr_str aor, uint64_t aor_ha
 	PUT_LIT(&o, ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:");
 	put(&o, self.p, self.len);
 	PUT_LIT(&o, ">;tag=");
-	put(&o, br + 43, 12); /* the MAC: unique enough per ping, and no second random number */
+	put(&o, br + AT_MAC, 12); /* the MAC: unique enough per ping, and no second random number */
 	PUT_LIT(&o, "\r\nTo: <");
 	put(&o, aor.p, aor.len);
 	PUT_LIT(&o, ">\r\nCall-ID: ");
@@ -251,10 +265,11 @@ unsigned sr_nat_ping_advance(struct sr_nat_ping *np, struct sr_loc *loc, uint64_
 
 bool sr_nat_ping_answer(struct sr_nat_ping *np, struct sr_loc *loc, struct sr_str branch)
 {
-	uint64_t w, h, id, mac;
+	uint64_t w, h, id, seq, mac;
 	if (branch.len != SR_NAT_BRANCH_LEN || memcmp(branch.p, BRANCH_PREFIX, BRANCH_PREFIX_LEN) != 0 ||
-	    !get_hex(branch.p + 9, 2, &w) || !get_hex(branch.p + 11, 16, &h) || !get_hex(branch.p + 27, 16, &id) ||
-	    !get_hex(branch.p + 43, 12, &mac) || mac != branch_mac(np, w, h, id) || w != np->cfg.worker ||
+	    !get_hex(branch.p + AT_WORKER, 2, &w) || !get_hex(branch.p + AT_HASH, 16, &h) ||
+	    !get_hex(branch.p + AT_ID, 16, &id) || !get_hex(branch.p + AT_SEQ, 8, &seq) ||
+	    !get_hex(branch.p + AT_MAC, 12, &mac) || mac != branch_mac(np, w, h, id, seq) || w != np->cfg.worker ||
 	    !sr_loc_ka_answered(loc, h, id)) {
 		np->st.stray++;
 		return false;

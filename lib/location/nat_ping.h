@@ -21,8 +21,9 @@
  * - Stateless OPTIONS: no client transaction is created. A ping is one
  *   datagram without retransmission (its next copy is simply the next
  *   round's ping); the answer is recognised from its branch alone, which
- *   carries the owning worker, the AoR's hash, the binding id and a 48-bit
- *   MAC under the shard secret ("z9hG4bKsn" + 2 + 16 + 16 + 12 hex). So a
+ *   carries the owning worker, the AoR's hash, the binding id, a ping
+ *   number (a new transaction each time) and a 48-bit MAC under the shard
+ *   secret ("z9hG4bKsn" + 2 + 16 + 16 + 8 + 12 hex). So a
  *   ping costs no memory while in flight, any worker can route an answer to
  *   its owner without a table, and a forged answer cannot keep a dead
  *   contact alive.
@@ -48,7 +49,7 @@
 #include "location.h"
 #include "sip_str.h"
 
-#define SR_NAT_BRANCH_LEN 55
+#define SR_NAT_BRANCH_LEN 63
 /* Unanswered pings a binding can count (binding.h); ping_timeout / ping_interval may not exceed it. */
 #define SR_NAT_MAX_MISSED 63u
 

@@ -161,6 +161,13 @@ static void test_options_shape_and_answer(void **state)
 	forged[SR_NAT_BRANCH_LEN - 1] = forged[SR_NAT_BRANCH_LEN - 1] == '0' ? '1' : '0';
 	assert_false(sr_nat_ping_answer(np, th_loc(e), sr_str_make(forged, sizeof(forged))));
 	assert_int_equal(sr_nat_ping_stats(np)->stray, 1);
+	/* the next ping is a new transaction (another branch, Call-ID and From tag), answered on its own */
+	run(e, np, 2000);
+	assert_int_equal(r.n, 2);
+	assert_false(sr_str_eq(branch_of(&r.s[0]), branch_of(&r.s[1])));
+	assert_int_equal(sr_loc_ka_missed(th_binding(e, "sip:u7@example.com", 0)), 1);
+	answer(e, np, &r.s[1]);
+	assert_int_equal(sr_loc_ka_missed(th_binding(e, "sip:u7@example.com", 0)), 0);
 	sr_nat_ping_free(np);
 	th_env_free(e);
 }
