@@ -37,6 +37,7 @@ struct sr_auth_worker;
 struct sr_persist;
 struct sr_flood;
 struct sr_worker_route;
+struct sr_worker_nat;
 
 /* Counters of one worker: the packet layer's plus the SIP layer's. */
 struct sr_worker_stats {
@@ -50,6 +51,8 @@ struct sr_worker_stats {
 	uint64_t flood_blocked;           /* from a source blocked after auth failures */
 	uint64_t stun_replies;            /* STUN Binding requests answered (worker_stun.c) */
 	uint64_t stun_ignored;            /* other STUN messages on the SIP port, dropped */
+	/* NAT keepalives (worker_nat.c), published every 100 ms */
+	uint64_t nat_pings_sent, nat_pings_answered, nat_pings_failed, nat_pings_stray, nat_pings_unsent;
 	uint64_t events[4];               /* binding events by enum sr_event_type */
 	uint64_t queries;
 	uint64_t busy_cycles;             /* TSC cycles of loop iterations that did work (CPU per request) */
@@ -96,6 +99,7 @@ struct sr_worker {
 	struct sr_auth_worker *auth;       /* NULL when auth.enabled is false */
 	struct sr_flood *flood;           /* this worker's source table (admission.c) */
 	struct sr_worker_route *route;    /* routing.mode redirect/proxy (worker_route.c); NULL when off */
+	struct sr_worker_nat *nat;        /* nat.ping_interval > 0 (worker_nat.c); NULL when off */
 	struct sr_policy_reader policy_reader; /* ctx of the shard's policy hook */
 	struct sr_arena arena;            /* for the pre-scan */
 	struct sr_net_reasm reasm;

@@ -41,6 +41,7 @@
 #include "persist.h"
 #include "sip_aor.h"
 #include "sip_uri_addr.h"
+#include "sip_response.h"
 #include "stats.h"
 #include "worker.h"
 #include "worker_figures.h"
@@ -145,10 +146,10 @@ static const char *ask_owner(struct sr_commands *c, unsigned owner)
  */
 enum aor_column { COL_CONTACT, COL_EXPIRES, COL_Q, COL_CALL_ID, COL_CSEQ, COL_USER_AGENT, COL_PARAMS,
 		  COL_PATH, COL_INSTANCE, COL_REG_ID, COL_SOURCE, COL_ID, COL_GRUU, COL_PUSH, COL_DESTINATION,
-		  COL_COUNT };
+		  COL_RECEIVED, COL_COUNT };
 static const char *const col_name[COL_COUNT] = { "contact", "expires", "q", "call_id", "cseq", "user_agent",
 						 "params", "path", "instance", "reg_id", "source", "id", "gruu",
-						 "push", "destination" };
+						 "push", "destination", "received" };
 
 /*
  * Where a routed request for binding b goes (lib/routing's rule, routing.h):
@@ -197,6 +198,12 @@ static void add_cell(struct sr_ctl_out *out, enum aor_column col, const struct s
 		sr_ctl_out_strf(out, NULL, "%s:%u", ip, st->src_port);
 		return;
 	case COL_DESTINATION: add_destination(out, b); return;
+	case COL_RECEIVED: { /* the ;received= of a contact behind NAT (the 200's), empty otherwise */
+		char r[SR_RECEIVED_LEN];
+		size_t n = (st->flags & SR_BFLAG_NAT) ? sr_resp_received_uri(r, st->src_ip, st->src_port) : 0;
+		sr_ctl_out_strf(out, NULL, "%.*s", (int)n, r);
+		return;
+	}
 	case COL_PUSH: { /* "provider\0prid\0param" shown as the RFC 8599 parameters it came from */
 		struct sr_str k = b->f[SR_BF_PN_KEY];
 		const char *prid = k.len ? memchr(k.p, '\0', k.len) : NULL;

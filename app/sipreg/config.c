@@ -27,6 +27,7 @@
 #include "auth_creds.h"
 #include "auth_secret.h"
 #include "net_ring.h"
+#include "nat_ping.h"
 #include "route_ua.h"
 
 #ifndef SR_VERSION
@@ -266,6 +267,10 @@ static const struct key keys[] = {
 	  "64 KiB buffers per worker for messages over routing.buffer_bytes" },
 	{ "routing", "user_agent_filter", K_STR, F(routing.user_agent_filter), 0, 0, NULL,
 	  "route only to bindings whose User-Agent matches this hyperscan pattern; empty: all" },
+	{ "nat", "ping_interval", K_U32, F(nat.ping_interval), 0, 3600, NULL,
+	  "seconds between keepalives (OPTIONS; double CRLF for outbound flows) to each contact behind NAT; 0: off" },
+	{ "nat", "ping_timeout", K_U32, F(nat.ping_timeout), 0, 86400, NULL,
+	  "a contact behind NAT that answers no ping for this long is removed; 0: never" },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -496,6 +501,9 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 	}
 	if ((m = sr_push_config_check(&c->push, err, err_len)) != NULL)
 		return m;
+	if (c->nat.ping_interval && c->nat.ping_timeout > (uint64_t)c->nat.ping_interval * SR_NAT_MAX_MISSED)
+		return snprintf(err, err_len, "nat.ping_timeout: more than %u times nat.ping_interval",
+				SR_NAT_MAX_MISSED), err;
 	if (c->routing.contexts > c->routing.transactions)
 		return snprintf(err, err_len, "routing.contexts: more than routing.transactions"), err;
 	if (c->routing.user_agent_filter[0]) { /* --check finds a pattern hyperscan refuses */

@@ -92,6 +92,11 @@ struct sr_app_config {
 		char user_agent_filter[256]; /* hyperscan pattern; empty: no filter (route_ua.c) */
 		uint64_t secret[2];      /* keys branches and Record-Route tokens; random at start, shared by workers */
 	} routing;
+	/* [nat] keepalives from the registrar side (lib/location/nat_ping.h; wired by worker_nat.c) */
+	struct {
+		uint32_t ping_interval;  /* seconds between pings of a contact behind NAT; 0: off */
+		uint32_t ping_timeout;   /* seconds of silence after which it is removed; 0: never */
+	} nat;
 	bool check_only;          /* --check: validate, print the EAL arguments, exit */
 };
 

@@ -35,6 +35,7 @@
 #include "persist.h"
 #include "pools.h"
 #include "worker.h"
+#include "worker_nat.h"
 #include "worker_route.h"
 
 #define MAX_EAL_ARGS 64
@@ -207,7 +208,7 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 			fprintf(stderr, "sipreg: worker %u: shard: %s\n", i, err ? err : "failed");
 			return -1;
 		}
-		if (sr_worker_route_create(w, now_ms) != 0)
+		if (sr_worker_route_create(w, now_ms) != 0 || sr_worker_nat_create(w, now_ms) != 0)
 			return -1;
 		i++;
 	}
@@ -231,6 +232,7 @@ static void teardown(struct sr_app *app, struct sr_control *control)
 		if (w == NULL)
 			continue;
 		sr_worker_route_free(w);
+		sr_worker_nat_free(w);
 		if (w->shard)
 			sr_reg_free(w->shard);
 		w->shard = NULL;

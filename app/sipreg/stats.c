@@ -154,6 +154,17 @@ static void sip_layer(const struct sr_app *app, struct sr_stats_sink *s)
 		     WSUM(app, stun_replies));
 	sr_stats_one(s, "sipreg_stun_ignored_total", C, "Other STUN messages on the SIP port, dropped.",
 		     WSUM(app, stun_ignored));
+	sr_stats_one(s, "sipreg_nat_pings_sent_total", C,
+		     "NAT keepalives sent (OPTIONS, or double CRLF to outbound flows) to contacts behind NAT.",
+		     WSUM(app, nat_pings_sent));
+	sr_stats_one(s, "sipreg_nat_pings_answered_total", C, "Responses to NAT keepalive OPTIONS.",
+		     WSUM(app, nat_pings_answered));
+	sr_stats_one(s, "sipreg_nat_pings_failed_total", C,
+		     "Contacts removed after nat.ping_timeout without an answer.", WSUM(app, nat_pings_failed));
+	sr_stats_one(s, "sipreg_nat_pings_stray_total", C,
+		     "Answers naming no binding (removed since, or a bad MAC).", WSUM(app, nat_pings_stray));
+	sr_stats_one(s, "sipreg_nat_pings_unsent_total", C, "Keepalives dropped: no MAC for the next hop, or no mbuf.",
+		     WSUM(app, nat_pings_unsent));
 	family(s, "sipreg_events_total", C, "Binding events, by type.", "type");
 	for (int e = 0; e < 4; e++)
 		s->sample(s, event_labels[e], WSUM(app, events[e]));

@@ -27,6 +27,8 @@
  * routing.mode redirect or proxy, worker_route.c picks the owner of
  * responses (the worker their branch names), takes them and requests other
  * than REGISTER before the registrar, and runs its timers once per loop.
+ * With nat.ping_interval, worker_nat.c sends the shard's NAT keepalives
+ * once per loop and takes their answers (by branch) first.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
  * only after an empty poll).
@@ -49,6 +51,7 @@
 #include "net_reply.h"
 #include "ctl_answer.h"
 #include "persist.h"
+#include "worker_nat.h"
 #include "worker_route.h"
 #include "worker_stun.h"
 
@@ -330,6 +333,8 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		flood_refuse(w, m, p, sip, v, retry_after_s);
 		return;
 	}
+	if (sr_worker_nat_process(w, m, p, sip, &meta->scan))
+		return; /* an answer to a NAT keepalive */
 	if (sr_worker_route_process(w, m, p, sip, &meta->scan, now_ms))
 		return; /* routing.mode redirect or proxy: a response, or a request for a served AoR */
 	char *out;
@@ -378,6 +383,8 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct s
 	struct sr_reg_owner o;
 	if (sr_reg_prescan(sip, p->payload_len, &app->cfg.reg, &w->arena, &meta->scan, &o) != 0)
 		SR_STAT_INC(w->stats.prescan_failed);
+	else if (sr_worker_nat_owner(w, &meta->scan, &o, &owner))
+		; /* an answer to a NAT keepalive: the worker its branch names */
 	else if (sr_worker_route_owner(w, &meta->scan, &o, &owner))
 		; /* routing on: a response goes to the worker its branch names */
 	else if (meta->scan.flags & SR_SCAN_OWNER)
@@ -583,6 +590,7 @@ int sr_worker_main(void *arg)
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
 		work += sr_worker_route_advance(w, now_ms);
+		work += sr_worker_nat_advance(w, now_ms);
 		work += release_held(w, now_ms);
 		tx_flush_all(w);
 

@@ -10,14 +10,9 @@
  *   view refuses, one route_facts.c cannot express) goes to the registrar
  *   untouched, which parses it as today: only those rare requests are
  *   parsed twice.
- * - Sends: each datagram is copied into a fresh mbuf behind Ethernet, IPv4
- *   and UDP headers and queued for the worker's tx burst, exactly like the
- *   registrar's responses (fragmented above the MTU). The next hop's MAC is
- *   learned from the frames this worker processes (a binding's REGISTER, a
- *   caller's INVITE and the callee's responses all reach the worker that
- *   owns the AoR); an address never seen goes to the port's last-seen
- *   neighbour (the gateway, when sipreg sits behind a router). There is no
- *   ARP resolution of our own yet: a send with no MAC at all is counted.
+ * - Sends go through worker_send.h (the next hop's MAC learned from the
+ *   frames this worker processes, the frame built like a registrar
+ *   response); a send with no MAC at all is counted.
  * - Lookups read lib/location's q-ordered complete query of the worker's
  *   own shard (the AoR's owner is this worker: dispatch made sure).
  * - lib/routing's counters are plain integers of the worker; they are
@@ -34,23 +29,17 @@
 #include <rte_malloc.h>
 
 #include "location.h"
-#include "net_reply.h"
 #include "route_facts.h"
 #include "route_ua.h"
 #include "routing.h"
 #include "sip_host.h"
 #include "sip_uri_addr.h"
 #include "worker.h"
+#include "worker_send.h"
 
-#define NEIGH_SLOTS 1024        /* learned IPv4 -> MAC, direct-mapped */
 #define ROUTE_ARENA (256 * 1024) /* one parse of a datagram up to 64 KiB */
 #define ROUTE_BUDGET 256        /* timers run per loop at most */
 #define FIGURES_PERIOD_MS 100
-
-struct neigh {
-	uint32_t ip;
-	uint8_t mac[6];
-};
 
 struct sr_worker_route {
 	struct sr_route_shard *rs;
@@ -62,9 +51,7 @@ struct sr_worker_route {
 	struct sr_host_self self_ip;
 	struct sr_route_facts facts;        /* what route_facts.c needs to turn the parse into facts */
 	struct sr_route_ua *ua;             /* routing.user_agent_filter, NULL when empty */
-	struct neigh neigh[NEIGH_SLOTS];
-	uint8_t last_mac[SR_MAX_PORTS][6];  /* the last neighbour seen per port */
-	bool last_known[SR_MAX_PORTS];
+	struct sr_neigh_table neigh;
 	char aor[SR_REG_MAX_AOR_LEN];       /* the Request-URI's canonical AoR */
 	char head[16384];                   /* head of our own responses (Via lines, From, To, Call-ID, CSeq) */
 	struct sr_loc_binding views[SR_ROUTE_MAX_TARGETS];
@@ -75,59 +62,16 @@ struct sr_worker_route {
 	struct sr_route_figures pub;        /* published copy (relaxed stores) */
 };
 
-/* --- neighbours --- */
-
-static unsigned neigh_slot(uint32_t ip)
-{
-	return (unsigned)((ip * 2654435761u) >> 22) & (NEIGH_SLOTS - 1);
-}
-
-static void learn(struct sr_worker_route *wr, uint16_t port, const uint8_t *src_mac, uint32_t ip)
-{
-	struct neigh *n = &wr->neigh[neigh_slot(ip)];
-	n->ip = ip;
-	memcpy(n->mac, src_mac, 6);
-	memcpy(wr->last_mac[port], src_mac, 6);
-	wr->last_known[port] = true;
-}
-
-static const uint8_t *neighbour(const struct sr_worker_route *wr, uint16_t port, uint32_t ip)
-{
-	const struct neigh *n = &wr->neigh[neigh_slot(ip)];
-	if (n->ip == ip)
-		return n->mac;
-	return wr->last_known[port] ? wr->last_mac[port] : NULL;
-}
-
 /* --- io for lib/routing --- */
 
 static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, size_t len)
 {
 	struct sr_worker_route *wr = ctx;
-	struct sr_worker *w = wr->w;
-	struct sr_app *app = w->app;
-	const uint8_t *mac = neighbour(wr, wr->port, to->ip);
-	if (mac == NULL) {
-		wr->own.no_neighbour++;
-		return;
+	switch (sr_worker_send_udp(wr->w, &wr->neigh, wr->port, to->ip, to->port, bytes, len)) {
+	case SR_SEND_OK: wr->own.sent++; break;
+	case SR_SEND_NO_NEIGHBOUR: wr->own.no_neighbour++; break;
+	case SR_SEND_FAILED: wr->own.send_failed++; break;
 	}
-	char *out;
-	size_t cap;
-	struct rte_mbuf *r = sr_worker_sip_mbuf(w, &out, &cap);
-	if (r == NULL || len > cap) {
-		wr->own.send_failed++;
-		rte_pktmbuf_free(r);
-		return;
-	}
-	memcpy(out, bytes, len);
-	size_t flen = sr_net_udp_frame(rte_pktmbuf_mtod(r, uint8_t *), mac, to->ip, to->port, &app->local[wr->port],
-				       (uint16_t)len, w->ip_id);
-	w->ip_id = (uint16_t)(w->ip_id + app->n_workers);
-	r->data_len = (uint16_t)flen;
-	r->pkt_len = (uint32_t)flen;
-	r->port = wr->port;
-	wr->own.sent++;
-	sr_worker_tx_sip(w, r);
 }
 
 /* The address of the first hop of a Path (its first URI), when an IPv4 literal. */
@@ -164,6 +108,7 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 		b->instance = v->f[SR_BF_INSTANCE];
 		b->reg_id = v->st.reg_id;
 		b->user_agent = v->f[SR_BF_USER_AGENT];
+		b->nat = (v->st.flags & SR_BFLAG_NAT) != 0;
 		/* Not stored by the registrar yet: Allow (0 = everything), the temporary GRUU, the Contact's own address. */
 	}
 	*out = wr->binds;
@@ -198,7 +143,7 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 	struct sr_worker_route *wr = w->route;
 	if (wr == NULL)
 		return false;
-	learn(wr, m->port, rte_pktmbuf_mtod(m, const uint8_t *) + 6, p->src_ip);
+	sr_neigh_learn(&wr->neigh, m->port, rte_pktmbuf_mtod(m, const uint8_t *) + 6, p->src_ip);
 	if (scan->flags & SR_SCAN_REGISTER)
 		return false;
 	wr->port = m->port;

@@ -55,6 +55,7 @@ static const char *const aor_fields[][2] = {
 	{ "user_agent", "User-Agent" }, { "params", "parameters" }, { "path", "Path" },
 	{ "instance", "+sip.instance" }, { "reg_id", "reg-id" }, { "gruu", "GRUU (1: yes)" },
 	{ "push", "push (RFC 8599)" }, { "id", "binding id" }, { "destination", "routed to" },
+	{ "received", "received (behind NAT)" },
 };
 
 static void print_aor(FILE *out, json_t *v)

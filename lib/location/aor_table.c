@@ -179,6 +179,11 @@ struct sr_aor *sr_aor_table_lookup(struct sr_aor_table *t, struct sr_str aor, ui
 	return a;
 }
 
+struct sr_aor *sr_aor_table_chain(struct sr_aor_table *t, uint64_t hash)
+{
+	return chain_head(t, hash);
+}
+
 struct sr_aor *sr_aor_table_insert(struct sr_aor_table *t, struct sr_str aor, uint64_t hash)
 {
 	if (t->count >= t->capacity || aor.len > UINT16_MAX)

@@ -48,6 +48,9 @@ struct sr_aor *sr_aor_table_insert(struct sr_aor_table *t, struct sr_str aor, ui
 void sr_aor_table_erase(struct sr_aor_table *t, struct sr_aor *a);
 uint32_t sr_aor_table_count(const struct sr_aor_table *t);
 
+/* The AoRs whose 64-bit hash is 'hash' (a chain through next_same_hash; NULL when none). */
+struct sr_aor *sr_aor_table_chain(struct sr_aor_table *t, uint64_t hash);
+
 /*
  * Visits AoRs in table order starting at *cursor (0 to begin), at most
  * 'max' of them; *cursor is updated to resume and becomes 0 at the end.

@@ -47,7 +47,23 @@ enum sr_bfield {
 enum sr_binding_flags {
 	SR_BFLAG_OUTBOUND = 1u << 0, /* matched by (instance, reg-id), RFC 5626 */
 	SR_BFLAG_GRUU = 1u << 1,     /* UA supports gruu and gave an instance */
+	/*
+	 * The REGISTER came from another address than the Contact's host:port
+	 * (a name, a private address, another port): the UA is behind NAT and
+	 * only its source reaches it (';received=', keepalives, routing).
+	 */
+	SR_BFLAG_NAT = 1u << 2,
 };
+/*
+ * Bits 8-13 of flags: pings the NAT keepalive sent without an answer since
+ * the last sign of life (lib/location/loc_keepalive.h). The store's own,
+ * never persisted: sr_binding_get_state leaves them out and set_state (a
+ * REGISTER, a restore) clears them. Kept in spare flag bits so keepalives
+ * cost no byte per binding.
+ */
+#define SR_BFLAG_MISSED_SHIFT 8
+#define SR_BFLAG_MISSED_MAX 63u
+#define SR_BFLAG_MISSED_MASK (SR_BFLAG_MISSED_MAX << SR_BFLAG_MISSED_SHIFT)
 
 struct sr_aor;
 

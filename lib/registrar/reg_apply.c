@@ -22,6 +22,8 @@
 
 #include <string.h>
 
+#include "sip_uri_addr.h"
+
 /* The User-Agent as stored: at most SR_REG_STORED_UA_MAX bytes, never half a UTF-8 character. */
 static struct sr_str stored_user_agent(struct sr_str ua)
 {
@@ -63,6 +65,8 @@ static void binding_state(const struct sr_req_ctx *c, const struct sr_plan *p,
 	};
 	if (pe->ci.has_reg_id)
 		st->flags |= SR_BFLAG_OUTBOUND;
+	if (c->src && c->src->ip && !sr_sip_uri_is_source(pe->ci.ct ? &pe->ci.ct->uri : NULL, c->src->ip, c->src->port))
+		st->flags |= SR_BFLAG_NAT; /* decided once here, from the parse the registrar has */
 	if (pe->ci.instance.len && (c->m->supported & SR_OPT_GRUU))
 		st->flags |= SR_BFLAG_GRUU;
 }

@@ -173,6 +173,10 @@ bool sr_reply_bindings(struct sr_req_ctx *c, struct sr_loc_cursor *cur, const st
 			.expires = exp - c->now_s,
 			.q = b.st.q == SR_Q_NONE ? -1 : b.st.q,
 		};
+		if (b.st.flags & SR_BFLAG_NAT) { /* OpenSIPS received_param: where the UA is really reached */
+			rc.received_ip = b.st.src_ip;
+			rc.received_port = b.st.src_port;
+		}
 		if (want_gruu && (b.st.flags & SR_BFLAG_GRUU))
 			gruus(c, p->aor, p->domain, &b, &rc);
 		sr_resp_contact(&w, &rc);

@@ -172,7 +172,8 @@ static void redirect(struct sr_route_shard *rs, struct sr_txn *t, const struct s
 	unsigned nc = 0;
 	for (unsigned i = 0; i < n; i++)
 		if (tg[i].group != SR_ROUTE_ALTERNATE)
-			contacts[nc++] = (struct sr_fwd_contact){ tg[i].ruri, tg[i].q, tg[i].expires_in };
+			contacts[nc++] = (struct sr_fwd_contact){ tg[i].ruri, tg[i].q, tg[i].expires_in,
+								  tg[i].received.ip, tg[i].received.port };
 	char tag[ROUTE_TAG_LEN];
 	route_to_tag(rs, rq->txn.call_id, rq->txn.from_tag, rq->txn.cseq, tag);
 	char *buf = sr_txn_scratch(rs->txn);

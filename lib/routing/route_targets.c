@@ -56,6 +56,12 @@ static bool destination(const struct sr_route_binding *b, struct sr_txn_dest *d)
 	return d->ip != 0 && d->port != 0;
 }
 
+/* The ;received= a 302 shows for b: its source when it registered from behind NAT. */
+static struct sr_txn_dest received(const struct sr_route_binding *b)
+{
+	return b->nat ? b->source : (struct sr_txn_dest){ 0, 0, false };
+}
+
 struct cand {
 	uint8_t b;        /* binding index */
 	uint8_t next_alt; /* next flow of the same instance (candidate index), 0xff none */
@@ -141,7 +147,7 @@ unsigned sr_route_targets(const struct sr_route_shard *rs, const struct sr_route
 		slot[order[j]] = (uint8_t)no;
 		const struct sr_route_binding *x = &b[c[order[j]].b];
 		out[no++] = (struct sr_route_target){ x->contact, x->path, c[order[j]].dest, c[order[j]].q,
-						      group, SR_ROUTE_NO_ALT, x->expires_in };
+						      group, SR_ROUTE_NO_ALT, x->expires_in, received(x) };
 	}
 	/* Then the alternate flows, chained from their primary. */
 	unsigned placed = no;
@@ -150,7 +156,7 @@ unsigned sr_route_targets(const struct sr_route_shard *rs, const struct sr_route
 		for (unsigned a = c[order[j]].next_alt; a != 0xff && no < cap; a = c[a].next_alt) {
 			const struct sr_route_binding *x = &b[c[a].b];
 			out[no] = (struct sr_route_target){ x->contact, x->path, c[a].dest, c[a].q,
-							    SR_ROUTE_ALTERNATE, SR_ROUTE_NO_ALT, x->expires_in };
+							    SR_ROUTE_ALTERNATE, SR_ROUTE_NO_ALT, x->expires_in, received(x) };
 			out[prev].alt = (uint8_t)no;
 			prev = no++;
 		}

@@ -108,6 +108,7 @@ struct sr_route_binding {
 	struct sr_str temp_gruu;         /* user part of its temporary GRUU, empty when none */
 	uint32_t allow;                  /* SR_M_* of its registered Allow; 0: none registered (everything) */
 	struct sr_str user_agent;
+	bool nat;                        /* registered from another address than its Contact's (302: ;received=) */
 };
 
 /* What the Request-URI names, as lib/sip and the served domains tell. */
@@ -236,6 +237,7 @@ struct sr_route_target {
 	uint16_t group;           /* serial group (0 = highest q); SR_ROUTE_ALTERNATE: only after a 430 */
 	uint8_t alt;              /* index of the next flow of the same instance, SR_ROUTE_NO_ALT if none */
 	uint32_t expires_in;
+	struct sr_txn_dest received;  /* the binding's source when it is behind NAT (302: ;received=); ip 0: none */
 };
 #define SR_ROUTE_ALTERNATE 0xffffu
 #define SR_ROUTE_NO_ALT 0xffu

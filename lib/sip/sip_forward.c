@@ -242,6 +242,8 @@ size_t sr_fwd_redirect(char *out, size_t cap, int status, const struct sr_fwd_he
 			.uri = contacts[i].uri,
 			.expires = contacts[i].expires,
 			.q = contacts[i].q,
+			.received_ip = contacts[i].received_ip,
+			.received_port = contacts[i].received_port,
 		};
 		sr_resp_contact(&w, &rc);
 	}

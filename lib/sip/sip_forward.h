@@ -118,6 +118,8 @@ struct sr_fwd_contact {
 	struct sr_str uri;
 	int q;
 	uint32_t expires;
+	uint32_t received_ip;   /* network order; 0: no ;received= */
+	uint16_t received_port;
 };
 
 /* Writes a 3xx (RFC 3261 21.3) from a kept head with one Contact per entry, in the given order; 0 when it does not fit. */

@@ -21,6 +21,7 @@
 #include "sip_response.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- bounded appends ---- */
@@ -301,7 +302,18 @@ void sr_resp_contact(struct sr_resp *w, const struct sr_resp_contact *c)
 	}
 	put_quoted_param(w, ";pub-gruu=", c->pub_gruu);
 	put_quoted_param(w, ";temp-gruu=", c->temp_gruu);
+	if (c->received_ip) {
+		char r[SR_RECEIVED_LEN];
+		put_quoted_param(w, ";received=", sr_str_make(r, sr_resp_received_uri(r, c->received_ip, c->received_port)));
+	}
 	PUT_LIT(w, "\r\n");
+}
+
+size_t sr_resp_received_uri(char out[SR_RECEIVED_LEN], uint32_t ip, uint16_t port)
+{
+	const uint8_t *b = (const uint8_t *)&ip; /* network order: the first octet first */
+	int n = snprintf(out, SR_RECEIVED_LEN, "sip:%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3], port);
+	return n > 0 ? (size_t)n : 0;
 }
 
 /* ---- Date ---- */

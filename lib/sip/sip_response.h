@@ -51,8 +51,17 @@ struct sr_resp_contact {
 	int q;                   /* thousandths (0..1000), negative: no q parameter */
 	struct sr_str pub_gruu;  /* empty: none */
 	struct sr_str temp_gruu; /* empty: none */
+	uint32_t received_ip;    /* network order; 0: no ;received= (the UA is not behind NAT) */
+	uint16_t received_port;
 };
 void sr_resp_contact(struct sr_resp *w, const struct sr_resp_contact *c);
+/*
+ * The value of a NATed contact's received parameter, "sip:IP:PORT" (the
+ * OpenSIPS received_param form), NUL-terminated; returns its length. One
+ * writer for the 200, the 302 and the lookups.
+ */
+#define SR_RECEIVED_LEN 28
+size_t sr_resp_received_uri(char out[SR_RECEIVED_LEN], uint32_t ip, uint16_t port);
 
 void sr_resp_header(struct sr_resp *w, const char *name, struct sr_str value);
 void sr_resp_header_cstr(struct sr_resp *w, const char *name, const char *value);

@@ -10,6 +10,17 @@
 #include "sip_host.h"
 #include "sip_msg.h"
 
+/* The host as an IPv4 address (network order) when it is a dotted-quad literal; 0 otherwise. */
+static uint32_t host_ipv4(struct sr_str host)
+{
+	struct sr_ip ip;
+	uint32_t v4 = 0;
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (sr_sip_host_ip(host, &ip) == 0 && memcmp(ip.b, v4mapped, 12) == 0)
+		memcpy(&v4, ip.b + 12, 4);
+	return v4;
+}
+
 int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_parts *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -26,10 +37,7 @@ int sr_sip_uri_parts(struct sr_str v, struct sr_arena *arena, struct sr_uri_part
 			return -1;
 		out->port = (uint16_t)port;
 	}
-	struct sr_ip ip;
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	if (sr_sip_host_ip(out->host, &ip) == 0 && memcmp(ip.b, v4mapped, 12) == 0)
-		memcpy(&out->ipv4, ip.b + 12, 4);
+	out->ipv4 = host_ipv4(out->host);
 	return 0;
 }
 
@@ -69,6 +77,44 @@ struct sr_str sr_sip_via_branch(struct sr_str via)
 		}
 	}
 	return SR_STR_NULL;
+}
+
+/* A decimal number of at most max_digits digits up to stop or the end of the range; where it ended, NULL if none. */
+static const char *decimal(const char *s, const char *end, char stop, unsigned max_digits, unsigned *v)
+{
+	unsigned x = 0, n = 0;
+	for (; s < end && *s >= '0' && *s <= '9'; s++, n++)
+		x = x * 10 + (unsigned)(*s - '0');
+	if (n == 0 || n > max_digits || (s < end && *s != stop))
+		return NULL;
+	*v = x;
+	return s;
+}
+
+/*
+ * Every REGISTER pays for this, so it reads the plain dotted quad and the
+ * port digits itself (inet_pton and strtol cost several times more): an
+ * exotic spelling of the source address (octal, hex, IPv4-mapped IPv6)
+ * merely gets a ;received= it did not need.
+ */
+bool sr_sip_uri_is_source(const struct sr_sip_uri *u, uint32_t ip, uint16_t port)
+{
+	if (u == NULL || u->host.len == 0 || ip == 0)
+		return false;
+	const char *s = u->host.p, *end = u->host.p + u->host.len;
+	const uint8_t *want = (const uint8_t *)&ip; /* network order: the first octet first */
+	for (int i = 0; i < 4; i++) {
+		unsigned octet;
+		s = decimal(s, end, i < 3 ? '.' : '\0', 3, &octet);
+		if (s == NULL || octet != want[i] || (i < 3 && (s == end || *s++ != '.')))
+			return false;
+	}
+	if (s != end)
+		return false;
+	unsigned p;
+	if (u->port.len)
+		return decimal(u->port.p, u->port.p + u->port.len, '\0', 5, &p) == u->port.p + u->port.len && p == port;
+	return port == (u->scheme == SR_URI_SIPS ? 5061 : 5060);
 }
 
 int sr_sip_first_hop(struct sr_str list, struct sr_arena *arena, struct sr_uri_parts *out)

@@ -21,6 +21,7 @@
 
 #include "sip_arena.h"
 #include "sip_str.h"
+#include "sip_uri.h"
 
 struct sr_uri_parts {
 	struct sr_str user;  /* empty when none */
@@ -48,6 +49,14 @@ int sr_sip_first_hop(struct sr_str list, struct sr_arena *arena, struct sr_uri_p
  * its own bytes): the first "=TAG" in value, empty when not found.
  */
 struct sr_str sr_sip_tag_in(struct sr_str value, struct sr_str tag);
+
+/*
+ * Whether a parsed Contact URI names the address a request came from (ip in
+ * network order): its host is that IPv4 literal and its port (5060 when
+ * absent, 5061 for sips) is that port. False means the UA sits behind NAT
+ * (or names itself by a host name): only the source reaches it.
+ */
+bool sr_sip_uri_is_source(const struct sr_sip_uri *u, uint32_t ip, uint16_t port);
 
 /* The sent-by ("host[:port]", as written) of a Via value; empty when malformed. */
 struct sr_str sr_sip_via_sent_by(struct sr_str via);

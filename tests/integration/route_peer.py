@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""route_peer.py - the test client side of the routing tests (test_devnet_route.sh).
+"""route_peer.py - the test client side of the routing tests (test_devnet_route.sh, test_devnet_nat.sh).
 
 Runs inside netns sr-peer (198.51.100.2); the registrar is 198.51.100.1:5060.
 Every network wait is bounded.
 
   route_peer.py register USER PORT [Q]   REGISTER USER@example.com from PORT with Contact
-                                         <sip:USER@198.51.100.2:PORT>[;q=Q] -> expects 200
+                                         <sip:USER@198.51.100.2:PORT>[;q=Q] -> expects 200; prints
+                                         a summary line, then each Contact value of the 200
   route_peer.py contact USER PORT CONTACT [HEADER...]
                                          the same with the Contact value and extra header lines given
                                          (e.g. a private address, +sip.instance, "Path: <...>")
@@ -63,6 +64,8 @@ def cmd_contact(user, port, contact, *headers):
     if not first.startswith("SIP/2.0 200"):
         sys.exit("route_peer: REGISTER answered %r" % first)
     print("route_peer: REGISTER %s from port %d, Contact %s -> %s" % (user, port, contact, first))
+    for c in header_values(text, ("contact", "m")):  # the 200's Contacts (;received= behind NAT)
+        print(c)
 
 
 def invite(user, domain, port, branch, call_id, ruri=None):

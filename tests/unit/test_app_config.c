@@ -316,6 +316,30 @@ static void test_routing_keys(void **state)
 	assert_string_equal(cfg.routing.user_agent_filter, "^Linphone/");
 }
 
+/* nat.ping_interval / nat.ping_timeout: off by default, bounded, the timeout at most 63 intervals. */
+static void test_nat_keys(void **state)
+{
+	(void)state;
+	const char *argv[] = { "sipreg", "--set", "registrar.domains=example.com", NULL };
+	assert_int_equal(load(3, argv), 0);
+	assert_int_equal(cfg.nat.ping_interval, 0);
+	assert_int_equal(cfg.nat.ping_timeout, 0);
+	const char *on[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "nat.ping_interval=30",
+			     "--set", "nat.ping_timeout=120", NULL };
+	assert_int_equal(load(7, on), 0);
+	assert_int_equal(cfg.nat.ping_interval, 30);
+	assert_int_equal(cfg.nat.ping_timeout, 120);
+	const char *too_long[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "nat.ping_interval=1",
+				   "--set", "nat.ping_timeout=64", NULL };
+	refused_argv(7, too_long, "nat.ping_timeout");
+	const char *big[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "nat.ping_interval=3601",
+			      NULL };
+	refused_argv(5, big, "nat.ping_interval");
+	const char *word[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "nat.ping_timeout=soon",
+			       NULL };
+	refused_argv(5, word, "nat.ping_timeout");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_every_documented_key_is_settable),
 		cmocka_unit_test(test_mid_role),
 		cmocka_unit_test(test_routing_keys),
+		cmocka_unit_test(test_nat_keys),
 	};
 	return cmocka_run_group_tests_name("app_config", tests, NULL, NULL);
 }

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The harness registers from 198.51.100.2:5060: a Contact naming another address is behind NAT. */
+#define RCVD ";received=\"sip:198.51.100.2:5060\""
+
 #define ALICE "sip:alice@example.com"
 #define UUID1 "urn:uuid:00000000-0000-1000-8000-000a95a0e128"
 #define UUID2 "urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
@@ -280,7 +283,7 @@ static void outbound_off_reg_id_ignored(void **state)
 	assert_null(th_header(e, "Require", 0));
 	assert_false(header_lists(e, "Supported", "outbound"));
 	/* The reg-id is still echoed as a parameter. */
-	assert_string_equal(th_header(e, "Contact", 0), "<sip:alice@192.0.2.10;transport=tcp>;reg-id=1;expires=3600");
+	assert_string_equal(th_header(e, "Contact", 0), "<sip:alice@192.0.2.10;transport=tcp>;reg-id=1;expires=3600" RCVD);
 	/* Require: outbound cannot be honoured. */
 	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.10;transport=tcp>;reg-id=1", "c1", 2,
 				     "Supported: outbound\r\nRequire: outbound\r\n"), 420);
@@ -534,7 +537,7 @@ static void push_contact_matches_on_pn_params(void **state)
 			    "sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=ABC;pn-param=X");
 	assert_int_equal(th_header_count(e, "Contact"), 1);
 	assert_string_equal(th_header(e, "Contact", 0),
-			    "<sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=ABC;pn-param=X>;expires=3600");
+			    "<sip:alice@198.51.100.8:5070;pn-provider=apns;pn-prid=ABC;pn-param=X>;expires=3600" RCVD);
 
 	/* Another device (pn-prid) is another binding, even at the same URI otherwise. */
 	e->n_events = 0;
@@ -575,19 +578,46 @@ static void contact_params_echoed(void **state)
 			    "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\"");
 	assert_string_equal(th_header(e, "Contact", 0),
 			    "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;+sip.ice;audio;"
-			    "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\";expires=600;q=0.7");
+			    "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\";expires=600;q=0.7" RCVD);
 	/* Later: expires is the remaining time and q the stored one, never the request's text. */
 	e->now_ms += 100000;
 	assert_int_equal(th_register(e, "alice", NULL, "c7", 1), 200);
 	assert_string_equal(th_header(e, "Contact", 0),
 			    "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;+sip.ice;audio;"
-			    "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\";expires=500;q=0.7");
+			    "+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.mmtel\";expires=500;q=0.7" RCVD);
 	/* A refresh with other parameters replaces them. */
 	assert_int_equal(register_ob(e, "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;video;Expires=1200",
 				     "c1", 2, NULL), 200);
 	assert_int_equal(th_binding_count(e, ALICE), 1);
 	assert_string_equal(th_header(e, "Contact", 0),
-			    "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;video;expires=1200");
+			    "<sip:alice@192.0.2.10;transport=tcp>;" INST1 ";reg-id=1;video;expires=1200" RCVD);
+}
+
+/* ---- NAT (issue 12: OpenSIPS received_param) ---- */
+
+/*
+ * A Contact naming the REGISTER's source is reached directly: no flag, no
+ * ;received=. One naming a private address (or another port) is behind NAT:
+ * flagged in the store and its 200 Contact says where it is really reached.
+ */
+static void received_on_contacts_behind_nat(void **state)
+{
+	struct th_env *e = env(state);
+	assert_int_equal(th_register(e, "alice", "<sip:alice@198.51.100.2:5060>", "c1", 1), 200);
+	assert_false(th_binding(e, ALICE, 0)->flags & SR_BFLAG_NAT);
+	assert_string_equal(th_header(e, "Contact", 0), "<sip:alice@198.51.100.2:5060>;expires=3600");
+
+	e->src.port = 40000; /* the same phone, now through a NAT that maps its port */
+	assert_int_equal(th_register(e, "alice", "<sip:alice@10.1.2.3:5060>", "c1", 2), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 2);
+	assert_string_equal(th_header(e, "Contact", 0), "<sip:alice@198.51.100.2:5060>;expires=3600");
+	assert_string_equal(th_header(e, "Contact", 1),
+			    "<sip:alice@10.1.2.3:5060>;expires=3600;received=\"sip:198.51.100.2:40000\"");
+	assert_true(th_binding(e, ALICE, 1)->flags & SR_BFLAG_NAT);
+	/* The flag is the binding's fact: persisted with it (the store's event carries it). */
+	struct sr_loc_binding v;
+	sr_loc_view(th_binding(e, ALICE, 1), &v);
+	assert_true(v.st.flags & SR_BFLAG_NAT);
 }
 
 int main(void)
@@ -612,6 +642,7 @@ int main(void)
 		T(gruu_not_without_support),
 		T(push_contact_matches_on_pn_params),
 		T(contact_params_echoed),
+		T(received_on_contacts_behind_nat),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

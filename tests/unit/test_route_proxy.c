@@ -582,6 +582,7 @@ static void test_redirect(void **state)
 	rh_bind(&h, "sip:bob@" IP_A ":5061", 500, rh_ip(IP_A), 5061);
 	rh_bind(&h, "sip:bob@" IP_B ":5062", SR_ROUTE_Q_NONE, rh_ip(IP_B), 5062)->expires_in = 100;
 	rh_bind(&h, "sip:bob@" IP_C ":5063", 100, rh_ip(IP_C), 5063);
+	rh_bind(&h, "sip:bob@10.0.0.9:5060", 50, rh_ip(IP_C), 40009)->nat = true; /* behind NAT */
 	rh_request(&h, &(struct rh_req){ 0 });
 	assert_int_equal(h.n_sends, 1);
 	const char *m = h.sends[0].bytes;
@@ -589,7 +590,8 @@ static void test_redirect(void **state)
 	const char *b = strstr(m, "Contact: <sip:bob@" IP_B ":5062>;expires=100;q=1\r\n");
 	const char *a = strstr(m, "Contact: <sip:bob@" IP_A ":5061>;expires=3600;q=0.5\r\n");
 	const char *c = strstr(m, "Contact: <sip:bob@" IP_C ":5063>;expires=3600;q=0.1\r\n");
-	assert_true(b && a && c && b < a && a < c);
+	const char *n = strstr(m, "Contact: <sip:bob@10.0.0.9:5060>;expires=3600;q=0.05;received=\"sip:" IP_C ":40009\"\r\n");
+	assert_true(b && a && c && n && b < a && a < c && c < n);
 	assert_non_null(strstr(m, "To: <sip:bob@example.com>;tag="));
 	/* The 302 is retransmitted until the ACK (Timer G), re-sent for a retransmitted INVITE, and the ACK is absorbed. */
 	rh_run_to(&h, h.now + 500);

@@ -367,6 +367,20 @@ static void test_contact_q_values(void **state)
 	}
 }
 
+/* A contact behind NAT carries where its REGISTER came from (OpenSIPS received_param), quoted. */
+static void test_contact_received(void **state)
+{
+	(void)state;
+	struct sr_resp_contact c = {
+		.uri = SR_STR_LIT("sip:alice@10.0.0.7:5062"), .expires = 60, .q = -1,
+		.received_ip = inet_addr("198.51.100.20"), .received_port = 40123,
+	};
+	check_contact(&c, "Contact: <sip:alice@10.0.0.7:5062>;expires=60;received=\"sip:198.51.100.20:40123\"\r\n");
+	char r[SR_RECEIVED_LEN];
+	assert_int_equal(sr_resp_received_uri(r, inet_addr("255.255.255.255"), 65535), 25);
+	assert_string_equal(r, "sip:255.255.255.255:65535");
+}
+
 static void test_contact_params_and_gruu(void **state)
 {
 	(void)state;
@@ -570,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_via_odd_spacing_and_quotes),
 		cmocka_unit_test(test_contact_q_values),
 		cmocka_unit_test(test_contact_params_and_gruu),
+		cmocka_unit_test(test_contact_received),
 		cmocka_unit_test(test_date_known),
 		cmocka_unit_test(test_date_matches_gmtime),
 		cmocka_unit_test(test_overflow_every_size),

@@ -11,7 +11,10 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <osipparser2/osip_uri.h>
 
 #include "sip_uri_addr.h"
 
@@ -83,12 +86,48 @@ static void hop_and_tag(void **state)
 	assert_int_equal(sr_sip_tag_in(from, SR_STR_LIT("zz")).len, 0);
 }
 
+/* Whether a Contact names the address its REGISTER came from: anything else is behind NAT. */
+static void uri_is_source(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *uri;
+		bool same;
+	} cases[] = {
+		{ "sip:a@198.51.100.9", true },            /* default port 5060 */
+		{ "sip:a@198.51.100.9:5060", true },
+		{ "sip:a@198.51.100.9:5070", false },      /* another port: a NAT mapping */
+		{ "sip:a@10.0.0.9:5060", false },          /* a private address */
+		{ "sip:a@phone.example.net", false },      /* a name */
+		{ "sips:a@198.51.100.9", false },          /* sips defaults to 5061 */
+		{ "sips:a@198.51.100.9:5060", true },
+		{ "sip:a@198.51.100.9.1", false },         /* not a dotted quad */
+		{ "sip:a@198.51.100", false },
+		{ "sip:a@198.51.100.1009", false },
+		{ "sip:a@198.51.100.8", false },           /* another host */
+		{ "sip:a@198.51.100.9:65596", false },     /* 5060 + 65536: no wrap-around */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[1024];
+		struct sr_arena arena;
+		struct sr_sip_uri u;
+		sr_arena_init_buf(&arena, buf, sizeof(buf));
+		/* a port over 65535 does not parse at all: never the source either */
+		bool parsed = sr_sip_uri_parse(sr_str_cstr(cases[i].uri), &arena, &u) == SR_URI_OK;
+		if ((parsed && sr_sip_uri_is_source(&u, inet_addr("198.51.100.9"), 5060)) != cases[i].same)
+			fail_msg("%s", cases[i].uri);
+		sr_arena_fini(&arena);
+	}
+	assert_false(sr_sip_uri_is_source(NULL, inet_addr("198.51.100.9"), 5060));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(uri_parts),
 		cmocka_unit_test(via_fields),
 		cmocka_unit_test(hop_and_tag),
+		cmocka_unit_test(uri_is_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
