@@ -467,6 +467,13 @@ static void publish_decided(struct sr_persist *p, unsigned n_workers)
 	}
 }
 
+void sr_persist_listener_line(struct sr_app *app, const char *json, size_t len)
+{
+	struct sr_persist *p = app->persist;
+	if (p && p->listener)
+		sr_ctl_listener_line(p->listener, json, len);
+}
+
 unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)
 {
 	struct sr_persist *p = app->persist;

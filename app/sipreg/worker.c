@@ -43,6 +43,7 @@
 #include "net_reply.h"
 #include "ctl_answer.h"
 #include "persist.h"
+#include "worker_push.h"
 #include "worker_route.h"
 #include "worker_stun.h"
 
@@ -473,6 +474,7 @@ void sr_worker_on_event(void *ctx, const struct sr_loc_event *ev)
 	if ((unsigned)ev->type < 4)
 		SR_STAT_INC(w->stats.events[ev->type]);
 	sr_persist_emit(w->app, w->id, ev);
+	sr_worker_push_on_event(w, ev);
 }
 
 int sr_worker_main(void *arg)
@@ -504,6 +506,7 @@ int sr_worker_main(void *arg)
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
 		work += sr_worker_route_advance(w, now_ms);
+		work += sr_worker_push_advance(w, now_ms); /* after the rx burst: a REGISTER's 200 goes first */
 		work += release_held(w, now_ms);
 		tx_flush_all(w);
 
