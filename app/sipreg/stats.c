@@ -361,6 +361,11 @@ static void push(const struct sr_app *app, struct sr_stats_sink *s)
 		sum.holding += __atomic_load_n(&f->holding, __ATOMIC_RELAXED);
 	}
 	sr_pushgw_stats_walk(s, &sum, app->pushgw ? sr_pushgw_stats(app->pushgw) : NULL);
+	uint64_t untimed = 0;
+	for (unsigned i = 0; i < app->n_workers; i++)
+		untimed += sr_worker_push_untimed(app->w[i]);
+	sr_stats_one(s, "sipreg_push_refresh_untimed_total", C,
+		     "Push bindings without a refresh push: the worker's refresh timers were full.", untimed);
 }
 
 void sr_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)

@@ -32,11 +32,17 @@ struct sr_push_events *sr_worker_push_events(const struct sr_worker *w);
  */
 void sr_worker_push_on_event(struct sr_worker *w, const struct sr_loc_event *ev);
 
+/* A binding put back by persistence's restore (no event): its refresh push gets a timer too. */
+void sr_worker_push_restored(struct sr_worker *w, const struct sr_loc_binding *b);
+
 /* Once per poll loop: noted re-registrations, then expired holds; publishes figures. Returns the work done. */
 unsigned sr_worker_push_advance(struct sr_worker *w, uint64_t now_ms);
 
 /* Published figures of worker w (NULL when push is off): relaxed loads. */
 const struct sr_push_stats *sr_worker_push_figures(const struct sr_worker *w);
+
+/* Push bindings that got no refresh timer (the worker's pool was full, or a very long AoR). */
+uint64_t sr_worker_push_untimed(const struct sr_worker *w);
 
 /* What lib/push needs of a stored binding (strings point into v). */
 void sr_worker_push_binding(const struct sr_loc_binding *v, struct sr_push_binding *out);
