@@ -294,10 +294,12 @@ void sr_worker_route_release(struct sr_worker *w, void *req, const struct sr_loc
 	struct sr_worker_route *wr = w->route;
 	if (wr == NULL)
 		return;
+	struct sr_arena *prev = sr_arena_bind_osip(&wr->arena); /* path_hop's parse, as in a lookup */
 	struct sr_route_binding b;
 	route_binding(wr, v, (uint32_t)(now_ms / 1000), &b);
 	sr_route_push_release(wr->rs, req, &b, last, now_ms);
-	sr_arena_reset(&wr->arena); /* path_hop's parse */
+	sr_arena_reset(&wr->arena);
+	sr_arena_bind_osip(prev);
 }
 
 void sr_worker_route_expired(struct sr_worker *w, void *req, uint64_t now_ms)
