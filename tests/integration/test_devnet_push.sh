@@ -13,9 +13,13 @@
 #      (reason call, the AoR, the contact, every pn-* parameter), the woken UA re-registers and gets
 #      the INVITE; the caller gets its 200;
 #   4. nobody re-registers within push.refresh_timeout: 480;
+#   4b. a push binding registered for 10 s (registrar.min_expires lowered) gets a refresh push
+#      (reason refresh) half-way through its lifetime, before it expires;
 #   5. the gateway down: the push is counted as a failed attempt (connect), the call gets 480,
 #      sipreg keeps answering;
-#   6. the push figures in /sipreg/stats agree; no sanitizer report; SIGTERM exits 0.
+#   6. the push figures in /sipreg/stats agree; no sanitizer report; SIGTERM exits 0;
+#   7. a second run with push.skip_interval=60: a push contact registered just now is called at
+#      once at its address, without a push (counted skipped).
 # Exit 77 (meson: skipped) when not root or when netns/python3 are unavailable.
 set -uo pipefail
 
@@ -47,7 +51,12 @@ it_devnet_fresh
 gateway_start
 it_start_run "$work/push.log" --set workers.count=2 --set routing.mode=proxy --set routing.record_route=true \
 	--set push.enable=true --set push.providers=apns,fcm --set push.refresh_timeout=2 \
-	--set push.gateway_url=http://127.0.0.1:$gw_port/push --set push.gateway_retries=0
+	--set push.gateway_url=http://127.0.0.1:$gw_port/push --set push.gateway_retries=0 \
+	--set registrar.min_expires=5
+
+# 4b starts here: a short push registration, whose refresh push is checked after the steps below
+"${peer[@]}" "$py" "$pp" register rita 5113 "pn-provider=apns;pn-prid=tok-rita" "expires=10" >/dev/null
+rita_at=$(now_ms)
 
 # 1. Feature-Caps
 out=$("${peer[@]}" "$py" "$pp" register fcuser 5120 "pn-provider=fcm;pn-prid=tok-fc")
@@ -91,6 +100,18 @@ dt=$(($(now_ms) - t0))
 	ok "no re-registration: ${out%%$'\n'*} after $dt ms (refresh_timeout 2 s)" || fail "bob: $out after $dt ms"
 grep -q tok-bob "$work/events.jsonl" && ok "bob was pushed" || fail "no push for bob"
 
+# 4b. the refresh push, due 5 s after rita's registration (half of 10 s)
+for _ in $(seq 100); do
+	grep -q '"reason":"refresh".*tok-rita' "$work/events.jsonl" 2>/dev/null && break
+	sleep 0.1
+done
+dt=$(($(now_ms) - rita_at))
+grep -q '"reason":"refresh".*tok-rita' "$work/events.jsonl" 2>/dev/null && [ "$dt" -lt 10000 ] &&
+	ok "refresh push before expiry (checked $dt ms after the REGISTER): $(grep tok-rita "$work/events.jsonl" | head -1)" ||
+	fail "no refresh push for rita within $dt ms: $(cat "$work/events.jsonl")"
+[ "$(grep -c tok-rita "$work/events.jsonl")" = 1 ] && ok "one refresh push only" ||
+	fail "rita pushed $(grep -c tok-rita "$work/events.jsonl") times"
+
 # 5. the gateway down
 gateway_stop
 errors0=$(figure sipreg_push_gateway_errors_total connect)
@@ -110,9 +131,27 @@ s=$(stats)
 [ "$(stat sipreg_push_released_total <<<"$s")" = 1 ] && [ "$(stat sipreg_push_timed_out_total <<<"$s")" = 2 ] &&
 	[ "$(stat sipreg_push_holding <<<"$s")" = 0 ] && ok "held requests: 1 released, 2 timed out, none left" ||
 	fail "released $(stat sipreg_push_released_total <<<"$s"), timed out $(stat sipreg_push_timed_out_total <<<"$s")"
-[ "$(stat sipreg_push_delivered_total <<<"$s")" = 2 ] && ok "gateway: 2 delivered" ||
+[ "$(stat sipreg_push_triggered_total refresh <<<"$s")" = 1 ] && ok "triggered{refresh} = 1" ||
+	fail "triggered{refresh} = $(stat sipreg_push_triggered_total refresh <<<"$s")"
+[ "$(stat sipreg_push_delivered_total <<<"$s")" = 3 ] && ok "gateway: 3 delivered" ||
 	fail "delivered $(stat sipreg_push_delivered_total <<<"$s")"
 it_stop TERM
 [ "$stop_rc" = 0 ] && ok "SIGTERM, exit 0" || fail "exit status $stop_rc"
 it_check_sanitizers "$work/push.log"
+
+# 7. skip_interval: a fresh push contact is forked to without a push
+it_start_run "$work/skip.log" --set workers.count=2 --set routing.mode=proxy --set push.enable=true \
+	--set push.providers=apns --set push.skip_interval=60 --set push.refresh_timeout=2
+"${peer[@]}" "$py" "$pp" register sam 5114 "pn-provider=apns;pn-prid=tok-sam" >/dev/null
+out=$("${peer[@]}" "$py" "$rp" reach sip:sam@example.com 5114)
+[[ $out == "5114: INVITE sip:sam@198.51.100.2:5114;pn-provider=apns;pn-prid=tok-sam SIP/2.0"* ]] &&
+	ok "skip_interval: fresh push contact called at once: $out" || fail "skip_interval: $out"
+sleep 0.3
+s=$(stats)
+[ "$(stat sipreg_push_skipped_total <<<"$s")" = 1 ] && [ "$(stat sipreg_push_triggered_total call <<<"$s")" = 0 ] &&
+	ok "skipped 1, no push" ||
+	fail "skipped $(stat sipreg_push_skipped_total <<<"$s"), triggered{call} $(stat sipreg_push_triggered_total call <<<"$s")"
+it_stop TERM
+[ "$stop_rc" = 0 ] || fail "skip run: exit status $stop_rc"
+it_check_sanitizers "$work/skip.log"
 it_finish
