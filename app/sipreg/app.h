@@ -38,6 +38,8 @@ struct sr_persist;
 struct sr_flood;
 struct sr_worker_route;
 struct sr_worker_nat;
+struct sr_worker_push;
+struct sr_pushgw;
 
 /* Counters of one worker: the packet layer's plus the SIP layer's. */
 struct sr_worker_stats {
@@ -100,6 +102,7 @@ struct sr_worker {
 	struct sr_flood *flood;           /* this worker's source table (admission.c) */
 	struct sr_worker_route *route;    /* routing.mode redirect/proxy (worker_route.c); NULL when off */
 	struct sr_worker_nat *nat;        /* nat.ping_interval > 0 (worker_nat.c); NULL when off */
+	struct sr_worker_push *push;      /* push.enable (worker_push.c); NULL when off */
 	struct sr_policy_reader policy_reader; /* ctx of the shard's policy hook */
 	struct sr_arena arena;            /* for the pre-scan */
 	struct sr_net_reasm reasm;
@@ -130,6 +133,7 @@ struct sr_app {
 	struct sr_persist *persist;              /* NULL when persistence is off (persist.c) */
 	struct sr_policy *policy;                /* NULL without policy.rules (admission.c) */
 	struct sr_busy_window busy;              /* per-worker busy ratio (worker_figures.c) */
+	struct sr_pushgw *pushgw;                /* push.gateway_url's client, control core only (control.c); NULL: none */
 };
 
 static inline bool sr_app_stopping(const struct sr_app *a)

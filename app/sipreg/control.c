@@ -23,6 +23,7 @@
 #include <rte_eal.h>
 
 #include "commands.h"
+#include "control_push.h"
 #include "ctl_socket.h"
 #include "persist.h"
 #include "telemetry.h"
@@ -42,7 +43,7 @@ struct sr_control *sr_control_init(struct sr_app *app)
 		return NULL;
 	}
 	c->app = app;
-	if (!(c->commands = sr_commands_new(app)))
+	if (!(c->commands = sr_commands_new(app)) || sr_control_push_init(app) != 0)
 		goto fail;
 	const struct sr_ctl_table *t = sr_commands_table(c->commands);
 	if (sr_telemetry_serve(t) != 0)
@@ -68,7 +69,10 @@ void sr_control_run(struct sr_control *c)
 	while (!sr_app_stopping(app)) {
 		uint64_t now = rte_get_tsc_cycles();
 		sr_worker_figures_sample(app, now);
-		if (sr_persist_poll(app, sr_clock_ms(&app->clock, now)) == 0)
+		uint64_t now_ms = sr_clock_ms(&app->clock, now);
+		unsigned work = sr_persist_poll(app, now_ms);
+		work += sr_control_push_poll(app, now_ms);
+		if (work == 0)
 			rte_delay_us_sleep(1000);
 	}
 }
@@ -79,5 +83,6 @@ void sr_control_fini(struct sr_control *c)
 		return;
 	sr_ctl_socket_close(c->socket);
 	sr_commands_stop(c->commands); /* the context stays: see the opening comment */
+	sr_control_push_fini(c->app);
 	free(c);
 }

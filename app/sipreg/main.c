@@ -30,6 +30,7 @@
 #include "app_auth.h"
 #include "admission.h"
 #include "control.h"
+#include "worker_push.h"
 #include "net_port.h"
 #include "metrics.h"
 #include "persist.h"
@@ -208,7 +209,8 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 			fprintf(stderr, "sipreg: worker %u: shard: %s\n", i, err ? err : "failed");
 			return -1;
 		}
-		if (sr_worker_route_create(w, now_ms) != 0 || sr_worker_nat_create(w, now_ms) != 0)
+		if (sr_worker_push_create(w, now_ms) != 0 || sr_worker_route_create(w, now_ms) != 0 ||
+		    sr_worker_nat_create(w, now_ms) != 0)
 			return -1;
 		i++;
 	}
@@ -233,6 +235,7 @@ static void teardown(struct sr_app *app, struct sr_control *control)
 			continue;
 		sr_worker_route_free(w);
 		sr_worker_nat_free(w);
+		sr_worker_push_free(w);
 		if (w->shard)
 			sr_reg_free(w->shard);
 		w->shard = NULL;

@@ -70,6 +70,7 @@
 
 #include "aor_table.h"
 #include "persist_internal.h"
+#include "worker_push.h"
 
 #define BACKLOG_BYTES (256u << 20) /* async: encoded events kept while commits fail */
 #define RETRY_MIN_MS 10
@@ -82,6 +83,8 @@ static int restore_one(void *ctx, const struct sr_loc_binding *b, const char **w
 	unsigned owner = app->owner[sr_hash64(b->aor.p, b->aor.len) % SR_BUCKETS];
 	uint32_t now_s = (uint32_t)(sr_clock_ms(&app->clock, rte_get_tsc_cycles()) / 1000);
 	enum sr_restore_rc rc = sr_loc_restore(sr_reg_location(app->w[owner]->shard), b, now_s);
+	if (rc == SR_RESTORE_OK || rc == SR_RESTORE_REPLACED)
+		sr_worker_push_restored(app->w[owner], b); /* RFC 8599 refresh push (no event announces a restore) */
 	if (rc == SR_RESTORE_OK || rc == SR_RESTORE_REPLACED || rc == SR_RESTORE_EXPIRED)
 		return 0;
 	*why = sr_restore_rc_str(rc);
@@ -465,6 +468,13 @@ static void publish_decided(struct sr_persist *p, unsigned n_workers)
 		if (decided > pw->committed_seq)
 			__atomic_store_n(&pw->committed_seq, decided, __ATOMIC_RELEASE);
 	}
+}
+
+void sr_persist_listener_line(struct sr_app *app, const char *json, size_t len)
+{
+	struct sr_persist *p = app->persist;
+	if (p && p->listener)
+		sr_ctl_listener_line(p->listener, json, len);
 }
 
 unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms)

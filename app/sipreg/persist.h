@@ -80,6 +80,9 @@ unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **
 unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf **out, unsigned max,
 			    uint64_t now_ms);
 
+/* Control side: one live line on the listener stream (RFC 8599 contactRefresh); nothing without the stream. */
+void sr_persist_listener_line(struct sr_app *app, const char *json, size_t len);
+
 /* Control side: drains the rings and commits a due batch. Returns events drained. */
 unsigned sr_persist_poll(struct sr_app *app, uint64_t now_ms);
 

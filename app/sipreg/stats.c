@@ -20,7 +20,9 @@
 #include <rte_ring.h>
 
 #include "persist.h"
+#include "ctl_pushgw.h"
 #include "worker_figures.h"
+#include "worker_push.h"
 #include "worker_route.h"
 
 #define C SR_STAT_COUNTER
@@ -358,6 +360,36 @@ static void per_worker(const struct sr_app *app, struct sr_stats_sink *s)
 	}
 }
 
+/* push.enable (lib/push per worker, the gateway client on the control core); absent when off. */
+static void push(const struct sr_app *app, struct sr_stats_sink *s)
+{
+	if (!app->cfg.push.enable)
+		return;
+	struct sr_push_stats sum = { 0 };
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		const struct sr_push_stats *f = sr_worker_push_figures(app->w[i]);
+		if (f == NULL)
+			continue;
+		for (unsigned r = 0; r < SR_PUSH_R_COUNT; r++)
+			sum.triggered[r] += __atomic_load_n(&f->triggered[r], __ATOMIC_RELAXED);
+		sum.skipped += __atomic_load_n(&f->skipped, __ATOMIC_RELAXED);
+		sum.coalesced += __atomic_load_n(&f->coalesced, __ATOMIC_RELAXED);
+		sum.lost += __atomic_load_n(&f->lost, __ATOMIC_RELAXED);
+		sum.held += __atomic_load_n(&f->held, __ATOMIC_RELAXED);
+		sum.held_full += __atomic_load_n(&f->held_full, __ATOMIC_RELAXED);
+		sum.released += __atomic_load_n(&f->released, __ATOMIC_RELAXED);
+		sum.timed_out += __atomic_load_n(&f->timed_out, __ATOMIC_RELAXED);
+		sum.cancelled += __atomic_load_n(&f->cancelled, __ATOMIC_RELAXED);
+		sum.holding += __atomic_load_n(&f->holding, __ATOMIC_RELAXED);
+	}
+	sr_pushgw_stats_walk(s, &sum, app->pushgw ? sr_pushgw_stats(app->pushgw) : NULL);
+	uint64_t untimed = 0;
+	for (unsigned i = 0; i < app->n_workers; i++)
+		untimed += sr_worker_push_untimed(app->w[i]);
+	sr_stats_one(s, "sipreg_push_refresh_untimed_total", C,
+		     "Push bindings without a refresh push: the worker's refresh timers were full.", untimed);
+}
+
 void sr_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)
 {
 	packet_layer(app, s);
@@ -365,5 +397,6 @@ void sr_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)
 	sip_layer(app, s);
 	persistence(app, s);
 	routing(app, s);
+	push(app, s);
 	per_worker(app, s);
 }

@@ -52,6 +52,7 @@
 #include "ctl_answer.h"
 #include "persist.h"
 #include "worker_nat.h"
+#include "worker_push.h"
 #include "worker_route.h"
 #include "worker_stun.h"
 
@@ -559,6 +560,7 @@ void sr_worker_on_event(void *ctx, const struct sr_loc_event *ev)
 	if ((unsigned)ev->type < 4)
 		SR_STAT_INC(w->stats.events[ev->type]);
 	sr_persist_emit(w->app, w->id, ev);
+	sr_worker_push_on_event(w, ev);
 }
 
 int sr_worker_main(void *arg)
@@ -591,6 +593,7 @@ int sr_worker_main(void *arg)
 		drain_queries(w, now_ms);
 		work += sr_worker_route_advance(w, now_ms);
 		work += sr_worker_nat_advance(w, now_ms);
+		work += sr_worker_push_advance(w, now_ms); /* after the rx burst: a REGISTER's 200 goes first */
 		work += release_held(w, now_ms);
 		tx_flush_all(w);
 

@@ -36,6 +36,7 @@
 #include "sip_uri_addr.h"
 #include "worker.h"
 #include "worker_send.h"
+#include "worker_push.h"
 
 #define ROUTE_ARENA (256 * 1024) /* one parse of a datagram up to 64 KiB */
 #define ROUTE_BUDGET 256        /* timers run per loop at most */
@@ -84,6 +85,27 @@ static struct sr_txn_dest path_hop(struct sr_worker_route *wr, struct sr_str pat
 	return d;
 }
 
+/* A stored binding as lib/routing's binding (strings point into v). */
+static void route_binding(struct sr_worker_route *wr, const struct sr_loc_binding *v, uint32_t now_s,
+			  struct sr_route_binding *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->contact = v->f[SR_BF_CONTACT];
+	b->q = v->st.q;
+	b->expires_in = v->st.expires > now_s ? v->st.expires - now_s : 0;
+	b->registered_at = v->st.registered_at;
+	b->source = (struct sr_txn_dest){ v->st.src_ip, v->st.src_port, false };
+	b->path = v->f[SR_BF_PATH];
+	if (b->path.len)
+		b->path_hop = path_hop(wr, b->path);
+	b->instance = v->f[SR_BF_INSTANCE];
+	b->reg_id = v->st.reg_id;
+	b->user_agent = v->f[SR_BF_USER_AGENT];
+	b->nat = (v->st.flags & SR_BFLAG_NAT) != 0;
+	sr_worker_push_binding(v, &b->push);
+	/* Not stored by the registrar yet: Allow (0 = everything), the temporary GRUU, the Contact's own address. */
+}
+
 static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct sr_route_binding **out,
 			  bool *user_known)
 {
@@ -93,24 +115,8 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 	unsigned n = sr_loc_lookup(loc, rq->aor, now_s, wr->views, SR_ROUTE_MAX_TARGETS);
 	if (n > SR_ROUTE_MAX_TARGETS)
 		n = SR_ROUTE_MAX_TARGETS; /* the best q first: the store keeps them in q order */
-	for (unsigned i = 0; i < n; i++) {
-		const struct sr_loc_binding *v = &wr->views[i];
-		struct sr_route_binding *b = &wr->binds[i];
-		memset(b, 0, sizeof(*b));
-		b->contact = v->f[SR_BF_CONTACT];
-		b->q = v->st.q;
-		b->expires_in = v->st.expires > now_s ? v->st.expires - now_s : 0;
-		b->registered_at = v->st.registered_at;
-		b->source = (struct sr_txn_dest){ v->st.src_ip, v->st.src_port, false };
-		b->path = v->f[SR_BF_PATH];
-		if (b->path.len)
-			b->path_hop = path_hop(wr, b->path);
-		b->instance = v->f[SR_BF_INSTANCE];
-		b->reg_id = v->st.reg_id;
-		b->user_agent = v->f[SR_BF_USER_AGENT];
-		b->nat = (v->st.flags & SR_BFLAG_NAT) != 0;
-		/* Not stored by the registrar yet: Allow (0 = everything), the temporary GRUU, the Contact's own address. */
-	}
+	for (unsigned i = 0; i < n; i++)
+		route_binding(wr, &wr->views[i], now_s, &wr->binds[i]);
 	*out = wr->binds;
 	*user_known = true; /* no subscriber list is consulted: a served domain's user without bindings gets 480 */
 	return n;
@@ -227,6 +233,28 @@ unsigned sr_worker_route_advance(struct sr_worker *w, uint64_t now_ms)
 	return n;
 }
 
+/* --- RFC 8599 held requests (worker_push.c) --- */
+
+void sr_worker_route_release(struct sr_worker *w, void *req, const struct sr_loc_binding *v, bool last,
+			     uint64_t now_ms)
+{
+	struct sr_worker_route *wr = w->route;
+	if (wr == NULL)
+		return;
+	struct sr_arena *prev = sr_arena_bind_osip(&wr->arena); /* path_hop's parse, as in a lookup */
+	struct sr_route_binding b;
+	route_binding(wr, v, (uint32_t)(now_ms / 1000), &b);
+	sr_route_push_release(wr->rs, req, &b, last, now_ms);
+	sr_arena_reset(&wr->arena);
+	sr_arena_bind_osip(prev);
+}
+
+void sr_worker_route_expired(struct sr_worker *w, void *req, uint64_t now_ms)
+{
+	if (w->route)
+		sr_route_push_expired(w->route->rs, req, now_ms);
+}
+
 const struct sr_route_figures *sr_worker_route_figures(const struct sr_worker *w)
 {
 	return w->route ? &w->route->pub : NULL;
@@ -264,6 +292,7 @@ int sr_worker_route_create(struct sr_worker *w, uint64_t now_ms)
 		.self = sr_str_cstr(wr->self),
 		.contexts = c->routing.contexts,
 		.retry_after_s = c->reg.retry_after,
+		.push = sr_worker_push_shard(w),
 		.txn = { .capacity = c->routing.transactions, .buf_small = c->routing.buffer_bytes,
 			 .buf_large = c->routing.large_buffers, .worker = (uint8_t)w->id,
 			 .secret = { c->routing.secret[0], c->routing.secret[1] } },

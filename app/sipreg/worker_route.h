@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 
 #include "app.h"
+#include "location.h"
 
 /* Figures of one worker's routing, published every 100 ms for /sipreg/stats and /metrics. */
 struct sr_route_figures {
@@ -53,6 +54,15 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 
 /* Runs the routing's due timers and publishes its figures; returns the work done. */
 unsigned sr_worker_route_advance(struct sr_worker *w, uint64_t now_ms);
+
+/*
+ * RFC 8599 (worker_push.c): the held proxy context 'req' gets a branch to
+ * the re-registered binding v ('last': it waits for nothing more), or its
+ * refresh_timeout passed (480 when it has no branch).
+ */
+void sr_worker_route_release(struct sr_worker *w, void *req, const struct sr_loc_binding *v, bool last,
+			     uint64_t now_ms);
+void sr_worker_route_expired(struct sr_worker *w, void *req, uint64_t now_ms);
 
 /* The published figures of worker w (NULL when routing is off). */
 const struct sr_route_figures *sr_worker_route_figures(const struct sr_worker *w);

@@ -151,6 +151,17 @@ void sr_ctl_listener_publish(struct sr_ctl_listener *s, const struct sr_ctl_batc
 	}
 }
 
+void sr_ctl_listener_line(struct sr_ctl_listener *s, const char *json, size_t len)
+{
+	if (s->n == 0 || len + 1 > LINE_MAX_BYTES)
+		return;
+	memcpy(s->line, json, len);
+	s->line[len] = '\n';
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->subs[i].synced) /* live only: never part of the initial state */
+			sr_ctl_backlog_push(&s->subs[i].out, s->line, len + 1, s->c.cuts);
+}
+
 struct page_ctx {
 	struct sr_ctl_listener *s;
 	int rc;

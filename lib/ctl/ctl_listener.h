@@ -47,6 +47,13 @@ void sr_ctl_listener_close(struct sr_ctl_listener *s);
 /* Announces a batch that has just been committed. */
 void sr_ctl_listener_publish(struct sr_ctl_listener *s, const struct sr_ctl_batch *b);
 
+/*
+ * One live event that is not a binding change (RFC 8599 contactRefresh,
+ * docs/PUSH.md): json (one object, no newline) goes as a line to every
+ * subscriber past its initial state; subscribers still paging it miss it.
+ */
+void sr_ctl_listener_line(struct sr_ctl_listener *s, const char *json, size_t len);
+
 /* Accepts, pages state, writes out; never blocks. */
 void sr_ctl_listener_poll(struct sr_ctl_listener *s);
 

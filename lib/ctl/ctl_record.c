@@ -5,13 +5,14 @@
  * - Explicit little-endian byte writes rather than a memcpy of a struct:
  *   the format must not change with the compiler's padding or the CPU, and
  *   a data directory may be copied to another machine (snapshots).
- * - Layout of version 2 (59 bytes then strings):
+ * - Layout of version 3 (61 bytes then strings):
  *     u8 version, u64 id, u32 expires, u32 registered_at, u32 cseq,
  *     u32 src_ip (as stored: network order bytes), u32 reg_id,
  *     u64 branch_hash, u16 src_port, u16 q, u16 flags, u16 aor_len,
- *     u16 len[7], aor bytes, then the 7 strings in enum sr_bfield order.
- *   Version 2 added the binding id (the key's second half). A store of
- *   version 1 records is refused as a whole by its format marker
+ *     u16 len[8], aor bytes, then the 8 strings in enum sr_bfield order.
+ *   Version 2 added the binding id (the key's second half), version 3 the
+ *   push parameters (SR_BF_PN_PARAMS, RFC 8599). A store of older
+ *   records is refused as a whole by its format marker
  *   (ctl_store.h), so only one decoder is needed; adding a field means
  *   version 3.
  * - The key's AoR half is sr_hash64 (one hash function in the project),

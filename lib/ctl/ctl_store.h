@@ -20,8 +20,8 @@
 #include "ctl_batch.h"
 #include "ctl_record.h"
 
-/* 2: records of version 2, keyed by (AoR hash, binding id) (ctl_record.h). */
-#define SR_CTL_STORE_FORMAT 2
+/* 3: records of version 3 (version 2 plus the push parameters), keyed by (AoR hash, binding id) (ctl_record.h). */
+#define SR_CTL_STORE_FORMAT 3
 #define SR_CTL_STORE_DEFAULT_MAP (4ull << 30) /* address space only: the file grows as used */
 
 struct sr_ctl_store;

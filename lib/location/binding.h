@@ -5,7 +5,7 @@
  * single-contact AoR at 1M AoRs), so a binding is one slab object: a fixed
  * header followed by its strings stored back to back (contact URI, the
  * contact parameters we echo, Call-ID, Path, user agent, +sip.instance and
- * the push-notification key). The top Via branch of the last update is kept
+ * the push-notification key and parameters). The top Via branch of the last update is kept
  * only as a 64-bit hash: it is used solely to recognise a retransmission.
  *
  * Two members belong to the location store (location.h): the binding's id,
@@ -40,7 +40,8 @@ enum sr_bfield {
 	SR_BF_PATH,      /* Path header values joined with ", " (empty when none) */
 	SR_BF_USER_AGENT,
 	SR_BF_INSTANCE,  /* +sip.instance value without quotes (empty when none) */
-	SR_BF_PN_KEY,    /* "provider\0prid\0param" of RFC 8599 push contacts (empty when none) */
+	SR_BF_PN_KEY,    /* RFC 8599 match key (lib/push sr_push_key over push.match_params; empty when none) */
+	SR_BF_PN_PARAMS, /* a push contact's packed pn-* parameters (lib/push sr_push_pack; empty when none) */
 	SR_BF_COUNT
 };
 
@@ -53,6 +54,7 @@ enum sr_binding_flags {
 	 * only its source reaches it (';received=', keepalives, routing).
 	 */
 	SR_BFLAG_NAT = 1u << 2,
+	SR_BFLAG_PNSREG = 1u << 3,   /* RFC 8599: its Contact carried +sip.pnsreg (refreshes on its own) */
 };
 /*
  * Bits 8-13 of flags: pings the NAT keepalive sent without an answer since

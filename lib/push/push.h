@@ -349,4 +349,30 @@ bool sr_push_cancel(struct sr_push_shard *ps, uint64_t handle);
 /* Expires holds whose refresh_timeout passed (at most budget; io.expired each). Returns how many. */
 unsigned sr_push_advance(struct sr_push_shard *ps, uint64_t now_ms, unsigned budget);
 
+/* ---------------------------------------------------------------- refresh timers (push_timers.c) */
+
+#define SR_PUSH_TIMER_AOR_MAX 256 /* longest AoR a refresh timer keeps (longer: untimed, counted) */
+
+/*
+ * The store's seconds at which push bindings want their refresh push
+ * (sr_push_refresh_at), kept beside the location store: a bounded pool of
+ * timers on a one-second wheel, each naming its binding by AoR and the
+ * store's stable id with the refresh and expiry it was armed for. The
+ * worker arms one at every addition or refresh of a push binding; when it
+ * fires, the worker looks the binding up and, when its expiry is still the
+ * one armed for (no refresh since), calls sr_push_on_refresh_timer.
+ */
+struct sr_push_timers;
+typedef void sr_push_timer_fn(void *ctx, struct sr_str aor, uint64_t id, uint32_t refreshed_s, uint32_t expires_s);
+struct sr_push_timers *sr_push_timers_create(uint32_t capacity, uint32_t now_s);
+void sr_push_timers_free(struct sr_push_timers *t);
+/* False (counted untimed) when the pool is full or the AoR longer than SR_PUSH_TIMER_AOR_MAX. */
+bool sr_push_timers_arm(struct sr_push_timers *t, struct sr_str aor, uint64_t id, uint32_t at, uint32_t refreshed_s,
+			uint32_t expires_s);
+/* Fires the timers due at now_s (at most budget): fn for each, its node already free. Returns how many. */
+unsigned sr_push_timers_advance(struct sr_push_timers *t, uint32_t now_s, unsigned budget, sr_push_timer_fn *fn,
+				void *ctx);
+uint32_t sr_push_timers_armed(const struct sr_push_timers *t);
+uint64_t sr_push_timers_untimed(const struct sr_push_timers *t);
+
 #endif

@@ -45,6 +45,8 @@ static void binding_fields(const struct sr_req_ctx *c, const struct sr_plan *p,
 	f[SR_BF_USER_AGENT] = stored_user_agent(c->m->user_agent);
 	f[SR_BF_INSTANCE] = pe->ci.instance;
 	f[SR_BF_PN_KEY] = pe->ci.pn_key;
+	/* a query's parameters are for its 200 only: the binding it leaves is an ordinary one */
+	f[SR_BF_PN_PARAMS] = pe->ci.pn_class == SR_PUSH_CONTACT ? pe->ci.pn_params : SR_STR_NULL;
 }
 
 /* The state an addition or update leaves (the store keeps an update's id and registered_at). */
@@ -69,6 +71,8 @@ static void binding_state(const struct sr_req_ctx *c, const struct sr_plan *p,
 		st->flags |= SR_BFLAG_NAT; /* decided once here, from the parse the registrar has */
 	if (pe->ci.instance.len && (c->m->supported & SR_OPT_GRUU))
 		st->flags |= SR_BFLAG_GRUU;
+	if (pe->ci.pn_class == SR_PUSH_CONTACT && pe->ci.pnsreg)
+		st->flags |= SR_BFLAG_PNSREG;
 }
 
 static enum sr_reg_err store_error(enum sr_loc_rc rc)

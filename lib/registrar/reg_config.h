@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../sip/sip_str.h"
+#include "push.h"
 
 #define SR_REG_MAX_DOMAINS 64
 /* Longest canonical AoR the core can hold; registrar.max_aor_len may not exceed it. */
@@ -64,6 +65,9 @@ struct sr_reg_config {
 	uint32_t max_aors;            /* capacity of one shard's table */
 	uint64_t memory_limit;        /* bytes of binding memory per shard, 0 = unlimited */
 	uint64_t secret;              /* keys To-tags and temporary GRUUs; set from a random source */
+
+	/* RFC 8599 ([push] keys, sr_push_rules_init): 555, match keys, Feature-Caps. Zero: push off. */
+	struct sr_push_rules push;
 };
 
 void sr_reg_config_defaults(struct sr_reg_config *c);

@@ -64,29 +64,8 @@ static struct sr_str echo_params(const struct sr_sip_contact *ct, struct sr_aren
 	return sr_str_make(out, n);
 }
 
-/* RFC 8599: a push contact is identified by pn-provider, pn-prid and pn-param. */
-static struct sr_str push_key(const struct sr_sip_uri *uri, struct sr_arena *arena)
-{
-	struct sr_str prov, prid, param = SR_STR_NULL;
-	if (!sr_sip_uri_param(uri, "pn-provider", &prov) || !sr_sip_uri_param(uri, "pn-prid", &prid) ||
-	    prov.len == 0 || prid.len == 0)
-		return SR_STR_NULL;
-	sr_sip_uri_param(uri, "pn-param", &param);
-	size_t n = prov.len + 1 + prid.len + 1 + param.len;
-	char *out = sr_arena_alloc(arena, n);
-	if (!out)
-		return SR_STR_NULL;
-	memcpy(out, prov.p, prov.len);
-	out[prov.len] = '\0';
-	memcpy(out + prov.len + 1, prid.p, prid.len);
-	out[prov.len + 1 + prid.len] = '\0';
-	if (param.len)
-		memcpy(out + prov.len + prid.len + 2, param.p, param.len);
-	return sr_str_make(out, n);
-}
-
-enum sr_reg_err sr_contact_read(const struct sr_sip_contact *ct, struct sr_arena *arena,
-				struct sr_contact_info *out)
+enum sr_reg_err sr_contact_read(const struct sr_sip_contact *ct, const struct sr_push_rules *push,
+				struct sr_arena *arena, struct sr_contact_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->ct = ct;
@@ -119,6 +98,5 @@ enum sr_reg_err sr_contact_read(const struct sr_sip_contact *ct, struct sr_arena
 		out->has_reg_id = true;
 	}
 	out->params = echo_params(ct, arena);
-	out->pn_key = push_key(&ct->uri, arena);
-	return SR_E_OK;
+	return sr_contact_push(push, ct, arena, out);
 }

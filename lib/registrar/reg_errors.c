@@ -6,6 +6,8 @@
  */
 #include "reg_errors.h"
 
+#include "push.h"
+
 static const struct sr_reg_err_info table[SR_E_COUNT] = {
 	[SR_E_OK] = { 200, "OK" },
 	[SR_E_RURI_SCHEME] = { 416, "Unsupported URI Scheme in Request-URI" },
@@ -38,6 +40,8 @@ static const struct sr_reg_err_info table[SR_E_COUNT] = {
 	[SR_E_NO_MEMORY] = { 503, "Binding Memory Exhausted" },
 	/* durability: nothing was changed (or the change was undone); Retry-After says when to try again */
 	[SR_E_NOT_STORED] = { 500, "Binding Change Not Stored" },
+	/* RFC 8599 4.1.2: nothing was changed */
+	[SR_E_PUSH_UNSUPPORTED] = { SR_PUSH_STATUS_UNSUPPORTED, SR_PUSH_REASON_UNSUPPORTED },
 };
 
 const struct sr_reg_err_info *sr_reg_err_info(enum sr_reg_err e)

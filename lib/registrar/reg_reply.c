@@ -155,6 +155,30 @@ static void gruus(struct sr_req_ctx *c, struct sr_str aor, struct sr_str domain,
 	rc->temp_gruu = sr_str_make(tmp, (size_t)n);
 }
 
+/*
+ * RFC 8599: one Feature-Caps fc-value per push contact or capability query
+ * this REGISTER binds (+sip.pns, +sip.pnsreg; lib/push writes them). A
+ * removal gets none. Left out when it does not fit its buffer: the binding
+ * works without it, the UA only learns less.
+ */
+static void put_feature_caps(struct sr_req_ctx *c, struct sr_resp *w, const struct sr_plan *p)
+{
+	const struct sr_push_rules *r = &c->s->cfg.push;
+	if (!r->enable)
+		return;
+	char buf[1024];
+	size_t len = 0;
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct sr_contact_info *ci = &p->e[i].ci;
+		if (p->e[i].granted == 0 || (ci->pn_class != SR_PUSH_CONTACT && ci->pn_class != SR_PUSH_QUERY))
+			continue;
+		/* comma-separated by lib/push; one that does not fit leaves len as it was */
+		sr_push_feature_caps(r, ci->pn_class, ci->pn_params, ci->pnsreg, SR_STR_NULL, buf, sizeof(buf), &len);
+	}
+	if (len)
+		sr_resp_header(w, "Feature-Caps", sr_str_make(buf, len));
+}
+
 bool sr_reply_bindings(struct sr_req_ctx *c, struct sr_loc_cursor *cur, const struct sr_plan *p)
 {
 	const struct sr_reg_config *cfg = &c->s->cfg;
@@ -187,6 +211,7 @@ bool sr_reply_bindings(struct sr_req_ctx *c, struct sr_loc_cursor *cur, const st
 	if (p->outbound_used && (m->supported & SR_OPT_OUTBOUND))
 		sr_resp_header_cstr(&w, "Require", "outbound");
 	put_supported(c, &w);
+	put_feature_caps(c, &w, p);
 	sr_resp_date(&w, (int64_t)(c->now_ms / 1000));
 	return finish(c, &w);
 }

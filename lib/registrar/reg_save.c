@@ -293,7 +293,7 @@ static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, uns
 {
 	const struct sr_reg_config *cfg = &c->s->cfg;
 	struct sr_plan_entry *pe = &p->e[p->n];
-	enum sr_reg_err e = sr_contact_read(&c->m->contacts[i], &c->s->arena, &pe->ci);
+	enum sr_reg_err e = sr_contact_read(&c->m->contacts[i], &cfg->push, &c->s->arena, &pe->ci);
 	if (e != SR_E_OK)
 		return e;
 	if (pe->ci.uri.len > cfg->max_contact_len)

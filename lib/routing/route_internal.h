@@ -35,6 +35,10 @@ struct route_ctx {
 	uint8_t n_targets, n_branches;
 	uint16_t group;   /* the serial group being tried */
 	uint8_t route_skip;
+	bool waiting;     /* RFC 8599: held for pushed devices (route_push.c); no best response while set */
+	uint8_t n_woken;  /* targets added by re-registrations, after the lookup's (strings in 'woken') */
+	uint64_t push_handle; /* the hold while waiting (sr_push_cancel) */
+	struct sr_buf woken;  /* contact and Path strings of the woken targets, back to back */
 	uint32_t loop_hash;
 	uint32_t ftag_hash;
 	struct sr_txn *server;
@@ -93,8 +97,22 @@ void route_reply_req(struct sr_route_shard *rs, struct sr_txn *t, const struct s
 		     const char *reason, struct sr_str extra);
 
 /* route_proxy.c: the proxy context */
+/* pb: the targets' push facts in target order (NULL: no push decision, e.g. an in-dialog request). */
 void route_proxy_start(struct sr_route_shard *rs, struct sr_txn *server, const struct sr_route_req *rq,
-		       const struct sr_route_decision *d, const struct sr_route_target *targets, unsigned n);
+		       const struct sr_route_decision *d, const struct sr_route_target *targets, unsigned n,
+		       const struct sr_push_binding *pb);
+/* For route_push.c: start a branch to target ti; after any change, the next group or the best response. */
+bool route_branch(struct sr_route_shard *rs, struct route_ctx *c, unsigned ti);
+void route_progress(struct sr_route_shard *rs, struct route_ctx *c);
+void route_ctx_release(struct sr_route_shard *rs, struct route_ctx *c);
+void route_note_final(struct sr_route_shard *rs, struct route_ctx *c, int status);
+
+/* route_push.c: RFC 8599 holds of a proxy context */
+/* Asks the push shard about a new context's targets; false when it answered (503: too many held). */
+bool route_push_plan(struct sr_route_shard *rs, struct route_ctx *c, struct sr_str aor,
+		     const struct sr_push_binding *pb);
+/* The context stops forking (2xx, 6xx, CANCEL): no longer waits for pushed devices. */
+void route_push_stop(struct sr_route_shard *rs, struct route_ctx *c);
 void route_proxy_cancel(struct sr_route_shard *rs, struct route_ctx *c);
 void route_on_response(struct sr_route_shard *rs, struct route_ctx *c, unsigned branch,
 		       const struct sr_route_resp *rp);
@@ -102,5 +120,8 @@ void route_on_timeout(struct sr_route_shard *rs, struct route_ctx *c, unsigned b
 void route_on_terminated(struct sr_route_shard *rs, struct route_ctx *c, struct sr_txn *t);
 size_t route_build(struct sr_route_shard *rs, struct route_ctx *c, unsigned branch, enum sr_txn_build what,
 		   const struct sr_route_resp *rp, char *buf, size_t cap);
+
+/* route_targets.c: one binding as a target (its destination and q; no filter), false when it has no address. */
+bool route_target_one(const struct sr_route_shard *rs, const struct sr_route_binding *b, struct sr_route_target *out);
 
 #endif

@@ -55,6 +55,7 @@ static void ctx_unref(struct sr_route_shard *rs, struct route_ctx *c)
 	sr_buf_release(bp, &c->store);
 	sr_buf_release(bp, &c->best);
 	sr_buf_release(bp, &c->auth);
+	sr_buf_release(bp, &c->woken);
 	c->live = false;
 	rs->free_stack[rs->free_top++] = c->idx;
 	rs->stats.live_contexts--;
@@ -256,7 +257,8 @@ static void progress(struct sr_route_shard *rs, struct route_ctx *c)
 {
 	while (!pending(c) && !c->final_sent) {
 		if (c->stop || !next_group(c)) {
-			send_best(rs, c);
+			if (!c->waiting) /* RFC 8599: pushed devices may still join (route_push.c) */
+				send_best(rs, c);
 			return;
 		}
 		start_group(rs, c);
@@ -300,6 +302,7 @@ void route_on_response(struct sr_route_shard *rs, struct route_ctx *c, unsigned 
 		if (!c->stop) {
 			c->stop = true;
 			cancel_pending(rs, c); /* 16.7 step 10 */
+			route_push_stop(rs, c);
 		}
 		return;
 	}
@@ -314,6 +317,7 @@ void route_on_response(struct sr_route_shard *rs, struct route_ctx *c, unsigned 
 	if (s >= 600 && !c->stop) {
 		c->stop = true; /* 16.7 step 5: a 6xx ends the forking */
 		cancel_pending(rs, c);
+		route_push_stop(rs, c);
 	}
 	progress(rs, c);
 }
@@ -377,7 +381,12 @@ void route_proxy_cancel(struct sr_route_shard *rs, struct route_ctx *c)
 		return;
 	c->stop = true;
 	cancel_pending(rs, c);
+	c->refs++; /* the hold's reference may go in route_push_stop */
+	if (c->waiting && c->n_branches == 0)
+		keep_best(rs, c, 487, NULL); /* held without a branch: nobody else will say Request Terminated */
+	route_push_stop(rs, c);
 	progress(rs, c);
+	ctx_unref(rs, c);
 }
 
 /* Copies the request, the head and the target strings into one buffer of the context. */
@@ -422,7 +431,8 @@ static bool keep_request(struct sr_route_shard *rs, struct route_ctx *c, const s
 }
 
 void route_proxy_start(struct sr_route_shard *rs, struct sr_txn *server, const struct sr_route_req *rq,
-		       const struct sr_route_decision *d, const struct sr_route_target *targets, unsigned n)
+		       const struct sr_route_decision *d, const struct sr_route_target *targets, unsigned n,
+		       const struct sr_push_binding *pb)
 {
 	struct route_ctx *c = ctx_alloc(rs);
 	if (n > SR_ROUTE_MAX_TARGETS)
@@ -457,7 +467,31 @@ void route_proxy_start(struct sr_route_shard *rs, struct sr_txn *server, const s
 	if (c->invite)
 		reply_own(rs, c, 100); /* 17.2.1: quench the caller's retransmissions now */
 	c->refs++; /* hold the context while the first group starts (a branch may end at once) */
-	start_group(rs, c);
-	progress(rs, c);
+	if (pb == NULL || route_push_plan(rs, c, rq->aor, pb)) {
+		start_group(rs, c);
+		progress(rs, c);
+	}
 	ctx_unref(rs, c);
+}
+
+/* --- for route_push.c --- */
+
+bool route_branch(struct sr_route_shard *rs, struct route_ctx *c, unsigned ti)
+{
+	return start_branch(rs, c, ti);
+}
+
+void route_progress(struct sr_route_shard *rs, struct route_ctx *c)
+{
+	progress(rs, c);
+}
+
+void route_ctx_release(struct sr_route_shard *rs, struct route_ctx *c)
+{
+	ctx_unref(rs, c);
+}
+
+void route_note_final(struct sr_route_shard *rs, struct route_ctx *c, int status)
+{
+	keep_best(rs, c, status, NULL);
 }

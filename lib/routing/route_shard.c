@@ -205,10 +205,14 @@ static void lookup(struct sr_route_shard *rs, struct sr_txn *t, const struct sr_
 		route_reply_req(rs, t, rq, unknown ? 404 : 480, NULL, SR_STR_NULL);
 		return;
 	}
-	if (rs->cfg.mode == SR_ROUTE_REDIRECT)
+	if (rs->cfg.mode == SR_ROUTE_REDIRECT) {
 		redirect(rs, t, rq, tg, n);
-	else
-		route_proxy_start(rs, t, rq, d, tg, n);
+		return;
+	}
+	struct sr_push_binding pb[SR_ROUTE_MAX_TARGETS];
+	for (unsigned i = 0; rs->cfg.push && i < n; i++)
+		pb[i] = b[tg[i].binding].push; /* in target order, as the push decision wants them */
+	route_proxy_start(rs, t, rq, d, tg, n, rs->cfg.push ? pb : NULL);
 }
 
 static void on_new(struct sr_route_shard *rs, struct sr_txn *t, const struct sr_route_req *rq)
@@ -234,7 +238,7 @@ static void on_new(struct sr_route_shard *rs, struct sr_txn *t, const struct sr_
 	case SR_ROUTE_V_DIALOG: {
 		struct sr_route_target tg = { .dest = d.dest, .q = 1000 };
 		rs->stats.in_dialog++;
-		route_proxy_start(rs, t, rq, &d, &tg, 1);
+		route_proxy_start(rs, t, rq, &d, &tg, 1, NULL);
 		return;
 	}
 	case SR_ROUTE_V_LOOKUP:

@@ -147,7 +147,7 @@ unsigned sr_route_targets(const struct sr_route_shard *rs, const struct sr_route
 		slot[order[j]] = (uint8_t)no;
 		const struct sr_route_binding *x = &b[c[order[j]].b];
 		out[no++] = (struct sr_route_target){ x->contact, x->path, c[order[j]].dest, c[order[j]].q,
-						      group, SR_ROUTE_NO_ALT, x->expires_in, received(x) };
+						      group, SR_ROUTE_NO_ALT, x->expires_in, received(x), c[order[j]].b };
 	}
 	/* Then the alternate flows, chained from their primary. */
 	unsigned placed = no;
@@ -156,7 +156,7 @@ unsigned sr_route_targets(const struct sr_route_shard *rs, const struct sr_route
 		for (unsigned a = c[order[j]].next_alt; a != 0xff && no < cap; a = c[a].next_alt) {
 			const struct sr_route_binding *x = &b[c[a].b];
 			out[no] = (struct sr_route_target){ x->contact, x->path, c[a].dest, c[a].q,
-							    SR_ROUTE_ALTERNATE, SR_ROUTE_NO_ALT, x->expires_in, received(x) };
+							    SR_ROUTE_ALTERNATE, SR_ROUTE_NO_ALT, x->expires_in, received(x), c[a].b };
 			out[prev].alt = (uint8_t)no;
 			prev = no++;
 		}
@@ -183,4 +183,14 @@ static int rank(int s)
 bool sr_route_better(int cand, int best)
 {
 	return best == 0 || rank(cand) < rank(best);
+}
+
+bool route_target_one(const struct sr_route_shard *rs, const struct sr_route_binding *b, struct sr_route_target *out)
+{
+	struct sr_txn_dest d;
+	if (!destination(b, &d))
+		return false;
+	uint16_t q = b->q == SR_ROUTE_Q_NONE ? rs->cfg.default_q : (b->q > 1000 ? 1000 : b->q);
+	*out = (struct sr_route_target){ b->contact, b->path, d, q, 0, SR_ROUTE_NO_ALT, b->expires_in, received(b), 0 };
+	return true;
 }

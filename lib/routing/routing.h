@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "push.h"
 #include "sip_forward.h"
 #include "sip_str.h"
 #include "txn.h"
@@ -91,6 +92,12 @@ struct sr_route_config {
 	/* Optional User-Agent filter (e.g. a hyperscan pattern from lib/policy): false skips the binding. */
 	bool (*ua_filter)(void *arg, struct sr_str user_agent);
 	void *ua_filter_arg;
+	/*
+	 * RFC 8599 (docs/PUSH.md): the worker's push shard, NULL when push is
+	 * off. Proxy mode asks it (sr_push_on_call) before forking; a request
+	 * it holds waits for sr_route_push_release / sr_route_push_expired.
+	 */
+	struct sr_push_shard *push;
 };
 
 /* One binding of the Request-URI's AoR, as the location store's query gives it. */
@@ -109,6 +116,7 @@ struct sr_route_binding {
 	uint32_t allow;                  /* SR_M_* of its registered Allow; 0: none registered (everything) */
 	struct sr_str user_agent;
 	bool nat;                        /* registered from another address than its Contact's (302: ;received=) */
+	struct sr_push_binding push;     /* RFC 8599 facts (params empty: not a push contact) */
 };
 
 /* What the Request-URI names, as lib/sip and the served domains tell. */
@@ -206,6 +214,18 @@ int sr_route_response(struct sr_route_shard *rs, const struct sr_route_resp *rp,
 /* Runs due timers (at most budget); returns how many ran. */
 unsigned sr_route_advance(struct sr_route_shard *rs, uint64_t now_ms, unsigned budget);
 
+/*
+ * RFC 8599 held requests (route_push.c), called from the push shard's io
+ * (struct sr_push_io, kind SR_PUSH_HOLD_CALL); req is the proxy context the
+ * routing gave sr_push_on_call. release: a pushed device re-registered as
+ * binding b: a branch to it starts now ('last': nothing more is awaited).
+ * expired: refresh_timeout passed; with no branch of its own the request
+ * gets 480.
+ */
+void sr_route_push_release(struct sr_route_shard *rs, void *req, const struct sr_route_binding *b, bool last,
+			   uint64_t now_ms);
+void sr_route_push_expired(struct sr_route_shard *rs, void *req, uint64_t now_ms);
+
 /* ---------------------------------------------------------------- the decisions, exposed for tests */
 
 enum sr_route_verdict {
@@ -238,6 +258,7 @@ struct sr_route_target {
 	uint8_t alt;              /* index of the next flow of the same instance, SR_ROUTE_NO_ALT if none */
 	uint32_t expires_in;
 	struct sr_txn_dest received;  /* the binding's source when it is behind NAT (302: ;received=); ip 0: none */
+	uint8_t binding;          /* index of the binding it was made of (in the lookup's array) */
 };
 #define SR_ROUTE_ALTERNATE 0xffffu
 #define SR_ROUTE_NO_ALT 0xffu

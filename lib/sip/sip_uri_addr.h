@@ -58,6 +58,15 @@ struct sr_str sr_sip_tag_in(struct sr_str value, struct sr_str tag);
  */
 bool sr_sip_uri_is_source(const struct sr_sip_uri *u, uint32_t ip, uint16_t port);
 
+/*
+ * The parameter 'name' (case-insensitive) of a URI given as text, a bare
+ * URI or a name-addr ("<sip:x@h;pn-purr=..>"), e.g. RFC 8599's pn-purr of
+ * a Request-URI or a Route value: *value is its value as sent (empty for a
+ * parameter without one). False when absent. Headers (after '?') are not
+ * parameters. Scans the bytes only (sip_uri_param.c).
+ */
+bool sr_sip_uri_param_in(struct sr_str uri, const char *name, struct sr_str *value);
+
 /* The sent-by ("host[:port]", as written) of a Via value; empty when malformed. */
 struct sr_str sr_sip_via_sent_by(struct sr_str via);
 /* The branch parameter of a Via value (case-insensitive name); empty when absent. */

@@ -168,10 +168,44 @@ static void test_state_then_changes(void **state)
 	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A listener serving an empty store in a new directory (dir: a mkdtemp template). */
+static struct sr_ctl_listener *empty_listener(char *dir, char *path, size_t path_cap, struct sr_ctl_store **st)
+{
+	char err[512];
+	struct sr_ctl_listener *s;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, path_cap, "%s/listen.sock", dir);
+	assert_int_equal(sr_ctl_store_open(dir, 1u << 26, st, err, sizeof(err)), 0);
+	assert_int_equal(sr_ctl_listener_open(path, *st, SR_CTL_LISTENER_MIN_SUB_BYTES, &s, err, sizeof(err)), 0);
+	return s;
+}
+
+/* RFC 8599: a push event goes out as one live line to subscribers past their state (docs/PUSH.md). */
+static void test_push_event_line(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sr_ctl_listener_XXXXXX", path[64], buf[4096];
+	struct sr_ctl_store *st;
+	struct sr_ctl_listener *s = empty_listener(dir, path, sizeof(path), &st);
+	static const char ev[] = "{\"event\":\"contactRefresh\",\"aor\":\"sip:alice@x\",\"reason\":\"call\"}";
+	sr_ctl_listener_line(s, ev, sizeof(ev) - 1); /* nobody listens: nothing kept */
+	int fd = client(path);
+	read_lines(s, fd, buf, sizeof(buf), 1);
+	assert_string_equal(buf, "{\"event\":\"synced\"}\n"); /* the empty state, without the earlier event */
+	sr_ctl_listener_line(s, ev, sizeof(ev) - 1);
+	read_lines(s, fd, buf, sizeof(buf), 1);
+	assert_string_equal(buf, "{\"event\":\"contactRefresh\",\"aor\":\"sip:alice@x\",\"reason\":\"call\"}\n");
+	close(fd);
+	sr_ctl_listener_close(s);
+	sr_ctl_store_close(st);
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_then_changes),
+		cmocka_unit_test(test_push_event_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

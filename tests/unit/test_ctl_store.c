@@ -339,8 +339,9 @@ static void test_refuses_other_format(void **state)
 static void test_refuses_format_1(void **state)
 {
 	(void)state;
-	assert_int_equal(SR_CTL_STORE_FORMAT, 2);
+	assert_int_equal(SR_CTL_STORE_FORMAT, 3);
 	refuses_format(1);
+	refuses_format(2); /* records without the push parameters */
 }
 
 static void test_refuses_bad_record(void **state)
@@ -352,7 +353,7 @@ static void test_refuses_bad_record(void **state)
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	sr_ctl_store_close(st);
-	raw_put(d.path, "bindings", "0123456789abcdef", "\x02garbage", 8);
+	raw_put(d.path, "bindings", "0123456789abcdef", "\x03garbage", 8);
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	struct th_env *e = th_env_new(NULL, NULL);
 	struct sr_ctl_load_stats ls;

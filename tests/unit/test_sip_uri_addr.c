@@ -121,6 +121,26 @@ static void uri_is_source(void **state)
 	assert_false(sr_sip_uri_is_source(NULL, inet_addr("198.51.100.9"), 5060));
 }
 
+/* One URI parameter from the URI's text (RFC 8599 pn-purr): name-addr or bare, value as sent. */
+static void uri_param_in(void **state)
+{
+	(void)state;
+	struct sr_str v;
+	assert_true(sr_sip_uri_param_in(SR_STR_LIT("sip:a@198.51.100.9:5070;pn-provider=apns;PN-PURR=0a1b;lr"), "pn-purr",
+					&v));
+	assert_true(sr_str_eq(v, SR_STR_LIT("0a1b")));
+	assert_true(sr_sip_uri_param_in(SR_STR_LIT("<sip:a@h;lr;pn-purr=%41b>;expires=5"), "pn-purr", &v));
+	assert_true(sr_str_eq(v, SR_STR_LIT("%41b")));
+	assert_true(sr_sip_uri_param_in(SR_STR_LIT("sip:a@h;lr"), "lr", &v));
+	assert_int_equal(v.len, 0);
+	/* not a parameter: a header, a contact parameter outside < >, a longer name, the user part */
+	assert_false(sr_sip_uri_param_in(SR_STR_LIT("sip:a@h?pn-purr=1"), "pn-purr", &v));
+	assert_false(sr_sip_uri_param_in(SR_STR_LIT("<sip:a@h>;pn-purr=1"), "pn-purr", &v));
+	assert_false(sr_sip_uri_param_in(SR_STR_LIT("sip:a@h;pn-purrx=1"), "pn-purr", &v));
+	assert_false(sr_sip_uri_param_in(SR_STR_LIT("sip:pn-purr@h"), "pn-purr", &v));
+	assert_false(sr_sip_uri_param_in(SR_STR_NULL, "pn-purr", &v));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +148,7 @@ int main(void)
 		cmocka_unit_test(via_fields),
 		cmocka_unit_test(hop_and_tag),
 		cmocka_unit_test(uri_is_source),
+		cmocka_unit_test(uri_param_in),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

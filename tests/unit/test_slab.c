@@ -272,6 +272,7 @@ static void make_fields(struct sr_str f[SR_BF_COUNT])
 	f[SR_BF_USER_AGENT] = SR_STR_LIT("softphone/1.0");
 	f[SR_BF_INSTANCE] = SR_STR_LIT("<urn:uuid:1>");
 	f[SR_BF_PN_KEY] = sr_str_make("apns\0prid\0param", 15);
+	f[SR_BF_PN_PARAMS] = sr_str_make("pn-provider\0apns\0pn-prid\0prid\0", 28);
 }
 
 static void test_binding_round_trip(void **state)
