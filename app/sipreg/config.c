@@ -642,7 +642,5 @@ int sr_app_config_load(struct sr_app_config *c, int argc, char **argv)
 		fprintf(stderr, "sipreg: config: %s\n", err);
 		return -1;
 	}
-	if (sr_repl_enabled(&c->repl)) /* lib/replication is not wired into the control core yet */
-		fprintf(stderr, "sipreg: warning: replication.* is checked but not acted on by this version\n");
 	return 0;
 }

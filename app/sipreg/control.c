@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "ctl_socket.h"
 #include "persist.h"
+#include "replicate.h"
 #include "telemetry.h"
 #include "worker_figures.h"
 
@@ -68,7 +69,10 @@ void sr_control_run(struct sr_control *c)
 	while (!sr_app_stopping(app)) {
 		uint64_t now = rte_get_tsc_cycles();
 		sr_worker_figures_sample(app, now);
-		if (sr_persist_poll(app, sr_clock_ms(&app->clock, now)) == 0)
+		uint64_t now_ms = sr_clock_ms(&app->clock, now);
+		unsigned work = sr_persist_poll(app, now_ms);
+		work += sr_replicate_poll(app, now_ms);
+		if (work == 0)
 			rte_delay_us_sleep(1000);
 	}
 }

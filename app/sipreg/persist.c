@@ -70,6 +70,7 @@
 
 #include "aor_table.h"
 #include "persist_internal.h"
+#include "replicate.h"
 
 #define BACKLOG_BYTES (256u << 20) /* async: encoded events kept while commits fail */
 #define RETRY_MIN_MS 10
@@ -411,6 +412,7 @@ static void commit(struct sr_persist *p, unsigned n_workers, uint64_t now_ms)
 	SR_STAT_SET(p->commit_lag_ms, now_ms - p->batch.first_ms);
 	SR_STAT_ADD(p->events_committed, p->batch.n);
 	SR_STAT_INC(p->batches);
+	sr_replicate_committed(p->app, &p->batch); /* to Redis: only what the node's own store holds */
 	if (p->listener)
 		sr_ctl_listener_publish(p->listener, &p->batch); /* announced once durable, in commit order */
 	sr_ctl_batch_clear(&p->batch);

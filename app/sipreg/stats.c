@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "persist.h"
+#include "replicate.h"
 #include "worker_figures.h"
 #include "worker_route.h"
 
@@ -342,6 +343,7 @@ void sr_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)
 	ports(app, s);
 	sip_layer(app, s);
 	persistence(app, s);
+	sr_replicate_stats_walk(app, s);
 	routing(app, s);
 	per_worker(app, s);
 }
