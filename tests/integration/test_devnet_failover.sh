@@ -104,7 +104,32 @@ wait_settled() {
 	return 1
 }
 arp_macs() { "${peer[@]}" "$py" "$fop" arp sr-br0; }
-metric() { "$ctl" --prefix "$1" --json stats | stat "$2" ${3:+"$3"}; }
+# kill_and_time NODE(a|b) HOW [COMMAND...]: SIGKILL the node, run COMMAND (the promotion, if any), then
+# prints how long it took from the kill to the first 200 at 198.51.100.1.
+kill_and_time() {
+	local node=$1 how=$2 pid t_kill ms
+	shift 2
+	pid=$(eval echo "\$pid_$node")
+	t_kill=$(date +%s.%N)
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	eval "pid_$node="
+	[ $# -gt 0 ] && { "$@" >/dev/null || fail "$* failed"; }
+	ms=$("${peer[@]}" "$py" "$fop" answer "$t_kill" 10)
+	echo "failover ($how): ${ms} ms from kill -9 to the first 200 at 198.51.100.1"
+}
+# fetch_all NODE_NAME: every acknowledged AoR answers a fetch with its own contact.
+fetch_all() {
+	local found missing
+	read -r found missing < <("${peer[@]}" "$py" "$fop" fetch "$work/acked")
+	[ "$missing" = 0 ] && ok "every acknowledged AoR ($found) answers a fetch on $1" ||
+		fail "$missing of $acked acknowledged AoRs missing on $1"
+}
+# metric PREFIX NAME: one unlabelled figure of `sipregctl stats`.
+metric() {
+	"$ctl" --prefix "$1" --json stats |
+		"$py" -c 'import json,sys; d=json.load(sys.stdin); print(d.get("/sipreg/stats", d)[sys.argv[1]])' "$2"
+}
 
 # --- 1. A active, B standby; load; kill A; promote B by command ---
 start a active false "$work/a1.log"
@@ -123,17 +148,9 @@ echo "replication: A lag_ms $(repl "$prefix" lag_ms), B follow_lag_ms $(repl "$p
 [ "$(metric "$prefix_b" sipreg_repl_standby_drops_total)" -gt 0 ] && ok "B dropped what reached it as standby" ||
 	fail "B counted no standby drop (it saw the ARP broadcasts)"
 
-t_kill=$(date +%s.%N)
-kill -KILL "$pid_a"
-wait "$pid_a" 2>/dev/null
-pid_a=
-"$ctl" --prefix "$prefix_b" promote >/dev/null || fail "sipregctl promote refused"
-ms=$("${peer[@]}" "$py" "$fop" answer "$t_kill" 10)
-echo "failover (by command): ${ms} ms from kill -9 to the first 200 from the standby"
+kill_and_time a "by command" "$ctl" --prefix "$prefix_b" promote
 [ "$(repl "$prefix_b" role)" = active ] && ok "B is active after promote" || fail "B role $(repl "$prefix_b" role)"
-read -r found missing < <("${peer[@]}" "$py" "$fop" fetch "$work/acked")
-[ "$missing" = 0 ] && ok "every acknowledged AoR ($found) answers a fetch on B" ||
-	fail "$missing of $acked acknowledged AoRs missing on B"
+fetch_all B
 [ "$(metric "$prefix_b" sipreg_repl_garps_total)" -ge 1 ] && ok "B sent a gratuitous ARP" || fail "no gratuitous ARP from B"
 
 # --- 2. A comes back: standby, fenced ---
@@ -147,16 +164,9 @@ wait_settled "$prefix_b" "$prefix" 0 || fail "A does not follow B"
 
 # --- 3. kill B; A promotes itself ---
 for _ in $(seq 100); do [ "$(repl "$prefix" follow_streaming)" = 1 ] && break; sleep 0.1; done
-t_kill=$(date +%s.%N)
-kill -KILL "$pid_b"
-wait "$pid_b" 2>/dev/null
-pid_b=
-ms=$("${peer[@]}" "$py" "$fop" answer "$t_kill" 10)
-echo "failover (automatic, failover_ms=500): ${ms} ms from kill -9 to the first 200 from the standby"
+kill_and_time b "automatic, failover_ms=500"
 [ "$(repl "$prefix" role)" = active ] && ok "A promoted itself" || fail "A role $(repl "$prefix" role)"
-read -r found missing < <("${peer[@]}" "$py" "$fop" fetch "$work/acked")
-[ "$missing" = 0 ] && ok "every acknowledged AoR ($found) answers a fetch on A" ||
-	fail "$missing of $acked acknowledged AoRs missing on A"
+fetch_all A
 
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
