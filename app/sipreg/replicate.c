@@ -125,12 +125,38 @@ static void snap_close(void *ctx)
 
 /* --- callbacks --- */
 
+/* Settled ranges come in order: (settled_upto, upto] is durable or not as a whole. */
 static void on_settled(void *ctx, uint64_t upto, bool durable)
 {
-	/* async durability: nothing waits on a change; the writer counts what was not durable */
-	(void)ctx;
-	(void)upto;
-	(void)durable;
+	struct sr_replicate *x = ctx;
+	if (!durable && x->n_failed < FAILED_RANGES) {
+		x->failed[(x->failed_head + x->n_failed) % FAILED_RANGES] =
+			(struct settled_range){ x->settled_upto + 1, upto };
+		x->n_failed++;
+	} else if (!durable) {
+		/* more failed ranges than kept: widen the newest one (only ever fails more, never less) */
+		x->failed[(x->failed_head + x->n_failed - 1) % FAILED_RANGES].to = upto;
+	}
+	x->settled_upto = upto;
+}
+
+bool sr_replicate_settled(struct sr_app *app, uint64_t first, uint64_t last, bool *durable)
+{
+	struct sr_replicate *x = app->repl;
+	*durable = true;
+	if (!x || x->settled_upto < last)
+		return false;
+	/* callers ask in increasing order: a failed range wholly before 'first' is of no more use */
+	while (x->n_failed && x->failed[x->failed_head].to < first) {
+		x->failed_head = (x->failed_head + 1) % FAILED_RANGES;
+		x->n_failed--;
+	}
+	for (unsigned k = 0; k < x->n_failed; k++) {
+		const struct settled_range *f = &x->failed[(x->failed_head + k) % FAILED_RANGES];
+		if (f->from <= last && f->to >= first)
+			*durable = false;
+	}
+	return true;
 }
 
 static void on_role(void *ctx, bool active, uint64_t epoch, const char *why)
@@ -157,8 +183,9 @@ int sr_replicate_init(struct sr_app *app)
 				"replicated and the state resynchronised come from the binding store\n");
 		return -1;
 	}
-	if (c->repl.durability == SR_REPL_SYNC) {
-		fprintf(stderr, "sipreg: replication.durability=sync is not wired in this version; use async\n");
+	if (c->repl.durability == SR_REPL_SYNC && c->durability != SR_DURABILITY_SYNC) {
+		fprintf(stderr, "sipreg: replication.durability=sync needs control.durability=sync: a 200 waits "
+				"for the store and for Redis through the same hold\n");
 		return -1;
 	}
 	struct sr_replicate *x = rte_zmalloc("sr_replicate", sizeof(*x), RTE_CACHE_LINE_SIZE);
@@ -214,11 +241,24 @@ unsigned sr_replicate_poll(struct sr_app *app, uint64_t now_ms)
 	return work;
 }
 
-void sr_replicate_committed(struct sr_app *app, const struct sr_ctl_batch *b)
+unsigned sr_replicate_committed(struct sr_app *app, const struct sr_ctl_batch *b, uint64_t *first, uint64_t *last)
 {
 	struct sr_replicate *x = app->repl;
-	if (!x || !sr_repl_is_active(x->r))
-		return; /* a standby's own commits are what it follows: not written back */
+	uint64_t f = 0, l = 0;
+	unsigned refused = 0;
+	if (first)
+		*first = *last = 0;
+	if (!x)
+		return 0;
+	bool sync = app->cfg.repl.durability == SR_REPL_SYNC;
+	if (!sr_app_serving(app))
+		return 0; /* a standby's commits are its copy of what it follows: not written back, nothing held */
+	if (!sr_repl_is_active(x->r))
+		return sync ? b->n : 0; /* being demoted: sync never acknowledges what was not replicated */
+	if (sync && !sr_repl_available(x->r)) {
+		SR_STAT_ADD(x->fed_refused, b->n); /* Redis away or resynchronising: 500 at once, not a wait */
+		return b->n;
+	}
 	size_t off = 0;
 	enum sr_event_type type;
 	const uint8_t *rec;
@@ -235,11 +275,21 @@ void sr_replicate_committed(struct sr_app *app, const struct sr_ctl_batch *b)
 		bool put = sr_repl_op_is_put(op);
 		struct sr_repl_change ch = { .op = op, .id = bd.st.id, .expires = bd.st.expires, .aor = bd.aor.p,
 					     .aor_len = bd.aor.len, .rec = put ? rec : NULL, .rec_len = put ? len : 0 };
-		if (sr_repl_add(x->r, &ch))
+		uint64_t seq = sr_repl_add(x->r, &ch);
+		if (seq) {
 			SR_STAT_INC(x->fed);
-		else
+			f = f ? f : seq;
+			l = seq;
+		} else {
 			SR_STAT_INC(x->fed_refused);
+			refused++;
+		}
 	}
+	if (first) {
+		*first = f;
+		*last = l;
+	}
+	return refused;
 }
 _Static_assert((int)SR_EV_ADDED == (int)SR_REPL_ADDED && (int)SR_EV_REFRESHED == (int)SR_REPL_REFRESHED &&
 		       (int)SR_EV_REMOVED == (int)SR_REPL_REMOVED && (int)SR_EV_EXPIRED == (int)SR_REPL_EXPIRED,

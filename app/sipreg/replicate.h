@@ -12,8 +12,9 @@
  * the service address at all (replicate_role.c, on the workers).
  *
  * Requires control.persistence (the committed events and the snapshot come
- * from it; a standby keeps its own LMDB warm too). Only durability=async
- * is wired: sync is refused at start, by name.
+ * from it; a standby keeps its own LMDB warm too). replication.durability
+ * =sync needs control.durability=sync: the 200 waits for both through the
+ * store's hold (persist_repl.c).
  */
 #ifndef SR_REPLICATE_H
 #define SR_REPLICATE_H
@@ -35,8 +36,20 @@ void sr_replicate_fini(struct sr_app *app);
 
 /* Control core, every loop turn; returns the work done (0: idle). */
 unsigned sr_replicate_poll(struct sr_app *app, uint64_t now_ms);
-/* Control core: a batch LMDB has just committed (called before the listener announces it). */
-void sr_replicate_committed(struct sr_app *app, const struct sr_ctl_batch *b);
+/*
+ * Control core: a batch LMDB has just committed (called before the listener
+ * announces it). Returns how many of its changes were refused (always 0 for
+ * async durability; with sync, a node not active or a Redis not available
+ * refuses them all); first/last (may be NULL) receive the replication
+ * sequence numbers of the changes handed over (0, 0: none).
+ */
+unsigned sr_replicate_committed(struct sr_app *app, const struct sr_ctl_batch *b, uint64_t *first, uint64_t *last);
+/*
+ * Control core, sync durability: whether the changes first..last are all
+ * settled, and if so whether all of them are durable. Asked in increasing
+ * order (older failures are forgotten).
+ */
+bool sr_replicate_settled(struct sr_app *app, uint64_t first, uint64_t last, bool *durable);
 
 /* Command threads: `sipregctl promote` (done by the control core at its next turn), and the status. */
 void sr_replicate_cmd_promote(struct sr_app *app, struct sr_ctl_out *out);

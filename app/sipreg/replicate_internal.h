@@ -40,9 +40,18 @@ struct replicate_worker {
 	uint64_t pending_n;
 } __rte_cache_aligned;
 
+#define FAILED_RANGES 64 /* settled-not-durable ranges kept until persistence has read them */
+struct settled_range {
+	uint64_t from, to;
+};
+
 struct sr_replicate {
 	struct sr_app *app;
 	struct sr_repl *r;
+	/* what the writer has settled (control core; sync durability reads it through sr_replicate_settled) */
+	uint64_t settled_upto;
+	struct settled_range failed[FAILED_RANGES];
+	unsigned failed_head, n_failed;
 	/* LMDB read for a resynchronisation (control core): one page at a time */
 	struct {
 		uint8_t *buf;              /* u32 length + record, back to back */

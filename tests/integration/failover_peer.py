@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """failover_peer.py - the client side of test_devnet_failover.sh, run inside netns sr-peer.
 
-  failover_peer.py register N RATE ACKED   REGISTER fo<i>@example.com (i < N) at about RATE/s, each with
+  failover_peer.py register N RATE ACKED [FIRST]
+                                           REGISTER fo<i>@example.com (FIRST <= i < FIRST + N, FIRST
+                                           default 0) at about RATE/s, each with
                                            Contact <sip:fo<i>@198.51.100.2:5070>, retransmitting what is
                                            unanswered; writes the acknowledged i to ACKED, prints their count
   failover_peer.py fetch ACKED             REGISTER without Contact for every i in ACKED; prints
@@ -102,8 +104,8 @@ def drain(s, ok, bad, check):
             bad.add(i)
 
 
-def cmd_register(n, rate, acked_path):
-    ok = run(range(int(n)), True, float(rate), "r")
+def cmd_register(n, rate, acked_path, first="0"):
+    ok = run(range(int(first), int(first) + int(n)), True, float(rate), "r")
     with open(acked_path, "w") as f:
         for i in sorted(ok):
             f.write("%d\n" % i)
