@@ -474,7 +474,7 @@ static void publish_decided(struct sr_persist *p, unsigned n_workers)
 			pw->decided_seq = pw->last_seq; /* the batch is resolved: committed, or failed and noted */
 		sr_ctl_verdict_flush(&pw->verdict);
 		uint64_t first_untold = sr_ctl_verdict_unpublished(&pw->verdict);
-		uint64_t decided = pw->last_seq < first_untold ? pw->last_seq : first_untold - 1;
+		uint64_t decided = pw->decided_seq < first_untold ? pw->decided_seq : first_untold - 1;
 		if (decided > pw->committed_seq)
 			__atomic_store_n(&pw->committed_seq, decided, __ATOMIC_RELEASE);
 	}
