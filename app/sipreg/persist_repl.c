@@ -20,8 +20,11 @@
  *   acknowledged, and the UA's retry refreshes it.
  * - Batches are queued in commit order and released in that order, so a
  *   worker's watermark never passes an event still waiting for Redis.
- *   While Redis is away, a batch that waits blocks the batches behind it;
- *   the workers' hold queues bound how many responses wait (hold_full).
+ *   When Redis becomes unavailable (sr_repl_available false: away,
+ *   resynchronising, backlog full), every batch still waiting fails at
+ *   once rather than blocking the ones behind it until Redis returns: a
+ *   change that later reaches Redis anyway was merely not acknowledged,
+ *   which is always safe.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -54,10 +57,15 @@ void persist_repl_batch(struct sr_persist *p, unsigned n_workers, bool committed
 void persist_repl_decide(struct sr_persist *p, unsigned n_workers)
 {
 	struct repl_wait *r;
+	/* Redis away (or resynchronising): what waits for it is answered now, not when it returns */
+	bool give_up = p->repl_head && !sr_replicate_available(p->app);
 	while ((r = p->repl_head) != NULL) {
 		bool durable = true;
-		if (r->last && !sr_replicate_settled(p->app, r->first, r->last, &durable))
-			break;
+		if (r->last && !sr_replicate_settled(p->app, r->first, r->last, &durable)) {
+			if (!give_up)
+				break;
+			durable = false;
+		}
 		for (unsigned i = 0; i < n_workers; i++) {
 			struct persist_worker *pw = &p->w[i];
 			if ((r->failed || !durable) && r->last_seq[i] > pw->decided_seq &&

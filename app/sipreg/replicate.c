@@ -171,6 +171,11 @@ static void on_role(void *ctx, bool active, uint64_t epoch, const char *why)
 	fflush(stdout);
 }
 
+bool sr_replicate_available(const struct sr_app *app)
+{
+	return app->repl && sr_repl_available(app->repl->r);
+}
+
 /* --- control core --- */
 
 int sr_replicate_init(struct sr_app *app)

@@ -22,12 +22,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_mbuf.h>
+
 #include "app.h"
 #include "ctl_batch.h"
 #include "ctl_out.h"
 #include "ctl_stats.h"
-
-#include <rte_mbuf.h>
 
 /* After sr_persist_init, before the workers run. 0 (also when replication is off), or -1 after a message. */
 int sr_replicate_init(struct sr_app *app);
@@ -50,6 +50,8 @@ unsigned sr_replicate_committed(struct sr_app *app, const struct sr_ctl_batch *b
  * order (older failures are forgotten).
  */
 bool sr_replicate_settled(struct sr_app *app, uint64_t first, uint64_t last, bool *durable);
+/* Control core: whether a change committed now is expected to reach Redis (sr_repl_available). */
+bool sr_replicate_available(const struct sr_app *app);
 
 /* Command threads: `sipregctl promote` (done by the control core at its next turn), and the status. */
 void sr_replicate_cmd_promote(struct sr_app *app, struct sr_ctl_out *out);
