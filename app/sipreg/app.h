@@ -35,6 +35,7 @@ struct sr_aor_query;
 struct sr_auth;
 struct sr_auth_worker;
 struct sr_persist;
+struct sr_replicate;
 struct sr_flood;
 struct sr_worker_route;
 struct sr_worker_nat;
@@ -131,6 +132,8 @@ struct sr_app {
 	int stop;                                /* set by the signal handler */
 	struct sr_auth *auth;                    /* NULL when auth.enabled is false (app_auth.c) */
 	struct sr_persist *persist;              /* NULL when persistence is off (persist.c) */
+	struct sr_replicate *repl;               /* NULL when replication is off (replicate.c) */
+	int standby;                             /* 1: a replication standby, not serving (replicate.h) */
 	struct sr_policy *policy;                /* NULL without policy.rules (admission.c) */
 	struct sr_busy_window busy;              /* per-worker busy ratio (worker_figures.c) */
 	struct sr_pushgw *pushgw;                /* push.gateway_url's client, control core only (control.c); NULL: none */

@@ -39,6 +39,7 @@
 #include "ctl_answer.h"
 #include "ctl_store.h"
 #include "persist.h"
+#include "replicate.h"
 #include "sip_aor.h"
 #include "sip_uri_addr.h"
 #include "sip_response.h"
@@ -555,6 +556,24 @@ static void cmd_dump(void *ctx, const char *params, struct sr_ctl_out *out)
 	free(pg);
 }
 
+/* --- replication (replicate.c does the work) --- */
+
+static void cmd_promote(void *ctx, const char *params, struct sr_ctl_out *out)
+{
+	struct sr_commands *c = ctx;
+	(void)params;
+	if (!stopping(c, out))
+		sr_replicate_cmd_promote(c->app, out);
+}
+
+static void cmd_replication(void *ctx, const char *params, struct sr_ctl_out *out)
+{
+	struct sr_commands *c = ctx;
+	(void)params;
+	if (!stopping(c, out))
+		sr_replicate_cmd_status(c->app, out);
+}
+
 /* --- the table --- */
 
 /* Help texts stay under DPDK telemetry's 128 bytes (test_app_commands checks). */
@@ -579,6 +598,10 @@ static const struct sr_ctl_cmd commands[] = {
 	  cmd_dump },
 	{ "/sipreg/snapshot", "Writes a consistent copy of the binding store. Parameters: absolute directory",
 	  cmd_snapshot },
+	{ "/sipreg/replication", "Replication role, epoch, lag and the last Redis error. No parameters",
+	  cmd_replication },
+	{ "/sipreg/promote", "Makes this standby the active node (epoch compare-and-set in Redis). No parameters",
+	  cmd_promote },
 };
 
 struct sr_commands *sr_commands_new(struct sr_app *app)

@@ -658,7 +658,5 @@ int sr_app_config_load(struct sr_app_config *c, int argc, char **argv)
 	sr_push_rules_init(&c->reg.push, &c->push, err, sizeof(err)); /* checked above: cannot fail */
 	if (c->push.purr) /* lib/push decides PURRs, the data plane does not act on them yet (docs/PUSH.md) */
 		fprintf(stderr, "sipreg: warning: push.purr is checked but not acted on by this version\n");
-	if (sr_repl_enabled(&c->repl)) /* lib/replication is not wired into the control core yet */
-		fprintf(stderr, "sipreg: warning: replication.* is checked but not acted on by this version\n");
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "control_push.h"
 #include "ctl_socket.h"
 #include "persist.h"
+#include "replicate.h"
 #include "telemetry.h"
 #include "worker_figures.h"
 
@@ -72,6 +73,7 @@ void sr_control_run(struct sr_control *c)
 		uint64_t now_ms = sr_clock_ms(&app->clock, now);
 		unsigned work = sr_persist_poll(app, now_ms);
 		work += sr_control_push_poll(app, now_ms);
+		work += sr_replicate_poll(app, now_ms);
 		if (work == 0)
 			rte_delay_us_sleep(1000);
 	}

@@ -34,6 +34,7 @@
 #include "net_port.h"
 #include "metrics.h"
 #include "persist.h"
+#include "replicate.h"
 #include "pools.h"
 #include "worker.h"
 #include "worker_nat.h"
@@ -229,6 +230,7 @@ static void teardown(struct sr_app *app, struct sr_control *control)
 	sr_metrics_stop();
 	sr_control_fini(control);
 	sr_persist_fini(app);
+	sr_replicate_fini(app); /* after persistence's last commit, which it replicates */
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		struct sr_worker *w = app->w[i];
 		if (w == NULL)
@@ -315,6 +317,8 @@ int main(int argc, char **argv)
 	    setup_workers(app, tx_pool, ind_pool) != 0)
 		goto fail;
 	if (sr_persist_init(app) != 0) /* restores the shards before any worker runs */
+		goto fail;
+	if (sr_replicate_init(app) != 0) /* a standby until Redis says otherwise */
 		goto fail;
 	if (!(control = sr_control_init(app)))
 		goto fail;

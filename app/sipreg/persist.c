@@ -71,6 +71,7 @@
 #include "aor_table.h"
 #include "persist_internal.h"
 #include "worker_push.h"
+#include "replicate.h"
 
 #define BACKLOG_BYTES (256u << 20) /* async: encoded events kept while commits fail */
 #define RETRY_MIN_MS 10
@@ -142,6 +143,8 @@ int sr_persist_init(struct sr_app *app)
 	p->app = app;
 	p->slot_bytes = c->event_slot_bytes;
 	p->sync = c->durability == SR_DURABILITY_SYNC;
+	p->repl_sync = p->sync && sr_repl_enabled(&c->repl) && c->repl.durability == SR_REPL_SYNC;
+	p->repl_tail = &p->repl_head;
 	sr_ctl_aorset_init(&p->resyncing);
 	p->pending_tail = &p->pending;
 	char err[1024];
@@ -364,7 +367,7 @@ static void fail_batch(struct sr_persist *p, unsigned n_workers)
 	}
 	for (unsigned i = 0; i < n_workers; i++) {
 		struct persist_worker *pw = &p->w[i];
-		uint64_t decided = pw->decided_seq;
+		uint64_t decided = persist_repl_queued_seq(p, i); /* this batch's events only */
 		if (pw->last_seq > decided && sr_ctl_verdict_note(&pw->verdict, decided + 1, pw->last_seq) != 0)
 			fprintf(stderr, "sipreg: persistence: out of memory noting failed events\n");
 	}
@@ -395,6 +398,8 @@ static void commit(struct sr_persist *p, unsigned n_workers, uint64_t now_ms)
 		p->failing = true;
 		if (p->sync) {
 			fail_batch(p, n_workers);
+			if (p->repl_sync)
+				persist_repl_batch(p, n_workers, false); /* keeps the batches' order */
 		} else {
 			p->retry_ms = p->retry_ms ? (2 * p->retry_ms > RETRY_MAX_MS ? RETRY_MAX_MS : 2 * p->retry_ms)
 						  : RETRY_MIN_MS;
@@ -414,6 +419,11 @@ static void commit(struct sr_persist *p, unsigned n_workers, uint64_t now_ms)
 	SR_STAT_SET(p->commit_lag_ms, now_ms - p->batch.first_ms);
 	SR_STAT_ADD(p->events_committed, p->batch.n);
 	SR_STAT_INC(p->batches);
+	/* to Redis: only what the node's own store holds */
+	if (p->repl_sync)
+		persist_repl_batch(p, n_workers, true);
+	else
+		sr_replicate_committed(p->app, &p->batch, NULL, NULL);
 	if (p->listener)
 		sr_ctl_listener_publish(p->listener, &p->batch); /* announced once durable, in commit order */
 	sr_ctl_batch_clear(&p->batch);
@@ -459,12 +469,15 @@ static void take_event(struct sr_persist *p, struct persist_worker *pw, struct s
 /* sync: tells each worker what is decided, never past a failure it has not been told. */
 static void publish_decided(struct sr_persist *p, unsigned n_workers)
 {
+	if (p->repl_sync)
+		persist_repl_decide(p, n_workers); /* resolved when Redis has settled it too */
 	for (unsigned i = 0; i < n_workers; i++) {
 		struct persist_worker *pw = &p->w[i];
-		pw->decided_seq = pw->last_seq; /* the batch is resolved: committed, or failed and noted */
+		if (!p->repl_sync)
+			pw->decided_seq = pw->last_seq; /* the batch is resolved: committed, or failed and noted */
 		sr_ctl_verdict_flush(&pw->verdict);
 		uint64_t first_untold = sr_ctl_verdict_unpublished(&pw->verdict);
-		uint64_t decided = pw->last_seq < first_untold ? pw->last_seq : first_untold - 1;
+		uint64_t decided = pw->decided_seq < first_untold ? pw->decided_seq : first_untold - 1;
 		if (decided > pw->committed_seq)
 			__atomic_store_n(&pw->committed_seq, decided, __ATOMIC_RELEASE);
 	}
@@ -584,6 +597,7 @@ void sr_persist_fini(struct sr_app *app)
 	sr_ctl_store_close(p->store);
 	sr_ctl_batch_fini(&p->batch);
 	sr_ctl_aorset_fini(&p->resyncing);
+	persist_repl_fini(p);
 	while (p->pending) {
 		struct resync_req *r = p->pending;
 		p->pending = r->next;

@@ -73,6 +73,20 @@ struct persist_worker {
 	struct sr_ctl_verdict verdict;   /* sync: failed events, control -> worker */
 } __rte_cache_aligned;
 
+/*
+ * replication.durability=sync (persist_repl.c): a committed batch whose
+ * changes wait for Redis before their held responses may go. The batches
+ * wait in commit order; each remembers, per worker, the newest event
+ * drained with it, which becomes that worker's decided watermark once the
+ * batch is settled.
+ */
+struct repl_wait {
+	struct repl_wait *next;
+	uint64_t first, last;                 /* replication sequence numbers; 0, 0: nothing to wait for */
+	bool failed;                          /* a change was refused (not active, Redis unavailable) */
+	uint64_t last_seq[SR_NET_MAX_WORKERS];
+};
+
 struct sr_persist {
 	struct sr_app *app;
 	struct sr_ctl_store *store;
@@ -83,6 +97,8 @@ struct sr_persist {
 	struct persist_worker w[SR_NET_MAX_WORKERS];
 	uint32_t slot_bytes;
 	bool sync;
+	bool repl_sync;                    /* replication.durability=sync: held 200s also wait for Redis */
+	struct repl_wait *repl_head, **repl_tail;
 	bool started; /* sr_persist_init completed: rings, slots and store all exist */
 	/* failing commits */
 	bool failing;
@@ -94,6 +110,15 @@ struct sr_persist {
 	uint64_t store_bindings, store_bytes;
 	char last_error[512];
 };
+
+/* persist_repl.c */
+/* Control, sync: after a batch's commit (or failure): hands it to replication and queues it to wait. */
+void persist_repl_batch(struct sr_persist *p, unsigned n_workers, bool committed);
+/* Control, sync: moves each worker's decided_seq past the batches Redis has settled (failures noted). */
+void persist_repl_decide(struct sr_persist *p, unsigned n_workers);
+void persist_repl_fini(struct sr_persist *p);
+/* The newest event of worker i already resolved or queued to wait (a failed commit notes only later ones). */
+uint64_t persist_repl_queued_seq(const struct sr_persist *p, unsigned i);
 
 /* persist_resync.c */
 void persist_resync_free(struct resync_req *r);

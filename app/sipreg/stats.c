@@ -21,6 +21,7 @@
 
 #include "persist.h"
 #include "ctl_pushgw.h"
+#include "replicate.h"
 #include "worker_figures.h"
 #include "worker_push.h"
 #include "worker_route.h"
@@ -396,6 +397,7 @@ void sr_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)
 	ports(app, s);
 	sip_layer(app, s);
 	persistence(app, s);
+	sr_replicate_stats_walk(app, s);
 	routing(app, s);
 	push(app, s);
 	per_worker(app, s);

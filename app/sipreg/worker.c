@@ -53,6 +53,7 @@
 #include "persist.h"
 #include "worker_nat.h"
 #include "worker_push.h"
+#include "replicate.h"
 #include "worker_route.h"
 #include "worker_stun.h"
 
@@ -429,6 +430,10 @@ static void on_frame(struct sr_worker *w, struct rte_mbuf *m, uint64_t tsc, uint
 
 	SR_STAT_INC(w->stats.net.rx_pkts);
 	SR_STAT_ADD(w->stats.net.rx_bytes, m->pkt_len);
+	if (!sr_app_serving(w->app)) { /* a replication standby answers for nothing (replicate_role.c) */
+		sr_replicate_standby_drop(w, m);
+		return;
+	}
 	if (m->nb_segs != 1) { /* we configure no scattered RX: a PMD that does it anyway */
 		drop(w, m, SR_ND_TOO_BIG);
 		return;
@@ -595,6 +600,7 @@ int sr_worker_main(void *arg)
 		work += sr_worker_nat_advance(w, now_ms);
 		work += sr_worker_push_advance(w, now_ms); /* after the rx burst: a REGISTER's 200 goes first */
 		work += release_held(w, now_ms);
+		work += sr_replicate_worker_poll(w, now_ms);
 		tx_flush_all(w);
 
 		housekeeping(w, tsc, now_ms);

@@ -10,6 +10,7 @@
  *   sipregctl ... auth               authentication counters
  *   sipregctl ... reload             subscribers, nonce secret and policy rules (cli_reload.h)
  *   sipregctl ... watch              follow the listener stream (cli_watch.h)
+ *   sipregctl ... replication        replication status; promote: this standby becomes active
  *
  * Design decisions:
  * - Every command goes over sipreg's own control socket
@@ -48,6 +49,8 @@ static int usage(FILE *f)
 	      "  auth             authentication counters and subscribers in force\n"
 	      "  reload           re-reads subscribers, nonce secret file and policy rules; fails if one is refused\n"
 	      "  watch            follows binding changes: current state, then added/removed contacts live\n"
+	      "  replication      replication role, epoch, lag, last Redis error\n"
+	      "  promote          makes this standby the active node (takes the service address)\n"
 	      "The default prefix is sipreg-dev (dpdk-config/sipreg-dev.ini); the control socket is\n"
 	      "/var/run/dpdk/PREFIX/sipreg_ctl.sock.\n", f);
 	return f == stderr ? 2 : 0;
@@ -56,7 +59,8 @@ static int usage(FILE *f)
 /* The command and its parameters for argv; returns 0 or prints why not and returns 2. */
 static int build(int argc, char **argv, char *name, size_t name_cap, char *params, size_t params_cap)
 {
-	static const char *const plain[] = { "stats", "workers", "auth", "reload", "dump", "watch" };
+	static const char *const plain[] = { "stats", "workers", "auth", "reload", "dump", "watch", "replication",
+					      "promote" };
 	const char *verb = argv[0];
 	params[0] = '\0';
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {

@@ -84,6 +84,7 @@ struct sr_binding {
 	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */
 	uint16_t flags;
 	uint16_t len[SR_BF_COUNT];
+	uint8_t seen;              /* a standby's mark-and-sweep: put since sr_loc_mark (loc_apply.c) */
 	char data[];
 };
 

@@ -301,6 +301,25 @@ int sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str contact);
  */
 unsigned sr_loc_forget(struct sr_loc *loc, struct sr_str aor);
 
+/* --- a standby's copy of another node's bindings (replication, loc_apply.c) --- */
+
+/*
+ * Puts one binding by (AoR, id) from another node's record: as
+ * sr_loc_restore (strings, state and id kept; a binding of the AoR with the
+ * same id is replaced), but it announces the result, SR_EV_ADDED or
+ * SR_EV_REFRESHED, so the node's own persistence stores it, and it marks
+ * the binding seen for sr_loc_sweep. A record already expired removes the
+ * binding with that id (SR_EV_EXPIRED) and returns SR_RESTORE_EXPIRED.
+ * Claims no room (like expiry: the copy is rebuilt from Redis after a loss).
+ */
+enum sr_restore_rc sr_loc_put(struct sr_loc *loc, const struct sr_loc_binding *b, uint32_t now_s);
+/* Removes the binding (aor, id), announcing 'why' (REMOVED or EXPIRED). 1 when removed, 0 when absent. */
+int sr_loc_remove_id(struct sr_loc *loc, struct sr_str aor, uint64_t id, enum sr_event_type why);
+/* Starts a mark-and-sweep: every binding now present counts as not seen until sr_loc_put puts it again. */
+void sr_loc_mark(struct sr_loc *loc);
+/* Removes every binding not put since sr_loc_mark (SR_EV_REMOVED each); returns how many. */
+unsigned sr_loc_sweep(struct sr_loc *loc);
+
 /*
  * Checks the store's invariants (every AoR's list in q order with its count,
  * the totals, one armed timer per binding at its expiry, ids unique per

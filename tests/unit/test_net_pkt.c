@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "net_frames.h"
@@ -178,6 +179,36 @@ static void test_arp(void **state)
 	expect_drop(f, 30, SR_ND_RUNT);
 }
 
+static void test_arp_announce(void **state)
+{
+	(void)state;
+	uint8_t f[SR_NET_ARP_ANNOUNCE_LEN];
+	struct sr_net_local l = t_local();
+	uint32_t ours = t_ip(T_OUR_IP);
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, zero[6] = { 0 };
+	memset(f, 0xaa, sizeof(f));
+	assert_int_equal(sr_net_arp_announce(f, &l), 60);
+	assert_memory_equal(f, bcast, 6);
+	assert_memory_equal(f + 6, T_OUR_MAC, 6);
+	assert_int_equal(f[12], 0x08);
+	assert_int_equal(f[13], 0x06);
+	assert_int_equal(f[14 + 1], 1);            /* Ethernet */
+	assert_int_equal(f[14 + 2], 0x08);         /* IPv4 */
+	assert_int_equal(f[14 + 4], 6);
+	assert_int_equal(f[14 + 5], 4);
+	assert_int_equal(f[14 + 7], 1);            /* a request */
+	assert_memory_equal(f + 14 + 8, T_OUR_MAC, 6);
+	assert_memory_equal(f + 14 + 14, &ours, 4);
+	assert_memory_equal(f + 14 + 18, zero, 6);
+	assert_memory_equal(f + 14 + 24, &ours, 4);
+	for (size_t i = 42; i < sizeof(f); i++)
+		assert_int_equal(f[i], 0);
+	/* a request for our own address: we would answer it ourselves, so classification must see it as ARP */
+	struct sr_net_pkt p;
+	enum sr_net_drop why;
+	assert_int_equal(classify(f, sizeof(f), &p, &why), SR_NET_ARP);
+}
+
 static size_t icmp_echo(uint8_t *f, uint8_t type)
 {
 	size_t off = t_eth(f, T_OUR_MAC, T_PEER_MAC, 0x0800);
@@ -268,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_drops_counted_by_reason),
 		cmocka_unit_test(test_fragments_go_to_reassembly),
 		cmocka_unit_test(test_arp),
+		cmocka_unit_test(test_arp_announce),
 		cmocka_unit_test(test_icmp_echo),
 		cmocka_unit_test(test_udp_reply_headers),
 	};

@@ -1,0 +1,128 @@
+# repl_lib.sh - what the replication tests share (sourced after lib.sh's it_init, not run).
+#
+# The development network in pair mode (scripts/devnet.sh up-pair): node a in sr-dut, node b in
+# sr-dut2, both with the service address 198.51.100.1, bridged to sr-peer where repl_up starts a
+# redis-server (append-only file, fsync per write, in the test's work directory) on the kernel links
+# 198.51.100.129 (a's) and 198.51.100.133 (b's). The EXIT trap (repl_cleanup) kills both nodes and
+# Redis by pid, then lib.sh's cleanup removes the network and the work directory.
+# Needs: prefix (node a's eal.file_prefix), prefix_b, work, py, peer, here, BUILD_DIR.
+
+sipreg=$BUILD_DIR/app/sipreg/sipreg
+ctl=$BUILD_DIR/app/sipregctl/sipregctl
+fop="$here/tests/integration/failover_peer.py"
+pid_a= pid_b= redis_pid=
+
+repl_cleanup() {
+	# by pid: a bare `wait` would also wait for the devnet lock's holder, which waits for us
+	for p in $pid_a $pid_b $redis_pid; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	it_cleanup
+}
+
+# redis_start: the test's Redis in sr-peer (again over the same directory after a kill).
+redis_start() {
+	"${peer[@]}" redis-server --bind 198.51.100.129 198.51.100.133 --port 6379 --save "" --appendonly yes \
+		--appendfsync always --protected-mode no --dir "$work" >>"$work/redis.log" 2>&1 &
+	redis_pid=$!
+	for _ in $(seq 50); do
+		"${peer[@]}" redis-cli -h 198.51.100.129 ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.1
+	done
+	echo "FAIL: redis-server did not start"
+	cat "$work/redis.log"
+	exit 1
+}
+
+# repl_up: checks, the network in pair mode, Redis, the EXIT trap; sets mac_a and mac_b.
+repl_up() {
+	it_need redis-server "scripts/setup.sh installs redis-server"
+	[ -x "$ctl" ] || { echo "FAIL: $ctl not built"; exit 1; }
+	trap repl_cleanup EXIT
+	"$here/scripts/devnet.sh" down >/dev/null 2>&1
+	"$here/scripts/devnet.sh" up-pair >/dev/null || { echo "FAIL: devnet up-pair"; exit 1; }
+	mac_a=$(ip netns exec sr-dut cat /sys/class/net/sr-dut0/address)
+	mac_b=$(ip netns exec sr-dut2 cat /sys/class/net/sr-dut0/address)
+	redis_start
+}
+
+# node_start NODE(a|b) ROLE AUTO_FAILOVER LOG [--set KEY=VALUE ...]: sipreg of that node in its namespace
+# (one worker, persistence in $work/data-NODE, failover_ms=500); waits for "ready"; sets pid_a or pid_b.
+node_start() {
+	local node=$1 role=$2 auto=$3 log=$4 ns redis pfx
+	shift 4
+	if [ "$node" = a ]; then ns=sr-dut redis=198.51.100.129:6379 pfx=$prefix
+	else ns=sr-dut2 redis=198.51.100.133:6379 pfx=$prefix_b; fi
+	ip netns exec "$ns" "$sipreg" --config "$here/dpdk-config/sipreg-dev.ini" \
+		--set eal.file_prefix="$pfx" --set workers.count=1 --set control.persistence=true \
+		--set control.data_dir="$work/data-$node" --set replication.redis="$redis" \
+		--set replication.role="$role" --set replication.auto_failover="$auto" \
+		--set replication.failover_ms=500 --set replication.node_id="node-$node" "$@" >"$log" 2>&1 &
+	local pid=$!
+	eval "pid_$node=$pid"
+	for _ in $(seq 300); do
+		grep -q "sipreg: ready" "$log" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$log"
+	echo "FAIL: sipreg $node did not start"
+	exit 1
+}
+
+# repl PREFIX KEY: one field of `sipregctl replication`.
+repl() {
+	"$ctl" --prefix "$1" --json replication 2>/dev/null |
+		"$py" -c 'import json,sys; d=json.load(sys.stdin); print(d.get("/sipreg/replication", d).get(sys.argv[1], ""))' "$2"
+}
+# metric PREFIX NAME: one unlabelled figure of `sipregctl stats`.
+metric() {
+	"$ctl" --prefix "$1" --json stats |
+		"$py" -c 'import json,sys; d=json.load(sys.stdin); print(d.get("/sipreg/stats", d)[sys.argv[1]])' "$2"
+}
+# wait_role PREFIX ROLE [TENTHS]
+wait_role() {
+	for _ in $(seq "${3:-100}"); do
+		[ "$(repl "$1" role)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_settled PREFIX_ACTIVE PREFIX_STANDBY COUNT: the active has nothing unsettled and the standby has
+# followed at least COUNT changes.
+wait_settled() {
+	for _ in $(seq 300); do
+		if [ "$(repl "$1" lag_events)" = 0 ] && [ "$(repl "$2" follow_changes)" -ge "$3" ] 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+# arp_macs: the MACs answering an ARP request for 198.51.100.1 on the bridge, one a line.
+arp_macs() { "${peer[@]}" "$py" "$fop" arp sr-br0; }
+
+# kill_and_time NODE(a|b) HOW [COMMAND...]: SIGKILL the node, run COMMAND (the promotion, if any), then
+# prints how long it took from the kill to the first 200 at 198.51.100.1.
+kill_and_time() {
+	local node=$1 how=$2 pid t_kill ms
+	shift 2
+	pid=$(eval echo "\$pid_$node")
+	t_kill=$(date +%s.%N)
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	eval "pid_$node="
+	[ $# -gt 0 ] && { "$@" >/dev/null || fail "$* failed"; }
+	ms=$("${peer[@]}" "$py" "$fop" answer "$t_kill" 10)
+	echo "failover ($how): ${ms} ms from kill -9 to the first 200 at 198.51.100.1"
+}
+
+# fetch_all NODE_NAME ACKED_FILE: every acknowledged AoR answers a fetch with its own contact.
+fetch_all() {
+	local found missing total
+	total=$(wc -l <"$2")
+	read -r found missing < <("${peer[@]}" "$py" "$fop" fetch "$2")
+	[ "$missing" = 0 ] && ok "every acknowledged AoR ($found) answers a fetch on $1" ||
+		fail "$missing of $total acknowledged AoRs missing on $1"
+}
