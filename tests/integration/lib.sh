@@ -131,10 +131,14 @@ it_smoke_init() {
 
 # it_smoke SCRIPT SECONDS: a benchmark script's --smoke run (it manages sipreg and the dev network
 # itself), its output printed and kept in $smoke_out for the caller's checks of the JSON last line;
-# FAIL and exit 1 when it fails. Notes whether the dev network was up, for it_smoke_devnet_check.
+# FAIL and exit 1 when it fails. Notes whether the dev network was up, for it_smoke_devnet_check,
+# with the devnet lock held (the script inherits it): noted before, another test could still
+# bring the network up or down while this one waits.
 it_smoke() {
 	smoke_out=$(mktemp /tmp/sipreg-smoke.XXXXXX)
 	trap 'rm -f "$smoke_out"' EXIT
+	. "$here/scripts/devnet_lock.sh"
+	sr_devnet_lock
 	smoke_had_devnet=$(ip netns list | awk '{print $1}' | grep -cx sr-dut)
 	timeout -k 5 "$2" "$1" --smoke >"$smoke_out" 2>&1
 	local rc=$?
