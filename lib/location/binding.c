@@ -82,7 +82,7 @@ void sr_binding_get_state(const struct sr_binding *b, struct sr_binding_state *s
 	st->src_port = b->src_port;
 	st->q = b->q;
 	st->reg_id = b->reg_id;
-	st->flags = (uint16_t)(b->flags & ~SR_BFLAG_MISSED_MASK); /* keepalive state is not persisted */
+	st->flags = (uint16_t)(b->flags & ~SR_BFLAG_STORE_ONLY); /* keepalive and sweep state are not persisted */
 }
 
 void sr_binding_set_state(struct sr_binding *b, const struct sr_binding_state *st)

@@ -66,6 +66,14 @@ enum sr_binding_flags {
 #define SR_BFLAG_MISSED_SHIFT 8
 #define SR_BFLAG_MISSED_MAX 63u
 #define SR_BFLAG_MISSED_MASK (SR_BFLAG_MISSED_MAX << SR_BFLAG_MISSED_SHIFT)
+/*
+ * Bit 4: a standby's mark-and-sweep, put since sr_loc_mark (loc_apply.c).
+ * The store's own and never persisted either: a spare bit instead of a byte,
+ * which pushed a single-contact AoR over its 300-byte target.
+ */
+#define SR_BFLAG_SEEN (1u << 4)
+/* The bits above, which sr_binding_get_state leaves out. */
+#define SR_BFLAG_STORE_ONLY (SR_BFLAG_MISSED_MASK | SR_BFLAG_SEEN)
 
 struct sr_aor;
 
@@ -84,7 +92,6 @@ struct sr_binding {
 	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */
 	uint16_t flags;
 	uint16_t len[SR_BF_COUNT];
-	uint8_t seen;              /* a standby's mark-and-sweep: put since sr_loc_mark (loc_apply.c) */
 	char data[];
 };
 

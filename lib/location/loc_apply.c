@@ -47,7 +47,7 @@ enum sr_restore_rc sr_loc_put(struct sr_loc *loc, const struct sr_loc_binding *i
 	if (rc != SR_RESTORE_OK && rc != SR_RESTORE_REPLACED)
 		return rc;
 	struct sr_binding *b = find_id(find_aor(loc, in->aor), in->st.id);
-	b->seen = 1;
+	b->flags |= SR_BFLAG_SEEN;
 	sr_loc_emit(loc, rc == SR_RESTORE_OK ? SR_EV_ADDED : SR_EV_REFRESHED, b);
 	return rc;
 }
@@ -65,7 +65,7 @@ static void clear_seen(struct sr_aor *a, void *ctx)
 {
 	(void)ctx;
 	for (struct sr_binding *b = a->bindings; b; b = b->next)
-		b->seen = 0;
+		b->flags &= (uint16_t)~SR_BFLAG_SEEN;
 }
 
 void sr_loc_mark(struct sr_loc *loc)
@@ -87,7 +87,7 @@ static void collect_unseen(struct sr_aor *a, void *ctx)
 	struct unseen *u = ctx;
 	bool any = false;
 	for (const struct sr_binding *b = a->bindings; b && !any; b = b->next)
-		any = !b->seen;
+		any = !(b->flags & SR_BFLAG_SEEN);
 	if (!any)
 		return;
 	if (u->n == u->cap) {
@@ -117,7 +117,7 @@ unsigned sr_loc_sweep(struct sr_loc *loc)
 			struct sr_binding *b = u.a[i]->bindings;
 			while (b) {
 				struct sr_binding *next = b->next; /* the last drop frees the AoR too */
-				if (!b->seen) {
+				if (!(b->flags & SR_BFLAG_SEEN)) {
 					sr_loc_drop(loc, b, SR_EV_REMOVED);
 					removed++;
 				}
