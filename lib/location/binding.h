@@ -84,6 +84,13 @@ struct sr_binding {
 	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */
 	uint16_t flags;
 	uint16_t len[SR_BF_COUNT];
+	/*
+	 * The REGISTER's Allow narrowed by the Contact's methods tag, as lib/sip's
+	 * method bits (SR_SIP_ALLOW_MASK; 0: none registered). 16 bits placed
+	 * where they add the least: before seen, so the strings start 2 bytes
+	 * later (offsetof data 99 -> 101); flags has only 6 spare bits.
+	 */
+	uint16_t allow;
 	uint8_t seen;              /* a standby's mark-and-sweep: put since sr_loc_mark (loc_apply.c) */
 	char data[];
 };
@@ -124,6 +131,7 @@ struct sr_binding_state {
 	uint16_t q;              /* SR_Q_NONE when none */
 	uint32_t reg_id;
 	uint16_t flags;          /* enum sr_binding_flags */
+	uint16_t allow;          /* lib/sip's allow mask (SR_SIP_ALLOW_MASK bits); 0: no Allow registered */
 };
 
 void sr_binding_get_state(const struct sr_binding *b, struct sr_binding_state *st);
