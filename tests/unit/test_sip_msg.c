@@ -685,6 +685,28 @@ static void allow_header(void **state)
 	assert_int_equal(f->m.allow, SR_SIP_ALLOW_PRESENT);
 }
 
+/* The method names: every known bit's text reads back as that bit; near misses are extension methods. */
+static void method_names(void **state)
+{
+	(void)state;
+	char text[256];
+	uint32_t all = 0;
+	for (uint32_t bit = 1; bit < SR_SIP_ALLOW_PRESENT; bit <<= 1) {
+		size_t n = sr_sip_method_text(bit, text, sizeof(text));
+		assert_true(n > 0);
+		assert_int_equal(sr_sip_method_bit(sr_str_make(text, n)), bit);
+		all |= bit;
+	}
+	size_t n = sr_sip_method_text(all, text, sizeof(text));
+	assert_int_equal(sr_sip_method_list(sr_str_make(text, n)), all | SR_SIP_ALLOW_PRESENT);
+	assert_int_equal(sr_sip_method_text(all, text, 10), 6); /* cut at a whole name: "INVITE, ACK" does not fit in 10 */
+	assert_int_equal(sr_sip_method_bit(SR_STR_LIT("SUBSCRIBED")), SR_SIP_M_OTHER);
+	assert_int_equal(sr_sip_method_bit(SR_STR_LIT("SUBSCRIBX")), SR_SIP_M_OTHER);
+	assert_int_equal(sr_sip_method_bit(SR_STR_LIT("Invite")), SR_SIP_M_OTHER);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("INVITE BYE, \tACK\t,SUBSCRIBE")),
+			 SR_SIP_ALLOW_PRESENT | SR_SIP_M_ACK | SR_SIP_M_SUBSCRIBE);
+}
+
 static int group_fast(void **state)
 {
 	(void)state;
@@ -727,6 +749,7 @@ int main(void)
 		T(proxy_ranges),
 		T(proxy_refusals),
 		T(allow_header),
+		T(method_names),
 #undef T
 	};
 	int failed = cmocka_run_group_tests_name("fast", tests, group_fast, NULL);
