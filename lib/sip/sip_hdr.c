@@ -496,8 +496,14 @@ int sr_hdr_common(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value, 
 	case SR_HDR_USER_AGENT:
 		m->user_agent = value;
 		return SR_SIP_OK;
-	case SR_HDR_ALLOW: /* a list header: several lines add up */
-		m->allow |= sr_sip_method_list(value);
+	case SR_HDR_ALLOW:
+		/*
+		 * Only a REGISTER's Allow is kept (for the Allow filter); proxied
+		 * requests and responses carry theirs through as bytes and do not pay
+		 * for reading it. A list header: several lines add up.
+		 */
+		if (m->is_request && m->method.len == 8 && memcmp(m->method.p, "REGISTER", 8) == 0)
+			m->allow |= sr_sip_method_list(value);
 		return SR_SIP_OK;
 	case SR_HDR_AUTHORIZATION:
 		if (m->n_authorization == SR_SIP_MAX_AUTH)

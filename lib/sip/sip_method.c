@@ -40,12 +40,12 @@ static const struct {
 	 (uint64_t)(uint8_t)(g) << 48 | (uint64_t)(uint8_t)(h) << 56)
 
 /*
- * The bit of a name from its length, its first eight bytes as a word and its
- * ninth byte: a switch and one or two compares, no byte loop, no call (an
- * Allow lists about ten methods per REGISTER). by_len above holds the same
- * names for the text; test_sip_msg checks the two agree.
+ * The bit of a name from its length, its last eight bytes as a word (the
+ * whole name up to eight) and its first byte: a switch and one or two
+ * compares, no call (an Allow lists about ten methods per REGISTER). by_len
+ * above holds the same names for the text; test_sip_msg checks they agree.
  */
-static uint32_t word_bit(size_t len, uint64_t w, char ninth)
+static uint32_t word_bit(size_t len, uint64_t w, char first)
 {
 	switch (len) {
 	case 3:
@@ -68,7 +68,7 @@ static uint32_t word_bit(size_t len, uint64_t w, char ninth)
 	case 8:
 		return w == MW('R', 'E', 'G', 'I', 'S', 'T', 'E', 'R') ? SR_SIP_M_REGISTER : SR_SIP_M_OTHER;
 	case 9:
-		return w == MW('S', 'U', 'B', 'S', 'C', 'R', 'I', 'B') && ninth == 'E' ? SR_SIP_M_SUBSCRIBE
+		return w == MW('U', 'B', 'S', 'C', 'R', 'I', 'B', 'E') && first == 'S' ? SR_SIP_M_SUBSCRIBE
 										     : SR_SIP_M_OTHER;
 	default:
 		return SR_SIP_M_OTHER;
@@ -80,42 +80,45 @@ uint32_t sr_sip_method_bit(struct sr_str m)
 	if (m.len < 3 || m.len > 9)
 		return SR_SIP_M_OTHER;
 	uint64_t w = 0;
-	for (size_t i = 0; i < m.len && i < 8; i++)
-		w |= (uint64_t)(uint8_t)m.p[i] << (8 * i);
-	return word_bit(m.len, w, m.len == 9 ? m.p[8] : 0);
+	for (size_t i = m.len; i-- > 0 && m.len - i <= 8;)
+		w = w << 8 | (uint8_t)m.p[i];
+	return word_bit(m.len, w, m.p[0]);
+}
+
+static bool is_lws(char c)
+{
+	return c == ' ' || c == '\t';
 }
 
 uint32_t sr_sip_method_list(struct sr_str list)
 {
 	/*
-	 * One pass over the bytes: each element's name is gathered into a word
-	 * while it is checked for token characters; LWS may surround it, and an
-	 * element with anything else (or LWS inside) adds nothing.
+	 * Every known name is upper-case letters: an element's word is gathered
+	 * while the letters last, and it counts only when LWS, a comma or the end
+	 * follows. Anything else (an extension name with a digit or '-', a
+	 * lower-case name, two words) skips to the next comma and adds nothing.
 	 */
 	uint32_t mask = SR_SIP_ALLOW_PRESENT;
-	uint64_t w = 0;
-	size_t len = 0;
-	char ninth = 0;
-	bool ended = false, bad = false; /* LWS after the name; something that is not a token */
-	for (size_t i = 0; i <= list.len; i++) {
-		char c = i < list.len ? list.p[i] : ',';
-		if (c == ',') {
-			if (len && !bad) {
-				uint32_t bit = word_bit(len, w, ninth);
-				mask |= bit == SR_SIP_M_OTHER ? 0 : bit;
-			}
-			w = 0, len = 0, ninth = 0, ended = bad = false;
-		} else if (c == ' ' || c == '\t') {
-			ended = len > 0;
-		} else if (ended || !sr_sip_char_is(c, SR_CH_TOKEN)) {
-			bad = true;
-		} else {
-			if (len < 8)
-				w |= (uint64_t)(uint8_t)c << (8 * len);
-			else if (len == 8)
-				ninth = c;
-			len++;
+	const char *p = list.p, *end = list.p + list.len;
+	while (p < end) {
+		while (p < end && (is_lws(*p) || *p == ','))
+			p++;
+		const char *name = p;
+		uint64_t w = 0; /* the last eight letters, shifted in from the top: the first byte ends lowest */
+		for (; p < end && (unsigned)(*p - 'A') < 26u; p++)
+			w = w >> 8 | (uint64_t)(uint8_t)*p << 56;
+		size_t len = (size_t)(p - name);
+		if (len && len < 8)
+			w >>= 8 * (8 - len);
+		while (p < end && is_lws(*p))
+			p++;
+		if (p < end && *p != ',') { /* not a lone upper-case name */
+			const char *comma = memchr(p, ',', (size_t)(end - p));
+			p = comma ? comma : end;
+			continue;
 		}
+		uint32_t bit = len ? word_bit(len, w, name[0]) : SR_SIP_M_OTHER;
+		mask |= bit == SR_SIP_M_OTHER ? 0 : bit;
 	}
 	return mask;
 }

@@ -168,7 +168,7 @@ struct sr_sip_msg {
 	unsigned n_path;          /* in path[] */
 
 	struct sr_str user_agent;
-	uint32_t allow;           /* Allow headers as SR_SIP_M_* | SR_SIP_ALLOW_PRESENT; 0 when absent */
+	uint32_t allow;           /* a REGISTER's Allow headers as SR_SIP_M_* | SR_SIP_ALLOW_PRESENT; 0 when absent (or not a REGISTER) */
 	unsigned n_authorization; /* in authorization[] */
 	int64_t content_length;   /* -1 when absent */
 	size_t msg_len;           /* bytes of this message (headers + Content-Length body) */

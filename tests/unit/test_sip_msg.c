@@ -678,11 +678,19 @@ static void allow_header(void **state)
 
 	/* an empty Allow: present, no method (the UA accepts none we route) */
 	static const char empty[] =
-		"OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-a3\r\n"
-		"From: <sip:a@example.com>;tag=f\r\nTo: <sip:b@example.com>\r\nCall-ID: allow3\r\nCSeq: 1 OPTIONS\r\n"
+		"REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-a3\r\n"
+		"From: <sip:b@example.com>;tag=f\r\nTo: <sip:b@example.com>\r\nCall-ID: allow3\r\nCSeq: 1 REGISTER\r\n"
 		"Allow:\r\n\r\n";
 	assert_int_equal(parse(f, empty), SR_SIP_OK);
 	assert_int_equal(f->m.allow, SR_SIP_ALLOW_PRESENT);
+
+	/* only a REGISTER's Allow is read: a proxied request's or a response's is left as bytes */
+	static const char options[] =
+		"OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-a4\r\n"
+		"From: <sip:a@example.com>;tag=f\r\nTo: <sip:b@example.com>\r\nCall-ID: allow4\r\nCSeq: 1 OPTIONS\r\n"
+		"Allow: INVITE\r\n\r\n";
+	assert_int_equal(parse(f, options), SR_SIP_OK);
+	assert_int_equal(f->m.allow, 0);
 }
 
 /* The method names: every known bit's text reads back as that bit; near misses are extension methods. */
