@@ -286,6 +286,8 @@ static void routing(const struct sr_app *app, struct sr_stats_sink *s)
 		R("sipreg_route_no_binding_total", C, "Requests for an AoR without usable bindings (480/404).",
 		  no_binding),
 		R("sipreg_route_filtered_total", C, "Bindings skipped by the Allow or User-Agent filter.", filtered),
+		R("sipreg_route_method_refused_total", C,
+		  "405: every binding's registered Allow excludes the method.", method_refused),
 		R("sipreg_route_exhausted_total", C, "503: no transaction or proxy context left.", exhausted),
 		R("sipreg_route_cancels_total", C, "CANCELs received and matched.", cancels),
 		R("sipreg_route_dropped_total", C, "Requests dropped (stray ACKs, ACKs that cannot be routed).", dropped),

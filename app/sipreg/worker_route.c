@@ -102,8 +102,9 @@ static void route_binding(struct sr_worker_route *wr, const struct sr_loc_bindin
 	b->reg_id = v->st.reg_id;
 	b->user_agent = v->f[SR_BF_USER_AGENT];
 	b->nat = (v->st.flags & SR_BFLAG_NAT) != 0;
+	b->allow = v->st.allow; /* lib/sip's method bits are lib/routing's (routing.h) */
 	sr_worker_push_binding(v, &b->push);
-	/* Not stored by the registrar yet: Allow (0 = everything), the temporary GRUU, the Contact's own address. */
+	/* Not stored by the registrar yet: the temporary GRUU, the Contact's own address. */
 }
 
 static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct sr_route_binding **out,
@@ -200,6 +201,7 @@ static void publish(struct sr_worker_route *wr)
 	SR_STAT_SET(f->too_many_hops, s->too_many_hops);
 	SR_STAT_SET(f->no_binding, s->no_binding);
 	SR_STAT_SET(f->filtered, s->filtered);
+	SR_STAT_SET(f->method_refused, s->method_refused);
 	SR_STAT_SET(f->exhausted, s->exhausted);
 	SR_STAT_SET(f->cancels, s->cancels);
 	SR_STAT_SET(f->dropped, s->dropped);

@@ -19,7 +19,7 @@ struct sr_route_figures {
 	/* lib/routing (sr_route_stats) */
 	uint64_t requests, lookups, redirects, forwarded, branches, in_dialog, acks_forwarded, relayed;
 	uint64_t local[7];
-	uint64_t refused_foreign, loops, too_many_hops, no_binding, filtered, exhausted, cancels, dropped;
+	uint64_t refused_foreign, loops, too_many_hops, no_binding, filtered, method_refused, exhausted, cancels, dropped;
 	uint64_t live_contexts;
 	/* lib/transaction (sr_txn_stats) */
 	uint64_t txn_server, txn_client, txn_pool_exhausted, txn_buf_exhausted, txn_retransmissions;

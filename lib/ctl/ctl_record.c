@@ -5,16 +5,19 @@
  * - Explicit little-endian byte writes rather than a memcpy of a struct:
  *   the format must not change with the compiler's padding or the CPU, and
  *   a data directory may be copied to another machine (snapshots).
- * - Layout of version 3 (61 bytes then strings):
+ * - Layout of version 4 (63 bytes then strings):
  *     u8 version, u64 id, u32 expires, u32 registered_at, u32 cseq,
  *     u32 src_ip (as stored: network order bytes), u32 reg_id,
  *     u64 branch_hash, u16 src_port, u16 q, u16 flags, u16 aor_len,
- *     u16 len[8], aor bytes, then the 8 strings in enum sr_bfield order.
+ *     u16 len[8], u16 allow, aor bytes, then the 8 strings in enum
+ *     sr_bfield order.
  *   Version 2 added the binding id (the key's second half), version 3 the
- *   push parameters (SR_BF_PN_PARAMS, RFC 8599). A store of older
- *   records is refused as a whole by its format marker
- *   (ctl_store.h), so only one decoder is needed; adding a field means
- *   version 3.
+ *   push parameters (SR_BF_PN_PARAMS, RFC 8599), version 4 the registered
+ *   Allow (lib/sip's method bits). A version 3 record is read as one
+ *   without Allow ("no Allow registered": every method reaches it), which
+ *   is what the registrar knew when it wrote it; it differs only by the
+ *   missing u16. Older ones are refused as a whole by the store's format
+ *   marker (ctl_store.h).
  * - The key's AoR half is sr_hash64 (one hash function in the project),
  *   the same that decides the owner worker.
  */
@@ -22,7 +25,8 @@
 
 #include <string.h>
 
-#define HDR_LEN (1 + 8 + 5 * 4 + 8 + 4 * 2 + 2 * SR_BF_COUNT)
+#define HDR_LEN_V3 (1 + 8 + 5 * 4 + 8 + 4 * 2 + 2 * SR_BF_COUNT)
+#define HDR_LEN (HDR_LEN_V3 + 2) /* version 4: + u16 allow */
 
 static uint8_t *put16(uint8_t *p, uint16_t v)
 {
@@ -96,6 +100,7 @@ size_t sr_ctl_record_encode(const struct sr_loc_binding *b, uint8_t *out, size_t
 	p = put16(p, (uint16_t)b->aor.len);
 	for (int i = 0; i < SR_BF_COUNT; i++)
 		p = put16(p, (uint16_t)b->f[i].len);
+	p = put16(p, st->allow);
 	if (b->aor.len)
 		memcpy(p, b->aor.p, b->aor.len);
 	p += b->aor.len;
@@ -113,11 +118,12 @@ int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_loc_binding *b
 		*err = "empty record";
 		return -1;
 	}
-	if (in[0] != SR_CTL_RECORD_VERSION) {
+	if (in[0] != SR_CTL_RECORD_VERSION && in[0] != 3) {
 		*err = "record of an unknown format version (written by another sipreg version)";
 		return -1;
 	}
-	if (len < HDR_LEN) {
+	size_t hdr_len = in[0] == 3 ? HDR_LEN_V3 : HDR_LEN;
+	if (len < hdr_len) {
 		*err = "record shorter than its header";
 		return -1;
 	}
@@ -129,16 +135,17 @@ int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_loc_binding *b
 	st->cseq = get32(&p);
 	st->src_ip = get32(&p);
 	st->reg_id = get32(&p);
-	st->branch_hash = get64(&p);
+	st->branch_hash = (uint32_t)get64(&p); /* 32 bits kept (binding.h); older records had 64 */
 	st->src_port = get16(&p);
 	st->q = get16(&p);
 	st->flags = get16(&p);
 	size_t lens[1 + SR_BF_COUNT];
-	size_t total = HDR_LEN;
+	size_t total = hdr_len;
 	for (int i = 0; i < 1 + SR_BF_COUNT; i++) {
 		lens[i] = get16(&p);
 		total += lens[i];
 	}
+	st->allow = in[0] == 3 ? 0 : get16(&p);
 	if (total != len) {
 		*err = "record length does not match the lengths it declares";
 		return -1;

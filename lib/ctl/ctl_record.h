@@ -32,7 +32,7 @@
 
 #include "location.h"
 
-#define SR_CTL_RECORD_VERSION 3
+#define SR_CTL_RECORD_VERSION 4
 #define SR_CTL_KEY_LEN 16
 
 /* Encoded size; 0 when a string is longer than 65535 bytes. */

@@ -20,7 +20,11 @@
 #include "ctl_batch.h"
 #include "ctl_record.h"
 
-/* 3: records of version 3 (version 2 plus the push parameters), keyed by (AoR hash, binding id) (ctl_record.h). */
+/*
+ * 3: records of version 3 (version 2 plus the push parameters), keyed by (AoR hash, binding id) (ctl_record.h).
+ * Records of version 4 (plus the registered Allow) live beside them: the decoder reads both, so the
+ * store's format stays 3.
+ */
 #define SR_CTL_STORE_FORMAT 3
 #define SR_CTL_STORE_DEFAULT_MAP (4ull << 30) /* address space only: the file grows as used */
 

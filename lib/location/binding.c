@@ -83,6 +83,7 @@ void sr_binding_get_state(const struct sr_binding *b, struct sr_binding_state *s
 	st->q = b->q;
 	st->reg_id = b->reg_id;
 	st->flags = (uint16_t)(b->flags & ~SR_BFLAG_STORE_ONLY); /* keepalive and sweep state are not persisted */
+	st->allow = b->allow;
 }
 
 void sr_binding_set_state(struct sr_binding *b, const struct sr_binding_state *st)
@@ -95,11 +96,13 @@ void sr_binding_set_state(struct sr_binding *b, const struct sr_binding_state *s
 	b->q = st->q;
 	b->reg_id = st->reg_id;
 	b->flags = st->flags;
+	b->allow = st->allow;
 }
 
 bool sr_binding_state_equal(const struct sr_binding_state *a, const struct sr_binding_state *b)
 {
 	return a->id == b->id && a->expires == b->expires && a->registered_at == b->registered_at &&
 	       a->branch_hash == b->branch_hash && a->cseq == b->cseq && a->src_ip == b->src_ip &&
-	       a->src_port == b->src_port && a->q == b->q && a->reg_id == b->reg_id && a->flags == b->flags;
+	       a->src_port == b->src_port && a->q == b->q && a->reg_id == b->reg_id && a->flags == b->flags &&
+	       a->allow == b->allow;
 }

@@ -82,7 +82,12 @@ struct sr_binding {
 	struct sr_binding *next;   /* next binding of the same AoR, in q order (location.h) */
 	struct sr_aor *aor;
 	uint64_t id;               /* the store's id: unique in the shard, never 0, kept for life */
-	uint64_t branch_hash;      /* hash of the top Via branch of the last update */
+	/*
+	 * Hash of the top Via branch of the last update, 32 bits: it only tells a
+	 * retransmission (same Call-ID and CSeq) from a new request, and the 4
+	 * bytes keep a single-contact AoR under 300 bytes.
+	 */
+	uint32_t branch_hash;
 	uint32_t cseq;
 	uint32_t src_ip;           /* network byte order: the 'received' address */
 	uint32_t reg_id;           /* RFC 5626 reg-id, 0 when none */
@@ -92,6 +97,13 @@ struct sr_binding {
 	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */
 	uint16_t flags;
 	uint16_t len[SR_BF_COUNT];
+	/*
+	 * The REGISTER's Allow narrowed by the Contact's methods tag, as lib/sip's
+	 * method bits (SR_SIP_ALLOW_MASK; 0: none registered). 16 bits where they
+	 * add the least: the strings start 2 bytes later (offsetof data 98 -> 100);
+	 * flags has only a few spare bits left.
+	 */
+	uint16_t allow;
 	char data[];
 };
 
@@ -124,13 +136,14 @@ struct sr_binding_state {
 	uint64_t id;             /* the store's id (0 in a change: the store gives it) */
 	uint32_t expires;        /* absolute Unix second */
 	uint32_t registered_at;
-	uint64_t branch_hash;
+	uint32_t branch_hash;    /* the record keeps 64 bits: the upper half is 0 */
 	uint32_t cseq;
 	uint32_t src_ip;         /* network byte order */
 	uint16_t src_port;
 	uint16_t q;              /* SR_Q_NONE when none */
 	uint32_t reg_id;
 	uint16_t flags;          /* enum sr_binding_flags */
+	uint16_t allow;          /* lib/sip's allow mask (SR_SIP_ALLOW_MASK bits); 0: no Allow registered */
 };
 
 void sr_binding_get_state(const struct sr_binding *b, struct sr_binding_state *st);

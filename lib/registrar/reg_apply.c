@@ -64,6 +64,8 @@ static void binding_state(const struct sr_req_ctx *c, const struct sr_plan *p,
 		.src_port = c->src ? c->src->port : 0,
 		.q = q >= 0 ? (uint16_t)q : SR_Q_NONE,
 		.reg_id = pe->ci.has_reg_id ? pe->ci.reg_id : 0,
+		/* the Allow filter's facts: the REGISTER's Allow narrowed by the contact's methods tag */
+		.allow = (uint16_t)(sr_sip_contact_allow(c->m, pe->ci.ct) & SR_SIP_ALLOW_MASK),
 	};
 	if (pe->ci.has_reg_id)
 		st->flags |= SR_BFLAG_OUTBOUND;

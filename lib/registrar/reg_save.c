@@ -458,7 +458,7 @@ void sr_reg_save(struct sr_req_ctx *c)
 		return sr_reply_error(c, SR_E_PATH_TOO_LONG, NULL, SR_STR_NULL);
 	sr_loc_txn_begin(s->loc, &p->txn, p->aor);
 	p->aor_rec = p->txn.rec;
-	p->branch_hash = m->top_via.branch.len ? sr_hash64(m->top_via.branch.p, m->top_via.branch.len) : 0;
+	p->branch_hash = m->top_via.branch.len ? (uint32_t)sr_hash64(m->top_via.branch.p, m->top_via.branch.len) : 0;
 
 	if (m->contact_star) {
 		e = plan_star(c, p);

@@ -24,29 +24,6 @@
 
 #include <string.h>
 
-uint32_t sr_route_method_bit(struct sr_str m)
-{
-	/* By length, then one comparison: this runs for every request. */
-	static const struct {
-		const char *name;
-		uint32_t bit;
-	} by_len[10][4] = {
-		[3] = { { "ACK", SR_M_ACK }, { "BYE", SR_M_BYE } },
-		[4] = { { "INFO", SR_M_INFO } },
-		[5] = { { "PRACK", SR_M_PRACK }, { "REFER", SR_M_REFER } },
-		[6] = { { "INVITE", SR_M_INVITE }, { "CANCEL", SR_M_CANCEL }, { "NOTIFY", SR_M_NOTIFY }, { "UPDATE", SR_M_UPDATE } },
-		[7] = { { "OPTIONS", SR_M_OPTIONS }, { "PUBLISH", SR_M_PUBLISH }, { "MESSAGE", SR_M_MESSAGE } },
-		[8] = { { "REGISTER", SR_M_REGISTER } },
-		[9] = { { "SUBSCRIBE", SR_M_SUBSCRIBE } },
-	};
-	if (m.len >= 10)
-		return SR_M_OTHER;
-	for (unsigned i = 0; i < 4 && by_len[m.len][i].name; i++)
-		if (memcmp(m.p, by_len[m.len][i].name, m.len) == 0)
-			return by_len[m.len][i].bit;
-	return SR_M_OTHER;
-}
-
 static uint32_t loop_hash(const struct sr_route_shard *rs, const struct sr_route_req *rq)
 {
 	const struct sr_str parts[] = { rq->fwd.ruri, rq->txn.from_tag, rq->to_tag, rq->txn.call_id,

@@ -198,6 +198,16 @@ static void lookup(struct sr_route_shard *rs, struct sr_txn *t, const struct sr_
 	unsigned nb = rs->io.lookup(rs->io_ctx, rq, &b, &user_known);
 	unsigned n = sr_route_targets(rs, rq, b, nb, tg, SR_ROUTE_MAX_TARGETS, &filtered);
 	rs->stats.filtered += filtered;
+	if (n == 0 && filtered) {
+		uint32_t accepted = sr_route_allow_refusal(rq, b, nb);
+		if (accepted) { /* only the Allow filter stood in the way: 405 listing what they accept */
+			char names[160], line[200];
+			struct sr_str list = sr_str_make(names, sr_sip_method_text(accepted, names, sizeof(names)));
+			rs->stats.method_refused++;
+			route_reply_req(rs, t, rq, 405, NULL, sr_str_make(line, sr_fwd_header_line(line, sizeof(line), "Allow", list)));
+			return;
+		}
+	}
 	if (n == 0) {
 		rs->stats.no_binding++;
 		/* 480: a user without (usable) bindings; 404: a user we do not know, or a GRUU nobody holds. */

@@ -9,6 +9,12 @@
  * - Filters, as OpenSIPS's lookup flags: a binding whose registered Allow
  *   omits the method is skipped (extension methods are not filtered: an
  *   Allow bitmask cannot say), and the optional User-Agent predicate.
+ *   When the Allow filter alone left nothing, the answer is 405 with the
+ *   methods the bindings do accept (RFC 3261 21.4.6: the method is not
+ *   allowed for the address in the Request-URI, and the 405 must list those
+ *   that are), where OpenSIPS's lookup returns -2 and leaves the answer to
+ *   the script; 480 would tell the caller to try the same request later,
+ *   which cannot help while the registrations stand.
  * - Outbound (RFC 5626 5.3): bindings of one instance with reg-ids are flows
  *   to one device; only one is tried, the most recently refreshed; the
  *   others stay as alternates, tried in turn only after a 430 Flow Failed.
@@ -96,6 +102,27 @@ static void place_flow(struct cand *c, unsigned k, const struct sr_route_binding
 	}
 }
 
+/* A binding's registered Allow lets the method through (m: the request's method bit). */
+static bool allows(const struct sr_route_binding *x, uint32_t m)
+{
+	return x->allow == 0 || (m & SR_M_OTHER) || (x->allow & m);
+}
+
+uint32_t sr_route_allow_refusal(const struct sr_route_req *rq, const struct sr_route_binding *b, unsigned n)
+{
+	uint32_t m = sr_route_method_bit(rq->fwd.method), accepted = 0;
+	unsigned refused = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!gruu_match(rq, &b[i]))
+			continue;
+		if (allows(&b[i], m))
+			return 0; /* another reason (User-Agent, destination) left it out */
+		accepted |= b[i].allow & ~SR_SIP_ALLOW_PRESENT;
+		refused++;
+	}
+	return refused ? (accepted | SR_SIP_ALLOW_PRESENT) : 0;
+}
+
 unsigned sr_route_targets(const struct sr_route_shard *rs, const struct sr_route_req *rq,
 			  const struct sr_route_binding *b, unsigned n, struct sr_route_target *out, unsigned cap,
 			  unsigned *filtered)
@@ -108,8 +135,7 @@ unsigned sr_route_targets(const struct sr_route_shard *rs, const struct sr_route
 		const struct sr_route_binding *x = &b[i];
 		if (!gruu_match(rq, x))
 			continue;
-		bool allowed = x->allow == 0 || (m & SR_M_OTHER) || (x->allow & m);
-		if (!allowed || (rs->cfg.ua_filter && !rs->cfg.ua_filter(rs->cfg.ua_filter_arg, x->user_agent))) {
+		if (!allows(x, m) || (rs->cfg.ua_filter && !rs->cfg.ua_filter(rs->cfg.ua_filter_arg, x->user_agent))) {
 			skipped++;
 			continue;
 		}

@@ -46,6 +46,7 @@
 
 #include "push.h"
 #include "sip_forward.h"
+#include "sip_msg.h"
 #include "sip_str.h"
 #include "txn.h"
 
@@ -60,26 +61,29 @@ enum sr_route_mode {
 	SR_ROUTE_PROXY,    /* stateful forking proxy */
 };
 
-/* Methods as bits: the Allow filter and method checks. */
+/* Methods as bits: the Allow filter and method checks (lib/sip's bits, one table). */
 enum sr_route_method {
-	SR_M_INVITE = 1u << 0,
-	SR_M_ACK = 1u << 1,
-	SR_M_BYE = 1u << 2,
-	SR_M_CANCEL = 1u << 3,
-	SR_M_OPTIONS = 1u << 4,
-	SR_M_REGISTER = 1u << 5,
-	SR_M_PRACK = 1u << 6,
-	SR_M_SUBSCRIBE = 1u << 7,
-	SR_M_NOTIFY = 1u << 8,
-	SR_M_PUBLISH = 1u << 9,
-	SR_M_INFO = 1u << 10,
-	SR_M_REFER = 1u << 11,
-	SR_M_MESSAGE = 1u << 12,
-	SR_M_UPDATE = 1u << 13,
-	SR_M_OTHER = 1u << 31, /* an extension method: not subject to the Allow filter */
+	SR_M_INVITE = SR_SIP_M_INVITE,
+	SR_M_ACK = SR_SIP_M_ACK,
+	SR_M_BYE = SR_SIP_M_BYE,
+	SR_M_CANCEL = SR_SIP_M_CANCEL,
+	SR_M_OPTIONS = SR_SIP_M_OPTIONS,
+	SR_M_REGISTER = SR_SIP_M_REGISTER,
+	SR_M_PRACK = SR_SIP_M_PRACK,
+	SR_M_SUBSCRIBE = SR_SIP_M_SUBSCRIBE,
+	SR_M_NOTIFY = SR_SIP_M_NOTIFY,
+	SR_M_PUBLISH = SR_SIP_M_PUBLISH,
+	SR_M_INFO = SR_SIP_M_INFO,
+	SR_M_REFER = SR_SIP_M_REFER,
+	SR_M_MESSAGE = SR_SIP_M_MESSAGE,
+	SR_M_UPDATE = SR_SIP_M_UPDATE,
+	SR_M_OTHER = SR_SIP_M_OTHER, /* an extension method: not subject to the Allow filter */
 };
 /* The bit of a method name (case-sensitive, RFC 3261 7.1); SR_M_OTHER for anything else. */
-uint32_t sr_route_method_bit(struct sr_str method);
+static inline uint32_t sr_route_method_bit(struct sr_str method)
+{
+	return sr_sip_method_bit(method);
+}
 
 struct sr_route_config {
 	enum sr_route_mode mode;
@@ -188,6 +192,7 @@ struct sr_route_stats {
 	uint64_t too_many_hops;     /* 483 */
 	uint64_t no_binding;        /* 480/404 for an AoR without usable bindings */
 	uint64_t filtered;          /* bindings skipped by the Allow or User-Agent filter */
+	uint64_t method_refused;    /* requests answered 405: every binding's registered Allow excludes the method */
 	uint64_t exhausted;         /* 503: no transaction or context left */
 	uint64_t cancels;           /* CANCELs received and matched */
 	uint64_t dropped;           /* requests dropped: stray ACKs, ACKs we cannot route */
@@ -275,6 +280,13 @@ struct sr_route_target {
 unsigned sr_route_targets(const struct sr_route_shard *rs, const struct sr_route_req *rq,
 			  const struct sr_route_binding *b, unsigned n, struct sr_route_target *out, unsigned cap,
 			  unsigned *filtered);
+/*
+ * When a lookup gave no target: the methods the AoR's bindings do accept
+ * (lib/sip's bits, the 405's Allow) when every binding the request could
+ * reach was skipped by the Allow filter alone; 0 otherwise (then the answer
+ * stays 480: nothing says the method is the reason).
+ */
+uint32_t sr_route_allow_refusal(const struct sr_route_req *rq, const struct sr_route_binding *b, unsigned n);
 
 /* 16.7 step 6: true when final status 'cand' should replace 'best' (0: none yet) as the response to send. */
 bool sr_route_better(int cand, int best);

@@ -40,6 +40,7 @@ int sr_hdr_fail(struct sr_sip_error *err, const char *reason)
 #define K_USER_AGENT W('u', 's', 'e', 'r', '-', 'a', 'g', 'e'), W('n', 't', 0, 0, 0, 0, 0, 0)
 #define K_AUTHORIZATION W('a', 'u', 't', 'h', 'o', 'r', 'i', 'z'), W('a', 't', 'i', 'o', 'n', 0, 0, 0)
 #define K_CONTENT_LENGTH W('c', 'o', 'n', 't', 'e', 'n', 't', '-'), W('l', 'e', 'n', 'g', 't', 'h', 0, 0)
+#define K_ALLOW W('a', 'l', 'l', 'o', 'w', 0, 0, 0), W(0, 0, 0, 0, 0, 0, 0, 0)
 #define K_ROUTE W('r', 'o', 'u', 't', 'e', 0, 0, 0), W(0, 0, 0, 0, 0, 0, 0, 0)
 #define K_MAX_FORWARDS W('m', 'a', 'x', '-', 'f', 'o', 'r', 'w'), W('a', 'r', 'd', 's', 0, 0, 0, 0)
 #define K_PROXY_REQUIRE W('p', 'r', 'o', 'x', 'y', '-', 'r', 'e'), W('q', 'u', 'i', 'r', 'e', 0, 0, 0)
@@ -88,7 +89,7 @@ enum sr_hdr_id sr_hdr_lookup_key(const struct sr_hdr_key *k)
 	case 9:
 		return NAME_IS(k, K_SUPPORTED) ? SR_HDR_SUPPORTED : SR_HDR_OTHER;
 	case 5:
-		return NAME_IS(k, K_ROUTE) ? SR_HDR_ROUTE : SR_HDR_OTHER;
+		return NAME_IS(k, K_ROUTE) ? SR_HDR_ROUTE : NAME_IS(k, K_ALLOW) ? SR_HDR_ALLOW : SR_HDR_OTHER;
 	case 10:
 		return NAME_IS(k, K_USER_AGENT) ? SR_HDR_USER_AGENT : SR_HDR_OTHER;
 	case 12:
@@ -494,6 +495,15 @@ int sr_hdr_common(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str value, 
 		return SR_SIP_OK;
 	case SR_HDR_USER_AGENT:
 		m->user_agent = value;
+		return SR_SIP_OK;
+	case SR_HDR_ALLOW:
+		/*
+		 * Only a REGISTER's Allow is kept (for the Allow filter); proxied
+		 * requests and responses carry theirs through as bytes and do not pay
+		 * for reading it. A list header: several lines add up.
+		 */
+		if (m->is_request && m->method.len == 8 && memcmp(m->method.p, "REGISTER", 8) == 0)
+			m->allow |= sr_sip_method_list(value);
 		return SR_SIP_OK;
 	case SR_HDR_AUTHORIZATION:
 		if (m->n_authorization == SR_SIP_MAX_AUTH)

@@ -6,7 +6,7 @@
  * the fields of struct sr_sip_msg:
  *  - sip_hdr.c: the name table, list splitting, and the values whose
  *    grammar is ours on both paths (Call-ID, CSeq, Expires, option tags,
- *    Path, From, User-Agent, Authorization, Content-Length);
+ *    Path, From, User-Agent, Authorization, Content-Length, Allow);
  *  - sip_hdr_osip.c: Request-URI, Via, To and Contact through libosip2
  *    (the parser of record);
  *  - sip_fast.c: the same four in one zero-copy pass for the common
@@ -41,6 +41,7 @@ enum sr_hdr_id {
 	SR_HDR_PROXY_REQUIRE,
 	SR_HDR_WWW_AUTHENTICATE,
 	SR_HDR_PROXY_AUTHENTICATE,
+	SR_HDR_ALLOW, /* a REGISTER's, for the Allow filter of the proxy */
 	SR_HDR_COUNT /* ids fit in SR_SIP_SCAN_ID_BITS bits (struct sr_sip_scan) */
 };
 
@@ -149,5 +150,7 @@ void sr_hdr_via_params(struct sr_sip_via *v);
 
 /* Sets err to 400 with reason and returns SR_SIP_BAD. */
 int sr_hdr_fail(struct sr_sip_error *err, const char *reason);
+
+_Static_assert(SR_HDR_COUNT <= (1u << SR_SIP_SCAN_ID_BITS), "header ids must fit struct sr_sip_scan's line_ids");
 
 #endif

@@ -49,6 +49,50 @@ enum sr_sip_option {
 	SR_OPT_GRUU = 1u << 2,
 };
 
+/*
+ * Methods as bits: the Allow header, the Contact's methods feature tag
+ * (RFC 3840) and lib/routing's Allow filter share them. Only the methods a
+ * registrar-proxy routes or answers have a bit; every other (extension)
+ * method is SR_SIP_M_OTHER. The known bits and SR_SIP_ALLOW_PRESENT fit in
+ * 16 bits: that is what the location store keeps per binding.
+ */
+enum sr_sip_method_bit {
+	SR_SIP_M_INVITE = 1u << 0,
+	SR_SIP_M_ACK = 1u << 1,
+	SR_SIP_M_BYE = 1u << 2,
+	SR_SIP_M_CANCEL = 1u << 3,
+	SR_SIP_M_OPTIONS = 1u << 4,
+	SR_SIP_M_REGISTER = 1u << 5,
+	SR_SIP_M_PRACK = 1u << 6,
+	SR_SIP_M_SUBSCRIBE = 1u << 7,
+	SR_SIP_M_NOTIFY = 1u << 8,
+	SR_SIP_M_PUBLISH = 1u << 9,
+	SR_SIP_M_INFO = 1u << 10,
+	SR_SIP_M_REFER = 1u << 11,
+	SR_SIP_M_MESSAGE = 1u << 12,
+	SR_SIP_M_UPDATE = 1u << 13,
+	SR_SIP_M_OTHER = 1u << 31, /* an extension method: no bit, never filtered */
+};
+/*
+ * Set in an allow mask when the list was there at all: "Allow:" with no
+ * method we know excludes every known method, while no Allow header says
+ * nothing (everything goes). A mask of 0 means "none registered".
+ */
+#define SR_SIP_ALLOW_PRESENT (1u << 14)
+#define SR_SIP_ALLOW_MASK 0x7fffu /* the known method bits and SR_SIP_ALLOW_PRESENT */
+
+/* The bit of a method name (case-sensitive, RFC 3261 7.1); SR_SIP_M_OTHER for anything else. */
+uint32_t sr_sip_method_bit(struct sr_str method);
+/*
+ * A comma-separated method list (an Allow value, a methods="..." value
+ * without its quotes) as bits, with SR_SIP_ALLOW_PRESENT. Extension methods
+ * and elements that are not tokens add nothing: the filter never applies to
+ * an extension method, so there is nothing to remember about them.
+ */
+uint32_t sr_sip_method_list(struct sr_str list);
+/* The known methods of mask as "INVITE, ACK, ..." (an Allow value) in out; returns its length (cut at cap). */
+size_t sr_sip_method_text(uint32_t mask, char *out, size_t cap);
+
 enum sr_sip_parse_rc {
 	SR_SIP_OK = 0,
 	SR_SIP_BAD = -1,   /* malformed: reason says why, answer 400 if a response can be built */
@@ -124,6 +168,7 @@ struct sr_sip_msg {
 	unsigned n_path;          /* in path[] */
 
 	struct sr_str user_agent;
+	uint32_t allow;           /* a REGISTER's Allow headers as SR_SIP_M_* | SR_SIP_ALLOW_PRESENT; 0 when absent (or not a REGISTER) */
 	unsigned n_authorization; /* in authorization[] */
 	int64_t content_length;   /* -1 when absent */
 	size_t msg_len;           /* bytes of this message (headers + Content-Length body) */
@@ -256,6 +301,12 @@ int sr_sip_name_addr(struct sr_str v, struct sr_name_addr *na);
 
 /* Contact parameter lookup (case-insensitive name); false if absent. */
 bool sr_sip_contact_param(const struct sr_sip_contact *c, const char *name, struct sr_str *value);
+/*
+ * The allow mask of one Contact of a REGISTER: its methods feature
+ * parameter (RFC 3840 section 9) narrows the message's Allow (m->allow) for
+ * that contact. 0 when neither is present.
+ */
+uint32_t sr_sip_contact_allow(const struct sr_sip_msg *m, const struct sr_sip_contact *c);
 /* URI parameter lookup (case-insensitive name); false if absent. */
 bool sr_sip_uri_param(const struct sr_sip_uri *u, const char *name, struct sr_str *value);
 

@@ -130,7 +130,7 @@ const char *sr_sip_msg_diff(const struct sr_sip_msg *a, const struct sr_sip_msg 
 		    str_same(&d, "Require unknown", a->require_unknown, b->require_unknown) &&
 		    num_same(&d, "Supported", a->supported, b->supported) && num_same(&d, "Path count", a->n_path, b->n_path) &&
 		    lists_same(&d, "Path", a->path, b->path, a->n_path) &&
-		    str_same(&d, "User-Agent", a->user_agent, b->user_agent) &&
+		    str_same(&d, "User-Agent", a->user_agent, b->user_agent) && num_same(&d, "Allow", a->allow, b->allow) &&
 		    num_same(&d, "Authorization count", a->n_authorization, b->n_authorization) &&
 		    lists_same(&d, "Authorization", a->authorization, b->authorization, a->n_authorization) &&
 		    num_same(&d, "Content-Length", a->content_length, b->content_length) &&

@@ -14,6 +14,9 @@ Every network wait is bounded.
                                          "PORT: <request line> | <Route value>" for the INVITE that
                                          reached it within 1 s, or "PORT: none"; each reached callee
                                          answers 486
+  route_peer.py send METHOD RURI PORT... the same with another method (e.g. MESSAGE); a reached callee
+                                         answers 200 (486 to an INVITE); then prints "final: <status
+                                         line of the caller's final response> | <its Allow>"
   route_peer.py stun PORT                a STUN Binding request with FINGERPRINT from PORT to the SIP
                                          port; checks the response (transaction id, XOR-MAPPED-ADDRESS,
                                          FINGERPRINT by zlib's CRC-32) and prints the mapped address
@@ -68,16 +71,16 @@ def cmd_contact(user, port, contact, *headers):
         print(c)
 
 
-def invite(user, domain, port, branch, call_id, ruri=None):
+def invite(user, domain, port, branch, call_id, ruri=None, method="INVITE"):
     ruri = ruri or f"sip:{user}@{domain}"
     return (
-        f"INVITE {ruri} SIP/2.0\r\n"
+        f"{method} {ruri} SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP {PEER}:{port};branch={branch};rport\r\n"
         f"Max-Forwards: 70\r\n"
         f"From: <sip:caller@example.com>;tag=caller-{call_id}\r\n"
         f"To: <sip:{user}@{domain}>\r\n"
         f"Call-ID: {call_id}@peer\r\n"
-        f"CSeq: 1 INVITE\r\n"
+        f"CSeq: 1 {method}\r\n"
         f"Contact: <sip:caller@{PEER}:{port}>\r\n"
         f"Content-Length: 0\r\n\r\n"
     )
@@ -137,14 +140,34 @@ def cmd_invite(user, domain="example.com"):
     sys.exit("route_peer: no final response to INVITE %s@%s" % (user, domain))
 
 
-def busy(sock, text, src):
+def busy(sock, text, src, status="486 Busy Here"):
     """The callee's 486 to a received INVITE (the proxy ends its transaction and ACKs it)."""
     head = [l for l in text.split("\r\n") if l.startswith(("Via:", "From:", "To:", "Call-ID:", "CSeq:"))]
     head = [l + ";tag=callee" if l.startswith("To:") else l for l in head]
-    sock.sendto(("SIP/2.0 486 Busy Here\r\n" + "\r\n".join(head) + "\r\nContent-Length: 0\r\n\r\n").encode(), src)
+    sock.sendto(("SIP/2.0 " + status + "\r\n" + "\r\n".join(head) + "\r\nContent-Length: 0\r\n\r\n").encode(), src)
 
 
 def cmd_reach(ruri, *ports):
+    reach("INVITE", ruri, ports)
+
+
+def cmd_send(method, ruri, *ports):
+    caller, req = reach(method, ruri, ports)
+    caller.settimeout(TIMEOUT)
+    try:
+        while True:
+            data, _ = caller.recvfrom(65535)
+            text = data.decode(errors="replace")
+            if not text.startswith("SIP/2.0 1"):
+                break
+    except socket.timeout:
+        sys.exit("route_peer: no final response to %s %s" % (method, ruri))
+    if method == "INVITE" and not text.startswith("SIP/2.0 2"):
+        caller.sendto(ack_for(req, text), (DUT, 5060))
+    print("final: %s | %s" % (text.split("\r\n", 1)[0], ", ".join(header_values(text, ("allow",)))))
+
+
+def reach(method, ruri, ports):
     socks = {}
     for p in ports:
         socks[p] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -154,7 +177,8 @@ def cmd_reach(ruri, *ports):
     caller.bind((PEER, 0))
     cid = "%x" % random.getrandbits(64)
     user = ruri.split(":", 1)[1].split("@")[0]
-    req = invite(user, "example.com", caller.getsockname()[1], "z9hG4bK%08x" % random.getrandbits(32), cid, ruri)
+    req = invite(user, "example.com", caller.getsockname()[1], "z9hG4bK%08x" % random.getrandbits(32), cid, ruri,
+                 method)
     caller.sendto(req.encode(), (DUT, 5060))
     seen = {}
     deadline = time.time() + 1.0
@@ -165,13 +189,14 @@ def cmd_reach(ruri, *ports):
             except BlockingIOError:
                 continue
             text = data.decode(errors="replace")
-            if text.startswith("INVITE ") and p not in seen:
+            if text.startswith(method + " ") and p not in seen:
                 route = header_values(text, ("route",))
                 seen[p] = text.split("\r\n", 1)[0] + " | " + ", ".join(route)
-                busy(s, text, src)
+                busy(s, text, src, "486 Busy Here" if method == "INVITE" else "200 OK")
         time.sleep(0.005)
     for p in ports:
         print("%s: %s" % (p, seen.get(p, "none")))
+    return caller, req
 
 
 def cmd_retrans(user, callee_port, n):
@@ -241,7 +266,7 @@ def main():
         sys.exit(__doc__)
     cmd, args = sys.argv[1], sys.argv[2:]
     {"register": cmd_register, "contact": cmd_contact, "reach": cmd_reach, "invite": cmd_invite,
-     "retrans": cmd_retrans, "stun": cmd_stun}[cmd](*args)
+     "retrans": cmd_retrans, "stun": cmd_stun, "send": cmd_send}[cmd](*args)
 
 
 if __name__ == "__main__":

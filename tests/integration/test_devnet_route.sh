@@ -17,6 +17,9 @@
 #     7b. a Contact with a private address is reached at the REGISTER's source (NAT); a binding
 #        registered through an edge proxy (Path) is reached through it with the Path as Route;
 #        a public GRUU reaches exactly its instance, not the AoR's other binding;
+#     7b''. the Allow filter: a callee registered with Allow: INVITE, ACK, BYE, CANCEL gets no
+#        MESSAGE while the AoR's binding that allows MESSAGE does (and answers it); when every
+#        binding's Allow excludes the method the caller gets 405 with the methods they accept;
 #     7b'. the lookup command (telemetry /sipreg/lookup and sipregctl lookup) shows each binding's
 #        destination: the REGISTER's source, or the first Path hop;
 #     7c. a STUN Binding request on the SIP port gets its response (mapped address, FINGERPRINT);
@@ -170,6 +173,28 @@ out=$(reach "sip:gina@example.com;gr=$urn" 5099 5100)
 out=$(reach sip:gina@example.com 5099 5100)
 [ "$(grep -c INVITE <<<"$out")" = 2 ] && ok "the AoR itself forks to both: $(tr '\n' ' ' <<<"$out")" ||
 	fail "AoR gina: $out"
+
+# 7b''. the Allow filter (OpenSIPS lookup method filtering)
+"${peer[@]}" "$py" "$rp" contact flo 5104 "<sip:flo@198.51.100.2:5104>" "Allow: INVITE, ACK, BYE, CANCEL" >/dev/null ||
+	fail "REGISTER flo (calls only)"
+"${peer[@]}" "$py" "$rp" contact flo 5105 "<sip:flo@198.51.100.2:5105>" "Allow: INVITE, ACK, BYE, CANCEL, MESSAGE" \
+	>/dev/null || fail "REGISTER flo (calls and messages)"
+refused0=$(figure sipreg_route_method_refused_total)
+out=$("${peer[@]}" "$py" "$rp" send MESSAGE sip:flo@example.com 5104 5105)
+[ "$out" = $'5104: none\n5105: MESSAGE sip:flo@198.51.100.2:5105 SIP/2.0 | \nfinal: SIP/2.0 200 OK | ' ] &&
+	ok "Allow filter: MESSAGE reached only the binding that allows it: $(tr '\n' ' ' <<<"$out")" ||
+	fail "Allow filter: $out"
+out=$("${peer[@]}" "$py" "$rp" send INVITE sip:flo@example.com 5104 5105)
+[ "$(grep -c '^510[45]: INVITE' <<<"$out")" = 2 ] && ok "Allow filter: an INVITE still forks to both" ||
+	fail "Allow filter, INVITE: $out"
+"${peer[@]}" "$py" "$rp" contact gus 5106 "<sip:gus@198.51.100.2:5106>" "Allow: INVITE, ACK, BYE, CANCEL" >/dev/null ||
+	fail "REGISTER gus (calls only)"
+out=$("${peer[@]}" "$py" "$rp" send MESSAGE sip:gus@example.com 5106)
+[ "$out" = $'5106: none\nfinal: SIP/2.0 405 Method Not Allowed | INVITE, ACK, BYE, CANCEL' ] &&
+	ok "Allow filter: every binding excludes MESSAGE -> 405 with their Allow" || fail "Allow filter, 405: $out"
+sleep 0.3
+[ $(($(figure sipreg_route_method_refused_total) - refused0)) = 1 ] && ok "405 counted in method_refused" ||
+	fail "sipreg_route_method_refused_total went from $refused0 to $(figure sipreg_route_method_refused_total)"
 
 # 7b'. the lookup command: destinations as the routing uses them
 r=$(telemetry "/sipreg/lookup,sip:pat@example.com")

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "ctl_record.h"
+#include "sip_msg.h"
 
 static void sample(struct sr_loc_binding *b)
 {
@@ -26,9 +27,10 @@ static void sample(struct sr_loc_binding *b)
 	b->f[SR_BF_INSTANCE] = SR_STR_LIT("<urn:uuid:1>");
 	b->f[SR_BF_PN_KEY] = sr_str_make("apns\0prid\0param", 15);
 	b->st = (struct sr_binding_state){ .id = 0x1122334455667788ull, .expires = 1795263540, .registered_at = 1795262940,
-					   .branch_hash = 0x0123456789abcdefull, .cseq = 0xfffffffeu,
+					   .branch_hash = 0x89abcdefu, .cseq = 0xfffffffeu,
 					   .src_ip = 0x020064c6u, .src_port = 5070, .q = 500, .reg_id = 7,
-					   .flags = SR_BFLAG_OUTBOUND | SR_BFLAG_GRUU };
+					   .flags = SR_BFLAG_OUTBOUND | SR_BFLAG_GRUU,
+					   .allow = SR_SIP_ALLOW_PRESENT | SR_SIP_M_INVITE | SR_SIP_M_MESSAGE };
 }
 
 static void test_round_trip_every_field(void **state)
@@ -49,6 +51,34 @@ static void test_round_trip_every_field(void **state)
 	assert_int_equal(out.st.cseq, 0xfffffffeu); /* spot checks that the sample is not all zero */
 	assert_int_equal(out.st.flags, SR_BFLAG_OUTBOUND | SR_BFLAG_GRUU);
 	assert_true(out.st.id == 0x1122334455667788ull);
+	assert_int_equal(out.st.allow, SR_SIP_ALLOW_PRESENT | SR_SIP_M_INVITE | SR_SIP_M_MESSAGE);
+}
+
+/*
+ * A version 3 record (before the registered Allow: the same layout without
+ * the u16 after the lengths) reads as "no Allow registered", the rest intact.
+ */
+static void test_decode_version_3_has_no_allow(void **state)
+{
+	(void)state;
+	struct sr_loc_binding in, out;
+	sample(&in);
+	uint8_t v4[1024], v3[1024];
+	size_t n = sr_ctl_record_encode(&in, v4, sizeof(v4));
+	const size_t allow_at = 1 + 8 + 5 * 4 + 8 + 4 * 2 + 2 * SR_BF_COUNT; /* the v3 header's length */
+	memcpy(v3, v4, allow_at);
+	memcpy(v3 + allow_at, v4 + allow_at + 2, n - allow_at - 2);
+	v3[0] = 3;
+	const char *err = NULL;
+	assert_int_equal(sr_ctl_record_decode(v3, n - 2, &out, &err), 0);
+	assert_int_equal(out.st.allow, 0);
+	in.st.allow = 0;
+	assert_true(sr_binding_state_equal(&out.st, &in.st));
+	for (int i = 0; i < SR_BF_COUNT; i++)
+		assert_true(sr_str_eq(in.f[i], out.f[i]));
+	/* the same bytes claiming version 4 are two short: refused, not misread */
+	v3[0] = 4;
+	assert_int_equal(sr_ctl_record_decode(v3, n - 2, &out, &err), -1);
 }
 
 /* A removal needs only its key (and the contact the listener announces): small whatever the binding held. */
@@ -166,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_encode_refuses_small_buffer),
 		cmocka_unit_test(test_key_is_aor_and_id),
 		cmocka_unit_test(test_decode_refuses_version_1),
+		cmocka_unit_test(test_decode_version_3_has_no_allow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

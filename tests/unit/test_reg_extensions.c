@@ -620,6 +620,32 @@ static void received_on_contacts_behind_nat(void **state)
 	assert_true(v.st.flags & SR_BFLAG_NAT);
 }
 
+/* ---- the Allow filter's facts (issue 12: OpenSIPS lookup method filtering) ---- */
+
+/*
+ * The REGISTER's Allow is stored per binding (narrowed by a Contact's
+ * methods tag), goes with the binding to persistence, and a refresh without
+ * Allow forgets it (the registration now says nothing about methods).
+ */
+static void allow_stored_per_binding(void **state)
+{
+	struct th_env *e = env(state);
+	struct th_req r = { .contact = "<sip:alice@198.51.100.2:5060>, <sip:alice@198.51.100.2:5062>;methods=\"INVITE,BYE\"",
+			    .call_id = "c1", .cseq = 1, .extra = "Allow: INVITE, ACK, BYE, CANCEL\r\n" };
+	assert_int_equal(th_send(e, &r), 200);
+	assert_int_equal(th_binding_count(e, ALICE), 2);
+	const uint32_t call = SR_SIP_ALLOW_PRESENT | SR_SIP_M_INVITE | SR_SIP_M_ACK | SR_SIP_M_BYE | SR_SIP_M_CANCEL;
+	assert_int_equal(th_binding(e, ALICE, 0)->allow, call);
+	assert_int_equal(th_binding(e, ALICE, 1)->allow, SR_SIP_ALLOW_PRESENT | SR_SIP_M_INVITE | SR_SIP_M_BYE);
+	struct sr_loc_binding v;
+	sr_loc_view(th_binding(e, ALICE, 0), &v);
+	assert_int_equal(v.st.allow, call);
+
+	r = (struct th_req){ .contact = "<sip:alice@198.51.100.2:5060>", .call_id = "c1", .cseq = 2 };
+	assert_int_equal(th_send(e, &r), 200);
+	assert_int_equal(th_binding(e, ALICE, 0)->allow, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +663,7 @@ int main(void)
 		T(outbound_off_reg_id_ignored),
 		T(instance_without_reg_id_replaces),
 		T(gruu_in_200),
+		T(allow_stored_per_binding),
 		cmocka_unit_test(keyed_values_do_not_reveal_the_secret),
 		T(gruu_sips_aor),
 		T(gruu_not_without_support),

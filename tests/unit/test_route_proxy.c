@@ -130,7 +130,49 @@ static void test_serial_forking_after_486(void **state)
 	rh_free(&h);
 }
 
-/* 480 when nothing can be tried: every binding filtered; or the only branch's flow failed (430, no other flow). */
+/*
+ * 405 with the methods they accept when every binding's registered Allow
+ * excludes the method (RFC 3261 21.4.6); a binding without Allow takes
+ * everything, and an extension method is never filtered.
+ */
+static void test_405_when_allow_excludes(void **state)
+{
+	(void)state;
+	struct rh h;
+	char v[256];
+	rh_init(&h, NULL);
+	rh_bind(&h, "sip:bob@" IP_A, 1000, rh_ip(IP_A), 5060)->allow = SR_SIP_ALLOW_PRESENT | SR_M_MESSAGE;
+	rh_bind(&h, "sip:bob@" IP_B, 1000, rh_ip(IP_B), 5060)->allow = SR_SIP_ALLOW_PRESENT | SR_M_OPTIONS | SR_M_MESSAGE;
+	rh_request(&h, &(struct rh_req){ 0 });
+	assert_int_equal(h.n_sends, 1);
+	assert_true(starts(&h, 0, "SIP/2.0 405 Method Not Allowed\r\n"));
+	assert_string_equal(rh_header(&h, 0, "Allow", v, sizeof(v)), "OPTIONS, MESSAGE");
+	assert_non_null(strstr(rh_header(&h, 0, "To", v, sizeof(v)), ";tag=")); /* our own final: tagged */
+	assert_int_equal(sr_route_stats(h.rs)->filtered, 2);
+	assert_int_equal(sr_route_stats(h.rs)->method_refused, 1);
+	rh_free(&h);
+
+	/* an empty Allow registered: 405 with an empty Allow (the UA accepts no method we know) */
+	rh_init(&h, NULL);
+	rh_bind(&h, "sip:bob@" IP_A, 1000, rh_ip(IP_A), 5060)->allow = SR_SIP_ALLOW_PRESENT;
+	rh_request(&h, &(struct rh_req){ 0 });
+	assert_true(starts(&h, 0, "SIP/2.0 405 Method Not Allowed\r\n"));
+	assert_string_equal(rh_header(&h, 0, "Allow", v, sizeof(v)), "");
+	rh_free(&h);
+
+	/* one binding without Allow registered takes it: one branch, to that binding */
+	rh_init(&h, NULL);
+	rh_bind(&h, "sip:bob@" IP_A, 1000, rh_ip(IP_A), 5060)->allow = SR_SIP_ALLOW_PRESENT | SR_M_MESSAGE;
+	rh_bind(&h, "sip:bob@" IP_B, 1000, rh_ip(IP_B), 5060);
+	rh_request(&h, &(struct rh_req){ 0 });
+	assert_int_equal(h.n_sends, 2); /* 100 Trying upstream, the INVITE to B */
+	assert_true(to_addr(&h, 1, IP_B, 5060));
+	assert_int_equal(sr_route_stats(h.rs)->filtered, 1);
+	assert_int_equal(sr_route_stats(h.rs)->method_refused, 0);
+	rh_free(&h);
+}
+
+/* 480 when nothing can be tried: every binding skipped not only for its Allow; or the only branch's flow failed (430, no other flow). */
 static void test_480_when_all_fail(void **state)
 {
 	(void)state;
@@ -138,12 +180,14 @@ static void test_480_when_all_fail(void **state)
 	char v[256];
 	rh_init(&h, NULL);
 	rh_bind(&h, "sip:bob@" IP_A, 1000, rh_ip(IP_A), 5060)->allow = SR_M_MESSAGE;
+	rh_bind(&h, "sip:bob@" IP_B, 1000, rh_ip(IP_B), 5060)->source.ip = 0; /* no destination known */
 	rh_request(&h, &(struct rh_req){ 0 });
 	assert_int_equal(h.n_sends, 1);
 	assert_true(starts(&h, 0, "SIP/2.0 480 Temporarily Unavailable\r\n"));
 	assert_non_null(strstr(rh_header(&h, 0, "To", v, sizeof(v)), ";tag=")); /* our own final: tagged */
-	assert_int_equal(sr_route_stats(h.rs)->filtered, 1);
+	assert_int_equal(sr_route_stats(h.rs)->filtered, 2);
 	assert_int_equal(sr_route_stats(h.rs)->no_binding, 1);
+	assert_int_equal(sr_route_stats(h.rs)->method_refused, 0);
 	rh_free(&h);
 
 	rh_init(&h, NULL);
@@ -618,6 +662,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parallel_ringing_cancels_the_loser),
 		cmocka_unit_test(test_serial_forking_after_486),
+		cmocka_unit_test(test_405_when_allow_excludes),
 		cmocka_unit_test(test_480_when_all_fail),
 		cmocka_unit_test(test_408_on_timeout),
 		cmocka_unit_test(test_6xx_stops_forking),

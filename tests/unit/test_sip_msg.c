@@ -624,6 +624,97 @@ static void proxy_refusals(void **state)
 	assert_str(f->m.route[SR_SIP_MAX_ROUTE - 1], "<sip:h15;lr>");
 }
 
+/*
+ * Allow (issue 12, the Allow filter): a method bitmask with a "present" bit;
+ * several lines add up; extension methods, wrong case and non-tokens add
+ * nothing; an empty Allow is present with no method. A Contact's methods
+ * feature tag (RFC 3840) narrows it for that contact. Allow before To is
+ * recorded by the owner pre-scan and replayed on resume.
+ */
+static void allow_header(void **state)
+{
+	struct fx *f = *state;
+	static const char reg[] =
+		"REGISTER sip:example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.51.100.2:5060;branch=z9hG4bK-a1\r\n"
+		"Allow: INVITE, ACK,BYE , CANCEL, FROBNICATE, message, x y\r\n"
+		"allow: NOTIFY\r\n"
+		"From: <sip:alice@example.com>;tag=f\r\n"
+		"To: <sip:alice@example.com>\r\n"
+		"Call-ID: allow1\r\n"
+		"CSeq: 1 REGISTER\r\n"
+		"Contact: <sip:alice@198.51.100.2>, <sip:alice@198.51.100.3>;methods=\"INVITE,MESSAGE,BYE\"\r\n"
+		"Content-Length: 0\r\n\r\n";
+	const uint32_t want = SR_SIP_ALLOW_PRESENT | SR_SIP_M_INVITE | SR_SIP_M_ACK | SR_SIP_M_BYE |
+			      SR_SIP_M_CANCEL | SR_SIP_M_NOTIFY;
+	assert_int_equal(parse(f, reg), SR_SIP_OK);
+	assert_path(f, true);
+	assert_int_equal(f->m.allow, want);
+	assert_int_equal(sr_sip_contact_allow(&f->m, &f->m.contacts[0]), want);
+	/* methods narrows: MESSAGE is not in Allow, so only INVITE and BYE remain */
+	assert_int_equal(sr_sip_contact_allow(&f->m, &f->m.contacts[1]),
+			 SR_SIP_ALLOW_PRESENT | SR_SIP_M_INVITE | SR_SIP_M_BYE);
+
+	/* resumed from the owner pre-scan (Allow was recorded before To): the same view */
+	static struct sr_sip_msg fresh;
+	struct sr_sip_scan scan;
+	struct sr_sip_owner owner;
+	fresh = f->m;
+	sr_sip_scan_owner(reg, strlen(reg), g_flags, &f->arena, &scan, &owner);
+	assert_int_equal(scan.n_lines, 4); /* Via, Allow, allow, From */
+	assert_int_equal(sr_sip_parse(&f->m, reg, strlen(reg), &scan, g_flags, &f->arena, &f->err), SR_SIP_OK);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
+	assert_int_equal(f->m.allow, want);
+
+	/* no Allow: nothing registered; methods alone decides for its contact */
+	static const char bare[] =
+		"REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-a2\r\n"
+		"From: <sip:b@example.com>;tag=f\r\nTo: <sip:b@example.com>\r\nCall-ID: allow2\r\nCSeq: 1 REGISTER\r\n"
+		"Contact: <sip:b@198.51.100.4>, <sip:b@198.51.100.5>;methods=\"MESSAGE\"\r\n\r\n";
+	assert_int_equal(parse(f, bare), SR_SIP_OK);
+	assert_int_equal(f->m.allow, 0);
+	assert_int_equal(sr_sip_contact_allow(&f->m, &f->m.contacts[0]), 0);
+	assert_int_equal(sr_sip_contact_allow(&f->m, &f->m.contacts[1]), SR_SIP_ALLOW_PRESENT | SR_SIP_M_MESSAGE);
+
+	/* an empty Allow: present, no method (the UA accepts none we route) */
+	static const char empty[] =
+		"REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-a3\r\n"
+		"From: <sip:b@example.com>;tag=f\r\nTo: <sip:b@example.com>\r\nCall-ID: allow3\r\nCSeq: 1 REGISTER\r\n"
+		"Allow:\r\n\r\n";
+	assert_int_equal(parse(f, empty), SR_SIP_OK);
+	assert_int_equal(f->m.allow, SR_SIP_ALLOW_PRESENT);
+
+	/* only a REGISTER's Allow is read: a proxied request's or a response's is left as bytes */
+	static const char options[] =
+		"OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-a4\r\n"
+		"From: <sip:a@example.com>;tag=f\r\nTo: <sip:b@example.com>\r\nCall-ID: allow4\r\nCSeq: 1 OPTIONS\r\n"
+		"Allow: INVITE\r\n\r\n";
+	assert_int_equal(parse(f, options), SR_SIP_OK);
+	assert_int_equal(f->m.allow, 0);
+}
+
+/* The method names: every known bit's text reads back as that bit; near misses are extension methods. */
+static void method_names(void **state)
+{
+	(void)state;
+	char text[256];
+	uint32_t all = 0;
+	for (uint32_t bit = 1; bit < SR_SIP_ALLOW_PRESENT; bit <<= 1) {
+		size_t n = sr_sip_method_text(bit, text, sizeof(text));
+		assert_true(n > 0);
+		assert_int_equal(sr_sip_method_bit(sr_str_make(text, n)), bit);
+		all |= bit;
+	}
+	size_t n = sr_sip_method_text(all, text, sizeof(text));
+	assert_int_equal(sr_sip_method_list(sr_str_make(text, n)), all | SR_SIP_ALLOW_PRESENT);
+	assert_int_equal(sr_sip_method_text(all, text, 10), 6); /* cut at a whole name: "INVITE, ACK" does not fit in 10 */
+	assert_int_equal(sr_sip_method_bit(SR_STR_LIT("SUBSCRIBED")), SR_SIP_M_OTHER);
+	assert_int_equal(sr_sip_method_bit(SR_STR_LIT("SUBSCRIBX")), SR_SIP_M_OTHER);
+	assert_int_equal(sr_sip_method_bit(SR_STR_LIT("Invite")), SR_SIP_M_OTHER);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("INVITE BYE, \tACK\t,SUBSCRIBE")),
+			 SR_SIP_ALLOW_PRESENT | SR_SIP_M_ACK | SR_SIP_M_SUBSCRIBE);
+}
+
 static int group_fast(void **state)
 {
 	(void)state;
@@ -665,6 +756,8 @@ int main(void)
 		T(truncation_sweep),
 		T(proxy_ranges),
 		T(proxy_refusals),
+		T(allow_header),
+		T(method_names),
 #undef T
 	};
 	int failed = cmocka_run_group_tests_name("fast", tests, group_fast, NULL);
