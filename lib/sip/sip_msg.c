@@ -305,6 +305,13 @@ static void keep_line(struct sr_sip_msg *m, enum sr_hdr_id id, struct sr_str lin
 	}
 }
 
+/* Whether keep_line would keep a line of this id now (so a replayed value's line is looked for only then). */
+static bool wants_line(const struct sr_sip_msg *m, enum sr_hdr_id id)
+{
+	return (id == SR_HDR_VIA && m->top_via_line.len == 0) || id == SR_HDR_MAX_FORWARDS || id == SR_HDR_ROUTE ||
+	       id == SR_HDR_WWW_AUTHENTICATE || id == SR_HDR_PROXY_AUTHENTICATE;
+}
+
 /* The value of one interesting header line: parsed on the walk's path. */
 static int header_value(struct walk *w, const struct hline *h, bool *bad)
 {
@@ -362,7 +369,8 @@ static const char *replay(struct walk *w, const struct sr_sip_scan *scan)
 		unsigned bits = scan->line_ids >> (SR_SIP_SCAN_ID_BITS * i);
 		enum sr_hdr_id id = (enum sr_hdr_id)(bits & ((1u << SR_SIP_SCAN_ID_BITS) - 1));
 		struct sr_str value = sr_str_trim(sr_str_make(w->buf + scan->line_off[i], scan->line_len[i]));
-		keep_line(w->m, id, recorded_line(w, value));
+		if (wants_line(w->m, id)) /* a REGISTER's From, a second Via: no line to find */
+			keep_line(w->m, id, recorded_line(w, value));
 		if (sr_hdr_parse(w->m, id, value, true, w->arena, w->err) != SR_SIP_OK)
 			return NULL;
 	}
