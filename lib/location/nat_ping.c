@@ -66,20 +66,7 @@ static void put_hex(char *out, uint64_t v, unsigned digits)
 
 static bool get_hex(const char *p, unsigned digits, uint64_t *v)
 {
-	uint64_t x = 0;
-	for (unsigned i = 0; i < digits; i++) {
-		char c = p[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else
-			return false;
-		x = x << 4 | d;
-	}
-	*v = x;
-	return true;
+	return sr_str_hex_lower(sr_str_make(p, digits), v);
 }
 
 #define AT_WORKER 9

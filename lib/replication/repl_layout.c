@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../sip/sip_str.h" /* header only: this library links nothing of ours */
+
 static const char *const op_names[SR_REPL_OP_COUNT] = { "added", "refreshed", "removed", "expired" };
 
 const char *sr_repl_op_name(enum sr_repl_op op)
@@ -106,22 +108,7 @@ void sr_repl_id_hex(uint64_t id, char out[SR_REPL_ID_HEX])
 
 bool sr_repl_id_parse(const char *s, size_t len, uint64_t *id)
 {
-	if (len != SR_REPL_ID_HEX)
-		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else
-			return false;
-		v = v << 4 | d;
-	}
-	*id = v;
-	return true;
+	return len == SR_REPL_ID_HEX && sr_str_hex_lower(sr_str_make(s, len), id);
 }
 
 static uint8_t *put_le(uint8_t *p, uint64_t v, int bytes)

@@ -87,4 +87,28 @@ static inline bool sr_str_to_uint(struct sr_str s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+/*
+ * Lower-case hex digits only (one spelling for the ids and MACs we write),
+ * at most 16 of them. False if empty, too long or not all such digits.
+ */
+static inline bool sr_str_hex_lower(struct sr_str s, uint64_t *out)
+{
+	if (s.len == 0 || s.len > 16)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < s.len; i++) {
+		char c = s.p[i];
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else
+			return false;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return true;
+}
+
 #endif
