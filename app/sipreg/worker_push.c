@@ -91,7 +91,7 @@ void sr_worker_push_binding(const struct sr_loc_binding *v, struct sr_push_bindi
 	*out = (struct sr_push_binding){
 		.contact = v->f[SR_BF_CONTACT],
 		.params = v->f[SR_BF_PN_PARAMS],
-		/* the store keeps the first registration's second, not the last refresh's: a lower bound */
+		/* the store's registered_at is the last REGISTER's second */
 		.refreshed_s = v->st.registered_at,
 		.expires_s = v->st.expires,
 		.pnsreg = (v->st.flags & SR_BFLAG_PNSREG) != 0,
@@ -159,7 +159,7 @@ void sr_worker_push_on_event(struct sr_worker *w, const struct sr_loc_event *ev)
 
 void sr_worker_push_restored(struct sr_worker *w, const struct sr_loc_binding *b)
 {
-	/* its last refresh is not stored: the first registration is the lower bound (a due push fires at once) */
+	/* armed from its last REGISTER's second, as before the restart (a push already due fires at once) */
 	if (w->push && b->f[SR_BF_PN_PARAMS].len)
 		arm_refresh(w->push, b, b->st.registered_at);
 }

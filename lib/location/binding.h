@@ -91,7 +91,7 @@ struct sr_binding {
 	uint32_t cseq;
 	uint32_t src_ip;           /* network byte order: the 'received' address */
 	uint32_t reg_id;           /* RFC 5626 reg-id, 0 when none */
-	uint32_t registered_at;    /* second of the first registration (for stats/dumps) */
+	uint32_t registered_at;    /* second of the last REGISTER that added or refreshed it */
 	uint32_t uri_hash;         /* identity hash of the contact URI (sr_loc_uri_hash); 0 until first needed */
 	uint16_t src_port;
 	uint16_t q;                /* thousandths; SR_Q_NONE when the contact had no q */

@@ -238,14 +238,15 @@ static struct sr_binding *object_of(const struct sr_loc_change *c)
 	return c->fresh ? c->fresh : (struct sr_binding *)c->old;
 }
 
-/* Stamps the object of an addition or update (id, state, identity hash, AoR); the timer comes later. */
+/*
+ * Stamps the object of an addition or update (id, state, identity hash, AoR); the timer comes later. An
+ * update takes the change's registered_at too: it is the binding's last REGISTER, which routing (the newest
+ * flow of an instance) and push (skip_interval) read as "last refreshed".
+ */
 static void stamp(struct sr_loc_change *c, struct sr_aor *a, uint64_t id)
 {
 	struct sr_binding *b = object_of(c);
-	struct sr_binding_state st = c->st;
-	if (c->op == SR_LOC_UPDATE)
-		st.registered_at = c->old->registered_at;
-	sr_binding_set_state(b, &st);
+	sr_binding_set_state(b, &c->st);
 	b->id = id;
 	b->uri_hash = c->uri_hash;
 	b->aor = a;
@@ -340,7 +341,5 @@ bool sr_loc_cursor_next(struct sr_loc_cursor *c, struct sr_loc_binding *out)
 	memcpy(out->f, ch->f, sizeof(out->f));
 	out->st = ch->st;
 	out->st.id = s->id;
-	if (ch->op == SR_LOC_UPDATE)
-		out->st.registered_at = ch->old->registered_at;
 	return true;
 }

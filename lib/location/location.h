@@ -177,7 +177,7 @@ const struct sr_binding *sr_loc_match(const struct sr_aor *a, struct sr_loc_key 
 
 enum sr_loc_op {
 	SR_LOC_ADD,     /* a new binding: f, uri_hash, st (registered_at included) */
-	SR_LOC_UPDATE,  /* old becomes f, uri_hash, st (its id and registered_at are kept) */
+	SR_LOC_UPDATE,  /* old becomes f, uri_hash, st (its id is kept; registered_at is the update's) */
 	SR_LOC_REMOVE,  /* old goes */
 };
 

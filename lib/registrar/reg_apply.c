@@ -49,7 +49,7 @@ static void binding_fields(const struct sr_req_ctx *c, const struct sr_plan *p,
 	f[SR_BF_PN_PARAMS] = pe->ci.pn_class == SR_PUSH_CONTACT ? pe->ci.pn_params : SR_STR_NULL;
 }
 
-/* The state an addition or update leaves (the store keeps an update's id and registered_at). */
+/* The state an addition or update leaves (the store keeps an update's id; registered_at is now). */
 static void binding_state(const struct sr_req_ctx *c, const struct sr_plan *p,
 			  const struct sr_plan_entry *pe, struct sr_binding_state *st)
 {

@@ -97,6 +97,21 @@ static void refresh_pushes_expiry_back(void **state)
 	assert_int_equal(th_binding_count(e, ALICE), 0);
 }
 
+/* registered_at is the last REGISTER's second, the binding's id stays: routing and push read "last refreshed". */
+static void refresh_restamps_registered_at(void **state)
+{
+	struct th_env *e = env(state);
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>;expires=120", "c1", 1), 200);
+	const struct sr_binding *b = th_binding(e, ALICE, 0);
+	uint64_t id = b->id;
+	assert_int_equal(b->registered_at, TH_T0_MS / 1000);
+	assert_int_equal(th_advance(e, 100), 0);
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>;expires=120", "c1", 2), 200);
+	b = th_binding(e, ALICE, 0);
+	assert_int_equal(b->id, id);
+	assert_int_equal(b->registered_at, TH_T0_MS / 1000 + 100);
+}
+
 static void refresh_can_shorten(void **state)
 {
 	struct th_env *e = env(state);
@@ -263,6 +278,7 @@ int main(void)
 		T(sub_second_time),
 		T(aor_disappears_with_last_binding),
 		T(refresh_pushes_expiry_back),
+		T(refresh_restamps_registered_at),
 		T(refresh_can_shorten),
 		T(expires_zero_cancels_timer),
 		T(budget_bounds_work),
