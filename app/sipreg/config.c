@@ -144,7 +144,7 @@ static const struct key keys[] = {
 	{ "registrar", "memory_limit", K_U64, F(reg.memory_limit), 0, INT64_MAX, NULL,
 	  "binding bytes per shard; 0: unlimited" },
 	{ "registrar", "secret", K_U64, F(reg.secret), 0, INT64_MAX, NULL,
-	  "keys To-tags and GRUUs; default: random at start" },
+	  "keys To-tags and temporary GRUUs (the same on every node keeps them valid across restarts and failover); default: random at start" },
 	{ "registrar", "role", K_ENUM, F(role), 0, 0, roles,
 	  "final (the registrar) or mid (a mid-registrar in front of mid.registrar)" },
 	{ "mid", "registrar", K_STR, F(mid.registrar), 0, 0, NULL,

@@ -15,8 +15,9 @@
  *   forwarded request may carry.
  * - What the Request-URI names: our own address (any spelling of net.ip) or
  *   a served domain without user part is "self" (the registrar's: OPTIONS
- *   pings); a user at a served domain is looked up; anything else is
- *   foreign and never relayed.
+ *   pings); a user at a served domain is looked up (a temporary GRUU under
+ *   the AoR it carries, reg_tgruu.h); anything else is foreign and never
+ *   relayed.
  * - The head of our own responses is the registrar's: the response
  *   writer's dialog headers (top Via with received/rport), so a 480 from
  *   the proxy reaches the same address as a 200 from the registrar.
@@ -49,7 +50,12 @@ static enum sr_route_ruri ruri_kind(const struct sr_route_facts *c, const struct
 		return SR_RURI_SELF; /* our address: OPTIONS pings and the like are the registrar's */
 	if (!sr_reg_config_serves(cfg, host))
 		return SR_RURI_FOREIGN;
-	return user.len ? SR_RURI_SERVED : SR_RURI_SELF;
+	if (!user.len)
+		return SR_RURI_SELF;
+	struct sr_str tg; /* a temporary GRUU is looked up under the AoR it carries (the pre-scan's owner) */
+	if (c->tgruu && sr_tgruu_in_uri(&m->ruri, &tg) && sr_tgruu_aor(c->tgruu, tg, c->aor, c->aor_cap, &len))
+		rq->aor = sr_str_make(c->aor, len);
+	return SR_RURI_SERVED;
 }
 
 /* The top Route (ours or not) and the Vias we wrote before (loops, spirals). */

@@ -11,6 +11,7 @@
 
 #include "net_pkt.h"
 #include "reg_config.h"
+#include "reg_tgruu.h"
 #include "routing.h"
 #include "sip_host.h"
 #include "sip_msg.h"
@@ -23,6 +24,7 @@ struct sr_route_facts {
 	bool symmetric;                    /* net.symmetric_responses */
 	struct sr_str self;                /* "a.b.c.d:port": our Via sent-by */
 	const struct sr_host_self *self_ip;
+	const struct sr_tgruu_keys *tgruu; /* reads the AoR of a temporary GRUU (NULL: none are routed) */
 	struct sr_arena *arena;            /* the parse's arena, bound for libosip2 (Route URIs) */
 	char *aor;                         /* the canonical AoR is written here */
 	size_t aor_cap;

@@ -57,6 +57,8 @@ struct sr_worker_route {
 	char head[16384];                   /* head of our own responses (Via lines, From, To, Call-ID, CSeq) */
 	struct sr_loc_binding views[SR_ROUTE_MAX_TARGETS];
 	struct sr_route_binding binds[SR_ROUTE_MAX_TARGETS];
+	struct sr_tgruu_keys tgruu;         /* the registrar's temporary GRUUs, read back for a lookup */
+	char tgruu_user[SR_ROUTE_MAX_TARGETS][SR_TGRUU_MAX_USER];
 	uint64_t now_ms;                    /* of the call in progress (lookups need the second) */
 	uint64_t next_publish_ms;
 	struct sr_route_figures own;        /* this glue's counters (worker only) */
@@ -104,7 +106,7 @@ static void route_binding(struct sr_worker_route *wr, const struct sr_loc_bindin
 	b->nat = (v->st.flags & SR_BFLAG_NAT) != 0;
 	b->allow = v->st.allow; /* lib/sip's method bits are lib/routing's (routing.h) */
 	sr_worker_push_binding(v, &b->push);
-	/* Not stored by the registrar yet: the temporary GRUU, the Contact's own address. */
+	/* Not stored by the registrar: the Contact's own address (the source is always known). */
 }
 
 static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct sr_route_binding **out,
@@ -116,8 +118,15 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 	unsigned n = sr_loc_lookup(loc, rq->aor, now_s, wr->views, SR_ROUTE_MAX_TARGETS);
 	if (n > SR_ROUTE_MAX_TARGETS)
 		n = SR_ROUTE_MAX_TARGETS; /* the best q first: the store keeps them in q order */
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		route_binding(wr, &wr->views[i], now_s, &wr->binds[i]);
+		const struct sr_loc_binding *v = &wr->views[i];
+		if (rq->gruu == SR_GRUU_TEMP && v->f[SR_BF_INSTANCE].len) /* the one it was issued for matches */
+			wr->binds[i].temp_gruu = sr_str_make(
+				wr->tgruu_user[i], sr_tgruu_user(&wr->tgruu, rq->aor, v->f[SR_BF_INSTANCE],
+								 v->f[SR_BF_CALL_ID], wr->tgruu_user[i],
+								 sizeof(wr->tgruu_user[i])));
+	}
 	*out = wr->binds;
 	*user_known = true; /* no subscriber list is consulted: a served domain's user without bindings gets 480 */
 	return n;
@@ -282,9 +291,10 @@ int sr_worker_route_create(struct sr_worker *w, uint64_t now_ms)
 	snprintf(wr->self, sizeof(wr->self), "%s:%u", ip, c->sip_port);
 	struct sr_str bad;
 	sr_sip_host_self_parse(&wr->self_ip, ip, &bad);
+	sr_tgruu_keys_from(c->reg.secret, &wr->tgruu);
 	wr->facts = (struct sr_route_facts){
 		.reg = &c->reg, .ip = c->ip, .sip_port = (uint16_t)c->sip_port, .symmetric = c->symmetric_responses,
-		.self = sr_str_cstr(wr->self), .self_ip = &wr->self_ip, .arena = &wr->arena,
+		.self = sr_str_cstr(wr->self), .self_ip = &wr->self_ip, .tgruu = &wr->tgruu, .arena = &wr->arena,
 		.aor = wr->aor, .aor_cap = sizeof(wr->aor), .head = wr->head, .head_cap = sizeof(wr->head),
 	};
 	static const struct sr_route_io io = { io_send, io_lookup };

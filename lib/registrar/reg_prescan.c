@@ -6,7 +6,8 @@
  * message walker itself, stopped at the owner field, reading that field
  * with the same value parsers the full parse uses; the AoR is then
  * canonicalised and hashed exactly as reg_save.c does (the routing reads
- * the Request-URI's AoR the same way, route_facts.c). So the pre-scan
+ * the Request-URI's AoR the same way, route_facts.c; a temporary GRUU
+ * is owned by the AoR it carries, reg_tgruu.h). So the pre-scan
  * accepts what the parse accepts and finds the owner the parse finds; a
  * request the pre-scan cannot place fails the full parse too (answered
  * wherever it was received, changing nothing). What the walk recorded
@@ -18,6 +19,15 @@
 
 #include "../sip/sip_aor.h"
 #include "../sip/sip_uri_cmp.h"
+#include "reg_tgruu.h"
+
+/* The AoR a temporary GRUU names (the keys are derived here: only requests for one pay). */
+static bool prescan_tgruu(const struct sr_reg_config *cfg, struct sr_str user, char *aor, size_t cap, size_t *len)
+{
+	struct sr_tgruu_keys k;
+	sr_tgruu_keys_from(cfg->secret, &k);
+	return sr_tgruu_aor(&k, user, aor, cap, len);
+}
 
 int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
 		   struct sr_sip_scan *scan, struct sr_reg_owner *o)
@@ -34,8 +44,12 @@ int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg,
 	char aor[SR_REG_MAX_AOR_LEN];
 	size_t aor_len;
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
+	struct sr_str tgruu;
 	if (owner.kind == SR_OWNER_AOR) {
-		if (sr_aor_canonicalize(&owner.uri, &opt, aor, sizeof(aor), &aor_len, NULL, NULL) == SR_AOR_OK)
+		if (!(scan->flags & SR_SCAN_REGISTER) && sr_tgruu_in_uri(&owner.uri, &tgruu) &&
+		    prescan_tgruu(cfg, tgruu, aor, sizeof(aor), &aor_len))
+			o->hash = sr_hash64(aor, aor_len); /* a temporary GRUU: its AoR's owner */
+		else if (sr_aor_canonicalize(&owner.uri, &opt, aor, sizeof(aor), &aor_len, NULL, NULL) == SR_AOR_OK)
 			o->hash = sr_hash64(aor, aor_len);
 		else if (!(scan->flags & SR_SCAN_REGISTER)) /* e.g. sip:example.com: the URI itself names the owner */
 			o->hash = sr_uri_hash(&owner.uri);

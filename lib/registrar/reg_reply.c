@@ -134,25 +134,23 @@ static void gruus(struct sr_req_ctx *c, struct sr_str aor, struct sr_str domain,
 	struct sr_str inst = b->f[SR_BF_INSTANCE];
 	struct sr_str urn = instance_urn(inst);
 	struct sr_arena *a = &c->s->arena;
-	size_t cap = aor.len + urn.len + 8;
+	size_t cap = aor.len + urn.len + 8, tcap = domain.len + SR_TGRUU_MAX_USER + 16;
 	char *pub = sr_arena_alloc(a, cap);
-	char *tmp = sr_arena_alloc(a, domain.len + 40);
+	char *tmp = sr_arena_alloc(a, tcap);
 	if (!pub || !tmp)
 		return;
 	int n = snprintf(pub, cap, "%.*s;gr=%.*s", (int)aor.len, aor.p, (int)urn.len, urn.p);
 	rc->pub_gruu = sr_str_make(pub, (size_t)n);
-	struct sr_str cid = b->f[SR_BF_CALL_ID];
-	struct sr_siphash h;
-	char opaque[17];
-	sr_siphash_init(&h, &c->s->key_gruu);
-	sr_siphash_field(&h, aor.p, aor.len);
-	sr_siphash_field(&h, inst.p, inst.len);
-	sr_siphash_field(&h, cid.p, cid.len);
-	hex64(sr_siphash_final(&h), opaque);
 	/* Same scheme as the AoR: a SIPS AoR gets SIPS GRUUs (RFC 5627). */
 	const char *scheme = aor.len > 5 && memcmp(aor.p, "sips:", 5) == 0 ? "sips" : "sip";
-	n = snprintf(tmp, domain.len + 40, "%s:tgruu.%s@%.*s;gr", scheme, opaque, (int)domain.len, domain.p);
-	rc->temp_gruu = sr_str_make(tmp, (size_t)n);
+	size_t sl = strlen(scheme);
+	memcpy(tmp, scheme, sl);
+	tmp[sl] = ':';
+	size_t ul = sr_tgruu_user(&c->s->tgruu, aor, inst, b->f[SR_BF_CALL_ID], tmp + sl + 1, tcap - sl - 1);
+	if (ul == 0)
+		return; /* an AoR too long to carry: the public GRUU alone */
+	n = snprintf(tmp + sl + 1 + ul, tcap - sl - 1 - ul, "@%.*s;gr", (int)domain.len, domain.p);
+	rc->temp_gruu = sr_str_make(tmp, sl + 1 + ul + (size_t)n);
 }
 
 /*

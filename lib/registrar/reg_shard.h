@@ -11,6 +11,7 @@
 #include "registrar.h"
 #include "reg_errors.h"
 #include "reg_plan.h"
+#include "reg_tgruu.h"
 #include "siphash.h"
 
 struct sr_registrar {
@@ -22,7 +23,8 @@ struct sr_registrar {
 	struct sr_policy_hooks policy;
 	struct sr_reg_stats stats;
 	/* keyed-hash keys derived from cfg.secret, one per use (registrar.c) */
-	struct sr_siphash_key key_tag, key_gruu, key_jitter;
+	struct sr_siphash_key key_tag, key_jitter;
+	struct sr_tgruu_keys tgruu;
 	uint64_t jitter_n; /* draws of the expiry jitter so far: its PRF input */
 	bool retraction;     /* write each change's retraction (sr_reg_params.retraction) */
 	bool (*owns)(void *ctx, uint64_t aor_hash); /* NULL: every AoR is ours */

@@ -39,8 +39,8 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 	 */
 	const struct sr_siphash_key master = { s->cfg.secret, 0 };
 	s->key_tag = sr_siphash_derive(&master, "sipreg to-tag");
-	s->key_gruu = sr_siphash_derive(&master, "sipreg temp-gruu");
 	s->key_jitter = sr_siphash_derive(&master, "sipreg expires-jitter");
+	sr_tgruu_keys_from(s->cfg.secret, &s->tgruu);
 	s->owns = p->owns;
 	s->owns_ctx = p->owns_ctx;
 	sr_reply_supported_line(&s->cfg, s->supported_line, sizeof(s->supported_line), &s->supported_len);

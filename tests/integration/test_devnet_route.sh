@@ -16,7 +16,8 @@
 #     7. an INVITE sent three times reaches the callee once (retransmissions absorbed);
 #     7b. a Contact with a private address is reached at the REGISTER's source (NAT); a binding
 #        registered through an edge proxy (Path) is reached through it with the Path as Route;
-#        a public GRUU reaches exactly its instance, not the AoR's other binding;
+#        a public GRUU and a temporary GRUU reach exactly their instance, not the AoR's other
+#        binding; a forged temporary GRUU gets 404;
 #     7b''. the Allow filter: a callee registered with Allow: INVITE, ACK, BYE, CANCEL gets no
 #        MESSAGE while the AoR's binding that allows MESSAGE does (and answers it); when every
 #        binding's Allow excludes the method the caller gets 405 with the methods they accept;
@@ -165,11 +166,21 @@ out=$(reach sip:pat@example.com 5098 5081)
 [ "$out" = $'5098: INVITE sip:pat@10.1.1.1:5060 SIP/2.0 | <sip:198.51.100.2:5098;lr>\n5081: none' ] &&
 	ok "Path: reached through the edge proxy with Route: $(tr '\n' ' ' <<<"$out")" || fail "Path: $out"
 urn=urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6
-"${peer[@]}" "$py" "$rp" contact gina 5099 "<sip:gina@198.51.100.2:5099>;+sip.instance=\"<$urn>\"" 	"Supported: gruu" >/dev/null || fail "REGISTER gina with an instance"
+gina=$("${peer[@]}" "$py" "$rp" contact gina 5099 "<sip:gina@198.51.100.2:5099>;+sip.instance=\"<$urn>\"" \
+	"Supported: gruu") || fail "REGISTER gina with an instance"
+tgruu=$(sed -n 's/.*temp-gruu="\([^"]*\)".*/\1/p' <<<"$gina" | head -n 1)
 register gina 5100
 out=$(reach "sip:gina@example.com;gr=$urn" 5099 5100)
 [[ $out == $'5099: INVITE sip:gina@198.51.100.2:5099 SIP/2.0 | \n5100: none' ]] &&
 	ok "GRUU: the public GRUU reached its instance only: $(tr '\n' ' ' <<<"$out")" || fail "GRUU: $out"
+# the temporary GRUU carries its AoR encrypted: owned and looked up where gina is, matched to its binding
+out=$(reach "${tgruu:-none}" 5099 5100)
+[[ $tgruu == sip:tgruu.*@example.com\;gr && $out == $'5099: INVITE sip:gina@198.51.100.2:5099 SIP/2.0 | \n5100: none' ]] &&
+	ok "GRUU: the temporary GRUU $tgruu reached its instance only" || fail "temporary GRUU '$tgruu': $out"
+forged=${tgruu/tgruu./tgruu.0}
+out=$("${peer[@]}" "$py" "$rp" send INVITE "$forged" 5099 5100)
+[[ $out == *"final: SIP/2.0 404"* && $out != *INVITE* ]] && ok "a forged temporary GRUU gets 404" ||
+	fail "forged temporary GRUU: $out"
 out=$(reach sip:gina@example.com 5099 5100)
 [ "$(grep -c INVITE <<<"$out")" = 2 ] && ok "the AoR itself forks to both: $(tr '\n' ' ' <<<"$out")" ||
 	fail "AoR gina: $out"

@@ -160,6 +160,24 @@ static void request_uri_kinds(void **state)
 	assert_true(facts(f, &rq));
 	assert_int_equal(rq.gruu, SR_GRUU_TEMP);
 	assert_str(rq.gruu_id, "tgruu.abc");
+	assert_str(rq.aor, "sip:tgruu.abc@example.com"); /* not one of ours: looked up as it is, found nowhere */
+
+	/* One of the registrar's temporary GRUUs: looked up under the AoR it carries, matched by its user part. */
+	struct sr_tgruu_keys k;
+	sr_tgruu_keys_from(f->reg.secret, &k);
+	f->c.tgruu = &k;
+	char user[SR_TGRUU_MAX_USER], ruri[SR_TGRUU_MAX_USER + 32];
+	size_t ul = sr_tgruu_user(&k, SR_STR_LIT("sip:bob@example.com"), SR_STR_LIT("<urn:uuid:1>"),
+				  SR_STR_LIT("cid-9"), user, sizeof(user));
+	assert_true(ul > 0);
+	snprintf(ruri, sizeof(ruri), "sip:%.*s@example.com;gr", (int)ul, user);
+	assert_int_equal(parse(f, ruri, ""), SR_SIP_OK);
+	assert_true(facts(f, &rq));
+	assert_int_equal(rq.ruri, SR_RURI_SERVED);
+	assert_int_equal(rq.gruu, SR_GRUU_TEMP);
+	assert_true(sr_str_eq(rq.gruu_id, sr_str_make(user, ul)));
+	assert_str(rq.aor, "sip:bob@example.com");
+	f->c.tgruu = NULL;
 }
 
 static void routes_vias_and_refusals(void **state)
