@@ -29,6 +29,7 @@ int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg,
 		o = &ignored;
 	o->hash = 0;
 	o->branch_len = 0;
+	o->purr_len = 0;
 	sr_sip_scan_owner(req, len, cfg->fast_parse ? SR_SIP_FAST : 0, arena, scan, &owner);
 	int rc = -1;
 	char aor[SR_REG_MAX_AOR_LEN];
@@ -43,6 +44,12 @@ int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg,
 			goto out; /* a REGISTER whose To has no AoR: answered where received */
 		scan->owner_key = (uint32_t)o->hash;
 		scan->flags |= SR_SCAN_OWNER;
+		struct sr_str purr;
+		if (!(scan->flags & SR_SCAN_REGISTER) && sr_sip_uri_param(&owner.uri, "pn-purr", &purr) &&
+		    purr.len == sizeof(o->purr)) { /* any other length is not one of ours */
+			memcpy(o->purr, purr.p, purr.len);
+			o->purr_len = (uint8_t)purr.len;
+		}
 		rc = 0;
 	} else if (owner.kind == SR_OWNER_BRANCH) {
 		if (owner.branch.len && owner.branch.len <= sizeof(o->branch)) { /* a longer one is none of ours */
