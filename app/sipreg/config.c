@@ -29,6 +29,7 @@
 #include "net_ring.h"
 #include "nat_ping.h"
 #include "route_ua.h"
+#include "routing.h"
 
 #ifndef SR_VERSION
 #define SR_VERSION "unknown"
@@ -501,6 +502,9 @@ static const char *check(const struct sr_app_config *c, char *err, size_t err_le
 	}
 	if ((m = sr_push_config_check(&c->push, err, err_len)) != NULL)
 		return m;
+	/* a PURR only comes back on mid-dialog requests that pass through us (the manual refuses the same) */
+	if (c->push.purr && (c->routing.mode != SR_ROUTE_PROXY || !c->routing.record_route))
+		return snprintf(err, err_len, "push.purr: needs routing.mode=proxy and routing.record_route=true"), err;
 	if (c->nat.ping_interval && c->nat.ping_timeout > (uint64_t)c->nat.ping_interval * SR_NAT_MAX_MISSED)
 		return snprintf(err, err_len, "nat.ping_timeout: more than %u times nat.ping_interval",
 				SR_NAT_MAX_MISSED), err;
@@ -656,7 +660,8 @@ int sr_app_config_load(struct sr_app_config *c, int argc, char **argv)
 		return -1;
 	}
 	sr_push_rules_init(&c->reg.push, &c->push, err, sizeof(err)); /* checked above: cannot fail */
-	if (c->push.purr) /* lib/push decides PURRs, the data plane does not act on them yet (docs/PUSH.md) */
-		fprintf(stderr, "sipreg: warning: push.purr is checked but not acted on by this version\n");
+	/* the PURRs the 200 hands out are checked by whichever worker gets the request: one shared key */
+	c->reg.purr_secret[0] = c->routing.secret[0];
+	c->reg.purr_secret[1] = c->routing.secret[1];
 	return 0;
 }

@@ -138,6 +138,8 @@ bool sr_route_facts_request(const struct sr_route_facts *c, const struct sr_sip_
 	}
 	route_and_vias(c, m, rq);
 	rq->proxy_require_unknown = m->proxy_require_unknown;
+	if (!sr_sip_uri_param(&m->ruri, "pn-purr", &rq->purr)) /* RFC 8599: checked by the routing's io.purr */
+		rq->purr = SR_STR_NULL;
 	return true;
 }
 

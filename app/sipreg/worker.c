@@ -53,6 +53,7 @@
 #include "persist.h"
 #include "worker_nat.h"
 #include "worker_push.h"
+#include "worker_purr.h"
 #include "replicate.h"
 #include "worker_route.h"
 #include "worker_stun.h"
@@ -389,6 +390,8 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		; /* an answer to a NAT keepalive: the worker its branch names */
 	else if (sr_worker_route_owner(w, &meta->scan, &o, &owner))
 		; /* routing on: a response goes to the worker its branch names */
+	else if (sr_worker_purr_owner(w, &o, &owner))
+		; /* RFC 8599: a request naming one of our PURRs goes where its binding is */
 	else if (meta->scan.flags & SR_SCAN_OWNER)
 		owner = app->owner[meta->scan.owner_key % SR_BUCKETS];
 	else

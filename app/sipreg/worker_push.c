@@ -74,6 +74,8 @@ static void io_release(void *ctx, void *req, enum sr_push_hold kind, void *bindi
 	struct sr_worker_push *wp = ctx;
 	if (kind == SR_PUSH_HOLD_CALL)
 		sr_worker_route_release(wp->w, req, binding, last, wp->now_ms);
+	else
+		sr_worker_route_purr_go(wp->w, req, wp->now_ms); /* its binding is awake: send it as planned */
 }
 
 static void io_expired(void *ctx, void *req, enum sr_push_hold kind, unsigned woken)
@@ -82,6 +84,8 @@ static void io_expired(void *ctx, void *req, enum sr_push_hold kind, unsigned wo
 	(void)woken; /* the proxy context knows its own branches */
 	if (kind == SR_PUSH_HOLD_CALL)
 		sr_worker_route_expired(wp->w, req, wp->now_ms);
+	else
+		sr_worker_route_purr_go(wp->w, req, wp->now_ms); /* sent anyway, as the manual does */
 }
 
 /* --- bindings --- */

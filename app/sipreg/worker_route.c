@@ -37,6 +37,7 @@
 #include "worker.h"
 #include "worker_send.h"
 #include "worker_push.h"
+#include "worker_purr.h"
 
 #define ROUTE_ARENA (256 * 1024) /* one parse of a datagram up to 64 KiB */
 #define ROUTE_BUDGET 256        /* timers run per loop at most */
@@ -130,6 +131,12 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 	*out = wr->binds;
 	*user_known = true; /* no subscriber list is consulted: a served domain's user without bindings gets 480 */
 	return n;
+}
+
+static bool io_purr(void *ctx, struct sr_str purr, struct sr_str *aor, struct sr_push_binding *pb)
+{
+	struct sr_worker_route *wr = ctx;
+	return sr_worker_purr_binding(wr->w, purr, (uint32_t)(wr->now_ms / 1000), aor, pb);
 }
 
 /* --- the worker's calls --- */
@@ -266,6 +273,12 @@ void sr_worker_route_expired(struct sr_worker *w, void *req, uint64_t now_ms)
 		sr_route_push_expired(w->route->rs, req, now_ms);
 }
 
+void sr_worker_route_purr_go(struct sr_worker *w, void *req, uint64_t now_ms)
+{
+	if (w->route)
+		sr_route_push_purr_go(w->route->rs, req, now_ms);
+}
+
 const struct sr_route_figures *sr_worker_route_figures(const struct sr_worker *w)
 {
 	return w->route ? &w->route->pub : NULL;
@@ -297,7 +310,7 @@ int sr_worker_route_create(struct sr_worker *w, uint64_t now_ms)
 		.self = sr_str_cstr(wr->self), .self_ip = &wr->self_ip, .tgruu = &wr->tgruu, .arena = &wr->arena,
 		.aor = wr->aor, .aor_cap = sizeof(wr->aor), .head = wr->head, .head_cap = sizeof(wr->head),
 	};
-	static const struct sr_route_io io = { io_send, io_lookup };
+	static const struct sr_route_io io = { io_send, io_lookup, io_purr };
 	struct sr_route_config rc = {
 		.mode = (enum sr_route_mode)c->routing.mode,
 		.record_route = c->routing.record_route,

@@ -63,6 +63,8 @@ unsigned sr_worker_route_advance(struct sr_worker *w, uint64_t now_ms);
 void sr_worker_route_release(struct sr_worker *w, void *req, const struct sr_loc_binding *v, bool last,
 			     uint64_t now_ms);
 void sr_worker_route_expired(struct sr_worker *w, void *req, uint64_t now_ms);
+/* RFC 8599 PURR: the in-dialog request 'req' held for its binding is forwarded now (woken or timed out). */
+void sr_worker_route_purr_go(struct sr_worker *w, void *req, uint64_t now_ms);
 
 /* The published figures of worker w (NULL when routing is off). */
 const struct sr_route_figures *sr_worker_route_figures(const struct sr_worker *w);

@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 		.txn = { .capacity = 65536, .buf_small = 1024, .buf_large = 64, .worker = 1,
 			 .secret = { 0x0123456789abcdefull, 0x1122334455667788ull } },
 	};
-	struct sr_route_io io = { send_cb, lookup_cb };
+	struct sr_route_io io = { send_cb, lookup_cb, NULL };
 	uint64_t now = 1000;
 	struct sr_route_shard *rs = sr_route_shard_create(&cfg, &io, NULL, now);
 	calls = malloc(sizeof(*calls) * BATCH);

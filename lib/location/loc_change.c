@@ -284,10 +284,13 @@ unsigned sr_loc_commit(struct sr_loc *loc, struct sr_loc_txn *t)
 			continue;
 		struct sr_binding *b = object_of(c);
 		sr_tw_arm(&loc->wheel, &b->timer, c->st.expires);
+		if (c->op == SR_LOC_ADD || c->fresh)
+			sr_loc_index_add(loc, b);
 		sr_loc_emit(loc, c->op == SR_LOC_ADD ? SR_EV_ADDED : SR_EV_REFRESHED, b);
 		events++;
 		if (c->op == SR_LOC_UPDATE && c->fresh) {
 			struct sr_binding *old = (struct sr_binding *)c->old;
+			sr_loc_index_del(loc, old);
 			sr_tw_cancel(&loc->wheel, &old->timer);
 			sr_binding_delete(&loc->slab, old);
 		}
@@ -295,6 +298,7 @@ unsigned sr_loc_commit(struct sr_loc *loc, struct sr_loc_txn *t)
 	for (unsigned i = 0; i < t->n_gone; i++) {
 		struct sr_binding *b = (struct sr_binding *)t->gone[i];
 		sr_tw_cancel(&loc->wheel, &b->timer);
+		sr_loc_index_del(loc, b);
 		sr_loc_emit(loc, SR_EV_REMOVED, b);
 		sr_binding_delete(&loc->slab, b);
 		events++;

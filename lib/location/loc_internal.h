@@ -11,6 +11,14 @@
 
 #include "location.h"
 
+/* Bindings by id (loc_index.c; sr_loc_params.index_ids). */
+struct sr_loc_index {
+	bool on;
+	struct sr_binding **slots; /* cap entries, NULL: free; at most half full */
+	size_t cap, n;
+	uint64_t missed;           /* bindings left out: the table could not grow */
+};
+
 struct sr_loc {
 	struct sr_slab slab;
 	struct sr_aor_table *table;
@@ -22,6 +30,7 @@ struct sr_loc {
 	sr_loc_event_fn *on_event;
 	void *event_ctx;
 	struct sr_loc_room room;
+	struct sr_loc_index index;
 };
 
 /* The q a binding sorts by: SR_Q_NONE counts as 1.0. */
@@ -52,6 +61,13 @@ static inline void sr_loc_release_room(struct sr_loc *loc)
 	if (loc->room.release)
 		loc->room.release(loc->room.ctx);
 }
+
+/* The id index (loc_index.c): b joins or leaves the lists; no-ops when the store keeps none. */
+void sr_loc_index_add(struct sr_loc *loc, struct sr_binding *b);
+void sr_loc_index_del(struct sr_loc *loc, const struct sr_binding *b);
+void sr_loc_index_fini(struct sr_loc *loc);
+/* NULL when the index holds exactly the bindings in the lists (or there is none). */
+const char *sr_loc_index_check(struct sr_loc *loc);
 
 /* Announces one change of b (a no-op without a callback). */
 void sr_loc_emit(struct sr_loc *loc, enum sr_event_type type, const struct sr_binding *b);

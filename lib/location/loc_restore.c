@@ -74,6 +74,7 @@ enum sr_restore_rc sr_loc_restore(struct sr_loc *loc, const struct sr_loc_bindin
 		a->n_bindings--;
 		loc->bindings--;
 		sr_tw_cancel(&loc->wheel, &old->timer);
+		sr_loc_index_del(loc, old);
 		sr_binding_delete(&loc->slab, old);
 	}
 	sr_loc_link(loc, a, b);

@@ -52,6 +52,7 @@ struct sr_loc *sr_loc_create(const struct sr_loc_params *p, const char **err)
 	loc->on_event = p->on_event;
 	loc->event_ctx = p->event_ctx;
 	loc->room = p->room;
+	loc->index.on = p->index_ids;
 	return loc;
 }
 
@@ -60,6 +61,7 @@ void sr_loc_free(struct sr_loc *loc)
 	if (!loc)
 		return;
 	/* Bindings and AoR records live in the slab: freeing it frees them all at once. */
+	sr_loc_index_fini(loc);
 	sr_aor_table_free(loc->table);
 	sr_slab_fini(&loc->slab);
 	free(loc);
@@ -125,6 +127,7 @@ void sr_loc_link(struct sr_loc *loc, struct sr_aor *a, struct sr_binding *b)
 	*pp = b;
 	a->n_bindings++;
 	loc->bindings++;
+	sr_loc_index_add(loc, b);
 }
 
 void sr_loc_erase_if_empty(struct sr_loc *loc, struct sr_aor *a)
@@ -144,6 +147,7 @@ void sr_loc_drop(struct sr_loc *loc, struct sr_binding *b, enum sr_event_type wh
 	a->n_bindings--;
 	loc->bindings--;
 	sr_tw_cancel(&loc->wheel, &b->timer);
+	sr_loc_index_del(loc, b);
 	sr_loc_emit(loc, why, b);
 	sr_binding_delete(&loc->slab, b);
 	sr_loc_erase_if_empty(loc, a);
@@ -203,6 +207,7 @@ unsigned sr_loc_forget(struct sr_loc *loc, struct sr_str aor)
 		struct sr_binding *b = a->bindings;
 		a->bindings = b->next;
 		sr_tw_cancel(&loc->wheel, &b->timer);
+		sr_loc_index_del(loc, b);
 		sr_binding_delete(&loc->slab, b);
 	}
 	loc->bindings -= n;
@@ -263,5 +268,5 @@ const char *sr_loc_check(struct sr_loc *loc)
 		return "the binding counter differs from the lists";
 	if (loc->wheel.armed != loc->bindings)
 		return "armed timers differ from the bindings";
-	return NULL;
+	return sr_loc_index_check(loc);
 }

@@ -109,6 +109,7 @@ struct sr_loc_params {
 	sr_loc_event_fn *on_event;  /* may be NULL */
 	void *event_ctx;
 	struct sr_loc_room room;    /* zero: no claims */
+	bool index_ids;             /* keep bindings findable by id alone (sr_loc_find_id; ~16 bytes each) */
 };
 
 struct sr_loc;
@@ -142,6 +143,17 @@ void sr_loc_view(const struct sr_binding *b, struct sr_loc_binding *out);
  */
 unsigned sr_loc_lookup(struct sr_loc *loc, struct sr_str aor, uint32_t now_s, struct sr_loc_binding *out,
 		       unsigned cap);
+
+/*
+ * The bindings whose id is 'id' (a store created with index_ids; none
+ * without): fills out[0..min(cap, n)) and returns n. Normally one: an id is
+ * unique among the store's own additions, but restored bindings keep the
+ * ids another store gave them, so the caller checks the AoR (an RFC 8599
+ * PURR names the AoR's bucket too). Valid until the store changes.
+ */
+unsigned sr_loc_find_id(struct sr_loc *loc, uint64_t id, const struct sr_binding **out, unsigned cap);
+/* Bindings the id index left out because it could not grow (not findable by id). */
+uint64_t sr_loc_index_missed(const struct sr_loc *loc);
 
 /* --- matching --- */
 

@@ -102,6 +102,7 @@ enum sr_reg_err sr_plan_prepare(struct sr_req_ctx *c, struct sr_plan *p)
 		} else if (pe->op == SR_OP_ADD || pe->op == SR_OP_UPDATE) {
 			struct sr_loc_change *ch =
 				sr_loc_txn_add(t, pe->op == SR_OP_ADD ? SR_LOC_ADD : SR_LOC_UPDATE, pe->old);
+			pe->change = (unsigned)(ch - t->c); /* the 200's PURR finds the new binding's id by it */
 			binding_fields(c, p, pe, ch->f);
 			ch->key = &pe->key; /* the store hashes it when the binding keeps a new URI */
 			binding_state(c, p, pe, &ch->st);

@@ -68,6 +68,11 @@ struct sr_reg_config {
 
 	/* RFC 8599 ([push] keys, sr_push_rules_init): 555, match keys, Feature-Caps. Zero: push off. */
 	struct sr_push_rules push;
+	/*
+	 * With push.purr: the key of the PURRs the 200 hands out (+sip.pnspurr),
+	 * the one every worker's push shard checks them with (routing.secret).
+	 */
+	uint64_t purr_secret[2];
 };
 
 void sr_reg_config_defaults(struct sr_reg_config *c);

@@ -28,6 +28,7 @@ struct sr_plan_entry {
 	enum sr_plan_op op;
 	uint32_t granted;                 /* seconds */
 	const struct sr_binding *old;     /* the binding this contact names, if any */
+	unsigned change;                  /* ADD, UPDATE: its change in the prepared change set (txn.c) */
 };
 
 #define SR_PLAN_MAX_EVICT 64

@@ -39,17 +39,18 @@ int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg,
 		o = &ignored;
 	o->hash = 0;
 	o->branch_len = 0;
+	o->purr_len = 0;
 	sr_sip_scan_owner(req, len, cfg->fast_parse ? SR_SIP_FAST : 0, arena, scan, &owner);
 	int rc = -1;
 	char aor[SR_REG_MAX_AOR_LEN];
 	size_t aor_len;
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
-	struct sr_str tgruu;
+	struct sr_str user = SR_STR_NULL, host = SR_STR_NULL, tgruu;
 	if (owner.kind == SR_OWNER_AOR) {
 		if (!(scan->flags & SR_SCAN_REGISTER) && sr_tgruu_in_uri(&owner.uri, &tgruu) &&
 		    prescan_tgruu(cfg, tgruu, aor, sizeof(aor), &aor_len))
 			o->hash = sr_hash64(aor, aor_len); /* a temporary GRUU: its AoR's owner */
-		else if (sr_aor_canonicalize(&owner.uri, &opt, aor, sizeof(aor), &aor_len, NULL, NULL) == SR_AOR_OK)
+		else if (sr_aor_canonicalize(&owner.uri, &opt, aor, sizeof(aor), &aor_len, &user, &host) == SR_AOR_OK)
 			o->hash = sr_hash64(aor, aor_len);
 		else if (!(scan->flags & SR_SCAN_REGISTER)) /* e.g. sip:example.com: the URI itself names the owner */
 			o->hash = sr_uri_hash(&owner.uri);
@@ -57,6 +58,18 @@ int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg,
 			goto out; /* a REGISTER whose To has no AoR: answered where received */
 		scan->owner_key = (uint32_t)o->hash;
 		scan->flags |= SR_SCAN_OWNER;
+		/*
+		 * RFC 8599 PURR: a mid-dialog request's Request-URI is the UA's
+		 * contact. One naming a user of a domain we serve is looked up by
+		 * its AoR instead, so it stays with that AoR's owner.
+		 */
+		struct sr_str purr;
+		if (!(scan->flags & SR_SCAN_REGISTER) && !(user.len && sr_reg_config_serves(cfg, host)) &&
+		    sr_sip_uri_param(&owner.uri, "pn-purr", &purr) &&
+		    purr.len == sizeof(o->purr)) { /* any other length is not one of ours */
+			memcpy(o->purr, purr.p, purr.len);
+			o->purr_len = (uint8_t)purr.len;
+		}
 		rc = 0;
 	} else if (owner.kind == SR_OWNER_BRANCH) {
 		if (owner.branch.len && owner.branch.len <= sizeof(o->branch)) { /* a longer one is none of ours */

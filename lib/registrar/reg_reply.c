@@ -154,24 +154,52 @@ static void gruus(struct sr_req_ctx *c, struct sr_str aor, struct sr_str domain,
 }
 
 /*
+ * The stable id of the binding plan entry pe names once the change set is
+ * committed: an update keeps its binding's id, an addition gets the one the
+ * prepared change set reserved for it (the final slot of its change).
+ * 0 when unknown (nothing prepared: a fetch or a retransmission of an add).
+ */
+static uint64_t entry_binding_id(const struct sr_plan *p, const struct sr_plan_entry *pe)
+{
+	if (pe->op == SR_OP_UPDATE || (pe->op == SR_OP_NONE && pe->old))
+		return pe->old->id;
+	if (pe->op != SR_OP_ADD || !p->txn.prepared)
+		return 0;
+	for (unsigned k = 0; k < p->txn.n_final; k++)
+		if (p->txn.final[k].change == (int16_t)pe->change)
+			return p->txn.final[k].id;
+	return 0;
+}
+
+/*
  * RFC 8599: one Feature-Caps fc-value per push contact or capability query
- * this REGISTER binds (+sip.pns, +sip.pnsreg; lib/push writes them). A
- * removal gets none. Left out when it does not fit its buffer: the binding
- * works without it, the UA only learns less.
+ * this REGISTER binds (+sip.pns, +sip.pnsreg, and +sip.pnspurr with
+ * push.purr; lib/push writes them). A removal gets none. Left out when it
+ * does not fit its buffer: the binding works without it, the UA only
+ * learns less. The PURR's owner is the low 16 bits of the AoR's hash: the
+ * data plane's bucket of the AoR is that modulo its bucket count, so a
+ * mid-dialog request carrying the PURR is dispatched to this shard.
  */
 static void put_feature_caps(struct sr_req_ctx *c, struct sr_resp *w, const struct sr_plan *p)
 {
 	const struct sr_push_rules *r = &c->s->cfg.push;
 	if (!r->enable)
 		return;
-	char buf[1024];
+	char buf[1024], purr[SR_PUSH_PURR_LEN];
 	size_t len = 0;
 	for (unsigned i = 0; i < p->n; i++) {
-		const struct sr_contact_info *ci = &p->e[i].ci;
-		if (p->e[i].granted == 0 || (ci->pn_class != SR_PUSH_CONTACT && ci->pn_class != SR_PUSH_QUERY))
+		const struct sr_plan_entry *pe = &p->e[i];
+		const struct sr_contact_info *ci = &pe->ci;
+		if (pe->granted == 0 || (ci->pn_class != SR_PUSH_CONTACT && ci->pn_class != SR_PUSH_QUERY))
 			continue;
+		struct sr_str ps = SR_STR_NULL;
+		uint64_t id = r->purr && ci->pn_class == SR_PUSH_CONTACT ? entry_binding_id(p, pe) : 0;
+		if (id && c->res->has_aor) {
+			sr_push_purr_write(c->s->cfg.purr_secret, (uint16_t)c->res->aor_hash, id, purr);
+			ps = sr_str_make(purr, sizeof(purr));
+		}
 		/* comma-separated by lib/push; one that does not fit leaves len as it was */
-		sr_push_feature_caps(r, ci->pn_class, ci->pn_params, ci->pnsreg, SR_STR_NULL, buf, sizeof(buf), &len);
+		sr_push_feature_caps(r, ci->pn_class, ci->pn_params, ci->pnsreg, ps, buf, sizeof(buf), &len);
 	}
 	if (len)
 		sr_resp_header(w, "Feature-Caps", sr_str_make(buf, len));

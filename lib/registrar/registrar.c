@@ -53,7 +53,9 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 	snprintf(name, sizeof(name), "sr_aors_%u", p->shard_id);
 	struct sr_loc_params lp = { .name = name, .max_aors = s->cfg.max_aors, .memory_limit = s->cfg.memory_limit,
 				    .hash = p->hash, .now_s = (uint32_t)(p->now_ms / 1000),
-				    .on_event = p->on_event, .event_ctx = p->event_ctx, .room = p->room };
+				    .on_event = p->on_event, .event_ctx = p->event_ctx, .room = p->room,
+				    /* a PURR names a binding by id alone (worker_purr.c finds it) */
+				    .index_ids = s->cfg.push.enable && s->cfg.push.purr };
 	s->loc = sr_loc_create(&lp, err);
 	if (!s->loc) {
 		sr_arena_fini(&s->arena);

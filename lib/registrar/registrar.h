@@ -192,6 +192,14 @@ struct sr_reg_owner {
 	/* a response: its top Via branch, copied (empty when longer than the buffer) */
 	uint8_t branch_len;
 	char branch[SR_REG_BRANCH_MAX];
+	/*
+	 * A request other than REGISTER: the pn-purr parameter of its
+	 * Request-URI (RFC 8599), copied when it has the length of ours
+	 * (SR_PUSH_PURR_LEN); empty otherwise. Dispatch checks it and sends the
+	 * request to the worker owning the binding it names.
+	 */
+	uint8_t purr_len;
+	char purr[SR_PUSH_PURR_LEN];
 };
 
 /*

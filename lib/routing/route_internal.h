@@ -111,6 +111,12 @@ void route_note_final(struct sr_route_shard *rs, struct route_ctx *c, int status
 /* Asks the push shard about a new context's targets; false when it answered (503: too many held). */
 bool route_push_plan(struct sr_route_shard *rs, struct route_ctx *c, struct sr_str aor,
 		     const struct sr_push_binding *pb);
+/*
+ * An in-dialog request (its one target the dialog's hop) whose Request-URI
+ * carries a PURR: asks the push shard; false when it is held (the branch
+ * starts on sr_route_push_purr_go), true to forward now.
+ */
+bool route_push_purr(struct sr_route_shard *rs, struct route_ctx *c, const struct sr_route_req *rq);
 /* The context stops forking (2xx, 6xx, CANCEL): no longer waits for pushed devices. */
 void route_push_stop(struct sr_route_shard *rs, struct route_ctx *c);
 void route_proxy_cancel(struct sr_route_shard *rs, struct route_ctx *c);

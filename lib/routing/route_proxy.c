@@ -467,7 +467,7 @@ void route_proxy_start(struct sr_route_shard *rs, struct sr_txn *server, const s
 	if (c->invite)
 		reply_own(rs, c, 100); /* 17.2.1: quench the caller's retransmissions now */
 	c->refs++; /* hold the context while the first group starts (a branch may end at once) */
-	if (pb == NULL || route_push_plan(rs, c, rq->aor, pb)) {
+	if (pb ? route_push_plan(rs, c, rq->aor, pb) : route_push_purr(rs, c, rq)) {
 		start_group(rs, c);
 		progress(rs, c);
 	}

@@ -20,6 +20,13 @@
  *   no branch at all the best response is 480), or the context stopping on
  *   a 2xx, a 6xx or a CANCEL (route_push_stop cancels the hold in lib/push
  *   first, so no callback can find the context gone).
+ * - PURR (RFC 8599 section 5, the manual's pn_process_purr): an in-dialog
+ *   request whose Request-URI carries one of our PURRs, naming a live push
+ *   binding, is held the same way but without any branch: its one target
+ *   (the dialog's hop, from our Record-Route token) is started when the
+ *   binding re-registers or when refresh_timeout passes, whichever comes
+ *   first (sr_route_push_purr_go). The glue finds the binding
+ *   (io.purr); lib/push decides (sr_push_on_purr: SEND or HOLD).
  */
 #include "route_internal.h"
 
@@ -64,6 +71,34 @@ static void end_wait(struct sr_route_shard *rs, struct route_ctx *c)
 	c->waiting = false;
 	route_progress(rs, c);
 	route_ctx_release(rs, c);
+}
+
+bool route_push_purr(struct sr_route_shard *rs, struct route_ctx *c, const struct sr_route_req *rq)
+{
+	struct sr_str aor;
+	struct sr_push_binding pb;
+	uint64_t handle;
+	if (!rs->cfg.push || rq->purr.len == 0 || rq->to_tag.len == 0 || c->n_targets != 1 || !rs->io.purr ||
+	    !rs->io.purr(rs->io_ctx, rq->purr, &aor, &pb))
+		return true;
+	uint32_t now_s = (uint32_t)(rs->now_ms / 1000);
+	if (sr_push_on_purr(rs->cfg.push, c, aor, &pb, now_s, rs->now_ms, &handle) == SR_PUSH_PURR_SEND)
+		return true;
+	c->waiting = true;
+	c->push_handle = handle;
+	c->refs++; /* the hold's: dropped when the wait ends */
+	return false;
+}
+
+void sr_route_push_purr_go(struct sr_route_shard *rs, void *req, uint64_t now_ms)
+{
+	struct route_ctx *c = req;
+	if (!c->live || !c->waiting)
+		return;
+	rs->now_ms = now_ms;
+	if (!c->stop && !c->final_sent)
+		route_branch(rs, c, 0); /* the dialog's hop, as planned */
+	end_wait(rs, c);
 }
 
 void route_push_stop(struct sr_route_shard *rs, struct route_ctx *c)

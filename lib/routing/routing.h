@@ -153,6 +153,7 @@ struct sr_route_req {
 	unsigned n_own_vias;         /* Via values whose sent-by is ours (loop detection, 16.3 step 4) */
 	struct sr_str own_via_branch[SR_ROUTE_MAX_OWN_VIAS];
 	struct sr_str proxy_require_unknown; /* Proxy-Require option tags we do not support, ", "-joined */
+	struct sr_str purr;          /* RFC 8599: the Request-URI's pn-purr value, empty when none */
 };
 
 /* The facts of a received response. */
@@ -175,6 +176,13 @@ struct sr_route_io {
 	 */
 	unsigned (*lookup)(void *ctx, const struct sr_route_req *rq, const struct sr_route_binding **out,
 			   bool *user_known);
+	/*
+	 * RFC 8599 (may be NULL): the live binding an in-dialog request's PURR
+	 * (rq->purr) names, when the PURR is one of ours: its AoR and push
+	 * facts (valid until the next call). False: not ours, or no such
+	 * binding any more; the request is then forwarded as usual.
+	 */
+	bool (*purr)(void *ctx, struct sr_str purr, struct sr_str *aor, struct sr_push_binding *pb);
 };
 
 struct sr_route_stats {
@@ -230,6 +238,13 @@ unsigned sr_route_advance(struct sr_route_shard *rs, uint64_t now_ms, unsigned b
 void sr_route_push_release(struct sr_route_shard *rs, void *req, const struct sr_route_binding *b, bool last,
 			   uint64_t now_ms);
 void sr_route_push_expired(struct sr_route_shard *rs, void *req, uint64_t now_ms);
+/*
+ * The same for an in-dialog request held for its PURR's binding (kind
+ * SR_PUSH_HOLD_PURR): the binding re-registered, or refresh_timeout passed.
+ * Either way it is now forwarded along the dialog as planned (the manual's
+ * pn_process_purr sends a BYE anyway).
+ */
+void sr_route_push_purr_go(struct sr_route_shard *rs, void *req, uint64_t now_ms);
 
 /* ---------------------------------------------------------------- the decisions, exposed for tests */
 

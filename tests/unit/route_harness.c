@@ -48,6 +48,15 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 	return h->n_bindings;
 }
 
+static bool io_purr(void *ctx, struct sr_str purr, struct sr_str *aor, struct sr_push_binding *pb)
+{
+	struct rh *h = ctx;
+	snprintf(h->last_purr, sizeof(h->last_purr), "%.*s", (int)purr.len, purr.p);
+	*aor = SR_STR_LIT("sip:bob@example.com");
+	*pb = h->purr_pb;
+	return h->purr_found;
+}
+
 struct sr_route_config rh_config(enum sr_route_mode mode, bool record_route)
 {
 	return (struct sr_route_config){
@@ -62,7 +71,7 @@ struct sr_route_config rh_config(enum sr_route_mode mode, bool record_route)
 
 void rh_init(struct rh *h, const struct sr_route_config *cfg)
 {
-	static const struct sr_route_io io = { io_send, io_lookup };
+	static const struct sr_route_io io = { io_send, io_lookup, io_purr };
 	memset(h, 0, sizeof(*h));
 	h->now = 1000;
 	h->user_known = true;
@@ -215,6 +224,7 @@ void rh_build(struct rh *h, const struct rh_req *r, struct sr_route_req *rq)
 		rq->own_via_branch[0] = sr_str_cstr(r->own_via_branch);
 	}
 	rq->proxy_require_unknown = sr_str_cstr(r->proxy_require_unknown);
+	rq->purr = sr_str_cstr(r->purr);
 
 	/* The head: the Via lines, From, To, Call-ID and CSeq, as the response writer would copy them. */
 	const char *hs = req_buf + f->headers_at;

@@ -30,6 +30,10 @@ struct rh {
 	bool user_known;
 	unsigned lookups;
 	char last_aor[128];
+	/* io.purr: the PURR the routing asked about, and the binding it names (purr_found false: none) */
+	char last_purr[64];
+	bool purr_found;
+	struct sr_push_binding purr_pb;
 };
 
 /* A test request; unset fields get defaults (INVITE to sip:bob@example.com from the caller). */
@@ -51,6 +55,7 @@ struct rh_req {
 	enum sr_route_gruu gruu;
 	const char *gruu_id;
 	const char *proxy_require_unknown;
+	const char *purr;           /* the Request-URI's pn-purr value, NULL: none */
 	struct sr_txn_dest source;  /* default: the caller 198.51.100.2:5070 */
 };
 

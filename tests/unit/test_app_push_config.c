@@ -56,7 +56,7 @@ static void push_section_and_set(void **state)
 	snprintf(path, sizeof(path), "/tmp/sr-test-push-%d.ini", (int)getpid());
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
-	fputs("[registrar]\ndomains = example.com\n"
+	fputs("[registrar]\ndomains = example.com\n[routing]\nmode = proxy\nrecord_route = true\n"
 	      "[push]\nenable = true\nproviders = apns, fcm\nmatch_params = pn-provider, pn-prid\n"
 	      "pnsreg_interval = 140\ntrigger_interval = 130\nskip_interval = 5\nrefresh_timeout = 10\n"
 	      "purr = on\nheld = 64\ngateway_url = http://127.0.0.1:8080/push\ngateway_queue = 100\n"
@@ -114,6 +114,7 @@ static void push_refusals_name_the_key(void **state)
 		{ "push.providers=apns", "push.purr=true", NULL },                       /* purr without enable */
 		{ "push.enable=true", "push.providers=apns", "push.pnsreg_interval=120" }, /* not above trigger */
 		{ "push.providers=apns", "push.gateway_url=ftp://h/", NULL },            /* not http(s) */
+		{ "push.enable=true", "push.providers=apns", "push.purr=true" },         /* purr without record_route */
 	};
 	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++) {
 		const char *argv[10] = { "sipreg", "--set", "registrar.domains=example.com" };
@@ -127,8 +128,9 @@ static void push_refusals_name_the_key(void **state)
 	}
 	/* and the same settings made consistent are taken */
 	const char *ok[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "push.enable=true",
-			     "--set", "push.providers=apns", "--set", "push.purr=true", NULL };
-	assert_int_equal(load(9, ok), 0);
+			     "--set", "push.providers=apns", "--set", "push.purr=true",
+			     "--set", "routing.mode=proxy", "--set", "routing.record_route=true", NULL };
+	assert_int_equal(load(13, ok), 0);
 }
 
 int main(void)

@@ -287,7 +287,7 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 
 static struct sr_route_shard *shard(struct fx *f, enum sr_route_mode mode)
 {
-	static const struct sr_route_io io = { io_send, io_lookup };
+	static const struct sr_route_io io = { io_send, io_lookup, NULL };
 	struct sr_route_config rc = {
 		.mode = mode, .record_route = true, .self = SR_STR_LIT("198.51.100.1:5060"), .contexts = 4,
 		.txn = { .capacity = 16, .buf_small = 2048, .buf_large = 1, .worker = 1, .secret = { 1, 2 } },

@@ -222,6 +222,34 @@ static void route_owner_by_request_uri(void **state)
 	assert_int_equal(sr_reg_prescan("garbage", 7, &e->cfg, &e->prescan_arena, &scan, &o), -1);
 }
 
+/*
+ * RFC 8599: the pn-purr of a Request-URI is copied for dispatch when it has
+ * our length, whatever its spelling of the parameter name; not from a
+ * REGISTER, nor from a Request-URI naming a user of a served domain (that
+ * one is looked up by its AoR, at the AoR's owner).
+ */
+static void purr_of_the_request_uri(void **state)
+{
+	struct th_env *e = *state;
+	struct sr_sip_scan scan;
+	struct sr_reg_owner o;
+	static const char info[] = "INFO sip:pat@198.51.100.2:5140;pn-prid=t;PN-PURR=8d1000000000000000010e79da27b71e "
+				   "SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.2;branch=z9hG4bK-1\r\n\r\n";
+	assert_int_equal(sr_reg_prescan(info, strlen(info), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_true(sr_str_eq(sr_str_make(o.purr, o.purr_len), SR_STR_LIT("8d1000000000000000010e79da27b71e")));
+	assert_true(o.hash == sr_hash64("sip:pat@198.51.100.2", 20)); /* the usual owner is still computed */
+	static const char shorter[] = "BYE sip:pat@198.51.100.2;pn-purr=8d10 SIP/2.0\r\n\r\n";
+	assert_int_equal(sr_reg_prescan(shorter, strlen(shorter), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_int_equal(o.purr_len, 0);
+	static const char served[] = "INVITE sip:pat@example.com;pn-purr=8d1000000000000000010e79da27b71e SIP/2.0\r\n\r\n";
+	assert_int_equal(sr_reg_prescan(served, strlen(served), &e->cfg, &e->prescan_arena, &scan, &o), 0);
+	assert_int_equal(o.purr_len, 0);
+	static const char reg[] = "REGISTER sip:198.51.100.1;pn-purr=8d1000000000000000010e79da27b71e SIP/2.0\r\n"
+				  "To: <sip:pat@example.com>\r\n\r\n";
+	sr_reg_prescan(reg, strlen(reg), &e->cfg, &e->prescan_arena, &scan, &o);
+	assert_int_equal(o.purr_len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +261,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(resumed_parse_answers_the_same, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(not_owner_is_handed_on, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(route_owner_by_request_uri, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(purr_of_the_request_uri, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * test_reg_push.c - the registrar's RFC 8599 side (reg_push.c, reg_reply.c):
  * 555 for a provider we do not serve, Feature-Caps in the 200, push
  * bindings matched on push.match_params only, their packed parameters and
- * +sip.pnsreg kept with the binding.
+ * +sip.pnsreg kept with the binding; with push.purr, the 200's
+ * +sip.pnspurr names the binding (its owner bits and stable id, found again
+ * by id alone in the store) under the shared secret.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +13,9 @@
 
 #define ALICE "sip:alice@example.com"
 
-static struct th_env *push_env(const char *match)
+static const uint64_t SECRET[2] = { 0x0123456789abcdefull, 0xfedcba9876543210ull };
+
+static struct th_env *push_env_purr(const char *match, bool purr)
 {
 	struct sr_reg_config cfg;
 	th_default_config(&cfg);
@@ -21,11 +25,19 @@ static struct th_env *push_env(const char *match)
 	snprintf(pc.providers, sizeof(pc.providers), "apns,fcm");
 	if (match)
 		snprintf(pc.match_params, sizeof(pc.match_params), "%s", match);
+	pc.purr = purr;
 	char err[256];
 	assert_null(sr_push_rules_init(&cfg.push, &pc, err, sizeof(err)));
+	cfg.purr_secret[0] = SECRET[0];
+	cfg.purr_secret[1] = SECRET[1];
 	struct th_env *e = th_env_new(&cfg, NULL);
 	assert_non_null(e);
 	return e;
+}
+
+static struct th_env *push_env(const char *match)
+{
+	return push_env_purr(match, false);
 }
 
 static void unsupported_provider_gets_555_and_changes_nothing(void **state)
@@ -106,12 +118,77 @@ static void push_bindings_match_on_match_params_only(void **state)
 	th_env_free(e);
 }
 
+/* The PURR of fc-value idx of the last 200's Feature-Caps (static), or NULL. */
+static const char *purr_of(struct th_env *e, unsigned idx)
+{
+	static char purr[SR_PUSH_PURR_LEN + 1];
+	const char *fc = th_header(e, "Feature-Caps", 0);
+	for (const char *p = fc; p && (p = strstr(p, "+sip.pnspurr=\"")) != NULL; p++)
+		if (idx-- == 0) {
+			snprintf(purr, sizeof(purr), "%s", p + 14);
+			return strlen(purr) == SR_PUSH_PURR_LEN && p[14 + SR_PUSH_PURR_LEN] == '"' ? purr : NULL;
+		}
+	return NULL;
+}
+
+static void purr_in_the_200_names_the_binding(void **state)
+{
+	(void)state;
+	struct th_env *e = push_env_purr(NULL, true);
+	assert_int_equal(th_register(e, "alice",
+				     "<sip:alice@198.51.100.7;pn-provider=apns;pn-prid=ABC>, <sip:alice@198.51.100.8>",
+				     "c1", 1),
+			 200);
+	/* one fc-value, for the push contact only; its PURR reads back under the secret */
+	const char *fc = th_header(e, "Feature-Caps", 0);
+	assert_memory_equal(fc, "*;+sip.pns=\"apns\";+sip.pnspurr=\"", 31);
+	assert_null(purr_of(e, 1));
+	char first[SR_PUSH_PURR_LEN + 1];
+	snprintf(first, sizeof(first), "%s", purr_of(e, 0));
+	uint16_t owner;
+	uint64_t id;
+	assert_true(sr_push_purr_read(SECRET, sr_str_cstr(first), &owner, &id));
+	assert_int_equal(owner, (uint16_t)sr_hash64(ALICE, strlen(ALICE)));
+	/* the id is the new binding's, and the store finds it by id alone */
+	const struct sr_binding *found[2];
+	assert_int_equal(sr_loc_find_id(th_loc(e), id, found, 2), 1);
+	assert_string_equal(th_field(found[0], SR_BF_CONTACT), "sip:alice@198.51.100.7;pn-provider=apns;pn-prid=ABC");
+	const uint64_t other[2] = { SECRET[0], SECRET[1] ^ 1 };
+	assert_false(sr_push_purr_read(other, sr_str_cstr(first), &owner, &id)); /* another key: not ours */
+
+	/* a refresh keeps the binding, so the same PURR comes back */
+	assert_int_equal(th_register(e, "alice", "<sip:alice@198.51.100.7;pn-provider=apns;pn-prid=ABC>", "c1", 2), 200);
+	assert_string_equal(purr_of(e, 0), first);
+	/* a second push binding gets its own */
+	assert_int_equal(th_register(e, "alice", "<sip:alice@198.51.100.9;pn-provider=fcm;pn-prid=XYZ>", "c1", 3), 200);
+	assert_string_not_equal(purr_of(e, 0), first);
+	assert_true(sr_push_purr_read(SECRET, sr_str_cstr(purr_of(e, 0)), &owner, &id));
+	assert_int_equal(sr_loc_find_id(th_loc(e), id, found, 2), 1);
+	assert_string_equal(th_field(found[0], SR_BF_CONTACT), "sip:alice@198.51.100.9;pn-provider=fcm;pn-prid=XYZ");
+	assert_null(sr_loc_check(th_loc(e)));
+
+	/* removed: no longer found */
+	assert_int_equal(th_register(e, "alice", "<sip:alice@198.51.100.9;pn-provider=fcm;pn-prid=XYZ>;expires=0", "c1", 4),
+			 200);
+	assert_int_equal(sr_loc_find_id(th_loc(e), id, found, 2), 0);
+	assert_null(sr_loc_check(th_loc(e)));
+	th_env_free(e);
+
+	/* without push.purr: no PURR, and the store keeps no index */
+	e = push_env(NULL);
+	assert_int_equal(th_register(e, "alice", "<sip:alice@198.51.100.7;pn-provider=apns;pn-prid=ABC>", "c1", 1), 200);
+	assert_string_equal(th_header(e, "Feature-Caps", 0), "*;+sip.pns=\"apns\"");
+	assert_int_equal(sr_loc_find_id(th_loc(e), th_binding(e, ALICE, 0)->id, found, 2), 0);
+	th_env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(unsupported_provider_gets_555_and_changes_nothing),
 		cmocka_unit_test(push_contact_gets_feature_caps_and_keeps_its_parameters),
 		cmocka_unit_test(push_bindings_match_on_match_params_only),
+		cmocka_unit_test(purr_in_the_200_names_the_binding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,11 @@
  * forked to the device when it re-registers; 480 when nobody re-registers
  * within refresh_timeout; an awake contact rings at once while a pushed one
  * may still join (its final answer waits for the hold); a CANCEL ends the
- * hold with 487; a full hold table gives 503 with Retry-After.
+ * hold with 487; a full hold table gives 503 with Retry-After. PURR: an
+ * in-dialog request naming a sleeping push binding's PURR is held without a
+ * branch and forwarded along the dialog when the binding re-registers, or
+ * anyway when refresh_timeout passes; one whose PURR names nothing of ours
+ * goes at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,25 +44,30 @@ static bool io_emit(void *ctx, const char *json, size_t len)
 static void io_release(void *ctx, void *req, enum sr_push_hold kind, void *binding, bool last)
 {
 	struct fix *f = ctx;
-	assert_int_equal(kind, SR_PUSH_HOLD_CALL);
-	sr_route_push_release(f->h.rs, req, binding, last, f->h.now);
+	if (kind == SR_PUSH_HOLD_PURR)
+		sr_route_push_purr_go(f->h.rs, req, f->h.now);
+	else
+		sr_route_push_release(f->h.rs, req, binding, last, f->h.now);
 }
 
 static void io_expired(void *ctx, void *req, enum sr_push_hold kind, unsigned woken)
 {
 	struct fix *f = ctx;
 	(void)woken;
-	assert_int_equal(kind, SR_PUSH_HOLD_CALL);
-	sr_route_push_expired(f->h.rs, req, f->h.now);
+	if (kind == SR_PUSH_HOLD_PURR)
+		sr_route_push_purr_go(f->h.rs, req, f->h.now);
+	else
+		sr_route_push_expired(f->h.rs, req, f->h.now);
 }
 
-static struct fix *fix_new(uint32_t held)
+static struct fix *fix_new_purr(uint32_t held, bool purr)
 {
 	static struct fix f;
 	memset(&f, 0, sizeof(f));
 	struct sr_push_config pc;
 	sr_push_config_defaults(&pc);
 	pc.enable = true;
+	pc.purr = purr;
 	snprintf(pc.providers, sizeof(pc.providers), "apns");
 	struct sr_push_rules r;
 	char err[256];
@@ -67,10 +76,15 @@ static struct fix *fix_new(uint32_t held)
 	const uint64_t secret[2] = { 1, 2 };
 	f.ps = sr_push_shard_create(&r, secret, held, &io, &f);
 	assert_non_null(f.ps);
-	struct sr_route_config cfg = rh_config(SR_ROUTE_PROXY, false);
+	struct sr_route_config cfg = rh_config(SR_ROUTE_PROXY, purr);
 	cfg.push = f.ps;
 	rh_init(&f.h, &cfg);
 	return &f;
+}
+
+static struct fix *fix_new(uint32_t held)
+{
+	return fix_new_purr(held, false);
 }
 
 static void fix_free(struct fix *f)
@@ -209,6 +223,105 @@ static void test_full_table_503(void **state)
 	fix_free(f);
 }
 
+/*
+ * A dialog alice -> bob through us with Record-Route; returns our Route
+ * value and its token (static). found: the glue finds bob's push binding by
+ * the PURR, asleep (refreshed at second 0, ten seconds ago).
+ */
+static const char *dialog(struct fix *f, const char **token, bool found)
+{
+	static char v[512], tok[64], route[128];
+	rh_bind(&f->h, "sip:bob@192.168.1.20:5060", 1000, rh_ip(IP_A), 5060);
+	rh_request(&f->h, &(struct rh_req){ 0 });
+	rh_header(&f->h, 1, "Record-Route", v, sizeof(v));
+	snprintf(tok, sizeof(tok), "%.*s", (int)(strchr(v, '@') - v - 5), v + 5);
+	snprintf(route, sizeof(route), "<sip:%s@198.51.100.1:5060;lr>", tok);
+	rh_answer(&f->h, 1, 200, "bob-tag", NULL);
+	*token = tok;
+	f->h.purr_found = found;
+	f->h.purr_pb = (struct sr_push_binding){ .contact = SR_STR_LIT("sip:bob@192.168.1.20:5060"),
+						 .params = sr_str_make(PACKED, sizeof(PACKED) - 1), .expires_s = 3600 };
+	f->h.now += 10000;
+	return route;
+}
+
+/* An in-dialog request from alice to bob whose Request-URI carries a PURR. */
+static struct rh_req in_dialog(const char *method, const char *branch, uint32_t cseq, const char *route,
+			       const char *token)
+{
+	return (struct rh_req){ .method = method, .branch = branch, .to_tag = "bob-tag", .cseq = cseq,
+				.ruri = "sip:bob@192.168.1.20:5060;pn-purr=00aa0000000000000007abcdefabcdef",
+				.kind = SR_RURI_FOREIGN, .routes = { route }, .top_route_self = true,
+				.top_route_user = token, .purr = "00aa0000000000000007abcdefabcdef" };
+}
+
+static void test_purr_held_until_the_binding_wakes(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new_purr(8, true);
+	const char *token, *route = dialog(f, &token, true);
+	unsigned mark = f->h.n_sends;
+	struct rh_req r = in_dialog("INFO", "z9hG4bK-info-1", 2, route, token);
+	assert_int_equal(rh_request(&f->h, &r), SR_ROUTE_HANDLED);
+	assert_string_equal(f->h.last_purr, "00aa0000000000000007abcdefabcdef");
+	assert_int_equal(f->h.n_sends, mark); /* held: nothing forwarded, no answer yet */
+	assert_int_equal(f->emitted, 1);
+	assert_non_null(strstr(f->last_event, "\"reason\":\"purr\""));
+	assert_int_equal(sr_push_stats(f->ps)->held, 1);
+	assert_int_equal(sr_push_stats(f->ps)->triggered[SR_PUSH_R_PURR], 1);
+
+	/* a retransmission is absorbed by the server transaction, not pushed again */
+	rh_request(&f->h, &r);
+	assert_int_equal(f->emitted, 1);
+
+	/* bob re-registers: the INFO goes along the dialog as planned */
+	f->h.now += 500;
+	assert_int_equal(wake(f, IP_A, 5060), 1);
+	int fwd = rh_find(&f->h, mark, "INFO sip:bob@192.168.1.20:5060;pn-purr=00aa0000000000000007abcdefabcdef SIP/2.0\r\n");
+	assert_true(fwd >= 0);
+	assert_true(f->h.sends[fwd].to.ip == rh_ip(IP_A) && f->h.sends[fwd].to.port == 5060);
+	rh_answer(&f->h, (unsigned)fwd, 200, NULL, NULL);
+	assert_true(rh_find(&f->h, mark, "SIP/2.0 200 OK") > fwd);
+	assert_int_equal(sr_push_stats(f->ps)->released, 1);
+	assert_int_equal(sr_push_stats(f->ps)->holding, 0);
+	fix_free(f);
+}
+
+static void test_purr_sent_anyway_after_refresh_timeout(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new_purr(8, true);
+	const char *token, *route = dialog(f, &token, true);
+	unsigned mark = f->h.n_sends;
+	struct rh_req r = in_dialog("BYE", "z9hG4bK-bye-1", 3, route, token);
+	rh_request(&f->h, &r);
+	assert_int_equal(f->h.n_sends, mark);
+	f->h.now += 5900; /* refresh_timeout is 6 s: not yet */
+	sr_push_advance(f->ps, f->h.now, 100);
+	assert_int_equal(f->h.n_sends, mark);
+	f->h.now += 200;
+	assert_int_equal(sr_push_advance(f->ps, f->h.now, 100), 1);
+	int fwd = rh_find(&f->h, mark, "BYE sip:bob@192.168.1.20:5060;pn-purr=");
+	assert_true(fwd >= 0);
+	assert_true(f->h.sends[fwd].to.ip == rh_ip(IP_A) && f->h.sends[fwd].to.port == 5060);
+	assert_int_equal(sr_push_stats(f->ps)->timed_out, 1);
+	fix_free(f);
+}
+
+static void test_purr_not_ours_goes_at_once(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new_purr(8, true);
+	const char *token, *route = dialog(f, &token, false); /* a PURR we did not write, or its binding is gone */
+	unsigned mark = f->h.n_sends;
+	struct rh_req r = in_dialog("INFO", "z9hG4bK-info-9", 4, route, token);
+	rh_request(&f->h, &r);
+	assert_true(rh_find(&f->h, mark, "INFO sip:bob@192.168.1.20:5060;pn-purr=") >= 0);
+	assert_int_equal(f->emitted, 0);
+	assert_int_equal(sr_push_stats(f->ps)->held, 0);
+	fix_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +330,9 @@ int main(void)
 		cmocka_unit_test(test_awake_contact_rings_while_pushed_one_may_join),
 		cmocka_unit_test(test_cancel_ends_the_hold),
 		cmocka_unit_test(test_full_table_503),
+		cmocka_unit_test(test_purr_held_until_the_binding_wakes),
+		cmocka_unit_test(test_purr_sent_anyway_after_refresh_timeout),
+		cmocka_unit_test(test_purr_not_ours_goes_at_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
