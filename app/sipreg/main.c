@@ -201,6 +201,8 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 					      .on_event = sr_worker_on_event, .event_ctx = w,
 					      .room = { sr_persist_claim, sr_persist_release_room, w },
 					      .retraction = c->persistence && c->durability == SR_DURABILITY_SYNC,
+					      .retraction_replica = sr_repl_enabled(&c->repl) &&
+								    c->repl.durability == SR_REPL_SYNC,
 					      .owns = sr_worker_owns, .owns_ctx = w };
 		if (sr_app_auth_worker(app, w, &sp.auth) != 0 ||
 		    sr_admission_worker(app, w, &sp.policy) != 0)

@@ -295,11 +295,13 @@ void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_ev
 }
 
 unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **frames, unsigned n, bool change,
-			 struct rte_mbuf *retraction)
+			 struct rte_mbuf *retraction, struct rte_mbuf *retraction_replica)
 {
 	struct sr_persist *p = app->persist;
-	if (!p || !p->sync)
+	if (!p || !p->sync) {
+		rte_pktmbuf_free(retraction_replica); /* NULL-safe; not written without sync */
 		return n;
+	}
 	struct persist_worker *pw = &p->w[worker];
 	if (!change && sr_ctl_holdq_count(&pw->held) == 0 &&
 	    pw->seq <= __atomic_load_n(&pw->committed_seq, __ATOMIC_ACQUIRE))
@@ -308,14 +310,17 @@ unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **
 		/* cannot wait for the commit: never acknowledge what may not be stored */
 		SR_STAT_INC(pw->hold_full);
 		rte_pktmbuf_free_bulk(frames, n);
+		rte_pktmbuf_free(retraction_replica); /* the node itself cannot wait: its own 500 */
 		if (!retraction)
 			return 0;
 		frames[0] = retraction;
 		return 1;
 	}
 	for (unsigned i = 0; i < n; i++) {
+		bool last = i + 1 == n;
 		if (change)
-			sr_ctl_holdq_push_change(&pw->held, frames[i], i + 1 == n ? retraction : NULL, pw->seq);
+			sr_ctl_holdq_push_change(&pw->held, frames[i], last ? retraction : NULL,
+						 last ? retraction_replica : NULL, pw->seq);
 		else
 			sr_ctl_holdq_push(&pw->held, frames[i], pw->seq);
 	}
@@ -336,14 +341,24 @@ unsigned sr_persist_release(struct sr_app *app, unsigned worker, struct rte_mbuf
 	struct sr_ctl_held h[SR_MAX_BURST];
 	unsigned n = sr_ctl_holdq_take(&pw->held, decided, h, max < SR_MAX_BURST ? max : SR_MAX_BURST), k = 0;
 	for (unsigned i = 0; i < n; i++) {
-		bool failed = h[i].change && sr_ctl_verdict_failed(&pw->verdict, h[i].seq);
-		struct rte_mbuf *send = failed ? h[i].retraction : h[i].obj;
-		struct rte_mbuf *drop = failed ? h[i].obj : h[i].retraction;
-		rte_pktmbuf_free(drop); /* NULL-safe */
+		enum sr_ctl_fail why = h[i].change ? sr_ctl_verdict_cause(&pw->verdict, h[i].seq) : SR_CTL_KEPT;
+		/* the answer that says why: the 200, the store's 500 or the replica's 503 (the 500 without one) */
+		struct rte_mbuf *send = h[i].obj;
+		if (why == SR_CTL_FAIL_REPLICA && h[i].retraction_replica)
+			send = h[i].retraction_replica;
+		else if (why != SR_CTL_KEPT)
+			send = h[i].retraction;
+		struct rte_mbuf *mine[3] = { h[i].obj, h[i].retraction, h[i].retraction_replica };
+		for (unsigned j = 0; j < 3; j++)
+			if (mine[j] != send)
+				rte_pktmbuf_free(mine[j]); /* NULL-safe */
 		if (send)
 			out[k++] = send;
-		if (failed && h[i].retraction)
+		if (why != SR_CTL_KEPT && send && send != h[i].obj) {
 			SR_STAT_INC(pw->retracted);
+			if (send == h[i].retraction_replica)
+				SR_STAT_INC(pw->retracted_replica);
+		}
 	}
 	uint64_t next = sr_ctl_holdq_next_seq(&pw->held);
 	sr_ctl_verdict_skip(&pw->verdict, next <= decided ? next - 1 : decided);
@@ -571,6 +586,7 @@ bool sr_persist_figures(const struct sr_app *app, struct sr_persist_figures *f)
 		f->refused_no_slot += LOAD(pw->refused[REFUSED_NO_SLOT]);
 		f->refused_no_memory += LOAD(pw->refused[REFUSED_NO_MEMORY]);
 		f->retracted += LOAD(pw->retracted);
+		f->retracted_replica += LOAD(pw->retracted_replica);
 		f->resynced += LOAD(pw->resynced);
 		f->resync_incomplete += LOAD(pw->resync_incomplete);
 	}
@@ -612,6 +628,7 @@ void sr_persist_fini(struct sr_app *app)
 			for (unsigned k = 0; k < n; k++) {
 				rte_pktmbuf_free(held[k].obj);
 				rte_pktmbuf_free(held[k].retraction);
+				rte_pktmbuf_free(held[k].retraction_replica);
 			}
 		sr_ctl_holdq_fini(&pw->held);
 		sr_ctl_verdict_fini(&pw->verdict);

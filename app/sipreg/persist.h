@@ -15,10 +15,11 @@
  * (control.flush_ms or control.batch_events) and returns the slots.
  *
  * durability=sync (group commit): the registrar writes each change's 200
- * and its retraction (a 500 with Retry-After); the worker holds both behind
- * the change's newest event sequence number and sends the 200 when the
- * control core says the event is committed, the retraction when it says
- * it failed (ctl_verdict.h). In sync mode a batch is committed as soon as
+ * and its retraction (a 500 with Retry-After; with replication.durability=
+ * sync also a 503 with Retry-After for a refusal by Redis); the worker
+ * holds them behind the change's newest event sequence number and sends
+ * the 200 when the control core says the event is committed, the
+ * retraction of the cause when it says it failed (ctl_verdict.h). In sync mode a batch is committed as soon as
  * the rings are drained, so the events that arrive during one fsync form
  * the next group. A failed commit fails its batch: its AoRs are resynced
  * from the committed store by their owner workers (persist.c), so memory
@@ -63,7 +64,9 @@ void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_ev
  * Worker side: a response's frames (n, of one response); change: it
  * acknowledges a change (events were emitted for it), with, in sync mode,
  * its retraction frame (NULL when no mbuf was left for it: the change's
- * frames are then dropped if it fails, and the UA retransmits). Returns how
+ * frames are then dropped if it fails, and the UA retransmits) and, with sync
+ * replication, the retraction for a refusal by Redis (the 503; NULL: the
+ * 500 serves; freed here when nothing is held). Returns how
  * many of frames[] the caller sends now: n (async, or nothing to wait for),
  * 0 (held until the change is decided, or dropped because the hold queue is
  * full and there is no retraction: counted, the UA retransmits), or 1 with
@@ -71,7 +74,7 @@ void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_ev
  * wait for its commit is not acknowledged).
  */
 unsigned sr_persist_hold(struct sr_app *app, unsigned worker, struct rte_mbuf **frames, unsigned n, bool change,
-			 struct rte_mbuf *retraction);
+			 struct rte_mbuf *retraction, struct rte_mbuf *retraction_replica);
 /*
  * Worker side, every loop: applies the control core's resync requests,
  * then moves the held responses now decided into out[] (the 200, or the
@@ -104,7 +107,8 @@ struct sr_persist_figures {
 	uint64_t refused_no_slot, refused_no_memory; /* changes refused for want of room (500) */
 	uint64_t events_failed;             /* sync: events of failed commits */
 	uint64_t events_dropped_resync;     /* sync: events of AoRs being resynced, dropped */
-	uint64_t retracted;                 /* sync: held 200s replaced by their 500 */
+	uint64_t retracted;                 /* sync: held 200s replaced by their 500 or 503 */
+	uint64_t retracted_replica;         /* of them, replication sync: by the 503 (Redis refused) */
 	uint64_t resync_requests, resynced, resync_incomplete;
 	uint64_t backlog_events;            /* async: events kept while commits fail */
 	bool listen; /* the listener socket is served: 'lc' holds its counters */

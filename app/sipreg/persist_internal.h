@@ -57,6 +57,7 @@ struct persist_worker {
 	uint64_t lost[LOST_COUNT];
 	uint64_t refused[REFUSED_COUNT]; /* room claims refused: changes answered 500 */
 	uint64_t retracted;              /* held responses answered with their retraction */
+	uint64_t retracted_replica;      /* of them, with the replica's (503: Redis refused) */
 	uint64_t resynced, resync_incomplete;
 	struct claim *claims;            /* claimed, not yet used: [claim_head, claim_head + n_claims) */
 	unsigned claim_head, n_claims;

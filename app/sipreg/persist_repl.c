@@ -13,9 +13,12 @@
  * - A batch that Redis does not take (its changes settled not durable, or
  *   refused at once because the node is not the active or Redis is
  *   unavailable: sr_repl_add's 0) fails as a whole: every event it carried
- *   is noted failed and each held 200 is replaced by its retraction (a 500
- *   with Retry-After, written by the registrar; counted in
- *   sipreg_persist_retracted_total). The change stays in the
+ *   is noted failed with the replica as the cause, and each held 200 is
+ *   replaced by its replica retraction (a 503 with Retry-After, written by
+ *   the registrar with the 200: the node is fine, the shared store is not;
+ *   counted in sipreg_persist_retracted_total and
+ *   sipreg_persist_retracted_replica_total). A failure of the node's own
+ *   disk keeps its 500 (persist.c's fail_batch notes it with its cause). The change stays in the
  *   node's store and memory, where it is harmless: it was not
  *   acknowledged, and the UA's retry refreshes it.
  * - Batches are queued in commit order and released in that order, so a
@@ -69,7 +72,8 @@ void persist_repl_decide(struct sr_persist *p, unsigned n_workers)
 		for (unsigned i = 0; i < n_workers; i++) {
 			struct persist_worker *pw = &p->w[i];
 			if ((r->failed || !durable) && r->last_seq[i] > pw->decided_seq &&
-			    sr_ctl_verdict_note(&pw->verdict, pw->decided_seq + 1, r->last_seq[i]) != 0)
+			    sr_ctl_verdict_note_cause(&pw->verdict, pw->decided_seq + 1, r->last_seq[i],
+						      SR_CTL_FAIL_REPLICA) != 0)
 				fprintf(stderr, "sipreg: persistence: out of memory noting failed events\n");
 			if (r->last_seq[i] > pw->decided_seq)
 				pw->decided_seq = r->last_seq[i];

@@ -19,5 +19,9 @@ unsigned sr_pool_tx_mbufs(const struct sr_app_config *c, unsigned workers, unsig
 	 * retraction (the 500 sent if the commit fails): without these the pool ran dry */
 	if (c->persistence && c->durability == SR_DURABILITY_SYNC)
 		n += 2 * workers * c->event_ring;
+	/* with sync replication a held change has a third: the 503 sent if Redis does not take it */
+	if (c->persistence && c->durability == SR_DURABILITY_SYNC && sr_repl_enabled(&c->repl) &&
+	    c->repl.durability == SR_REPL_SYNC)
+		n += workers * c->event_ring;
 	return n;
 }

@@ -226,7 +226,11 @@ static void persistence(const struct sr_app *app, struct sr_stats_sink *s)
 		     "Sync: events of an AoR being resynced after a failed commit, dropped (answered 500).",
 		     f.events_dropped_resync);
 	sr_stats_one(s, "sipreg_persist_retracted_total", C,
-		     "Sync: held 200s replaced by their 500 (Retry-After) because the change was not stored.", f.retracted);
+		     "Sync: held 200s replaced by their 500 or 503 (Retry-After) because the change was not stored.",
+		     f.retracted);
+	sr_stats_one(s, "sipreg_persist_retracted_replica_total", C,
+		     "Replication sync: held 200s replaced by their 503 (Retry-After) because Redis did not take the change.",
+		     f.retracted_replica);
 	sr_stats_one(s, "sipreg_persist_resync_requests_total", C,
 		     "Sync: AoRs asked to be reloaded from the store after a failed commit.", f.resync_requests);
 	sr_stats_one(s, "sipreg_persist_resynced_total", C, "Sync: AoRs reloaded from the store by their worker.",

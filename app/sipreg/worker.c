@@ -205,7 +205,8 @@ static struct rte_mbuf *retraction_frame(struct sr_worker *w, struct rte_mbuf *r
  * durability hold: out now, or held until the change it answers is decided
  * (change; retraction is the answer sent instead if it fails).
  */
-static void frames_out(struct sr_worker *w, struct rte_mbuf *r, bool change, struct rte_mbuf *retraction)
+static void frames_out(struct sr_worker *w, struct rte_mbuf *r, bool change, struct rte_mbuf *retraction,
+		       struct rte_mbuf *retraction_replica)
 {
 	struct sr_app *app = w->app;
 	uint16_t port = r->port;
@@ -217,11 +218,12 @@ static void frames_out(struct sr_worker *w, struct rte_mbuf *r, bool change, str
 		if (n < 0) {
 			SR_STAT_INC(w->stats.net.drops[SR_ND_TOO_BIG]);
 			rte_pktmbuf_free(retraction);
+			rte_pktmbuf_free(retraction_replica);
 			return;
 		}
 		SR_STAT_INC(w->stats.net.tx_fragmented);
 	}
-	unsigned now = sr_persist_hold(app, w->id, frags, (unsigned)n, change, retraction);
+	unsigned now = sr_persist_hold(app, w->id, frags, (unsigned)n, change, retraction, retraction_replica);
 	for (unsigned i = 0; i < now; i++)
 		tx_queue(w, frags[i]);
 }
@@ -237,13 +239,16 @@ static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struc
 	uint16_t dport = w->app->cfg.symmetric_responses ? p->src_port : res->reply_port;
 	const char *behind = rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN + res->len);
 	struct rte_mbuf *retraction = retraction_frame(w, req, p, dport, behind, res->retraction_len);
+	/* replication sync: the 503 for a refusal by Redis, right behind the 500 */
+	struct rte_mbuf *replica = retraction ? retraction_frame(w, req, p, dport, behind + res->retraction_len,
+								 res->retraction_replica_len) : NULL;
 	reply_frame(w, req, p, dport, r, res->len);
-	frames_out(w, r, res->events > 0, retraction);
+	frames_out(w, r, res->events > 0, retraction, replica);
 }
 
 void sr_worker_tx_sip(struct sr_worker *w, struct rte_mbuf *r)
 {
-	frames_out(w, r, false, NULL);
+	frames_out(w, r, false, NULL, NULL);
 }
 
 /* A response mbuf and the room for SIP bytes behind its headers; NULL when the pool is empty. */

@@ -46,9 +46,11 @@ bool sr_ctl_holdq_push(struct sr_ctl_holdq *q, void *obj, uint64_t seq)
 	return push(q, &(struct sr_ctl_held){ .obj = obj, .seq = seq });
 }
 
-bool sr_ctl_holdq_push_change(struct sr_ctl_holdq *q, void *obj, void *retraction, uint64_t seq)
+bool sr_ctl_holdq_push_change(struct sr_ctl_holdq *q, void *obj, void *retraction, void *retraction_replica,
+			      uint64_t seq)
 {
-	return push(q, &(struct sr_ctl_held){ .obj = obj, .retraction = retraction, .seq = seq, .change = true });
+	return push(q, &(struct sr_ctl_held){ .obj = obj, .retraction = retraction,
+					      .retraction_replica = retraction_replica, .seq = seq, .change = true });
 }
 
 unsigned sr_ctl_holdq_take(struct sr_ctl_holdq *q, uint64_t decided, struct sr_ctl_held *out, unsigned max)

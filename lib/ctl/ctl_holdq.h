@@ -11,9 +11,11 @@
  * an earlier held one: responses leave in the order they were made.
  *
  * A response that acknowledges a change is pushed with its retraction (the
- * 500 to send instead when the change is not stored: sr_reg_result); when
- * it is taken, the caller asks the verdict queue (ctl_verdict.h) whether its
- * sequence number failed and sends one or the other. A response pushed
+ * 500 to send instead when the change is not stored: sr_reg_result) and,
+ * with sync replication, the replica's retraction (the 503 when Redis did
+ * not take it); when it is taken, the caller asks the verdict queue
+ * (ctl_verdict.h) whether and why its sequence number failed and sends the
+ * one that says so. A response pushed
  * without one (a fetch, a refusal) only keeps its place in the order.
  *
  * Single-threaded (the owning worker), fixed capacity, no allocation after
@@ -28,6 +30,7 @@
 struct sr_ctl_held {
 	void *obj;
 	void *retraction; /* sent instead of obj when the change failed; NULL: none */
+	void *retraction_replica; /* sent instead when the replica refused it; NULL: none (retraction serves) */
 	uint64_t seq;
 	bool change;      /* obj acknowledges a change (its frames share one retraction) */
 };
@@ -45,9 +48,11 @@ void sr_ctl_holdq_fini(struct sr_ctl_holdq *q);
 bool sr_ctl_holdq_push(struct sr_ctl_holdq *q, void *obj, uint64_t seq);
 /*
  * Queues obj, which acknowledges the change whose newest event is 'seq',
- * with its retraction (NULL on every frame of a response but one).
+ * with its retractions (NULL on every frame of a response but one;
+ * retraction_replica NULL without sync replication).
  */
-bool sr_ctl_holdq_push_change(struct sr_ctl_holdq *q, void *obj, void *retraction, uint64_t seq);
+bool sr_ctl_holdq_push_change(struct sr_ctl_holdq *q, void *obj, void *retraction, void *retraction_replica,
+			      uint64_t seq);
 
 /* Moves up to max entries whose seq <= decided into out[], oldest first; returns how many. */
 unsigned sr_ctl_holdq_take(struct sr_ctl_holdq *q, uint64_t decided, struct sr_ctl_held *out, unsigned max);

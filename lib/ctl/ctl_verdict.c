@@ -5,6 +5,9 @@
  * - Ranges, not single numbers: a failed batch fails every event of a
  *   worker since the last decided one, which is one range however large the
  *   batch; single drops (an AoR being resynced) are the rare case.
+ * - A cause per range, not a second queue: the worker asks one question per
+ *   held response and learns both whether and why; ranges of different
+ *   causes stay apart, the newer note winning where they overlap.
  * - Notes merge on the producer side before anything is published, so
  *   what the consumer sees is disjoint and in order, which lets it answer
  *   with one comparison per held response.
@@ -32,15 +35,16 @@ void sr_ctl_verdict_fini(struct sr_ctl_verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
-int sr_ctl_verdict_note(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi)
+/* Appends r to the notes, merged with the last note when they touch and share a cause. */
+static int append(struct sr_ctl_verdict *v, struct sr_ctl_range r)
 {
-	/* merge with every note it overlaps or touches (they are at the end: notes only grow upwards) */
-	while (v->n_notes && v->notes[v->n_notes - 1].hi + 1 >= lo) {
-		struct sr_ctl_range *last = &v->notes[--v->n_notes];
-		if (last->lo < lo)
-			lo = last->lo;
-		if (last->hi > hi)
-			hi = last->hi;
+	if (r.lo > r.hi)
+		return 0;
+	struct sr_ctl_range *last = v->n_notes ? &v->notes[v->n_notes - 1] : NULL;
+	if (last && last->cause == r.cause && last->hi + 1 >= r.lo) {
+		if (r.hi > last->hi)
+			last->hi = r.hi;
+		return 0;
 	}
 	if (v->n_notes == v->cap_notes) {
 		size_t cap = v->cap_notes ? 2 * v->cap_notes : 64;
@@ -50,8 +54,36 @@ int sr_ctl_verdict_note(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi)
 		v->notes = p;
 		v->cap_notes = cap;
 	}
-	v->notes[v->n_notes++] = (struct sr_ctl_range){ lo, hi };
+	v->notes[v->n_notes++] = r;
 	return 0;
+}
+
+int sr_ctl_verdict_note_cause(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi, enum sr_ctl_fail cause)
+{
+	/*
+	 * Take off every note the new range overlaps or touches (they are at the
+	 * end: notes only grow upwards). Of those, only the lowest can reach
+	 * below lo and only the highest above hi; what they keep outside lo..hi
+	 * goes back around the new range (merged when the cause is the same).
+	 */
+	struct sr_ctl_range below = { 1, 0, 0 }, above = { 1, 0, 0 }; /* empty */
+	bool first = true;
+	while (v->n_notes && v->notes[v->n_notes - 1].hi + 1 >= lo) {
+		struct sr_ctl_range n = v->notes[--v->n_notes];
+		if (first && n.hi > hi)
+			above = (struct sr_ctl_range){ n.lo > hi + 1 ? n.lo : hi + 1, n.hi, n.cause };
+		first = false;
+		if (n.lo < lo)
+			below = (struct sr_ctl_range){ n.lo, n.hi < lo - 1 ? n.hi : lo - 1, n.cause };
+	}
+	if (append(v, below) != 0 || append(v, (struct sr_ctl_range){ lo, hi, (uint8_t)cause }) != 0)
+		return -1;
+	return append(v, above);
+}
+
+int sr_ctl_verdict_note(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi)
+{
+	return sr_ctl_verdict_note_cause(v, lo, hi, SR_CTL_FAIL_STORE);
 }
 
 bool sr_ctl_verdict_flush(struct sr_ctl_verdict *v)
@@ -88,10 +120,15 @@ void sr_ctl_verdict_skip(struct sr_ctl_verdict *v, uint64_t upto)
 		__atomic_store_n(&v->head, v->head + 1, __ATOMIC_RELEASE);
 }
 
-bool sr_ctl_verdict_failed(struct sr_ctl_verdict *v, uint64_t seq)
+enum sr_ctl_fail sr_ctl_verdict_cause(struct sr_ctl_verdict *v, uint64_t seq)
 {
 	if (seq)
 		sr_ctl_verdict_skip(v, seq - 1);
 	const struct sr_ctl_range *r = front(v);
-	return r && r->lo <= seq && seq <= r->hi;
+	return r && r->lo <= seq && seq <= r->hi ? (enum sr_ctl_fail)r->cause : SR_CTL_KEPT;
+}
+
+bool sr_ctl_verdict_failed(struct sr_ctl_verdict *v, uint64_t seq)
+{
+	return sr_ctl_verdict_cause(v, seq) != SR_CTL_KEPT;
 }

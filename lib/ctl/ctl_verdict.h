@@ -10,6 +10,14 @@
  * order (ctl_holdq.h), asks for each whether its sequence number failed and
  * sends the 200 or its retraction.
  *
+ * Each failed range carries its cause (enum sr_ctl_fail): the node's own
+ * store refused it (a failed commit, an AoR being resynced), or the replica
+ * did (replication.durability=sync: Redis away or not durable). The worker
+ * answers the two differently (500 and 503, both with Retry-After), so a
+ * note of one cause never merges with a note of the other; where two notes
+ * of different causes overlap, the later one stands for the overlap (it is
+ * the newer decision about those events).
+ *
  * Two sides:
  * - producer (control core): notes failures as they are decided
  *   (sr_ctl_verdict_note; overlapping and adjacent ranges merge, so a failed
@@ -31,8 +39,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Why events failed; 0 (SR_CTL_KEPT) means they did not. */
+enum sr_ctl_fail {
+	SR_CTL_KEPT = 0,
+	SR_CTL_FAIL_STORE,   /* the node's store did not take them */
+	SR_CTL_FAIL_REPLICA, /* the replica (Redis, sync replication) did not take them */
+};
+
 struct sr_ctl_range {
 	uint64_t lo, hi; /* inclusive */
+	uint8_t cause;   /* enum sr_ctl_fail, never SR_CTL_KEPT */
 };
 
 struct sr_ctl_verdict {
@@ -49,14 +65,21 @@ struct sr_ctl_verdict {
 int sr_ctl_verdict_init(struct sr_ctl_verdict *v, uint32_t cap);
 void sr_ctl_verdict_fini(struct sr_ctl_verdict *v);
 
-/* Producer: events lo..hi failed (lo not below any earlier note's lo). Returns 0, -1 out of memory. */
+/*
+ * Producer: events lo..hi failed for 'cause' (hi not below any earlier
+ * note's lo: notes grow upwards). Returns 0, -1 out of memory.
+ */
+int sr_ctl_verdict_note_cause(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi, enum sr_ctl_fail cause);
+/* Producer: sr_ctl_verdict_note_cause with SR_CTL_FAIL_STORE. */
 int sr_ctl_verdict_note(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi);
 /* Producer: publishes the notes that fit; true when none is left. */
 bool sr_ctl_verdict_flush(struct sr_ctl_verdict *v);
 /* Producer: the lowest failed number not yet published (UINT64_MAX: none); the watermark stays below it. */
 uint64_t sr_ctl_verdict_unpublished(const struct sr_ctl_verdict *v);
 
-/* Consumer: whether event 'seq' failed; seq never decreases from one call to the next. */
+/* Consumer: why event 'seq' failed (SR_CTL_KEPT: it did not); seq never decreases from one call to the next. */
+enum sr_ctl_fail sr_ctl_verdict_cause(struct sr_ctl_verdict *v, uint64_t seq);
+/* Consumer: whether event 'seq' failed (sr_ctl_verdict_cause != SR_CTL_KEPT). */
 bool sr_ctl_verdict_failed(struct sr_ctl_verdict *v, uint64_t seq);
 /* Consumer: forgets every range that ends at or before 'upto'. */
 void sr_ctl_verdict_skip(struct sr_ctl_verdict *v, uint64_t upto);

@@ -40,6 +40,8 @@ static const struct sr_reg_err_info table[SR_E_COUNT] = {
 	[SR_E_NO_MEMORY] = { 503, "Binding Memory Exhausted" },
 	/* durability: nothing was changed (or the change was undone); Retry-After says when to try again */
 	[SR_E_NOT_STORED] = { 500, "Binding Change Not Stored" },
+	/* sync replication: the node kept it, but the replica did not take it; Retry-After as for any 503 */
+	[SR_E_NOT_REPLICATED] = { 503, "Binding Change Not Replicated" },
 	/* RFC 8599 4.1.2: nothing was changed */
 	[SR_E_PUSH_UNSUPPORTED] = { SR_PUSH_STATUS_UNSUPPORTED, SR_PUSH_REASON_UNSUPPORTED },
 };

@@ -39,6 +39,7 @@ enum sr_reg_err {
 	SR_E_TABLE_FULL,         /* max_aors reached in this shard */
 	SR_E_NO_MEMORY,          /* binding memory limit reached */
 	SR_E_NOT_STORED,         /* the change cannot be stored now (persistence busy or failing): 500 */
+	SR_E_NOT_REPLICATED,     /* sync replication: the change cannot reach the replica (Redis) now: 503 */
 	SR_E_PUSH_UNSUPPORTED,   /* 555: pn-provider names a push service not in push.providers (RFC 8599 4.1.2) */
 	SR_E_COUNT
 };

@@ -251,19 +251,31 @@ void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s)
 	finish(c, &w);
 }
 
+/* Writes the error response e at c->resp + off (behind what is already there); returns its length, 0: no room. */
+static size_t reply_behind(struct sr_req_ctx *c, size_t off, enum sr_reg_err e)
+{
+	struct sr_reg_result r;
+	struct sr_req_ctx rc = *c;
+	rc.resp = c->resp + off;
+	rc.cap = c->cap - off;
+	rc.res = &r;
+	rc.extra_len = 0; /* a challenge's headers belong to the 200's exchange, not to a retraction */
+	memset(&r, 0, sizeof(r));
+	sr_reply_error(&rc, e, NULL, SR_STR_NULL);
+	return r.len;
+}
+
 bool sr_reply_retraction(struct sr_req_ctx *c)
 {
-	struct sr_reg_result ack = *c->res, r;
-	struct sr_req_ctx rc = *c;
-	rc.resp = c->resp + ack.len;
-	rc.cap = c->cap - ack.len;
-	rc.res = &r;
-	rc.extra_len = 0; /* a challenge's headers belong to the 200's exchange, not to a 500 */
-	memset(&r, 0, sizeof(r));
-	sr_reply_error(&rc, SR_E_NOT_STORED, NULL, SR_STR_NULL);
-	*c->res = ack;
-	c->res->retraction_len = r.len;
-	return r.len != 0;
+	size_t len = c->res->len;
+	c->res->retraction_len = reply_behind(c, len, SR_E_NOT_STORED);
+	c->res->retraction_replica_len = 0;
+	if (c->res->retraction_len == 0)
+		return false;
+	if (!c->s->retraction_replica)
+		return true;
+	c->res->retraction_replica_len = reply_behind(c, len + c->res->retraction_len, SR_E_NOT_REPLICATED);
+	return c->res->retraction_replica_len != 0;
 }
 
 void sr_reply_options(struct sr_req_ctx *c, int status)

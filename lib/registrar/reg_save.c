@@ -408,7 +408,7 @@ static void change_and_answer(struct sr_req_ctx *c, struct sr_plan *p)
 	}
 	c->res->events += sr_loc_commit(c->s->loc, &p->txn);
 	if (c->res->events == 0)
-		c->res->retraction_len = 0; /* nothing changed: nothing to retract */
+		c->res->retraction_len = c->res->retraction_replica_len = 0; /* nothing changed: nothing to retract */
 }
 
 void sr_reg_save(struct sr_req_ctx *c)

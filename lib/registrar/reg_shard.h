@@ -27,6 +27,7 @@ struct sr_registrar {
 	struct sr_tgruu_keys tgruu;
 	uint64_t jitter_n; /* draws of the expiry jitter so far: its PRF input */
 	bool retraction;     /* write each change's retraction (sr_reg_params.retraction) */
+	bool retraction_replica; /* and its replica retraction (sr_reg_params.retraction_replica) */
 	bool (*owns)(void *ctx, uint64_t aor_hash); /* NULL: every AoR is ours */
 	void *owns_ctx;
 	char supported_line[48]; /* "Supported: path, outbound, gruu\r\n" as configured, or empty */
@@ -70,8 +71,9 @@ void sr_reply_options(struct sr_req_ctx *c, int status);
 void sr_reply_refusal(struct sr_req_ctx *c, int status, uint32_t retry_after_s);
 /*
  * The retraction of the change the response at c->resp[0..res->len) acknowledges,
- * written right behind it (registrar.h, sr_reg_result.retraction_len). False
- * when it does not fit (nothing usable was written).
+ * written right behind it (registrar.h, sr_reg_result.retraction_len), and
+ * with s->retraction_replica the replica's retraction behind that. False
+ * when they do not fit (nothing usable was written).
  */
 bool sr_reply_retraction(struct sr_req_ctx *c);
 /* The Supported header line the configuration gives (empty when it names no extension). */

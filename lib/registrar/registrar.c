@@ -32,6 +32,7 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 	s->auth = p->auth;
 	s->policy = p->policy;
 	s->retraction = p->retraction;
+	s->retraction_replica = p->retraction && p->retraction_replica;
 	/*
 	 * One key per use, so that no output of one (a To-tag) says anything
 	 * about another (a temporary GRUU); registrar.secret is 64 bits, the

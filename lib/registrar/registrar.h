@@ -96,6 +96,12 @@ struct sr_reg_result {
 	 * at resp + len, retraction_len bytes; 0 otherwise.
 	 */
 	size_t retraction_len;
+	/*
+	 * With sr_reg_params.retraction_replica as well: the retraction sent
+	 * when the replica (not the node's store) refused the change (503,
+	 * Retry-After), right behind the first, at resp + len + retraction_len.
+	 */
+	size_t retraction_replica_len;
 	uint16_t reply_port; /* UDP port the response goes to (RFC 3261 18.2.2, RFC 3581 rport) */
 	bool credentials;    /* the request carried an Authorization header */
 	bool has_aor;        /* a REGISTER's canonical AoR was computed: aor_hash is its hash */
@@ -133,6 +139,13 @@ struct sr_reg_params {
 	 * not both fit the buffer is not made (500, as for a 200 that does not fit).
 	 */
 	bool retraction;
+	/*
+	 * With retraction, replication.durability=sync: a third response, the
+	 * retraction for a change the replica refused (503 with Retry-After:
+	 * the node is fine, the shared store is away), so that each cause has
+	 * its own status and each response still has one writer, this parse.
+	 */
+	bool retraction_replica;
 	struct sr_auth_hooks auth;
 	struct sr_policy_hooks policy;   /* zero: no policy */
 	sr_aor_hash_fn *hash;            /* NULL: sr_hash64 (tests force collisions here) */

@@ -5,7 +5,9 @@
                                            REGISTER fo<i>@example.com (FIRST <= i < FIRST + N, FIRST
                                            default 0) at about RATE/s, each with
                                            Contact <sip:fo<i>@198.51.100.2:5070>, retransmitting what is
-                                           unanswered; writes the acknowledged i to ACKED, prints their count
+                                           unanswered; writes the acknowledged i to ACKED, prints their count;
+                                           writes the other answers to ACKED.status, one line per status:
+                                           "STATUS COUNT WITH_RETRY_AFTER"
   failover_peer.py fetch ACKED             REGISTER without Contact for every i in ACKED; prints
                                            "FOUND MISSING": how many 200s list the AoR's own contact
   failover_peer.py answer SINCE TIMEOUT    a fetch every 10 ms until one is answered 200; prints the
@@ -14,6 +16,8 @@
                                            that answers within a second, one a line
 
 Requests are pipelined over one UDP socket and matched to answers by Call-ID; every wait is bounded.
+SR_FO_PORT in the environment changes the local port (default 5070), so that a probe (answer) can run
+beside a load (register).
 """
 import os
 import socket
@@ -23,7 +27,7 @@ import time
 
 DUT = "198.51.100.1"
 PEER = "198.51.100.2"
-PORT = 5070
+PORT = int(os.environ.get("SR_FO_PORT", "5070"))
 
 
 def request(i, contact, cseq=1, tag="f"):
@@ -57,9 +61,10 @@ def call_index(data):
     return None
 
 
-def run(indices, contact, rate, tag, check=None):
+def run(indices, contact, rate, tag, check=None, others=None):
     """Sends one request per index (retransmitting up to 4 times), returns the indices answered 200
-    (and passing check(i, text) when given)."""
+    (and passing check(i, text) when given); others (a dict), when given, counts the other answers
+    by status: [answers, of them with Retry-After]."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((PEER, PORT))
     s.setblocking(False)
@@ -72,12 +77,12 @@ def run(indices, contact, rate, tag, check=None):
         t0 = time.time()
         for k, i in enumerate(todo):
             while time.time() < t0 + k * gap:
-                drain(s, ok, bad, check)
+                drain(s, ok, bad, check, others)
             s.sendto(request(i, contact, cseq=attempt + 1, tag=tag), (DUT, 5060))
             sent_at[i] = time.time()
         deadline = time.time() + 1.0
         while time.time() < deadline and len(ok) + len(bad) < len(indices):
-            drain(s, ok, bad, check)
+            drain(s, ok, bad, check, others)
             time.sleep(0.001)
         todo = [i for i in todo if i not in ok and i not in bad]
         if not todo:
@@ -86,7 +91,7 @@ def run(indices, contact, rate, tag, check=None):
     return ok
 
 
-def drain(s, ok, bad, check):
+def drain(s, ok, bad, check, others=None):
     while True:
         try:
             data = s.recv(65535)
@@ -97,6 +102,10 @@ def drain(s, ok, bad, check):
             continue
         i, status, text = r
         if status != 200:
+            if others is not None:
+                c = others.setdefault(status, [0, 0])
+                c[0] += 1
+                c[1] += "\r\nRetry-After:" in text
             continue
         if check is None or check(i, text):
             ok.add(i)
@@ -105,10 +114,14 @@ def drain(s, ok, bad, check):
 
 
 def cmd_register(n, rate, acked_path, first="0"):
-    ok = run(range(int(first), int(first) + int(n)), True, float(rate), "r")
+    others = {}
+    ok = run(range(int(first), int(first) + int(n)), True, float(rate), "r", others=others)
     with open(acked_path, "w") as f:
         for i in sorted(ok):
             f.write("%d\n" % i)
+    with open(acked_path + ".status", "w") as f:
+        for status in sorted(others):
+            f.write("%d %d %d\n" % (status, others[status][0], others[status][1]))
     print(len(ok))
 
 

@@ -7,8 +7,10 @@
 # node's store and settled durable in Redis.
 #   1. SR_RS_AORS (default 2000) AoRs are registered through A at SR_RS_RATE/s (retransmitting what is
 #      not answered 200); 1.5 s into the load Redis is killed with SIGKILL and restarted 2 s later over
-#      its append-only file. While it is away, REGISTERs are answered 500 with Retry-After (the held
-#      200's retraction), never 200: sipreg_persist_retracted_total grows;
+#      its append-only file. While it is away, REGISTERs are answered 503 with Retry-After (the held
+#      200's replica retraction: the node is fine, Redis is not), never 200 and never the 500 of a
+#      store failure: sipreg_persist_retracted_replica_total grows, as much as
+#      sipreg_persist_retracted_total, and the client saw 503s, each with Retry-After, and no 500;
 #   2. once Redis is back the retransmissions are acknowledged and A's backlog drains (nothing
 #      unsettled), and the standby follows again;
 #   3. A is killed with SIGKILL and B promoted: every AoR A acknowledged answers a fetch on B.
@@ -42,11 +44,22 @@ sleep 2
 retracted=$(metric "$prefix" sipreg_persist_retracted_total)
 echo "while Redis was away: available $(repl "$prefix" available), retracted $retracted," \
 	"last error: $(repl "$prefix" last_error)"
-[ "$retracted" -gt 0 ] 2>/dev/null && ok "REGISTERs while Redis was away were answered 500, not 200" ||
+[ "$retracted" -gt 0 ] 2>/dev/null && ok "REGISTERs while Redis was away were retracted, not answered 200" ||
 	fail "no REGISTER was refused while Redis was away (retracted $retracted)"
 redis_start
 wait "$load"
 acked=$(cat "$work/acked_n")
+retracted=$(metric "$prefix" sipreg_persist_retracted_total)
+by_replica=$(metric "$prefix" sipreg_persist_retracted_replica_total)
+[ "$by_replica" -gt 0 ] 2>/dev/null && [ "$by_replica" = "$retracted" ] &&
+	ok "every retraction was the replica's ($by_replica of $retracted)" ||
+	fail "retractions: $by_replica by the replica of $retracted"
+echo "answers other than 200 (status, count, with Retry-After): $(tr '\n' ';' <"$work/acked.status")"
+read -r n503 ra503 < <(awk '$1 == 503 {print $2, $3}' "$work/acked.status")
+[ "${n503:-0}" -gt 0 ] && [ "$n503" = "$ra503" ] && ok "the client got $n503 503s, each with Retry-After" ||
+	fail "503s seen by the client: ${n503:-0}, with Retry-After ${ra503:-0}"
+grep -q '^500 ' "$work/acked.status" && fail "the client got 500s: a Redis refusal is not a store failure" ||
+	ok "no 500 while only Redis was away"
 [ "$acked" -ge $((aors * 95 / 100)) ] && ok "$acked of $aors AoRs acknowledged once Redis was back" ||
 	fail "only $acked of $aors AoRs acknowledged"
 

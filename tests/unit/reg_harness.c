@@ -73,7 +73,7 @@ static void th_release(void *ctx);
 /* Every environment: the shard parameters the callers vary (room: claims granted, or -1 for none). */
 static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 			      const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth, long room,
-			      bool retraction)
+			      unsigned retractions)
 {
 	if (sr_test_eal_init() != 0)
 		return NULL;
@@ -94,7 +94,8 @@ static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *h
 		return NULL;
 	}
 	struct sr_reg_params p = { .cfg = &e->cfg, .shard_id = next_shard_id++, .now_ms = e->now_ms,
-				     .on_event = record_event, .event_ctx = e, .hash = hash, .retraction = retraction,
+				     .on_event = record_event, .event_ctx = e, .hash = hash, .retraction = retractions > 0,
+				     .retraction_replica = retractions > 1,
 				     .owns = th_owns, .owns_ctx = e };
 	if (policy)
 		p.policy = *policy;
@@ -118,7 +119,7 @@ static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *h
 struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth)
 {
-	return env_new(cfg, hash, policy, auth, -1, false);
+	return env_new(cfg, hash, policy, auth, -1, 0);
 }
 
 static bool th_claim(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b)
@@ -140,7 +141,12 @@ static void th_release(void *ctx)
 
 struct th_env *th_env_durable(unsigned room, bool retraction)
 {
-	return env_new(NULL, NULL, NULL, NULL, room, retraction);
+	return env_new(NULL, NULL, NULL, NULL, room, retraction ? 1 : 0);
+}
+
+struct th_env *th_env_durable_replica(unsigned room)
+{
+	return env_new(NULL, NULL, NULL, NULL, room, 2);
 }
 
 struct th_env *th_env_contacts(uint32_t max_contacts, enum sr_max_contacts_mode mode)
@@ -187,6 +193,9 @@ int th_raw(struct th_env *e, const char *bytes, size_t len)
 	size_t rl = e->res.retraction_len < sizeof(e->retraction) ? e->res.retraction_len : 0;
 	memcpy(e->retraction, e->resp + e->res.len, rl);
 	e->retraction[rl] = '\0';
+	size_t rr = e->res.retraction_replica_len < sizeof(e->retraction_replica) ? e->res.retraction_replica_len : 0;
+	memcpy(e->retraction_replica, e->resp + e->res.len + e->res.retraction_len, rr);
+	e->retraction_replica[rr] = '\0';
 	e->resp[e->res.len] = '\0';
 	/* A REGISTER whose AoR the parse found must have had that owner in the pre-scan. */
 	if (e->res.has_aor && (pre != 0 || hash != e->res.aor_hash))

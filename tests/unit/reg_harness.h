@@ -42,6 +42,7 @@ struct th_env {
 	size_t resp_cap;           /* room given to sr_reg_process; 0: all of resp (less its NUL) */
 	struct sr_reg_result res;
 	char retraction[2048];     /* the retraction that followed the response (NUL-terminated), if any */
+	char retraction_replica[2048]; /* the replica's retraction behind it (th_env_durable_replica) */
 	struct th_event events[TH_MAX_EVENTS];
 	unsigned n_events;
 	sr_loc_event_fn *on_event; /* optional: sees every event (complete) before it is recorded */
@@ -77,6 +78,8 @@ void th_env_free(struct th_env *e);
  * change's retraction (durability=sync).
  */
 struct th_env *th_env_durable(unsigned room, bool retraction);
+/* The same, writing also each change's replica retraction (replication.durability=sync). */
+struct th_env *th_env_durable_replica(unsigned room);
 /* An environment with the default configuration but max_contacts and its mode (fails the test if refused). */
 struct th_env *th_env_contacts(uint32_t max_contacts, enum sr_max_contacts_mode mode);
 /* The default configuration used by th_env_new(NULL, ...). */

@@ -64,18 +64,18 @@ static void test_change_keeps_its_retraction(void **state)
 	struct sr_ctl_holdq q;
 	struct sr_ctl_held h[8];
 	assert_int_equal(sr_ctl_holdq_init(&q, 4), 0);
-	assert_true(sr_ctl_holdq_push_change(&q, &objs[0], NULL, 5)); /* first fragment */
-	assert_true(sr_ctl_holdq_push_change(&q, &objs[1], &objs[9], 5)); /* last, with the 500 */
+	assert_true(sr_ctl_holdq_push_change(&q, &objs[0], NULL, NULL, 5)); /* first fragment */
+	assert_true(sr_ctl_holdq_push_change(&q, &objs[1], &objs[9], NULL, 5)); /* last, with the 500 */
 	assert_true(sr_ctl_holdq_push(&q, &objs[2], 5));
-	assert_true(sr_ctl_holdq_push_change(&q, &objs[3], &objs[8], 6));
-	assert_false(sr_ctl_holdq_push_change(&q, &objs[4], &objs[7], 7));
+	assert_true(sr_ctl_holdq_push_change(&q, &objs[3], &objs[8], &objs[5], 6)); /* and the replica's 503 */
+	assert_false(sr_ctl_holdq_push_change(&q, &objs[4], &objs[7], NULL, 7));
 	assert_int_equal(sr_ctl_holdq_take(&q, 4, h, 8), 0);
 	assert_int_equal(sr_ctl_holdq_take(&q, 5, h, 8), 3);
 	assert_true(h[0].change && h[0].retraction == NULL && h[0].obj == &objs[0]);
-	assert_true(h[1].change && h[1].retraction == &objs[9]);
+	assert_true(h[1].change && h[1].retraction == &objs[9] && h[1].retraction_replica == NULL);
 	assert_true(!h[2].change && h[2].retraction == NULL);
 	assert_int_equal(sr_ctl_holdq_take(&q, 6, h, 8), 1);
-	assert_true(h[0].seq == 6 && h[0].retraction == &objs[8]);
+	assert_true(h[0].seq == 6 && h[0].retraction == &objs[8] && h[0].retraction_replica == &objs[5]);
 	sr_ctl_holdq_fini(&q);
 }
 

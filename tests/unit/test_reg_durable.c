@@ -9,7 +9,8 @@
  * - sr_loc_remove claims room for every removal first: refused, nothing goes.
  * - With retraction, a change's 200 is followed in the buffer by its 500
  *   (same Call-ID, CSeq and To-tag, Retry-After); a fetch has none; a change
- *   whose two answers do not fit is not made.
+ *   whose two answers do not fit is not made; with sync replication a 503
+ *   (the replica refused) follows the 500, and all three must fit.
  * - sr_loc_forget drops an AoR's bindings without an event and a restore
  *   puts the stored state back (the resync after a failed commit).
  */
@@ -134,6 +135,39 @@ static void test_retraction_follows_the_200(void **state)
 	th_env_free(e);
 }
 
+/* Sync replication: a second retraction, the 503 for the replica's refusal, behind the store's 500. */
+static void test_replica_retraction_follows(void **state)
+{
+	(void)state;
+	struct th_env *e = th_env_durable_replica(100);
+	assert_non_null(e);
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", "c1", 7), 200);
+	assert_true(e->res.retraction_len > 0 && e->res.retraction_replica_len > 0);
+	assert_non_null(strstr(e->retraction, "SIP/2.0 500 Binding Change Not Stored\r\n"));
+	const char *rr = e->retraction_replica;
+	assert_ptr_equal(strstr(rr, "SIP/2.0 503 Binding Change Not Replicated\r\n"), rr);
+	assert_non_null(strstr(rr, "\r\nRetry-After: 30\r\n"));
+	assert_non_null(strstr(rr, "\r\nCSeq: 7 REGISTER\r\n"));
+	assert_null(strstr(rr, "Contact:"));
+	assert_null(strstr(rr + 1, "\r\nSIP/2.0 ")); /* exactly one response */
+
+	/* a fetch: neither */
+	struct th_req fetch = { .to = ALICE, .call_id = "f1", .cseq = 1 };
+	assert_int_equal(th_send(e, &fetch), 200);
+	assert_int_equal(e->res.retraction_len, 0);
+	assert_int_equal(e->res.retraction_replica_len, 0);
+
+	/* the 200 and the 500 fit, the 503 does not: the change is not made */
+	e->now_ms += 1000;
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", "c1", 8), 200);
+	e->resp_cap = e->res.len + e->res.retraction_len + 40;
+	e->n_events = 0;
+	assert_int_equal(th_register(e, "alice", "<sip:b@198.51.100.2>", "c1", 9), 500);
+	assert_int_equal(e->n_events, 0);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	th_env_free(e);
+}
+
 static void test_forget_then_restore(void **state)
 {
 	struct th_env *e = *state;
@@ -168,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_no_room_changes_nothing),
 		cmocka_unit_test(test_remove_claims_first),
 		cmocka_unit_test(test_retraction_follows_the_200),
+		cmocka_unit_test(test_replica_retraction_follows),
 		cmocka_unit_test_setup_teardown(test_forget_then_restore, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
