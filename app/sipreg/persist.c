@@ -444,6 +444,10 @@ static void take_event(struct sr_persist *p, struct persist_worker *pw, struct s
 		persist_resync_free(r);
 		return;
 	}
+	if (sr_ctl_mid_op_is(s->type)) {
+		persist_mid_take(p, s, now_ms); /* a mid-registrar record (persist_mid.c) */
+		return;
+	}
 	struct sr_loc_binding bd;
 	const char *why;
 	/* our own encoding: decoding only re-derives the view */
