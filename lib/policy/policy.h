@@ -13,6 +13,9 @@
  *   negated class) could then match across field boundaries, and per-field
  *   anchoring is what the rules mean. A field no rule names is not scanned
  *   (the shipped rules scan User-Agent, not Contacts or the AoR).
+ *   The mid-registrar's `aor mid` lines are not verdicts and go into a
+ *   second database of their own, scanned only by sr_policy_mid_settings
+ *   (policy_internal.h, policy_mid.c).
  * - Contacts pointing back at the operator (loopback, unspecified, the
  *   registrar's own addresses) are refused by host: rules, decided on each
  *   contact's parsed host and maddr in C (sip_host.h), not by a regex: an
