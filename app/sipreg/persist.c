@@ -192,8 +192,8 @@ bool sr_persist_claim(void *ctx, enum sr_event_type type, const struct sr_loc_bi
 {
 	struct sr_worker *w = ctx;
 	struct sr_persist *p = w->app->persist;
-	if (!p)
-		return true;
+	if (!p || !sr_ctl_record_kept(b))
+		return true; /* memory-only: its event is not persisted (sr_persist_emit skips it too) */
 	struct persist_worker *pw = &p->w[w->id];
 	struct sr_loc_binding view;
 	event_view(type, b, &view);
@@ -271,7 +271,7 @@ static bool take_slot(struct sr_persist *p, struct persist_worker *pw, size_t ne
 void sr_persist_emit(struct sr_app *app, unsigned worker, const struct sr_loc_event *ev)
 {
 	struct sr_persist *p = app->persist;
-	if (!p)
+	if (!p || !sr_ctl_record_kept(ev->b))
 		return;
 	struct persist_worker *pw = &p->w[worker];
 	struct sr_loc_binding view;
@@ -457,6 +457,10 @@ static void take_event(struct sr_persist *p, struct persist_worker *pw, struct s
 		struct resync_req *r = s->req;
 		sr_ctl_aorset_remove(&p->resyncing, sr_str_make(r->aor, r->aor_len));
 		persist_resync_free(r);
+		return;
+	}
+	if (sr_ctl_mid_op_is(s->type)) {
+		persist_mid_take(p, s, now_ms); /* a mid-registrar record (persist_mid.c) */
 		return;
 	}
 	struct sr_loc_binding bd;

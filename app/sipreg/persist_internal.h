@@ -59,6 +59,7 @@ struct persist_worker {
 	uint64_t retracted;              /* held responses answered with their retraction */
 	uint64_t retracted_replica;      /* of them, with the replica's (503: Redis refused) */
 	uint64_t resynced, resync_incomplete;
+	uint64_t mid_lost;               /* mid-registrar records without a slot or memory (persist_mid.c) */
 	struct claim *claims;            /* claimed, not yet used: [claim_head, claim_head + n_claims) */
 	unsigned claim_head, n_claims;
 	struct resync_req *resync_wait;  /* taken from the resync ring, waiting for a marker slot */
@@ -120,6 +121,10 @@ void persist_repl_decide(struct sr_persist *p, unsigned n_workers);
 void persist_repl_fini(struct sr_persist *p);
 /* The newest event of worker i already resolved or queued to wait (a failed commit notes only later ones). */
 uint64_t persist_repl_queued_seq(const struct sr_persist *p, unsigned i);
+
+/* persist_mid.c */
+/* Control: a drained mid-registrar record slot (type SR_CTL_MID_PUT/_DEL) into the batch. */
+void persist_mid_take(struct sr_persist *p, struct slot *s, uint64_t now_ms);
 
 /* persist_resync.c */
 void persist_resync_free(struct resync_req *r);

@@ -46,21 +46,42 @@ static int reserve(struct sr_ctl_batch *b, size_t need)
 	return 0;
 }
 
-int sr_ctl_batch_add(struct sr_ctl_batch *b, enum sr_event_type type, const struct sr_loc_binding *bd,
-		     uint64_t seq, uint64_t now_ms)
+/* Room for an entry of n bytes: its header written, the bytes' place returned (NULL: out of memory). */
+static uint8_t *append(struct sr_ctl_batch *b, unsigned type, size_t n, uint64_t seq, uint64_t now_ms)
 {
-	size_t n = sr_ctl_record_size(bd);
-	if (n == 0 || reserve(b, ENTRY_HDR + n) != 0)
-		return -1;
+	if (n > UINT32_MAX || reserve(b, ENTRY_HDR + n) != 0)
+		return NULL;
 	uint8_t *p = b->buf + b->len;
 	uint32_t n32 = (uint32_t)n;
 	p[0] = (uint8_t)type;
 	memcpy(p + 1, &n32, sizeof(n32));
-	sr_ctl_record_encode(bd, p + ENTRY_HDR, n);
 	b->len += ENTRY_HDR + n;
 	if (b->n++ == 0)
 		b->first_ms = now_ms;
 	b->last_seq = seq;
+	return p + ENTRY_HDR;
+}
+
+int sr_ctl_batch_add(struct sr_ctl_batch *b, enum sr_event_type type, const struct sr_loc_binding *bd,
+		     uint64_t seq, uint64_t now_ms)
+{
+	size_t n = sr_ctl_record_size(bd);
+	uint8_t *p = n ? append(b, type, n, seq, now_ms) : NULL;
+	if (!p)
+		return -1;
+	sr_ctl_record_encode(bd, p, n);
+	return 0;
+}
+
+int sr_ctl_batch_add_mid(struct sr_ctl_batch *b, enum sr_ctl_mid_op op, const uint8_t *entry, size_t len,
+			 uint64_t seq, uint64_t now_ms)
+{
+	if (!sr_ctl_mid_op_is(op))
+		return -1;
+	uint8_t *p = append(b, op, len, seq, now_ms);
+	if (!p)
+		return -1;
+	memcpy(p, entry, len);
 	return 0;
 }
 
@@ -77,17 +98,29 @@ void sr_ctl_batch_clear(struct sr_ctl_batch *b)
 	b->n = 0;
 }
 
-int sr_ctl_batch_next(const struct sr_ctl_batch *b, size_t *off, enum sr_event_type *type,
-		      const uint8_t **rec, size_t *rec_len)
+int sr_ctl_batch_next_entry(const struct sr_ctl_batch *b, size_t *off, unsigned *type, const uint8_t **rec,
+			    size_t *rec_len)
 {
 	if (*off + ENTRY_HDR > b->len)
 		return 0;
 	const uint8_t *p = b->buf + *off;
 	uint32_t n32;
 	memcpy(&n32, p + 1, sizeof(n32));
-	*type = (enum sr_event_type)p[0];
+	*type = p[0];
 	*rec = p + ENTRY_HDR;
 	*rec_len = n32;
 	*off += ENTRY_HDR + n32;
 	return 1;
+}
+
+int sr_ctl_batch_next(const struct sr_ctl_batch *b, size_t *off, enum sr_event_type *type,
+		      const uint8_t **rec, size_t *rec_len)
+{
+	unsigned t;
+	while (sr_ctl_batch_next_entry(b, off, &t, rec, rec_len))
+		if (!sr_ctl_mid_op_is(t)) {
+			*type = (enum sr_event_type)t;
+			return 1;
+		}
+	return 0;
 }

@@ -10,6 +10,15 @@
  * reused across batches, so steady state allocates nothing. Entry layout:
  * u8 event type, u32 record length (native order: never leaves memory),
  * record bytes.
+ *
+ * The mid-registrar's records (ctl_midrec.h) travel in the same batch, so a
+ * record and the binding change it goes with commit in one LMDB
+ * transaction and sync durability's group commit covers both. They are
+ * entries of type SR_CTL_MID_PUT / SR_CTL_MID_DEL, which only
+ * sr_ctl_batch_next_entry returns: sr_ctl_batch_next gives binding events
+ * alone, so the binding consumers (listener stream, Redis replication, the
+ * resync of a failed sync batch) skip records without knowing of them. n
+ * counts every entry (the batch's size bound).
  */
 #ifndef SR_CTL_BATCH_H
 #define SR_CTL_BATCH_H
@@ -18,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_midrec.h"
 #include "ctl_record.h"
 #include "location.h"
 
@@ -39,6 +49,14 @@ void sr_ctl_batch_fini(struct sr_ctl_batch *b);
 int sr_ctl_batch_add(struct sr_ctl_batch *b, enum sr_event_type type, const struct sr_loc_binding *bd,
 		     uint64_t seq, uint64_t now_ms);
 
+/*
+ * Appends a mid-registrar record entry (type SR_CTL_MID_PUT or _DEL; entry
+ * as sr_ctl_midrec_encode wrote it, copied). Returns 0, -1 when out of
+ * memory or the type is not a record's.
+ */
+int sr_ctl_batch_add_mid(struct sr_ctl_batch *b, enum sr_ctl_mid_op op, const uint8_t *entry, size_t len,
+			 uint64_t seq, uint64_t now_ms);
+
 /* True when the batch should be committed now. */
 bool sr_ctl_batch_due(const struct sr_ctl_batch *b, uint64_t now_ms);
 
@@ -51,5 +69,8 @@ void sr_ctl_batch_clear(struct sr_ctl_batch *b);
  */
 int sr_ctl_batch_next(const struct sr_ctl_batch *b, size_t *off, enum sr_event_type *type,
 		      const uint8_t **rec, size_t *rec_len);
+/* The same over every entry, records included: *type is an enum sr_event_type or an enum sr_ctl_mid_op. */
+int sr_ctl_batch_next_entry(const struct sr_ctl_batch *b, size_t *off, unsigned *type, const uint8_t **rec,
+			    size_t *rec_len);
 
 #endif

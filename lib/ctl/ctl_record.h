@@ -27,6 +27,7 @@
 #ifndef SR_CTL_RECORD_H
 #define SR_CTL_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,19 @@ int sr_ctl_record_decode(const uint8_t *in, size_t len, struct sr_loc_binding *b
  * held (its Path, its push parameters).
  */
 void sr_ctl_record_removal(const struct sr_loc_binding *b, struct sr_loc_binding *out);
+
+/*
+ * Whether a binding's events are persisted at all: not a memory-only one
+ * (SR_BFLAG_MEMORY_ONLY, binding.h). Its events then take no room and no
+ * slot, reach no batch, and so neither the store, the listener stream nor
+ * Redis replication. Decided on the binding as the event carries it (a
+ * removal: the binding as it was), the same for the room claim and the
+ * event, so claims and events stay paired.
+ */
+static inline bool sr_ctl_record_kept(const struct sr_loc_binding *b)
+{
+	return !(b->st.flags & SR_BFLAG_MEMORY_ONLY);
+}
 
 /* (AoR hash, binding id), both big-endian. */
 void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN]);

@@ -14,6 +14,11 @@
  *   expired event is needed (nor announced) for them.
  * - A record that does not decode stops the load with its key in the
  *   message: a half-restored registrar is worse than one that refuses.
+ * - The mid-registrar's records are a third database of the same
+ *   environment, written by the same batches (ctl_batch.h): a record and
+ *   its binding change are one transaction. Adding a database to an
+ *   existing environment is compatible both ways (an older sipreg never
+ *   opens it), so the store's format stays the same.
  * - LMDB reads its two meta pages with pread() but every other page through
  *   the memory map, so a data.mdb cut short (a copy interrupted, a full disk
  *   at restore) passes mdb_env_open and then kills the process with SIGBUS
@@ -40,6 +45,7 @@ struct sr_ctl_store {
 	MDB_env *env;
 	MDB_dbi meta;
 	MDB_dbi bindings;
+	MDB_dbi midreg; /* the mid-registrar's records (ctl_midrec.h) */
 	char dir[4096];
 };
 
@@ -81,7 +87,7 @@ static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, cha
 			MDB_dbi main_dbi;
 			MDB_stat main;
 			if (mdb_dbi_open(txn, NULL, 0, &main_dbi) != 0 || mdb_stat(txn, main_dbi, &main) != 0 ||
-			    main.ms_entries > 2) /* more than our two databases */
+			    main.ms_entries > 3) /* more than our three databases */
 				return fail(err, cap, "data directory %s: an LMDB environment that is not "
 					    "sipreg's (no format marker); " RECOVER_HINT, st->dir);
 		} else if (existed) {
@@ -164,7 +170,8 @@ static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_
 	if (rc)
 		return fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc));
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) ||
-	    (rc = mdb_dbi_open(txn, "bindings", MDB_CREATE, &st->bindings))) {
+	    (rc = mdb_dbi_open(txn, "bindings", MDB_CREATE, &st->bindings)) ||
+	    (rc = mdb_dbi_open(txn, "midreg", MDB_CREATE, &st->midreg))) {
 		mdb_txn_abort(txn);
 		return fail(err, cap, "data directory %s: cannot open its databases (%s); " RECOVER_HINT,
 			    st->dir, mdb_strerror(rc));
@@ -208,9 +215,35 @@ void sr_ctl_store_close(struct sr_ctl_store *st)
 	free(st);
 }
 
-static int apply(struct sr_ctl_store *st, MDB_txn *txn, enum sr_event_type type, const uint8_t *rec,
+static int write_failed(struct sr_ctl_store *st, int rc, char *err, size_t cap)
+{
+	if (rc == MDB_MAP_FULL)
+		return fail(err, cap, "data directory %s: LMDB map full; raise control.map_size", st->dir);
+	return fail(err, cap, "data directory %s: write failed: %s", st->dir, mdb_strerror(rc));
+}
+
+/* A mid-registrar record: put or deleted in its own database, keyed by (AoR, contact id). */
+static int apply_mid(struct sr_ctl_store *st, MDB_txn *txn, unsigned type, const uint8_t *rec, size_t len,
+		     char *err, size_t cap)
+{
+	struct sr_ctl_midrec r;
+	const char *why;
+	if (sr_ctl_midrec_decode(rec, len, &r, &why) != 0)
+		return fail(err, cap, "batch holds a bad record: %s", why);
+	uint8_t key[SR_CTL_MIDREC_KEY_LEN];
+	sr_ctl_midrec_key(r.aor, r.ctid, key);
+	MDB_val k = { sizeof(key), key }, v = { len, (void *)rec };
+	int rc = type == SR_CTL_MID_PUT ? mdb_put(txn, st->midreg, &k, &v, 0) : mdb_del(txn, st->midreg, &k, NULL);
+	if (rc == MDB_NOTFOUND && type == SR_CTL_MID_DEL)
+		rc = 0;
+	return rc ? write_failed(st, rc, err, cap) : 0;
+}
+
+static int apply(struct sr_ctl_store *st, MDB_txn *txn, unsigned type, const uint8_t *rec,
 		 size_t len, char *err, size_t cap)
 {
+	if (sr_ctl_mid_op_is(type))
+		return apply_mid(st, txn, type, rec, len, err, cap);
 	struct sr_loc_binding b;
 	const char *why;
 	if (sr_ctl_record_decode(rec, len, &b, &why) != 0)
@@ -227,11 +260,7 @@ static int apply(struct sr_ctl_store *st, MDB_txn *txn, enum sr_event_type type,
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	}
-	if (rc == MDB_MAP_FULL)
-		return fail(err, cap, "data directory %s: LMDB map full; raise control.map_size", st->dir);
-	if (rc)
-		return fail(err, cap, "data directory %s: write failed: %s", st->dir, mdb_strerror(rc));
-	return 0;
+	return rc ? write_failed(st, rc, err, cap) : 0;
 }
 
 int sr_ctl_store_commit(struct sr_ctl_store *st, const struct sr_ctl_batch *b, char *err, size_t cap)
@@ -242,10 +271,10 @@ int sr_ctl_store_commit(struct sr_ctl_store *st, const struct sr_ctl_batch *b, c
 		return fail(err, cap, "data directory %s: cannot begin a transaction: %s", st->dir,
 			    mdb_strerror(rc));
 	size_t off = 0;
-	enum sr_event_type type;
+	unsigned type;
 	const uint8_t *rec;
 	size_t len;
-	while (sr_ctl_batch_next(b, &off, &type, &rec, &len)) {
+	while (sr_ctl_batch_next_entry(b, &off, &type, &rec, &len)) {
 		if (apply(st, txn, type, rec, len, err, cap) != 0) {
 			mdb_txn_abort(txn);
 			return -1;
@@ -383,6 +412,58 @@ int sr_ctl_store_aor(struct sr_ctl_store *st, struct sr_str aor, sr_ctl_rec_fn *
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return n;
+}
+
+int sr_ctl_store_mid_load(struct sr_ctl_store *st, sr_ctl_mid_load_fn *fn, void *ctx, uint64_t *loaded, char *err,
+			  size_t cap)
+{
+	*loaded = 0;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0 && (rc = mdb_cursor_open(txn, st->midreg, &cur)) != 0)
+		mdb_txn_abort(txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: cannot read: %s", st->dir, mdb_strerror(rc));
+	MDB_val k, v;
+	char hex[2 * SR_CTL_MIDREC_KEY_LEN + 1] = "";
+	int out = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct sr_ctl_midrec r;
+		const char *why = NULL;
+		if (sr_ctl_midrec_decode(v.mv_data, v.mv_size, &r, &why) != 0) {
+			key_hex(&k, hex, sizeof(hex));
+			out = fail(err, cap, "data directory %s: mid-registrar record %s: %s; " RECOVER_HINT, st->dir,
+				   hex, why);
+			break;
+		}
+		if (fn(ctx, &r) != 0) {
+			key_hex(&k, hex, sizeof(hex));
+			out = fail(err, cap, "mid-registrar record %s of %.*s: the restore stopped", hex, (int)r.aor.len,
+				   r.aor.p);
+			break;
+		}
+		(*loaded)++;
+	}
+	if (out == 0 && rc != MDB_NOTFOUND)
+		out = fail(err, cap, "data directory %s: read failed: %s", st->dir, mdb_strerror(rc));
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return out;
+}
+
+int sr_ctl_store_mid_count(struct sr_ctl_store *st, uint64_t *records)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+		return -1;
+	int rc = mdb_stat(txn, st->midreg, &ms);
+	mdb_txn_abort(txn);
+	if (rc)
+		return -1;
+	*records = ms.ms_entries;
+	return 0;
 }
 
 int sr_ctl_store_count(struct sr_ctl_store *st, uint64_t *bindings, uint64_t *bytes)

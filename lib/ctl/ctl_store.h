@@ -2,9 +2,10 @@
  * ctl_store.h - the LMDB environment that keeps every binding across
  * restarts.
  *
- * One environment per data directory with two named databases: "meta"
- * (the format version, checked on open) and "bindings" (16-byte key ->
- * versioned record, ctl_record.h). Only the control core writes, one
+ * One environment per data directory with three named databases: "meta"
+ * (the format version, checked on open), "bindings" (16-byte key ->
+ * versioned record, ctl_record.h) and "midreg" (the mid-registrar's
+ * records, 16-byte key -> ctl_midrec.h entry). Only the control core writes, one
  * transaction per batch of events; LMDB's single writer and lock-free
  * readers mean a snapshot (mdb_env_copy2) never stops the writer.
  *
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "ctl_batch.h"
+#include "ctl_midrec.h"
 #include "ctl_record.h"
 
 /*
@@ -40,7 +42,7 @@ int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **
 		      size_t cap);
 void sr_ctl_store_close(struct sr_ctl_store *st);
 
-/* Commits a batch in one write transaction: added/refreshed put, removed/expired delete. */
+/* Commits a batch in one write transaction: added/refreshed put, removed/expired delete; records likewise. */
 int sr_ctl_store_commit(struct sr_ctl_store *st, const struct sr_ctl_batch *b, char *err, size_t cap);
 
 /* Called per live binding during a load; returns 0 to go on, else the load stops with an error. */
@@ -73,6 +75,19 @@ int sr_ctl_store_page(struct sr_ctl_store *st, const uint8_t *after, unsigned ma
 typedef int sr_ctl_rec_fn(void *ctx, const uint8_t *rec, size_t len);
 int sr_ctl_store_aor(struct sr_ctl_store *st, struct sr_str aor, sr_ctl_rec_fn *fn, void *ctx, char *err,
 		     size_t cap);
+
+/*
+ * Walks every mid-registrar record (a read transaction: records never
+ * expire here, lib/midreg's restore decides what is stale). fn returns 0 to
+ * go on. Returns 0 with *loaded set, or -1 with err set: a read failure, an
+ * entry that does not decode (the load refuses it, like a bad binding), or
+ * fn's non-zero result.
+ */
+typedef int sr_ctl_mid_load_fn(void *ctx, const struct sr_ctl_midrec *r);
+int sr_ctl_store_mid_load(struct sr_ctl_store *st, sr_ctl_mid_load_fn *fn, void *ctx, uint64_t *loaded, char *err,
+			  size_t cap);
+/* Number of stored mid-registrar records. */
+int sr_ctl_store_mid_count(struct sr_ctl_store *st, uint64_t *records);
 
 /* Number of stored bindings, and bytes of the environment in use. */
 int sr_ctl_store_count(struct sr_ctl_store *st, uint64_t *bindings, uint64_t *bytes);

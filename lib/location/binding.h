@@ -55,6 +55,14 @@ enum sr_binding_flags {
 	 */
 	SR_BFLAG_NAT = 1u << 2,
 	SR_BFLAG_PNSREG = 1u << 3,   /* RFC 8599: its Contact carried +sip.pnsreg (refreshes on its own) */
+	/*
+	 * Bit 5: kept in memory only (the mid-registrar's memory-only setting,
+	 * OpenSIPS mid_registrar_save's flag): persistence writes neither the
+	 * binding nor its AoR's upstream records to LMDB, so neither the
+	 * listener stream nor Redis replication sees it (app/sipreg/persist.c,
+	 * persist_mid.c). Set by the registrar from its binding_flags hook.
+	 */
+	SR_BFLAG_MEMORY_ONLY = 1u << 5,
 };
 /*
  * Bits 8-13 of flags: pings the NAT keepalive sent without an answer since

@@ -14,6 +14,7 @@
  */
 #include "policy.h"
 
+#include "policy_internal.h"
 #include "policy_rules.h"
 
 #include <hs.h>
@@ -29,25 +30,6 @@
 
 #define SR_POLICY_MAX_FILE (4u << 20) /* a rules file larger than this is a mistake */
 
-struct sr_policy_db {
-	struct sr_pol_rules rules;
-	hs_database_t *hs;        /* NULL when there are no rules */
-	hs_scratch_t **scratch;   /* one per reader */
-	unsigned n_scratch;
-	bool has_allow[SR_PF_COUNT];
-	bool has_rules[SR_PF_COUNT]; /* regex rules: a field nobody wrote one for is not scanned */
-	unsigned host_classes;       /* SR_HOST_* named by any host: rule (0: none) */
-};
-
-struct sr_policy {
-	_Atomic(struct sr_policy_db *) cur;
-	struct sr_policy_db *retired;
-	struct rte_rcu_qsbr *qsbr;
-	unsigned max_readers;
-	uint64_t generation;
-	struct sr_host_self self; /* the registrar's own addresses, for host:self */
-};
-
 static void db_free(struct sr_policy_db *d)
 {
 	if (!d)
@@ -56,6 +38,7 @@ static void db_free(struct sr_policy_db *d)
 		hs_free_scratch(d->scratch[i]);
 	free(d->scratch);
 	hs_free_database(d->hs);
+	sr_policy_mid_free(&d->mid);
 	sr_pol_rules_free(&d->rules);
 	free(d);
 }
@@ -73,6 +56,8 @@ static int compile(struct sr_policy_db *d, char *err, size_t errcap)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct sr_pol_rule *r = &d->rules.v[i];
+		if (r->action == SR_PA_MID)
+			continue; /* settings, not verdicts: their own database (policy_mid.c) */
 		if (!r->regex) {
 			d->host_classes |= r->host_classes;
 			continue;
@@ -84,22 +69,11 @@ static int compile(struct sr_policy_db *d, char *err, size_t errcap)
 			d->has_allow[r->field] = true;
 		d->has_rules[r->field] = true;
 	}
-	hs_compile_error_t *ce = NULL;
 	if (k == 0) {
 		rc = 0;
 		goto out;
 	}
-	if (hs_compile_multi(exprs, flags, ids, k, HS_MODE_BLOCK, NULL, &d->hs, &ce) != HS_SUCCESS) {
-		/* expression is the failing pattern's index, or negative for a database-wide error */
-		if (ce && ce->expression >= 0 && (unsigned)ce->expression < k)
-			snprintf(err, errcap, "line %u: %s", d->rules.v[ids[ce->expression]].line, ce->message);
-		else
-			snprintf(err, errcap, "hyperscan: %s", ce ? ce->message : "compile failed");
-		hs_free_compile_error(ce);
-		d->hs = NULL;
-		goto out;
-	}
-	rc = 0;
+	rc = sr_policy_hs_compile(&d->rules, exprs, flags, ids, k, &d->hs, err, errcap);
 out:
 	free(exprs);
 	free(flags);
@@ -107,19 +81,34 @@ out:
 	return rc;
 }
 
-static int alloc_scratch(struct sr_policy_db *d, unsigned readers, char *err, size_t errcap)
+int sr_policy_hs_compile(const struct sr_pol_rules *rules, const char *const *exprs, const unsigned *flags,
+			 const unsigned *ids, unsigned k, hs_database_t **db, char *err, size_t errcap)
 {
-	d->scratch = calloc(readers, sizeof(*d->scratch));
-	if (!d->scratch) {
+	hs_compile_error_t *ce = NULL;
+	if (hs_compile_multi(exprs, flags, ids, k, HS_MODE_BLOCK, NULL, db, &ce) == HS_SUCCESS)
+		return 0;
+	/* expression is the failing pattern's index, or negative for a database-wide error */
+	if (ce && ce->expression >= 0 && (unsigned)ce->expression < k)
+		snprintf(err, errcap, "line %u: %s", rules->v[ids[ce->expression]].line, ce->message);
+	else
+		snprintf(err, errcap, "hyperscan: %s", ce ? ce->message : "compile failed");
+	hs_free_compile_error(ce);
+	*db = NULL;
+	return -1;
+}
+
+int sr_policy_hs_scratch(hs_database_t *hs, unsigned readers, hs_scratch_t ***scratch, unsigned *n, char *err,
+			 size_t errcap)
+{
+	*scratch = calloc(readers, sizeof(**scratch));
+	if (!*scratch) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	if (!d->hs)
+	if (!hs)
 		return 0;
-	for (; d->n_scratch < readers; d->n_scratch++) {
-		hs_error_t e = d->n_scratch == 0
-				       ? hs_alloc_scratch(d->hs, &d->scratch[0])
-				       : hs_clone_scratch(d->scratch[0], &d->scratch[d->n_scratch]);
+	for (; *n < readers; (*n)++) {
+		hs_error_t e = *n == 0 ? hs_alloc_scratch(hs, &(*scratch)[0]) : hs_clone_scratch((*scratch)[0], &(*scratch)[*n]);
 		if (e != HS_SUCCESS) {
 			snprintf(err, errcap, "hyperscan scratch: error %d", (int)e);
 			return -1;
@@ -138,7 +127,8 @@ static struct sr_policy_db *db_build(const struct sr_policy *p, const char *text
 	}
 	if (sr_pol_rules_parse(text, len, &p->self, &d->rules, err, errcap) ||
 	    (d->rules.n && compile(d, err, errcap)) ||
-	    alloc_scratch(d, p->max_readers, err, errcap)) {
+	    sr_policy_hs_scratch(d->hs, p->max_readers, &d->scratch, &d->n_scratch, err, errcap) ||
+	    sr_policy_mid_build(&d->mid, &d->rules, p->max_readers, err, errcap)) {
 		db_free(d);
 		return NULL;
 	}

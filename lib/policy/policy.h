@@ -13,6 +13,9 @@
  *   negated class) could then match across field boundaries, and per-field
  *   anchoring is what the rules mean. A field no rule names is not scanned
  *   (the shipped rules scan User-Agent, not Contacts or the AoR).
+ *   The mid-registrar's `aor mid` lines are not verdicts and go into a
+ *   second database of their own, scanned only by sr_policy_mid_settings
+ *   (policy_internal.h, policy_mid.c).
  * - Contacts pointing back at the operator (loopback, unspecified, the
  *   registrar's own addresses) are refused by host: rules, decided on each
  *   contact's parsed host and maddr in C (sip_host.h), not by a regex: an
@@ -100,5 +103,17 @@ struct sr_policy_reader {
 };
 void sr_policy_hook_check(void *ctx, const struct sr_sip_msg *m, struct sr_str aor,
 			  struct sr_pol_verdict *v);
+
+/*
+ * The mid-registrar's settings lookup (an sr_midreg_settings_fn, midreg.h):
+ * arg is a struct sr_policy_reader (the policy and the worker's reader id,
+ * the same one its policy hook uses). When an `aor mid FLAGS /REGEX/` line
+ * matches the canonical AoR, the first such line in file order fills *s
+ * with its flags over the defaults and the lookup returns true; otherwise
+ * *s is left as it came and it returns false. A reader call like
+ * sr_policy_check: online reader, quiescent reports, no lock.
+ */
+struct sr_midreg_settings;
+bool sr_policy_mid_settings(void *arg, struct sr_str aor, struct sr_midreg_settings *s);
 
 #endif

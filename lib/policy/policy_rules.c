@@ -8,6 +8,8 @@
  */
 #include "policy_rules.h"
 
+#include "midreg.h"
+
 #include <hs.h>
 
 #include <ctype.h>
@@ -73,6 +75,10 @@ static int parse_action(const char *t, size_t n, struct sr_pol_rule *r)
 	}
 	if (tok_is(t, n, "allow")) {
 		r->action = SR_PA_ALLOW;
+		return 0;
+	}
+	if (tok_is(t, n, "mid")) {
+		r->action = SR_PA_MID;
 		return 0;
 	}
 	if (n == 3 && isdigit((unsigned char)t[0]) && isdigit((unsigned char)t[1]) &&
@@ -213,6 +219,31 @@ static int parse_regex(const char *p, const char *end, unsigned line, struct sr_
 }
 
 /*
+ * The FLAGS token of a mid line into r->mid. Parsed here, at load, so a
+ * refused flag names its line and the worker's lookup only copies a struct.
+ */
+static int parse_mid_flags(struct line_cur *c, struct sr_pol_rule *r, char *err, size_t cap)
+{
+	const char *t;
+	size_t n;
+	if (r->field != SR_PF_AOR)
+		return fail(err, cap, r->line, "a mid rule goes with the aor field only");
+	next_token(c, &t, &n);
+	if (n == 0 || t[0] == '/')
+		return fail(err, cap, r->line, "a mid rule names its flags before the /regex/ "
+			    "(e.g. outgoing-expires=7200,memory-only)");
+	struct sr_midreg_settings s;
+	char why[256];
+	sr_midreg_settings_defaults(&s);
+	if (sr_midreg_settings_parse(t, n, &s, why, sizeof(why)) != 0)
+		return fail(err, cap, r->line, "mid flag %s", why);
+	if (!(r->mid = malloc(sizeof(*r->mid))))
+		return fail(err, cap, r->line, "out of memory");
+	*r->mid = s;
+	return 0;
+}
+
+/*
  * One non-comment line [p, end) into *r (strings allocated). A 6xx status is
  * refused here with its own message rather than as an unknown action: it
  * parses, but a registrar must never send it (the core's guard, reg_save.c,
@@ -235,8 +266,10 @@ static int parse_line(const char *p, const char *end, unsigned line, const struc
 		return fail(err, cap, line, "status %d: a registrar never answers 6xx, which would end every "
 			    "other attempt of the caller (RFC 3261 10.3); use a 4xx or 5xx", r->status);
 	if (rc)
-		return fail(err, cap, line, "unknown action '%.*s' (drop, allow or a status 400-599)",
+		return fail(err, cap, line, "unknown action '%.*s' (drop, allow, mid or a status 400-599)",
 			    (int)n, t);
+	if (r->action == SR_PA_MID && parse_mid_flags(&c, r, err, cap))
+		return -1;
 	/* Reason words up to the token that opens the regex or the host: list. */
 	skip_space(&c);
 	const char *reason = c.p, *reason_end = c.p;
@@ -296,12 +329,14 @@ int sr_pol_rules_parse(const char *text, size_t len, const struct sr_host_self *
 		if (q < ce && *q != '#') {
 			struct sr_pol_rule r;
 			if (parse_line(q, ce, line, self, &r, err, errcap)) {
+				free(r.mid); /* parsed before a later part of its line failed */
 				sr_pol_rules_free(out);
 				return -1;
 			}
 			if (push_rule(out, &r)) {
 				free(r.regex);
 				free(r.reason);
+				free(r.mid);
 				sr_pol_rules_free(out);
 				return fail(err, errcap, line, "out of memory");
 			}
@@ -316,6 +351,7 @@ void sr_pol_rules_free(struct sr_pol_rules *r)
 	for (unsigned i = 0; i < r->n; i++) {
 		free(r->v[i].regex);
 		free(r->v[i].reason);
+		free(r->v[i].mid);
 	}
 	free(r->v);
 	r->v = NULL;

@@ -25,6 +25,14 @@
  * macro (the registrar's address pasted into a regex) had the same flaw and
  * is refused with a pointer to host:self.
  *
+ *     aor mid FLAGS /REGEX/FLAGS
+ *
+ *   mid     not a verdict: the mid-registrar's settings of the AoRs it matches
+ *           (docs/MID_REGISTRAR.md). FLAGS is one comma-separated token parsed by
+ *           sr_midreg_settings_parse here, at load, so a bad flag is refused with its
+ *           line; the aor field only. The first matching mid line in file order
+ *           decides (policy_mid.c); mid lines never refuse or allow a REGISTER.
+ *
  * Deny rules win over allow rules; among matching deny rules the first in
  * the file decides. The parser only checks the shape of a line; whether the
  * regex compiles is for hyperscan (policy.c), which reports by line as well.
@@ -43,7 +51,10 @@ enum sr_pol_action {
 	SR_PA_DROP,   /* no response, counted */
 	SR_PA_REJECT, /* status + reason */
 	SR_PA_ALLOW,  /* allowlist entry for its field */
+	SR_PA_MID,    /* the mid-registrar's settings for the AoRs it matches (no verdict) */
 };
+
+struct sr_midreg_settings;
 
 struct sr_pol_rule {
 	enum sr_pol_field field;
@@ -53,6 +64,7 @@ struct sr_pol_rule {
 	char *regex;         /* NUL-terminated, without delimiters; NULL for a host: rule */
 	unsigned hs_flags;   /* HS_FLAG_* values */
 	unsigned host_classes; /* SR_HOST_* bits of a host: rule, 0 for a regex rule */
+	struct sr_midreg_settings *mid; /* SR_PA_MID only: the parsed FLAGS (malloc) */
 	unsigned line;       /* 1-based line in the file, for errors and stats */
 };
 

@@ -75,6 +75,7 @@ static void binding_state(const struct sr_req_ctx *c, const struct sr_plan *p,
 		st->flags |= SR_BFLAG_GRUU;
 	if (pe->ci.pn_class == SR_PUSH_CONTACT && pe->ci.pnsreg)
 		st->flags |= SR_BFLAG_PNSREG;
+	st->flags |= p->flags; /* memory-only (the registrar's binding_flags hook) */
 }
 
 static enum sr_reg_err store_error(enum sr_loc_rc rc)

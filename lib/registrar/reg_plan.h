@@ -47,6 +47,7 @@ struct sr_plan {
 	bool outbound_used;         /* a contact was matched by (instance, reg-id) */
 	struct sr_str path;
 	bool remove_all;            /* Contact: * */
+	uint16_t flags;             /* binding flags from sr_reg_params.binding_flags (SR_BFLAG_MEMORY_ONLY) */
 	const struct sr_binding *evict[SR_PLAN_MAX_EVICT]; /* removed by max_contacts force mode */
 	unsigned n_evict;
 	char aor_buf[SR_REG_MAX_AOR_LEN];

@@ -476,6 +476,8 @@ void sr_reg_save(struct sr_req_ctx *c)
 	p->path = joined_path(c); /* before a retransmission's answer too: it echoes Path the same way */
 	if (p->retransmission)
 		return finish_with_bindings(c, p); /* answered again from current state */
+	/* asked only for a change: a fetch or a retransmission never pays for the hook */
+	p->flags = s->binding_flags ? s->binding_flags(s->binding_flags_ctx, p->aor) & SR_BFLAG_MEMORY_ONLY : 0;
 	e = plan_limit(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);

@@ -30,6 +30,8 @@ struct sr_registrar {
 	bool retraction_replica; /* and its replica retraction (sr_reg_params.retraction_replica) */
 	bool (*owns)(void *ctx, uint64_t aor_hash); /* NULL: every AoR is ours */
 	void *owns_ctx;
+	uint16_t (*binding_flags)(void *ctx, struct sr_str aor); /* sr_reg_params.binding_flags */
+	void *binding_flags_ctx;
 	char supported_line[48]; /* "Supported: path, outbound, gruu\r\n" as configured, or empty */
 	size_t supported_len;
 	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */

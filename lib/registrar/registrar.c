@@ -44,6 +44,8 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 	sr_tgruu_keys_from(s->cfg.secret, &s->tgruu);
 	s->owns = p->owns;
 	s->owns_ctx = p->owns_ctx;
+	s->binding_flags = p->binding_flags;
+	s->binding_flags_ctx = p->binding_flags_ctx;
 	sr_reply_supported_line(&s->cfg, s->supported_line, sizeof(s->supported_line), &s->supported_len);
 	if (sr_arena_init(&s->arena, p->arena_size ? p->arena_size : SR_DEFAULT_ARENA) != 0) {
 		*err = "out of memory for the parse arena";

@@ -157,6 +157,14 @@ struct sr_reg_params {
 	 */
 	bool (*owns)(void *ctx, uint64_t aor_hash);
 	void *owns_ctx;
+	/*
+	 * Flags the bindings of a REGISTER's AoR get (SR_BFLAG_MEMORY_ONLY, the
+	 * only one taken: the mid-registrar's memory-only setting), asked once
+	 * per REGISTER that changes bindings, after the checks; NULL: none. The
+	 * worker answers from the settings it already looked up for the request.
+	 */
+	uint16_t (*binding_flags)(void *ctx, struct sr_str aor);
+	void *binding_flags_ctx;
 };
 
 /* Needs the DPDK EAL initialised. Returns NULL and sets *err to a static message on failure. */

@@ -67,6 +67,13 @@ static bool th_owns(void *ctx, uint64_t aor_hash)
 	return !e->owns || e->owns(e, aor_hash);
 }
 
+/* The shard's binding flags hook: the test's, if it set one. */
+static uint16_t th_binding_flags(void *ctx, struct sr_str aor)
+{
+	struct th_env *e = ctx;
+	return e->binding_flags ? e->binding_flags(e, aor) : 0;
+}
+
 static bool th_claim(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b);
 static void th_release(void *ctx);
 
@@ -96,7 +103,8 @@ static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *h
 	struct sr_reg_params p = { .cfg = &e->cfg, .shard_id = next_shard_id++, .now_ms = e->now_ms,
 				     .on_event = record_event, .event_ctx = e, .hash = hash, .retraction = retractions > 0,
 				     .retraction_replica = retractions > 1,
-				     .owns = th_owns, .owns_ctx = e };
+				     .owns = th_owns, .owns_ctx = e, .binding_flags = th_binding_flags,
+				     .binding_flags_ctx = e };
 	if (policy)
 		p.policy = *policy;
 	if (auth)

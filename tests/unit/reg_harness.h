@@ -34,6 +34,8 @@ struct th_env {
 	struct sr_registrar *shard;
 	/* NULL: the shard owns every AoR; else asked for each REGISTER's AoR hash */
 	bool (*owns)(struct th_env *e, uint64_t aor_hash);
+	/* NULL: no binding flags; else the registrar's binding_flags hook for each changing REGISTER's AoR */
+	uint16_t (*binding_flags)(struct th_env *e, struct sr_str aor);
 	struct sr_arena prescan_arena;
 	struct sr_sip_scan scan; /* what the pre-scan of the last request found */
 	uint64_t now_ms;
