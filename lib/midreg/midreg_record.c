@@ -325,7 +325,8 @@ size_t sr_midreg_record_encode(const struct sr_midreg_record *r, uint8_t *out, s
 	out[38] = (uint8_t)r->user.len;
 	out[39] = 0;
 	memcpy(out + SR_MIDREG_RECORD_FIXED, r->aor.p, r->aor.len);
-	memcpy(out + SR_MIDREG_RECORD_FIXED + r->aor.len, r->user.p, r->user.len);
+	if (r->user.len) /* an AoR record has no user part, and may have no pointer for it */
+		memcpy(out + SR_MIDREG_RECORD_FIXED + r->aor.len, r->user.p, r->user.len);
 	return n;
 }
 
