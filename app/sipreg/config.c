@@ -212,7 +212,7 @@ static const struct key keys[] = {
 	{ "push", "refresh_timeout", K_U32, F(push.refresh_timeout), 1, 300, NULL,
 	  "s a held request waits for pushed devices to re-register (call: then 480)" },
 	{ "push", "purr", K_BOOL, F(push.purr), 0, 0, NULL,
-	  "PURR in the 200's Feature-Caps; mid-dialog requests naming it wait for a push" },
+	  "PURR in the 200's Feature-Caps; mid-dialog requests naming it wait for a push (needs routing proxy with record_route)" },
 	{ "push", "held", K_U32, F(push.held), 1, 1 << 20, NULL,
 	  "requests held for pushes at once, per worker (past it: 503 with Retry-After)" },
 	{ "push", "gateway_url", K_STR, F(push.gateway.url), 0, 0, NULL,

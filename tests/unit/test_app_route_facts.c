@@ -178,6 +178,12 @@ static void request_uri_kinds(void **state)
 	assert_true(sr_str_eq(rq.gruu_id, sr_str_make(user, ul)));
 	assert_str(rq.aor, "sip:bob@example.com");
 	f->c.tgruu = NULL;
+	assert_int_equal(rq.purr.len, 0);
+	/* RFC 8599: a UA's dialog contact with its PURR */
+	assert_int_equal(parse(f, "sip:pat@198.51.100.2:5140;pn-prid=t;pn-purr=8d1000000000000000010e79da27b71e", ""),
+			 SR_SIP_OK);
+	assert_true(facts(f, &rq));
+	assert_str(rq.purr, "8d1000000000000000010e79da27b71e");
 }
 
 static void routes_vias_and_refusals(void **state)
