@@ -39,6 +39,7 @@
 #include "worker.h"
 #include "worker_nat.h"
 #include "worker_route.h"
+#include "worker_mid.h"
 
 #define MAX_EAL_ARGS 64
 #define TX_DATA_ROOM 8192      /* the largest response we build (fragmented to the MTU on the wire) */
@@ -202,6 +203,7 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 					      .room = { sr_persist_claim, sr_persist_release_room, w },
 					      .retraction = c->persistence && c->durability == SR_DURABILITY_SYNC,
 					      .owns = sr_worker_owns, .owns_ctx = w };
+		sr_worker_mid_hooks(w, &sp.mid);
 		if (sr_app_auth_worker(app, w, &sp.auth) != 0 ||
 		    sr_admission_worker(app, w, &sp.policy) != 0)
 			return -1;
@@ -211,7 +213,7 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 			return -1;
 		}
 		if (sr_worker_push_create(w, now_ms) != 0 || sr_worker_route_create(w, now_ms) != 0 ||
-		    sr_worker_nat_create(w, now_ms) != 0)
+		    sr_worker_nat_create(w, now_ms) != 0 || sr_worker_mid_create(w, now_ms) != 0)
 			return -1;
 		i++;
 	}
@@ -236,6 +238,7 @@ static void teardown(struct sr_app *app, struct sr_control *control)
 		if (w == NULL)
 			continue;
 		sr_worker_route_free(w);
+		sr_worker_mid_free(w);
 		sr_worker_nat_free(w);
 		sr_worker_push_free(w);
 		if (w->shard)

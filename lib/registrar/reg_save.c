@@ -443,15 +443,16 @@ void sr_reg_save(struct sr_req_ctx *c)
 			return;
 		}
 	}
-	if (!run_policy(c, e == SR_E_OK ? p->aor : SR_STR_NULL))
+	bool second_pass = sr_reg_mid_second_pass(c); /* the mid-registrar's apply: these checks passed already */
+	if (!second_pass && !run_policy(c, e == SR_E_OK ? p->aor : SR_STR_NULL))
 		return;
 	struct sr_auth_identity id = { SR_STR_NULL, SR_STR_NULL };
-	int status = run_auth(c, &id);
+	int status = second_pass ? 0 : run_auth(c, &id);
 	if (status)
 		return sr_reply_status(c, status, NULL);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
-	if (s->auth.authorize && (status = s->auth.authorize(s->auth.ctx, &id, p->aor)) != 0)
+	if (!second_pass && s->auth.authorize && (status = s->auth.authorize(s->auth.ctx, &id, p->aor)) != 0)
 		return sr_reply_status(c, status, NULL);
 
 	if (joined_path_len(c) > s->cfg.max_path_len)
@@ -474,11 +475,17 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
 	p->path = joined_path(c); /* before a retransmission's answer too: it echoes Path the same way */
-	if (p->retransmission)
+	if (second_pass)
+		sr_reg_mid_grants(c, p); /* the main registrar's expiries replace the grants */
+	else if (p->retransmission)
 		return finish_with_bindings(c, p); /* answered again from current state */
 	e = plan_limit(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	if (!second_pass && sr_reg_mid_offer(c, p))
+		return; /* the mid-registrar took it: the main registrar decides */
 
 	change_and_answer(c, p);
+	if (second_pass)
+		sr_reg_mid_applied(c, p);
 }

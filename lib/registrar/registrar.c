@@ -43,6 +43,7 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 	s->key_jitter = sr_siphash_derive(&master, "sipreg expires-jitter");
 	s->owns = p->owns;
 	s->owns_ctx = p->owns_ctx;
+	s->mid_hooks = p->mid;
 	sr_reply_supported_line(&s->cfg, s->supported_line, sizeof(s->supported_line), &s->supported_len);
 	if (sr_arena_init(&s->arena, p->arena_size ? p->arena_size : SR_DEFAULT_ARENA) != 0) {
 		*err = "out of memory for the parse arena";
@@ -55,6 +56,11 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 				    .hash = p->hash, .now_s = (uint32_t)(p->now_ms / 1000),
 				    .on_event = p->on_event, .event_ctx = p->event_ctx, .room = p->room };
 	s->loc = sr_loc_create(&lp, err);
+	if (s->loc && sr_reg_mid_init(s) != 0) {
+		sr_loc_free(s->loc);
+		s->loc = NULL;
+		*err = "out of memory for the mid-registrar's buffers";
+	}
 	if (!s->loc) {
 		sr_arena_fini(&s->arena);
 		free(s);
@@ -67,6 +73,7 @@ void sr_reg_free(struct sr_registrar *s)
 {
 	if (!s)
 		return;
+	sr_reg_mid_fini(s);
 	sr_loc_free(s->loc);
 	sr_arena_fini(&s->arena);
 	free(s);
@@ -123,7 +130,7 @@ void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, co
 	s->stats.requests++;
 	struct sr_sip_msg *m = &s->msg;
 	struct sr_sip_error err;
-	struct sr_req_ctx c = { .s = s, .m = m, .src = src, .now_ms = now_ms,
+	struct sr_req_ctx c = { .s = s, .m = m, .req = req, .src = src, .now_ms = now_ms,
 				.now_s = (uint32_t)(now_ms / 1000), .resp = resp, .cap = cap, .res = res };
 	struct sr_arena *prev = sr_arena_bind_osip(&s->arena);
 	uint64_t overflows = s->arena.overflows;

@@ -1,0 +1,69 @@
+/*
+ * worker_mid.h - the worker's side of the mid-registrar (registrar.role =
+ * mid, lib/midreg): its shard, the registrar's offer of a REGISTER, the
+ * main registrar's responses, the location store's events, timers and the
+ * published figures.
+ */
+#ifndef SR_WORKER_MID_H
+#define SR_WORKER_MID_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "app.h"
+#include "location.h"
+#include "midreg.h"
+#include "registrar.h"
+
+/*
+ * The registrar's hook (sr_reg_params.mid) for worker w: filled when
+ * registrar.role is mid, zero otherwise. Set before sr_reg_create; the
+ * shard itself comes with sr_worker_mid_create.
+ */
+void sr_worker_mid_hooks(struct sr_worker *w, struct sr_reg_mid_hooks *h);
+
+/*
+ * Creates w->mid when registrar.role is mid (resolving mid.registrar once
+ * for every worker, drawing the transaction secret at random). Returns 0,
+ * or -1 after a message.
+ */
+int sr_worker_mid_create(struct sr_worker *w, uint64_t now_ms);
+void sr_worker_mid_free(struct sr_worker *w);
+
+/* The mid-registrar's shard of worker w (NULL when registrar.role is final): restore calls in here. */
+struct sr_midreg_shard *sr_worker_mid_shard(struct sr_worker *w);
+
+/*
+ * Dispatch: a response goes to the worker its branch names (our branches
+ * carry it, lib/transaction). False when the pre-scan's owner applies.
+ */
+bool sr_worker_mid_owner(struct sr_worker *w, const struct sr_sip_scan *scan, const struct sr_reg_owner *o,
+			 unsigned *owner);
+
+/*
+ * A SIP datagram this worker owns, before the routing and the registrar:
+ * a response whose CSeq method is REGISTER is the mid-registrar's. Returns
+ * true when it took m (freed), false otherwise (m untouched).
+ */
+bool sr_worker_mid_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p, const char *sip,
+			   const struct sr_sip_scan *scan, uint64_t now_ms);
+
+/* A binding event of w's location store (sr_worker_on_event): a binding that went is queued for the shard. */
+void sr_worker_mid_on_event(struct sr_worker *w, const struct sr_loc_event *ev);
+
+/* The queued binding events, the shard's timers and the published figures; returns the work done. */
+unsigned sr_worker_mid_advance(struct sr_worker *w, uint64_t now_ms);
+
+/* Figures of worker w's mid-registrar, published every 100 ms (NULL when registrar.role is final). */
+struct sr_mid_figures {
+	struct sr_midreg_stats mid;  /* lib/midreg's, copied field by field with relaxed stores */
+	uint64_t sent, send_failed;  /* datagrams it sent / could not (no MAC, no mbuf) */
+	uint64_t gone_lost;          /* binding events dropped: the queue was full (upstream expiry then ends it) */
+	uint64_t stray;              /* REGISTER responses matching none of its transactions */
+	uint64_t records_handed;     /* records handed to persistence (persist_mid.h) */
+};
+const struct sr_mid_figures *sr_worker_mid_figures(const struct sr_worker *w);
+
+#endif
