@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# test_devnet_mid.sh [BUILD_DIR] - sipreg as a mid-registrar in front of Kamailio (issue 13).
+#
+# Over the development network: Kamailio from Debian's package (bench/kamailio/kamailio_mid.cfg)
+# in sr-peer on 198.51.100.2:5070 as the main registrar, usrloc in memory; sipreg in sr-dut with
+# registrar.role = mid and mid.registrar pointing at it; sipp UAs (tests/integration/sipp/mid_ua.xml)
+# in sr-peer registering through sipreg. Kamailio's own location table (kamcmd ul.lookup) is
+# checked, per mode:
+#   mirror:             every REGISTER goes up; Kamailio holds the contact at sipreg's address with
+#                       the contact id and the UA's expiry; the UA's removal removes it upstream;
+#   contact throttling: Kamailio holds each contact once with mid.outgoing_expires; the refreshes are
+#                       absorbed (sipreg's counters); once the UA falls silent and its local binding
+#                       expires, sipreg de-registers it and Kamailio holds nothing for the AoR.
+# Exit 77 (meson: skipped) when not root, or without netns, sipp, kamailio or kamcmd.
+set -uo pipefail
+
+prefix=sipreg-mid
+BUILD_DIR_ARG=${1:-}
+. "$(dirname "$0")/lib.sh"
+it_init sipreg-mid
+it_need sipp "scripts/setup.sh installs sip-tester"
+it_need kamailio "scripts/setup.sh installs kamailio"
+it_need kamcmd "scripts/setup.sh installs kamailio"
+kam_cfg=$here/bench/kamailio/kamailio_mid.cfg
+scen=$here/tests/integration/sipp
+kam_pid=
+
+# Kamailio, like sipreg, is stopped by pid (on failure too).
+kam_stop() {
+	[ -n "$kam_pid" ] || return 0
+	kill "$kam_pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$kam_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$kam_pid" 2>/dev/null
+	wait "$kam_pid" 2>/dev/null
+	kam_pid=
+}
+trap 'kam_stop; it_cleanup' EXIT
+
+# kam_start NAME [-A DEFINE]...: a fresh Kamailio (empty location table) in sr-peer.
+kam_start() {
+	local name=$1
+	shift
+	mkdir -p "$work/kam-$name"
+	"${peer[@]}" kamailio -f "$kam_cfg" -DD -E -n 1 -l udp:198.51.100.2:5070 -Y "$work/kam-$name" \
+		-P "$work/kam-$name/pid" -A "MID_CTL=\"unix:$work/kam-$name/ctl\"" "$@" >"$work/kam-$name.log" 2>&1 &
+	kam_pid=$!
+	kam_ctl=unix:$work/kam-$name/ctl
+	for _ in $(seq 50); do kamcmd -s "$kam_ctl" core.version >/dev/null 2>&1 && return 0; sleep 0.1; done
+	cat "$work/kam-$name.log"
+	echo "FAIL: kamailio did not start"
+	exit 1
+}
+# kam_contacts USER: "ADDRESS EXPIRES" per contact Kamailio holds for USER (nothing when none).
+kam_contacts() {
+	kamcmd -s "$kam_ctl" ul.lookup location "$1" 2>/dev/null |
+		awk '/Address:/ { a = $2 } /Expires:/ { print a, $2 }'
+}
+# ua NAME PORT USER EXPIRES LAST PAUSE_MS: the sipp UA of mid_ua.xml, in the foreground (bounded).
+ua() {
+	(cd "$work" && timeout 60 "${peer[@]}" sipp 198.51.100.1:5060 -sf "$scen/mid_ua.xml" -i 198.51.100.2 \
+		-p "$2" -m 1 -d "$6" -key user "$3" -key expires "$4" -key last "$5" -timeout 50s -nostdin \
+		-trace_err -error_file "$work/$1.err" >"$work/$1.out" 2>&1)
+}
+ua_ok() {
+	ua "$@" && ok "UA $1: every REGISTER answered 200" ||
+		{ fail "UA $1: sipp failed"; tail -5 "$work/$1.out"; head -c 1500 "$work/$1.err" 2>/dev/null; }
+}
+figure() { stats | stat "$@"; }
+
+it_devnet_fresh
+
+# --- mirror ---
+kam_start mirror
+it_start_run "$work/mirror.log" --set workers.count=2 --set registrar.role=mid \
+	--set mid.registrar=198.51.100.2:5070 --set mid.mode=mirror --set registrar.min_expires=5
+# alice registers for 30 s and refreshes; Kamailio sees our contact, with the contact id, each time
+ua_ok alice 5091 alice 30 30 300
+c=$(kam_contacts alice)
+if [ "$(wc -l <<<"$c")" = 1 ] && [[ $c == "sip:alice@198.51.100.1:5060;ctid="* ]] &&
+	[ "${c##* }" -ge 25 ] && [ "${c##* }" -le 30 ]; then
+	ok "mirror: Kamailio holds alice once, at sipreg's address with a contact id, expiry ${c##* } (30 asked)"
+else
+	fail "mirror: Kamailio's contacts of alice: '$c'"
+fi
+# bob registers, refreshes, then removes his contact: removed upstream too
+ua_ok bob 5092 bob 30 0 300
+c=$(kam_contacts bob)
+[ -z "$c" ] && ok "mirror: bob's removal reached Kamailio (no contact left)" || fail "mirror: bob still upstream: '$c'"
+sleep 0.3 # figures are published every 100 ms
+s=$(stats)
+fwd=$(stat sipreg_mid_registers_total forwarded <<<"$s")
+abs=$(stat sipreg_mid_registers_total absorbed <<<"$s")
+[ "$fwd" = 8 ] && [ "$abs" = 0 ] && ok "mirror: 8 REGISTERs forwarded, none absorbed" ||
+	fail "mirror: forwarded $fwd, absorbed $abs (expected 8, 0)"
+[ "$(stat sipreg_mid_upstream_ok_total <<<"$s")" = 8 ] && ok "mirror: 8 upstream 2xx" ||
+	fail "mirror: upstream_ok $(stat sipreg_mid_upstream_ok_total <<<"$s")"
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "mirror: SIGTERM, exit 0" || fail "mirror: exit status $stop_rc"
+it_check_sanitizers "$work/mirror.log"
+kam_stop
+
+# --- contact throttling ---
+kam_start throttling
+it_start_run "$work/throttling.log" --set workers.count=2 --set registrar.role=mid \
+	--set mid.registrar=198.51.100.2:5070 --set mid.mode=contact-throttling --set registrar.min_expires=5 \
+	--set mid.outgoing_expires=300 --set mid.refresh_margin=2
+# carol registers for 8 s and refreshes every 1 s, then falls silent
+ua_ok carol 5093 carol 8 8 1000
+c=$(kam_contacts carol)
+if [ "$(wc -l <<<"$c")" = 1 ] && [[ $c == "sip:carol@198.51.100.1:5060;ctid="* ]] && [ "${c##* }" -ge 290 ]; then
+	ok "contact throttling: Kamailio holds carol once, at sipreg's address, with the long expiry ${c##* }"
+else
+	fail "contact throttling: Kamailio's contacts of carol: '$c'"
+fi
+sleep 0.3
+s=$(stats)
+fwd=$(stat sipreg_mid_registers_total forwarded <<<"$s")
+abs=$(stat sipreg_mid_registers_total absorbed <<<"$s")
+[ "$fwd" = 1 ] && [ "$abs" = 3 ] && ok "contact throttling: 1 REGISTER forwarded, 3 refreshes absorbed" ||
+	fail "contact throttling: forwarded $fwd, absorbed $abs (expected 1, 3)"
+[ "$(stat sipreg_mid_upstream_registrations <<<"$s")" = 1 ] && ok "one upstream registration live" ||
+	fail "upstream registrations: $(stat sipreg_mid_upstream_registrations <<<"$s")"
+# carol's local binding expires 8 s after her last refresh: sipreg de-registers her upstream
+for _ in $(seq 120); do
+	[ -z "$(kam_contacts carol)" ] && break
+	sleep 0.1
+done
+c=$(kam_contacts carol)
+[ -z "$c" ] && ok "contact throttling: carol's local binding expired, no stale contact upstream" ||
+	fail "contact throttling: carol still upstream after her local expiry: '$c'"
+sleep 0.3
+s=$(stats)
+[ "$(stat sipreg_mid_deregisters_total <<<"$s")" = 1 ] && ok "one de-REGISTER sent" ||
+	fail "deregisters: $(stat sipreg_mid_deregisters_total <<<"$s")"
+[ "$(stat sipreg_mid_upstream_registrations <<<"$s")" = 0 ] && ok "no upstream registration left" ||
+	fail "upstream registrations: $(stat sipreg_mid_upstream_registrations <<<"$s")"
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "contact throttling: SIGTERM, exit 0" || fail "contact throttling: exit status $stop_rc"
+it_check_sanitizers "$work/throttling.log"
+kam_stop
+
+it_finish
