@@ -36,9 +36,12 @@
 #include <sys/random.h>
 
 #include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
 
 #include "persist_mid.h"
 #include "sip_msg.h"
+#include "siphash.h"
 #include "sip_uri_addr.h"
 #include "txn.h"
 #include "worker.h"
@@ -73,6 +76,7 @@ struct sr_worker_mid {
 	struct sr_midreg_binding binds[MID_VIEWS];
 	unsigned gone_head, gone_tail; /* ring of binding events */
 	struct mid_gone gone[MID_GONE_QUEUE];
+	char call_aor[SR_REG_MAX_AOR_LEN]; /* the AoR a main registrar's call names */
 	uint64_t next_publish_ms;
 	struct sr_mid_figures own;     /* this glue's counters (worker only) */
 	struct sr_mid_figures pub;     /* published copy (relaxed stores) */
@@ -387,4 +391,76 @@ void sr_worker_mid_free(struct sr_worker *w)
 	sr_arena_fini(&wm->arena);
 	rte_free(wm);
 	w->mid = NULL;
+}
+
+/* --- calls from the main registrar's side --- */
+
+/* The worker that owns the upstream contact the Request-URI names; false when it names none of ours. */
+static bool call_owner(struct sr_worker_mid *wm, const struct sr_sip_msg *msg, uint64_t *ctid_out, unsigned *owner)
+{
+	const struct sr_app *app = wm->w->app;
+	const struct sr_midreg_config *mc = sr_midreg_cfg(wm->ms);
+	struct sr_str v = SR_STR_NULL;
+	uint64_t ctid;
+	if (mc->mode != SR_MIDREG_AOR_THROTTLING) {
+		if (mc->uri.ct_username)
+			v = msg->ruri.user;
+		else if (!sr_sip_uri_param(&msg->ruri, app->cfg.mid.contact_id_param, &v))
+			return false;
+		if (!sr_mid_ctid_parse(v, &ctid))
+			return false;
+		*ctid_out = ctid;
+		*owner = app->owner[sr_midreg_ctid_owner(ctid) % SR_BUCKETS]; /* the low bits of the AoR's owner hash */
+		return true;
+	}
+	size_t n = sr_mid_aor_from_user(wm->call_aor, sizeof(wm->call_aor), msg->ruri.user, mc->uri.at_escape,
+					SR_STR_LIT("sip"));
+	if (n == 0)
+		return false;
+	*owner = app->owner[(uint32_t)sr_hash64(wm->call_aor, n) % SR_BUCKETS];
+	return true;
+}
+
+enum sr_mid_call sr_worker_mid_call(struct sr_worker *w, struct rte_mbuf *m, const struct sr_sip_msg *msg,
+				    struct sr_route_req *rq, uint64_t *only_binding)
+{
+	struct sr_worker_mid *wm = w->mid;
+	uint64_t ctid = 0;
+	unsigned owner;
+	if (wm == NULL || !call_owner(wm, msg, &ctid, &owner))
+		return SR_MID_CALL_NONE;
+	struct sr_pkt_meta *meta = RTE_MBUF_DYNFIELD(m, w->app->meta_off, struct sr_pkt_meta *);
+	if (owner != w->id && !(meta->scan.flags & SR_SCAN_REROUTED)) {
+		meta->scan.flags |= SR_SCAN_REROUTED; /* once: the owner looks it up whatever it finds */
+		if (rte_ring_sp_enqueue(w->app->mesh.ring[w->id][owner], m) != 0)
+			rte_pktmbuf_free(m); /* a full ring: dropped, the main registrar's transaction retransmits */
+		return SR_MID_CALL_HANDED;
+	}
+	char ctid_hex[SR_MID_CTID_HEX + 1];
+	struct sr_str ctid_text = SR_STR_NULL;
+	if (ctid) {
+		snprintf(ctid_hex, sizeof(ctid_hex), "%016llx", (unsigned long long)ctid);
+		ctid_text = sr_str_make(ctid_hex, SR_MID_CTID_HEX);
+	}
+	struct sr_midreg_target t;
+	if (!sr_midreg_lookup(wm->ms, msg->ruri.user, ctid_text, wm->call_aor, sizeof(wm->call_aor), &t)) {
+		rq->ruri = SR_RURI_FOREIGN; /* not (or no longer) one of ours: 404, never relayed */
+		return SR_MID_CALL_ROUTE;
+	}
+	rq->aor = t.aor;
+	rq->ruri = SR_RURI_SERVED;
+	*only_binding = t.binding_id;
+	return SR_MID_CALL_ROUTE;
+}
+
+unsigned sr_worker_mid_only(struct sr_loc_binding *v, unsigned n, uint64_t only)
+{
+	if (only == 0)
+		return n;
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].st.id == only) {
+			v[0] = v[i];
+			return 1;
+		}
+	return 0;
 }

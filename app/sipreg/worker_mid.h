@@ -16,6 +16,7 @@
 #include "location.h"
 #include "midreg.h"
 #include "registrar.h"
+#include "routing.h"
 
 /*
  * The registrar's hook (sr_reg_params.mid) for worker w: filled when
@@ -49,6 +50,21 @@ bool sr_worker_mid_owner(struct sr_worker *w, const struct sr_sip_scan *scan, co
  */
 bool sr_worker_mid_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p, const char *sip,
 			   const struct sr_sip_scan *scan, uint64_t now_ms);
+
+/*
+ * A request from the main registrar's side (the routing's parse m, facts
+ * rq; its Request-URI is at our address): one of our upstream contacts?
+ * NONE: not one (rq untouched). ROUTE: rq now names the AoR as served and
+ * *only_binding the one binding its contact id stands for (0: every
+ * binding of the AoR, AoR throttling); a contact no longer registered is
+ * named foreign (404). HANDED: it belongs to another worker, mbuf m went
+ * there (consumed).
+ */
+enum sr_mid_call { SR_MID_CALL_NONE, SR_MID_CALL_ROUTE, SR_MID_CALL_HANDED };
+enum sr_mid_call sr_worker_mid_call(struct sr_worker *w, struct rte_mbuf *m, const struct sr_sip_msg *msg,
+				    struct sr_route_req *rq, uint64_t *only_binding);
+/* The routing's lookup views v[0..n) cut to the binding with id 'only' (0: all); returns how many are left. */
+unsigned sr_worker_mid_only(struct sr_loc_binding *v, unsigned n, uint64_t only);
 
 /* A binding event of w's location store (sr_worker_on_event): a binding that went is queued for the shard. */
 void sr_worker_mid_on_event(struct sr_worker *w, const struct sr_loc_event *ev);

@@ -66,13 +66,37 @@ ua_ok() {
 		{ fail "UA $1: sipp failed"; tail -5 "$work/$1.out"; head -c 1500 "$work/$1.err" 2>/dev/null; }
 }
 figure() { stats | stat "$@"; }
+# call_ok MODE USER PORT: USER registers through sipreg from PORT (route_peer.py), a sipp callee answers
+# there; a sipp caller calls USER through Kamailio (lookup + t_relay), which relays the INVITE to the
+# contact sipreg registered; sipreg routes it to that binding: INVITE/180/200/ACK/BYE/200 complete.
+call_ok() {
+	local mode=$1 user=$2 port=$3
+	"${peer[@]}" "$py" "$here/tests/integration/route_peer.py" register "$user" "$port" >/dev/null ||
+		fail "$mode: REGISTER $user from $port"
+	(cd "$work" && timeout 40 "${peer[@]}" sipp -sf "$scen/route_uas.xml" -i 198.51.100.2 -p "$port" -m 1 \
+		-timeout 30s -nostdin -trace_err -error_file "$work/$mode-uas.err" >"$work/$mode-uas.out" 2>&1) &
+	local uas=$!
+	sleep 0.5
+	if (cd "$work" && timeout 40 "${peer[@]}" sipp 198.51.100.2:5070 -sf "$scen/route_uac.xml" -s "$user" \
+		-i 198.51.100.2 -p 5080 -m 1 -timeout 30s -nostdin -trace_err -error_file "$work/$mode-uac.err" \
+		>"$work/$mode-uac.out" 2>&1) && wait "$uas"; then
+		ok "$mode: a call from Kamailio's side reached $user's UA through sipreg (INVITE/180/200/ACK/BYE/200)"
+	else
+		fail "$mode: call to $user"
+		tail -n 5 "$work/$mode-uac.out" "$work/$mode-uas.out"
+		head -c 1500 "$work/$mode-uac.err" "$work/$mode-uas.err" 2>/dev/null
+	fi
+	kill "$uas" 2>/dev/null
+	wait "$uas" 2>/dev/null
+}
 
 it_devnet_fresh
 
 # --- mirror ---
 kam_start mirror
 it_start_run "$work/mirror.log" --set workers.count=2 --set registrar.role=mid \
-	--set mid.registrar=198.51.100.2:5070 --set mid.mode=mirror --set registrar.min_expires=5
+	--set mid.registrar=198.51.100.2:5070 --set mid.mode=mirror --set registrar.min_expires=5 \
+	--set routing.mode=proxy
 # alice registers for 30 s and refreshes; Kamailio sees our contact, with the contact id, each time
 ua_ok alice 5091 alice 30 30 300
 c=$(kam_contacts alice)
@@ -94,6 +118,10 @@ abs=$(stat sipreg_mid_registers_total absorbed <<<"$s")
 	fail "mirror: forwarded $fwd, absorbed $abs (expected 8, 0)"
 [ "$(stat sipreg_mid_upstream_ok_total <<<"$s")" = 8 ] && ok "mirror: 8 upstream 2xx" ||
 	fail "mirror: upstream_ok $(stat sipreg_mid_upstream_ok_total <<<"$s")"
+call_ok mirror dave 5090
+sleep 0.3
+[ "$(figure sipreg_mid_lookups_total)" = 1 ] && ok "mirror: the call was mapped by its contact id" ||
+	fail "mirror: lookups $(figure sipreg_mid_lookups_total)"
 it_stop TERM
 [ "$stop_rc" = 0 ] && ok "mirror: SIGTERM, exit 0" || fail "mirror: exit status $stop_rc"
 it_check_sanitizers "$work/mirror.log"
@@ -103,7 +131,7 @@ kam_stop
 kam_start throttling
 it_start_run "$work/throttling.log" --set workers.count=2 --set registrar.role=mid \
 	--set mid.registrar=198.51.100.2:5070 --set mid.mode=contact-throttling --set registrar.min_expires=5 \
-	--set mid.outgoing_expires=300 --set mid.refresh_margin=2
+	--set mid.outgoing_expires=300 --set mid.refresh_margin=2 --set routing.mode=proxy
 # carol registers for 8 s and refreshes every 1 s, then falls silent
 ua_ok carol 5093 carol 8 8 1000
 c=$(kam_contacts carol)
@@ -134,6 +162,7 @@ s=$(stats)
 	fail "deregisters: $(stat sipreg_mid_deregisters_total <<<"$s")"
 [ "$(stat sipreg_mid_upstream_registrations <<<"$s")" = 0 ] && ok "no upstream registration left" ||
 	fail "upstream registrations: $(stat sipreg_mid_upstream_registrations <<<"$s")"
+call_ok throttling erin 5094
 it_stop TERM
 [ "$stop_rc" = 0 ] && ok "contact throttling: SIGTERM, exit 0" || fail "contact throttling: exit status $stop_rc"
 it_check_sanitizers "$work/throttling.log"
