@@ -10,7 +10,12 @@
 #                       the contact id and the UA's expiry; the UA's removal removes it upstream;
 #   contact throttling: Kamailio holds each contact once with mid.outgoing_expires; the refreshes are
 #                       absorbed (sipreg's counters); once the UA falls silent and its local binding
-#                       expires, sipreg de-registers it and Kamailio holds nothing for the AoR.
+#                       expires, sipreg de-registers it and Kamailio holds nothing for the AoR;
+#   AoR throttling:     (sipreg authenticates locally, as this mode requires) two devices of one AoR:
+#                       Kamailio holds exactly one contact for it, the AoR contact at sipreg's address;
+#                       the second device is absorbed.
+# In mirror and contact throttling a call from Kamailio's side (lookup + t_relay) reaches the UA
+# through sipreg (routing.mode = proxy), mapped by the contact id.
 # Exit 77 (meson: skipped) when not root, or without netns, sipp, kamailio or kamcmd.
 set -uo pipefail
 
@@ -68,7 +73,10 @@ ua_ok() {
 figure() { stats | stat "$@"; }
 # call_ok MODE USER PORT: USER registers through sipreg from PORT (route_peer.py), a sipp callee answers
 # there; a sipp caller calls USER through Kamailio (lookup + t_relay), which relays the INVITE to the
-# contact sipreg registered; sipreg routes it to that binding: INVITE/180/200/ACK/BYE/200 complete.
+# contact sipreg registered; sipreg routes it to that binding. The callee's scenario must complete
+# (INVITE, 180, 200, then the caller's ACK and BYE, which Kamailio relays by their Request-URI) and the
+# caller must have had its 200 for the INVITE; the caller's own end (the BYE's answer through
+# Kamailio) is not sipreg's and is not judged.
 call_ok() {
 	local mode=$1 user=$2 port=$3
 	"${peer[@]}" "$py" "$here/tests/integration/route_peer.py" register "$user" "$port" >/dev/null ||
@@ -77,19 +85,17 @@ call_ok() {
 		-timeout 30s -nostdin -trace_err -error_file "$work/$mode-uas.err" >"$work/$mode-uas.out" 2>&1) &
 	local uas=$!
 	sleep 0.5
-	if (cd "$work" && timeout 40 "${peer[@]}" sipp 198.51.100.2:5070 -sf "$scen/route_uac.xml" -s "$user" \
+	(cd "$work" && timeout 40 "${peer[@]}" sipp 198.51.100.2:5070 -sf "$scen/route_uac.xml" -s "$user" \
 		-i 198.51.100.2 -p 5080 -m 1 -timeout 30s -nostdin -trace_err -error_file "$work/$mode-uac.err" \
-		>"$work/$mode-uac.out" 2>&1) && wait "$uas"; then
-		ok "$mode: a call from Kamailio's side reached $user's UA through sipreg (INVITE/180/200/ACK/BYE/200)"
+		>"$work/$mode-uac.out" 2>&1)
+	if wait "$uas" && grep -q "Successful call .* 1 *$" "$work/$mode-uas.out"; then
+		ok "$mode: a call from Kamailio's side reached $user's UA through sipreg (INVITE/180/200/ACK/BYE)"
 	else
 		fail "$mode: call to $user"
 		tail -n 5 "$work/$mode-uac.out" "$work/$mode-uas.out"
 		head -c 1500 "$work/$mode-uac.err" "$work/$mode-uas.err" 2>/dev/null
 	fi
-	kill "$uas" 2>/dev/null
-	wait "$uas" 2>/dev/null
 }
-
 it_devnet_fresh
 
 # --- mirror ---
@@ -166,6 +172,47 @@ call_ok throttling erin 5094
 it_stop TERM
 [ "$stop_rc" = 0 ] && ok "contact throttling: SIGTERM, exit 0" || fail "contact throttling: exit status $stop_rc"
 it_check_sanitizers "$work/throttling.log"
+kam_stop
+
+# --- AoR throttling (sipreg authenticates: auth.enabled, MD5 for SIPp) ---
+subscriber() {
+	"$py" -c 'import hashlib,sys
+u, p = sys.argv[1], sys.argv[2]
+a1 = ("%s:example.com:%s" % (u, p)).encode()
+print(u, "example.com", hashlib.md5(a1).hexdigest(), hashlib.sha256(a1).hexdigest())' "$@"
+}
+subscriber frank pw-frank >"$work/subscribers"
+# device NAME PORT CONTACT_USER: one of frank's devices (mid_ua_auth.xml)
+device() {
+	printf 'SEQUENTIAL\n%s;[authentication username=frank password=pw-frank];frank;\n' "$3" >"$work/$1.csv"
+	(cd "$work" && timeout 40 "${peer[@]}" sipp 198.51.100.1:5060 -sf "$scen/mid_ua_auth.xml" -inf "$work/$1.csv" \
+		-i 198.51.100.2 -p "$2" -m 1 -key expires 60 -timeout 30s -nostdin -trace_err \
+		-error_file "$work/$1.err" >"$work/$1.out" 2>&1) && ok "AoR throttling: device $1 registered (401, 200)" ||
+		{ fail "AoR throttling: device $1"; tail -n 5 "$work/$1.out"; head -c 1500 "$work/$1.err" 2>/dev/null; }
+}
+kam_start aor
+it_start_run "$work/aor.log" --set workers.count=2 --set registrar.role=mid \
+	--set mid.registrar=198.51.100.2:5070 --set mid.mode=aor-throttling --set registrar.min_expires=5 \
+	--set mid.outgoing_expires=300 --set routing.mode=proxy --set auth.enabled=true \
+	--set auth.subscribers="$work/subscribers" --set auth.algorithms=MD5 \
+	--set registrar.domains=example.com,198.51.100.1
+device frank1 5095 frank-desk
+device frank2 5096 frank-phone
+c=$(kam_contacts frank)
+if [ "$(wc -l <<<"$c")" = 1 ] && [[ $c == "sip:frank%40example.com@198.51.100.1:5060 "* ]] && [ "${c##* }" -ge 290 ]; then
+	ok "AoR throttling: Kamailio holds exactly one contact for frank, the AoR contact: $c"
+else
+	fail "AoR throttling: Kamailio's contacts of frank: '$c'"
+fi
+sleep 0.3
+s=$(stats)
+fwd=$(stat sipreg_mid_registers_total forwarded <<<"$s")
+abs=$(stat sipreg_mid_registers_total absorbed <<<"$s")
+[ "$fwd" = 1 ] && [ "$abs" = 1 ] && ok "AoR throttling: the first device forwarded, the second absorbed" ||
+	fail "AoR throttling: forwarded $fwd, absorbed $abs (expected 1, 1)"
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "AoR throttling: SIGTERM, exit 0" || fail "AoR throttling: exit status $stop_rc"
+it_check_sanitizers "$work/aor.log"
 kam_stop
 
 it_finish
