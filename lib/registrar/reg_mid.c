@@ -107,8 +107,9 @@ static void mid_contact(const struct sr_req_ctx *c, const struct sr_plan_entry *
 		.user = ct->uri.user,
 		.params = sr_sip_name_addr(ct->raw, &na) == 0 ? na.params : SR_STR_NULL,
 		.requested = pe->ci.expires >= 0 ? pe->ci.expires : c->m->expires,
+		/* superseded in the request, or the removal of a contact we do not hold: nothing to do upstream */
 		.expires = pe->op == SR_OP_NONE ? 0 : pe->granted,
-		.binding_id = pe->old ? pe->old->id : 0,
+		.binding_id = pe->op != SR_OP_NONE && pe->old ? pe->old->id : 0,
 	};
 }
 
@@ -181,8 +182,8 @@ void sr_reg_mid_applied(struct sr_req_ctx *c, const struct sr_plan *p)
 		ids[i] = 0;
 	for (unsigned i = 0; i < p->n && i < SR_MIDREG_MAX_CONTACTS; i++) {
 		const struct sr_plan_entry *pe = &p->e[i];
-		if (pe->op != SR_OP_ADD && pe->op != SR_OP_UPDATE)
-			continue;
+		if (pe->op == SR_OP_REMOVE)
+			continue; /* NONE too is looked up: a binding a newer REGISTER set stands, with its id */
 		struct sr_loc_key k = pe->key;
 		const struct sr_binding *b = rec ? sr_loc_match(rec, &k) : NULL;
 		ids[i] = b ? b->id : 0;

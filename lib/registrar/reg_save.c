@@ -323,6 +323,12 @@ static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, uns
 			p->e[j].op = SR_OP_NONE;
 	if (pe->old) {
 		e = check_order(c, p, pe->old);
+		if (e == SR_E_CSEQ_ORDER && sr_reg_mid_second_pass(c)) {
+			/* the mid-registrar's kept request, overtaken by a newer REGISTER absorbed meanwhile: that one stands */
+			pe->op = SR_OP_NONE;
+			p->n++;
+			return SR_E_OK;
+		}
 		if (e != SR_E_OK)
 			return e;
 	}

@@ -189,6 +189,27 @@ static void test_apply_store_refresh_remove(void **state)
 	assert_int_equal(e->events[e->n_events - 1].type, SR_EV_REMOVED);
 }
 
+/* A kept request overtaken by a newer REGISTER absorbed meanwhile: applying it keeps the newer binding. */
+static void test_apply_overtaken(void **state)
+{
+	struct th_env *e = *state;
+	off.take = false;
+	assert_int_equal(reg(e, CT, 1), 200);
+	uint64_t id = th_binding(e, ALICE, 0)->id;
+	off.take = true;
+	assert_int_equal(reg(e, CT, 2), 0); /* upstream */
+	struct offered kept = off;
+	off.take = false;
+	e->now_ms += 5000;
+	assert_int_equal(reg(e, CT, 3), 200); /* absorbed meanwhile */
+	off = kept;
+	uint64_t ids[SR_MIDREG_MAX_CONTACTS];
+	assert_int_equal(apply(e, 300, ids), 0);
+	assert_int_equal(ids[0], id);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_int_equal(sr_binding_expires(th_binding(e, ALICE, 0)), (uint32_t)(e->now_ms / 1000) + 600);
+}
+
 /* The registrar's own checks come first: a request they refuse is answered here and never offered. */
 static void test_checks_first(void **state)
 {
@@ -265,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_taken_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_store_refresh_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_overtaken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checks_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_star, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_bad_state, setup, teardown),
