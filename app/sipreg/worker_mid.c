@@ -199,7 +199,8 @@ static bool response_facts(struct sr_worker_mid *wm, const struct sr_sip_msg *m,
 		const struct sr_sip_contact *ct = &m->contacts[i];
 		struct sr_midreg_up_contact *u = &rp->contacts[rp->n_contacts++];
 		struct sr_str v = SR_STR_NULL;
-		*u = (struct sr_midreg_up_contact){ .value = ct->raw, .user = ct->uri.user, .expires = -1 };
+		*u = (struct sr_midreg_up_contact){ .value = ct->raw, .user = sr_mid_uri_user_raw(ct->uri_text),
+						    .expires = -1 };
 		if (sr_sip_uri_param(&ct->uri, c->mid.contact_id_param, &v))
 			u->ctid = v;
 		if (sr_sip_contact_param(ct, "expires", &v))
@@ -402,9 +403,10 @@ static bool call_owner(struct sr_worker_mid *wm, const struct sr_sip_msg *msg, u
 	const struct sr_midreg_config *mc = sr_midreg_cfg(wm->ms);
 	struct sr_str v = SR_STR_NULL;
 	uint64_t ctid;
+	struct sr_str user = sr_mid_uri_user_raw(msg->ruri_raw); /* our URIs are matched as we wrote them */
 	if (mc->mode != SR_MIDREG_AOR_THROTTLING) {
 		if (mc->uri.ct_username)
-			v = msg->ruri.user;
+			v = user;
 		else if (!sr_sip_uri_param(&msg->ruri, app->cfg.mid.contact_id_param, &v))
 			return false;
 		if (!sr_mid_ctid_parse(v, &ctid))
@@ -413,7 +415,7 @@ static bool call_owner(struct sr_worker_mid *wm, const struct sr_sip_msg *msg, u
 		*owner = app->owner[sr_midreg_ctid_owner(ctid) % SR_BUCKETS]; /* the low bits of the AoR's owner hash */
 		return true;
 	}
-	size_t n = sr_mid_aor_from_user(wm->call_aor, sizeof(wm->call_aor), msg->ruri.user, mc->uri.at_escape,
+	size_t n = sr_mid_aor_from_user(wm->call_aor, sizeof(wm->call_aor), user, mc->uri.at_escape,
 					SR_STR_LIT("sip"));
 	if (n == 0)
 		return false;
@@ -443,7 +445,7 @@ enum sr_mid_call sr_worker_mid_call(struct sr_worker *w, struct rte_mbuf *m, con
 		ctid_text = sr_str_make(ctid_hex, SR_MID_CTID_HEX);
 	}
 	struct sr_midreg_target t;
-	if (!sr_midreg_lookup(wm->ms, msg->ruri.user, ctid_text, wm->call_aor, sizeof(wm->call_aor), &t)) {
+	if (!sr_midreg_lookup(wm->ms, sr_mid_uri_user_raw(msg->ruri_raw), ctid_text, wm->call_aor, sizeof(wm->call_aor), &t)) {
 		rq->ruri = SR_RURI_FOREIGN; /* not (or no longer) one of ours: 404, never relayed */
 		return SR_MID_CALL_ROUTE;
 	}

@@ -104,7 +104,7 @@ static void mid_contact(const struct sr_req_ctx *c, const struct sr_plan_entry *
 	struct sr_name_addr na;
 	const struct sr_sip_contact *ct = pe->ci.ct;
 	*mc = (struct sr_midreg_contact){
-		.user = ct->uri.user,
+		.user = sr_mid_uri_user_raw(ct->uri_text), /* written back into a URI: as the UA wrote it */
 		.params = sr_sip_name_addr(ct->raw, &na) == 0 ? na.params : SR_STR_NULL,
 		.requested = pe->ci.expires >= 0 ? pe->ci.expires : c->m->expires,
 		/* superseded in the request, or the removal of a contact we do not hold: nothing to do upstream */

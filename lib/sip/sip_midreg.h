@@ -164,5 +164,11 @@ bool sr_mid_header_lines(const char *msg, size_t headers_at, size_t body_at, str
 			 unsigned cap, unsigned *n);
 /* A response's reason phrase (the status line ends at headers_at); empty when none. */
 struct sr_str sr_mid_status_reason(const char *msg, size_t headers_at);
+/*
+ * The user part of a URI (text without < >) as written, %-escapes kept:
+ * our contact URIs are compared and rewritten as text (the message view's
+ * user part is unescaped). Empty when it has none.
+ */
+struct sr_str sr_mid_uri_user_raw(struct sr_str uri);
 
 #endif

@@ -70,3 +70,17 @@ struct sr_str sr_mid_status_reason(const char *msg, size_t headers_at)
 		e--;
 	return spaces == 2 ? sr_str_make(p, (size_t)(e - p)) : SR_STR_NULL;
 }
+
+struct sr_str sr_mid_uri_user_raw(struct sr_str uri)
+{
+	/* the user part as written: between the scheme's ':' and the first '@' (a user never holds a raw '@') */
+	const char *p = uri.p, *end = uri.p + uri.len;
+	while (p < end && *p != ':')
+		p++;
+	if (p == end)
+		return SR_STR_NULL;
+	const char *u = ++p;
+	while (p < end && *p != '@' && *p != '>')
+		p++;
+	return p < end && *p == '@' ? sr_str_make(u, (size_t)(p - u)) : SR_STR_NULL;
+}

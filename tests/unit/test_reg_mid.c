@@ -279,6 +279,11 @@ static void test_readers(void **state)
 	assert_false(sr_mid_header_lines(msg, headers_at, strlen(msg), lines, 2, &n)); /* more than cap */
 	assert_true(sr_str_eq(sr_mid_status_reason(msg, headers_at), SR_STR_LIT("Unauthorized Here")));
 	assert_int_equal(sr_mid_status_reason("SIP/2.0 200\r\n", 13).len, 0);
+	/* user parts as written: the AoR contact's escape stays (the view would unescape it) */
+	assert_true(sr_str_eq(sr_mid_uri_user_raw(SR_STR_LIT("sip:frank%40example.com@198.51.100.1:5060")),
+			      SR_STR_LIT("frank%40example.com")));
+	assert_int_equal(sr_mid_uri_user_raw(SR_STR_LIT("sip:198.51.100.1;lr")).len, 0);
+	assert_int_equal(sr_mid_uri_user_raw(SR_STR_LIT("garbage")).len, 0);
 }
 
 int main(void)
