@@ -13,7 +13,7 @@
 #                       expires, sipreg de-registers it and Kamailio holds nothing for the AoR;
 #   AoR throttling:     (sipreg authenticates locally, as this mode requires) two devices of one AoR:
 #                       Kamailio holds exactly one contact for it, the AoR contact at sipreg's address;
-#                       the second device is absorbed.
+#                       the second device is absorbed; a call to the AoR contact forks to both devices.
 # In mirror and contact throttling a call from Kamailio's side (lookup + t_relay) reaches the UA
 # through sipreg (routing.mode = proxy), mapped by the contact id.
 # Exit 77 (meson: skipped) when not root, or without netns, sipp, kamailio or kamcmd.
@@ -210,6 +210,25 @@ fwd=$(stat sipreg_mid_registers_total forwarded <<<"$s")
 abs=$(stat sipreg_mid_registers_total absorbed <<<"$s")
 [ "$fwd" = 1 ] && [ "$abs" = 1 ] && ok "AoR throttling: the first device forwarded, the second absorbed" ||
 	fail "AoR throttling: forwarded $fwd, absorbed $abs (expected 1, 1)"
+# a call to frank through Kamailio reaches the AoR contact, which sipreg forks to both devices:
+# one answers, the other is cancelled
+(cd "$work" && timeout 40 "${peer[@]}" sipp -sf "$scen/route_uas.xml" -i 198.51.100.2 -p 5095 -m 1 -timeout 30s \
+	-nostdin -trace_err -error_file "$work/aor-uas1.err" >"$work/aor-uas1.out" 2>&1) &
+uas1=$!
+(cd "$work" && timeout 40 "${peer[@]}" sipp -sf "$scen/route_uas_cancelled.xml" -i 198.51.100.2 -p 5096 -m 1 \
+	-timeout 30s -nostdin -trace_err -error_file "$work/aor-uas2.err" >"$work/aor-uas2.out" 2>&1) &
+uas2=$!
+sleep 0.5
+(cd "$work" && timeout 40 "${peer[@]}" sipp 198.51.100.2:5070 -sf "$scen/route_uac.xml" -s frank -i 198.51.100.2 \
+	-p 5080 -m 1 -timeout 30s -nostdin -trace_err -error_file "$work/aor-uac.err" >"$work/aor-uac.out" 2>&1)
+if wait "$uas1" && wait "$uas2" && grep -q "Successful call .* 1 *$" "$work/aor-uas1.out" &&
+	grep -q "Successful call .* 1 *$" "$work/aor-uas2.out"; then
+	ok "AoR throttling: a call to the AoR contact forked to both devices (one answered, one cancelled)"
+else
+	fail "AoR throttling: the forked call"
+	tail -n 5 "$work/aor-uas1.out" "$work/aor-uas2.out"
+	head -c 1500 "$work/aor-uas1.err" "$work/aor-uas2.err" "$work/aor-uac.err" 2>/dev/null
+fi
 it_stop TERM
 [ "$stop_rc" = 0 ] && ok "AoR throttling: SIGTERM, exit 0" || fail "AoR throttling: exit status $stop_rc"
 it_check_sanitizers "$work/aor.log"
