@@ -15,7 +15,9 @@
 #                       Kamailio holds exactly one contact for it, the AoR contact at sipreg's address;
 #                       the second device is absorbed; a call to the AoR contact forks to both devices.
 # In mirror and contact throttling a call from Kamailio's side (lookup + t_relay) reaches the UA
-# through sipreg (routing.mode = proxy), mapped by the contact id.
+# through sipreg (routing.mode = proxy), mapped by the contact id. With Kamailio challenging
+# (-A MID_AUTH), its 401 reaches the UA, the credentials go up, an absorbed refresh needs none, and
+# sipreg's own de-REGISTER is accepted from its address.
 # Exit 77 (meson: skipped) when not root, or without netns, sipp, kamailio or kamcmd.
 set -uo pipefail
 
@@ -172,6 +174,39 @@ call_ok throttling erin 5094
 it_stop TERM
 [ "$stop_rc" = 0 ] && ok "contact throttling: SIGTERM, exit 0" || fail "contact throttling: exit status $stop_rc"
 it_check_sanitizers "$work/throttling.log"
+kam_stop
+
+# --- contact throttling, Kamailio challenging (digest) ---
+kam_start challenge -A MID_AUTH
+it_start_run "$work/challenge.log" --set workers.count=2 --set registrar.role=mid \
+	--set mid.registrar=198.51.100.2:5070 --set mid.mode=contact-throttling --set registrar.min_expires=5 \
+	--set mid.outgoing_expires=300 --set mid.refresh_margin=2 \
+	--set registrar.domains=example.com,198.51.100.1 # SIPp's digest uri is the Request-URI: our address
+printf 'SEQUENTIAL\nivan;[authentication username=ivan password=secret];\n' >"$work/ivan.csv"
+(cd "$work" && timeout 40 "${peer[@]}" sipp 198.51.100.1:5060 -sf "$scen/mid_ua_challenged.xml" -inf "$work/ivan.csv" \
+	-i 198.51.100.2 -p 5097 -m 1 -d 500 -key expires 6 -timeout 30s -nostdin -trace_err \
+	-error_file "$work/ivan.err" >"$work/ivan.out" 2>&1) &&
+	ok "challenge: Kamailio's 401 reached the UA, its credentials went up, its refresh without them got 200" ||
+	{ fail "challenge: UA ivan"; tail -n 5 "$work/ivan.out"; head -c 1500 "$work/ivan.err" 2>/dev/null; }
+c=$(kam_contacts ivan)
+[ "$(wc -l <<<"$c")" = 1 ] && [[ $c == "sip:ivan@198.51.100.1:5060;ctid="* ]] &&
+	ok "challenge: Kamailio holds ivan once after authenticating him" || fail "challenge: Kamailio's contacts: '$c'"
+sleep 0.3
+s=$(stats)
+[ "$(stat sipreg_mid_challenges_total <<<"$s")" = 1 ] && [ "$(stat sipreg_mid_registers_total forwarded <<<"$s")" = 2 ] &&
+	[ "$(stat sipreg_mid_registers_total absorbed <<<"$s")" = 1 ] &&
+	ok "challenge: 1 challenge passed on, 2 REGISTERs forwarded, the refresh absorbed" ||
+	fail "challenge: challenges $(stat sipreg_mid_challenges_total <<<"$s"), registers $(grep -o '"sipreg_mid_registers_total[^}]*' <<<"$s")"
+# sipreg's own de-REGISTER carries no credentials; this Kamailio accepts it from sipreg's address
+for _ in $(seq 120); do
+	[ -z "$(kam_contacts ivan)" ] && break
+	sleep 0.1
+done
+[ -z "$(kam_contacts ivan)" ] && ok "challenge: ivan's local expiry de-registered him upstream" ||
+	fail "challenge: ivan still upstream: '$(kam_contacts ivan)'"
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "challenge: SIGTERM, exit 0" || fail "challenge: exit status $stop_rc"
+it_check_sanitizers "$work/challenge.log"
 kam_stop
 
 # --- AoR throttling (sipreg authenticates: auth.enabled, MD5 for SIPp) ---
