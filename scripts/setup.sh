@@ -17,6 +17,7 @@ packages=(
 	libcurl4-openssl-dev
 	sip-tester iproute2 valgrind procps ethtool python3 curl
 	redis-server libhiredis-dev
+	kamailio # the main registrar of tests/integration/test_devnet_mid.sh (kamailio, kamcmd)
 )
 
 missing=()

@@ -38,6 +38,7 @@ struct sr_persist;
 struct sr_replicate;
 struct sr_flood;
 struct sr_worker_route;
+struct sr_worker_mid;
 struct sr_worker_nat;
 struct sr_worker_push;
 struct sr_pushgw;
@@ -102,6 +103,7 @@ struct sr_worker {
 	struct sr_auth_worker *auth;       /* NULL when auth.enabled is false */
 	struct sr_flood *flood;           /* this worker's source table (admission.c) */
 	struct sr_worker_route *route;    /* routing.mode redirect/proxy (worker_route.c); NULL when off */
+	struct sr_worker_mid *mid;        /* registrar.role = mid (worker_mid.c); NULL when final */
 	struct sr_worker_nat *nat;        /* nat.ping_interval > 0 (worker_nat.c); NULL when off */
 	struct sr_worker_push *push;      /* push.enable (worker_push.c); NULL when off */
 	struct sr_policy_reader policy_reader; /* ctx of the shard's policy hook */

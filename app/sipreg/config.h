@@ -68,7 +68,7 @@ struct sr_app_config {
 	struct sr_reg_config reg;
 	bool secret_set;
 	unsigned role;            /* enum sr_reg_role */
-	/* [mid]: read and checked; the data plane does not act on them yet (docs/MID_REGISTRAR.md) */
+	/* [mid]: the mid-registrar (worker_mid.c; docs/MID_REGISTRAR.md) */
 	struct sr_midreg_options mid;
 	/* [auth] */
 	struct sr_auth_config auth;

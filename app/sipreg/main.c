@@ -39,6 +39,7 @@
 #include "worker.h"
 #include "worker_nat.h"
 #include "worker_route.h"
+#include "worker_mid.h"
 
 #define MAX_EAL_ARGS 64
 #define TX_DATA_ROOM 8192      /* the largest response we build (fragmented to the MTU on the wire) */
@@ -204,6 +205,7 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 					      .retraction_replica = sr_repl_enabled(&c->repl) &&
 								    c->repl.durability == SR_REPL_SYNC,
 					      .owns = sr_worker_owns, .owns_ctx = w };
+		sr_worker_mid_hooks(w, &sp);
 		if (sr_app_auth_worker(app, w, &sp.auth) != 0 ||
 		    sr_admission_worker(app, w, &sp.policy) != 0)
 			return -1;
@@ -213,7 +215,7 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 			return -1;
 		}
 		if (sr_worker_push_create(w, now_ms) != 0 || sr_worker_route_create(w, now_ms) != 0 ||
-		    sr_worker_nat_create(w, now_ms) != 0)
+		    sr_worker_nat_create(w, now_ms) != 0 || sr_worker_mid_create(w, now_ms) != 0)
 			return -1;
 		i++;
 	}
@@ -238,6 +240,7 @@ static void teardown(struct sr_app *app, struct sr_control *control)
 		if (w == NULL)
 			continue;
 		sr_worker_route_free(w);
+		sr_worker_mid_free(w);
 		sr_worker_nat_free(w);
 		sr_worker_push_free(w);
 		if (w->shard)
@@ -319,6 +322,8 @@ int main(int argc, char **argv)
 	    setup_workers(app, tx_pool, ind_pool) != 0)
 		goto fail;
 	if (sr_persist_init(app) != 0) /* restores the shards before any worker runs */
+		goto fail;
+	if (sr_worker_mid_restore(app, sr_clock_ms(&app->clock, rte_get_tsc_cycles())) != 0) /* after the bindings */
 		goto fail;
 	if (sr_replicate_init(app) != 0) /* a standby until Redis says otherwise */
 		goto fail;

@@ -22,6 +22,7 @@
 #include "persist.h"
 #include "ctl_pushgw.h"
 #include "replicate.h"
+#include "stats_mid.h"
 #include "worker_figures.h"
 #include "worker_push.h"
 #include "worker_route.h"
@@ -405,6 +406,7 @@ void sr_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)
 	persistence(app, s);
 	sr_replicate_stats_walk(app, s);
 	routing(app, s);
+	sr_mid_stats_walk(app, s);
 	push(app, s);
 	per_worker(app, s);
 }

@@ -56,6 +56,7 @@
 #include "worker_purr.h"
 #include "replicate.h"
 #include "worker_route.h"
+#include "worker_mid.h"
 #include "worker_stun.h"
 
 #define EXPIRE_PERIOD_MS 10
@@ -343,6 +344,8 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 	}
 	if (sr_worker_nat_process(w, m, p, sip, &meta->scan))
 		return; /* an answer to a NAT keepalive */
+	if (sr_worker_mid_process(w, m, p, sip, &meta->scan, now_ms))
+		return; /* registrar.role = mid: the main registrar's answer to a REGISTER */
 	if (sr_worker_route_process(w, m, p, sip, &meta->scan, now_ms))
 		return; /* routing.mode redirect or proxy: a response, or a request for a served AoR */
 	char *out;
@@ -355,6 +358,11 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 
 	sr_reg_process_scan(w->shard, sip, p->payload_len, &meta->scan, &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
+	if (res.mid_taken) { /* forwarded to the main registrar: its answer comes later */
+		rte_pktmbuf_free(r);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (res.drop == SR_DROP_NOT_OWNER) {
 		rte_pktmbuf_free(r);
 		reroute(w, m, meta, res.aor_hash);
@@ -393,6 +401,8 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct s
 		SR_STAT_INC(w->stats.prescan_failed);
 	else if (sr_worker_nat_owner(w, &meta->scan, &o, &owner))
 		; /* an answer to a NAT keepalive: the worker its branch names */
+	else if (sr_worker_mid_owner(w, &meta->scan, &o, &owner))
+		; /* registrar.role = mid: a response goes to the worker its branch names */
 	else if (sr_worker_route_owner(w, &meta->scan, &o, &owner))
 		; /* routing on: a response goes to the worker its branch names */
 	else if (sr_worker_purr_owner(w, &o, &owner))
@@ -574,6 +584,7 @@ void sr_worker_on_event(void *ctx, const struct sr_loc_event *ev)
 		SR_STAT_INC(w->stats.events[ev->type]);
 	sr_persist_emit(w->app, w->id, ev);
 	sr_worker_push_on_event(w, ev);
+	sr_worker_mid_on_event(w, ev);
 }
 
 int sr_worker_main(void *arg)
@@ -605,6 +616,7 @@ int sr_worker_main(void *arg)
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
 		work += sr_worker_route_advance(w, now_ms);
+		work += sr_worker_mid_advance(w, now_ms);
 		work += sr_worker_nat_advance(w, now_ms);
 		work += sr_worker_push_advance(w, now_ms); /* after the rx burst: a REGISTER's 200 goes first */
 		work += release_held(w, now_ms);

@@ -37,6 +37,7 @@
 #include "worker.h"
 #include "worker_send.h"
 #include "worker_push.h"
+#include "worker_mid.h"
 #include "worker_purr.h"
 
 #define ROUTE_ARENA (256 * 1024) /* one parse of a datagram up to 64 KiB */
@@ -61,6 +62,7 @@ struct sr_worker_route {
 	struct sr_tgruu_keys tgruu;         /* the registrar's temporary GRUUs, read back for a lookup */
 	char tgruu_user[SR_ROUTE_MAX_TARGETS][SR_TGRUU_MAX_USER];
 	uint64_t now_ms;                    /* of the call in progress (lookups need the second) */
+	uint64_t only_binding;              /* registrar.role = mid: the one binding a contact id names; 0: all */
 	uint64_t next_publish_ms;
 	struct sr_route_figures own;        /* this glue's counters (worker only) */
 	struct sr_route_figures pub;        /* published copy (relaxed stores) */
@@ -119,6 +121,7 @@ static unsigned io_lookup(void *ctx, const struct sr_route_req *rq, const struct
 	unsigned n = sr_loc_lookup(loc, rq->aor, now_s, wr->views, SR_ROUTE_MAX_TARGETS);
 	if (n > SR_ROUTE_MAX_TARGETS)
 		n = SR_ROUTE_MAX_TARGETS; /* the best q first: the store keeps them in q order */
+	n = sr_worker_mid_only(wr->views, n, wr->only_binding);
 	for (unsigned i = 0; i < n; i++) {
 		route_binding(wr, &wr->views[i], now_s, &wr->binds[i]);
 		const struct sr_loc_binding *v = &wr->views[i];
@@ -173,14 +176,18 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 	wr->now_ms = now_ms;
 	struct sr_arena *prev = sr_arena_bind_osip(&wr->arena);
 	struct sr_sip_error err;
-	bool taken = false;
+	bool taken = false, consumed = false;
 	if (sr_sip_parse(&wr->msg, sip, p->payload_len, scan, parse_flags(w), &wr->arena, &err) == SR_SIP_OK) {
 		if (wr->msg.is_request) {
 			struct sr_route_req rq;
-			if (sr_route_facts_request(&wr->facts, &wr->msg, sip, p, &rq))
-				taken = sr_route_request(wr->rs, &rq, now_ms) == SR_ROUTE_HANDLED;
-			else
+			wr->only_binding = 0;
+			if (!sr_route_facts_request(&wr->facts, &wr->msg, sip, p, &rq))
 				wr->own.unroutable++;
+			else if (rq.ruri == SR_RURI_SELF &&
+				 sr_worker_mid_call(w, m, &wr->msg, &rq, &wr->only_binding) == SR_MID_CALL_HANDED)
+				consumed = true; /* a main registrar's call for another worker's contact: handed on */
+			else
+				taken = sr_route_request(wr->rs, &rq, now_ms) == SR_ROUTE_HANDLED;
 		} else {
 			struct sr_route_resp rp;
 			if (sr_route_facts_response(&wr->msg, sip, p->payload_len, &rp))
@@ -194,7 +201,7 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 	sr_arena_bind_osip(prev);
 	if (taken)
 		rte_pktmbuf_free(m);
-	return taken;
+	return taken || consumed;
 }
 
 static void publish(struct sr_worker_route *wr)

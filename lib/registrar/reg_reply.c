@@ -27,7 +27,7 @@ static void hex64(uint64_t v, char buf[17])
 	buf[16] = '\0';
 }
 
-static struct sr_str to_tag(struct sr_req_ctx *c, char buf[17])
+struct sr_str sr_reply_to_tag(struct sr_req_ctx *c, char buf[17])
 {
 	const struct sr_sip_msg *m = c->m;
 	struct sr_siphash h;
@@ -47,7 +47,7 @@ static void begin(struct sr_req_ctx *c, struct sr_resp *w, int status, const cha
 	if (!reason)
 		reason = sr_resp_reason(status);
 	sr_resp_begin(w, c->resp, c->cap, status, reason);
-	sr_resp_dialog_headers(w, c->m, c->src, to_tag(c, tag));
+	sr_resp_dialog_headers(w, c->m, c->src, sr_reply_to_tag(c, tag));
 	c->res->status = status;
 	c->res->reason = reason;
 	c->res->drop = SR_DROP_NONE; /* a 200 that did not fit may have been tried before */

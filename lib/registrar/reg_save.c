@@ -323,6 +323,12 @@ static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, uns
 			p->e[j].op = SR_OP_NONE;
 	if (pe->old) {
 		e = check_order(c, p, pe->old);
+		if (e == SR_E_CSEQ_ORDER && sr_reg_mid_second_pass(c)) {
+			/* the mid-registrar's kept request, overtaken by a newer REGISTER absorbed meanwhile: that one stands */
+			pe->op = SR_OP_NONE;
+			p->n++;
+			return SR_E_OK;
+		}
 		if (e != SR_E_OK)
 			return e;
 	}
@@ -443,15 +449,16 @@ void sr_reg_save(struct sr_req_ctx *c)
 			return;
 		}
 	}
-	if (!run_policy(c, e == SR_E_OK ? p->aor : SR_STR_NULL))
+	bool second_pass = sr_reg_mid_second_pass(c); /* the mid-registrar's apply: these checks passed already */
+	if (!second_pass && !run_policy(c, e == SR_E_OK ? p->aor : SR_STR_NULL))
 		return;
 	struct sr_auth_identity id = { SR_STR_NULL, SR_STR_NULL };
-	int status = run_auth(c, &id);
+	int status = second_pass ? 0 : run_auth(c, &id);
 	if (status)
 		return sr_reply_status(c, status, NULL);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
-	if (s->auth.authorize && (status = s->auth.authorize(s->auth.ctx, &id, p->aor)) != 0)
+	if (!second_pass && s->auth.authorize && (status = s->auth.authorize(s->auth.ctx, &id, p->aor)) != 0)
 		return sr_reply_status(c, status, NULL);
 
 	if (joined_path_len(c) > s->cfg.max_path_len)
@@ -474,13 +481,19 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
 	p->path = joined_path(c); /* before a retransmission's answer too: it echoes Path the same way */
-	if (p->retransmission)
+	if (second_pass)
+		sr_reg_mid_grants(c, p); /* the main registrar's expiries replace the grants */
+	else if (p->retransmission)
 		return finish_with_bindings(c, p); /* answered again from current state */
 	/* asked only for a change: a fetch or a retransmission never pays for the hook */
 	p->flags = s->binding_flags ? s->binding_flags(s->binding_flags_ctx, p->aor) & SR_BFLAG_MEMORY_ONLY : 0;
 	e = plan_limit(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	if (!second_pass && sr_reg_mid_offer(c, p))
+		return; /* the mid-registrar took it: the main registrar decides */
 
 	change_and_answer(c, p);
+	if (second_pass)
+		sr_reg_mid_applied(c, p);
 }

@@ -36,12 +36,15 @@ struct sr_registrar {
 	size_t supported_len;
 	struct sr_plan plan; /* the REGISTER being processed (too large for a worker's stack) */
 	struct sr_sip_msg msg; /* its message view (several KB: not on a worker's stack either) */
+	struct sr_reg_mid_hooks mid_hooks; /* registrar.role = mid (reg_mid.c); take NULL: a final registrar */
+	struct sr_reg_mid *mid;            /* its buffers, NULL without the hook */
 };
 
 /* One request being answered. */
 struct sr_req_ctx {
 	struct sr_registrar *s;
 	const struct sr_sip_msg *m;
+	const char *req;       /* the request's bytes (the view's ranges and offsets point into them) */
 	const struct sr_addr *src;
 	uint64_t now_ms;
 	uint32_t now_s;
@@ -55,7 +58,24 @@ struct sr_req_ctx {
 /* reg_save.c: RFC 3261 10.3 for a parsed REGISTER. */
 void sr_reg_save(struct sr_req_ctx *c);
 
+/*
+ * reg_mid.c: registrar.role = mid. offer: hands the checked plan to the
+ * mid-registrar; true when it took the request (or it was answered here),
+ * false when it is to be answered as a final registrar. second_pass: this
+ * request is sr_reg_mid_apply's (no policy, no authentication, no offer;
+ * sr_reg_mid_grants replaces the grants, sr_reg_mid_applied records the
+ * bindings left).
+ */
+int sr_reg_mid_init(struct sr_registrar *s);
+void sr_reg_mid_fini(struct sr_registrar *s);
+bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p);
+bool sr_reg_mid_second_pass(const struct sr_req_ctx *c);
+void sr_reg_mid_grants(const struct sr_req_ctx *c, struct sr_plan *p);
+void sr_reg_mid_applied(struct sr_req_ctx *c, const struct sr_plan *p);
+
 /* reg_reply.c: responses. */
+/* The To tag of the registrar's answers to this request (16 hex digits in buf). */
+struct sr_str sr_reply_to_tag(struct sr_req_ctx *c, char buf[17]);
 void sr_reply_error(struct sr_req_ctx *c, enum sr_reg_err e, const char *detail_hdr_name,
 		    struct sr_str detail_hdr_value);
 void sr_reply_status(struct sr_req_ctx *c, int status, const char *reason);

@@ -46,6 +46,7 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 	s->owns_ctx = p->owns_ctx;
 	s->binding_flags = p->binding_flags;
 	s->binding_flags_ctx = p->binding_flags_ctx;
+	s->mid_hooks = p->mid;
 	sr_reply_supported_line(&s->cfg, s->supported_line, sizeof(s->supported_line), &s->supported_len);
 	if (sr_arena_init(&s->arena, p->arena_size ? p->arena_size : SR_DEFAULT_ARENA) != 0) {
 		*err = "out of memory for the parse arena";
@@ -60,6 +61,11 @@ struct sr_registrar *sr_reg_create(const struct sr_reg_params *p, const char **e
 				    /* a PURR names a binding by id alone (worker_purr.c finds it) */
 				    .index_ids = s->cfg.push.enable && s->cfg.push.purr };
 	s->loc = sr_loc_create(&lp, err);
+	if (s->loc && sr_reg_mid_init(s) != 0) {
+		sr_loc_free(s->loc);
+		s->loc = NULL;
+		*err = "out of memory for the mid-registrar's buffers";
+	}
 	if (!s->loc) {
 		sr_arena_fini(&s->arena);
 		free(s);
@@ -72,6 +78,7 @@ void sr_reg_free(struct sr_registrar *s)
 {
 	if (!s)
 		return;
+	sr_reg_mid_fini(s);
 	sr_loc_free(s->loc);
 	sr_arena_fini(&s->arena);
 	free(s);
@@ -128,7 +135,7 @@ void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, co
 	s->stats.requests++;
 	struct sr_sip_msg *m = &s->msg;
 	struct sr_sip_error err;
-	struct sr_req_ctx c = { .s = s, .m = m, .src = src, .now_ms = now_ms,
+	struct sr_req_ctx c = { .s = s, .m = m, .req = req, .src = src, .now_ms = now_ms,
 				.now_s = (uint32_t)(now_ms / 1000), .resp = resp, .cap = cap, .res = res };
 	struct sr_arena *prev = sr_arena_bind_osip(&s->arena);
 	uint64_t overflows = s->arena.overflows;

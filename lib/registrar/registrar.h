@@ -25,6 +25,7 @@
 #include "../sip/sip_msg.h"
 #include "../sip/sip_response.h"
 #include "location.h"
+#include "midreg.h"
 #include "reg_config.h"
 
 /* What an authenticated request carries into authorisation (filled by the auth hook). */
@@ -105,6 +106,7 @@ struct sr_reg_result {
 	uint16_t reply_port; /* UDP port the response goes to (RFC 3261 18.2.2, RFC 3581 rport) */
 	bool credentials;    /* the request carried an Authorization header */
 	bool has_aor;        /* a REGISTER's canonical AoR was computed: aor_hash is its hash */
+	bool mid_taken;      /* registrar.role = mid: the mid-registrar took it (forwarded, or a copy absorbed) */
 	uint64_t aor_hash;   /* sr_hash64 of the canonical AoR (SR_DROP_NOT_OWNER: route by it) */
 };
 
@@ -123,6 +125,20 @@ struct sr_reg_stats {
 };
 
 struct sr_registrar;
+
+/*
+ * registrar.role = mid (reg_mid.c): take gets every REGISTER that names a
+ * contact (or is Contact: *) once it passed the checks of a final registrar,
+ * as the mid-registrar's facts (valid during the call; the hook may adjust
+ * reply_to and settings). It returns true when the mid-registrar took it
+ * (forwarded, or answered there: nothing is sent now, res->mid_taken), false
+ * when the registrar is to answer it as a final registrar (absorbed).
+ */
+#define SR_REG_MID_MAX_LINES 96
+struct sr_reg_mid_hooks {
+	bool (*take)(void *ctx, struct sr_midreg_req *rq);
+	void *ctx;
+};
 
 struct sr_reg_params {
 	const struct sr_reg_config *cfg; /* copied */
@@ -165,6 +181,7 @@ struct sr_reg_params {
 	 */
 	uint16_t (*binding_flags)(void *ctx, struct sr_str aor);
 	void *binding_flags_ctx;
+	struct sr_reg_mid_hooks mid;     /* zero: a final registrar */
 };
 
 /* Needs the DPDK EAL initialised. Returns NULL and sets *err to a static message on failure. */
@@ -191,6 +208,16 @@ void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, co
  */
 void sr_reg_refuse(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,
 		   int status, uint32_t retry_after_s, char *resp, size_t cap, struct sr_reg_result *res);
+
+/*
+ * io.apply of the mid-registrar: the kept REGISTER a->msg (offered through
+ * sr_reg_mid_hooks) applied with the expiries a->expires, all or nothing,
+ * without its policy and authentication checks (they passed). Fills ids
+ * with the binding each contact left (0: removed or not stored). Returns 0,
+ * or the status the registrar would have answered (500, 503, ...).
+ */
+int sr_reg_mid_apply(struct sr_registrar *s, const struct sr_midreg_apply *a, uint64_t now_ms,
+		     uint64_t ids[SR_MIDREG_MAX_CONTACTS]);
 
 /* Expires bindings due by now_ms, at most 'budget' of them; returns how many. */
 unsigned sr_reg_expire(struct sr_registrar *s, uint64_t now_ms, unsigned budget);

@@ -154,4 +154,21 @@ struct sr_mid_reply {
  */
 size_t sr_mid_reply(char *out, size_t cap, char *scratch, size_t scratch_cap, const struct sr_mid_reply *r);
 
+/*
+ * Reading (sip_midreg_read.c): the header lines of a parsed message, from
+ * the view's headers_at to body_at, into out[0..cap) (continuation lines
+ * joined to their header). False when there are more than cap or a line is
+ * not a header.
+ */
+bool sr_mid_header_lines(const char *msg, size_t headers_at, size_t body_at, struct sr_mid_line *out,
+			 unsigned cap, unsigned *n);
+/* A response's reason phrase (the status line ends at headers_at); empty when none. */
+struct sr_str sr_mid_status_reason(const char *msg, size_t headers_at);
+/*
+ * The user part of a URI (text without < >) as written, %-escapes kept:
+ * our contact URIs are compared and rewritten as text (the message view's
+ * user part is unescaped). Empty when it has none.
+ */
+struct sr_str sr_mid_uri_user_raw(struct sr_str uri);
+
 #endif

@@ -76,6 +76,7 @@ static uint16_t th_binding_flags(void *ctx, struct sr_str aor)
 
 static bool th_claim(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b);
 static void th_release(void *ctx);
+static struct sr_reg_mid_hooks next_mid; /* th_env_new_mid's hook for the shard being made */
 
 /* Every environment: the shard parameters the callers vary (room: claims granted, or -1 for none). */
 static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
@@ -109,6 +110,7 @@ static struct th_env *env_new(const struct sr_reg_config *cfg, sr_aor_hash_fn *h
 		p.policy = *policy;
 	if (auth)
 		p.auth = *auth;
+	p.mid = next_mid;
 	if (room >= 0) {
 		e->room = (unsigned)room;
 		p.room = (struct sr_loc_room){ th_claim, th_release, e };
@@ -128,6 +130,14 @@ struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn 
 				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth)
 {
 	return env_new(cfg, hash, policy, auth, -1, 0);
+}
+
+struct th_env *th_env_new_mid(const struct sr_reg_mid_hooks *mid)
+{
+	next_mid = *mid;
+	struct th_env *e = env_new(NULL, NULL, NULL, NULL, -1, false);
+	next_mid = (struct sr_reg_mid_hooks){ 0 };
+	return e;
 }
 
 static bool th_claim(void *ctx, enum sr_event_type type, const struct sr_loc_binding *b)

@@ -74,6 +74,8 @@ struct th_env *th_env_new_policy(const struct sr_reg_config *cfg, sr_aor_hash_fn
 struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn *hash,
 				const struct sr_policy_hooks *policy, const struct sr_auth_hooks *auth);
 void th_env_free(struct th_env *e);
+/* The default environment with the mid-registrar's hook (registrar.role = mid, reg_mid.c). */
+struct th_env *th_env_new_mid(const struct sr_reg_mid_hooks *mid);
 /*
  * An environment whose store claims room for every event (struct sr_loc_room:
  * e->room grants, counted in e->claims) and, with retraction, writes each
