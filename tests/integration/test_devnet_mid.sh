@@ -14,6 +14,9 @@
 #   AoR throttling:     (sipreg authenticates locally, as this mode requires) two devices of one AoR:
 #                       Kamailio holds exactly one contact for it, the AoR contact at sipreg's address;
 #                       the second device is absorbed; a call to the AoR contact forks to both devices.
+# Across a restart with persistence: the upstream records come back from LMDB (a refresh stays
+# absorbed), an `aor mid outgoing-expires=` rule sets the expiry asked upstream, and a `memory-only`
+# AoR's binding is not kept.
 # In mirror and contact throttling a call from Kamailio's side (lookup + t_relay) reaches the UA
 # through sipreg (routing.mode = proxy), mapped by the contact id. With Kamailio challenging
 # (-A MID_AUTH), its 401 reaches the UA, the credentials go up, an absorbed refresh needs none, and
@@ -174,6 +177,51 @@ call_ok throttling erin 5094
 it_stop TERM
 [ "$stop_rc" = 0 ] && ok "contact throttling: SIGTERM, exit 0" || fail "contact throttling: exit status $stop_rc"
 it_check_sanitizers "$work/throttling.log"
+kam_stop
+
+# --- contact throttling across a restart, with operator rules (persistence on) ---
+# policy.rules: gus's upstream registration asks 120 s (outgoing-expires), hank's bindings are memory-only.
+printf 'aor mid outgoing-expires=120 /^sip:gus@/\naor mid memory-only /^sip:hank@/\n' >"$work/mid.rules"
+mid_persist() {
+	it_start_run "$work/$1.log" --set workers.count=2 --set registrar.role=mid \
+		--set mid.registrar=198.51.100.2:5070 --set mid.mode=contact-throttling --set registrar.min_expires=5 \
+		--set mid.outgoing_expires=300 --set mid.refresh_margin=2 --set policy.rules="$work/mid.rules" \
+		--set control.persistence=true --set control.data_dir="$work/mid-data"
+}
+kam_start restart
+mid_persist restart1
+ua_ok gus 5098 gus 60 60 100
+ua_ok hank 5099 hank 60 60 100
+c=$(kam_contacts gus)
+[ "$(wc -l <<<"$c")" = 1 ] && [ "${c##* }" -ge 110 ] && [ "${c##* }" -le 120 ] &&
+	ok "rules: gus's rule asked Kamailio for 120 s (outgoing-expires=120): $c" || fail "rules: gus upstream: '$c'"
+c=$(kam_contacts hank)
+[ "$(wc -l <<<"$c")" = 1 ] && [ "${c##* }" -ge 290 ] && ok "rules: hank (no expiry rule) got mid.outgoing_expires" ||
+	fail "rules: hank upstream: '$c'"
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "restart: SIGTERM, exit 0" || fail "restart: exit status $stop_rc"
+it_check_sanitizers "$work/restart1.log"
+mid_persist restart2
+# gus's record is stored; hank's is not (memory-only: its PUT became a DEL)
+grep -q "mid-registrar: 1 upstream records restored, 0 refused" "$work/restart2.log" &&
+	ok "restart: gus's upstream record came back from LMDB, memory-only hank's was never written" ||
+	fail "restart: $(grep -i 'mid-registrar\|persistence' "$work/restart2.log" | head -3)"
+# gus's binding and record are back: his refreshes are absorbed; hank's memory-only binding is not,
+# so his first REGISTER is a new contact and goes up again
+ua_ok gus2 5098 gus 60 60 100
+ua_ok hank2 5099 hank 60 60 100
+sleep 0.3
+s=$(stats)
+fwd=$(stat sipreg_mid_registers_total forwarded <<<"$s")
+abs=$(stat sipreg_mid_registers_total absorbed <<<"$s")
+[ "$fwd" = 1 ] && [ "$abs" = 7 ] &&
+	ok "restart: gus's 4 refreshes absorbed from the restored record; hank's memory-only binding was not kept (1 forwarded)" ||
+	fail "restart: forwarded $fwd, absorbed $abs (expected 1, 7)"
+c=$(kam_contacts gus)
+[ "$(wc -l <<<"$c")" = 1 ] && ok "restart: Kamailio still holds gus once" || fail "restart: gus upstream: '$c'"
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "restart: SIGTERM, exit 0" || fail "restart: exit status $stop_rc"
+it_check_sanitizers "$work/restart2.log"
 kam_stop
 
 # --- contact throttling, Kamailio challenging (digest) ---
