@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# bench/midreg/run.sh [--smoke] - sipreg as a mid-registrar in front of Kamailio (issue 13, Benchmark):
+# how many of the UAs' REGISTERs it absorbs, and its CPU per absorbed refresh against a final
+# registrar's refresh.
+#
+# Kamailio from Debian (bench/kamailio/kamailio_mid.cfg, usrloc in memory, no authentication) is
+# the main registrar in netns sr-peer on 198.51.100.2:5070; sipreg runs in sr-dut on one CPU (worker
+# and control lcore, as bench/compare.sh runs it) with registrar.role = mid; bench/regflood in
+# sr-peer on the other CPU is the UAs: SR_MB_AORS AoRs registered with Expires 60, then refreshed
+# round-robin at SR_MB_RATE REGISTER/s for SR_MB_DURATION seconds (each AoR refreshes
+# SR_MB_RATE * SR_MB_DURATION / SR_MB_AORS times; issue 13's "refreshing every 60 s" compressed in
+# time: what the mid-registrar decides depends on the number of refreshes within outgoing_expires,
+# 3600 s here, not on their spacing). Per mode:
+#   - absorbed: sipreg_mid_registers_total{verdict="absorbed"} over absorbed + forwarded (the
+#     REGISTERs of the UAs that did not reach the main registrar), from sipreg's own counters;
+#   - CPU: sipreg's worker busy cycles (bench/lib.sh's dut_cpu_us) over the run divided by the
+#     REGISTERs absorbed: an upper bound of the cost of an absorbed refresh, since the run's
+#     forwarded REGISTERs (one per AoR) and their upstream answers are in the same cycles;
+#   - the same run against sipreg as a final registrar (registrar.role = final): CPU per refresh.
+# AoR throttling needs sipreg's own digest authentication (docs/MID_REGISTRAR.md) and regflood's
+# refreshes do not answer challenges, so it is not measured here (tests/integration/
+# test_devnet_mid.sh checks its behaviour against Kamailio); its key is null.
+# The last line is one JSON object: contact_throttling_absorbed, mirror_absorbed,
+# aor_throttling_absorbed (null), sipreg_cpu_us_per_absorbed, final_cpu_us_per_refresh, cpu_vs_final,
+# registers, failures, smoke. Runs as root on an otherwise idle dev network (it takes the devnet lock);
+# installs Debian's kamailio package when missing:
+#
+#   SR_SANITIZE=0 BUILD_DIR=build-release scripts/setup.sh && BUILD_DIR=build-release bench/midreg/run.sh
+#
+#   BUILD_DIR        meson build directory (default: build)
+#   --smoke          200 AoRs, 500/s for 4 s
+#   SR_MB_AORS       AoRs (default 5000)
+#   SR_MB_RATE       REGISTER/s offered (default 5000)
+#   SR_MB_DURATION   seconds of refreshes (default 30)
+#   SR_MB_KEEP=1     keep the work directory
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+bench_name=midreg
+# shellcheck source=bench/lib.sh
+. "$here/bench/lib.sh"
+bench_args "$@"
+if [ "$smoke" = 1 ]; then
+	aors=${SR_MB_AORS:-200} rate=${SR_MB_RATE:-500} dur=${SR_MB_DURATION:-4}
+else
+	aors=${SR_MB_AORS:-5000} rate=${SR_MB_RATE:-5000} dur=${SR_MB_DURATION:-30}
+fi
+bench_keep=${SR_MB_KEEP:-0}
+step_s=$dur # regflood_run's time limit
+step_aors=$aors
+refresh_aors=0
+prefix=sipreg-mbench
+py=/usr/bin/python3
+client=$here/tests/integration/peer.py
+kam_cfg=$here/bench/kamailio/kamailio_mid.cfg
+sides=sipreg rates=$rate cpu_rate=$rate # what bench_check checks: one side, one rate
+bench_check SR_MB_ "$aors" "$rate" "$dur"
+bench_build app/sipreg/sipreg bench/regflood/regflood
+regflood=$build_dir/bench/regflood/regflood
+kam_install
+
+bench_require_idle_devnet
+work=$(mktemp -d /tmp/sipreg-mbench.XXXXXX)
+main_pid=
+stop_main() {
+	[ -n "$main_pid" ] && stop_pid "$main_pid" 30
+	main_pid=
+}
+bench_cleanup_hook() { stop_main; }
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+bench_devnet_up
+
+# start_main NAME: a fresh Kamailio (empty location table) in sr-peer on 198.51.100.2:5070, on the
+# generator's CPU (it answers one REGISTER per AoR and per upstream refresh)
+start_main() {
+	stop_main
+	mkdir -p "$work/kam-$1"
+	ip netns exec sr-peer taskset -c "$gen_cpu" kamailio -f "$kam_cfg" -DD -E -n 1 -l udp:198.51.100.2:5070 \
+		-Y "$work/kam-$1" -P "$work/kam-$1/pid" -A "MID_CTL=\"unix:$work/kam-$1/ctl\"" >"$work/kam-$1.log" 2>&1 &
+	main_pid=$!
+	for _ in $(seq 50); do
+		kamcmd -s "unix:$work/kam-$1/ctl" core.version >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	tail -5 "$work/kam-$1.log" >&2
+	die "kamailio did not start"
+}
+
+stats_json() { "$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null; }
+# figure JSON NAME [LABEL]: one figure of /sipreg/stats (0 when absent)
+figure() {
+	"$py" -c 'import json,sys
+d = json.loads(sys.argv[1])["/sipreg/stats"]; v = d.get(sys.argv[2], 0)
+print(v.get(sys.argv[3], 0) if isinstance(v, dict) else v)' "$1" "$2" "${3:-}" 2>/dev/null || echo 0
+}
+
+# run MODE: one regflood run against sipreg in MODE (mirror, contact-throttling, final); sets
+# r_fwd r_abs r_cpu_us (worker busy us over the run) r_fail r_regs
+run() {
+	local mode=$1 role=mid t0 t1 s
+	[ "$mode" = final ] && role=final
+	start_main "$mode"
+	stop_dut
+	cur_side=sipreg # dut_cpu_us reads the worker's busy cycles
+	start_sipreg --set registrar.role=$role --set mid.registrar=198.51.100.2:5070 \
+		--set mid.mode="${mode/final/mirror}" --set mid.outgoing_expires=3600 --set registrar.min_expires=30
+	t0=$(dut_cpu_us)
+	regflood_run "$mode" --workload refresh --aors "$aors" --rate "$rate" --duration "$dur" --expires 60
+	t1=$(dut_cpu_us)
+	sleep 0.3 # figures are published every 100 ms
+	s=$(stats_json)
+	r_fwd=$(figure "$s" sipreg_mid_registers_total forwarded)
+	r_abs=$(figure "$s" sipreg_mid_registers_total absorbed)
+	r_regs=$(jget "$rf_json" ok)
+	r_fail=$(jget "$rf_json" failures)
+	r_cpu_us=$(awk -v a="$t0" -v b="$t1" 'BEGIN {split(a, x, " "); split(b, y, " "); print (a == "x" || b == "x") ? "x" : y[2] - x[2]}')
+	printf '%-20s forwarded %7s  absorbed %7s  regflood ok %7s failures %s  worker busy %s us  (%s)\n' \
+		"$mode" "$r_fwd" "$r_abs" "${r_regs:-?}" "${r_fail:-?}" "$r_cpu_us" "$(rf_summary "$mode")"
+	stop_dut
+	stop_main
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a + b == 0) print "null"; else printf "%.4f", a / (a + b)}'; }
+per() { awk -v c="$1" -v n="$2" 'BEGIN {if (c == "x" || n + 0 == 0) print "null"; else printf "%.2f", c / n}'; }
+
+echo "sipreg mid-registrar in front of Kamailio ${kam_version:-?}: $aors AoRs, $rate REGISTER/s for $dur s, sipreg on CPU $reg_cpu, regflood and Kamailio on CPU $gen_cpu; load $(cut -d' ' -f1-3 /proc/loadavg)"
+failures=0
+run mirror
+mirror_abs=$(ratio "$r_abs" "$r_fwd")
+failures=$((failures + ${r_fail:-1}))
+run contact-throttling
+ct_abs=$(ratio "$r_abs" "$r_fwd")
+ct_cpu=$(per "$r_cpu_us" "$r_abs")
+ct_regs=$((r_abs + r_fwd))
+failures=$((failures + ${r_fail:-1}))
+run final
+final_cpu=$(per "$r_cpu_us" "${r_regs:-0}")
+failures=$((failures + ${r_fail:-1}))
+status=0
+cmp=$(awk -v a="$ct_cpu" -v b="$final_cpu" 'BEGIN {if (a == "null" || b == "null" || b + 0 == 0) print "null"; else printf "%.2f", a / b}')
+echo "contact throttling absorbed $ct_abs of $ct_regs REGISTERs (mirror $mirror_abs); CPU per absorbed refresh $ct_cpu us, a final registrar's refresh $final_cpu us"
+echo "{\"contact_throttling_absorbed\":$ct_abs,\"mirror_absorbed\":$mirror_abs,\"aor_throttling_absorbed\":null,\"sipreg_cpu_us_per_absorbed\":$ct_cpu,\"final_cpu_us_per_refresh\":$final_cpu,\"cpu_vs_final\":$cmp,\"registers\":$ct_regs,\"failures\":$failures,\"smoke\":$([ "$smoke" = 1 ] && echo true || echo false)}"
