@@ -20,6 +20,8 @@
 #   registrar namespace, 198.51.100.130/30 (sr-dut) and 198.51.100.134/30
 #   (sr-dut2), to sr-repl1 198.51.100.129/30 and sr-repl2 198.51.100.133/30
 #   in sr-peer, where the test's Redis listens.
+# devnet.sh up-repl (opt-in, for benchmarks of one registrar with replication): `up` plus sr-dut's
+#   kernel link for Redis (198.51.100.130/30 to sr-repl1 198.51.100.129/30 in sr-peer), nothing else.
 # `down` removes sr-dut2 as well.
 set -euo pipefail
 
@@ -104,6 +106,12 @@ up_pair() {
 		"198.51.100.129/30, 198.51.100.133/30)"
 }
 
+up_repl() {
+	up >/dev/null
+	repl_link "$DUT_NS" sr-repl1 198.51.100.130/30 198.51.100.129/30
+	echo "devnet: up-repl (up, and sr-dut's Redis link 198.51.100.130/30 to 198.51.100.129 in $PEER_NS)"
+}
+
 down() {
 	ns_exists "$DUT_NS" && ip netns del "$DUT_NS"
 	ns_exists "$DUT2_NS" && ip netns del "$DUT2_NS"
@@ -129,10 +137,11 @@ fi
 case "${1:-}" in
 up) up ;;
 up-pair) up_pair ;;
+up-repl) up_repl ;;
 down) down ;;
 status) status ;;
 *)
-	echo "usage: $0 up|up-pair|down|status" >&2
+	echo "usage: $0 up|up-pair|up-repl|down|status" >&2
 	exit 2
 	;;
 esac

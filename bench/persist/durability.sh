@@ -33,6 +33,11 @@
 #   SR_DUR_REFRESH_AORS  AoRs refreshed over and over (default 50000)
 #   SR_DUR_MODES       which modes to measure (default "async sync"; the other's figures are null)
 #   SR_DUR_KEEP=1      keep the work directory (logs, regflood outputs, data directories)
+#   SR_DUR_REDIS=1     replication on (bench/replication/durability.sh): a redis-server in sr-peer
+#                      (append-only, appendfsync SR_DUR_REDIS_FSYNC, default always), reached over
+#                      devnet.sh up-repl's kernel link, emptied before every start; sipreg active,
+#                      replication.durability = SR_DUR_REPL (default: the mode's own durability,
+#                      so "sync" is control and replication sync; "async" keeps replication async)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -75,12 +80,37 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 bench_devnet_up
 
+redis=${SR_DUR_REDIS:-0}
+redis_pid=
+repl_args=()
+if [ "$redis" = 1 ]; then
+	command -v redis-server >/dev/null || die "redis-server not installed (scripts/setup.sh installs it)"
+	"$here/scripts/devnet.sh" up-repl >/dev/null || die "devnet up-repl failed"
+	mkdir -p "$work/redis"
+	ip netns exec sr-peer redis-server --bind 198.51.100.129 --port 6379 --save "" --appendonly yes \
+		--appendfsync "${SR_DUR_REDIS_FSYNC:-always}" --protected-mode no --dir "$work/redis" >"$work/redis.log" 2>&1 &
+	redis_pid=$!
+	bench_cleanup_hook() { [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null; }
+	for _ in $(seq 50); do
+		ip netns exec sr-peer redis-cli -h 198.51.100.129 ping 2>/dev/null | grep -q PONG && break
+		sleep 0.1
+	done
+	repl_args=(--set replication.redis=198.51.100.129:6379 --set replication.role=active
+		--set replication.node_id=bench)
+fi
+
 # start_dut MODE: sipreg with persistence in durability MODE on an empty data directory
 start_dut() {
 	stop_dut
 	rm -rf "$work/data"
 	mkdir "$work/data" || die "cannot create $work/data"
-	start_sipreg --set control.persistence=true --set control.data_dir="$work/data" --set control.durability="$1"
+	local extra=()
+	if [ "$redis" = 1 ]; then # an empty Redis each time, as the data directory: no heartbeat of the last run
+		ip netns exec sr-peer redis-cli -h 198.51.100.129 flushall >/dev/null || die "redis-cli flushall failed"
+		extra=("${repl_args[@]}" --set replication.durability="${SR_DUR_REPL:-$1}")
+	fi
+	start_sipreg --set control.persistence=true --set control.data_dir="$work/data" --set control.durability="$1" \
+		"${extra[@]}"
 }
 
 rf() {

@@ -35,27 +35,32 @@ void sr_ctl_verdict_fini(struct sr_ctl_verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* Appends r to the notes, merged with the last note when they touch and share a cause. */
-static int append(struct sr_ctl_verdict *v, struct sr_ctl_range r)
+/* Room for 'more' notes beyond the current ones. Returns 0, -1 out of memory. */
+static int reserve(struct sr_ctl_verdict *v, size_t more)
+{
+	if (v->n_notes + more <= v->cap_notes)
+		return 0;
+	size_t cap = v->cap_notes ? 2 * v->cap_notes : 64;
+	struct sr_ctl_range *p = realloc(v->notes, cap * sizeof(*p));
+	if (!p)
+		return -1;
+	v->notes = p;
+	v->cap_notes = cap;
+	return 0;
+}
+
+/* Appends r (room reserved) to the notes, merged with the last note when they touch and share a cause. */
+static void append(struct sr_ctl_verdict *v, struct sr_ctl_range r)
 {
 	if (r.lo > r.hi)
-		return 0;
+		return;
 	struct sr_ctl_range *last = v->n_notes ? &v->notes[v->n_notes - 1] : NULL;
 	if (last && last->cause == r.cause && last->hi + 1 >= r.lo) {
 		if (r.hi > last->hi)
 			last->hi = r.hi;
-		return 0;
-	}
-	if (v->n_notes == v->cap_notes) {
-		size_t cap = v->cap_notes ? 2 * v->cap_notes : 64;
-		struct sr_ctl_range *p = realloc(v->notes, cap * sizeof(*p));
-		if (!p)
-			return -1;
-		v->notes = p;
-		v->cap_notes = cap;
+		return;
 	}
 	v->notes[v->n_notes++] = r;
-	return 0;
 }
 
 int sr_ctl_verdict_note_cause(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi, enum sr_ctl_fail cause)
@@ -66,6 +71,8 @@ int sr_ctl_verdict_note_cause(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi
 	 * below lo and only the highest above hi; what they keep outside lo..hi
 	 * goes back around the new range (merged when the cause is the same).
 	 */
+	if (reserve(v, 3) != 0) /* before anything is taken off: a failure loses no earlier note */
+		return -1;
 	struct sr_ctl_range below = { 1, 0, 0 }, above = { 1, 0, 0 }; /* empty */
 	bool first = true;
 	while (v->n_notes && v->notes[v->n_notes - 1].hi + 1 >= lo) {
@@ -76,9 +83,10 @@ int sr_ctl_verdict_note_cause(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi
 		if (n.lo < lo)
 			below = (struct sr_ctl_range){ n.lo, n.hi < lo - 1 ? n.hi : lo - 1, n.cause };
 	}
-	if (append(v, below) != 0 || append(v, (struct sr_ctl_range){ lo, hi, (uint8_t)cause }) != 0)
-		return -1;
-	return append(v, above);
+	append(v, below);
+	append(v, (struct sr_ctl_range){ lo, hi, (uint8_t)cause });
+	append(v, above);
+	return 0;
 }
 
 int sr_ctl_verdict_note(struct sr_ctl_verdict *v, uint64_t lo, uint64_t hi)

@@ -7,7 +7,8 @@
                                            Contact <sip:fo<i>@198.51.100.2:5070>, retransmitting what is
                                            unanswered; writes the acknowledged i to ACKED, prints their count;
                                            writes the other answers to ACKED.status, one line per status:
-                                           "STATUS COUNT WITH_RETRY_AFTER"
+                                           "STATUS COUNT WITH_RETRY_AFTER", after a line saying how
+                                           long the first pass took to send its N requests
   failover_peer.py fetch ACKED             REGISTER without Contact for every i in ACKED; prints
                                            "FOUND MISSING": how many 200s list the AoR's own contact
   failover_peer.py answer SINCE TIMEOUT    a fetch every 10 ms until one is answered 200; prints the
@@ -61,10 +62,11 @@ def call_index(data):
     return None
 
 
-def run(indices, contact, rate, tag, check=None, others=None):
+def run(indices, contact, rate, tag, check=None, others=None, pace=None):
     """Sends one request per index (retransmitting up to 4 times), returns the indices answered 200
     (and passing check(i, text) when given); others (a dict), when given, counts the other answers
-    by status: [answers, of them with Retry-After]."""
+    by status: [answers, of them with Retry-After]; pace (a list), when given, gets the seconds the
+    first pass took to send its requests (the rate actually offered)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((PEER, PORT))
     s.setblocking(False)
@@ -80,6 +82,8 @@ def run(indices, contact, rate, tag, check=None, others=None):
                 drain(s, ok, bad, check, others)
             s.sendto(request(i, contact, cseq=attempt + 1, tag=tag), (DUT, 5060))
             sent_at[i] = time.time()
+        if attempt == 0 and pace is not None:
+            pace.append(time.time() - t0)
         deadline = time.time() + 1.0
         while time.time() < deadline and len(ok) + len(bad) < len(indices):
             drain(s, ok, bad, check, others)
@@ -114,12 +118,13 @@ def drain(s, ok, bad, check, others=None):
 
 
 def cmd_register(n, rate, acked_path, first="0"):
-    others = {}
-    ok = run(range(int(first), int(first) + int(n)), True, float(rate), "r", others=others)
+    others, pace = {}, []
+    ok = run(range(int(first), int(first) + int(n)), True, float(rate), "r", others=others, pace=pace)
     with open(acked_path, "w") as f:
         for i in sorted(ok):
             f.write("%d\n" % i)
     with open(acked_path + ".status", "w") as f:
+        f.write("first pass: %s requests sent in %.1f s\n" % (n, pace[0] if pace else 0.0))
         for status in sorted(others):
             f.write("%d %d %d\n" % (status, others[status][0], others[status][1]))
     print(len(ok))
