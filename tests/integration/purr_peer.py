@@ -6,8 +6,8 @@
       registered. On CALLER_PORT: INVITE sip:USER@example.com (within push.skip_interval of the REGISTER,
       so it is forked at once) with the UA's Call-ID (sipp maps everything of its one call by Call-ID);
       the ACK with the 200's Record-Route as Route and its Contact (carrying pn-purr) as Request-URI.
-      Then, SKIP seconds later (past skip_interval: the UA now counts as asleep), INFO and BYE in the
-      dialog, each waiting for its final response. Meanwhile a thread plays the OS's push delivery:
+      Then INFO and BYE in the dialog, each SKIP seconds after the UA's last REGISTER (past
+      skip_interval: the UA counts as asleep), each waiting for its final response. Meanwhile a thread plays the OS's push delivery:
       whenever the push gateway creates DIR/wake.tok-USER it sends the UA a wake-up MESSAGE (sipp then
       re-registers after the first and ignores the second).
       Prints "200 INVITE", "ruri <in-dialog Request-URI>", and per in-dialog request
@@ -146,9 +146,10 @@ def cmd_caller(user, ua_port, caller_port, wake_dir, skip, call_id):
     caller.request("ACK", target, to, rr, cseq=caller.cseq)
     print("200 INVITE", flush=True)
     print("ruri", target, flush=True)
-    time.sleep(float(skip))  # past push.skip_interval: the UA now counts as asleep
-
     for method in ("INFO", "BYE"):
+        # past push.skip_interval since the UA's last REGISTER (the initial one, then the re-registration
+        # the INFO's push woke): it counts as asleep again
+        time.sleep(float(skip))
         woken = len(waker.woken)
         sent = time.time()
         caller.request(method, target, to, rr)

@@ -14,8 +14,9 @@
 #   3. past skip_interval the UA counts as asleep: an INFO in the dialog is held, the gateway gets a
 #      contactRefresh event with reason purr, the UA is woken and re-registers, and only then gets
 #      the INFO (sipp's scenario fails on an INFO before its re-registration); the caller gets 200;
-#   4. a BYE while the UA, woken again, does not re-register: pushed again, held, and sent anyway once
-#      push.refresh_timeout has passed; the caller gets its 200; sipp ends its scenario (exit 0);
+#   4. a BYE, skip_interval after that re-registration (asleep again), while the UA, woken again,
+#      does not re-register: pushed again, held, and sent anyway once push.refresh_timeout has
+#      passed; the caller gets its 200; sipp ends its scenario (exit 0);
 #   5. /sipreg/stats: triggered{purr} = 2, held 2, released 1, timed out 1, none left; the same
 #      counters in /metrics; no sanitizer report; SIGTERM exits 0.
 # Exit 77 (meson: skipped) when not root or when netns/python3 are unavailable.
