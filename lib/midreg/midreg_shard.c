@@ -25,8 +25,12 @@ static void t_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, s
 static void t_response(void *ctx, struct sr_txn *t, const struct sr_txn_resp *r)
 {
 	struct mr_ctx *c = sr_txn_user(t);
-	if (c && r->facts && r->status >= 200 && sr_txn_user_tag(t) == TAG_CLIENT)
+	if (c && r->facts && r->status >= 200 && sr_txn_user_tag(t) == TAG_CLIENT) {
 		mr_on_final(ctx, c, r->facts);
+		/* answered and settled: the transaction's Timer K (5 s) need not hold the context */
+		sr_txn_set_user(t, NULL, 0);
+		mr_ctx_unref(ctx, c);
+	}
 }
 
 static void t_timeout(void *ctx, struct sr_txn *t, enum sr_txn_timeout which)

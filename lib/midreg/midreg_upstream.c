@@ -143,6 +143,18 @@ static void answer_ctx(struct sr_midreg_shard *m, struct mr_ctx *c, struct sr_mi
 		r->to_tag = c->to_tag;
 	send_reply(m, c->server, &c->reply_to, r);
 	c->answered = true;
+	/*
+	 * The final answer is the layer's now (it re-sends it to a retransmission
+	 * until Timer J): the context lets go of the server transaction, so it is
+	 * not held for Timer J's 32 s after every forwarded REGISTER. Only while
+	 * another reference (the upstream transaction) keeps it alive: the
+	 * caller goes on using it.
+	 */
+	if (c->server && r->status >= 200 && c->refs > 1) {
+		sr_txn_set_user(c->server, NULL, 0);
+		c->server = NULL;
+		mr_ctx_unref(m, c);
+	}
 }
 
 /* Our own status to the UA of a context (504 and 503 with Retry-After). */

@@ -83,6 +83,8 @@ static void test_mirror_stores_on_2xx_with_granted_expiry(void **state)
 	assert_int_equal(b->expires_at, mh_now_s(&h) + 1800); /* the main registrar's grant, not the UA's ask */
 	assert_int_equal(mh_main_count(&h, ALICE), 1);
 	assert_int_equal(stats(&h)->upstream_live, 1);
+	/* Answered and settled: the context is free at once, not held for Timer J (32 s) or K (5 s). */
+	assert_int_equal(stats(&h)->contexts, 0);
 
 	/* Every refresh goes up, with the same upstream contact and a higher CSeq. */
 	mh_run_to(&h, h.now_ms + 60000);
