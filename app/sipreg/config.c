@@ -163,7 +163,7 @@ static const struct key keys[] = {
 	{ "mid", "extra_contact_params", K_STR, F(mid.extra_contact_params), 0, 0, NULL,
 	  "URI parameters appended to every contact sipreg sends upstream, e.g. transport=udp (';' optional)" },
 	{ "mid", "records", K_U32, F(mid.records), 1, 1 << 26, NULL, "upstream registrations tracked per worker" },
-	{ "mid", "contexts", K_U32, F(mid.contexts), 1, 1 << 20, NULL, "REGISTERs upstream at once per worker" },
+	{ "mid", "contexts", K_U32, F(mid.contexts), 1, 1 << 20, NULL, "REGISTERs upstream at once per worker; its transactions (3 x this) are held 32 s (Timer J) after each forwarded REGISTER, so a worker forwards at most about contexts / 12 per second" },
 	{ "mid", "refresh_margin", K_U32, F(mid.refresh_margin), 0, 86400, NULL,
 	  "a refresh goes upstream when the upstream lifetime left < UA expiry + this (seconds)" },
 	{ "mid", "backoff_min", K_U32, F(mid.backoff_min), 1, 86400, NULL,

@@ -47,6 +47,10 @@ else
 fi
 bench_keep=${SR_MB_KEEP:-0}
 step_s=$dur # regflood_run's time limit
+# mirror forwards every REGISTER, and each holds a server transaction for Timer J (32 s): the pools
+# (mid.contexts, 3 transactions each) sized for the offered rate, as an operator would size them
+contexts=$((rate * 12))
+((contexts < 4096)) && contexts=4096
 step_aors=$aors
 refresh_aors=0
 prefix=sipreg-mbench
@@ -104,7 +108,8 @@ run() {
 	stop_dut
 	cur_side=sipreg # dut_cpu_us reads the worker's busy cycles
 	start_sipreg --set registrar.role=$role --set mid.registrar=198.51.100.2:5070 \
-		--set mid.mode="${mode/final/mirror}" --set mid.outgoing_expires=3600 --set registrar.min_expires=30
+		--set mid.mode="${mode/final/mirror}" --set mid.outgoing_expires=3600 --set registrar.min_expires=30 \
+		--set mid.contexts=$contexts
 	t0=$(dut_cpu_us)
 	regflood_run "$mode" --workload refresh --aors "$aors" --rate "$rate" --duration "$dur" --expires 60
 	t1=$(dut_cpu_us)
