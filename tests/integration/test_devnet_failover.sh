@@ -58,7 +58,7 @@ echo "replication: standby follow lag during the load (ms, sampled every 100 ms)
 	ok "B dropped what reached it as standby" || fail "B counted no standby drop (it saw the ARP broadcasts)"
 
 kill_and_time a "by command" "$ctl" --prefix "$prefix_b" promote
-[ "$(repl "$prefix_b" role)" = active ] && ok "B is active after promote" || fail "B role $(repl "$prefix_b" role)"
+wait_role "$prefix_b" active 20 && ok "B is active after promote" || fail "B role $(repl "$prefix_b" role)"
 fetch_all B "$work/acked"
 [ "$(metric "$prefix_b" sipreg_repl_garps_total)" -ge 1 ] 2>/dev/null && ok "B sent a gratuitous ARP" ||
 	fail "no gratuitous ARP from B"
@@ -74,7 +74,7 @@ macs=$(arp_macs)
 # --- 3. kill B; A promotes itself ---
 for _ in $(seq 100); do [ "$(repl "$prefix" follow_streaming)" = 1 ] && break; sleep 0.1; done
 kill_and_time b "automatic, failover_ms=500"
-[ "$(repl "$prefix" role)" = active ] && ok "A promoted itself" || fail "A role $(repl "$prefix" role)"
+wait_role "$prefix" active 20 && ok "A promoted itself" || fail "A role $(repl "$prefix" role)"
 fetch_all A "$work/acked"
 
 kill -TERM "$pid_a"

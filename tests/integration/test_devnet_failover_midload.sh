@@ -56,7 +56,7 @@ wait_role "$prefix" active || fail "A did not become active: $(repl "$prefix" ro
 node_start b standby false "$work/b1.log" "${sync[@]}"
 wait_role "$prefix_b" standby || fail "B is not standby: $(repl "$prefix_b" role)"
 load_and_kill a "by command" 0 "$work/acked1" "$ctl" --prefix "$prefix_b" promote
-[ "$(repl "$prefix_b" role)" = active ] && ok "B is active after promote" || fail "B role $(repl "$prefix_b" role)"
+wait_role "$prefix_b" active 20 && ok "B is active after promote" || fail "B role $(repl "$prefix_b" role)"
 fetch_all B "$work/acked1"
 cluster_spread
 
@@ -65,7 +65,7 @@ node_start a active true "$work/a2.log" "${sync[@]}"
 wait_role "$prefix" standby || fail "returning A is $(repl "$prefix" role), expected standby"
 for _ in $(seq 100); do [ "$(repl "$prefix" follow_streaming)" = 1 ] && break; sleep 0.1; done
 load_and_kill b "automatic (failover_ms=500)" "$aors" "$work/acked2"
-[ "$(repl "$prefix" role)" = active ] && ok "A promoted itself" || fail "A role $(repl "$prefix" role)"
+wait_role "$prefix" active 20 && ok "A promoted itself" || fail "A role $(repl "$prefix" role)"
 cat "$work/acked1" "$work/acked2" >"$work/acked"
 fetch_all A "$work/acked"
 
