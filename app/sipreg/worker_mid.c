@@ -78,7 +78,7 @@ struct sr_worker_mid {
 	unsigned gone_head, gone_tail; /* ring of binding events */
 	struct mid_gone gone[MID_GONE_QUEUE];
 	char call_aor[SR_REG_MAX_AOR_LEN]; /* the AoR a main registrar's call names */
-	/* the operator's rule for the last AoR looked up: take() uses it, the binding_flags hook reuses it */
+	/* the operator's rule as the binding_flags hook looked it up for this REGISTER; take() reuses it */
 	struct sr_midreg_settings settings;
 	uint64_t settings_key;             /* sr_hash64 of that AoR; 0: none yet */
 	uint64_t next_publish_ms;
@@ -137,7 +137,7 @@ static void io_record(void *ctx, enum sr_midreg_rec_op op, struct sr_str aor, ui
 
 /* --- the registrar's offer --- */
 
-/* The operator's `aor mid` rule for aor (lib/policy through lib/midreg), once per REGISTER: kept for the hook. */
+/* The operator's `aor mid` rule for aor (lib/policy through lib/midreg), kept for the rest of the REGISTER. */
 static const struct sr_midreg_settings *settings_of(struct sr_worker_mid *wm, struct sr_str aor)
 {
 	uint64_t key = sr_hash64(aor.p, aor.len) | 1; /* never 0, the "none yet" mark */
@@ -162,14 +162,18 @@ static bool take(void *ctx, struct sr_midreg_req *rq)
 
 /*
  * The registrar's binding_flags hook: memory-only from the AoR's rule. The
- * registrar asks after take() for the same AoR, so the lookup take() made
- * is reused; an io.apply later (the main registrar's answer) looks it up
- * again, the rules may have been reloaded meanwhile.
+ * registrar asks it first for every REGISTER that changes bindings (and
+ * again on io.apply's second pass), before it offers the request to take():
+ * so it reads the rules as they are now (a reload may have changed them)
+ * and take() reuses that lookup for the same AoR.
  */
 static uint16_t binding_flags(void *ctx, struct sr_str aor)
 {
 	struct sr_worker *w = ctx;
-	return w->mid && settings_of(w->mid, aor)->memory_only ? SR_BFLAG_MEMORY_ONLY : 0;
+	if (w->mid == NULL)
+		return 0;
+	w->mid->settings_key = 0; /* a fresh lookup: the first of this REGISTER */
+	return settings_of(w->mid, aor)->memory_only ? SR_BFLAG_MEMORY_ONLY : 0;
 }
 
 void sr_worker_mid_hooks(struct sr_worker *w, struct sr_reg_params *p)
