@@ -15,7 +15,12 @@
 #     time of the loop iterations that did work, so the af_packet system calls made in them,
 #     the kernel's work on its behalf, are included), measured in a run of its own with a
 #     busy-polling worker (idle_sleep_us=0); every other sipreg run uses the development
-#     profile's idle_sleep_us=20. The kernel's receive work runs on the sender's CPU for both;
+#     profile's idle_sleep_us=20. Measured both ways, each on a freshly started registrar:
+#     with the generator side's receive of the responses steered to the generator's CPU (RPS on
+#     sr-peer0, bench/lib.sh's peer_rx_steer: each side's own CPU; the sipreg_cpu_us,
+#     kamailio_cpu_us and cpu_ratio keys) and unsteered, where veth runs that receive inside the
+#     registrar's transmit (the *_unsteered keys). The receive of the requests runs on the
+#     generator's CPU either way, for both;
 #   - p99 latency at 80 % of its own maximum (new registrations and refreshes);
 #   - resident memory per binding at SR_CMP_MEM_AORS AoRs: Kamailio = growth of the PSS of its
 #     processes while that many AoRs are registered; sipreg = bench/core's rss_bytes_per_binding
@@ -120,24 +125,24 @@ rf() {
 		"$(rf_summary "$name")" "$rf_cpu_us" "$busy_us"
 }
 
-# --- one side (measure in bench/lib.sh) ----------------------------------------------------------
-# Kamailio's CPU row comes from its new-registration step at cpu_rate (sipreg's from sipreg_cpu)
-measure_step_done() {
-	if [ "$1" = kamailio ] && [ "$2" = new ] && [ "$3" = "$cpu_rate" ] && [ "$rf_rc" = 0 ]; then
-		cpu_us_kamailio=$rf_cpu_us
-	fi
-}
-
-# CPU per REGISTER of sipreg: a run of its own at cpu_rate with a busy-polling worker
-# (idle_sleep_us=0): a sleeping worker's nanosleep calls would count as system time, and
-# a busy poll costs nothing in busy_cycles (only iterations that did work are counted)
-sipreg_cpu() {
-	idle_sleep=0
-	start_dut sipreg
+# --- CPU per REGISTER -----------------------------------------------------------------------------
+# cpu_row SIDE STEER: CPU us per new REGISTER of SIDE at cpu_rate, on a freshly started registrar,
+# with sr-peer0's receive work steered to the generator's CPU (STEER=on) or left where veth runs it,
+# inside the registrar's transmit (off); sets cpu[SIDE.STEER]. sipreg runs with a busy-polling worker
+# (idle_sleep_us=0): a sleeping worker's nanosleep calls would count as system time, and a busy poll
+# costs nothing in busy_cycles (only iterations that did work are counted).
+declare -A cpu
+cpu_row() {
+	local side=$1 steer=$2
+	cpu[$side.$steer]=null
+	[ "$steer" = on ] && peer_rx_steer "$gen_cpu"
+	[ "$side" = sipreg ] && idle_sleep=0
+	start_dut "$side" $((cpu_rate * step_s))
 	idle_sleep=20
-	rf sipreg-cpu-$cpu_rate --workload new --aors $((cpu_rate * step_s)) --first-aor 5000000 --rate "$cpu_rate" \
-		--duration "$step_s"
-	[ "$rf_rc" = 0 ] && cpu_us_sipreg=$rf_cpu_us
+	rf "$side-cpu-$cpu_rate-steer-$steer" --workload new --aors $((cpu_rate * step_s)) --first-aor 5000000 \
+		--rate "$cpu_rate" --duration "$step_s"
+	[ "$rf_rc" = 0 ] && cpu[$side.$steer]=$rf_cpu_us
+	peer_rx_steer off
 }
 
 # memory per binding of Kamailio: PSS growth while mem_aors AoRs are registered
@@ -157,8 +162,6 @@ kam_memory() {
 # --- the run -----------------------------------------------------------------------------------
 echo "sipreg vs Kamailio ${kam_version:-?} (Debian), registrar on CPU $reg_cpu, bench/regflood on CPU $gen_cpu of $ncpu"
 echo "steps (REGISTER/s): $rates; ${step_s} s per step; $confirm confirmation(s); CPU row at $cpu_rate/s; memory at $mem_aors AoRs"
-cpu_us_sipreg=null
-cpu_us_kamailio=null
 total_fail=0
 gen_limited=false
 declare -A best lim p99
@@ -176,8 +179,9 @@ for side in sipreg kamailio; do
 		case $m_limit in generator* | both*) gen_limited=true ;; esac
 		echo "  -> $side $wl: $m_best REGISTER/s sustained (limit: $m_limit), p99 at 80 %: $m_p99 us"
 	done
+	cpu_row "$side" on
+	cpu_row "$side" off
 	if [ "$side" = sipreg ]; then
-		sipreg_cpu
 		stop_dut
 		sipreg_mem=$(taskset -c "$reg_cpu" "$build_dir/bench/core/bench_core" "$mem_aors" 2>/dev/null | tail -1 |
 			sed -n 's/.*"rss_bytes_per_binding":\([0-9.]*\).*/\1/p')
@@ -191,7 +195,12 @@ done
 ratio() { # ratio A B: A/B with 2 decimals, or null
 	awk -v a="$1" -v b="$2" 'BEGIN {if (a == "null" || b == "null" || b + 0 == 0) print "null"; else printf "%.2f", a / b}'
 }
+for side in sipreg kamailio; do
+	[ -n "${cpu[$side.on]:-}" ] || cpu[$side.on]=null cpu[$side.off]=null
+done
+cpu_us_sipreg=${cpu[sipreg.on]} cpu_us_kamailio=${cpu[kamailio.on]}
 cpu_ratio=$(ratio "$cpu_us_kamailio" "$cpu_us_sipreg")
+cpu_ratio_unsteered=$(ratio "${cpu[kamailio.off]}" "${cpu[sipreg.off]}")
 echo
 echo "================ sipreg vs Kamailio ================"
 printf '%-38s %12s %12s %16s\n' "" sipreg kamailio sipreg/kamailio
@@ -199,13 +208,16 @@ row() { printf '%-38s %12s %12s %16s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 row "new REGISTER/s, zero failures" "${best[sipreg.new]}" "${best[kamailio.new]}"
 row "refresh REGISTER/s, zero failures" "${best[sipreg.refresh]}" "${best[kamailio.refresh]}"
 row "CPU us per new REGISTER at $cpu_rate/s" "$cpu_us_sipreg" "$cpu_us_kamailio"
+row "  the same, peer receive not steered" "${cpu[sipreg.off]}" "${cpu[kamailio.off]}"
 row "p99 us, new, at 80 % of own max" "${p99[sipreg.new]}" "${p99[kamailio.new]}"
 row "p99 us, refresh, at 80 % of own max" "${p99[sipreg.refresh]}" "${p99[kamailio.refresh]}"
 row "bytes per binding at $mem_aors AoRs" "$sipreg_mem" "$kam_mem"
 echo "limits: sipreg new: ${lim[sipreg.new]}; sipreg refresh: ${lim[sipreg.refresh]};" \
 	"kamailio new: ${lim[kamailio.new]}; kamailio refresh: ${lim[kamailio.refresh]}"
 echo "CPU: per REGISTER answered; Kamailio: user+system time of its processes; sipreg: its worker's busy cycles"
-echo "  (af_packet system calls included). Kamailio's CPU over sipreg's: $cpu_ratio. Memory: Kamailio PSS growth;"
+echo "  (af_packet system calls included). The generator side's receive of the responses is steered to its own"
+echo "  CPU (RPS on sr-peer0); unsteered veth runs it inside the registrar's transmit. Kamailio's CPU over"
+echo "  sipreg's: $cpu_ratio (unsteered: $cpu_ratio_unsteered). Memory: Kamailio PSS growth;"
 echo "  sipreg: bench/core RSS."
 echo "A limit \"not reached\" means every offered step passed: raise SR_CMP_RATES; \"generator\": regflood could not offer more."
 status=0
@@ -213,6 +225,8 @@ printf '{"sipreg_new":%s,"kamailio_new":%s,"sipreg_refresh":%s,"kamailio_refresh
 	"${best[sipreg.new]}" "${best[kamailio.new]}" "${best[sipreg.refresh]}" "${best[kamailio.refresh]}"
 printf '"sipreg_cpu_us":%s,"kamailio_cpu_us":%s,"cpu_ratio":%s,"cpu_rate":%s,' \
 	"$cpu_us_sipreg" "$cpu_us_kamailio" "$cpu_ratio" "$cpu_rate"
+printf '"sipreg_cpu_us_unsteered":%s,"kamailio_cpu_us_unsteered":%s,"cpu_ratio_unsteered":%s,' \
+	"${cpu[sipreg.off]}" "${cpu[kamailio.off]}" "$cpu_ratio_unsteered"
 printf '"sipreg_p99_new_us":%s,"kamailio_p99_new_us":%s,"sipreg_p99_refresh_us":%s,"kamailio_p99_refresh_us":%s,' \
 	"${p99[sipreg.new]}" "${p99[kamailio.new]}" "${p99[sipreg.refresh]}" "${p99[kamailio.refresh]}"
 printf '"sipreg_bytes_per_binding":%s,"kamailio_bytes_per_binding":%s,"mem_aors":%s,' "$sipreg_mem" "$kam_mem" "$mem_aors"

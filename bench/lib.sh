@@ -114,6 +114,19 @@ bench_devnet_up() {
 	"$here/scripts/devnet.sh" up >/dev/null || die "devnet up failed"
 }
 
+# peer_rx_steer CPU|off: which CPU runs sr-peer0's receive work. veth hands a frame to its peer in
+# the sender's context, so without steering the generator side's IP/UDP receive of every response
+# (socket lookup, queueing, waking the generator) runs inside the registrar's own transmit and is
+# charged to the registrar, sipreg and Kamailio alike. RPS on sr-peer0's receive queue moves that
+# work to CPU (the generator's) through its backlog, leaving each side its own CPU. Per device, so
+# it ends with the namespace.
+peer_rx_steer() {
+	local mask=0
+	[ "$1" = off ] || mask=$(printf '%x' $((1 << $1)))
+	ip netns exec sr-peer sh -c "echo $mask >/sys/class/net/sr-peer0/queues/rx-0/rps_cpus" ||
+		die "cannot set RPS on sr-peer0"
+}
+
 run_pid= # scripts/run.sh (sipreg's parent)
 dut_pid= # the registrar process
 status=1 # set to 0 by the script when it has its result: keeps the logs otherwise

@@ -24,6 +24,10 @@
 #     a preempted busy iteration counts whole, so a second sipreg figure is printed too
 #     (sipreg_proc_cpu_us): sipreg's user + system time at that rate with the development
 #     profile's sleeping worker (idle_sleep_us = 20), its idle polling included;
+# The generator side's receive of what the proxy sends (sipp's sockets) runs on the generator's
+# CPU: RPS on sr-peer0 (bench/lib.sh's peer_rx_steer), so that each side's CPU figure is its own
+# (unsteered, veth runs that receive inside the proxy's transmit, for both proxies alike);
+# SR_RB_STEER=0 leaves it unsteered.
 # "generator-limited": sipp (caller and callee together, one CPU) used >= 90 % of its CPU during a
 # run, or finished its calls more than 10 % late: the rate is then sipp's limit, not the proxy's
 # (likely on 2 CPUs, where sipp has one CPU for both ends of every call).
@@ -45,6 +49,7 @@
 #                       the 2-CPU development machine; must be one of the steps)
 #   SR_RB_KAM_CHILDREN  Kamailio UDP worker processes (default 1: one CPU)
 #   SR_RB_SIDES         which registrars to measure (default "sipreg kamailio")
+#   SR_RB_STEER=0       leave the generator side's receive unsteered (see above)
 #   SR_RB_KEEP=1        keep the work directory (logs, sipp outputs and statistics)
 #
 # The in-process benchmark: CPU per routed call through the routing shard and its transaction layer
@@ -123,6 +128,7 @@ bench_cleanup_hook() { stop_callee; }
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 bench_devnet_up
+[ "${SR_RB_STEER:-1}" = 0 ] || peer_rx_steer "$gen_cpu"
 
 # fresh_step SIDE WORKLOAD RATE (replaces bench/lib.sh's regflood one): a fresh registrar, the AoR
 # registered from the callee's port, then the sipp callee started on that port
