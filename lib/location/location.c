@@ -26,7 +26,7 @@
 
 #include "../sip/sip_uri_cmp.h"
 
-#define LOC_SLAB_CHUNK (1u << 20)
+#define LOC_SLAB_CHUNK (2u << 20) /* one huge page (slab.c) */
 
 struct sr_loc *sr_loc_create(const struct sr_loc_params *p, const char **err)
 {
