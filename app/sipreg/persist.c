@@ -53,9 +53,9 @@
  *   (RETRY_MIN_MS doubling to RETRY_MAX_MS); the backlog is committed in
  *   one transaction when space returns. Failures are counted, and logged
  *   at most every LOG_EVERY_MS with how many happened meanwhile.
- * - Restore routes each stored binding to the worker owning its AoR's
- *   bucket (the same table the data plane uses) and runs before any
- *   worker is launched, so no shard is touched by two threads.
+ * - Restore (persist_restore.c) gives each stored binding to the worker
+ *   owning its AoR's bucket (the same table the data plane uses), one
+ *   thread per worker's shard, before any worker is launched.
  */
 #include "persist.h"
 
@@ -68,29 +68,13 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
-#include "aor_table.h"
 #include "persist_internal.h"
-#include "worker_push.h"
 #include "replicate.h"
 
 #define BACKLOG_BYTES (256u << 20) /* async: encoded events kept while commits fail */
 #define RETRY_MIN_MS 10
 #define RETRY_MAX_MS 1000
 #define LOG_EVERY_MS 10000
-
-static int restore_one(void *ctx, const struct sr_loc_binding *b, const char **why)
-{
-	struct sr_app *app = ctx;
-	unsigned owner = app->owner[sr_hash64(b->aor.p, b->aor.len) % SR_BUCKETS];
-	uint32_t now_s = (uint32_t)(sr_clock_ms(&app->clock, rte_get_tsc_cycles()) / 1000);
-	enum sr_restore_rc rc = sr_loc_restore(sr_reg_location(app->w[owner]->shard), b, now_s);
-	if (rc == SR_RESTORE_OK || rc == SR_RESTORE_REPLACED)
-		sr_worker_push_restored(app->w[owner], b); /* RFC 8599 refresh push (no event announces a restore) */
-	if (rc == SR_RESTORE_OK || rc == SR_RESTORE_REPLACED || rc == SR_RESTORE_EXPIRED)
-		return 0;
-	*why = sr_restore_rc_str(rc);
-	return -1;
-}
 
 static int create_rings(struct sr_app *app, struct sr_persist *p)
 {
@@ -158,7 +142,7 @@ int sr_persist_init(struct sr_app *app)
 	uint64_t t0 = rte_get_tsc_cycles();
 	uint32_t now_s = (uint32_t)(sr_clock_ms(&app->clock, t0) / 1000);
 	struct sr_ctl_load_stats ls;
-	if (sr_ctl_store_load(p->store, now_s, restore_one, app, &ls, err, sizeof(err)) != 0) {
+	if (persist_restore(app, p, now_s, &ls, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sipreg: refusing to start: %s\n", err);
 		return -1;
 	}

@@ -126,6 +126,11 @@ uint64_t persist_repl_queued_seq(const struct sr_persist *p, unsigned i);
 /* Control: a drained mid-registrar record slot (type SR_CTL_MID_PUT/_DEL) into the batch. */
 void persist_mid_take(struct sr_persist *p, struct slot *s, uint64_t now_ms);
 
+/* persist_restore.c */
+/* Start: the store's bindings into the workers' shards, one part per worker in parallel (lcores idle). */
+int persist_restore(struct sr_app *app, struct sr_persist *p, uint32_t now_s, struct sr_ctl_load_stats *ls,
+		    char *err, size_t cap);
+
 /* persist_resync.c */
 void persist_resync_free(struct resync_req *r);
 /* Worker: applies the resync requests waiting in its ring (each with its marker event). */

@@ -6,10 +6,16 @@
  * bindings.
  *
  *   bench_persist [N=1000000] [DIR=/tmp] [keep]
+ *   bench_persist restore DIR [PARTS=1]
  *
  * 'keep' leaves the store in place and prints its directory, so that
  * sipreg itself can restore it (control.data_dir): the store is exactly
  * what sipreg writes (same ctl_store code, same format version).
+ * 'restore DIR [PARTS]' times the restart alone on such a kept store (a
+ * 10M store takes minutes to fill; its restart can then be run, profiled
+ * and repeated without filling again), into PARTS shards restored in
+ * parallel as sipreg's workers' shards are (sr_ctl_store_load_parts, the
+ * AoR hash's bucket deciding the shard as in sipreg).
  *
  * Design decisions:
  * - Bindings are built as ctl_binding views over generated strings of
@@ -19,8 +25,9 @@
  *   ctl_store, sr_loc_restore); only the workers' rings are
  *   left out. Fully durable commits (fsync), as in sipreg.
  * - The bindings are stamped with the wall clock of the run (registered
- *   now, expiring in an hour), not a fixed date, so a kept store is live
- *   when sipreg restores it within that hour.
+ *   now, expiring in a day), not a fixed date, so a kept store is live
+ *   when sipreg (or 'restore') restores it that day: a 10M store takes
+ *   minutes to fill and is restarted many times.
  * - The LMDB map and the EAL memory (the shard's rte_hash) are sized from
  *   N, so 10M bindings fit: sipreg's defaults (control.map_size 4 GiB)
  *   are meant for its own configuration, not for this program's N.
@@ -39,7 +46,7 @@
 #include "ctl_store.h"
 #include "registrar.h"
 
-#define LIFETIME_S 3600u
+#define LIFETIME_S 86400u
 #define MAP_BYTES_PER_BINDING 1024ull /* 316-383 used (10M, 1M): room for B-tree slack */
 #define EAL_MB_BASE 256u
 #define EAL_BYTES_PER_BINDING 128u /* the shard's rte_hash: buckets, extension buckets, key slots */
@@ -117,19 +124,136 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 	return remove(p);
 }
 
-int main(int argc, char **argv)
+static int eal_init(uint64_t n)
 {
-	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
-	const char *base = argc > 2 ? argv[2] : "/tmp";
-	bool keep = argc > 3 && strcmp(argv[3], "keep") == 0;
-	char eal_mb[16];
+	char eal_mb[24];
 	snprintf(eal_mb, sizeof(eal_mb), "%llu", EAL_MB_BASE + (unsigned long long)n * EAL_BYTES_PER_BINDING / (1 << 20));
 	char *eal[] = { "bench_persist", "--no-huge", "--no-pci", "--no-shconf", "-m", eal_mb,
 			"--no-telemetry", "--log-level=lib.eal:error", NULL };
-	if (n < 1000 || (argc > 3 && !keep) || rte_eal_init(8, eal) < 0) {
-		fprintf(stderr, "usage: bench_persist [N >= 1000] [DIR] [keep]; EAL: --no-huge -m %s\n", eal_mb);
+	if (rte_eal_init(8, eal) < 0) {
+		fprintf(stderr, "bench_persist: EAL: --no-huge -m %s failed\n", eal_mb);
+		return -1;
+	}
+	return 0;
+}
+
+/* Restores the store in 'dir' into a new shard; returns the seconds it took (< 0: failed). */
+static double restart(const char *dir, uint64_t map_size, uint64_t n, struct sr_registrar **out,
+		      struct sr_ctl_load_stats *ls)
+{
+	struct sr_reg_config cfg;
+	sr_reg_config_defaults(&cfg);
+	sr_reg_config_add_domain(&cfg, "example.com");
+	cfg.max_aors = (uint32_t)n + 1;
+	const char *serr = NULL;
+	struct sr_reg_params sp = { .cfg = &cfg, .now_ms = (uint64_t)t0_s * 1000 };
+	struct sr_registrar *sh = sr_reg_create(&sp, &serr);
+	if (!sh) {
+		fprintf(stderr, "bench_persist: shard: %s\n", serr);
+		return -1;
+	}
+	char err[1024];
+	struct sr_ctl_store *st;
+	double t = now_s();
+	if (sr_ctl_store_open(dir, map_size, &st, err, sizeof(err)) != 0 ||
+	    sr_ctl_store_load(st, t0_s, restore_cb, sh, ls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_persist: %s\n", err);
+		return -1;
+	}
+	t = now_s() - t;
+	sr_ctl_store_close(st);
+	*out = sh;
+	return t;
+}
+
+#define MAX_PARTS 16
+#define BUCKETS 1024 /* sipreg's SR_BUCKETS: AoR hash -> bucket -> owner */
+
+static unsigned bucket_part(void *ctx, uint64_t aor_hash64)
+{
+	return (unsigned)(aor_hash64 % BUCKETS % *(unsigned *)ctx);
+}
+
+static int restore_hashed_cb(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why)
+{
+	enum sr_restore_rc rc = sr_loc_restore_hashed(sr_reg_location(ctx), b, aor_hash64, t0_s);
+	if (rc == SR_RESTORE_OK)
+		return 0;
+	*why = sr_restore_rc_str(rc);
+	return -1;
+}
+
+/* bench_persist restore DIR [PARTS]: the restart alone, on a kept store. */
+static int restore_only(const char *dir, unsigned n_parts)
+{
+	char err[1024];
+	struct sr_ctl_store *st;
+	uint64_t n, bytes;
+	if (n_parts < 1 || n_parts > MAX_PARTS) {
+		fprintf(stderr, "bench_persist: PARTS from 1 to %d\n", MAX_PARTS);
 		return 1;
 	}
+	if (sr_ctl_store_open(dir, 0, &st, err, sizeof(err)) != 0 || sr_ctl_store_count(st, &n, &bytes) != 0) {
+		fprintf(stderr, "bench_persist: %s\n", err);
+		return 1;
+	}
+	sr_ctl_store_close(st);
+	if (eal_init(n) != 0)
+		return 1;
+	t0_s = (uint32_t)time(NULL);
+	struct sr_reg_config cfg;
+	sr_reg_config_defaults(&cfg);
+	sr_reg_config_add_domain(&cfg, "example.com");
+	cfg.max_aors = (uint32_t)(n / n_parts + n / 8 / n_parts + 1024); /* buckets are not exactly even */
+	struct sr_registrar *sh[MAX_PARTS];
+	struct sr_ctl_part parts[MAX_PARTS];
+	for (unsigned i = 0; i < n_parts; i++) {
+		const char *serr = NULL;
+		struct sr_reg_params sp = { .cfg = &cfg, .shard_id = i, .now_ms = (uint64_t)t0_s * 1000 };
+		if (!(sh[i] = sr_reg_create(&sp, &serr))) {
+			fprintf(stderr, "bench_persist: shard: %s\n", serr);
+			return 1;
+		}
+		parts[i] = (struct sr_ctl_part){ .fn = restore_hashed_cb, .ctx = sh[i] };
+	}
+	struct sr_ctl_load_stats ls;
+	double t = now_s();
+	if (sr_ctl_store_open(dir, 0, &st, err, sizeof(err)) != 0 ||
+	    sr_ctl_store_load_parts(st, t0_s, n_parts, parts, bucket_part, &n_parts, NULL, &ls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_persist: %s\n", err);
+		return 1;
+	}
+	t = now_s() - t;
+	sr_ctl_store_close(st);
+	uint64_t held = 0;
+	for (unsigned i = 0; i < n_parts; i++) {
+		struct sr_reg_stats ss;
+		sr_reg_get_stats(sh[i], &ss);
+		held += ss.bindings;
+	}
+	printf("restart: %" PRIu64 " bindings loaded and restored into %u shard(s) in %.2f s (%.0f bindings/s), %" PRIu64
+	       " expired; shards hold %" PRIu64 "\n", ls.loaded, n_parts, t, ls.loaded / t, ls.dropped, held);
+	printf("{\"bindings\":%" PRIu64 ",\"parts\":%u,\"store_bytes\":%" PRIu64 ",\"restart_s\":%.3f}\n", ls.loaded,
+	       n_parts, bytes, t);
+	for (unsigned i = 0; i < n_parts; i++)
+		sr_reg_free(sh[i]);
+	rte_eal_cleanup();
+	return held == ls.loaded ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "restore") == 0)
+		return restore_only(argv[2], argc == 4 ? (unsigned)strtoul(argv[3], NULL, 10) : 1);
+	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
+	const char *base = argc > 2 ? argv[2] : "/tmp";
+	bool keep = argc > 3 && strcmp(argv[3], "keep") == 0;
+	if (n < 1000 || (argc > 3 && !keep)) {
+		fprintf(stderr, "usage: bench_persist [N >= 1000] [DIR] [keep] | bench_persist restore DIR [PARTS]\n");
+		return 1;
+	}
+	if (eal_init(n) != 0)
+		return 1;
 	t0_s = (uint32_t)time(NULL);
 	uint64_t map_size = (uint64_t)n * MAP_BYTES_PER_BINDING;
 	if (map_size < SR_CTL_STORE_DEFAULT_MAP)
@@ -159,35 +283,20 @@ int main(int argc, char **argv)
 	printf("fill: %u bindings in %.1f s\n", n, fill);
 	printf("store: %" PRIu64 " bindings, %.1f MB\n", nb, bytes / 1e6);
 
-	struct sr_reg_config cfg;
-	sr_reg_config_defaults(&cfg);
-	sr_reg_config_add_domain(&cfg, "example.com");
-	cfg.max_aors = n + 1;
-	const char *serr = NULL;
-	struct sr_reg_params sp = { .cfg = &cfg, .now_ms = (uint64_t)t0_s * 1000 };
-	struct sr_registrar *sh = sr_reg_create(&sp, &serr);
-	if (!sh) {
-		fprintf(stderr, "bench_persist: shard: %s\n", serr);
-		return 1;
-	}
-	double t = now_s();
+	struct sr_registrar *sh;
 	struct sr_ctl_load_stats ls;
-	if (sr_ctl_store_open(dir, map_size, &st, err, sizeof(err)) != 0 ||
-	    sr_ctl_store_load(st, t0_s, restore_cb, sh, &ls, err, sizeof(err)) != 0) {
-		fprintf(stderr, "bench_persist: %s\n", err);
+	double t = restart(dir, map_size, n, &sh, &ls);
+	if (t < 0)
 		return 1;
-	}
-	double restart = now_s() - t;
-	sr_ctl_store_close(st);
 	struct sr_reg_stats ss;
 	sr_reg_get_stats(sh, &ss);
 	printf("restart: %" PRIu64 " bindings loaded and restored in %.2f s (%.0f bindings/s); shard holds %" PRIu64 "\n",
-	       ls.loaded, restart, ls.loaded / restart, ss.bindings);
+	       ls.loaded, t, ls.loaded / t, ss.bindings);
 	if (keep)
 		printf("store kept in %s (control.data_dir; control.map_size >= %" PRIu64 ")\n", dir, map_size);
 	printf("{\"bindings\":%u,\"commit_async_events_per_s\":%.0f,\"commit_sync64_events_per_s\":%.0f,"
 	       "\"fill_s\":%.1f,\"store_bytes\":%" PRIu64 ",\"restart_s\":%.3f}\n",
-	       n, async10k, sync64, fill, bytes, restart);
+	       n, async10k, sync64, fill, bytes, t);
 	sr_reg_free(sh);
 	if (!keep)
 		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);

@@ -9,11 +9,7 @@
  *   checked before opening; an existing environment must carry our format
  *   marker in "meta", otherwise the open fails rather than adding our
  *   databases to someone else's file.
- * - Loading runs in one write transaction so expired records are deleted
- *   as they are found: the store then matches the restored shards and no
- *   expired event is needed (nor announced) for them.
- * - A record that does not decode stops the load with its key in the
- *   message: a half-restored registrar is worse than one that refuses.
+ * - Loading (a restart's restore) is in ctl_load.c.
  * - The mid-registrar's records are a third database of the same
  *   environment, written by the same batches (ctl_batch.h): a record and
  *   its binding change are one transaction. Adding a database to an
@@ -29,6 +25,7 @@
  *   it, and sipreg never leaves one behind.
  */
 #include "ctl_store.h"
+#include "ctl_store_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -39,7 +36,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define RECOVER_HINT "move the directory aside (or restore a snapshot) and start again"
 
 struct sr_ctl_store {
 	MDB_env *env;
@@ -215,6 +211,21 @@ void sr_ctl_store_close(struct sr_ctl_store *st)
 	free(st);
 }
 
+MDB_env *sr_ctl_store_env(struct sr_ctl_store *st)
+{
+	return st->env;
+}
+
+unsigned sr_ctl_store_bindings_dbi(struct sr_ctl_store *st)
+{
+	return st->bindings;
+}
+
+const char *sr_ctl_store_dir(const struct sr_ctl_store *st)
+{
+	return st->dir;
+}
+
 static int write_failed(struct sr_ctl_store *st, int rc, char *err, size_t cap)
 {
 	if (rc == MDB_MAP_FULL)
@@ -284,64 +295,6 @@ int sr_ctl_store_commit(struct sr_ctl_store *st, const struct sr_ctl_batch *b, c
 	if (rc)
 		return fail(err, cap, "data directory %s: commit failed: %s", st->dir, mdb_strerror(rc));
 	return 0;
-}
-
-static void key_hex(const MDB_val *k, char *out, size_t cap)
-{
-	const uint8_t *p = k->mv_data;
-	size_t o = 0;
-	for (size_t i = 0; i < k->mv_size && o + 3 <= cap; i++)
-		o += (size_t)snprintf(out + o, cap - o, "%02x", p[i]);
-}
-
-int sr_ctl_store_load(struct sr_ctl_store *st, uint32_t now_s, sr_ctl_load_fn *fn, void *ctx,
-		      struct sr_ctl_load_stats *stats, char *err, size_t cap)
-{
-	memset(stats, 0, sizeof(*stats));
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-	if (rc == 0 && (rc = mdb_cursor_open(txn, st->bindings, &cur)) != 0)
-		mdb_txn_abort(txn);
-	if (rc)
-		return fail(err, cap, "data directory %s: cannot read: %s", st->dir, mdb_strerror(rc));
-	MDB_val k, v;
-	char hex[2 * SR_CTL_KEY_LEN + 1] = "";
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct sr_loc_binding b;
-		const char *why = NULL;
-		if (sr_ctl_record_decode(v.mv_data, v.mv_size, &b, &why) != 0) {
-			key_hex(&k, hex, sizeof(hex));
-			fail(err, cap, "data directory %s: binding %s: %s; " RECOVER_HINT, st->dir, hex, why);
-			goto abort;
-		}
-		if (b.st.expires <= now_s) {
-			if ((rc = mdb_cursor_del(cur, 0)) != 0)
-				break;
-			stats->dropped++;
-			continue;
-		}
-		if (fn(ctx, &b, &why) != 0) {
-			key_hex(&k, hex, sizeof(hex));
-			fail(err, cap, "binding %s of %.*s cannot be restored: %s", hex, (int)b.aor.len, b.aor.p,
-			     why ? why : "refused");
-			goto abort;
-		}
-		stats->loaded++;
-	}
-	if (rc != MDB_NOTFOUND) {
-		fail(err, cap, "data directory %s: read failed: %s", st->dir, mdb_strerror(rc));
-		goto abort;
-	}
-	mdb_cursor_close(cur);
-	rc = mdb_txn_commit(txn);
-	if (rc)
-		return fail(err, cap, "data directory %s: commit failed: %s", st->dir, mdb_strerror(rc));
-	return 0;
-abort:
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return -1;
 }
 
 /* A read transaction and a cursor over the bindings (the writer is never blocked). */
@@ -432,13 +385,13 @@ int sr_ctl_store_mid_load(struct sr_ctl_store *st, sr_ctl_mid_load_fn *fn, void 
 		struct sr_ctl_midrec r;
 		const char *why = NULL;
 		if (sr_ctl_midrec_decode(v.mv_data, v.mv_size, &r, &why) != 0) {
-			key_hex(&k, hex, sizeof(hex));
+			sr_ctl_key_hex(&k, hex, sizeof(hex));
 			out = fail(err, cap, "data directory %s: mid-registrar record %s: %s; " RECOVER_HINT, st->dir,
 				   hex, why);
 			break;
 		}
 		if (fn(ctx, &r) != 0) {
-			key_hex(&k, hex, sizeof(hex));
+			sr_ctl_key_hex(&k, hex, sizeof(hex));
 			out = fail(err, cap, "mid-registrar record %s of %.*s: the restore stopped", hex, (int)r.aor.len,
 				   r.aor.p);
 			break;

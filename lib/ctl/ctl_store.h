@@ -53,9 +53,49 @@ struct sr_ctl_load_stats {
 	uint64_t dropped;  /* expired at now_s: deleted from the store, not given */
 };
 
-/* Walks every binding; those with expires <= now_s are deleted instead. */
+/*
+ * Walks every binding; those with expires <= now_s are deleted instead. A
+ * record that does not decode, or whose key is not its AoR's, stops the
+ * load with its key in the message (a half-restored registrar is worse
+ * than one that refuses to start).
+ */
 int sr_ctl_store_load(struct sr_ctl_store *st, uint32_t now_s, sr_ctl_load_fn *fn, void *ctx,
 		      struct sr_ctl_load_stats *stats, char *err, size_t cap);
+
+/*
+ * A restart's restore split into parts that run at the same time, one
+ * thread each (ctl_load.c): part i gets the bindings whose AoR hash
+ * (sr_hash64, the key's first half) part_of maps to i, and its fn is
+ * called on that part's thread only, so a location store filled by one
+ * part stays single-writer. Same rules as sr_ctl_store_load (expired ones
+ * deleted once every part is done; a bad record refuses the whole load).
+ */
+typedef unsigned sr_ctl_part_fn(void *ctx, uint64_t aor_hash64);
+/* Called per live binding of a part; aor_hash64 is sr_hash64(b->aor), checked against the key. */
+typedef int sr_ctl_restore_fn(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why);
+
+struct sr_ctl_part {
+	sr_ctl_restore_fn *fn;
+	void *ctx;
+	struct sr_ctl_load_stats stats; /* out: this part's figures */
+};
+
+/* How parts 1..n-1 are run: start part i's body(arg) on another thread (0, else it runs inline), wait for it. */
+struct sr_ctl_runner {
+	int (*start)(void *ctx, unsigned part, void (*body)(void *), void *arg);
+	void (*wait)(void *ctx, unsigned part);
+	void *ctx;
+};
+
+/*
+ * Restores parts[0..n) (part 0 on the calling thread), runner NULL: one
+ * pthread per other part. stats: the sums. Returns 0, or -1 with the first
+ * failing part's message (the other parts stop early; what they restored
+ * stays in their stores, as after a failed serial load).
+ */
+int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n, struct sr_ctl_part *parts,
+			    sr_ctl_part_fn *part_of, void *part_ctx, const struct sr_ctl_runner *runner,
+			    struct sr_ctl_load_stats *stats, char *err, size_t cap);
 
 /*
  * One page of a dump: calls fn for at most max bindings whose key is after

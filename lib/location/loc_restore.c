@@ -19,6 +19,10 @@
  *   hash function), nor computed here: like any binding's, it is computed
  *   from the contact the first time it is needed, so a restart parses no
  *   URI.
+ * - A restart has the AoR's sr_hash64 already (its stored key, which also
+ *   chose the shard): sr_loc_restore_hashed takes it instead of hashing
+ *   the AoR again, when the table hashes with sr_hash64 (always, outside
+ *   tests that force collisions through their own hash function).
  * - The hard per-AoR cap holds here too (SR_RESTORE_TOO_MANY); the
  *   registrar's configurable max_contacts does not: what was accepted
  *   before a restart is kept even if the limit was lowered meanwhile.
@@ -33,16 +37,10 @@ static struct sr_binding *with_id(struct sr_aor *a, uint64_t id)
 	return NULL;
 }
 
-enum sr_restore_rc sr_loc_restore(struct sr_loc *loc, const struct sr_loc_binding *in, uint32_t now_s)
+/* h: the table's hash of in->aor */
+static enum sr_restore_rc restore(struct sr_loc *loc, const struct sr_loc_binding *in, uint64_t h)
 {
 	const struct sr_str aor = in->aor;
-	if (aor.len == 0 || aor.len > UINT16_MAX || in->f[SR_BF_CONTACT].len == 0 || in->st.id == 0 ||
-	    sr_binding_size_for(in->f) == 0)
-		return SR_RESTORE_INVALID;
-	if (in->st.expires <= now_s)
-		return SR_RESTORE_EXPIRED;
-
-	uint64_t h = sr_aor_table_hash(loc->table, aor);
 	struct sr_aor *a = sr_aor_table_lookup(loc->table, aor, h);
 	struct sr_binding *old = a ? with_id(a, in->st.id) : NULL;
 	if (a && !old && a->n_bindings >= SR_LOC_MAX_PER_AOR)
@@ -82,6 +80,31 @@ enum sr_restore_rc sr_loc_restore(struct sr_loc *loc, const struct sr_loc_bindin
 	if (b->id >= loc->next_id)
 		loc->next_id = b->id + 1;
 	return old ? SR_RESTORE_REPLACED : SR_RESTORE_OK;
+}
+
+static enum sr_restore_rc check(const struct sr_loc_binding *in, uint32_t now_s)
+{
+	if (in->aor.len == 0 || in->aor.len > UINT16_MAX || in->f[SR_BF_CONTACT].len == 0 || in->st.id == 0 ||
+	    sr_binding_size_for(in->f) == 0)
+		return SR_RESTORE_INVALID;
+	if (in->st.expires <= now_s)
+		return SR_RESTORE_EXPIRED;
+	return SR_RESTORE_OK;
+}
+
+enum sr_restore_rc sr_loc_restore(struct sr_loc *loc, const struct sr_loc_binding *in, uint32_t now_s)
+{
+	enum sr_restore_rc rc = check(in, now_s);
+	return rc != SR_RESTORE_OK ? rc : restore(loc, in, sr_aor_table_hash(loc->table, in->aor));
+}
+
+enum sr_restore_rc sr_loc_restore_hashed(struct sr_loc *loc, const struct sr_loc_binding *in, uint64_t aor_hash64,
+					 uint32_t now_s)
+{
+	enum sr_restore_rc rc = check(in, now_s);
+	if (rc != SR_RESTORE_OK)
+		return rc;
+	return restore(loc, in, loc->table_hash64 ? aor_hash64 : sr_aor_table_hash(loc->table, in->aor));
 }
 
 const char *sr_restore_rc_str(enum sr_restore_rc rc)

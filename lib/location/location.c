@@ -26,7 +26,7 @@
 
 #include "../sip/sip_uri_cmp.h"
 
-#define LOC_SLAB_CHUNK (1u << 20)
+#define LOC_SLAB_CHUNK (2u << 20) /* one huge page (slab.c) */
 
 struct sr_loc *sr_loc_create(const struct sr_loc_params *p, const char **err)
 {
@@ -47,6 +47,7 @@ struct sr_loc *sr_loc_create(const struct sr_loc_params *p, const char **err)
 		free(loc);
 		return NULL;
 	}
+	loc->table_hash64 = p->hash == NULL;
 	loc->max_aors = p->max_aors;
 	loc->next_id = 1;
 	loc->on_event = p->on_event;

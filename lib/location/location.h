@@ -296,6 +296,14 @@ enum sr_restore_rc {
  * id moves past every restored one.
  */
 enum sr_restore_rc sr_loc_restore(struct sr_loc *loc, const struct sr_loc_binding *b, uint32_t now_s);
+/*
+ * sr_loc_restore given sr_hash64(b->aor), which a restart computes anyway
+ * (it is the stored key's first half and chooses the shard): the store
+ * hashes the AoR no second time, unless its table uses another hash
+ * function (sr_loc_params.hash), which it then computes itself.
+ */
+enum sr_restore_rc sr_loc_restore_hashed(struct sr_loc *loc, const struct sr_loc_binding *b, uint64_t aor_hash64,
+					 uint32_t now_s);
 const char *sr_restore_rc_str(enum sr_restore_rc rc);
 
 /*

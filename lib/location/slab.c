@@ -19,6 +19,13 @@
  * - 'limit' caps bytes_reserved (memory obtained from malloc, headers not
  *   counted): objects recycled from a free list never fail, a new chunk or a
  *   large object fails when it would cross the limit.
+ * - A chunk that is a whole number of 2 MiB pages (the location store's)
+ *   is allocated aligned to 2 MiB and advised MADV_HUGEPAGE: the kernel
+ *   then backs it with transparent huge pages where it allows them
+ *   ("madvise" mode, the common default), so filling a chunk costs one
+ *   page fault instead of 512 (a restart fills gigabytes of chunks in a
+ *   row, and a fresh registrar's new bindings fault on every 4 KiB page),
+ *   and the bindings' addresses take 512 times fewer TLB entries.
  * - Under AddressSanitizer every byte the caller does not own is poisoned:
  *   the unused tail of a chunk, free-listed objects, and the bytes between
  *   the requested size and the rounded size. A use-after-free or overflow of
@@ -29,6 +36,7 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -40,6 +48,7 @@
 #endif
 
 #define SLAB_DEFAULT_CHUNK (256u * 1024u)
+#define SLAB_HUGE_PAGE (2u << 20) /* x86-64's transparent huge page */
 
 /* Header of every malloc block the slab owns: a chunk or one large object. */
 struct sr_slab_chunk {
@@ -100,12 +109,23 @@ static bool would_exceed(const struct sr_slab *s, size_t bytes)
 	return s->limit && s->bytes_reserved + bytes > s->limit;
 }
 
+/* A block of 'bytes'; whole huge pages when it is a multiple of one (see the top comment). */
+static void *block_alloc(size_t bytes)
+{
+	if (bytes % SLAB_HUGE_PAGE)
+		return malloc(bytes);
+	void *p = aligned_alloc(SLAB_HUGE_PAGE, bytes);
+	if (p)
+		(void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: without THP, 4 KiB pages as before */
+	return p;
+}
+
 /* mallocs a block of 'size' usable bytes and links it first in the chunk list. */
 static struct sr_slab_chunk *block_new(struct sr_slab *s, size_t size)
 {
 	if (would_exceed(s, size))
 		return NULL;
-	struct sr_slab_chunk *c = malloc(SLAB_HDR_SIZE + size);
+	struct sr_slab_chunk *c = block_alloc(SLAB_HDR_SIZE + size);
 	if (!c)
 		return NULL;
 	c->size = size;

@@ -17,7 +17,6 @@
 #include <cmocka.h>
 
 #include <ftw.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "ctl_midrec.h"
 #include "ctl_store.h"
 #include "midreg.h"
+#include "store_dir.h"
 
 #define ALICE "sip:alice@example.com"
 #define BOB "sip:bob@example.com"
@@ -234,19 +234,8 @@ static void store_commits_restores_and_deletes(void **state)
 	sr_ctl_store_close(st);
 
 	/* a stored entry that does not decode stops the load, naming its key */
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	assert_int_equal(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 4);
-	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "midreg", 0, &dbi), 0);
 	uint8_t key[16] = { 0xee }, bad[4] = { 1, 0, 0, 0 };
-	MDB_val k = { sizeof(key), key }, v = { sizeof(bad), bad };
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_put(dir, "midreg", key, sizeof(key), bad, sizeof(bad));
 	assert_int_equal(sr_ctl_store_open(dir, 0, &st, err, sizeof(err)), 0);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(sr_ctl_store_mid_load(st, collect, &s, &loaded, err, sizeof(err)), -1);

@@ -10,9 +10,7 @@
  */
 #include "reg_harness.h"
 
-#include <ftw.h>
 #include <signal.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,29 +18,9 @@
 #include <unistd.h>
 
 #include "ctl_store.h"
+#include "store_dir.h"
 
 #define ALICE "sip:alice@example.com"
-
-struct dir {
-	char path[64];
-};
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(p);
-}
-
-static void dir_new(struct dir *d)
-{
-	snprintf(d->path, sizeof(d->path), "/tmp/sr_ctl_store_XXXXXX");
-	assert_non_null(mkdtemp(d->path));
-}
-
-static void dir_free(struct dir *d)
-{
-	nftw(d->path, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Commits every binding of env e's AoR 'aor' as 'type' events. */
 static void commit_aor(struct sr_ctl_store *st, struct th_env *e, const char *aor, enum sr_event_type type)
@@ -277,28 +255,12 @@ static void test_refuses_garbage(void **state)
 }
 
 /* Writes key=value into database 'db' (NULL: the main one) of a raw LMDB environment in dir. */
-static void raw_put(const char *dir, const char *db, const char *key, const void *val, size_t vlen)
-{
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	assert_int_equal(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 4);
-	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, db, MDB_CREATE, &dbi), 0);
-	MDB_val k = { strlen(key), (void *)key }, v = { vlen, (void *)val };
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-}
-
 static void test_refuses_foreign_lmdb(void **state)
 {
 	(void)state;
 	struct dir d;
 	dir_new(&d);
-	raw_put(d.path, NULL, "someone", "else", 4);
+	raw_put(d.path, NULL, "someone", 7, "else", 4);
 	char err[512];
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
@@ -316,7 +278,7 @@ static void refuses_format(uint8_t format)
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	sr_ctl_store_close(st);
 	uint8_t fmt[4] = { format, 0, 0, 0 };
-	raw_put(d.path, "meta", "format", fmt, sizeof(fmt));
+	raw_put(d.path, "meta", "format", 6, fmt, sizeof(fmt));
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
 	char want[64];
 	snprintf(want, sizeof(want), "store format %d, this sipreg reads format %d", format, SR_CTL_STORE_FORMAT);
@@ -353,7 +315,7 @@ static void test_refuses_bad_record(void **state)
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	sr_ctl_store_close(st);
-	raw_put(d.path, "bindings", "0123456789abcdef", "\x03garbage", 8);
+	raw_put(d.path, "bindings", "0123456789abcdef", 16, "\x03garbage", 8);
 	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), 0);
 	struct th_env *e = th_env_new(NULL, NULL);
 	struct sr_ctl_load_stats ls;

@@ -185,6 +185,43 @@ static void test_restore_enforces_the_cap(void **state)
 	assert_null(sr_loc_check(th_loc(e)));
 }
 
+/*
+ * sr_loc_restore_hashed takes the caller's sr_hash64 instead of hashing the
+ * AoR again: with the default table the binding is found by its AoR; with a
+ * table of another hash function (here one that makes every AoR collide)
+ * the store ignores the given value and hashes with its own.
+ */
+static uint64_t same_hash(const char *p, size_t len)
+{
+	(void)p, (void)len;
+	return 42;
+}
+
+static void test_restore_hashed_uses_the_tables_hash(void **state)
+{
+	(void)state;
+	struct th_env *plain = th_env_new(NULL, NULL), *colliding = th_env_new(NULL, same_hash);
+	assert_non_null(plain);
+	assert_non_null(colliding);
+	uint32_t now_s = (uint32_t)(plain->now_ms / 1000);
+	struct sr_loc_binding a = one(ALICE, "sip:a@198.51.100.2", 1, now_s + 60);
+	struct sr_loc_binding b = one("sip:bob@example.com", "sip:b@198.51.100.3", 2, now_s + 60);
+	uint64_t ha = sr_hash64(a.aor.p, a.aor.len), hb = sr_hash64(b.aor.p, b.aor.len);
+	assert_int_equal(sr_loc_restore_hashed(th_loc(plain), &a, ha, now_s), SR_RESTORE_OK);
+	assert_int_equal(sr_loc_restore_hashed(th_loc(plain), &b, hb, now_s), SR_RESTORE_OK);
+	assert_int_equal(th_binding_count(plain, ALICE), 1);
+	assert_int_equal(th_binding_count(plain, "sip:bob@example.com"), 1);
+	assert_int_equal(sr_loc_restore_hashed(th_loc(plain), &a, ha, now_s + 60), SR_RESTORE_EXPIRED);
+	assert_int_equal(sr_loc_restore_hashed(th_loc(colliding), &a, ha, now_s), SR_RESTORE_OK);
+	assert_int_equal(sr_loc_restore_hashed(th_loc(colliding), &b, hb, now_s), SR_RESTORE_OK);
+	assert_int_equal(th_binding_count(colliding, ALICE), 1);
+	assert_int_equal(th_binding_count(colliding, "sip:bob@example.com"), 1);
+	assert_null(sr_loc_check(th_loc(plain)));
+	assert_null(sr_loc_check(th_loc(colliding)));
+	th_env_free(plain);
+	th_env_free(colliding);
+}
+
 static void test_remove_emits_removed(void **state)
 {
 	struct th_env *e = *state;
@@ -216,6 +253,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore_moves_next_id_past_restored, th_setup, th_teardown),
 		cmocka_unit_test(test_restore_rejects_invalid_and_full),
 		cmocka_unit_test_setup_teardown(test_restore_enforces_the_cap, th_setup, th_teardown),
+		cmocka_unit_test(test_restore_hashed_uses_the_tables_hash),
 		cmocka_unit_test_setup_teardown(test_remove_emits_removed, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -387,6 +387,25 @@ static void test_binding_out_of_memory(void **state)
 	sr_slab_fini(&s);
 }
 
+/* Chunks of whole 2 MiB pages start on a 2 MiB boundary (transparent huge pages); others need not. */
+static void test_huge_page_chunks_are_aligned(void **state)
+{
+	(void)state;
+	const uintptr_t huge = 2u << 20;
+	struct sr_slab s;
+	sr_slab_init(&s, 2u << 20, 0);
+	for (unsigned i = 0; i < 3; i++) {
+		/* a chunk's first object follows its header, which is smaller than 64 bytes */
+		char *p = sr_slab_alloc(&s, SR_SLAB_MAX_OBJ);
+		assert_non_null(p);
+		assert_true(((uintptr_t)p & (huge - 1)) < 64);
+		for (size_t used = SR_SLAB_MAX_OBJ; used + SR_SLAB_MAX_OBJ <= (2u << 20) - 64; used += SR_SLAB_MAX_OBJ)
+			assert_non_null(sr_slab_alloc(&s, SR_SLAB_MAX_OBJ)); /* the rest of this chunk */
+	}
+	assert_true(s.bytes_reserved > 2 * huge && s.bytes_reserved <= 3 * huge); /* three chunks, headers aside */
+	sr_slab_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_freed_object_reused_by_its_class),
 		cmocka_unit_test(test_new_chunks_and_recycled_tail),
 		cmocka_unit_test(test_large_objects),
+		cmocka_unit_test(test_huge_page_chunks_are_aligned),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_random_churn_no_overlap),
 		cmocka_unit_test(test_freed_memory_is_poisoned),

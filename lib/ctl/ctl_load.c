@@ -1,0 +1,325 @@
+/*
+ * ctl_load.c - a restart's restore: the stored bindings back into the
+ * location stores, in parts that run at the same time (see ctl_store.h).
+ *
+ * Design decisions:
+ * - Parts by AoR hash, not by key range. The key's first half is the AoR's
+ *   sr_hash64, which also decides the owner shard, so every part walks the
+ *   whole database and decodes only its own records: a foreign record
+ *   costs one cursor step on a page that is mapped anyway. Key ranges
+ *   would give each thread records of every shard, to be handed over on
+ *   rings. Each part fills its own shards only, so a location store keeps
+ *   one writer, as it has at run time.
+ * - One read transaction per part (LMDB's readers never wait for each
+ *   other). An expired record is counted by its part and its key noted;
+ *   once every part is done, one write transaction deletes the noted keys.
+ *   Nothing else writes during a restart, so the store ends as the serial
+ *   load in one write transaction left it: only what was restored is kept.
+ *   The notes cost 16 bytes per expired binding, less than restoring it
+ *   would have.
+ * - The key is checked against its record (sr_hash64 of the AoR): the key
+ *   chooses the part and so the shard, and a key that lies would put a
+ *   binding where nobody looks for it. The callback gets the checked hash
+ *   and need not hash the AoR again (sr_loc_restore_hashed).
+ * - Readahead: the pages in use are advised MADV_WILLNEED before the parts
+ *   start, so a store that is not in the page cache is read in large
+ *   requests rather than one fault at a time along the cursor.
+ * - A failing part raises a flag the others read every STOP_EVERY records,
+ *   so a refused start does not wait for the whole walk.
+ * - The serial sr_ctl_store_load is one part on the calling thread.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "aor_table.h"
+#include "ctl_store.h"
+#include "ctl_store_internal.h"
+
+#define STOP_EVERY 1024u
+#define ERR_CAP 1024
+
+struct noted {
+	uint8_t (*keys)[SR_CTL_KEY_LEN]; /* expired keys to delete */
+	size_t n, cap;
+};
+
+struct run {
+	struct sr_ctl_store *st;
+	uint32_t now_s;
+	unsigned index, n_parts;
+	sr_ctl_part_fn *part_of; /* NULL: one part */
+	void *part_ctx;
+	struct sr_ctl_part *part;
+	int *stop;
+	struct noted expired;
+	int rc;
+	bool stopped; /* rc only because another part failed */
+	char err[ERR_CAP];
+};
+
+static int fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static bool note(struct noted *x, const void *key)
+{
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 256;
+		void *keys = realloc(x->keys, cap * sizeof(*x->keys));
+		if (!keys)
+			return false;
+		x->keys = keys;
+		x->cap = cap;
+	}
+	memcpy(x->keys[x->n++], key, SR_CTL_KEY_LEN);
+	return true;
+}
+
+/* Whose record this is: 1 mine, 0 another part's, -1 nobody's (r->err set). */
+static int mine(struct run *r, const MDB_val *k, uint64_t *hash)
+{
+	if (k->mv_size != SR_CTL_KEY_LEN) {
+		if (r->index != 0)
+			return 0; /* part 0 reports it */
+		char hex[2 * SR_CTL_KEY_LEN + 1];
+		sr_ctl_key_hex(k, hex, sizeof(hex));
+		return fail(r, "data directory %s: binding key %s of %zu bytes (a key has %d); " RECOVER_HINT,
+			    sr_ctl_store_dir(r->st), hex, k->mv_size, SR_CTL_KEY_LEN);
+	}
+	*hash = get_be64(k->mv_data);
+	if (!r->part_of)
+		return 1;
+	unsigned p = r->part_of(r->part_ctx, *hash);
+	if (p >= r->n_parts)
+		return r->index == 0 ? fail(r, "restore: AoR hash %016llx maps to part %u of %u",
+					    (unsigned long long)*hash, p, r->n_parts)
+				     : 0;
+	return p == r->index;
+}
+
+/* One record of this part: restored, noted expired, or refused (-1, r->err set). */
+static int take(struct run *r, const MDB_val *k, const MDB_val *v, uint64_t hash)
+{
+	struct sr_loc_binding b;
+	const char *why = NULL;
+	char hex[2 * SR_CTL_KEY_LEN + 1];
+	if (sr_ctl_record_decode(v->mv_data, v->mv_size, &b, &why) != 0) {
+		sr_ctl_key_hex(k, hex, sizeof(hex));
+		return fail(r, "data directory %s: binding %s: %s; " RECOVER_HINT, sr_ctl_store_dir(r->st), hex, why);
+	}
+	if (b.st.expires <= r->now_s) {
+		if (!note(&r->expired, k->mv_data))
+			return fail(r, "restore: out of memory noting expired bindings");
+		r->part->stats.dropped++;
+		return 0;
+	}
+	if (sr_hash64(b.aor.p, b.aor.len) != hash) {
+		sr_ctl_key_hex(k, hex, sizeof(hex));
+		return fail(r, "data directory %s: binding %s: its key is not its AoR's (%.*s); " RECOVER_HINT,
+			    sr_ctl_store_dir(r->st), hex, (int)b.aor.len, b.aor.p);
+	}
+	if (r->part->fn(r->part->ctx, &b, hash, &why) != 0) {
+		sr_ctl_key_hex(k, hex, sizeof(hex));
+		return fail(r, "binding %s of %.*s cannot be restored: %s", hex, (int)b.aor.len, b.aor.p,
+			    why ? why : "refused");
+	}
+	r->part->stats.loaded++;
+	return 0;
+}
+
+static void walk(struct run *r)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc = mdb_txn_begin(sr_ctl_store_env(r->st), NULL, MDB_RDONLY, &txn);
+	if (rc == 0 && (rc = mdb_cursor_open(txn, sr_ctl_store_bindings_dbi(r->st), &cur)) != 0)
+		mdb_txn_abort(txn);
+	if (rc) {
+		r->rc = fail(r, "data directory %s: cannot read: %s", sr_ctl_store_dir(r->st), mdb_strerror(rc));
+		__atomic_store_n(r->stop, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	MDB_val k, v;
+	unsigned since = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r->rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (++since == STOP_EVERY) {
+			since = 0;
+			if (__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
+				r->rc = fail(r, "restore: stopped (another part failed)");
+				r->stopped = true;
+				break;
+			}
+		}
+		uint64_t hash = 0;
+		int m = mine(r, &k, &hash);
+		r->rc = m > 0 ? take(r, &k, &v, hash) : m;
+	}
+	if (r->rc == 0 && rc != MDB_NOTFOUND)
+		r->rc = fail(r, "data directory %s: read failed: %s", sr_ctl_store_dir(r->st), mdb_strerror(rc));
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (r->rc)
+		__atomic_store_n(r->stop, 1, __ATOMIC_RELAXED);
+}
+
+static void *walk_thread(void *arg)
+{
+	walk(arg);
+	return NULL;
+}
+
+/* A thread for part i that may run on any CPU: the caller may be pinned to one (a DPDK lcore). */
+static bool start_thread(pthread_t *t, struct run *r)
+{
+	pthread_attr_t attr;
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	for (long c = 0; c < n && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &all);
+	bool ok = pthread_attr_init(&attr) == 0;
+	if (ok) {
+		(void)pthread_attr_setaffinity_np(&attr, sizeof(all), &all); /* the kernel keeps it within the cpuset */
+		ok = pthread_create(t, &attr, walk_thread, r) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	return ok || pthread_create(t, NULL, walk_thread, r) == 0;
+}
+
+static void walk_body(void *arg)
+{
+	walk(arg);
+}
+
+/* Deletes every noted key in one write transaction. */
+static int drop_noted(struct sr_ctl_store *st, struct run *runs, unsigned n, char *err, size_t cap)
+{
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(sr_ctl_store_env(st), NULL, 0, &txn);
+	for (unsigned i = 0; rc == 0 && i < n; i++)
+		for (size_t j = 0; rc == 0 && j < runs[i].expired.n; j++) {
+			MDB_val k = { SR_CTL_KEY_LEN, runs[i].expired.keys[j] };
+			rc = mdb_del(txn, sr_ctl_store_bindings_dbi(st), &k, NULL);
+		}
+	if (rc == 0) {
+		rc = mdb_txn_commit(txn);
+		txn = NULL; /* freed by the commit, whatever its result */
+	}
+	if (rc == 0)
+		return 0;
+	if (txn)
+		mdb_txn_abort(txn);
+	snprintf(err, cap, "data directory %s: deleting the expired bindings failed: %s", sr_ctl_store_dir(st),
+		 mdb_strerror(rc));
+	return -1;
+}
+
+/* Asks the kernel to read the pages in use ahead of the cursors (see the top comment). */
+static void readahead(struct sr_ctl_store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	if (mdb_env_info(sr_ctl_store_env(st), &info) != 0 || mdb_env_stat(sr_ctl_store_env(st), &ms) != 0 ||
+	    !info.me_mapaddr)
+		return;
+	(void)madvise(info.me_mapaddr, ((size_t)info.me_last_pgno + 1) * ms.ms_psize, MADV_WILLNEED);
+}
+
+int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n, struct sr_ctl_part *parts,
+			    sr_ctl_part_fn *part_of, void *part_ctx, const struct sr_ctl_runner *runner,
+			    struct sr_ctl_load_stats *stats, char *err, size_t cap)
+{
+	memset(stats, 0, sizeof(*stats));
+	struct run *runs = calloc(n ? n : 1, sizeof(*runs));
+	pthread_t *threads = calloc(n ? n : 1, sizeof(*threads));
+	bool *started = calloc(n ? n : 1, sizeof(*started));
+	if (n == 0 || !runs || !threads || !started) {
+		free(runs);
+		free(threads);
+		free(started);
+		snprintf(err, cap, n ? "restore: out of memory" : "restore: no part");
+		return -1;
+	}
+	int stop = 0;
+	for (unsigned i = 0; i < n; i++) {
+		parts[i].stats = (struct sr_ctl_load_stats){ 0 };
+		runs[i] = (struct run){ .st = st, .now_s = now_s, .index = i, .n_parts = n,
+					.part_of = n > 1 ? part_of : NULL, .part_ctx = part_ctx,
+					.part = &parts[i], .stop = &stop };
+	}
+	readahead(st);
+	for (unsigned i = 1; i < n; i++)
+		started[i] = runner ? runner->start(runner->ctx, i, walk_body, &runs[i]) == 0
+				    : start_thread(&threads[i], &runs[i]);
+	walk(&runs[0]);
+	for (unsigned i = 1; i < n; i++) {
+		if (!started[i])
+			walk(&runs[i]); /* no thread for it: here, after part 0 */
+		else if (runner)
+			runner->wait(runner->ctx, i);
+		else
+			pthread_join(threads[i], NULL);
+	}
+	int out = 0;
+	for (unsigned i = 0; i < n; i++) {
+		stats->loaded += parts[i].stats.loaded;
+		stats->dropped += parts[i].stats.dropped;
+	}
+	/* the first part that failed by itself, not one that only stopped because of it */
+	for (unsigned pass = 0; pass < 2 && out == 0; pass++)
+		for (unsigned i = 0; i < n && out == 0; i++)
+			if (runs[i].rc && (pass == 1 || !runs[i].stopped)) {
+				snprintf(err, cap, "%s", runs[i].err);
+				out = -1;
+			}
+	if (out == 0 && stats->dropped)
+		out = drop_noted(st, runs, n, err, cap);
+	for (unsigned i = 0; i < n; i++)
+		free(runs[i].expired.keys);
+	free(runs);
+	free(threads);
+	free(started);
+	return out;
+}
+
+struct serial {
+	sr_ctl_load_fn *fn;
+	void *ctx;
+};
+
+static int serial_one(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why)
+{
+	(void)aor_hash64;
+	struct serial *s = ctx;
+	return s->fn(s->ctx, b, why);
+}
+
+int sr_ctl_store_load(struct sr_ctl_store *st, uint32_t now_s, sr_ctl_load_fn *fn, void *ctx,
+		      struct sr_ctl_load_stats *stats, char *err, size_t cap)
+{
+	struct serial s = { fn, ctx };
+	struct sr_ctl_part part = { .fn = serial_one, .ctx = &s };
+	return sr_ctl_store_load_parts(st, now_s, 1, &part, NULL, NULL, NULL, stats, err, cap);
+}

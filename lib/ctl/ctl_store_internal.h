@@ -1,0 +1,32 @@
+/*
+ * ctl_store_internal.h - what the store's own files share (ctl_store.c
+ * opens, writes and reads; ctl_load.c restores at start): the environment
+ * and the bindings database behind the opaque struct sr_ctl_store, the
+ * recovery hint of every "corrupt" message, and how a key is printed.
+ */
+#ifndef SR_CTL_STORE_INTERNAL_H
+#define SR_CTL_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <stdio.h>
+
+#include "ctl_store.h"
+
+#define RECOVER_HINT "move the directory aside (or restore a snapshot) and start again"
+
+MDB_env *sr_ctl_store_env(struct sr_ctl_store *st);
+unsigned sr_ctl_store_bindings_dbi(struct sr_ctl_store *st); /* an MDB_dbi */
+const char *sr_ctl_store_dir(const struct sr_ctl_store *st);
+
+/* The key in hex (truncated to what fits), for messages naming a record. */
+static inline void sr_ctl_key_hex(const MDB_val *k, char *out, size_t cap)
+{
+	const unsigned char *p = k->mv_data;
+	size_t o = 0;
+	if (cap)
+		out[0] = '\0';
+	for (size_t i = 0; i < k->mv_size && o + 3 <= cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%02x", p[i]);
+}
+
+#endif
