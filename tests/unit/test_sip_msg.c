@@ -456,6 +456,22 @@ static void scan_and_resume(void **state)
 	assert_null(sr_sip_msg_diff(&fresh, &f->m));
 	assert_false(fresh.resumed);
 	assert_int_equal(f->m.resumed, (g_flags & SR_SIP_FAST) != 0); /* the libosip2 path walks it all */
+	assert_false(f->m.to_carried);
+	/* the To value the pre-scan read is taken as it is (To lies past the recorded lines: found by the walk) */
+	struct sr_sip_scan_to to;
+	sr_sip_scan_owner_to(REGISTER, strlen(REGISTER), g_flags, &f->arena, &scan, &owner, &to);
+	assert_int_equal(to.valid, (g_flags & SR_SIP_FAST) != 0);
+	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
+			 SR_SIP_OK);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
+	assert_int_equal(f->m.to_carried, (g_flags & SR_SIP_FAST) != 0);
+	assert_str(f->m.to.uri.user, "alice");
+	/* a record for other bytes is not taken */
+	to.at++;
+	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
+			 SR_SIP_OK);
+	assert_false(f->m.to_carried);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
 	/* another request: the Request-URI decides, the walk stops after the start line */
 	static const char options[] = "OPTIONS sip:Carol@Example.com SIP/2.0\r\nTo: <sip:x@y>\r\n\r\n";
 	sr_sip_scan_owner(options, strlen(options), g_flags, &f->arena, &scan, &owner);
