@@ -729,6 +729,17 @@ static void method_names(void **state)
 	assert_int_equal(sr_sip_method_bit(SR_STR_LIT("Invite")), SR_SIP_M_OTHER);
 	assert_int_equal(sr_sip_method_list(SR_STR_LIT("INVITE BYE, \tACK\t,SUBSCRIBE")),
 			 SR_SIP_ALLOW_PRESENT | SR_SIP_M_ACK | SR_SIP_M_SUBSCRIBE);
+	/*
+	 * Names of up to seven letters are read eight bytes at a time: what
+	 * follows them (a digit, a lower-case letter, a byte above 0x7f, the
+	 * end of the list) ends the name exactly where the byte loop ends it.
+	 */
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("INVITE2, ACKnowledge, BYE\xc1, PRACK,REFER,REGISTER,MESSAGE")),
+			 SR_SIP_ALLOW_PRESENT | SR_SIP_M_PRACK | SR_SIP_M_REFER | SR_SIP_M_REGISTER | SR_SIP_M_MESSAGE);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("BYE")), SR_SIP_ALLOW_PRESENT | SR_SIP_M_BYE);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("OPTIONSX, INFO ,")), SR_SIP_ALLOW_PRESENT | SR_SIP_M_INFO);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("UPDATE@, NOTIFY")), SR_SIP_ALLOW_PRESENT | SR_SIP_M_NOTIFY);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT(" , ")), SR_SIP_ALLOW_PRESENT);
 }
 
 static int group_fast(void **state)
