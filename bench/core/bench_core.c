@@ -22,7 +22,8 @@
  * share of sync durability. 'slow': registrar.fast_parse off, the libosip2
  * path only, for its own figures. 'prescan': every request goes through the
  * owner pre-scan first and the registrar resumes from it, as a worker does
- * with every datagram (sr_reg_prescan + sr_reg_process_scan timed together).
+ * with every datagram (sr_reg_prescan_carry + sr_reg_process_carried timed
+ * together: the owner takes the To and the AoR the pre-scan read).
  */
 #include "registrar.h"
 
@@ -114,26 +115,43 @@ struct process_ctx {
 	struct sr_arena *prescan_arena;
 };
 
-/* sr_reg_process one message; anything but 200 ends the bench loudly. */
-static void process_one(void *vctx, const char *m, size_t len, uint32_t i)
+static void prescan(const struct process_ctx *c, const char *m, size_t len, uint32_t i, struct sr_sip_scan *scan,
+		    struct sr_reg_carry *carry, uint64_t *hash)
+{
+	struct sr_reg_owner o;
+	if (sr_reg_prescan_carry(m, len, c->prescan, c->prescan_arena, scan, &o, carry) != 0) {
+		fprintf(stderr, "request %u: the pre-scan found no owner\n", i);
+		exit(1);
+	}
+	*hash = o.hash;
+}
+
+/* sr_reg_process one message (resuming from scan, carry: may be NULL); anything but 200 ends the bench loudly. */
+static void process(struct process_ctx *c, const char *m, size_t len, uint32_t i, const struct sr_sip_scan *scan,
+		    const struct sr_reg_carry *carry)
 {
 	static char resp[4096];
 	static const struct sr_addr src = { .ip = 0x026433C6u /* 198.51.100.2 */, .port = 5060 };
-	struct process_ctx *c = vctx;
 	struct sr_reg_result res;
-	struct sr_sip_scan scan, *sp = NULL;
-	if (c->prescan) {
-		if (sr_reg_prescan(m, len, c->prescan, c->prescan_arena, &scan, NULL) != 0) {
-			fprintf(stderr, "request %u: the pre-scan found no owner\n", i);
-			exit(1);
-		}
-		sp = &scan;
-	}
-	sr_reg_process_scan(c->s, m, len, sp, &src, c->now_ms, resp, sizeof(resp), &res);
+	sr_reg_process_carried(c->s, m, len, scan, carry, &src, c->now_ms, resp, sizeof(resp), &res);
 	if (res.status != 200) {
 		fprintf(stderr, "request %u: status %d (%s)\n", i, res.status, res.reason ? res.reason : "");
 		exit(1);
 	}
+}
+
+static void process_one(void *vctx, const char *m, size_t len, uint32_t i)
+{
+	struct process_ctx *c = vctx;
+	struct sr_sip_scan scan;
+	struct sr_reg_carry carry;
+	uint64_t hash;
+	if (!c->prescan) {
+		process(c, m, len, i, NULL, NULL);
+		return;
+	}
+	prescan(c, m, len, i, &scan, &carry, &hash);
+	process(c, m, len, i, &scan, &carry);
 }
 
 static const struct sr_reg_config *g_prescan; /* "prescan": the configuration the pre-scan reads */

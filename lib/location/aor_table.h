@@ -41,6 +41,8 @@ struct sr_aor_table *sr_aor_table_create(const struct sr_aor_table_params *p);
 void sr_aor_table_free(struct sr_aor_table *t);
 
 uint64_t sr_aor_table_hash(const struct sr_aor_table *t, struct sr_str aor);
+/* The same when the caller has sr_hash64 of aor already (h64): taken when that is the table's hash. */
+uint64_t sr_aor_table_hash_known(const struct sr_aor_table *t, struct sr_str aor, uint64_t h64);
 struct sr_aor *sr_aor_table_lookup(struct sr_aor_table *t, struct sr_str aor, uint64_t hash);
 /* Adds an empty AoR record; NULL when the table or the slab is full. The AoR must not exist. */
 struct sr_aor *sr_aor_table_insert(struct sr_aor_table *t, struct sr_str aor, uint64_t hash);

@@ -25,15 +25,25 @@
 
 #include <string.h>
 
-void sr_loc_txn_begin(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor)
+static void txn_begin(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor, uint64_t hash)
 {
 	t->aor = aor;
-	t->hash = sr_aor_table_hash(loc->table, aor);
+	t->hash = hash;
 	t->rec = sr_aor_table_lookup(loc->table, aor, t->hash);
 	t->remove_all = false;
 	t->n = 0;
 	t->created = t->prepared = false;
 	t->adds = t->n_final = t->n_gone = 0;
+}
+
+void sr_loc_txn_begin(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor)
+{
+	txn_begin(loc, t, aor, sr_aor_table_hash(loc->table, aor));
+}
+
+void sr_loc_txn_begin_hashed(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor, uint64_t h64)
+{
+	txn_begin(loc, t, aor, sr_aor_table_hash_known(loc->table, aor, h64));
 }
 
 struct sr_loc_change *sr_loc_txn_add(struct sr_loc_txn *t, enum sr_loc_op op, const struct sr_binding *old)

@@ -244,6 +244,8 @@ enum sr_loc_rc {
 };
 
 void sr_loc_txn_begin(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor);
+/* The same when the caller has sr_hash64 of the AoR already (the registrar's owner hash): not hashed again. */
+void sr_loc_txn_begin_hashed(struct sr_loc *loc, struct sr_loc_txn *t, struct sr_str aor, uint64_t h64);
 /*
  * Adds one change and returns it with op, old and a NULL key; an ADD or
  * UPDATE needs f and st filled (and key, when the caller has one). NULL when

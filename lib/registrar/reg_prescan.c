@@ -19,6 +19,7 @@
 
 #include "../sip/sip_aor.h"
 #include "../sip/sip_uri_cmp.h"
+#include "reg_carry.h"
 #include "reg_tgruu.h"
 
 /* The AoR a temporary GRUU names (the keys are derived here: only requests for one pay). */
@@ -32,6 +33,12 @@ static bool prescan_tgruu(const struct sr_reg_config *cfg, struct sr_str user, c
 int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
 		   struct sr_sip_scan *scan, struct sr_reg_owner *o)
 {
+	return sr_reg_prescan_carry(req, len, cfg, arena, scan, o, NULL);
+}
+
+int sr_reg_prescan_carry(const char *req, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
+			 struct sr_sip_scan *scan, struct sr_reg_owner *o, struct sr_reg_carry *carry)
+{
 	struct sr_arena *prev = sr_arena_bind_osip(arena);
 	struct sr_sip_owner owner;
 	struct sr_reg_owner ignored;
@@ -40,7 +47,10 @@ int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg,
 	o->hash = 0;
 	o->branch_len = 0;
 	o->purr_len = 0;
-	sr_sip_scan_owner(req, len, cfg->fast_parse ? SR_SIP_FAST : 0, arena, scan, &owner);
+	if (carry)
+		carry->flags = 0;
+	sr_sip_scan_owner_to(req, len, cfg->fast_parse ? SR_SIP_FAST : 0, arena, scan, &owner,
+			     carry ? &carry->to : NULL);
 	int rc = -1;
 	char aor[SR_REG_MAX_AOR_LEN];
 	size_t aor_len;
@@ -50,8 +60,11 @@ int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg,
 		if (!(scan->flags & SR_SCAN_REGISTER) && sr_tgruu_in_uri(&owner.uri, &tgruu) &&
 		    prescan_tgruu(cfg, tgruu, aor, sizeof(aor), &aor_len))
 			o->hash = sr_hash64(aor, aor_len); /* a temporary GRUU: its AoR's owner */
-		else if (sr_aor_canonicalize(&owner.uri, &opt, aor, sizeof(aor), &aor_len, &user, &host) == SR_AOR_OK)
+		else if (sr_aor_canonicalize(&owner.uri, &opt, aor, sizeof(aor), &aor_len, &user, &host) == SR_AOR_OK) {
 			o->hash = sr_hash64(aor, aor_len);
+			if (carry && (scan->flags & SR_SCAN_REGISTER))
+				sr_reg_carry_note(carry, req, sr_str_make(aor, aor_len), o->hash);
+		}
 		else if (!(scan->flags & SR_SCAN_REGISTER)) /* e.g. sip:example.com: the URI itself names the owner */
 			o->hash = sr_uri_hash(&owner.uri);
 		else

@@ -27,17 +27,48 @@ static void hex64(uint64_t v, char buf[17])
 	buf[16] = '\0';
 }
 
+/* n as 4 little-endian bytes at out (siphash.h's field length prefix); returns out + 4. */
+static uint8_t *put_le32(uint8_t *out, uint32_t n)
+{
+	out[0] = (uint8_t)n;
+	out[1] = (uint8_t)(n >> 8);
+	out[2] = (uint8_t)(n >> 16);
+	out[3] = (uint8_t)(n >> 24);
+	return out + 4;
+}
+
+/*
+ * SipHash of (Call-ID, From tag, CSeq), each field with its length in front.
+ * The usual fields are gathered into one buffer and hashed in one pass
+ * (sr_siphash); longer ones go through the incremental interface. Both
+ * hash the same bytes, so a tag never depends on which was used.
+ */
 struct sr_str sr_reply_to_tag(struct sr_req_ctx *c, char buf[17])
 {
 	const struct sr_sip_msg *m = c->m;
-	struct sr_siphash h;
-	uint8_t cseq[4] = { (uint8_t)m->cseq, (uint8_t)(m->cseq >> 8), (uint8_t)(m->cseq >> 16),
-			    (uint8_t)(m->cseq >> 24) };
-	sr_siphash_init(&h, &c->s->key_tag);
-	sr_siphash_field(&h, m->call_id.p, m->call_id.len);
-	sr_siphash_field(&h, m->from_tag.p, m->from_tag.len);
-	sr_siphash_update(&h, cseq, sizeof(cseq));
-	hex64(sr_siphash_final(&h), buf);
+	uint8_t cseq[4];
+	put_le32(cseq, m->cseq);
+	uint8_t in[256];
+	uint64_t tag;
+	if (m->call_id.len + m->from_tag.len + 12 <= sizeof(in)) {
+		uint8_t *q = put_le32(in, (uint32_t)m->call_id.len);
+		if (m->call_id.len) /* a 400 for a missing Call-ID has none */
+			memcpy(q, m->call_id.p, m->call_id.len);
+		q = put_le32(q + m->call_id.len, (uint32_t)m->from_tag.len);
+		if (m->from_tag.len)
+			memcpy(q, m->from_tag.p, m->from_tag.len);
+		q += m->from_tag.len;
+		memcpy(q, cseq, sizeof(cseq));
+		tag = sr_siphash(&c->s->key_tag, in, (size_t)(q + sizeof(cseq) - in));
+	} else {
+		struct sr_siphash h;
+		sr_siphash_init(&h, &c->s->key_tag);
+		sr_siphash_field(&h, m->call_id.p, m->call_id.len);
+		sr_siphash_field(&h, m->from_tag.p, m->from_tag.len);
+		sr_siphash_update(&h, cseq, sizeof(cseq));
+		tag = sr_siphash_final(&h);
+	}
+	hex64(tag, buf);
 	return sr_str_make(buf, 16);
 }
 

@@ -141,8 +141,10 @@ static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p, st
 	const struct sr_reg_config *cfg = &c->s->cfg;
 	struct sr_aor_options opt = { cfg->case_sensitive, cfg->realm_prefix };
 	struct sr_str user, host;
-	int rc = sr_aor_canonicalize(&c->m->to.uri, &opt, p->aor_buf, sizeof(p->aor_buf), &p->aor.len,
-				     &user, &host);
+	int rc = SR_AOR_OK; /* the pre-scan's AoR when it is the To URI as written, else built here */
+	if (!sr_reg_carry_aor(c->carry, c->m, c->req, p->aor_buf, sizeof(p->aor_buf), &p->aor.len, &user, &host))
+		rc = sr_aor_canonicalize(&c->m->to.uri, &opt, p->aor_buf, sizeof(p->aor_buf), &p->aor.len, &user,
+					 &host);
 	p->aor.p = p->aor_buf;
 	switch (rc) {
 	case SR_AOR_OK:
@@ -438,7 +440,7 @@ void sr_reg_save(struct sr_req_ctx *c)
 	e = canonical_aor(c, p, ruri_domain); /* known before policy; its error still comes after auth */
 	if (e == SR_E_OK) {
 		c->res->has_aor = true;
-		c->res->aor_hash = sr_hash64(p->aor.p, p->aor.len);
+		c->res->aor_hash = sr_reg_carry_has_aor(c->carry, m) ? c->carry->aor_hash : sr_hash64(p->aor.p, p->aor.len);
 		/*
 		 * Another shard's AoR (the pre-scan and the parse disagreed, or the
 		 * request came to the wrong worker): nothing is read or changed here,
@@ -463,7 +465,7 @@ void sr_reg_save(struct sr_req_ctx *c)
 
 	if (joined_path_len(c) > s->cfg.max_path_len)
 		return sr_reply_error(c, SR_E_PATH_TOO_LONG, NULL, SR_STR_NULL);
-	sr_loc_txn_begin(s->loc, &p->txn, p->aor);
+	sr_loc_txn_begin_hashed(s->loc, &p->txn, p->aor, c->res->aor_hash);
 	p->aor_rec = p->txn.rec;
 	p->branch_hash = m->top_via.branch.len ? (uint32_t)sr_hash64(m->top_via.branch.p, m->top_via.branch.len) : 0;
 

@@ -10,6 +10,7 @@
 
 #include "registrar.h"
 #include "reg_errors.h"
+#include "reg_carry.h"
 #include "reg_plan.h"
 #include "reg_tgruu.h"
 #include "siphash.h"
@@ -45,6 +46,7 @@ struct sr_req_ctx {
 	struct sr_registrar *s;
 	const struct sr_sip_msg *m;
 	const char *req;       /* the request's bytes (the view's ranges and offsets point into them) */
+	const struct sr_reg_carry *carry; /* what the pre-scan computed for them (reg_carry.h); may be NULL */
 	const struct sr_addr *src;
 	uint64_t now_ms;
 	uint32_t now_s;

@@ -127,20 +127,21 @@ static void dispatch(struct sr_req_ctx *c)
 		sr_reply_options(c, 405);
 }
 
-void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, const struct sr_sip_scan *scan,
-			 const struct sr_addr *src, uint64_t now_ms, char *resp, size_t cap,
-			 struct sr_reg_result *res)
+void sr_reg_process_carried(struct sr_registrar *s, const char *req, size_t len, const struct sr_sip_scan *scan,
+			    const struct sr_reg_carry *carry, const struct sr_addr *src, uint64_t now_ms, char *resp,
+			    size_t cap, struct sr_reg_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	s->stats.requests++;
 	struct sr_sip_msg *m = &s->msg;
 	struct sr_sip_error err;
-	struct sr_req_ctx c = { .s = s, .m = m, .req = req, .src = src, .now_ms = now_ms,
+	struct sr_req_ctx c = { .s = s, .m = m, .req = req, .carry = carry, .src = src, .now_ms = now_ms,
 				.now_s = (uint32_t)(now_ms / 1000), .resp = resp, .cap = cap, .res = res };
 	struct sr_arena *prev = sr_arena_bind_osip(&s->arena);
 	uint64_t overflows = s->arena.overflows;
 
-	int rc = sr_sip_parse(m, req, len, scan, s->cfg.fast_parse ? SR_SIP_FAST : 0, &s->arena, &err);
+	int rc = sr_sip_parse_carried(m, req, len, scan, carry ? &carry->to : NULL,
+				      s->cfg.fast_parse ? SR_SIP_FAST : 0, &s->arena, &err);
 	if (m->fast)
 		s->stats.parsed_fast++;
 	else
@@ -164,6 +165,13 @@ void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, co
 	s->stats.arena_overflows += s->arena.overflows - overflows;
 	sr_arena_reset(&s->arena);
 	sr_arena_bind_osip(prev);
+}
+
+void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, const struct sr_sip_scan *scan,
+			 const struct sr_addr *src, uint64_t now_ms, char *resp, size_t cap,
+			 struct sr_reg_result *res)
+{
+	sr_reg_process_carried(s, req, len, scan, NULL, src, now_ms, resp, cap, res);
 }
 
 void sr_reg_process(struct sr_registrar *s, const char *req, size_t len, const struct sr_addr *src,

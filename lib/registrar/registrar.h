@@ -201,6 +201,30 @@ void sr_reg_process_scan(struct sr_registrar *s, const char *req, size_t len, co
 			 struct sr_reg_result *res);
 
 /*
+ * What the pre-scan read and computed of a REGISTER's AoR, for the owner to
+ * take instead of doing it again (sr_reg_prescan_carry, then
+ * sr_reg_process_carried; reg_carry.c): the To value as read, the AoR's
+ * full hash, and whether the canonical AoR is the To URI's own bytes (from
+ * its scheme to the end of its host; then it is copied, not rebuilt). The
+ * pre-scan and the shard must run on the same configuration (sipreg's
+ * workers do). 32 bytes: it travels in the mbuf's private area.
+ */
+enum sr_reg_carry_flags {
+	SR_CARRY_AOR = 1u << 0,      /* aor_hash is sr_hash64 of the canonical AoR of to */
+	SR_CARRY_VERBATIM = 1u << 1, /* that AoR is the To URI's text from its scheme to its host's end */
+};
+struct sr_reg_carry {
+	uint64_t aor_hash;
+	struct sr_sip_scan_to to;
+	uint8_t flags; /* SR_CARRY_* */
+};
+
+/* sr_reg_process_scan, taking what the pre-scan carried for these bytes (carry may be NULL). */
+void sr_reg_process_carried(struct sr_registrar *s, const char *req, size_t len, const struct sr_sip_scan *scan,
+			    const struct sr_reg_carry *carry, const struct sr_addr *src, uint64_t now_ms, char *resp,
+			    size_t cap, struct sr_reg_result *res);
+
+/*
  * Answers one request with status (and Retry-After when retry_after_s > 0)
  * without processing it: the data plane's refusal of a flooding source.
  * Uses only the shard's parse arena and configuration. Same result
@@ -263,5 +287,8 @@ struct sr_reg_owner {
  */
 int sr_reg_prescan(const char *req, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
 		   struct sr_sip_scan *scan, struct sr_reg_owner *o);
+/* The same, also filling *carry (may be NULL; struct sr_reg_carry) for the owner. */
+int sr_reg_prescan_carry(const char *req, size_t len, const struct sr_reg_config *cfg, struct sr_arena *arena,
+			 struct sr_sip_scan *scan, struct sr_reg_owner *o, struct sr_reg_carry *carry);
 
 #endif

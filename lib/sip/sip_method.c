@@ -90,6 +90,39 @@ static bool is_lws(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* The eight bytes at p (fewer before end: zeros past it) as a little-endian word. */
+static inline uint64_t load8(const char *p, const char *end)
+{
+	uint64_t v = 0;
+	if (end - p >= 8) {
+		memcpy(&v, p, 8); /* one load */
+	} else {
+		for (unsigned i = 0; p + i < end; i++)
+			v |= (uint64_t)(uint8_t)p[i] << (8 * i);
+		return v; /* built little-endian already */
+	}
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/*
+ * How many of the bytes of word x (first byte lowest) are upper-case
+ * letters before the first that is not, 8 when all are: every byte at once
+ * (two additions that cannot carry, on the bytes' low seven bits).
+ */
+static inline size_t upper_run(uint64_t x)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full, high = 0x8080808080808080ull;
+	uint64_t y = x & low7;
+	uint64_t ge_a = y + 0x3f3f3f3f3f3f3f3full;  /* high bit: the byte is 'A' or above */
+	uint64_t gt_z = y + 0x2525252525252525ull;  /* high bit: the byte is above 'Z' */
+	uint64_t upper = ge_a & ~gt_z & ~x & high; /* and not a byte of 0x80 or more */
+	uint64_t other = ~upper & high;
+	return other ? (size_t)__builtin_ctzll(other) / 8 : 8;
+}
+
 uint32_t sr_sip_method_list(struct sr_str list)
 {
 	/*
@@ -97,19 +130,28 @@ uint32_t sr_sip_method_list(struct sr_str list)
 	 * while the letters last, and it counts only when LWS, a comma or the end
 	 * follows. Anything else (an extension name with a digit or '-', a
 	 * lower-case name, two words) skips to the next comma and adds nothing.
+	 * A name of up to seven letters (all but REGISTER and SUBSCRIBE) is read
+	 * as one word; longer ones byte by byte.
 	 */
 	uint32_t mask = SR_SIP_ALLOW_PRESENT;
 	const char *p = list.p, *end = list.p + list.len;
 	while (p < end) {
 		while (p < end && (is_lws(*p) || *p == ','))
 			p++;
+		if (p == end)
+			break;
 		const char *name = p;
-		uint64_t w = 0; /* the last eight letters, shifted in from the top: the first byte ends lowest */
-		for (; p < end && (unsigned)(*p - 'A') < 26u; p++)
-			w = w >> 8 | (uint64_t)(uint8_t)*p << 56;
-		size_t len = (size_t)(p - name);
-		if (len && len < 8)
-			w >>= 8 * (8 - len);
+		uint64_t w = load8(p, end); /* the letters as one word: the first byte lowest */
+		size_t len = upper_run(w);
+		if (len < 8) {
+			w &= (1ull << (8 * len)) - 1;
+			p += len;
+		} else {
+			w = 0; /* the last eight letters, shifted in from the top: the first byte ends lowest */
+			for (; p < end && (unsigned)(*p - 'A') < 26u; p++)
+				w = w >> 8 | (uint64_t)(uint8_t)*p << 56;
+			len = (size_t)(p - name);
+		}
 		while (p < end && is_lws(*p))
 			p++;
 		if (p < end && *p != ',') { /* not a lone upper-case name */

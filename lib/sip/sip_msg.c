@@ -256,6 +256,7 @@ struct walk {
 	struct sr_arena *arena;
 	struct sr_sip_error *err;
 	bool fast;
+	const struct sr_sip_scan_to *to; /* the pre-scan's reading of the To value; NULL: none */
 };
 
 static int check_mandatory(const struct sr_sip_msg *m, struct sr_sip_error *err)
@@ -312,6 +313,19 @@ static bool wants_line(const struct sr_sip_msg *m, enum sr_hdr_id id)
 	       id == SR_HDR_WWW_AUTHENTICATE || id == SR_HDR_PROXY_AUTHENTICATE;
 }
 
+/*
+ * The first To, when the pre-scan's record describes this very value: taken
+ * as the pre-scan read it (fast path only; a second To is read, and refused).
+ */
+static bool carried_to(struct walk *w, enum sr_hdr_id id, struct sr_str value)
+{
+	if (id != SR_HDR_TO || !w->fast || !w->to || w->m->to.raw.len ||
+	    !sr_sip_scan_to_take(w->to, w->buf, value, &w->m->to))
+		return false;
+	w->m->to_carried = true;
+	return true;
+}
+
 /* The value of one interesting header line: parsed on the walk's path. */
 static int header_value(struct walk *w, const struct hline *h, bool *bad)
 {
@@ -320,6 +334,8 @@ static int header_value(struct walk *w, const struct hline *h, bool *bad)
 	struct sr_str value = line_value(h, w->arena);
 	if (!value.p)
 		return w->fast ? SR_SIP_SLOW : fail(w->err, 400, "Out of parse memory");
+	if (carried_to(w, h->id, value))
+		return SR_SIP_OK;
 	struct sr_sip_error e2;
 	int rc = sr_hdr_parse(w->m, h->id, value, w->fast, w->arena, *bad ? &e2 : w->err);
 	if (rc == SR_SIP_BAD)
@@ -371,6 +387,8 @@ static const char *replay(struct walk *w, const struct sr_sip_scan *scan)
 		struct sr_str value = sr_str_trim(sr_str_make(w->buf + scan->line_off[i], scan->line_len[i]));
 		if (wants_line(w->m, id)) /* a REGISTER's From, a second Via: no line to find */
 			keep_line(w->m, id, recorded_line(w, value));
+		if (carried_to(w, id, value))
+			continue;
 		if (sr_hdr_parse(w->m, id, value, true, w->arena, w->err) != SR_SIP_OK)
 			return NULL;
 	}
@@ -457,29 +475,45 @@ static int walk(struct walk *w, const struct sr_sip_scan *scan)
 	return w->fast && rc != SR_SIP_OK ? SR_SIP_SLOW : rc;
 }
 
-int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, const struct sr_sip_scan *scan,
-		 unsigned flags, struct sr_arena *arena, struct sr_sip_error *err)
+int sr_sip_parse_carried(struct sr_sip_msg *m, const char *buf, size_t len, const struct sr_sip_scan *scan,
+			 const struct sr_sip_scan_to *to, unsigned flags, struct sr_arena *arena,
+			 struct sr_sip_error *err)
 {
-	struct walk w = { m, buf, buf + len, arena, err, true };
+	struct walk w = { m, buf, buf + len, arena, err, true, to };
 	if (flags & SR_SIP_FAST) {
 		int rc = walk(&w, scan);
 		if (rc != SR_SIP_SLOW || (flags & SR_SIP_FAST_ONLY))
 			return rc;
 	}
 	w.fast = false;
+	w.to = NULL;
 	return walk(&w, NULL);
+}
+
+int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, const struct sr_sip_scan *scan,
+		 unsigned flags, struct sr_arena *arena, struct sr_sip_error *err)
+{
+	return sr_sip_parse_carried(m, buf, len, scan, NULL, flags, arena, err);
 }
 
 /* ---- the first steps: up to the owner field ---- */
 
-/* Parses the owner field's value exactly as the walk would: fast, else libosip2. */
-static int owner_to(struct sr_str value, unsigned flags, struct sr_arena *arena, struct sr_sip_owner *o)
+/*
+ * Parses the owner field's value exactly as the walk would: fast, else
+ * libosip2. What the fast path read is recorded for the owner (carry, may
+ * be NULL).
+ */
+static int owner_to(const char *buf, struct sr_str value, unsigned flags, struct sr_arena *arena,
+		    struct sr_sip_owner *o, struct sr_sip_scan_to *carry)
 {
 	struct sr_sip_addr to;
 	struct sr_sip_error err;
-	if (!((flags & SR_SIP_FAST) && sr_hdr_to(value, true, arena, &to, &err) == SR_SIP_OK) &&
-	    sr_hdr_to(value, false, arena, &to, &err) != SR_SIP_OK)
+	if ((flags & SR_SIP_FAST) && sr_hdr_to(value, true, arena, &to, &err) == SR_SIP_OK) {
+		if (carry)
+			sr_sip_scan_to_record(carry, buf, &to);
+	} else if (sr_hdr_to(value, false, arena, &to, &err) != SR_SIP_OK) {
 		return -1;
+	}
 	o->uri = to.uri;
 	return 0;
 }
@@ -529,9 +563,17 @@ static bool record(struct sr_sip_scan *scan, const char *buf, const struct hline
 void sr_sip_scan_owner(const char *buf, size_t len, unsigned flags, struct sr_arena *arena,
 		       struct sr_sip_scan *scan, struct sr_sip_owner *owner)
 {
+	sr_sip_scan_owner_to(buf, len, flags, arena, scan, owner, NULL);
+}
+
+void sr_sip_scan_owner_to(const char *buf, size_t len, unsigned flags, struct sr_arena *arena,
+			  struct sr_sip_scan *scan, struct sr_sip_owner *owner, struct sr_sip_scan_to *carry)
+{
 	const char *end = buf + len;
 	memset(scan, 0, sizeof(*scan));
 	memset(owner, 0, sizeof(*owner));
+	if (carry)
+		carry->valid = 0;
 	if (len > UINT16_MAX)
 		return; /* offsets are 16 bits: a UDP datagram always fits */
 	const char *p = skip_crlf(buf, end);
@@ -573,7 +615,7 @@ void sr_sip_scan_owner(const char *buf, size_t len, unsigned flags, struct sr_ar
 		}
 		if (!response && h.id == SR_HDR_TO) {
 			struct sr_str value = line_value(&h, arena);
-			if (value.p && owner_to(value, flags, arena, owner) == 0)
+			if (value.p && owner_to(buf, value, flags, arena, owner, h.folded ? NULL : carry) == 0)
 				owner->kind = SR_OWNER_AOR;
 			break;
 		}

@@ -138,6 +138,7 @@ struct sr_sip_msg {
 	bool is_request;
 	bool fast;               /* filled by the fast path */
 	bool resumed;            /* the fast walk resumed from a pre-scan's record (scan) */
+	bool to_carried;         /* to was taken from the pre-scan's reading (struct sr_sip_scan_to), not read again */
 
 	/* request line */
 	struct sr_str method;    /* as sent, e.g. "REGISTER" */
@@ -242,6 +243,35 @@ enum sr_sip_scan_flags {
 	SR_SCAN_RESPONSE = 1u << 5,
 };
 
+/*
+ * What the pre-scan's fast path read of a REGISTER's To value, for the owner
+ * to take instead of reading it again (sip_scan_to.c). Offsets: the value's
+ * from the start of the message, its parts from the value's start. Carried
+ * only for a plain To (sip:/sips:, no password, no URI parameters or
+ * headers: the view then needs no arena); valid is 0 otherwise. It travels
+ * beside struct sr_sip_scan (the mbuf's private area in the data plane).
+ */
+struct sr_sip_scan_to {
+	uint16_t at;    /* the To value (trimmed, as the walk finds it) */
+	uint8_t len;
+	uint8_t valid;
+	uint8_t scheme; /* enum sr_uri_scheme; scheme_text is the URI's first 3 or 4 bytes */
+	uint8_t uri_at, uri_len;
+	uint8_t tag_at, tag_len;
+	uint8_t user_at, user_len;
+	uint8_t host_at, host_len;
+	uint8_t port_at, port_len;
+};
+
+/* Records to (read by the fast path from buf) in *t; t->valid stays 0 when it cannot be carried. */
+void sr_sip_scan_to_record(struct sr_sip_scan_to *t, const char *buf, const struct sr_sip_addr *to);
+/*
+ * Fills *out from t when t describes exactly this value (its offset in buf
+ * and length); false otherwise (the value is read as usual).
+ */
+bool sr_sip_scan_to_take(const struct sr_sip_scan_to *t, const char *buf, struct sr_str value,
+			 struct sr_sip_addr *out);
+
 /* How sr_sip_parse may parse. */
 enum sr_sip_parse_flags {
 	SR_SIP_FAST = 1u << 0,      /* try the fast path first (else libosip2 only) */
@@ -260,6 +290,13 @@ enum sr_sip_parse_flags {
  */
 int sr_sip_parse(struct sr_sip_msg *m, const char *buf, size_t len, const struct sr_sip_scan *scan,
 		 unsigned flags, struct sr_arena *arena, struct sr_sip_error *err);
+/*
+ * The same, also taking the pre-scan's reading of the To value (to, may be
+ * NULL) on the fast path instead of reading it again (m->to_carried).
+ */
+int sr_sip_parse_carried(struct sr_sip_msg *m, const char *buf, size_t len, const struct sr_sip_scan *scan,
+			 const struct sr_sip_scan_to *to, unsigned flags, struct sr_arena *arena,
+			 struct sr_sip_error *err);
 
 /* The field that decides which worker owns a message. */
 enum sr_sip_owner_kind {
@@ -281,6 +318,9 @@ struct sr_sip_owner {
  */
 void sr_sip_scan_owner(const char *buf, size_t len, unsigned flags, struct sr_arena *arena,
 		       struct sr_sip_scan *scan, struct sr_sip_owner *owner);
+/* The same, also recording a REGISTER's To value for the owner (to, may be NULL; struct sr_sip_scan_to). */
+void sr_sip_scan_owner_to(const char *buf, size_t len, unsigned flags, struct sr_arena *arena,
+			  struct sr_sip_scan *scan, struct sr_sip_owner *owner, struct sr_sip_scan_to *to);
 
 /*
  * NULL when a and b hold the same view (ranges compared by content), else

@@ -76,17 +76,23 @@ void sr_siphash_update(struct sr_siphash *h, const void *p, size_t n)
 		h->buf[i] = b[i];
 }
 
+/* The last word (the rest bytes, the length modulo 256 on top) and the finalisation. */
+static inline uint64_t finish(struct sr_siphash *h, const uint8_t *rest, size_t n)
+{
+	uint8_t last[8] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		last[i] = rest[i];
+	compress(h, load_le64(last) | (h->len & 0xff) << 56);
+	h->v2 ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sipround(h);
+	return h->v0 ^ h->v1 ^ h->v2 ^ h->v3;
+}
+
 uint64_t sr_siphash_final(const struct sr_siphash *st)
 {
 	struct sr_siphash h = *st;
-	uint8_t last[8] = { 0 };
-	for (unsigned i = 0; i < (h.len & 7); i++)
-		last[i] = h.buf[i];
-	compress(&h, load_le64(last) | (h.len & 0xff) << 56);
-	h.v2 ^= 0xff;
-	for (int i = 0; i < 4; i++)
-		sipround(&h);
-	return h.v0 ^ h.v1 ^ h.v2 ^ h.v3;
+	return finish(&h, h.buf, h.len & 7);
 }
 
 void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n)
@@ -96,12 +102,20 @@ void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n)
 	sr_siphash_update(h, p, n);
 }
 
+/*
+ * One pass over one buffer, the state in local variables (the incremental
+ * interface keeps it in memory between calls): the To-tag of every response
+ * comes here (reg_reply.c gathers its fields first).
+ */
 uint64_t sr_siphash(const struct sr_siphash_key *k, const void *p, size_t n)
 {
 	struct sr_siphash h;
+	const uint8_t *b = p;
 	sr_siphash_init(&h, k);
-	sr_siphash_update(&h, p, n);
-	return sr_siphash_final(&h);
+	h.len = n;
+	for (; n >= 8; b += 8, n -= 8)
+		compress(&h, load_le64(b));
+	return finish(&h, b, n);
 }
 
 struct sr_siphash_key sr_siphash_derive(const struct sr_siphash_key *master, const char *label)

@@ -9,7 +9,8 @@
  * shard per input keeps every finding reproducible from its artifact alone
  * (a shard living across inputs found a bug whose artifact then did not
  * replay). Each datagram goes through the data plane's two steps: the owner
- * pre-scan (sr_reg_prescan), then sr_reg_process_scan resuming from it.
+ * pre-scan (sr_reg_prescan_carry), then sr_reg_process_carried resuming from
+ * it (a datagram of even length also takes the To and AoR it carried).
  * Invariants checked: the response fits the buffer and starts with a status
  * line whose status is below 600 (a registrar never sends 6xx, RFC 3261
  * 10.3), a request without an answer always says why, the pre-scan's owner
@@ -110,9 +111,11 @@ static void one(struct sr_registrar *shard, const struct sr_reg_config *c, const
 	struct sr_reg_result res;
 	struct sr_sip_scan scan;
 	struct sr_reg_owner o;
-	int pre = sr_reg_prescan(msg, len, c, &prescan_arena, &scan, &o);
+	struct sr_reg_carry carry; /* datagrams of even length: the owner takes what the pre-scan read */
+	bool carried = len % 2 == 0;
+	int pre = sr_reg_prescan_carry(msg, len, c, &prescan_arena, &scan, &o, carried ? &carry : NULL);
 	uint64_t hash = o.hash;
-	sr_reg_process_scan(shard, msg, len, &scan, &src, now_ms, resp, sizeof(resp), &res);
+	sr_reg_process_carried(shard, msg, len, &scan, carried ? &carry : NULL, &src, now_ms, resp, sizeof(resp), &res);
 	if (res.has_aor && (pre != 0 || hash != res.aor_hash)) {
 		fprintf(stderr, "fuzz: the pre-scan's owner is not the parsed AoR's owner\n");
 		abort();

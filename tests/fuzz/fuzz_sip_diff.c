@@ -11,7 +11,8 @@
  *  - the owner pre-scan (sr_sip_scan_owner) is the walk's first steps: for
  *    every REGISTER the full parse accepts, it finds the same To URI; for
  *    another request, the same Request-URI;
- *  - a fast walk resumed from the pre-scan's record equals a fresh one.
+ *  - a fast walk resumed from the pre-scan's record, taking the To value
+ *    it read (struct sr_sip_scan_to), equals a fresh one.
  * Seeds: tests/fuzz/corpus (every shape the fast path takes: see
  * reg-fast-*.sip) and the RFC 4475/5118 messages.
  */
@@ -64,8 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the pre-scan, and the owner's walk resumed from it */
 	sr_arena_bind_osip(&scan_arena);
 	struct sr_sip_scan scan;
+	struct sr_sip_scan_to to;
 	struct sr_sip_owner owner;
-	sr_sip_scan_owner(buf, size, SR_SIP_FAST, &scan_arena, &scan, &owner);
+	sr_sip_scan_owner_to(buf, size, SR_SIP_FAST, &scan_arena, &scan, &owner, &to);
 	if (rc_slow == SR_SIP_OK && slow.is_request) {
 		bool reg = sr_str_eq(slow.method, SR_STR_LIT("REGISTER"));
 		if (owner.kind != SR_OWNER_AOR)
@@ -75,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fail("the pre-scan's owner URI is not the parse's", field);
 	}
 	if (rc_fast == SR_SIP_OK) {
-		int rc = sr_sip_parse(&resumed, buf, size, &scan, SR_SIP_FAST | SR_SIP_FAST_ONLY, &scan_arena, &err);
+		int rc = sr_sip_parse_carried(&resumed, buf, size, &scan, &to, SR_SIP_FAST | SR_SIP_FAST_ONLY, &scan_arena,
+					      &err);
 		if (rc != SR_SIP_OK)
 			fail("the resumed fast walk declined what a fresh one accepted", NULL);
 		const char *field = sr_sip_msg_diff(&fast, &resumed);

@@ -2,7 +2,9 @@
  * reg_harness.c - shared helpers of the registrar tests (see reg_harness.h).
  *
  * Every request goes through the data plane's two steps: the owner pre-scan
- * (sr_reg_prescan), then sr_reg_process_scan resuming from it. Each time,
+ * (sr_reg_prescan_carry), then sr_reg_process_carried resuming from it and
+ * taking the To and AoR it carried (test_reg_carry checks that equals
+ * reading them again). Each time,
  * the invariant "the pre-scan's owner is the parsed AoR's owner" is checked
  * (issue 15: otherwise one AoR's bindings split across workers). The parse
  * path comes from SR_TEST_PARSE ("fast", the default, or "libosip2":
@@ -204,9 +206,10 @@ int th_raw(struct th_env *e, const char *bytes, size_t len)
 	memset(e->resp, 0, sizeof(e->resp));
 	size_t cap = e->resp_cap && e->resp_cap < sizeof(e->resp) ? e->resp_cap : sizeof(e->resp) - 1;
 	struct sr_reg_owner o;
-	int pre = sr_reg_prescan(bytes, len, &e->cfg, &e->prescan_arena, &e->scan, &o);
+	struct sr_reg_carry carry; /* as a worker does: the owner takes the To and AoR the pre-scan read */
+	int pre = sr_reg_prescan_carry(bytes, len, &e->cfg, &e->prescan_arena, &e->scan, &o, &carry);
 	uint64_t hash = o.hash;
-	sr_reg_process_scan(e->shard, bytes, len, &e->scan, &e->src, e->now_ms, e->resp, cap, &e->res);
+	sr_reg_process_carried(e->shard, bytes, len, &e->scan, &carry, &e->src, e->now_ms, e->resp, cap, &e->res);
 	/* the retraction follows the response: keep a copy before the response is made a string */
 	size_t rl = e->res.retraction_len < sizeof(e->retraction) ? e->res.retraction_len : 0;
 	memcpy(e->retraction, e->resp + e->res.len, rl);

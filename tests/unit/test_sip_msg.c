@@ -456,6 +456,22 @@ static void scan_and_resume(void **state)
 	assert_null(sr_sip_msg_diff(&fresh, &f->m));
 	assert_false(fresh.resumed);
 	assert_int_equal(f->m.resumed, (g_flags & SR_SIP_FAST) != 0); /* the libosip2 path walks it all */
+	assert_false(f->m.to_carried);
+	/* the To value the pre-scan read is taken as it is (To lies past the recorded lines: found by the walk) */
+	struct sr_sip_scan_to to;
+	sr_sip_scan_owner_to(REGISTER, strlen(REGISTER), g_flags, &f->arena, &scan, &owner, &to);
+	assert_int_equal(to.valid, (g_flags & SR_SIP_FAST) != 0);
+	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
+			 SR_SIP_OK);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
+	assert_int_equal(f->m.to_carried, (g_flags & SR_SIP_FAST) != 0);
+	assert_str(f->m.to.uri.user, "alice");
+	/* a record for other bytes is not taken */
+	to.at++;
+	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
+			 SR_SIP_OK);
+	assert_false(f->m.to_carried);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
 	/* another request: the Request-URI decides, the walk stops after the start line */
 	static const char options[] = "OPTIONS sip:Carol@Example.com SIP/2.0\r\nTo: <sip:x@y>\r\n\r\n";
 	sr_sip_scan_owner(options, strlen(options), g_flags, &f->arena, &scan, &owner);
@@ -713,6 +729,17 @@ static void method_names(void **state)
 	assert_int_equal(sr_sip_method_bit(SR_STR_LIT("Invite")), SR_SIP_M_OTHER);
 	assert_int_equal(sr_sip_method_list(SR_STR_LIT("INVITE BYE, \tACK\t,SUBSCRIBE")),
 			 SR_SIP_ALLOW_PRESENT | SR_SIP_M_ACK | SR_SIP_M_SUBSCRIBE);
+	/*
+	 * Names of up to seven letters are read eight bytes at a time: what
+	 * follows them (a digit, a lower-case letter, a byte above 0x7f, the
+	 * end of the list) ends the name exactly where the byte loop ends it.
+	 */
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("INVITE2, ACKnowledge, BYE\xc1, PRACK,REFER,REGISTER,MESSAGE")),
+			 SR_SIP_ALLOW_PRESENT | SR_SIP_M_PRACK | SR_SIP_M_REFER | SR_SIP_M_REGISTER | SR_SIP_M_MESSAGE);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("BYE")), SR_SIP_ALLOW_PRESENT | SR_SIP_M_BYE);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("OPTIONSX, INFO ,")), SR_SIP_ALLOW_PRESENT | SR_SIP_M_INFO);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT("UPDATE@, NOTIFY")), SR_SIP_ALLOW_PRESENT | SR_SIP_M_NOTIFY);
+	assert_int_equal(sr_sip_method_list(SR_STR_LIT(" , ")), SR_SIP_ALLOW_PRESENT);
 }
 
 static int group_fast(void **state)
