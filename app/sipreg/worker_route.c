@@ -84,8 +84,8 @@ static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, 
  * literal. Read per lookup, not kept per binding: a binding is 297 bytes
  * (bench/core, target under 300), so 6 more bytes for every binding would
  * break the target, and a field of its own only in Path bindings would
- * still cost every binding a 2-byte length and change the persisted record;
- * the parse is paid only by routed requests to bindings that have a Path.
+ * still cost every binding its 2-byte length (299, one byte left); the
+ * parse is paid only by routed requests to bindings that have a Path.
  */
 static struct sr_txn_dest path_hop(struct sr_worker_route *wr, struct sr_str path)
 {
