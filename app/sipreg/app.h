@@ -60,6 +60,7 @@ struct sr_worker_stats {
 	uint64_t nat_pings_sent, nat_pings_answered, nat_pings_failed, nat_pings_stray, nat_pings_unsent;
 	/* the neighbour table (worker_neigh.c), published every 100 ms */
 	uint64_t arp_requests, arp_resolved, arp_failed, neigh_dropped, neigh_entries;
+	uint64_t arp_shared;              /* ARP news another worker passed on, learned here */
 	uint64_t events[4];               /* binding events by enum sr_event_type */
 	uint64_t queries;
 	uint64_t busy_cycles;             /* TSC cycles of loop iterations that did work (CPU per request) */

@@ -80,6 +80,9 @@ static void packet_layer(const struct sr_app *app, struct sr_stats_sink *s)
 	sr_stats_one(s, "sipreg_neigh_dropped_total", C,
 		     "Datagrams sipreg originated dropped for no neighbour (unresolved, or no room to wait).",
 		     WSUM(app, neigh_dropped));
+	sr_stats_one(s, "sipreg_arp_shared_total", C,
+		     "ARP news (replies and requests for us, announcements) one worker passed to another.",
+		     WSUM(app, arp_shared));
 	sr_stats_one(s, "sipreg_neigh_entries", G, "Neighbour table entries in use, all workers.", WSUM(app, neigh_entries));
 	sr_stats_one(s, "sipreg_ip_fragments_received_total", C, "IPv4 fragments received.", WSUM(app, net.frags_in));
 	sr_stats_one(s, "sipreg_ip_reassembled_total", C, "Datagrams completed by IPv4 reassembly.",

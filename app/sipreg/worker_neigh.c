@@ -159,6 +159,7 @@ bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t
 	if ((m->packet_type & RTE_PTYPE_L2_MASK) != RTE_PTYPE_L2_ETHER_ARP)
 		return false;
 	(void)learn_arp(w, m, now_ms, false);
+	SR_STAT_INC(w->stats.arp_shared);
 	rte_pktmbuf_free(m);
 	return true;
 }
