@@ -41,6 +41,7 @@ struct sr_worker_route;
 struct sr_worker_mid;
 struct sr_worker_nat;
 struct sr_worker_push;
+struct sr_worker_neigh;
 struct sr_pushgw;
 
 /* Counters of one worker: the packet layer's plus the SIP layer's. */
@@ -57,6 +58,9 @@ struct sr_worker_stats {
 	uint64_t stun_ignored;            /* other STUN messages on the SIP port, dropped */
 	/* NAT keepalives (worker_nat.c), published every 100 ms */
 	uint64_t nat_pings_sent, nat_pings_answered, nat_pings_failed, nat_pings_stray, nat_pings_unsent;
+	/* the neighbour table (worker_neigh.c), published every 100 ms */
+	uint64_t arp_requests, arp_resolved, arp_failed, neigh_dropped, neigh_entries;
+	uint64_t arp_shared;              /* ARP news another worker passed on, learned here */
 	uint64_t events[4];               /* binding events by enum sr_event_type */
 	uint64_t queries;
 	uint64_t busy_cycles;             /* TSC cycles of loop iterations that did work (CPU per request) */
@@ -106,6 +110,7 @@ struct sr_worker {
 	struct sr_worker_mid *mid;        /* registrar.role = mid (worker_mid.c); NULL when final */
 	struct sr_worker_nat *nat;        /* nat.ping_interval > 0 (worker_nat.c); NULL when off */
 	struct sr_worker_push *push;      /* push.enable (worker_push.c); NULL when off */
+	struct sr_worker_neigh *neigh;    /* IPv4 -> MAC and ARP (worker_neigh.c) */
 	struct sr_policy_reader policy_reader; /* ctx of the shard's policy hook */
 	struct sr_arena arena;            /* for the pre-scan */
 	struct sr_net_reasm reasm;

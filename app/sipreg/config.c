@@ -84,6 +84,11 @@ static const struct key keys[] = {
 	  "IPv4 datagrams in reassembly at once, per worker" },
 	{ "net", "reasm_timeout_ms", K_U32, F(reasm_timeout_ms), 100, 60000, NULL,
 	  "incomplete datagrams are dropped after this" },
+	{ "net", "prefix_len", K_U32, F(prefix_len), 0, 32, NULL,
+	  "our subnet's prefix length: its addresses are resolved by ARP, others go to net.gateway" },
+	{ "net", "gateway", K_IPV4, F(gateway), 0, 0, NULL,
+	  "next hop for addresses off our subnet, resolved by ARP; 0.0.0.0: none (back the way they came)" },
+	{ "net", "neighbours", K_U32, F(neighbours), 4, 1 << 20, NULL, "neighbour table entries per worker" },
 	{ "workers", "count", K_U32, F(workers), 0, SR_NET_MAX_WORKERS, NULL,
 	  "worker lcores; 0: all lcores but the main one" },
 	{ "workers", "burst", K_U32, F(burst), 1, 64, NULL, "packets per RX/TX burst" },
@@ -287,6 +292,8 @@ static void defaults(struct sr_app_config *c)
 	c->sip_port = 5060;
 	c->reasm_flows = 1024;
 	c->reasm_timeout_ms = 2000;
+	c->prefix_len = 24;
+	c->neighbours = 4096;
 	c->burst = 32;
 	c->ring_size = 4096;
 	c->expire_budget = 64;
@@ -468,12 +475,24 @@ static int on_ini_key(void *user, const char *section, const char *name, const c
 	return 1;
 }
 
+uint32_t sr_app_config_netmask(const struct sr_app_config *c)
+{
+	return c->prefix_len ? htonl(~0u << (32 - c->prefix_len)) : 0;
+}
+
+static bool on_link(const struct sr_app_config *c, uint32_t ip)
+{
+	return ((ip ^ c->ip) & sr_app_config_netmask(c)) == 0;
+}
+
 /* Cross-key rules and the core's own check. */
 static const char *check(const struct sr_app_config *c, char *err, size_t err_len)
 {
 	const char *m = sr_reg_config_check(&c->reg);
 	if (m)
 		return snprintf(err, err_len, "%s", m), err;
+	if (c->gateway && !on_link(c, c->gateway))
+		return snprintf(err, err_len, "net.gateway: not on net.address/net.prefix_len"), err;
 	if (c->burst > c->rx_desc)
 		return snprintf(err, err_len, "workers.burst: larger than port.rx_desc"), err;
 	if ((m = sr_midreg_options_check(&c->mid)) != NULL)

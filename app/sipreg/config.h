@@ -46,6 +46,9 @@ struct sr_app_config {
 	int udp_checksum;         /* enum sr_net_udp_csum */
 	uint32_t reasm_flows;     /* datagrams in reassembly at once, per worker */
 	uint32_t reasm_timeout_ms;
+	uint32_t prefix_len;      /* our subnet (on-link addresses are resolved by ARP; worker_neigh.c) */
+	uint32_t gateway;         /* next hop for other addresses, network byte order; 0: none */
+	uint32_t neighbours;      /* neighbour table entries per worker */
 	/* [workers] */
 	uint32_t workers;         /* 0: every worker lcore the EAL gives us */
 	uint32_t burst;
@@ -99,6 +102,9 @@ struct sr_app_config {
 	} nat;
 	bool check_only;          /* --check: validate, print the EAL arguments, exit */
 };
+
+/* net.prefix_len as a mask, network byte order. */
+uint32_t sr_app_config_netmask(const struct sr_app_config *c);
 
 /*
  * Parses argv (--config FILE, --set k=v, --help, --version) into c.

@@ -40,6 +40,7 @@
 #include "worker_nat.h"
 #include "worker_route.h"
 #include "worker_mid.h"
+#include "worker_neigh.h"
 
 #define MAX_EAL_ARGS 64
 #define TX_DATA_ROOM 8192      /* the largest response we build (fragmented to the MTU on the wire) */
@@ -214,7 +215,7 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 			fprintf(stderr, "sipreg: worker %u: shard: %s\n", i, err ? err : "failed");
 			return -1;
 		}
-		if (sr_worker_push_create(w, now_ms) != 0 || sr_worker_route_create(w, now_ms) != 0 ||
+		if (sr_worker_neigh_create(w) != 0 || sr_worker_push_create(w, now_ms) != 0 || sr_worker_route_create(w, now_ms) != 0 ||
 		    sr_worker_nat_create(w, now_ms) != 0 || sr_worker_mid_create(w, now_ms) != 0)
 			return -1;
 		i++;
@@ -243,6 +244,7 @@ static void teardown(struct sr_app *app, struct sr_control *control)
 		sr_worker_mid_free(w);
 		sr_worker_nat_free(w);
 		sr_worker_push_free(w);
+		sr_worker_neigh_free(w);
 		if (w->shard)
 			sr_reg_free(w->shard);
 		w->shard = NULL;

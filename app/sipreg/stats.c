@@ -72,6 +72,18 @@ static void packet_layer(const struct sr_app *app, struct sr_stats_sink *s)
 	sr_stats_one(s, "sipreg_tx_bytes_total", C, "Bytes of frames sent.", WSUM(app, net.tx_bytes));
 	sr_stats_one(s, "sipreg_arp_replies_total", C, "ARP requests answered.", WSUM(app, net.arp_replies));
 	sr_stats_one(s, "sipreg_icmp_replies_total", C, "ICMP echo requests answered.", WSUM(app, net.icmp_replies));
+	sr_stats_one(s, "sipreg_arp_requests_total", C, "ARP requests sent to resolve a next hop (with retries and probes).",
+		     WSUM(app, arp_requests));
+	sr_stats_one(s, "sipreg_arp_resolved_total", C, "ARP resolutions and probes answered.", WSUM(app, arp_resolved));
+	sr_stats_one(s, "sipreg_arp_failed_total", C, "ARP resolutions and probes given up, unanswered.",
+		     WSUM(app, arp_failed));
+	sr_stats_one(s, "sipreg_neigh_dropped_total", C,
+		     "Datagrams sipreg originated dropped for no neighbour (unresolved, or no room to wait).",
+		     WSUM(app, neigh_dropped));
+	sr_stats_one(s, "sipreg_arp_shared_total", C,
+		     "ARP news (replies and requests for us, announcements) one worker passed to another.",
+		     WSUM(app, arp_shared));
+	sr_stats_one(s, "sipreg_neigh_entries", G, "Neighbour table entries in use, all workers.", WSUM(app, neigh_entries));
 	sr_stats_one(s, "sipreg_ip_fragments_received_total", C, "IPv4 fragments received.", WSUM(app, net.frags_in));
 	sr_stats_one(s, "sipreg_ip_reassembled_total", C, "Datagrams completed by IPv4 reassembly.",
 		     WSUM(app, net.reassembled));

@@ -29,6 +29,9 @@
  * than REGISTER before the registrar, and runs its timers once per loop.
  * With nat.ping_interval, worker_nat.c sends the shard's NAT keepalives
  * once per loop and takes their answers (by branch) first.
+ * Every accepted IPv4 frame and every ARP packet teaches the worker's
+ * neighbour table (worker_neigh.c), which what the worker originates uses;
+ * ARP news reaches the other workers over the same rings as SIP.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
  * only after an empty poll).
@@ -57,6 +60,7 @@
 #include "replicate.h"
 #include "worker_route.h"
 #include "worker_mid.h"
+#include "worker_neigh.h"
 #include "worker_stun.h"
 
 #define EXPIRE_PERIOD_MS 10
@@ -335,6 +339,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		pkt_from_headers(m, &from_headers);
 		p = &from_headers;
 		sip = sip_bytes(w, m, p->payload_len);
+		sr_worker_neigh_handed(w, m, p->src_ip, now_ms);
 	}
 	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
 	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s);
@@ -456,7 +461,9 @@ static void on_frame(struct sr_worker *w, struct rte_mbuf *m, uint64_t tsc, uint
 		drop(w, m, SR_ND_TOO_BIG);
 		return;
 	}
-	switch (sr_net_classify(frame, m->data_len, local, &p, &why)) {
+	enum sr_net_verdict v = sr_net_classify(frame, m->data_len, local, &p, &why);
+	bool news = sr_worker_neigh_intake(w, m, v, &p, now_ms); /* before an ARP reply rewrites the frame */
+	switch (v) {
 	case SR_NET_ARP:
 		len = sr_net_arp_reply(frame, local);
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
@@ -495,6 +502,13 @@ static void on_frame(struct sr_worker *w, struct rte_mbuf *m, uint64_t tsc, uint
 		m->l3_len = p.l3_len;
 		sip_dispatch(w, m, &p, now_ms);
 		return;
+	case SR_NET_ARP_NEWS:
+		if (news) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		why = SR_ND_ARP_OTHER; /* it taught us nothing */
+		break;
 	case SR_NET_DROP:
 		break;
 	}
@@ -514,7 +528,8 @@ static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
 			continue;
 		unsigned n = rte_ring_sc_dequeue_burst(app->mesh.ring[from][w->id], objs, w->app->cfg.burst, NULL);
 		for (unsigned i = 0; i < n; i++)
-			sip_process(w, objs[i], NULL, NULL, now_ms);
+			if (!sr_worker_neigh_from_ring(w, objs[i], now_ms))
+				sip_process(w, objs[i], NULL, NULL, now_ms);
 		SR_STAT_ADD(w->stats.net.ring_in, n);
 		total += n;
 	}
@@ -618,6 +633,7 @@ int sr_worker_main(void *arg)
 		work += sr_worker_route_advance(w, now_ms);
 		work += sr_worker_mid_advance(w, now_ms);
 		work += sr_worker_nat_advance(w, now_ms);
+		work += sr_worker_neigh_advance(w, now_ms);
 		work += sr_worker_push_advance(w, now_ms); /* after the rx burst: a REGISTER's 200 goes first */
 		work += release_held(w, now_ms);
 		work += sr_replicate_worker_poll(w, now_ms);

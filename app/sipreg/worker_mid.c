@@ -23,9 +23,8 @@
  *   sr_midreg_binding_gone from the loop, after the store changed. A full
  *   queue loses the event (counted): the upstream registration then ends
  *   at its own expiry, at most mid.outgoing_expires later.
- * - Sends reuse worker_send.c: the next hop's MAC is learned from every
- *   datagram this glue sees (the UA's REGISTER, the main registrar's
- *   answers), else the port's last neighbour.
+ * - Sends reuse worker_send.c: the next hop from the worker's neighbour
+ *   table (worker_neigh.h), resolved by ARP when unknown.
  */
 #include "worker_mid.h"
 
@@ -68,7 +67,6 @@ struct sr_worker_mid {
 	uint64_t now_ms;               /* of the call in progress */
 	uint16_t port;                 /* where the last datagram came in: sends go out there */
 	uint16_t src_port;             /* its source port */
-	struct sr_neigh_table neigh;
 	struct sr_arena arena;
 	struct sr_sip_msg msg;
 	struct sr_midreg_resp resp;
@@ -91,8 +89,7 @@ struct sr_worker_mid {
 static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, size_t len)
 {
 	struct sr_worker_mid *wm = ctx;
-	uint16_t port = sr_neigh_port(&wm->neigh, to->ip, wm->port);
-	if (sr_worker_send_udp(wm->w, &wm->neigh, port, to->ip, to->port, bytes, len) == SR_SEND_OK)
+	if (sr_worker_send_udp(wm->w, wm->port, to->ip, to->port, bytes, len) == SR_SEND_OK)
 		wm->own.sent++;
 	else
 		wm->own.send_failed++;
@@ -249,7 +246,6 @@ bool sr_worker_mid_process(struct sr_worker *w, struct rte_mbuf *m, const struct
 	struct sr_worker_mid *wm = w->mid;
 	if (wm == NULL)
 		return false;
-	sr_neigh_learn(&wm->neigh, m->port, rte_pktmbuf_mtod(m, const uint8_t *) + 6, p->src_ip);
 	wm->port = m->port;
 	wm->src_port = p->src_port;
 	wm->now_ms = now_ms;

@@ -4,9 +4,8 @@
  *
  * Design decisions:
  * - Each worker pings the bindings of its own shard (the pinger walks the
- *   shard's store), from our SIP address, through worker_send.h; the next
- *   hop's MAC is learned from every SIP datagram the worker owns (the
- *   REGISTER of a binding reaches its owner, so its source is known there).
+ *   shard's store), from our SIP address, through worker_send.h (the next
+ *   hop from the worker's neighbour table, resolved by ARP when unknown).
  * - Answers come back to the owner without a table: with routing off the
  *   registrar's own rule already sends a response to the owner of its To
  *   AoR, which our OPTIONS names; in any mode sr_worker_nat_owner reads the
@@ -34,7 +33,6 @@
 struct sr_worker_nat {
 	struct sr_nat_ping *np;
 	struct sr_worker *w;
-	struct sr_neigh_table neigh;
 	char self[32];               /* "a.b.c.d:port" */
 	uint64_t no_neighbour, send_failed;
 	uint64_t next_publish_ms;
@@ -43,7 +41,7 @@ struct sr_worker_nat {
 static void send_ping(void *ctx, uint32_t ip, uint16_t port, const char *bytes, size_t len)
 {
 	struct sr_worker_nat *wn = ctx;
-	switch (sr_worker_send_udp(wn->w, &wn->neigh, sr_neigh_port(&wn->neigh, ip, 0), ip, port, bytes, len)) {
+	switch (sr_worker_send_udp(wn->w, 0, ip, port, bytes, len)) {
 	case SR_SEND_OK: break;
 	case SR_SEND_NO_NEIGHBOUR: wn->no_neighbour++; break;
 	case SR_SEND_FAILED: wn->send_failed++; break;
@@ -67,7 +65,6 @@ bool sr_worker_nat_process(struct sr_worker *w, struct rte_mbuf *m, const struct
 	struct sr_worker_nat *wn = w->nat;
 	if (wn == NULL)
 		return false;
-	sr_neigh_learn(&wn->neigh, m->port, rte_pktmbuf_mtod(m, const uint8_t *) + 6, p->src_ip);
 	if (!(scan->flags & SR_SCAN_RESPONSE))
 		return false;
 	/*

@@ -10,9 +10,9 @@
  *   view refuses, one route_facts.c cannot express) goes to the registrar
  *   untouched, which parses it as today: only those rare requests are
  *   parsed twice.
- * - Sends go through worker_send.h (the next hop's MAC learned from the
- *   frames this worker processes, the frame built like a registrar
- *   response); a send with no MAC at all is counted.
+ * - Sends go through worker_send.h (the next hop from the worker's
+ *   neighbour table, resolved by ARP when unknown; the frame built like a
+ *   registrar response); a send with no next hop at all is counted.
  * - Lookups read lib/location's q-ordered complete query of the worker's
  *   own shard (the AoR's owner is this worker: dispatch made sure).
  * - lib/routing's counters are plain integers of the worker; they are
@@ -54,7 +54,6 @@ struct sr_worker_route {
 	struct sr_host_self self_ip;
 	struct sr_route_facts facts;        /* what route_facts.c needs to turn the parse into facts */
 	struct sr_route_ua *ua;             /* routing.user_agent_filter, NULL when empty */
-	struct sr_neigh_table neigh;
 	char aor[SR_REG_MAX_AOR_LEN];       /* the Request-URI's canonical AoR */
 	char head[16384];                   /* head of our own responses (Via lines, From, To, Call-ID, CSeq) */
 	struct sr_loc_binding views[SR_ROUTE_MAX_TARGETS];
@@ -73,14 +72,21 @@ struct sr_worker_route {
 static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, size_t len)
 {
 	struct sr_worker_route *wr = ctx;
-	switch (sr_worker_send_udp(wr->w, &wr->neigh, wr->port, to->ip, to->port, bytes, len)) {
+	switch (sr_worker_send_udp(wr->w, wr->port, to->ip, to->port, bytes, len)) {
 	case SR_SEND_OK: wr->own.sent++; break;
 	case SR_SEND_NO_NEIGHBOUR: wr->own.no_neighbour++; break;
 	case SR_SEND_FAILED: wr->own.send_failed++; break;
 	}
 }
 
-/* The address of the first hop of a Path (its first URI), when an IPv4 literal. */
+/*
+ * The address of the first hop of a Path (its first URI), when an IPv4
+ * literal. Read per lookup, not kept per binding: a binding is 297 bytes
+ * (bench/core, target under 300), so 6 more bytes for every binding would
+ * break the target, and a field of its own only in Path bindings would
+ * still cost every binding its 2-byte length (299, one byte left); the
+ * parse is paid only by routed requests to bindings that have a Path.
+ */
 static struct sr_txn_dest path_hop(struct sr_worker_route *wr, struct sr_str path)
 {
 	struct sr_txn_dest d = { 0, 0, false };
@@ -169,7 +175,6 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 	struct sr_worker_route *wr = w->route;
 	if (wr == NULL)
 		return false;
-	sr_neigh_learn(&wr->neigh, m->port, rte_pktmbuf_mtod(m, const uint8_t *) + 6, p->src_ip);
 	if (scan->flags & SR_SCAN_REGISTER)
 		return false;
 	wr->port = m->port;

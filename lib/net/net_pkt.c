@@ -160,17 +160,28 @@ static enum sr_net_verdict classify_ipv4(const uint8_t *base, uint16_t l3_off, s
 	return classify_l4(base, l3_off, tot, local, p, why);
 }
 
+bool sr_net_arp_read(const uint8_t *frame, size_t len, struct sr_net_arp *a)
+{
+	const uint8_t *h = frame + SR_NET_ETH_LEN;
+	if (len < SR_NET_ETH_LEN + 28 || be16(h) != 1 || be16(h + 2) != ETHERTYPE_IPV4 || h[4] != 6 || h[5] != 4)
+		return false;
+	a->op = be16(h + 6);
+	memcpy(a->sha, h + 8, 6);
+	a->spa = raw32(h + 14);
+	a->tpa = raw32(h + 24);
+	return true;
+}
+
 static enum sr_net_verdict classify_arp(const uint8_t *frame, size_t len,
 					const struct sr_net_local *local, enum sr_net_drop *why)
 {
-	const uint8_t *a = frame + SR_NET_ETH_LEN;
+	struct sr_net_arp a;
 	if (len < SR_NET_ETH_LEN + 28)
 		return drop(why, SR_ND_RUNT);
-	/* Ethernet/IPv4 request for our address */
-	if (be16(a) != 1 || be16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4 ||
-	    be16(a + 6) != 1 || raw32(a + 24) != local->ip)
+	if (!sr_net_arp_read(frame, len, &a) || (a.op != 1 && a.op != 2))
 		return drop(why, SR_ND_ARP_OTHER);
-	return SR_NET_ARP;
+	/* a request for our address is answered; everything else is news for the neighbour table */
+	return a.op == 1 && a.tpa == local->ip ? SR_NET_ARP : SR_NET_ARP_NEWS;
 }
 
 enum sr_net_verdict sr_net_classify(const uint8_t *frame, size_t len, const struct sr_net_local *local,

@@ -17,6 +17,7 @@
 #ifndef SR_NET_PKT_H
 #define SR_NET_PKT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,7 +47,9 @@ struct sr_net_local {
 
 enum sr_net_verdict {
 	SR_NET_DROP,      /* see the drop reason */
-	SR_NET_ARP,       /* an ARP request for our address: answer it */
+	SR_NET_ARP,       /* an ARP request for our address: answer it (and learn from it) */
+	SR_NET_ARP_NEWS,  /* any other Ethernet/IPv4 ARP (a reply, a gratuitous ARP, a request
+			     for another address): learned from (net_neigh.h), never answered */
 	SR_NET_ICMP_ECHO, /* an ICMP echo request to us: answer it */
 	SR_NET_FRAG,      /* an IPv4 fragment to us: reassemble first */
 	SR_NET_SIP,       /* a UDP datagram to our SIP port */
@@ -58,7 +61,7 @@ enum sr_net_drop {
 	SR_ND_RUNT,          /* shorter than the headers it claims */
 	SR_ND_NOT_OURS,      /* unicast to another MAC, or IPv4 to another address */
 	SR_ND_ETHERTYPE,     /* neither ARP nor IPv4 (IPv6, LLDP, ...) */
-	SR_ND_ARP_OTHER,     /* ARP that is not a request for our address */
+	SR_ND_ARP_OTHER,     /* ARP that is not Ethernet/IPv4 (or ARP news nobody learns from) */
 	SR_ND_IP_HEADER,     /* bad version, header length or total length */
 	SR_ND_IP_CSUM,
 	SR_ND_IP_PROTO,      /* neither UDP nor ICMP */
@@ -88,6 +91,17 @@ struct sr_net_pkt {
 	uint32_t src_ip, dst_ip; /* network byte order */
 	uint16_t src_port, dst_port; /* host order */
 };
+
+/* The facts of an Ethernet/IPv4 ARP packet (addresses in network order). */
+struct sr_net_arp {
+	uint16_t op;    /* 1 request, 2 reply */
+	uint8_t sha[6]; /* sender's MAC */
+	uint32_t spa;   /* sender's address */
+	uint32_t tpa;   /* target address */
+};
+
+/* Reads the ARP packet of an Ethernet frame; false when it is not Ethernet/IPv4 ARP. */
+bool sr_net_arp_read(const uint8_t *frame, size_t len, struct sr_net_arp *a);
 
 /* Classifies an Ethernet frame of 'len' bytes. Fills *p; sets *why on SR_NET_DROP. */
 enum sr_net_verdict sr_net_classify(const uint8_t *frame, size_t len, const struct sr_net_local *local,

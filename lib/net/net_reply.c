@@ -38,10 +38,10 @@ size_t sr_net_arp_reply(uint8_t *frame, const struct sr_net_local *local)
 	return SR_NET_ETH_LEN + 28;
 }
 
-size_t sr_net_arp_announce(uint8_t *frame, const struct sr_net_local *local)
+size_t sr_net_arp_request(uint8_t *frame, const struct sr_net_local *local, uint32_t tpa)
 {
 	uint8_t *a = frame + SR_NET_ETH_LEN;
-	memset(frame, 0, SR_NET_ARP_ANNOUNCE_LEN);
+	memset(frame, 0, SR_NET_ARP_REQUEST_LEN);
 	memset(frame, 0xff, 6);           /* broadcast */
 	memcpy(frame + 6, local->mac, 6);
 	put16(frame + 12, 0x0806);
@@ -49,11 +49,17 @@ size_t sr_net_arp_announce(uint8_t *frame, const struct sr_net_local *local)
 	put16(a + 2, 0x0800);             /* IPv4 */
 	a[4] = 6;
 	a[5] = 4;
-	put16(a + 6, 1);                  /* a request: every stack updates its cache from one */
+	put16(a + 6, 1);                  /* request */
 	memcpy(a + 8, local->mac, 6);
 	memcpy(a + 14, &local->ip, 4);
-	memcpy(a + 24, &local->ip, 4);    /* target: our own address; target MAC left zero */
-	return SR_NET_ARP_ANNOUNCE_LEN;
+	memcpy(a + 24, &tpa, 4);          /* target MAC left zero: unknown */
+	return SR_NET_ARP_REQUEST_LEN;
+}
+
+size_t sr_net_arp_announce(uint8_t *frame, const struct sr_net_local *local)
+{
+	/* a request for our own address: every stack updates its cache from one */
+	return sr_net_arp_request(frame, local, local->ip);
 }
 
 /* Swaps MACs (we answer from our own MAC) and IPv4 addresses, resets TTL and the header checksum. */

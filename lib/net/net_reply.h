@@ -24,13 +24,21 @@
 size_t sr_net_arp_reply(uint8_t *frame, const struct sr_net_local *local);
 
 /*
+ * Writes an ARP request for tpa (network order) from local, broadcast, into
+ * frame[0..SR_NET_ARP_REQUEST_LEN); returns its length (padded to the
+ * Ethernet minimum). What the neighbour table (net_neigh.h) asks for.
+ */
+#define SR_NET_ARP_REQUEST_LEN 60
+size_t sr_net_arp_request(uint8_t *frame, const struct sr_net_local *local, uint32_t tpa);
+
+/*
  * Writes a gratuitous ARP announcing that our address is at our MAC (an
  * ARP request, broadcast, sender and target address both ours, RFC 5227
  * section 3) into frame[0..SR_NET_ARP_ANNOUNCE_LEN): what a node taking
  * over a service address sends so that neighbours update their caches.
  * Returns its length (padded to the Ethernet minimum).
  */
-#define SR_NET_ARP_ANNOUNCE_LEN 60
+#define SR_NET_ARP_ANNOUNCE_LEN SR_NET_ARP_REQUEST_LEN
 size_t sr_net_arp_announce(uint8_t *frame, const struct sr_net_local *local);
 
 /* Turns the ICMP echo request classified as *p into the echo reply; returns its length. */

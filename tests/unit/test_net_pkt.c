@@ -174,8 +174,9 @@ static void test_arp(void **state)
 	/* a reply is not answered again */
 	assert_int_equal(classify(f, len, &p, &why), SR_NET_DROP);
 
+	/* a request for another address is news for the neighbour table, not answered */
 	len = arp_request(f, "198.51.100.7");
-	expect_drop(f, len, SR_ND_ARP_OTHER);
+	assert_int_equal(classify(f, len, &p, &why), SR_NET_ARP_NEWS);
 	expect_drop(f, 30, SR_ND_RUNT);
 }
 

@@ -1,0 +1,65 @@
+/*
+ * worker_neigh.h - one job: the glue between a worker and its neighbour
+ * table (lib/net/net_neigh.h): learning at intake, ARP requests out,
+ * datagrams held for a resolution, ARP news shared with the other workers.
+ *
+ * Design decisions:
+ * - One table per worker, used by everything the worker originates (the
+ *   routing, NAT keepalives, the mid-registrar: worker_send.c). It is
+ *   learned at intake from every IPv4 frame the worker accepts (SIP, ICMP,
+ *   fragments) and from every SIP datagram another worker hands it (the
+ *   frame is still whole), and from ARP.
+ * - ARP replies come back on whichever receive queue the NIC picks (an ARP
+ *   frame has no flow to hash), not necessarily to the worker that asked.
+ *   So the worker that receives ARP news for us (a reply, a request naming
+ *   us) or a gratuitous ARP learns from it and passes a copy of its 42
+ *   bytes to every other worker over the existing worker-to-worker rings,
+ *   marked with the mbuf's packet type (RTE_PTYPE_L2_ETHER_ARP); the
+ *   receiving worker learns and frees it. ARP between other hosts is merged
+ *   where it arrives only.
+ * - A datagram to an address being resolved is held as its mbuf, a whole
+ *   frame with a blank destination MAC; the reply fills in both MACs (the
+ *   source is the port's, should the answer come on another port) and the
+ *   frame leaves through the worker's tx path, fragmented if large.
+ * - Resolution parameters are fixed here (NEIGH_* in worker_neigh.c); the
+ *   table size, subnet and gateway are net.neighbours, net.prefix_len and
+ *   net.gateway.
+ */
+#ifndef SR_WORKER_NEIGH_H
+#define SR_WORKER_NEIGH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app.h"
+
+struct rte_mbuf;
+
+int sr_worker_neigh_create(struct sr_worker *w);
+void sr_worker_neigh_free(struct sr_worker *w);
+
+/*
+ * Learns from a frame received on our queue (v, p: its classification).
+ * For SR_NET_ARP_NEWS, returns whether it taught anything (else it is a
+ * counted drop); otherwise true.
+ */
+bool sr_worker_neigh_intake(struct sr_worker *w, struct rte_mbuf *m, enum sr_net_verdict v,
+			    const struct sr_net_pkt *p, uint64_t now_ms);
+
+/* Learns from a SIP datagram another worker handed over (src_ip: its source). */
+void sr_worker_neigh_handed(struct sr_worker *w, const struct rte_mbuf *m, uint32_t src_ip, uint64_t now_ms);
+
+/* An object of a worker-to-worker ring that is ARP news: learned and freed (true); false: not news. */
+bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms);
+
+/*
+ * Sends the frame r (built with sr_net_udp_frame, any destination MAC) to
+ * ip: now, or once ip (or the gateway) is resolved. False when there is no
+ * next hop (r is then the caller's to free; counted).
+ */
+bool sr_worker_neigh_send(struct sr_worker *w, struct rte_mbuf *r, uint32_t ip, uint16_t def_port);
+
+/* Retries and give-ups; publishes the counters every 100 ms. */
+unsigned sr_worker_neigh_advance(struct sr_worker *w, uint64_t now_ms);
+
+#endif

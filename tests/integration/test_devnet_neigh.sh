@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# test_devnet_neigh.sh [BUILD_DIR] - sipreg resolves next hops by ARP of its own (issue 12).
+#
+# sr-peer gets a second interface, a macvlan on its end of the veth with a MAC of its own, holding
+# 198.51.100.3-.8 (ARP for them answered only there: arp_ignore=1). Six callees register from the
+# peer's usual address 198.51.100.2, each through an edge proxy at one of those addresses (Path), so
+# sipreg never received a frame from them. In proxy mode, with 2 workers (the callees' AoRs spread
+# over both; an ARP reply lands on whichever queue the kernel picks, so some resolutions need the
+# news passed between workers):
+#   1. a MESSAGE for each callee reaches the listener bound to the macvlan (SO_BINDTODEVICE: only a
+#      frame sent to the macvlan's MAC gets there; the old fallback, the port's last-seen MAC, would
+#      deliver it to the veth instead), and the listener's 200 comes back to the caller;
+#   2. sipreg asked by ARP and learned the answers (sipreg_arp_requests_total, _resolved_total), and
+#      the workers passed ARP news to each other (sipreg_arp_shared_total);
+#   3. a Path hop at an address nobody holds (198.51.100.77): three ARP requests, then given up, the
+#      held datagram dropped and counted (sipreg_arp_failed_total, sipreg_neigh_dropped_total);
+#   4. no sanitizer report; SIGTERM exits 0.
+# Exit 77 (meson: skipped) when not root or when netns/python3 are unavailable.
+set -uo pipefail
+
+prefix=sipreg-neigh
+BUILD_DIR_ARG=${1:-}
+. "$(dirname "$0")/lib.sh"
+it_init sipreg-neigh
+rp=$here/tests/integration/route_peer.py
+np=$here/tests/integration/neigh_peer.py
+figure() { stats | stat "$@"; }
+
+it_devnet_fresh
+mv=sr-peer-mv
+edges=(3 4 5 6 7 8) # 198.51.100.N: the edge proxies on the macvlan
+"${peer[@]}" ip link add "$mv" link sr-peer0 type macvlan mode bridge || { echo "FAIL: macvlan"; exit 1; }
+"${peer[@]}" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.sr-peer0.arp_ignore=1
+for n in "${edges[@]}"; do "${peer[@]}" ip addr add "198.51.100.$n/24" dev "$mv"; done
+"${peer[@]}" ethtool -K "$mv" tx off rx off >/dev/null 2>&1 || true
+"${peer[@]}" ip link set "$mv" up
+mv_mac=$("${peer[@]}" cat "/sys/class/net/$mv/address")
+
+it_start_run "$work/neigh.log" --set workers.count=2 --set routing.mode=proxy
+for n in "${edges[@]}"; do
+	"${peer[@]}" "$py" "$rp" contact "nina$n" 5085 "<sip:nina$n@198.51.100.$n:5086>" \
+		"Path: <sip:198.51.100.$n:5086;lr>" "Supported: path" >/dev/null || fail "REGISTER nina$n through .$n"
+done
+[ "$(figure sipreg_arp_requests_total)" = 0 ] || fail "ARP requests before any send: $(figure sipreg_arp_requests_total)"
+
+# 1. each reached at the macvlan's MAC
+reached=0
+for n in "${edges[@]}"; do
+	out=$("${peer[@]}" "$py" "$np" call "nina$n" "198.51.100.$n" "$mv" 5086)
+	if grep -q "^reached: MESSAGE sip:nina$n@198.51.100.$n:5086" <<<"$out" && grep -q '^final: SIP/2.0 200' <<<"$out"; then
+		reached=$((reached + 1))
+	else
+		fail "MESSAGE to nina$n through 198.51.100.$n: $(tr '\n' ' ' <<<"$out")"
+	fi
+done
+[ "$reached" = ${#edges[@]} ] &&
+	ok "$reached MESSAGEs reached edge proxies at $mv_mac that never sent sipreg a frame; their 200s came back"
+
+# 2. the ARP request and the learned answer
+sleep 0.3 # figures are published every 100 ms
+s=$(stats)
+req=$(stat sipreg_arp_requests_total <<<"$s")
+[ "$req" -ge ${#edges[@]} ] && [ "$(stat sipreg_arp_resolved_total <<<"$s")" -ge ${#edges[@]} ] &&
+	[ "$(stat sipreg_arp_failed_total <<<"$s")" = 0 ] && [ "$(stat sipreg_neigh_dropped_total <<<"$s")" = 0 ] &&
+	[ "$(stat sipreg_arp_shared_total <<<"$s")" -ge 1 ] &&
+	ok "ARP: $req requests, resolved, $(stat sipreg_arp_shared_total <<<"$s") passed between workers, nothing failed or dropped" ||
+	fail "ARP figures: $(grep -o '"sipreg_\(arp\|neigh\)[^,]*' <<<"$s" | tr '\n' ' ')"
+
+# 3. an address nobody answers for: given up after 3 requests 1 s apart, the datagram dropped and counted
+"${peer[@]}" "$py" "$rp" contact nemo 5087 "<sip:nemo@198.51.100.77:5088>" "Path: <sip:198.51.100.77:5088;lr>" \
+	"Supported: path" >/dev/null || fail "REGISTER nemo through the absent edge proxy"
+"${peer[@]}" "$py" "$np" call nemo 198.51.100.3 "$mv" 5089 >/dev/null
+sleep 1.5 # 3 s after the first request, plus the publishing period
+s=$(stats)
+[ "$(stat sipreg_arp_failed_total <<<"$s")" -ge 1 ] && [ "$(stat sipreg_neigh_dropped_total <<<"$s")" -ge 1 ] &&
+	[ "$(stat sipreg_arp_requests_total <<<"$s")" -ge $((req + 3)) ] &&
+	ok "unanswered: 3 requests, given up, the datagram dropped and counted" ||
+	fail "unanswered ARP figures: $(grep -o '"sipreg_\(arp\|neigh\)[^,]*' <<<"$s" | tr '\n' ' ')"
+
+it_stop TERM
+[ "$stop_rc" = 0 ] && ok "SIGTERM, exit 0" || fail "exit status $stop_rc"
+it_check_sanitizers "$work/neigh.log"
+it_finish
