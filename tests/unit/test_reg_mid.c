@@ -284,6 +284,7 @@ static void test_readers(void **state)
 			      SR_STR_LIT("frank%40example.com")));
 	assert_int_equal(sr_mid_uri_user_raw(SR_STR_LIT("sip:198.51.100.1;lr")).len, 0);
 	assert_int_equal(sr_mid_uri_user_raw(SR_STR_LIT("garbage")).len, 0);
+	assert_int_equal(sr_mid_uri_user_raw(SR_STR_NULL).len, 0); /* a response's absent Request-URI (fuzz_sip_parse) */
 }
 
 int main(void)
