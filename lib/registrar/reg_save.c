@@ -18,7 +18,9 @@
  * (lib/location/loc_match.c): the (+sip.instance, reg-id) pair for RFC 5626
  * outbound contacts, the instance alone for instance contacts without
  * reg-id, the RFC 8599 push triple for push contacts, and otherwise URI
- * equality by RFC 3261 19.1.4, hash first.
+ * equality by RFC 3261 19.1.4, hash first. In registrar.role = mid, the
+ * AoR's `aor mid` rule (reg_rule.c, looked up once right after the AoR)
+ * may change that rule, the limit, the binding's source and the AoR itself.
  */
 #include "reg_shard.h"
 
