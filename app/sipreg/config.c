@@ -174,6 +174,8 @@ static const struct key keys[] = {
 	{ "mid", "backoff_min", K_U32, F(mid.backoff_min), 1, 86400, NULL,
 	  "first wait before retrying the main registrar after a failure (seconds, doubling)" },
 	{ "mid", "backoff_max", K_U32, F(mid.backoff_max), 1, 86400, NULL, "longest such wait (seconds)" },
+	{ "mid", "upstream_timeout", K_U32, F(mid.upstream_timeout), 1, 32, NULL,
+	  "seconds without a final answer from the main registrar before the UA gets 504 (or 200 on a standing binding); below the UA's own 32 s" },
 	{ "auth", "enabled", K_BOOL, F(auth.enabled), 0, 0, NULL, "digest authentication of REGISTER" },
 	{ "auth", "realm", K_STR, F(auth.realm), 0, 0, NULL, "digest realm; empty: the To domain" },
 	{ "auth", "subscribers", K_STR, F(auth.subscribers), 0, 0, NULL,

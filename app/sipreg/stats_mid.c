@@ -7,9 +7,11 @@
  *   (relaxed loads), computed per figure; absent when registrar.role is
  *   final, like the other optional families.
  * - The absorption ratio is computed from the summed counters (never an
- *   average of per-worker ratios, sr_midreg_absorption). The stats sink
- *   carries integers, so it is published in thousandths
- *   (sipreg_mid_absorption_permille).
+ *   average of per-worker ratios, sr_midreg_absorption) and published as
+ *   the 0..1 gauge sipreg_mid_absorption_ratio (sr_stats_ratio: a real
+ *   sample). The earlier sipreg_mid_absorption_permille is gone: nothing
+ *   read it (tests, scripts, bench), and two figures for one fact invite
+ *   disagreement.
  */
 #include "stats_mid.h"
 
@@ -110,7 +112,7 @@ void sr_mid_stats_walk(const struct sr_app *app, struct sr_stats_sink *s)
 	sr_stats_one(s, "sipreg_mid_records", G, "Upstream records in use now.", MSUM32(app, mid.records));
 	sr_stats_one(s, "sipreg_mid_contexts", G, "REGISTERs upstream now.", MSUM32(app, mid.contexts));
 	struct sr_midreg_stats sum = { .forwarded = fwd, .absorbed = abs };
-	sr_stats_one(s, "sipreg_mid_absorption_permille", G,
-		     "UA REGISTERs that did not reach the main registrar, in thousandths of those decided.",
-		     (uint64_t)(sr_midreg_absorption(&sum) * 1000.0 + 0.5));
+	sr_stats_ratio(s, "sipreg_mid_absorption_ratio",
+		       "Fraction (0 to 1) of the UA REGISTERs decided that did not reach the main registrar.",
+		       sr_midreg_absorption(&sum));
 }

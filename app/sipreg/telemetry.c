@@ -14,6 +14,8 @@
  * - DPDK 22.11's telemetry callbacks get no context argument, so the table
  *   is the one file-static pointer here: set once before the first
  *   registration, never changed.
+ * - A real (a 0..1 ratio gauge, sr_stats_ratio) becomes its "%.6g" text:
+ *   DPDK 22.11's telemetry has no floating-point values.
  * - Shapes: dictionaries nest in dictionaries; arrays hold one scalar type
  *   (strings, or integers: unsigned 64-bit, or signed 32-bit when one is
  *   negative); DPDK renders no dictionary inside an array, so such an answer
@@ -104,7 +106,7 @@ static int fits(const json_t *v, const char *key, char *why, size_t cap)
 		return refuse(why, cap, "a string of %zu bytes under \"%s\" > %d", json_string_length(v), key, MAX_STR);
 	if (json_is_integer(v) && json_integer_value(v) < INT32_MIN)
 		return refuse(why, cap, "a number out of 32-bit range under \"%s\"", key);
-	if (!json_is_string(v) && !json_is_integer(v))
+	if (!json_is_string(v) && !json_is_integer(v) && !json_is_real(v))
 		return refuse(why, cap, "a value of a type telemetry lacks under \"%s\"", key);
 	return 0;
 }
@@ -123,6 +125,14 @@ static int add_container(struct rte_tel_data *d, const char *k, const json_t *v)
 		return -1;
 	}
 	return 0;
+}
+
+/* A real (a ratio gauge) as its decimal text: DPDK 22.11's telemetry has no floating-point values. */
+static int add_real(struct rte_tel_data *d, const char *k, double v)
+{
+	char s[32];
+	snprintf(s, sizeof(s), "%.6g", v);
+	return rte_tel_data_add_dict_string(d, k, s);
 }
 
 static int build(const json_t *v, struct rte_tel_data *d)
@@ -152,6 +162,8 @@ static int build(const json_t *v, struct rte_tel_data *d)
 		else if (json_is_integer(e))
 			rc = json_integer_value(e) < 0 ? rte_tel_data_add_dict_int(d, k, (int)json_integer_value(e)) :
 							 rte_tel_data_add_dict_u64(d, k, (uint64_t)json_integer_value(e));
+		else if (json_is_real(e))
+			rc = add_real(d, k, json_real_value(e));
 		else
 			rc = add_container(d, k, e);
 		if (rc != 0)

@@ -76,9 +76,6 @@ struct sr_worker_mid {
 	unsigned gone_head, gone_tail; /* ring of binding events */
 	struct mid_gone gone[MID_GONE_QUEUE];
 	char call_aor[SR_REG_MAX_AOR_LEN]; /* the AoR a main registrar's call names */
-	/* the operator's rule as the binding_flags hook looked it up for this REGISTER; take() reuses it */
-	struct sr_midreg_settings settings;
-	uint64_t settings_key;             /* sr_hash64 of that AoR; 0: none yet */
 	uint64_t next_publish_ms;
 	struct sr_mid_figures own;     /* this glue's counters (worker only) */
 	struct sr_mid_figures pub;     /* published copy (relaxed stores) */
@@ -134,17 +131,6 @@ static void io_record(void *ctx, enum sr_midreg_rec_op op, struct sr_str aor, ui
 
 /* --- the registrar's offer --- */
 
-/* The operator's `aor mid` rule for aor (lib/policy through lib/midreg), kept for the rest of the REGISTER. */
-static const struct sr_midreg_settings *settings_of(struct sr_worker_mid *wm, struct sr_str aor)
-{
-	uint64_t key = sr_hash64(aor.p, aor.len) | 1; /* never 0, the "none yet" mark */
-	if (wm->settings_key != key) {
-		sr_midreg_settings_for(wm->ms, aor, &wm->settings);
-		wm->settings_key = key;
-	}
-	return &wm->settings;
-}
-
 static bool take(void *ctx, struct sr_midreg_req *rq)
 {
 	struct sr_worker *w = ctx;
@@ -153,33 +139,28 @@ static bool take(void *ctx, struct sr_midreg_req *rq)
 		return false; /* not started (cannot happen once the worker runs): a final registrar's answer */
 	if (w->app->cfg.symmetric_responses)
 		rq->reply_to.port = wm->src_port; /* as send_response does for the registrar's answers */
-	rq->settings = settings_of(wm, rq->aor);
 	return sr_midreg_register(wm->ms, rq, wm->now_ms) != SR_MIDREG_ABSORB;
 }
 
 /*
- * The registrar's binding_flags hook: memory-only from the AoR's rule. The
- * registrar asks it first for every REGISTER that changes bindings (and
- * again on io.apply's second pass), before it offers the request to take():
- * so it reads the rules as they are now (a reload may have changed them)
- * and take() reuses that lookup for the same AoR.
+ * The registrar's settings hook: the operator's `aor mid` rule for a
+ * REGISTER's AoR (lib/policy through lib/midreg). The registrar asks it
+ * once per REGISTER, as soon as the AoR is known, and hands the result on
+ * (memory-only, limits, matching, custom AoR, and take()'s rq->settings);
+ * nothing is cached here, so a policy reload applies to the next REGISTER.
  */
-static uint16_t binding_flags(void *ctx, struct sr_str aor)
+static void rule_of(void *ctx, struct sr_str aor, struct sr_midreg_settings *s)
 {
 	struct sr_worker *w = ctx;
-	if (w->mid == NULL)
-		return 0;
-	w->mid->settings_key = 0; /* a fresh lookup: the first of this REGISTER */
-	return settings_of(w->mid, aor)->memory_only ? SR_BFLAG_MEMORY_ONLY : 0;
+	if (w->mid)
+		sr_midreg_settings_for(w->mid->ms, aor, s);
 }
 
 void sr_worker_mid_hooks(struct sr_worker *w, struct sr_reg_params *p)
 {
 	p->mid = (struct sr_reg_mid_hooks){ 0 };
 	if (w->app->cfg.role == SR_ROLE_MID) {
-		p->mid = (struct sr_reg_mid_hooks){ take, w };
-		p->binding_flags = binding_flags;
-		p->binding_flags_ctx = w;
+		p->mid = (struct sr_reg_mid_hooks){ take, w, rule_of };
 	}
 }
 

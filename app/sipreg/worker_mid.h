@@ -19,8 +19,8 @@
 #include "routing.h"
 
 /*
- * The registrar's hooks for worker w (sr_reg_params.mid, and binding_flags:
- * memory-only from the AoR's rule): filled when registrar.role is mid, left
+ * The registrar's hooks for worker w (sr_reg_params.mid: take, and settings,
+ * the AoR's `aor mid` rule): filled when registrar.role is mid, left
  * zero otherwise. Set before sr_reg_create; the shard itself comes with
  * sr_worker_mid_create.
  */

@@ -101,6 +101,11 @@ void sr_ctl_out_int(struct sr_ctl_out *o, const char *key, int64_t v)
 	put(o, key, json_integer((json_int_t)v));
 }
 
+void sr_ctl_out_real(struct sr_ctl_out *o, const char *key, double v)
+{
+	put(o, key, json_real(v));
+}
+
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 if there is none. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {

@@ -46,6 +46,7 @@ void sr_ctl_out_free(struct sr_ctl_out *o);
  */
 void sr_ctl_out_u64(struct sr_ctl_out *o, const char *key, uint64_t v);
 void sr_ctl_out_int(struct sr_ctl_out *o, const char *key, int64_t v);
+void sr_ctl_out_real(struct sr_ctl_out *o, const char *key, double v);
 void sr_ctl_out_str(struct sr_ctl_out *o, const char *key, const char *s);
 void sr_ctl_out_strn(struct sr_ctl_out *o, const char *key, const char *s, size_t n);
 void sr_ctl_out_strf(struct sr_ctl_out *o, const char *key, const char *fmt, ...)

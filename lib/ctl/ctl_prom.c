@@ -83,6 +83,11 @@ void sr_prom_sample(struct sr_prom *p, const char *name, const char *label, cons
 	append(p, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, esc, v);
 }
 
+void sr_prom_sample_real(struct sr_prom *p, const char *name, double v)
+{
+	append(p, "%s %.6g\n", name, v);
+}
+
 void sr_prom_one(struct sr_prom *p, const char *name, const char *type, const char *help, uint64_t v)
 {
 	sr_prom_family(p, name, type, help);

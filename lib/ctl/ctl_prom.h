@@ -26,6 +26,8 @@ void sr_prom_fini(struct sr_prom *p);
 void sr_prom_family(struct sr_prom *p, const char *name, const char *type, const char *help);
 /* One sample; label may be NULL (no labels), else label="value". */
 void sr_prom_sample(struct sr_prom *p, const char *name, const char *label, const char *value, uint64_t v);
+/* One unlabelled sample of a real value (a 0..1 ratio gauge), "%.6g". */
+void sr_prom_sample_real(struct sr_prom *p, const char *name, double v);
 /* Family and its single unlabelled sample in one call. */
 void sr_prom_one(struct sr_prom *p, const char *name, const char *type, const char *help, uint64_t v);
 

@@ -16,6 +16,16 @@ void sr_stats_one(struct sr_stats_sink *s, const char *name, enum sr_stat_kind k
 	s->end(s);
 }
 
+void sr_stats_ratio(struct sr_stats_sink *s, const char *name, const char *help, double v)
+{
+	if (!s->sample_real)
+		return;
+	struct sr_stat_family f = { .name = name, .kind = SR_STAT_GAUGE, .help = help };
+	s->family(s, &f);
+	s->sample_real(s, v);
+	s->end(s);
+}
+
 int sr_stats_name_ok(const char *name, enum sr_stat_kind kind)
 {
 	static const char prefix[] = "sipreg_", total[] = "_total";
@@ -42,6 +52,12 @@ static void prom_sample(struct sr_stats_sink *base, const char *label_value, uin
 	sr_prom_sample(s->p, s->cur.name, label_value ? s->cur.label : NULL, label_value, v);
 }
 
+static void prom_sample_real(struct sr_stats_sink *base, double v)
+{
+	struct sr_stats_prom_sink *s = (struct sr_stats_prom_sink *)base;
+	sr_prom_sample_real(s->p, s->cur.name, v);
+}
+
 static void prom_end(struct sr_stats_sink *base)
 {
 	(void)base; /* Prometheus text needs no closing line */
@@ -50,7 +66,8 @@ static void prom_end(struct sr_stats_sink *base)
 void sr_stats_prom_sink_init(struct sr_stats_prom_sink *s, struct sr_prom *p)
 {
 	memset(s, 0, sizeof(*s));
-	s->base = (struct sr_stats_sink){ .family = prom_family, .sample = prom_sample, .end = prom_end };
+	s->base = (struct sr_stats_sink){ .family = prom_family, .sample = prom_sample, .end = prom_end,
+					  .sample_real = prom_sample_real };
 	s->p = p;
 }
 
@@ -69,6 +86,12 @@ static void out_sample(struct sr_stats_sink *base, const char *label_value, uint
 	sr_ctl_out_u64(s->out, s->labelled ? label_value : s->name, v);
 }
 
+static void out_sample_real(struct sr_stats_sink *base, double v)
+{
+	struct sr_stats_out_sink *s = (struct sr_stats_out_sink *)base;
+	sr_ctl_out_real(s->out, s->name, v);
+}
+
 static void out_end(struct sr_stats_sink *base)
 {
 	struct sr_stats_out_sink *s = (struct sr_stats_out_sink *)base;
@@ -80,6 +103,7 @@ static void out_end(struct sr_stats_sink *base)
 void sr_stats_out_sink_init(struct sr_stats_out_sink *s, struct sr_ctl_out *out)
 {
 	memset(s, 0, sizeof(*s));
-	s->base = (struct sr_stats_sink){ .family = out_family, .sample = out_sample, .end = out_end };
+	s->base = (struct sr_stats_sink){ .family = out_family, .sample = out_sample, .end = out_end,
+					  .sample_real = out_sample_real };
 	s->out = out;
 }

@@ -36,10 +36,17 @@ struct sr_stats_sink {
 	void (*family)(struct sr_stats_sink *s, const struct sr_stat_family *f);
 	void (*sample)(struct sr_stats_sink *s, const char *label_value, uint64_t v);
 	void (*end)(struct sr_stats_sink *s);
+	/* An unlabelled family's one real sample (sr_stats_ratio); NULL: the sink leaves ratios out. */
+	void (*sample_real)(struct sr_stats_sink *s, double v);
 };
 
 /* An unlabelled family and its one sample. */
 void sr_stats_one(struct sr_stats_sink *s, const char *name, enum sr_stat_kind kind, const char *help, uint64_t v);
+/*
+ * A ratio gauge (0 to 1, e.g. sipreg_mid_absorption_ratio): a real value,
+ * never scaled into an integer, so the name says what the number is.
+ */
+void sr_stats_ratio(struct sr_stats_sink *s, const char *name, const char *help, double v);
 
 /* Whether a family's name follows the rules above (tests and debug checks). */
 int sr_stats_name_ok(const char *name, enum sr_stat_kind kind);

@@ -156,6 +156,7 @@ struct sr_midreg_options {
 	uint32_t contexts;                /* REGISTERs in flight upstream per worker */
 	uint32_t refresh_margin;          /* seconds */
 	uint32_t backoff_min, backoff_max;/* seconds */
+	uint32_t upstream_timeout;        /* seconds without a final answer upstream before the UA gets ours (Timer F) */
 };
 void sr_midreg_options_defaults(struct sr_midreg_options *o);
 /* NULL when consistent, else a static "mid.<key>: ..." message. */

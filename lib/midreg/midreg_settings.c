@@ -168,6 +168,8 @@ void sr_midreg_options_defaults(struct sr_midreg_options *o)
 	o->refresh_margin = 32;
 	o->backoff_min = 30;
 	o->backoff_max = 1800;
+	/* half the UA's own Timer F (32 s): our 504, or our 200 on the local binding, reaches a UA still listening */
+	o->upstream_timeout = 16;
 }
 
 bool sr_midreg_hostport(const char *s, char *host, size_t host_cap, uint16_t *port)
@@ -233,6 +235,8 @@ const char *sr_midreg_options_check(const struct sr_midreg_options *o)
 		return "mid.refresh_margin: must be shorter than mid.outgoing_expires";
 	if (o->backoff_min == 0 || o->backoff_max < o->backoff_min)
 		return "mid.backoff_min / mid.backoff_max: need 1 <= backoff_min <= backoff_max";
+	if (o->upstream_timeout == 0 || o->upstream_timeout > 32)
+		return "mid.upstream_timeout: must be 1..32 seconds (a UA gives up after 32 s, RFC 3261 Timer F)";
 	if (o->records == 0 || o->contexts == 0)
 		return "mid.records / mid.contexts: must be at least 1";
 	return NULL;
@@ -257,5 +261,6 @@ void sr_midreg_config_from(const struct sr_midreg_options *o, struct sr_midreg_c
 		.refresh_margin_s = o->refresh_margin,
 		.backoff_min_s = o->backoff_min,
 		.backoff_max_s = o->backoff_max,
+		.txn = { .timer_f_ms = o->upstream_timeout * 1000 },
 	};
 }

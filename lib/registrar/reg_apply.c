@@ -71,6 +71,11 @@ static void binding_state(const struct sr_req_ctx *c, const struct sr_plan *p,
 		st->flags |= SR_BFLAG_OUTBOUND;
 	if (c->src && c->src->ip && !sr_sip_uri_is_source(pe->ci.ct ? &pe->ci.ct->uri : NULL, c->src->ip, c->src->port))
 		st->flags |= SR_BFLAG_NAT; /* decided once here, from the parse the registrar has */
+	if (p->path_src_ip) { /* path-received (reg_rule.c): the balancer saw the UA there, behind NAT */
+		st->src_ip = p->path_src_ip;
+		st->src_port = p->path_src_port;
+		st->flags |= SR_BFLAG_NAT;
+	}
 	if (pe->ci.instance.len && (c->m->supported & SR_OPT_GRUU))
 		st->flags |= SR_BFLAG_GRUU;
 	if (pe->ci.pn_class == SR_PUSH_CONTACT && pe->ci.pnsreg)

@@ -22,7 +22,9 @@
  *   lib/sip, once per upstream answer, never per absorbed refresh.
  * - host_state carries the request's source (IPv4 and port) to that second
  *   pass: a binding keeps where its REGISTER came from, not where the
- *   main registrar's answer did.
+ *   main registrar's answer did. It carries the request's mid rule too
+ *   (reg_rule.c): the second pass applies the rule the offer was made
+ *   under (custom AoR, matching, limits), never a new lookup.
  */
 #include "reg_shard.h"
 
@@ -39,6 +41,8 @@
 struct mid_host_state {
 	uint32_t ip;
 	uint16_t port;
+	bool has_rule;                  /* the REGISTER's mid rule (reg_rule.c), kept for the second pass */
+	struct sr_midreg_settings rule;
 };
 
 struct sr_reg_mid {
@@ -48,6 +52,7 @@ struct sr_reg_mid {
 	char ok[MID_OK_CAP];
 	char tag[17];
 	struct mid_host_state hs;
+	struct mid_host_state kept;          /* the second pass's: its source and rule */
 	const struct sr_midreg_apply *apply; /* the second pass in progress */
 	uint64_t ids_out[SR_MIDREG_MAX_CONTACTS]; /* what it left, per contact */
 	char scratch[MID_SCRATCH];
@@ -70,6 +75,12 @@ void sr_reg_mid_fini(struct sr_registrar *s)
 bool sr_reg_mid_second_pass(const struct sr_req_ctx *c)
 {
 	return c->s->mid && c->s->mid->apply && c->resp == c->s->mid->scratch;
+}
+
+const struct sr_midreg_settings *sr_reg_mid_kept_rule(const struct sr_req_ctx *c)
+{
+	struct sr_reg_mid *md = c->s->mid;
+	return sr_reg_mid_second_pass(c) && md->kept.has_rule ? &md->kept.rule : NULL;
 }
 
 /* The head of our answers to the UA: the registrar's dialog headers without a To tag (lib/midreg adds it). */
@@ -152,9 +163,11 @@ bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p)
 	};
 	rq->reply_to = (struct sr_txn_dest){ c->src ? c->src->ip : 0, c->res->reply_port, false };
 	mid_ok_lines(c, p, md);
-	md->hs = (struct mid_host_state){ c->src ? c->src->ip : 0, c->src ? c->src->port : 0 };
+	md->hs = (struct mid_host_state){ c->src ? c->src->ip : 0, c->src ? c->src->port : 0, p->rule != NULL, { 0 } };
+	if (p->rule)
+		md->hs.rule = *p->rule;
 	rq->host_state = sr_str_make((const char *)&md->hs, sizeof(md->hs));
-	rq->settings = NULL;
+	rq->settings = p->rule; /* looked up once, by reg_rule.c: lib/midreg reads the same rule */
 	if (!s->mid_hooks.take(s->mid_hooks.ctx, rq))
 		return false; /* absorbed: answered as a final registrar */
 	c->res->mid_taken = true;
@@ -184,8 +197,8 @@ void sr_reg_mid_applied(struct sr_req_ctx *c, const struct sr_plan *p)
 		const struct sr_plan_entry *pe = &p->e[i];
 		if (pe->op == SR_OP_REMOVE)
 			continue; /* NONE too is looked up: a binding a newer REGISTER set stands, with its id */
-		struct sr_loc_key k = pe->key;
-		const struct sr_binding *b = rec ? sr_loc_match(rec, &k) : NULL;
+		struct sr_plan_entry e = *pe; /* matched under the request's rule, as the plan did */
+		const struct sr_binding *b = rec ? sr_reg_rule_match(c, p, rec, &e) : NULL;
 		ids[i] = b ? b->id : 0;
 	}
 }
@@ -194,11 +207,10 @@ int sr_reg_mid_apply(struct sr_registrar *s, const struct sr_midreg_apply *a, ui
 		     uint64_t ids[SR_MIDREG_MAX_CONTACTS])
 {
 	struct sr_reg_mid *md = s->mid;
-	struct mid_host_state hs;
-	if (!md || a->host_state.len != sizeof(hs))
+	if (!md || a->host_state.len != sizeof(md->kept))
 		return 500;
-	memcpy(&hs, a->host_state.p, sizeof(hs));
-	struct sr_addr src = { .ip = hs.ip, .port = hs.port };
+	memcpy(&md->kept, a->host_state.p, sizeof(md->kept));
+	struct sr_addr src = { .ip = md->kept.ip, .port = md->kept.port };
 	struct sr_reg_result res;
 	md->apply = a;
 	memset(md->ids_out, 0, sizeof(md->ids_out));

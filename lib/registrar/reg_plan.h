@@ -48,6 +48,10 @@ struct sr_plan {
 	struct sr_str path;
 	bool remove_all;            /* Contact: * */
 	uint16_t flags;             /* binding flags from sr_reg_params.binding_flags (SR_BFLAG_MEMORY_ONLY) */
+	/* registrar.role = mid: the AoR's rule (reg_rule.c), NULL: none (a final registrar, or no hook) */
+	const struct sr_midreg_settings *rule;
+	uint32_t path_src_ip;       /* path-received: the first Path URI's received address (0: the packet's) */
+	uint16_t path_src_port;
 	const struct sr_binding *evict[SR_PLAN_MAX_EVICT]; /* removed by max_contacts force mode */
 	unsigned n_evict;
 	char aor_buf[SR_REG_MAX_AOR_LEN];

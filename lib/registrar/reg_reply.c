@@ -248,6 +248,8 @@ bool sr_reply_bindings(struct sr_req_ctx *c, struct sr_loc_cursor *cur, const st
 		uint32_t exp = b.st.expires;
 		if (exp <= c->now_s)
 			continue; /* due for expiry, not yet collected by the wheel */
+		if (!sr_reg_rule_listed(p, &b))
+			continue; /* the AoR's mid rule says only-request-contacts */
 		struct sr_resp_contact rc = {
 			.uri = b.f[SR_BF_CONTACT],
 			.params = b.f[SR_BF_PARAMS],

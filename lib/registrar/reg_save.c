@@ -18,7 +18,9 @@
  * (lib/location/loc_match.c): the (+sip.instance, reg-id) pair for RFC 5626
  * outbound contacts, the instance alone for instance contacts without
  * reg-id, the RFC 8599 push triple for push contacts, and otherwise URI
- * equality by RFC 3261 19.1.4, hash first.
+ * equality by RFC 3261 19.1.4, hash first. In registrar.role = mid, the
+ * AoR's `aor mid` rule (reg_rule.c, looked up once right after the AoR)
+ * may change that rule, the limit, the binding's source and the AoR itself.
  */
 #include "reg_shard.h"
 
@@ -316,9 +318,9 @@ static enum sr_reg_err plan_contact(struct sr_req_ctx *c, struct sr_plan *p, uns
 	contact_key(&pe->key, &pe->ci);
 	/* A contact named twice in one request: the later one wins. */
 	for (unsigned j = 0; j < p->n; j++)
-		if (p->e[j].op != SR_OP_NONE && sr_loc_key_names(&pe->key, &p->e[j].key))
+		if (p->e[j].op != SR_OP_NONE && sr_reg_rule_same(p, pe, &p->e[j]))
 			p->e[j].op = SR_OP_NONE;
-	pe->old = sr_loc_match(p->aor_rec, &pe->key);
+	pe->old = sr_reg_rule_match(c, p, p->aor_rec, pe); /* the store's rule unless the AoR's mid rule says */
 	/* Two contacts may name one binding by different rules (instance vs URI): the later wins too. */
 	for (unsigned j = 0; pe->old && j < p->n; j++)
 		if (p->e[j].op != SR_OP_NONE && p->e[j].old == pe->old)
@@ -364,15 +366,17 @@ static bool planned(const struct sr_plan *p, const struct sr_binding *b)
  */
 static enum sr_reg_err plan_limit(struct sr_req_ctx *c, struct sr_plan *p)
 {
-	const struct sr_reg_config *cfg = &c->s->cfg;
+	uint32_t max_contacts;
+	enum sr_max_contacts_mode mode;
+	sr_reg_rule_limit(c, p, &max_contacts, &mode); /* the configuration's, or the AoR's mid rule's */
 	unsigned existing = p->aor_rec ? p->aor_rec->n_bindings : 0;
 	unsigned adds = count_ops(p, SR_OP_ADD), removes = count_ops(p, SR_OP_REMOVE);
 	unsigned final = existing - removes + adds;
-	if (adds == 0 || final <= cfg->max_contacts)
+	if (adds == 0 || final <= max_contacts)
 		return SR_E_OK;
-	if (cfg->max_contacts_mode == SR_MAXC_REJECT || adds > cfg->max_contacts)
+	if (mode == SR_MAXC_REJECT || adds > max_contacts)
 		return SR_E_TOO_MANY_CONTACTS;
-	unsigned need = final - cfg->max_contacts;
+	unsigned need = final - max_contacts;
 	while (need--) {
 		const struct sr_binding *victim = NULL;
 		for (const struct sr_binding *b = sr_loc_first(p->aor_rec); b; b = b->next) {
@@ -438,6 +442,8 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (s->cfg.path_mode == SR_PATH_STRICT && m->n_path && !(m->supported & SR_OPT_PATH))
 		return sr_reply_error(c, SR_E_PATH_UNSUPPORTED, "Unsupported", SR_STR_LIT("path"));
 	e = canonical_aor(c, p, ruri_domain); /* known before policy; its error still comes after auth */
+	if (e == SR_E_OK)
+		e = sr_reg_rule_begin(c, p); /* registrar.role = mid: the AoR's rule, its custom AoR decides the owner */
 	if (e == SR_E_OK) {
 		c->res->has_aor = true;
 		c->res->aor_hash = sr_reg_carry_has_aor(c->carry, m) ? c->carry->aor_hash : sr_hash64(p->aor.p, p->aor.len);
@@ -483,12 +489,16 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
 	p->path = joined_path(c); /* before a retransmission's answer too: it echoes Path the same way */
+	sr_reg_rule_path(c, p);
 	if (second_pass)
 		sr_reg_mid_grants(c, p); /* the main registrar's expiries replace the grants */
 	else if (p->retransmission)
 		return finish_with_bindings(c, p); /* answered again from current state */
 	/* asked only for a change: a fetch or a retransmission never pays for the hook */
-	p->flags = s->binding_flags ? s->binding_flags(s->binding_flags_ctx, p->aor) & SR_BFLAG_MEMORY_ONLY : 0;
+	if (p->rule) /* the mid rule looked up for this REGISTER already says */
+		p->flags = p->rule->memory_only ? SR_BFLAG_MEMORY_ONLY : 0;
+	else
+		p->flags = s->binding_flags ? s->binding_flags(s->binding_flags_ctx, p->aor) & SR_BFLAG_MEMORY_ONLY : 0;
 	e = plan_limit(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);

@@ -39,6 +39,8 @@ struct sr_registrar {
 	struct sr_sip_msg msg; /* its message view (several KB: not on a worker's stack either) */
 	struct sr_reg_mid_hooks mid_hooks; /* registrar.role = mid (reg_mid.c); take NULL: a final registrar */
 	struct sr_reg_mid *mid;            /* its buffers, NULL without the hook */
+	struct sr_midreg_settings rule;    /* the REGISTER's rule as mid_hooks.settings filled it (reg_rule.c) */
+	char rule_aor[SR_REG_MAX_AOR_LEN]; /* its custom AoR (aor=), when it names one */
 };
 
 /* One request being answered. */
@@ -74,6 +76,27 @@ bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p);
 bool sr_reg_mid_second_pass(const struct sr_req_ctx *c);
 void sr_reg_mid_grants(const struct sr_req_ctx *c, struct sr_plan *p);
 void sr_reg_mid_applied(struct sr_req_ctx *c, const struct sr_plan *p);
+
+/*
+ * reg_rule.c: the mid-registrar's per-AoR rule (registrar.role = mid) in
+ * the plan. begin: after the canonical AoR, looks the rule up once (or takes
+ * the copy io.apply's second pass kept) into p->rule and replaces p->aor by
+ * the custom AoR it names; SR_E_AOR_TOO_LONG when that does not fit.
+ * match: the binding a contact names under the rule's matching mode.
+ * same: whether two contacts of one request name the same binding.
+ * path: path-received (p->path_src_*). limit: max_contacts and its mode.
+ * listed: whether the 200 lists binding b (only-request-contacts).
+ */
+enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p);
+const struct sr_binding *sr_reg_rule_match(const struct sr_req_ctx *c, const struct sr_plan *p,
+					   const struct sr_aor *rec, struct sr_plan_entry *pe);
+bool sr_reg_rule_same(const struct sr_plan *p, struct sr_plan_entry *a, struct sr_plan_entry *b);
+void sr_reg_rule_path(const struct sr_req_ctx *c, struct sr_plan *p);
+void sr_reg_rule_limit(const struct sr_req_ctx *c, const struct sr_plan *p, uint32_t *max,
+		       enum sr_max_contacts_mode *mode);
+bool sr_reg_rule_listed(const struct sr_plan *p, const struct sr_loc_binding *b);
+/* reg_mid.c: the rule kept with the request io.apply's second pass is applying (NULL: none, or not that pass). */
+const struct sr_midreg_settings *sr_reg_mid_kept_rule(const struct sr_req_ctx *c);
 
 /* reg_reply.c: responses. */
 /* The To tag of the registrar's answers to this request (16 hex digits in buf). */

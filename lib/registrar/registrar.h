@@ -138,6 +138,15 @@ struct sr_registrar;
 struct sr_reg_mid_hooks {
 	bool (*take)(void *ctx, struct sr_midreg_req *rq);
 	void *ctx;
+	/*
+	 * The operator's rule (`aor mid` lines) for a REGISTER's canonical To
+	 * AoR: fills s, which arrives with defaults (sr_midreg_settings_for).
+	 * Asked once per REGISTER, right after the AoR is known (reg_rule.c:
+	 * a custom AoR decides the owner and what is matched), never on
+	 * io.apply's second pass (which uses the copy kept with the request);
+	 * take() gets the same settings in rq->settings. NULL: no rules.
+	 */
+	void (*settings)(void *ctx, struct sr_str aor, struct sr_midreg_settings *s);
 };
 
 struct sr_reg_params {

@@ -74,6 +74,8 @@ struct sr_str sr_mid_status_reason(const char *msg, size_t headers_at)
 struct sr_str sr_mid_uri_user_raw(struct sr_str uri)
 {
 	/* the user part as written: between the scheme's ':' and the first '@' (a user never holds a raw '@') */
+	if (uri.len == 0)
+		return SR_STR_NULL; /* an absent URI (a response's Request-URI) may have no pointer at all (fuzz_sip_parse) */
 	const char *p = uri.p, *end = uri.p + uri.len;
 	while (p < end && *p != ':')
 		p++;

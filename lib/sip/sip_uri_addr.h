@@ -67,6 +67,15 @@ bool sr_sip_uri_is_source(const struct sr_sip_uri *u, uint32_t ip, uint16_t port
  */
 bool sr_sip_uri_param_in(struct sr_str uri, const char *name, struct sr_str *value);
 
+/*
+ * path-received (sip_path_received.c): the address in the received
+ * parameter of the first URI of a Path value, as a load balancer in front
+ * of the registrar writes it (";received=sip:203.0.113.5:5060", possibly
+ * %-escaped or quoted; port 5060 when absent). IPv4 literals only (ip in
+ * network order). False when the first hop has none or it is not one.
+ */
+bool sr_sip_path_received(struct sr_str path, struct sr_arena *arena, uint32_t *ip, uint16_t *port);
+
 /* The sent-by ("host[:port]", as written) of a Via value; empty when malformed. */
 struct sr_str sr_sip_via_sent_by(struct sr_str via);
 /* The branch parameter of a Via value (case-insensitive name); empty when absent. */

@@ -176,6 +176,13 @@ struct sr_txn_config {
 	uint32_t buf_large;      /* number of 64 KiB buffers */
 	uint32_t t1_ms, t2_ms, t4_ms; /* 0: RFC 3261 defaults 500, 4000, 5000 */
 	uint32_t timer_c_ms;     /* 0: 180000 (RFC 3261: more than 3 minutes) */
+	/*
+	 * Timer F of non-INVITE client transactions; 0: 64*T1 (RFC 3261). A relay
+	 * whose answer to its own client depends on this transaction (the
+	 * mid-registrar) sets it shorter than that client's Timer F, so that its
+	 * timeout answer arrives while the client still listens.
+	 */
+	uint32_t timer_f_ms;
 	uint8_t worker;          /* owning worker id, written into every branch */
 	uint64_t secret[2];      /* random: keys branches, matching hash and loop hashes */
 };

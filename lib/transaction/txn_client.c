@@ -88,7 +88,8 @@ int sr_txn_client_send(struct sr_txn_shard *ts, struct sr_txn *t, const char *by
 		t->retx_ms = ts->cfg.t1_ms;
 		txn_arm(ts, &t->retx, now_ms, t->retx_ms); /* Timer A or E */
 	}
-	txn_arm(ts, &t->life, now_ms, txn_64t1(ts)); /* Timer B or F */
+	/* Timer B, or F (sr_txn_config.timer_f_ms when set) */
+	txn_arm(ts, &t->life, now_ms, (t->flags & TF_INVITE) || !ts->cfg.timer_f_ms ? txn_64t1(ts) : ts->cfg.timer_f_ms);
 	return SR_TXN_OK;
 }
 

@@ -9,14 +9,26 @@
  * outside the input or the arena is caught here rather than in the registrar.
  * The whole input also goes through the URI host classifier (sip_host.h),
  * which must read nothing past the bytes it is given.
+ *
+ * The mid-registrar's readers (sip_midreg_read.c) run as reg_mid.c and
+ * worker_mid.c run them: the header lines of the parsed header block, a
+ * response's reason phrase, the raw user part of the Request-URI and of
+ * every Contact URI, and path-received over every Path value
+ * (sip_path_received.c). Each result must lie inside what it was read
+ * from (a header line inside the block, its name a prefix of it without
+ * the colon), and the readers also get the whole input as an unparsed
+ * range, where they must simply stay inside it.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sip_arena.h"
 #include "sip_host.h"
+#include "sip_midreg.h"
 #include "sip_msg.h"
+#include "sip_uri_addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,6 +38,50 @@ static unsigned touch(struct sr_str s)
 	for (size_t i = 0; i < s.len; i++)
 		h += (unsigned char)s.p[i];
 	return h;
+}
+
+/* r must be a range of [lo, lo + n) (or empty). */
+static unsigned inside(struct sr_str r, const char *lo, size_t n)
+{
+	if (r.len && (r.p < lo || r.p > lo + n || r.len > (size_t)(lo + n - r.p)))
+		abort();
+	return touch(r);
+}
+
+/* The mid-registrar's readers over the parse m of d[0..n). */
+static unsigned mid_reads(const char *d, size_t n, const struct sr_sip_msg *m, struct sr_arena *arena)
+{
+	static struct sr_mid_line lines[96];
+	unsigned k = 0, sink = 0;
+	if (m->headers_at <= m->body_at && m->body_at <= n &&
+	    sr_mid_header_lines(d, m->headers_at, m->body_at, lines, 96, &k)) {
+		const char *block = d + m->headers_at;
+		size_t len = m->body_at - m->headers_at;
+		for (unsigned i = 0; i < k; i++) {
+			sink += inside(lines[i].line, block, len);
+			if (lines[i].name.p != lines[i].line.p || lines[i].name.len > lines[i].line.len ||
+			    memchr(lines[i].name.p, ':', lines[i].name.len))
+				abort(); /* a name is the start of its line, without the colon */
+		}
+	}
+	if (!m->is_request && m->headers_at <= n)
+		sink += inside(sr_mid_status_reason(d, m->headers_at), d, m->headers_at);
+	sink += inside(sr_mid_uri_user_raw(m->ruri_raw), m->ruri_raw.p, m->ruri_raw.len);
+	for (unsigned i = 0; i < m->n_contacts; i++)
+		sink += inside(sr_mid_uri_user_raw(m->contacts[i].uri_text), m->contacts[i].uri_text.p,
+			       m->contacts[i].uri_text.len);
+	uint32_t ip;
+	uint16_t port;
+	for (unsigned i = 0; i < m->n_path; i++)
+		if (sr_sip_path_received(m->path[i], arena, &ip, &port) && (ip == 0 || port == 0))
+			abort(); /* an address found is a whole one */
+	/* the whole input as an unparsed range: the readers stay inside it */
+	if (sr_mid_header_lines(d, 0, n, lines, 96, &k))
+		for (unsigned i = 0; i < k; i++)
+			sink += inside(lines[i].line, d, n);
+	sink += inside(sr_mid_status_reason(d, n), d, n);
+	sink += inside(sr_mid_uri_user_raw(sr_str_make(d, n)), d, n);
+	return sink;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sink += touch(m.via[i]);
 		for (unsigned i = 0; i < m.n_path; i++)
 			sink += touch(m.path[i]);
+		sink += mid_reads((const char *)data, size, &m, &arena);
 	} else if (rc == SR_SIP_BAD && (err.status < 400 || err.status > 599 || !err.reason)) {
 		abort(); /* a refusal must carry a usable status and reason */
 	}

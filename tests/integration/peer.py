@@ -46,15 +46,16 @@ def csum(data):
     return ~s & 0xFFFF
 
 
-def sip_request(method, user, port, extra="", cseq=1, branch=None):
+def sip_request(method, user, port, extra="", cseq=1, branch=None, call_id=None):
     branch = branch or "z9hG4bK%08x" % random.getrandbits(32)
+    call_id = call_id or "%x@peer" % random.getrandbits(64)
     return (
         f"{method} sip:example.com SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP {PEER}:{port};branch={branch};rport\r\n"
         f"Max-Forwards: 70\r\n"
         f"From: <sip:{user}@example.com>;tag={random.getrandbits(32):x}\r\n"
         f"To: <sip:{user}@example.com>\r\n"
-        f"Call-ID: {random.getrandbits(64):x}@peer\r\n"
+        f"Call-ID: {call_id}\r\n"
         f"CSeq: {cseq} {method}\r\n"
         f"{extra}"
         f"Content-Length: 0\r\n\r\n"

@@ -31,50 +31,8 @@ it_init sipreg-mid
 it_need sipp "scripts/setup.sh installs sip-tester"
 it_need kamailio "scripts/setup.sh installs kamailio"
 it_need kamcmd "scripts/setup.sh installs kamailio"
-kam_cfg=$here/bench/kamailio/kamailio_mid.cfg
-scen=$here/tests/integration/sipp
-kam_pid=
-
-# Kamailio, like sipreg, is stopped by pid (on failure too).
-kam_stop() {
-	[ -n "$kam_pid" ] || return 0
-	kill "$kam_pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$kam_pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$kam_pid" 2>/dev/null
-	wait "$kam_pid" 2>/dev/null
-	kam_pid=
-}
+. "$here/tests/integration/mid_lib.sh" # kam_start, kam_stop, kam_contacts, ua, ua_ok
 trap 'kam_stop; it_cleanup' EXIT
-
-# kam_start NAME [-A DEFINE]...: a fresh Kamailio (empty location table) in sr-peer.
-kam_start() {
-	local name=$1
-	shift
-	mkdir -p "$work/kam-$name"
-	"${peer[@]}" kamailio -f "$kam_cfg" -DD -E -n 1 -l udp:198.51.100.2:5070 -Y "$work/kam-$name" \
-		-P "$work/kam-$name/pid" -A "MID_CTL=\"unix:$work/kam-$name/ctl\"" "$@" >"$work/kam-$name.log" 2>&1 &
-	kam_pid=$!
-	kam_ctl=unix:$work/kam-$name/ctl
-	for _ in $(seq 50); do kamcmd -s "$kam_ctl" core.version >/dev/null 2>&1 && return 0; sleep 0.1; done
-	cat "$work/kam-$name.log"
-	echo "FAIL: kamailio did not start"
-	exit 1
-}
-# kam_contacts USER: "ADDRESS EXPIRES" per contact Kamailio holds for USER (nothing when none).
-kam_contacts() {
-	kamcmd -s "$kam_ctl" ul.lookup location "$1" 2>/dev/null |
-		awk '/Address:/ { a = $2 } /Expires:/ { print a, $2 }'
-}
-# ua NAME PORT USER EXPIRES LAST PAUSE_MS: the sipp UA of mid_ua.xml, in the foreground (bounded).
-ua() {
-	(cd "$work" && timeout 60 "${peer[@]}" sipp 198.51.100.1:5060 -sf "$scen/mid_ua.xml" -i 198.51.100.2 \
-		-p "$2" -m 1 -d "$6" -key user "$3" -key expires "$4" -key last "$5" -timeout 50s -nostdin \
-		-trace_err -error_file "$work/$1.err" >"$work/$1.out" 2>&1)
-}
-ua_ok() {
-	ua "$@" && ok "UA $1: every REGISTER answered 200" ||
-		{ fail "UA $1: sipp failed"; tail -5 "$work/$1.out"; head -c 1500 "$work/$1.err" 2>/dev/null; }
-}
 figure() { stats | stat "$@"; }
 # call_ok MODE USER PORT: USER registers through sipreg from PORT (route_peer.py), a sipp callee answers
 # there; a sipp caller calls USER through Kamailio (lookup + t_relay), which relays the INVITE to the

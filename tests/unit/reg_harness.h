@@ -34,6 +34,8 @@ struct th_env {
 	struct sr_registrar *shard;
 	/* NULL: the shard owns every AoR; else asked for each REGISTER's AoR hash */
 	bool (*owns)(struct th_env *e, uint64_t aor_hash);
+	/* a mid rule's custom AoR (aor=) owns its REGISTERs: the parse's owner is not the pre-scan's, on purpose */
+	bool owner_moves;
 	/* NULL: no binding flags; else the registrar's binding_flags hook for each changing REGISTER's AoR */
 	uint16_t (*binding_flags)(struct th_env *e, struct sr_str aor);
 	struct sr_arena prescan_arena;
@@ -76,6 +78,8 @@ struct th_env *th_env_new_hooks(const struct sr_reg_config *cfg, sr_aor_hash_fn 
 void th_env_free(struct th_env *e);
 /* The default environment with the mid-registrar's hook (registrar.role = mid, reg_mid.c). */
 struct th_env *th_env_new_mid(const struct sr_reg_mid_hooks *mid);
+/* The same with configuration cfg (NULL: the default). */
+struct th_env *th_env_new_mid_cfg(const struct sr_reg_mid_hooks *mid, const struct sr_reg_config *cfg);
 /*
  * An environment whose store claims room for every event (struct sr_loc_room:
  * e->room grants, counted in e->claims) and, with retraction, writes each

@@ -154,6 +154,7 @@ static void test_bad_values_name_the_key(void **state)
 	refused("mid.extra_contact_params=transport tls", "mid.extra_contact_params");
 	refused("mid.refresh_margin=3600", "mid.refresh_margin");          /* not shorter than outgoing_expires */
 	refused("mid.backoff_max=10", "mid.backoff_max");                  /* below backoff_min (30) */
+	refused("mid.upstream_timeout=40", "mid.upstream_timeout");        /* the UA has given up by then */
 }
 
 /* registrar.role = mid needs the main registrar's address; the [mid] defaults are the manual's. */
@@ -170,6 +171,7 @@ static void test_mid_role(void **state)
 	assert_int_equal(cfg.mid.outgoing_expires, 3600);
 	assert_string_equal(cfg.mid.received_param, "");
 	assert_string_equal(cfg.mid.extra_contact_params, "");
+	assert_int_equal(cfg.mid.upstream_timeout, 16); /* below a UA's own Timer F (32 s) */
 
 	refused("registrar.role=mid", "mid.registrar");
 	const char *aor_unauth[] = { "sipreg", "--set", "registrar.domains=example.com", "--set", "registrar.role=mid",
@@ -202,6 +204,7 @@ static void test_mid_role(void **state)
 	sr_midreg_config_from(&cfg.mid, &mc);
 	assert_true(mc.uri.ct_username);
 	assert_int_equal(mc.outgoing_expires, 7200);
+	assert_int_equal(mc.txn.timer_f_ms, 16000); /* mid.upstream_timeout: the upstream transaction's Timer F */
 }
 
 static void test_every_documented_key_is_settable(void **state)
@@ -239,6 +242,7 @@ static void test_every_documented_key_is_settable(void **state)
 		{ "mid.at_escape_str", "%40" }, { "mid.outgoing_expires", "3600" }, { "mid.received_param", "received" },
 		{ "mid.extra_contact_params", ";transport=udp" }, { "mid.records", "1024" }, { "mid.contexts", "64" },
 		{ "mid.refresh_margin", "32" }, { "mid.backoff_min", "30" }, { "mid.backoff_max", "1800" },
+		{ "mid.upstream_timeout", "16" },
 		{ "routing.mode", "proxy" }, { "routing.record_route", "true" }, { "routing.transactions", "1024" },
 		{ "routing.contexts", "256" }, { "routing.buffer_bytes", "4096" }, { "routing.large_buffers", "8" },
 		{ "routing.user_agent_filter", "^Linphone/" },

@@ -83,6 +83,27 @@ static void test_stats_sink(void **state)
 	sr_prom_fini(&p);
 }
 
+/* A ratio gauge is a real sample, not a scaled integer; a sink without real samples leaves it out. */
+static void test_stats_ratio(void **state)
+{
+	(void)state;
+	struct sr_prom p;
+	sr_prom_init(&p);
+	struct sr_stats_prom_sink ps;
+	sr_stats_prom_sink_init(&ps, &p);
+	sr_stats_ratio(&ps.base, "sipreg_mid_absorption_ratio", "Absorbed.", 0.968);
+	sr_stats_ratio(&ps.base, "sipreg_x_ratio", "None yet.", 0.0);
+	assert_string_equal(p.buf, "# HELP sipreg_mid_absorption_ratio Absorbed.\n# TYPE sipreg_mid_absorption_ratio gauge\n"
+				   "sipreg_mid_absorption_ratio 0.968\n"
+				   "# HELP sipreg_x_ratio None yet.\n# TYPE sipreg_x_ratio gauge\nsipreg_x_ratio 0\n");
+	assert_true(sr_stats_name_ok("sipreg_mid_absorption_ratio", SR_STAT_GAUGE));
+	size_t len = p.len;
+	ps.base.sample_real = NULL;
+	sr_stats_ratio(&ps.base, "sipreg_mid_absorption_ratio", "Absorbed.", 0.5);
+	assert_int_equal(p.len, len);
+	sr_prom_fini(&p);
+}
+
 static void test_stats_names(void **state)
 {
 	(void)state;
@@ -103,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_grows),
 		cmocka_unit_test(test_stats_sink),
+		cmocka_unit_test(test_stats_ratio),
 		cmocka_unit_test(test_stats_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -226,8 +226,9 @@ static void test_stats_sink(void **state)
 	s.base.sample(&s.base, "4xx", 1);
 	s.base.end(&s.base);
 	sr_stats_one(&s.base, "sipreg_workers", SR_STAT_GAUGE, "Workers.", 2);
+	sr_stats_ratio(&s.base, "sipreg_mid_absorption_ratio", "Absorbed.", 0.5); /* a real, not thousandths */
 	assert_text(o, "{\"sipreg_rx_packets_total\":7,\"sipreg_responses_total\":{\"2xx\":5,\"4xx\":1},"
-		       "\"sipreg_workers\":2}");
+		       "\"sipreg_workers\":2,\"sipreg_mid_absorption_ratio\":0.5}");
 	sr_ctl_out_free(o);
 }
 

@@ -33,6 +33,8 @@
 
 #define ALICE "sip:alice@example.com"
 #define DEV1 "sip:alice@198.51.100.2:20001"
+#define BOB "sip:bob@example.com"
+#define DEV2 "sip:bob@198.51.100.2:20002"
 
 static const struct sr_midreg_stats *stats(const struct mh *h)
 {
@@ -193,6 +195,51 @@ static void test_aor_throttling_503(void **state)
 static void short_outgoing(struct sr_midreg_config *c)
 {
 	c->outgoing_expires = 600;
+}
+
+/* mid.upstream_timeout = 16 (the default of the configuration file): Timer F of the upstream transactions. */
+static void upstream_timeout_16(struct sr_midreg_config *c)
+{
+	c->txn.timer_f_ms = 16000;
+	c->outgoing_expires = 100;
+}
+
+/*
+ * The main registrar silent: the UA's answer must come before its own Timer F
+ * (32 s) ends its transaction. A new contact gets 504 after mid.upstream_timeout,
+ * a throttled refresh that had to go up its 200 from the local binding.
+ */
+static void test_answer_before_ua_timer_f(void **state)
+{
+	(void)state;
+	struct mh h;
+	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, upstream_timeout_16);
+	struct mh_ua ua, ub;
+	mh_ua_init(&ua, 1, ALICE, DEV1);
+	mh_ua_init(&ub, 2, BOB, DEV2);
+	uint64_t t0 = h.now_ms;
+	assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_FORWARDED);
+	mh_pump(&h);
+	h.main.mode = MH_MAIN_LOSE;
+	assert_int_equal(mh_register(&h, &ub, 60), SR_MIDREG_FORWARDED);
+	mh_run_to(&h, t0 + 15900);
+	assert_null(mh_ua_reply(&h, &ub, 0));
+	mh_run_to(&h, t0 + 16100);
+	assert_non_null(mh_ua_reply(&h, &ub, 0));
+	assert_int_equal(mh_ua_reply(&h, &ub, 0)->status, 504);
+	assert_int_equal(stats(&h)->upstream_timeouts, 1);
+	/* t = 50: 50 s of upstream lifetime left, less than 60 + 32: alice's refresh goes up and is lost */
+	mh_run_to(&h, t0 + 50000);
+	uint64_t t1 = h.now_ms;
+	unsigned before = h.n_ua_out;
+	assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_FORWARDED);
+	mh_run_to(&h, t1 + 15900);
+	assert_null(mh_ua_reply(&h, &ua, before));
+	mh_run_to(&h, t1 + 16100); /* her 200 on the local binding at 16 s, not 32 */
+	assert_non_null(mh_ua_reply(&h, &ua, before));
+	assert_int_equal(mh_ua_reply(&h, &ua, before)->status, 200);
+	assert_int_equal(stats(&h)->stood, 1);
+	mh_free(&h);
 }
 
 /* A throttled refresh that fails upstream stands locally; the upstream refresh is retried with back-off. */
@@ -410,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_challenge_contact_throttling),
 		cmocka_unit_test(test_challenge_aor_throttling),
 		cmocka_unit_test(test_mirror_timeout),
+		cmocka_unit_test(test_answer_before_ua_timer_f),
 		cmocka_unit_test(test_mirror_503),
 		cmocka_unit_test(test_contact_throttling_503),
 		cmocka_unit_test(test_aor_throttling_503),

@@ -40,7 +40,7 @@ struct offered {
 	uint16_t reply_port;
 	char msg[2048];
 	size_t msg_len;
-	char host_state[64];
+	char host_state[512];
 	size_t hs_len;
 	size_t body_len;
 };
@@ -86,7 +86,7 @@ static bool take(void *ctx, struct sr_midreg_req *rq)
 static int setup(void **state)
 {
 	memset(&off, 0, sizeof(off));
-	struct sr_reg_mid_hooks h = { take, NULL };
+	struct sr_reg_mid_hooks h = { take, NULL, NULL };
 	*state = th_env_new_mid(&h);
 	return *state ? 0 : -1;
 }
@@ -284,6 +284,7 @@ static void test_readers(void **state)
 			      SR_STR_LIT("frank%40example.com")));
 	assert_int_equal(sr_mid_uri_user_raw(SR_STR_LIT("sip:198.51.100.1;lr")).len, 0);
 	assert_int_equal(sr_mid_uri_user_raw(SR_STR_LIT("garbage")).len, 0);
+	assert_int_equal(sr_mid_uri_user_raw(SR_STR_NULL).len, 0); /* a response's absent Request-URI (fuzz_sip_parse) */
 }
 
 int main(void)

@@ -141,6 +141,37 @@ static void uri_param_in(void **state)
 	assert_false(sr_sip_uri_param_in(SR_STR_NULL, "pn-purr", &v));
 }
 
+/* path-received: the first Path URI's received parameter, plain, %-escaped, quoted; IPv4 only. */
+static void path_received(void **state)
+{
+	(void)state;
+	struct sr_arena arena;
+	assert_int_equal(sr_arena_init(&arena, 64 * 1024), 0);
+	struct sr_arena *prev = sr_arena_bind_osip(&arena);
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	struct in_addr want;
+	inet_pton(AF_INET, "203.0.113.7", &want);
+	assert_true(sr_sip_path_received(SR_STR_LIT("<sip:lb.example.com;lr;received=sip:203.0.113.7:5099>"), &arena, &ip,
+					 &port));
+	assert_int_equal(ip, want.s_addr);
+	assert_int_equal(port, 5099);
+	assert_true(sr_sip_path_received(SR_STR_LIT(" <sip:lb;lr;received=sip:203.0.113.7%3A5070%3Btransport%3Dtcp>, <sip:x;lr>"),
+					 &arena, &ip, &port));
+	assert_int_equal(ip, want.s_addr);
+	assert_int_equal(port, 5070);
+	assert_true(sr_sip_path_received(SR_STR_LIT("<sip:lb;received=\"203.0.113.7\";lr>"), &arena, &ip, &port));
+	assert_int_equal(port, 5060); /* no scheme, no port */
+	/* only the first URI counts; a name is no address; no received, no address */
+	assert_false(sr_sip_path_received(SR_STR_LIT("<sip:lb;lr>, <sip:x;received=sip:203.0.113.7>"), &arena, &ip, &port));
+	assert_false(sr_sip_path_received(SR_STR_LIT("<sip:lb;received=sip:ua.example.com:5060>"), &arena, &ip, &port));
+	assert_false(sr_sip_path_received(SR_STR_LIT("<sip:lb;received=>"), &arena, &ip, &port));
+	assert_false(sr_sip_path_received(SR_STR_LIT("<sip:lb;received=sip:u@203.0.113.7>"), &arena, &ip, &port));
+	assert_false(sr_sip_path_received(SR_STR_NULL, &arena, &ip, &port));
+	sr_arena_bind_osip(prev);
+	sr_arena_fini(&arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +180,7 @@ int main(void)
 		cmocka_unit_test(hop_and_tag),
 		cmocka_unit_test(uri_is_source),
 		cmocka_unit_test(uri_param_in),
+		cmocka_unit_test(path_received),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

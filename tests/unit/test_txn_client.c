@@ -83,6 +83,29 @@ static void test_non_invite_timer_e_and_f(void **state)
 	h_free(&h);
 }
 
+/* timer_f_ms: a non-INVITE client gives up then (Timer E unchanged); an INVITE's Timer B stays 64*T1. */
+static void test_timer_f_configured(void **state)
+{
+	(void)state;
+	struct harness h;
+	struct sr_txn_config cfg = { .capacity = 16, .buf_small = 1024, .buf_large = 2, .worker = 7,
+				     .secret = { 1, 2 }, .timer_f_ms = 16000 };
+	h_init_cfg(&h, &cfg, 0);
+	start(&h, "OPTIONS", OPTIONS);
+	h_run_to(&h, 40000);
+	static const uint64_t want[] = { 0, 500, 1500, 3500, 7500, 11500, 15500 };
+	check_times(&h, "OPTIONS", 0, want, 7);
+	assert_int_equal(h.n_timeouts, 1);
+	assert_int_equal(h.timeouts[0].which, 'F');
+	assert_int_equal(h.timeouts[0].at, 16000);
+	start(&h, "INVITE", INVITE);
+	h_run_to(&h, 40000 + 40000);
+	assert_int_equal(h.n_timeouts, 2);
+	assert_int_equal(h.timeouts[1].which, 'B');
+	assert_int_equal(h.timeouts[1].at, 40000 + 32000);
+	h_free(&h);
+}
+
 /* Non-INVITE in Proceeding: E every T2; a final response: Completed, copies absorbed, Timer K = T4. */
 static void test_non_invite_proceeding_and_k(void **state)
 {
@@ -340,6 +363,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_invite_timer_a_and_b),
 		cmocka_unit_test(test_non_invite_timer_e_and_f),
+		cmocka_unit_test(test_timer_f_configured),
 		cmocka_unit_test(test_non_invite_proceeding_and_k),
 		cmocka_unit_test(test_invite_non2xx_ack_and_timer_d),
 		cmocka_unit_test(test_invite_2xx_accepted_timer_m),
