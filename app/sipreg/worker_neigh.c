@@ -123,8 +123,10 @@ static bool learn_arp(struct sr_worker *w, const struct rte_mbuf *m, uint64_t no
 	if (!sr_net_arp_read(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &a))
 		return false;
 	bool learned = sr_neigh_learn_arp(w->neigh->table, m->port, &a, now_ms);
-	/* news for us, or an announcement: the other workers may hold it or wait for it */
-	if (share && (a.tpa == w->app->local[m->port].ip || a.tpa == a.spa))
+	/* news for us, or another host's announcement: the other workers may hold it or wait for it
+	   (not a probe from 0.0.0.0, nor our own address announced by a replication peer) */
+	uint32_t ours = w->app->local[m->port].ip;
+	if (share && a.spa != 0 && a.spa != ours && (a.tpa == ours || a.tpa == a.spa))
 		pass_on(w, m);
 	return learned;
 }
