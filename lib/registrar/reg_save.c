@@ -446,7 +446,9 @@ void sr_reg_save(struct sr_req_ctx *c)
 		e = sr_reg_rule_begin(c, p); /* registrar.role = mid: the AoR's rule, its custom AoR decides the owner */
 	if (e == SR_E_OK) {
 		c->res->has_aor = true;
-		c->res->aor_hash = sr_reg_carry_has_aor(c->carry, m) ? c->carry->aor_hash : sr_hash64(p->aor.p, p->aor.len);
+		/* the pre-scan's hash is the To AoR's; a mid rule's custom AoR (in s->rule_aor) has its own */
+		bool carried = sr_reg_carry_has_aor(c->carry, m) && p->aor.p == p->aor_buf;
+		c->res->aor_hash = carried ? c->carry->aor_hash : sr_hash64(p->aor.p, p->aor.len);
 		/*
 		 * Another shard's AoR (the pre-scan and the parse disagreed, or the
 		 * request came to the wrong worker): nothing is read or changed here,
