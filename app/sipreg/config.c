@@ -67,6 +67,8 @@ static const struct key keys[] = {
 	{ "eal", "lcores", K_STR, F(eal_lcores), 0, 0, NULL,
 	  "EAL --lcores map (main lcore = control); empty: generated from workers.count" },
 	{ "eal", "file_prefix", K_STR, F(eal_file_prefix), 0, 0, NULL, "EAL --file-prefix" },
+	{ "eal", "prefault", K_BOOL, F(eal_prefault), 0, 0, NULL,
+	  "touch all EAL memory at start under --no-huge (4 KiB pages), as hugepages are: no page faults later" },
 	{ "port", "vdev", K_STR, F(port_vdev), 0, 0, NULL,
 	  "virtual device, e.g. net_af_packet0,iface=sr-dut0 (qpairs added = workers); empty: NICs" },
 	{ "port", "rx_desc", K_U32, F(rx_desc), 64, 16384, NULL, "RX descriptors per queue" },
@@ -307,6 +309,7 @@ static void defaults(struct sr_app_config *c)
 	c->event_ring = 8192;
 	c->event_slot_bytes = 2048;
 	c->map_size = 4ull << 30;
+	c->eal_prefault = true;
 	snprintf(c->metrics, sizeof(c->metrics), "127.0.0.1:9464");
 	sr_reg_config_defaults(&c->reg);
 	sr_midreg_options_defaults(&c->mid);

@@ -33,6 +33,7 @@ struct sr_app_config {
 	/* [eal] */
 	char eal_args[1024];      /* extra EAL arguments, split on blanks */
 	char eal_lcores[256];     /* --lcores value; empty: one lcore per worker plus control, generated */
+	bool eal_prefault;        /* --no-huge: every page of EAL memory touched at start (eal_prefault.c) */
 	char eal_file_prefix[64]; /* --file-prefix (each instance needs its own) */
 	/* [port] */
 	char port_vdev[256];      /* a virtual device (af_packet in development); empty: probed NICs */

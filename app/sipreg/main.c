@@ -30,6 +30,7 @@
 #include "app_auth.h"
 #include "admission.h"
 #include "control.h"
+#include "eal_prefault.h"
 #include "worker_push.h"
 #include "net_port.h"
 #include "metrics.h"
@@ -286,6 +287,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipreg: EAL initialisation failed: %s (eal.* keys)\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	if (app->cfg.eal_prefault)
+		sr_eal_prefault_start(); /* before any table fills: no page faults in the data plane */
 
 	unsigned workers = rte_lcore_count() - 1;
 	if (workers == 0 || workers > SR_NET_MAX_WORKERS) {
