@@ -83,6 +83,18 @@ struct sr_tx_buf {
 	struct rte_mbuf *pkts[SR_TX_BUF];
 };
 
+/*
+ * SIP datagrams of one rx burst this worker owns, processed after the burst
+ * is pre-scanned so their AoRs are prefetched together (worker.c).
+ */
+struct sr_local_buf {
+	uint16_t n;
+	struct rte_mbuf *pkts[SR_MAX_BURST];
+	struct sr_net_pkt p[SR_MAX_BURST];
+	uint64_t hash[SR_MAX_BURST]; /* the pre-scan's owner hash of the requests that have one */
+	uint16_t n_hash;
+};
+
 /* SIP datagrams of one rx burst owned by another worker, enqueued on its ring in one go. */
 struct sr_handoff_buf {
 	uint16_t n;
@@ -122,6 +134,7 @@ struct sr_worker {
 	uint64_t next_publish_tsc;
 	struct sr_tx_buf tx[SR_MAX_PORTS];
 	struct sr_handoff_buf handoff[SR_NET_MAX_WORKERS];
+	struct sr_local_buf local;
 	uint8_t scratch[SR_SCRATCH];
 } __rte_cache_aligned;
 

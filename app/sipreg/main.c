@@ -126,9 +126,9 @@ too_long:
 #undef PUSH
 }
 
-static struct rte_mempool *pool(const char *name, unsigned n, uint16_t room)
+static struct rte_mempool *pool(const char *name, unsigned n, uint16_t room, uint16_t priv)
 {
-	struct rte_mempool *mp = sr_net_pool_create(name, n, room, (int)rte_socket_id());
+	struct rte_mempool *mp = sr_net_pool_create_priv(name, n, room, priv, (int)rte_socket_id());
 	if (mp == NULL)
 		fprintf(stderr, "sipreg: cannot create mbuf pool %s (%u mbufs): %s\n", name, n,
 			rte_strerror(rte_errno));
@@ -311,9 +311,10 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	unsigned n_ports = rte_eth_dev_count_avail();
-	struct rte_mempool *rx_pool = pool("sr_rx", sr_pool_rx_mbufs(c, workers, n_ports), (uint16_t)c->rx_data_room);
-	struct rte_mempool *tx_pool = pool("sr_tx", sr_pool_tx_mbufs(c, workers, n_ports), TX_DATA_ROOM);
-	struct rte_mempool *ind_pool = pool("sr_indirect", workers * 1024 + 1024, 0);
+	struct rte_mempool *rx_pool = pool("sr_rx", sr_pool_rx_mbufs(c, workers, n_ports), (uint16_t)c->rx_data_room,
+						sizeof(struct sr_reg_carry)); /* the pre-scan's carry (worker.c) */
+	struct rte_mempool *tx_pool = pool("sr_tx", sr_pool_tx_mbufs(c, workers, n_ports), TX_DATA_ROOM, 0);
+	struct rte_mempool *ind_pool = pool("sr_indirect", workers * 1024 + 1024, 0, 0);
 	if (rx_pool == NULL || tx_pool == NULL || ind_pool == NULL)
 		goto fail;
 

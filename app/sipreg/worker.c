@@ -18,6 +18,13 @@
  *      (collected per owner and enqueued once per burst). Should the full
  *      parse find another owner than the pre-scan (SR_DROP_NOT_OWNER), the
  *      request is handed on once more, to that owner;
+ *      Requests this worker owns wait until the whole rx burst is
+ *      pre-scanned: the location store then prefetches their AoRs together
+ *      (sr_loc_prefetch: the table and record misses of the burst overlap)
+ *      and they are processed in order. The pre-scan's reading of a
+ *      REGISTER's To and AoR travels in the mbuf's private area (struct
+ *      sr_reg_carry) so the owner, here or on another worker, takes it
+ *      instead of reading it again;
  *   3. tx burst of everything answered;
  *   4. drain the rings from other workers (same processing as local SIP)
  *      and the control core's query ring;
@@ -123,6 +130,17 @@ int sr_worker_meta_register(void)
 static struct sr_pkt_meta *meta_of(const struct sr_worker *w, struct rte_mbuf *m)
 {
 	return RTE_MBUF_DYNFIELD(m, w->app->meta_off, struct sr_pkt_meta *);
+}
+
+/*
+ * What the pre-scan carries for the owner, in the mbuf's private area (the
+ * rx pool has one: main.c); NULL for an mbuf of another pool. Every datagram
+ * sr_reg_process_carried sees went through sip_dispatch's pre-scan, which
+ * rewrites it, so a recycled mbuf's old record is never read.
+ */
+static struct sr_reg_carry *carry_of(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_priv_size(m->pool) >= sizeof(struct sr_reg_carry) ? rte_mbuf_to_priv(m) : NULL;
 }
 
 /*
@@ -361,7 +379,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		return;
 	}
 
-	sr_reg_process_scan(w->shard, sip, p->payload_len, &meta->scan, &src, now_ms, out, cap, &res);
+	sr_reg_process_carried(w->shard, sip, p->payload_len, &meta->scan, carry_of(m), &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
 	if (res.mid_taken) { /* forwarded to the main registrar: its answer comes later */
 		rte_pktmbuf_free(r);
@@ -402,7 +420,7 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct s
 	if (sr_worker_stun(w, m, p, (const uint8_t *)sip))
 		return; /* STUN on the SIP port: answered here, never parsed as SIP */
 	struct sr_reg_owner o;
-	if (sr_reg_prescan(sip, p->payload_len, &app->cfg.reg, &w->arena, &meta->scan, &o) != 0)
+	if (sr_reg_prescan_carry(sip, p->payload_len, &app->cfg.reg, &w->arena, &meta->scan, &o, carry_of(m)) != 0)
 		SR_STAT_INC(w->stats.prescan_failed);
 	else if (sr_worker_nat_owner(w, &meta->scan, &o, &owner))
 		; /* an answer to a NAT keepalive: the worker its branch names */
@@ -417,12 +435,45 @@ static void sip_dispatch(struct sr_worker *w, struct rte_mbuf *m, const struct s
 	else
 		SR_STAT_INC(w->stats.prescan_failed);
 
+	if (owner == w->id && m->nb_segs == 1) { /* after the burst (a reassembled one is in w->scratch: now) */
+		struct sr_local_buf *l = &w->local;
+		l->p[l->n] = *p;
+		l->pkts[l->n++] = m;
+		if ((meta->scan.flags & (SR_SCAN_OWNER | SR_SCAN_REQUEST)) == (SR_SCAN_OWNER | SR_SCAN_REQUEST))
+			l->hash[l->n_hash++] = o.hash;
+		return;
+	}
 	if (owner == w->id) {
 		sip_process(w, m, p, sip, now_ms);
 		return;
 	}
 	struct sr_handoff_buf *b = &w->handoff[owner];
 	b->pkts[b->n++] = m; /* at most one rx burst: sent by handoff_flush after the burst */
+}
+
+/* The requests of the last rx burst this worker owns: their AoRs prefetched together, then processed. */
+static void local_flush(struct sr_worker *w, uint64_t now_ms)
+{
+	struct sr_local_buf *l = &w->local;
+	if (l->n_hash)
+		sr_loc_prefetch(sr_reg_location(w->shard), l->hash, l->n_hash);
+	for (uint16_t i = 0; i < l->n; i++)
+		sip_process(w, l->pkts[i], &l->p[i], sip_bytes(w, l->pkts[i], l->p[i].payload_len), now_ms);
+	l->n = l->n_hash = 0;
+}
+
+/* The same for a batch handed over by other workers: the hashes the pre-scan carried. */
+static void prefetch_carried(struct sr_worker *w, void **objs, unsigned n)
+{
+	uint64_t hash[SR_MAX_BURST];
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct sr_reg_carry *c = carry_of(objs[i]);
+		if (c && (c->flags & SR_CARRY_AOR))
+			hash[k++] = c->aor_hash;
+	}
+	if (k)
+		sr_loc_prefetch(sr_reg_location(w->shard), hash, k);
 }
 
 /* Hands each owner its share of the last rx burst with one ring operation. */
@@ -527,6 +578,7 @@ static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
 		if (from == w->id)
 			continue;
 		unsigned n = rte_ring_sc_dequeue_burst(app->mesh.ring[from][w->id], objs, w->app->cfg.burst, NULL);
+		prefetch_carried(w, objs, n);
 		for (unsigned i = 0; i < n; i++)
 			if (!sr_worker_neigh_from_ring(w, objs[i], now_ms))
 				sip_process(w, objs[i], NULL, NULL, now_ms);
@@ -624,6 +676,7 @@ int sr_worker_main(void *arg)
 				on_frame(w, pkts[i], tsc, now_ms);
 			}
 			handoff_flush(w);
+			local_flush(w, now_ms);
 			work += n;
 		}
 		tx_flush_all(w);

@@ -14,7 +14,7 @@
  * divided by the number of bindings (resident-set growth is printed too, as
  * a cross-check).
  *
- * Usage: bench_core [AORS] [sync] [slow] [prescan]   (default 1,000,000)
+ * Usage: bench_core [AORS] [sync] [slow] [prescan] [burst]   (default 1,000,000)
  *
  * 'sync' runs the shard as sipreg does with control.durability=sync: a
  * room claim per event (here always granted, counted) and each change's
@@ -23,7 +23,10 @@
  * path only, for its own figures. 'prescan': every request goes through the
  * owner pre-scan first and the registrar resumes from it, as a worker does
  * with every datagram (sr_reg_prescan_carry + sr_reg_process_carried timed
- * together: the owner takes the To and the AoR the pre-scan read).
+ * together: the owner takes the To and the AoR the pre-scan read). 'burst':
+ * the same in bursts of 32 as a worker's rx loop does it: the burst is
+ * pre-scanned, the location store prefetches its AoRs (sr_loc_prefetch),
+ * then each request is processed.
  */
 #include "registrar.h"
 
@@ -88,6 +91,8 @@ static long rss_kb(void)
 
 /* What a timed loop does with one message (i: its AoR number). */
 typedef void msg_fn(void *ctx, const char *msg, size_t len, uint32_t i);
+/* Called (timed) after the last message of each batch: a burst mode finishes its burst. */
+static void (*batch_end)(void *ctx);
 
 /*
  * Builds the messages of phase ph for AoRs 0..n-1 in batches (untimed) and
@@ -103,6 +108,8 @@ static double replay(enum phase ph, uint32_t n, msg_fn *fn, void *ctx)
 		double t0 = now_s();
 		for (uint32_t k = 0; k < cnt; k++)
 			fn(ctx, batch_buf + (size_t)k * MSG_MAX, batch_len[k], base + k);
+		if (batch_end)
+			batch_end(ctx);
 		busy += now_s() - t0;
 	}
 	return busy * 1e9 / n;
@@ -154,13 +161,54 @@ static void process_one(void *vctx, const char *m, size_t len, uint32_t i)
 	process(c, m, len, i, &scan, &carry);
 }
 
+/*
+ * 'burst': what a worker does with an rx burst. Every message of the burst
+ * is pre-scanned, the location store prefetches their AoRs (sr_loc_prefetch),
+ * then they are processed in order.
+ */
+#define BURST 32
+static struct {
+	unsigned n;
+	const char *msg[BURST];
+	size_t len[BURST];
+	uint32_t i[BURST];
+	struct sr_sip_scan scan[BURST];
+	struct sr_reg_carry carry[BURST];
+	uint64_t hash[BURST];
+} burst;
+
+static void burst_end(void *vctx)
+{
+	struct process_ctx *c = vctx;
+	sr_loc_prefetch(sr_reg_location(c->s), burst.hash, burst.n);
+	for (unsigned k = 0; k < burst.n; k++)
+		process(c, burst.msg[k], burst.len[k], burst.i[k], &burst.scan[k], &burst.carry[k]);
+	burst.n = 0;
+}
+
+static void burst_one(void *vctx, const char *m, size_t len, uint32_t i)
+{
+	struct process_ctx *c = vctx;
+	unsigned k = burst.n++;
+	burst.msg[k] = m;
+	burst.len[k] = len;
+	burst.i[k] = i;
+	prescan(c, m, len, i, &burst.scan[k], &burst.carry[k], &burst.hash[k]);
+	if (burst.n == BURST)
+		burst_end(c);
+}
+
 static const struct sr_reg_config *g_prescan; /* "prescan": the configuration the pre-scan reads */
 static struct sr_arena g_prescan_arena;
+static bool g_burst;
 
 static double run_phase(struct sr_registrar *s, enum phase ph, uint32_t n, uint64_t now_ms)
 {
 	struct process_ctx c = { s, now_ms, g_prescan, &g_prescan_arena };
-	return replay(ph, n, process_one, &c);
+	batch_end = g_burst ? burst_end : NULL;
+	double ns = replay(ph, n, g_burst ? burst_one : process_one, &c);
+	batch_end = NULL;
+	return ns;
 }
 
 struct parse_ctx {
@@ -225,7 +273,9 @@ int main(int argc, char **argv)
 		sync |= strcmp(argv[a], "sync") == 0;
 		slow |= strcmp(argv[a], "slow") == 0;
 		prescan |= strcmp(argv[a], "prescan") == 0;
+		g_burst |= strcmp(argv[a], "burst") == 0;
 	}
+	prescan |= g_burst;
 	char *eal[] = { "bench_core", "--no-huge", "--no-pci", "--no-shconf", "-m", "2048",
 			"--no-telemetry", "--log-level=lib.eal:error", NULL };
 	if (rte_eal_init(8, eal) < 0) {
@@ -275,9 +325,10 @@ int main(int argc, char **argv)
 	double per_binding = (double)(st.binding_bytes + table_bytes) / (double)st.bindings;
 	double rss_per_binding = (double)(rss_after_new - rss0) * 1024.0 / (double)st.bindings;
 
-	printf("sipreg core bench: %u AoRs, one contact each, one thread, %s%s%s\n", n,
+	printf("sipreg core bench: %u AoRs, one contact each, one thread, %s%s%s%s\n", n,
 	       slow ? "libosip2 path only (registrar.fast_parse off)" : "fast path",
 	       prescan ? ", owner pre-scan + resumed parse per request" : "",
+	       g_burst ? ", in bursts of 32 (pre-scan all, sr_loc_prefetch, process)" : "",
 	       sync ? ", durability=sync (room claims, retractions)" : "");
 	if (sync)
 		printf("  room claims %llu\n", (unsigned long long)claims);
@@ -292,10 +343,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.parsed_slow);
 	printf("  memory per binding %.0f bytes (slab %llu + AoR table %zu); RSS growth %.0f bytes/binding\n",
 	       per_binding, (unsigned long long)st.binding_bytes, table_bytes, rss_per_binding);
-	printf("{\"aors\":%u,\"fast_parse\":%s,\"prescan\":%s,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,"
+	printf("{\"aors\":%u,\"fast_parse\":%s,\"prescan\":%s,\"burst\":%s,\"ns_per_new\":%.0f,\"ns_per_refresh\":%.0f,\"ns_per_fetch\":%.0f,"
 	       "\"ns_per_parse\":%.0f,\"ns_per_parse_libosip2\":%.0f,"
 	       "\"bytes_per_binding\":%.0f,\"rss_bytes_per_binding\":%.0f}\n",
-	       n, slow ? "false" : "true", prescan ? "true" : "false", ns_new, ns_refresh, ns_fetch, ns_parse,
+	       n, slow ? "false" : "true", prescan ? "true" : "false", g_burst ? "true" : "false", ns_new, ns_refresh, ns_fetch, ns_parse,
 	       ns_parse_slow, per_binding, rss_per_binding);
 	sr_reg_free(s);
 	free(batch_buf);

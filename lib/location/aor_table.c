@@ -194,6 +194,29 @@ struct sr_aor *sr_aor_table_chain(struct sr_aor_table *t, uint64_t hash)
 	return chain_head(t, hash);
 }
 
+unsigned sr_aor_table_chains(struct sr_aor_table *t, const uint64_t *hashes, unsigned n, struct sr_aor **heads)
+{
+	const void *keys[SR_AOR_TABLE_BULK];
+	hash_sig_t sigs[SR_AOR_TABLE_BULK];
+	void *data[SR_AOR_TABLE_BULK];
+	uint64_t hit = 0;
+	if (n > SR_AOR_TABLE_BULK)
+		n = SR_AOR_TABLE_BULK;
+	for (unsigned i = 0; i < n; i++) {
+		keys[i] = &hashes[i];
+		sigs[i] = fold64(hashes[i]);
+	}
+	int found = n ? rte_hash_lookup_with_hash_bulk_data(t->h, keys, sigs, n, &hit, data) : 0;
+	for (unsigned i = 0; i < n; i++)
+		heads[i] = (hit >> i) & 1 ? data[i] : NULL;
+	return found > 0 ? (unsigned)found : 0;
+}
+
+bool sr_aor_table_default_hash(const struct sr_aor_table *t)
+{
+	return t->hash == sr_hash64;
+}
+
 struct sr_aor *sr_aor_table_insert(struct sr_aor_table *t, struct sr_str aor, uint64_t hash)
 {
 	if (t->count >= t->capacity || aor.len > UINT16_MAX)

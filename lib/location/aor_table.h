@@ -54,6 +54,16 @@ uint32_t sr_aor_table_count(const struct sr_aor_table *t);
 struct sr_aor *sr_aor_table_chain(struct sr_aor_table *t, uint64_t hash);
 
 /*
+ * The chains of n hashes at once (heads[i] NULL when none), n at most
+ * SR_AOR_TABLE_BULK: rte_hash's bulk lookup fetches their buckets and keys
+ * side by side, so their cache misses overlap. Returns how many were found.
+ */
+#define SR_AOR_TABLE_BULK 32
+unsigned sr_aor_table_chains(struct sr_aor_table *t, const uint64_t *hashes, unsigned n, struct sr_aor **heads);
+/* Whether the table hashes with sr_hash64 (tests may give their own function). */
+bool sr_aor_table_default_hash(const struct sr_aor_table *t);
+
+/*
  * Visits AoRs in table order starting at *cursor (0 to begin), at most
  * 'max' of them; *cursor is updated to resume and becomes 0 at the end.
  * AoRs whose 64-bit hashes collide are visited in one call: a call exceeds

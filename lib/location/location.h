@@ -130,6 +130,16 @@ void sr_loc_get_stats(const struct sr_loc *loc, struct sr_loc_stats *st);
 
 /* The AoR record of a canonical AoR (exact bytes); NULL when it has no binding. */
 const struct sr_aor *sr_loc_find(struct sr_loc *loc, struct sr_str aor);
+
+/*
+ * Before a burst of requests is processed: brings the table buckets, AoR
+ * records and first bindings of the AoRs with these hashes (sr_hash64 of
+ * the canonical AoR, the pre-scan's owner hash) towards the cache, all
+ * misses at once (loc_prefetch.c). Changes nothing; any hash may be given
+ * (one of no AoR costs its bucket). Returns how many AoRs were found.
+ */
+unsigned sr_loc_prefetch(struct sr_loc *loc, const uint64_t *hashes, unsigned n);
+
 /* First binding of an AoR (NULL-safe); the rest follow through b->next, in q order. */
 static inline const struct sr_binding *sr_loc_first(const struct sr_aor *a)
 {

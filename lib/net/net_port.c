@@ -82,9 +82,15 @@ void sr_net_port_stop(uint16_t port)
 	rte_eth_dev_close(port);
 }
 
-struct rte_mempool *sr_net_pool_create(const char *name, unsigned n, uint16_t data_room, int socket)
+struct rte_mempool *sr_net_pool_create_priv(const char *name, unsigned n, uint16_t data_room, uint16_t priv,
+					    int socket)
 {
 	unsigned cache = n / 8 < RTE_MEMPOOL_CACHE_MAX_SIZE ? n / 8 : RTE_MEMPOOL_CACHE_MAX_SIZE;
-	return rte_pktmbuf_pool_create(name, n, cache, 0, (uint16_t)(RTE_PKTMBUF_HEADROOM + data_room),
-				       socket);
+	return rte_pktmbuf_pool_create(name, n, cache, (uint16_t)RTE_ALIGN(priv, RTE_MBUF_PRIV_ALIGN),
+				       (uint16_t)(RTE_PKTMBUF_HEADROOM + data_room), socket);
+}
+
+struct rte_mempool *sr_net_pool_create(const char *name, unsigned n, uint16_t data_room, int socket)
+{
+	return sr_net_pool_create_priv(name, n, data_room, 0, socket);
 }

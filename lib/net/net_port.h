@@ -37,5 +37,8 @@ void sr_net_port_stop(uint16_t port);
 
 /* A packet mbuf pool whose buffers hold data_room bytes after the headroom. NULL on failure. */
 struct rte_mempool *sr_net_pool_create(const char *name, unsigned n, uint16_t data_room, int socket);
+/* The same with priv bytes of private area per mbuf (rte_mbuf_to_priv), rounded up to RTE_MBUF_PRIV_ALIGN. */
+struct rte_mempool *sr_net_pool_create_priv(const char *name, unsigned n, uint16_t data_room, uint16_t priv,
+					    int socket);
 
 #endif

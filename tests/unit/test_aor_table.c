@@ -152,6 +152,35 @@ static void test_insert_lookup_erase_many(void **state)
 	close_table(&f);
 }
 
+/*
+ * The bulk lookup the burst prefetch uses (sr_aor_table_chains) finds what
+ * one lookup at a time finds: the chain head of each present hash, NULL for
+ * the others, in order, and only up to SR_AOR_TABLE_BULK at once.
+ */
+static void test_chains_in_bulk(void **state)
+{
+	(void)state;
+	enum { N = 100 };
+	struct fixture f;
+	open_table(&f, N, NULL, 0);
+	for (unsigned i = 0; i < N; i += 2)
+		assert_non_null(insert(&f, i));
+	uint64_t hashes[SR_AOR_TABLE_BULK + 8];
+	struct sr_aor *heads[SR_AOR_TABLE_BULK + 8];
+	for (unsigned i = 0; i < SR_AOR_TABLE_BULK + 8; i++) {
+		char buf[64];
+		hashes[i] = sr_aor_table_hash(f.t, aor_name(buf, sizeof(buf), i));
+		heads[i] = (struct sr_aor *)&f; /* must be overwritten, but only up to the bulk limit */
+	}
+	assert_int_equal(sr_aor_table_chains(f.t, hashes, SR_AOR_TABLE_BULK + 8, heads), SR_AOR_TABLE_BULK / 2);
+	for (unsigned i = 0; i < SR_AOR_TABLE_BULK; i++)
+		assert_ptr_equal(heads[i], i % 2 ? NULL : lookup(&f, i));
+	assert_ptr_equal(heads[SR_AOR_TABLE_BULK], (struct sr_aor *)&f);
+	assert_int_equal(sr_aor_table_chains(f.t, hashes, 0, heads), 0);
+	assert_true(sr_aor_table_default_hash(f.t));
+	close_table(&f);
+}
+
 /* Every one of 'capacity' inserts succeeds (even at a full power of two), the next fails. */
 static void test_capacity(void **state)
 {
@@ -471,6 +500,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_lookup_erase_many),
 		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_chains_in_bulk),
 		cmocka_unit_test(test_slab_full),
 		cmocka_unit_test(test_walk_pages),
 		cmocka_unit_test(test_forced_collisions),
