@@ -373,6 +373,7 @@ int sr_worker_mid_create(struct sr_worker *w, uint64_t now_ms)
 	mc.retry_after_s = c->reg.retry_after;
 	mc.settings = sr_policy_mid_settings; /* the policy's `aor mid` lines; none without policy.rules */
 	mc.settings_arg = &w->policy_reader;  /* set by sr_admission_worker, before this */
+	mc.memory_only_any = sr_policy_mid_memory_only_any; /* no memory-only line: binding_flags scans nothing */
 	mc.txn.worker = (uint8_t)w->id;
 	/* a new secret at every start: branches must not repeat across restarts (never registrar.secret) */
 	if (getrandom(mc.txn.secret, sizeof(mc.txn.secret), 0) != (ssize_t)sizeof(mc.txn.secret)) {

@@ -12,7 +12,8 @@
  * same code the worker calls), io.bindings to sr_reg_mid_bindings, io.apply
  * to sr_reg_mid_apply, over a contact-throttling shard whose AoR rules come
  * from lib/policy (three `aor mid` lines that do not match the bench's AoRs,
- * or none with "norules").
+ * or the same three without their memory-only flag with "nomemonly", or
+ * none with "norules").
  *
  * Set-up (not measured): N UAs register through both shards (the mid shard
  * stores them as a final registrar would: its taker absorbs during the
@@ -26,7 +27,7 @@
  * callgrind: --toggle-collect=refresh_final and --toggle-collect=refresh_mid
  * give instructions per refresh of each side (divide by N).
  *
- * Usage: bench_midreg_worker [N] [norules]   (default 20000 UAs)
+ * Usage: bench_midreg_worker [N] [norules | nomemonly]   (default 20000 UAs, three rules)
  */
 #include "midreg_offer.h"
 #include "policy.h"
@@ -112,6 +113,11 @@ static const char RULES[] =
 	"aor mid outgoing-expires=7200,max-contacts=3 /@ims\\.example\\.com$/i\n"
 	"aor mid only-request-contacts,matching-mode=rinstance /^sip:pbx-/\n"
 	"aor mid aor=sip:$user@tenant.$domain,memory-only /@legacy\\.example$/i\n";
+/* The same domains without a memory-only line: binding_flags then scans nothing (midreg_offer.h). */
+static const char RULES_NO_MEMORY_ONLY[] =
+	"aor mid outgoing-expires=7200,max-contacts=3 /@ims\\.example\\.com$/i\n"
+	"aor mid only-request-contacts,matching-mode=rinstance /^sip:pbx-/\n"
+	"aor mid aor=sip:$user@tenant.$domain /@legacy\\.example$/i\n";
 
 /* ---- one datagram, as worker.c handles a REGISTER ---- */
 
@@ -167,9 +173,11 @@ static struct sr_registrar *shard(unsigned id, bool mid)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 20000;
-	bool rules = !(argc > 2 && strcmp(argv[2], "norules") == 0);
+	const char *variant = argc > 2 ? argv[2] : "";
+	bool rules = strcmp(variant, "norules") != 0;
+	const char *text = strcmp(variant, "nomemonly") == 0 ? RULES_NO_MEMORY_ONLY : RULES;
 	if (n == 0 || n > 1000000) {
-		fprintf(stderr, "usage: bench_midreg_worker [N 1..1000000] [norules]\n");
+		fprintf(stderr, "usage: bench_midreg_worker [N 1..1000000] [norules | nomemonly]\n");
 		return 2;
 	}
 	char *eal[] = { "bench_midreg_worker", "--no-huge", "--no-pci", "--no-shconf", "-m", "1024",
@@ -184,7 +192,7 @@ int main(int argc, char **argv)
 	cfg.secret = 42;
 	cfg.min_expires = 30;
 	char err[256];
-	struct sr_policy *pol = rules ? sr_policy_create(1, "198.51.100.1", RULES, sizeof(RULES) - 1, err, sizeof(err))
+	struct sr_policy *pol = rules ? sr_policy_create(1, "198.51.100.1", text, strlen(text), err, sizeof(err))
 				      : NULL;
 	char *msgs = malloc((size_t)n * MSG_MAX);
 	uint16_t *lens = malloc(sizeof(uint16_t) * n);
@@ -210,6 +218,7 @@ int main(int argc, char **argv)
 	mc.txn = (struct sr_txn_config){ .worker = 0, .secret = { 0x1234, 0x5678 } };
 	mc.settings = sr_policy_mid_settings;
 	mc.settings_arg = &reader;
+	mc.memory_only_any = sr_policy_mid_memory_only_any;
 	uint64_t now_ms = (uint64_t)START_S * 1000;
 	offer.ms = sr_midreg_shard_create(&mc, &io, NULL, now_ms);
 	offer.now_ms = now_ms;
@@ -268,7 +277,7 @@ int main(int argc, char **argv)
 	const struct sr_midreg_stats *st = sr_midreg_stats(offer.ms);
 	printf("bench_midreg_worker: %u UAs, %s: final refresh %.0f ns, absorbed refresh %.0f ns; "
 	       "absorbed %llu, forwarded %llu, sent %llu\n",
-	       n, rules ? "three `aor mid` rules" : "no rules", (t1 - t0) / n, (t2 - t1) / n,
+	       n, !rules ? "no rules" : text == RULES ? "three `aor mid` rules" : "three `aor mid` rules, none memory-only", (t1 - t0) / n, (t2 - t1) / n,
 	       (unsigned long long)st->absorbed, (unsigned long long)st->forwarded, (unsigned long long)sent);
 	int rc = st->absorbed == n && st->forwarded == 0 ? 0 : 1;
 	sr_midreg_shard_free(offer.ms);

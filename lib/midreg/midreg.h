@@ -127,6 +127,12 @@ size_t sr_midreg_custom_aor(const char *tmpl, struct sr_str user, struct sr_str 
  * matched; s arrives with defaults.
  */
 typedef bool sr_midreg_settings_fn(void *arg, struct sr_str aor, struct sr_midreg_settings *s);
+/*
+ * Optional, with the same arg: false when no rule can set memory_only now,
+ * so a caller that needs memory_only alone (the registrar's binding_flags,
+ * asked for every REGISTER that changes bindings) skips the lookup.
+ */
+typedef bool sr_midreg_memory_only_any_fn(void *arg);
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -179,6 +185,7 @@ struct sr_midreg_config {
 	struct sr_txn_config txn;         /* the transaction shard underneath (worker id, secret, pools) */
 	sr_midreg_settings_fn *settings;  /* may be NULL: no per-domain rules */
 	void *settings_arg;
+	sr_midreg_memory_only_any_fn *memory_only_any; /* may be NULL: any rule may say memory-only */
 };
 /* The runtime configuration of options (strings point into o, which must outlive it); txn and self are the caller's. */
 void sr_midreg_config_from(const struct sr_midreg_options *o, struct sr_midreg_config *c);

@@ -22,6 +22,9 @@ static const struct sr_midreg_settings *settings_of(struct sr_midreg_offer *o, s
 bool sr_midreg_offer_memory_only(struct sr_midreg_offer *o, struct sr_str aor)
 {
 	o->settings_valid = false; /* the first look of this REGISTER: the rules as they are now */
+	const struct sr_midreg_config *c = sr_midreg_cfg(o->ms);
+	if (c->memory_only_any && !c->memory_only_any(c->settings_arg))
+		return false; /* no rule says memory-only: no scan (take looks the rule up if the REGISTER goes upstream) */
 	return settings_of(o, aor)->memory_only;
 }
 

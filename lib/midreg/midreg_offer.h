@@ -12,6 +12,10 @@
  *   looks it up itself otherwise (a caller without binding_flags). Each
  *   REGISTER starts a fresh lookup, so a policy reload takes effect on the
  *   next one.
+ * - The registrar's binding_flags needs memory-only alone: when the rules
+ *   say no line can set it (sr_midreg_config.memory_only_any), no lookup
+ *   is made, and an absorbed refresh scans no rule at all; only a REGISTER
+ *   that goes upstream looks its rule up (outgoing-expires and the rest).
  * - Decide first: the registrar asks sr_midreg_offer_absorbs with the few
  *   facts the decision reads, and gathers the rest (header lines, the
  *   answer head, the To tag, ...) only for a REGISTER that goes upstream;

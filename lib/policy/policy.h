@@ -115,5 +115,7 @@ void sr_policy_hook_check(void *ctx, const struct sr_sip_msg *m, struct sr_str a
  */
 struct sr_midreg_settings;
 bool sr_policy_mid_settings(void *arg, struct sr_str aor, struct sr_midreg_settings *s);
+/* An sr_midreg_memory_only_any_fn with the same arg: whether a mid line of the current rules sets memory-only. */
+bool sr_policy_mid_memory_only_any(void *arg);
 
 #endif

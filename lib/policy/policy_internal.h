@@ -25,6 +25,7 @@ struct sr_policy_mid {
 	hs_database_t *hs;        /* NULL when the file has no mid line */
 	hs_scratch_t **scratch;   /* one per reader */
 	unsigned n_scratch;
+	bool memory_only;         /* some mid line sets memory-only */
 };
 
 struct sr_policy_db {

@@ -44,6 +44,7 @@ int sr_policy_mid_build(struct sr_policy_mid *m, const struct sr_pol_rules *rule
 		const struct sr_pol_rule *r = &rules->v[i];
 		if (r->action != SR_PA_MID)
 			continue;
+		m->memory_only |= r->mid->memory_only;
 		exprs[k] = r->regex;
 		flags[k] = r->hs_flags | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
 		ids[k++] = i;
@@ -75,6 +76,14 @@ static int on_mid_match(unsigned id, unsigned long long from, unsigned long long
 	if (id < *first)
 		*first = id;
 	return 0;
+}
+
+bool sr_policy_mid_memory_only_any(void *arg)
+{
+	const struct sr_policy_reader *rd = arg;
+	if (!rd || !rd->p)
+		return false;
+	return atomic_load_explicit(&rd->p->cur, memory_order_acquire)->mid.memory_only;
 }
 
 bool sr_policy_mid_settings(void *arg, struct sr_str aor, struct sr_midreg_settings *s)

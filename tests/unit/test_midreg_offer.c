@@ -162,6 +162,47 @@ static void test_offer_rule_once_per_register(void **state)
 	mh_free(&h);
 }
 
+static bool memory_only_rules;
+static bool memory_only_any(void *arg)
+{
+	(void)arg;
+	return memory_only_rules;
+}
+
+static void with_rules_without_memory_only(struct sr_midreg_config *c)
+{
+	c->settings = rule_lookup;
+	c->memory_only_any = memory_only_any;
+}
+
+/* No rule can say memory-only: binding_flags scans nothing; a REGISTER that goes upstream still gets its rule. */
+static void test_offer_no_memory_only_rule_no_lookup(void **state)
+{
+	(void)state;
+	static struct mh h;
+	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, with_rules_without_memory_only);
+	struct sr_midreg_offer o = { .ms = h.m, .now_ms = h.now_ms };
+	memory_only_rules = false;
+	lookups = 0;
+	assert_false(sr_midreg_offer_memory_only(&o, SR_STR_LIT("sip:mem@example.com")));
+	assert_int_equal(lookups, 0);
+	struct sr_midreg_req rq = req("sip:mem@example.com", 0, 120, 1);
+	assert_false(sr_midreg_offer_absorbs(&o, &rq)); /* new: upstream, and the decision read no rule */
+	assert_int_equal(lookups, 0);
+	rq.max_forwards = 70;
+	rq.msg = SR_STR_LIT("REGISTER sip:example.com SIP/2.0\r\n\r\n");
+	assert_true(sr_midreg_offer_take(&o, &rq)); /* forwarded: its rule is looked up now */
+	assert_int_equal(lookups, 1);
+	assert_non_null(rq.settings);
+	assert_true(rq.settings->memory_only);
+	lookups = 0;
+	/* the rules change to hold a memory-only line: the next REGISTER looks it up */
+	memory_only_rules = true;
+	assert_true(sr_midreg_offer_memory_only(&o, SR_STR_LIT("sip:mem@example.com")));
+	assert_int_equal(lookups, 1);
+	mh_free(&h);
+}
+
 /* The reply port the caller sets (symmetric responses) is where the UA's answer goes. */
 static void test_offer_reply_port(void **state)
 {
@@ -243,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_same_verdicts_aor_throttling),
 		cmocka_unit_test(test_same_verdicts_mirror),
 		cmocka_unit_test(test_offer_rule_once_per_register),
+		cmocka_unit_test(test_offer_no_memory_only_rule_no_lookup),
 		cmocka_unit_test(test_offer_reply_port),
 		cmocka_unit_test(test_shared_binding_ids_keep_their_records),
 	};

@@ -166,6 +166,25 @@ static void reload_replaces_settings(void **state)
 	sr_policy_free(p);
 }
 
+/* Whether any mid line sets memory-only, as the rules in force say (binding_flags skips its lookup when none does). */
+static void memory_only_any_follows_the_rules(void **state)
+{
+	(void)state;
+	struct sr_policy *p = load("aor mid outgoing-expires=100 /@a\\.example$/\n");
+	struct sr_policy_reader rd = { p, 1 };
+	sr_midreg_memory_only_any_fn *fn = sr_policy_mid_memory_only_any; /* the signature midreg calls */
+	assert_false(fn(&rd));
+	char err[256] = "";
+	const char *next = "aor mid outgoing-expires=100 /@a\\.example$/\naor mid memory-only /@b\\.example$/\n";
+	assert_int_equal(sr_policy_reload(p, next, strlen(next), 1000, err, sizeof(err)), 0);
+	assert_true(fn(&rd));
+	assert_int_equal(sr_policy_reload(p, "ua drop /x/\n", 12, 1000, err, sizeof(err)), 0);
+	assert_false(fn(&rd));
+	struct sr_policy_reader none = { NULL, 0 };
+	assert_false(fn(&none));
+	sr_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +193,7 @@ int main(void)
 		cmocka_unit_test(mid_lines_are_not_verdicts),
 		cmocka_unit_test(bad_mid_lines_refused_with_line),
 		cmocka_unit_test(reload_replaces_settings),
+		cmocka_unit_test(memory_only_any_follows_the_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
