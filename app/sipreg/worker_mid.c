@@ -38,6 +38,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
+#include "midreg_offer.h"
 #include "persist_mid.h"
 #include "policy.h"
 #include "sip_msg.h"
@@ -66,7 +67,6 @@ struct sr_worker_mid {
 	char self[32];                 /* "a.b.c.d:port": our contacts upstream and our Via */
 	uint64_t now_ms;               /* of the call in progress */
 	uint16_t port;                 /* where the last datagram came in: sends go out there */
-	uint16_t src_port;             /* its source port */
 	struct sr_arena arena;
 	struct sr_sip_msg msg;
 	struct sr_midreg_resp resp;
@@ -76,6 +76,7 @@ struct sr_worker_mid {
 	unsigned gone_head, gone_tail; /* ring of binding events */
 	struct mid_gone gone[MID_GONE_QUEUE];
 	char call_aor[SR_REG_MAX_AOR_LEN]; /* the AoR a main registrar's call names */
+	struct sr_midreg_offer offer;  /* the registrar's offers: the decision first, then take */
 	uint64_t next_publish_ms;
 	struct sr_mid_figures own;     /* this glue's counters (worker only) */
 	struct sr_mid_figures pub;     /* published copy (relaxed stores) */
@@ -101,24 +102,8 @@ static int io_apply(void *ctx, const struct sr_midreg_apply *a, uint64_t ids[SR_
 static unsigned io_bindings(void *ctx, struct sr_str aor, const struct sr_midreg_binding **out)
 {
 	struct sr_worker_mid *wm = ctx;
-	uint32_t now_s = (uint32_t)(wm->now_ms / 1000);
-	unsigned n = sr_loc_lookup(sr_reg_location(wm->w->shard), aor, now_s, wm->views, MID_VIEWS);
-	if (n > MID_VIEWS)
-		n = MID_VIEWS;
-	for (unsigned i = 0; i < n; i++) {
-		const struct sr_loc_binding *v = &wm->views[i];
-		wm->binds[i] = (struct sr_midreg_binding){
-			.id = v->st.id,
-			.uri = v->f[SR_BF_CONTACT],
-			.params = v->f[SR_BF_PARAMS],
-			.expires_in = v->st.expires > now_s ? v->st.expires - now_s : 0,
-			.q = v->st.q == SR_Q_NONE ? -1 : v->st.q,
-			.source = { v->st.src_ip, v->st.src_port, false },
-			.nat = (v->st.flags & SR_BFLAG_NAT) != 0,
-		};
-	}
 	*out = wm->binds;
-	return n;
+	return sr_reg_mid_bindings(wm->w->shard, aor, (uint32_t)(wm->now_ms / 1000), wm->views, wm->binds, MID_VIEWS);
 }
 
 static void io_record(void *ctx, enum sr_midreg_rec_op op, struct sr_str aor, uint64_t ctid, const uint8_t *bytes,
@@ -134,12 +119,16 @@ static void io_record(void *ctx, enum sr_midreg_rec_op op, struct sr_str aor, ui
 static bool take(void *ctx, struct sr_midreg_req *rq)
 {
 	struct sr_worker *w = ctx;
-	struct sr_worker_mid *wm = w->mid;
-	if (wm == NULL)
+	if (w->mid == NULL)
 		return false; /* not started (cannot happen once the worker runs): a final registrar's answer */
-	if (w->app->cfg.symmetric_responses)
-		rq->reply_to.port = wm->src_port; /* as send_response does for the registrar's answers */
-	return sr_midreg_register(wm->ms, rq, wm->now_ms) != SR_MIDREG_ABSORB;
+	return sr_midreg_offer_take(&w->mid->offer, rq);
+}
+
+/* The registrar asks first with the decision's facts only: an absorbed refresh gathers nothing more. */
+static bool absorbs(void *ctx, const struct sr_midreg_req *rq)
+{
+	struct sr_worker *w = ctx;
+	return w->mid != NULL && sr_midreg_offer_absorbs(&w->mid->offer, rq);
 }
 
 /*
@@ -160,7 +149,7 @@ void sr_worker_mid_hooks(struct sr_worker *w, struct sr_reg_params *p)
 {
 	p->mid = (struct sr_reg_mid_hooks){ 0 };
 	if (w->app->cfg.role == SR_ROLE_MID) {
-		p->mid = (struct sr_reg_mid_hooks){ take, w, rule_of };
+		p->mid = (struct sr_reg_mid_hooks){ .take = take, .ctx = w, .settings = rule_of, .absorbs = absorbs };
 	}
 }
 
@@ -228,8 +217,10 @@ bool sr_worker_mid_process(struct sr_worker *w, struct rte_mbuf *m, const struct
 	if (wm == NULL)
 		return false;
 	wm->port = m->port;
-	wm->src_port = p->src_port;
 	wm->now_ms = now_ms;
+	wm->offer.now_ms = now_ms;
+	/* as send_response does for the registrar's answers */
+	wm->offer.reply_port = w->app->cfg.symmetric_responses ? p->src_port : 0;
 	if (!(scan->flags & SR_SCAN_RESPONSE))
 		return false; /* a request: the registrar's (REGISTER) or the routing's */
 	struct sr_arena *prev = sr_arena_bind_osip(&wm->arena);
@@ -391,6 +382,7 @@ int sr_worker_mid_create(struct sr_worker *w, uint64_t now_ms)
 		rte_free(wm);
 		return -1;
 	}
+	wm->offer.ms = wm->ms;
 	w->mid = wm;
 	return 0;
 }

@@ -51,6 +51,9 @@ static void usage(FILE *out)
 		"  --write-subscribers FILE  write the subscriber file (lib/auth/auth_creds.h format, HA1 only) of\n"
 		"                       the --aors users from --first-aor with those passwords, then exit\n"
 		"  --realm R            realm of --write-subscribers (default --domain; sipreg's auth.realm if set)\n"
+		"  --digest             answer digest challenges in any workload: a 401 to a REGISTER (new or\n"
+		"                       refresh) with a usable challenge is answered at once with credentials\n"
+		"                       (same Call-ID, CSeq + 1), and only the 200 to that counts (as auth does)\n"
 		"  --json-only          print only the JSON line\n"
 		"exit status: 0 all requests (auth: flows) answered 200 in time, 1 any failure, 2 bad usage or set-up\n",
 		SR_RF_MAX_SOCKETS);
@@ -141,7 +144,7 @@ int main(int argc, char **argv)
 	cfg.password_prefix = "pw";
 	int json_only = 0;
 	enum { O_DEST = 256, O_LOCAL, O_WL, O_AORS, O_FIRST, O_RATE, O_WIN, O_DUR, O_THR, O_SOCK, O_BATCH, O_TMO,
-	       O_EXP, O_DOM, O_PFX, O_JSON, O_HELP, O_PWPFX, O_ALG, O_SUBS, O_REALM };
+	       O_EXP, O_DOM, O_PFX, O_JSON, O_HELP, O_PWPFX, O_ALG, O_SUBS, O_REALM, O_DIGEST };
 	static const struct option opts[] = {
 		{"dest", 1, 0, O_DEST},       {"local", 1, 0, O_LOCAL},   {"workload", 1, 0, O_WL},
 		{"aors", 1, 0, O_AORS},       {"first-aor", 1, 0, O_FIRST}, {"rate", 1, 0, O_RATE},
@@ -150,7 +153,7 @@ int main(int argc, char **argv)
 		{"expires", 1, 0, O_EXP},     {"domain", 1, 0, O_DOM},    {"user-prefix", 1, 0, O_PFX},
 		{"json-only", 0, 0, O_JSON},  {"help", 0, 0, O_HELP},     {"password-prefix", 1, 0, O_PWPFX},
 		{"auth-alg", 1, 0, O_ALG},    {"write-subscribers", 1, 0, O_SUBS}, {"realm", 1, 0, O_REALM},
-		{0, 0, 0, 0}};
+		{"digest", 0, 0, O_DIGEST},   {0, 0, 0, 0}};
 	int c, bad = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -174,6 +177,7 @@ int main(int argc, char **argv)
 		case O_ALG: auth_alg = optarg; break;
 		case O_SUBS: subscribers = optarg; break;
 		case O_REALM: realm = optarg; break;
+		case O_DIGEST: cfg.digest = true; break;
 		case 'h':
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -185,6 +189,13 @@ int main(int argc, char **argv)
 	}
 	if (sr_rf_workload_parse(workload, &cfg.workload)) {
 		fprintf(stderr, "regflood: unknown workload '%s' (new, refresh, fetch, dereg, mix, auth)\n", workload);
+		return 2;
+	}
+	cfg.digest |= sr_rf_workload_digest(cfg.workload);
+	if (cfg.digest && cfg.workload != SR_RF_WL_NEW && cfg.workload != SR_RF_WL_REFRESH &&
+	    cfg.workload != SR_RF_WL_AUTH) {
+		/* the answer to a challenge repeats a registration: a fetch or a removal would change meaning */
+		fprintf(stderr, "regflood: --digest works with the new, refresh and auth workloads only\n");
 		return 2;
 	}
 	if (strlen(cfg.domain) > 64 || strlen(cfg.user_prefix) > 32 || !cfg.domain[0]) {
@@ -258,7 +269,7 @@ int main(int argc, char **argv)
 	double wall = (double)(sr_rf_now_ns() - wall0) / 1e9;
 
 	struct sr_rf_result res = {.workload = sr_rf_workload_name(cfg.workload),
-				   .digest = sr_rf_workload_digest(cfg.workload), .threads = cfg.threads,
+				   .digest = cfg.digest, .threads = cfg.threads,
 				   .sockets = cfg.sockets, .aors = cfg.aors, .offered_rate = cfg.rate,
 				   .window = cfg.window};
 	uint64_t t_start = UINT64_MAX, t_end = 0, t_send_end = 0;

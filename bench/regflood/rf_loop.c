@@ -41,7 +41,7 @@ int sr_rf_thread_open(struct sr_rf_thread *t, const struct sr_rf_cfg *cfg, uint3
 	for (uint32_t i = 0; i < SR_RF_MAX_SOCKETS; i++)
 		t->fds[i] = -1;
 	/* the FIFO holds every request sent within one timeout, twice over (digest: two a flow) */
-	bool digest = sr_rf_workload_digest(cfg->workload);
+	bool digest = cfg->digest;
 	double per_s = (cfg->rate > 0 ? cfg->rate / cfg->threads : 1e6) * (digest ? 2 : 1);
 	double fifo = per_s * ((double)cfg->timeout_ns / 1e9) * 2 + cfg->window;
 	if (fifo > (1 << 26))

@@ -42,6 +42,7 @@ struct sr_rf_cfg {
 	uint32_t expires;
 	uint32_t run;
 	enum sr_rf_workload workload;
+	bool digest;                 /* --digest: every first request may be challenged (workload auth: always) */
 	const char *password_prefix; /* digest flow: rf_auth.h */
 	int auth_alg;                /* digest flow: the algorithm to answer (enum sr_digest_alg); -1: the first usable */
 };

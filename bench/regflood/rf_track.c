@@ -119,7 +119,8 @@ enum sr_rf_verdict sr_rf_track_response(struct sr_rf_track *t, const struct sr_r
 		return SR_RF_OK; /* provisional: the request stays outstanding (not counted) */
 	s->pending = 0;
 	t->outstanding--;
-	if (t->expect_challenge && s->op == SR_RF_OP_NEW && r->status == 401) {
+	bool first = s->op != SR_RF_OP_AUTH; /* the flow's first request (NEW, REFRESH, ...) */
+	if (t->expect_challenge && first && r->status == 401) {
 		if (!r->challenge) {
 			t->st.bad_challenge++;
 			return SR_RF_BAD_CHALLENGE;
@@ -128,7 +129,7 @@ enum sr_rf_verdict sr_rf_track_response(struct sr_rf_track *t, const struct sr_r
 		sr_rf_hist_record(&t->st.lat_challenge, now >= s->sent_ns ? now - s->sent_ns : 0);
 		return SR_RF_CHALLENGED;
 	}
-	if (r->status != 200 || (t->expect_challenge && s->op == SR_RF_OP_NEW)) {
+	if (r->status != 200 || (t->expect_challenge && first)) {
 		t->st.bad_status++;
 		t->st.last_bad_status = r->status;
 		return SR_RF_BAD_STATUS;

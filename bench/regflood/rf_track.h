@@ -11,8 +11,8 @@
  * entries whose request was answered meanwhile are skipped when they reach the head.
  * Everything here is pure (the clock is a parameter), so the unit tests drive it
  * without sockets.
- * The digest flow (workload auth, expect_challenge set): the first REGISTER (NEW) must
- * be answered 401 with a usable challenge (the caller reads it, rf_auth.h, and says so in
+ * The digest flow (workload auth, or --digest with any workload: expect_challenge set):
+ * the flow's first REGISTER (NEW, REFRESH, ...) must be answered 401 with a usable challenge (the caller reads it, rf_auth.h, and says so in
  * sr_rf_resp.challenge); that frees the AoR for its second request (AUTH, sent at once
  * by the caller), and only the 200 to AUTH counts as ok: one flow, one ok. Any other
  * answer to either step, including a 200 to NEW (authentication off?), is a failure.
@@ -75,7 +75,7 @@ struct sr_rf_track {
 	struct sr_rf_fifo_ent *fifo;
 	uint32_t fifo_mask, fifo_head, fifo_tail;
 	uint32_t outstanding;
-	bool expect_challenge; /* workload auth: a 401 to NEW is the flow's challenge */
+	bool expect_challenge; /* digest flow: a 401 to a flow's first request is its challenge */
 	struct sr_rf_stats st;
 };
 

@@ -363,6 +363,15 @@ enum sr_midreg_verdict {
 };
 /* Decides on a UA's REGISTER and forwards it when it must go upstream. */
 enum sr_midreg_verdict sr_midreg_register(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, uint64_t now_ms);
+/*
+ * The decision alone, for a caller that gathers what forwarding needs only
+ * when forwarding: reads aor, star, n_contacts, contacts[].requested,
+ * .expires and .binding_id, and txn.branch, .call_id and .cseq (nothing
+ * else need be filled). True: absorbed (counted as sr_midreg_register
+ * counts it; the registrar answers it as a final registrar). False:
+ * nothing is counted or changed; call sr_midreg_register with every fact.
+ */
+bool sr_midreg_absorbs(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, uint64_t now_ms);
 
 /* A response with CSeq method REGISTER. Returns 1 when it matched one of our transactions, 0 when stray. */
 int sr_midreg_response(struct sr_midreg_shard *m, const struct sr_midreg_resp *rp, uint64_t now_ms);

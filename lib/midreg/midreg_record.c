@@ -9,10 +9,15 @@
  *   after creation; an empty pool is the caller's 503.
  * - Two indexes, chained through the slots: by contact id (calls from the
  *   main registrar's side and its 2xx name our contacts by it) and by key:
- *   (AoR, binding id) in the contact modes, the AoR in AoR throttling. The
- *   key hash is SipHash under the shard secret: AoRs are chosen by remote
- *   parties. Contact ids are random under the same secret, so the contact
- *   id index needs no keyed hash.
+ *   (AoR, binding id) in the contact modes, the AoR in AoR throttling. In
+ *   AoR throttling the key hash is SipHash under the shard secret: AoRs are
+ *   chosen by remote parties. In the contact modes it is a multiplicative
+ *   mix of the binding id alone (the AoR is still compared on the chain):
+ *   ids are the location store's own (a counter per shard, kept across a
+ *   restore), never a remote party's choice, so they cannot be aimed at one
+ *   bucket, and an absorbed refresh hashes 8 bytes instead of its AoR
+ *   (bench/midreg). Contact ids are random under the secret, so the
+ *   contact id index needs no keyed hash either.
  * - Contact id: the top 16 bits are the owner bits the caller gives (the
  *   low 16 bits of the data plane's AoR owner hash), so a request from the
  *   main registrar's side reaches the worker that owns the AoR from the
@@ -43,8 +48,13 @@ static uint32_t ctid_bucket(const struct sr_midreg_shard *m, uint64_t ctid)
 
 static uint64_t key_hash(const struct sr_midreg_shard *m, struct sr_str aor, uint64_t binding_id)
 {
-	struct sr_str parts[2] = { aor, sr_str_make((const char *)&binding_id, sizeof(binding_id)) };
-	return sr_txn_hash_parts(m->cfg.txn.secret, parts, mr_contact_mode(m) ? 2 : 1);
+	if (mr_contact_mode(m)) {
+		/* the location store's id, not a remote party's choice: a multiplicative mix is enough */
+		binding_id ^= binding_id >> 31;
+		binding_id *= 0x94d049bb133111ebull;
+		return binding_id ^ (binding_id >> 29);
+	}
+	return sr_txn_hash(m->cfg.txn.secret, aor.p, aor.len);
 }
 
 int mr_records_init(struct sr_midreg_shard *m)

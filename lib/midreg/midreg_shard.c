@@ -198,6 +198,18 @@ enum sr_midreg_verdict sr_midreg_register(struct sr_midreg_shard *m, const struc
 	return mr_forward(m, rq, &p);
 }
 
+bool sr_midreg_absorbs(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, uint64_t now_ms)
+{
+	m->now_ms = now_ms;
+	struct mr_plan p;
+	mr_decide(m, rq, &p); /* looks up only: sr_midreg_register decides the same on the same facts */
+	if (p.forward)
+		return false;
+	m->stats.received++;
+	m->stats.absorbed++;
+	return true;
+}
+
 int sr_midreg_response(struct sr_midreg_shard *m, const struct sr_midreg_resp *rp, uint64_t now_ms)
 {
 	m->now_ms = now_ms;

@@ -110,13 +110,11 @@ static void mid_ok_lines(struct sr_req_ctx *c, const struct sr_plan *p, struct s
 	md->rq.ok_lines = rw.overflow ? SR_STR_NULL : sr_str_make(md->ok + status_len, rw.len - status_len);
 }
 
-static void mid_contact(const struct sr_req_ctx *c, const struct sr_plan_entry *pe, struct sr_midreg_contact *mc)
+/* What the decision reads of one contact (sr_midreg_absorbs): the registrar's plan for it. */
+static void mid_contact_decision(const struct sr_req_ctx *c, const struct sr_plan_entry *pe,
+				 struct sr_midreg_contact *mc)
 {
-	struct sr_name_addr na;
-	const struct sr_sip_contact *ct = pe->ci.ct;
 	*mc = (struct sr_midreg_contact){
-		.user = sr_mid_uri_user_raw(ct->uri_text), /* written back into a URI: as the UA wrote it */
-		.params = sr_sip_name_addr(ct->raw, &na) == 0 ? na.params : SR_STR_NULL,
 		.requested = pe->ci.expires >= 0 ? pe->ci.expires : c->m->expires,
 		/* superseded in the request, or the removal of a contact we do not hold: nothing to do upstream */
 		.expires = pe->op == SR_OP_NONE ? 0 : pe->granted,
@@ -124,50 +122,76 @@ static void mid_contact(const struct sr_req_ctx *c, const struct sr_plan_entry *
 	};
 }
 
-bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p)
+/* What forwarding adds: the user part and the contact-params, as the UA wrote them. */
+static void mid_contact_forward(const struct sr_plan_entry *pe, struct sr_midreg_contact *mc)
 {
-	struct sr_registrar *s = c->s;
-	struct sr_reg_mid *md = s->mid;
+	struct sr_name_addr na;
+	const struct sr_sip_contact *ct = pe->ci.ct;
+	mc->user = sr_mid_uri_user_raw(ct->uri_text); /* written back into a URI: as the UA wrote it */
+	mc->params = sr_sip_name_addr(ct->raw, &na) == 0 ? na.params : SR_STR_NULL;
+}
+
+/* The facts the decision reads (sr_midreg_absorbs); cheap: ranges of the parse and the plan. */
+static void mid_decision_facts(const struct sr_req_ctx *c, const struct sr_plan *p, struct sr_midreg_req *rq)
+{
 	const struct sr_sip_msg *m = c->m;
-	if (!md || !s->mid_hooks.take)
-		return false;
+	rq->aor = p->aor;
+	rq->star = p->remove_all;
+	rq->n_contacts = 0;
+	for (unsigned i = 0; !p->remove_all && i < p->n && i < SR_MIDREG_MAX_CONTACTS; i++)
+		mid_contact_decision(c, &p->e[i], &rq->contacts[rq->n_contacts++]);
+	rq->txn = (struct sr_txn_req){ .method = m->method, .branch = m->top_via.branch, .cseq = m->cseq,
+				       .call_id = m->call_id };
+	rq->settings = p->rule; /* looked up once, by reg_rule.c: lib/midreg reads the same rule */
+}
+
+/* Everything else, for a REGISTER that goes upstream; false when the lines do not fit (answered 500). */
+static bool mid_forward_facts(struct sr_req_ctx *c, const struct sr_plan *p, struct sr_reg_mid *md)
+{
+	const struct sr_sip_msg *m = c->m;
 	struct sr_midreg_req *rq = &md->rq;
 	unsigned n_lines;
 	if (m->body_at > m->msg_len ||
 	    !sr_mid_header_lines(c->req, m->headers_at, m->body_at, md->lines, SR_REG_MID_MAX_LINES, &n_lines) ||
 	    !mid_head(c, md)) {
 		sr_reply_error(c, SR_E_RESPONSE_TOO_LARGE, NULL, SR_STR_NULL); /* 500 that says what went wrong */
-		return true;
+		return false;
 	}
-	rq->aor = p->aor;
 	rq->owner = (uint16_t)c->res->aor_hash;
 	rq->ruri = m->ruri_raw;
 	rq->max_forwards = m->max_forwards >= 0 ? (uint32_t)m->max_forwards : 70;
-	rq->star = p->remove_all;
-	rq->n_contacts = 0;
-	for (unsigned i = 0; !p->remove_all && i < p->n && i < SR_MIDREG_MAX_CONTACTS; i++)
-		mid_contact(c, &p->e[i], &rq->contacts[rq->n_contacts++]);
+	for (unsigned i = 0; i < rq->n_contacts; i++)
+		mid_contact_forward(&p->e[i], &rq->contacts[i]);
 	rq->n_lines = n_lines;
 	rq->lines = md->lines;
 	rq->body = sr_str_make(c->req + m->body_at, m->msg_len - m->body_at);
 	rq->msg = sr_str_make(c->req, m->msg_len);
-	rq->txn = (struct sr_txn_req){
-		.method = m->method,
-		.branch = m->top_via.branch,
-		.sent_by = m->n_via ? sr_sip_via_sent_by(m->via[0]) : SR_STR_NULL,
-		.cseq = m->cseq,
-		.ruri = m->ruri_raw,
-		.call_id = m->call_id,
-		.from_tag = m->from_tag,
-		.top_via = m->n_via ? m->via[0] : SR_STR_NULL,
-	};
+	rq->txn.sent_by = m->n_via ? sr_sip_via_sent_by(m->via[0]) : SR_STR_NULL;
+	rq->txn.ruri = m->ruri_raw;
+	rq->txn.from_tag = m->from_tag;
+	rq->txn.top_via = m->n_via ? m->via[0] : SR_STR_NULL;
 	rq->reply_to = (struct sr_txn_dest){ c->src ? c->src->ip : 0, c->res->reply_port, false };
 	mid_ok_lines(c, p, md);
 	md->hs = (struct mid_host_state){ c->src ? c->src->ip : 0, c->src ? c->src->port : 0, p->rule != NULL, { 0 } };
 	if (p->rule)
 		md->hs.rule = *p->rule;
 	rq->host_state = sr_str_make((const char *)&md->hs, sizeof(md->hs));
-	rq->settings = p->rule; /* looked up once, by reg_rule.c: lib/midreg reads the same rule */
+	return true;
+}
+
+bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p)
+{
+	struct sr_registrar *s = c->s;
+	struct sr_reg_mid *md = s->mid;
+	if (!md || !s->mid_hooks.take)
+		return false;
+	struct sr_midreg_req *rq = &md->rq;
+	mid_decision_facts(c, p, rq);
+	/* decide first: an absorbed refresh gathers nothing more (bench/midreg's worker bench) */
+	if (s->mid_hooks.absorbs && s->mid_hooks.absorbs(s->mid_hooks.ctx, rq))
+		return false; /* absorbed: answered as a final registrar */
+	if (!mid_forward_facts(c, p, md))
+		return true; /* answered 500 */
 	if (!s->mid_hooks.take(s->mid_hooks.ctx, rq))
 		return false; /* absorbed: answered as a final registrar */
 	c->res->mid_taken = true;

@@ -147,6 +147,13 @@ struct sr_reg_mid_hooks {
 	 * take() gets the same settings in rq->settings. NULL: no rules.
 	 */
 	void (*settings)(void *ctx, struct sr_str aor, struct sr_midreg_settings *s);
+	/*
+	 * Optional, asked first: the decision alone, on a request holding only
+	 * the facts sr_midreg_absorbs reads. True: absorbed, answered as a final
+	 * registrar, and take is not called (nothing forwarding needs is
+	 * gathered). False or NULL: every fact is gathered and take decides.
+	 */
+	bool (*absorbs)(void *ctx, const struct sr_midreg_req *rq);
 };
 
 struct sr_reg_params {
@@ -251,6 +258,13 @@ void sr_reg_refuse(struct sr_registrar *s, const char *req, size_t len, const st
  */
 int sr_reg_mid_apply(struct sr_registrar *s, const struct sr_midreg_apply *a, uint64_t now_ms,
 		     uint64_t ids[SR_MIDREG_MAX_CONTACTS]);
+
+/*
+ * The mid-registrar's io.bindings: the AoR's bindings now (at most cap, in
+ * views, copied into out as lib/midreg reads them). Returns their count.
+ */
+unsigned sr_reg_mid_bindings(struct sr_registrar *s, struct sr_str aor, uint32_t now_s, struct sr_loc_binding *views,
+			     struct sr_midreg_binding *out, unsigned cap);
 
 /* Expires bindings due by now_ms, at most 'budget' of them; returns how many. */
 unsigned sr_reg_expire(struct sr_registrar *s, uint64_t now_ms, unsigned budget);

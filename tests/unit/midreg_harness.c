@@ -538,6 +538,19 @@ static enum sr_midreg_verdict send_msg(struct mh *h, struct mh_ua *u, const char
 	rq.to_tag = SR_STR_LIT("reg1");
 	rq.host_state = sr_str_make((const char *)&hs, sizeof(hs));
 	rq.settings = h->settings;
+	if (h->decide_first) {
+		struct sr_midreg_req d = { .aor = rq.aor, .star = rq.star, .n_contacts = rq.n_contacts };
+		for (unsigned i = 0; i < n; i++)
+			d.contacts[i] = (struct sr_midreg_contact){ .requested = rq.contacts[i].requested,
+								    .expires = rq.contacts[i].expires,
+								    .binding_id = rq.contacts[i].binding_id };
+		d.txn = (struct sr_txn_req){ .branch = rq.txn.branch, .call_id = rq.txn.call_id, .cseq = rq.txn.cseq };
+		if (sr_midreg_absorbs(h->m, &d, h->now_ms)) {
+			h->decided_first++;
+			absorb(h, u, &hs, msg, grants, star);
+			return SR_MIDREG_ABSORB;
+		}
+	}
 	enum sr_midreg_verdict v = sr_midreg_register(h->m, &rq, h->now_ms);
 	if (v == SR_MIDREG_ABSORB)
 		absorb(h, u, &hs, msg, grants, star);

@@ -104,6 +104,10 @@ struct mh {
 	struct sr_midreg_binding view[MH_BINDINGS]; /* io.bindings' answer */
 	const struct sr_midreg_settings *settings;  /* passed with every REGISTER (NULL: defaults) */
 	unsigned starts;                            /* shards started (each gets its own transaction secret) */
+	/* decide first, as the registrar does with its absorbs hook: sr_midreg_absorbs on the decision's facts
+	 * alone (everything else zero), then sr_midreg_register with every fact when not absorbed */
+	bool decide_first;
+	unsigned decided_first;                     /* REGISTERs absorbed that way */
 };
 
 extern struct sr_txn_dest mh_main_addr;

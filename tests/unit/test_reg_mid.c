@@ -86,7 +86,48 @@ static bool take(void *ctx, struct sr_midreg_req *rq)
 static int setup(void **state)
 {
 	memset(&off, 0, sizeof(off));
-	struct sr_reg_mid_hooks h = { take, NULL, NULL };
+	struct sr_reg_mid_hooks h = { .take = take };
+	*state = th_env_new_mid(&h);
+	return *state ? 0 : -1;
+}
+
+/* The decision's ask (sr_reg_mid_hooks.absorbs): what it saw, and its answer. */
+struct asked {
+	bool absorb;
+	unsigned calls;
+	char aor[128], branch[64], call_id[64];
+	unsigned n_contacts, n_lines;
+	uint32_t expires, cseq;
+	int64_t requested;
+	uint64_t binding_id;
+	size_t msg_len;
+};
+static struct asked ask;
+
+static bool absorbs(void *ctx, const struct sr_midreg_req *rq)
+{
+	(void)ctx;
+	ask.calls++;
+	cpy(ask.aor, sizeof(ask.aor), rq->aor);
+	cpy(ask.branch, sizeof(ask.branch), rq->txn.branch);
+	cpy(ask.call_id, sizeof(ask.call_id), rq->txn.call_id);
+	ask.cseq = rq->txn.cseq;
+	ask.n_contacts = rq->n_contacts;
+	ask.n_lines = rq->n_lines;
+	ask.msg_len = rq->msg.len;
+	if (rq->n_contacts) {
+		ask.expires = rq->contacts[0].expires;
+		ask.requested = rq->contacts[0].requested;
+		ask.binding_id = rq->contacts[0].binding_id;
+	}
+	return ask.absorb;
+}
+
+static int setup_decide_first(void **state)
+{
+	memset(&off, 0, sizeof(off));
+	memset(&ask, 0, sizeof(ask));
+	struct sr_reg_mid_hooks h = { .take = take, .absorbs = absorbs };
 	*state = th_env_new_mid(&h);
 	return *state ? 0 : -1;
 }
@@ -150,6 +191,50 @@ static void test_taken_facts(void **state)
 	assert_int_equal(strncmp(off.branch, "z9hG4bK-7-", 10), 0);
 	assert_int_equal(off.msg_len, strlen(off.msg));
 	assert_non_null(strstr(off.msg, "REGISTER sip:example.com SIP/2.0\r\n"));
+}
+
+/*
+ * Decide first: absorbs sees the decision's facts; absorbed, the request is
+ * answered as a final registrar and take (with everything forwarding needs)
+ * is never called; not absorbed, take gets every fact as without the ask.
+ */
+static void test_decide_first(void **state)
+{
+	struct th_env *e = *state;
+	off.take = false;
+	ask.absorb = true;
+	assert_int_equal(reg(e, CT, 1), 200); /* absorbed: stored and answered as a final registrar */
+	assert_false(e->res.mid_taken);
+	assert_int_equal(th_binding_count(e, ALICE), 1);
+	assert_int_equal(ask.calls, 1);
+	assert_int_equal(off.calls, 0);
+	assert_string_equal(ask.aor, ALICE);
+	assert_int_equal(strncmp(ask.branch, "z9hG4bK-1-", 10), 0);
+	assert_true(strlen(ask.call_id) > 0);
+	assert_int_equal(ask.cseq, 1);
+	assert_int_equal(ask.n_contacts, 1);
+	assert_int_equal(ask.expires, 600);
+	assert_int_equal(ask.requested, 600);
+	assert_int_equal(ask.binding_id, 0);
+	uint64_t id = th_binding(e, ALICE, 0)->id;
+
+	/* the refresh names the binding; not absorbed: take gets the full facts, nothing is answered */
+	ask.absorb = false;
+	off.take = true;
+	assert_int_equal(reg(e, CT, 2), 0);
+	assert_true(e->res.mid_taken);
+	assert_int_equal(ask.calls, 2);
+	assert_int_equal(ask.binding_id, id);
+	assert_int_equal(ask.n_lines, 0); /* the header lines are gathered only after the ask */
+	assert_int_equal(off.calls, 1);
+	assert_int_equal(off.binding_id, id);
+	assert_int_equal(off.n_lines, 8);
+	assert_string_equal(off.user, "alice");
+	assert_string_equal(off.params, ";expires=600;+sip.instance=\"<urn:uuid:1>\"");
+	assert_int_equal(off.reply_port, 5060);
+	assert_int_equal(off.msg_len, strlen(off.msg));
+	assert_int_equal(strlen(off.to_tag), 16);
+	assert_int_equal(off.max_forwards, 70);
 }
 
 /* io.apply: stored with the main registrar's expiry, the id returned; a refresh names it; expiry 0 removes it. */
@@ -292,6 +377,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_taken_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_store_refresh_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decide_first, setup_decide_first, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_overtaken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checks_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_star, setup, teardown),

@@ -71,7 +71,7 @@ static struct th_env *env_rules(const char *rules, const struct sr_reg_config *c
 	reader.id = 0;
 	if (!reader.p)
 		fail_msg("rules refused: %s", err);
-	struct sr_reg_mid_hooks h = { take, NULL, rule_of };
+	struct sr_reg_mid_hooks h = { .take = take, .settings = rule_of };
 	struct th_env *e = th_env_new_mid_cfg(&h, cfg);
 	assert_non_null(e);
 	return e;

@@ -101,13 +101,13 @@ static enum sr_rf_verdict exchange(struct fx *f, const struct sr_rf_req *rq, con
 	return sr_rf_track_response(&f->t, &r, 0);
 }
 
-/* one whole flow for AoR aor with id's passwords; returns the verdict of the second step */
-static enum sr_rf_verdict flow(struct fx *f, uint32_t aor, const struct sr_rf_ident *id, int want,
-			       enum sr_digest_alg expect_alg)
+/* one whole flow (first request op) for AoR aor with id's passwords; returns the verdict of the second step */
+static enum sr_rf_verdict flow_op(struct fx *f, uint32_t aor, enum sr_rf_op op, const struct sr_rf_ident *id,
+				  int want, enum sr_digest_alg expect_alg)
 {
 	struct sr_rf_req rq;
 	struct sr_rf_challenge ch;
-	assert_int_equal(sr_rf_track_send(&f->t, aor, SR_RF_OP_NEW, 0, &rq), 0);
+	assert_int_equal(sr_rf_track_send(&f->t, aor, op, 0, &rq), 0);
 	assert_int_equal(exchange(f, &rq, id, want, &ch), SR_RF_CHALLENGED);
 	assert_int_equal(ch.alg, expect_alg);
 	assert_int_equal(ch.realm.len, strlen("example.com"));
@@ -116,6 +116,26 @@ static enum sr_rf_verdict flow(struct fx *f, uint32_t aor, const struct sr_rf_id
 	assert_true(sr_rf_authorization(authorization, sizeof(authorization), f->dg, id, aor, rq.cseq, &ch) > 0);
 	rq.authorization = authorization;
 	return exchange(f, &rq, id, want, &ch);
+}
+
+static enum sr_rf_verdict flow(struct fx *f, uint32_t aor, const struct sr_rf_ident *id, int want,
+			       enum sr_digest_alg expect_alg)
+{
+	return flow_op(f, aor, SR_RF_OP_NEW, id, want, expect_alg);
+}
+
+/* --digest with the refresh workload: a refresh is challenged too, answered, and refreshes the one binding */
+static void test_refresh_challenged(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(flow(f, 5, &ident, -1, SR_DIGEST_SHA256), SR_RF_OK);
+	assert_int_equal(flow_op(f, 5, SR_RF_OP_REFRESH, &ident, -1, SR_DIGEST_SHA256), SR_RF_OK);
+	assert_int_equal(flow_op(f, 5, SR_RF_OP_REFRESH, &ident, SR_DIGEST_MD5, SR_DIGEST_MD5), SR_RF_OK);
+	assert_int_equal(f->t.st.ok, 3);
+	assert_int_equal(f->t.st.challenged, 3);
+	assert_int_equal(sr_rf_stats_failures(&f->t.st), 0);
+	assert_int_equal(th_binding_count(f->e, "sip:rf0000005@example.com"), 1);
+	assert_true(f->t.slots[5].registered);
 }
 
 static void test_flows_accepted(void **state)
@@ -155,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_flows_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_challenged, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
