@@ -30,7 +30,7 @@ static inline uint32_t t_ip(const char *s)
 
 static inline struct sr_net_local t_local(void)
 {
-	struct sr_net_local l;
+	struct sr_net_local l = { 0 }; /* every setting at its default (udp_csum: computed) */
 	memcpy(l.mac, T_OUR_MAC, 6);
 	l.ip = t_ip(T_OUR_IP);
 	l.sip_port = 5060;
