@@ -270,17 +270,21 @@ int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n,
 					.part = &parts[i], .stop = &stop };
 	}
 	readahead(st);
-	for (unsigned i = 1; i < n; i++)
+	/* a runner starts every part; without one, part 0 runs here and the others on pthreads */
+	for (unsigned i = runner ? 0 : 1; i < n; i++)
 		started[i] = runner ? runner->start(runner->ctx, i, walk_body, &runs[i]) == 0
 				    : start_thread(&threads[i], &runs[i]);
-	walk(&runs[0]);
-	for (unsigned i = 1; i < n; i++) {
-		if (!started[i])
-			walk(&runs[i]); /* no thread for it: here, after part 0 */
-		else if (runner)
+	if (!started[0])
+		walk(&runs[0]);
+	for (unsigned i = 0; i < n; i++) {
+		if (!started[i]) {
+			if (i > 0)
+				walk(&runs[i]); /* no thread for it: here, after part 0 */
+		} else if (runner) {
 			runner->wait(runner->ctx, i);
-		else
+		} else {
 			pthread_join(threads[i], NULL);
+		}
 	}
 	int out = 0;
 	for (unsigned i = 0; i < n; i++) {
