@@ -8,10 +8,12 @@
  *   (ctl_load.c walks the store once per part and takes the part's own
  *   records by the key's AoR hash, the same bucket -> owner table the data
  *   plane uses).
- * - Part 0 runs on the main lcore; part i on worker i's lcore, which is
- *   idle until the workers are launched and is pinned to the CPU the
- *   worker will use (its shard's memory is touched first there). With one
- *   worker the restore is serial, as before.
+ * - Part i runs on worker i's lcore, which is idle until the workers are
+ *   launched and is pinned to the CPU the worker will use (its shard's
+ *   memory is touched first there); the main lcore only waits. It does not
+ *   take a part itself: it may share its CPU with a worker lcore (the
+ *   development profile maps 0@0,1@1,2@0), and two parts on one CPU would
+ *   leave the other idle. With one worker the restore is serial, as before.
  * - The main lcore waits for the others by sleeping, not by DPDK's
  *   spinning wait: with more workers than CPUs it would take a CPU from a
  *   part still running.

@@ -21,9 +21,12 @@
  *   chooses the part and so the shard, and a key that lies would put a
  *   binding where nobody looks for it. The callback gets the checked hash
  *   and need not hash the AoR again (sr_loc_restore_hashed).
- * - Readahead: the pages in use are advised MADV_WILLNEED before the parts
- *   start, so a store that is not in the page cache is read in large
- *   requests rather than one fault at a time along the cursor.
+ * - Readahead: the pages in use are advised MADV_WILLNEED, then mapped in
+ *   one MADV_POPULATE_READ, before the parts start: a store that is not in
+ *   the page cache is read in large requests, and the cursors do not take
+ *   a page fault per 64 KiB of map each (every part walks the whole map).
+ *   bench_persist, 10M bindings in 2 parts: 8.9-10.0 s of system time
+ *   instead of 12.8 s, 23-24 s instead of 31 s (load 2-3).
  * - A failing part raises a flag the others read every STOP_EVERY records,
  *   so a refused start does not wait for the whole walk.
  * - The serial sr_ctl_store_load is one part on the calling thread.
@@ -36,6 +39,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14 */
+#endif
 
 #include "aor_table.h"
 #include "ctl_store.h"
@@ -236,7 +243,7 @@ static int drop_noted(struct sr_ctl_store *st, struct run *runs, unsigned n, cha
 	return -1;
 }
 
-/* Asks the kernel to read the pages in use ahead of the cursors (see the top comment). */
+/* Reads and maps the pages in use ahead of the cursors (see the top comment). */
 static void readahead(struct sr_ctl_store *st)
 {
 	MDB_envinfo info;
@@ -244,7 +251,9 @@ static void readahead(struct sr_ctl_store *st)
 	if (mdb_env_info(sr_ctl_store_env(st), &info) != 0 || mdb_env_stat(sr_ctl_store_env(st), &ms) != 0 ||
 	    !info.me_mapaddr)
 		return;
-	(void)madvise(info.me_mapaddr, ((size_t)info.me_last_pgno + 1) * ms.ms_psize, MADV_WILLNEED);
+	size_t len = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
+	(void)madvise(info.me_mapaddr, len, MADV_WILLNEED);
+	(void)madvise(info.me_mapaddr, len, MADV_POPULATE_READ); /* Linux 5.14; without it the cursors fault */
 }
 
 int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n, struct sr_ctl_part *parts,
@@ -270,17 +279,21 @@ int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n,
 					.part = &parts[i], .stop = &stop };
 	}
 	readahead(st);
-	for (unsigned i = 1; i < n; i++)
+	/* a runner starts every part; without one, part 0 runs here and the others on pthreads */
+	for (unsigned i = runner ? 0 : 1; i < n; i++)
 		started[i] = runner ? runner->start(runner->ctx, i, walk_body, &runs[i]) == 0
 				    : start_thread(&threads[i], &runs[i]);
-	walk(&runs[0]);
-	for (unsigned i = 1; i < n; i++) {
-		if (!started[i])
-			walk(&runs[i]); /* no thread for it: here, after part 0 */
-		else if (runner)
+	if (!started[0])
+		walk(&runs[0]);
+	for (unsigned i = 0; i < n; i++) {
+		if (!started[i]) {
+			if (i > 0)
+				walk(&runs[i]); /* no thread for it: here, after part 0 */
+		} else if (runner) {
 			runner->wait(runner->ctx, i);
-		else
+		} else {
 			pthread_join(threads[i], NULL);
+		}
 	}
 	int out = 0;
 	for (unsigned i = 0; i < n; i++) {

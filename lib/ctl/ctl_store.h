@@ -80,7 +80,7 @@ struct sr_ctl_part {
 	struct sr_ctl_load_stats stats; /* out: this part's figures */
 };
 
-/* How parts 1..n-1 are run: start part i's body(arg) on another thread (0, else it runs inline), wait for it. */
+/* How the parts are run: start part i's body(arg) on another thread (0, else it runs inline), wait for it. */
 struct sr_ctl_runner {
 	int (*start)(void *ctx, unsigned part, void (*body)(void *), void *arg);
 	void (*wait)(void *ctx, unsigned part);
@@ -88,8 +88,9 @@ struct sr_ctl_runner {
 };
 
 /*
- * Restores parts[0..n) (part 0 on the calling thread), runner NULL: one
- * pthread per other part. stats: the sums. Returns 0, or -1 with the first
+ * Restores parts[0..n): a runner starts every part (a part it cannot start
+ * runs on the calling thread); runner NULL: part 0 on the calling thread,
+ * one pthread per other part. stats: the sums. Returns 0, or -1 with the first
  * failing part's message (the other parts stop early; what they restored
  * stays in their stores, as after a failed serial load).
  */

@@ -12,8 +12,8 @@
  * part's callback must run on one thread of its own. A record that does not
  * decode, a record under another AoR's key and a binding the callback
  * refuses each stop the whole load with a message naming the record, and
- * leave the store as it was. A runner that cannot start a part has it run
- * on the calling thread.
+ * leave the store as it was. A runner starts every part, part 0 too (the
+ * caller only waits); a part it cannot start runs on the calling thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -339,8 +339,8 @@ static void test_a_refused_binding_refuses_the_load(void **state)
 static int start_none(void *ctx, unsigned part, void (*body)(void *), void *arg)
 {
 	(void)body, (void)arg;
+	(void)part;
 	(*(unsigned *)ctx)++;
-	assert_true(part > 0);
 	return -1;
 }
 
@@ -364,11 +364,72 @@ static void test_a_part_that_cannot_start_runs_here(void **state)
 	char err[512];
 	struct sr_ctl_load_stats ls;
 	assert_int_equal(load_parts(d.path, PARTS, pc, &runner, &ls, err, sizeof(err)), 0);
-	assert_int_equal(starts, PARTS - 1);
+	assert_int_equal(starts, PARTS); /* a runner is asked for every part */
 	assert_int_equal(ls.loaded, live);
 	assert_int_equal(ls.dropped, expired);
 	for (unsigned i = 0; i < PARTS; i++) {
 		assert_true(pthread_equal(pc[i].thread, pthread_self()));
+		sr_loc_free(pc[i].loc);
+	}
+	dir_free(&d);
+}
+
+/* A runner on threads of its own: every part, part 0 too, runs on one of them and is waited for. */
+struct job {
+	void (*body)(void *);
+	void *arg;
+};
+
+struct thread_runner {
+	pthread_t t[PARTS];
+	struct job job[PARTS];
+	unsigned started, waited;
+};
+
+static void *job_main(void *p)
+{
+	struct job *j = p;
+	j->body(j->arg);
+	return NULL;
+}
+
+static int start_thread_job(void *ctx, unsigned part, void (*body)(void *), void *arg)
+{
+	struct thread_runner *r = ctx;
+	r->job[part] = (struct job){ body, arg };
+	r->started++;
+	return pthread_create(&r->t[part], NULL, job_main, &r->job[part]) == 0 ? 0 : -1;
+}
+
+static void wait_thread_job(void *ctx, unsigned part)
+{
+	struct thread_runner *r = ctx;
+	pthread_join(r->t[part], NULL);
+	r->waited++;
+}
+
+static void test_a_runner_runs_every_part(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	unsigned expired, live = fill(d.path, &expired);
+	struct thread_runner tr = { 0 };
+	struct sr_ctl_runner runner = { start_thread_job, wait_thread_job, &tr };
+	struct part_ctx pc[PARTS] = { 0 };
+	for (unsigned i = 0; i < PARTS; i++)
+		pc[i].loc = loc_new();
+	char err[512];
+	struct sr_ctl_load_stats ls;
+	assert_int_equal(load_parts(d.path, PARTS, pc, &runner, &ls, err, sizeof(err)), 0);
+	assert_int_equal(tr.started, PARTS);
+	assert_int_equal(tr.waited, PARTS);
+	assert_int_equal(ls.loaded, live);
+	assert_int_equal(ls.dropped, expired);
+	assert_int_equal(stored(d.path), live);
+	for (unsigned i = 0; i < PARTS; i++) {
+		assert_false(pthread_equal(pc[i].thread, pthread_self())); /* the caller only waited */
+		assert_int_equal(pc[i].other_threads, 0);
 		sr_loc_free(pc[i].loc);
 	}
 	dir_free(&d);
@@ -384,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_a_record_under_another_aors_key_is_refused),
 		cmocka_unit_test(test_a_refused_binding_refuses_the_load),
 		cmocka_unit_test(test_a_part_that_cannot_start_runs_here),
+		cmocka_unit_test(test_a_runner_runs_every_part),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
