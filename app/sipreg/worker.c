@@ -579,10 +579,13 @@ static unsigned drain_rings(struct sr_worker *w, uint64_t now_ms)
 			continue;
 		unsigned n = rte_ring_sc_dequeue_burst(app->mesh.ring[from][w->id], objs, w->app->cfg.burst, NULL);
 		prefetch_carried(w, objs, n);
+		unsigned sip = 0; /* hand-offs are SIP datagrams; ARP news has its own figure (sipreg_arp_shared_total) */
 		for (unsigned i = 0; i < n; i++)
-			if (!sr_worker_neigh_from_ring(w, objs[i], now_ms))
+			if (!sr_worker_neigh_from_ring(w, objs[i], now_ms)) {
 				sip_process(w, objs[i], NULL, NULL, now_ms);
-		SR_STAT_ADD(w->stats.net.ring_in, n);
+				sip++;
+			}
+		SR_STAT_ADD(w->stats.net.ring_in, sip);
 		total += n;
 	}
 	return total;
