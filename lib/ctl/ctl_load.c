@@ -81,14 +81,6 @@ static int fail(struct run *r, const char *fmt, ...)
 	return -1;
 }
 
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static bool note(struct noted *x, const void *key)
 {
 	if (x->n == x->cap) {
@@ -114,7 +106,7 @@ static int mine(struct run *r, const MDB_val *k, uint64_t *hash)
 		return fail(r, "data directory %s: binding key %s of %zu bytes (a key has %d); " RECOVER_HINT,
 			    sr_ctl_store_dir(r->st), hex, k->mv_size, SR_CTL_KEY_LEN);
 	}
-	*hash = get_be64(k->mv_data);
+	*hash = sr_ctl_record_key_aor_hash(k->mv_data);
 	if (!r->part_of)
 		return 1;
 	unsigned p = r->part_of(r->part_ctx, *hash);

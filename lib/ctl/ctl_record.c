@@ -175,6 +175,14 @@ void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LE
 	put_be64(key + 8, b->st.id);
 }
 
+uint64_t sr_ctl_record_key_aor_hash(const uint8_t key[SR_CTL_KEY_LEN])
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | key[i];
+	return v;
+}
+
 void sr_ctl_record_aor_prefix(struct sr_str aor, uint8_t prefix[8])
 {
 	put_be64(prefix, sr_hash64(aor.p, aor.len));

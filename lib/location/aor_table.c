@@ -173,7 +173,7 @@ uint64_t sr_aor_table_hash(const struct sr_aor_table *t, struct sr_str aor)
 
 uint64_t sr_aor_table_hash_known(const struct sr_aor_table *t, struct sr_str aor, uint64_t h64)
 {
-	return t->hash == sr_hash64 ? h64 : t->hash(aor.p, aor.len); /* tests force collisions with their own */
+	return sr_aor_table_default_hash(t) ? h64 : t->hash(aor.p, aor.len); /* tests force collisions with their own */
 }
 
 /* The record named 'aor' in the chain starting at 'a', or NULL. */

@@ -22,7 +22,6 @@ struct sr_loc_index {
 struct sr_loc {
 	struct sr_slab slab;
 	struct sr_aor_table *table;
-	bool table_hash64;  /* the table hashes AoRs with sr_hash64 (no sr_loc_params.hash) */
 	struct sr_tw wheel;
 	uint32_t max_aors;
 	uint64_t bindings;

@@ -104,7 +104,7 @@ enum sr_restore_rc sr_loc_restore_hashed(struct sr_loc *loc, const struct sr_loc
 	enum sr_restore_rc rc = check(in, now_s);
 	if (rc != SR_RESTORE_OK)
 		return rc;
-	return restore(loc, in, loc->table_hash64 ? aor_hash64 : sr_aor_table_hash(loc->table, in->aor));
+	return restore(loc, in, sr_aor_table_hash_known(loc->table, in->aor, aor_hash64));
 }
 
 const char *sr_restore_rc_str(enum sr_restore_rc rc)

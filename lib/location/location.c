@@ -47,7 +47,6 @@ struct sr_loc *sr_loc_create(const struct sr_loc_params *p, const char **err)
 		free(loc);
 		return NULL;
 	}
-	loc->table_hash64 = p->hash == NULL;
 	loc->max_aors = p->max_aors;
 	loc->next_id = 1;
 	loc->on_event = p->on_event;
