@@ -40,6 +40,7 @@ _Static_assert(SR_SIP_MAX_CONTACTS + SR_PLAN_MAX_EVICT <= SR_LOC_TXN_MAX,
 
 struct sr_plan {
 	struct sr_str aor;          /* canonical AoR, in aor_buf */
+	struct sr_str user;         /* its user part (empty when none) */
 	struct sr_str domain;       /* its host part */
 	uint32_t branch_hash;       /* top Via branch of this request (as binding.h keeps it), 0 when none */
 	const struct sr_aor *aor_rec; /* the AoR's current record, NULL when it has no binding */

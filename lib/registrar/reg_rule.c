@@ -39,19 +39,6 @@
 
 #include "../sip/sip_uri_addr.h"
 
-/* The canonical AoR's user and domain ("sip:user@domain"; no '@': no user). */
-static void aor_parts(struct sr_str aor, struct sr_str *user, struct sr_str *domain)
-{
-	const char *colon = memchr(aor.p, ':', aor.len);
-	const char *start = colon ? colon + 1 : aor.p, *end = aor.p + aor.len;
-	const char *at = NULL;
-	for (const char *q = start; q < end; q++)
-		if (*q == '@')
-			at = q; /* the last one: a domain holds none */
-	*user = at ? sr_str_make(start, (size_t)(at - start)) : SR_STR_NULL;
-	*domain = at ? sr_str_make(at + 1, (size_t)(end - at - 1)) : sr_str_make(start, (size_t)(end - start));
-}
-
 enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p)
 {
 	struct sr_registrar *s = c->s;
@@ -64,9 +51,8 @@ enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p)
 	}
 	if (!p->rule || !p->rule->aor[0])
 		return SR_E_OK;
-	struct sr_str user, domain;
-	aor_parts(p->aor, &user, &domain);
-	size_t n = sr_midreg_custom_aor(p->rule->aor, user, domain, s->rule_aor, sizeof(s->rule_aor));
+	/* the To AoR's parts, as canonical_aor found them (reg_save.c) */
+	size_t n = sr_midreg_custom_aor(p->rule->aor, p->user, p->domain, s->rule_aor, sizeof(s->rule_aor));
 	if (n == 0 || n > s->cfg.max_aor_len)
 		return SR_E_AOR_TOO_LONG;
 	p->aor = sr_str_make(s->rule_aor, n);

@@ -170,6 +170,7 @@ static enum sr_reg_err canonical_aor(struct sr_req_ctx *c, struct sr_plan *p, st
 		return SR_E_AOR_NOT_SERVED;
 	if (!aor_valid_for(host, ruri_domain))
 		return SR_E_AOR_NOT_IN_RURI_DOMAIN;
+	p->user = user;
 	p->domain = host;
 	return SR_E_OK;
 }
