@@ -1,7 +1,7 @@
 /*
  * net_flood.c - the per-worker source table behind net_flood.h.
  *
- * Entries live in sets of SR_FLOOD_WAYS; a lookup hashes the address to a
+ * Entries live in sets of SR_WAYS (net_ways.h); a lookup hashes the address to a
  * set and compares at most four keys. Bucket refill is lazy: an entry
  * remembers when it was last refilled and catches up on the next request.
  */
@@ -10,8 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#define SR_FLOOD_WAYS 4
-#define SR_FLOOD_MAX_SLOTS (1u << 24)
+#include "net_ways.h"
 
 struct sr_flood_entry {
 	uint32_t ip;
@@ -29,12 +28,12 @@ struct sr_flood {
 	uint32_t set_mask;
 	uint64_t cap_m; /* burst in thousandths */
 	struct sr_flood_stats st;
-	struct sr_flood_entry e[]; /* (set_mask + 1) * SR_FLOOD_WAYS */
+	struct sr_flood_entry e[]; /* (set_mask + 1) * SR_WAYS */
 };
 
 struct sr_flood *sr_flood_create(const struct sr_flood_params *p, const char **err)
 {
-	if (p->slots > SR_FLOOD_MAX_SLOTS) {
+	if (p->slots > SR_WAYS_MAX_ENTRIES) {
 		*err = "flood table: too many slots (at most 16777216)";
 		return NULL;
 	}
@@ -42,10 +41,8 @@ struct sr_flood *sr_flood_create(const struct sr_flood_params *p, const char **e
 		*err = "flood: auth_fail_limit needs auth_fail_window and block_time above 0";
 		return NULL;
 	}
-	uint32_t sets = 1;
-	while (sets * SR_FLOOD_WAYS < p->slots)
-		sets <<= 1;
-	struct sr_flood *f = calloc(1, sizeof(*f) + (size_t)sets * SR_FLOOD_WAYS * sizeof(f->e[0]));
+	uint32_t sets = sr_ways_sets(p->slots);
+	struct sr_flood *f = calloc(1, sizeof(*f) + (size_t)sets * SR_WAYS * sizeof(f->e[0]));
 	if (!f) {
 		*err = "flood table: out of memory";
 		return NULL;
@@ -65,14 +62,13 @@ void sr_flood_free(struct sr_flood *f)
 
 static struct sr_flood_entry *set_of(struct sr_flood *f, uint32_t ip)
 {
-	uint32_t h = (uint32_t)(((uint64_t)ip * 0x9E3779B97F4A7C15ull) >> 32);
-	return &f->e[(size_t)(h & f->set_mask) * SR_FLOOD_WAYS];
+	return &f->e[(size_t)sr_ways_set(ip, f->set_mask) * SR_WAYS];
 }
 
 static struct sr_flood_entry *find(struct sr_flood *f, uint32_t ip)
 {
 	struct sr_flood_entry *s = set_of(f, ip);
-	for (int i = 0; i < SR_FLOOD_WAYS; i++)
+	for (int i = 0; i < SR_WAYS; i++)
 		if (s[i].used && s[i].ip == ip)
 			return &s[i];
 	return NULL;
@@ -83,24 +79,25 @@ static bool is_blocked(const struct sr_flood_entry *e, uint64_t now_ms)
 	return e->blocked_until_ms > now_ms;
 }
 
+/* For net_ways.h's rule: sources not blocked go before blocked ones, each least recently seen first. */
+static struct sr_way_rank rank(const struct sr_flood_entry *e, uint64_t now_ms)
+{
+	if (!e->used)
+		return (struct sr_way_rank){ .tier = SR_WAY_FREE };
+	return (struct sr_way_rank){ .tier = is_blocked(e, now_ms) ? 2 : 1, .age_ms = e->seen_ms };
+}
+
 /* The entry of ip, taking over an empty or the stalest slot of its set. */
 static struct sr_flood_entry *find_or_add(struct sr_flood *f, uint32_t ip, uint64_t now_ms)
 {
 	struct sr_flood_entry *e = find(f, ip);
 	if (e)
 		return e;
-	struct sr_flood_entry *s = set_of(f, ip), *victim = NULL;
-	for (int i = 0; i < SR_FLOOD_WAYS; i++) {
-		struct sr_flood_entry *c = &s[i];
-		if (!c->used) {
-			victim = c;
-			break;
-		}
-		/* Rank: not blocked before blocked, then least recently seen. */
-		if (!victim || (is_blocked(victim, now_ms) && !is_blocked(c, now_ms)) ||
-		    (is_blocked(victim, now_ms) == is_blocked(c, now_ms) && c->seen_ms < victim->seen_ms))
-			victim = c;
-	}
+	struct sr_flood_entry *s = set_of(f, ip);
+	struct sr_way_rank r[SR_WAYS];
+	for (int i = 0; i < SR_WAYS; i++)
+		r[i] = rank(&s[i], now_ms);
+	struct sr_flood_entry *victim = &s[sr_ways_victim(r)]; /* no way is ranked KEEP: always one */
 	if (victim->used)
 		f->st.evictions++;
 	*victim = (struct sr_flood_entry){ .ip = ip, .used = true, .seen_ms = now_ms,

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WAYS 4
+#include "net_ways.h"
+
 #define NO_SLOT UINT16_MAX
 #define QUIET_MS 1000 /* a confirmation this close to the last one writes nothing */
 
@@ -58,11 +59,6 @@ struct sr_neigh {
 	struct sr_neigh_stats st;
 };
 
-static uint32_t bucket_of(const struct sr_neigh *n, uint32_t ip)
-{
-	return (uint32_t)(((uint64_t)ip * 0x9e3779b97f4a7c15u) >> 32) & n->bucket_mask;
-}
-
 static bool on_link(const struct sr_neigh *n, uint32_t ip)
 {
 	return ((ip ^ n->cfg.ip) & n->cfg.mask) == 0;
@@ -70,12 +66,10 @@ static bool on_link(const struct sr_neigh *n, uint32_t ip)
 
 struct sr_neigh *sr_neigh_create(const struct sr_neigh_config *cfg, const struct sr_neigh_io *io, void *ctx)
 {
-	if (cfg->queue == 0 || cfg->queue > SR_NEIGH_MAX_QUEUE || cfg->max_requests == 0 ||
-	    cfg->max_requests > 255 || cfg->pending == 0 || cfg->pending >= NO_SLOT || cfg->entries > (1u << 24))
+	if (cfg->queue == 0 || cfg->queue > SR_NEIGH_MAX_QUEUE || cfg->max_requests == 0 || cfg->max_requests > 255 ||
+	    cfg->pending == 0 || cfg->pending >= NO_SLOT || cfg->entries > SR_WAYS_MAX_ENTRIES)
 		return NULL;
-	uint32_t size = WAYS;
-	while (size < cfg->entries)
-		size <<= 1;
+	uint32_t sets = sr_ways_sets(cfg->entries), size = sets * SR_WAYS;
 	struct sr_neigh *n = calloc(1, sizeof(*n));
 	if (n == NULL)
 		return NULL;
@@ -83,7 +77,7 @@ struct sr_neigh *sr_neigh_create(const struct sr_neigh_config *cfg, const struct
 	n->cfg.entries = size;
 	n->io = *io;
 	n->ctx = ctx;
-	n->bucket_mask = size / WAYS - 1;
+	n->bucket_mask = sets - 1;
 	n->e = calloc(size, sizeof(*n->e));
 	n->p = calloc(cfg->pending, sizeof(*n->p));
 	n->free_slots = calloc(cfg->pending, sizeof(*n->free_slots));
@@ -121,35 +115,43 @@ const struct sr_neigh_stats *sr_neigh_stats(const struct sr_neigh *n)
 
 /* --- entries --- */
 
+static struct entry *bucket_of(const struct sr_neigh *n, uint32_t ip)
+{
+	return &n->e[sr_ways_set(ip, n->bucket_mask) * SR_WAYS];
+}
+
 static struct entry *find(const struct sr_neigh *n, uint32_t ip)
 {
-	struct entry *b = &n->e[bucket_of(n, ip) * WAYS];
-	for (unsigned i = 0; i < WAYS; i++)
+	struct entry *b = bucket_of(n, ip);
+	for (unsigned i = 0; i < SR_WAYS; i++)
 		if (b[i].state != FREE && b[i].ip == ip)
 			return &b[i];
 	return NULL;
 }
 
-/*
- * A way for the new address ip: a free one, else the one confirmed longest
- * ago among those not being resolved (it is replaced); NULL when all four
- * are being resolved.
- */
+/* For net_ways.h's rule: an entry being resolved or probed is kept, others go oldest confirmed first. */
+static struct sr_way_rank rank(const struct entry *e)
+{
+	if (e->state == FREE)
+		return (struct sr_way_rank){ .tier = SR_WAY_FREE };
+	if (e->slot != NO_SLOT)
+		return (struct sr_way_rank){ .tier = SR_WAY_KEEP };
+	return (struct sr_way_rank){ .tier = 1, .age_ms = e->confirmed_ms };
+}
+
+/* A way for the new address ip (a free one or a replaced one); NULL when all four are being resolved. */
 static struct entry *take(struct sr_neigh *n, uint32_t ip)
 {
-	struct entry *b = &n->e[bucket_of(n, ip) * WAYS], *victim = NULL;
-	for (unsigned i = 0; i < WAYS; i++) {
-		if (b[i].state == FREE) {
-			victim = &b[i];
-			break;
-		}
-		if (b[i].slot == NO_SLOT && (victim == NULL || b[i].confirmed_ms < victim->confirmed_ms))
-			victim = &b[i];
-	}
-	if (victim == NULL) {
+	struct entry *b = bucket_of(n, ip);
+	struct sr_way_rank r[SR_WAYS];
+	for (unsigned i = 0; i < SR_WAYS; i++)
+		r[i] = rank(&b[i]);
+	unsigned v = sr_ways_victim(r);
+	if (v == SR_WAYS) {
 		n->st.table_full++;
 		return NULL;
 	}
+	struct entry *victim = &b[v];
 	if (victim->state != FREE)
 		n->st.evicted++;
 	else
