@@ -36,9 +36,10 @@
  * than REGISTER before the registrar, and runs its timers once per loop.
  * With nat.ping_interval, worker_nat.c sends the shard's NAT keepalives
  * once per loop and takes their answers (by branch) first.
- * Every accepted IPv4 frame and every ARP packet teaches the worker's
- * neighbour table (worker_neigh.c), which what the worker originates uses;
- * ARP news reaches the other workers over the same rings as SIP.
+ * Every ARP packet and ICMP echo teaches the worker's neighbour table
+ * (worker_neigh.c), which what the worker originates uses, and so does
+ * every SIP datagram, once, in sip_process at its owner; ARP news reaches
+ * the other workers over the same rings as SIP.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
  * only after an empty poll).
@@ -357,8 +358,8 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		pkt_from_headers(m, &from_headers);
 		p = &from_headers;
 		sip = sip_bytes(w, m, p->payload_len);
-		sr_worker_neigh_handed(w, m, p->src_ip, now_ms);
 	}
+	sr_worker_neigh_learn_ip(w, m, p->src_ip, now_ms); /* the one place a SIP datagram teaches (worker_neigh.h) */
 	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
 	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s);
 	if (v != SR_FLOOD_PASS) {

@@ -5,10 +5,15 @@
  *
  * Design decisions:
  * - One table per worker, used by everything the worker originates (the
- *   routing, NAT keepalives, the mid-registrar: worker_send.c). It is
- *   learned at intake from every IPv4 frame the worker accepts (SIP, ICMP,
- *   fragments) and from every SIP datagram another worker hands it (the
- *   frame is still whole), and from ARP.
+ *   routing, NAT keepalives, the mid-registrar: worker_send.c). It learns
+ *   from ARP and ICMP echo requests at intake, and from each SIP datagram
+ *   once, where the datagram is processed: by the worker that owns it
+ *   (sip_process in worker.c), whether it came in on its own queue or was
+ *   handed over by the worker that received it (the frame is still whole).
+ *   The owner is the worker that sends to that source later (its shard's
+ *   contacts); the worker that only handed the datagram on does not learn
+ *   it, so a datagram is learned once, not at both ends of the hand-over.
+ *   Fragments teach nothing themselves: the reassembled datagram does.
  * - ARP replies come back on whichever receive queue the NIC picks (an ARP
  *   frame has no flow to hash), not necessarily to the worker that asked.
  *   So the worker that receives ARP news for us (a reply, a request naming
@@ -39,15 +44,19 @@ int sr_worker_neigh_create(struct sr_worker *w);
 void sr_worker_neigh_free(struct sr_worker *w);
 
 /*
- * Learns from a frame received on our queue (v, p: its classification).
+ * Learns from a frame received on our queue (v, p: its classification):
+ * ARP and ICMP echo; SIP and fragments are left to the datagram's owner.
  * For SR_NET_ARP_NEWS, returns whether it taught anything (else it is a
  * counted drop); otherwise true.
  */
 bool sr_worker_neigh_intake(struct sr_worker *w, struct rte_mbuf *m, enum sr_net_verdict v,
 			    const struct sr_net_pkt *p, uint64_t now_ms);
 
-/* Learns from a SIP datagram another worker handed over (src_ip: its source). */
-void sr_worker_neigh_handed(struct sr_worker *w, const struct rte_mbuf *m, uint32_t src_ip, uint64_t now_ms);
+/*
+ * Learns from the frame m whose IPv4 source is src_ip: intake's ICMP, and
+ * each SIP datagram at its owner (received here or handed over).
+ */
+void sr_worker_neigh_learn_ip(struct sr_worker *w, const struct rte_mbuf *m, uint32_t src_ip, uint64_t now_ms);
 
 /* An object of a worker-to-worker ring that is ARP news: learned and freed (true); false: not news. */
 bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms);

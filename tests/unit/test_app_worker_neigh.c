@@ -1,0 +1,143 @@
+/*
+ * test_app_worker_neigh.c - where a worker's neighbour table learns
+ * (app/sipreg/worker_neigh.c): a SIP datagram teaches once, at the worker
+ * that owns it, not also at the worker that received it and handed it on;
+ * fragments teach nothing themselves; ICMP echo teaches at intake. The
+ * learns are counted through the linker (--wrap=sr_neigh_learn_ip), and
+ * the tables' published entry counts say which worker learned.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "net_frames.h"
+#include "net_neigh.h"
+#include "test_eal.h"
+#include "worker_neigh.h"
+
+void __real_sr_neigh_learn_ip(struct sr_neigh *n, uint16_t port, uint32_t src_ip, const uint8_t src_mac[6],
+			      uint64_t now_ms);
+void __wrap_sr_neigh_learn_ip(struct sr_neigh *n, uint16_t port, uint32_t src_ip, const uint8_t src_mac[6],
+			      uint64_t now_ms);
+
+static unsigned learns;
+
+void __wrap_sr_neigh_learn_ip(struct sr_neigh *n, uint16_t port, uint32_t src_ip, const uint8_t src_mac[6],
+			      uint64_t now_ms)
+{
+	learns++;
+	__real_sr_neigh_learn_ip(n, port, src_ip, src_mac, now_ms);
+}
+
+#define T0 1000000u
+
+struct fixture {
+	struct sr_app *app;
+	struct sr_worker *w; /* two: 0 receives, 1 owns */
+	struct rte_mempool *pool;
+	struct rte_mbuf *m; /* a SIP REGISTER from the peer, as received */
+	struct sr_net_pkt p;
+};
+
+static int setup(void **state)
+{
+	if (sr_test_eal_init() != 0)
+		return -1;
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->app = rte_zmalloc(NULL, sizeof(*f->app), 0);
+	f->w = rte_zmalloc(NULL, 2 * sizeof(*f->w), RTE_CACHE_LINE_SIZE);
+	f->pool = rte_pktmbuf_pool_create("t_neigh", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (f->app == NULL || f->w == NULL || f->pool == NULL)
+		return -1;
+	f->app->n_workers = 2;
+	f->app->n_ports = 1;
+	f->app->local[0] = t_local();
+	f->app->cfg.ip = f->app->local[0].ip;
+	f->app->cfg.prefix_len = 24;
+	f->app->cfg.neighbours = 64;
+	for (unsigned i = 0; i < 2; i++) {
+		f->w[i].id = i;
+		f->w[i].app = f->app;
+		f->w[i].tx_pool = f->pool;
+		f->app->w[i] = &f->w[i];
+		if (sr_worker_neigh_create(&f->w[i]) != 0)
+			return -1;
+	}
+	static const char sip[] = "REGISTER sip:example.com SIP/2.0\r\n\r\n";
+	f->m = rte_pktmbuf_alloc(f->pool);
+	uint8_t *frame = (uint8_t *)rte_pktmbuf_append(f->m, 128);
+	size_t len = t_udp_frame(frame, 5060, 5060, sip, sizeof(sip) - 1, 1);
+	rte_pktmbuf_trim(f->m, (uint16_t)(128 - len));
+	f->m->port = 0;
+	enum sr_net_drop why;
+	if (sr_net_classify(frame, len, &f->app->local[0], &f->p, &why) != SR_NET_SIP)
+		return -1;
+	learns = 0;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	rte_pktmbuf_free(f->m);
+	for (unsigned i = 0; i < 2; i++)
+		sr_worker_neigh_free(&f->w[i]);
+	rte_mempool_free(f->pool);
+	rte_free(f->w);
+	rte_free(f->app);
+	free(f);
+	return 0;
+}
+
+/* The entries each worker's table holds, as its loop publishes them. */
+static uint64_t entries(struct fixture *f, unsigned i)
+{
+	(void)sr_worker_neigh_advance(&f->w[i], T0);
+	return f->w[i].stats.neigh_entries;
+}
+
+static void a_handed_datagram_is_learned_once_by_its_owner(void **state)
+{
+	struct fixture *f = *state;
+	/* worker 0 receives it, and hands it to worker 1, which processes it */
+	assert_true(sr_worker_neigh_intake(&f->w[0], f->m, SR_NET_SIP, &f->p, T0));
+	assert_int_equal(learns, 0);
+	sr_worker_neigh_learn_ip(&f->w[1], f->m, f->p.src_ip, T0);
+	assert_int_equal(learns, 1);
+	assert_int_equal(entries(f, 0), 0);
+	assert_int_equal(entries(f, 1), 1);
+}
+
+static void fragments_teach_nothing_themselves(void **state)
+{
+	struct fixture *f = *state;
+	assert_true(sr_worker_neigh_intake(&f->w[0], f->m, SR_NET_FRAG, &f->p, T0));
+	assert_int_equal(learns, 0);
+	assert_int_equal(entries(f, 0), 0);
+}
+
+static void icmp_echo_teaches_at_intake(void **state)
+{
+	struct fixture *f = *state;
+	assert_true(sr_worker_neigh_intake(&f->w[0], f->m, SR_NET_ICMP_ECHO, &f->p, T0));
+	assert_int_equal(learns, 1);
+	assert_int_equal(entries(f, 0), 1);
+	assert_int_equal(entries(f, 1), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(a_handed_datagram_is_learned_once_by_its_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(fragments_teach_nothing_themselves, setup, teardown),
+		cmocka_unit_test_setup_teardown(icmp_echo_teaches_at_intake, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
