@@ -87,7 +87,7 @@ struct sr_worker_mid {
 static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, size_t len)
 {
 	struct sr_worker_mid *wm = ctx;
-	if (sr_worker_send_udp(wm->w, wm->port, to->ip, to->port, bytes, len) == SR_SEND_OK)
+	if (sr_worker_send_udp(wm->w, wm->port, to->ip, to->port, bytes, len, wm->now_ms) == SR_SEND_OK)
 		wm->own.sent++;
 	else
 		wm->own.send_failed++;

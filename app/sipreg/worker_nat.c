@@ -34,6 +34,7 @@ struct sr_worker_nat {
 	struct sr_nat_ping *np;
 	struct sr_worker *w;
 	char self[32];               /* "a.b.c.d:port" */
+	uint64_t now_ms;             /* of the advance in progress (send_ping's) */
 	uint64_t no_neighbour, send_failed;
 	uint64_t next_publish_ms;
 };
@@ -41,7 +42,7 @@ struct sr_worker_nat {
 static void send_ping(void *ctx, uint32_t ip, uint16_t port, const char *bytes, size_t len)
 {
 	struct sr_worker_nat *wn = ctx;
-	switch (sr_worker_send_udp(wn->w, 0, ip, port, bytes, len)) {
+	switch (sr_worker_send_udp(wn->w, 0, ip, port, bytes, len, wn->now_ms)) {
 	case SR_SEND_OK: break;
 	case SR_SEND_NO_NEIGHBOUR: wn->no_neighbour++; break;
 	case SR_SEND_FAILED: wn->send_failed++; break;
@@ -99,6 +100,7 @@ unsigned sr_worker_nat_advance(struct sr_worker *w, uint64_t now_ms)
 	struct sr_worker_nat *wn = w->nat;
 	if (wn == NULL)
 		return 0;
+	wn->now_ms = now_ms;
 	unsigned n = sr_nat_ping_advance(wn->np, sr_reg_location(w->shard), now_ms, NAT_BUDGET);
 	if (now_ms >= wn->next_publish_ms) {
 		publish(wn);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_ptype.h>
@@ -77,10 +76,9 @@ static void io_drop(void *ctx, void *pkt)
 
 /* --- sending --- */
 
-bool sr_worker_neigh_send(struct sr_worker *w, struct rte_mbuf *r, uint32_t ip, uint16_t def_port)
+bool sr_worker_neigh_send(struct sr_worker *w, struct rte_mbuf *r, uint32_t ip, uint16_t def_port, uint64_t now_ms)
 {
 	struct sr_neigh_hop hop;
-	uint64_t now_ms = sr_clock_ms(&w->app->clock, rte_get_tsc_cycles());
 	switch (sr_neigh_send(w->neigh->table, ip, def_port, r, now_ms, &hop)) {
 	case SR_NEIGH_READY:
 		aim(w, r, hop.port, hop.mac);

@@ -63,10 +63,11 @@ bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t
 
 /*
  * Sends the frame r (built with sr_net_udp_frame, any destination MAC) to
- * ip: now, or once ip (or the gateway) is resolved. False when there is no
- * next hop (r is then the caller's to free; counted).
+ * ip: now, or once ip (or the gateway) is resolved. now_ms: the poll loop's
+ * clock, passed down by the sender (no clock read per datagram). False when
+ * there is no next hop (r is then the caller's to free; counted).
  */
-bool sr_worker_neigh_send(struct sr_worker *w, struct rte_mbuf *r, uint32_t ip, uint16_t def_port);
+bool sr_worker_neigh_send(struct sr_worker *w, struct rte_mbuf *r, uint32_t ip, uint16_t def_port, uint64_t now_ms);
 
 /* Retries and give-ups; publishes the counters every 100 ms. */
 unsigned sr_worker_neigh_advance(struct sr_worker *w, uint64_t now_ms);

@@ -60,7 +60,7 @@ struct sr_worker_route {
 	struct sr_route_binding binds[SR_ROUTE_MAX_TARGETS];
 	struct sr_tgruu_keys tgruu;         /* the registrar's temporary GRUUs, read back for a lookup */
 	char tgruu_user[SR_ROUTE_MAX_TARGETS][SR_TGRUU_MAX_USER];
-	uint64_t now_ms;                    /* of the call in progress (lookups need the second) */
+	uint64_t now_ms;                    /* of the call in progress (lookups need the second; io_send) */
 	uint64_t only_binding;              /* registrar.role = mid: the one binding a contact id names; 0: all */
 	uint64_t next_publish_ms;
 	struct sr_route_figures own;        /* this glue's counters (worker only) */
@@ -72,7 +72,7 @@ struct sr_worker_route {
 static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, size_t len)
 {
 	struct sr_worker_route *wr = ctx;
-	switch (sr_worker_send_udp(wr->w, wr->port, to->ip, to->port, bytes, len)) {
+	switch (sr_worker_send_udp(wr->w, wr->port, to->ip, to->port, bytes, len, wr->now_ms)) {
 	case SR_SEND_OK: wr->own.sent++; break;
 	case SR_SEND_NO_NEIGHBOUR: wr->own.no_neighbour++; break;
 	case SR_SEND_FAILED: wr->own.send_failed++; break;
@@ -271,6 +271,7 @@ void sr_worker_route_release(struct sr_worker *w, void *req, const struct sr_loc
 	struct sr_worker_route *wr = w->route;
 	if (wr == NULL)
 		return;
+	wr->now_ms = now_ms; /* io_send's */
 	struct sr_arena *prev = sr_arena_bind_osip(&wr->arena); /* path_hop's parse, as in a lookup */
 	struct sr_route_binding b;
 	route_binding(wr, v, (uint32_t)(now_ms / 1000), &b);
@@ -281,14 +282,18 @@ void sr_worker_route_release(struct sr_worker *w, void *req, const struct sr_loc
 
 void sr_worker_route_expired(struct sr_worker *w, void *req, uint64_t now_ms)
 {
-	if (w->route)
+	if (w->route) {
+		w->route->now_ms = now_ms; /* io_send's (the 480 it may send) */
 		sr_route_push_expired(w->route->rs, req, now_ms);
+	}
 }
 
 void sr_worker_route_purr_go(struct sr_worker *w, void *req, uint64_t now_ms)
 {
-	if (w->route)
+	if (w->route) {
+		w->route->now_ms = now_ms; /* io_send's */
 		sr_route_push_purr_go(w->route->rs, req, now_ms);
+	}
 }
 
 const struct sr_route_figures *sr_worker_route_figures(const struct sr_worker *w)

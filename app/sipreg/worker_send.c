@@ -12,7 +12,7 @@
 #include "worker_neigh.h"
 
 enum sr_send_rc sr_worker_send_udp(struct sr_worker *w, uint16_t port, uint32_t ip, uint16_t dport, const char *bytes,
-				   size_t len)
+				   size_t len, uint64_t now_ms)
 {
 	static const uint8_t unknown[6]; /* the neighbour table fills the MACs in */
 	struct sr_app *app = w->app;
@@ -30,7 +30,7 @@ enum sr_send_rc sr_worker_send_udp(struct sr_worker *w, uint16_t port, uint32_t 
 	r->data_len = (uint16_t)flen;
 	r->pkt_len = (uint32_t)flen;
 	r->port = port;
-	if (sr_worker_neigh_send(w, r, ip, port))
+	if (sr_worker_neigh_send(w, r, ip, port, now_ms))
 		return SR_SEND_OK;
 	rte_pktmbuf_free(r);
 	return SR_SEND_NO_NEIGHBOUR;

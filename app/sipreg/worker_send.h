@@ -26,9 +26,10 @@ enum sr_send_rc {
 
 /*
  * Sends len bytes from our SIP address to ip:dport (ip network order, dport
- * host order), out of port unless ip was learned on another.
+ * host order), out of port unless ip was learned on another. now_ms: the
+ * poll loop's clock of the call in progress (the neighbour table's timers).
  */
 enum sr_send_rc sr_worker_send_udp(struct sr_worker *w, uint16_t port, uint32_t ip, uint16_t dport, const char *bytes,
-				   size_t len);
+				   size_t len, uint64_t now_ms);
 
 #endif

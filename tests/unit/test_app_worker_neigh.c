@@ -4,7 +4,9 @@
  * that owns it, not also at the worker that received it and handed it on;
  * fragments teach nothing themselves; ICMP echo teaches at intake. The
  * learns are counted through the linker (--wrap=sr_neigh_learn_ip), and
- * the tables' published entry counts say which worker learned.
+ * the tables' published entry counts say which worker learned. A datagram
+ * sent to an address being resolved runs on the sender's clock (now_ms
+ * passed down from the poll loop), not on a clock read per send.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,10 +18,12 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "net_clock.h"
 #include "net_frames.h"
 #include "net_neigh.h"
 #include "test_eal.h"
 #include "worker_neigh.h"
+#include "worker_send.h"
 
 void __real_sr_neigh_learn_ip(struct sr_neigh *n, uint16_t port, uint32_t src_ip, const uint8_t src_mac[6],
 			      uint64_t now_ms);
@@ -58,6 +62,8 @@ static int setup(void **state)
 	f->app->n_workers = 2;
 	f->app->n_ports = 1;
 	f->app->local[0] = t_local();
+	f->app->mtu[0] = 1500;
+	sr_clock_init(&f->app->clock); /* Unix time: far from T0, as a clock read per send would show */
 	f->app->cfg.ip = f->app->local[0].ip;
 	f->app->cfg.prefix_len = 24;
 	f->app->cfg.neighbours = 64;
@@ -87,8 +93,11 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	rte_pktmbuf_free(f->m);
-	for (unsigned i = 0; i < 2; i++)
+	for (unsigned i = 0; i < 2; i++) {
 		sr_worker_neigh_free(&f->w[i]);
+		for (uint16_t k = 0; k < f->w[i].tx[0].n; k++) /* queued for a tx burst that never runs */
+			rte_pktmbuf_free(f->w[i].tx[0].pkts[k]);
+	}
 	rte_mempool_free(f->pool);
 	rte_free(f->w);
 	rte_free(f->app);
@@ -132,12 +141,37 @@ static void icmp_echo_teaches_at_intake(void **state)
 	assert_int_equal(entries(f, 1), 0);
 }
 
+/* ARP requests worker i queued (its tx burst never runs here). */
+static unsigned arp_requests_queued(struct fixture *f, unsigned i)
+{
+	unsigned n = 0;
+	for (uint16_t k = 0; k < f->w[i].tx[0].n; k++) {
+		const uint8_t *frame = rte_pktmbuf_mtod(f->w[i].tx[0].pkts[k], const uint8_t *);
+		n += frame[12] == 0x08 && frame[13] == 0x06;
+	}
+	return n;
+}
+
+static void a_held_send_retries_on_the_senders_clock(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t unknown = t_ip("198.51.100.9"); /* on our subnet, never seen: resolved by ARP */
+	assert_int_equal(sr_worker_send_udp(&f->w[1], 0, unknown, 5060, "x", 1, T0), SR_SEND_OK);
+	assert_int_equal(arp_requests_queued(f, 1), 1);
+	/* the retry is due a second after the send's now_ms: not before, and then */
+	assert_int_equal(sr_worker_neigh_advance(&f->w[1], T0 + 999), 0);
+	assert_int_equal(arp_requests_queued(f, 1), 1);
+	assert_int_equal(sr_worker_neigh_advance(&f->w[1], T0 + 1000), 1);
+	assert_int_equal(arp_requests_queued(f, 1), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_handed_datagram_is_learned_once_by_its_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(fragments_teach_nothing_themselves, setup, teardown),
 		cmocka_unit_test_setup_teardown(icmp_echo_teaches_at_intake, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_held_send_retries_on_the_senders_clock, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
