@@ -2,8 +2,10 @@
  * test_net_neigh.c - lib/net's neighbour table driven by a hand-moved clock:
  * learning (IPv4 frames, RFC 826's merge rule), resolution with held
  * datagrams, retries and give-up, ageing and probes, the replacement rule
- * of a full bucket, the gateway and the fallbacks, and the ARP request and
- * news on the wire. The io callbacks only record what they were asked.
+ * of a full bucket, the gateway and the fallbacks, the quiet second, the
+ * configurations refused, and the ARP request and news on the wire. The io
+ * callbacks only record what they were asked. Which worker learns a SIP
+ * datagram (once, its owner) is the glue's: test_app_worker_neigh.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -420,6 +422,80 @@ static void test_bad_config_refused(void **state)
 	c = cfg();
 	c.pending = 0;
 	assert_null(sr_neigh_create(&c, &IO, &r));
+	/* a request count that does not fit the slot's 8-bit counter */
+	c = cfg();
+	c.max_requests = 256;
+	assert_null(sr_neigh_create(&c, &IO, &r));
+	c.max_requests = 255;
+	struct sr_neigh *n = sr_neigh_create(&c, &IO, &r);
+	assert_non_null(n);
+	sr_neigh_free(n);
+	/* more pending slots than a 16-bit slot number names (its largest value means "none") */
+	c = cfg();
+	c.pending = UINT16_MAX;
+	assert_null(sr_neigh_create(&c, &IO, &r));
+	c.pending = UINT16_MAX - 1;
+	n = sr_neigh_create(&c, &IO, &r);
+	assert_non_null(n);
+	sr_neigh_free(n);
+	/* a table above 2^24 entries */
+	c = cfg();
+	c.entries = (1u << 24) + 1;
+	assert_null(sr_neigh_create(&c, &IO, &r));
+}
+
+/*
+ * The quiet rule: a confirmation less than a second after the last one, of
+ * the same MAC on the same port, writes nothing (the entry's age stays);
+ * a new MAC or port, or an entry being probed, is written at once.
+ */
+static void test_quiet_second(void **state)
+{
+	struct fix *f = *state;
+	struct sr_neigh_config c = cfg();
+	c.reachable_ms = 5000;
+	struct sr_neigh *n = remake(f, &c);
+	struct rec *r = &f->r;
+	struct sr_neigh_hop hop;
+	int p;
+	uint32_t quiet = t_ip("198.51.100.20"), heard = t_ip("198.51.100.21");
+
+	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 0);
+	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 999); /* within the second: its age stays 0 */
+	sr_neigh_learn_ip(n, 0, heard, MAC_A, 0);
+	sr_neigh_learn_ip(n, 0, heard, MAC_A, 1000); /* a second later: confirmed at 1000 */
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 5000, &hop), SR_NEIGH_READY);
+	assert_int_equal(r->n_req, 1); /* stale at 0 + 5000: probed */
+	assert_int_equal(r->req_ip[0], quiet);
+	assert_int_equal(sr_neigh_send(n, heard, 0, &p, 5000, &hop), SR_NEIGH_READY);
+	assert_int_equal(r->n_req, 1); /* fresh until 1000 + 5000 */
+
+	/* the probe's answer (a frame) confirms it at 5001; 5002 is quiet, so it is stale at 10001 */
+	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 5001);
+	assert_int_equal(sr_neigh_stats(n)->resolved, 1);
+	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 5002);
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 10001, &hop), SR_NEIGH_READY);
+	assert_int_equal(r->n_req, 2);
+
+	/* a move to another MAC, or to another port, is written within the second */
+	sr_neigh_learn_ip(n, 0, heard, MAC_B, 5010);
+	assert_true(sr_neigh_lookup(n, heard, &hop));
+	assert_memory_equal(hop.mac, MAC_B, 6);
+	sr_neigh_learn_ip(n, 1, heard, MAC_B, 5020);
+	assert_true(sr_neigh_lookup(n, heard, &hop));
+	assert_int_equal(hop.port, 1);
+
+	/* an entry being probed is confirmed by a frame within the second (here reachable_ms is shorter) */
+	c.reachable_ms = 500;
+	n = remake(f, &c);
+	r = &f->r;
+	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 0);
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 500, &hop), SR_NEIGH_READY);
+	assert_int_equal(r->n_req, 1);
+	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 600);
+	assert_int_equal(sr_neigh_stats(n)->resolved, 1);
+	assert_int_equal(sr_neigh_advance(n, 1500), 0); /* no retry: the probe series ended */
+	assert_int_equal(r->n_req, 1);
 }
 
 static void test_arp_request_on_the_wire(void **state)
@@ -480,6 +556,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_bucket_replaces_the_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_link_goes_to_the_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_link_without_gateway_falls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quiet_second, setup, teardown),
 		cmocka_unit_test(test_bad_config_refused),
 		cmocka_unit_test(test_arp_request_on_the_wire),
 	};
