@@ -10,10 +10,16 @@
  * as the serial restore put it; the figures must agree; the expired ones
  * must be dropped, counted and deleted from the store in both cases; each
  * part's callback must run on one thread of its own. A record that does not
- * decode, a record under another AoR's key and a binding the callback
- * refuses each stop the whole load with a message naming the record, and
- * leave the store as it was. A runner starts every part, part 0 too (the
- * caller only waits); a part it cannot start runs on the calling thread.
+ * decode, a record under another AoR's key, a key shorter than a record's,
+ * an AoR hash the caller maps to no part and a binding the callback refuses
+ * each stop the whole load with a message naming the record (not another
+ * part's "stopped"), and leave the store as it was. The refusals run their
+ * parts one after another in a set order on the calling thread (a runner
+ * of the test's), the failing part first, so that every other part is
+ * sure to find the stop flag at its first check and to stop before it has
+ * restored all of its share: the early stop is counted, not left to
+ * timing. A runner starts every part, part 0 too (the caller only waits);
+ * a part it cannot start runs on the calling thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +27,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +133,31 @@ static unsigned hash_part(void *ctx, uint64_t aor_hash64)
 	return (unsigned)(aor_hash64 % *(unsigned *)ctx);
 }
 
+/* A caller's mistake: every AoR hash maps to part n of n parts (ctx: n). */
+static unsigned no_such_part(void *ctx, uint64_t aor_hash64)
+{
+	(void)aor_hash64;
+	return *(unsigned *)ctx;
+}
+
+static unsigned part_of_aor(const char *aor)
+{
+	return (unsigned)(sr_hash64(aor, strlen(aor)) % PARTS);
+}
+
+/* The live bindings fill() stored whose AoR is part p's. */
+static unsigned owned_live(unsigned p)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < N_AORS; i++) {
+		char aor[64];
+		aor_of(i, aor, sizeof(aor));
+		for (unsigned j = 0; j < 1 + i % 3; j++)
+			n += part_of_aor(aor) == p && expires_of(i, j) > NOW_S;
+	}
+	return n;
+}
+
 /* One part's location store and the threads its callback ran on. */
 struct part_ctx {
 	struct sr_loc *loc;
@@ -162,15 +194,15 @@ static int restore_serial(void *ctx, const struct sr_loc_binding *b, const char 
 	return -1;
 }
 
-static int load_parts(const char *dir, unsigned n, struct part_ctx *pc, const struct sr_ctl_runner *runner,
-		      struct sr_ctl_load_stats *ls, char *err, size_t cap)
+static int load_parts(const char *dir, unsigned n, struct part_ctx *pc, sr_ctl_part_fn *part_of,
+		      const struct sr_ctl_runner *runner, struct sr_ctl_load_stats *ls, char *err, size_t cap)
 {
 	struct sr_ctl_part parts[PARTS];
 	for (unsigned i = 0; i < n; i++)
 		parts[i] = (struct sr_ctl_part){ .fn = restore_part, .ctx = &pc[i] };
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(dir, 0, &st, err, cap), 0);
-	int rc = sr_ctl_store_load_parts(st, NOW_S, n, parts, hash_part, &n, runner, ls, err, cap);
+	int rc = sr_ctl_store_load_parts(st, NOW_S, n, parts, part_of, &n, runner, ls, err, cap);
 	uint64_t sum_loaded = 0, sum_dropped = 0;
 	for (unsigned i = 0; i < n; i++) {
 		sum_loaded += parts[i].stats.loaded;
@@ -215,7 +247,7 @@ static void test_parts_restore_what_the_serial_load_does(void **state)
 	struct part_ctx pc[PARTS] = { 0 };
 	for (unsigned i = 0; i < PARTS; i++)
 		pc[i].loc = loc_new();
-	assert_int_equal(load_parts(copy.path, PARTS, pc, NULL, &ls2, err, sizeof(err)), 0);
+	assert_int_equal(load_parts(copy.path, PARTS, pc, hash_part, NULL, &ls2, err, sizeof(err)), 0);
 
 	assert_int_equal(ls1.loaded, live);
 	assert_int_equal(ls1.dropped, expired);
@@ -268,8 +300,46 @@ static void hex(const uint8_t key[SR_CTL_KEY_LEN], char out[2 * SR_CTL_KEY_LEN +
 		snprintf(out + 2 * i, 3, "%02x", key[i]);
 }
 
-/* Loads dir in PARTS parts, expecting a refusal whose message holds 'want'; the store keeps every record. */
-static void refused(const char *dir, const char *want, const char *refuse_aor)
+struct job {
+	void (*body)(void *);
+	void *arg;
+};
+
+/* A runner on the calling thread: starts nothing, then at the first wait runs every part, 'first' first. */
+struct ordered_runner {
+	unsigned first;
+	struct job job[PARTS];
+	bool ran;
+};
+
+static int start_later(void *ctx, unsigned part, void (*body)(void *), void *arg)
+{
+	struct ordered_runner *r = ctx;
+	r->job[part] = (struct job){ body, arg };
+	return 0;
+}
+
+static void run_in_order(void *ctx, unsigned part)
+{
+	struct ordered_runner *r = ctx;
+	(void)part;
+	if (r->ran)
+		return;
+	r->ran = true;
+	r->job[r->first].body(r->job[r->first].arg);
+	for (unsigned i = 0; i < PARTS; i++)
+		if (i != r->first)
+			r->job[i].body(r->job[i].arg);
+}
+
+/*
+ * Loads dir in PARTS parts, part 'first' run to its failure before the
+ * others, expecting a refusal whose message holds 'want': every other part
+ * stops early (it restored less than its share), and the store keeps every
+ * record.
+ */
+static void refused(const char *dir, const char *want, const char *refuse_aor, unsigned first,
+		    sr_ctl_part_fn *part_of)
 {
 	uint64_t before = stored(dir);
 	struct part_ctx pc[PARTS] = { 0 };
@@ -277,12 +347,18 @@ static void refused(const char *dir, const char *want, const char *refuse_aor)
 		pc[i].loc = loc_new();
 		pc[i].refuse_aor = refuse_aor;
 	}
+	struct ordered_runner order = { .first = first };
+	struct sr_ctl_runner runner = { start_later, run_in_order, &order };
 	char err[512] = "";
 	struct sr_ctl_load_stats ls;
-	assert_int_equal(load_parts(dir, PARTS, pc, NULL, &ls, err, sizeof(err)), -1);
+	assert_int_equal(load_parts(dir, PARTS, pc, part_of, &runner, &ls, err, sizeof(err)), -1);
 	if (!strstr(err, want))
 		fail_msg("message \"%s\" lacks \"%s\"", err, want);
-	assert_null(strstr(err, "stopped"));
+	assert_null(strstr(err, "stopped")); /* the failing part's message, not a stopped one's */
+	for (unsigned i = 0; i < PARTS; i++)
+		if (i != first && pc[i].calls >= owned_live(i))
+			fail_msg("part %u restored %u of its %u bindings after part %u failed", i, pc[i].calls,
+				 owned_live(i), first);
 	assert_int_equal(stored(dir), before); /* expired ones are not deleted by a refused load */
 	for (unsigned i = 0; i < PARTS; i++)
 		sr_loc_free(pc[i].loc);
@@ -301,7 +377,7 @@ static void test_a_corrupt_record_refuses_the_load(void **state)
 	char want[128], h[2 * SR_CTL_KEY_LEN + 1];
 	hex(key, h);
 	snprintf(want, sizeof(want), "binding %s: record shorter than its header", h);
-	refused(d.path, want, NULL);
+	refused(d.path, want, NULL, (unsigned)(sr_ctl_record_key_aor_hash(key) % PARTS), hash_part);
 	dir_free(&d);
 }
 
@@ -320,7 +396,8 @@ static void test_a_record_under_another_aors_key_is_refused(void **state)
 	assert_true(len > 0);
 	key_for("sip:alice@example.com", 9, key); /* a valid record, but not alice's */
 	raw_put(d.path, "bindings", key, SR_CTL_KEY_LEN, rec, len);
-	refused(d.path, "its key is not its AoR's (sip:mallory@example.com)", NULL);
+	refused(d.path, "its key is not its AoR's (sip:mallory@example.com)", NULL,
+		(unsigned)(sr_ctl_record_key_aor_hash(key) % PARTS), hash_part);
 	dir_free(&d);
 }
 
@@ -331,7 +408,48 @@ static void test_a_refused_binding_refuses_the_load(void **state)
 	dir_new(&d);
 	unsigned expired;
 	fill(d.path, &expired);
-	refused(d.path, "of sip:user5@example.com cannot be restored: test refusal", "sip:user5@example.com");
+	/* an AoR of the last part, with a live binding: the parts before it stop, and their messages are not the one */
+	char aor[64], want[128];
+	unsigned i = 0;
+	do
+		aor_of(i++, aor, sizeof(aor));
+	while (part_of_aor(aor) != PARTS - 1 || expires_of(i - 1, 0) <= NOW_S);
+	snprintf(want, sizeof(want), "of %s cannot be restored: test refusal", aor);
+	refused(d.path, want, aor, PARTS - 1, hash_part);
+	dir_free(&d);
+}
+
+/* A key of another length than a binding key's: part 0 reports it, the others skip it. */
+static void test_a_short_key_is_refused(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	unsigned expired;
+	fill(d.path, &expired);
+	uint8_t key[SR_CTL_KEY_LEN];
+	key_for("sip:short@example.com", 3, key);
+	raw_put(d.path, "bindings", key, SR_CTL_KEY_LEN - 1, "\x04garbage", 8);
+	char want[128], h[2 * SR_CTL_KEY_LEN + 1];
+	hex(key, h);
+	h[2 * (SR_CTL_KEY_LEN - 1)] = '\0';
+	snprintf(want, sizeof(want), "binding key %s of %u bytes (a key has %u)", h, SR_CTL_KEY_LEN - 1,
+		 SR_CTL_KEY_LEN);
+	refused(d.path, want, NULL, 0, hash_part);
+	dir_free(&d);
+}
+
+/* The caller's part_of names a part that does not exist: part 0 reports it at the first record. */
+static void test_a_part_out_of_range_is_refused(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	unsigned expired;
+	fill(d.path, &expired);
+	char want[64];
+	snprintf(want, sizeof(want), "maps to part %u of %u", PARTS, PARTS);
+	refused(d.path, want, NULL, 0, no_such_part);
 	dir_free(&d);
 }
 
@@ -363,7 +481,7 @@ static void test_a_part_that_cannot_start_runs_here(void **state)
 		pc[i].loc = loc_new();
 	char err[512];
 	struct sr_ctl_load_stats ls;
-	assert_int_equal(load_parts(d.path, PARTS, pc, &runner, &ls, err, sizeof(err)), 0);
+	assert_int_equal(load_parts(d.path, PARTS, pc, hash_part, &runner, &ls, err, sizeof(err)), 0);
 	assert_int_equal(starts, PARTS); /* a runner is asked for every part */
 	assert_int_equal(ls.loaded, live);
 	assert_int_equal(ls.dropped, expired);
@@ -375,11 +493,6 @@ static void test_a_part_that_cannot_start_runs_here(void **state)
 }
 
 /* A runner on threads of its own: every part, part 0 too, runs on one of them and is waited for. */
-struct job {
-	void (*body)(void *);
-	void *arg;
-};
-
 struct thread_runner {
 	pthread_t t[PARTS];
 	struct job job[PARTS];
@@ -421,7 +534,7 @@ static void test_a_runner_runs_every_part(void **state)
 		pc[i].loc = loc_new();
 	char err[512];
 	struct sr_ctl_load_stats ls;
-	assert_int_equal(load_parts(d.path, PARTS, pc, &runner, &ls, err, sizeof(err)), 0);
+	assert_int_equal(load_parts(d.path, PARTS, pc, hash_part, &runner, &ls, err, sizeof(err)), 0);
 	assert_int_equal(tr.started, PARTS);
 	assert_int_equal(tr.waited, PARTS);
 	assert_int_equal(ls.loaded, live);
@@ -444,6 +557,8 @@ int main(void)
 		cmocka_unit_test(test_a_corrupt_record_refuses_the_load),
 		cmocka_unit_test(test_a_record_under_another_aors_key_is_refused),
 		cmocka_unit_test(test_a_refused_binding_refuses_the_load),
+		cmocka_unit_test(test_a_short_key_is_refused),
+		cmocka_unit_test(test_a_part_out_of_range_is_refused),
 		cmocka_unit_test(test_a_part_that_cannot_start_runs_here),
 		cmocka_unit_test(test_a_runner_runs_every_part),
 	};
