@@ -10,7 +10,7 @@
  * as the serial restore put it; the figures must agree; the expired ones
  * must be dropped, counted and deleted from the store in both cases; each
  * part's callback must run on one thread of its own. A record that does not
- * decode, a record under another AoR's key, a key shorter than a record's,
+ * decode, a record under another AoR's key, a key shorter than a binding key,
  * an AoR hash the caller maps to no part and a binding the callback refuses
  * each stop the whole load with a message naming the record (not another
  * part's "stopped"), and leave the store as it was. The refusals run their
@@ -364,30 +364,38 @@ static void refused(const char *dir, const char *want, const char *refuse_aor, u
 		sr_loc_free(pc[i].loc);
 }
 
+/* The refusal tests' fixture: a directory with fill()'s store (the test adds its bad record). */
+static int filled_store(void **state)
+{
+	static struct dir d;
+	unsigned expired;
+	dir_new(&d);
+	fill(d.path, &expired);
+	*state = &d;
+	return 0;
+}
+
+static int free_store(void **state)
+{
+	dir_free(*state);
+	return 0;
+}
+
 static void test_a_corrupt_record_refuses_the_load(void **state)
 {
-	(void)state;
-	struct dir d;
-	dir_new(&d);
-	unsigned expired;
-	fill(d.path, &expired);
+	struct dir *d = *state;
 	uint8_t key[SR_CTL_KEY_LEN];
 	key_for("sip:broken@example.com", 7, key);
-	raw_put(d.path, "bindings", key, SR_CTL_KEY_LEN, "\x04garbage", 8);
+	raw_put(d->path, "bindings", key, SR_CTL_KEY_LEN, "\x04garbage", 8);
 	char want[128], h[2 * SR_CTL_KEY_LEN + 1];
 	hex(key, h);
 	snprintf(want, sizeof(want), "binding %s: record shorter than its header", h);
-	refused(d.path, want, NULL, (unsigned)(sr_ctl_record_key_aor_hash(key) % PARTS), hash_part);
-	dir_free(&d);
+	refused(d->path, want, NULL, (unsigned)(sr_ctl_record_key_aor_hash(key) % PARTS), hash_part);
 }
 
 static void test_a_record_under_another_aors_key_is_refused(void **state)
 {
-	(void)state;
-	struct dir d;
-	dir_new(&d);
-	unsigned expired;
-	fill(d.path, &expired);
+	struct dir *d = *state;
 	struct sr_loc_binding b = { .aor = SR_STR_LIT("sip:mallory@example.com"),
 				    .st = { .id = 9, .expires = NOW_S + 100, .q = SR_Q_NONE } };
 	b.f[SR_BF_CONTACT] = SR_STR_LIT("sip:m@198.51.100.9");
@@ -395,19 +403,14 @@ static void test_a_record_under_another_aors_key_is_refused(void **state)
 	size_t len = sr_ctl_record_encode(&b, rec, sizeof(rec));
 	assert_true(len > 0);
 	key_for("sip:alice@example.com", 9, key); /* a valid record, but not alice's */
-	raw_put(d.path, "bindings", key, SR_CTL_KEY_LEN, rec, len);
-	refused(d.path, "its key is not its AoR's (sip:mallory@example.com)", NULL,
+	raw_put(d->path, "bindings", key, SR_CTL_KEY_LEN, rec, len);
+	refused(d->path, "its key is not its AoR's (sip:mallory@example.com)", NULL,
 		(unsigned)(sr_ctl_record_key_aor_hash(key) % PARTS), hash_part);
-	dir_free(&d);
 }
 
 static void test_a_refused_binding_refuses_the_load(void **state)
 {
-	(void)state;
-	struct dir d;
-	dir_new(&d);
-	unsigned expired;
-	fill(d.path, &expired);
+	struct dir *d = *state;
 	/* an AoR of the last part, with a live binding: the parts before it stop, and their messages are not the one */
 	char aor[64], want[128];
 	unsigned i = 0;
@@ -415,42 +418,31 @@ static void test_a_refused_binding_refuses_the_load(void **state)
 		aor_of(i++, aor, sizeof(aor));
 	while (part_of_aor(aor) != PARTS - 1 || expires_of(i - 1, 0) <= NOW_S);
 	snprintf(want, sizeof(want), "of %s cannot be restored: test refusal", aor);
-	refused(d.path, want, aor, PARTS - 1, hash_part);
-	dir_free(&d);
+	refused(d->path, want, aor, PARTS - 1, hash_part);
 }
 
 /* A key of another length than a binding key's: part 0 reports it, the others skip it. */
 static void test_a_short_key_is_refused(void **state)
 {
-	(void)state;
-	struct dir d;
-	dir_new(&d);
-	unsigned expired;
-	fill(d.path, &expired);
+	struct dir *d = *state;
 	uint8_t key[SR_CTL_KEY_LEN];
 	key_for("sip:short@example.com", 3, key);
-	raw_put(d.path, "bindings", key, SR_CTL_KEY_LEN - 1, "\x04garbage", 8);
+	raw_put(d->path, "bindings", key, SR_CTL_KEY_LEN - 1, "\x04garbage", 8);
 	char want[128], h[2 * SR_CTL_KEY_LEN + 1];
 	hex(key, h);
 	h[2 * (SR_CTL_KEY_LEN - 1)] = '\0';
 	snprintf(want, sizeof(want), "binding key %s of %u bytes (a key has %u)", h, SR_CTL_KEY_LEN - 1,
 		 SR_CTL_KEY_LEN);
-	refused(d.path, want, NULL, 0, hash_part);
-	dir_free(&d);
+	refused(d->path, want, NULL, 0, hash_part);
 }
 
 /* The caller's part_of names a part that does not exist: part 0 reports it at the first record. */
 static void test_a_part_out_of_range_is_refused(void **state)
 {
-	(void)state;
-	struct dir d;
-	dir_new(&d);
-	unsigned expired;
-	fill(d.path, &expired);
+	struct dir *d = *state;
 	char want[64];
 	snprintf(want, sizeof(want), "maps to part %u of %u", PARTS, PARTS);
-	refused(d.path, want, NULL, 0, no_such_part);
-	dir_free(&d);
+	refused(d->path, want, NULL, 0, no_such_part);
 }
 
 /* A runner that cannot start anything: every part runs on the calling thread, one after the other. */
@@ -554,11 +546,11 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parts_restore_what_the_serial_load_does),
-		cmocka_unit_test(test_a_corrupt_record_refuses_the_load),
-		cmocka_unit_test(test_a_record_under_another_aors_key_is_refused),
-		cmocka_unit_test(test_a_refused_binding_refuses_the_load),
-		cmocka_unit_test(test_a_short_key_is_refused),
-		cmocka_unit_test(test_a_part_out_of_range_is_refused),
+		cmocka_unit_test_setup_teardown(test_a_corrupt_record_refuses_the_load, filled_store, free_store),
+		cmocka_unit_test_setup_teardown(test_a_record_under_another_aors_key_is_refused, filled_store, free_store),
+		cmocka_unit_test_setup_teardown(test_a_refused_binding_refuses_the_load, filled_store, free_store),
+		cmocka_unit_test_setup_teardown(test_a_short_key_is_refused, filled_store, free_store),
+		cmocka_unit_test_setup_teardown(test_a_part_out_of_range_is_refused, filled_store, free_store),
 		cmocka_unit_test(test_a_part_that_cannot_start_runs_here),
 		cmocka_unit_test(test_a_runner_runs_every_part),
 	};
