@@ -15,15 +15,17 @@
  * 10M store takes minutes to fill; its restart can then be run, profiled
  * and repeated without filling again), into PARTS shards restored in
  * parallel as sipreg's workers' shards are (sr_ctl_store_load_parts, the
- * AoR hash's bucket deciding the shard as in sipreg).
+ * AoR hash's bucket deciding the shard as in sipreg). The full run's
+ * restart is the same restart in one part (one shard), on this thread.
  *
  * Design decisions:
  * - Bindings are built as ctl_binding views over generated strings of
  *   realistic size (AoR, contact with transport, Call-ID, User-Agent), so
  *   the record size matches what the sipp runs store.
  * - Everything goes through the same code sipreg runs (ctl_batch,
- *   ctl_store, sr_loc_restore); only the workers' rings are
- *   left out. Fully durable commits (fsync), as in sipreg.
+ *   ctl_store, sr_ctl_store_load_parts, sr_loc_restore_hashed); only the
+ *   workers' rings are left out. Fully durable commits (fsync), as in
+ *   sipreg.
  * - The bindings are stamped with the wall clock of the run (registered
  *   now, expiring in a day), not a fixed date, so a kept store is live
  *   when sipreg (or 'restore') restores it that day: a 10M store takes
@@ -109,15 +111,6 @@ static double commit_run(struct sr_ctl_store *st, uint32_t from, uint32_t to, un
 	return (to - from) / t;
 }
 
-static int restore_cb(void *ctx, const struct sr_loc_binding *b, const char **why)
-{
-	enum sr_restore_rc rc = sr_loc_restore(sr_reg_location(ctx), b, t0_s);
-	if (rc == SR_RESTORE_OK)
-		return 0;
-	*why = sr_restore_rc_str(rc);
-	return -1;
-}
-
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb, (void)flag, (void)ftw;
@@ -137,35 +130,6 @@ static int eal_init(uint64_t n)
 	return 0;
 }
 
-/* Restores the store in 'dir' into a new shard; returns the seconds it took (< 0: failed). */
-static double restart(const char *dir, uint64_t map_size, uint64_t n, struct sr_registrar **out,
-		      struct sr_ctl_load_stats *ls)
-{
-	struct sr_reg_config cfg;
-	sr_reg_config_defaults(&cfg);
-	sr_reg_config_add_domain(&cfg, "example.com");
-	cfg.max_aors = (uint32_t)n + 1;
-	const char *serr = NULL;
-	struct sr_reg_params sp = { .cfg = &cfg, .now_ms = (uint64_t)t0_s * 1000 };
-	struct sr_registrar *sh = sr_reg_create(&sp, &serr);
-	if (!sh) {
-		fprintf(stderr, "bench_persist: shard: %s\n", serr);
-		return -1;
-	}
-	char err[1024];
-	struct sr_ctl_store *st;
-	double t = now_s();
-	if (sr_ctl_store_open(dir, map_size, &st, err, sizeof(err)) != 0 ||
-	    sr_ctl_store_load(st, t0_s, restore_cb, sh, ls, err, sizeof(err)) != 0) {
-		fprintf(stderr, "bench_persist: %s\n", err);
-		return -1;
-	}
-	t = now_s() - t;
-	sr_ctl_store_close(st);
-	*out = sh;
-	return t;
-}
-
 #define MAX_PARTS 16
 #define BUCKETS 1024 /* sipreg's SR_BUCKETS: AoR hash -> bucket -> owner */
 
@@ -181,6 +145,58 @@ static int restore_hashed_cb(void *ctx, const struct sr_loc_binding *b, uint64_t
 		return 0;
 	*why = sr_restore_rc_str(rc);
 	return -1;
+}
+
+static void free_shards(struct sr_registrar **sh, unsigned n_parts)
+{
+	for (unsigned i = 0; i < n_parts; i++)
+		sr_reg_free(sh[i]);
+}
+
+/*
+ * The restart: the store in 'dir' (map_size 0: as it is) restored into
+ * n_parts new shards sized for n bindings, in parts that run at the same
+ * time as sipreg's workers' do (sr_ctl_store_load_parts, the AoR hash's
+ * bucket deciding the shard; one part runs on this thread). sh[] gets the
+ * shards, *held the bindings they hold. Returns the seconds the load and
+ * restore took (the shards' creation is not counted), < 0 when it failed.
+ */
+static double restart(const char *dir, uint64_t map_size, uint64_t n, unsigned n_parts, struct sr_registrar **sh,
+		      struct sr_ctl_load_stats *ls, uint64_t *held)
+{
+	struct sr_reg_config cfg;
+	sr_reg_config_defaults(&cfg);
+	sr_reg_config_add_domain(&cfg, "example.com");
+	cfg.max_aors = (uint32_t)(n / n_parts + n / 8 / n_parts + 1024); /* buckets are not exactly even */
+	struct sr_ctl_part parts[MAX_PARTS];
+	for (unsigned i = 0; i < n_parts; i++) {
+		const char *serr = NULL;
+		struct sr_reg_params sp = { .cfg = &cfg, .shard_id = i, .now_ms = (uint64_t)t0_s * 1000 };
+		if (!(sh[i] = sr_reg_create(&sp, &serr))) {
+			fprintf(stderr, "bench_persist: shard: %s\n", serr);
+			free_shards(sh, i);
+			return -1;
+		}
+		parts[i] = (struct sr_ctl_part){ .fn = restore_hashed_cb, .ctx = sh[i] };
+	}
+	char err[1024];
+	struct sr_ctl_store *st;
+	double t = now_s();
+	if (sr_ctl_store_open(dir, map_size, &st, err, sizeof(err)) != 0 ||
+	    sr_ctl_store_load_parts(st, t0_s, n_parts, parts, bucket_part, &n_parts, NULL, ls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_persist: %s\n", err);
+		free_shards(sh, n_parts);
+		return -1;
+	}
+	t = now_s() - t;
+	sr_ctl_store_close(st);
+	*held = 0;
+	for (unsigned i = 0; i < n_parts; i++) {
+		struct sr_reg_stats ss;
+		sr_reg_get_stats(sh[i], &ss);
+		*held += ss.bindings;
+	}
+	return t;
 }
 
 /* bench_persist restore DIR [PARTS]: the restart alone, on a kept store. */
@@ -201,42 +217,17 @@ static int restore_only(const char *dir, unsigned n_parts)
 	if (eal_init(n) != 0)
 		return 1;
 	t0_s = (uint32_t)time(NULL);
-	struct sr_reg_config cfg;
-	sr_reg_config_defaults(&cfg);
-	sr_reg_config_add_domain(&cfg, "example.com");
-	cfg.max_aors = (uint32_t)(n / n_parts + n / 8 / n_parts + 1024); /* buckets are not exactly even */
 	struct sr_registrar *sh[MAX_PARTS];
-	struct sr_ctl_part parts[MAX_PARTS];
-	for (unsigned i = 0; i < n_parts; i++) {
-		const char *serr = NULL;
-		struct sr_reg_params sp = { .cfg = &cfg, .shard_id = i, .now_ms = (uint64_t)t0_s * 1000 };
-		if (!(sh[i] = sr_reg_create(&sp, &serr))) {
-			fprintf(stderr, "bench_persist: shard: %s\n", serr);
-			return 1;
-		}
-		parts[i] = (struct sr_ctl_part){ .fn = restore_hashed_cb, .ctx = sh[i] };
-	}
 	struct sr_ctl_load_stats ls;
-	double t = now_s();
-	if (sr_ctl_store_open(dir, 0, &st, err, sizeof(err)) != 0 ||
-	    sr_ctl_store_load_parts(st, t0_s, n_parts, parts, bucket_part, &n_parts, NULL, &ls, err, sizeof(err)) != 0) {
-		fprintf(stderr, "bench_persist: %s\n", err);
+	uint64_t held;
+	double t = restart(dir, 0, n, n_parts, sh, &ls, &held);
+	if (t < 0)
 		return 1;
-	}
-	t = now_s() - t;
-	sr_ctl_store_close(st);
-	uint64_t held = 0;
-	for (unsigned i = 0; i < n_parts; i++) {
-		struct sr_reg_stats ss;
-		sr_reg_get_stats(sh[i], &ss);
-		held += ss.bindings;
-	}
 	printf("restart: %" PRIu64 " bindings loaded and restored into %u shard(s) in %.2f s (%.0f bindings/s), %" PRIu64
 	       " expired; shards hold %" PRIu64 "\n", ls.loaded, n_parts, t, ls.loaded / t, ls.dropped, held);
 	printf("{\"bindings\":%" PRIu64 ",\"parts\":%u,\"store_bytes\":%" PRIu64 ",\"restart_s\":%.3f}\n", ls.loaded,
 	       n_parts, bytes, t);
-	for (unsigned i = 0; i < n_parts; i++)
-		sr_reg_free(sh[i]);
+	free_shards(sh, n_parts);
 	rte_eal_cleanup();
 	return held == ls.loaded ? 0 : 1;
 }
@@ -285,21 +276,20 @@ int main(int argc, char **argv)
 
 	struct sr_registrar *sh;
 	struct sr_ctl_load_stats ls;
-	double t = restart(dir, map_size, n, &sh, &ls);
+	uint64_t held;
+	double t = restart(dir, map_size, n, 1, &sh, &ls, &held);
 	if (t < 0)
 		return 1;
-	struct sr_reg_stats ss;
-	sr_reg_get_stats(sh, &ss);
 	printf("restart: %" PRIu64 " bindings loaded and restored in %.2f s (%.0f bindings/s); shard holds %" PRIu64 "\n",
-	       ls.loaded, t, ls.loaded / t, ss.bindings);
+	       ls.loaded, t, ls.loaded / t, held);
 	if (keep)
 		printf("store kept in %s (control.data_dir; control.map_size >= %" PRIu64 ")\n", dir, map_size);
 	printf("{\"bindings\":%u,\"commit_async_events_per_s\":%.0f,\"commit_sync64_events_per_s\":%.0f,"
 	       "\"fill_s\":%.1f,\"store_bytes\":%" PRIu64 ",\"restart_s\":%.3f}\n",
 	       n, async10k, sync64, fill, bytes, t);
-	sr_reg_free(sh);
+	free_shards(&sh, 1);
 	if (!keep)
 		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	rte_eal_cleanup();
-	return ss.bindings == n ? 0 : 1;
+	return held == n ? 0 : 1;
 }
