@@ -194,12 +194,20 @@ static int restore_serial(void *ctx, const struct sr_loc_binding *b, const char 
 	return -1;
 }
 
-static int load_parts(const char *dir, unsigned n, struct part_ctx *pc, sr_ctl_part_fn *part_of,
+/*
+ * Loads dir in PARTS parts, each into a new location store of pc[] (freed
+ * by free_parts), refusing refuse_aor's bindings when not NULL; checks that
+ * the sums are the parts' figures.
+ */
+static int load_parts(const char *dir, struct part_ctx pc[PARTS], const char *refuse_aor, sr_ctl_part_fn *part_of,
 		      const struct sr_ctl_runner *runner, struct sr_ctl_load_stats *ls, char *err, size_t cap)
 {
+	unsigned n = PARTS;
 	struct sr_ctl_part parts[PARTS];
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		pc[i] = (struct part_ctx){ .loc = loc_new(), .refuse_aor = refuse_aor };
 		parts[i] = (struct sr_ctl_part){ .fn = restore_part, .ctx = &pc[i] };
+	}
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(dir, 0, &st, err, cap), 0);
 	int rc = sr_ctl_store_load_parts(st, NOW_S, n, parts, part_of, &n, runner, ls, err, cap);
@@ -212,6 +220,12 @@ static int load_parts(const char *dir, unsigned n, struct part_ctx *pc, sr_ctl_p
 	assert_int_equal(sum_dropped, ls->dropped);
 	sr_ctl_store_close(st);
 	return rc;
+}
+
+static void free_parts(struct part_ctx pc[PARTS])
+{
+	for (unsigned i = 0; i < PARTS; i++)
+		sr_loc_free(pc[i].loc);
 }
 
 static void assert_same_aor(struct sr_loc *a, struct sr_loc *b, struct sr_str aor)
@@ -244,10 +258,8 @@ static void test_parts_restore_what_the_serial_load_does(void **state)
 	assert_int_equal(sr_ctl_store_load(st, NOW_S, restore_serial, serial, &ls1, err, sizeof(err)), 0);
 	sr_ctl_store_close(st);
 
-	struct part_ctx pc[PARTS] = { 0 };
-	for (unsigned i = 0; i < PARTS; i++)
-		pc[i].loc = loc_new();
-	assert_int_equal(load_parts(copy.path, PARTS, pc, hash_part, NULL, &ls2, err, sizeof(err)), 0);
+	struct part_ctx pc[PARTS];
+	assert_int_equal(load_parts(copy.path, pc, NULL, hash_part, NULL, &ls2, err, sizeof(err)), 0);
 
 	assert_int_equal(ls1.loaded, live);
 	assert_int_equal(ls1.dropped, expired);
@@ -281,8 +293,7 @@ static void test_parts_restore_what_the_serial_load_does(void **state)
 				assert_null(sr_loc_find(pc[p].loc, a));
 	}
 	sr_loc_free(serial);
-	for (unsigned i = 0; i < PARTS; i++)
-		sr_loc_free(pc[i].loc);
+	free_parts(pc);
 	dir_free(&d);
 	dir_free(&copy);
 }
@@ -342,16 +353,12 @@ static void refused(const char *dir, const char *want, const char *refuse_aor, u
 		    sr_ctl_part_fn *part_of)
 {
 	uint64_t before = stored(dir);
-	struct part_ctx pc[PARTS] = { 0 };
-	for (unsigned i = 0; i < PARTS; i++) {
-		pc[i].loc = loc_new();
-		pc[i].refuse_aor = refuse_aor;
-	}
+	struct part_ctx pc[PARTS];
 	struct ordered_runner order = { .first = first };
 	struct sr_ctl_runner runner = { start_later, run_in_order, &order };
 	char err[512] = "";
 	struct sr_ctl_load_stats ls;
-	assert_int_equal(load_parts(dir, PARTS, pc, part_of, &runner, &ls, err, sizeof(err)), -1);
+	assert_int_equal(load_parts(dir, pc, refuse_aor, part_of, &runner, &ls, err, sizeof(err)), -1);
 	if (!strstr(err, want))
 		fail_msg("message \"%s\" lacks \"%s\"", err, want);
 	assert_null(strstr(err, "stopped")); /* the failing part's message, not a stopped one's */
@@ -360,30 +367,34 @@ static void refused(const char *dir, const char *want, const char *refuse_aor, u
 			fail_msg("part %u restored %u of its %u bindings after part %u failed", i, pc[i].calls,
 				 owned_live(i), first);
 	assert_int_equal(stored(dir), before); /* expired ones are not deleted by a refused load */
-	for (unsigned i = 0; i < PARTS; i++)
-		sr_loc_free(pc[i].loc);
+	free_parts(pc);
 }
 
-/* The refusal tests' fixture: a directory with fill()'s store (the test adds its bad record). */
+/* The fixture of the tests below: a directory with fill()'s store (a refusal test adds its bad record). */
+struct filled {
+	struct dir d;
+	unsigned live, expired;
+};
+
 static int filled_store(void **state)
 {
-	static struct dir d;
-	unsigned expired;
-	dir_new(&d);
-	fill(d.path, &expired);
-	*state = &d;
+	static struct filled f;
+	dir_new(&f.d);
+	f.live = fill(f.d.path, &f.expired);
+	*state = &f;
 	return 0;
 }
 
 static int free_store(void **state)
 {
-	dir_free(*state);
+	struct filled *f = *state;
+	dir_free(&f->d);
 	return 0;
 }
 
 static void test_a_corrupt_record_refuses_the_load(void **state)
 {
-	struct dir *d = *state;
+	struct dir *d = &((struct filled *)*state)->d;
 	uint8_t key[SR_CTL_KEY_LEN];
 	key_for("sip:broken@example.com", 7, key);
 	raw_put(d->path, "bindings", key, SR_CTL_KEY_LEN, "\x04garbage", 8);
@@ -395,7 +406,7 @@ static void test_a_corrupt_record_refuses_the_load(void **state)
 
 static void test_a_record_under_another_aors_key_is_refused(void **state)
 {
-	struct dir *d = *state;
+	struct dir *d = &((struct filled *)*state)->d;
 	struct sr_loc_binding b = { .aor = SR_STR_LIT("sip:mallory@example.com"),
 				    .st = { .id = 9, .expires = NOW_S + 100, .q = SR_Q_NONE } };
 	b.f[SR_BF_CONTACT] = SR_STR_LIT("sip:m@198.51.100.9");
@@ -410,7 +421,7 @@ static void test_a_record_under_another_aors_key_is_refused(void **state)
 
 static void test_a_refused_binding_refuses_the_load(void **state)
 {
-	struct dir *d = *state;
+	struct dir *d = &((struct filled *)*state)->d;
 	/* an AoR of the last part, with a live binding: the parts before it stop, and their messages are not the one */
 	char aor[64], want[128];
 	unsigned i = 0;
@@ -424,7 +435,7 @@ static void test_a_refused_binding_refuses_the_load(void **state)
 /* A key of another length than a binding key's: part 0 reports it, the others skip it. */
 static void test_a_short_key_is_refused(void **state)
 {
-	struct dir *d = *state;
+	struct dir *d = &((struct filled *)*state)->d;
 	uint8_t key[SR_CTL_KEY_LEN];
 	key_for("sip:short@example.com", 3, key);
 	raw_put(d->path, "bindings", key, SR_CTL_KEY_LEN - 1, "\x04garbage", 8);
@@ -439,7 +450,7 @@ static void test_a_short_key_is_refused(void **state)
 /* The caller's part_of names a part that does not exist: part 0 reports it at the first record. */
 static void test_a_part_out_of_range_is_refused(void **state)
 {
-	struct dir *d = *state;
+	struct dir *d = &((struct filled *)*state)->d;
 	char want[64];
 	snprintf(want, sizeof(want), "maps to part %u of %u", PARTS, PARTS);
 	refused(d->path, want, NULL, 0, no_such_part);
@@ -462,26 +473,19 @@ static void wait_never(void *ctx, unsigned part)
 
 static void test_a_part_that_cannot_start_runs_here(void **state)
 {
-	(void)state;
-	struct dir d;
-	dir_new(&d);
-	unsigned expired, live = fill(d.path, &expired);
+	struct filled *f = *state;
 	unsigned starts = 0;
 	struct sr_ctl_runner runner = { start_none, wait_never, &starts };
-	struct part_ctx pc[PARTS] = { 0 };
-	for (unsigned i = 0; i < PARTS; i++)
-		pc[i].loc = loc_new();
+	struct part_ctx pc[PARTS];
 	char err[512];
 	struct sr_ctl_load_stats ls;
-	assert_int_equal(load_parts(d.path, PARTS, pc, hash_part, &runner, &ls, err, sizeof(err)), 0);
+	assert_int_equal(load_parts(f->d.path, pc, NULL, hash_part, &runner, &ls, err, sizeof(err)), 0);
 	assert_int_equal(starts, PARTS); /* a runner is asked for every part */
-	assert_int_equal(ls.loaded, live);
-	assert_int_equal(ls.dropped, expired);
-	for (unsigned i = 0; i < PARTS; i++) {
+	assert_int_equal(ls.loaded, f->live);
+	assert_int_equal(ls.dropped, f->expired);
+	for (unsigned i = 0; i < PARTS; i++)
 		assert_true(pthread_equal(pc[i].thread, pthread_self()));
-		sr_loc_free(pc[i].loc);
-	}
-	dir_free(&d);
+	free_parts(pc);
 }
 
 /* A runner on threads of its own: every part, part 0 too, runs on one of them and is waited for. */
@@ -515,29 +519,23 @@ static void wait_thread_job(void *ctx, unsigned part)
 
 static void test_a_runner_runs_every_part(void **state)
 {
-	(void)state;
-	struct dir d;
-	dir_new(&d);
-	unsigned expired, live = fill(d.path, &expired);
+	struct filled *f = *state;
 	struct thread_runner tr = { 0 };
 	struct sr_ctl_runner runner = { start_thread_job, wait_thread_job, &tr };
-	struct part_ctx pc[PARTS] = { 0 };
-	for (unsigned i = 0; i < PARTS; i++)
-		pc[i].loc = loc_new();
+	struct part_ctx pc[PARTS];
 	char err[512];
 	struct sr_ctl_load_stats ls;
-	assert_int_equal(load_parts(d.path, PARTS, pc, hash_part, &runner, &ls, err, sizeof(err)), 0);
+	assert_int_equal(load_parts(f->d.path, pc, NULL, hash_part, &runner, &ls, err, sizeof(err)), 0);
 	assert_int_equal(tr.started, PARTS);
 	assert_int_equal(tr.waited, PARTS);
-	assert_int_equal(ls.loaded, live);
-	assert_int_equal(ls.dropped, expired);
-	assert_int_equal(stored(d.path), live);
+	assert_int_equal(ls.loaded, f->live);
+	assert_int_equal(ls.dropped, f->expired);
+	assert_int_equal(stored(f->d.path), f->live);
 	for (unsigned i = 0; i < PARTS; i++) {
 		assert_false(pthread_equal(pc[i].thread, pthread_self())); /* the caller only waited */
 		assert_int_equal(pc[i].other_threads, 0);
-		sr_loc_free(pc[i].loc);
 	}
-	dir_free(&d);
+	free_parts(pc);
 }
 
 int main(void)
@@ -551,8 +549,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_refused_binding_refuses_the_load, filled_store, free_store),
 		cmocka_unit_test_setup_teardown(test_a_short_key_is_refused, filled_store, free_store),
 		cmocka_unit_test_setup_teardown(test_a_part_out_of_range_is_refused, filled_store, free_store),
-		cmocka_unit_test(test_a_part_that_cannot_start_runs_here),
-		cmocka_unit_test(test_a_runner_runs_every_part),
+		cmocka_unit_test_setup_teardown(test_a_part_that_cannot_start_runs_here, filled_store, free_store),
+		cmocka_unit_test_setup_teardown(test_a_runner_runs_every_part, filled_store, free_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
