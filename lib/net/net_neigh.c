@@ -130,23 +130,23 @@ static struct entry *find(const struct sr_neigh *n, uint32_t ip)
 }
 
 /* For net_ways.h's rule: an entry being resolved or probed is kept, others go oldest confirmed first. */
-static struct sr_way_rank rank(const struct entry *e)
+static uint64_t rank(const void *way, uint64_t unused)
 {
-	if (e->state == FREE)
-		return (struct sr_way_rank){ .tier = SR_WAY_FREE };
-	if (e->slot != NO_SLOT)
-		return (struct sr_way_rank){ .tier = SR_WAY_KEEP };
-	return (struct sr_way_rank){ .tier = 1, .age_ms = e->confirmed_ms };
+	const struct entry *e = way;
+	(void)unused;
+	return sr_way_rank(e->state == FREE ? SR_WAY_FREE : e->slot != NO_SLOT ? SR_WAY_KEEP : 1, e->confirmed_ms);
 }
 
-/* A way for the new address ip (a free one or a replaced one); NULL when all four are being resolved. */
-static struct entry *take(struct sr_neigh *n, uint32_t ip)
+/*
+ * A way for the new address ip (a free one or a replaced one); NULL when
+ * all four are being resolved. Cold and out of line: a new address is rare,
+ * and its ranking's registers would otherwise be saved on every send and
+ * learn (callgrind, bench/RESULTS.md "Neighbour table").
+ */
+__attribute__((cold, noinline)) static struct entry *take(struct sr_neigh *n, uint32_t ip)
 {
 	struct entry *b = bucket_of(n, ip);
-	struct sr_way_rank r[SR_WAYS];
-	for (unsigned i = 0; i < SR_WAYS; i++)
-		r[i] = rank(&b[i]);
-	unsigned v = sr_ways_victim(r);
+	unsigned v = sr_ways_victim(b, sizeof(*b), rank, 0);
 	if (v == SR_WAYS) {
 		n->st.table_full++;
 		return NULL;
