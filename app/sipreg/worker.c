@@ -288,6 +288,19 @@ struct rte_mbuf *sr_worker_sip_mbuf(struct sr_worker *w, char **out, size_t *cap
 	return r;
 }
 
+/* Sends the response r holds for m (counted by status), or frees r when nothing was written; frees m. */
+static void answer(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
+		   const struct sr_reg_result *res, struct rte_mbuf *r)
+{
+	if (res->len) {
+		sr_worker_count_response(&w->stats, res->status);
+		send_response(w, m, p, res, r);
+	} else {
+		rte_pktmbuf_free(r);
+	}
+	rte_pktmbuf_free(m);
+}
+
 /*
  * A request refused by flood protection (v: limited or blocked): counted,
  * then dropped or answered 503 with Retry-After (flood.action). Consumes m.
@@ -309,14 +322,7 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
 	struct sr_reg_result res;
 	sr_reg_refuse(w->shard, sip, p->payload_len, &src, 503, retry_after_s, out, cap, &res);
-	if (res.len == 0) {
-		rte_pktmbuf_free(r);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, p, &res, r);
-	rte_pktmbuf_free(m);
+	answer(w, m, p, &res, r);
 }
 
 /*
@@ -393,15 +399,9 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		return;
 	}
 	sr_admission_after(w, p->src_ip, res.credentials, res.len ? res.status : 0, now_ms);
-	if (res.len == 0) {
+	if (res.len == 0)
 		SR_STAT_INC(w->stats.sip_drops[res.drop < SR_DROP_COUNT ? res.drop : SR_DROP_GARBAGE]);
-		rte_pktmbuf_free(r);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	sr_worker_count_response(&w->stats, res.status);
-	send_response(w, m, p, &res, r);
-	rte_pktmbuf_free(m);
+	answer(w, m, p, &res, r);
 }
 
 /* Finds the owner of a SIP datagram (l2_len, l3_len set; p: its classification) and processes it here or hands it over. */

@@ -14,6 +14,9 @@
  *   contacts); the worker that only handed the datagram on does not learn
  *   it, so a datagram is learned once, not at both ends of the hand-over.
  *   Fragments teach nothing themselves: the reassembled datagram does.
+ *   A datagram answered where it arrived without reaching sip_process (a
+ *   STUN request, a flood refusal) teaches nothing: its answer is written
+ *   from the request's own frame, and a spoofed flood fills no entries.
  * - ARP replies come back on whichever receive queue the NIC picks (an ARP
  *   frame has no flow to hash), not necessarily to the worker that asked.
  *   So the worker that receives ARP news for us (a reply, a request naming
