@@ -465,12 +465,27 @@ static void scan_and_resume(void **state)
 			 SR_SIP_OK);
 	assert_null(sr_sip_msg_diff(&fresh, &f->m));
 	assert_int_equal(f->m.to_carried, (g_flags & SR_SIP_FAST) != 0);
+	assert_int_equal(f->m.line_carried, (g_flags & SR_SIP_FAST) != 0); /* the request line rides along */
 	assert_str(f->m.to.uri.user, "alice");
+	assert_str(f->m.method, "REGISTER");
 	/* a record for other bytes is not taken */
 	to.at++;
 	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
 			 SR_SIP_OK);
 	assert_false(f->m.to_carried);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
+	/* nor a request line whose ranges do not end where these bytes have their separators */
+	const uint16_t ruri_len = to.line_ruri_len, next = to.line_next;
+	to.line_ruri_len = (uint16_t)(ruri_len + 1);
+	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
+			 SR_SIP_OK);
+	assert_false(f->m.line_carried);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
+	to.line_ruri_len = ruri_len;
+	to.line_next = (uint16_t)(next - 1);
+	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
+			 SR_SIP_OK);
+	assert_false(f->m.line_carried);
 	assert_null(sr_sip_msg_diff(&fresh, &f->m));
 	/* another request: the Request-URI decides, the walk stops after the start line */
 	static const char options[] = "OPTIONS sip:Carol@Example.com SIP/2.0\r\nTo: <sip:x@y>\r\n\r\n";
