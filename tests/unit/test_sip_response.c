@@ -276,12 +276,13 @@ static void test_via_received_added(void **state)
 	check_top_via("SIP/2.0/UDP client.example.com;branch=z9hG4bK2", &src,
 		      "Via: SIP/2.0/UDP client.example.com;branch=z9hG4bK2;received=203.0.113.250\r\n");
 	/* every width of a dotted quad's bytes (one, two and three digits, zero) */
-	struct sr_addr widths = addr("10.0.99.255", 5060);
-	check_top_via("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK3", &widths,
-		      "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK3;received=10.0.99.255\r\n");
-	widths = addr("100.9.1.0", 5060);
-	check_top_via("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK4", &widths,
-		      "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK4;received=100.9.1.0\r\n");
+	static const char *const quads[] = { "10.0.99.255", "100.9.1.0" };
+	for (size_t i = 0; i < sizeof(quads) / sizeof(quads[0]); i++) {
+		char line[128];
+		snprintf(line, sizeof(line), "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK3;received=%s\r\n", quads[i]);
+		struct sr_addr q = addr(quads[i], 5060);
+		check_top_via("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK3", &q, line);
+	}
 	/* Without a source (e.g. an internal test request) nothing is added. */
 	check_top_via("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport", NULL,
 		      "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport\r\n");
