@@ -145,10 +145,12 @@ enum { LINE_END_OF_HEADERS = 0, LINE_HEADER = 1 };
 /*
  * Reads the header line at p. Returns LINE_HEADER (h filled),
  * LINE_END_OF_HEADERS at the empty line (*body = the byte after it), or
- * SR_SIP_BAD for a framing error.
+ * SR_SIP_BAD for a framing error. Inlined into both walks (the owner's and
+ * the pre-scan's): the call and its register saves cost about 14
+ * instructions per line, 180 per REGISTER (callgrind, bench_core).
  */
-static int next_line(const char *p, const char *end, struct hline *h, const char **body,
-		     struct sr_sip_error *err)
+static inline __attribute__((always_inline)) int next_line(const char *p, const char *end, struct hline *h,
+							   const char **body, struct sr_sip_error *err)
 {
 	struct sr_line l;
 	if (p >= end)
