@@ -372,11 +372,15 @@ static int headers(struct walk *w, const char *p, bool *bad, const char **body)
  */
 static struct sr_str recorded_line(const struct walk *w, struct sr_str value)
 {
-	const char *start = value.p, *next = value.p + value.len;
-	while (start > w->buf && start[-1] != '\n')
-		start--;
-	const char *lf = memchr(next, '\n', (size_t)(w->end - next));
-	next = lf ? lf + 1 : w->end;
+	const char *next = value.p + value.len;
+	const char *prev = memrchr(w->buf, '\n', (size_t)(value.p - w->buf)); /* the headers start after one */
+	const char *start = prev ? prev + 1 : w->buf;
+	if (w->end - next >= 2 && next[0] == '\r' && next[1] == '\n') {
+		next += 2; /* the usual end: no white space after the value */
+	} else {
+		const char *lf = memchr(next, '\n', (size_t)(w->end - next));
+		next = lf ? lf + 1 : w->end;
+	}
 	return sr_str_make(start, (size_t)(next - start));
 }
 
