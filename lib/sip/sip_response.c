@@ -82,8 +82,11 @@ static size_t fmt_octet(char *out, unsigned o)
 
 static void put_uint(struct sr_resp *w, uint64_t v)
 {
+	if (!w->overflow && w->cap - w->len >= 20) { /* room for any number: formatted in place, no copy */
+		w->len += fmt_uint(w->buf + w->len, v);
+		return;
+	}
 	char tmp[20];
-
 	put(w, tmp, fmt_uint(tmp, v));
 }
 
