@@ -18,57 +18,44 @@
 #include <stdio.h>
 #include <string.h>
 
-/* 16 lower-case hex digits of v into buf (NUL-terminated). */
+/* The 8 lower-case hex digits of x (32 bits) as 8 text bytes, the most significant first. */
+static uint64_t hex32_word(uint64_t x)
+{
+	/* each nibble into its own byte, the most significant in the top byte (one shift-or per halving) */
+	x = (x | x << 16) & 0x0000ffff0000ffffull;
+	x = (x | x << 8) & 0x00ff00ff00ff00ffull;
+	x = (x | x << 4) & 0x0f0f0f0f0f0f0f0full;
+	/* '0' + d, and 'a' - '0' - 10 = 39 more where d > 9 (d + 6 carries into bit 4) */
+	uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+	x += 0x3030303030303030ull + letters * 39;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x); /* the top byte is the first digit */
+#endif
+	return x;
+}
+
+/* 16 lower-case hex digits of v into buf (NUL-terminated): a word at a time, no table. */
 static void hex64(uint64_t v, char buf[17])
 {
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++)
-		buf[i] = hex[(v >> (60 - 4 * i)) & 15];
+	uint64_t hi = hex32_word(v >> 32), lo = hex32_word(v & 0xffffffffu);
+	memcpy(buf, &hi, 8);
+	memcpy(buf + 8, &lo, 8);
 	buf[16] = '\0';
 }
 
-/* n as 4 little-endian bytes at out (siphash.h's field length prefix); returns out + 4. */
-static uint8_t *put_le32(uint8_t *out, uint32_t n)
-{
-	out[0] = (uint8_t)n;
-	out[1] = (uint8_t)(n >> 8);
-	out[2] = (uint8_t)(n >> 16);
-	out[3] = (uint8_t)(n >> 24);
-	return out + 4;
-}
-
 /*
- * SipHash of (Call-ID, From tag, CSeq), each field with its length in front.
- * The usual fields are gathered into one buffer and hashed in one pass
- * (sr_siphash); longer ones go through the incremental interface. Both
- * hash the same bytes, so a tag never depends on which was used.
+ * SipHash of (Call-ID, From tag, CSeq), each field with its length in front
+ * and the CSeq number as 4 little-endian bytes, hashed where the fields lie
+ * in the request (sr_siphash_fields), whatever their length.
  */
 struct sr_str sr_reply_to_tag(struct sr_req_ctx *c, char buf[17])
 {
 	const struct sr_sip_msg *m = c->m;
-	uint8_t cseq[4];
-	put_le32(cseq, m->cseq);
-	uint8_t in[256];
-	uint64_t tag;
-	if (m->call_id.len + m->from_tag.len + 12 <= sizeof(in)) {
-		uint8_t *q = put_le32(in, (uint32_t)m->call_id.len);
-		if (m->call_id.len) /* a 400 for a missing Call-ID has none */
-			memcpy(q, m->call_id.p, m->call_id.len);
-		q = put_le32(q + m->call_id.len, (uint32_t)m->from_tag.len);
-		if (m->from_tag.len)
-			memcpy(q, m->from_tag.p, m->from_tag.len);
-		q += m->from_tag.len;
-		memcpy(q, cseq, sizeof(cseq));
-		tag = sr_siphash(&c->s->key_tag, in, (size_t)(q + sizeof(cseq) - in));
-	} else {
-		struct sr_siphash h;
-		sr_siphash_init(&h, &c->s->key_tag);
-		sr_siphash_field(&h, m->call_id.p, m->call_id.len);
-		sr_siphash_field(&h, m->from_tag.p, m->from_tag.len);
-		sr_siphash_update(&h, cseq, sizeof(cseq));
-		tag = sr_siphash_final(&h);
-	}
-	hex64(tag, buf);
+	uint32_t n = m->cseq;
+	uint8_t cseq[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
+	/* a 400 for a missing Call-ID or From tag has none: an empty field */
+	const struct sr_siphash_span fields[2] = { { m->call_id.p, m->call_id.len }, { m->from_tag.p, m->from_tag.len } };
+	hex64(sr_siphash_fields(&c->s->key_tag, fields, 2, cseq, sizeof(cseq)), buf);
 	return sr_str_make(buf, 16);
 }
 

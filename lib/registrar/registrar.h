@@ -231,9 +231,12 @@ enum sr_reg_carry_flags {
 };
 struct sr_reg_carry {
 	uint64_t aor_hash;
-	struct sr_sip_scan_to to;
+	struct sr_sip_scan_to to; /* the To value and the request line as the pre-scan read them */
 	uint8_t flags; /* SR_CARRY_* */
 };
+/* Its size: app/sipreg reserves it in every rx mbuf's private area, the benches keep one per request. */
+#define SR_REG_CARRY_BYTES 32
+_Static_assert(sizeof(struct sr_reg_carry) == SR_REG_CARRY_BYTES, "struct sr_reg_carry is SR_REG_CARRY_BYTES");
 
 /* sr_reg_process_scan, taking what the pre-scan carried for these bytes (carry may be NULL). */
 void sr_reg_process_carried(struct sr_registrar *s, const char *req, size_t len, const struct sr_sip_scan *scan,

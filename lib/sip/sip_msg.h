@@ -139,6 +139,7 @@ struct sr_sip_msg {
 	bool fast;               /* filled by the fast path */
 	bool resumed;            /* the fast walk resumed from a pre-scan's record (scan) */
 	bool to_carried;         /* to was taken from the pre-scan's reading (struct sr_sip_scan_to), not read again */
+	bool line_carried;       /* the request line's ranges too (struct sr_sip_scan_to's line_*) */
 
 	/* request line */
 	struct sr_str method;    /* as sent, e.g. "REGISTER" */
@@ -250,6 +251,8 @@ enum sr_sip_scan_flags {
  * only for a plain To (sip:/sips:, no password, no URI parameters or
  * headers: the view then needs no arena); valid is 0 otherwise. It travels
  * beside struct sr_sip_scan (the mbuf's private area in the data plane).
+ * The request line the pre-scan split (method, Request-URI text, where the
+ * headers start) rides along: line_method_len is 0 when it is not carried.
  */
 struct sr_sip_scan_to {
 	uint16_t at;    /* the To value (trimmed, as the walk finds it) */
@@ -261,7 +264,11 @@ struct sr_sip_scan_to {
 	uint8_t user_at, user_len;
 	uint8_t host_at, host_len;
 	uint8_t port_at, port_len;
+	uint8_t line_method_len; /* the request line: method at line_at, the Request-URI after one SP */
+	uint16_t line_at, line_ruri_len;
+	uint16_t line_next; /* the first header line */
 };
+_Static_assert(sizeof(struct sr_sip_scan_to) <= 22, "struct sr_sip_scan_to rides in struct sr_reg_carry (32 bytes)");
 
 /* Records to (read by the fast path from buf) in *t; t->valid stays 0 when it cannot be carried. */
 void sr_sip_scan_to_record(struct sr_sip_scan_to *t, const char *buf, const struct sr_sip_addr *to);

@@ -53,18 +53,40 @@ static void put_str(struct sr_resp *w, struct sr_str s)
 /* Formats v in decimal into out (at least 20 bytes); returns the length. */
 static size_t fmt_uint(char *out, uint64_t v)
 {
-	size_t n = 1;
-	for (uint64_t t = v; t >= 10; t /= 10) /* count the digits first, then write them backwards */
+	/* the digits counted by compares for the usual values (a port, a CSeq, an expiry), then written backwards */
+	size_t n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : 6;
+	for (uint64_t t = v / 1000000; t; t /= 10)
 		n++;
 	for (size_t i = n; i > 0; v /= 10)
 		out[--i] = (char)('0' + v % 10);
 	return n;
 }
 
+/* One byte of a dotted quad in decimal; returns the length (1 to 3). */
+static size_t fmt_octet(char *out, unsigned o)
+{
+	if (o >= 100) {
+		out[0] = (char)('0' + o / 100);
+		out[1] = (char)('0' + o / 10 % 10);
+		out[2] = (char)('0' + o % 10);
+		return 3;
+	}
+	if (o >= 10) {
+		out[0] = (char)('0' + o / 10);
+		out[1] = (char)('0' + o % 10);
+		return 2;
+	}
+	out[0] = (char)('0' + o);
+	return 1;
+}
+
 static void put_uint(struct sr_resp *w, uint64_t v)
 {
+	if (!w->overflow && w->cap - w->len >= 20) { /* room for any number: formatted in place, no copy */
+		w->len += fmt_uint(w->buf + w->len, v);
+		return;
+	}
 	char tmp[20];
-
 	put(w, tmp, fmt_uint(tmp, v));
 }
 
@@ -75,7 +97,7 @@ static size_t fmt_ipv4(char *out, uint32_t ip_be)
 	size_t n = 0;
 
 	for (int shift = 24; shift >= 0; shift -= 8) {
-		n += fmt_uint(out + n, (h >> shift) & 0xffu);
+		n += fmt_octet(out + n, (h >> shift) & 0xffu);
 		if (shift)
 			out[n++] = '.';
 	}

@@ -79,8 +79,13 @@ struct sr_str sr_sip_via_branch(struct sr_str via)
 	return SR_STR_NULL;
 }
 
-/* A decimal number of at most max_digits digits up to stop or the end of the range; where it ended, NULL if none. */
-static const char *decimal(const char *s, const char *end, char stop, unsigned max_digits, unsigned *v)
+/*
+ * A decimal number of at most max_digits digits up to stop or the end of the
+ * range; where it ended, NULL if none. Inlined into its five calls per
+ * REGISTER (sr_sip_uri_is_source).
+ */
+static inline __attribute__((always_inline)) const char *decimal(const char *s, const char *end, char stop,
+								   unsigned max_digits, unsigned *v)
 {
 	unsigned x = 0, n = 0;
 	for (; s < end && *s >= '0' && *s <= '9'; s++, n++)

@@ -118,6 +118,47 @@ uint64_t sr_siphash(const struct sr_siphash_key *k, const void *p, size_t n)
 	return finish(&h, b, n);
 }
 
+/*
+ * Fields that fit (the usual To-tag input is about 40 bytes) are gathered
+ * with their length prefixes into one stack buffer and hashed in one pass
+ * with the state in registers (sr_siphash). Hashing them where they lie,
+ * assembling words across the field boundaries, was measured: 538
+ * instructions against 416 for the copy and the one pass (callgrind,
+ * bench_core), the shifting and branching per word costing more than the
+ * copy. Longer inputs go through the incremental interface; both hash the
+ * same bytes (test_siphash checks it for every alignment).
+ */
+uint64_t sr_siphash_fields(const struct sr_siphash_key *k, const struct sr_siphash_span *fields, size_t n_fields,
+			   const void *tail, size_t tail_len)
+{
+	uint8_t in[256];
+	size_t need = tail_len;
+	for (size_t i = 0; i < n_fields; i++)
+		need += 4 + fields[i].n;
+	if (need > sizeof(in)) {
+		struct sr_siphash h;
+		sr_siphash_init(&h, k);
+		for (size_t i = 0; i < n_fields; i++)
+			sr_siphash_field(&h, fields[i].p, fields[i].n);
+		sr_siphash_update(&h, tail, tail_len);
+		return sr_siphash_final(&h);
+	}
+	uint8_t *q = in;
+	for (size_t i = 0; i < n_fields; i++) {
+		size_t n = fields[i].n;
+		q[0] = (uint8_t)n;
+		q[1] = (uint8_t)(n >> 8);
+		q[2] = (uint8_t)(n >> 16);
+		q[3] = (uint8_t)(n >> 24);
+		if (n)
+			memcpy(q + 4, fields[i].p, n);
+		q += 4 + n;
+	}
+	if (tail_len)
+		memcpy(q, tail, tail_len);
+	return sr_siphash(k, in, need);
+}
+
 struct sr_siphash_key sr_siphash_derive(const struct sr_siphash_key *master, const char *label)
 {
 	struct sr_siphash_key out;

@@ -43,6 +43,19 @@ uint64_t sr_siphash_final(const struct sr_siphash *h);
 /* Adds n (below 2**32: a field of a SIP message) as 4 little-endian bytes, then the n bytes of p. */
 void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n);
 
+/* One field of sr_siphash_fields: n bytes at p. */
+struct sr_siphash_span {
+	const void *p;
+	size_t n;
+};
+/*
+ * The SipHash of sr_siphash_field of each of the n_fields fields in turn,
+ * then the tail bytes as they are (sr_siphash_update), for fields of any
+ * length. (The To-tag of every response: Call-ID, From tag, CSeq number.)
+ */
+uint64_t sr_siphash_fields(const struct sr_siphash_key *k, const struct sr_siphash_span *fields, size_t n_fields,
+			   const void *tail, size_t tail_len);
+
 /* One-shot SipHash-2-4 of p[0..n). */
 uint64_t sr_siphash(const struct sr_siphash_key *k, const void *p, size_t n);
 

@@ -295,6 +295,38 @@ static void retransmission_answered_again(void **state)
 	assert_int_equal(e->n_events, events);
 }
 
+/* The To-tag's value: the 16 hex digits after ";tag=" in the response's To (copied to out). */
+static void response_to_tag(struct th_env *e, char out[17])
+{
+	const char *tag = strstr(th_header(e, "To", 0), ";tag=");
+	assert_non_null(tag);
+	assert_int_equal(strspn(tag + 5, "0123456789abcdef"), 16);
+	memcpy(out, tag + 5, 16);
+	out[16] = '\0';
+}
+
+/*
+ * The To-tag of a request whose Call-ID is longer than any buffer (it is
+ * hashed where it lies): every byte counts, the last one too, and a
+ * retransmission gets the same tag.
+ */
+static void to_tag_of_a_long_call_id(void **state)
+{
+	struct th_env *e = env(state);
+	char call_id[301], first[17], again[17], other[17];
+	memset(call_id, 'c', 300);
+	call_id[300] = '\0';
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", call_id, 1), 200);
+	response_to_tag(e, first);
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", call_id, 1), 200);
+	response_to_tag(e, again);
+	assert_string_equal(first, again);
+	call_id[299] = 'd';
+	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", call_id, 1), 200);
+	response_to_tag(e, other);
+	assert_string_not_equal(first, other);
+}
+
 /* Step 7: expires from the contact parameter, else the header, else the default. */
 static void step7_expires_sources(void **state)
 {
@@ -526,6 +558,7 @@ int main(void)
 		T(step6_star_old_cseq_fails),
 		T(step6_cseq_ordering),
 		T(retransmission_answered_again),
+		T(to_tag_of_a_long_call_id),
 		T(step7_expires_sources),
 		T(step7_too_brief_gets_423),
 		T(step7_too_long_is_clamped),

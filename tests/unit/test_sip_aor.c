@@ -337,6 +337,9 @@ static void test_domain(void **state)
 	assert_memory_equal(out, "abcd", 4);
 	assert_int_equal(sr_aor_domain(sr_str_cstr("ABCDE"), NULL, out, sizeof(out)), 0);
 	assert_int_equal(sr_aor_domain(sr_str_cstr("::1"), NULL, out, sizeof(out)), 0); /* needs 5 */
+	/* eight bytes at a time: only 'A'..'Z' change, their neighbours and bytes above 0x7f do not */
+	expect_domain("@AZ[`az{@AZ[`az{\xc1\xdaX", NULL, "@az[`az{@az[`az{\xc1\xdax");
+	expect_domain("HOST-0123.EXAMPLE.ORG", "", "host-0123.example.org");
 }
 
 int main(void)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sip_chars.h"
 #include "sip_msg.h"
 
 struct fx {
@@ -465,12 +466,27 @@ static void scan_and_resume(void **state)
 			 SR_SIP_OK);
 	assert_null(sr_sip_msg_diff(&fresh, &f->m));
 	assert_int_equal(f->m.to_carried, (g_flags & SR_SIP_FAST) != 0);
+	assert_int_equal(f->m.line_carried, (g_flags & SR_SIP_FAST) != 0); /* the request line rides along */
 	assert_str(f->m.to.uri.user, "alice");
+	assert_str(f->m.method, "REGISTER");
 	/* a record for other bytes is not taken */
 	to.at++;
 	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
 			 SR_SIP_OK);
 	assert_false(f->m.to_carried);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
+	/* nor a request line whose ranges do not end where these bytes have their separators */
+	const uint16_t ruri_len = to.line_ruri_len, next = to.line_next;
+	to.line_ruri_len = (uint16_t)(ruri_len + 1);
+	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
+			 SR_SIP_OK);
+	assert_false(f->m.line_carried);
+	assert_null(sr_sip_msg_diff(&fresh, &f->m));
+	to.line_ruri_len = ruri_len;
+	to.line_next = (uint16_t)(next - 1);
+	assert_int_equal(sr_sip_parse_carried(&f->m, REGISTER, strlen(REGISTER), &scan, &to, g_flags, &f->arena, &f->err),
+			 SR_SIP_OK);
+	assert_false(f->m.line_carried);
 	assert_null(sr_sip_msg_diff(&fresh, &f->m));
 	/* another request: the Request-URI decides, the walk stops after the start line */
 	static const char options[] = "OPTIONS sip:Carol@Example.com SIP/2.0\r\nTo: <sip:x@y>\r\n\r\n";
@@ -756,6 +772,46 @@ static int group_libosip2(void **state)
 	return 0;
 }
 
+/* The reference: each byte upper-cased only when it is 'A'..'Z', then compared. */
+static bool lower_eq_bytewise(const char *s, const char *lower, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] | 0x20) : s[i];
+		if (c != lower[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * sr_sip_lower_eq compares a word at a time: every length (the overlapping
+ * last word, the four-byte case, the byte loop), every position changed to
+ * its other case, to the byte 0x20 away that is no letter's other case
+ * ('@' / '`', '[' / '{', '/' / 0x0f), or to another letter.
+ */
+static void lower_eq_words(void **state)
+{
+	(void)state;
+	static const char lit[] = "branch-z/received.a`;0@[x";
+	char s[sizeof(lit)];
+	for (size_t n = 0; n < sizeof(lit); n++) {
+		for (size_t i = 0; i <= n; i++) {
+			for (int change = 0; change < 4; change++) {
+				memcpy(s, lit, n);
+				if (i < n) {
+					char c = lit[i];
+					s[i] = change == 0 ? c : change == 1 ? (char)(c ^ 0x20) : change == 2 ? (char)(c ^ 0x01)
+												      : (char)(c & ~0x20);
+				}
+				bool want = lower_eq_bytewise(s, lit, n);
+				if (sr_sip_lower_eq(s, n, lit, n) != want)
+					fail_msg("length %zu, byte %zu changed (%d): want %d", n, i, change, want);
+			}
+		}
+		assert_false(sr_sip_lower_eq(s, n, lit, n + 1)); /* another length */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +841,7 @@ int main(void)
 		T(proxy_refusals),
 		T(allow_header),
 		T(method_names),
+		T(lower_eq_words),
 #undef T
 	};
 	int failed = cmocka_run_group_tests_name("fast", tests, group_fast, NULL);

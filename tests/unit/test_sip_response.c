@@ -134,6 +134,10 @@ static void test_header_helpers(void **state)
 	sr_resp_header_uint(&w, "Retry-After", 30);
 	sr_resp_header_uint(&w, "Min-Expires", 0);
 	sr_resp_header_uint(&w, "X-Big", UINT64_MAX);
+	/* every digit count the formatter decides by compares, and the first it counts by division */
+	const uint64_t widths[] = { 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000, 999999, 1000000, 1234567 };
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++)
+		sr_resp_header_uint(&w, "X-N", widths[i]);
 	sr_resp_header_cstr(&w, "Server", "sipreg");
 	sr_resp_header(&w, "Supported", SR_STR_LIT("path, outbound, gruu"));
 	sr_resp_header(&w, "X-Empty", SR_STR_NULL);
@@ -143,6 +147,8 @@ static void test_header_helpers(void **state)
 			"Retry-After: 30\r\n"
 			"Min-Expires: 0\r\n"
 			"X-Big: 18446744073709551615\r\n"
+			"X-N: 9\r\nX-N: 10\r\nX-N: 99\r\nX-N: 100\r\nX-N: 999\r\nX-N: 1000\r\nX-N: 9999\r\n"
+			"X-N: 10000\r\nX-N: 99999\r\nX-N: 100000\r\nX-N: 999999\r\nX-N: 1000000\r\nX-N: 1234567\r\n"
 			"Server: sipreg\r\n"
 			"Supported: path, outbound, gruu\r\n"
 			"X-Empty: \r\n"
@@ -269,6 +275,14 @@ static void test_via_received_added(void **state)
 	/* A host name always differs from the source address. */
 	check_top_via("SIP/2.0/UDP client.example.com;branch=z9hG4bK2", &src,
 		      "Via: SIP/2.0/UDP client.example.com;branch=z9hG4bK2;received=203.0.113.250\r\n");
+	/* every width of a dotted quad's bytes (one, two and three digits, zero) */
+	static const char *const quads[] = { "10.0.99.255", "100.9.1.0" };
+	for (size_t i = 0; i < sizeof(quads) / sizeof(quads[0]); i++) {
+		char line[128];
+		snprintf(line, sizeof(line), "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK3;received=%s\r\n", quads[i]);
+		struct sr_addr q = addr(quads[i], 5060);
+		check_top_via("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK3", &q, line);
+	}
 	/* Without a source (e.g. an internal test request) nothing is added. */
 	check_top_via("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport", NULL,
 		      "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport\r\n");
