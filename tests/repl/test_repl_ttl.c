@@ -59,19 +59,25 @@ static void test_other_keys_never_count_as_known(void **state)
 	struct sr_repl_ttl t;
 	assert_int_equal(sr_repl_ttl_init(&t, 1024), 0);
 	uint64_t ttl = sr_repl_key_ttl_s(NOW + 3600);
-	uint64_t same_slot = H1 ^ (1ull << 50); /* the same table slot, another key */
-	assert_int_equal(sr_repl_ttl_put(&t, H1, ttl, NOW), SR_TTL_NEW);
-	assert_int_equal(sr_repl_ttl_put(&t, same_slot, ttl, NOW), SR_TTL_NEW);
-	/* it evicted the first: which is unknown again, not mistaken for known */
-	assert_int_equal(sr_repl_ttl_put(&t, H1, ttl, NOW), SR_TTL_NEW);
-	/* forgetting another key leaves an entry alone */
-	sr_repl_ttl_forget(&t, same_slot);
-	assert_int_equal(sr_repl_ttl_put(&t, H1, ttl, NOW), SR_TTL_NONE);
-	/* keys in different slots coexist */
-	for (uint64_t k = 1; k < 512; k++)
-		assert_int_equal(sr_repl_ttl_put(&t, H1 + k, ttl, NOW), SR_TTL_NEW);
-	for (uint64_t k = 1; k < 512; k++)
-		assert_int_equal(sr_repl_ttl_put(&t, H1 + k, ttl, NOW), SR_TTL_NONE);
+	/* five keys of one set (same low bits, other tags): four fit, the fifth evicts one */
+	uint64_t k[5];
+	for (unsigned i = 0; i < 5; i++)
+		k[i] = H1 ^ ((uint64_t)(i + 1) << 50);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(sr_repl_ttl_put(&t, k[i], ttl + i * 3600, NOW), SR_TTL_NEW);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(sr_repl_ttl_put(&t, k[i], ttl, NOW), SR_TTL_NONE);
+	assert_int_equal(sr_repl_ttl_put(&t, k[4], ttl, NOW), SR_TTL_NEW);
+	/* the evicted one is the one whose TTL ended first, and it is unknown again, not mistaken for known */
+	assert_int_equal(sr_repl_ttl_put(&t, k[0], ttl, NOW), SR_TTL_NEW);
+	/* forgetting a key absent from the table leaves the others alone */
+	sr_repl_ttl_forget(&t, H1);
+	assert_int_equal(sr_repl_ttl_put(&t, k[3], ttl, NOW), SR_TTL_NONE);
+	/* keys of different sets coexist */
+	for (uint64_t i = 1; i < 200; i++)
+		assert_int_equal(sr_repl_ttl_put(&t, H1 + i, ttl, NOW), SR_TTL_NEW);
+	for (uint64_t i = 1; i < 200; i++)
+		assert_int_equal(sr_repl_ttl_put(&t, H1 + i, ttl, NOW), SR_TTL_NONE);
 	sr_repl_ttl_fini(&t);
 }
 
