@@ -4,7 +4,9 @@
 # redis_stream.py: a fresh redis-server under callgrind (AOF on, everysec, as in
 # bench_repl), N new AoR keys written (phase "add"), then the same bindings
 # refreshed (phase "refresh"); each phase counted alone (callgrind_control -z/-d)
-# and divided by N. Prints one line per mode and phase.
+# and divided by N; then, on a fresh server, bench_repl's sequence of 10N changes
+# (phase "mix": 4 bindings added per AoR, then refreshes) divided by 10N.
+# Prints one line per mode and phase.
 #
 #   bench/replication/redis_callgrind.sh [MODES...]   (default: v1 v2 v2multi hset)
 #   SR_CG_AORS=20480 SR_CG_PORT=16391
@@ -19,8 +21,10 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 cli() { redis-cli -p "$port" "$@"; }
-# the function library of layout 1, as the writer loads it (the C string in repl_layout.c)
-python3 - lib/replication/repl_layout.c >"$tmp/lib.lua" <<'PY'
+# the function library of layout 1, as its writer loaded it (the C string in repl_layout.c at c757174,
+# the last commit of layout 1)
+git show c757174:lib/replication/repl_layout.c >"$tmp/layout1.c"
+python3 - "$tmp/layout1.c" >"$tmp/lib.lua" <<'PY'
 import re, sys, ast
 src = open(sys.argv[1]).read()
 body = src[src.index("const char sr_repl_functions[] ="):]
@@ -43,11 +47,14 @@ for m in "${modes[@]}"; do
 		--appendfsync everysec --save '' --daemonize no >"$tmp/redis.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 300); do [ "$(cli ping 2>/dev/null)" = PONG ] && break; sleep 0.2; done
-	[ "$m" = v1 ] && cli -x FUNCTION LOAD REPLACE <"$tmp/lib.lua" >/dev/null
+	if [ "$m" = v1 ]; then cli -x FUNCTION LOAD REPLACE <"$tmp/lib.lua" >/dev/null; fi
 	for ph in add refresh; do
 		n=$(phase_count "$m" "$ph")
 		echo "$m $ph: $((n / aors)) instructions per change ($n for $aors changes)"
 	done
+	cli flushall >/dev/null
+	n=$(phase_count "$m" mix)
+	echo "$m mix: $((n / aors / 10)) instructions per change ($n for $((aors * 10)) changes)"
 	cli shutdown nosave >/dev/null 2>&1 || true
 	wait "$pid" 2>/dev/null || true
 	pid=

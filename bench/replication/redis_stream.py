@@ -5,8 +5,11 @@ instructions per binding change can be counted under callgrind.
 
   redis_stream.py MODE PHASE [--aors N] [--batch B] [--rec BYTES]
 
-PHASE: add (one new binding per AoR) or refresh (the same bindings again,
-same expiry bucket). MODE:
+PHASE: add (one new binding per AoR), refresh (the same bindings again,
+same expiry bucket), or mix (bench_repl's sequence: change i is on AoR
+i % N, binding (i / N) % 4 + 1, added for i < 4N, refreshed after, 10N
+changes; v2's writer writes the expiry of an AoR's first binding only).
+MODE:
   v1         FCALL sr1_apply per batch (layout 1: HSET + EXPIREAT GT/NX in a function)
   v2         layout 2: pipelined native commands; an add is HSET + PEXPIREAT NX +
              PEXPIREAT GT, a refresh in the same bucket a bare HSET
@@ -32,7 +35,7 @@ def resp(*args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["v1", "v2", "v2tx", "v2multi", "hset"])
-    ap.add_argument("phase", choices=["add", "refresh"])
+    ap.add_argument("phase", choices=["add", "refresh", "mix"])
     ap.add_argument("--aors", type=int, default=20480)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--rec", type=int, default=200)
@@ -40,34 +43,37 @@ def main():
     expires = 2000000000          # one bucket for every change of the run
     bucket_ms = (expires // 3600 + 2) * 3600 * 1000
     env = b"\x02" + expires.to_bytes(4, "little") + bytes(a.rec)
-    field = "%016x" % 1
     out = sys.stdout.buffer
-    for b0 in range(0, a.aors, a.batch):
-        keys = ["bench:%d:aor:{sip:user%07d@example.com}" % (1 if a.mode == "v1" else 2, i)
-                for i in range(b0, min(a.aors, b0 + a.batch))]
+    layout = 1 if a.mode == "v1" else 2
+    passes = 10 if a.phase == "mix" else 1
+    for n0 in range(0, passes * a.aors, a.batch):
+        changes = range(n0, min(passes * a.aors, n0 + a.batch))
+        # (key, field, first write of the key) per change
+        ops = [("bench:%d:aor:{sip:user%07d@example.com}" % (layout, i % a.aors),
+                "%016x" % ((i // a.aors) % 4 + 1), i < a.aors and a.phase != "refresh") for i in changes]
         buf = []
         if a.mode == "v1":
-            args = ["FCALL", "sr1_apply", str(len(keys))] + keys
-            for _ in keys:
-                args += ["p", field, str(expires), env]
+            args = ["FCALL", "sr1_apply", str(len(ops))] + [k for k, _, _ in ops]
+            for _, f, _ in ops:
+                args += ["p", f, str(expires), env]
             buf.append(resp(*args))
         else:
             if a.mode == "v2multi":
                 buf.append(resp("MULTI"))
-            for k in keys:
-                tx = a.mode == "v2tx" and a.phase == "add"
+            for k, f, new_key in ops:
+                tx = a.mode == "v2tx" and new_key
                 if tx:
                     buf.append(resp("MULTI"))
-                buf.append(resp("HSET", k, field, env))
-                if a.mode != "hset" and a.phase == "add":
+                buf.append(resp("HSET", k, f, env))
+                if a.mode != "hset" and new_key:
                     buf.append(resp("PEXPIREAT", k, bucket_ms, "NX"))
                     buf.append(resp("PEXPIREAT", k, bucket_ms, "GT"))
                 if tx:
                     buf.append(resp("EXEC"))
             if a.mode == "v2multi":
                 buf.append(resp("EXEC"))
-        buf.append(resp("XADD", "bench:2:stream:{n}", "MAXLEN", "~", "1000", "*", "v", "2", "ep", "1",
-                        "kind", "changes", "first", "1", "last", "2", "c", bytes(40 * len(keys))))
+        buf.append(resp("XADD", "bench:%d:stream:{n}" % layout, "MAXLEN", "~", "1000", "*", "v", str(layout),
+                        "ep", "1", "kind", "changes", "first", "1", "last", "2", "c", bytes(40 * len(ops))))
         out.write(b"".join(buf))
 
 if __name__ == "__main__":
