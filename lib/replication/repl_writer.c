@@ -133,7 +133,8 @@ struct sr_repl_writer {
 	char *keys;
 	size_t keys_len, keys_cap;
 	struct prep *prep;
-	unsigned *order;
+	unsigned *order;         /* prep indexes grouped by key (group_by_key) */
+	unsigned *link, *group;  /* group_by_key: next of the same key; hash table of group heads */
 	size_t prep_cap;
 
 	struct sr_repl_writer_stats st;
@@ -530,6 +531,15 @@ static bool prep_room(struct sr_repl_writer *w, size_t n)
 	if (!o)
 		return false;
 	w->order = o;
+	unsigned *l = realloc(w->link, cap * 2 * sizeof(*l)); /* link, then each head's tail */
+	if (!l)
+		return false;
+	w->link = l;
+	unsigned *g = calloc(cap * 2, sizeof(*g)); /* at most half full */
+	if (!g)
+		return false;
+	free(w->group);
+	w->group = g;
 	w->prep_cap = cap;
 	return true;
 }
@@ -572,21 +582,41 @@ static bool same_key(const struct sr_repl_writer *w, const struct prep *x, const
 	       memcmp(w->keys + x->key_off, w->keys + y->key_off, x->key_len) == 0;
 }
 
-/* Slot, then key (by hash, then bytes), then arrival: an AoR's operations end up adjacent and in order. */
-static int by_slot_key(const void *a, const void *b, void *arg)
+/*
+ * Fills order[0, n) with the operations grouped by key: keys in the order
+ * of their first operation, each key's operations in arrival order. A
+ * hash table of group heads (linear probing on the key's hash), O(n):
+ * a sort cost the writer 17 % of its instructions. Slots need no
+ * grouping: every command goes to its own key's master.
+ */
+static void group_by_key(struct sr_repl_writer *w, unsigned n)
 {
-	const struct sr_repl_writer *w = arg;
-	const struct prep *x = &w->prep[*(const unsigned *)a], *y = &w->prep[*(const unsigned *)b];
-	if (x->slot != y->slot)
-		return x->slot < y->slot ? -1 : 1;
-	if (x->key_hash != y->key_hash)
-		return x->key_hash < y->key_hash ? -1 : 1;
-	if (x->key_len != y->key_len)
-		return x->key_len < y->key_len ? -1 : 1;
-	int k = memcmp(w->keys + x->key_off, w->keys + y->key_off, x->key_len);
-	if (k)
-		return k;
-	return x < y ? -1 : x > y; /* stable: operations on one key keep their order */
+	size_t mask = w->prep_cap * 2 - 1;
+	unsigned *next = w->link, *tail = w->link + w->prep_cap;
+	for (unsigned i = 0; i < n; i++) {
+		const struct prep *p = &w->prep[i];
+		size_t h = p->key_hash & mask;
+		while (w->group[h] && !same_key(w, &w->prep[w->group[h] - 1], p))
+			h = (h + 1) & mask;
+		next[i] = 0;
+		if (!w->group[h]) {
+			w->group[h] = i + 1;
+			tail[i] = i;
+		} else {
+			unsigned head = w->group[h] - 1;
+			next[tail[head]] = i + 1;
+			tail[head] = i;
+			tail[i] = UINT32_MAX; /* not a head */
+		}
+	}
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (tail[i] == UINT32_MAX)
+			continue;
+		for (unsigned j = i + 1; j; j = next[j - 1])
+			w->order[k++] = j - 1;
+	}
+	memset(w->group, 0, (mask + 1) * sizeof(*w->group));
 }
 
 static bool send_key_cmd(struct sr_repl_writer *w, struct chunk *c, int slot, const char *verb, const struct prep *p)
@@ -659,16 +689,14 @@ static bool send_ops(struct sr_repl_writer *w, struct chunk *c, const unsigned *
 
 /*
  * Sends the prepared operations [0, n) as native commands, grouped by
- * slot and by key. A key whose operations mix kinds (a removal and a put,
+ * key. A key whose operations mix kinds (a removal and a put,
  * a resync's clear and puts) gets them inside MULTI/EXEC, so no reader
  * sees a half-applied change set; a key with one kind needs no
  * transaction (one command, or a command and its expiry).
  */
 static bool send_keys(struct sr_repl_writer *w, struct chunk *c, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		w->order[i] = i;
-	qsort_r(w->order, n, sizeof(*w->order), by_slot_key, w);
+	group_by_key(w, n);
 	bool cluster = sr_repl_client_is_cluster(w->cl);
 	for (unsigned a = 0; a < n;) {
 		const struct prep *p = &w->prep[w->order[a]];
@@ -1124,6 +1152,8 @@ void sr_repl_writer_free(struct sr_repl_writer *w)
 	free(w->keys);
 	free(w->prep);
 	free(w->order);
+	free(w->link);
+	free(w->group);
 	free(w->carry);
 	free(w->last_aor);
 	free(w->seen.slot);
