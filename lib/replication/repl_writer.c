@@ -21,7 +21,7 @@
  *   Ordering between AoRs needs no atomicity; per AoR it is the pipeline's
  *   (one connection per master, commands in order).
  * - An HSET that creates a key and its PEXPIREAT NX are not one atomic
- *   step (MULTI/EXEC around them cost Redis 40 % more per new AoR,
+ *   step (MULTI/EXEC around them cost Redis 30 % more per new AoR key,
  *   bench/RESULTS.md). A writer killed between the two leaves at most one
  *   key without TTL per connection (TCP delivers a prefix of what was
  *   written): readers still filter its envelopes by their expiry, and the
