@@ -219,7 +219,7 @@ static uint64_t count_bindings(const struct redis_proc *p, int n, uint64_t *keys
 		redisContext *c = redis_proc_connect(&p[i]);
 		char cursor[32] = "0";
 		do {
-			redisReply *r = redis_cmd(c, "SCAN %s MATCH bench:1:aor:* COUNT 1000", cursor);
+			redisReply *r = redis_cmd(c, "SCAN %s MATCH bench:2:aor:* COUNT 1000", cursor);
 			if (!r || r->type != REDIS_REPLY_ARRAY) {
 				if (r)
 					freeReplyObject(r);
@@ -248,13 +248,14 @@ static uint64_t count_bindings(const struct redis_proc *p, int n, uint64_t *keys
 /* Redis's own time per change in the commands the writer sends (INFO commandstats, all servers). */
 static void print_cmdstats(const struct redis_proc *p, int n, uint64_t changes)
 {
-	static const char *const names[] = { "fcall", "xadd", "wait" };
-	double usec[3] = { 0 };
-	uint64_t calls[3] = { 0 };
+	static const char *const names[] = { "hset", "hdel", "pexpireat", "multi", "exec", "del", "xadd", "wait" };
+	enum { N_NAMES = sizeof(names) / sizeof(names[0]) };
+	double usec[N_NAMES] = { 0 };
+	uint64_t calls[N_NAMES] = { 0 };
 	for (int i = 0; i < n; i++) {
 		redisContext *c = redis_proc_connect(&p[i]);
 		redisReply *r = redis_cmd(c, "INFO commandstats");
-		for (int k = 0; r && r->type == REDIS_REPLY_STRING && k < 3; k++) {
+		for (int k = 0; r && r->type == REDIS_REPLY_STRING && k < N_NAMES; k++) {
 			char key[32];
 			snprintf(key, sizeof(key), "cmdstat_%s:calls=", names[k]);
 			const char *at = strstr(r->str, key);
@@ -269,7 +270,7 @@ static void print_cmdstats(const struct redis_proc *p, int n, uint64_t changes)
 		redisFree(c);
 	}
 	printf("  Redis time per change in commands:");
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < N_NAMES; k++)
 		if (calls[k])
 			printf(" %s %.2f us (%" PRIu64 " calls)", names[k], usec[k] / (double)changes, calls[k]);
 	printf("\n");

@@ -4,8 +4,8 @@
  *
  * Design decisions:
  * - The role machine is pure (repl_role.c); this file turns its requests
- *   into Redis commands (MGET of the two control keys; the sr1_promote and
- *   sr1_beat functions) and its events into actions:
+ *   into Redis commands (MGET of the two control keys; the sr2_promote and
+ *   sr2_beat functions) and its events into actions:
  *     active at start      -> the writer starts with a full
  *                             resynchronisation from the node's own state
  *                             (Redis may lack what it committed while away);
@@ -18,7 +18,7 @@
  *                             new active's data), the follower follows the
  *                             active named by the heartbeat.
  * - Three clients (connection sets): the heartbeat must never wait behind
- *   the writer's pipeline (64 chunks of sr1_apply calls can take longer
+ *   the writer's pipeline (64 chunks of key writes can take longer
  *   than failover_ms to answer on a loaded Redis, and a late beat lets the
  *   standby take over a healthy active), and the follower's XREAD BLOCK
  *   holds its connection.
@@ -125,7 +125,7 @@ static void on_probe(struct sr_repl_client *cl, redisReply *rep, void *priv)
 	on_role_event(r, sr_repl_role_on_probe(&r->role, r->now, ok, &p));
 }
 
-/* {result, epoch} of sr1_promote and sr1_beat. */
+/* {result, epoch} of sr2_promote and sr2_beat. */
 static bool pair(const redisReply *rep, int *result, uint64_t *epoch)
 {
 	if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
@@ -174,7 +174,7 @@ static void role_step(struct sr_repl *r)
 		if (rc != 0)
 			on_role_event(r, sr_repl_role_on_probe(&r->role, r->now, false, NULL));
 	} else if (req.kind == SR_ROLE_REQ_PROMOTE) {
-		const char *argv[] = { "FCALL", "sr1_promote", "2", r->epoch_key, r->hb_key, node, epoch, px, ms,
+		const char *argv[] = { "FCALL", "sr2_promote", "2", r->epoch_key, r->hb_key, node, epoch, px, ms,
 				       req.force ? "1" : "0" };
 		size_t lens[10];
 		for (int i = 0; i < 10; i++)
@@ -183,7 +183,7 @@ static void role_step(struct sr_repl *r)
 		if (rc != 0)
 			on_role_event(r, sr_repl_role_on_promote(&r->role, r->now, false, 0, 0));
 	} else {
-		const char *argv[] = { "FCALL", "sr1_beat", "2", r->epoch_key, r->hb_key, node, epoch, px, ms };
+		const char *argv[] = { "FCALL", "sr2_beat", "2", r->epoch_key, r->hb_key, node, epoch, px, ms };
 		size_t lens[9];
 		for (int i = 0; i < 9; i++)
 			lens[i] = strlen(argv[i]);

@@ -118,15 +118,20 @@ bool sr_repl_cmd_argv(struct sr_repl_cmd *c)
 	return true;
 }
 
+/* How many decimal digits v has (sizing a command without writing it). */
+static size_t digits10(uint64_t v)
+{
+	size_t n = 1;
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 size_t sr_repl_decimal(uint64_t v, char out[20])
 {
-	char t[20];
-	size_t n = 0;
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	for (size_t i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
+	size_t n = digits10(v);
+	for (size_t i = n; i-- > 0; v /= 10) /* from the last digit: no reversal */
+		out[i] = (char)('0' + v % 10);
 	return n;
 }
 
@@ -144,11 +149,10 @@ int sr_repl_resp_format(char **out, int argc, const char **argv, const size_t *l
 {
 	if (argc <= 0)
 		return -1;
-	char digits[20];
-	uint64_t total = 3 + sr_repl_decimal((uint64_t)argc, digits);
+	uint64_t total = 3 + digits10((uint64_t)argc);
 	for (int i = 0; i < argc; i++) {
 		size_t n = lens ? lens[i] : strlen(argv[i]);
-		total += 5 + sr_repl_decimal(n, digits) + (uint64_t)n;
+		total += 5 + digits10(n) + (uint64_t)n;
 		if (total > INT_MAX)
 			return -1;
 	}

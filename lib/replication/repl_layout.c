@@ -1,6 +1,6 @@
 /*
  * repl_layout.c - key names, value encodings and the Redis functions of
- * layout version 1 (see repl_layout.h and docs/REPLICATION.md).
+ * layout version 2 (see repl_layout.h and docs/REPLICATION.md).
  *
  * Design decisions:
  * - Binary values (the project's versioned record inside a 5-byte
@@ -15,7 +15,12 @@
  * - The functions are Redis 7 functions (FUNCTION LOAD, FCALL), not
  *   EVALSHA scripts: they are named, survive a script cache flush, and are
  *   loaded once per connection with REPLACE so that an upgraded sipreg of
- *   the same layout version brings its own code.
+ *   the same layout version brings its own code. Layout 2 keeps only the
+ *   two control functions (fencing needs a compare-and-set): binding
+ *   changes are native commands, since a function call cost Redis about
+ *   twice the instructions of the commands it ran (bench/RESULTS.md).
+ *   Function names carry the layout version because they are global on a
+ *   Redis: nodes of two layouts can share one during an upgrade.
  */
 #include "repl_layout.h"
 
@@ -53,8 +58,8 @@ static size_t fit(int n, size_t cap)
 /* Built with memcpy, not snprintf: it runs once per change on the control core. */
 size_t sr_repl_key_aor(const char *prefix, const char *aor, size_t aor_len, char *out, size_t cap)
 {
-	static const char mid[] = ":1:aor:{"; /* ":<SR_REPL_LAYOUT_VERSION>:aor:{" */
-	_Static_assert(SR_REPL_LAYOUT_VERSION == 1, "the key builders spell the layout version");
+	static const char mid[] = ":2:aor:{"; /* ":<SR_REPL_LAYOUT_VERSION>:aor:{" */
+	_Static_assert(SR_REPL_LAYOUT_VERSION == 2, "the key builders spell the layout version");
 	size_t pl = strlen(prefix), ml = sizeof(mid) - 1, n = pl + ml + aor_len + 1;
 	if (n >= cap)
 		return 0;
@@ -215,35 +220,13 @@ int sr_repl_change_next(const uint8_t *in, size_t len, size_t *off, struct sr_re
 
 /*
  * Loaded with FUNCTION LOAD REPLACE on every connection to a master. Each
- * function touches keys of one slot only (an AoR key, or the two control
- * keys that share the {P} tag), as Redis Cluster requires.
+ * function touches the two control keys only, which share the {P} tag (one
+ * slot, as Redis Cluster requires).
  */
 const char sr_repl_functions[] =
 	"#!lua name=" SR_REPL_FUNCTION_LIBRARY "\n"
-	"-- sipreg replication, layout 1 (docs/REPLICATION.md).\n"
-	"-- sr1_apply: KEYS[i] is the AoR key of operation i; ARGV holds 4 values per\n"
-	"-- operation: code (p put, d delete, c clear), binding id, expiry, envelope.\n"
-	"-- A put and the key's expiry are one step: the key never exists without a\n"
-	"-- TTL, and the TTL only grows (it covers the latest binding).\n"
-	"local function apply(keys, args)\n"
-	"  if #args ~= 4 * #keys then return redis.error_reply('sr1_apply: 4 values per key') end\n"
-	"  for i = 1, #keys do\n"
-	"    local k, j = keys[i], (i - 1) * 4\n"
-	"    local code = args[j + 1]\n"
-	"    if code == 'p' then\n"
-	"      redis.call('HSET', k, args[j + 2], args[j + 4])\n"
-	"      if redis.call('EXPIREAT', k, args[j + 3], 'GT') == 0 then\n"
-	"        redis.call('EXPIREAT', k, args[j + 3], 'NX')\n"
-	"      end\n"
-	"    elseif code == 'd' then\n"
-	"      redis.call('HDEL', k, args[j + 2])\n"
-	"    elseif code == 'c' then\n"
-	"      redis.call('DEL', k)\n"
-	"    end\n"
-	"  end\n"
-	"  return #keys\n"
-	"end\n"
-	"-- sr1_beat: KEYS epoch, heartbeat; ARGV node, epoch, px, unix_ms.\n"
+	"-- sipreg replication, layout 2 (docs/REPLICATION.md).\n"
+	"-- sr2_beat: KEYS epoch, heartbeat; ARGV node, epoch, px, unix_ms.\n"
 	"-- {0, e}: a newer epoch e exists, the caller is fenced. A lower stored\n"
 	"-- epoch means Redis lost it: the beating node's epoch is the last known.\n"
 	"local function beat(keys, args)\n"
@@ -254,7 +237,7 @@ const char sr_repl_functions[] =
 	"  redis.call('SET', keys[2], args[1] .. ' ' .. args[2] .. ' ' .. args[4], 'PX', args[3])\n"
 	"  return {1, mine}\n"
 	"end\n"
-	"-- sr1_promote: KEYS epoch, heartbeat; ARGV node, seen_epoch, px, unix_ms, force.\n"
+	"-- sr2_promote: KEYS epoch, heartbeat; ARGV node, seen_epoch, px, unix_ms, force.\n"
 	"-- Compare-and-set: {1, new epoch}; {0, e} the epoch moved since it was read;\n"
 	"-- {-1, e} a heartbeat is alive and force is not '1'.\n"
 	"local function promote(keys, args)\n"
@@ -265,6 +248,5 @@ const char sr_repl_functions[] =
 	"  redis.call('SET', keys[2], args[1] .. ' ' .. e .. ' ' .. args[4], 'PX', args[3])\n"
 	"  return {1, e}\n"
 	"end\n"
-	"redis.register_function('sr1_apply', apply)\n"
-	"redis.register_function('sr1_beat', beat)\n"
-	"redis.register_function('sr1_promote', promote)\n";
+	"redis.register_function('sr2_beat', beat)\n"
+	"redis.register_function('sr2_promote', promote)\n";

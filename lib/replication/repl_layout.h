@@ -1,21 +1,22 @@
 /*
- * repl_layout.h - the Redis layout of sipreg's replication, version 1
+ * repl_layout.h - the Redis layout of sipreg's replication, version 2
  * (docs/REPLICATION.md is the reference other tools read).
  *
  * Keys (P = replication.prefix, made of [A-Za-z0-9_.-]):
- *   P:1:aor:{AOR}           hash: binding id (16 hex digits) -> envelope
- *   P:1:stream:{NODE}       stream: the committed changes of node NODE, in order
- *   P:1:ctl:{P}:epoch       integer: the fencing epoch
- *   P:1:ctl:{P}:heartbeat   string "NODE EPOCH UNIX_MS", expires failover_ms after the last beat
+ *   P:2:aor:{AOR}           hash: binding id (16 hex digits) -> envelope;
+ *                           its TTL is garbage collection only (sr_repl_key_ttl_s)
+ *   P:2:stream:{NODE}       stream: the committed changes of node NODE, in order
+ *   P:2:ctl:{P}:epoch       integer: the fencing epoch
+ *   P:2:ctl:{P}:heartbeat   string "NODE EPOCH UNIX_MS", expires failover_ms after the last beat
  * Values:
- *   envelope  u8 version (1), u32 expires (Unix seconds), the record bytes
+ *   envelope  u8 version (2), u32 expires (Unix seconds), the record bytes
  *   change    u8 op, u64 binding id, u32 expires, u16 aor length, u32 record
  *             length, the AoR, the record (all little-endian)
  * A stream entry carries a run of consecutive changes of one epoch:
- *   v 1  ep E  kind changes  first F  last L  c <L-F+1 changes back to back>
+ *   v 2  ep E  kind changes  first F  last L  c <L-F+1 changes back to back>
  * or a resynchronisation marker (the keys were rewritten wholesale; a
  * follower re-reads them):
- *   v 1  ep E  kind resync  last U
+ *   v 2  ep E  kind resync  last U
  *
  * The record bytes are opaque here (sipreg stores its versioned binding
  * record, lib/ctl/ctl_record.h); the expiry is outside them so that the
@@ -29,12 +30,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SR_REPL_LAYOUT_VERSION 1
+#define SR_REPL_LAYOUT_VERSION 2
 #define SR_REPL_ENVELOPE_HDR 5
+/* An AoR key's TTL is a whole multiple of this (layout 2: one hour). */
+#define SR_REPL_TTL_BUCKET_S 3600u
 #define SR_REPL_CHANGE_HDR 19
 #define SR_REPL_ID_HEX 16
 #define SR_REPL_NAME_MAX 64     /* node ids and the prefix */
-#define SR_REPL_FUNCTION_LIBRARY "sipreg_1"
+#define SR_REPL_FUNCTION_LIBRARY "sipreg_2"
 
 /* What happened to a binding (the location store's events). */
 enum sr_repl_op {
@@ -79,6 +82,19 @@ size_t sr_repl_aor_pattern(const char *prefix, char *out, size_t cap);
 /* The AoR inside an AoR key; false when the key is not one of ours. */
 bool sr_repl_key_aor_parse(const char *prefix, const char *key, size_t len, const char **aor, size_t *aor_len);
 
+/*
+ * The Unix second an AoR key holding a binding that expires at 'expires'
+ * must live to: the end of the next whole hour after the expiry's hour
+ * ((expires / 3600 + 2) * 3600). Coarse on purpose: a refresh whose
+ * expiry stays in the hour needs no expiry write, and the key outlives its
+ * last binding by one to two hours (readers filter each envelope by its
+ * own expiry, so that time only costs memory).
+ */
+static inline uint64_t sr_repl_key_ttl_s(uint32_t expires)
+{
+	return ((uint64_t)expires / SR_REPL_TTL_BUCKET_S + 2) * SR_REPL_TTL_BUCKET_S;
+}
+
 /* Binding id <-> 16 lowercase hex digits (no NUL). */
 void sr_repl_id_hex(uint64_t id, char out[SR_REPL_ID_HEX]);
 bool sr_repl_id_parse(const char *s, size_t len, uint64_t *id);
@@ -99,7 +115,7 @@ size_t sr_repl_change_encode(const struct sr_repl_change *c, uint8_t *out, size_
  */
 int sr_repl_change_next(const uint8_t *in, size_t len, size_t *off, struct sr_repl_change *c, const char **err);
 
-/* The Redis function library (FUNCTION LOAD REPLACE): sr1_apply, sr1_beat, sr1_promote. */
+/* The Redis function library (FUNCTION LOAD REPLACE): sr2_beat, sr2_promote. */
 extern const char sr_repl_functions[];
 
 #endif

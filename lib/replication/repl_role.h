@@ -8,7 +8,7 @@
  *
  * The facts it works from live in Redis (repl_layout.h): the epoch, an
  * integer that only a promotion increments (compare-and-set in the
- * sr1_promote function), and the heartbeat, "NODE EPOCH MS", which the
+ * sr2_promote function), and the heartbeat, "NODE EPOCH MS", which the
  * active node rewrites every interval with a lifetime of failover_ms.
  *
  *   STARTING  --probe: heartbeat of another node--> STANDBY (follows it)

@@ -11,12 +11,21 @@
  *   the connection layer guarantees one or the other). Only then is the
  *   backlog rewound. So no reply ever refers to a chunk that was reused,
  *   and the re-sent changes cannot overtake older ones still in flight.
- * - Atomicity per AoR: a put is HSET plus the key's expiry, and a
- *   resynchronisation clears an AoR key and writes its bindings; both run
- *   inside one sr1_apply call (a Redis function, atomic) so that Redis
- *   never holds a key without a TTL (data that would never expire) nor a
- *   half-rewritten AoR. Ordering between AoRs needs no atomicity, so
- *   different slots are different calls (Redis Cluster requires it).
+ * - Native commands, no Redis function (layout 2): a chunk's operations
+ *   are grouped by AoR key; an AoR's puts are one HSET, its removals one
+ *   HDEL, and the key's expiry (PEXPIREAT) is written only when the TTL
+ *   this writer knows it gave the key (repl_ttl.h) does not cover the new
+ *   binding's hour bucket, which a refresh seldom needs. A key whose
+ *   operations mix kinds (a removal and a put, a resync's clear and puts)
+ *   gets them in MULTI/EXEC, so no reader sees half of that change set.
+ *   Ordering between AoRs needs no atomicity; per AoR it is the pipeline's
+ *   (one connection per master, commands in order).
+ * - An HSET that creates a key and its PEXPIREAT NX are not one atomic
+ *   step (MULTI/EXEC around them cost Redis 30 % more per new AoR key,
+ *   bench/RESULTS.md). A writer killed between the two leaves at most one
+ *   key without TTL per connection (TCP delivers a prefix of what was
+ *   written): readers still filter its envelopes by their expiry, and the
+ *   next resynchronisation rewrites or deletes it.
  * - Changes whose expiry has already passed are written as deletions: an
  *   expired binding must not come back, and EXPIREAT with a past time
  *   would delete the whole AoR key.
@@ -34,6 +43,7 @@
 #include "repl_backlog.h"
 #include "repl_cmd.h"
 #include "repl_slot.h"
+#include "repl_ttl.h"
 
 #define RING 64
 #define RETRY_MS 100
@@ -62,13 +72,14 @@ struct sweep_master {
 	bool done;
 };
 
+/* One operation on an AoR key: p put, d delete a field, c clear the key (resync). */
 struct prep {
 	uint32_t key_off, key_len;
 	int slot;
+	uint64_t key_hash;   /* groups an AoR's operations; the TTL knowledge's key */
 	char code;
 	char id[SR_REPL_ID_HEX];
-	char exp[20];
-	uint8_t exp_len;
+	uint32_t expires;
 	const uint8_t *env;
 	size_t env_len;
 };
@@ -106,6 +117,7 @@ struct sr_repl_writer {
 	bool snap_open, snap_done;
 	uint64_t resync_upto;
 	struct seen seen;
+	struct sr_repl_ttl ttl;  /* the TTLs this writer gave AoR keys (repl_ttl.h) */
 	uint8_t *carry;          /* resync: the first binding of the next chunk */
 	size_t carry_cap;
 	bool carry_valid;
@@ -121,7 +133,8 @@ struct sr_repl_writer {
 	char *keys;
 	size_t keys_len, keys_cap;
 	struct prep *prep;
-	unsigned *order;
+	unsigned *order;         /* prep indexes grouped by key (group_by_key) */
+	unsigned *link, *group;  /* group_by_key: next of the same key; hash table of group heads */
 	size_t prep_cap;
 
 	struct sr_repl_writer_stats st;
@@ -202,8 +215,10 @@ static void note_error(struct sr_repl_writer *w, const char *what, const char *w
 /* Errors that go away by themselves: retry. Anything else is Redis refusing the data. */
 static bool transient(const char *e)
 {
-	static const char *const t[] = { "LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY",
-					 "OOM", "NOREPLICAS", "ERR Function not found", "NOSCRIPT" };
+	/* EXECABORT: a command of a transaction was refused when queued (OOM, a MOVED during resharding) */
+	static const char *const t[] = { "LOADING",   "BUSY",		       "TRYAGAIN", "CLUSTERDOWN",
+					 "MASTERDOWN", "READONLY",	       "OOM",	   "NOREPLICAS",
+					 "EXECABORT", "ERR Function not found", "NOSCRIPT" };
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strncmp(e, t[i], strlen(t[i])) == 0)
 			return true;
@@ -375,10 +390,22 @@ static void account(struct chunk *c, redisReply *r, bool ok, const char *what)
 		chunk_complete(c);
 }
 
-static void on_apply(struct sr_repl_client *cl, redisReply *r, void *priv)
+/* HSET, HDEL, DEL, PEXPIREAT answer integers; MULTI OK and each command inside it QUEUED. */
+static void on_key(struct sr_repl_client *cl, redisReply *r, void *priv)
 {
 	(void)cl;
-	account(priv, r, !r || r->type == REDIS_REPLY_INTEGER, "sr1_apply");
+	account(priv, r, !r || r->type == REDIS_REPLY_INTEGER || r->type == REDIS_REPLY_STATUS, "key write");
+}
+
+/* EXEC: an array of the commands' replies; an error among them counts as the reply. */
+static void on_exec(struct sr_repl_client *cl, redisReply *r, void *priv)
+{
+	(void)cl;
+	redisReply *first_error = NULL;
+	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements && !first_error; i++)
+		if (r->element[i]->type == REDIS_REPLY_ERROR)
+			first_error = r->element[i];
+	account(priv, first_error ? first_error : r, !r || r->type == REDIS_REPLY_ARRAY, "EXEC");
 }
 
 static void on_xadd(struct sr_repl_client *cl, redisReply *r, void *priv)
@@ -504,6 +531,15 @@ static bool prep_room(struct sr_repl_writer *w, size_t n)
 	if (!o)
 		return false;
 	w->order = o;
+	unsigned *l = realloc(w->link, cap * 2 * sizeof(*l)); /* link, then each head's tail */
+	if (!l)
+		return false;
+	w->link = l;
+	unsigned *g = calloc(cap * 2, sizeof(*g)); /* at most half full */
+	if (!g)
+		return false;
+	free(w->group);
+	w->group = g;
 	w->prep_cap = cap;
 	return true;
 }
@@ -531,55 +567,157 @@ static bool prep_op(struct sr_repl_writer *w, unsigned i, char code, const char 
 	p->key_len = (uint32_t)kl;
 	w->keys_len += kl;
 	p->slot = sr_repl_client_is_cluster(w->cl) ? sr_repl_key_slot(w->keys + p->key_off, kl) : 0;
+	p->key_hash = hash64(w->keys + p->key_off, kl);
 	p->code = code;
 	sr_repl_id_hex(id, p->id);
-	p->exp_len = (uint8_t)sr_repl_decimal(expires, p->exp);
+	p->expires = expires;
 	p->env = env;
 	p->env_len = env_len;
 	return true;
 }
 
-static int by_slot(const void *a, const void *b, void *arg)
+static bool same_key(const struct sr_repl_writer *w, const struct prep *x, const struct prep *y)
 {
-	const struct prep *p = arg;
-	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-	if (p[x].slot != p[y].slot)
-		return p[x].slot < p[y].slot ? -1 : 1;
-	return x < y ? -1 : x > y; /* stable: operations on one key keep their order */
+	return x->key_hash == y->key_hash && x->key_len == y->key_len &&
+	       memcmp(w->keys + x->key_off, w->keys + y->key_off, x->key_len) == 0;
 }
 
-/* Sends the prepared operations [0, n) as sr1_apply calls, one per slot. */
-static bool send_apply(struct sr_repl_writer *w, struct chunk *c, unsigned n)
+/*
+ * Fills order[0, n) with the operations grouped by key: keys in the order
+ * of their first operation, each key's operations in arrival order. A
+ * hash table of group heads (linear probing on the key's hash), O(n):
+ * a sort cost the writer 17 % of its instructions. Slots need no
+ * grouping: every command goes to its own key's master.
+ */
+static void group_by_key(struct sr_repl_writer *w, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		w->order[i] = i;
-	bool cluster = sr_repl_client_is_cluster(w->cl);
-	if (cluster)
-		qsort_r(w->order, n, sizeof(*w->order), by_slot, w->prep);
-	for (unsigned a = 0; a < n;) {
-		unsigned b = a + 1;
-		while (b < n && (!cluster || w->prep[w->order[b]].slot == w->prep[w->order[a]].slot))
-			b++;
-		struct sr_repl_cmd *k = &w->cmd;
-		sr_repl_cmd_reset(k);
-		sr_repl_cmd_str(k, "FCALL");
-		sr_repl_cmd_str(k, "sr1_apply");
-		sr_repl_cmd_u64(k, b - a);
-		for (unsigned j = a; j < b; j++) {
-			const struct prep *p = &w->prep[w->order[j]];
-			sr_repl_cmd_ref(k, w->keys + p->key_off, p->key_len);
+	size_t mask = w->prep_cap * 2 - 1;
+	unsigned *next = w->link, *tail = w->link + w->prep_cap;
+	for (unsigned i = 0; i < n; i++) {
+		const struct prep *p = &w->prep[i];
+		size_t h = p->key_hash & mask;
+		while (w->group[h] && !same_key(w, &w->prep[w->group[h] - 1], p))
+			h = (h + 1) & mask;
+		next[i] = 0;
+		if (!w->group[h]) {
+			w->group[h] = i + 1;
+			tail[i] = i;
+		} else {
+			unsigned head = w->group[h] - 1;
+			next[tail[head]] = i + 1;
+			tail[head] = i;
+			tail[i] = UINT32_MAX; /* not a head */
 		}
-		for (unsigned j = a; j < b; j++) {
-			const struct prep *p = &w->prep[w->order[j]];
-			sr_repl_cmd_arg(k, &p->code, 1);
-			sr_repl_cmd_ref(k, p->id, SR_REPL_ID_HEX);
-			sr_repl_cmd_ref(k, p->exp, p->exp_len);
-			sr_repl_cmd_ref(k, p->env, p->env_len);
-		}
-		int slot = w->prep[w->order[a]].slot;
-		if (!send(w, c, slot, -1, on_apply))
+	}
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (tail[i] == UINT32_MAX)
+			continue;
+		for (unsigned j = i + 1; j; j = next[j - 1])
+			w->order[k++] = j - 1;
+	}
+	memset(w->group, 0, (mask + 1) * sizeof(*w->group));
+}
+
+static bool send_key_cmd(struct sr_repl_writer *w, struct chunk *c, int slot, const char *verb, const struct prep *p)
+{
+	struct sr_repl_cmd *k = &w->cmd;
+	sr_repl_cmd_reset(k);
+	sr_repl_cmd_str(k, verb);
+	if (p)
+		sr_repl_cmd_ref(k, w->keys + p->key_off, p->key_len);
+	return send(w, c, slot, -1, strcmp(verb, "EXEC") == 0 ? on_exec : on_key);
+}
+
+static bool send_expiry(struct sr_repl_writer *w, struct chunk *c, const struct prep *p, uint64_t ttl_s,
+			const char *flag)
+{
+	struct sr_repl_cmd *k = &w->cmd;
+	sr_repl_cmd_reset(k);
+	sr_repl_cmd_str(k, "PEXPIREAT");
+	sr_repl_cmd_ref(k, w->keys + p->key_off, p->key_len);
+	sr_repl_cmd_u64(k, ttl_s * 1000);
+	sr_repl_cmd_str(k, flag);
+	return send(w, c, p->slot, -1, on_key);
+}
+
+/*
+ * The operations run[0..n) of one key (indexes into prep), same code:
+ * one HSET of every field (a later put of the same id overrides), one
+ * HDEL, or one DEL; then the key's expiry when a put needs it
+ * (repl_ttl.h).
+ */
+static bool send_ops(struct sr_repl_writer *w, struct chunk *c, const unsigned *run, unsigned n)
+{
+	const struct prep *p = &w->prep[run[0]];
+	if (p->code == 'c') {
+		sr_repl_ttl_forget(&w->ttl, p->key_hash);
+		return send_key_cmd(w, c, p->slot, "DEL", p);
+	}
+	struct sr_repl_cmd *k = &w->cmd;
+	sr_repl_cmd_reset(k);
+	sr_repl_cmd_str(k, p->code == 'p' ? "HSET" : "HDEL");
+	sr_repl_cmd_ref(k, w->keys + p->key_off, p->key_len);
+	uint32_t latest = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct prep *q = &w->prep[run[i]];
+		sr_repl_cmd_ref(k, q->id, SR_REPL_ID_HEX);
+		if (q->code == 'p')
+			sr_repl_cmd_ref(k, q->env, q->env_len);
+		if (q->expires > latest)
+			latest = q->expires;
+	}
+	if (!send(w, c, p->slot, -1, on_key))
+		return false;
+	if (p->code == 'd') {
+		sr_repl_ttl_forget(&w->ttl, p->key_hash); /* the last field gone deletes the key */
+		return true;
+	}
+	uint64_t ttl = sr_repl_key_ttl_s(latest);
+	switch (sr_repl_ttl_put(&w->ttl, p->key_hash, ttl, now_s(w))) {
+	case SR_TTL_NONE:
+		return true;
+	case SR_TTL_NEW: /* the HSET may have created the key: no TTL yet, which GT would not replace */
+		if (!send_expiry(w, c, p, ttl, "NX"))
 			return false;
-		int m = cluster ? sr_repl_client_master_of(w->cl, slot) : 0;
+		/* fall through */
+	case SR_TTL_GT:
+		return send_expiry(w, c, p, ttl, "GT");
+	}
+	return false;
+}
+
+/*
+ * Sends the prepared operations [0, n) as native commands, grouped by
+ * key. A key whose operations mix kinds (a removal and a put,
+ * a resync's clear and puts) gets them inside MULTI/EXEC, so no reader
+ * sees a half-applied change set; a key with one kind needs no
+ * transaction (one command, or a command and its expiry).
+ */
+static bool send_keys(struct sr_repl_writer *w, struct chunk *c, unsigned n)
+{
+	group_by_key(w, n);
+	bool cluster = sr_repl_client_is_cluster(w->cl);
+	for (unsigned a = 0; a < n;) {
+		const struct prep *p = &w->prep[w->order[a]];
+		unsigned b = a + 1;
+		bool mixed = false;
+		for (; b < n && same_key(w, p, &w->prep[w->order[b]]); b++)
+			mixed |= w->prep[w->order[b]].code != p->code;
+		if (mixed && !send_key_cmd(w, c, p->slot, "MULTI", NULL))
+			return false;
+		for (unsigned r = a; r < b;) { /* runs of one kind */
+			unsigned s = r + 1;
+			char code = w->prep[w->order[r]].code;
+			while (s < b && w->prep[w->order[s]].code == code)
+				s++;
+			if (!send_ops(w, c, &w->order[r], s - r))
+				return false;
+			r = s;
+		}
+		if (mixed && !send_key_cmd(w, c, p->slot, "EXEC", NULL))
+			return false;
+		int m = cluster ? sr_repl_client_master_of(w->cl, p->slot) : 0;
 		if (m >= 0 && m < 64)
 			c->masters |= 1ull << m;
 		a = b;
@@ -651,7 +789,7 @@ static void send_changes(struct sr_repl_writer *w)
 		sr_repl_backlog_advance(&w->q);
 		n++;
 	}
-	if (!ok || !send_apply(w, c, n)) {
+	if (!ok || !send_keys(w, c, n)) {
 		note_error(w, "replication", ok ? "a master is not reachable" : "out of memory");
 		abandon(w, c);
 		return;
@@ -680,6 +818,7 @@ static void start_resync(struct sr_repl_writer *w)
 	w->last_aor_len = 0;
 	w->resync_upto = sr_repl_backlog_last_seq(&w->q);
 	seen_clear(&w->seen);
+	sr_repl_ttl_clear(&w->ttl);
 	w->rs = RS_WRITING;
 }
 
@@ -786,7 +925,7 @@ static void send_resync_chunk(struct sr_repl_writer *w)
 		settle_ready(w);
 		return;
 	}
-	if (!send_apply(w, c, n))
+	if (!send_keys(w, c, n))
 		abandon(w, c);
 }
 
@@ -954,6 +1093,7 @@ static void recover(struct sr_repl_writer *w)
 	w->failing = false;
 	w->st.retries++;
 	w->n = 0; /* every reply is in: no chunk is referenced any more */
+	sr_repl_ttl_clear(&w->ttl); /* Redis may have lost keys (a restart): their TTLs are not known */
 	if (w->rs != RS_NONE) {
 		if (w->rs != RS_PENDING)
 			w->st.resync_failures++;
@@ -992,6 +1132,10 @@ struct sr_repl_writer *sr_repl_writer_new(const struct sr_repl_writer_cfg *cfg, 
 		w->snap = *snap;
 	sr_repl_backlog_init(&w->q, 1);
 	sr_repl_cmd_init(&w->cmd);
+	if (sr_repl_ttl_init(&w->ttl, cfg->ttl_entries ? cfg->ttl_entries : SR_REPL_TTL_ENTRIES) != 0) {
+		sr_repl_writer_free(w);
+		return NULL;
+	}
 	return w;
 }
 
@@ -1002,11 +1146,14 @@ void sr_repl_writer_free(struct sr_repl_writer *w)
 	close_snapshot(w);
 	sr_repl_backlog_fini(&w->q);
 	sr_repl_cmd_fini(&w->cmd);
+	sr_repl_ttl_fini(&w->ttl);
 	for (unsigned i = 0; i < RING; i++)
 		free(w->ring[i].blob);
 	free(w->keys);
 	free(w->prep);
 	free(w->order);
+	free(w->link);
+	free(w->group);
 	free(w->carry);
 	free(w->last_aor);
 	free(w->seen.slot);
@@ -1017,6 +1164,7 @@ void sr_repl_writer_activate(struct sr_repl_writer *w, uint64_t epoch, bool resy
 {
 	w->active = true;
 	w->epoch = epoch;
+	sr_repl_ttl_clear(&w->ttl); /* another node may have written the keys since */
 	w->epoch_base = sr_repl_backlog_last_seq(&w->q); /* the epoch's first change is number 1 on the stream */
 	if (resync)
 		w->rs = RS_PENDING;

@@ -10,9 +10,11 @@
  * and answers 503 when it is settled not durable.
  *
  * How a batch goes out (layout: repl_layout.h): up to batch_events
- * changes form one chunk; its key writes are sr1_apply calls (one per
- * cluster slot, or one for the whole chunk on a single Redis), then one
- * XADD puts the chunk on this node's stream, then WAIT if asked. Key
+ * changes form one chunk; its key writes are native commands grouped by
+ * AoR (an HSET of the AoR's puts, an HDEL of its removals, a PEXPIREAT
+ * only when the key's TTL must grow: repl_ttl.h; MULTI/EXEC around an
+ * AoR whose changes mix puts and removals), then one XADD puts the chunk
+ * on this node's stream, then WAIT if asked. Key
  * writes go before the stream entry (same connection on one Redis; after
  * their replies on a cluster) so that a follower's snapshot, which notes
  * the stream's end before reading the keys, never misses a change; stream
@@ -33,7 +35,7 @@
  * dropped (settled not durable, counted) and a full resynchronisation is
  * scheduled: when Redis is reachable and nothing is in flight, the writer
  * reads the node's own committed state through the snapshot callbacks,
- * rewrites every AoR key (clear + puts, one atomic call per AoR), deletes
+ * rewrites every AoR key (clear + puts, in MULTI/EXEC per AoR), deletes
  * the AoR keys the snapshot did not contain (SCAN of each master), and
  * appends a "resync" marker to its stream, which tells followers to read
  * the keys again. Changes added after the snapshot was opened wait in the
@@ -67,10 +69,14 @@ struct sr_repl_snapshot_src {
 /* Every change with sequence number <= upto is settled (called in order, upto increasing). */
 typedef void sr_repl_settled_fn(void *ctx, uint64_t upto, bool durable);
 
+/* Entries of the TTL knowledge (8 bytes each) when the configuration says 0. */
+#define SR_REPL_TTL_ENTRIES (1u << 20)
+
 struct sr_repl_writer_cfg {
 	const char *prefix, *node;
 	uint32_t batch_events, backlog_events, stream_len;
 	uint32_t wait_replicas, wait_timeout_ms;
+	uint32_t ttl_entries; /* repl_ttl.h; 0: SR_REPL_TTL_ENTRIES */
 };
 
 struct sr_repl_writer_stats {

@@ -170,7 +170,7 @@ bool model_matches_redis(const struct model *m, redisContext **nodes, int n_node
 	for (int n = 0; n < n_nodes; n++) {
 		char cursor[32] = "0";
 		do {
-			redisReply *r = redis_cmd(nodes[n], "SCAN %s MATCH %s:1:aor:* COUNT 1000", cursor, prefix);
+			redisReply *r = redis_cmd(nodes[n], "SCAN %s MATCH %s:2:aor:* COUNT 1000", cursor, prefix);
 			if (!r || r->type != REDIS_REPLY_ARRAY) {
 				fprintf(stderr, "model_matches_redis: SCAN failed\n");
 				return false;
@@ -187,7 +187,7 @@ bool model_matches_redis(const struct model *m, redisContext **nodes, int n_node
 			n_live += live(&m->b[i][k], now_s);
 		char aor[64], key[128];
 		model_aor(i, aor, sizeof(aor));
-		snprintf(key, sizeof(key), "%s:1:aor:{%s}", prefix, aor);
+		snprintf(key, sizeof(key), "%s:2:aor:{%s}", prefix, aor);
 		redisContext *c = node_for(nodes, n_nodes, key, cluster);
 		redisReply *r = redis_cmd(c, "HGETALL %s", key);
 		if (!r || r->type != REDIS_REPLY_ARRAY) {
@@ -195,6 +195,7 @@ bool model_matches_redis(const struct model *m, redisContext **nodes, int n_node
 			return false;
 		}
 		unsigned n_found = 0;
+		uint32_t latest = 0; /* the latest live expiry: the key's TTL must reach it */
 		for (size_t e = 0; e + 1 < r->elements; e += 2) {
 			uint64_t id;
 			uint32_t exp;
@@ -221,6 +222,8 @@ bool model_matches_redis(const struct model *m, redisContext **nodes, int n_node
 				return false;
 			}
 			n_found++;
+			if (exp > latest)
+				latest = exp;
 		}
 		bool had = r->elements > 0;
 		freeReplyObject(r);
@@ -231,12 +234,15 @@ bool model_matches_redis(const struct model *m, redisContext **nodes, int n_node
 		}
 		if (had) {
 			want_keys++;
-			r = redis_cmd(c, "TTL %s", key); /* never a key without expiry */
-			bool ttl_ok = r && r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+			/* never a key without expiry, nor one that would expire before a live binding */
+			r = redis_cmd(c, "EXPIRETIME %s", key);
+			bool ttl_ok = r && r->type == REDIS_REPLY_INTEGER && r->integer > 0 && r->integer >= latest;
+			long long at = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -3;
 			if (r)
 				freeReplyObject(r);
 			if (!ttl_ok) {
-				fprintf(stderr, "model_matches_redis: %s has no TTL\n", key);
+				fprintf(stderr, "model_matches_redis: %s expires at %lld, a binding at %u\n", key, at,
+					latest);
 				return false;
 			}
 		}

@@ -108,7 +108,7 @@ static void test_cluster_writes_follow_and_slots(void **state)
 	for (unsigned i = 0; i < 200; i++) {
 		char aor[64], key[128];
 		model_aor(i, aor, sizeof(aor));
-		int n = snprintf(key, sizeof(key), "c1:1:aor:{%s}", aor);
+		int n = snprintf(key, sizeof(key), "c1:2:aor:{%s}", aor);
 		redisReply *r = redis_cmd(ctx[0], "CLUSTER KEYSLOT %s", key);
 		assert_int_equal(r->integer, sr_repl_key_slot(key, (size_t)n));
 		freeReplyObject(r);
@@ -166,7 +166,7 @@ static void test_cluster_resharding_while_writing(void **state)
 	const unsigned hot = 7;
 	char aor[64], key[128];
 	model_aor(hot, aor, sizeof(aor));
-	int kl = snprintf(key, sizeof(key), "c2:1:aor:{%s}", aor);
+	int kl = snprintf(key, sizeof(key), "c2:2:aor:{%s}", aor);
 	unsigned slot = sr_repl_key_slot(key, (size_t)kl);
 	uint64_t rng = 3;
 	write_hot(&d, hot, &rng, 200);
@@ -239,7 +239,7 @@ static void test_cluster_master_killed_and_restarted(void **state)
 	struct duo d;
 	open_duo(&d, "c4", 2000);
 	char stream[64];
-	snprintf(stream, sizeof(stream), "c4:1:stream:{a}");
+	snprintf(stream, sizeof(stream), "c4:2:stream:{a}");
 	int victim = owner(stream); /* the master of the active's stream */
 	assert_true(victim >= 0);
 	uint64_t rng = 17, last = 0;

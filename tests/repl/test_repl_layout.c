@@ -20,28 +20,28 @@ static void test_key_names(void **state)
 	char k[256];
 	const char *aor = "sip:alice@example.com";
 	assert_int_equal(sr_repl_key_aor("sipreg", aor, strlen(aor), k, sizeof(k)),
-			 strlen("sipreg:1:aor:{sip:alice@example.com}"));
-	assert_string_equal(k, "sipreg:1:aor:{sip:alice@example.com}");
+			 strlen("sipreg:2:aor:{sip:alice@example.com}"));
+	assert_string_equal(k, "sipreg:2:aor:{sip:alice@example.com}");
 	sr_repl_key_stream("sipreg", "node-a", k, sizeof(k));
-	assert_string_equal(k, "sipreg:1:stream:{node-a}");
+	assert_string_equal(k, "sipreg:2:stream:{node-a}");
 	sr_repl_key_epoch("sipreg", k, sizeof(k));
-	assert_string_equal(k, "sipreg:1:ctl:{sipreg}:epoch");
+	assert_string_equal(k, "sipreg:2:ctl:{sipreg}:epoch");
 	sr_repl_key_heartbeat("sipreg", k, sizeof(k));
-	assert_string_equal(k, "sipreg:1:ctl:{sipreg}:heartbeat");
+	assert_string_equal(k, "sipreg:2:ctl:{sipreg}:heartbeat");
 	sr_repl_aor_pattern("sipreg", k, sizeof(k));
-	assert_string_equal(k, "sipreg:1:aor:*");
+	assert_string_equal(k, "sipreg:2:aor:*");
 	assert_int_equal(sr_repl_key_aor("sipreg", aor, strlen(aor), k, 20), 0); /* does not fit */
 
 	const char *got;
 	size_t len;
-	const char *key = "sipreg:1:aor:{sip:alice@example.com}";
+	const char *key = "sipreg:2:aor:{sip:alice@example.com}";
 	assert_true(sr_repl_key_aor_parse("sipreg", key, strlen(key), &got, &len));
 	assert_int_equal(len, strlen(aor));
 	assert_memory_equal(got, aor, len);
 	assert_false(sr_repl_key_aor_parse("other", key, strlen(key), &got, &len));
-	assert_false(sr_repl_key_aor_parse("sipreg", "sipreg:1:aor:{}", 15, &got, &len));
-	assert_false(sr_repl_key_aor_parse("sipreg", "sipreg:1:stream:{a}", 19, &got, &len));
-	assert_false(sr_repl_key_aor_parse("sipreg", "sipreg:1:aor:{x", 15, &got, &len));
+	assert_false(sr_repl_key_aor_parse("sipreg", "sipreg:2:aor:{}", 15, &got, &len));
+	assert_false(sr_repl_key_aor_parse("sipreg", "sipreg:2:stream:{a}", 19, &got, &len));
+	assert_false(sr_repl_key_aor_parse("sipreg", "sipreg:2:aor:{x", 15, &got, &len));
 }
 
 static void test_names(void **state)
@@ -83,7 +83,7 @@ static void test_envelope(void **state)
 	uint8_t out[16];
 	assert_int_equal(sr_repl_envelope_encode(0x11223344, rec, 4, out, 8), 0);
 	assert_int_equal(sr_repl_envelope_encode(0x11223344, rec, 4, out, sizeof(out)), 9);
-	const uint8_t want[] = { 1, 0x44, 0x33, 0x22, 0x11, 1, 2, 3, 4 }; /* version, expiry LE, record */
+	const uint8_t want[] = { 2, 0x44, 0x33, 0x22, 0x11, 1, 2, 3, 4 }; /* version, expiry LE, record */
 	assert_memory_equal(out, want, 9);
 	uint32_t exp;
 	const uint8_t *r;
@@ -94,7 +94,7 @@ static void test_envelope(void **state)
 	assert_int_equal(rl, 4);
 	assert_memory_equal(r, rec, 4);
 	assert_int_equal(sr_repl_envelope_decode(out, 4, &exp, &r, &rl, &err), -1);
-	out[0] = 2;
+	out[0] = 1; /* layout 1's envelope: another layout, never misread */
 	assert_int_equal(sr_repl_envelope_decode(out, 9, &exp, &r, &rl, &err), -1);
 	assert_non_null(strstr(err, "version"));
 }
@@ -161,10 +161,23 @@ static void test_changes_round_trip(void **state)
 static void test_functions_text(void **state)
 {
 	(void)state;
-	assert_true(strncmp(sr_repl_functions, "#!lua name=sipreg_1\n", 20) == 0);
-	assert_non_null(strstr(sr_repl_functions, "register_function('sr1_apply'"));
-	assert_non_null(strstr(sr_repl_functions, "register_function('sr1_beat'"));
-	assert_non_null(strstr(sr_repl_functions, "register_function('sr1_promote'"));
+	assert_true(strncmp(sr_repl_functions, "#!lua name=sipreg_2\n", 20) == 0);
+	assert_null(strstr(sr_repl_functions, "apply")); /* layout 2 writes bindings with native commands */
+	assert_non_null(strstr(sr_repl_functions, "register_function('sr2_beat'"));
+	assert_non_null(strstr(sr_repl_functions, "register_function('sr2_promote'"));
+}
+
+/* The key's TTL: the end of the hour after the expiry's hour, whatever the expiry within its hour. */
+static void test_key_ttl_bucket(void **state)
+{
+	(void)state;
+	assert_int_equal(sr_repl_key_ttl_s(3600u * 100), 3600u * 102);
+	assert_int_equal(sr_repl_key_ttl_s(3600u * 100 + 3599), 3600u * 102);
+	assert_int_equal(sr_repl_key_ttl_s(3600u * 101), 3600u * 103);
+	for (uint32_t e = 1700000000; e < 1700000000 + 7200; e += 97) {
+		uint64_t t = sr_repl_key_ttl_s(e);
+		assert_true(t % 3600 == 0 && t > e + 3600 && t <= (uint64_t)e + 7200);
+	}
 }
 
 static void test_parse_redis(void **state)
@@ -230,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_changes_round_trip),
 		cmocka_unit_test(test_functions_text),
+		cmocka_unit_test(test_key_ttl_bucket),
 		cmocka_unit_test(test_parse_redis),
 		cmocka_unit_test(test_config_check),
 	};

@@ -1,6 +1,8 @@
 /*
  * test_repl_redis.c - lib/replication against real redis-server processes
  * (one Redis, with a replica for WAIT): batches arrive with their expiry,
+ * layout 2 writes the key's expiry only when it must grow and mixed change
+ * sets in one transaction,
  * the follower sees changes in order and falls back to a full read after
  * the stream was trimmed past it, Redis killed (-9) and restarted loses
  * nothing acknowledged and the backlog drains, a full backlog leads to a
@@ -45,7 +47,7 @@ static int teardown(void **state)
 static void check_stream(redisContext *c, const char *node, uint64_t want_changes)
 {
 	char key[128];
-	snprintf(key, sizeof(key), "t:1:stream:{%s}", node);
+	snprintf(key, sizeof(key), "t:2:stream:{%s}", node);
 	redisReply *r = redis_cmd(c, "XRANGE %s - +", key);
 	assert_non_null(r);
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
@@ -79,20 +81,27 @@ static void check_stream(redisContext *c, const char *node, uint64_t want_change
 	freeReplyObject(r);
 }
 
+/* One Redis, the model reset to 'aors' AoRs, and node "a" active on it. */
+static void start_active(struct redis_proc *rp, struct node *a, struct pump *p, unsigned aors)
+{
+	assert_int_equal(redis_proc_start(rp, false, NULL), 0);
+	char rs[64];
+	spec(rp, rs, sizeof(rs));
+	models_reset(&models, aors);
+	struct node_opts o;
+	node_defaults(&o, rs, "a", true);
+	node_open(a, &o, models.own, models.seen);
+	*p = (struct pump){ .r = { a->r }, .n = 1 };
+	assert_true(wait_active(p, a, 5000));
+}
+
 static void test_batches_arrive_with_expiry(void **state)
 {
 	(void)state;
 	struct redis_proc rp;
-	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
-	char rs[64];
-	spec(&rp, rs, sizeof(rs));
-	models_reset(&models, 2000);
 	struct node a;
-	struct node_opts o;
-	node_defaults(&o, rs, "a", true);
-	node_open(&a, &o, models.own, models.seen);
-	struct pump p = { .r = { a.r }, .n = 1 };
-	assert_true(wait_active(&p, &a, 5000));
+	struct pump p;
+	start_active(&rp, &a, &p, 2000);
 	assert_non_null(strstr(a.why, "at start"));
 
 	uint64_t rng = 42;
@@ -107,7 +116,12 @@ static void test_batches_arrive_with_expiry(void **state)
 	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
 	check_stream(c, "a", 5000);
 
-	/* expiry: the key lives until its latest binding expires; an expired put never lands */
+	/*
+	 * expiry: the key lives to the end of the hour after its latest
+	 * binding's hour (garbage collection only); an expired put never lands;
+	 * once expired, the envelope stays until the key's TTL but no reader
+	 * takes it (model_matches_redis reads as a standby does)
+	 */
 	models.own->n_aors = 2002; /* two AoRs the random steps never touched */
 	uint32_t t = now_unix_s();
 	model_put(models.own, 2000, 1, t + 2, &mc);
@@ -115,16 +129,17 @@ static void test_batches_arrive_with_expiry(void **state)
 	model_put(models.own, 2001, 1, t - 10, &mc);
 	last = node_add(&a, &mc);
 	assert_true(wait_settled(&p, &a, last, 5000));
-	redisReply *r = redis_cmd(c, "TTL t:1:aor:{sip:user002000@example.com}");
-	assert_true(r->integer > 0 && r->integer <= 3);
+	redisReply *r = redis_cmd(c, "EXPIRETIME t:2:aor:{sip:user002000@example.com}");
+	assert_int_equal(r->integer, (long long)sr_repl_key_ttl_s(t + 2));
 	freeReplyObject(r);
-	r = redis_cmd(c, "EXISTS t:1:aor:{sip:user002001@example.com}");
+	r = redis_cmd(c, "EXISTS t:2:aor:{sip:user002001@example.com}");
 	assert_int_equal(r->integer, 0);
 	freeReplyObject(r);
 	pump_for(&p, 3200);
-	r = redis_cmd(c, "EXISTS t:1:aor:{sip:user002000@example.com}");
-	assert_int_equal(r->integer, 0); /* gone with its expiry: it never comes back */
+	r = redis_cmd(c, "HLEN t:2:aor:{sip:user002000@example.com}");
+	assert_int_equal(r->integer, 1); /* still there, expired */
 	freeReplyObject(r);
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
 
 	struct sr_repl_stats s;
 	sr_repl_stats(a.r, &s);
@@ -133,6 +148,88 @@ static void test_batches_arrive_with_expiry(void **state)
 	assert_true(s.w.backlog_events == 0);
 	assert_int_equal(s.role, SR_ROLE_ACTIVE);
 	assert_true(s.epoch >= 1);
+	redisFree(c);
+	node_close(&a);
+	redis_proc_stop(&rp, false);
+}
+
+/* How many times Redis ran 'cmd' (INFO commandstats). */
+static long long calls(redisContext *c, const char *cmd)
+{
+	redisReply *r = redis_cmd(c, "INFO commandstats");
+	char want[64];
+	snprintf(want, sizeof(want), "cmdstat_%s:calls=", cmd);
+	const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
+	long long n = at ? atoll(at + strlen(want)) : 0;
+	freeReplyObject(r);
+	return n;
+}
+
+static uint64_t put_all(struct node *a, unsigned from, unsigned to, unsigned id, uint32_t expires)
+{
+	struct model_change mc;
+	uint64_t last = 0;
+	for (unsigned i = from; i < to; i++) {
+		model_put(models.own, i, id, expires, &mc);
+		last = node_add(a, &mc);
+	}
+	return last;
+}
+
+/*
+ * Layout 2's rules against a real Redis: the key's expiry is written for a
+ * new key (NX and GT) and when a binding's hour bucket outgrows the key's,
+ * never for a refresh or an add the key's TTL already covers; an AoR
+ * whose change set mixes a removal and a put gets it in MULTI/EXEC; a key
+ * emptied by removals and created again gets its TTL again.
+ */
+static void test_expiry_written_when_the_bucket_grows(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	struct node a;
+	struct pump p;
+	start_active(&rp, &a, &p, 200);
+	redisContext *c = redis_proc_connect(&rp);
+	uint32_t hour = (now_unix_s() / 3600 + 1) * 3600; /* expiries in the next hour, then the one after */
+
+	long long x0 = calls(c, "pexpireat");
+	assert_true(wait_settled(&p, &a, put_all(&a, 0, 100, 1, hour + 100), 5000));
+	long long x1 = calls(c, "pexpireat");
+	assert_int_equal(x1 - x0, 200); /* new keys: NX then GT */
+	/* refreshes and second bindings within the hour: HSET alone */
+	long long h1 = calls(c, "hset");
+	put_all(&a, 0, 100, 1, hour + 1000);
+	assert_true(wait_settled(&p, &a, put_all(&a, 0, 100, 2, hour + 50), 5000));
+	assert_int_equal(calls(c, "pexpireat"), x1);
+	assert_true(calls(c, "hset") - h1 >= 100 && calls(c, "hset") - h1 <= 200); /* an AoR's puts share one */
+	/* the next hour: GT once per key */
+	assert_true(wait_settled(&p, &a, put_all(&a, 0, 100, 1, hour + 3600 + 10), 5000));
+	assert_int_equal(calls(c, "pexpireat") - x1, 100);
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+
+	/* one chunk holding, for AoR 150, a put then its removal and another put: one transaction */
+	long long m0 = calls(c, "multi"), e0 = calls(c, "exec");
+	struct model_change mc;
+	model_put(models.own, 150, 1, hour + 10, &mc);
+	node_add(&a, &mc);
+	model_remove(models.own, 150, 1, &mc);
+	node_add(&a, &mc);
+	model_put(models.own, 150, 2, hour + 20, &mc);
+	assert_true(wait_settled(&p, &a, node_add(&a, &mc), 5000));
+	assert_int_equal(calls(c, "multi") - m0, 1);
+	assert_int_equal(calls(c, "exec") - e0, 1);
+	/* AoR 0 emptied (its key deleted), then created again: it gets a TTL again */
+	model_remove(models.own, 0, 1, &mc);
+	node_add(&a, &mc);
+	model_remove(models.own, 0, 2, &mc);
+	assert_true(wait_settled(&p, &a, node_add(&a, &mc), 5000));
+	redisReply *r = redis_cmd(c, "EXISTS t:2:aor:{sip:user000000@example.com}");
+	assert_int_equal(r->integer, 0);
+	freeReplyObject(r);
+	assert_true(wait_settled(&p, &a, put_all(&a, 0, 1, 3, hour + 10), 5000));
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+	assert_true(a.not_durable == 0);
 	redisFree(c);
 	node_close(&a);
 	redis_proc_stop(&rp, false);
@@ -160,7 +257,7 @@ static void test_follower_sees_changes_in_order(void **state)
 	uint8_t rec[M_REC_LEN], env[M_REC_LEN + SR_REPL_ENVELOPE_HDR];
 	model_rec(999, 1, 1, rec);
 	size_t el = sr_repl_envelope_encode(now_unix_s() - 5, rec, sizeof(rec), env, sizeof(env));
-	redisReply *r = redis_cmd(c, "HSET t:1:aor:{sip:user000999@example.com} 0000000000000001 %b", env, el);
+	redisReply *r = redis_cmd(c, "HSET t:2:aor:{sip:user000999@example.com} 0000000000000001 %b", env, el);
 	freeReplyObject(r);
 	models.own->b[999][0] = (struct mbind){ 0 };
 
@@ -222,7 +319,7 @@ static void test_follower_full_read_after_trim(void **state)
 	uint64_t last = add_random(&d.p, &d.a, &rng, 3000, 100);
 	assert_true(wait_settled(&d.p, &d.a, last, 5000));
 	redisContext *c = redis_proc_connect(&rp);
-	redisReply *r = redis_cmd(c, "XLEN t:1:stream:{a}");
+	redisReply *r = redis_cmd(c, "XLEN t:2:stream:{a}");
 	assert_true(r->integer < 100); /* trimmed: 3000 changes are about 375 entries */
 	freeReplyObject(r);
 	d.p.paused[1] = false;
@@ -492,6 +589,7 @@ int main(void)
 	redis_proc_require();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batches_arrive_with_expiry),
+		cmocka_unit_test(test_expiry_written_when_the_bucket_grows),
 		cmocka_unit_test(test_follower_sees_changes_in_order),
 		cmocka_unit_test(test_follower_full_read_after_trim),
 		cmocka_unit_test(test_redis_killed_and_restarted),

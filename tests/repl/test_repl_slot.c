@@ -72,7 +72,7 @@ static void test_aor_key_slot_is_the_aor(void **state)
 	assert_true(n1 && n2);
 	assert_int_equal(sr_repl_key_slot(k1, n1), slot(aor));
 	assert_int_equal(sr_repl_key_slot(k2, n2), slot(aor));
-	/* the two control keys share one slot, as sr1_promote needs */
+	/* the two control keys share one slot, as sr2_promote needs */
 	char e[128], h[128];
 	sr_repl_key_epoch("sipreg", e, sizeof(e));
 	sr_repl_key_heartbeat("sipreg", h, sizeof(h));
