@@ -39,21 +39,27 @@
 /* A fixed key: Call-IDs must not change with the shard secret (restarts). */
 static const uint64_t call_id_key[2] = { 0x6d69647265672d31ull, 0x63616c6c2d69642dull };
 
+/*
+ * The one mixer of both unkeyed indexes (contact ids, binding ids): a
+ * multiply between two xor-shifts, so that the low bits the bucket mask
+ * keeps depend on every bit of the id.
+ */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 29);
+}
+
 static uint32_t ctid_bucket(const struct sr_midreg_shard *m, uint64_t ctid)
 {
-	ctid ^= ctid >> 29;
-	ctid *= 0xbf58476d1ce4e5b9ull;
-	return (uint32_t)(ctid >> 32) & m->buckets_mask;
+	return (uint32_t)mix64(ctid) & m->buckets_mask;
 }
 
 static uint64_t key_hash(const struct sr_midreg_shard *m, struct sr_str aor, uint64_t binding_id)
 {
-	if (mr_contact_mode(m)) {
-		/* the location store's id, not a remote party's choice: a multiplicative mix is enough */
-		binding_id ^= binding_id >> 31;
-		binding_id *= 0x94d049bb133111ebull;
-		return binding_id ^ (binding_id >> 29);
-	}
+	if (mr_contact_mode(m))
+		return mix64(binding_id); /* the location store's id, not a remote party's choice */
 	return sr_txn_hash(m->cfg.txn.secret, aor.p, aor.len);
 }
 
