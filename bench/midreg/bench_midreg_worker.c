@@ -5,8 +5,8 @@
  * more than a final-registrar refresh").
  *
  * Both sides run what app/sipreg/worker.c runs for a REGISTER datagram: the
- * owner pre-scan (sr_reg_prescan), then sr_reg_process_scan resuming from
- * it. The final registrar is a shard without mid hooks. The mid-registrar
+ * owner pre-scan (sr_reg_prescan_carry), then sr_reg_process_carried
+ * resuming from it with the carried AoR and hash. The final registrar is a shard without mid hooks. The mid-registrar
  * is a shard wired as worker_mid.c wires it: the registrar's absorbs and
  * take hooks go to lib/midreg's offer (struct sr_midreg_offer, the same
  * code the worker calls), its settings hook to the AoR's rule lookup
@@ -82,10 +82,10 @@ static bool absorbs(void *ctx, const struct sr_midreg_req *rq)
 	return setup_phase ? true : sr_midreg_offer_absorbs(&offer, rq);
 }
 
-static void rule_of(void *ctx, struct sr_str aor, struct sr_midreg_settings *s)
+static const struct sr_midreg_settings *rule_of(void *ctx, struct sr_str aor, uint32_t *tag)
 {
 	(void)ctx;
-	sr_midreg_settings_for(offer.ms, aor, s);
+	return sr_midreg_settings_for(offer.ms, aor, tag);
 }
 
 static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, size_t len)
@@ -124,9 +124,10 @@ static int process(struct sr_registrar *s, const char *m, size_t len, uint64_t n
 	static char resp[4096];
 	struct sr_sip_scan scan;
 	struct sr_reg_result res;
-	if (sr_reg_prescan(m, len, &cfg, &prescan_arena, &scan, NULL) != 0)
+	struct sr_reg_carry carry; /* the pre-scan's AoR and hash, as worker.c carries them in the mbuf */
+	if (sr_reg_prescan_carry(m, len, &cfg, &prescan_arena, &scan, NULL, &carry) != 0)
 		return -1;
-	sr_reg_process_scan(s, m, len, &scan, &src, now_ms, resp, sizeof(resp), &res);
+	sr_reg_process_carried(s, m, len, &scan, &carry, &src, now_ms, resp, sizeof(resp), &res);
 	return res.mid_taken ? -2 : res.status;
 }
 

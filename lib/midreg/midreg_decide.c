@@ -154,6 +154,28 @@ static void decide_aor(struct sr_midreg_shard *m, const struct sr_midreg_req *rq
 	p->pure_refresh = adds == 0 && removes == 0 && !rq->star && ar && ar->state != SR_MIDREG_REC_DEREG;
 }
 
+/*
+ * The common case, checked first by sr_midreg_absorbs: in contact
+ * throttling, every contact refreshes a binding whose record is LIVE, has
+ * nothing in flight and covers the contact's grant. For such a request
+ * decide_contacts finds nothing new, nothing removed and must_forward false
+ * for every contact, so this is its answer without filling a plan (the
+ * per-contact entries, the expiry to ask upstream); anything else, backing
+ * off included, is left to mr_decide.
+ */
+bool mr_covered_refresh(struct sr_midreg_shard *m, const struct sr_midreg_req *rq)
+{
+	if (m->cfg.mode != SR_MIDREG_CONTACT_THROTTLING || rq->star || rq->n_contacts == 0)
+		return false;
+	for (unsigned i = 0; i < rq->n_contacts && i < SR_MIDREG_MAX_CONTACTS; i++) {
+		const struct sr_midreg_contact *c = &rq->contacts[i];
+		const struct mr_rec *r = c->expires && c->binding_id ? mr_rec_by_key(m, rq->aor, c->binding_id) : NULL;
+		if (!r || r->pending || !mr_covers(m, r, c->expires))
+			return false;
+	}
+	return true;
+}
+
 void mr_decide(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct mr_plan *p)
 {
 	p->forward = p->pure_refresh = p->aor_remove = false;

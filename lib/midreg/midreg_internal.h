@@ -176,6 +176,8 @@ void mr_decide(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct
 uint32_t mr_req_key(const struct sr_midreg_shard *m, const struct sr_midreg_req *rq);
 /* True when r's upstream registration outlives a UA refresh due in 'grant' seconds (plus the margin). */
 bool mr_covers(const struct sr_midreg_shard *m, const struct mr_rec *r, uint32_t grant);
+/* True when rq is a refresh mr_decide absorbs in a throttling contact mode, found without a plan (false: ask mr_decide). */
+bool mr_covered_refresh(struct sr_midreg_shard *m, const struct sr_midreg_req *rq);
 
 /* midreg_upstream.c */
 enum sr_midreg_verdict mr_forward(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct mr_plan *p);

@@ -106,14 +106,17 @@ static void test_same_verdicts_mirror(void **state)
 /* ---------------------------------------------------------------- the offer */
 
 static unsigned lookups;
-static bool rule_lookup(void *arg, struct sr_str aor, struct sr_midreg_settings *s)
+static const struct sr_midreg_settings *rule_lookup(void *arg, struct sr_str aor, uint32_t *tag)
 {
 	(void)arg;
+	static struct sr_midreg_settings mem;
 	lookups++;
+	*tag = 0;
 	if (!sr_str_eq(aor, SR_STR_LIT("sip:mem@example.com")))
-		return false;
-	s->memory_only = true;
-	return true;
+		return NULL;
+	sr_midreg_settings_defaults(&mem);
+	mem.memory_only = true;
+	return &mem;
 }
 
 static void with_rules(struct sr_midreg_config *c)
