@@ -28,7 +28,8 @@
  */
 #include "midreg_internal.h"
 
-bool mr_covers(const struct sr_midreg_shard *m, const struct mr_rec *r, uint32_t grant)
+/* True when r's upstream registration outlives a UA refresh due in 'grant' seconds (plus the margin). */
+static bool mr_covers(const struct sr_midreg_shard *m, const struct mr_rec *r, uint32_t grant)
 {
 	return r->state == SR_MIDREG_REC_LIVE &&
 	       (uint64_t)r->up_expires_at >= (uint64_t)mr_now_s(m) + grant + m->cfg.refresh_margin_s;
