@@ -206,6 +206,12 @@ struct sr_midreg_contact {
 /* A UA's REGISTER, after the registrar's checks (limits, policy, local auth, Path mode) passed. */
 struct sr_midreg_req {
 	struct sr_str aor;                 /* canonical AoR (or the custom one of the settings) */
+	/*
+	 * A 64-bit hash of aor, computed the same way for every request (the
+	 * registrar's owner hash, sr_hash64); 0: none. A record whose AoR matched
+	 * it once is found by it afterwards without reading the AoR's bytes.
+	 */
+	uint64_t aor_hash;
 	uint16_t owner;                    /* low 16 bits of the data plane's owner hash of the AoR */
 	struct sr_str ruri;                /* Request-URI (the forwarded REGISTER keeps it) */
 	uint32_t max_forwards;             /* the UA's Max-Forwards, 70 when absent */

@@ -95,7 +95,7 @@ static void decide_contacts(struct sr_midreg_shard *m, const struct sr_midreg_re
 	uint32_t key = 0;
 	for (unsigned i = 0; i < rq->n_contacts && i < SR_MIDREG_MAX_CONTACTS; i++) {
 		const struct sr_midreg_contact *c = &rq->contacts[i];
-		struct mr_rec *r = c->binding_id ? mr_rec_by_key(m, rq->aor, c->binding_id) : NULL;
+		struct mr_rec *r = c->binding_id ? mr_rec_by_key_hashed(m, rq->aor, rq->aor_hash, c->binding_id) : NULL;
 		struct mr_entry *e = &p->e[p->n++];
 		*e = (struct mr_entry){ .rec = r ? mr_rec_idx(m, r) : MR_NIL, .grant = c->expires, .asked = asked(m, rq, c) };
 		if (c->expires == 0) {
@@ -170,7 +170,8 @@ bool mr_covered_refresh(struct sr_midreg_shard *m, const struct sr_midreg_req *r
 		return false;
 	for (unsigned i = 0; i < rq->n_contacts && i < SR_MIDREG_MAX_CONTACTS; i++) {
 		const struct sr_midreg_contact *c = &rq->contacts[i];
-		const struct mr_rec *r = c->expires && c->binding_id ? mr_rec_by_key(m, rq->aor, c->binding_id) : NULL;
+		const struct mr_rec *r =
+			c->expires && c->binding_id ? mr_rec_by_key_hashed(m, rq->aor, rq->aor_hash, c->binding_id) : NULL;
 		if (!r || r->pending || !mr_covers(m, r, c->expires))
 			return false;
 	}

@@ -136,6 +136,7 @@ static void mid_decision_facts(const struct sr_req_ctx *c, const struct sr_plan 
 {
 	const struct sr_sip_msg *m = c->m;
 	rq->aor = p->aor;
+	rq->aor_hash = c->res->aor_hash; /* the owner hash of p->aor (reg_save.c): the record's AoR checked by it */
 	rq->star = p->remove_all;
 	rq->n_contacts = 0;
 	for (unsigned i = 0; !p->remove_all && i < p->n && i < SR_MIDREG_MAX_CONTACTS; i++)
