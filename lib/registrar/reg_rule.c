@@ -13,16 +13,17 @@
  * Design decisions:
  * - The rule's tag (sr_midreg_settings_fn) is kept in the To AoR's record
  *   in the location store (sr_loc_aor_tag), which the REGISTER's change
- *   set looks up anyway: the record is looked up here, once, instead of
- *   after the owner check; the tag is written once the change is prepared
- *   (sr_reg_rule_keep: a new AoR's record exists from then on, and a
- *   refused REGISTER leaves nothing), so every refresh of an AoR whose rules were not
- *   reloaded since its last REGISTER is answered without a hyperscan scan
- *   (bench/midreg: an absorbed refresh then costs no more than a final
- *   one). A custom AoR's bindings live under the custom AoR, so the To
- *   AoR has no record to keep a tag in: those REGISTERs scan every time.
- *   The tag names an answer of one published set of rules: after a reload
- *   the next REGISTER of every AoR scans again (test_reg_rule).
+ *   set looks up anyway: the record is looked up here, once (read only),
+ *   instead of after the owner check; the tag is written once the change
+ *   is prepared (sr_reg_rule_keep: a new AoR's record exists from then on,
+ *   and a refused REGISTER leaves nothing). So a refresh of an AoR whose
+ *   rules were not reloaded since its last REGISTER gets its rule without
+ *   a hyperscan scan (bench/midreg: the scan was most of what an absorbed
+ *   refresh cost beyond a final one). A custom AoR's bindings live under
+ *   the custom AoR, so the To AoR has no record to keep a tag in: those
+ *   REGISTERs scan every time. The tag names an answer of one published
+ *   set of rules: after a reload the next REGISTER of every AoR scans
+ *   again (test_reg_rule).
  * - One lookup per REGISTER, right after the canonical AoR is known and
  *   before the owner check: a custom AoR hashes to its own owner, so the
  *   shard that owns it is the one that stores it (a REGISTER arriving at

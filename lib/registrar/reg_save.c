@@ -453,8 +453,9 @@ void sr_reg_save(struct sr_req_ctx *c)
 			c->res->aor_hash = sr_reg_aor_hash(c, p); /* else reg_rule.c hashed it to look it up */
 		/*
 		 * Another shard's AoR (the pre-scan and the parse disagreed, or the
-		 * request came to the wrong worker): nothing is read or changed here,
-		 * not even the replay cache, so the owner sees the request as new.
+		 * request came to the wrong worker): nothing is changed here, not even
+		 * the replay cache (a mid-registrar's rule lookup only read this
+		 * shard's store), so the owner sees the request as new.
 		 */
 		if (s->owns && !s->owns(s->owns_ctx, c->res->aor_hash)) {
 			c->res->drop = SR_DROP_NOT_OWNER;
