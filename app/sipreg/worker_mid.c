@@ -135,14 +135,18 @@ static bool absorbs(void *ctx, const struct sr_midreg_req *rq)
  * The registrar's settings hook: the operator's `aor mid` rule for a
  * REGISTER's AoR (lib/policy through lib/midreg). The registrar asks it
  * once per REGISTER, as soon as the AoR is known, and hands the result on
- * (memory-only, limits, matching, custom AoR, and take()'s rq->settings);
- * nothing is cached here, so a policy reload applies to the next REGISTER.
+ * (memory-only, limits, matching, custom AoR, and take()'s rq->settings).
+ * The registrar keeps the lookup's tag with the AoR (reg_rule.c), which
+ * spares a refresh the scan until the policy is reloaded; a reload applies
+ * to the next REGISTER.
  */
-static void rule_of(void *ctx, struct sr_str aor, struct sr_midreg_settings *s)
+static const struct sr_midreg_settings *rule_of(void *ctx, struct sr_str aor, uint32_t *tag)
 {
 	struct sr_worker *w = ctx;
 	if (w->mid)
-		sr_midreg_settings_for(w->mid->ms, aor, s);
+		return sr_midreg_settings_for(w->mid->ms, aor, tag);
+	*tag = 0;
+	return NULL;
 }
 
 void sr_worker_mid_hooks(struct sr_worker *w, struct sr_reg_params *p)

@@ -126,8 +126,11 @@ struct sr_aor {
 	struct sr_binding *bindings;   /* singly linked, in q order (location.h) */
 	uint16_t n_bindings;           /* at most SR_LOC_MAX_PER_AOR (location.h) */
 	uint16_t len;
+	uint32_t user_tag;             /* the store's user's, never read here (sr_loc_aor_set_tag); 0 when new */
 	char name[];                   /* canonical AoR, not NUL-terminated */
 };
+/* The tag sits in what was padding: an AoR record is no larger for it. */
+_Static_assert(sizeof(struct sr_aor) == 24, "struct sr_aor grew");
 
 static inline struct sr_str sr_aor_name(const struct sr_aor *a)
 {

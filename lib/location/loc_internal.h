@@ -47,8 +47,6 @@ static inline bool sr_loc_before(uint16_t qa, uint64_t ida, uint16_t qb, uint64_
 
 /* b's identity hash, computed from its contact on first need and kept in b (loc_match.c). */
 uint32_t sr_loc_binding_hash(const struct sr_binding *b);
-/* Whether contact key k names stored binding b (the rule of sr_loc_key_names, cheapest test first). */
-bool sr_loc_names(struct sr_loc_key *k, const struct sr_binding *b);
 
 /* Claims room for one event (true without a room callback). */
 static inline bool sr_loc_claim(struct sr_loc *loc, enum sr_event_type type, const struct sr_loc_binding *b)

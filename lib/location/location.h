@@ -140,6 +140,18 @@ const struct sr_aor *sr_loc_find(struct sr_loc *loc, struct sr_str aor);
  */
 unsigned sr_loc_prefetch(struct sr_loc *loc, const uint64_t *hashes, unsigned n);
 
+/*
+ * A 32-bit value the store keeps with an AoR record for its user and never
+ * reads: not a binding, not persisted, not an event, 0 for a new or
+ * restored AoR, gone with the record. The registrar keeps there the tag of
+ * the AoR's mid-registrar rule (reg_rule.c), where its refresh looks anyway.
+ */
+static inline uint32_t sr_loc_aor_tag(const struct sr_aor *a)
+{
+	return a->user_tag;
+}
+void sr_loc_aor_set_tag(struct sr_loc *loc, const struct sr_aor *a, uint32_t tag);
+
 /* First binding of an AoR (NULL-safe); the rest follow through b->next, in q order. */
 static inline const struct sr_binding *sr_loc_first(const struct sr_aor *a)
 {
@@ -192,6 +204,8 @@ void sr_loc_key_of_binding(struct sr_loc_key *k, const struct sr_binding *b);
  * else equal URIs (bytes, then hash, then RFC 3261 19.1.4).
  */
 bool sr_loc_key_names(struct sr_loc_key *c, struct sr_loc_key *b);
+/* Whether contact key k names stored binding b (sr_loc_key_names' rule, b's URI hashed only when needed). */
+bool sr_loc_names(struct sr_loc_key *k, const struct sr_binding *b);
 /* The first binding of a (in q order) that contact key k names, or NULL. */
 const struct sr_binding *sr_loc_match(const struct sr_aor *a, struct sr_loc_key *k);
 

@@ -123,10 +123,18 @@ size_t sr_midreg_custom_aor(const char *tmpl, struct sr_str user, struct sr_str 
 
 /*
  * The operator's per-domain / per-AoR lookup (lib/policy's rules are its
- * natural home): fills s for canonical AoR aor and returns true when a rule
- * matched; s arrives with defaults.
+ * natural home): the settings of the rule for canonical AoR aor, NULL when
+ * no rule matches (every value the configuration's). The answer is the
+ * rules' own copy: valid until the caller next reports quiescence (the
+ * REGISTER being processed), never kept longer.
+ *
+ * *tag lets the caller skip the scan next time: it comes in as what an
+ * earlier lookup of the same AoR left (0: none) and goes out naming this
+ * answer (0: not to be kept). A tag that still names the current rules'
+ * answer is answered without scanning; a reload makes every older tag stale
+ * (the next lookup scans), so the rule applied always is the current one.
  */
-typedef bool sr_midreg_settings_fn(void *arg, struct sr_str aor, struct sr_midreg_settings *s);
+typedef const struct sr_midreg_settings *sr_midreg_settings_fn(void *arg, struct sr_str aor, uint32_t *tag);
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -198,6 +206,12 @@ struct sr_midreg_contact {
 /* A UA's REGISTER, after the registrar's checks (limits, policy, local auth, Path mode) passed. */
 struct sr_midreg_req {
 	struct sr_str aor;                 /* canonical AoR (or the custom one of the settings) */
+	/*
+	 * A 64-bit hash of aor, computed the same way for every request (the
+	 * registrar's owner hash, sr_hash64); 0: none. A record whose AoR matched
+	 * it once is found by it afterwards without reading the AoR's bytes.
+	 */
+	uint64_t aor_hash;
 	uint16_t owner;                    /* low 16 bits of the data plane's owner hash of the AoR */
 	struct sr_str ruri;                /* Request-URI (the forwarded REGISTER keeps it) */
 	uint32_t max_forwards;             /* the UA's Max-Forwards, 70 when absent */
@@ -353,8 +367,12 @@ const struct sr_midreg_stats *sr_midreg_stats(const struct sr_midreg_shard *m);
 struct sr_txn_shard *sr_midreg_txn(struct sr_midreg_shard *m);
 const struct sr_midreg_config *sr_midreg_cfg(const struct sr_midreg_shard *m);
 
-/* The settings of an AoR: defaults, then the operator's rule if one matches. Call once per REGISTER and pass them on. */
-void sr_midreg_settings_for(const struct sr_midreg_shard *m, struct sr_str aor, struct sr_midreg_settings *s);
+/*
+ * The operator's rule for an AoR (sr_midreg_settings_fn: NULL for the
+ * defaults, *tag in and out). Call once per REGISTER and pass it on.
+ */
+const struct sr_midreg_settings *sr_midreg_settings_for(const struct sr_midreg_shard *m, struct sr_str aor,
+							uint32_t *tag);
 
 enum sr_midreg_verdict {
 	SR_MIDREG_ABSORB = 1, /* the registrar answers it from the local binding, as a final registrar; nothing goes upstream */

@@ -28,7 +28,8 @@
  */
 #include "midreg_internal.h"
 
-bool mr_covers(const struct sr_midreg_shard *m, const struct mr_rec *r, uint32_t grant)
+/* True when r's upstream registration outlives a UA refresh due in 'grant' seconds (plus the margin). */
+static bool mr_covers(const struct sr_midreg_shard *m, const struct mr_rec *r, uint32_t grant)
 {
 	return r->state == SR_MIDREG_REC_LIVE &&
 	       (uint64_t)r->up_expires_at >= (uint64_t)mr_now_s(m) + grant + m->cfg.refresh_margin_s;
@@ -94,7 +95,7 @@ static void decide_contacts(struct sr_midreg_shard *m, const struct sr_midreg_re
 	uint32_t key = 0;
 	for (unsigned i = 0; i < rq->n_contacts && i < SR_MIDREG_MAX_CONTACTS; i++) {
 		const struct sr_midreg_contact *c = &rq->contacts[i];
-		struct mr_rec *r = c->binding_id ? mr_rec_by_key(m, rq->aor, c->binding_id) : NULL;
+		struct mr_rec *r = c->binding_id ? mr_rec_by_key_hashed(m, rq->aor, rq->aor_hash, c->binding_id) : NULL;
 		struct mr_entry *e = &p->e[p->n++];
 		*e = (struct mr_entry){ .rec = r ? mr_rec_idx(m, r) : MR_NIL, .grant = c->expires, .asked = asked(m, rq, c) };
 		if (c->expires == 0) {
@@ -152,6 +153,29 @@ static void decide_aor(struct sr_midreg_shard *m, const struct sr_midreg_req *rq
 	else
 		p->forward = must_forward(m, ar, grant, ar->pending ? mr_req_key(m, rq) | 1 : 0);
 	p->pure_refresh = adds == 0 && removes == 0 && !rq->star && ar && ar->state != SR_MIDREG_REC_DEREG;
+}
+
+/*
+ * The common case, checked first by sr_midreg_absorbs: in contact
+ * throttling, every contact refreshes a binding whose record is LIVE, has
+ * nothing in flight and covers the contact's grant. For such a request
+ * decide_contacts finds nothing new, nothing removed and must_forward false
+ * for every contact, so this is its answer without filling a plan (the
+ * per-contact entries, the expiry to ask upstream); anything else, backing
+ * off included, is left to mr_decide.
+ */
+bool mr_covered_refresh(struct sr_midreg_shard *m, const struct sr_midreg_req *rq)
+{
+	if (m->cfg.mode != SR_MIDREG_CONTACT_THROTTLING || rq->star || rq->n_contacts == 0)
+		return false;
+	for (unsigned i = 0; i < rq->n_contacts && i < SR_MIDREG_MAX_CONTACTS; i++) {
+		const struct sr_midreg_contact *c = &rq->contacts[i];
+		const struct mr_rec *r =
+			c->expires && c->binding_id ? mr_rec_by_key_hashed(m, rq->aor, rq->aor_hash, c->binding_id) : NULL;
+		if (!r || r->pending || !mr_covers(m, r, c->expires))
+			return false;
+	}
+	return true;
 }
 
 void mr_decide(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct mr_plan *p)

@@ -32,6 +32,7 @@ struct mr_rec {
 	uint64_t ctid;
 	uint64_t binding_id;
 	uint64_t key_hash;
+	uint64_t aor_hash;        /* the request's aor_hash the AoR matched last (0: none yet): mr_rec_by_key_hashed */
 	uint32_t up_expires_at, up_refreshed_at, cseq, retry_at;
 	uint32_t pending_key;     /* mr_req_key of the last UA request forwarded with it (spots its copies) */
 	uint8_t state;            /* enum sr_midreg_rec_state; 0: free */
@@ -144,6 +145,9 @@ struct mr_rec *mr_rec_at(struct sr_midreg_shard *m, uint32_t idx);
 struct mr_rec *mr_rec_by_ctid(struct sr_midreg_shard *m, uint64_t ctid);
 /* Contact modes: the record of (aor, binding_id); AoR mode: the record of aor (binding_id ignored). */
 struct mr_rec *mr_rec_by_key(struct sr_midreg_shard *m, struct sr_str aor, uint64_t binding_id);
+/* The same, with the request's aor_hash (struct sr_midreg_req; 0: none), so a known AoR's bytes stay unread. */
+struct mr_rec *mr_rec_by_key_hashed(struct sr_midreg_shard *m, struct sr_str aor, uint64_t aor_hash,
+				    uint64_t binding_id);
 /* Links r under (its AoR, binding_id) (contact modes) or its AoR; unlinks it first if linked. */
 void mr_rec_link(struct sr_midreg_shard *m, struct mr_rec *r, uint64_t binding_id);
 void mr_rec_unlink(struct sr_midreg_shard *m, struct mr_rec *r);
@@ -174,8 +178,8 @@ struct mr_plan {
 void mr_decide(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct mr_plan *p);
 /* A request's identity as its copies share it: top Via branch, Call-ID and CSeq (RFC 3261 17.2.3, and 2543). */
 uint32_t mr_req_key(const struct sr_midreg_shard *m, const struct sr_midreg_req *rq);
-/* True when r's upstream registration outlives a UA refresh due in 'grant' seconds (plus the margin). */
-bool mr_covers(const struct sr_midreg_shard *m, const struct mr_rec *r, uint32_t grant);
+/* True when rq is a refresh mr_decide absorbs in a throttling contact mode, found without a plan (false: ask mr_decide). */
+bool mr_covered_refresh(struct sr_midreg_shard *m, const struct sr_midreg_req *rq);
 
 /* midreg_upstream.c */
 enum sr_midreg_verdict mr_forward(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct mr_plan *p);

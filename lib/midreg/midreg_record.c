@@ -18,6 +18,14 @@
  *   bucket, and an absorbed refresh hashes 8 bytes instead of its AoR
  *   (bench/midreg). Contact ids are random under the secret, so the
  *   contact id index needs no keyed hash either.
+ * - A record of the contact modes is found by its binding id, and its AoR
+ *   is then compared: ids are unique in one store, but a restart with
+ *   another number of workers brings AoRs (with their ids) from several
+ *   stores into one. The AoR's bytes live in the text arena, one cache miss
+ *   more per refresh at scale (bench/midreg), so a record keeps the
+ *   request's 64-bit AoR hash (the registrar's owner hash) once its bytes
+ *   matched, and is found by the hash from then on: a wrong match would
+ *   need two AoRs with one binding id in one shard and one 64-bit hash.
  * - Contact id: the top 16 bits are the owner bits the caller gives (the
  *   low 16 bits of the data plane's AoR owner hash), so a request from the
  *   main registrar's side reaches the worker that owns the AoR from the
@@ -39,21 +47,27 @@
 /* A fixed key: Call-IDs must not change with the shard secret (restarts). */
 static const uint64_t call_id_key[2] = { 0x6d69647265672d31ull, 0x63616c6c2d69642dull };
 
+/*
+ * The one mixer of both unkeyed indexes (contact ids, binding ids): a
+ * multiply between two xor-shifts, so that the low bits the bucket mask
+ * keeps depend on every bit of the id.
+ */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 29);
+}
+
 static uint32_t ctid_bucket(const struct sr_midreg_shard *m, uint64_t ctid)
 {
-	ctid ^= ctid >> 29;
-	ctid *= 0xbf58476d1ce4e5b9ull;
-	return (uint32_t)(ctid >> 32) & m->buckets_mask;
+	return (uint32_t)mix64(ctid) & m->buckets_mask;
 }
 
 static uint64_t key_hash(const struct sr_midreg_shard *m, struct sr_str aor, uint64_t binding_id)
 {
-	if (mr_contact_mode(m)) {
-		/* the location store's id, not a remote party's choice: a multiplicative mix is enough */
-		binding_id ^= binding_id >> 31;
-		binding_id *= 0x94d049bb133111ebull;
-		return binding_id ^ (binding_id >> 29);
-	}
+	if (mr_contact_mode(m))
+		return mix64(binding_id); /* the location store's id, not a remote party's choice */
 	return sr_txn_hash(m->cfg.txn.secret, aor.p, aor.len);
 }
 
@@ -108,17 +122,30 @@ struct mr_rec *mr_rec_by_ctid(struct sr_midreg_shard *m, uint64_t ctid)
 	return NULL;
 }
 
-struct mr_rec *mr_rec_by_key(struct sr_midreg_shard *m, struct sr_str aor, uint64_t binding_id)
+struct mr_rec *mr_rec_by_key_hashed(struct sr_midreg_shard *m, struct sr_str aor, uint64_t aor_hash,
+				    uint64_t binding_id)
 {
 	if (!mr_contact_mode(m))
 		binding_id = 0;
 	uint64_t h = key_hash(m, aor, binding_id);
 	for (uint32_t i = m->by_key[h & m->buckets_mask]; i != MR_NIL; i = m->recs[i].next_key) {
 		struct mr_rec *r = &m->recs[i];
-		if (r->key_hash == h && r->binding_id == binding_id && sr_str_eq(mr_rec_aor(r), aor))
+		if (r->key_hash != h || r->binding_id != binding_id)
+			continue;
+		if (aor_hash && r->aor_hash == aor_hash)
+			return r; /* the AoR whose bytes matched this hash before: its text (a cache miss) stays unread */
+		if (sr_str_eq(mr_rec_aor(r), aor)) {
+			if (aor_hash)
+				r->aor_hash = aor_hash;
 			return r;
+		}
 	}
 	return NULL;
+}
+
+struct mr_rec *mr_rec_by_key(struct sr_midreg_shard *m, struct sr_str aor, uint64_t binding_id)
+{
+	return mr_rec_by_key_hashed(m, aor, 0, binding_id);
 }
 
 /* Removes slot idx from the chain starting at *head (linked through the member at offset 'link'). */

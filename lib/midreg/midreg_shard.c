@@ -176,11 +176,13 @@ double sr_midreg_absorption(const struct sr_midreg_stats *s)
 	return n ? (double)s->absorbed / (double)n : 0.0;
 }
 
-void sr_midreg_settings_for(const struct sr_midreg_shard *m, struct sr_str aor, struct sr_midreg_settings *s)
+const struct sr_midreg_settings *sr_midreg_settings_for(const struct sr_midreg_shard *m, struct sr_str aor,
+							uint32_t *tag)
 {
-	sr_midreg_settings_defaults(s);
 	if (m->cfg.settings)
-		m->cfg.settings(m->cfg.settings_arg, aor, s);
+		return m->cfg.settings(m->cfg.settings_arg, aor, tag);
+	*tag = 0;
+	return NULL;
 }
 
 /* ---------------------------------------------------------------- entry points */
@@ -201,10 +203,12 @@ enum sr_midreg_verdict sr_midreg_register(struct sr_midreg_shard *m, const struc
 bool sr_midreg_absorbs(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, uint64_t now_ms)
 {
 	m->now_ms = now_ms;
-	struct mr_plan p;
-	mr_decide(m, rq, &p); /* looks up only: sr_midreg_register decides the same on the same facts */
-	if (p.forward)
-		return false;
+	if (!mr_covered_refresh(m, rq)) { /* the common absorbed refresh, without a plan */
+		struct mr_plan p;
+		mr_decide(m, rq, &p); /* looks up only: sr_midreg_register decides the same on the same facts */
+		if (p.forward)
+			return false;
+	}
 	m->stats.received++;
 	m->stats.absorbed++;
 	return true;

@@ -132,6 +132,7 @@ static struct sr_policy_db *db_build(const struct sr_policy *p, const char *text
 		db_free(d);
 		return NULL;
 	}
+	d->mid.epoch = (uint16_t)(p->generation + 1); /* the generation this db is published as */
 	return d;
 }
 

@@ -108,12 +108,15 @@ void sr_policy_hook_check(void *ctx, const struct sr_sip_msg *m, struct sr_str a
  * The mid-registrar's settings lookup (an sr_midreg_settings_fn, midreg.h):
  * arg is a struct sr_policy_reader (the policy and the worker's reader id,
  * the same one its policy hook uses). When an `aor mid FLAGS /REGEX/` line
- * matches the canonical AoR, the first such line in file order fills *s
- * with its flags over the defaults and the lookup returns true; otherwise
- * *s is left as it came and it returns false. A reader call like
- * sr_policy_check: online reader, quiescent reports, no lock.
+ * matches the canonical AoR, the first such line in file order answers
+ * (its flags over the defaults, the published rules' own copy, valid until
+ * the reader's next quiescent report); NULL when none does. *tag (in: the
+ * AoR's tag from an earlier lookup, 0 for none; out: this answer's) names
+ * the answer within one published set of rules, so a caller that keeps it
+ * with the AoR is answered without a scan until the next reload. A reader
+ * call like sr_policy_check: online reader, quiescent reports, no lock.
  */
 struct sr_midreg_settings;
-bool sr_policy_mid_settings(void *arg, struct sr_str aor, struct sr_midreg_settings *s);
+const struct sr_midreg_settings *sr_policy_mid_settings(void *arg, struct sr_str aor, uint32_t *tag);
 
 #endif

@@ -25,6 +25,7 @@ struct sr_policy_mid {
 	hs_database_t *hs;        /* NULL when the file has no mid line */
 	hs_scratch_t **scratch;   /* one per reader */
 	unsigned n_scratch;
+	uint16_t epoch;           /* low 16 bits of the generation it is published as: the tags' (policy_mid.c) */
 };
 
 struct sr_policy_db {

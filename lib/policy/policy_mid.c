@@ -4,17 +4,21 @@
  *
  * Design decisions:
  * - The FLAGS were parsed when the file was loaded (policy_rules.c, through
- *   sr_midreg_settings_parse): a lookup scans the AoR once and copies the
+ *   sr_midreg_settings_parse): a lookup scans the AoR once and answers with the
  *   winning rule's struct, no parsing per REGISTER.
  * - The mid lines get their own hyperscan database (policy_internal.h says
  *   why), compiled like the verdict rules (block mode, one report per rule,
  *   pattern id = the rule's index). Hyperscan reports matches by end offset,
  *   not by id, so the scan keeps the lowest id it sees: the first matching
  *   line in file order wins whatever the regexes are.
+ * - The answer is the db's own parsed struct (no copy), and a tag names it
+ *   so that a caller keeping the tag with the AoR (the registrar, in the
+ *   location store's AoR record) is answered without a scan until the next
+ *   reload: an absorbed refresh then costs no hyperscan scan (bench/midreg).
  * - The lookup is a reader of the published database like sr_policy_check:
  *   same atomic load, the reader's own scratch, no lock; the caller reports
  *   quiescence as it already does for the verdict rules, so a reload never
- *   frees the settings a lookup copies from.
+ *   frees the settings a lookup answered with.
  */
 #include "policy_internal.h"
 
@@ -68,6 +72,19 @@ void sr_policy_mid_free(struct sr_policy_mid *m)
 	m->n_scratch = 0;
 }
 
+/*
+ * Tags (sr_policy_mid_settings): the db's epoch (the low 16 bits of its
+ * generation) over the answer, the matching line's rule index + 1 or
+ * TAG_NO_RULE. A reload publishes a db with another epoch, so every tag a
+ * caller kept goes stale and the next lookup scans. An epoch comes round
+ * again after 65,536 reloads: a tag is kept with an AoR that has bindings
+ * and renewed by its next REGISTER after a reload, so only an AoR that got
+ * no REGISTER through all of them (longer than any binding lives at any
+ * sane reload rate) could see its old answer again. A tag naming no mid
+ * line of the current db is never trusted.
+ */
+#define TAG_NO_RULE 0xffffu
+
 static int on_mid_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
 {
 	(void)from, (void)to, (void)flags;
@@ -77,18 +94,54 @@ static int on_mid_match(unsigned id, unsigned long long from, unsigned long long
 	return 0;
 }
 
-bool sr_policy_mid_settings(void *arg, struct sr_str aor, struct sr_midreg_settings *s)
+/* The tag of db d's answer 'slot' (a rule index + 1, or TAG_NO_RULE). */
+static uint32_t tag_of(const struct sr_policy_db *d, uint32_t slot)
+{
+	return (uint32_t)d->mid.epoch << 16 | slot;
+}
+
+/* The answer a tag of d names: the rule's settings, NULL for none; *known false when it names no answer of d. */
+static const struct sr_midreg_settings *tagged(const struct sr_policy_db *d, uint32_t tag, bool *known)
+{
+	uint32_t slot = tag & 0xffffu;
+	*known = false;
+	if (tag == 0 || tag >> 16 != d->mid.epoch)
+		return NULL;
+	if (slot == TAG_NO_RULE) {
+		*known = true;
+		return NULL;
+	}
+	if (slot - 1 >= d->rules.n || d->rules.v[slot - 1].action != SR_PA_MID)
+		return NULL; /* not a tag this db made: scan */
+	*known = true;
+	return d->rules.v[slot - 1].mid;
+}
+
+const struct sr_midreg_settings *sr_policy_mid_settings(void *arg, struct sr_str aor, uint32_t *tag)
 {
 	const struct sr_policy_reader *rd = arg;
+	uint32_t in = *tag;
+	*tag = 0;
 	if (!rd || !rd->p || rd->id >= rd->p->max_readers)
-		return false;
+		return NULL;
 	const struct sr_policy_db *d = atomic_load_explicit(&rd->p->cur, memory_order_acquire);
-	if (!d->mid.hs || aor.len > UINT32_MAX)
-		return false;
+	bool known;
+	const struct sr_midreg_settings *s = tagged(d, in, &known);
+	if (known) {
+		*tag = in; /* this db's answer for the AoR already: no scan */
+		return s;
+	}
+	if (!d->mid.hs || aor.len > UINT32_MAX) {
+		*tag = tag_of(d, TAG_NO_RULE);
+		return NULL;
+	}
 	unsigned first = UINT32_MAX;
 	hs_scan(d->mid.hs, aor.p ? aor.p : "", (unsigned)aor.len, 0, d->mid.scratch[rd->id], on_mid_match, &first);
-	if (first == UINT32_MAX)
-		return false;
-	*s = *d->rules.v[first].mid;
-	return true;
+	if (first == UINT32_MAX) {
+		*tag = tag_of(d, TAG_NO_RULE);
+		return NULL;
+	}
+	if (first + 1 < TAG_NO_RULE)
+		*tag = tag_of(d, first + 1); /* a line beyond the tag's range is scanned for every time */
+	return d->rules.v[first].mid;
 }

@@ -136,12 +136,15 @@ static void mid_decision_facts(const struct sr_req_ctx *c, const struct sr_plan 
 {
 	const struct sr_sip_msg *m = c->m;
 	rq->aor = p->aor;
+	rq->aor_hash = c->res->aor_hash; /* the owner hash of p->aor (reg_save.c): the record's AoR checked by it */
 	rq->star = p->remove_all;
 	rq->n_contacts = 0;
 	for (unsigned i = 0; !p->remove_all && i < p->n && i < SR_MIDREG_MAX_CONTACTS; i++)
 		mid_contact_decision(c, &p->e[i], &rq->contacts[rq->n_contacts++]);
-	rq->txn = (struct sr_txn_req){ .method = m->method, .branch = m->top_via.branch, .cseq = m->cseq,
-				       .call_id = m->call_id };
+	/* what tells copies of one request apart (mr_req_key); the rest of rq->txn only if it goes upstream */
+	rq->txn.branch = m->top_via.branch;
+	rq->txn.call_id = m->call_id;
+	rq->txn.cseq = m->cseq;
 	rq->settings = p->rule; /* looked up once, by reg_rule.c: lib/midreg reads the same rule */
 }
 
@@ -166,6 +169,7 @@ static bool mid_forward_facts(struct sr_req_ctx *c, const struct sr_plan *p, str
 	rq->lines = md->lines;
 	rq->body = sr_str_make(c->req + m->body_at, m->msg_len - m->body_at);
 	rq->msg = sr_str_make(c->req, m->msg_len);
+	rq->txn.method = m->method;
 	rq->txn.sent_by = m->n_via ? sr_sip_via_sent_by(m->via[0]) : SR_STR_NULL;
 	rq->txn.ruri = m->ruri_raw;
 	rq->txn.from_tag = m->from_tag;

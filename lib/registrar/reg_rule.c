@@ -11,6 +11,19 @@
  * (the binding's source) and aor= (the AoR the bindings are stored under).
  *
  * Design decisions:
+ * - The rule's tag (sr_midreg_settings_fn) is kept in the To AoR's record
+ *   in the location store (sr_loc_aor_tag), which the REGISTER's change
+ *   set looks up anyway: the record is looked up here, once (read only),
+ *   instead of after the owner check; the tag is written once the change
+ *   is prepared (sr_reg_rule_keep: a new AoR's record exists from then on,
+ *   and a refused REGISTER leaves nothing). So a refresh of an AoR whose
+ *   rules were not reloaded since its last REGISTER gets its rule without
+ *   a hyperscan scan (bench/midreg: the scan was most of what an absorbed
+ *   refresh cost beyond a final one). A custom AoR's bindings live under
+ *   the custom AoR, so the To AoR has no record to keep a tag in: those
+ *   REGISTERs scan every time. The tag names an answer of one published
+ *   set of rules: after a reload the next REGISTER of every AoR scans
+ *   again (test_reg_rule).
  * - One lookup per REGISTER, right after the canonical AoR is known and
  *   before the owner check: a custom AoR hashes to its own owner, so the
  *   shard that owns it is the one that stores it (a REGISTER arriving at
@@ -45,9 +58,12 @@ enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p)
 	if (sr_reg_mid_second_pass(c)) {
 		p->rule = sr_reg_mid_kept_rule(c);
 	} else if (s->mid_hooks.settings) {
-		sr_midreg_settings_defaults(&s->rule);
-		s->mid_hooks.settings(s->mid_hooks.ctx, p->aor, &s->rule);
-		p->rule = &s->rule;
+		/* the To AoR's record (the change set looks it up here, once) keeps the tag of its last lookup */
+		c->res->aor_hash = sr_reg_aor_hash(c, p);
+		sr_loc_txn_begin_hashed(s->loc, &p->txn, p->aor, c->res->aor_hash);
+		p->txn_begun = true;
+		p->rule_tag = p->txn.rec ? sr_loc_aor_tag(p->txn.rec) : 0;
+		p->rule = s->mid_hooks.settings(s->mid_hooks.ctx, p->aor, &p->rule_tag);
 	}
 	if (!p->rule || !p->rule->aor[0])
 		return SR_E_OK;
@@ -56,7 +72,15 @@ enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p)
 	if (n == 0 || n > s->cfg.max_aor_len)
 		return SR_E_AOR_TOO_LONG;
 	p->aor = sr_str_make(s->rule_aor, n);
+	p->txn_begun = false; /* the custom AoR's record is another: reg_save.c hashes and looks it up */
+	p->rule_tag = 0;      /* and keeps no tag of the To AoR's rule */
 	return SR_E_OK;
+}
+
+void sr_reg_rule_keep(struct sr_req_ctx *c, const struct sr_plan *p)
+{
+	if (p->rule_tag && p->txn.rec && sr_loc_aor_tag(p->txn.rec) != p->rule_tag)
+		sr_loc_aor_set_tag(c->s->loc, p->txn.rec, p->rule_tag);
 }
 
 static enum sr_midreg_matching mode_of(const struct sr_plan *p)
@@ -87,27 +111,25 @@ const struct sr_binding *sr_reg_rule_match(const struct sr_req_ctx *c, const str
 	if (mode == SR_MIDREG_MATCH_DEFAULT)
 		return sr_loc_match(rec, &pe->key);
 	struct sr_str want, have;
-	bool by_param = mode == SR_MIDREG_MATCH_PARAM && param_of(p, pe->ci.uri, &want);
-	struct sr_loc_key k = uri_key(&pe->key);
-	for (const struct sr_binding *b = sr_loc_first(rec); b; b = b->next) {
-		if (by_param) {
+	if (mode == SR_MIDREG_MATCH_PARAM && param_of(p, pe->ci.uri, &want)) {
+		for (const struct sr_binding *b = sr_loc_first(rec); b; b = b->next)
 			if (param_of(p, sr_binding_field(b, SR_BF_CONTACT), &have) && sr_str_eq(have, want))
 				return b;
-			continue;
-		}
-		struct sr_loc_key bk;
-		sr_loc_key_of_binding(&bk, b);
-		bk = uri_key(&bk);
-		if (!sr_loc_key_names(&k, &bk))
-			continue;
-		if (mode == SR_MIDREG_MATCH_CONTACT_CALLID &&
-		    !sr_str_eq(sr_binding_field(b, SR_BF_CALL_ID), c->m->call_id))
-			continue;
-		pe->key.uri_hash = k.uri_hash; /* the hash the copy computed, if any: the store reuses it */
-		pe->key.hashed = k.hashed;
-		return b;
+		return NULL;
 	}
-	return NULL;
+	/* by URI alone, the store's URI rule (sr_loc_names on a key without instance or push key) */
+	struct sr_loc_key k = uri_key(&pe->key);
+	const struct sr_binding *found = NULL;
+	if (mode != SR_MIDREG_MATCH_CONTACT_CALLID) {
+		found = sr_loc_match(rec, &k);
+	} else {
+		for (const struct sr_binding *b = sr_loc_first(rec); b && !found; b = b->next)
+			if (sr_loc_names(&k, b) && sr_str_eq(sr_binding_field(b, SR_BF_CALL_ID), c->m->call_id))
+				found = b;
+	}
+	pe->key.uri_hash = k.uri_hash; /* the hash the copy computed, if any: the store reuses it */
+	pe->key.hashed = k.hashed;
+	return found;
 }
 
 bool sr_reg_rule_same(const struct sr_plan *p, struct sr_plan_entry *a, struct sr_plan_entry *b)

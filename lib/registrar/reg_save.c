@@ -413,6 +413,7 @@ static void change_and_answer(struct sr_req_ctx *c, struct sr_plan *p)
 	enum sr_reg_err e = sr_plan_prepare(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
+	sr_reg_rule_keep(c, p); /* the AoR's record (a new one exists from here) keeps its mid rule's tag */
 	struct sr_loc_cursor cur;
 	sr_loc_cursor_txn(&cur, &p->txn);
 	if (!sr_reply_bindings(c, &cur, p) || (c->s->retraction && !sr_reply_retraction(c))) {
@@ -448,12 +449,13 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (e == SR_E_OK) {
 		c->res->has_aor = true;
 		/* the pre-scan's hash is the To AoR's; a mid rule's custom AoR (in s->rule_aor) has its own */
-		bool carried = sr_reg_carry_has_aor(c->carry, m) && p->aor.p == p->aor_buf;
-		c->res->aor_hash = carried ? c->carry->aor_hash : sr_hash64(p->aor.p, p->aor.len);
+		if (!p->txn_begun)
+			c->res->aor_hash = sr_reg_aor_hash(c, p); /* else reg_rule.c hashed it to look it up */
 		/*
 		 * Another shard's AoR (the pre-scan and the parse disagreed, or the
-		 * request came to the wrong worker): nothing is read or changed here,
-		 * not even the replay cache, so the owner sees the request as new.
+		 * request came to the wrong worker): nothing is changed here, not even
+		 * the replay cache (a mid-registrar's rule lookup only read this
+		 * shard's store), so the owner sees the request as new.
 		 */
 		if (s->owns && !s->owns(s->owns_ctx, c->res->aor_hash)) {
 			c->res->drop = SR_DROP_NOT_OWNER;
@@ -474,7 +476,8 @@ void sr_reg_save(struct sr_req_ctx *c)
 
 	if (joined_path_len(c) > s->cfg.max_path_len)
 		return sr_reply_error(c, SR_E_PATH_TOO_LONG, NULL, SR_STR_NULL);
-	sr_loc_txn_begin_hashed(s->loc, &p->txn, p->aor, c->res->aor_hash);
+	if (!p->txn_begun)
+		sr_loc_txn_begin_hashed(s->loc, &p->txn, p->aor, c->res->aor_hash);
 	p->aor_rec = p->txn.rec;
 	p->branch_hash = m->top_via.branch.len ? (uint32_t)sr_hash64(m->top_via.branch.p, m->top_via.branch.len) : 0;
 

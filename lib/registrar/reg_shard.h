@@ -39,7 +39,6 @@ struct sr_registrar {
 	struct sr_sip_msg msg; /* its message view (several KB: not on a worker's stack either) */
 	struct sr_reg_mid_hooks mid_hooks; /* registrar.role = mid (reg_mid.c); take NULL: a final registrar */
 	struct sr_reg_mid *mid;            /* its buffers, NULL without the hook */
-	struct sr_midreg_settings rule;    /* the REGISTER's rule as mid_hooks.settings filled it (reg_rule.c) */
 	char rule_aor[SR_REG_MAX_AOR_LEN]; /* its custom AoR (aor=), when it names one */
 };
 
@@ -58,6 +57,13 @@ struct sr_req_ctx {
 	char extra_hdrs[1024]; /* header lines an auth hook asks to add to the response */
 	size_t extra_len;
 };
+
+/* sr_hash64 of the plan's AoR: the pre-scan's when it is the To AoR the pre-scan hashed (reg_carry.h). */
+static inline uint64_t sr_reg_aor_hash(const struct sr_req_ctx *c, const struct sr_plan *p)
+{
+	bool carried = sr_reg_carry_has_aor(c->carry, c->m) && p->aor.p == p->aor_buf;
+	return carried ? c->carry->aor_hash : sr_hash64(p->aor.p, p->aor.len);
+}
 
 /* reg_save.c: RFC 3261 10.3 for a parsed REGISTER. */
 void sr_reg_save(struct sr_req_ctx *c);
@@ -81,13 +87,17 @@ void sr_reg_mid_applied(struct sr_req_ctx *c, const struct sr_plan *p);
  * reg_rule.c: the mid-registrar's per-AoR rule (registrar.role = mid) in
  * the plan. begin: after the canonical AoR, looks the rule up once (or takes
  * the copy io.apply's second pass kept) into p->rule and replaces p->aor by
- * the custom AoR it names; SR_E_AOR_TOO_LONG when that does not fit.
+ * the custom AoR it names; SR_E_AOR_TOO_LONG when that does not fit. In a
+ * shard with the settings hook it begins p->txn on the To AoR (whose record
+ * keeps the rule's tag). keep: once the change is prepared, the AoR's
+ * record keeps the tag, so its next REGISTER needs no scan.
  * match: the binding a contact names under the rule's matching mode.
  * same: whether two contacts of one request name the same binding.
  * path: path-received (p->path_src_*). limit: max_contacts and its mode.
  * listed: whether the 200 lists binding b (only-request-contacts).
  */
 enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p);
+void sr_reg_rule_keep(struct sr_req_ctx *c, const struct sr_plan *p);
 const struct sr_binding *sr_reg_rule_match(const struct sr_req_ctx *c, const struct sr_plan *p,
 					   const struct sr_aor *rec, struct sr_plan_entry *pe);
 bool sr_reg_rule_same(const struct sr_plan *p, struct sr_plan_entry *a, struct sr_plan_entry *b);

@@ -140,13 +140,15 @@ struct sr_reg_mid_hooks {
 	void *ctx;
 	/*
 	 * The operator's rule (`aor mid` lines) for a REGISTER's canonical To
-	 * AoR: fills s, which arrives with defaults (sr_midreg_settings_for).
-	 * Asked once per REGISTER, right after the AoR is known (reg_rule.c:
-	 * a custom AoR decides the owner and what is matched), never on
-	 * io.apply's second pass (which uses the copy kept with the request);
-	 * take() gets the same settings in rq->settings. NULL: no rules.
+	 * AoR, NULL for none (an sr_midreg_settings_fn: sr_midreg_settings_for;
+	 * *tag in and out). Asked once per REGISTER, right after the AoR is
+	 * known (reg_rule.c: a custom AoR decides the owner and what is
+	 * matched), with the tag the AoR's record keeps from its last lookup, so
+	 * a refresh is answered without a scan until the rules are reloaded;
+	 * never on io.apply's second pass (which uses the copy kept with the
+	 * request). take() gets the same settings in rq->settings. NULL: no rules.
 	 */
-	void (*settings)(void *ctx, struct sr_str aor, struct sr_midreg_settings *s);
+	const struct sr_midreg_settings *(*settings)(void *ctx, struct sr_str aor, uint32_t *tag);
 	/*
 	 * Optional, asked first: the decision alone, on a request holding only
 	 * the facts sr_midreg_absorbs reads. True: absorbed, answered as a final

@@ -152,4 +152,32 @@ static inline bool sr_sip_case_eq(const char *a, size_t an, const char *b, size_
 	return true;
 }
 
+/* The value of hex digit c (either case), -1 when c is none. */
+static inline int sr_sip_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * One character of %-escaped text p[0..n) at *i (RFC 3261 25.1: escaped =
+ * "%" HEXDIG HEXDIG): the byte an escape stands for, or the character as it
+ * stands when it starts no complete escape; *i moves past what was read.
+ * The one unescaper of lib/sip's hand-written readers (a Path URI's received
+ * parameter, the AoR in a mid-registrar's AoR contact).
+ */
+static inline char sr_sip_unescape_next(const char *p, size_t n, size_t *i)
+{
+	size_t k = *i;
+	int hi, lo;
+	if (p[k] == '%' && k + 2 < n && (hi = sr_sip_hex_digit(p[k + 1])) >= 0 && (lo = sr_sip_hex_digit(p[k + 2])) >= 0) {
+		*i = k + 3;
+		return (char)(hi << 4 | lo);
+	}
+	*i = k + 1;
+	return p[k];
+}
+
 #endif

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "sip_chars.h"
 #include "sip_response.h"
 
 #define RAW_LIT(w, lit) sr_resp_raw((w), SR_STR_LIT(lit))
@@ -175,14 +176,6 @@ size_t sr_mid_aor_contact_uri(char *out, size_t cap, const struct sr_mid_uri_for
 	return written(&w);
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 size_t sr_mid_aor_from_user(char *out, size_t cap, struct sr_str user, struct sr_str at_escape, struct sr_str scheme)
 {
 	if (at_escape.len == 0 || user.len <= at_escape.len)
@@ -203,16 +196,9 @@ size_t sr_mid_aor_from_user(char *out, size_t cap, struct sr_str user, struct sr
 		sr_resp_raw(&w, left);
 		RAW_LIT(&w, "@");
 	}
-	for (size_t i = 0; i < right.len; i++) {
-		int hi, lo;
-		if (right.p[i] == '%' && i + 2 < right.len && (hi = hex_val(right.p[i + 1])) >= 0 &&
-		    (lo = hex_val(right.p[i + 2])) >= 0) {
-			char c = (char)(hi << 4 | lo);
-			sr_resp_raw(&w, sr_str_make(&c, 1));
-			i += 2;
-		} else {
-			sr_resp_raw(&w, sr_str_make(&right.p[i], 1));
-		}
+	for (size_t i = 0; i < right.len;) {
+		char c = sr_sip_unescape_next(right.p, right.len, &i);
+		sr_resp_raw(&w, sr_str_make(&c, 1));
 	}
 	return written(&w);
 }
@@ -223,7 +209,7 @@ bool sr_mid_ctid_parse(struct sr_str hex, uint64_t *ctid)
 		return false;
 	uint64_t v = 0;
 	for (size_t i = 0; i < hex.len; i++) {
-		int d = hex_val(hex.p[i]);
+		int d = sr_sip_hex_digit(hex.p[i]);
 		if (d < 0)
 			return false;
 		v = v << 4 | (uint64_t)d;

@@ -17,15 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define RECEIVED_MAX 128
+#include "sip_chars.h"
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+#define RECEIVED_MAX 128
 
 bool sr_sip_path_received(struct sr_str path, struct sr_arena *arena, uint32_t *ip, uint16_t *port)
 {
@@ -49,12 +43,8 @@ bool sr_sip_path_received(struct sr_str path, struct sr_arena *arena, uint32_t *
 		memcpy(buf, "sip:", 4);
 		n = 4;
 	}
-	for (size_t i = 0; i < v.len; i++) {
-		char ch = v.p[i];
-		if (ch == '%' && i + 2 < v.len && hex(v.p[i + 1]) >= 0 && hex(v.p[i + 2]) >= 0) {
-			ch = (char)(hex(v.p[i + 1]) * 16 + hex(v.p[i + 2]));
-			i += 2;
-		}
+	for (size_t i = 0; i < v.len;) {
+		char ch = sr_sip_unescape_next(v.p, v.len, &i);
 		if (ch == ';' || ch == '>' || ch == '?')
 			break; /* the received URI's own parameters (transport=...) */
 		if (n == sizeof(buf))

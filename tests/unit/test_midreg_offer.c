@@ -106,14 +106,17 @@ static void test_same_verdicts_mirror(void **state)
 /* ---------------------------------------------------------------- the offer */
 
 static unsigned lookups;
-static bool rule_lookup(void *arg, struct sr_str aor, struct sr_midreg_settings *s)
+static const struct sr_midreg_settings *rule_lookup(void *arg, struct sr_str aor, uint32_t *tag)
 {
 	(void)arg;
+	static struct sr_midreg_settings mem;
 	lookups++;
+	*tag = 0;
 	if (!sr_str_eq(aor, SR_STR_LIT("sip:mem@example.com")))
-		return false;
-	s->memory_only = true;
-	return true;
+		return NULL;
+	sr_midreg_settings_defaults(&mem);
+	mem.memory_only = true;
+	return &mem;
 }
 
 static void with_rules(struct sr_midreg_config *c)
@@ -209,20 +212,32 @@ static void add_binding(struct mh *h, unsigned slot, const char *aor, const char
 	snprintf(b->uri, sizeof(b->uri), "%s", uri);
 }
 
-static void test_shared_binding_ids_keep_their_records(void **state)
+/*
+ * Two AoRs whose bindings came back from different stores with the same id
+ * keep their own records, whether the requests carry an AoR hash (ha, hb:
+ * the registrar's; 0 none) or not. With hashes, the first refresh of each
+ * matches the AoR's bytes and the second is found by the hash alone.
+ */
+static void shared_binding_ids(uint64_t ha, uint64_t hb)
 {
-	(void)state;
 	static struct mh h;
 	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, NULL);
-	/* two AoRs whose bindings came back from different stores with the same id */
 	add_binding(&h, 0, "sip:a@example.com", "sip:a@198.51.100.2:1", 7);
 	add_binding(&h, 1, "sip:b@example.com", "sip:b@198.51.100.2:2", 7);
 	restore_live(&h, "sip:a@example.com", 0x1000000000000001ull, 7);
 	restore_live(&h, "sip:b@example.com", 0x2000000000000002ull, 7);
 	sr_midreg_restore_done(h.m, h.now_ms);
 	struct sr_midreg_req ra = req("sip:a@example.com", 7, 120, 5), rb = req("sip:b@example.com", 7, 120, 5);
-	assert_true(sr_midreg_absorbs(h.m, &ra, h.now_ms));
-	assert_true(sr_midreg_absorbs(h.m, &rb, h.now_ms));
+	ra.aor_hash = ha;
+	rb.aor_hash = hb;
+	for (unsigned round = 0; round < 2; round++) {
+		assert_true(sr_midreg_absorbs(h.m, &ra, h.now_ms));
+		assert_true(sr_midreg_absorbs(h.m, &rb, h.now_ms));
+	}
+	/* a third AoR with the same binding id and its own hash has no record: a new contact */
+	struct sr_midreg_req rn = req("sip:c@example.com", 7, 120, 5);
+	rn.aor_hash = ha ? ha ^ hb : 0;
+	assert_false(sr_midreg_absorbs(h.m, &rn, h.now_ms));
 	/* a's binding goes: only a's record is de-registered upstream, b's refreshes are still absorbed */
 	h.store[0].used = false;
 	sr_midreg_binding_gone(h.m, sr_str_cstr("sip:a@example.com"), 7, h.now_ms);
@@ -231,8 +246,21 @@ static void test_shared_binding_ids_keep_their_records(void **state)
 	assert_true(sr_midreg_absorbs(h.m, &rb, h.now_ms));
 	/* an id no record has is a new contact */
 	struct sr_midreg_req rc = req("sip:a@example.com", 8, 120, 6);
+	rc.aor_hash = ha;
 	assert_false(sr_midreg_absorbs(h.m, &rc, h.now_ms));
 	mh_free(&h);
+}
+
+static void test_shared_binding_ids_keep_their_records(void **state)
+{
+	(void)state;
+	shared_binding_ids(0, 0);
+}
+
+static void test_shared_binding_ids_by_aor_hash(void **state)
+{
+	(void)state;
+	shared_binding_ids(0xa11ce5a11ce5a11cull, 0xb0bb0bb0bb0bb0bbull);
 }
 
 int main(void)
@@ -244,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_offer_uses_the_registrars_rule),
 		cmocka_unit_test(test_offer_reply_port),
 		cmocka_unit_test(test_shared_binding_ids_keep_their_records),
+		cmocka_unit_test(test_shared_binding_ids_by_aor_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,17 +126,20 @@ static void test_options(void **state)
 /* ---------------------------------------------------------------- the settings the shard acts on */
 
 /* The operator's lookup: AoRs of example.com get 7200 s upstream and only their own contacts in a 2xx. */
-static bool rules(void *arg, struct sr_str aor, struct sr_midreg_settings *s)
+static const struct sr_midreg_settings *rules(void *arg, struct sr_str aor, uint32_t *tag)
 {
 	unsigned *calls = arg;
 	(*calls)++;
+	*tag = 0;
 	static const struct sr_str dom = SR_STR_LIT("@example.com");
 	if (aor.len < dom.len || !sr_str_caseeq(sr_str_make(aor.p + aor.len - dom.len, dom.len), dom))
-		return false;
+		return NULL;
+	static struct sr_midreg_settings s;
 	char err[128];
 	static const char flags[] = "outgoing-expires=7200,only-request-contacts";
-	assert_int_equal(sr_midreg_settings_parse(flags, sizeof(flags) - 1, s, err, sizeof(err)), 0);
-	return true;
+	sr_midreg_settings_defaults(&s);
+	assert_int_equal(sr_midreg_settings_parse(flags, sizeof(flags) - 1, &s, err, sizeof(err)), 0);
+	return &s;
 }
 
 static unsigned rule_calls;
@@ -152,14 +155,15 @@ static void test_rule_settings_applied(void **state)
 	(void)state;
 	struct mh h;
 	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, with_rules);
-	struct sr_midreg_settings alice, other;
-	sr_midreg_settings_for(h.m, SR_STR_LIT(ALICE), &alice);
-	sr_midreg_settings_for(h.m, SR_STR_LIT("sip:carol@example.org"), &other);
+	uint32_t tag = 0;
+	const struct sr_midreg_settings *alice = sr_midreg_settings_for(h.m, SR_STR_LIT(ALICE), &tag);
+	const struct sr_midreg_settings *other = sr_midreg_settings_for(h.m, SR_STR_LIT("sip:carol@example.org"), &tag);
 	assert_int_equal(rule_calls, 2);
-	assert_int_equal(alice.outgoing_expires, 7200);
-	assert_int_equal(other.outgoing_expires, 0);
+	assert_non_null(alice);
+	assert_int_equal(alice->outgoing_expires, 7200);
+	assert_null(other); /* no rule: the configuration's values */
 
-	h.settings = &alice;
+	h.settings = alice;
 	struct mh_ua a, b;
 	mh_two_devices(&h, &a, &b, ALICE, DEV1, DEV2, 60);
 	assert_int_equal(mh_main_binding(&h, ALICE, 0)->expires_at, mh_now_s(&h) + 7200); /* the rule's, not 3600 */
@@ -169,7 +173,7 @@ static void test_rule_settings_applied(void **state)
 	assert_null(strstr(ok, "Contact: <" DEV1 ">"));
 
 	/* Without the rule: the configuration's outgoing_expires and every contact of the AoR. */
-	h.settings = &other;
+	h.settings = other;
 	struct mh_ua c;
 	mh_ua_init(&c, 3, ALICE, "sip:alice@198.51.100.2:20003");
 	mh_register(&h, &c, 60);

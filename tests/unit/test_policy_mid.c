@@ -27,14 +27,18 @@ static struct sr_policy *load(const char *text)
 	return p;
 }
 
-/* The settings of aor through reader 1 (defaults first, as sr_midreg_settings_for gives them); *hit: matched. */
+/* The settings of aor through reader 1, scanned (no tag kept); defaults when no line matches; *hit: matched. */
 static struct sr_midreg_settings lookup(struct sr_policy *p, const char *aor, bool *hit)
 {
 	struct sr_policy_reader rd = { p, 1 };
 	struct sr_midreg_settings s;
 	sr_midreg_settings_defaults(&s);
 	sr_midreg_settings_fn *fn = sr_policy_mid_settings; /* the signature midreg calls */
-	*hit = fn(&rd, sr_str_cstr(aor), &s);
+	uint32_t tag = 0;
+	const struct sr_midreg_settings *r = fn(&rd, sr_str_cstr(aor), &tag);
+	*hit = r != NULL;
+	if (r)
+		s = *r;
 	return s;
 }
 
@@ -166,6 +170,52 @@ static void reload_replaces_settings(void **state)
 	sr_policy_free(p);
 }
 
+/* A tag answers without a scan while the rules stand; a reload makes it stale; a tag of no mid line is not trusted. */
+static void tags_answer_until_reload(void **state)
+{
+	(void)state;
+	struct sr_policy *p = load(RULES);
+	struct sr_policy_reader rd = { p, 1 };
+	uint32_t ims = 0, none = 0, t;
+	const struct sr_midreg_settings *s = sr_policy_mid_settings(&rd, SR_STR_LIT("sip:alice@ims.example.com"), &ims);
+	assert_non_null(s);
+	assert_int_equal(s->outgoing_expires, 7200);
+	assert_int_not_equal(ims, 0);
+	assert_null(sr_policy_mid_settings(&rd, SR_STR_LIT("sip:bob@example.org"), &none));
+	assert_int_not_equal(none, 0);
+	assert_int_not_equal(none, ims);
+	/* the tag is the answer: another AoR's text is not even scanned (the registrar keeps one tag per AoR) */
+	t = ims;
+	assert_ptr_equal(sr_policy_mid_settings(&rd, SR_STR_LIT("sip:bob@example.org"), &t), s);
+	assert_int_equal(t, ims);
+	t = none;
+	assert_null(sr_policy_mid_settings(&rd, SR_STR_LIT("sip:alice@ims.example.com"), &t));
+	assert_int_equal(t, none);
+	/* a tag of this db naming the `ua drop` line (rule 0): not a mid line, scanned */
+	t = (ims & 0xffff0000u) | 1;
+	assert_ptr_equal(sr_policy_mid_settings(&rd, SR_STR_LIT("sip:alice@ims.example.com"), &t), s);
+	assert_int_equal(t, ims);
+
+	/* a reload: the kept tags are stale, the next lookup scans the new rules */
+	char err[256] = "";
+	const char *next = "aor mid outgoing-expires=900 /^sip:bob@/\n";
+	assert_int_equal(sr_policy_reload(p, next, strlen(next), 1000, err, sizeof(err)), 0);
+	t = ims;
+	assert_null(sr_policy_mid_settings(&rd, SR_STR_LIT("sip:alice@ims.example.com"), &t));
+	assert_int_not_equal(t, ims);
+	t = none;
+	s = sr_policy_mid_settings(&rd, SR_STR_LIT("sip:bob@example.org"), &t);
+	assert_non_null(s);
+	assert_int_equal(s->outgoing_expires, 900);
+	assert_int_not_equal(t, none);
+	/* no policy behind the reader: no rule, nothing to keep */
+	struct sr_policy_reader nobody = { NULL, 0 };
+	t = 7;
+	assert_null(sr_policy_mid_settings(&nobody, SR_STR_LIT("sip:bob@example.org"), &t));
+	assert_int_equal(t, 0);
+	sr_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +224,7 @@ int main(void)
 		cmocka_unit_test(mid_lines_are_not_verdicts),
 		cmocka_unit_test(bad_mid_lines_refused_with_line),
 		cmocka_unit_test(reload_replaces_settings),
+		cmocka_unit_test(tags_answer_until_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

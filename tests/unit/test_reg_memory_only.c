@@ -42,9 +42,9 @@ static void persist_event(void *ctx, const struct sr_loc_event *ev)
 static uint16_t flags_from_rules(struct th_env *e, struct sr_str aor)
 {
 	(void)e;
-	struct sr_midreg_settings st;
-	sr_midreg_settings_defaults(&st);
-	return sr_policy_mid_settings(&reader, aor, &st) && st.memory_only ? SR_BFLAG_MEMORY_ONLY : 0;
+	uint32_t tag = 0;
+	const struct sr_midreg_settings *st = sr_policy_mid_settings(&reader, aor, &tag);
+	return st && st->memory_only ? SR_BFLAG_MEMORY_ONLY : 0;
 }
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)

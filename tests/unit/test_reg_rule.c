@@ -31,6 +31,7 @@ static struct sr_policy_reader reader;
 static struct {
 	bool take;            /* what the stand-in answers */
 	unsigned lookups;     /* settings hook calls */
+	uint32_t tag_in, tag_out; /* the last call's tag as the registrar handed it, and as the lookup left it */
 	unsigned offers;
 	char aor[256];
 	bool had_settings;
@@ -41,11 +42,14 @@ static struct {
 	size_t hs_len;
 } st;
 
-static void rule_of(void *ctx, struct sr_str aor, struct sr_midreg_settings *s)
+static const struct sr_midreg_settings *rule_of(void *ctx, struct sr_str aor, uint32_t *tag)
 {
 	(void)ctx;
 	st.lookups++;
-	sr_policy_mid_settings(&reader, aor, s);
+	st.tag_in = *tag;
+	const struct sr_midreg_settings *s = sr_policy_mid_settings(&reader, aor, tag);
+	st.tag_out = *tag;
+	return s;
 }
 
 static bool take(void *ctx, struct sr_midreg_req *rq)
@@ -363,10 +367,14 @@ static void reload_changes_rule(void **state)
 	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5061>;expires=300", "a-1", 1), 200);
 	assert_int_equal(st.outgoing_expires, 7200);
 	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5062>;expires=300", "a-2", 1), 503);
+	uint32_t kept = st.tag_in; /* the 503 came from the rule her record kept */
+	assert_int_not_equal(kept, 0);
 	const char *rules = "aor mid max-contacts=3,outgoing-expires=9000 /^sip:alice@/\n";
 	char err[256] = "";
 	assert_true(sr_policy_reload(reader.p, rules, strlen(rules), 1000, err, sizeof(err)) >= 0);
 	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5062>;expires=300", "a-2", 1), 200);
+	assert_int_equal(st.tag_in, kept); /* the kept tag came back, stale: the new rules were scanned */
+	assert_int_not_equal(st.tag_out, kept);
 	assert_int_equal(st.outgoing_expires, 9000);
 	assert_int_equal(th_binding_count(e, "sip:alice@example.com"), 2);
 	/* a reload that drops the line: the configuration again for the very next REGISTER */
@@ -374,6 +382,44 @@ static void reload_changes_rule(void **state)
 	assert_true(sr_policy_reload(reader.p, rules, strlen(rules), 1000, err, sizeof(err)) >= 0);
 	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5063>;expires=300", "a-3", 1), 200);
 	assert_int_equal(st.outgoing_expires, 0);
+	env_done(e);
+}
+
+/*
+ * The AoR's record keeps its rule's tag: the next REGISTER hands it back, so
+ * the lookup answers without a scan while the rules stand (test_policy_mid
+ * shows a kept tag is not rescanned, and reload_changes_rule that a reload
+ * still applies). A custom AoR's To AoR has no record: nothing is kept.
+ */
+static void rule_tag_kept_with_aor(void **state)
+{
+	(void)state;
+	struct th_env *e = env_rules("aor mid max-contacts=2 /^sip:alice@/\n"
+				     "aor mid aor=sip:$user@tenant.$domain /^sip:carol@/\n", NULL);
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5061>;expires=300", "a-1", 1), 200);
+	assert_int_equal(st.tag_in, 0); /* a new AoR: nothing kept yet */
+	uint32_t alice = st.tag_out;
+	assert_int_not_equal(alice, 0);
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5061>;expires=300", "a-1", 2), 200);
+	assert_int_equal(st.tag_in, alice); /* her record kept it (written when the first change was prepared) */
+	assert_int_equal(st.tag_out, alice);
+	/* a refused REGISTER (over max-contacts) leaves the kept tag as it was */
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5062>;expires=300", "a-2", 1), 200);
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5063>;expires=300", "a-3", 1), 503);
+	assert_int_equal(st.tag_in, alice);
+	/* bob matches no line: "no rule" is kept the same way, and is not alice's answer */
+	assert_int_equal(reg(e, "bob", "<sip:bob@198.51.100.3:5061>;expires=300", "b-1", 1), 200);
+	uint32_t bob = st.tag_out;
+	assert_int_equal(reg(e, "bob", "<sip:bob@198.51.100.3:5061>;expires=300", "b-1", 2), 200);
+	assert_int_equal(st.tag_in, bob);
+	assert_int_not_equal(bob, alice);
+	/* carol's bindings live under the custom AoR: every REGISTER of hers looks up afresh */
+	e->owner_moves = true;
+	assert_int_equal(reg(e, "carol", "<sip:carol@198.51.100.9:5060>;expires=300", "c-1", 1), 200);
+	assert_int_equal(reg(e, "carol", "<sip:carol@198.51.100.9:5060>;expires=300", "c-1", 2), 200);
+	assert_int_equal(st.tag_in, 0);
+	assert_int_equal(th_binding_count(e, "sip:carol@tenant.example.com"), 1);
+	assert_int_equal(th_binding_count(e, "sip:carol@example.com"), 0);
 	env_done(e);
 }
 
@@ -418,6 +464,7 @@ int main(void)
 		cmocka_unit_test(memory_only_from_rule),
 		cmocka_unit_test(only_request_contacts),
 		cmocka_unit_test(reload_changes_rule),
+		cmocka_unit_test(rule_tag_kept_with_aor),
 		cmocka_unit_test(second_pass_keeps_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
