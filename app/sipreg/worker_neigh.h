@@ -19,6 +19,16 @@
  *   that settle ownership consume the frame, so its source is read first
  *   (struct sr_neigh_source) and taught after.
  *   Fragments teach nothing themselves: the reassembled datagram does.
+ * - A SIP datagram from a new address adds an entry, even if its source is
+ *   spoofed: the table is bounded (net.neighbours) and a new address only
+ *   replaces the entry confirmed longest ago that is not being resolved
+ *   (net_neigh.h), so a spoofed flood under the per-source rate costs at
+ *   worst one ARP round trip for a contact whose entry it pushed out, not
+ *   memory (a sender on our link can claim an address in use, but no more
+ *   than with ARP, which has no defence either). Learning it saves that
+ *   round trip for the first request routed to a new contact, and an
+ *   off-link source without net.gateway has no other way in (the MAC it
+ *   came from is its router's; ARP never names it).
  * - ARP replies come back on whichever receive queue the NIC picks (an ARP
  *   frame has no flow to hash), not necessarily to the worker that asked.
  *   So the worker that receives ARP news for us (a reply, a request naming

@@ -2,7 +2,7 @@
  * test_net_neigh.c - lib/net's neighbour table driven by a hand-moved clock:
  * learning (IPv4 frames, RFC 826's merge rule), resolution with held
  * datagrams, retries and give-up, ageing and probes, the replacement rule
- * of a full bucket, the gateway and the fallbacks, the quiet second, the
+ * of a full bucket, a flood of new sources, the gateway and the fallbacks, the quiet second, the
  * configurations refused, and the ARP request and news on the wire. The io
  * callbacks only record what they were asked. Which worker learns a SIP
  * datagram (once, its owner) is the glue's: test_app_worker_neigh.c.
@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <arpa/inet.h>
 
 #include "net_frames.h"
 #include "net_neigh.h"
@@ -351,6 +353,30 @@ static void test_full_bucket_replaces_the_oldest(void **state)
 	assert_int_equal(r->n_req, 4);
 }
 
+/*
+ * worker_neigh.h's choice: every new source adds an entry, spoofed or not.
+ * A flood of them stays within the table and never pushes out an address
+ * being resolved (its answer still releases the datagram held for it).
+ */
+static void test_a_flood_of_new_sources_stays_bounded(void **state)
+{
+	struct fix *f = *state;
+	struct sr_neigh_config c = cfg();
+	c.entries = 16;
+	c.mask = 0; /* every address on-link: room for a thousand sources */
+	struct sr_neigh *n = remake(f, &c);
+	int p;
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.9"), 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	for (uint32_t i = 0; i < 1000; i++)
+		sr_neigh_learn_ip(n, 0, htonl(0x0a000000u + i), MAC_B, 1 + i);
+	assert_int_equal(sr_neigh_stats(n)->learned, 1 + 1000);
+	assert_int_equal(sr_neigh_stats(n)->entries, 16);
+	struct sr_net_arp a = arp(2, MAC_A, "198.51.100.9", T_OUR_IP); /* a reply */
+	assert_true(sr_neigh_learn_arp(n, 0, &a, 1001));
+	assert_int_equal(f->r.n_rel, 1);
+	assert_memory_equal(f->r.rel_mac[0], MAC_A, 6);
+}
+
 static void test_off_link_goes_to_the_gateway(void **state)
 {
 	struct fix *f = *state;
@@ -554,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rfc826_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_entries_are_probed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_bucket_replaces_the_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_flood_of_new_sources_stays_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_link_goes_to_the_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_link_without_gateway_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_second, setup, teardown),
