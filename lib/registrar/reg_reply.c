@@ -45,8 +45,10 @@ static void hex64(uint64_t v, char buf[17])
 
 /*
  * SipHash of (Call-ID, From tag, CSeq), each field with its length in front
- * and the CSeq number as 4 little-endian bytes, hashed where the fields lie
- * in the request (sr_siphash_fields), whatever their length.
+ * and the CSeq number as 4 little-endian bytes (sr_siphash_fields: copied
+ * into one stack buffer and hashed in one pass when they fit in 256 bytes,
+ * the usual case; longer ones through the incremental interface, with the
+ * same result), any length.
  */
 struct sr_str sr_reply_to_tag(struct sr_req_ctx *c, char buf[17])
 {

@@ -106,7 +106,8 @@ void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n)
 /*
  * One pass over one buffer, the state in local variables (the incremental
  * interface keeps it in memory between calls): the To-tag of every response
- * comes here (reg_reply.c gathers its fields first).
+ * comes here, through sr_siphash_fields, which gathers its fields into one
+ * buffer when they fit.
  */
 uint64_t sr_siphash(const struct sr_siphash_key *k, const void *p, size_t n)
 {

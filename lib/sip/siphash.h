@@ -16,9 +16,9 @@
  * the paper; the unit test checks the paper's test vector and agreement
  * with OpenSSL's SipHash on random keys and inputs.
  *
- * Inputs of several fields are hashed with the incremental interface, each
- * field preceded by its length (sr_siphash_field), so that no two different
- * field lists hash the same bytes.
+ * Inputs of several fields are hashed each field preceded by its length
+ * (sr_siphash_field, sr_siphash_fields), so that no two different field
+ * lists hash the same bytes.
  */
 #ifndef SR_SIPHASH_H
 #define SR_SIPHASH_H

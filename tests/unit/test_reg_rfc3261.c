@@ -306,9 +306,10 @@ static void response_to_tag(struct th_env *e, char out[17])
 }
 
 /*
- * The To-tag of a request whose Call-ID is longer than any buffer (it is
- * hashed where it lies): every byte counts, the last one too, and a
- * retransmission gets the same tag.
+ * The To-tag of a request whose Call-ID is longer than sr_siphash_fields'
+ * 256-byte stack buffer (hashed through the incremental interface instead):
+ * every byte counts, the last one too, and a retransmission gets the same
+ * tag.
  */
 static void to_tag_of_a_long_call_id(void **state)
 {
