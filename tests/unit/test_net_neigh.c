@@ -233,18 +233,16 @@ static void test_pending_slots_are_bounded(void **state)
 	struct sr_neigh_config c = cfg();
 	c.pending = 2;
 	struct sr_neigh *n = remake(f, &c);
-	struct rec *r = &f->r;
-	struct sr_neigh_hop hop;
 	int p;
-	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.10"), 0, &p, 0, &hop), SR_NEIGH_HELD);
-	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.11"), 0, &p, 0, &hop), SR_NEIGH_HELD);
-	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 0, &hop), SR_NEIGH_DROPPED);
-	assert_int_equal(r->n_req, 2);
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.10"), 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.11"), 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 0, &f->hop), SR_NEIGH_DROPPED);
+	assert_int_equal(f->r.n_req, 2);
 	assert_int_equal(sr_neigh_stats(n)->entries, 2); /* the refused address left no entry behind */
 	/* a slot comes back when its address resolves */
 	struct sr_net_arp a = arp(2, MAC_A, "198.51.100.10", T_OUR_IP);
 	sr_neigh_learn_arp(n, 0, &a, 5);
-	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 6, &hop), SR_NEIGH_HELD);
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 6, &f->hop), SR_NEIGH_HELD);
 }
 
 static void test_rfc826_merge(void **state)
@@ -481,8 +479,6 @@ static void test_quiet_second(void **state)
 	struct sr_neigh_config c = cfg();
 	c.reachable_ms = 5000;
 	struct sr_neigh *n = remake(f, &c);
-	struct rec *r = &f->r;
-	struct sr_neigh_hop hop;
 	int p;
 	uint32_t quiet = t_ip("198.51.100.20"), heard = t_ip("198.51.100.21");
 
@@ -490,38 +486,37 @@ static void test_quiet_second(void **state)
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 999); /* within the second: its age stays 0 */
 	sr_neigh_learn_ip(n, 0, heard, MAC_A, 0);
 	sr_neigh_learn_ip(n, 0, heard, MAC_A, 1000); /* a second later: confirmed at 1000 */
-	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 5000, &hop), SR_NEIGH_READY);
-	assert_int_equal(r->n_req, 1); /* stale at 0 + 5000: probed */
-	assert_int_equal(r->req_ip[0], quiet);
-	assert_int_equal(sr_neigh_send(n, heard, 0, &p, 5000, &hop), SR_NEIGH_READY);
-	assert_int_equal(r->n_req, 1); /* fresh until 1000 + 5000 */
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 5000, &f->hop), SR_NEIGH_READY);
+	assert_int_equal(f->r.n_req, 1); /* stale at 0 + 5000: probed */
+	assert_int_equal(f->r.req_ip[0], quiet);
+	assert_int_equal(sr_neigh_send(n, heard, 0, &p, 5000, &f->hop), SR_NEIGH_READY);
+	assert_int_equal(f->r.n_req, 1); /* fresh until 1000 + 5000 */
 
 	/* the probe's answer (a frame) confirms it at 5001; 5002 is quiet, so it is stale at 10001 */
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 5001);
 	assert_int_equal(sr_neigh_stats(n)->resolved, 1);
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 5002);
-	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 10001, &hop), SR_NEIGH_READY);
-	assert_int_equal(r->n_req, 2);
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 10001, &f->hop), SR_NEIGH_READY);
+	assert_int_equal(f->r.n_req, 2);
 
 	/* a move to another MAC, or to another port, is written within the second */
 	sr_neigh_learn_ip(n, 0, heard, MAC_B, 5010);
-	assert_true(sr_neigh_lookup(n, heard, &hop));
-	assert_memory_equal(hop.mac, MAC_B, 6);
+	assert_true(sr_neigh_lookup(n, heard, &f->hop));
+	assert_memory_equal(f->hop.mac, MAC_B, 6);
 	sr_neigh_learn_ip(n, 1, heard, MAC_B, 5020);
-	assert_true(sr_neigh_lookup(n, heard, &hop));
-	assert_int_equal(hop.port, 1);
+	assert_true(sr_neigh_lookup(n, heard, &f->hop));
+	assert_int_equal(f->hop.port, 1);
 
 	/* an entry being probed is confirmed by a frame within the second (here reachable_ms is shorter) */
 	c.reachable_ms = 500;
 	n = remake(f, &c);
-	r = &f->r;
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 0);
-	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 500, &hop), SR_NEIGH_READY);
-	assert_int_equal(r->n_req, 1);
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 500, &f->hop), SR_NEIGH_READY);
+	assert_int_equal(f->r.n_req, 1);
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 600);
 	assert_int_equal(sr_neigh_stats(n)->resolved, 1);
 	assert_int_equal(sr_neigh_advance(n, 1500), 0); /* no retry: the probe series ended */
-	assert_int_equal(r->n_req, 1);
+	assert_int_equal(f->r.n_req, 1);
 }
 
 static void test_arp_request_on_the_wire(void **state)
