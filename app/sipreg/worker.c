@@ -38,7 +38,8 @@
  * once per loop and takes their answers (by branch) first.
  * Every ARP packet and ICMP echo teaches the worker's neighbour table
  * (worker_neigh.c), which what the worker originates uses, and so does
- * every SIP datagram, once, in sip_process at its owner; ARP news reaches
+ * every SIP datagram, once, in sip_process at its owner after the flood
+ * check (worker_neigh.h); ARP news reaches
  * the other workers over the same rings as SIP.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
