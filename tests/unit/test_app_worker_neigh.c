@@ -1,8 +1,10 @@
 /*
- * test_app_worker_neigh.c - where a worker's neighbour table learns
- * (app/sipreg/worker_neigh.c): a SIP datagram teaches once, at the worker
- * that owns it, not also at the worker that received it and handed it on;
- * fragments teach nothing themselves; ICMP echo teaches at intake. The
+ * test_app_worker_neigh.c - the glue of a worker's neighbour table
+ * (app/sipreg/worker_neigh.c): intake leaves SIP to the datagram's owner,
+ * whose table a SIP datagram's source teaches, even after its frame is gone;
+ * fragments teach nothing themselves; ICMP echo teaches at intake. That the
+ * worker's datagram path teaches once, at the owner, a reassembled datagram
+ * too, is driven end to end by tests/integration/test_devnet_neigh.sh. The
  * learns are counted through the linker (--wrap=sr_neigh_learn_ip), and
  * the tables' published entry counts say which worker learned. A datagram
  * sent to an address being resolved runs on the sender's clock (now_ms
