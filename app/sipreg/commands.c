@@ -103,6 +103,7 @@ static void cmd_workers(void *ctx, const char *params, struct sr_ctl_out *out)
 		sr_ctl_out_u64(out, "ring_occupancy", f.ring_occupancy);
 		sr_ctl_out_u64(out, "busy_cycles", f.busy_cycles);
 		sr_ctl_out_u64(out, "busy_permille", f.busy_permille);
+		sr_ctl_out_u64(out, "neigh_entries", f.neigh_entries);
 		sr_ctl_out_end(out);
 	}
 }

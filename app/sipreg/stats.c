@@ -365,6 +365,8 @@ static void per_worker(const struct sr_app *app, struct sr_stats_sink *s)
 		{ "sipreg_worker_busy_permille", G,
 		  "Share of the last second's TSC cycles spent in loop iterations that did work, per mille.",
 		  offsetof(struct sr_worker_figures, busy_permille) },
+		{ "sipreg_worker_neigh_entries", G, "Neighbour table entries in use, per worker.",
+		  offsetof(struct sr_worker_figures, neigh_entries) },
 	};
 	struct sr_worker_figures w[SR_NET_MAX_WORKERS];
 	char id[SR_NET_MAX_WORKERS][12];

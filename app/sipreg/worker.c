@@ -38,7 +38,8 @@
  * once per loop and takes their answers (by branch) first.
  * Every ARP packet and ICMP echo teaches the worker's neighbour table
  * (worker_neigh.c), which what the worker originates uses, and so does
- * every SIP datagram, once, in sip_process at its owner; ARP news reaches
+ * every SIP datagram, once, in sip_process at its owner after the flood
+ * check (worker_neigh.h); ARP news reaches
  * the other workers over the same rings as SIP.
  * No locks, no malloc (mbufs come from per-lcore mempool caches), no system
  * call per packet (the clock is the TSC; the optional idle sleep happens
@@ -365,19 +366,27 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		p = &from_headers;
 		sip = sip_bytes(w, m, p->payload_len);
 	}
-	sr_worker_neigh_learn_ip(w, m, p->src_ip, now_ms); /* the one place a SIP datagram teaches (worker_neigh.h) */
 	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
 	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s);
 	if (v != SR_FLOOD_PASS) {
-		flood_refuse(w, m, p, sip, v, retry_after_s);
+		flood_refuse(w, m, p, sip, v, retry_after_s); /* refused: teaches nothing */
 		return;
 	}
-	if (sr_worker_nat_process(w, m, p, sip, &meta->scan))
-		return; /* an answer to a NAT keepalive */
-	if (sr_worker_mid_process(w, m, p, sip, &meta->scan, now_ms))
-		return; /* registrar.role = mid: the main registrar's answer to a REGISTER */
-	if (sr_worker_route_process(w, m, p, sip, &meta->scan, now_ms))
-		return; /* routing.mode redirect or proxy: a response, or a request for a served AoR */
+	/*
+	 * The neighbour table learns the source once this worker is known to be
+	 * the datagram's owner (worker_neigh.h); the branches below consume the
+	 * frame before that is settled, so its facts are kept aside first.
+	 */
+	struct sr_neigh_source l2;
+	sr_worker_neigh_source(m, p->src_ip, &l2);
+	bool handed_on = false;
+	if (sr_worker_nat_process(w, m, p, sip, &meta->scan) || /* an answer to a NAT keepalive */
+	    sr_worker_mid_process(w, m, p, sip, &meta->scan, now_ms) || /* role = mid: the main's answer */
+	    sr_worker_route_process(w, m, p, sip, &meta->scan, now_ms, &handed_on)) { /* routing: taken or handed */
+		if (!handed_on) /* a main registrar's call handed to the contact's worker: that owner learns it */
+			sr_worker_neigh_learn_source(w, &l2, now_ms);
+		return;
+	}
 	char *out;
 	size_t cap;
 	struct rte_mbuf *r = sr_worker_sip_mbuf(w, &out, &cap);
@@ -388,6 +397,8 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 
 	sr_reg_process_carried(w->shard, sip, p->payload_len, &meta->scan, carry_of(m), &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
+	if (res.drop != SR_DROP_NOT_OWNER) /* else handed on below: the owner learns it */
+		sr_worker_neigh_learn_source(w, &l2, now_ms);
 	if (res.mid_taken) { /* forwarded to the main registrar: its answer comes later */
 		rte_pktmbuf_free(r);
 		rte_pktmbuf_free(m);

@@ -46,6 +46,7 @@ void sr_worker_figures(const struct sr_app *app, unsigned i, struct sr_worker_fi
 	f->bindings = rd(&w->stats.bindings);
 	f->busy_cycles = rd(&w->stats.busy_cycles);
 	f->busy_permille = rd(&app->busy.permille[i]);
+	f->neigh_entries = rd(&w->stats.neigh_entries);
 	for (unsigned a = 0; a < app->n_workers; a++)
 		if (a != i && app->mesh.ring[a][i])
 			f->ring_occupancy += rte_ring_count(app->mesh.ring[a][i]);

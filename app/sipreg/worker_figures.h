@@ -19,6 +19,7 @@ struct sr_worker_figures {
 	unsigned id, lcore, rx_queue;
 	uint64_t rx_packets, sip_requests, aors, bindings, ring_occupancy, busy_cycles;
 	uint64_t busy_permille; /* over the last sampling window (SR_BUSY_WINDOW_MS) */
+	uint64_t neigh_entries; /* the worker's neighbour table, as it last published it */
 };
 
 #define SR_BUSY_WINDOW_MS 1000

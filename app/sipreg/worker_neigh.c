@@ -137,7 +137,7 @@ bool sr_worker_neigh_intake(struct sr_worker *w, struct rte_mbuf *m, enum sr_net
 	case SR_NET_ARP_NEWS:
 		return learn_arp(w, m, now_ms, true);
 	case SR_NET_ICMP_ECHO:
-		sr_worker_neigh_learn_ip(w, m, p->src_ip, now_ms);
+		sr_neigh_learn_ip(w->neigh->table, m->port, p->src_ip, rte_pktmbuf_mtod(m, const uint8_t *) + 6, now_ms);
 		return true;
 	case SR_NET_SIP:
 	case SR_NET_FRAG: /* SIP, or the pieces of a SIP datagram: its owner learns it (worker_neigh.h) */
@@ -147,9 +147,16 @@ bool sr_worker_neigh_intake(struct sr_worker *w, struct rte_mbuf *m, enum sr_net
 	return true;
 }
 
-void sr_worker_neigh_learn_ip(struct sr_worker *w, const struct rte_mbuf *m, uint32_t src_ip, uint64_t now_ms)
+void sr_worker_neigh_source(const struct rte_mbuf *m, uint32_t src_ip, struct sr_neigh_source *s)
 {
-	sr_neigh_learn_ip(w->neigh->table, m->port, src_ip, rte_pktmbuf_mtod(m, const uint8_t *) + 6, now_ms);
+	s->ip = src_ip;
+	s->port = m->port;
+	memcpy(s->mac, rte_pktmbuf_mtod(m, const uint8_t *) + 6, 6);
+}
+
+void sr_worker_neigh_learn_source(struct sr_worker *w, const struct sr_neigh_source *s, uint64_t now_ms)
+{
+	sr_neigh_learn_ip(w->neigh->table, s->port, s->ip, s->mac, now_ms);
 }
 
 bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms)

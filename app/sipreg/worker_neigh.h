@@ -7,16 +7,28 @@
  * - One table per worker, used by everything the worker originates (the
  *   routing, NAT keepalives, the mid-registrar: worker_send.c). It learns
  *   from ARP and ICMP echo requests at intake, and from each SIP datagram
- *   once, where the datagram is processed: by the worker that owns it
- *   (sip_process in worker.c), whether it came in on its own queue or was
- *   handed over by the worker that received it (the frame is still whole).
- *   The owner is the worker that sends to that source later (its shard's
- *   contacts); the worker that only handed the datagram on does not learn
- *   it, so a datagram is learned once, not at both ends of the hand-over.
+ *   once, at the worker that owns it (sip_process in worker.c), whether it
+ *   came in on that worker's queue or was handed over (the frame is still
+ *   whole). The owner is the worker that sends to that source later (its
+ *   shard's contacts). The datagram teaches only once its owner is settled
+ *   and its source passed the flood check: not at the worker that received
+ *   it and handed it on, not before the full parse or the routing hands it
+ *   on again (SR_DROP_NOT_OWNER, a main registrar's call for another
+ *   worker's contact), and never when it is refused (a blocked source, a
+ *   flood refusal, a STUN request answered where it arrived). The branches
+ *   that settle ownership consume the frame, so its source is read first
+ *   (struct sr_neigh_source) and taught after.
  *   Fragments teach nothing themselves: the reassembled datagram does.
- *   A datagram answered where it arrived without reaching sip_process (a
- *   STUN request, a flood refusal) teaches nothing: its answer is written
- *   from the request's own frame, and a spoofed flood fills no entries.
+ * - A SIP datagram from a new address adds an entry, even if its source is
+ *   spoofed: the table is bounded (net.neighbours) and a new address only
+ *   replaces the entry confirmed longest ago that is not being resolved
+ *   (net_neigh.h), so a spoofed flood under the per-source rate costs at
+ *   worst one ARP round trip for a contact whose entry it pushed out, not
+ *   memory (a sender on our link can claim an address in use, but no more
+ *   than with ARP, which has no defence either). Learning it saves that
+ *   round trip for the first request routed to a new contact, and an
+ *   off-link source without net.gateway has no other way in (the MAC it
+ *   came from is its router's; ARP never names it).
  * - ARP replies come back on whichever receive queue the NIC picks (an ARP
  *   frame has no flow to hash), not necessarily to the worker that asked.
  *   So the worker that receives ARP news for us (a reply, a request naming
@@ -55,11 +67,18 @@ void sr_worker_neigh_free(struct sr_worker *w);
 bool sr_worker_neigh_intake(struct sr_worker *w, struct rte_mbuf *m, enum sr_net_verdict v,
 			    const struct sr_net_pkt *p, uint64_t now_ms);
 
-/*
- * Learns from the frame m whose IPv4 source is src_ip: intake's ICMP, and
- * each SIP datagram at its owner (received here or handed over).
- */
-void sr_worker_neigh_learn_ip(struct sr_worker *w, const struct rte_mbuf *m, uint32_t src_ip, uint64_t now_ms);
+/* Where a SIP datagram came from: read from its frame, taught once its owner is settled. */
+struct sr_neigh_source {
+	uint32_t ip; /* network order */
+	uint16_t port;
+	uint8_t mac[6];
+};
+
+/* Reads the source of the frame m whose IPv4 source is src_ip. */
+void sr_worker_neigh_source(const struct rte_mbuf *m, uint32_t src_ip, struct sr_neigh_source *s);
+
+/* Learns s: a SIP datagram at its owner (received here or handed over), after the flood check. */
+void sr_worker_neigh_learn_source(struct sr_worker *w, const struct sr_neigh_source *s, uint64_t now_ms);
 
 /* An object of a worker-to-worker ring that is ARP news: learned and freed (true); false: not news. */
 bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms);

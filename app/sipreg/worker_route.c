@@ -170,7 +170,7 @@ static unsigned parse_flags(const struct sr_worker *w)
 }
 
 bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
-			     const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms)
+			     const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms, bool *handed_on)
 {
 	struct sr_worker_route *wr = w->route;
 	if (wr == NULL)
@@ -206,6 +206,7 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 	sr_arena_bind_osip(prev);
 	if (taken)
 		rte_pktmbuf_free(m);
+	*handed_on = consumed;
 	return taken || consumed;
 }
 

@@ -46,11 +46,12 @@ bool sr_worker_route_owner(struct sr_worker *w, const struct sr_sip_scan *scan, 
 /*
  * A SIP datagram this worker owns (p located, sip its payload, scan what the
  * owner pre-scan found): parsed once, resuming from scan, and given to the
- * routing. Returns true when the routing took it (m is freed), false when
- * it is the registrar's (m untouched).
+ * routing. Returns true when the routing took it (m is freed, or handed on
+ * to the worker of the contact a main registrar's call is for: *handed_on
+ * set), false when it is the registrar's (m untouched).
  */
 bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
-			     const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms);
+			     const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms, bool *handed_on);
 
 /* Runs the routing's due timers and publishes its figures; returns the work done. */
 unsigned sr_worker_route_advance(struct sr_worker *w, uint64_t now_ms);

@@ -139,9 +139,12 @@ static uint64_t rank(const void *way, uint64_t unused)
 
 /*
  * A way for the new address ip (a free one or a replaced one); NULL when
- * all four are being resolved. Cold and out of line: a new address is rare,
- * and its ranking's registers would otherwise be saved on every send and
- * learn (callgrind, bench/RESULTS.md "Neighbour table").
+ * all four are being resolved. Cold and out of line: in steady state a new
+ * address is rare (contacts come back from where they were), and its
+ * ranking's registers would otherwise be saved on every send and learn
+ * (callgrind, bench/RESULTS.md "Neighbour table"). A flood from spoofed
+ * sources under the per-source rate makes it common: each costs one
+ * victim choice, and the table stays bounded (worker_neigh.h).
  */
 __attribute__((cold, noinline)) static struct entry *take(struct sr_neigh *n, uint32_t ip)
 {

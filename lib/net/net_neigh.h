@@ -12,8 +12,9 @@
  *   off-link source arrives through its router), else to the port's last
  *   neighbour (the old behaviour of the app, for a sipreg behind one router
  *   and no net.gateway).
- * - Learning: every accepted IPv4 frame confirms its source (an on-link
- *   sender is alive at that MAC); ARP follows RFC 826's merge rule: any
+ * - Learning: every IPv4 frame the owner hands in (sr_neigh_learn_ip; the
+ *   app's choice of frames: worker_neigh.h) confirms its source, adding it
+ *   if new (an on-link sender is alive at that MAC); ARP follows RFC 826's merge rule: any
  *   ARP packet updates an entry we already hold for its sender, and one
  *   whose target is our address also adds it. Confirmations closer than
  *   a second to the last one do not write the entry (one hot cache line

@@ -45,14 +45,16 @@ static void hex64(uint64_t v, char buf[17])
 
 /*
  * SipHash of (Call-ID, From tag, CSeq), each field with its length in front
- * and the CSeq number as 4 little-endian bytes, hashed where the fields lie
- * in the request (sr_siphash_fields), whatever their length.
+ * and the CSeq number as 4 little-endian bytes (sr_siphash_fields: copied
+ * into one stack buffer and hashed in one pass when they fit in 256 bytes,
+ * the usual case; longer ones through the incremental interface, with the
+ * same result), any length.
  */
 struct sr_str sr_reply_to_tag(struct sr_req_ctx *c, char buf[17])
 {
 	const struct sr_sip_msg *m = c->m;
-	uint32_t n = m->cseq;
-	uint8_t cseq[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
+	uint8_t cseq[4];
+	sr_siphash_le32(cseq, m->cseq);
 	/* a 400 for a missing Call-ID or From tag has none: an empty field */
 	const struct sr_siphash_span fields[2] = { { m->call_id.p, m->call_id.len }, { m->from_tag.p, m->from_tag.len } };
 	hex64(sr_siphash_fields(&c->s->key_tag, fields, 2, cseq, sizeof(cseq)), buf);

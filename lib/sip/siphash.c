@@ -97,7 +97,8 @@ uint64_t sr_siphash_final(const struct sr_siphash *st)
 
 void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n)
 {
-	uint8_t len[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24) };
+	uint8_t len[4];
+	sr_siphash_le32(len, (uint32_t)n);
 	sr_siphash_update(h, len, sizeof(len));
 	sr_siphash_update(h, p, n);
 }
@@ -105,7 +106,8 @@ void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n)
 /*
  * One pass over one buffer, the state in local variables (the incremental
  * interface keeps it in memory between calls): the To-tag of every response
- * comes here (reg_reply.c gathers its fields first).
+ * comes here, through sr_siphash_fields, which gathers its fields into one
+ * buffer when they fit.
  */
 uint64_t sr_siphash(const struct sr_siphash_key *k, const void *p, size_t n)
 {
@@ -146,10 +148,7 @@ uint64_t sr_siphash_fields(const struct sr_siphash_key *k, const struct sr_sipha
 	uint8_t *q = in;
 	for (size_t i = 0; i < n_fields; i++) {
 		size_t n = fields[i].n;
-		q[0] = (uint8_t)n;
-		q[1] = (uint8_t)(n >> 8);
-		q[2] = (uint8_t)(n >> 16);
-		q[3] = (uint8_t)(n >> 24);
+		sr_siphash_le32(q, (uint32_t)n);
 		if (n)
 			memcpy(q + 4, fields[i].p, n);
 		q += 4 + n;

@@ -16,9 +16,9 @@
  * the paper; the unit test checks the paper's test vector and agreement
  * with OpenSSL's SipHash on random keys and inputs.
  *
- * Inputs of several fields are hashed with the incremental interface, each
- * field preceded by its length (sr_siphash_field), so that no two different
- * field lists hash the same bytes.
+ * Inputs of several fields are hashed each field preceded by its length
+ * (sr_siphash_field, sr_siphash_fields), so that no two different field
+ * lists hash the same bytes.
  */
 #ifndef SR_SIPHASH_H
 #define SR_SIPHASH_H
@@ -39,6 +39,15 @@ struct sr_siphash {
 void sr_siphash_init(struct sr_siphash *h, const struct sr_siphash_key *k);
 void sr_siphash_update(struct sr_siphash *h, const void *p, size_t n);
 uint64_t sr_siphash_final(const struct sr_siphash *h);
+
+/* n as the 4 little-endian bytes that go in front of a field (and the CSeq number of a To-tag). */
+static inline void sr_siphash_le32(uint8_t out[4], uint32_t n)
+{
+	out[0] = (uint8_t)n;
+	out[1] = (uint8_t)(n >> 8);
+	out[2] = (uint8_t)(n >> 16);
+	out[3] = (uint8_t)(n >> 24);
+}
 
 /* Adds n (below 2**32: a field of a SIP message) as 4 little-endian bytes, then the n bytes of p. */
 void sr_siphash_field(struct sr_siphash *h, const void *p, size_t n);

@@ -9,6 +9,9 @@ Runs inside netns sr-peer; the registrar is 198.51.100.1:5060. Every network wai
                                         address, answers the MESSAGE that reaches the listener with 200;
                                         prints "reached: <request line>" or "reached: none" (within 3 s),
                                         then "final: <caller's final status line>" or "final: none"
+  neigh_peer.py register SRC USER SIZE  REGISTER USER@example.com from SRC (an address of the peer's),
+                                        Contact at SRC, padded to SIZE bytes (past the MTU: sent as IPv4
+                                        fragments); prints the final status line or "none" (within 3 s)
 """
 import random
 import socket
@@ -55,10 +58,42 @@ def cmd_call(user, ip, dev, port):
     print("final: " + final)
 
 
+def cmd_register(src, user, size):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # fragment, no DF (Linux's IP_MTU_DISCOVER and IP_PMTUDISC_DONT; Python names them on some builds only)
+    s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_MTU_DISCOVER", 10), getattr(socket, "IP_PMTUDISC_DONT", 0))
+    s.bind((src, 0))
+    s.settimeout(WAIT)
+    port = s.getsockname()[1]
+    head = (
+        f"REGISTER sip:example.com SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP {src}:{port};branch=z9hG4bK{random.getrandbits(32):08x};rport\r\n"
+        f"Max-Forwards: 70\r\n"
+        f"From: <sip:{user}@example.com>;tag={random.getrandbits(32):x}\r\n"
+        f"To: <sip:{user}@example.com>\r\n"
+        f"Call-ID: {random.getrandbits(64):x}@{src}\r\n"
+        f"CSeq: 1 REGISTER\r\n"
+        f"Contact: <sip:{user}@{src}:{port}>\r\n"
+        f"Expires: 600\r\n"
+    )
+    tail = "Content-Length: 0\r\n\r\n"
+    pad = int(size) - len(head) - len(tail) - len("X-Pad: \r\n")
+    msg = head + ("X-Pad: " + "p" * pad + "\r\n" if pad > 0 else "") + tail
+    s.sendto(msg.encode(), (DUT, 5060))
+    try:
+        data, _ = s.recvfrom(65535)
+        print(data.decode(errors="replace").split("\r\n", 1)[0])
+    except socket.timeout:
+        print("none")
+
+
 def main():
-    if len(sys.argv) != 6 or sys.argv[1] != "call":
+    if len(sys.argv) == 6 and sys.argv[1] == "call":
+        cmd_call(*sys.argv[2:])
+    elif len(sys.argv) == 5 and sys.argv[1] == "register":
+        cmd_register(*sys.argv[2:])
+    else:
         sys.exit(__doc__)
-    cmd_call(*sys.argv[2:])
 
 
 if __name__ == "__main__":

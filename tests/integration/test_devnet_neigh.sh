@@ -7,6 +7,9 @@
 # sipreg never received a frame from them. In proxy mode, with 2 workers (the callees' AoRs spread
 # over both; an ARP reply lands on whichever queue the kernel picks, so some resolutions need the
 # news passed between workers):
+#   0. a REGISTER from an address sipreg never heard of (ARP pinned on the peer) teaches the neighbour
+#      table of the worker that owns its AoR, once, and not the worker that received it and handed it
+#      on; one sent in fragments too (sipreg_worker_neigh_entries, _bindings, _rx_packets_total);
 #   1. a MESSAGE for each callee reaches the listener bound to the macvlan (SO_BINDTODEVICE: only a
 #      frame sent to the macvlan's MAC gets there; the old fallback, the port's last-seen MAC, would
 #      deliver it to the veth instead), and the listener's 200 comes back to the caller;
@@ -42,6 +45,44 @@ for n in "${edges[@]}"; do
 		"Path: <sip:198.51.100.$n:5086;lr>" "Supported: path" >/dev/null || fail "REGISTER nina$n through .$n"
 done
 [ "$(figure sipreg_arp_requests_total)" = 0 ] || fail "ARP requests before any send: $(figure sipreg_arp_requests_total)"
+
+# 0. a SIP datagram teaches once, the table of the worker that owns it, whichever worker received it; a
+#    reassembled one too. New sources on the peer's own interface, its ARP entry for sipreg pinned so that no
+#    ARP request names them: only the REGISTER can teach sipreg their MAC. The owner is the worker whose
+#    bindings grew, the receiver the one whose received frames did.
+dut_mac=$("${peer[@]}" ip neigh show 198.51.100.1 dev sr-peer0 |
+	awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
+"${peer[@]}" ip neigh replace 198.51.100.1 lladdr "$dut_mac" dev sr-peer0 nud permanent
+per_worker() { # per_worker JSON: "entries0 entries1 bindings0 bindings1 rx0 rx1"
+	local f w
+	for f in neigh_entries bindings rx_packets_total; do
+		for w in 0 1; do echo -n "$(stat "sipreg_worker_$f" "$w" <<<"$1") "; done
+	done
+}
+taught=0 handed=0
+for n in 40 41 42 43 44 45 46 47; do
+	src=198.51.100.$n size=600
+	[ "$n" = 47 ] && size=3000 # past the MTU: sent as three fragments, reassembled by the receiving worker
+	"${peer[@]}" ip addr add "$src/24" dev sr-peer0
+	read -r e0 e1 b0 b1 r0 r1 <<<"$(per_worker "$(stats)")"
+	out=$("${peer[@]}" "$py" "$np" register "$src" "lone$n" "$size")
+	sleep 0.3 # figures are published every 100 ms
+	read -r f0 f1 g0 g1 s0 s1 <<<"$(per_worker "$(stats)")"
+	d="entries +$((f0 - e0))/+$((f1 - e1)), bindings +$((g0 - b0))/+$((g1 - b1)), frames +$((s0 - r0))/+$((s1 - r1))"
+	if [ "$out" != "SIP/2.0 200 OK" ]; then
+		fail "REGISTER from $src ($size bytes): $out"
+	elif { [ $((g0 - b0)) = 1 ] && [ $((g1 - b1)) = 0 ] && [ $((f0 - e0)) = 1 ] && [ $((f1 - e1)) = 0 ]; } ||
+		{ [ $((g0 - b0)) = 0 ] && [ $((g1 - b1)) = 1 ] && [ $((f0 - e0)) = 0 ] && [ $((f1 - e1)) = 1 ]; }; then
+		taught=$((taught + 1))
+		{ [ $((g0 - b0)) = 1 ] && [ $((s0 - r0)) = 0 ]; } || { [ $((g1 - b1)) = 1 ] && [ $((s1 - r1)) = 0 ]; } &&
+			handed=$((handed + 1))
+	else
+		fail "REGISTER from $src ($size bytes) did not teach its owner's table once (workers 0/1: $d)"
+	fi
+done
+[ "$taught" = 8 ] && [ "$handed" -ge 1 ] &&
+	ok "8 REGISTERs from new sources (one in fragments) each taught its owner's table once, $handed handed over" ||
+	fail "taught once: $taught of 8, handed over: $handed (a hand-over is needed to test the receiver)"
 
 # 1. each reached at the macvlan's MAC
 reached=0

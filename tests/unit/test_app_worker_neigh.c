@@ -1,8 +1,10 @@
 /*
- * test_app_worker_neigh.c - where a worker's neighbour table learns
- * (app/sipreg/worker_neigh.c): a SIP datagram teaches once, at the worker
- * that owns it, not also at the worker that received it and handed it on;
- * fragments teach nothing themselves; ICMP echo teaches at intake. The
+ * test_app_worker_neigh.c - the glue of a worker's neighbour table
+ * (app/sipreg/worker_neigh.c): intake leaves SIP to the datagram's owner,
+ * whose table a SIP datagram's source teaches, even after its frame is gone;
+ * fragments teach nothing themselves; ICMP echo teaches at intake. That the
+ * worker's datagram path teaches once, at the owner, a reassembled datagram
+ * too, is driven end to end by tests/integration/test_devnet_neigh.sh. The
  * learns are counted through the linker (--wrap=sr_neigh_learn_ip), and
  * the tables' published entry counts say which worker learned. A datagram
  * sent to an address being resolved runs on the sender's clock (now_ms
@@ -12,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -118,7 +121,9 @@ static void a_handed_datagram_is_learned_once_by_its_owner(void **state)
 	/* worker 0 receives it, and hands it to worker 1, which processes it */
 	assert_true(sr_worker_neigh_intake(&f->w[0], f->m, SR_NET_SIP, &f->p, T0));
 	assert_int_equal(learns, 0);
-	sr_worker_neigh_learn_ip(&f->w[1], f->m, f->p.src_ip, T0);
+	struct sr_neigh_source l2;
+	sr_worker_neigh_source(f->m, f->p.src_ip, &l2);
+	sr_worker_neigh_learn_source(&f->w[1], &l2, T0);
 	assert_int_equal(learns, 1);
 	assert_int_equal(entries(f, 0), 0);
 	assert_int_equal(entries(f, 1), 1);
@@ -152,6 +157,24 @@ static unsigned arp_requests_queued(struct fixture *f, unsigned i)
 	return n;
 }
 
+/* The source is read before the branches consume the frame: it teaches the frame's MAC after the frame is gone. */
+static void a_source_outlives_its_frame(void **state)
+{
+	struct fixture *f = *state;
+	struct sr_neigh_source l2;
+	uint8_t mac[6];
+	memcpy(mac, rte_pktmbuf_mtod(f->m, const uint8_t *) + 6, 6);
+	sr_worker_neigh_source(f->m, f->p.src_ip, &l2);
+	rte_pktmbuf_free(f->m);
+	f->m = NULL;
+	sr_worker_neigh_learn_source(&f->w[1], &l2, T0);
+	/* a datagram to that source leaves at once, to that MAC, with no ARP request */
+	assert_int_equal(sr_worker_send_udp(&f->w[1], 0, f->p.src_ip, 5060, "x", 1, T0), SR_SEND_OK);
+	assert_int_equal(arp_requests_queued(f, 1), 0);
+	assert_int_equal(f->w[1].tx[0].n, 1);
+	assert_memory_equal(rte_pktmbuf_mtod(f->w[1].tx[0].pkts[0], const uint8_t *), mac, 6);
+}
+
 static void a_held_send_retries_on_the_senders_clock(void **state)
 {
 	struct fixture *f = *state;
@@ -169,6 +192,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_handed_datagram_is_learned_once_by_its_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_source_outlives_its_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(fragments_teach_nothing_themselves, setup, teardown),
 		cmocka_unit_test_setup_teardown(icmp_echo_teaches_at_intake, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_held_send_retries_on_the_senders_clock, setup, teardown),

@@ -2,7 +2,7 @@
  * test_net_neigh.c - lib/net's neighbour table driven by a hand-moved clock:
  * learning (IPv4 frames, RFC 826's merge rule), resolution with held
  * datagrams, retries and give-up, ageing and probes, the replacement rule
- * of a full bucket, the gateway and the fallbacks, the quiet second, the
+ * of a full bucket, a flood of new sources, the gateway and the fallbacks, the quiet second, the
  * configurations refused, and the ARP request and news on the wire. The io
  * callbacks only record what they were asked. Which worker learns a SIP
  * datagram (once, its owner) is the glue's: test_app_worker_neigh.c.
@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <arpa/inet.h>
 
 #include "net_frames.h"
 #include "net_neigh.h"
@@ -231,18 +233,16 @@ static void test_pending_slots_are_bounded(void **state)
 	struct sr_neigh_config c = cfg();
 	c.pending = 2;
 	struct sr_neigh *n = remake(f, &c);
-	struct rec *r = &f->r;
-	struct sr_neigh_hop hop;
 	int p;
-	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.10"), 0, &p, 0, &hop), SR_NEIGH_HELD);
-	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.11"), 0, &p, 0, &hop), SR_NEIGH_HELD);
-	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 0, &hop), SR_NEIGH_DROPPED);
-	assert_int_equal(r->n_req, 2);
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.10"), 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.11"), 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 0, &f->hop), SR_NEIGH_DROPPED);
+	assert_int_equal(f->r.n_req, 2);
 	assert_int_equal(sr_neigh_stats(n)->entries, 2); /* the refused address left no entry behind */
 	/* a slot comes back when its address resolves */
 	struct sr_net_arp a = arp(2, MAC_A, "198.51.100.10", T_OUR_IP);
 	sr_neigh_learn_arp(n, 0, &a, 5);
-	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 6, &hop), SR_NEIGH_HELD);
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 6, &f->hop), SR_NEIGH_HELD);
 }
 
 static void test_rfc826_merge(void **state)
@@ -351,6 +351,30 @@ static void test_full_bucket_replaces_the_oldest(void **state)
 	assert_int_equal(r->n_req, 4);
 }
 
+/*
+ * worker_neigh.h's choice: every new source adds an entry, spoofed or not.
+ * A flood of them stays within the table and never pushes out an address
+ * being resolved (its answer still releases the datagram held for it).
+ */
+static void test_a_flood_of_new_sources_stays_bounded(void **state)
+{
+	struct fix *f = *state;
+	struct sr_neigh_config c = cfg();
+	c.entries = 16;
+	c.mask = 0; /* every address on-link: room for a thousand sources */
+	struct sr_neigh *n = remake(f, &c);
+	int p;
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.9"), 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	for (uint32_t i = 0; i < 1000; i++)
+		sr_neigh_learn_ip(n, 0, htonl(0x0a000000u + i), MAC_B, 1 + i);
+	assert_int_equal(sr_neigh_stats(n)->learned, 1 + 1000);
+	assert_int_equal(sr_neigh_stats(n)->entries, 16);
+	struct sr_net_arp a = arp(2, MAC_A, "198.51.100.9", T_OUR_IP); /* a reply */
+	assert_true(sr_neigh_learn_arp(n, 0, &a, 1001));
+	assert_int_equal(f->r.n_rel, 1);
+	assert_memory_equal(f->r.rel_mac[0], MAC_A, 6);
+}
+
 static void test_off_link_goes_to_the_gateway(void **state)
 {
 	struct fix *f = *state;
@@ -455,8 +479,6 @@ static void test_quiet_second(void **state)
 	struct sr_neigh_config c = cfg();
 	c.reachable_ms = 5000;
 	struct sr_neigh *n = remake(f, &c);
-	struct rec *r = &f->r;
-	struct sr_neigh_hop hop;
 	int p;
 	uint32_t quiet = t_ip("198.51.100.20"), heard = t_ip("198.51.100.21");
 
@@ -464,38 +486,37 @@ static void test_quiet_second(void **state)
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 999); /* within the second: its age stays 0 */
 	sr_neigh_learn_ip(n, 0, heard, MAC_A, 0);
 	sr_neigh_learn_ip(n, 0, heard, MAC_A, 1000); /* a second later: confirmed at 1000 */
-	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 5000, &hop), SR_NEIGH_READY);
-	assert_int_equal(r->n_req, 1); /* stale at 0 + 5000: probed */
-	assert_int_equal(r->req_ip[0], quiet);
-	assert_int_equal(sr_neigh_send(n, heard, 0, &p, 5000, &hop), SR_NEIGH_READY);
-	assert_int_equal(r->n_req, 1); /* fresh until 1000 + 5000 */
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 5000, &f->hop), SR_NEIGH_READY);
+	assert_int_equal(f->r.n_req, 1); /* stale at 0 + 5000: probed */
+	assert_int_equal(f->r.req_ip[0], quiet);
+	assert_int_equal(sr_neigh_send(n, heard, 0, &p, 5000, &f->hop), SR_NEIGH_READY);
+	assert_int_equal(f->r.n_req, 1); /* fresh until 1000 + 5000 */
 
 	/* the probe's answer (a frame) confirms it at 5001; 5002 is quiet, so it is stale at 10001 */
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 5001);
 	assert_int_equal(sr_neigh_stats(n)->resolved, 1);
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 5002);
-	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 10001, &hop), SR_NEIGH_READY);
-	assert_int_equal(r->n_req, 2);
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 10001, &f->hop), SR_NEIGH_READY);
+	assert_int_equal(f->r.n_req, 2);
 
 	/* a move to another MAC, or to another port, is written within the second */
 	sr_neigh_learn_ip(n, 0, heard, MAC_B, 5010);
-	assert_true(sr_neigh_lookup(n, heard, &hop));
-	assert_memory_equal(hop.mac, MAC_B, 6);
+	assert_true(sr_neigh_lookup(n, heard, &f->hop));
+	assert_memory_equal(f->hop.mac, MAC_B, 6);
 	sr_neigh_learn_ip(n, 1, heard, MAC_B, 5020);
-	assert_true(sr_neigh_lookup(n, heard, &hop));
-	assert_int_equal(hop.port, 1);
+	assert_true(sr_neigh_lookup(n, heard, &f->hop));
+	assert_int_equal(f->hop.port, 1);
 
 	/* an entry being probed is confirmed by a frame within the second (here reachable_ms is shorter) */
 	c.reachable_ms = 500;
 	n = remake(f, &c);
-	r = &f->r;
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 0);
-	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 500, &hop), SR_NEIGH_READY);
-	assert_int_equal(r->n_req, 1);
+	assert_int_equal(sr_neigh_send(n, quiet, 0, &p, 500, &f->hop), SR_NEIGH_READY);
+	assert_int_equal(f->r.n_req, 1);
 	sr_neigh_learn_ip(n, 0, quiet, MAC_A, 600);
 	assert_int_equal(sr_neigh_stats(n)->resolved, 1);
 	assert_int_equal(sr_neigh_advance(n, 1500), 0); /* no retry: the probe series ended */
-	assert_int_equal(r->n_req, 1);
+	assert_int_equal(f->r.n_req, 1);
 }
 
 static void test_arp_request_on_the_wire(void **state)
@@ -554,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rfc826_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_entries_are_probed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_bucket_replaces_the_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_flood_of_new_sources_stays_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_link_goes_to_the_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_link_without_gateway_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_second, setup, teardown),

@@ -6,8 +6,11 @@
  */
 #include "reg_harness.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "siphash.h"
 
 #define ALICE "sip:alice@example.com"
 
@@ -306,9 +309,10 @@ static void response_to_tag(struct th_env *e, char out[17])
 }
 
 /*
- * The To-tag of a request whose Call-ID is longer than any buffer (it is
- * hashed where it lies): every byte counts, the last one too, and a
- * retransmission gets the same tag.
+ * The To-tag of a request whose Call-ID is longer than sr_siphash_fields'
+ * 256-byte stack buffer (hashed through the incremental interface instead):
+ * every byte counts, the last one too, and a retransmission gets the same
+ * tag.
  */
 static void to_tag_of_a_long_call_id(void **state)
 {
@@ -325,6 +329,35 @@ static void to_tag_of_a_long_call_id(void **state)
 	assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", call_id, 1), 200);
 	response_to_tag(e, other);
 	assert_string_not_equal(first, other);
+}
+
+/*
+ * The To-tag's digits: "%016" PRIx64 of sr_siphash_fields under the shard's
+ * to-tag key over (Call-ID, From tag) and the CSeq number as 4 little-endian
+ * bytes. Eight requests, so that every hex digit, letters and numbers, is
+ * written at least once (reg_reply.c's word-at-a-time formatting).
+ */
+static void to_tag_digits_are_the_siphash_of_its_fields(void **state)
+{
+	struct th_env *e = env(state);
+	const struct sr_siphash_key master = { e->cfg.secret, 0 };
+	const struct sr_siphash_key key = sr_siphash_derive(&master, "sipreg to-tag");
+	bool seen[16] = { false };
+	for (uint32_t cseq = 1; cseq <= 8; cseq++) {
+		char call_id[32], got[17], want[17];
+		snprintf(call_id, sizeof(call_id), "tag-digits-%u@client", cseq);
+		assert_int_equal(th_register(e, "alice", "<sip:a@198.51.100.2>", call_id, cseq), 200);
+		response_to_tag(e, got);
+		uint8_t le[4];
+		sr_siphash_le32(le, cseq);
+		const struct sr_siphash_span fields[2] = { { call_id, strlen(call_id) }, { "from-tag-1", 10 } };
+		snprintf(want, sizeof(want), "%016" PRIx64, sr_siphash_fields(&key, fields, 2, le, sizeof(le)));
+		assert_string_equal(got, want);
+		for (unsigned i = 0; i < 16; i++)
+			seen[strchr("0123456789abcdef", got[i]) - "0123456789abcdef"] = true;
+	}
+	for (unsigned d = 0; d < 16; d++)
+		assert_true(seen[d]);
 }
 
 /* Step 7: expires from the contact parameter, else the header, else the default. */
@@ -559,6 +592,7 @@ int main(void)
 		T(step6_cseq_ordering),
 		T(retransmission_answered_again),
 		T(to_tag_of_a_long_call_id),
+		T(to_tag_digits_are_the_siphash_of_its_fields),
 		T(step7_expires_sources),
 		T(step7_too_brief_gets_423),
 		T(step7_too_long_is_clamped),
