@@ -17,6 +17,10 @@
 #              no chunk larger than a 4 KiB page: 16 KiB mbufs fail with "Failed to create umem"
 #              (EINVAL). Large REGISTERs still work: XDP sees the IPv4 fragments before the
 #              kernel could reassemble them, and sipreg reassembles them itself (net.reasm_flows).
+#   port.rx_desc=4096  the XSK receive ring, where requests wait while the worker's transmit runs the
+#              veth hop: with the profile's 512, compare.sh lost a few hundred REGISTERs (timeouts) from
+#              40,000-60,000/s, new and refresh alike (bench/RESULTS.md); af_packet's ring is 4096 frames
+#              for the same reason.
 #   busy_budget=0  the PMD's default (64) sets SO_PREFER_BUSY_POLL and makes every empty receive
 #              poll a recvfrom() (strace of an idle worker: 24,070 in 3 s), a busy poll that can
 #              run the veth's NAPI, the generator's side of the hop, inside sipreg's worker; with
@@ -27,7 +31,7 @@ sr_pmd_settings() {
 	af_packet) ;;
 	af_xdp)
 		pmd_set=(--set "port.vdev=net_af_xdp0,iface=sr-dut0,busy_budget=0"
-			--set port.rx_data_room=2048 --set workers.count=1)
+			--set port.rx_data_room=2048 --set port.rx_desc=4096 --set workers.count=1)
 		;;
 	*) return 1 ;;
 	esac
