@@ -51,6 +51,8 @@
 #   SR_CMP_MEM_AORS   AoRs of the memory row (default 1000000)
 #   SR_CMP_KAM_CHILDREN  Kamailio UDP worker processes (default 1: one CPU)
 #   SR_CMP_SIDES      which registrars to measure (default "sipreg kamailio"; the other's figures are null)
+#   SR_PMD            sipreg's DPDK driver on the veth: af_packet (default) or af_xdp (scripts/pmd.sh: one
+#                     worker, as here anyway); the JSON's "pmd" says which. Kamailio uses kernel sockets.
 #   SR_CMP_KEEP=1     keep the work directory
 set -uo pipefail
 
@@ -107,22 +109,27 @@ dut_pss_kb() {
 
 # --- one generator run -------------------------------------------------------------------------
 # rf NAME ARGS...: regflood in sr-peer on the generator CPU; sets rf_json, rf_rc, rf_cpu_us
-# (registrar CPU us per REGISTER answered during the run, warm-up included in neither)
+# (registrar CPU us per REGISTER answered during the run, warm-up included in neither). For sipreg
+# it also prints its processes' user + system time per REGISTER (dut_ticks): with the development
+# profile's idle_sleep_us=20 that is the worker's work plus its polls and sleeps between bursts.
 rf() {
 	local name=$1
 	shift
-	local t0 t1
+	local t0 t1 p0 p1
 	t0=$(dut_cpu_us)
+	p0=$(dut_ticks)
 	regflood_run "$name" "$@"
 	t1=$(dut_cpu_us)
+	p1=$(dut_ticks)
 	local ok
 	ok=$(jget "$rf_json" ok)
 	rf_cpu_us=$(per_req "$t0" "$t1" "${ok:-0}" 1)
-	local busy_us
+	local busy_us proc_us
 	busy_us=$(per_req "$t0" "$t1" "${ok:-0}" 2)
-	[ "$cur_side" = sipreg ] || busy_us=-
-	printf '  %-28s rc %d  %s registrar CPU us/REGISTER %s (worker busy %s)\n' "$name" "$rf_rc" \
-		"$(rf_summary "$name")" "$rf_cpu_us" "$busy_us"
+	proc_us=$(per_req "$p0" "$p1" "${ok:-0}" 1)
+	[ "$cur_side" = sipreg ] || busy_us=- proc_us=-
+	printf '  %-28s rc %d  %s registrar CPU us/REGISTER %s (worker busy %s, process %s)\n' "$name" "$rf_rc" \
+		"$(rf_summary "$name")" "$rf_cpu_us" "$busy_us" "$proc_us"
 }
 
 # --- CPU per REGISTER -----------------------------------------------------------------------------
@@ -160,7 +167,7 @@ kam_memory() {
 }
 
 # --- the run -----------------------------------------------------------------------------------
-echo "sipreg vs Kamailio ${kam_version:-?} (Debian), registrar on CPU $reg_cpu, bench/regflood on CPU $gen_cpu of $ncpu"
+echo "sipreg (${SR_PMD:-af_packet} PMD) vs Kamailio ${kam_version:-?} (Debian), registrar on CPU $reg_cpu, bench/regflood on CPU $gen_cpu of $ncpu"
 echo "steps (REGISTER/s): $rates; ${step_s} s per step; $confirm confirmation(s); CPU row at $cpu_rate/s; memory at $mem_aors AoRs"
 total_fail=0
 gen_limited=false
@@ -215,7 +222,7 @@ row "bytes per binding at $mem_aors AoRs" "$sipreg_mem" "$kam_mem"
 echo "limits: sipreg new: ${lim[sipreg.new]}; sipreg refresh: ${lim[sipreg.refresh]};" \
 	"kamailio new: ${lim[kamailio.new]}; kamailio refresh: ${lim[kamailio.refresh]}"
 echo "CPU: per REGISTER answered; Kamailio: user+system time of its processes; sipreg: its worker's busy cycles"
-echo "  (af_packet system calls included). The generator side's receive of the responses is steered to its own"
+echo "  (the PMD's system calls included). The generator side's receive of the responses is steered to its own"
 echo "  CPU (RPS on sr-peer0); unsteered veth runs it inside the registrar's transmit. Kamailio's CPU over"
 echo "  sipreg's: $cpu_ratio (unsteered: $cpu_ratio_unsteered). Memory: Kamailio PSS growth;"
 echo "  sipreg: bench/core RSS."
@@ -230,5 +237,5 @@ printf '"sipreg_cpu_us_unsteered":%s,"kamailio_cpu_us_unsteered":%s,"cpu_ratio_u
 printf '"sipreg_p99_new_us":%s,"kamailio_p99_new_us":%s,"sipreg_p99_refresh_us":%s,"kamailio_p99_refresh_us":%s,' \
 	"${p99[sipreg.new]}" "${p99[kamailio.new]}" "${p99[sipreg.refresh]}" "${p99[kamailio.refresh]}"
 printf '"sipreg_bytes_per_binding":%s,"kamailio_bytes_per_binding":%s,"mem_aors":%s,' "$sipreg_mem" "$kam_mem" "$mem_aors"
-printf '"generator_limited":%s,"failures":%s,"smoke":%s,"cpus":%s}\n' "$gen_limited" "$total_fail" \
-	"$([ "$smoke" = 1 ] && echo true || echo false)" "$ncpu"
+printf '"generator_limited":%s,"failures":%s,"smoke":%s,"cpus":%s,"pmd":"%s"}\n' "$gen_limited" "$total_fail" \
+	"$([ "$smoke" = 1 ] && echo true || echo false)" "$ncpu" "${SR_PMD:-af_packet}"

@@ -250,6 +250,17 @@ print("%.0f" % (d["sipreg_busy_cycles_total"] * 1e6 / d["sipreg_tsc_hz"]))' 2>/d
 	[ "$extra" = x ] && { echo x; return; }
 	echo "$((t * 1000000 / hz + extra)) $extra" # total, and of it sipreg's worker busy time
 }
+# CPU ticks (user + system) of one process, 0 when it is gone
+ticks_of() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# dut_ticks: CPU time (us, user + system, /proc/PID/stat) of every process in sr-dut (bench/route,
+# bench/compare.sh). For sipreg it is the second CPU figure: robust to other work on its CPU (busy
+# cycles are wall-clock time, so a preempted busy iteration counts whole), but it includes the
+# worker's polling between its sleeps
+dut_ticks() {
+	local p t=0
+	for p in $(ip netns pids sr-dut 2>/dev/null); do t=$((t + $(ticks_of "$p"))); done
+	echo $((t * 1000000 / hz))
+}
 # per_req T0 T1 N: CPU us per request from two dut_cpu_us readings (field F), or null
 per_req() {
 	awk -v a="$1" -v b="$2" -v n="$3" -v f="$4" 'BEGIN {

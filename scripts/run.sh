@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# run.sh [--config FILE] [--set section.key=value]... - builds sipreg and sipregctl, runs sipreg in
-# the foreground inside netns sr-dut on the development profile (af_packet over
-# sr-dut0), bringing the development network up first if needed.
+# run.sh [--pmd af_packet|af_xdp] [--config FILE] [--set section.key=value]... - builds sipreg and
+# sipregctl, runs sipreg in the foreground inside netns sr-dut on the development profile (af_packet
+# over sr-dut0, or DPDK's AF_XDP PMD with --pmd af_xdp: scripts/pmd.sh), bringing the development
+# network up first if needed. --set arguments come after the PMD's settings, so they win.
 #
 #   BUILD_DIR      meson build directory (default: build; scripts/setup.sh configures it)
+#   SR_PMD         the PMD when --pmd is not given (default af_packet); benchmarks and integration
+#                  tests start sipreg through this script, so SR_PMD=af_xdp reaches them too
 #   SR_KEEP_DEVNET=1  leave the namespaces up on exit even if this script created them
 #
 # SIGTERM/SIGINT stop sipreg cleanly (it drains and exits 0); the script then
@@ -14,9 +17,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-build}
 case "$build_dir" in /*) ;; *) build_dir=$here/$build_dir ;; esac
 config=$here/dpdk-config/sipreg-dev.ini
+pmd=${SR_PMD:-af_packet}
 args=()
 while (($#)); do
 	case "$1" in
+	--pmd)
+		pmd=$2
+		shift 2
+		;;
 	--config)
 		config=$2
 		shift 2
@@ -26,7 +34,7 @@ while (($#)); do
 		shift 2
 		;;
 	-h | --help)
-		sed -n '2,11p' "$0"
+		sed -n '2,14p' "$0"
 		exit 0
 		;;
 	*)
@@ -36,6 +44,11 @@ while (($#)); do
 	esac
 done
 
+. "$here/scripts/pmd.sh"
+if ! sr_pmd_settings "$pmd"; then
+	echo "run.sh: unknown PMD '$pmd' (af_packet or af_xdp)" >&2
+	exit 2
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run.sh: must run as root (network namespaces, af_packet)" >&2
 	exit 1
@@ -59,10 +72,10 @@ if ! ip netns list | awk '{print $1}' | grep -qx sr-dut; then
 fi
 "$here/scripts/devnet.sh" up >/dev/null
 
-ip netns exec sr-dut "$build_dir/app/sipreg/sipreg" --config "$config" "${args[@]}" &
+ip netns exec sr-dut "$build_dir/app/sipreg/sipreg" --config "$config" ${pmd_set[@]+"${pmd_set[@]}"} ${args[@]+"${args[@]}"} &
 pid=$!
 cat <<MSG
-run.sh: sipreg (pid $pid) runs in netns sr-dut on 198.51.100.1:5060/udp. From another shell:
+run.sh: sipreg (pid $pid, $pmd PMD) runs in netns sr-dut on 198.51.100.1:5060/udp. From another shell:
   scripts/sipp-register.sh 10000 1000          # sipp in sr-peer: 10000 AoRs registered, refreshed, fetched, removed
   $build_dir/app/sipregctl/sipregctl stats     # or: aor sip:user0000001@example.com, workers, reload, ... (--help)
   dpdk-telemetry.py -f sipreg-dev              # the same commands: /sipreg/stats, /sipreg/aor,sip:user0000001@example.com

@@ -144,6 +144,7 @@ struct sr_app {
 	uint16_t n_ports;
 	struct sr_net_local local[SR_MAX_PORTS]; /* per port id: our MAC, IP and SIP port */
 	uint16_t mtu[SR_MAX_PORTS];
+	bool tx_linear[SR_MAX_PORTS];            /* per port id: fragments copied into one segment (net_frag.h) */
 	struct sr_net_mesh mesh;
 	uint8_t owner[SR_BUCKETS];
 	int meta_off;                            /* the mbuf dynamic field of struct sr_pkt_meta */

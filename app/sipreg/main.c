@@ -161,9 +161,11 @@ static int setup_ports(struct sr_app *app, struct rte_mempool *rx_pool)
 		app->local[port].sip_port = (uint16_t)c->sip_port;
 		app->local[port].udp_csum = (uint8_t)c->udp_checksum;
 		app->mtu[port] = info.mtu;
-		printf("sipreg: port %u (%s) MAC %02x:%02x:%02x:%02x:%02x:%02x MTU %u, %u queue pairs, RSS %s\n",
+		app->tx_linear[port] = !info.tx_multi_seg;
+		printf("sipreg: port %u (%s) MAC %02x:%02x:%02x:%02x:%02x:%02x MTU %u, %u queue pairs, RSS %s%s\n",
 		       port, info.driver, info.mac[0], info.mac[1], info.mac[2], info.mac[3], info.mac[4],
-		       info.mac[5], info.mtu, app->n_workers, info.rss ? "on" : "off (PMD spreads flows)");
+		       info.mac[5], info.mtu, app->n_workers, info.rss ? "on" : "off (PMD spreads flows)",
+		       info.tx_multi_seg ? "" : ", fragments sent in one segment (no multi-segment transmit)");
 		app->n_ports = (uint16_t)(port + 1);
 	}
 	if (app->n_ports == 0) {

@@ -240,6 +240,10 @@ static void frames_out(struct sr_worker *w, struct rte_mbuf *r, bool change, str
 	frags[0] = r;
 	if (r->pkt_len - SR_NET_ETH_LEN > app->mtu[port]) {
 		n = sr_net_fragment(r, app->mtu[port], w->tx_pool, w->indirect_pool, frags, SR_MAX_BURST);
+		if (n > 0 && app->tx_linear[port] && sr_net_linearize(frags, (unsigned)n) != 0) {
+			rte_pktmbuf_free_bulk(frags, (unsigned)n);
+			n = -1; /* not reached with tx_pool's 8 KiB buffers: a fragment's header mbuf holds an MTU */
+		}
 		if (n < 0) {
 			SR_STAT_INC(w->stats.net.drops[SR_ND_TOO_BIG]);
 			rte_pktmbuf_free(retraction);

@@ -150,16 +150,6 @@ fresh_step() {
 	rf_args=()
 }
 
-# CPU ticks (user + system) of one process, 0 when it is gone
-ticks_of() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# dut_ticks: CPU time (us, user + system, /proc/PID/stat) of every process in sr-dut. For sipreg it
-# is the second CPU figure: robust to other work on its CPU (busy cycles are wall-clock time, so a
-# preempted busy iteration counts whole), but it includes the worker's polling between its sleeps
-dut_ticks() {
-	local p t=0
-	for p in $(ip netns pids sr-dut 2>/dev/null); do t=$((t + $(ticks_of "$p"))); done
-	echo $((t * 1000000 / hz))
-}
 # sipp_stat FILE FIELD: FIELD of the last line of a sipp -trace_stat file (columns named by its header)
 sipp_stat() {
 	awk -F';' -v f="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == f) c = i; next} {v = $c} END {print v + 0}' "$1" \

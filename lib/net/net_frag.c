@@ -91,3 +91,14 @@ int sr_net_fragment(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *direct
 	}
 	return n;
 }
+
+int sr_net_linearize(struct rte_mbuf **frames, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (frames[i]->nb_segs > 1 && rte_pktmbuf_tailroom(frames[i]) < frames[i]->pkt_len - frames[i]->data_len)
+			return -1; /* checked for all first: none is changed unless all can be */
+	for (unsigned i = 0; i < n; i++)
+		if (frames[i]->nb_segs > 1 && rte_pktmbuf_linearize(frames[i]) != 0)
+			return -1; /* not reached: the tailroom was checked above */
+	return 0;
+}

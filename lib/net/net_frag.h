@@ -61,4 +61,14 @@ unsigned sr_net_reasm_collect(struct sr_net_reasm *r, uint64_t tsc);
 int sr_net_fragment(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *direct,
 		    struct rte_mempool *indirect, struct rte_mbuf **out, unsigned max);
 
+/*
+ * Copies each chained frame of frames[0..n) into its first segment (rte_pktmbuf_linearize),
+ * for a port that cannot send mbuf chains: sr_net_fragment's fragments are a header mbuf
+ * from 'direct' with the payload attached behind it, and DPDK 22.11's af_xdp PMD (no
+ * RTE_ETH_TX_OFFLOAD_MULTI_SEGS) sends pkt_len bytes from the first segment alone, so
+ * the peer got garbage for every fragmented response. Returns 0, or -1 when a first
+ * segment has too little tailroom (the frames are left as they were, for the caller to free).
+ */
+int sr_net_linearize(struct rte_mbuf **frames, unsigned n);
+
 #endif

@@ -23,10 +23,11 @@ int sr_net_port_start(uint16_t port, const struct sr_net_port_conf *c, struct sr
 		return -1;
 	}
 	snprintf(info->driver, sizeof(info->driver), "%s", di.driver_name);
+	info->tx_multi_seg = (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	if (c->n_queues > di.max_rx_queues || c->n_queues > di.max_tx_queues) {
 		snprintf(err, err_len,
 			 "port %u (%s): %u workers need %u RX and TX queues, the port has %u/%u "
-			 "(af_packet: qpairs in port.vdev)",
+			 "(af_packet: qpairs in port.vdev; af_xdp: one queue on veth, workers.count=1)",
 			 port, di.driver_name, c->n_queues, c->n_queues, di.max_rx_queues, di.max_tx_queues);
 		return -1;
 	}

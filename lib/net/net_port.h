@@ -27,6 +27,7 @@ struct sr_net_port_info {
 	uint8_t mac[6];
 	uint16_t mtu;
 	bool rss;           /* RSS was configured */
+	bool tx_multi_seg;  /* the PMD sends mbuf chains (RTE_ETH_TX_OFFLOAD_MULTI_SEGS); af_xdp does not */
 	char driver[32];
 };
 

@@ -106,6 +106,59 @@ it_start_run() {
 	fi
 }
 
+# it_sipp_unique CALLS RATE: sipp in sr-peer runs CALLS unique AoRs (it0000001...) through
+# tests/integration/sipp/register_unique.xml (register, refresh, fetch, de-register) at RATE calls/s,
+# one UDP socket per call (-t un, so flows spread over the receive queues); ok when every call
+# succeeded and no message was unexpected, fail (with sipp's tail) otherwise. Needs work and peer.
+it_sipp_unique() {
+	local calls=$1 rate=$2 rc succ failed unexpected
+	{
+		echo SEQUENTIAL
+		seq -f 'it%07g;' 1 "$calls"
+	} >"$work/users.csv"
+	(cd "$work" && timeout $((calls / rate + 120)) "${peer[@]}" sipp \
+		-sf "$here/tests/integration/sipp/register_unique.xml" -inf "$work/users.csv" \
+		-t un -max_socket 512 -i 198.51.100.2 -p 5070 -m "$calls" -r "$rate" -l 2000 \
+		-timeout $((calls / rate + 90))s -nostdin -trace_err -trace_screen -screen_file "$work/screen.log" \
+		198.51.100.1:5060 >"$work/sipp.out" 2>&1)
+	rc=$?
+	succ=$(grep -E '^ +Successful call' "$work/screen.log" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+	failed=$(grep -E '^ +Failed call' "$work/screen.log" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+	# receive lines of the final scenario screen end with the Unexpected-Msg column
+	unexpected=$(awk '/Test Terminated/ {u = 0} /<----------/ {u += $NF} END {print u + 0}' "$work/screen.log")
+	if [ "$rc" -eq 0 ] && [ "${succ:-0}" = "$calls" ] && [ "${failed:-1}" = 0 ]; then
+		ok "sipp: $succ/$calls calls (4 REGISTERs each) successful, $failed failed"
+	else
+		fail "sipp exit $rc, successful=${succ:-?} failed=${failed:-?}"
+		tail -20 "$work/sipp.out"
+		ls "$work"/*errors* >/dev/null 2>&1 && head -c 2000 "$work"/*errors*
+	fi
+	[ "$unexpected" = 0 ] && ok "no unexpected messages" || fail "$unexpected unexpected messages"
+}
+
+# it_sipp_counters CALLS STATS ZERO...: after it_sipp_unique, /sipreg/stats (STATS, its JSON) says
+# every one of the CALLS AoRs was added, refreshed and removed once and every SIP request was
+# answered 2xx (at least 4 per call: nothing else was sent yet), and each ZERO ("NAME [LABEL]",
+# split by the shell) is 0.
+it_sipp_counters() {
+	local calls=$1 s=$2 k v added refreshed removed req r2
+	shift 2
+	for k in "$@"; do
+		v=$(stat $k <<<"$s")
+		[ "$v" = 0 ] || fail "$k = $v after the sipp run (expected 0)"
+	done
+	added=$(stat sipreg_events_total added <<<"$s")
+	refreshed=$(stat sipreg_events_total refreshed <<<"$s")
+	removed=$(stat sipreg_events_total removed <<<"$s")
+	[ "$added" = "$calls" ] && [ "$refreshed" = "$calls" ] && [ "$removed" = "$calls" ] &&
+		ok "bindings: $added added, $refreshed refreshed, $removed removed" ||
+		fail "bindings: added=$added refreshed=$refreshed removed=$removed, expected $calls each"
+	req=$(stat sipreg_sip_requests_total <<<"$s")
+	r2=$(stat sipreg_responses_total 2xx <<<"$s")
+	[ "$req" = "$r2" ] && [ "$r2" -ge $((4 * calls)) ] &&
+		ok "sip_requests $req = resp_2xx $r2 >= $((4 * calls))" || fail "sip_requests=$req resp_2xx=$r2"
+}
+
 # it_start_persist DATA_DIR LOG DURABILITY [--set KEY=VALUE ...]: starts sipreg in sr-dut with persistence
 # in DATA_DIR (two workers) and waits for "ready" or its exit; returns it_wait_ready's status, so a test can
 # check a refused start. Sets run_pid.

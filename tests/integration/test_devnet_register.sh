@@ -52,50 +52,14 @@ s0=$(stats)
 [ "$(stat sipreg_icmp_replies_total <<<"$s0")" -ge 1 ] && ok "icmp_replies counted" || fail "icmp_replies not counted"
 
 # --- 2. sipp: unique AoRs ---
-{
-	echo SEQUENTIAL
-	seq -f 'it%07g;' 1 "$calls"
-} >"$work/users.csv"
-(cd "$work" && timeout $((calls / rate + 120)) "${peer[@]}" sipp \
-	-sf "$here/tests/integration/sipp/register_unique.xml" -inf "$work/users.csv" \
-	-t un -max_socket 512 -i 198.51.100.2 -p 5070 -m "$calls" -r "$rate" -l 2000 \
-	-timeout $((calls / rate + 90))s -nostdin -trace_err -trace_screen -screen_file "$work/screen.log" \
-	198.51.100.1:5060 >"$work/sipp.out" 2>&1)
-rc=$?
-succ=$(grep -E '^ +Successful call' "$work/screen.log" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
-failed=$(grep -E '^ +Failed call' "$work/screen.log" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
-# receive lines of the final scenario screen end with the Unexpected-Msg column
-unexpected=$(awk '/Test Terminated/ {u = 0} /<----------/ {u += $NF} END {print u + 0}' "$work/screen.log")
-if [ "$rc" -eq 0 ] && [ "${succ:-0}" = "$calls" ] && [ "${failed:-1}" = 0 ]; then
-	ok "sipp: $succ/$calls calls (4 REGISTERs each) successful, $failed failed"
-else
-	fail "sipp exit $rc, successful=${succ:-?} failed=${failed:-?}"
-	tail -20 "$work/sipp.out"
-	ls "$work"/*errors* >/dev/null 2>&1 && head -c 2000 "$work"/*errors*
-fi
-[ "$unexpected" = 0 ] && ok "no unexpected messages" || fail "$unexpected unexpected messages"
+it_sipp_unique "$calls" "$rate"
 
 # --- 3. counters ---
 sleep 0.3 # shard figures are published every 100 ms
 s1=$(stats)
 nd=sipreg_net_drops_total rs=sipreg_responses_total
-# "NAME [LABEL]" of /sipreg/stats, split by the shell
-for k in "$nd runt" "$nd ip_csum" "$nd udp_csum" "$nd udp_len" "$nd ring_full" "$nd no_mbuf" "$nd tx_full" "$nd reasm_too_big" \
-	"sipreg_sip_drops_total garbage" "$rs 4xx" "$rs 5xx" "$rs 6xx" sipreg_aors sipreg_bindings; do
-	v=$(stat $k <<<"$s1")
-	[ "$v" = 0 ] || fail "$k = $v after the sipp run (expected 0)"
-done
-added=$(stat sipreg_events_total added <<<"$s1")
-removed=$(stat sipreg_events_total removed <<<"$s1")
-refreshed=$(stat sipreg_events_total refreshed <<<"$s1")
-[ "$added" = "$calls" ] && [ "$removed" = "$calls" ] && [ "$refreshed" = "$calls" ] &&
-	ok "bindings: $added added, $refreshed refreshed, $removed removed" ||
-	fail "bindings: added=$added refreshed=$refreshed removed=$removed, expected $calls each"
-req=$(stat sipreg_sip_requests_total <<<"$s1")
-r2=$(stat "$rs" 2xx <<<"$s1")
-# OPTIONS from nobody yet: every SIP request so far got a 200 (retransmissions included)
-[ "$req" = "$r2" ] && [ "$r2" -ge $((4 * calls)) ] &&
-	ok "sip_requests $req = resp_2xx $r2 >= $((4 * calls))" || fail "sip_requests=$req resp_2xx=$r2"
+it_sipp_counters "$calls" "$s1" "$nd runt" "$nd ip_csum" "$nd udp_csum" "$nd udp_len" "$nd ring_full" "$nd no_mbuf" \
+	"$nd tx_full" "$nd reasm_too_big" "sipreg_sip_drops_total garbage" "$rs 4xx" "$rs 5xx" "$rs 6xx" sipreg_aors sipreg_bindings
 ring_out=$(stat sipreg_handoffs_total <<<"$s1")
 ring_in=$(stat sipreg_handoffs_received_total <<<"$s1")
 per_worker=$("$py" -c 'import json,sys; print(*json.load(sys.stdin)["/sipreg/stats"]["sipreg_worker_rx_packets_total"].values())' <<<"$s1")

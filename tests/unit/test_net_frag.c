@@ -203,12 +203,55 @@ static void test_small_datagram_is_not_fragmented(void **state)
 	rte_pktmbuf_free(out[0]);
 }
 
+/* For a port without multi-segment transmit (af_xdp): each fragment becomes one segment, same bytes. */
+static void test_fragments_linearized_keep_their_bytes(void **state)
+{
+	(void)state;
+	static uint8_t f[4096], before[3][2048];
+	struct rte_mbuf *out[8];
+	size_t len = t_udp_frame(f, 5070, 5060, payload, BIG, 1);
+	int n = sr_net_fragment(mbuf_of(f, len), 1500, direct, indirect, out, 8);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < n; i++) {
+		assert_true(out[i]->nb_segs > 1); /* what af_xdp sent wrong: a header with the payload chained */
+		const void *b = rte_pktmbuf_read(out[i], 0, out[i]->pkt_len, before[i]);
+		if (b != before[i])
+			memcpy(before[i], b, out[i]->pkt_len);
+	}
+	assert_int_equal(sr_net_linearize(out, (unsigned)n), 0);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(out[i]->nb_segs, 1);
+		assert_int_equal(out[i]->data_len, out[i]->pkt_len);
+		assert_memory_equal(rte_pktmbuf_mtod(out[i], void *), before[i], out[i]->pkt_len);
+	}
+	rte_pktmbuf_free_bulk(out, (unsigned)n);
+	assert_int_equal(rte_mempool_in_use_count(indirect), 0); /* the payload references were released */
+}
+
+/* A chain whose first segment cannot hold the rest is refused whole and left unchanged. */
+static void test_linearize_refuses_a_chain_without_tailroom(void **state)
+{
+	(void)state;
+	struct rte_mbuf *ok = mbuf_of(payload, 100), *tail = mbuf_of(payload, 100);
+	struct rte_mbuf *chain = rte_pktmbuf_alloc(indirect); /* no data room at all */
+	assert_non_null(chain);
+	assert_int_equal(rte_pktmbuf_chain(chain, tail), 0);
+	struct rte_mbuf *frames[2] = { ok, chain };
+	assert_int_equal(sr_net_linearize(frames, 2), -1);
+	assert_int_equal(chain->nb_segs, 2);
+	assert_int_equal(chain->pkt_len, 100);
+	rte_pktmbuf_free_bulk(frames, 2);
+	assert_int_equal(rte_mempool_in_use_count(direct), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fragment_then_reassemble),
 		cmocka_unit_test(test_incomplete_datagram_is_dropped_and_counted),
 		cmocka_unit_test(test_small_datagram_is_not_fragmented),
+		cmocka_unit_test(test_fragments_linearized_keep_their_bytes),
+		cmocka_unit_test(test_linearize_refuses_a_chain_without_tailroom),
 		cmocka_unit_test(test_reassembled_datagram_larger_than_scratch_is_refused),
 	};
 	return cmocka_run_group_tests_name("net_frag", tests, setup, NULL);
