@@ -9,6 +9,19 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+uint64_t sr_net_port_tx_offloads(uint64_t tx_offload_capa)
+{
+	/* Many PMDs pick a single-segment TX burst unless MULTI_SEGS is configured, so the capability alone
+	 * does not make chains safe: request it whenever it is offered. No MBUF_FAST_FREE: IP fragments are
+	 * indirect mbufs (net_frag.c), which that offload forbids. */
+	return tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+}
+
+bool sr_net_port_tx_multi_seg(uint64_t tx_offloads)
+{
+	return (tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+}
+
 int sr_net_port_start(uint16_t port, const struct sr_net_port_conf *c, struct sr_net_port_info *info,
 		      char *err, size_t err_len)
 {
@@ -23,7 +36,6 @@ int sr_net_port_start(uint16_t port, const struct sr_net_port_conf *c, struct sr
 		return -1;
 	}
 	snprintf(info->driver, sizeof(info->driver), "%s", di.driver_name);
-	info->tx_multi_seg = (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	if (c->n_queues > di.max_rx_queues || c->n_queues > di.max_tx_queues) {
 		snprintf(err, err_len,
 			 "port %u (%s): %u workers need %u RX and TX queues, the port has %u/%u "
@@ -40,6 +52,9 @@ int sr_net_port_start(uint16_t port, const struct sr_net_port_conf *c, struct sr
 		conf.rx_adv_conf.rss_conf.rss_hf = rss;
 		info->rss = true;
 	}
+	conf.txmode.offloads = sr_net_port_tx_offloads(di.tx_offload_capa);
+	/* chains are sent only where the port was configured for them, not merely where it could be */
+	info->tx_multi_seg = sr_net_port_tx_multi_seg(conf.txmode.offloads);
 	rc = rte_eth_dev_configure(port, c->n_queues, c->n_queues, &conf);
 	if (rc != 0) {
 		snprintf(err, err_len, "port %u: configure failed (%s)", port, rte_strerror(-rc));

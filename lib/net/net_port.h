@@ -27,9 +27,15 @@ struct sr_net_port_info {
 	uint8_t mac[6];
 	uint16_t mtu;
 	bool rss;           /* RSS was configured */
-	bool tx_multi_seg;  /* the PMD sends mbuf chains (RTE_ETH_TX_OFFLOAD_MULTI_SEGS); af_xdp does not */
+	bool tx_multi_seg;  /* RTE_ETH_TX_OFFLOAD_MULTI_SEGS was configured: the PMD sends mbuf chains (af_xdp cannot) */
 	char driver[32];
 };
+
+/* The TX offloads a port is configured with, from the ones it announces (dev_info.tx_offload_capa):
+ * multi-segment transmit when offered, nothing else. */
+uint64_t sr_net_port_tx_offloads(uint64_t tx_offload_capa);
+/* Whether mbuf chains may be sent on a port configured with tx_offloads. */
+bool sr_net_port_tx_multi_seg(uint64_t tx_offloads);
 
 /* Configures and starts a port. Returns 0, or -1 with a message in err. */
 int sr_net_port_start(uint16_t port, const struct sr_net_port_conf *c, struct sr_net_port_info *info,
