@@ -352,6 +352,14 @@ static void reroute(struct sr_worker *w, struct rte_mbuf *m, struct sr_pkt_meta 
 		SR_STAT_INC(w->stats.net.ring_out);
 }
 
+/* Teaches the neighbour table the source l2 of a SIP datagram whose fate allows it (worker_neigh.h). */
+static void teach(struct sr_worker *w, const struct sr_neigh_source *l2, const struct sr_sip_fate *fate,
+		  uint64_t now_ms)
+{
+	if (sr_worker_neigh_sip_teaches(fate))
+		sr_worker_neigh_learn_source(w, l2, now_ms);
+}
+
 /*
  * Runs the registrar on a SIP datagram this worker owns, then answers it.
  * p and sip: its classification and bytes when this worker received it,
@@ -371,38 +379,43 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		sip = sip_bytes(w, m, p->payload_len);
 	}
 	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
-	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s);
-	if (v != SR_FLOOD_PASS) {
-		flood_refuse(w, m, p, sip, v, retry_after_s); /* refused: teaches nothing */
-		return;
-	}
 	/*
 	 * The neighbour table learns the source once this worker is known to be
-	 * the datagram's owner (worker_neigh.h); the branches below consume the
-	 * frame before that is settled, so its facts are kept aside first.
+	 * the datagram's owner (sr_worker_neigh_sip_teaches); the branches below
+	 * consume the frame before that is settled, so its facts are kept aside
+	 * first, and each outcome is put to that one decision.
 	 */
 	struct sr_neigh_source l2;
 	sr_worker_neigh_source(m, p->src_ip, &l2);
-	bool handed_on = false;
+	struct sr_sip_fate fate = { .flood = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s),
+				    .taken = SR_TAKE_NOT_MINE,
+				    .reg_drop = SR_DROP_NONE };
+	if (fate.flood != SR_FLOOD_PASS) {
+		flood_refuse(w, m, p, sip, fate.flood, retry_after_s);
+		teach(w, &l2, &fate, now_ms);
+		return;
+	}
 	if (sr_worker_nat_process(w, m, p, sip, &meta->scan) || /* an answer to a NAT keepalive */
-	    sr_worker_mid_process(w, m, p, sip, &meta->scan, now_ms) || /* role = mid: the main's answer */
-	    sr_worker_route_process(w, m, p, sip, &meta->scan, now_ms, &handed_on)) { /* routing: taken or handed */
-		if (!handed_on) /* a main registrar's call handed to the contact's worker: that owner learns it */
-			sr_worker_neigh_learn_source(w, &l2, now_ms);
+	    sr_worker_mid_process(w, m, p, sip, &meta->scan, now_ms)) /* role = mid: the main's answer */
+		fate.taken = SR_TAKE_TAKEN;
+	else
+		fate.taken = sr_worker_route_process(w, m, p, sip, &meta->scan, now_ms);
+	if (fate.taken != SR_TAKE_NOT_MINE) {
+		teach(w, &l2, &fate, now_ms);
 		return;
 	}
 	char *out;
 	size_t cap;
 	struct rte_mbuf *r = sr_worker_sip_mbuf(w, &out, &cap);
 	if (r == NULL) {
-		drop(w, m, SR_ND_NO_MBUF);
+		drop(w, m, SR_ND_NO_MBUF); /* before the registrar settled its owner: teaches nothing */
 		return;
 	}
 
 	sr_reg_process_carried(w->shard, sip, p->payload_len, &meta->scan, carry_of(m), &src, now_ms, out, cap, &res);
 	SR_STAT_INC(w->stats.sip_requests);
-	if (res.drop != SR_DROP_NOT_OWNER) /* else handed on below: the owner learns it */
-		sr_worker_neigh_learn_source(w, &l2, now_ms);
+	fate.reg_drop = res.drop;
+	teach(w, &l2, &fate, now_ms);
 	if (res.mid_taken) { /* forwarded to the main registrar: its answer comes later */
 		rte_pktmbuf_free(r);
 		rte_pktmbuf_free(m);

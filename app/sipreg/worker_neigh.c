@@ -159,6 +159,15 @@ void sr_worker_neigh_learn_source(struct sr_worker *w, const struct sr_neigh_sou
 	sr_neigh_learn_ip(w->neigh->table, s->port, s->ip, s->mac, now_ms);
 }
 
+bool sr_worker_neigh_sip_teaches(const struct sr_sip_fate *f)
+{
+	if (f->flood != SR_FLOOD_PASS) /* refused: a blocked or flooding source teaches nothing */
+		return false;
+	if (f->taken == SR_TAKE_HANDED_ON)
+		return false;
+	return f->reg_drop != SR_DROP_NOT_OWNER;
+}
+
 bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms)
 {
 	/* SIP datagrams on the rings are IPv4: a PMD never types one ARP */

@@ -52,6 +52,8 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "net_flood.h"
+#include "worker_route.h"
 
 struct rte_mbuf;
 
@@ -79,6 +81,21 @@ void sr_worker_neigh_source(const struct rte_mbuf *m, uint32_t src_ip, struct sr
 
 /* Learns s: a SIP datagram at its owner (received here or handed over), after the flood check. */
 void sr_worker_neigh_learn_source(struct sr_worker *w, const struct sr_neigh_source *s, uint64_t now_ms);
+
+/* What became of a SIP datagram at a worker, as sip_process (worker.c) learns it step by step. */
+struct sr_sip_fate {
+	enum sr_flood_verdict flood;    /* the flood check's verdict (checked first) */
+	enum sr_sip_take taken;         /* what NAT, the mid-registrar or the routing did (else NOT_MINE) */
+	enum sr_drop_reason reg_drop;   /* the registrar's drop reason, when it ran (else SR_DROP_NONE) */
+};
+
+/*
+ * Whether a SIP datagram with fate f teaches its source to this worker's
+ * table: only once the flood check passed it and this worker is its owner,
+ * so not when the routing handed it on (SR_TAKE_HANDED_ON) nor when the
+ * registrar says another shard owns it (SR_DROP_NOT_OWNER): that owner learns.
+ */
+bool sr_worker_neigh_sip_teaches(const struct sr_sip_fate *f);
 
 /* An object of a worker-to-worker ring that is ARP news: learned and freed (true); false: not news. */
 bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms);

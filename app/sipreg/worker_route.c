@@ -169,19 +169,19 @@ static unsigned parse_flags(const struct sr_worker *w)
 	return w->app->cfg.reg.fast_parse ? SR_SIP_FAST : 0;
 }
 
-bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
-			     const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms, bool *handed_on)
+enum sr_sip_take sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
+					 const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms)
 {
 	struct sr_worker_route *wr = w->route;
 	if (wr == NULL)
-		return false;
+		return SR_TAKE_NOT_MINE;
 	if (scan->flags & SR_SCAN_REGISTER)
-		return false;
+		return SR_TAKE_NOT_MINE;
 	wr->port = m->port;
 	wr->now_ms = now_ms;
 	struct sr_arena *prev = sr_arena_bind_osip(&wr->arena);
 	struct sr_sip_error err;
-	bool taken = false, consumed = false;
+	bool taken = false, handed_on = false;
 	if (sr_sip_parse(&wr->msg, sip, p->payload_len, scan, parse_flags(w), &wr->arena, &err) == SR_SIP_OK) {
 		if (wr->msg.is_request) {
 			struct sr_route_req rq;
@@ -190,7 +190,7 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 				wr->own.unroutable++;
 			else if (rq.ruri == SR_RURI_SELF &&
 				 sr_worker_mid_call(w, m, &wr->msg, &rq, &wr->only_binding) == SR_MID_CALL_HANDED)
-				consumed = true; /* a main registrar's call for another worker's contact: handed on */
+				handed_on = true; /* a main registrar's call for another worker's contact */
 			else
 				taken = sr_route_request(wr->rs, &rq, now_ms) == SR_ROUTE_HANDLED;
 		} else {
@@ -206,8 +206,9 @@ bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const stru
 	sr_arena_bind_osip(prev);
 	if (taken)
 		rte_pktmbuf_free(m);
-	*handed_on = consumed;
-	return taken || consumed;
+	if (handed_on)
+		return SR_TAKE_HANDED_ON;
+	return taken ? SR_TAKE_TAKEN : SR_TAKE_NOT_MINE;
 }
 
 static void publish(struct sr_worker_route *wr)

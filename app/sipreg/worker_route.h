@@ -43,15 +43,22 @@ void sr_worker_route_free(struct sr_worker *w);
 bool sr_worker_route_owner(struct sr_worker *w, const struct sr_sip_scan *scan, const struct sr_reg_owner *o,
 			   unsigned *owner);
 
+/* What a worker's glue (NAT, mid-registrar, routing) did with a SIP datagram it was offered. */
+enum sr_sip_take {
+	SR_TAKE_NOT_MINE,  /* left to the registrar: m untouched */
+	SR_TAKE_TAKEN,     /* processed here: m consumed */
+	SR_TAKE_HANDED_ON, /* handed to another worker, which owns it: m consumed */
+};
+
 /*
  * A SIP datagram this worker owns (p located, sip its payload, scan what the
  * owner pre-scan found): parsed once, resuming from scan, and given to the
- * routing. Returns true when the routing took it (m is freed, or handed on
- * to the worker of the contact a main registrar's call is for: *handed_on
- * set), false when it is the registrar's (m untouched).
+ * routing. Returns SR_TAKE_TAKEN when the routing took it (m is freed),
+ * SR_TAKE_HANDED_ON when it went to the worker of the contact a main
+ * registrar's call is for, SR_TAKE_NOT_MINE when it is the registrar's.
  */
-bool sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
-			     const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms, bool *handed_on);
+enum sr_sip_take sr_worker_route_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
+					 const char *sip, const struct sr_sip_scan *scan, uint64_t now_ms);
 
 /* Runs the routing's due timers and publishes its figures; returns the work done. */
 unsigned sr_worker_route_advance(struct sr_worker *w, uint64_t now_ms);

@@ -4,7 +4,9 @@
  * whose table a SIP datagram's source teaches, even after its frame is gone;
  * fragments teach nothing themselves; ICMP echo teaches at intake. That the
  * worker's datagram path teaches once, at the owner, a reassembled datagram
- * too, is driven end to end by tests/integration/test_devnet_neigh.sh. The
+ * too, is driven end to end by tests/integration/test_devnet_neigh.sh; when
+ * sip_process lets a datagram teach (after the flood check, not when it is
+ * handed on) is sr_worker_neigh_sip_teaches, tested here. The
  * learns are counted through the linker (--wrap=sr_neigh_learn_ip), and
  * the tables' published entry counts say which worker learned. A datagram
  * sent to an address being resolved runs on the sender's clock (now_ms
@@ -146,6 +148,35 @@ static void icmp_echo_teaches_at_intake(void **state)
 	assert_int_equal(entries(f, 1), 0);
 }
 
+/* What sip_process puts to sr_worker_neigh_sip_teaches at each of its outcomes, and the answer. */
+static const struct {
+	struct sr_sip_fate fate;
+	bool teaches;
+} fates[] = {
+	/* the flood check comes first: a refused source teaches nothing, whatever would have followed */
+	{ { SR_FLOOD_LIMITED, SR_TAKE_NOT_MINE, SR_DROP_NONE }, false },
+	{ { SR_FLOOD_BLOCKED, SR_TAKE_NOT_MINE, SR_DROP_NONE }, false },
+	{ { SR_FLOOD_LIMITED, SR_TAKE_TAKEN, SR_DROP_NONE }, false },
+	{ { SR_FLOOD_BLOCKED, SR_TAKE_NOT_MINE, SR_DROP_POLICY }, false },
+	/* handed on by the routing or rerouted by the registrar: the worker it goes to learns, not this one */
+	{ { SR_FLOOD_PASS, SR_TAKE_HANDED_ON, SR_DROP_NONE }, false },
+	{ { SR_FLOOD_PASS, SR_TAKE_NOT_MINE, SR_DROP_NOT_OWNER }, false },
+	/* taken here (NAT, mid-registrar, routing) or settled by the registrar, answered or not: this owner learns */
+	{ { SR_FLOOD_PASS, SR_TAKE_TAKEN, SR_DROP_NONE }, true },
+	{ { SR_FLOOD_PASS, SR_TAKE_NOT_MINE, SR_DROP_NONE }, true },
+	{ { SR_FLOOD_PASS, SR_TAKE_NOT_MINE, SR_DROP_POLICY }, true },
+	{ { SR_FLOOD_PASS, SR_TAKE_NOT_MINE, SR_DROP_ACK }, true },
+};
+
+static void a_sip_datagram_teaches_only_at_its_owner_after_the_flood_check(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(fates) / sizeof(fates[0]); i++) {
+		print_message("fate %zu\n", i);
+		assert_int_equal(sr_worker_neigh_sip_teaches(&fates[i].fate), fates[i].teaches);
+	}
+}
+
 /* ARP requests worker i queued (its tx burst never runs here). */
 static unsigned arp_requests_queued(struct fixture *f, unsigned i)
 {
@@ -196,6 +227,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fragments_teach_nothing_themselves, setup, teardown),
 		cmocka_unit_test_setup_teardown(icmp_echo_teaches_at_intake, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_held_send_retries_on_the_senders_clock, setup, teardown),
+		cmocka_unit_test(a_sip_datagram_teaches_only_at_its_owner_after_the_flood_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
