@@ -403,10 +403,20 @@ static void rule_tag_kept_with_aor(void **state)
 	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5061>;expires=300", "a-1", 2), 200);
 	assert_int_equal(st.tag_in, alice); /* her record kept it (written when the first change was prepared) */
 	assert_int_equal(st.tag_out, alice);
-	/* a refused REGISTER (over max-contacts) leaves the kept tag as it was */
+	/*
+	 * A refused REGISTER (over max-contacts) leaves the kept tag as it was:
+	 * after a reload to another line, which still refuses her third contact,
+	 * the lookup finds a new tag, and her record still holds the old one.
+	 */
 	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5062>;expires=300", "a-2", 1), 200);
+	const char *rules = "aor mid max-contacts=2,outgoing-expires=600 /^sip:alice@/\n"
+			    "aor mid aor=sip:$user@tenant.$domain /^sip:carol@/\n";
+	char err[256] = "";
+	assert_true(sr_policy_reload(reader.p, rules, strlen(rules), 1000, err, sizeof(err)) >= 0);
 	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5063>;expires=300", "a-3", 1), 503);
 	assert_int_equal(st.tag_in, alice);
+	assert_int_not_equal(st.tag_out, alice); /* the new rules were scanned */
+	assert_int_equal(sr_loc_aor_tag(th_aor(e, "sip:alice@example.com")), alice);
 	/* bob matches no line: "no rule" is kept the same way, and is not alice's answer */
 	assert_int_equal(reg(e, "bob", "<sip:bob@198.51.100.3:5061>;expires=300", "b-1", 1), 200);
 	uint32_t bob = st.tag_out;
