@@ -5,8 +5,10 @@
 # network up first if needed. --set arguments come after the PMD's settings, so they win.
 #
 #   BUILD_DIR      meson build directory (default: build; scripts/setup.sh configures it)
-#   SR_PMD         the PMD when --pmd is not given (default af_packet); benchmarks and integration
-#                  tests start sipreg through this script, so SR_PMD=af_xdp reaches them too
+#   SR_PMD         the PMD when --pmd is not given (default af_packet); it reaches the one-worker
+#                  benchmarks that start sipreg here (bench/lib.sh, bench/compare.sh), not the
+#                  integration tests (workers.count=2, which af_xdp refuses; it_start_persist
+#                  bypasses this script): tests/integration/test_devnet_afxdp.sh covers af_xdp
 #   SR_KEEP_DEVNET=1  leave the namespaces up on exit even if this script created them
 #
 # SIGTERM/SIGINT stop sipreg cleanly (it drains and exits 0); the script then

@@ -205,7 +205,8 @@ bool sr_midreg_absorbs(struct sr_midreg_shard *m, const struct sr_midreg_req *rq
 	m->now_ms = now_ms;
 	if (!mr_covered_refresh(m, rq)) { /* the common absorbed refresh, without a plan */
 		struct mr_plan p;
-		mr_decide(m, rq, &p); /* looks up only: sr_midreg_register decides the same on the same facts */
+		mr_decide(m, rq, &p); /* changes no binding (the record lookup caches the AoR's hash in it): sr_midreg_register
+				 * decides the same on the same facts */
 		if (p.forward)
 			return false;
 	}
