@@ -40,6 +40,19 @@ stat() {
 print(v[sys.argv[2]] if len(sys.argv) > 2 else v)' "$@"
 }
 
+# it_poll_stats PRED [TENTHS]: reads /sipreg/stats until the shell function PRED, given its JSON as $1, succeeds
+# (the figures are published every 100 ms, each publisher on its own tick), at most TENTHS tenths of a second
+# (default 30). The last JSON read is left in $polled either way, for the checks that follow. 1 on the deadline.
+it_poll_stats() {
+	local _
+	for _ in $(seq "${2:-30}"); do
+		polled=$(stats)
+		"$1" "$polled" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # it_wait_ready LOG [TENTHS]: waits until sipreg (run_pid) logs "ready"; 1 if it exited or timed out.
 it_wait_ready() {
 	for _ in $(seq "${2:-100}"); do

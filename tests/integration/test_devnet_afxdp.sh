@@ -59,8 +59,13 @@ fi
 
 # --- 3. sipp: unique AoRs ---
 it_sipp_unique "$calls" "$rate"
-sleep 0.3 # shard figures are published every 100 ms
-s1=$(stats)
+# the shard's figures once its last removal and answer are published
+sipp_published() {
+	[ "$(stat sipreg_events_total removed <<<"$1")" = "$calls" ] &&
+		[ "$(stat sipreg_sip_requests_total <<<"$1")" = "$(stat sipreg_responses_total 2xx <<<"$1")" ]
+}
+it_poll_stats sipp_published
+s1=$polled
 nd=sipreg_net_drops_total
 it_sipp_counters "$calls" "$s1" "$nd runt" "$nd ip_csum" "$nd udp_csum" "$nd udp_len" "$nd no_mbuf" "$nd tx_full" \
 	sipreg_port_imissed_total sipreg_port_rx_nombuf_total sipreg_port_oerrors_total \
@@ -69,8 +74,12 @@ it_sipp_counters "$calls" "$s1" "$nd runt" "$nd ip_csum" "$nd udp_csum" "$nd udp
 # --- 4. fragments, folded Via ---
 sb=$(stats)
 "${peer[@]}" "$py" "$client" big erin 15 && ok "large REGISTER answered with all contacts" || fail "large REGISTER"
-sleep 0.2
-sa=$(stats)
+fragmented_published() {
+	[ "$(stat sipreg_tx_fragmented_total <<<"$1")" != "$(stat sipreg_tx_fragmented_total <<<"$sb")" ] &&
+		[ "$(stat sipreg_ip_fragments_received_total <<<"$1")" != "$(stat sipreg_ip_fragments_received_total <<<"$sb")" ]
+}
+it_poll_stats fragmented_published
+sa=$polled
 frags=$(($(stat sipreg_ip_fragments_received_total <<<"$sa") - $(stat sipreg_ip_fragments_received_total <<<"$sb")))
 [ "$frags" -ge 2 ] && ok "its $frags IPv4 fragments reassembled by sipreg (af_packet's kernel did it before)" ||
 	fail "fragments received +$frags, expected at least 2"
@@ -85,8 +94,14 @@ for kind in udp_csum garbage; do
 	"${peer[@]}" "$py" "$client" bad $kind >/dev/null || fail "could not send $kind"
 done
 "${peer[@]}" "$py" "$client" register dave && ok "REGISTER after bad input answered" || fail "REGISTER after bad input"
-sleep 0.2
-s3=$(stats)
+drops_published() {
+	local k
+	for k in "$nd udp_csum" "sipreg_sip_drops_total garbage"; do
+		[ "$(stat $k <<<"$1")" != "$(stat $k <<<"$s2")" ] || return 1
+	done
+}
+it_poll_stats drops_published
+s3=$polled
 for k in "$nd udp_csum" "sipreg_sip_drops_total garbage"; do
 	d=$(($(stat $k <<<"$s3") - $(stat $k <<<"$s2")))
 	[ "$d" = 1 ] && ok "$k +1" || fail "$k +$d, expected +1"
