@@ -15,9 +15,10 @@
  *   it and handed it on, not before the full parse or the routing hands it
  *   on again (SR_DROP_NOT_OWNER, a main registrar's call for another
  *   worker's contact), and never when it is refused (a blocked source, a
- *   flood refusal, a STUN request answered where it arrived). The branches
- *   that settle ownership consume the frame, so its source is read first
- *   (struct sr_neigh_source) and taught after.
+ *   flood refusal); one decision says so (sr_worker_neigh_sip_teaches). A
+ *   STUN request never reaches that path: it is answered where it arrived.
+ *   The branches that settle ownership consume the frame, so its source is
+ *   read first (struct sr_neigh_source) and taught after.
  *   Fragments teach nothing themselves: the reassembled datagram does.
  * - A SIP datagram from a new address adds an entry, even if its source is
  *   spoofed: the table is bounded (net.neighbours) and a new address only
