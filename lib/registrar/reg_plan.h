@@ -51,7 +51,6 @@ struct sr_plan {
 	uint16_t flags;             /* binding flags from sr_reg_params.binding_flags (SR_BFLAG_MEMORY_ONLY) */
 	/* registrar.role = mid: the AoR's rule (reg_rule.c), NULL: none (a final registrar, or no hook) */
 	const struct sr_midreg_settings *rule;
-	bool txn_begun;             /* txn is begun on aor already (reg_rule.c looked its record up) */
 	uint32_t rule_tag;          /* the rule's tag, to keep in the AoR's record (reg_rule.c); 0: none */
 	uint32_t path_src_ip;       /* path-received: the first Path URI's received address (0: the packet's) */
 	uint16_t path_src_port;

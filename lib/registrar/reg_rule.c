@@ -13,8 +13,9 @@
  * Design decisions:
  * - The rule's tag (sr_midreg_settings_fn) is kept in the To AoR's record
  *   in the location store (sr_loc_aor_tag), which the REGISTER's change
- *   set looks up anyway: the record is looked up here, once (read only),
- *   instead of after the owner check; the tag is written once the change
+ *   set looks up anyway: reg_save.c begins the change set on it before
+ *   the owner check instead of after (a read only), once, and hands the
+ *   record here (to_rec); the tag is written once the change
  *   is prepared (sr_reg_rule_keep: a new AoR's record exists from then on,
  *   and a refused REGISTER leaves nothing). So a refresh of an AoR whose
  *   rules were not reloaded since its last REGISTER gets its rule without
@@ -52,17 +53,19 @@
 
 #include "../sip/sip_uri_addr.h"
 
-enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p)
+bool sr_reg_rule_reads_record(const struct sr_req_ctx *c)
+{
+	return c->s->mid_hooks.settings && !sr_reg_mid_second_pass(c);
+}
+
+enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p, const struct sr_aor *to_rec)
 {
 	struct sr_registrar *s = c->s;
 	if (sr_reg_mid_second_pass(c)) {
 		p->rule = sr_reg_mid_kept_rule(c);
 	} else if (s->mid_hooks.settings) {
-		/* the To AoR's record (the change set looks it up here, once) keeps the tag of its last lookup */
-		c->res->aor_hash = sr_reg_aor_hash(c, p);
-		sr_loc_txn_begin_hashed(s->loc, &p->txn, p->aor, c->res->aor_hash);
-		p->txn_begun = true;
-		p->rule_tag = p->txn.rec ? sr_loc_aor_tag(p->txn.rec) : 0;
+		/* the To AoR's record keeps the tag of its last lookup */
+		p->rule_tag = to_rec ? sr_loc_aor_tag(to_rec) : 0;
 		p->rule = s->mid_hooks.settings(s->mid_hooks.ctx, p->aor, &p->rule_tag);
 	}
 	if (!p->rule || !p->rule->aor[0])
@@ -71,9 +74,8 @@ enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p)
 	size_t n = sr_midreg_custom_aor(p->rule->aor, p->user, p->domain, s->rule_aor, sizeof(s->rule_aor));
 	if (n == 0 || n > s->cfg.max_aor_len)
 		return SR_E_AOR_TOO_LONG;
-	p->aor = sr_str_make(s->rule_aor, n);
-	p->txn_begun = false; /* the custom AoR's record is another: reg_save.c hashes and looks it up */
-	p->rule_tag = 0;      /* and keeps no tag of the To AoR's rule */
+	p->aor = sr_str_make(s->rule_aor, n); /* another record: reg_save.c hashes and looks it up */
+	p->rule_tag = 0;                      /* and keeps no tag of the To AoR's rule */
 	return SR_E_OK;
 }
 

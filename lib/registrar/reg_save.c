@@ -444,13 +444,28 @@ void sr_reg_save(struct sr_req_ctx *c)
 	if (s->cfg.path_mode == SR_PATH_STRICT && m->n_path && !(m->supported & SR_OPT_PATH))
 		return sr_reply_error(c, SR_E_PATH_UNSUPPORTED, "Unsupported", SR_STR_LIT("path"));
 	e = canonical_aor(c, p, ruri_domain); /* known before policy; its error still comes after auth */
+	/*
+	 * p->txn is begun once, on the AoR the bindings are stored under: here,
+	 * before the owner check, when the mid-registrar's rule lookup reads the
+	 * To AoR's record (its kept tag) and the rule keeps that AoR; else below.
+	 */
+	bool begun = false;
+	if (e == SR_E_OK && sr_reg_rule_reads_record(c)) {
+		c->res->aor_hash = sr_reg_aor_hash(c, p);
+		sr_loc_txn_begin_hashed(s->loc, &p->txn, p->aor, c->res->aor_hash);
+		begun = true;
+	}
+	struct sr_str to_aor = p->aor;
 	if (e == SR_E_OK)
-		e = sr_reg_rule_begin(c, p); /* registrar.role = mid: the AoR's rule, its custom AoR decides the owner */
+		e = sr_reg_rule_begin(c, p, begun ? p->txn.rec : NULL); /* role = mid: the AoR's rule */
 	if (e == SR_E_OK) {
 		c->res->has_aor = true;
-		/* the pre-scan's hash is the To AoR's; a mid rule's custom AoR (in s->rule_aor) has its own */
-		if (!p->txn_begun)
-			c->res->aor_hash = sr_reg_aor_hash(c, p); /* else reg_rule.c hashed it to look it up */
+		/* a mid rule's custom AoR (in s->rule_aor) is another record, with its own hash and owner */
+		if (p->aor.p != to_aor.p)
+			begun = false;
+		/* the pre-scan's hash is the To AoR's; a custom AoR's is computed here */
+		if (!begun)
+			c->res->aor_hash = sr_reg_aor_hash(c, p);
 		/*
 		 * Another shard's AoR (the pre-scan and the parse disagreed, or the
 		 * request came to the wrong worker): nothing is changed here, not even
@@ -476,7 +491,7 @@ void sr_reg_save(struct sr_req_ctx *c)
 
 	if (joined_path_len(c) > s->cfg.max_path_len)
 		return sr_reply_error(c, SR_E_PATH_TOO_LONG, NULL, SR_STR_NULL);
-	if (!p->txn_begun)
+	if (!begun)
 		sr_loc_txn_begin_hashed(s->loc, &p->txn, p->aor, c->res->aor_hash);
 	p->aor_rec = p->txn.rec;
 	p->branch_hash = m->top_via.branch.len ? (uint32_t)sr_hash64(m->top_via.branch.p, m->top_via.branch.len) : 0;

@@ -87,16 +87,18 @@ void sr_reg_mid_applied(struct sr_req_ctx *c, const struct sr_plan *p);
  * reg_rule.c: the mid-registrar's per-AoR rule (registrar.role = mid) in
  * the plan. begin: after the canonical AoR, looks the rule up once (or takes
  * the copy io.apply's second pass kept) into p->rule and replaces p->aor by
- * the custom AoR it names; SR_E_AOR_TOO_LONG when that does not fit. In a
- * shard with the settings hook it begins p->txn on the To AoR (whose record
- * keeps the rule's tag). keep: once the change is prepared, the AoR's
- * record keeps the tag, so its next REGISTER needs no scan.
+ * the custom AoR it names; SR_E_AOR_TOO_LONG when that does not fit.
+ * to_rec: the To AoR's record, whose kept tag saves the lookup's scan (NULL:
+ * none); reg_save.c looks it up, beginning p->txn on the To AoR, when
+ * reads_record says the lookup wants it. keep: once the change is prepared,
+ * the AoR's record keeps the tag, so its next REGISTER needs no scan.
  * match: the binding a contact names under the rule's matching mode.
  * same: whether two contacts of one request name the same binding.
  * path: path-received (p->path_src_*). limit: max_contacts and its mode.
  * listed: whether the 200 lists binding b (only-request-contacts).
  */
-enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p);
+bool sr_reg_rule_reads_record(const struct sr_req_ctx *c);
+enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p, const struct sr_aor *to_rec);
 void sr_reg_rule_keep(struct sr_req_ctx *c, const struct sr_plan *p);
 const struct sr_binding *sr_reg_rule_match(const struct sr_req_ctx *c, const struct sr_plan *p,
 					   const struct sr_aor *rec, struct sr_plan_entry *pe);
