@@ -215,7 +215,12 @@ static void note_error(struct sr_repl_writer *w, const char *what, const char *w
 /* Errors that go away by themselves: retry. Anything else is Redis refusing the data. */
 static bool transient(const char *e)
 {
-	/* EXECABORT: a command of a transaction was refused when queued (OOM, a MOVED during resharding) */
+	/*
+	 * EXECABORT: a command of a transaction was refused when queued. A
+	 * transient refusal (OOM, a MOVED during resharding) is retried; a
+	 * permanent one was already counted by the queued command's own reply,
+	 * and on_exec then does not count the abort.
+	 */
 	static const char *const t[] = { "LOADING",   "BUSY",		       "TRYAGAIN", "CLUSTERDOWN",
 					 "MASTERDOWN", "READONLY",	       "OOM",	   "NOREPLICAS",
 					 "EXECABORT", "ERR Function not found", "NOSCRIPT" };
@@ -366,12 +371,19 @@ static void chunk_complete(struct chunk *c)
 	settle_ready(w);
 }
 
+/* One of the chunk's replies is in; the last one completes the chunk. */
+static void replied(struct chunk *c)
+{
+	c->w->inflight--;
+	c->pending--;
+	if (c->pending == 0)
+		chunk_complete(c);
+}
+
 /* Accounts one reply; ok: the reply has the expected shape. */
 static void account(struct chunk *c, redisReply *r, bool ok, const char *what)
 {
 	struct sr_repl_writer *w = c->w;
-	w->inflight--;
-	c->pending--;
 	if (!r) {
 		c->failed = true;
 		note_error(w, what, "no answer (connection lost or timed out)");
@@ -386,8 +398,7 @@ static void account(struct chunk *c, redisReply *r, bool ok, const char *what)
 		c->rejected = true;
 		note_error(w, what, "unexpected reply");
 	}
-	if (c->pending == 0)
-		chunk_complete(c);
+	replied(c);
 }
 
 /* HSET, HDEL, DEL, PEXPIREAT answer integers; MULTI OK and each command inside it QUEUED. */
@@ -401,11 +412,22 @@ static void on_key(struct sr_repl_client *cl, redisReply *r, void *priv)
 static void on_exec(struct sr_repl_client *cl, redisReply *r, void *priv)
 {
 	(void)cl;
+	struct chunk *c = priv;
+	if (r && r->type == REDIS_REPLY_ERROR && c->rejected && strncmp(r->str, "EXECABORT", 9) == 0) {
+		/*
+		 * The abort repeats a queued command's refusal, already counted
+		 * as permanent by its own reply: counted transient, it would
+		 * make the writer retry the chunk forever instead of taking
+		 * "rejected -> resync" (chunk_complete checks failed first).
+		 */
+		replied(c);
+		return;
+	}
 	redisReply *first_error = NULL;
 	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements && !first_error; i++)
 		if (r->element[i]->type == REDIS_REPLY_ERROR)
 			first_error = r->element[i];
-	account(priv, first_error ? first_error : r, !r || r->type == REDIS_REPLY_ARRAY, "EXEC");
+	account(c, first_error ? first_error : r, !r || r->type == REDIS_REPLY_ARRAY, "EXEC");
 }
 
 static void on_xadd(struct sr_repl_client *cl, redisReply *r, void *priv)

@@ -236,6 +236,55 @@ static void test_expiry_written_when_the_bucket_grows(void **state)
 	redis_proc_stop(&rp, false);
 }
 
+static bool writer_idle(void *r)
+{
+	struct sr_repl_stats s;
+	sr_repl_stats(r, &s);
+	return !s.w.resync_pending && s.w.backlog_events == 0;
+}
+
+/*
+ * A command refused for good when queued inside MULTI (here HDEL, which
+ * the ACL forbids: NOPERM, then EXEC answers EXECABORT) rejects the chunk
+ * and takes the resynchronisation path, which needs no HDEL; it is not
+ * retried forever as if the abort were transient.
+ */
+static void test_permanent_refusal_in_transaction_resynchronises(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	struct node a;
+	struct pump p;
+	start_active(&rp, &a, &p, 10);
+	redisContext *c = redis_proc_connect(&rp);
+	uint32_t exp = now_unix_s() + 3600;
+	assert_true(wait_settled(&p, &a, put_all(&a, 0, 10, 1, exp), 5000));
+	struct sr_repl_stats s0, s;
+	sr_repl_stats(a.r, &s0);
+	redisReply *r = redis_cmd(c, "ACL SETUSER default -hdel");
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+
+	/* AoR 3: a removal and a put in one chunk, so MULTI HDEL HSET ... EXEC */
+	struct model_change mc;
+	model_remove(models.own, 3, 1, &mc);
+	node_add(&a, &mc);
+	model_put(models.own, 3, 2, exp, &mc);
+	assert_true(wait_settled(&p, &a, node_add(&a, &mc), 5000));
+	sr_repl_stats(a.r, &s);
+	assert_int_equal(s.w.events_rejected - s0.w.events_rejected, 2);
+	assert_true(a.not_durable > 0); /* reported as not durable, never as written */
+	/* the resynchronisation (DEL and HSET, no HDEL) rewrote Redis from the node's own state */
+	assert_true(pump_until(&p, 5000, writer_idle, a.r));
+	sr_repl_stats(a.r, &s);
+	assert_false(s.w.resync_pending);
+	assert_int_equal(s.w.resyncs - s0.w.resyncs, 1);
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+	redisFree(c);
+	node_close(&a);
+	redis_proc_stop(&rp, false);
+}
+
 static void test_follower_sees_changes_in_order(void **state)
 {
 	(void)state;
@@ -591,6 +640,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batches_arrive_with_expiry),
 		cmocka_unit_test(test_expiry_written_when_the_bucket_grows),
+		cmocka_unit_test(test_permanent_refusal_in_transaction_resynchronises),
 		cmocka_unit_test(test_follower_sees_changes_in_order),
 		cmocka_unit_test(test_follower_full_read_after_trim),
 		cmocka_unit_test(test_redis_killed_and_restarted),
