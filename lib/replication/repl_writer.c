@@ -136,6 +136,7 @@ struct sr_repl_writer {
 	unsigned *order;         /* prep indexes grouped by key (group_by_key) */
 	unsigned *link, *group;  /* group_by_key: next of the same key; hash table of group heads */
 	size_t prep_cap;
+	bool in_multi;           /* send_keys: between MULTI and EXEC (send() then asks for no redirection) */
 
 	struct sr_repl_writer_stats st;
 	char last_error[200];
@@ -219,11 +220,13 @@ static bool transient(const char *e)
 	 * EXECABORT: a command of a transaction was refused when queued. A
 	 * transient refusal (OOM, a MOVED during resharding) is retried; a
 	 * permanent one was already counted by the queued command's own reply,
-	 * and on_exec then does not count the abort.
+	 * and on_exec then does not count the abort. MOVED/ASK reach here only
+	 * for a command queued inside MULTI (never redirected alone, see
+	 * send()): the chunk is re-sent, MULTI included, to the new owner.
 	 */
 	static const char *const t[] = { "LOADING",   "BUSY",		       "TRYAGAIN", "CLUSTERDOWN",
 					 "MASTERDOWN", "READONLY",	       "OOM",	   "NOREPLICAS",
-					 "EXECABORT", "ERR Function not found", "NOSCRIPT" };
+					 "EXECABORT", "ERR Function not found", "NOSCRIPT", "MOVED", "ASK " };
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strncmp(e, t[i], strlen(t[i])) == 0)
 			return true;
@@ -457,10 +460,16 @@ static bool send(struct sr_repl_writer *w, struct chunk *c, int slot, int master
 {
 	if (!sr_repl_cmd_argv(&w->cmd))
 		return false;
+	/*
+	 * A command queued inside MULTI must not be redirected: re-sent alone
+	 * to the slot's new owner it would run outside its transaction (a
+	 * removal without its put) while EXEC on the old node aborts.
+	 */
+	unsigned flags = w->in_multi ? SR_REPL_NO_REDIRECT : 0;
 	int rc = master >= 0 ? sr_repl_client_send_master(w->cl, (unsigned)master, (int)w->cmd.n, w->cmd.argv,
 							  w->cmd.lens, 0, fn, c)
-			     : sr_repl_client_send(w->cl, slot, (int)w->cmd.n, w->cmd.argv, w->cmd.lens,
-						   fn == on_wait ? w->cfg.wait_timeout_ms : 0, fn, c);
+			     : sr_repl_client_send_flags(w->cl, slot, (int)w->cmd.n, w->cmd.argv, w->cmd.lens,
+							 fn == on_wait ? w->cfg.wait_timeout_ms : 0, flags, fn, c);
 	if (rc != 0)
 		return false;
 	c->pending++;
@@ -728,15 +737,19 @@ static bool send_keys(struct sr_repl_writer *w, struct chunk *c, unsigned n)
 			mixed |= w->prep[w->order[b]].code != p->code;
 		if (mixed && !send_key_cmd(w, c, p->slot, "MULTI", NULL))
 			return false;
+		w->in_multi = mixed;
 		for (unsigned r = a; r < b;) { /* runs of one kind */
 			unsigned s = r + 1;
 			char code = w->prep[w->order[r]].code;
 			while (s < b && w->prep[w->order[s]].code == code)
 				s++;
-			if (!send_ops(w, c, &w->order[r], s - r))
+			if (!send_ops(w, c, &w->order[r], s - r)) {
+				w->in_multi = false;
 				return false;
+			}
 			r = s;
 		}
+		w->in_multi = false;
 		if (mixed && !send_key_cmd(w, c, p->slot, "EXEC", NULL))
 			return false;
 		int m = cluster ? sr_repl_client_master_of(w->cl, p->slot) : 0;

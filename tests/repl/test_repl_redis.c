@@ -153,18 +153,6 @@ static void test_batches_arrive_with_expiry(void **state)
 	redis_proc_stop(&rp, false);
 }
 
-/* How many times Redis ran 'cmd' (INFO commandstats). */
-static long long calls(redisContext *c, const char *cmd)
-{
-	redisReply *r = redis_cmd(c, "INFO commandstats");
-	char want[64];
-	snprintf(want, sizeof(want), "cmdstat_%s:calls=", cmd);
-	const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
-	long long n = at ? atoll(at + strlen(want)) : 0;
-	freeReplyObject(r);
-	return n;
-}
-
 static uint64_t put_all(struct node *a, unsigned from, unsigned to, unsigned id, uint32_t expires)
 {
 	struct model_change mc;
@@ -193,24 +181,24 @@ static void test_expiry_written_when_the_bucket_grows(void **state)
 	redisContext *c = redis_proc_connect(&rp);
 	uint32_t hour = (now_unix_s() / 3600 + 1) * 3600; /* expiries in the next hour, then the one after */
 
-	long long x0 = calls(c, "pexpireat");
+	long long x0 = redis_calls(c, "pexpireat");
 	assert_true(wait_settled(&p, &a, put_all(&a, 0, 100, 1, hour + 100), 5000));
-	long long x1 = calls(c, "pexpireat");
+	long long x1 = redis_calls(c, "pexpireat");
 	assert_int_equal(x1 - x0, 200); /* new keys: NX then GT */
 	/* refreshes and second bindings within the hour: HSET alone */
-	long long h1 = calls(c, "hset");
+	long long h1 = redis_calls(c, "hset");
 	put_all(&a, 0, 100, 1, hour + 1000);
 	assert_true(wait_settled(&p, &a, put_all(&a, 0, 100, 2, hour + 50), 5000));
-	assert_int_equal(calls(c, "pexpireat"), x1);
+	assert_int_equal(redis_calls(c, "pexpireat"), x1);
 	/* the 200 puts are one chunk (batch_events 256, nothing sent while adding): an AoR's two puts share one HSET */
-	assert_int_equal(calls(c, "hset") - h1, 100);
+	assert_int_equal(redis_calls(c, "hset") - h1, 100);
 	/* the next hour: GT once per key */
 	assert_true(wait_settled(&p, &a, put_all(&a, 0, 100, 1, hour + 3600 + 10), 5000));
-	assert_int_equal(calls(c, "pexpireat") - x1, 100);
+	assert_int_equal(redis_calls(c, "pexpireat") - x1, 100);
 	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
 
 	/* one chunk holding, for AoR 150, a put then its removal and another put: one transaction */
-	long long m0 = calls(c, "multi"), e0 = calls(c, "exec");
+	long long m0 = redis_calls(c, "multi"), e0 = redis_calls(c, "exec");
 	struct model_change mc;
 	model_put(models.own, 150, 1, hour + 10, &mc);
 	node_add(&a, &mc);
@@ -218,8 +206,8 @@ static void test_expiry_written_when_the_bucket_grows(void **state)
 	node_add(&a, &mc);
 	model_put(models.own, 150, 2, hour + 20, &mc);
 	assert_true(wait_settled(&p, &a, node_add(&a, &mc), 5000));
-	assert_int_equal(calls(c, "multi") - m0, 1);
-	assert_int_equal(calls(c, "exec") - e0, 1);
+	assert_int_equal(redis_calls(c, "multi") - m0, 1);
+	assert_int_equal(redis_calls(c, "exec") - e0, 1);
 	/* AoR 0 emptied (its key deleted), then created again: it gets a TTL again */
 	model_remove(models.own, 0, 1, &mc);
 	node_add(&a, &mc);
