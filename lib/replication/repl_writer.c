@@ -30,9 +30,10 @@
  *   expired binding must not come back, and EXPIREAT with a past time
  *   would delete the whole AoR key.
  * - The AoR keys a resynchronisation wrote are remembered as 64-bit hashes
- *   (8 bytes per AoR) for the sweep. A hash collision would spare one
- *   stale AoR key until its TTL ends: its records are expired-filtered by
- *   readers anyway.
+ *   (8 bytes per AoR) for the sweep: SipHash under a random per-writer
+ *   key (aor_hash), so that UAs cannot craft collisions. A chance
+ *   collision would spare one stale AoR key until its TTL ends: its
+ *   records are expired-filtered by readers anyway.
  */
 #include "repl_writer.h"
 
@@ -40,10 +41,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/random.h>
+
 #include "repl_backlog.h"
 #include "repl_cmd.h"
 #include "repl_slot.h"
 #include "repl_ttl.h"
+#include "siphash.h"
 
 #define RING 64
 #define RETRY_MS 100
@@ -140,18 +144,21 @@ struct sr_repl_writer {
 
 	struct sr_repl_writer_stats st;
 	char last_error[200];
+	struct sr_siphash_key hash_key; /* aor_hash: random per writer (getrandom) */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static uint64_t hash64(const char *p, size_t n)
+/*
+ * The hash of AoR text (the TTL table's and the resync's 'seen' key):
+ * SipHash under the writer's random key, since UAs choose their AoRs. An
+ * unkeyed hash lets collisions be crafted, and an AoR made to collide
+ * with a known key would get a bare HSET and a key without TTL. 0 marks
+ * an empty slot in both tables.
+ */
+static uint64_t aor_hash(const struct sr_repl_writer *w, const char *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a 64-bit finaliser */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
+	uint64_t h = sr_siphash(&w->hash_key, p, n);
 	return h ? h : 1;
 }
 
@@ -598,7 +605,7 @@ static bool prep_op(struct sr_repl_writer *w, unsigned i, char code, const char 
 	p->key_len = (uint32_t)kl;
 	w->keys_len += kl;
 	p->slot = sr_repl_client_is_cluster(w->cl) ? sr_repl_key_slot(w->keys + p->key_off, kl) : 0;
-	p->key_hash = hash64(w->keys + p->key_off, kl);
+	p->key_hash = aor_hash(w, w->keys + p->key_off, kl);
 	p->code = code;
 	sr_repl_id_hex(id, p->id);
 	p->expires = expires;
@@ -925,7 +932,7 @@ static void send_resync_chunk(struct sr_repl_writer *w)
 			break;
 		}
 		if (new_aor) {
-			if (!remember_aor(w, &ch) || !seen_add(&w->seen, hash64(ch.aor, ch.aor_len)) ||
+			if (!remember_aor(w, &ch) || !seen_add(&w->seen, aor_hash(w, ch.aor, ch.aor_len)) ||
 			    !prep_op(w, n++, 'c', ch.aor, ch.aor_len, 0, 0, NULL, 0)) {
 				ok = false;
 				break;
@@ -1003,7 +1010,7 @@ static void on_scan(struct sr_repl_client *cl, redisReply *r, void *priv)
 		size_t aor_len;
 		if (k->type != REDIS_REPLY_STRING ||
 		    !sr_repl_key_aor_parse(w->prefix, k->str, k->len, &aor, &aor_len) ||
-		    seen_has(&w->seen, hash64(aor, aor_len)))
+		    seen_has(&w->seen, aor_hash(w, aor, aor_len)))
 			continue;
 		/* an AoR the node no longer has: delete it (one key per call: keys of any slot) */
 		struct sr_repl_cmd *c = &w->cmd;
@@ -1165,6 +1172,10 @@ struct sr_repl_writer *sr_repl_writer_new(const struct sr_repl_writer_cfg *cfg, 
 	w->ctx = ctx;
 	if (snap)
 		w->snap = *snap;
+	if (getrandom(&w->hash_key, sizeof(w->hash_key), 0) != (ssize_t)sizeof(w->hash_key)) {
+		free(w); /* nothing else allocated yet */
+		return NULL;
+	}
 	sr_repl_backlog_init(&w->q, 1);
 	sr_repl_cmd_init(&w->cmd);
 	if (sr_repl_ttl_init(&w->ttl, cfg->ttl_entries ? cfg->ttl_entries : SR_REPL_TTL_ENTRIES) != 0) {
