@@ -54,6 +54,7 @@ struct cmd {
 	size_t len;
 	uint32_t extra_ms;
 	unsigned hops;
+	bool no_redirect; /* SR_REPL_NO_REDIRECT */
 	sr_repl_client_fn *fn;
 	void *priv;
 };
@@ -259,6 +260,8 @@ static bool redirect(struct cmd *k, const redisReply *reply, const char *from_ho
 		cl->refresh_due = true;
 		cl->refresh_at = *cl->now;
 	}
+	if (k->no_redirect)
+		return false; /* handed back: the caller re-sends its whole transaction */
 	if (!n->conn.ac)
 		sr_repl_conn_tick(&n->conn); /* connects now if not backing off */
 	static const char asking[] = "*1\r\n$6\r\nASKING\r\n";
@@ -277,7 +280,7 @@ static void cmd_reply(struct sr_repl_conn *c, redisReply *reply, void *priv)
 }
 
 static int send_to(struct sr_repl_client *cl, struct node *n, int argc, const char **argv, const size_t *lens,
-		   uint32_t extra_ms, sr_repl_client_fn *fn, void *priv)
+		   uint32_t extra_ms, unsigned flags, sr_repl_client_fn *fn, void *priv)
 {
 	if (cl->paused || !n || !sr_repl_conn_ready(&n->conn))
 		return -1;
@@ -292,6 +295,7 @@ static int send_to(struct sr_repl_client *cl, struct node *n, int argc, const ch
 	k->cl = cl;
 	k->len = (size_t)len;
 	k->extra_ms = extra_ms;
+	k->no_redirect = flags & SR_REPL_NO_REDIRECT;
 	k->fn = fn;
 	k->priv = priv;
 	if (sr_repl_conn_send(&n->conn, k->bytes, k->len, extra_ms, cmd_reply, k) != 0) {
@@ -306,7 +310,13 @@ static int send_to(struct sr_repl_client *cl, struct node *n, int argc, const ch
 int sr_repl_client_send(struct sr_repl_client *cl, int slot, int argc, const char **argv, const size_t *lens,
 			uint32_t extra_ms, sr_repl_client_fn *fn, void *priv)
 {
-	return send_to(cl, slot_owner(cl, slot), argc, argv, lens, extra_ms, fn, priv);
+	return send_to(cl, slot_owner(cl, slot), argc, argv, lens, extra_ms, 0, fn, priv);
+}
+
+int sr_repl_client_send_flags(struct sr_repl_client *cl, int slot, int argc, const char **argv, const size_t *lens,
+			      uint32_t extra_ms, unsigned flags, sr_repl_client_fn *fn, void *priv)
+{
+	return send_to(cl, slot_owner(cl, slot), argc, argv, lens, extra_ms, flags, fn, priv);
 }
 
 unsigned sr_repl_client_masters(const struct sr_repl_client *cl)
@@ -319,7 +329,7 @@ int sr_repl_client_send_master(struct sr_repl_client *cl, unsigned i, int argc, 
 {
 	if (i >= cl->n_masters)
 		return -1;
-	return send_to(cl, cl->nodes[cl->masters[i]], argc, argv, lens, extra_ms, fn, priv);
+	return send_to(cl, cl->nodes[cl->masters[i]], argc, argv, lens, extra_ms, 0, fn, priv);
 }
 
 int sr_repl_client_master_of(const struct sr_repl_client *cl, int slot)

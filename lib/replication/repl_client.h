@@ -19,6 +19,12 @@
  * their order across a resharding. Redirections are rare (resharding, a
  * master failing over), so the pause costs nothing in steady state.
  *
+ * A command queued inside MULTI is sent with SR_REPL_NO_REDIRECT: re-sent
+ * alone to the new owner, it would run outside its transaction while EXEC
+ * on the old node aborts. Its MOVED/ASK updates the map as above (and
+ * pauses the client) but is handed back as the error it is; the caller
+ * re-sends the whole transaction.
+ *
  * A master whose connection fails makes the client ask for the slot map
  * again every back-off period, so that a replica the cluster promoted is
  * found and used.
@@ -71,6 +77,12 @@ bool sr_repl_client_slot_ready(const struct sr_repl_client *cl, int slot);
  */
 int sr_repl_client_send(struct sr_repl_client *cl, int slot, int argc, const char **argv, const size_t *lens,
 			uint32_t extra_ms, sr_repl_client_fn *fn, void *priv);
+
+/* A MOVED/ASK reply is handed back, not followed (commands queued inside MULTI). */
+#define SR_REPL_NO_REDIRECT 1u
+/* sr_repl_client_send with flags (SR_REPL_NO_REDIRECT). */
+int sr_repl_client_send_flags(struct sr_repl_client *cl, int slot, int argc, const char **argv, const size_t *lens,
+			      uint32_t extra_ms, unsigned flags, sr_repl_client_fn *fn, void *priv);
 
 /* Masters, for commands that go to each of them (SCAN, WAIT). */
 unsigned sr_repl_client_masters(const struct sr_repl_client *cl);

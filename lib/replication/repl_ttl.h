@@ -3,7 +3,9 @@
  * that most puts need no expiry write (layout 2, docs/REPLICATION.md).
  *
  * The writer is the only writer of its AoR keys; this remembers, per AoR
- * (by a 64-bit hash of the key), the TTL (Unix second, a bucket boundary:
+ * (by the 64-bit SipHash of the key under a random key of the writer's,
+ * repl_writer.c: UAs choose their AoRs, and with an unkeyed hash could
+ * craft one that collides with another's entry), the TTL (Unix second, a bucket boundary:
  * sr_repl_key_ttl_s) it last set. A put whose key is known to live past
  * its binding's bucket sends a bare HSET; one whose key is known but too
  * short sends PEXPIREAT GT; one whose key is unknown (never set by this
@@ -22,9 +24,10 @@
  * (A direct-mapped table was measured: with 100,000 AoRs in 2^20 entries
  * its conflicts made 16 % of all puts write the expiry again.) An entry
  * keeps 40 bits of the hash beside the 24-bit TTL in hours, so two AoRs
- * are confused only if 40 + log2(sets) hash bits agree (about 2^-58);
- * that would skip an expiry write the other key needed, and the key could
- * expire before a binding: documented, not guarded. Pure, no I/O.
+ * are confused only if 40 + log2(sets) hash bits agree (about 2^-58 by
+ * chance; not craftable without the writer's key); that would skip an
+ * expiry write the other key needed, and the key could expire before a
+ * binding: documented, not guarded. Pure, no I/O.
  */
 #ifndef SR_REPL_TTL_H
 #define SR_REPL_TTL_H

@@ -11,7 +11,7 @@
  *   the connection layer guarantees one or the other). Only then is the
  *   backlog rewound. So no reply ever refers to a chunk that was reused,
  *   and the re-sent changes cannot overtake older ones still in flight.
- * - Native commands, no Redis function (layout 2): a chunk's operations
+ * - Native commands, no Redis function (layout 2; built in repl_keys.c): a chunk's operations
  *   are grouped by AoR key; an AoR's puts are one HSET, its removals one
  *   HDEL, and the key's expiry (PEXPIREAT) is written only when the TTL
  *   this writer knows it gave the key (repl_ttl.h) does not cover the new
@@ -30,9 +30,10 @@
  *   expired binding must not come back, and EXPIREAT with a past time
  *   would delete the whole AoR key.
  * - The AoR keys a resynchronisation wrote are remembered as 64-bit hashes
- *   (8 bytes per AoR) for the sweep. A hash collision would spare one
- *   stale AoR key until its TTL ends: its records are expired-filtered by
- *   readers anyway.
+ *   (8 bytes per AoR) for the sweep: SipHash under a random per-writer
+ *   key (aor_hash), so that UAs cannot craft collisions. A chance
+ *   collision would spare one stale AoR key until its TTL ends: its
+ *   records are expired-filtered by readers anyway.
  */
 #include "repl_writer.h"
 
@@ -40,117 +41,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/random.h>
+
 #include "repl_backlog.h"
 #include "repl_cmd.h"
 #include "repl_slot.h"
 #include "repl_ttl.h"
+#include "siphash.h"
 
-#define RING 64
-#define RETRY_MS 100
-#define SWEEP_COUNT "1000"
-
-enum chunk_kind { CH_CHANGES, CH_RESYNC, CH_MARKER };
-
-struct chunk {
-	struct sr_repl_writer *w;
-	enum chunk_kind kind;
-	uint64_t first, last;    /* CH_CHANGES: sequence numbers */
-	unsigned pending;        /* replies outstanding */
-	bool failed, rejected, keys_done, stage2, done;
-	uint64_t masters;        /* bit i: master i received key writes (cluster WAIT) */
-	uint8_t *blob;           /* CH_CHANGES: the stream entry's changes */
-	size_t blob_len, blob_cap;
-};
-
-enum rs_state { RS_NONE, RS_PENDING, RS_WRITING, RS_SWEEP, RS_MARKER };
-
-struct sweep_master {
-	struct sr_repl_writer *w;
-	unsigned idx;
-	char cursor[32];
-	unsigned pending;
-	bool done;
-};
-
-/* One operation on an AoR key: p put, d delete a field, c clear the key (resync). */
-struct prep {
-	uint32_t key_off, key_len;
-	int slot;
-	uint64_t key_hash;   /* groups an AoR's operations; the TTL knowledge's key */
-	char code;
-	char id[SR_REPL_ID_HEX];
-	uint32_t expires;
-	const uint8_t *env;
-	size_t env_len;
-};
-
-struct seen {
-	uint64_t *slot;
-	size_t cap, n;
-};
-
-struct sr_repl_writer {
-	struct sr_repl_writer_cfg cfg;
-	char prefix[SR_REPL_NAME_MAX + 1], node[SR_REPL_NAME_MAX + 1];
-	char stream_key[2 * SR_REPL_NAME_MAX + 32];
-	int stream_slot;
-	struct sr_repl_client *cl;
-	const uint64_t *now;
-	sr_repl_settled_fn *settled_fn;
-	void *ctx;
-	struct sr_repl_snapshot_src snap;
-
-	struct sr_repl_backlog q;
-	bool active;
-	uint64_t epoch, epoch_base;
-	uint64_t settled;
-	bool drop_valid;
-	uint64_t drop_first, drop_last;
-
-	struct chunk ring[RING];
-	unsigned head, n;
-	unsigned inflight;       /* commands outstanding (chunks and sweep) */
-	bool failing;
-	uint64_t retry_at;
-
-	enum rs_state rs;
-	bool snap_open, snap_done;
-	uint64_t resync_upto;
-	struct seen seen;
-	struct sr_repl_ttl ttl;  /* the TTLs this writer gave AoR keys (repl_ttl.h) */
-	uint8_t *carry;          /* resync: the first binding of the next chunk */
-	size_t carry_cap;
-	bool carry_valid;
-	struct sr_repl_change carry_c;
-	char *last_aor;          /* resync: the AoR being written */
-	size_t last_aor_len, last_aor_cap;
-	struct sweep_master sweep[SR_REPL_MAX_NODES];
-	unsigned sweep_n;
-	uint64_t sweep_gen;
-
-	/* command building */
-	struct sr_repl_cmd cmd;
-	char *keys;
-	size_t keys_len, keys_cap;
-	struct prep *prep;
-	unsigned *order;         /* prep indexes grouped by key (group_by_key) */
-	unsigned *link, *group;  /* group_by_key: next of the same key; hash table of group heads */
-	size_t prep_cap;
-
-	struct sr_repl_writer_stats st;
-	char last_error[200];
-};
+#include "repl_writer_int.h"
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static uint64_t hash64(const char *p, size_t n)
+/*
+ * The hash of AoR text (the TTL table's and the resync's 'seen' key):
+ * SipHash under the writer's random key, since UAs choose their AoRs. An
+ * unkeyed hash lets collisions be crafted, and an AoR made to collide
+ * with a known key would get a bare HSET and a key without TTL. 0 marks
+ * an empty slot in both tables.
+ */
+static uint64_t aor_hash(const struct sr_repl_writer *w, const char *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a 64-bit finaliser */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
+	uint64_t h = sr_siphash(&w->hash_key, p, n);
 	return h ? h : 1;
 }
 
@@ -215,17 +127,24 @@ static void note_error(struct sr_repl_writer *w, const char *what, const char *w
 /* Errors that go away by themselves: retry. Anything else is Redis refusing the data. */
 static bool transient(const char *e)
 {
-	/* EXECABORT: a command of a transaction was refused when queued (OOM, a MOVED during resharding) */
+	/*
+	 * EXECABORT: a command of a transaction was refused when queued. A
+	 * transient refusal (OOM, a MOVED during resharding) is retried; a
+	 * permanent one was already counted by the queued command's own reply,
+	 * and on_exec then does not count the abort. MOVED/ASK reach here only
+	 * for a command queued inside MULTI (never redirected alone, see
+	 * sr_repl_w_send()): the chunk is re-sent, MULTI included, to the new owner.
+	 */
 	static const char *const t[] = { "LOADING",   "BUSY",		       "TRYAGAIN", "CLUSTERDOWN",
 					 "MASTERDOWN", "READONLY",	       "OOM",	   "NOREPLICAS",
-					 "EXECABORT", "ERR Function not found", "NOSCRIPT" };
+					 "EXECABORT", "ERR Function not found", "NOSCRIPT", "MOVED", "ASK " };
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strncmp(e, t[i], strlen(t[i])) == 0)
 			return true;
 	return false;
 }
 
-static uint32_t now_s(const struct sr_repl_writer *w)
+uint32_t sr_repl_w_now_s(const struct sr_repl_writer *w)
 {
 	return (uint32_t)(*w->now / 1000);
 }
@@ -366,12 +285,19 @@ static void chunk_complete(struct chunk *c)
 	settle_ready(w);
 }
 
+/* One of the chunk's replies is in; the last one completes the chunk. */
+void sr_repl_w_replied(struct chunk *c)
+{
+	c->w->inflight--;
+	c->pending--;
+	if (c->pending == 0)
+		chunk_complete(c);
+}
+
 /* Accounts one reply; ok: the reply has the expected shape. */
-static void account(struct chunk *c, redisReply *r, bool ok, const char *what)
+void sr_repl_w_account(struct chunk *c, redisReply *r, bool ok, const char *what)
 {
 	struct sr_repl_writer *w = c->w;
-	w->inflight--;
-	c->pending--;
 	if (!r) {
 		c->failed = true;
 		note_error(w, what, "no answer (connection lost or timed out)");
@@ -386,32 +312,13 @@ static void account(struct chunk *c, redisReply *r, bool ok, const char *what)
 		c->rejected = true;
 		note_error(w, what, "unexpected reply");
 	}
-	if (c->pending == 0)
-		chunk_complete(c);
-}
-
-/* HSET, HDEL, DEL, PEXPIREAT answer integers; MULTI OK and each command inside it QUEUED. */
-static void on_key(struct sr_repl_client *cl, redisReply *r, void *priv)
-{
-	(void)cl;
-	account(priv, r, !r || r->type == REDIS_REPLY_INTEGER || r->type == REDIS_REPLY_STATUS, "key write");
-}
-
-/* EXEC: an array of the commands' replies; an error among them counts as the reply. */
-static void on_exec(struct sr_repl_client *cl, redisReply *r, void *priv)
-{
-	(void)cl;
-	redisReply *first_error = NULL;
-	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements && !first_error; i++)
-		if (r->element[i]->type == REDIS_REPLY_ERROR)
-			first_error = r->element[i];
-	account(priv, first_error ? first_error : r, !r || r->type == REDIS_REPLY_ARRAY, "EXEC");
+	sr_repl_w_replied(c);
 }
 
 static void on_xadd(struct sr_repl_client *cl, redisReply *r, void *priv)
 {
 	(void)cl;
-	account(priv, r, !r || r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS, "XADD");
+	sr_repl_w_account(priv, r, !r || r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS, "XADD");
 }
 
 static void on_wait(struct sr_repl_client *cl, redisReply *r, void *priv)
@@ -426,19 +333,25 @@ static void on_wait(struct sr_repl_client *cl, redisReply *r, void *priv)
 		snprintf(why, sizeof(why), "%lld of %u replicas acknowledged", r->integer, w->cfg.wait_replicas);
 		note_error(w, "WAIT", why);
 	}
-	account(c, r, !r || r->type == REDIS_REPLY_INTEGER, "WAIT");
+	sr_repl_w_account(c, r, !r || r->type == REDIS_REPLY_INTEGER, "WAIT");
 }
 
 /* ---- sending ---------------------------------------------------------- */
 
-static bool send(struct sr_repl_writer *w, struct chunk *c, int slot, int master, sr_repl_client_fn *fn)
+bool sr_repl_w_send(struct sr_repl_writer *w, struct chunk *c, int slot, int master, sr_repl_client_fn *fn)
 {
 	if (!sr_repl_cmd_argv(&w->cmd))
 		return false;
+	/*
+	 * A command queued inside MULTI must not be redirected: re-sent alone
+	 * to the slot's new owner it would run outside its transaction (a
+	 * removal without its put) while EXEC on the old node aborts.
+	 */
+	unsigned flags = w->in_multi ? SR_REPL_NO_REDIRECT : 0;
 	int rc = master >= 0 ? sr_repl_client_send_master(w->cl, (unsigned)master, (int)w->cmd.n, w->cmd.argv,
 							  w->cmd.lens, 0, fn, c)
-			     : sr_repl_client_send(w->cl, slot, (int)w->cmd.n, w->cmd.argv, w->cmd.lens,
-						   fn == on_wait ? w->cfg.wait_timeout_ms : 0, fn, c);
+			     : sr_repl_client_send_flags(w->cl, slot, (int)w->cmd.n, w->cmd.argv, w->cmd.lens,
+							 fn == on_wait ? w->cfg.wait_timeout_ms : 0, flags, fn, c);
 	if (rc != 0)
 		return false;
 	c->pending++;
@@ -462,7 +375,7 @@ static bool send_wait(struct sr_repl_writer *w, struct chunk *c, int slot, int m
 		w->inflight++;
 		return true;
 	}
-	return send(w, c, slot, -1, on_wait);
+	return sr_repl_w_send(w, c, slot, -1, on_wait);
 }
 
 /* XADD <stream> MAXLEN ~ <len> * v 1 ep <epoch> kind <kind> (the fields every entry has). */
@@ -494,7 +407,7 @@ static bool send_xadd_changes(struct sr_repl_writer *w, struct chunk *c)
 	sr_repl_cmd_u64(k, c->last - w->epoch_base);
 	sr_repl_cmd_str(k, "c");
 	sr_repl_cmd_ref(k, c->blob, c->blob_len);
-	return send(w, c, w->stream_slot, -1, on_xadd);
+	return sr_repl_w_send(w, c, w->stream_slot, -1, on_xadd);
 }
 
 /* Cluster: the keys are written; now the stream entry, then WAIT where the writes went. */
@@ -567,161 +480,12 @@ static bool prep_op(struct sr_repl_writer *w, unsigned i, char code, const char 
 	p->key_len = (uint32_t)kl;
 	w->keys_len += kl;
 	p->slot = sr_repl_client_is_cluster(w->cl) ? sr_repl_key_slot(w->keys + p->key_off, kl) : 0;
-	p->key_hash = hash64(w->keys + p->key_off, kl);
+	p->key_hash = aor_hash(w, w->keys + p->key_off, kl);
 	p->code = code;
 	sr_repl_id_hex(id, p->id);
 	p->expires = expires;
 	p->env = env;
 	p->env_len = env_len;
-	return true;
-}
-
-static bool same_key(const struct sr_repl_writer *w, const struct prep *x, const struct prep *y)
-{
-	return x->key_hash == y->key_hash && x->key_len == y->key_len &&
-	       memcmp(w->keys + x->key_off, w->keys + y->key_off, x->key_len) == 0;
-}
-
-/*
- * Fills order[0, n) with the operations grouped by key: keys in the order
- * of their first operation, each key's operations in arrival order. A
- * hash table of group heads (linear probing on the key's hash), O(n):
- * a sort cost the writer 17 % of its instructions. Slots need no
- * grouping: every command goes to its own key's master.
- */
-static void group_by_key(struct sr_repl_writer *w, unsigned n)
-{
-	size_t mask = w->prep_cap * 2 - 1;
-	unsigned *next = w->link, *tail = w->link + w->prep_cap;
-	for (unsigned i = 0; i < n; i++) {
-		const struct prep *p = &w->prep[i];
-		size_t h = p->key_hash & mask;
-		while (w->group[h] && !same_key(w, &w->prep[w->group[h] - 1], p))
-			h = (h + 1) & mask;
-		next[i] = 0;
-		if (!w->group[h]) {
-			w->group[h] = i + 1;
-			tail[i] = i;
-		} else {
-			unsigned head = w->group[h] - 1;
-			next[tail[head]] = i + 1;
-			tail[head] = i;
-			tail[i] = UINT32_MAX; /* not a head */
-		}
-	}
-	unsigned k = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (tail[i] == UINT32_MAX)
-			continue;
-		for (unsigned j = i + 1; j; j = next[j - 1])
-			w->order[k++] = j - 1;
-	}
-	memset(w->group, 0, (mask + 1) * sizeof(*w->group));
-}
-
-static bool send_key_cmd(struct sr_repl_writer *w, struct chunk *c, int slot, const char *verb, const struct prep *p)
-{
-	struct sr_repl_cmd *k = &w->cmd;
-	sr_repl_cmd_reset(k);
-	sr_repl_cmd_str(k, verb);
-	if (p)
-		sr_repl_cmd_ref(k, w->keys + p->key_off, p->key_len);
-	return send(w, c, slot, -1, strcmp(verb, "EXEC") == 0 ? on_exec : on_key);
-}
-
-static bool send_expiry(struct sr_repl_writer *w, struct chunk *c, const struct prep *p, uint64_t ttl_s,
-			const char *flag)
-{
-	struct sr_repl_cmd *k = &w->cmd;
-	sr_repl_cmd_reset(k);
-	sr_repl_cmd_str(k, "PEXPIREAT");
-	sr_repl_cmd_ref(k, w->keys + p->key_off, p->key_len);
-	sr_repl_cmd_u64(k, ttl_s * 1000);
-	sr_repl_cmd_str(k, flag);
-	return send(w, c, p->slot, -1, on_key);
-}
-
-/*
- * The operations run[0..n) of one key (indexes into prep), same code:
- * one HSET of every field (a later put of the same id overrides), one
- * HDEL, or one DEL; then the key's expiry when a put needs it
- * (repl_ttl.h).
- */
-static bool send_ops(struct sr_repl_writer *w, struct chunk *c, const unsigned *run, unsigned n)
-{
-	const struct prep *p = &w->prep[run[0]];
-	if (p->code == 'c') {
-		sr_repl_ttl_forget(&w->ttl, p->key_hash);
-		return send_key_cmd(w, c, p->slot, "DEL", p);
-	}
-	struct sr_repl_cmd *k = &w->cmd;
-	sr_repl_cmd_reset(k);
-	sr_repl_cmd_str(k, p->code == 'p' ? "HSET" : "HDEL");
-	sr_repl_cmd_ref(k, w->keys + p->key_off, p->key_len);
-	uint32_t latest = 0;
-	for (unsigned i = 0; i < n; i++) {
-		const struct prep *q = &w->prep[run[i]];
-		sr_repl_cmd_ref(k, q->id, SR_REPL_ID_HEX);
-		if (q->code == 'p')
-			sr_repl_cmd_ref(k, q->env, q->env_len);
-		if (q->expires > latest)
-			latest = q->expires;
-	}
-	if (!send(w, c, p->slot, -1, on_key))
-		return false;
-	if (p->code == 'd') {
-		sr_repl_ttl_forget(&w->ttl, p->key_hash); /* the last field gone deletes the key */
-		return true;
-	}
-	uint64_t ttl = sr_repl_key_ttl_s(latest);
-	switch (sr_repl_ttl_put(&w->ttl, p->key_hash, ttl, now_s(w))) {
-	case SR_TTL_NONE:
-		return true;
-	case SR_TTL_NEW: /* the HSET may have created the key: no TTL yet, which GT would not replace */
-		if (!send_expiry(w, c, p, ttl, "NX"))
-			return false;
-		/* fall through */
-	case SR_TTL_GT:
-		return send_expiry(w, c, p, ttl, "GT");
-	}
-	return false;
-}
-
-/*
- * Sends the prepared operations [0, n) as native commands, grouped by
- * key. A key whose operations mix kinds (a removal and a put,
- * a resync's clear and puts) gets them inside MULTI/EXEC, so no reader
- * sees a half-applied change set; a key with one kind needs no
- * transaction (one command, or a command and its expiry).
- */
-static bool send_keys(struct sr_repl_writer *w, struct chunk *c, unsigned n)
-{
-	group_by_key(w, n);
-	bool cluster = sr_repl_client_is_cluster(w->cl);
-	for (unsigned a = 0; a < n;) {
-		const struct prep *p = &w->prep[w->order[a]];
-		unsigned b = a + 1;
-		bool mixed = false;
-		for (; b < n && same_key(w, p, &w->prep[w->order[b]]); b++)
-			mixed |= w->prep[w->order[b]].code != p->code;
-		if (mixed && !send_key_cmd(w, c, p->slot, "MULTI", NULL))
-			return false;
-		for (unsigned r = a; r < b;) { /* runs of one kind */
-			unsigned s = r + 1;
-			char code = w->prep[w->order[r]].code;
-			while (s < b && w->prep[w->order[s]].code == code)
-				s++;
-			if (!send_ops(w, c, &w->order[r], s - r))
-				return false;
-			r = s;
-		}
-		if (mixed && !send_key_cmd(w, c, p->slot, "EXEC", NULL))
-			return false;
-		int m = cluster ? sr_repl_client_master_of(w->cl, p->slot) : 0;
-		if (m >= 0 && m < 64)
-			c->masters |= 1ull << m;
-		a = b;
-	}
 	return true;
 }
 
@@ -773,7 +537,7 @@ static void send_changes(struct sr_repl_writer *w)
 	c->first = it.seq;
 	w->keys_len = 0;
 	unsigned n = 0;
-	uint32_t ts = now_s(w);
+	uint32_t ts = sr_repl_w_now_s(w);
 	bool ok = prep_room(w, w->cfg.batch_events);
 	while (ok && n < w->cfg.batch_events && sr_repl_backlog_peek(&w->q, &it)) {
 		const struct sr_repl_change *ch = &it.c;
@@ -789,7 +553,7 @@ static void send_changes(struct sr_repl_writer *w)
 		sr_repl_backlog_advance(&w->q);
 		n++;
 	}
-	if (!ok || !send_keys(w, c, n)) {
+	if (!ok || !sr_repl_keys_send(w, c, n)) {
 		note_error(w, "replication", ok ? "a master is not reachable" : "out of memory");
 		abandon(w, c);
 		return;
@@ -866,7 +630,7 @@ static void send_resync_chunk(struct sr_repl_writer *w)
 	struct chunk *c = new_chunk(w, CH_RESYNC);
 	w->keys_len = 0;
 	unsigned n = 0;
-	uint32_t ts = now_s(w);
+	uint32_t ts = sr_repl_w_now_s(w);
 	int rc = 1;
 	bool ok = true;
 	/* pass 1: envelopes into the blob (it may move while growing), offsets into prep */
@@ -890,7 +654,7 @@ static void send_resync_chunk(struct sr_repl_writer *w)
 			break;
 		}
 		if (new_aor) {
-			if (!remember_aor(w, &ch) || !seen_add(&w->seen, hash64(ch.aor, ch.aor_len)) ||
+			if (!remember_aor(w, &ch) || !seen_add(&w->seen, aor_hash(w, ch.aor, ch.aor_len)) ||
 			    !prep_op(w, n++, 'c', ch.aor, ch.aor_len, 0, 0, NULL, 0)) {
 				ok = false;
 				break;
@@ -925,7 +689,7 @@ static void send_resync_chunk(struct sr_repl_writer *w)
 		settle_ready(w);
 		return;
 	}
-	if (!send_keys(w, c, n))
+	if (!sr_repl_keys_send(w, c, n))
 		abandon(w, c);
 }
 
@@ -968,7 +732,7 @@ static void on_scan(struct sr_repl_client *cl, redisReply *r, void *priv)
 		size_t aor_len;
 		if (k->type != REDIS_REPLY_STRING ||
 		    !sr_repl_key_aor_parse(w->prefix, k->str, k->len, &aor, &aor_len) ||
-		    seen_has(&w->seen, hash64(aor, aor_len)))
+		    seen_has(&w->seen, aor_hash(w, aor, aor_len)))
 			continue;
 		/* an AoR the node no longer has: delete it (one key per call: keys of any slot) */
 		struct sr_repl_cmd *c = &w->cmd;
@@ -1046,7 +810,7 @@ static void send_marker(struct sr_repl_writer *w)
 	xadd_head(w, "resync");
 	sr_repl_cmd_str(k, "last");
 	sr_repl_cmd_u64(k, w->resync_upto - w->epoch_base);
-	bool ok = send(w, c, w->stream_slot, -1, on_xadd);
+	bool ok = sr_repl_w_send(w, c, w->stream_slot, -1, on_xadd);
 	/* with WAIT, every master confirms the rewritten keys before they count as durable */
 	for (unsigned i = 0; ok && w->cfg.wait_replicas && i < sr_repl_client_masters(w->cl); i++)
 		ok = send_wait(w, c, 0, (int)i);
@@ -1130,6 +894,10 @@ struct sr_repl_writer *sr_repl_writer_new(const struct sr_repl_writer_cfg *cfg, 
 	w->ctx = ctx;
 	if (snap)
 		w->snap = *snap;
+	if (getrandom(&w->hash_key, sizeof(w->hash_key), 0) != (ssize_t)sizeof(w->hash_key)) {
+		free(w); /* nothing else allocated yet */
+		return NULL;
+	}
 	sr_repl_backlog_init(&w->q, 1);
 	sr_repl_cmd_init(&w->cmd);
 	if (sr_repl_ttl_init(&w->ttl, cfg->ttl_entries ? cfg->ttl_entries : SR_REPL_TTL_ENTRIES) != 0) {

@@ -347,3 +347,14 @@ redisReply *redis_cmd(redisContext *c, const char *fmt, ...)
 	va_end(ap);
 	return r;
 }
+
+long long redis_calls(redisContext *c, const char *cmd)
+{
+	redisReply *r = redis_cmd(c, "INFO commandstats");
+	char want[64];
+	snprintf(want, sizeof(want), "cmdstat_%s:calls=", cmd);
+	const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
+	long long n = at ? atoll(at + strlen(want)) : 0;
+	freeReplyObject(r);
+	return n;
+}

@@ -49,6 +49,8 @@ uint64_t redis_proc_cpu_us(const struct redis_proc *p);
 redisContext *redis_proc_connect(const struct redis_proc *p);
 /* A command on a blocking connection; the caller frees the reply. */
 redisReply *redis_cmd(redisContext *c, const char *fmt, ...);
+/* How many times the server ran 'cmd' (lower case; INFO commandstats, commands inside EXEC included). */
+long long redis_calls(redisContext *c, const char *cmd);
 
 /* Unix time in milliseconds, and in seconds. */
 uint64_t now_unix_ms(void);

@@ -158,33 +158,11 @@ static uint64_t write_hot(struct duo *d, unsigned hot, uint64_t *rng, unsigned m
 	return last;
 }
 
-static void test_cluster_resharding_while_writing(void **state)
+/* Moves every key of a MIGRATING slot from master src to dst (other tests' prefixes share AoR slots). */
+static void migrate_keys(unsigned slot, int src, int dst)
 {
-	(void)state;
-	struct duo d;
-	open_duo(&d, "c2", 500);
-	const unsigned hot = 7;
-	char aor[64], key[128];
-	model_aor(hot, aor, sizeof(aor));
-	int kl = snprintf(key, sizeof(key), "c2:2:aor:{%s}", aor);
-	unsigned slot = sr_repl_key_slot(key, (size_t)kl);
-	uint64_t rng = 3;
-	write_hot(&d, hot, &rng, 200);
-	int src = owner(key);
-	assert_true(src >= 0);
-	int dst = (src + 1) % MASTERS;
-	char src_id[64], dst_id[64];
-	node_id(src, src_id, sizeof(src_id));
-	node_id(dst, dst_id, sizeof(dst_id));
-
-	/* the slot starts migrating; its keys move while the writer keeps writing them (ASK) */
-	redisReply *r = redis_cmd(ctx[dst], "CLUSTER SETSLOT %u IMPORTING %s", slot, src_id);
-	freeReplyObject(r);
-	r = redis_cmd(ctx[src], "CLUSTER SETSLOT %u MIGRATING %s", slot, dst_id);
-	freeReplyObject(r);
-	write_hot(&d, hot, &rng, 100);
 	for (;;) {
-		r = redis_cmd(ctx[src], "CLUSTER GETKEYSINSLOT %u 100", slot);
+		redisReply *r = redis_cmd(ctx[src], "CLUSTER GETKEYSINSLOT %u 100", slot);
 		size_t n = r->elements;
 		for (size_t i = 0; i < n; i++) {
 			redisReply *m = redis_cmd(ctx[src], "MIGRATE 127.0.0.1 %u %s 0 5000", cluster[dst].port,
@@ -196,14 +174,55 @@ static void test_cluster_resharding_while_writing(void **state)
 		if (n == 0)
 			break;
 	}
+}
+
+/* A slot being moved from its owner (src) to the next master (dst). */
+struct slot_move {
+	char key[128]; /* the AoR key whose slot moves */
+	unsigned slot;
+	int src, dst;
+	char src_id[64], dst_id[64];
+};
+
+/* Starts moving the slot of AoR 'hot' under prefix pfx: dst IMPORTING, src MIGRATING. */
+static void start_move(struct slot_move *m, const char *pfx, unsigned hot)
+{
+	char aor[64];
+	model_aor(hot, aor, sizeof(aor));
+	int kl = snprintf(m->key, sizeof(m->key), "%s:2:aor:{%s}", pfx, aor);
+	m->slot = sr_repl_key_slot(m->key, (size_t)kl);
+	m->src = owner(m->key);
+	assert_true(m->src >= 0);
+	m->dst = (m->src + 1) % MASTERS;
+	node_id(m->src, m->src_id, sizeof(m->src_id));
+	node_id(m->dst, m->dst_id, sizeof(m->dst_id));
+	redisReply *r = redis_cmd(ctx[m->dst], "CLUSTER SETSLOT %u IMPORTING %s", m->slot, m->src_id);
+	freeReplyObject(r);
+	r = redis_cmd(ctx[m->src], "CLUSTER SETSLOT %u MIGRATING %s", m->slot, m->dst_id);
+	freeReplyObject(r);
+}
+
+static void test_cluster_resharding_while_writing(void **state)
+{
+	(void)state;
+	struct duo d;
+	open_duo(&d, "c2", 500);
+	const unsigned hot = 7;
+	uint64_t rng = 3;
+	write_hot(&d, hot, &rng, 200);
+	struct slot_move m;
+	/* the slot starts migrating; its keys move while the writer keeps writing them (ASK) */
+	start_move(&m, "c2", hot);
+	write_hot(&d, hot, &rng, 100);
+	migrate_keys(m.slot, m.src, m.dst);
 	write_hot(&d, hot, &rng, 300);
 	/* the slot now belongs to dst (MOVED from then on) */
-	cluster_cmd_all("CLUSTER SETSLOT %u NODE %s", slot, dst_id);
+	cluster_cmd_all("CLUSTER SETSLOT %u NODE %s", m.slot, m.dst_id);
 	uint64_t last = write_hot(&d, hot, &rng, 300);
 	assert_true(wait_settled(&d.p, &d.a, last, 15000));
 	assert_true(d.a.durable_upto == last);
 	assert_true(d.a.not_durable == 0);
-	assert_int_equal(owner(key), dst);
+	assert_int_equal(owner(m.key), m.dst);
 	assert_true(model_matches_redis(models.own, ctx, MASTERS, prefix, now_unix_s(), true));
 	struct sr_repl_stats s;
 	sr_repl_stats(d.a.r, &s);
@@ -211,6 +230,52 @@ static void test_cluster_resharding_while_writing(void **state)
 	       (unsigned long long)s.redis.moved);
 	assert_true(s.redis.ask >= 1);
 	assert_true(s.redis.moved >= 1);
+	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
+	duo_close(&d);
+}
+
+/*
+ * A mixed change set (a removal and a put of one AoR: MULTI/EXEC) sent to
+ * the slot's old owner after the slot moved: the queued commands' MOVED is
+ * not followed one by one (they would run on the new owner outside the
+ * transaction while EXEC aborts); the chunk is re-sent whole, so the new
+ * owner runs HDEL and HSET once each, inside one EXEC.
+ */
+static void test_cluster_moved_inside_multi(void **state)
+{
+	(void)state;
+	struct duo d;
+	open_duo(&d, "c5", 20);
+	const unsigned hot = 4;
+	uint32_t exp = now_unix_s() + 3600;
+	struct model_change mc;
+	model_put(models.own, hot, 1, exp, &mc);
+	assert_true(wait_settled(&d.p, &d.a, node_add(&d.a, &mc), 5000));
+	/* the slot moves to dst behind the writer's back: its map still says src */
+	struct slot_move m;
+	start_move(&m, "c5", hot);
+	migrate_keys(m.slot, m.src, m.dst);
+	cluster_cmd_all("CLUSTER SETSLOT %u NODE %s", m.slot, m.dst_id);
+	int dst = m.dst;
+	struct sr_repl_stats s0, s;
+	sr_repl_stats(d.a.r, &s0);
+	long long hdel0 = redis_calls(ctx[dst], "hdel"), hset0 = redis_calls(ctx[dst], "hset");
+	long long exec0 = redis_calls(ctx[dst], "exec");
+
+	model_remove(models.own, hot, 1, &mc);
+	node_add(&d.a, &mc);
+	model_put(models.own, hot, 2, exp, &mc);
+	uint64_t last = node_add(&d.a, &mc);
+	assert_true(wait_settled(&d.p, &d.a, last, 15000));
+	assert_true(d.a.durable_upto == last);
+	sr_repl_stats(d.a.r, &s);
+	assert_true(s.redis.moved > s0.redis.moved);
+	assert_true(s.w.retries > s0.w.retries); /* the chunk failed transiently and was re-sent */
+	assert_int_equal(redis_calls(ctx[dst], "hdel") - hdel0, 1);
+	assert_int_equal(redis_calls(ctx[dst], "hset") - hset0, 1);
+	assert_int_equal(redis_calls(ctx[dst], "exec") - exec0, 1);
+	assert_int_equal(owner(m.key), dst);
+	assert_true(model_matches_redis(models.own, ctx, MASTERS, prefix, now_unix_s(), true));
 	assert_true(wait_equal(&d.p, models.own, models.seen, 10000));
 	duo_close(&d);
 }
@@ -279,6 +344,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cluster_writes_follow_and_slots),
 		cmocka_unit_test(test_cluster_resharding_while_writing),
+		cmocka_unit_test(test_cluster_moved_inside_multi),
 		cmocka_unit_test(test_cluster_fencing),
 		cmocka_unit_test(test_cluster_master_killed_and_restarted),
 	};
