@@ -118,8 +118,8 @@ bench_devnet_up() {
 # the sender's context, so without steering the generator side's IP/UDP receive of every response
 # (socket lookup, queueing, waking the generator) runs inside the registrar's own transmit and is
 # charged to the registrar, sipreg and Kamailio alike. RPS on sr-peer0's receive queue moves that
-# work to CPU (the generator's) through its backlog, leaving each side its own CPU. Per device, so
-# it ends with the namespace.
+# work to CPU (the generator's) through its backlog, leaving each side its own CPU. Per device: it
+# ends with the namespace, and bench_cleanup turns it off when the namespace outlives the run.
 peer_rx_steer() {
 	local mask=0
 	[ "$1" = off ] || mask=$(printf '%x' $((1 << $1)))
@@ -163,6 +163,8 @@ bench_cleanup() {
 	stop_dut
 	declare -F bench_cleanup_hook >/dev/null && bench_cleanup_hook
 	kam_unaddress
+	# a network this run found up outlives it: leave sr-peer0 unsteered for the next user
+	[ "${created_devnet:-0}" = 1 ] || peer_rx_steer off 2>/dev/null
 	[ "${created_devnet:-0}" = 1 ] && "$here/scripts/devnet.sh" down >/dev/null 2>&1
 	if [ "$status" = 0 ] && [ "${bench_keep:-0}" != 1 ]; then
 		rm -rf "$work"
@@ -236,19 +238,14 @@ hz=$(getconf CLK_TCK)
 # kernel). Those iterations include the af_packet PMD's system calls (the sendto that kicks
 # transmission), so the kernel's time on its behalf is in the figure and is not added again.
 dut_cpu_us() {
-	local field='$12 + $13' extra=0 p t=0
-	if [ "$cur_side" = sipreg ]; then
-		field=0
-		extra=$("$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null | "$py" -c '
+	[ "$cur_side" = sipreg ] || { echo "$(dut_ticks) 0"; return; }
+	local busy
+	busy=$("$py" "$client" telemetry "$prefix" /sipreg/stats 2>/dev/null | "$py" -c '
 import json, sys
 d = json.load(sys.stdin)["/sipreg/stats"]
-print("%.0f" % (d["sipreg_busy_cycles_total"] * 1e6 / d["sipreg_tsc_hz"]))' 2>/dev/null) || extra=x
-	fi
-	for p in $(ip netns pids sr-dut 2>/dev/null); do
-		t=$((t + $(awk '{sub(/^.*\) /, ""); print '"$field"'}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	[ "$extra" = x ] && { echo x; return; }
-	echo "$((t * 1000000 / hz + extra)) $extra" # total, and of it sipreg's worker busy time
+print("%.0f" % (d["sipreg_busy_cycles_total"] * 1e6 / d["sipreg_tsc_hz"]))' 2>/dev/null) || busy=x
+	[ "$busy" = x ] && { echo x; return; }
+	echo "$busy $busy" # total, and of it sipreg's worker busy time
 }
 # CPU ticks (user + system) of one process, 0 when it is gone
 ticks_of() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0; }
