@@ -83,14 +83,16 @@ static void group_by_key(struct sr_repl_writer *w, unsigned n)
 	memset(w->group, 0, (mask + 1) * sizeof(*w->group));
 }
 
-static bool send_key_cmd(struct sr_repl_writer *w, struct chunk *c, int slot, const char *verb, const struct prep *p)
+/* Sends VERB [key]; on_reply is on_exec for EXEC (its reply settles the transaction), on_key otherwise. */
+static bool send_key_cmd(struct sr_repl_writer *w, struct chunk *c, int slot, const char *verb, const struct prep *p,
+			 sr_repl_client_fn *on_reply)
 {
 	struct sr_repl_cmd *k = &w->cmd;
 	sr_repl_cmd_reset(k);
 	sr_repl_cmd_str(k, verb);
 	if (p)
 		sr_repl_cmd_ref(k, w->keys + p->key_off, p->key_len);
-	return sr_repl_w_send(w, c, slot, -1, strcmp(verb, "EXEC") == 0 ? on_exec : on_key);
+	return sr_repl_w_send(w, c, slot, -1, on_reply);
 }
 
 static bool send_expiry(struct sr_repl_writer *w, struct chunk *c, const struct prep *p, uint64_t ttl_s,
@@ -116,7 +118,7 @@ static bool send_ops(struct sr_repl_writer *w, struct chunk *c, const unsigned *
 	const struct prep *p = &w->prep[run[0]];
 	if (p->code == 'c') {
 		sr_repl_ttl_forget(&w->ttl, p->key_hash);
-		return send_key_cmd(w, c, p->slot, "DEL", p);
+		return send_key_cmd(w, c, p->slot, "DEL", p, on_key);
 	}
 	struct sr_repl_cmd *k = &w->cmd;
 	sr_repl_cmd_reset(k);
@@ -168,7 +170,7 @@ bool sr_repl_keys_send(struct sr_repl_writer *w, struct chunk *c, unsigned n)
 		bool mixed = false;
 		for (; b < n && same_key(w, p, &w->prep[w->order[b]]); b++)
 			mixed |= w->prep[w->order[b]].code != p->code;
-		if (mixed && !send_key_cmd(w, c, p->slot, "MULTI", NULL))
+		if (mixed && !send_key_cmd(w, c, p->slot, "MULTI", NULL, on_key))
 			return false;
 		w->in_multi = mixed;
 		for (unsigned r = a; r < b;) { /* runs of one kind */
@@ -183,7 +185,7 @@ bool sr_repl_keys_send(struct sr_repl_writer *w, struct chunk *c, unsigned n)
 			r = s;
 		}
 		w->in_multi = false;
-		if (mixed && !send_key_cmd(w, c, p->slot, "EXEC", NULL))
+		if (mixed && !send_key_cmd(w, c, p->slot, "EXEC", NULL, on_exec))
 			return false;
 		int m = cluster ? sr_repl_client_master_of(w->cl, p->slot) : 0;
 		if (m >= 0 && m < 64)
