@@ -497,6 +497,9 @@ static void prefetch_carried(struct sr_worker *w, void **objs, unsigned n)
 	uint64_t hash[SR_MAX_BURST];
 	unsigned k = 0;
 	for (unsigned i = 0; i < n; i++) {
+		/* ARP news shares the rings; its copies' private areas were never written (worker_neigh.c) */
+		if ((((struct rte_mbuf *)objs[i])->packet_type & RTE_PTYPE_L2_MASK) == RTE_PTYPE_L2_ETHER_ARP)
+			continue;
 		const struct sr_reg_carry *c = carry_of(objs[i]);
 		if (c && (c->flags & SR_CARRY_AOR))
 			hash[k++] = c->aor_hash;
