@@ -117,10 +117,14 @@ static uint64_t entries(struct fixture *f, unsigned i)
 	return f->w[i].stats.neigh_entries;
 }
 
-static void a_handed_datagram_is_learned_once_by_its_owner(void **state)
+static void sip_intake_leaves_learning_to_the_owner(void **state)
 {
 	struct fixture *f = *state;
-	/* worker 0 receives it, and hands it to worker 1, which processes it */
+	/*
+	 * worker 0's intake of a SIP datagram learns nothing; the owner's learn is
+	 * done here by hand (which call sip_process makes for each outcome is the
+	 * fate table's test below, end to end test_devnet_neigh.sh)
+	 */
 	assert_true(sr_worker_neigh_intake(&f->w[0], f->m, SR_NET_SIP, &f->p, T0));
 	assert_int_equal(learns, 0);
 	struct sr_neigh_source l2;
@@ -222,7 +226,7 @@ static void a_held_send_retries_on_the_senders_clock(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(a_handed_datagram_is_learned_once_by_its_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(sip_intake_leaves_learning_to_the_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_source_outlives_its_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(fragments_teach_nothing_themselves, setup, teardown),
 		cmocka_unit_test_setup_teardown(icmp_echo_teaches_at_intake, setup, teardown),

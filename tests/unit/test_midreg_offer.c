@@ -7,8 +7,8 @@
  *   sr_midreg_register gives on every fact: the same scenario (refreshes,
  *   a new device, a removal, a Contact: *) run both ways leaves the same
  *   figures and the same main registrar, in each mode.
- * - The offer looks the AoR's rule up once per REGISTER (binding_flags,
- *   then take), again for the next REGISTER, and applies the reply port.
+ * - The offer uses the registrar's rule (rq->settings) and looks nothing
+ *   up itself, and applies the reply port.
  * - Two AoRs whose bindings carry the same id (restored from other stores)
  *   keep their own records.
  */
