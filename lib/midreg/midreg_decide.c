@@ -156,7 +156,7 @@ static void decide_aor(struct sr_midreg_shard *m, const struct sr_midreg_req *rq
 }
 
 /*
- * The common case, checked first by sr_midreg_absorbs: in contact
+ * The common case, checked first by mr_decide: in contact
  * throttling, every contact refreshes a binding whose record is LIVE, has
  * nothing in flight and covers the contact's grant. For such a request
  * decide_contacts finds nothing new, nothing removed and must_forward false
@@ -164,7 +164,7 @@ static void decide_aor(struct sr_midreg_shard *m, const struct sr_midreg_req *rq
  * per-contact entries, the expiry to ask upstream); anything else, backing
  * off included, is left to mr_decide.
  */
-bool mr_covered_refresh(struct sr_midreg_shard *m, const struct sr_midreg_req *rq)
+static bool mr_covered_refresh(struct sr_midreg_shard *m, const struct sr_midreg_req *rq)
 {
 	if (m->cfg.mode != SR_MIDREG_CONTACT_THROTTLING || rq->star || rq->n_contacts == 0)
 		return false;
@@ -184,6 +184,10 @@ void mr_decide(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct
 	p->n = 0;
 	p->aor_rec = NULL;
 	p->aor_grant = 0;
+	if (mr_covered_refresh(m, rq)) {
+		p->pure_refresh = true; /* absorbed: nothing else of the plan is read */
+		return;
+	}
 	if (!mr_contact_mode(m))
 		decide_aor(m, rq, p);
 	else if (rq->star)

@@ -178,8 +178,6 @@ struct mr_plan {
 void mr_decide(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct mr_plan *p);
 /* A request's identity as its copies share it: top Via branch, Call-ID and CSeq (RFC 3261 17.2.3, and 2543). */
 uint32_t mr_req_key(const struct sr_midreg_shard *m, const struct sr_midreg_req *rq);
-/* True when rq is a refresh mr_decide absorbs in a throttling contact mode, found without a plan (false: ask mr_decide). */
-bool mr_covered_refresh(struct sr_midreg_shard *m, const struct sr_midreg_req *rq);
 
 /* midreg_upstream.c */
 enum sr_midreg_verdict mr_forward(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, struct mr_plan *p);

@@ -203,13 +203,11 @@ enum sr_midreg_verdict sr_midreg_register(struct sr_midreg_shard *m, const struc
 bool sr_midreg_absorbs(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, uint64_t now_ms)
 {
 	m->now_ms = now_ms;
-	if (!mr_covered_refresh(m, rq)) { /* the common absorbed refresh, without a plan */
-		struct mr_plan p;
-		mr_decide(m, rq, &p); /* changes no binding (the record lookup caches the AoR's hash in it): sr_midreg_register
-				 * decides the same on the same facts */
-		if (p.forward)
-			return false;
-	}
+	struct mr_plan p;
+	mr_decide(m, rq, &p); /* changes no binding (the record lookup caches the AoR's hash in it): sr_midreg_register
+			 * decides the same on the same facts */
+	if (p.forward)
+		return false;
 	m->stats.received++;
 	m->stats.absorbed++;
 	return true;
