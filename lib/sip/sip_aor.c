@@ -85,20 +85,16 @@ static void put_user(struct out_buf *o, struct sr_str user, bool case_sensitive)
 
 /*
  * Copies n bytes lower-cased, eight at a time: in each word the bytes
- * 'A'..'Z' get 0x20 added (two additions that cannot carry out of a byte,
- * on the bytes' low seven bits, as sip_method.c's upper_run); the rest
- * byte by byte. A host is copied this way for every REGISTER, twice.
+ * 'A'..'Z' get 0x20 added (sip_chars.h's sr_sip_word_bytes_in); the rest byte by byte.
+ * A host is copied this way for every REGISTER, twice.
  */
 static void lower_copy(char *out, const char *in, size_t n)
 {
-	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full, high = 0x8080808080808080ull;
 	size_t i = 0;
 	for (; n - i >= 8; i += 8) {
 		uint64_t x;
 		memcpy(&x, in + i, 8);
-		uint64_t y = x & low7;
-		uint64_t upper = (y + 0x3f3f3f3f3f3f3f3full) & ~(y + 0x2525252525252525ull) & ~x & high;
-		x |= upper >> 2; /* 0x80 >> 2 = 0x20 where the byte is upper case */
+		x |= sr_sip_word_bytes_in(x, 'A', 'Z') >> 2;
 		memcpy(out + i, &x, 8);
 	}
 	for (; i < n; i++)

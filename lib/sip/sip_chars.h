@@ -91,10 +91,24 @@ static inline size_t sr_sip_span(const char *s, size_t n, uint8_t mask)
 }
 
 /*
+ * The bytes of word x in lo..hi (lo >= 1, hi <= 0x7f), as the high bit of
+ * each such byte: every byte at once, by two additions on the bytes' low
+ * seven bits that cannot carry out of a byte (one sets the high bit from lo
+ * up, the other above hi), and no byte of 0x80 or more. With constant
+ * bounds the compiler folds the constants. '>> 2' of the result is 0x20 in
+ * each such byte: the case bit of a letter.
+ */
+static inline uint64_t sr_sip_word_bytes_in(uint64_t x, uint8_t lo, uint8_t hi)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x80 * ones;
+	uint64_t y = x & (0x7f * ones);
+	return (y + (uint64_t)(0x80 - lo) * ones) & ~(y + (uint64_t)(0x7f - hi) * ones) & ~x & high;
+}
+
+/*
  * Whether the k bytes at s, with 0x20 set where the literal's bytes are
  * letters, are the literal's k bytes at lower (k = 4 or 8). The letters'
- * mask is computed on the literal's word (bytes 'a'..'z': two additions
- * that cannot carry out of a byte), which the compiler folds for a
+ * mask is computed on the literal's word, which the compiler folds for a
  * constant literal; any other byte compares exactly.
  */
 static inline bool sr_sip_lower_eq_word(const char *s, const char *lower, unsigned k)
@@ -102,10 +116,7 @@ static inline bool sr_sip_lower_eq_word(const char *s, const char *lower, unsign
 	uint64_t x = 0, l = 0;
 	memcpy(&x, s, k);
 	memcpy(&l, lower, k);
-	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full, high = 0x8080808080808080ull;
-	uint64_t y = l & low7;
-	uint64_t letter = (y + 0x1f1f1f1f1f1f1f1full) & ~(y + 0x0505050505050505ull) & ~l & high;
-	return (x | letter >> 2) == l;
+	return (x | sr_sip_word_bytes_in(l, 'a', 'z') >> 2) == l;
 }
 
 /*
