@@ -519,8 +519,8 @@ static void scan_and_resume(void **state)
 /*
  * Shapes the differential fuzz target found the fast path accepting while
  * libosip2 refuses them (tests/fuzz/corpus: longreq-quoted-via,
- * reg-addrspec-quote, reg-from-odd-display, resp-from-tab): the fast path must decline,
- * so both groups give libosip2's refusal.
+ * reg-addrspec-quote, reg-from-odd-display, resp-from-tab, reg-contact-short-uri): the
+ * fast path must decline, so both groups give libosip2's refusal.
  */
 static void fast_declines_odd_quotes_and_displays(void **state)
 {
@@ -537,6 +537,9 @@ static void fast_declines_odd_quotes_and_displays(void **state)
 	/* a tab inside the From's <> (no LWS there: RFC 4475 badaspec) */
 	bad(f, replace("<sip:alice@example.com>;tag=ftag", "<sip:alice@exa\tmple.com>;tag=ftag"), 400,
 	    "Malformed From header");
+	/* a bracketed Contact URI under 6 bytes, which libosip2 refuses (reg-contact-short-uri) */
+	bad(f, replace("<sip:alice@198.51.100.2:5060>", "<sip:0>"), 400, "Malformed Contact header");
+	bad(f, replace("<sip:alice@198.51.100.2:5060>", "\"A\" <sip:a>"), 400, "Malformed Contact header");
 }
 
 /* SR_SIP_FAST_ONLY: the fast path's own verdict, for the differential fuzz target. */
