@@ -114,6 +114,13 @@ static void io_record(void *ctx, enum sr_midreg_rec_op op, struct sr_str aor, ui
 	wm->own.records_handed++;
 }
 
+/* The record's lease, kept with its binding in this worker's store (the registrar reads it there). */
+static void io_lease(void *ctx, struct sr_str aor, uint64_t binding_id, uint32_t lease)
+{
+	struct sr_worker_mid *wm = ctx;
+	sr_loc_set_lease(sr_reg_location(wm->w->shard), aor, binding_id, lease);
+}
+
 /* --- the registrar's offer --- */
 
 static bool take(void *ctx, struct sr_midreg_req *rq)
@@ -129,6 +136,14 @@ static bool absorbs(void *ctx, const struct sr_midreg_req *rq)
 {
 	struct sr_worker *w = ctx;
 	return w->mid != NULL && sr_midreg_offer_absorbs(&w->mid->offer, rq);
+}
+
+/* A refresh the registrar absorbed on its binding's lease: lib/midreg counts it. */
+static void absorbed(void *ctx)
+{
+	struct sr_worker *w = ctx;
+	if (w->mid)
+		sr_midreg_count_absorbed(w->mid->ms);
 }
 
 /*
@@ -153,7 +168,8 @@ void sr_worker_mid_hooks(struct sr_worker *w, struct sr_reg_params *p)
 {
 	p->mid = (struct sr_reg_mid_hooks){ 0 };
 	if (w->app->cfg.role == SR_ROLE_MID) {
-		p->mid = (struct sr_reg_mid_hooks){ .take = take, .ctx = w, .settings = rule_of, .absorbs = absorbs };
+		p->mid = (struct sr_reg_mid_hooks){ .take = take, .ctx = w, .settings = rule_of, .absorbs = absorbs,
+						     .absorbed = absorbed };
 	}
 }
 
@@ -378,7 +394,7 @@ int sr_worker_mid_create(struct sr_worker *w, uint64_t now_ms)
 		rte_free(wm);
 		return -1;
 	}
-	static const struct sr_midreg_io io = { io_send, io_apply, io_bindings, io_record };
+	static const struct sr_midreg_io io = { io_send, io_apply, io_bindings, io_record, io_lease };
 	wm->ms = sr_midreg_shard_create(&mc, &io, wm, now_ms);
 	if (wm->ms == NULL) {
 		fprintf(stderr, "sipreg: worker %u: mid-registrar: cannot create the shard (mid.* sizes)\n", w->id);

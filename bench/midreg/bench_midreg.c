@@ -69,7 +69,7 @@ static void io_record(void *ctx, enum sr_midreg_rec_op op, struct sr_str aor, ui
 	records++;
 }
 
-static const struct sr_midreg_io io = { io_send, io_apply, io_bindings, io_record };
+static const struct sr_midreg_io io = { io_send, io_apply, io_bindings, io_record, NULL };
 
 /* Rules as an operator might keep them: a few domains with their own settings, none of them the bench's. */
 static const char RULES[] =

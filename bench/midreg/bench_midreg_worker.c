@@ -116,7 +116,20 @@ static unsigned io_bindings(void *ctx, struct sr_str aor, const struct sr_midreg
 	return sr_reg_mid_bindings(mid_reg, aor, (uint32_t)(offer.now_ms / 1000), views, binds, VIEWS);
 }
 
-static const struct sr_midreg_io io = { io_send, io_apply, io_bindings, NULL };
+static void io_lease(void *ctx, struct sr_str aor, uint64_t binding_id, uint32_t lease)
+{
+	(void)ctx;
+	sr_loc_set_lease(sr_reg_location(mid_reg), aor, binding_id, lease);
+}
+
+static void absorbed(void *ctx)
+{
+	(void)ctx;
+	if (!setup_phase)
+		sr_midreg_count_absorbed(offer.ms);
+}
+
+static const struct sr_midreg_io io = { io_send, io_apply, io_bindings, NULL, io_lease };
 
 static const char RULES[] =
 	"aor mid outgoing-expires=7200,max-contacts=3 /@ims\\.example\\.com$/i\n"
@@ -162,7 +175,8 @@ static struct sr_registrar *shard(unsigned id, bool mid)
 {
 	struct sr_reg_params p = { .cfg = &cfg, .shard_id = id, .now_ms = (uint64_t)START_S * 1000 };
 	if (mid) {
-		p.mid = (struct sr_reg_mid_hooks){ .take = take, .settings = rule_of, .absorbs = absorbs };
+		p.mid = (struct sr_reg_mid_hooks){ .take = take, .settings = rule_of, .absorbs = absorbs,
+						   .absorbed = absorbed };
 	}
 	const char *err = NULL;
 	struct sr_registrar *s = sr_reg_create(&p, &err);

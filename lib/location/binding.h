@@ -108,10 +108,20 @@ struct sr_binding {
 	/*
 	 * The REGISTER's Allow narrowed by the Contact's methods tag, as lib/sip's
 	 * method bits (SR_SIP_ALLOW_MASK; 0: none registered). 16 bits where they
-	 * add the least: the strings start 2 bytes later (offsetof data 98 -> 100);
+	 * add the least: the strings start 2 bytes later (then offsetof data 98 -> 100);
 	 * flags has only a few spare bits left.
 	 */
 	uint16_t allow;
+	/*
+	 * The store user's word for this binding, never read by the store (the
+	 * mid-registrar's upstream lease: lib/midreg writes it through
+	 * sr_loc_set_lease, the registrar reads it from the binding its refresh
+	 * matched). 0 for a new, restored or replicated binding; kept across
+	 * refreshes and object replacement; not persisted, not an event (its
+	 * writer republishes it after a restore). 4 bytes: the strings start at
+	 * offset 100 instead of 96.
+	 */
+	uint32_t lease;
 	char data[];
 };
 

@@ -257,6 +257,8 @@ static void stamp(struct sr_loc_change *c, struct sr_aor *a, uint64_t id)
 {
 	struct sr_binding *b = object_of(c);
 	sr_binding_set_state(b, &c->st);
+	if (c->fresh && c->op == SR_LOC_UPDATE)
+		b->lease = c->old->lease; /* the user's word stays with the binding, whatever object holds it */
 	b->id = id;
 	b->uri_hash = c->uri_hash;
 	b->aor = a;

@@ -172,6 +172,17 @@ void sr_loc_aor_set_tag(struct sr_loc *loc, const struct sr_aor *a, uint32_t tag
 	((struct sr_aor *)a)->user_tag = tag;
 }
 
+bool sr_loc_set_lease(struct sr_loc *loc, struct sr_str aor, uint64_t id, uint32_t lease)
+{
+	struct sr_aor *a = sr_aor_table_lookup(loc->table, aor, sr_aor_table_hash(loc->table, aor));
+	for (struct sr_binding *b = a ? a->bindings : NULL; b; b = b->next)
+		if (b->id == id) {
+			b->lease = lease;
+			return true;
+		}
+	return false;
+}
+
 int sr_loc_remove(struct sr_loc *loc, struct sr_str aor, struct sr_str contact)
 {
 	struct sr_aor *a = sr_aor_table_lookup(loc->table, aor, sr_aor_table_hash(loc->table, aor));

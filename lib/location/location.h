@@ -152,6 +152,17 @@ static inline uint32_t sr_loc_aor_tag(const struct sr_aor *a)
 }
 void sr_loc_aor_set_tag(struct sr_loc *loc, const struct sr_aor *a, uint32_t tag);
 
+/*
+ * The per-binding word the store keeps for its user (struct sr_binding's
+ * lease; never read here, not persisted). set_lease finds the binding of
+ * 'aor' with id 'id' and sets its word; false when there is none.
+ */
+static inline uint32_t sr_loc_lease(const struct sr_binding *b)
+{
+	return b->lease;
+}
+bool sr_loc_set_lease(struct sr_loc *loc, struct sr_str aor, uint64_t id, uint32_t lease);
+
 /* First binding of an AoR (NULL-safe); the rest follow through b->next, in q order. */
 static inline const struct sr_binding *sr_loc_first(const struct sr_aor *a)
 {

@@ -290,7 +290,30 @@ struct sr_midreg_io {
 	/* Persist (PUT) or forget (DEL) the record of contact id ctid of aor; bytes are sr_midreg_record_encode's. May be NULL. */
 	void (*record)(void *ctx, enum sr_midreg_rec_op op, struct sr_str aor, uint64_t ctid, const uint8_t *bytes,
 		       size_t len);
+	/*
+	 * Keep 'lease' with binding binding_id of aor (the location store's
+	 * per-binding word, sr_loc_set_lease), replacing what it held. May be
+	 * NULL. Contact throttling publishes there, for the binding each record
+	 * stands for, the last second a refresh may end in and still be absorbed
+	 * (sr_midreg_lease_covers); 0 whenever it must be asked: the record not
+	 * LIVE, a REGISTER of it in flight, the record gone. The registrar
+	 * reads it from the binding its refresh matched and answers a covered
+	 * refresh without asking (counted through sr_midreg_count_absorbed).
+	 * Not persisted: sr_midreg_restore_done publishes every LIVE record's.
+	 */
+	void (*lease)(void *ctx, struct sr_str aor, uint64_t binding_id, uint32_t lease);
 };
+
+/*
+ * The lease rule (struct sr_midreg_io.lease): a refresh granted 'grant'
+ * seconds at now_s is absorbed without asking when it ends within the
+ * lease, i.e. the upstream registration outlives it by refresh_margin
+ * (the decision's own "covered" test, midreg_decide.c). 0 never covers.
+ */
+static inline bool sr_midreg_lease_covers(uint32_t lease, uint32_t now_s, uint32_t grant)
+{
+	return (uint64_t)now_s + grant <= lease;
+}
 
 /* ---------------------------------------------------------------- records */
 
@@ -390,6 +413,8 @@ enum sr_midreg_verdict sr_midreg_register(struct sr_midreg_shard *m, const struc
  * nothing is counted or changed; call sr_midreg_register with every fact.
  */
 bool sr_midreg_absorbs(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, uint64_t now_ms);
+/* A refresh the registrar absorbed on its binding's lease (io.lease): counted as sr_midreg_absorbs counts one. */
+void sr_midreg_count_absorbed(struct sr_midreg_shard *m);
 
 /* A response with CSeq method REGISTER. Returns 1 when it matched one of our transactions, 0 when stray. */
 int sr_midreg_response(struct sr_midreg_shard *m, const struct sr_midreg_resp *rp, uint64_t now_ms);

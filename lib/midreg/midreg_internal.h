@@ -154,6 +154,8 @@ void mr_rec_unlink(struct sr_midreg_shard *m, struct mr_rec *r);
 /* Sets the state and keeps stats.upstream_live and the lapse timer right. */
 void mr_rec_set_live(struct sr_midreg_shard *m, struct mr_rec *r, uint32_t up_expires_at);
 void mr_rec_set_lapsed(struct sr_midreg_shard *m, struct mr_rec *r);
+/* Publishes r's lease on its binding (io.lease; midreg_record.c says when). */
+void mr_rec_lease(struct sr_midreg_shard *m, const struct mr_rec *r);
 void mr_rec_arm(struct sr_midreg_shard *m, struct mr_rec *r, uint32_t at);
 /* A persisted record back in the pool and its indexes; NULL when refused (duplicate id, too long, pool empty). */
 struct mr_rec *mr_rec_restore(struct sr_midreg_shard *m, const struct sr_midreg_record *in);

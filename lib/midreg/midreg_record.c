@@ -158,10 +158,39 @@ static void chain_remove(struct sr_midreg_shard *m, uint32_t *head, uint32_t idx
 		}
 }
 
+/* True when r stands for one binding whose lease it publishes (contact throttling, io.lease given). */
+static bool leases(const struct sr_midreg_shard *m, const struct mr_rec *r)
+{
+	return m->io.lease && m->cfg.mode == SR_MIDREG_CONTACT_THROTTLING && r->in_key && r->binding_id;
+}
+
+/*
+ * The lease is a copy of what mr_covered_refresh (midreg_decide.c) reads of
+ * the record, kept with the binding so that the registrar decides a
+ * covered refresh without looking the record up. It must never say more
+ * than the record: it is withdrawn (0) when a REGISTER of the record goes
+ * upstream (pending), when the record lapses or is unlinked from its
+ * binding, and republished when the record turns LIVE, is linked to a
+ * binding, and when a request in flight ends (release, midreg_upstream.c),
+ * which follows every change an upstream answer makes. A lapse needs no
+ * withdrawal to be safe: the lease ends refresh_margin before the upstream
+ * registration does.
+ */
+void mr_rec_lease(struct sr_midreg_shard *m, const struct mr_rec *r)
+{
+	if (!leases(m, r))
+		return;
+	uint32_t margin = m->cfg.refresh_margin_s;
+	bool covers = r->state == SR_MIDREG_REC_LIVE && !r->pending && r->up_expires_at > margin;
+	m->io.lease(m->io_ctx, mr_rec_aor(r), r->binding_id, covers ? r->up_expires_at - margin : 0);
+}
+
 void mr_rec_unlink(struct sr_midreg_shard *m, struct mr_rec *r)
 {
 	if (!r->in_key)
 		return;
+	if (leases(m, r))
+		m->io.lease(m->io_ctx, mr_rec_aor(r), r->binding_id, 0); /* no longer its binding's */
 	chain_remove(m, &m->by_key[r->key_hash & m->buckets_mask], mr_rec_idx(m, r), true);
 	r->in_key = false;
 }
@@ -255,6 +284,7 @@ void mr_rec_set_live(struct sr_midreg_shard *m, struct mr_rec *r, uint32_t up_ex
 		m->stats.upstream_live++;
 	}
 	mr_rec_arm(m, r, up_expires_at);
+	mr_rec_lease(m, r);
 }
 
 void mr_rec_set_lapsed(struct sr_midreg_shard *m, struct mr_rec *r)
@@ -265,6 +295,7 @@ void mr_rec_set_lapsed(struct sr_midreg_shard *m, struct mr_rec *r)
 		m->stats.upstream_live--;
 	}
 	sr_tw_cancel(&m->wheel, &r->timer);
+	mr_rec_lease(m, r);
 }
 
 static void rec_export(const struct mr_rec *r, struct sr_midreg_record *out)

@@ -213,6 +213,12 @@ bool sr_midreg_absorbs(struct sr_midreg_shard *m, const struct sr_midreg_req *rq
 	return true;
 }
 
+void sr_midreg_count_absorbed(struct sr_midreg_shard *m)
+{
+	m->stats.received++;
+	m->stats.absorbed++;
+}
+
 int sr_midreg_response(struct sr_midreg_shard *m, const struct sr_midreg_resp *rp, uint64_t now_ms)
 {
 	m->now_ms = now_ms;

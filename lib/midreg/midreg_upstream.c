@@ -340,6 +340,8 @@ static void release(struct sr_midreg_shard *m, struct mr_ctx *c)
 		struct mr_rec *r = entry_rec_once(m, c, i);
 		if (r && r->pending)
 			r->pending--;
+		if (r)
+			mr_rec_lease(m, r); /* after every change the request made: the record as it now stands */
 	}
 	settle_orphans(m, c);
 }
@@ -364,6 +366,7 @@ static void link_binding(struct sr_midreg_shard *m, struct mr_rec *r, uint64_t i
 		old->binding_id = 0;
 		mr_settle(m, old);
 	}
+	mr_rec_lease(m, r); /* after the older record let go of the binding */
 }
 
 static void confirm(struct sr_midreg_shard *m, struct mr_rec *r, int64_t g)
@@ -803,6 +806,7 @@ static bool send_forward(struct sr_midreg_shard *m, struct mr_ctx *c, const stru
 		r->cseq = cseq;
 		r->pending++;
 		r->pending_key = key;
+		mr_rec_lease(m, r); /* withdrawn while it is upstream: its copies and the next REGISTERs are asked */
 		if (r->attempts)
 			m->stats.retries++;
 		/* Until answered it may stand upstream for as long as we asked (a timeout leaves us not knowing). */

@@ -72,11 +72,6 @@ void sr_reg_mid_fini(struct sr_registrar *s)
 	s->mid = NULL;
 }
 
-bool sr_reg_mid_second_pass(const struct sr_req_ctx *c)
-{
-	return c->s->mid && c->s->mid->apply && c->resp == c->s->mid->scratch;
-}
-
 const struct sr_midreg_settings *sr_reg_mid_kept_rule(const struct sr_req_ctx *c)
 {
 	struct sr_reg_mid *md = c->s->mid;
@@ -183,12 +178,34 @@ static bool mid_forward_facts(struct sr_req_ctx *c, const struct sr_plan *p, str
 	return true;
 }
 
+/*
+ * True when every contact refreshes a binding whose lease (lib/midreg's,
+ * kept with the binding: sr_loc_lease) covers the grant: lib/midreg would
+ * absorb it (its covered refresh), so it is not asked. The bindings are
+ * the ones the plan matched, already in cache: no record lookup.
+ */
+static bool mid_leased(const struct sr_req_ctx *c, const struct sr_plan *p)
+{
+	if (p->remove_all || p->n == 0)
+		return false;
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct sr_plan_entry *pe = &p->e[i];
+		if (pe->op != SR_OP_UPDATE || !sr_midreg_lease_covers(sr_loc_lease(pe->old), c->now_s, pe->granted))
+			return false; /* a new contact, a removal, a superseded one, or not covered: ask */
+	}
+	return true;
+}
+
 bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p)
 {
 	struct sr_registrar *s = c->s;
 	struct sr_reg_mid *md = s->mid;
 	if (!md || !s->mid_hooks.take)
 		return false;
+	if (s->mid_hooks.absorbed && mid_leased(c, p)) {
+		s->mid_hooks.absorbed(s->mid_hooks.ctx);
+		return false; /* absorbed: answered as a final registrar */
+	}
 	struct sr_midreg_req *rq = &md->rq;
 	mid_decision_facts(c, p, rq);
 	/* decide first: an absorbed refresh gathers nothing more (bench/midreg's worker bench) */
@@ -241,8 +258,10 @@ int sr_reg_mid_apply(struct sr_registrar *s, const struct sr_midreg_apply *a, ui
 	struct sr_addr src = { .ip = md->kept.ip, .port = md->kept.port };
 	struct sr_reg_result res;
 	md->apply = a;
+	s->mid_applying = md->scratch; /* what sr_reg_mid_second_pass recognises the second pass by */
 	memset(md->ids_out, 0, sizeof(md->ids_out));
 	sr_reg_process_scan(s, a->msg.p, a->msg.len, NULL, &src, now_ms, md->scratch, sizeof(md->scratch), &res);
+	s->mid_applying = NULL;
 	md->apply = NULL;
 	if (res.status >= 200 && res.status < 300) {
 		memcpy(ids, md->ids_out, sizeof(md->ids_out));

@@ -53,11 +53,6 @@
 
 #include "../sip/sip_uri_addr.h"
 
-bool sr_reg_rule_reads_record(const struct sr_req_ctx *c)
-{
-	return c->s->mid_hooks.settings && !sr_reg_mid_second_pass(c);
-}
-
 enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p, const struct sr_aor *to_rec)
 {
 	struct sr_registrar *s = c->s;

@@ -39,6 +39,7 @@ struct sr_registrar {
 	struct sr_sip_msg msg; /* its message view (several KB: not on a worker's stack either) */
 	struct sr_reg_mid_hooks mid_hooks; /* registrar.role = mid (reg_mid.c); take NULL: a final registrar */
 	struct sr_reg_mid *mid;            /* its buffers, NULL without the hook */
+	const char *mid_applying;          /* its scratch answer while sr_reg_mid_apply's second pass runs, else NULL */
 	char rule_aor[SR_REG_MAX_AOR_LEN]; /* its custom AoR (aor=), when it names one */
 };
 
@@ -79,7 +80,11 @@ void sr_reg_save(struct sr_req_ctx *c);
 int sr_reg_mid_init(struct sr_registrar *s);
 void sr_reg_mid_fini(struct sr_registrar *s);
 bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p);
-bool sr_reg_mid_second_pass(const struct sr_req_ctx *c);
+/* Inline: asked several times per REGISTER in mid role; a final registrar's mid_applying is always NULL. */
+static inline bool sr_reg_mid_second_pass(const struct sr_req_ctx *c)
+{
+	return c->s->mid_applying && c->resp == c->s->mid_applying;
+}
 void sr_reg_mid_grants(const struct sr_req_ctx *c, struct sr_plan *p);
 void sr_reg_mid_applied(struct sr_req_ctx *c, const struct sr_plan *p);
 
@@ -97,7 +102,10 @@ void sr_reg_mid_applied(struct sr_req_ctx *c, const struct sr_plan *p);
  * path: path-received (p->path_src_*). limit: max_contacts and its mode.
  * listed: whether the 200 lists binding b (only-request-contacts).
  */
-bool sr_reg_rule_reads_record(const struct sr_req_ctx *c);
+static inline bool sr_reg_rule_reads_record(const struct sr_req_ctx *c)
+{
+	return c->s->mid_hooks.settings && !sr_reg_mid_second_pass(c);
+}
 enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p, const struct sr_aor *to_rec);
 void sr_reg_rule_keep(struct sr_req_ctx *c, const struct sr_plan *p);
 const struct sr_binding *sr_reg_rule_match(const struct sr_req_ctx *c, const struct sr_plan *p,

@@ -156,6 +156,14 @@ struct sr_reg_mid_hooks {
 	 * gathered). False or NULL: every fact is gathered and take decides.
 	 */
 	bool (*absorbs)(void *ctx, const struct sr_midreg_req *rq);
+	/*
+	 * Optional, with lib/midreg's io.lease wired to this shard's store: a
+	 * REGISTER every contact of which refreshes a binding whose lease
+	 * covers its grant (sr_midreg_lease_covers) is absorbed without asking
+	 * absorbs or take, answered as a final registrar, and counted here
+	 * (sr_midreg_count_absorbed). NULL: every REGISTER is asked.
+	 */
+	void (*absorbed)(void *ctx);
 };
 
 struct sr_reg_params {

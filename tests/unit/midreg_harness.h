@@ -32,6 +32,8 @@ struct mh_binding {
 	char aor[128];
 	char uri[160];
 	uint32_t expires_at;   /* Unix seconds */
+	uint32_t lease;        /* io.lease's word (not persisted: mh_restart clears it, as a store's restore does) */
+	unsigned leases;       /* io.lease calls for it */
 };
 
 struct mh_up_binding {
@@ -108,6 +110,9 @@ struct mh {
 	 * alone (everything else zero), then sr_midreg_register with every fact when not absorbed */
 	bool decide_first;
 	unsigned decided_first;                     /* REGISTERs absorbed that way */
+	/* REGISTERs whose every contact's binding lease (io.lease) covered it: a registrar absorbs them unasked,
+	 * and the harness checks that the decision absorbs each of them too */
+	unsigned leased;
 };
 
 extern struct sr_txn_dest mh_main_addr;

@@ -13,6 +13,8 @@
  * - the persisted record: encoding round trip, another version and
  *   truncations refused; a restart keeps absorbing on the restored records
  *   and de-registers what no restored binding stands for;
+ * - the lease kept with each binding (io.lease) follows its record, is
+ *   withdrawn while a REGISTER is upstream, and comes back after a restart;
  * - extra contact parameters given without their leading ';'.
  */
 #include <setjmp.h>
@@ -85,6 +87,8 @@ static double absorption(enum sr_midreg_mode mode)
 		if (mode != SR_MIDREG_AOR_THROTTLING || i % 2 == 0)
 			upstream += mh_main_count(&h, ua[i].aor);
 	assert_int_equal(upstream, mode == SR_MIDREG_AOR_THROTTLING ? N_UAS / 2 : N_UAS);
+	/* contact throttling: every absorbed refresh was covered, so its binding's lease said so (none elsewhere) */
+	assert_int_equal(h.leased, mode == SR_MIDREG_CONTACT_THROTTLING ? st->absorbed : 0);
 	double ratio = sr_midreg_absorption(st);
 	double from_main = 1.0 - (double)h.main.received / (double)sent;
 	assert_true(ratio > from_main - 1e-9 && ratio < from_main + 1e-9);
@@ -372,6 +376,66 @@ static void test_restart(void **state)
 	mh_free(&h);
 }
 
+/*
+ * The lease kept with the binding (io.lease) follows its record: the upstream
+ * expiry less refresh_margin once the main registrar granted it, 0 while a
+ * REGISTER of it is upstream, renewed by the answer. The harness checks at every REGISTER that a covering lease
+ * is never more than the decision (it absorbs each such one).
+ */
+static void test_lease_follows_record(void **state)
+{
+	(void)state;
+	struct mh h;
+	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, NULL);
+	h.main.max_expires = 300;
+	struct mh_ua ua;
+	mh_ua_init(&ua, 1, ALICE, DEV1);
+	uint64_t t0 = h.now_ms;
+	assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_FORWARDED);
+	mh_pump(&h);
+	const struct mh_binding *b = mh_local(&h, ALICE, DEV1);
+	assert_int_equal(b->lease, mh_now_s(&h) + 300 - 32); /* the upstream 300 s less the margin */
+	unsigned leased = h.leased;
+	/* refreshes every 50 s asking 60: at 50 ... 200 s, t + 60 <= 268, covered by the lease alone */
+	for (uint64_t t = 50; t <= 200; t += 50) {
+		mh_run_to(&h, t0 + t * 1000);
+		assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_ABSORB);
+	}
+	assert_int_equal(h.leased, leased + 4);
+	/* at 250 s, 250 + 60 > 268: not covered, the refresh goes up and the lease is withdrawn meanwhile */
+	mh_run_to(&h, t0 + 250000);
+	assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_FORWARDED);
+	assert_int_equal(h.leased, leased + 4);
+	assert_int_equal(mh_local(&h, ALICE, DEV1)->lease, 0);
+	/* another refresh meanwhile is asked, not leased (the decision absorbs it: the one in flight extends) */
+	assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_ABSORB);
+	assert_int_equal(h.leased, leased + 4);
+	mh_pump(&h);
+	assert_int_equal(mh_local(&h, ALICE, DEV1)->lease, mh_now_s(&h) + 300 - 32); /* renewed by the 2xx */
+	mh_free(&h);
+}
+
+/* Leases are not persisted: a restart republishes the restored LIVE records' ones, and refreshes stay leased. */
+static void test_lease_restored(void **state)
+{
+	(void)state;
+	struct mh h;
+	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, NULL);
+	struct mh_ua ua;
+	mh_ua_init(&ua, 1, ALICE, DEV1);
+	assert_int_equal(mh_register(&h, &ua, 600), SR_MIDREG_FORWARDED);
+	mh_pump(&h);
+	uint32_t lease = mh_local(&h, ALICE, DEV1)->lease;
+	assert_int_equal(lease, mh_now_s(&h) + 3600 - 32);
+	mh_run_to(&h, h.now_ms + 60000);
+	mh_restart(&h, NULL); /* clears every lease, as the store's restore does, then restores the records */
+	assert_int_equal(mh_local(&h, ALICE, DEV1)->lease, lease);
+	unsigned leased = h.leased;
+	assert_int_equal(mh_register(&h, &ua, 600), SR_MIDREG_ABSORB);
+	assert_int_equal(h.leased, leased + 1);
+	mh_free(&h);
+}
+
 /* A garbled persisted record is refused at start and counted; the rest restore. */
 static void test_restore_refuses_bad_record(void **state)
 {
@@ -417,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_lookup_aor_throttling),
 		cmocka_unit_test(test_record_encoding),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_lease_follows_record),
+		cmocka_unit_test(test_lease_restored),
 		cmocka_unit_test(test_restore_refuses_bad_record),
 		cmocka_unit_test(test_extra_params_leading_semicolon_added),
 	};

@@ -8,7 +8,8 @@
  * absorbed one is answered as a final registrar, that a request failing
  * the registrar's own checks is never offered, and that io.apply's
  * sr_reg_mid_apply stores, refreshes and removes with the given expiries,
- * all or nothing, returning the binding ids. Also lib/sip's two readers
+ * all or nothing, returning the binding ids; that a refresh its binding's
+ * lease covers is absorbed unasked. Also lib/sip's two readers
  * the offer and the responses use (sr_mid_header_lines,
  * sr_mid_status_reason).
  */
@@ -237,6 +238,71 @@ static void test_decide_first(void **state)
 	assert_int_equal(off.max_forwards, 70);
 }
 
+/* The lease hook (sr_reg_mid_hooks.absorbed): refreshes the binding's lease covers, absorbed unasked. */
+static unsigned leased_calls;
+
+static void absorbed(void *ctx)
+{
+	(void)ctx;
+	leased_calls++;
+}
+
+static int setup_leased(void **state)
+{
+	memset(&off, 0, sizeof(off));
+	memset(&ask, 0, sizeof(ask));
+	leased_calls = 0;
+	struct sr_reg_mid_hooks h = { .take = take, .absorbs = absorbs, .absorbed = absorbed };
+	*state = th_env_new_mid(&h);
+	return *state ? 0 : -1;
+}
+
+/*
+ * The lease kept with the binding (lib/midreg's, through sr_loc_set_lease):
+ * a refresh it covers (now + grant <= lease) is answered as a final
+ * registrar and counted, neither absorbs nor take asked; one second short,
+ * the decision is asked. The store keeps the lease across a refresh that
+ * replaces the binding's object, and a lease for an unknown binding is refused.
+ */
+static void test_leased(void **state)
+{
+	struct th_env *e = *state;
+	struct sr_loc *loc = sr_reg_location(e->shard);
+	ask.absorb = true;
+	assert_int_equal(reg(e, CT, 1), 200); /* new: no lease, asked */
+	assert_int_equal(ask.calls, 1);
+	const struct sr_binding *b = th_binding(e, ALICE, 0);
+	uint64_t id = b->id;
+	assert_int_equal(sr_loc_lease(b), 0);
+	uint32_t now_s = (uint32_t)(e->now_ms / 1000);
+	assert_true(sr_loc_set_lease(loc, SR_STR_LIT(ALICE), id, now_s + 600));
+	assert_false(sr_loc_set_lease(loc, SR_STR_LIT(ALICE), id + 1, 1));
+	assert_false(sr_loc_set_lease(loc, SR_STR_LIT("sip:nobody@example.com"), id, 1));
+
+	/* covered: 200, refreshed, counted through the hook, nothing asked */
+	e->now_ms += 1000;
+	ask.absorb = false;
+	off.take = true;
+	assert_int_equal(reg(e, "<sip:alice@198.51.100.2:5062>;expires=599;+sip.instance=\"<urn:uuid:1>\";x=1", 2),
+			 200);
+	assert_false(e->res.mid_taken);
+	assert_int_equal(leased_calls, 1);
+	assert_int_equal(ask.calls, 1);
+	assert_int_equal(off.calls, 0);
+	b = th_binding(e, ALICE, 0);
+	assert_int_equal(b->id, id);
+	assert_int_equal(sr_binding_expires(b), now_s + 600);
+	assert_string_equal(th_field(b, SR_BF_PARAMS), ";+sip.instance=\"<urn:uuid:1>\";x=1"); /* another object */
+	assert_int_equal(sr_loc_lease(b), now_s + 600); /* kept with it */
+
+	/* one second beyond the lease: the decision is asked (here it sends the REGISTER up) */
+	assert_int_equal(reg(e, CT, 3), 0);
+	assert_true(e->res.mid_taken);
+	assert_int_equal(leased_calls, 1);
+	assert_int_equal(ask.calls, 2);
+	assert_int_equal(off.calls, 1);
+}
+
 /* io.apply: stored with the main registrar's expiry, the id returned; a refresh names it; expiry 0 removes it. */
 static void test_apply_store_refresh_remove(void **state)
 {
@@ -378,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_taken_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_store_refresh_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decide_first, setup_decide_first, teardown),
+		cmocka_unit_test_setup_teardown(test_leased, setup_leased, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_overtaken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checks_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_star, setup, teardown),
