@@ -178,34 +178,12 @@ static bool mid_forward_facts(struct sr_req_ctx *c, const struct sr_plan *p, str
 	return true;
 }
 
-/*
- * True when every contact refreshes a binding whose lease (lib/midreg's,
- * kept with the binding: sr_loc_lease) covers the grant: lib/midreg would
- * absorb it (its covered refresh), so it is not asked. The bindings are
- * the ones the plan matched, already in cache: no record lookup.
- */
-static bool mid_leased(const struct sr_req_ctx *c, const struct sr_plan *p)
-{
-	if (p->remove_all || p->n == 0)
-		return false;
-	for (unsigned i = 0; i < p->n; i++) {
-		const struct sr_plan_entry *pe = &p->e[i];
-		if (pe->op != SR_OP_UPDATE || !sr_midreg_lease_covers(sr_loc_lease(pe->old), c->now_s, pe->granted))
-			return false; /* a new contact, a removal, a superseded one, or not covered: ask */
-	}
-	return true;
-}
-
 bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p)
 {
 	struct sr_registrar *s = c->s;
 	struct sr_reg_mid *md = s->mid;
 	if (!md || !s->mid_hooks.take)
 		return false;
-	if (s->mid_hooks.absorbed && mid_leased(c, p)) {
-		s->mid_hooks.absorbed(s->mid_hooks.ctx);
-		return false; /* absorbed: answered as a final registrar */
-	}
 	struct sr_midreg_req *rq = &md->rq;
 	mid_decision_facts(c, p, rq);
 	/* decide first: an absorbed refresh gathers nothing more (bench/midreg's worker bench) */

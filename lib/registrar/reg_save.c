@@ -523,7 +523,7 @@ void sr_reg_save(struct sr_req_ctx *c)
 	e = plan_limit(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
-	if (!second_pass && sr_reg_mid_offer(c, p))
+	if (!second_pass && !sr_reg_mid_leased(c, p) && sr_reg_mid_offer(c, p))
 		return; /* the mid-registrar took it: the main registrar decides */
 
 	change_and_answer(c, p);

@@ -80,6 +80,27 @@ void sr_reg_save(struct sr_req_ctx *c);
 int sr_reg_mid_init(struct sr_registrar *s);
 void sr_reg_mid_fini(struct sr_registrar *s);
 bool sr_reg_mid_offer(struct sr_req_ctx *c, struct sr_plan *p);
+/*
+ * Before the offer (reg_save.c): true when every contact refreshes a binding
+ * whose lease (lib/midreg's, kept with the binding: sr_loc_lease) covers its
+ * grant, i.e. lib/midreg would absorb it (its covered refresh); then it is
+ * only counted (hooks.absorbed) and answered as a final registrar. The
+ * bindings are the ones the plan matched, already in cache: no record
+ * lookup, no facts copied. Inline: on every absorbed refresh's path.
+ */
+static inline bool sr_reg_mid_leased(const struct sr_req_ctx *c, const struct sr_plan *p)
+{
+	const struct sr_reg_mid_hooks *h = &c->s->mid_hooks;
+	if (!h->absorbed || p->remove_all || p->n == 0)
+		return false;
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct sr_plan_entry *pe = &p->e[i];
+		if (pe->op != SR_OP_UPDATE || !sr_midreg_lease_covers(sr_loc_lease(pe->old), c->now_s, pe->granted))
+			return false; /* a new contact, a removal, a superseded one, or not covered: ask */
+	}
+	h->absorbed(h->ctx);
+	return true;
+}
 /* Inline: asked several times per REGISTER in mid role; a final registrar's mid_applying is always NULL. */
 static inline bool sr_reg_mid_second_pass(const struct sr_req_ctx *c)
 {
