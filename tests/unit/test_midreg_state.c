@@ -119,6 +119,23 @@ static void test_absorption_mirror(void **state)
 }
 
 /*
+ * One UA (DEV1 of ALICE) in contact throttling registers with this expiry
+ * and the main registrar (granting at most main_max seconds, 0: its
+ * default) answers. Returns the clock at the REGISTER.
+ */
+static uint64_t registered_upstream(struct mh *h, struct mh_ua *ua, uint32_t main_max, uint32_t expires)
+{
+	mh_init(h, SR_MIDREG_CONTACT_THROTTLING, NULL);
+	if (main_max)
+		h->main.max_expires = main_max;
+	mh_ua_init(ua, 1, ALICE, DEV1);
+	uint64_t t0 = h->now_ms;
+	assert_int_equal(mh_register(h, ua, expires), SR_MIDREG_FORWARDED);
+	mh_pump(h);
+	return t0;
+}
+
+/*
  * The main registrar grants less than outgoing_expires (its max_expires 300):
  * the UA never gets more than the upstream grant, and refreshes go up on the
  * upstream schedule, each one in time.
@@ -127,13 +144,8 @@ static void test_throttling_short_upstream_grant(void **state)
 {
 	(void)state;
 	struct mh h;
-	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, NULL);
-	h.main.max_expires = 300;
 	struct mh_ua ua;
-	mh_ua_init(&ua, 1, ALICE, DEV1);
-	uint64_t t0 = h.now_ms;
-	assert_int_equal(mh_register(&h, &ua, 600), SR_MIDREG_FORWARDED);
-	mh_pump(&h);
+	uint64_t t0 = registered_upstream(&h, &ua, 300, 600);
 	assert_non_null(strstr(mh_ua_reply(&h, &ua, 0)->bytes, "Contact: <" DEV1 ">;expires=300\r\n"));
 	assert_int_equal(mh_local(&h, ALICE, DEV1)->expires_at, mh_now_s(&h) + 300);
 	/* Refreshes every 50 s asking 60: absorbed while the 300 s upstream outlive the next one (60 + 32 s). */
@@ -379,20 +391,16 @@ static void test_restart(void **state)
 /*
  * The lease kept with the binding (io.lease) follows its record: the upstream
  * expiry less refresh_margin once the main registrar granted it, 0 while a
- * REGISTER of it is upstream, renewed by the answer. The harness checks at every REGISTER that a covering lease
- * is never more than the decision (it absorbs each such one).
+ * REGISTER of it is upstream, renewed by the answer. The harness checks at
+ * every REGISTER that a covering lease is never more than the decision (it
+ * absorbs each such one).
  */
 static void test_lease_follows_record(void **state)
 {
 	(void)state;
 	struct mh h;
-	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, NULL);
-	h.main.max_expires = 300;
 	struct mh_ua ua;
-	mh_ua_init(&ua, 1, ALICE, DEV1);
-	uint64_t t0 = h.now_ms;
-	assert_int_equal(mh_register(&h, &ua, 60), SR_MIDREG_FORWARDED);
-	mh_pump(&h);
+	uint64_t t0 = registered_upstream(&h, &ua, 300, 60);
 	const struct mh_binding *b = mh_local(&h, ALICE, DEV1);
 	assert_int_equal(b->lease, mh_now_s(&h) + 300 - 32); /* the upstream 300 s less the margin */
 	unsigned leased = h.leased;
@@ -420,11 +428,8 @@ static void test_lease_restored(void **state)
 {
 	(void)state;
 	struct mh h;
-	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, NULL);
 	struct mh_ua ua;
-	mh_ua_init(&ua, 1, ALICE, DEV1);
-	assert_int_equal(mh_register(&h, &ua, 600), SR_MIDREG_FORWARDED);
-	mh_pump(&h);
+	registered_upstream(&h, &ua, 0, 600);
 	uint32_t lease = mh_local(&h, ALICE, DEV1)->lease;
 	assert_int_equal(lease, mh_now_s(&h) + 3600 - 32);
 	mh_run_to(&h, h.now_ms + 60000);
