@@ -147,28 +147,23 @@ static void absorbed(void *ctx)
 }
 
 /*
- * The registrar's settings hook: the operator's `aor mid` rule for a
- * REGISTER's AoR (lib/policy through lib/midreg). The registrar asks it
- * once per REGISTER, as soon as the AoR is known, and hands the result on
- * (memory-only, limits, matching, custom AoR, and take()'s rq->settings).
- * The registrar keeps the lookup's tag with the AoR (reg_rule.c), which
- * spares a refresh the scan until the policy is reloaded; a reload applies
- * to the next REGISTER.
+ * The operator's `aor mid` rules (lib/policy; none without policy.rules),
+ * over the worker's policy reader (filled by sr_admission_worker; only its
+ * address is taken here). One lookup, wired into lib/midreg's configuration
+ * and directly into the registrar's settings hook, which asks it once per
+ * REGISTER as soon as the AoR is known and hands the result on (memory-only,
+ * limits, matching, custom AoR, and take()'s rq->settings); the registrar
+ * keeps the lookup's tag with the AoR (reg_rule.c), which spares a refresh
+ * the scan until the policy is reloaded.
  */
-static const struct sr_midreg_settings *rule_of(void *ctx, struct sr_str aor, uint32_t *tag)
-{
-	struct sr_worker *w = ctx;
-	if (w->mid)
-		return sr_midreg_settings_for(w->mid->ms, aor, tag);
-	*tag = 0;
-	return NULL;
-}
+static sr_midreg_settings_fn *const mid_rules = sr_policy_mid_settings;
 
 void sr_worker_mid_hooks(struct sr_worker *w, struct sr_reg_params *p)
 {
 	p->mid = (struct sr_reg_mid_hooks){ 0 };
 	if (w->app->cfg.role == SR_ROLE_MID) {
-		p->mid = (struct sr_reg_mid_hooks){ .take = take, .ctx = w, .settings = rule_of, .absorbs = absorbs,
+		p->mid = (struct sr_reg_mid_hooks){ .take = take, .ctx = w, .settings = mid_rules,
+						     .settings_ctx = &w->policy_reader, .absorbs = absorbs,
 						     .absorbed = absorbed };
 	}
 }
@@ -384,7 +379,7 @@ int sr_worker_mid_create(struct sr_worker *w, uint64_t now_ms)
 	mc.uri.self = sr_str_cstr(wm->self);
 	mc.max_aor_len = c->reg.max_aor_len < 1024 ? c->reg.max_aor_len : 1024;
 	mc.retry_after_s = c->reg.retry_after;
-	mc.settings = sr_policy_mid_settings; /* the policy's `aor mid` lines; none without policy.rules */
+	mc.settings = mid_rules;
 	mc.settings_arg = &w->policy_reader;  /* set by sr_admission_worker, before this */
 	mc.txn.worker = (uint8_t)w->id;
 	/* a new secret at every start: branches must not repeat across restarts (never registrar.secret) */

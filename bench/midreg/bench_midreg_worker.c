@@ -9,8 +9,8 @@
  * resuming from it with the carried AoR and hash. The final registrar is a shard without mid hooks. The mid-registrar
  * is a shard wired as worker_mid.c wires it: the registrar's absorbs and
  * take hooks go to lib/midreg's offer (struct sr_midreg_offer, the same
- * code the worker calls), its settings hook to the AoR's rule lookup
- * (sr_midreg_settings_for, asked once per REGISTER), io.bindings to sr_reg_mid_bindings, io.apply
+ * code the worker calls), its settings hook straight to lib/policy's
+ * rule lookup (asked once per REGISTER), io.bindings to sr_reg_mid_bindings, io.apply
  * to sr_reg_mid_apply, over a contact-throttling shard whose AoR rules come
  * from lib/policy (three `aor mid` lines that do not match the bench's AoRs,
  * or none with "norules").
@@ -57,6 +57,7 @@ static struct sr_midreg_offer offer;
 static bool setup_phase;
 static uint64_t sent;
 static struct sr_loc_binding views[VIEWS];
+static struct sr_policy_reader reader; /* the rules' reader: lib/midreg's and the registrar's settings hook's */
 static struct sr_midreg_binding binds[VIEWS];
 
 /* regflood's REGISTER (rf_msg.c) for UA i with CSeq cseq. */
@@ -89,12 +90,6 @@ static bool absorbs(void *ctx, const struct sr_midreg_req *rq)
 {
 	(void)ctx;
 	return setup_phase ? true : sr_midreg_offer_absorbs(&offer, rq);
-}
-
-static const struct sr_midreg_settings *rule_of(void *ctx, struct sr_str aor, uint32_t *tag)
-{
-	(void)ctx;
-	return sr_midreg_settings_for(offer.ms, aor, tag);
 }
 
 static void io_send(void *ctx, const struct sr_txn_dest *to, const char *bytes, size_t len)
@@ -175,7 +170,8 @@ static struct sr_registrar *shard(unsigned id, bool mid)
 {
 	struct sr_reg_params p = { .cfg = &cfg, .shard_id = id, .now_ms = (uint64_t)START_S * 1000 };
 	if (mid) {
-		p.mid = (struct sr_reg_mid_hooks){ .take = take, .settings = rule_of, .absorbs = absorbs,
+		p.mid = (struct sr_reg_mid_hooks){ .take = take, .settings = sr_policy_mid_settings,
+						   .settings_ctx = &reader, .absorbs = absorbs,
 						   .absorbed = absorbed };
 	}
 	const char *err = NULL;
@@ -216,7 +212,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_midreg_worker: %s\n", rules && !pol ? err : "out of memory");
 		return 1;
 	}
-	struct sr_policy_reader reader = { pol, 0 };
+	reader = (struct sr_policy_reader){ pol, 0 };
 
 	struct sr_registrar *fin = shard(0, false);
 	mid_reg = shard(1, true);

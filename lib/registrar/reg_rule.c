@@ -61,7 +61,7 @@ enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p, const
 	} else if (s->mid_hooks.settings) {
 		/* the To AoR's record keeps the tag of its last lookup */
 		p->rule_tag = to_rec ? sr_loc_aor_tag(to_rec) : 0;
-		p->rule = s->mid_hooks.settings(s->mid_hooks.ctx, p->aor, &p->rule_tag);
+		p->rule = s->mid_hooks.settings(s->mid_hooks.settings_ctx, p->aor, &p->rule_tag);
 	}
 	if (!p->rule || !p->rule->aor[0])
 		return SR_E_OK;

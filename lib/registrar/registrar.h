@@ -147,8 +147,12 @@ struct sr_reg_mid_hooks {
 	 * a refresh is answered without a scan until the rules are reloaded;
 	 * never on io.apply's second pass (which uses the copy kept with the
 	 * request). take() gets the same settings in rq->settings. NULL: no rules.
+	 * Called with settings_ctx, not ctx: the lookup itself (lib/policy's
+	 * sr_policy_mid_settings over the worker's reader) is wired here, with
+	 * no wrapper on every REGISTER's path.
 	 */
 	const struct sr_midreg_settings *(*settings)(void *ctx, struct sr_str aor, uint32_t *tag);
+	void *settings_ctx;
 	/*
 	 * Optional, asked first: the decision alone, on a request holding only
 	 * the facts sr_midreg_absorbs reads. True: absorbed, answered as a final
