@@ -10,8 +10,11 @@
  * is a shard wired as worker_mid.c wires it: the registrar's absorbs and
  * take hooks go to lib/midreg's offer (struct sr_midreg_offer, the same
  * code the worker calls), its settings hook straight to lib/policy's
- * rule lookup (asked once per REGISTER), io.bindings to sr_reg_mid_bindings, io.apply
- * to sr_reg_mid_apply, over a contact-throttling shard whose AoR rules come
+ * rule lookup (asked once per REGISTER), its absorbed hook to
+ * sr_midreg_count_absorbed, io.bindings to sr_reg_mid_bindings, io.apply
+ * to sr_reg_mid_apply, io.lease to the shard's store (sr_loc_set_lease: the
+ * restored records' leases are what the measured refreshes are absorbed
+ * on), over a contact-throttling shard whose AoR rules come
  * from lib/policy (three `aor mid` lines that do not match the bench's AoRs,
  * or none with "norules").
  *
