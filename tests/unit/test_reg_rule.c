@@ -13,7 +13,8 @@
  * it to take one; it records the AoR and the settings it was offered. For
  * each flag an AoR the rule does not match shows the configuration's
  * behaviour beside it. Also: one lookup per REGISTER; a policy reload
- * changes the rule the next REGISTER of the same AoR gets; io.apply's
+ * changes the rule the next REGISTER of the same AoR gets, a refresh
+ * absorbed on its bindings' leases included; io.apply's
  * second pass applies the rule the offer was made under, not a new lookup.
  */
 #include "reg_harness.h"
@@ -33,6 +34,7 @@ static struct {
 	unsigned lookups;     /* settings hook calls */
 	uint32_t tag_in, tag_out; /* the last call's tag as the registrar handed it, and as the lookup left it */
 	unsigned offers;
+	unsigned leased;      /* absorbed hook calls */
 	char aor[256];
 	bool had_settings;
 	uint32_t outgoing_expires;
@@ -66,6 +68,13 @@ static bool take(void *ctx, struct sr_midreg_req *rq)
 	return st.take;
 }
 
+/* A refresh absorbed on its bindings' leases (none unless a test sets them: sr_loc_set_lease). */
+static void leased(void *ctx)
+{
+	(void)ctx;
+	st.leased++;
+}
+
 /* An environment (configuration cfg, NULL: defaults) whose mid rules are 'rules'. */
 static struct th_env *env_rules(const char *rules, const struct sr_reg_config *cfg)
 {
@@ -75,7 +84,7 @@ static struct th_env *env_rules(const char *rules, const struct sr_reg_config *c
 	reader.id = 0;
 	if (!reader.p)
 		fail_msg("rules refused: %s", err);
-	struct sr_reg_mid_hooks h = { .take = take, .settings = rule_of };
+	struct sr_reg_mid_hooks h = { .take = take, .settings = rule_of, .absorbed = leased };
 	struct th_env *e = th_env_new_mid_cfg(&h, cfg);
 	assert_non_null(e);
 	return e;
@@ -386,6 +395,40 @@ static void reload_changes_rule(void **state)
 }
 
 /*
+ * A refresh absorbed on its bindings' leases (the mid-registrar never asked)
+ * still gets the AoR's rule as it stands: after a reload that adds
+ * only-request-contacts, the very next leased refresh scans the new rules
+ * and its 200 lists only the request's contact.
+ */
+static void leased_refresh_after_reload(void **state)
+{
+	(void)state;
+	struct th_env *e = env_rules("aor mid outgoing-expires=7200 /^sip:alice@/\n", NULL);
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5061>;expires=300", "a-1", 1), 200);
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5062>;expires=300", "a-2", 1), 200);
+	uint32_t until = (uint32_t)(e->now_ms / 1000) + 3600;
+	struct sr_loc *loc = sr_reg_location(e->shard);
+	for (unsigned i = 0; i < 2; i++)
+		assert_true(sr_loc_set_lease(loc, SR_STR_LIT("sip:alice@example.com"),
+					     th_binding(e, "sip:alice@example.com", i)->id, until));
+	unsigned offers = st.offers;
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5061>;expires=300", "a-1", 2), 200);
+	assert_int_equal(st.leased, 1);
+	assert_int_equal(st.offers, offers); /* leased: never offered */
+	assert_int_equal(th_header_count(e, "Contact"), 2);
+	const char *rules = "aor mid only-request-contacts /^sip:alice@/\n";
+	char err[256] = "";
+	assert_true(sr_policy_reload(reader.p, rules, strlen(rules), 1000, err, sizeof(err)) >= 0);
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5061>;expires=300", "a-1", 3), 200);
+	assert_int_equal(st.leased, 2);
+	assert_int_equal(st.offers, offers);
+	assert_int_not_equal(st.tag_out, st.tag_in); /* the kept tag was stale: the new rules were scanned */
+	assert_int_equal(th_header_count(e, "Contact"), 1);
+	assert_non_null(strstr(th_header(e, "Contact", 0), "sip:alice@198.51.100.2:5061"));
+	env_done(e);
+}
+
+/*
  * The AoR's record keeps its rule's tag: the next REGISTER hands it back, so
  * the lookup answers without a scan while the rules stand (test_policy_mid
  * shows a kept tag is not rescanned, and reload_changes_rule that a reload
@@ -474,6 +517,7 @@ int main(void)
 		cmocka_unit_test(memory_only_from_rule),
 		cmocka_unit_test(only_request_contacts),
 		cmocka_unit_test(reload_changes_rule),
+		cmocka_unit_test(leased_refresh_after_reload),
 		cmocka_unit_test(rule_tag_kept_with_aor),
 		cmocka_unit_test(second_pass_keeps_rule),
 	};
