@@ -133,9 +133,9 @@ static int eal_init(uint64_t n)
 #define MAX_PARTS 16
 #define BUCKETS 1024 /* sipreg's SR_BUCKETS: AoR hash -> bucket -> owner */
 
-static unsigned bucket_part(void *ctx, uint64_t aor_hash64)
+static unsigned bucket_part(void *ctx, unsigned slot)
 {
-	return (unsigned)(aor_hash64 % BUCKETS % *(unsigned *)ctx);
+	return slot % BUCKETS % *(unsigned *)ctx;
 }
 
 static int restore_hashed_cb(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why)
