@@ -147,6 +147,11 @@ static int restore_hashed_cb(void *ctx, const struct sr_loc_binding *b, uint64_t
 	return -1;
 }
 
+static void restore_ahead_cb(void *ctx, const uint64_t *aor_hash64, unsigned n)
+{
+	(void)sr_loc_prefetch(sr_reg_location(ctx), aor_hash64, n);
+}
+
 static void free_shards(struct sr_registrar **sh, unsigned n_parts)
 {
 	for (unsigned i = 0; i < n_parts; i++)
@@ -177,7 +182,7 @@ static double restart(const char *dir, uint64_t map_size, uint64_t n, unsigned n
 			free_shards(sh, i);
 			return -1;
 		}
-		parts[i] = (struct sr_ctl_part){ .fn = restore_hashed_cb, .ctx = sh[i] };
+		parts[i] = (struct sr_ctl_part){ .fn = restore_hashed_cb, .ahead = restore_ahead_cb, .ctx = sh[i] };
 	}
 	char err[1024];
 	struct sr_ctl_store *st;

@@ -13,6 +13,11 @@
  *   once, from the caller's part_of, before any part starts. Each part
  *   fills its own shards only, so a location store keeps one writer, as
  *   it has at run time.
+ * - Records are taken in groups of SR_CTL_AHEAD: the group's keys give its
+ *   AoR hashes without decoding, the part's ahead hook is told them
+ *   (sipreg's fetches their table buckets together, sr_loc_prefetch), then
+ *   each record is taken. In a read transaction the keys and values point
+ *   into the map and stay valid, so a group costs no copy.
  * - The slot ranges partition the whole key space (sr_ctl_slot_start), so
  *   a key of another length than a binding key's lies in some part's range
  *   and that part refuses the load with it, as every part did before.
@@ -163,21 +168,37 @@ static bool stopped(struct run *r, unsigned *since)
 	return stop_seen(r);
 }
 
-/* Restores the records of slots [from, to), one key range; returns the cursor's last result. */
+/*
+ * Restores the records of slots [from, to), one key range, SR_CTL_AHEAD
+ * at a time (the part's ahead hook sees each group's hashes first);
+ * returns the cursor's last result.
+ */
 static int walk_range(struct run *r, MDB_txn *txn, MDB_cursor *cur, unsigned from, unsigned to, unsigned *since)
 {
 	uint8_t first[2], last[2];
 	MDB_val k = { sr_ctl_slot_start(from, first), first }, v;
 	MDB_val end = { to < SR_CTL_SLOTS ? sr_ctl_slot_start(to, last) : 0, last };
 	MDB_dbi dbi = sr_ctl_store_bindings_dbi(r->st);
+	MDB_val keys[SR_CTL_AHEAD], vals[SR_CTL_AHEAD];
+	uint64_t hashes[SR_CTL_AHEAD];
 	int rc = mdb_cursor_get(cur, &k, &v, k.mv_size ? MDB_SET_RANGE : MDB_FIRST);
-	for (; rc == 0 && r->rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((end.mv_size && mdb_cmp(txn, dbi, &k, &end) >= 0) || stopped(r, since))
-			break;
-		uint64_t hash = 0;
-		r->rc = key_hash(r, &k, &hash);
-		if (r->rc == 0)
-			r->rc = take(r, &k, &v, hash);
+	while (rc == 0 && r->rc == 0) {
+		unsigned n = 0;
+		/* a read transaction's keys and values stay valid until it ends: a group is gathered, then taken */
+		for (; rc == 0 && n < SR_CTL_AHEAD; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if (end.mv_size && mdb_cmp(txn, dbi, &k, &end) >= 0) {
+				rc = MDB_NOTFOUND; /* the range's end */
+				break;
+			}
+			if ((r->rc = key_hash(r, &k, &hashes[n])) != 0)
+				break;
+			keys[n] = k;
+			vals[n++] = v;
+		}
+		if (n && r->part->ahead)
+			r->part->ahead(r->part->ctx, hashes, n);
+		for (unsigned i = 0; i < n && r->rc == 0 && !stopped(r, since); i++)
+			r->rc = take(r, &keys[i], &vals[i], hashes[i]);
 	}
 	return rc;
 }

@@ -83,8 +83,17 @@ typedef unsigned sr_ctl_part_fn(void *ctx, unsigned slot);
 /* Called per live binding of a part; aor_hash64 is sr_hash64(b->aor), checked against the key. */
 typedef int sr_ctl_restore_fn(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why);
 
+/*
+ * Optional: told the AoR hashes of the next records before fn gets them
+ * (up to SR_CTL_AHEAD at a time, in the order fn will), so that it can
+ * fetch what they will touch all at once (sr_loc_prefetch).
+ */
+typedef void sr_ctl_ahead_fn(void *ctx, const uint64_t *aor_hash64, unsigned n);
+#define SR_CTL_AHEAD 32
+
 struct sr_ctl_part {
 	sr_ctl_restore_fn *fn;
+	sr_ctl_ahead_fn *ahead; /* NULL: none */
 	void *ctx;
 	struct sr_ctl_load_stats stats; /* out: this part's figures */
 };

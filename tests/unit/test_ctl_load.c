@@ -9,7 +9,8 @@
  * land whole in the store its hash names and nowhere else, field for field
  * as the serial restore put it; the figures must agree; the expired ones
  * must be dropped, counted and deleted from the store in both cases (the
- * parts own the slots round-robin, so each walks many key ranges); each
+ * parts own the slots round-robin, so each walks many key ranges); every
+ * binding a part's callback gets was announced to its ahead hook first; each
  * part's callback must run on one thread of its own. A record that does not
  * decode, a record under another AoR's key, a key shorter than a binding key
  * (reported by the part whose slot range it lies in), a slot the caller
@@ -167,12 +168,34 @@ struct part_ctx {
 	pthread_t thread;
 	unsigned calls, other_threads;
 	const char *refuse_aor; /* refused with "test refusal" */
+	uint64_t ahead[SR_CTL_AHEAD]; /* the hashes the ahead hook was last told */
+	unsigned ahead_n, ahead_at;
 };
+
+static void note_ahead(void *ctx, const uint64_t *aor_hash64, unsigned n)
+{
+	struct part_ctx *pc = ctx;
+	assert_true(n > 0 && n <= SR_CTL_AHEAD);
+	memcpy(pc->ahead, aor_hash64, n * sizeof(*aor_hash64));
+	pc->ahead_n = n;
+	pc->ahead_at = 0;
+}
+
+/* Each binding given was announced to the ahead hook, in order (expired ones are announced, never given). */
+static void was_ahead(struct part_ctx *pc, uint64_t aor_hash64)
+{
+	while (pc->ahead_at < pc->ahead_n && pc->ahead[pc->ahead_at] != aor_hash64)
+		pc->ahead_at++;
+	if (pc->ahead_at == pc->ahead_n)
+		fail_msg("AoR hash %016llx given without being announced ahead", (unsigned long long)aor_hash64);
+	pc->ahead_at++;
+}
 
 static int restore_part(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why)
 {
 	struct part_ctx *pc = ctx;
 	assert_true(aor_hash64 == sr_hash64(b->aor.p, b->aor.len));
+	was_ahead(pc, aor_hash64);
 	if (pc->calls++ == 0)
 		pc->thread = pthread_self();
 	else if (!pthread_equal(pc->thread, pthread_self()))
@@ -209,7 +232,7 @@ static int load_parts(const char *dir, struct part_ctx pc[PARTS], const char *re
 	struct sr_ctl_part parts[PARTS];
 	for (unsigned i = 0; i < n; i++) {
 		pc[i] = (struct part_ctx){ .loc = loc_new(), .refuse_aor = refuse_aor };
-		parts[i] = (struct sr_ctl_part){ .fn = restore_part, .ctx = &pc[i] };
+		parts[i] = (struct sr_ctl_part){ .fn = restore_part, .ahead = note_ahead, .ctx = &pc[i] };
 	}
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(dir, 0, &st, err, cap), 0);
