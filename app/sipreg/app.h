@@ -160,6 +160,17 @@ struct sr_app {
 	struct sr_pushgw *pushgw;                /* push.gateway_url's client, control core only (control.c); NULL: none */
 };
 
+/*
+ * The bucket -> owner worker table, dealt round-robin at start: an AoR's
+ * owner is owner[sr_hash64 % SR_BUCKETS] for REGISTERs (sr_worker_owns)
+ * and for a restart's restore alike (persist_restore.c).
+ */
+static inline void sr_app_deal_buckets(struct sr_app *a)
+{
+	for (unsigned b = 0; b < SR_BUCKETS; b++)
+		a->owner[b] = (uint8_t)(b % a->n_workers);
+}
+
 static inline bool sr_app_stopping(const struct sr_app *a)
 {
 	return __atomic_load_n(&a->stop, __ATOMIC_RELAXED) != 0;

@@ -223,8 +223,7 @@ static int setup_workers(struct sr_app *app, struct rte_mempool *tx_pool, struct
 			return -1;
 		i++;
 	}
-	for (unsigned b = 0; b < SR_BUCKETS; b++)
-		app->owner[b] = (uint8_t)(b % app->n_workers);
+	sr_app_deal_buckets(app);
 	return 0;
 }
 

@@ -130,6 +130,8 @@ void persist_mid_take(struct sr_persist *p, struct slot *s, uint64_t now_ms);
 /* Start: the store's bindings into the workers' shards, one part per worker in parallel (lcores idle). */
 int persist_restore(struct sr_app *app, struct sr_persist *p, uint32_t now_s, struct sr_ctl_load_stats *ls,
 		    char *err, size_t cap);
+/* The part (worker) that restores a store slot: app->owner's for the slot's bucket (ctx: the sr_app). */
+unsigned persist_owner_part(void *ctx, unsigned slot);
 
 /* persist_resync.c */
 void persist_resync_free(struct resync_req *r);

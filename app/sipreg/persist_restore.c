@@ -5,9 +5,8 @@
  * Design decisions:
  * - One part per worker, each filling that worker's shard only: the shard
  *   stays single-writer as at run time, and no record crosses threads
- *   (ctl_load.c walks the store once per part and takes the part's own
- *   records by the key's AoR hash, the same bucket -> owner table the data
- *   plane uses).
+ *   (ctl_load.c walks each part's own slots, the key ranges whose AoR
+ *   hashes the data plane's bucket -> owner table gives that worker).
  * - Part i runs on worker i's lcore, which is idle until the workers are
  *   launched and is pinned to the CPU the worker will use (its shard's
  *   memory is touched first there); the main lcore only waits. It does not
@@ -39,10 +38,13 @@ struct part_ctx {
 	uint32_t now_s;
 };
 
-static unsigned owner_part(void *ctx, uint64_t aor_hash64)
+/* A slot's AoRs are one bucket's (SR_BUCKETS divides SR_CTL_SLOTS): the worker the data plane routes them to. */
+_Static_assert(SR_CTL_SLOTS % SR_BUCKETS == 0, "a store slot must lie within one owner bucket");
+
+unsigned persist_owner_part(void *ctx, unsigned slot)
 {
 	const struct sr_app *app = ctx;
-	return app->owner[aor_hash64 % SR_BUCKETS];
+	return app->owner[slot % SR_BUCKETS];
 }
 
 static int restore_one(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why)
@@ -55,6 +57,13 @@ static int restore_one(void *ctx, const struct sr_loc_binding *b, uint64_t aor_h
 		return 0;
 	*why = sr_restore_rc_str(rc);
 	return -1;
+}
+
+/* The next records' table buckets and AoRs fetched together (rte_hash's bulk lookup): their misses overlap. */
+static void restore_ahead(void *ctx, const uint64_t *aor_hash64, unsigned n)
+{
+	struct part_ctx *pc = ctx;
+	(void)sr_loc_prefetch(pc->loc, aor_hash64, n);
 }
 
 struct lcore_run {
@@ -97,10 +106,10 @@ int persist_restore(struct sr_app *app, struct sr_persist *p, uint32_t now_s, st
 	struct sr_ctl_part parts[SR_NET_MAX_WORKERS];
 	for (unsigned i = 0; i < app->n_workers; i++) {
 		ctx[i] = (struct part_ctx){ app, app->w[i], sr_reg_location(app->w[i]->shard), now_s };
-		parts[i] = (struct sr_ctl_part){ .fn = restore_one, .ctx = &ctx[i] };
+		parts[i] = (struct sr_ctl_part){ .fn = restore_one, .ahead = restore_ahead, .ctx = &ctx[i] };
 	}
 	struct runner_ctx rc = { .app = app }; /* every part is waited for before it goes */
 	struct sr_ctl_runner runner = { start_on_worker, wait_worker, &rc };
-	return sr_ctl_store_load_parts(p->store, now_s, app->n_workers, parts, owner_part, app, &runner, ls, err,
+	return sr_ctl_store_load_parts(p->store, now_s, app->n_workers, parts, persist_owner_part, app, &runner, ls, err,
 				       cap);
 }

@@ -133,9 +133,9 @@ static int eal_init(uint64_t n)
 #define MAX_PARTS 16
 #define BUCKETS 1024 /* sipreg's SR_BUCKETS: AoR hash -> bucket -> owner */
 
-static unsigned bucket_part(void *ctx, uint64_t aor_hash64)
+static unsigned bucket_part(void *ctx, unsigned slot)
 {
-	return (unsigned)(aor_hash64 % BUCKETS % *(unsigned *)ctx);
+	return slot % BUCKETS % *(unsigned *)ctx;
 }
 
 static int restore_hashed_cb(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why)
@@ -145,6 +145,11 @@ static int restore_hashed_cb(void *ctx, const struct sr_loc_binding *b, uint64_t
 		return 0;
 	*why = sr_restore_rc_str(rc);
 	return -1;
+}
+
+static void restore_ahead_cb(void *ctx, const uint64_t *aor_hash64, unsigned n)
+{
+	(void)sr_loc_prefetch(sr_reg_location(ctx), aor_hash64, n);
 }
 
 static void free_shards(struct sr_registrar **sh, unsigned n_parts)
@@ -177,7 +182,7 @@ static double restart(const char *dir, uint64_t map_size, uint64_t n, unsigned n
 			free_shards(sh, i);
 			return -1;
 		}
-		parts[i] = (struct sr_ctl_part){ .fn = restore_hashed_cb, .ctx = sh[i] };
+		parts[i] = (struct sr_ctl_part){ .fn = restore_hashed_cb, .ahead = restore_ahead_cb, .ctx = sh[i] };
 	}
 	char err[1024];
 	struct sr_ctl_store *st;

@@ -3,13 +3,24 @@
  * location stores, in parts that run at the same time (see ctl_store.h).
  *
  * Design decisions:
- * - Parts by AoR hash, not by key range. The key's first half is the AoR's
- *   sr_hash64, which also decides the owner shard, so every part walks the
- *   whole database and decodes only its own records: a foreign record
- *   costs one cursor step on a page that is mapped anyway. Key ranges
- *   would give each thread records of every shard, to be handed over on
- *   rings. Each part fills its own shards only, so a location store keeps
- *   one writer, as it has at run time.
+ * - Parts by slot (ctl_record.h): the key starts with the AoR hash's slot,
+ *   which also decides the owner shard, so a part walks only the key
+ *   ranges of its own slots (MDB_SET_RANGE to each run of consecutive
+ *   slots it owns) and never steps over another part's records. Format 3
+ *   keys started with the hash itself, so every part walked the whole
+ *   database and skipped the others' records (bench_persist, 1M bindings
+ *   in 2 parts: see bench/RESULTS.md). The slot -> part table is built
+ *   once, from the caller's part_of, before any part starts. Each part
+ *   fills its own shards only, so a location store keeps one writer, as
+ *   it has at run time.
+ * - Records are taken in groups of SR_CTL_AHEAD: the group's keys give its
+ *   AoR hashes without decoding, the part's ahead hook is told them
+ *   (sipreg's fetches their table buckets together, sr_loc_prefetch), then
+ *   each record is taken. In a read transaction the keys and values point
+ *   into the map and stay valid, so a group costs no copy.
+ * - The slot ranges partition the whole key space (sr_ctl_slot_start), so
+ *   a key of another length than a binding key's lies in some part's range
+ *   and that part refuses the load with it, as every part did before.
  * - One read transaction per part (LMDB's readers never wait for each
  *   other). An expired record is counted by its part and its key noted;
  *   once every part is done, one write transaction deletes the noted keys.
@@ -21,14 +32,18 @@
  *   chooses the part and so the shard, and a key that lies would put a
  *   binding where nobody looks for it. The callback gets the checked hash
  *   and need not hash the AoR again (sr_loc_restore_hashed).
- * - Readahead: the pages in use are advised MADV_WILLNEED, then mapped in
- *   one MADV_POPULATE_READ, before the parts start: a store that is not in
- *   the page cache is read in large requests, and the cursors do not take
- *   a page fault per 64 KiB of map each (every part walks the whole map).
- *   bench_persist, 10M bindings in 2 parts: 8.9-10.0 s of system time
- *   instead of 12.8 s, 23-24 s instead of 31 s (load 2-3).
- * - A failing part raises a flag the others read every STOP_EVERY records,
- *   so a refused start does not wait for the whole walk.
+ * - Readahead: the map's pages in use are advised MADV_WILLNEED before the
+ *   parts start (a store that is not in the page cache is read in large
+ *   requests), then each part maps its share of them (the n-th part of the
+ *   file, whatever records it holds) in one MADV_POPULATE_READ before its
+ *   walk: the mapping is the process's, so both parts' cursors then find
+ *   every page mapped, instead of taking a fault per 64 KiB (fault-around)
+ *   each, and the work is split, not done serially before the parts. Until
+ *   2026-12-08 this looked for the map in mdb_env_info's me_mapaddr, which
+ *   LMDB fills only for MDB_FIXEDMAP: it found nothing and did nothing.
+ * - A failing part raises a flag the others read every STOP_EVERY records
+ *   and at every key range, so a refused start does not wait for the whole
+ *   walk.
  * - The serial sr_ctl_store_load is one part on the calling thread.
  */
 #include <pthread.h>
@@ -37,7 +52,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_READ
@@ -60,8 +78,9 @@ struct run {
 	struct sr_ctl_store *st;
 	uint32_t now_s;
 	unsigned index, n_parts;
-	sr_ctl_part_fn *part_of; /* NULL: one part */
-	void *part_ctx;
+	const uint8_t *slot_part; /* [SR_CTL_SLOTS]: the part that owns each slot */
+	char *map;                /* the LMDB map's pages in use (NULL: not found) */
+	size_t map_len;
 	struct sr_ctl_part *part;
 	int *stop;
 	struct noted expired;
@@ -95,26 +114,17 @@ static bool note(struct noted *x, const void *key)
 	return true;
 }
 
-/* Whose record this is: 1 mine, 0 another part's, -1 nobody's (r->err set). */
-static int mine(struct run *r, const MDB_val *k, uint64_t *hash)
+/* The AoR hash of a key in this part's range into *hash: 0, or -1 (r->err set) for a key of a bad length. */
+static int key_hash(struct run *r, const MDB_val *k, uint64_t *hash)
 {
 	if (k->mv_size != SR_CTL_KEY_LEN) {
-		if (r->index != 0)
-			return 0; /* part 0 reports it */
 		char hex[2 * SR_CTL_KEY_LEN + 1];
 		sr_ctl_key_hex(k, hex, sizeof(hex));
 		return fail(r, "data directory %s: binding key %s of %zu bytes (a key has %d); " RECOVER_HINT,
 			    sr_ctl_store_dir(r->st), hex, k->mv_size, SR_CTL_KEY_LEN);
 	}
 	*hash = sr_ctl_record_key_aor_hash(k->mv_data);
-	if (!r->part_of)
-		return 1;
-	unsigned p = r->part_of(r->part_ctx, *hash);
-	if (p >= r->n_parts)
-		return r->index == 0 ? fail(r, "restore: AoR hash %016llx maps to part %u of %u",
-					    (unsigned long long)*hash, p, r->n_parts)
-				     : 0;
-	return p == r->index;
+	return 0;
 }
 
 /* One record of this part: restored, noted expired, or refused (-1, r->err set). */
@@ -147,6 +157,104 @@ static int take(struct run *r, const MDB_val *k, const MDB_val *v, uint64_t hash
 	return 0;
 }
 
+/* Whether the part must stop because another one failed. */
+static bool stop_seen(struct run *r)
+{
+	if (!__atomic_load_n(r->stop, __ATOMIC_RELAXED))
+		return false;
+	r->rc = fail(r, "restore: stopped (another part failed)");
+	r->stopped = true;
+	return true;
+}
+
+/* The same, looked at every STOP_EVERY records. */
+static bool stopped(struct run *r, unsigned *since)
+{
+	if (++*since < STOP_EVERY)
+		return false;
+	*since = 0;
+	return stop_seen(r);
+}
+
+/*
+ * Restores the records of slots [from, to), one key range, SR_CTL_AHEAD
+ * at a time (the part's ahead hook sees each group's hashes first);
+ * returns the cursor's last result.
+ */
+static int walk_range(struct run *r, MDB_txn *txn, MDB_cursor *cur, unsigned from, unsigned to, unsigned *since)
+{
+	uint8_t first[2], last[2];
+	MDB_val k = { sr_ctl_slot_start(from, first), first }, v;
+	MDB_val end = { to < SR_CTL_SLOTS ? sr_ctl_slot_start(to, last) : 0, last };
+	MDB_dbi dbi = sr_ctl_store_bindings_dbi(r->st);
+	MDB_val keys[SR_CTL_AHEAD], vals[SR_CTL_AHEAD];
+	uint64_t hashes[SR_CTL_AHEAD];
+	int rc = mdb_cursor_get(cur, &k, &v, k.mv_size ? MDB_SET_RANGE : MDB_FIRST);
+	while (rc == 0 && r->rc == 0) {
+		unsigned n = 0;
+		/* a read transaction's keys and values stay valid until it ends: a group is gathered, then taken */
+		for (; rc == 0 && n < SR_CTL_AHEAD; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if (end.mv_size && mdb_cmp(txn, dbi, &k, &end) >= 0) {
+				rc = MDB_NOTFOUND; /* the range's end */
+				break;
+			}
+			if ((r->rc = key_hash(r, &k, &hashes[n])) != 0)
+				break;
+			keys[n] = k;
+			vals[n++] = v;
+		}
+		if (n && r->part->ahead)
+			r->part->ahead(r->part->ctx, hashes, n);
+		for (unsigned i = 0; i < n && r->rc == 0 && !stopped(r, since); i++)
+			r->rc = take(r, &keys[i], &vals[i], hashes[i]);
+	}
+	return rc;
+}
+
+/*
+ * The LMDB map's pages in use into *addr, *len (0: unknown). LMDB gives
+ * the map's address only for MDB_FIXEDMAP (mdb_env_info's me_mapaddr is
+ * NULL otherwise), so the mapping of data.mdb (its device and inode) is
+ * looked up in /proc/self/maps.
+ */
+static void map_in_use(struct sr_ctl_store *st, char **addr, size_t *len)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	mdb_filehandle_t fd;
+	struct stat sb;
+	*addr = NULL;
+	*len = 0;
+	if (mdb_env_info(sr_ctl_store_env(st), &info) != 0 || mdb_env_stat(sr_ctl_store_env(st), &ms) != 0 ||
+	    mdb_env_get_fd(sr_ctl_store_env(st), &fd) != 0 || fstat(fd, &sb) != 0)
+		return;
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4608];
+	while (f && !*addr && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) == 6 && off == 0 &&
+		    ino == sb.st_ino && makedev(maj, min) == sb.st_dev) {
+			*addr = (char *)lo;
+			*len = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
+			if (*len > hi - lo)
+				*len = hi - lo;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Part r's share of the map's pages mapped at once, ahead of the cursors (see the top comment). */
+static void populate_share(const struct run *r)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t from = r->map_len / r->n_parts * r->index / page * page;
+	size_t to = r->index + 1 == r->n_parts ? r->map_len : r->map_len / r->n_parts * (r->index + 1) / page * page;
+	if (r->map && to > from)
+		(void)madvise(r->map + from, to - from, MADV_POPULATE_READ); /* Linux 5.14; without it the cursors fault */
+}
+
 static void walk(struct run *r)
 {
 	MDB_txn *txn;
@@ -159,24 +267,21 @@ static void walk(struct run *r)
 		__atomic_store_n(r->stop, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	MDB_val k, v;
+	populate_share(r);
 	unsigned since = 0;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r->rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (++since == STOP_EVERY) {
-			since = 0;
-			if (__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
-				r->rc = fail(r, "restore: stopped (another part failed)");
-				r->stopped = true;
-				break;
-			}
+	/* each run of consecutive slots of this part is one key range */
+	for (unsigned from = 0; from < SR_CTL_SLOTS && r->rc == 0;) {
+		unsigned to = from;
+		while (to < SR_CTL_SLOTS && r->slot_part[to] == r->index)
+			to++;
+		if (to > from && !stop_seen(r)) { /* and at every range: a part of few records stops too */
+			rc = walk_range(r, txn, cur, from, to, &since);
+			if (r->rc == 0 && rc != 0 && rc != MDB_NOTFOUND)
+				r->rc = fail(r, "data directory %s: read failed: %s", sr_ctl_store_dir(r->st),
+					     mdb_strerror(rc));
 		}
-		uint64_t hash = 0;
-		int m = mine(r, &k, &hash);
-		r->rc = m > 0 ? take(r, &k, &v, hash) : m;
+		from = to > from ? to : from + 1;
 	}
-	if (r->rc == 0 && rc != MDB_NOTFOUND)
-		r->rc = fail(r, "data directory %s: read failed: %s", sr_ctl_store_dir(r->st), mdb_strerror(rc));
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	if (r->rc)
@@ -235,17 +340,24 @@ static int drop_noted(struct sr_ctl_store *st, struct run *runs, unsigned n, cha
 	return -1;
 }
 
-/* Reads and maps the pages in use ahead of the cursors (see the top comment). */
-static void readahead(struct sr_ctl_store *st)
+/* The part of every slot (part_of NULL or one part: all part 0); -1 with err set when one is out of range. */
+static int slot_parts(unsigned n, sr_ctl_part_fn *part_of, void *part_ctx, uint8_t slot_part[SR_CTL_SLOTS],
+		      char *err, size_t cap)
 {
-	MDB_envinfo info;
-	MDB_stat ms;
-	if (mdb_env_info(sr_ctl_store_env(st), &info) != 0 || mdb_env_stat(sr_ctl_store_env(st), &ms) != 0 ||
-	    !info.me_mapaddr)
-		return;
-	size_t len = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
-	(void)madvise(info.me_mapaddr, len, MADV_WILLNEED);
-	(void)madvise(info.me_mapaddr, len, MADV_POPULATE_READ); /* Linux 5.14; without it the cursors fault */
+	_Static_assert(SR_CTL_MAX_PARTS <= 256, "a part number fits the table's byte");
+	if (n > SR_CTL_MAX_PARTS) {
+		snprintf(err, cap, "restore: %u parts, at most %d", n, SR_CTL_MAX_PARTS);
+		return -1;
+	}
+	for (unsigned s = 0; s < SR_CTL_SLOTS; s++) {
+		unsigned p = n > 1 && part_of ? part_of(part_ctx, s) : 0;
+		if (p >= n) {
+			snprintf(err, cap, "restore: AoR hash slot %u maps to part %u of %u", s, p, n);
+			return -1;
+		}
+		slot_part[s] = (uint8_t)p;
+	}
+	return 0;
 }
 
 int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n, struct sr_ctl_part *parts,
@@ -263,14 +375,28 @@ int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n,
 		snprintf(err, cap, n ? "restore: out of memory" : "restore: no part");
 		return -1;
 	}
+	uint8_t slot_part[SR_CTL_SLOTS];
+	if (slot_parts(n, part_of, part_ctx, slot_part, err, cap) != 0) {
+		free(runs);
+		free(threads);
+		free(started);
+		return -1;
+	}
 	int stop = 0;
 	for (unsigned i = 0; i < n; i++) {
 		parts[i].stats = (struct sr_ctl_load_stats){ 0 };
-		runs[i] = (struct run){ .st = st, .now_s = now_s, .index = i, .n_parts = n,
-					.part_of = n > 1 ? part_of : NULL, .part_ctx = part_ctx,
+		runs[i] = (struct run){ .st = st, .now_s = now_s, .index = i, .n_parts = n, .slot_part = slot_part,
 					.part = &parts[i], .stop = &stop };
 	}
-	readahead(st);
+	char *map;
+	size_t map_len;
+	map_in_use(st, &map, &map_len);
+	if (map)
+		(void)madvise(map, map_len, MADV_WILLNEED); /* a store not in the page cache: read in large requests */
+	for (unsigned i = 0; i < n; i++) {
+		runs[i].map = map;
+		runs[i].map_len = map_len;
+	}
 	/* a runner starts every part; without one, part 0 runs here and the others on pthreads */
 	for (unsigned i = runner ? 0 : 1; i < n; i++)
 		started[i] = runner ? runner->start(runner->ctx, i, walk_body, &runs[i]) == 0

@@ -19,7 +19,10 @@
  *   missing u16. Older ones are refused as a whole by the store's format
  *   marker (ctl_store.h).
  * - The key's AoR half is sr_hash64 (one hash function in the project),
- *   the same that decides the owner worker.
+ *   the same that decides the owner worker, rotated so that its low bits
+ *   (the slot, which decides the owner) lead: a worker's records are whole
+ *   key ranges. A rotation rather than a slot prefix: the key keeps its 16
+ *   bytes and every bit of the hash.
  */
 #include "ctl_record.h"
 
@@ -175,17 +178,37 @@ void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LE
 	put_be64(key + 8, b->st.id);
 }
 
+/* The slot's bits to the top of the key (rotations, so the whole hash stays in the key). */
+static uint64_t slot_first(uint64_t h)
+{
+	return h >> SR_CTL_SLOT_BITS | h << (64 - SR_CTL_SLOT_BITS);
+}
+
 uint64_t sr_ctl_record_key_aor_hash(const uint8_t key[SR_CTL_KEY_LEN])
 {
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | key[i];
-	return v;
+	return v << SR_CTL_SLOT_BITS | v >> (64 - SR_CTL_SLOT_BITS);
+}
+
+void sr_ctl_record_hash_prefix(uint64_t aor_hash64, uint8_t prefix[8])
+{
+	put_be64(prefix, slot_first(aor_hash64));
 }
 
 void sr_ctl_record_aor_prefix(struct sr_str aor, uint8_t prefix[8])
 {
-	put_be64(prefix, sr_hash64(aor.p, aor.len));
+	sr_ctl_record_hash_prefix(sr_hash64(aor.p, aor.len), prefix);
+}
+
+size_t sr_ctl_slot_start(unsigned slot, uint8_t out[2])
+{
+	_Static_assert(SR_CTL_SLOT_BITS > 8 && SR_CTL_SLOT_BITS <= 16, "a slot spans the key's first two bytes");
+	uint16_t top = (uint16_t)(slot << (16 - SR_CTL_SLOT_BITS));
+	out[0] = (uint8_t)(top >> 8);
+	out[1] = (uint8_t)top;
+	return out[1] ? 2 : out[0] ? 1 : 0;
 }
 
 void sr_ctl_record_removal(const struct sr_loc_binding *b, struct sr_loc_binding *out)

@@ -8,9 +8,11 @@
  * the buffer, and a record of another version is refused by name, so a
  * data directory written by a future format is never misread.
  *
- * The key is 16 bytes: the 64-bit AoR hash (big-endian, so one AoR's
- * bindings are adjacent and a worker's buckets are derivable from the key)
- * followed by the binding's id (big-endian), which the location store gives
+ * The key is 16 bytes: the 64-bit AoR hash rotated right by
+ * SR_CTL_SLOT_BITS (big-endian, so one AoR's bindings are adjacent and the
+ * key starts with the hash's slot, its low bits: one slot's records are one
+ * key range, see below) followed by the binding's id (big-endian), which
+ * the location store gives
  * a binding when it is added and keeps across refreshes, object
  * replacement and restarts. So a refresh that changes the stored bytes
  * (";ob" added, the host's case changed: still the same binding by
@@ -35,6 +37,23 @@
 
 #define SR_CTL_RECORD_VERSION 4
 #define SR_CTL_KEY_LEN 16
+
+/*
+ * Slots (store format 4): an AoR's slot is its sr_hash64 modulo
+ * SR_CTL_SLOTS, the hash's low bits, which the key puts first. sipreg's
+ * owner table maps the same low bits to a worker (SR_BUCKETS divides
+ * SR_CTL_SLOTS), so every slot is one worker's and a restart's part reads
+ * only its own slots' key ranges (ctl_load.c). Format 3 keys started with
+ * the hash itself; a format 3 store is rewritten once at open
+ * (ctl_migrate.c).
+ */
+#define SR_CTL_SLOT_BITS 10
+#define SR_CTL_SLOTS (1u << SR_CTL_SLOT_BITS)
+
+static inline unsigned sr_ctl_slot_of(uint64_t aor_hash64)
+{
+	return (unsigned)(aor_hash64 & (SR_CTL_SLOTS - 1));
+}
 
 /* Encoded size; 0 when a string is longer than 65535 bytes. */
 size_t sr_ctl_record_size(const struct sr_loc_binding *b);
@@ -64,11 +83,20 @@ static inline bool sr_ctl_record_kept(const struct sr_loc_binding *b)
 	return !(b->st.flags & SR_BFLAG_MEMORY_ONLY);
 }
 
-/* (AoR hash, binding id), both big-endian. */
+/* (AoR hash rotated so that its slot comes first, binding id), both big-endian. */
 void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN]);
-/* The AoR's sr_hash64 a key starts with (what sr_ctl_record_key wrote). */
+/* The AoR's sr_hash64 a key starts with (what sr_ctl_record_key wrote, rotated back). */
 uint64_t sr_ctl_record_key_aor_hash(const uint8_t key[SR_CTL_KEY_LEN]);
 /* The first 8 bytes of every key of 'aor' (its bindings are adjacent in key order). */
 void sr_ctl_record_aor_prefix(struct sr_str aor, uint8_t prefix[8]);
+/* The same for a known sr_hash64 (8 bytes, the part of the key the AoR decides). */
+void sr_ctl_record_hash_prefix(uint64_t aor_hash64, uint8_t prefix[8]);
+/*
+ * Where slot 'slot' starts in key order: the shortest byte string not
+ * after any key of that slot and after every key of the slots before it
+ * (the slot's first bytes, trailing zero bytes dropped). Slot 0 starts at
+ * the empty string. Returns its length (0 to 2).
+ */
+size_t sr_ctl_slot_start(unsigned slot, uint8_t out[2]);
 
 #endif

@@ -9,7 +9,8 @@
  *   checked before opening; an existing environment must carry our format
  *   marker in "meta", otherwise the open fails rather than adding our
  *   databases to someone else's file.
- * - Loading (a restart's restore) is in ctl_load.c.
+ * - Loading (a restart's restore) is in ctl_load.c; rewriting a format 3
+ *   store's keys at open, in ctl_migrate.c.
  * - The mid-registrar's records are a third database of the same
  *   environment, written by the same batches (ctl_batch.h): a record and
  *   its binding change are one transaction. Adding a database to an
@@ -42,6 +43,7 @@ struct sr_ctl_store {
 	MDB_dbi meta;
 	MDB_dbi bindings;
 	MDB_dbi midreg; /* the mid-registrar's records (ctl_midrec.h) */
+	uint64_t migrated; /* format 3 keys rewritten at open (ctl_migrate.c) */
 	char dir[4096];
 };
 
@@ -70,8 +72,23 @@ static int ensure_dir(const char *dir, char *err, size_t cap)
 	return 0;
 }
 
-/* Checks or writes the format marker inside an open write transaction. */
-static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, char *err, size_t cap)
+static int put_format(struct sr_ctl_store *st, MDB_txn *txn, char *err, size_t cap)
+{
+	MDB_val k = { 6, (void *)"format" };
+	uint8_t fmt[4] = { SR_CTL_STORE_FORMAT, 0, 0, 0 };
+	MDB_val v = { sizeof(fmt), fmt };
+	int rc = mdb_put(txn, st->meta, &k, &v, 0);
+	if (rc)
+		return fail(err, cap, "data directory %s: cannot write the format marker: %s", st->dir,
+			    mdb_strerror(rc));
+	return 0;
+}
+
+/*
+ * Checks or writes the format marker inside an open write transaction;
+ * *old_keys: the store is of format 3, whose keys are to be migrated.
+ */
+static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, bool *old_keys, char *err, size_t cap)
 {
 	MDB_val k = { 6, (void *)"format" }, v;
 	int rc = mdb_get(txn, st->meta, &k, &v);
@@ -90,21 +107,15 @@ static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, cha
 			return fail(err, cap, "data directory %s: bindings without a format marker; "
 				    RECOVER_HINT, st->dir);
 		}
-		uint8_t fmt[4] = { SR_CTL_STORE_FORMAT, 0, 0, 0 };
-		v.mv_size = sizeof(fmt);
-		v.mv_data = fmt;
-		rc = mdb_put(txn, st->meta, &k, &v, 0);
-		if (rc)
-			return fail(err, cap, "data directory %s: cannot write the format marker: %s",
-				    st->dir, mdb_strerror(rc));
-		return 0;
+		return put_format(st, txn, err, cap);
 	}
 	if (rc)
 		return fail(err, cap, "data directory %s: cannot read the format marker: %s", st->dir,
 			    mdb_strerror(rc));
 	const uint8_t *f = v.mv_data;
 	uint32_t fmt = v.mv_size == 4 ? (uint32_t)(f[0] | f[1] << 8 | f[2] << 16 | (uint32_t)f[3] << 24) : 0;
-	if (fmt != SR_CTL_STORE_FORMAT)
+	*old_keys = fmt == SR_CTL_STORE_FORMAT_MIGRATED;
+	if (fmt != SR_CTL_STORE_FORMAT && !*old_keys)
 		return fail(err, cap, "data directory %s: store format %u, this sipreg reads format %u; "
 			    "use the sipreg version that wrote it, or " RECOVER_HINT,
 			    st->dir, (unsigned)fmt, SR_CTL_STORE_FORMAT);
@@ -137,6 +148,23 @@ static int check_complete(struct sr_ctl_store *st, char *err, size_t cap)
 			    "it is corrupt; " RECOVER_HINT, st->dir, (unsigned long long)sb.st_size,
 			    (unsigned long long)need);
 	return 0;
+}
+
+/* A format 3 store: its keys in format 4's layout, then the marker 4 (a cut-short run is resumed at the next open). */
+static int migrate(struct sr_ctl_store *st, char *err, size_t cap)
+{
+	if (sr_ctl_store_migrate_keys(st, &st->migrated, err, cap) != 0)
+		return -1;
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc)
+		return fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc));
+	if (put_format(st, txn, err, cap) != 0) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	rc = mdb_txn_commit(txn);
+	return rc ? fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc)) : 0;
 }
 
 static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_t cap)
@@ -172,14 +200,15 @@ static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_
 		return fail(err, cap, "data directory %s: cannot open its databases (%s); " RECOVER_HINT,
 			    st->dir, mdb_strerror(rc));
 	}
-	if (check_format(st, txn, existed, err, cap) != 0) {
+	bool old_keys = false;
+	if (check_format(st, txn, existed, &old_keys, err, cap) != 0) {
 		mdb_txn_abort(txn);
 		return -1;
 	}
 	rc = mdb_txn_commit(txn);
 	if (rc)
 		return fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc));
-	return 0;
+	return old_keys ? migrate(st, err, cap) : 0;
 }
 
 int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **out, char *err,
@@ -224,6 +253,11 @@ unsigned sr_ctl_store_bindings_dbi(struct sr_ctl_store *st)
 const char *sr_ctl_store_dir(const struct sr_ctl_store *st)
 {
 	return st->dir;
+}
+
+uint64_t sr_ctl_store_migrated(const struct sr_ctl_store *st)
+{
+	return st->migrated;
 }
 
 static int write_failed(struct sr_ctl_store *st, int rc, char *err, size_t cap)

@@ -25,9 +25,12 @@
 /*
  * 3: records of version 3 (version 2 plus the push parameters), keyed by (AoR hash, binding id) (ctl_record.h).
  * Records of version 4 (plus the registered Allow) live beside them: the decoder reads both, so the
- * store's format stays 3.
+ * store's format stayed 3.
+ * 4: the same records, keyed by (AoR hash rotated so that its slot leads, binding id): a restart's part
+ * reads only its own slots (ctl_load.c). A format 3 store is migrated when opened (ctl_migrate.c).
  */
-#define SR_CTL_STORE_FORMAT 3
+#define SR_CTL_STORE_FORMAT 4
+#define SR_CTL_STORE_FORMAT_MIGRATED 3 /* the older format an open rewrites, not refuses */
 #define SR_CTL_STORE_DEFAULT_MAP (4ull << 30) /* address space only: the file grows as used */
 
 struct sr_ctl_store;
@@ -36,10 +39,14 @@ struct sr_ctl_store;
  * Opens (creating the directory and the environment when absent) the store
  * in 'dir'. Refuses, with -1 and a message in err[0..cap), a directory that
  * holds something else: a file that is not LMDB, an LMDB environment
- * without our format marker, or another format version.
+ * without our format marker, or another format version. A store of format
+ * 3 has its keys rewritten in format 4's layout first (ctl_migrate.c:
+ * once, in batches; a run cut short is resumed by the next open).
  */
 int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **out, char *err,
 		      size_t cap);
+/* How many format 3 keys the open rewrote (0: the store was of format 4 already). */
+uint64_t sr_ctl_store_migrated(const struct sr_ctl_store *st);
 void sr_ctl_store_close(struct sr_ctl_store *st);
 
 /* Commits a batch in one write transaction: added/refreshed put, removed/expired delete; records likewise. */
@@ -64,18 +71,29 @@ int sr_ctl_store_load(struct sr_ctl_store *st, uint32_t now_s, sr_ctl_load_fn *f
 
 /*
  * A restart's restore split into parts that run at the same time, one
- * thread each (ctl_load.c): part i gets the bindings whose AoR hash
- * (sr_hash64, the key's first half) part_of maps to i, and its fn is
- * called on that part's thread only, so a location store filled by one
- * part stays single-writer. Same rules as sr_ctl_store_load (expired ones
- * deleted once every part is done; a bad record refuses the whole load).
+ * thread each (ctl_load.c): part i gets the bindings whose AoR hash slot
+ * (sr_ctl_slot_of(sr_hash64), ctl_record.h) part_of maps to i, and its fn
+ * is called on that part's thread only, so a location store filled by one
+ * part stays single-writer. part_of is asked once per slot, before any
+ * part starts. Same rules as sr_ctl_store_load (expired ones deleted once
+ * every part is done; a bad record refuses the whole load).
  */
-typedef unsigned sr_ctl_part_fn(void *ctx, uint64_t aor_hash64);
+#define SR_CTL_MAX_PARTS 64
+typedef unsigned sr_ctl_part_fn(void *ctx, unsigned slot);
 /* Called per live binding of a part; aor_hash64 is sr_hash64(b->aor), checked against the key. */
 typedef int sr_ctl_restore_fn(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why);
 
+/*
+ * Optional: told the AoR hashes of the next records before fn gets them
+ * (up to SR_CTL_AHEAD at a time, in the order fn will), so that it can
+ * fetch what they will touch all at once (sr_loc_prefetch).
+ */
+typedef void sr_ctl_ahead_fn(void *ctx, const uint64_t *aor_hash64, unsigned n);
+#define SR_CTL_AHEAD 32
+
 struct sr_ctl_part {
 	sr_ctl_restore_fn *fn;
+	sr_ctl_ahead_fn *ahead; /* NULL: none */
 	void *ctx;
 	struct sr_ctl_load_stats stats; /* out: this part's figures */
 };

@@ -8,10 +8,13 @@
  * store, in three parts on three threads into three stores: every AoR must
  * land whole in the store its hash names and nowhere else, field for field
  * as the serial restore put it; the figures must agree; the expired ones
- * must be dropped, counted and deleted from the store in both cases; each
+ * must be dropped, counted and deleted from the store in both cases (the
+ * parts own the slots round-robin, so each walks many key ranges); every
+ * binding a part's callback gets was announced to its ahead hook first; each
  * part's callback must run on one thread of its own. A record that does not
- * decode, a record under another AoR's key, a key shorter than a binding key,
- * an AoR hash the caller maps to no part and a binding the callback refuses
+ * decode, a record under another AoR's key, a key shorter than a binding key
+ * (reported by the part whose slot range it lies in), a slot the caller
+ * maps to no part and a binding the callback refuses
  * each stop the whole load with a message naming the record (not another
  * part's "stopped"), and leave the store as it was. The refusals run their
  * parts one after another in a set order on the calling thread (a runner
@@ -128,21 +131,22 @@ static void copy_store(const char *dir, struct dir *out)
 	sr_ctl_store_close(st);
 }
 
-static unsigned hash_part(void *ctx, uint64_t aor_hash64)
+/* Slots dealt round-robin, as sipreg deals its buckets: every part owns many separate key ranges. */
+static unsigned hash_part(void *ctx, unsigned slot)
 {
-	return (unsigned)(aor_hash64 % *(unsigned *)ctx);
+	return slot % *(unsigned *)ctx;
 }
 
 /* A caller's mistake: every AoR hash maps to part n of n parts (ctx: n). */
-static unsigned no_such_part(void *ctx, uint64_t aor_hash64)
+static unsigned no_such_part(void *ctx, unsigned slot)
 {
-	(void)aor_hash64;
+	(void)slot;
 	return *(unsigned *)ctx;
 }
 
 static unsigned part_of_aor(const char *aor)
 {
-	return (unsigned)(sr_hash64(aor, strlen(aor)) % PARTS);
+	return sr_ctl_slot_of(sr_hash64(aor, strlen(aor))) % PARTS;
 }
 
 /* The live bindings fill() stored whose AoR is part p's. */
@@ -164,12 +168,34 @@ struct part_ctx {
 	pthread_t thread;
 	unsigned calls, other_threads;
 	const char *refuse_aor; /* refused with "test refusal" */
+	uint64_t ahead[SR_CTL_AHEAD]; /* the hashes the ahead hook was last told */
+	unsigned ahead_n, ahead_at;
 };
+
+static void note_ahead(void *ctx, const uint64_t *aor_hash64, unsigned n)
+{
+	struct part_ctx *pc = ctx;
+	assert_true(n > 0 && n <= SR_CTL_AHEAD);
+	memcpy(pc->ahead, aor_hash64, n * sizeof(*aor_hash64));
+	pc->ahead_n = n;
+	pc->ahead_at = 0;
+}
+
+/* Each binding given was announced to the ahead hook, in order (expired ones are announced, never given). */
+static void was_ahead(struct part_ctx *pc, uint64_t aor_hash64)
+{
+	while (pc->ahead_at < pc->ahead_n && pc->ahead[pc->ahead_at] != aor_hash64)
+		pc->ahead_at++;
+	if (pc->ahead_at == pc->ahead_n)
+		fail_msg("AoR hash %016llx given without being announced ahead", (unsigned long long)aor_hash64);
+	pc->ahead_at++;
+}
 
 static int restore_part(void *ctx, const struct sr_loc_binding *b, uint64_t aor_hash64, const char **why)
 {
 	struct part_ctx *pc = ctx;
 	assert_true(aor_hash64 == sr_hash64(b->aor.p, b->aor.len));
+	was_ahead(pc, aor_hash64);
 	if (pc->calls++ == 0)
 		pc->thread = pthread_self();
 	else if (!pthread_equal(pc->thread, pthread_self()))
@@ -206,7 +232,7 @@ static int load_parts(const char *dir, struct part_ctx pc[PARTS], const char *re
 	struct sr_ctl_part parts[PARTS];
 	for (unsigned i = 0; i < n; i++) {
 		pc[i] = (struct part_ctx){ .loc = loc_new(), .refuse_aor = refuse_aor };
-		parts[i] = (struct sr_ctl_part){ .fn = restore_part, .ctx = &pc[i] };
+		parts[i] = (struct sr_ctl_part){ .fn = restore_part, .ahead = note_ahead, .ctx = &pc[i] };
 	}
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(dir, 0, &st, err, cap), 0);
@@ -286,7 +312,7 @@ static void test_parts_restore_what_the_serial_load_does(void **state)
 		char aor[64];
 		aor_of(i, aor, sizeof(aor));
 		struct sr_str a = sr_str_cstr(aor);
-		unsigned owner = (unsigned)(sr_hash64(a.p, a.len) % PARTS);
+		unsigned owner = part_of_aor(aor);
 		assert_same_aor(serial, pc[owner].loc, a);
 		for (unsigned p = 0; p < PARTS; p++)
 			if (p != owner)
@@ -303,6 +329,12 @@ static void key_for(const char *aor, uint64_t id, uint8_t key[SR_CTL_KEY_LEN])
 {
 	struct sr_loc_binding b = { .aor = sr_str_cstr(aor), .st.id = id };
 	sr_ctl_record_key(&b, key);
+}
+
+/* The part hash_part gives the key's slot. */
+static unsigned key_part(const uint8_t key[SR_CTL_KEY_LEN])
+{
+	return sr_ctl_slot_of(sr_ctl_record_key_aor_hash(key)) % PARTS;
 }
 
 static void hex(const uint8_t key[SR_CTL_KEY_LEN], char out[2 * SR_CTL_KEY_LEN + 1])
@@ -401,7 +433,7 @@ static void test_a_corrupt_record_refuses_the_load(void **state)
 	char want[128], h[2 * SR_CTL_KEY_LEN + 1];
 	hex(key, h);
 	snprintf(want, sizeof(want), "binding %s: record shorter than its header", h);
-	refused(d->path, want, NULL, (unsigned)(sr_ctl_record_key_aor_hash(key) % PARTS), hash_part);
+	refused(d->path, want, NULL, key_part(key), hash_part);
 }
 
 static void test_a_record_under_another_aors_key_is_refused(void **state)
@@ -416,7 +448,7 @@ static void test_a_record_under_another_aors_key_is_refused(void **state)
 	key_for("sip:alice@example.com", 9, key); /* a valid record, but not alice's */
 	raw_put(d->path, "bindings", key, SR_CTL_KEY_LEN, rec, len);
 	refused(d->path, "its key is not its AoR's (sip:mallory@example.com)", NULL,
-		(unsigned)(sr_ctl_record_key_aor_hash(key) % PARTS), hash_part);
+		key_part(key), hash_part);
 }
 
 static void test_a_refused_binding_refuses_the_load(void **state)
@@ -432,7 +464,7 @@ static void test_a_refused_binding_refuses_the_load(void **state)
 	refused(d->path, want, aor, PARTS - 1, hash_part);
 }
 
-/* A key of another length than a binding key's: part 0 reports it, the others skip it. */
+/* A key of another length than a binding key's: the part whose slot range it lies in reports it. */
 static void test_a_short_key_is_refused(void **state)
 {
 	struct dir *d = &((struct filled *)*state)->d;
@@ -444,10 +476,10 @@ static void test_a_short_key_is_refused(void **state)
 	h[2 * (SR_CTL_KEY_LEN - 1)] = '\0';
 	snprintf(want, sizeof(want), "binding key %s of %u bytes (a key has %u)", h, SR_CTL_KEY_LEN - 1,
 		 SR_CTL_KEY_LEN);
-	refused(d->path, want, NULL, 0, hash_part);
+	refused(d->path, want, NULL, key_part(key), hash_part); /* its first 15 bytes: the full key's slot */
 }
 
-/* The caller's part_of names a part that does not exist: part 0 reports it at the first record. */
+/* The caller's part_of names a part that does not exist: refused before any part starts. */
 static void test_a_part_out_of_range_is_refused(void **state)
 {
 	struct dir *d = &((struct filled *)*state)->d;

@@ -2,16 +2,19 @@
  * test_ctl_record.c - the versioned binding record and its key
  * (lib/ctl/ctl_record.c): every field survives a round trip, damaged or
  * foreign bytes are refused with a reason, and the key is (AoR hash,
- * binding id): whatever else of a binding changes, its key does not.
+ * binding id): whatever else of a binding changes, its key does not. The
+ * hash is rotated so that its slot leads, and each slot is one key range.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "aor_table.h"
 #include "ctl_record.h"
 #include "sip_msg.h"
 
@@ -187,6 +190,52 @@ static void test_key_is_aor_and_id(void **state)
 	assert_memory_not_equal(ka, kb, 8);
 }
 
+/* LMDB's default key order: bytes compared as unsigned, a prefix before what extends it. */
+static int key_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+	return c ? c : (na > nb) - (na < nb);
+}
+
+/*
+ * Format 4's key starts with the AoR hash's slot (its low SR_CTL_SLOT_BITS
+ * bits), keeps the whole hash (read back exactly), and every key of slot s
+ * sorts in [sr_ctl_slot_start(s), sr_ctl_slot_start(s + 1)): the key
+ * ranges a restart's part walks. A key keyed by the plain hash (format 3)
+ * would fail the first check for most AoRs.
+ */
+static void test_key_leads_with_the_slot(void **state)
+{
+	(void)state;
+	uint8_t s0[2], s1[2];
+	assert_int_equal(sr_ctl_slot_start(0, s0), 0); /* slot 0 starts at the very first key */
+	for (unsigned i = 0; i < 4000; i++) {
+		char aor[64];
+		snprintf(aor, sizeof(aor), "sip:user%u@example.com", i);
+		struct sr_loc_binding b = { .aor = sr_str_cstr(aor), .st.id = i + 1 };
+		uint8_t key[SR_CTL_KEY_LEN];
+		sr_ctl_record_key(&b, key);
+		uint64_t h = sr_hash64(b.aor.p, b.aor.len);
+		unsigned slot = sr_ctl_slot_of(h);
+		assert_int_equal(sr_ctl_record_key_aor_hash(key), h);
+		assert_int_equal(((unsigned)key[0] << 8 | key[1]) >> (16 - SR_CTL_SLOT_BITS), slot);
+		size_t n0 = sr_ctl_slot_start(slot, s0);
+		assert_true(key_cmp(key, SR_CTL_KEY_LEN, s0, n0) >= 0);
+		if (slot + 1 < SR_CTL_SLOTS) {
+			size_t n1 = sr_ctl_slot_start(slot + 1, s1);
+			assert_true(n1 > 0);
+			assert_true(key_cmp(key, SR_CTL_KEY_LEN, s1, n1) < 0);
+			/* a key shorter than a binding key's but of two bytes or more, cut from this one, still does */
+			assert_true(key_cmp(key, 2, s1, n1) < 0 && key_cmp(key, 2, s0, n0) >= 0);
+		}
+	}
+	/* the starts rise strictly: the ranges partition the key space */
+	for (unsigned s = 1; s < SR_CTL_SLOTS; s++) {
+		size_t n0 = sr_ctl_slot_start(s - 1, s0), n1 = sr_ctl_slot_start(s, s1);
+		assert_true(key_cmp(s0, n0, s1, n1) < 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_removal_record_is_key_and_contact),
 		cmocka_unit_test(test_encode_refuses_small_buffer),
 		cmocka_unit_test(test_key_is_aor_and_id),
+		cmocka_unit_test(test_key_leads_with_the_slot),
 		cmocka_unit_test(test_decode_refuses_version_1),
 		cmocka_unit_test(test_decode_version_3_has_no_allow),
 	};

@@ -1,0 +1,168 @@
+/*
+ * ctl_migrate.c - a format 3 store's keys rewritten in format 4's layout,
+ * once, when the store is opened (ctl_store.c).
+ *
+ * Format 3 keyed a binding by (sr_hash64 of its AoR, id); format 4 rotates
+ * the hash so that its slot leads (ctl_record.h), which lets a restart's
+ * parts read only their own slots (ctl_load.c). The records themselves do
+ * not change.
+ *
+ * Design decisions:
+ * - In place, in the same database, in write transactions of BATCH
+ *   records: no second copy of the store on disk (a 10M store is 3.3 GB),
+ *   and no transaction larger than LMDB's dirty-page limit. Each record
+ *   is moved (old key deleted, new key put) inside one transaction, so a
+ *   crash leaves every record under exactly one of its two keys.
+ * - Which key a record is under is read from the record: its AoR's hash
+ *   gives both forms. So a migration cut short (a crash, a full disk) is
+ *   simply run again at the next open, the format marker still saying 3:
+ *   keys already moved are recognised and left alone. Only once the walk
+ *   reached the end does the caller write the marker 4.
+ * - A record whose key is neither form (a key of another length, a record
+ *   that does not decode, or one under another AoR's key) is left as it
+ *   is: the restore refuses it by name, as it would have in format 3.
+ * - The walk resumes after the last key it visited; a moved record may be
+ *   met again under its new key further on, and is then recognised as
+ *   moved.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aor_table.h"
+#include "ctl_store_internal.h"
+
+#define BATCH 10000u /* records visited per write transaction: ~11,000 dirty pages at most */
+#define RESUME_MAX 511 /* LMDB's largest key (MDB_MAXKEYSIZE as built) */
+
+struct move {
+	uint8_t from[SR_CTL_KEY_LEN], to[SR_CTL_KEY_LEN];
+	size_t off, len; /* the record in the batch's bytes */
+};
+
+struct batch {
+	struct move *m;
+	uint8_t *bytes;
+	size_t n, used, bytes_cap;
+};
+
+/* The format 3 key of a decoded record: (sr_hash64 of the AoR, id), both big-endian. */
+static void v3_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN])
+{
+	uint64_t h = sr_hash64(b->aor.p, b->aor.len);
+	for (int i = 7; i >= 0; i--, h >>= 8)
+		key[i] = (uint8_t)h;
+	uint64_t id = b->st.id;
+	for (int i = 15; i >= 8; i--, id >>= 8)
+		key[i] = (uint8_t)id;
+}
+
+/* Notes the move of k (a format 3 key of the record v) if it is one; false only when out of memory. */
+static bool consider(struct batch *x, const MDB_val *k, const MDB_val *v)
+{
+	struct sr_loc_binding b;
+	const char *why;
+	struct move mv;
+	if (k->mv_size != SR_CTL_KEY_LEN || sr_ctl_record_decode(v->mv_data, v->mv_size, &b, &why) != 0)
+		return true;
+	v3_key(&b, mv.from);
+	sr_ctl_record_key(&b, mv.to);
+	if (memcmp(k->mv_data, mv.from, SR_CTL_KEY_LEN) != 0 || memcmp(mv.from, mv.to, SR_CTL_KEY_LEN) == 0)
+		return true; /* moved already (or both forms agree), or a key the restore refuses */
+	if (x->used + v->mv_size > x->bytes_cap) {
+		size_t cap = 2 * (x->used + v->mv_size);
+		uint8_t *bytes = realloc(x->bytes, cap);
+		if (!bytes)
+			return false;
+		x->bytes = bytes;
+		x->bytes_cap = cap;
+	}
+	/* copied: the value points into a page the deletes and puts below may change */
+	memcpy(x->bytes + x->used, v->mv_data, v->mv_size);
+	mv.off = x->used;
+	mv.len = v->mv_size;
+	x->used += v->mv_size;
+	x->m[x->n++] = mv;
+	return true;
+}
+
+/*
+ * One write transaction: visits up to BATCH records after 'resume' (from
+ * the start when *resume_len is 0) and moves those under a format 3
+ * key. Returns 1 when records are left, 0 at the end, -1 with err set.
+ */
+static int step(struct sr_ctl_store *st, struct batch *x, uint8_t resume[RESUME_MAX], size_t *resume_len,
+		uint64_t *moved, char *err, size_t cap)
+{
+	MDB_dbi dbi = sr_ctl_store_bindings_dbi(st);
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc = mdb_txn_begin(sr_ctl_store_env(st), NULL, 0, &txn);
+	if (rc == 0 && (rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		mdb_txn_abort(txn);
+	if (rc) {
+		snprintf(err, cap, "data directory %s: migrating to format %d: %s", sr_ctl_store_dir(st),
+			 SR_CTL_STORE_FORMAT, mdb_strerror(rc));
+		return -1;
+	}
+	MDB_val k = { *resume_len, resume }, v;
+	rc = *resume_len ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	if (rc == 0 && *resume_len && k.mv_size == *resume_len && memcmp(k.mv_data, resume, *resume_len) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	x->n = x->used = 0;
+	bool oom = false;
+	for (unsigned seen = 0; rc == 0 && seen < BATCH && !oom; seen++) {
+		if (k.mv_size > RESUME_MAX) {
+			rc = MDB_BAD_VALSIZE; /* no such key in an LMDB built as ours */
+			break;
+		}
+		oom = !consider(x, &k, &v);
+		*resume_len = k.mv_size; /* at most RESUME_MAX: LMDB's key size limit */
+		memcpy(resume, k.mv_data, k.mv_size);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	int left = rc == 0;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < x->n; i++) {
+		MDB_val from = { SR_CTL_KEY_LEN, x->m[i].from }, to = { SR_CTL_KEY_LEN, x->m[i].to };
+		MDB_val rec = { x->m[i].len, x->bytes + x->m[i].off };
+		if ((rc = mdb_del(txn, dbi, &from, NULL)) == 0)
+			rc = mdb_put(txn, dbi, &to, &rec, 0);
+	}
+	if (rc == 0 && !oom) {
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (oom) {
+		snprintf(err, cap, "data directory %s: migrating to format %d: out of memory", sr_ctl_store_dir(st),
+			 SR_CTL_STORE_FORMAT);
+		return -1;
+	}
+	if (rc) {
+		snprintf(err, cap, "data directory %s: migrating to format %d failed (%s)%s; nothing is lost, the "
+			 "next start resumes it", sr_ctl_store_dir(st), SR_CTL_STORE_FORMAT, mdb_strerror(rc),
+			 rc == MDB_MAP_FULL ? ": raise control.map_size" : "");
+		return -1;
+	}
+	*moved += x->n;
+	return left;
+}
+
+int sr_ctl_store_migrate_keys(struct sr_ctl_store *st, uint64_t *moved, char *err, size_t cap)
+{
+	struct batch x = { .m = malloc(BATCH * sizeof(struct move)) };
+	uint8_t resume[RESUME_MAX];
+	size_t resume_len = 0;
+	*moved = 0;
+	int rc = x.m ? 1 : -1;
+	if (!x.m)
+		snprintf(err, cap, "data directory %s: migrating: out of memory", sr_ctl_store_dir(st));
+	while (rc == 1)
+		rc = step(st, &x, resume, &resume_len, moved, err, cap);
+	free(x.m);
+	free(x.bytes);
+	return rc;
+}
