@@ -245,6 +245,50 @@ static void test_pending_slots_are_bounded(void **state)
 	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 6, &f->hop), SR_NEIGH_HELD);
 }
 
+/*
+ * Resolutions end in any order: each frees its own pending slot (found by
+ * the index it keeps, no search), the others go on retrying, and every slot
+ * comes back.
+ */
+static void test_slots_end_in_any_order(void **state)
+{
+	struct fix *f = *state;
+	struct sr_neigh_config c = cfg();
+	c.pending = 4;
+	c.max_requests = 10; /* none gives up while the others are answered */
+	struct sr_neigh *n = remake(f, &c);
+	static const unsigned order[4] = { 2, 0, 3, 1 };
+	int p[4];
+	char s[32];
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(s, sizeof(s), "198.51.100.%u", 10 + i);
+		assert_int_equal(sr_neigh_send(n, t_ip(s), 0, &p[i], 0, &f->hop), SR_NEIGH_HELD);
+	}
+	for (unsigned k = 0; k < 4; k++) {
+		snprintf(s, sizeof(s), "198.51.100.%u", 10 + order[k]);
+		struct sr_net_arp a = arp(2, MAC_A, s, T_OUR_IP);
+		assert_true(sr_neigh_learn_arp(n, 0, &a, 10 + k));
+		assert_int_equal(f->r.n_rel, k + 1);
+		assert_ptr_equal(f->r.rel[k], &p[order[k]]);
+		/* the ones still waiting are retried, the resolved ones not */
+		unsigned req = f->r.n_req;
+		assert_int_equal(sr_neigh_advance(n, 1000 * (k + 1)), 3 - k);
+		assert_int_equal(f->r.n_req, req + 3 - k);
+		for (unsigned r = req; r < f->r.n_req; r++)
+			for (unsigned j = 0; j <= k; j++) {
+				snprintf(s, sizeof(s), "198.51.100.%u", 10 + order[j]);
+				assert_int_not_equal(f->r.req_ip[r], t_ip(s));
+			}
+	}
+	/* all four slots are free again */
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(s, sizeof(s), "198.51.100.%u", 20 + i);
+		assert_int_equal(sr_neigh_send(n, t_ip(s), 0, &p[i], 5000, &f->hop), SR_NEIGH_HELD);
+	}
+	assert_int_equal(sr_neigh_stats(n)->resolved, 4);
+	assert_int_equal(sr_neigh_stats(n)->dropped, 0);
+}
+
 static void test_rfc826_merge(void **state)
 {
 	struct fix *f = *state;
@@ -572,6 +616,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_an_ipv4_frame_also_resolves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retries_then_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_slots_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slots_end_in_any_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rfc826_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_entries_are_probed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_bucket_replaces_the_oldest, setup, teardown),
