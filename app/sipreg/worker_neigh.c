@@ -76,6 +76,11 @@ static void io_drop(void *ctx, void *pkt)
 
 /* --- sending --- */
 
+bool sr_worker_neigh_can_send(struct sr_worker *w, uint32_t ip, uint16_t def_port)
+{
+	return sr_neigh_can_send(w->neigh->table, ip, def_port);
+}
+
 bool sr_worker_neigh_send(struct sr_worker *w, struct rte_mbuf *r, uint32_t ip, uint16_t def_port, uint64_t now_ms)
 {
 	struct sr_neigh_hop hop;

@@ -102,6 +102,13 @@ bool sr_worker_neigh_sip_teaches(const struct sr_sip_fate *f);
 bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms);
 
 /*
+ * Whether a datagram to ip can be sent or held now (sr_neigh_can_send):
+ * asked before the frame is built, so one that would be dropped costs no
+ * mbuf and no copy. False: no next hop, counted.
+ */
+bool sr_worker_neigh_can_send(struct sr_worker *w, uint32_t ip, uint16_t def_port);
+
+/*
  * Sends the frame r (built with sr_net_udp_frame, any destination MAC) to
  * ip: now, or once ip (or the gateway) is resolved. now_ms: the poll loop's
  * clock, passed down by the sender (no clock read per datagram). False when

@@ -353,6 +353,39 @@ enum sr_neigh_rc sr_neigh_send(struct sr_neigh *n, uint32_t dst, uint16_t def_po
 	return SR_NEIGH_READY;
 }
 
+/* resolve()'s checks for the on-link ip, without its changes: false where it would drop (table_full counted). */
+static bool resolvable(struct sr_neigh *n, uint32_t ip)
+{
+	const struct entry *e = find(n, ip);
+	if (e && e->state == REACHABLE)
+		return true;
+	if (e && e->state == INCOMPLETE)
+		return n->p[e->slot].n < n->cfg.queue;
+	if (e == NULL && sr_ways_victim(bucket_of(n, ip), sizeof(*e), rank, 0) == SR_WAYS) {
+		n->st.table_full++; /* as take() counts it */
+		return false;
+	}
+	return n->n_free > 0; /* a new or VIA entry starts a resolution: a pending slot */
+}
+
+bool sr_neigh_can_send(struct sr_neigh *n, uint32_t dst, uint16_t def_port)
+{
+	bool ok;
+	if (def_port >= SR_NEIGH_MAX_PORTS)
+		ok = false;
+	else if (on_link(n, dst))
+		ok = resolvable(n, dst);
+	else if (n->cfg.gateway)
+		ok = resolvable(n, n->cfg.gateway);
+	else {
+		const struct entry *e = find(n, dst);
+		ok = (e && e->state == VIA) || n->last_known[def_port];
+	}
+	if (!ok)
+		n->st.dropped++;
+	return ok;
+}
+
 bool sr_neigh_lookup(const struct sr_neigh *n, uint32_t ip, struct sr_neigh_hop *hop)
 {
 	const struct entry *e = find(n, ip);

@@ -10,7 +10,9 @@
  * learns are counted through the linker (--wrap=sr_neigh_learn_ip), and
  * the tables' published entry counts say which worker learned. A datagram
  * sent to an address being resolved runs on the sender's clock (now_ms
- * passed down from the poll loop), not on a clock read per send.
+ * passed down from the poll loop), not on a clock read per send; one the
+ * table would drop is refused before its frame is built (allocations
+ * counted through the linker too: --wrap=sr_worker_sip_mbuf).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +44,17 @@ void __wrap_sr_neigh_learn_ip(struct sr_neigh *n, uint16_t port, uint32_t src_ip
 {
 	learns++;
 	__real_sr_neigh_learn_ip(n, port, src_ip, src_mac, now_ms);
+}
+
+struct rte_mbuf *__real_sr_worker_sip_mbuf(struct sr_worker *w, char **out, size_t *cap);
+struct rte_mbuf *__wrap_sr_worker_sip_mbuf(struct sr_worker *w, char **out, size_t *cap);
+
+static unsigned allocs; /* frames worker_send.c asked for */
+
+struct rte_mbuf *__wrap_sr_worker_sip_mbuf(struct sr_worker *w, char **out, size_t *cap)
+{
+	allocs++;
+	return __real_sr_worker_sip_mbuf(w, out, cap);
 }
 
 #define T0 1000000u
@@ -89,7 +102,7 @@ static int setup(void **state)
 	enum sr_net_drop why;
 	if (sr_net_classify(frame, len, &f->app->local[0], &f->p, &why) != SR_NET_SIP)
 		return -1;
-	learns = 0;
+	learns = allocs = 0;
 	*state = f;
 	return 0;
 }
@@ -223,6 +236,22 @@ static void a_held_send_retries_on_the_senders_clock(void **state)
 	assert_int_equal(arp_requests_queued(f, 1), 2);
 }
 
+/* A datagram the table would drop is refused before its frame is built: no mbuf, no copy; counted. */
+static void a_send_without_next_hop_builds_nothing(void **state)
+{
+	struct fixture *f = *state;
+	unsigned avail = rte_mempool_avail_count(f->pool);
+	/* off our subnet, no gateway, nothing seen on the port yet: no next hop */
+	assert_int_equal(sr_worker_send_udp(&f->w[1], 0, t_ip("203.0.113.7"), 5060, "x", 1, T0), SR_SEND_NO_NEIGHBOUR);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(rte_mempool_avail_count(f->pool), avail);
+	(void)sr_worker_neigh_advance(&f->w[1], T0);
+	assert_int_equal(f->w[1].stats.neigh_dropped, 1);
+	/* one that can go is built once */
+	assert_int_equal(sr_worker_send_udp(&f->w[1], 0, t_ip("198.51.100.9"), 5060, "x", 1, T0), SR_SEND_OK);
+	assert_int_equal(allocs, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +260,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(fragments_teach_nothing_themselves, setup, teardown),
 		cmocka_unit_test_setup_teardown(icmp_echo_teaches_at_intake, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_held_send_retries_on_the_senders_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_send_without_next_hop_builds_nothing, setup, teardown),
 		cmocka_unit_test(a_sip_datagram_teaches_only_at_its_owner_after_the_flood_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,10 +2,12 @@
  * test_net_neigh.c - lib/net's neighbour table driven by a hand-moved clock:
  * learning (IPv4 frames, RFC 826's merge rule), resolution with held
  * datagrams, retries and give-up, ageing and probes, the replacement rule
- * of a full bucket, a flood of new sources, the gateway and the fallbacks, the quiet second, the
- * configurations refused, and the ARP request and news on the wire. The io
- * callbacks only record what they were asked. Which worker learns a SIP
- * datagram (once, its owner) is the glue's: test_app_worker_neigh.c.
+ * of a full bucket, a flood of new sources, the gateway and the fallbacks,
+ * the quiet second, the question asked before a datagram is built
+ * (sr_neigh_can_send), the configurations refused, and the ARP request and
+ * news on the wire. The io callbacks only record what they were asked.
+ * Which worker learns a SIP datagram (once, its owner) is the glue's:
+ * test_app_worker_neigh.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -563,6 +565,73 @@ static void test_quiet_second(void **state)
 	assert_int_equal(f->r.n_req, 1);
 }
 
+/*
+ * sr_neigh_can_send answers before the datagram is built: false exactly
+ * where sr_neigh_send would drop (counted the same way), true where it
+ * would send or hold; asking changes nothing (no entry, no request).
+ */
+static void test_can_send_asks_first(void **state)
+{
+	struct fix *f = *state;
+	struct sr_neigh_config c = cfg();
+	c.pending = 1;
+	c.queue = 2;
+	struct sr_neigh *n = remake(f, &c);
+	const struct sr_neigh_stats *st = sr_neigh_stats(n);
+	uint32_t ip = t_ip("198.51.100.9"), other = t_ip("198.51.100.10");
+	int p;
+
+	/* never seen, on-link: it would be held; asking takes no entry and sends no request */
+	assert_true(sr_neigh_can_send(n, ip, 0));
+	assert_int_equal(st->entries, 0);
+	assert_int_equal(f->r.n_req, 0);
+	assert_int_equal(sr_neigh_send(n, ip, 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	assert_true(sr_neigh_can_send(n, ip, 0)); /* room for one more in its queue */
+	assert_int_equal(sr_neigh_send(n, ip, 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	/* its queue is full: no, counted once, as the send would count it */
+	assert_false(sr_neigh_can_send(n, ip, 0));
+	assert_int_equal(st->dropped, 1);
+	assert_int_equal(sr_neigh_send(n, ip, 0, &p, 0, &f->hop), SR_NEIGH_DROPPED);
+	assert_int_equal(st->dropped, 2);
+	/* another new address: the only pending slot is busy; no entry is taken for it */
+	assert_false(sr_neigh_can_send(n, other, 0));
+	assert_int_equal(st->dropped, 3);
+	assert_int_equal(st->entries, 1);
+	assert_int_equal(st->learned, 1);
+	assert_int_equal(f->r.n_req, 1);
+	/* a known address goes at once, even with no slot free */
+	sr_neigh_learn_ip(n, 0, t_ip("198.51.100.2"), MAC_B, 0);
+	assert_true(sr_neigh_can_send(n, t_ip("198.51.100.2"), 0));
+	/* a port out of range */
+	assert_false(sr_neigh_can_send(n, t_ip("198.51.100.2"), SR_NEIGH_MAX_PORTS));
+	assert_int_equal(st->dropped, 4);
+	/* off-link, no gateway: the port's last neighbour, when it has one */
+	assert_false(sr_neigh_can_send(n, t_ip("203.0.113.7"), 1));
+	assert_true(sr_neigh_can_send(n, t_ip("203.0.113.7"), 0));
+	assert_int_equal(st->dropped, 5);
+
+	/* a bucket whose four ways are being resolved: no, counted as table_full too */
+	c.pending = 8;
+	c.entries = 4;
+	n = remake(f, &c);
+	st = sr_neigh_stats(n);
+	char a[32];
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(a, sizeof(a), "198.51.100.%u", 70 + i);
+		assert_int_equal(sr_neigh_send(n, t_ip(a), 0, &p, i, &f->hop), SR_NEIGH_HELD);
+	}
+	assert_false(sr_neigh_can_send(n, t_ip("198.51.100.80"), 0));
+	assert_int_equal(st->table_full, 1);
+	assert_int_equal(st->dropped, 1);
+	/* off-link through a gateway: the gateway's own resolution decides */
+	c.gateway = t_ip("198.51.100.254");
+	c.pending = 1;
+	n = remake(f, &c);
+	assert_true(sr_neigh_can_send(n, t_ip("203.0.113.7"), 0));
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.9"), 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	assert_false(sr_neigh_can_send(n, t_ip("203.0.113.7"), 0)); /* the one slot is busy */
+}
+
 static void test_arp_request_on_the_wire(void **state)
 {
 	(void)state;
@@ -624,6 +693,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_off_link_goes_to_the_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_link_without_gateway_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_second, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_can_send_asks_first, setup, teardown),
 		cmocka_unit_test(test_bad_config_refused),
 		cmocka_unit_test(test_arp_request_on_the_wire),
 	};
