@@ -33,11 +33,12 @@
  * - ARP replies come back on whichever receive queue the NIC picks (an ARP
  *   frame has no flow to hash), not necessarily to the worker that asked.
  *   So the worker that receives ARP news for us (a reply, a request naming
- *   us) or a gratuitous ARP learns from it and passes a copy of its 42
+ *   us) or a gratuitous ARP learns from it and passes one copy of its 42
  *   bytes to every other worker over the existing worker-to-worker rings,
- *   marked with the mbuf's packet type (RTE_PTYPE_L2_ETHER_ARP); the
- *   receiving worker learns and frees it. ARP between other hosts is merged
- *   where it arrives only.
+ *   marked with the mbuf's packet type (RTE_PTYPE_L2_ETHER_ARP) and shared
+ *   by reference count (one reference per worker told); each receiving
+ *   worker learns and frees its reference. ARP between other hosts is
+ *   merged where it arrives only.
  * - A datagram to an address being resolved is held as its mbuf, a whole
  *   frame with a blank destination MAC; the reply fills in both MACs (the
  *   source is the port's, should the answer come on another port) and the

@@ -12,7 +12,9 @@
  * sent to an address being resolved runs on the sender's clock (now_ms
  * passed down from the poll loop), not on a clock read per send; one the
  * table would drop is refused before its frame is built (allocations
- * counted through the linker too: --wrap=sr_worker_sip_mbuf).
+ * counted through the linker too: --wrap=sr_worker_sip_mbuf). ARP news
+ * reaches the other workers as one copy shared by reference count, freed
+ * once (the pool's count says so).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,10 +26,12 @@
 
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "net_clock.h"
 #include "net_frames.h"
 #include "net_neigh.h"
+#include "net_ring.h"
 #include "test_eal.h"
 #include "worker_neigh.h"
 #include "worker_send.h"
@@ -58,10 +62,11 @@ struct rte_mbuf *__wrap_sr_worker_sip_mbuf(struct sr_worker *w, char **out, size
 }
 
 #define T0 1000000u
+#define WORKERS 3
 
 struct fixture {
 	struct sr_app *app;
-	struct sr_worker *w; /* two: 0 receives, 1 owns */
+	struct sr_worker *w; /* WORKERS: 0 receives, 1 owns, 2 is told ARP news with 1 */
 	struct rte_mempool *pool;
 	struct rte_mbuf *m; /* a SIP REGISTER from the peer, as received */
 	struct sr_net_pkt p;
@@ -73,11 +78,13 @@ static int setup(void **state)
 		return -1;
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->app = rte_zmalloc(NULL, sizeof(*f->app), 0);
-	f->w = rte_zmalloc(NULL, 2 * sizeof(*f->w), RTE_CACHE_LINE_SIZE);
+	f->w = rte_zmalloc(NULL, WORKERS * sizeof(*f->w), RTE_CACHE_LINE_SIZE);
 	f->pool = rte_pktmbuf_pool_create("t_neigh", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (f->app == NULL || f->w == NULL || f->pool == NULL)
 		return -1;
-	f->app->n_workers = 2;
+	f->app->n_workers = WORKERS;
+	if (sr_net_mesh_create(&f->app->mesh, WORKERS, 64) != 0)
+		return -1;
 	f->app->n_ports = 1;
 	f->app->local[0] = t_local();
 	f->app->mtu[0] = 1500;
@@ -85,7 +92,7 @@ static int setup(void **state)
 	f->app->cfg.ip = f->app->local[0].ip;
 	f->app->cfg.prefix_len = 24;
 	f->app->cfg.neighbours = 64;
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < WORKERS; i++) {
 		f->w[i].id = i;
 		f->w[i].app = f->app;
 		f->w[i].tx_pool = f->pool;
@@ -111,7 +118,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	rte_pktmbuf_free(f->m);
-	for (unsigned i = 0; i < 2; i++) {
+	sr_net_mesh_free(&f->app->mesh);
+	for (unsigned i = 0; i < WORKERS; i++) {
 		sr_worker_neigh_free(&f->w[i]);
 		for (uint16_t k = 0; k < f->w[i].tx[0].n; k++) /* queued for a tx burst that never runs */
 			rte_pktmbuf_free(f->w[i].tx[0].pkts[k]);
@@ -252,6 +260,67 @@ static void a_send_without_next_hop_builds_nothing(void **state)
 	assert_int_equal(allocs, 1);
 }
 
+/* An ARP reply from the peer to us, as received (60 bytes with padding). */
+static struct rte_mbuf *arp_reply(struct fixture *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(f->pool);
+	uint8_t *g = (uint8_t *)rte_pktmbuf_append(m, 60);
+	uint32_t ours = t_ip(T_OUR_IP), peer = t_ip(T_PEER_IP);
+	memset(g, 0, 60);
+	t_eth(g, T_OUR_MAC, T_PEER_MAC, 0x0806);
+	static const uint8_t eth_ipv4[6] = { 0, 1, 0x08, 0, 6, 4 };
+	memcpy(g + 14, eth_ipv4, 6);
+	t_put16(g + 14 + 6, 2);
+	memcpy(g + 14 + 8, T_PEER_MAC, 6);
+	memcpy(g + 14 + 14, &peer, 4);
+	memcpy(g + 14 + 18, T_OUR_MAC, 6);
+	memcpy(g + 14 + 24, &ours, 4);
+	m->port = 0;
+	return m;
+}
+
+/*
+ * ARP news for us is passed to every other worker as one copy shared by
+ * reference count: each learns from it, and once all have freed it the pool
+ * has every mbuf back.
+ */
+static void arp_news_is_shared_as_one_copy(void **state)
+{
+	struct fixture *f = *state;
+	unsigned avail = rte_mempool_avail_count(f->pool);
+	struct rte_mbuf *m = arp_reply(f);
+	struct sr_net_pkt p;
+	enum sr_net_drop why;
+	assert_int_equal(sr_net_classify(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &f->app->local[0], &p, &why),
+			 SR_NET_ARP_NEWS);
+	assert_true(sr_worker_neigh_intake(&f->w[0], m, SR_NET_ARP_NEWS, &p, T0));
+	rte_pktmbuf_free(m); /* as on_frame does with news */
+	assert_int_equal(rte_mempool_avail_count(f->pool), avail - 1); /* one copy for the two others */
+	void *got[WORKERS];
+	for (unsigned o = 1; o < WORKERS; o++) {
+		assert_int_equal(rte_ring_count(f->app->mesh.ring[0][o]), 1);
+		assert_int_equal(rte_ring_sc_dequeue(f->app->mesh.ring[0][o], &got[o]), 0);
+		assert_ptr_equal(got[o], got[1]);
+	}
+	for (unsigned o = 1; o < WORKERS; o++)
+		assert_true(sr_worker_neigh_from_ring(&f->w[o], got[o], T0));
+	for (unsigned o = 0; o < WORKERS; o++)
+		assert_int_equal(entries(f, o), 1); /* every worker learned the peer */
+	assert_int_equal(rte_mempool_avail_count(f->pool), avail); /* freed once, by the last */
+	/* a ring that refuses it drops that worker's reference only */
+	while (rte_ring_sp_enqueue(f->app->mesh.ring[0][2], f) == 0)
+		;
+	m = arp_reply(f);
+	assert_true(sr_worker_neigh_intake(&f->w[0], m, SR_NET_ARP_NEWS, &p, T0 + 2000));
+	rte_pktmbuf_free(m);
+	void *one;
+	assert_int_equal(rte_ring_sc_dequeue(f->app->mesh.ring[0][1], &one), 0);
+	assert_true(sr_worker_neigh_from_ring(&f->w[1], one, T0 + 2000));
+	assert_int_equal(rte_mempool_avail_count(f->pool), avail);
+	assert_int_equal(f->w[0].stats.net.drops[SR_ND_RING_FULL], 1);
+	rte_ring_reset(f->app->mesh.ring[0][2]); /* the stand-ins were no mbufs */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(icmp_echo_teaches_at_intake, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_held_send_retries_on_the_senders_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_send_without_next_hop_builds_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(arp_news_is_shared_as_one_copy, setup, teardown),
 		cmocka_unit_test(a_sip_datagram_teaches_only_at_its_owner_after_the_flood_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
