@@ -150,7 +150,11 @@ static inline uint32_t sr_loc_aor_tag(const struct sr_aor *a)
 {
 	return a->user_tag;
 }
-void sr_loc_aor_set_tag(struct sr_loc *loc, const struct sr_aor *a, uint32_t tag);
+/* Sets a's tag: a record of this store, as a change set hands it to its user (struct sr_loc_txn's rec). */
+static inline void sr_loc_aor_set_tag(struct sr_aor *a, uint32_t tag)
+{
+	a->user_tag = tag;
+}
 
 /* First binding of an AoR (NULL-safe); the rest follow through b->next, in q order. */
 static inline const struct sr_binding *sr_loc_first(const struct sr_aor *a)
@@ -245,7 +249,7 @@ struct sr_loc_slot {
  */
 struct sr_loc_txn {
 	struct sr_str aor;
-	const struct sr_aor *rec;
+	struct sr_aor *rec; /* the store's; its user writes only its tag (sr_loc_aor_set_tag) */
 	bool remove_all;
 	unsigned n;
 	struct sr_loc_change c[SR_LOC_TXN_MAX];
