@@ -9,9 +9,11 @@ Runs inside netns sr-peer; the registrar is 198.51.100.1:5060. Every network wai
                                         address, answers the MESSAGE that reaches the listener with 200;
                                         prints "reached: <request line>" or "reached: none" (within 3 s),
                                         then "final: <caller's final status line>" or "final: none"
-  neigh_peer.py register SRC USER SIZE  REGISTER USER@example.com from SRC (an address of the peer's),
-                                        Contact at SRC, padded to SIZE bytes (past the MTU: sent as IPv4
-                                        fragments); prints the final status line or "none" (within 3 s)
+  neigh_peer.py register SRC USER SIZE [SPORT]
+                                        REGISTER USER@example.com from SRC (an address of the peer's),
+                                        source port SPORT (default: any), Contact at SRC, padded to SIZE
+                                        bytes (past the MTU: sent as IPv4 fragments); prints the final
+                                        status line or "none" (within 3 s)
 """
 import random
 import socket
@@ -58,11 +60,11 @@ def cmd_call(user, ip, dev, port):
     print("final: " + final)
 
 
-def cmd_register(src, user, size):
+def cmd_register(src, user, size, sport="0"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     # fragment, no DF (Linux's IP_MTU_DISCOVER and IP_PMTUDISC_DONT; Python names them on some builds only)
     s.setsockopt(socket.IPPROTO_IP, getattr(socket, "IP_MTU_DISCOVER", 10), getattr(socket, "IP_PMTUDISC_DONT", 0))
-    s.bind((src, 0))
+    s.bind((src, int(sport)))
     s.settimeout(WAIT)
     port = s.getsockname()[1]
     head = (
@@ -90,7 +92,7 @@ def cmd_register(src, user, size):
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "call":
         cmd_call(*sys.argv[2:])
-    elif len(sys.argv) == 5 and sys.argv[1] == "register":
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "register":
         cmd_register(*sys.argv[2:])
     else:
         sys.exit(__doc__)
