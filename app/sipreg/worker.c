@@ -379,6 +379,11 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		sip = sip_bytes(w, m, p->payload_len);
 	}
 	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
+	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s);
+	if (v != SR_FLOOD_PASS) {
+		flood_refuse(w, m, p, sip, v, retry_after_s); /* a refused source teaches the neighbour table nothing */
+		return;
+	}
 	/*
 	 * The neighbour table learns the source once this worker is known to be
 	 * the datagram's owner (sr_worker_neigh_sip_teaches); the branches below
@@ -387,14 +392,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 	 */
 	struct sr_neigh_source l2;
 	sr_worker_neigh_source(m, p->src_ip, &l2);
-	struct sr_sip_fate fate = { .flood = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s),
-				    .taken = SR_TAKE_NOT_MINE,
-				    .reg_drop = SR_DROP_NONE };
-	if (fate.flood != SR_FLOOD_PASS) {
-		flood_refuse(w, m, p, sip, fate.flood, retry_after_s);
-		teach(w, &l2, &fate, now_ms);
-		return;
-	}
+	struct sr_sip_fate fate = { .taken = SR_TAKE_NOT_MINE, .reg_drop = SR_DROP_NONE };
 	if (sr_worker_nat_process(w, m, p, sip, &meta->scan) || /* an answer to a NAT keepalive */
 	    sr_worker_mid_process(w, m, p, sip, &meta->scan, now_ms)) /* role = mid: the main's answer */
 		fate.taken = SR_TAKE_TAKEN;

@@ -173,8 +173,6 @@ void sr_worker_neigh_learn_source(struct sr_worker *w, const struct sr_neigh_sou
 
 bool sr_worker_neigh_sip_teaches(const struct sr_sip_fate *f)
 {
-	if (f->flood != SR_FLOOD_PASS) /* refused: a blocked or flooding source teaches nothing */
-		return false;
 	if (f->taken == SR_TAKE_HANDED_ON)
 		return false;
 	return f->reg_drop != SR_DROP_NOT_OWNER;

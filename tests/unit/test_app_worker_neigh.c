@@ -5,8 +5,9 @@
  * fragments teach nothing themselves; ICMP echo teaches at intake. That the
  * worker's datagram path teaches once, at the owner, a reassembled datagram
  * too, is driven end to end by tests/integration/test_devnet_neigh.sh; when
- * sip_process lets a datagram teach (after the flood check, not when it is
- * handed on) is sr_worker_neigh_sip_teaches, tested here. The
+ * sip_process lets a datagram that passed the flood check teach (not when
+ * it is handed on) is sr_worker_neigh_sip_teaches, tested here; that a
+ * refused one teaches nothing, test_devnet_neigh.sh. The
  * learns are counted through the linker (--wrap=sr_neigh_learn_ip), and
  * the tables' published entry counts say which worker learned. A datagram
  * sent to an address being resolved runs on the sender's clock (now_ms
@@ -178,22 +179,17 @@ static const struct {
 	struct sr_sip_fate fate;
 	bool teaches;
 } fates[] = {
-	/* the flood check comes first: a refused source teaches nothing, whatever would have followed */
-	{ { SR_FLOOD_LIMITED, SR_TAKE_NOT_MINE, SR_DROP_NONE }, false },
-	{ { SR_FLOOD_BLOCKED, SR_TAKE_NOT_MINE, SR_DROP_NONE }, false },
-	{ { SR_FLOOD_LIMITED, SR_TAKE_TAKEN, SR_DROP_NONE }, false },
-	{ { SR_FLOOD_BLOCKED, SR_TAKE_NOT_MINE, SR_DROP_POLICY }, false },
 	/* handed on by the routing or rerouted by the registrar: the worker it goes to learns, not this one */
-	{ { SR_FLOOD_PASS, SR_TAKE_HANDED_ON, SR_DROP_NONE }, false },
-	{ { SR_FLOOD_PASS, SR_TAKE_NOT_MINE, SR_DROP_NOT_OWNER }, false },
+	{ { SR_TAKE_HANDED_ON, SR_DROP_NONE }, false },
+	{ { SR_TAKE_NOT_MINE, SR_DROP_NOT_OWNER }, false },
 	/* taken here (NAT, mid-registrar, routing) or settled by the registrar, answered or not: this owner learns */
-	{ { SR_FLOOD_PASS, SR_TAKE_TAKEN, SR_DROP_NONE }, true },
-	{ { SR_FLOOD_PASS, SR_TAKE_NOT_MINE, SR_DROP_NONE }, true },
-	{ { SR_FLOOD_PASS, SR_TAKE_NOT_MINE, SR_DROP_POLICY }, true },
-	{ { SR_FLOOD_PASS, SR_TAKE_NOT_MINE, SR_DROP_ACK }, true },
+	{ { SR_TAKE_TAKEN, SR_DROP_NONE }, true },
+	{ { SR_TAKE_NOT_MINE, SR_DROP_NONE }, true },
+	{ { SR_TAKE_NOT_MINE, SR_DROP_POLICY }, true },
+	{ { SR_TAKE_NOT_MINE, SR_DROP_ACK }, true },
 };
 
-static void a_sip_datagram_teaches_only_at_its_owner_after_the_flood_check(void **state)
+static void a_sip_datagram_teaches_only_at_its_owner(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(fates) / sizeof(fates[0]); i++) {
@@ -331,7 +327,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_held_send_retries_on_the_senders_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_send_without_next_hop_builds_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(arp_news_is_shared_as_one_copy, setup, teardown),
-		cmocka_unit_test(a_sip_datagram_teaches_only_at_its_owner_after_the_flood_check),
+		cmocka_unit_test(a_sip_datagram_teaches_only_at_its_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
