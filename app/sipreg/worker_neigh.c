@@ -13,7 +13,7 @@
 
 #include "net_neigh.h"
 #include "net_reply.h"
-#include "worker.h"
+#include "worker_tx.h"
 
 /*
  * Like a host's ARP cache (Linux: 3 probes 1 s apart, reachable for about

@@ -8,7 +8,7 @@
 #include <rte_mbuf.h>
 
 #include "net_reply.h"
-#include "worker.h"
+#include "worker_tx.h"
 #include "worker_neigh.h"
 
 enum sr_send_rc sr_worker_send_udp(struct sr_worker *w, uint16_t port, uint32_t ip, uint16_t dport, const char *bytes,
