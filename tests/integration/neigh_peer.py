@@ -13,7 +13,9 @@ Runs inside netns sr-peer; the registrar is 198.51.100.1:5060. Every network wai
                                         REGISTER USER@example.com from the peer's own address with Contact
                                         CONTACT and the HEADER lines, answering the MD5 digest challenge;
                                         prints the final status line or "none"
-  neigh_peer.py badauth SRC DEV USER    REGISTER USER@example.com from SRC sent out of interface DEV
+  neigh_peer.py badauth SRC DEV USER [SPORT]
+                                        REGISTER USER@example.com from SRC (source port SPORT, default any)
+                                        sent out of interface DEV
                                         (SO_BINDTODEVICE: the frame carries DEV's MAC) with a made-up
                                         Authorization (an authentication failure); prints the status line
                                         or "none" (within 1 s: a blocked source may get no answer)
@@ -139,10 +141,10 @@ def cmd_authreg(user, password, contact, *headers):
         print("none")
 
 
-def cmd_badauth(src, dev, user):
+def cmd_badauth(src, dev, user, sport="0"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
-    s.bind((src, 0))
+    s.bind((src, int(sport)))
     s.settimeout(1.0)
     port = s.getsockname()[1]
     bad = (f'Authorization: Digest username="{user}", realm="example.com", nonce="bm90LWEtbm9uY2U", '
@@ -162,7 +164,7 @@ def main():
         cmd_register(*sys.argv[2:])
     elif len(sys.argv) >= 5 and sys.argv[1] == "authreg":
         cmd_authreg(*sys.argv[2:])
-    elif len(sys.argv) == 5 and sys.argv[1] == "badauth":
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "badauth":
         cmd_badauth(*sys.argv[2:])
     else:
         sys.exit(__doc__)

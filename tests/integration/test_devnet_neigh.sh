@@ -19,9 +19,9 @@
 #      the workers passed ARP news to each other (sipreg_arp_shared_total);
 #   3. a Path hop at an address nobody holds (198.51.100.77): three ARP requests, then given up, the
 #      held datagram dropped and counted (sipreg_arp_failed_total, sipreg_neigh_dropped_total);
-#   4. restarted with authentication (one worker): a source blocked after failed authentications sends
-#      from another MAC; the refused datagram teaches nothing (a MESSAGE to its contact still goes to the
-#      MAC learned before the block);
+#   4. restarted with authentication: a source blocked by its AoR's owner after failed authentications
+#      sends from another MAC, handed over to that owner and refused there; the refused datagram teaches
+#      nothing (a MESSAGE to its contact still goes to the MAC learned before the block);
 #   5. no sanitizer report; SIGTERM exits 0 (each run).
 # Exit 77 (meson: skipped) when not root or when netns/python3 are unavailable.
 set -uo pipefail
@@ -207,34 +207,58 @@ it_stop TERM
 [ "$stop_rc" = 0 ] && ok "SIGTERM, exit 0" || fail "exit status $stop_rc"
 it_check_sanitizers "$work/neigh.log"
 
-# 4. a source the flood guard refuses teaches the neighbour table nothing. A blocked source was taught by the
-#    failed attempts that blocked it, so only a move shows it: .90 (an address on the macvlan) fails
-#    authentication three times out of sr-peer0 (taught at sr-peer0's MAC, then blocked), then sends once more
-#    out of the macvlan (the macvlan's MAC; its ARP entry for sipreg pinned, so no ARP tells sipreg either):
-#    refused. A MESSAGE to alice, whose contact is at .90, must still reach a listener bound to sr-peer0:
-#    sipreg sent it to the MAC learned before the block, not to the refused frame's.
+# 4. a source the flood guard refuses teaches the neighbour table nothing. The guard that blocks a source after
+#    failed authentications is its AoR's owner's, which refuses it in sip_process after a hand-over (the worker
+#    that receives it does not know the block). A blocked source was taught by the failed attempts that blocked
+#    it, so only a move shows it: .90 (an address on the macvlan) fails authentication as alice three times out
+#    of sr-peer0 (alice's owner learns it at sr-peer0's MAC, then blocks it), then sends out of the macvlan
+#    (another MAC; its ARP entry for sipreg pinned, so no ARP tells sipreg either) from one source port after
+#    another until one lands on the other worker and is handed over to the owner: refused there. A MESSAGE to
+#    alice (Path through .90) must still reach a listener bound to sr-peer0 with no ARP request: the owner
+#    sent it to the MAC it learned before the block, not to the refused frame's.
 blk=198.51.100.90
 "${peer[@]}" ip addr add "$blk/24" dev "$mv"
 "${peer[@]}" ip neigh replace 198.51.100.1 lladdr "$dut_mac" dev "$mv" nud permanent
-it_start_run "$work/neigh-auth.log" --set workers.count=1 --set routing.mode=proxy --set auth.enabled=true \
+it_start_run "$work/neigh-auth.log" --set workers.count=2 --set routing.mode=proxy --set auth.enabled=true \
 	--set auth.subscribers="$here/dpdk-config/subscribers.example" --set auth.algorithms=MD5 \
 	--set flood.auth_fail_limit=3 --set flood.auth_fail_window=60 --set flood.block_time=60
+read -r e0 e1 b0 b1 r0 r1 <<<"$(per_worker "$(stats)")"
+before_b=$((b0 + b1))
 out=$("${peer[@]}" "$py" "$np" authreg alice alice-secret "<sip:alice@$blk:5091>" "Path: <sip:$blk:5091;lr>" \
 	"Supported: path") # through an edge proxy at .90 (Path), as in 1: the MESSAGE goes there
 [ "$out" = "SIP/2.0 200 OK" ] || fail "alice's REGISTER with credentials: $out"
+bound() { read -r _ _ g0 g1 _ _ <<<"$(per_worker "$1")"; [ $((g0 + g1)) != "$before_b" ]; }
+it_poll_stats bound
+read -r _ _ g0 g1 _ _ <<<"$(per_worker "$polled")"
+own=$([ $((g0 - b0)) = 1 ] && echo 0 || echo 1) # alice's owner
 for i in 1 2 3; do
-	out=$("${peer[@]}" "$py" "$np" badauth "$blk" sr-peer0 bob)
+	out=$("${peer[@]}" "$py" "$np" badauth "$blk" sr-peer0 alice)
 	case "$out" in "SIP/2.0 401"* | "SIP/2.0 403"*) ;; *) fail "failed authentication $i from $blk: $out" ;; esac
 done
-blocked0=$(stat sipreg_flood_blocked_total <<<"$(stats)")
-"${peer[@]}" "$py" "$np" badauth "$blk" "$mv" bob >/dev/null
-refused() { [ "$(stat sipreg_flood_blocked_total <<<"$1")" -gt "$blocked0" ]; }
-it_poll_stats refused || fail "the REGISTER from $blk out of $mv was not refused as blocked"
-req0=$(stat sipreg_arp_requests_total <<<"$polled")
+handed_refused=0
+for sport in $(seq 5101 5116); do
+	s=$(stats)
+	read -r _ _ _ _ r0 r1 <<<"$(per_worker "$s")"
+	blocked0=$(stat sipreg_flood_blocked_total <<<"$s") h0=$(stat sipreg_handoffs_total <<<"$s")
+	"${peer[@]}" "$py" "$np" badauth "$blk" "$mv" alice "$sport" >/dev/null
+	refused() { [ "$(stat sipreg_flood_blocked_total <<<"$1")" -gt "$blocked0" ]; }
+	it_poll_stats refused || { fail "the REGISTER from $blk out of $mv (port $sport) was not refused as blocked"; break; }
+	sleep 0.2 # the received frames too
+	s=$(stats)
+	read -r _ _ _ _ s0 s1 <<<"$(per_worker "$s")"
+	rcv=$([ $((s0 - r0)) -ge 1 ] && echo 0 || echo 1)
+	if [ "$rcv" != "$own" ]; then
+		[ "$(stat sipreg_handoffs_total <<<"$s")" -gt "$h0" ] && handed_refused=1 ||
+			fail "a REGISTER received by worker $rcv, owned by $own, was not handed over"
+		break
+	fi
+done
+[ "$handed_refused" = 1 ] || fail "no refused REGISTER from $blk reached alice's owner (worker $own) by a hand-over"
+req0=$(stat sipreg_arp_requests_total <<<"$(stats)")
 out=$("${peer[@]}" "$py" "$np" call alice "$blk" sr-peer0 5091)
 grep -q "^reached: MESSAGE sip:alice@$blk:5091" <<<"$out" &&
 	[ "$(stat sipreg_arp_requests_total <<<"$(stats)")" = "$req0" ] &&
-	ok "a blocked source's refused REGISTER from another MAC taught nothing: the MESSAGE went to the MAC learned before" ||
+	ok "a blocked source's REGISTER from another MAC, handed over and refused by its owner, taught nothing: the MESSAGE went to the MAC learned before" ||
 	fail "MESSAGE to alice at the blocked $blk: $(tr '\n' ' ' <<<"$out")(ARP requests $req0 -> $(stat sipreg_arp_requests_total <<<"$(stats)"))"
 
 it_stop TERM
