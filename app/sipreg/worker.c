@@ -25,7 +25,8 @@
  *      REGISTER's To and AoR travels in the mbuf's private area (struct
  *      sr_reg_carry) so the owner, here or on another worker, takes it
  *      instead of reading it again;
- *   3. tx burst of everything answered;
+ *   3. tx burst of everything answered (worker_tx.c: every frame a worker
+ *      sends, responses framed, fragmented and held there);
  *   4. drain the rings from other workers (same processing as local SIP)
  *      and the control core's query ring;
  *   5. housekeeping with bounded work: free reassembly's death row, expire
@@ -71,45 +72,10 @@
 #include "worker_mid.h"
 #include "worker_neigh.h"
 #include "worker_stun.h"
+#include "worker_tx.h"
 
 #define EXPIRE_PERIOD_MS 10
 #define PUBLISH_PERIOD_MS 100
-
-/* --- transmit --- */
-
-static void tx_flush(struct sr_worker *w, uint16_t port)
-{
-	struct sr_tx_buf *b = &w->tx[port];
-	if (b->n == 0)
-		return;
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < b->n; i++)
-		bytes += b->pkts[i]->pkt_len;
-	uint16_t sent = rte_eth_tx_burst(port, (uint16_t)w->id, b->pkts, b->n);
-	for (uint16_t i = sent; i < b->n; i++) {
-		bytes -= b->pkts[i]->pkt_len;
-		rte_pktmbuf_free(b->pkts[i]);
-	}
-	SR_STAT_ADD(w->stats.net.tx_pkts, sent);
-	SR_STAT_ADD(w->stats.net.tx_bytes, bytes);
-	if (sent < b->n)
-		SR_STAT_ADD(w->stats.net.drops[SR_ND_TX_FULL], (uint64_t)(b->n - sent));
-	b->n = 0;
-}
-
-static void tx_flush_all(struct sr_worker *w)
-{
-	for (uint16_t p = 0; p < w->app->n_ports; p++)
-		tx_flush(w, p);
-}
-
-static void tx_queue(struct sr_worker *w, struct rte_mbuf *m)
-{
-	struct sr_tx_buf *b = &w->tx[m->port];
-	b->pkts[b->n++] = m;
-	if (b->n == SR_TX_BUF)
-		tx_flush(w, m->port);
-}
 
 static void drop(struct sr_worker *w, struct rte_mbuf *m, enum sr_net_drop why)
 {
@@ -179,133 +145,6 @@ bool sr_worker_owns(void *ctx, uint64_t aor_hash)
 	return w->app->owner[(uint32_t)aor_hash % SR_BUCKETS] == w->id;
 }
 
-/* Sends the responses durability=sync held whose changes are now decided (200s, or their retractions). */
-static unsigned release_held(struct sr_worker *w, uint64_t now_ms)
-{
-	struct rte_mbuf *m[SR_MAX_BURST];
-	unsigned n = sr_persist_release(w->app, w->id, m, SR_MAX_BURST, now_ms);
-	for (unsigned i = 0; i < n; i++)
-		tx_queue(w, m[i]);
-	return n;
-}
-
-
-/* Builds the Ethernet/IPv4/UDP frame around the len SIP bytes at r's payload area. */
-static void reply_frame(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
-			uint16_t dport, struct rte_mbuf *r, size_t len)
-{
-	struct sr_app *app = w->app;
-	size_t flen = sr_net_udp_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(req, uint8_t *), p,
-				       &app->local[req->port], dport, (uint16_t)len, w->ip_id);
-	w->ip_id = (uint16_t)(w->ip_id + app->n_workers); /* IDs stay distinct across workers */
-	r->data_len = (uint16_t)flen;
-	r->pkt_len = (uint32_t)flen;
-	r->port = req->port;
-}
-
-/*
- * The retraction sr_reg_process wrote behind the response (durability=sync,
- * registrar.h) as a frame of its own, or NULL when there is none (or no mbuf:
- * the 200 then still waits for its verdict, and is dropped if it fails).
- */
-static struct rte_mbuf *retraction_frame(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
-					 uint16_t dport, const char *sip, size_t len)
-{
-	char *out;
-	size_t cap;
-	if (len == 0)
-		return NULL;
-	struct rte_mbuf *a = sr_worker_sip_mbuf(w, &out, &cap);
-	if (a == NULL || cap < len) {
-		rte_pktmbuf_free(a); /* NULL-safe */
-		return NULL;
-	}
-	memcpy(out, sip, len);
-	reply_frame(w, req, p, dport, a, len);
-	return a;
-}
-
-/*
- * Sends the frame r (fragmented above the port's MTU) through the
- * durability hold: out now, or held until the change it answers is decided
- * (change; retraction is the answer sent instead if it fails).
- */
-static void frames_out(struct sr_worker *w, struct rte_mbuf *r, bool change, struct rte_mbuf *retraction,
-		       struct rte_mbuf *retraction_replica)
-{
-	struct sr_app *app = w->app;
-	uint16_t port = r->port;
-	struct rte_mbuf *frags[SR_MAX_BURST];
-	int n = 1;
-	frags[0] = r;
-	if (r->pkt_len - SR_NET_ETH_LEN > app->mtu[port]) {
-		n = sr_net_fragment(r, app->mtu[port], w->tx_pool, w->indirect_pool, frags, SR_MAX_BURST);
-		if (n > 0 && app->tx_linear[port] && sr_net_linearize(frags, (unsigned)n) != 0) {
-			rte_pktmbuf_free_bulk(frags, (unsigned)n);
-			n = -1; /* not reached with tx_pool's 8 KiB buffers: a fragment's header mbuf holds an MTU */
-		}
-		if (n < 0) {
-			SR_STAT_INC(w->stats.net.drops[SR_ND_TOO_BIG]);
-			rte_pktmbuf_free(retraction);
-			rte_pktmbuf_free(retraction_replica);
-			return;
-		}
-		SR_STAT_INC(w->stats.net.tx_fragmented);
-	}
-	unsigned now = sr_persist_hold(app, w->id, frags, (unsigned)n, change, retraction, retraction_replica);
-	for (unsigned i = 0; i < now; i++)
-		tx_queue(w, frags[i]);
-}
-
-/*
- * Sends the response whose SIP bytes sr_reg_process wrote at r's payload area
- * (and, with durability=sync, its retraction right behind them): out now, or
- * held until its change is committed.
- */
-static void send_response(struct sr_worker *w, struct rte_mbuf *req, const struct sr_net_pkt *p,
-			  const struct sr_reg_result *res, struct rte_mbuf *r)
-{
-	uint16_t dport = w->app->cfg.symmetric_responses ? p->src_port : res->reply_port;
-	const char *behind = rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN + res->len);
-	struct rte_mbuf *retraction = retraction_frame(w, req, p, dport, behind, res->retraction_len);
-	/* replication sync: the 503 for a refusal by Redis, right behind the 500 */
-	struct rte_mbuf *replica = retraction ? retraction_frame(w, req, p, dport, behind + res->retraction_len,
-								 res->retraction_replica_len) : NULL;
-	reply_frame(w, req, p, dport, r, res->len);
-	frames_out(w, r, res->events > 0, retraction, replica);
-}
-
-void sr_worker_tx_sip(struct sr_worker *w, struct rte_mbuf *r)
-{
-	frames_out(w, r, false, NULL, NULL);
-}
-
-/* A response mbuf and the room for SIP bytes behind its headers; NULL when the pool is empty. */
-struct rte_mbuf *sr_worker_sip_mbuf(struct sr_worker *w, char **out, size_t *cap)
-{
-	struct rte_mbuf *r = rte_pktmbuf_alloc(w->tx_pool);
-	if (r == NULL)
-		return NULL;
-	*cap = rte_pktmbuf_tailroom(r) - SR_NET_HDRS_LEN;
-	if (*cap > 65535 - SR_NET_IP_LEN - SR_NET_UDP_LEN)
-		*cap = 65535 - SR_NET_IP_LEN - SR_NET_UDP_LEN;
-	*out = rte_pktmbuf_mtod_offset(r, char *, SR_NET_HDRS_LEN);
-	return r;
-}
-
-/* Sends the response r holds for m (counted by status), or frees r when nothing was written; frees m. */
-static void answer(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p,
-		   const struct sr_reg_result *res, struct rte_mbuf *r)
-{
-	if (res->len) {
-		sr_worker_count_response(&w->stats, res->status);
-		send_response(w, m, p, res, r);
-	} else {
-		rte_pktmbuf_free(r);
-	}
-	rte_pktmbuf_free(m);
-}
-
 /*
  * A request refused by flood protection (v: limited or blocked): counted,
  * then dropped or answered 503 with Retry-After (flood.action). Consumes m.
@@ -327,7 +166,7 @@ static void flood_refuse(struct sr_worker *w, struct rte_mbuf *m, const struct s
 	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
 	struct sr_reg_result res;
 	sr_reg_refuse(w->shard, sip, p->payload_len, &src, 503, retry_after_s, out, cap, &res);
-	answer(w, m, p, &res, r);
+	sr_worker_answer(w, m, p, &res, r);
 }
 
 /*
@@ -379,6 +218,11 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 		sip = sip_bytes(w, m, p->payload_len);
 	}
 	struct sr_addr src = { .ip = p->src_ip, .port = p->src_port };
+	enum sr_flood_verdict v = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s);
+	if (v != SR_FLOOD_PASS) {
+		flood_refuse(w, m, p, sip, v, retry_after_s); /* a refused source teaches the neighbour table nothing */
+		return;
+	}
 	/*
 	 * The neighbour table learns the source once this worker is known to be
 	 * the datagram's owner (sr_worker_neigh_sip_teaches); the branches below
@@ -387,14 +231,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 	 */
 	struct sr_neigh_source l2;
 	sr_worker_neigh_source(m, p->src_ip, &l2);
-	struct sr_sip_fate fate = { .flood = sr_flood_check_blocked(w->flood, p->src_ip, now_ms, &retry_after_s),
-				    .taken = SR_TAKE_NOT_MINE,
-				    .reg_drop = SR_DROP_NONE };
-	if (fate.flood != SR_FLOOD_PASS) {
-		flood_refuse(w, m, p, sip, fate.flood, retry_after_s);
-		teach(w, &l2, &fate, now_ms);
-		return;
-	}
+	struct sr_sip_fate fate = { .taken = SR_TAKE_NOT_MINE, .reg_drop = SR_DROP_NONE };
 	if (sr_worker_nat_process(w, m, p, sip, &meta->scan) || /* an answer to a NAT keepalive */
 	    sr_worker_mid_process(w, m, p, sip, &meta->scan, now_ms)) /* role = mid: the main's answer */
 		fate.taken = SR_TAKE_TAKEN;
@@ -429,7 +266,7 @@ static void sip_process(struct sr_worker *w, struct rte_mbuf *m, const struct sr
 	sr_admission_after(w, p->src_ip, res.credentials, res.len ? res.status : 0, now_ms);
 	if (res.len == 0)
 		SR_STAT_INC(w->stats.sip_drops[res.drop < SR_DROP_COUNT ? res.drop : SR_DROP_GARBAGE]);
-	answer(w, m, p, &res, r);
+	sr_worker_answer(w, m, p, &res, r);
 }
 
 /* Finds the owner of a SIP datagram (l2_len, l3_len set; p: its classification) and processes it here or hands it over. */
@@ -551,13 +388,13 @@ static void on_frame(struct sr_worker *w, struct rte_mbuf *m, uint64_t tsc, uint
 		len = sr_net_arp_reply(frame, local);
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
 		SR_STAT_INC(w->stats.net.arp_replies);
-		tx_queue(w, m);
+		sr_worker_tx_queue(w, m);
 		return;
 	case SR_NET_ICMP_ECHO:
 		len = sr_net_icmp_reply(frame, &p, local);
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len)); /* drops Ethernet padding */
 		SR_STAT_INC(w->stats.net.icmp_replies);
-		tx_queue(w, m);
+		sr_worker_tx_queue(w, m);
 		return;
 	case SR_NET_FRAG:
 		SR_STAT_INC(w->stats.net.frags_in);
@@ -714,7 +551,7 @@ int sr_worker_main(void *arg)
 			local_flush(w, now_ms);
 			work += n;
 		}
-		tx_flush_all(w);
+		sr_worker_tx_flush_all(w);
 
 		work += drain_rings(w, now_ms);
 		drain_queries(w, now_ms);
@@ -723,9 +560,9 @@ int sr_worker_main(void *arg)
 		work += sr_worker_nat_advance(w, now_ms);
 		work += sr_worker_neigh_advance(w, now_ms);
 		work += sr_worker_push_advance(w, now_ms); /* after the rx burst: a REGISTER's 200 goes first */
-		work += release_held(w, now_ms);
+		work += sr_worker_release_held(w, now_ms);
 		work += sr_replicate_worker_poll(w, now_ms);
-		tx_flush_all(w);
+		sr_worker_tx_flush_all(w);
 
 		housekeeping(w, tsc, now_ms);
 		sr_app_auth_quiescent(w); /* no credential table pointer is held across iterations */
@@ -738,7 +575,7 @@ int sr_worker_main(void *arg)
 
 	/* stop: answer what other workers already handed us, then leave */
 	drain_rings(w, sr_clock_ms(&app->clock, rte_get_tsc_cycles()));
-	tx_flush_all(w);
+	sr_worker_tx_flush_all(w);
 	publish(w);
 	sr_app_auth_offline(w);
 	sr_admission_offline(w);

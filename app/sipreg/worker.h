@@ -57,11 +57,6 @@ struct sr_aor_query {
 /* rte_eal_remote_launch entry; arg is the struct sr_worker. Returns 0 after stop. */
 int sr_worker_main(void *arg);
 
-/* An mbuf for a SIP datagram and the room for SIP bytes behind its 42 bytes of headers; NULL when none. */
-struct rte_mbuf *sr_worker_sip_mbuf(struct sr_worker *w, char **out, size_t *cap);
-/* Queues a SIP frame (headers written, r->port set) for the tx burst, fragmented above the MTU. */
-void sr_worker_tx_sip(struct sr_worker *w, struct rte_mbuf *r);
-
 /* The binding-event callback given to sr_reg_create (ctx = struct sr_worker). */
 void sr_worker_on_event(void *ctx, const struct sr_loc_event *ev);
 

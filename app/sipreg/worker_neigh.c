@@ -13,7 +13,7 @@
 
 #include "net_neigh.h"
 #include "net_reply.h"
-#include "worker.h"
+#include "worker_tx.h"
 
 /*
  * Like a host's ARP cache (Linux: 3 probes 1 s apart, reachable for about
@@ -76,6 +76,11 @@ static void io_drop(void *ctx, void *pkt)
 
 /* --- sending --- */
 
+bool sr_worker_neigh_can_send(struct sr_worker *w, uint32_t ip, uint16_t def_port)
+{
+	return sr_neigh_can_send(w->neigh->table, ip, def_port);
+}
+
 bool sr_worker_neigh_send(struct sr_worker *w, struct rte_mbuf *r, uint32_t ip, uint16_t def_port, uint64_t now_ms)
 {
 	struct sr_neigh_hop hop;
@@ -93,22 +98,29 @@ bool sr_worker_neigh_send(struct sr_worker *w, struct rte_mbuf *r, uint32_t ip, 
 
 /* --- learning --- */
 
-/* Gives a copy of the ARP frame m to every other worker (worker_neigh.h says why). */
+/*
+ * Gives the ARP frame m to every other worker (worker_neigh.h says why): one
+ * copy (m itself is answered or freed here at once), shared by reference
+ * count, since its readers only read it; each frees its reference and the
+ * last one returns it to the pool.
+ */
 static void pass_on(struct sr_worker *w, const struct rte_mbuf *m)
 {
 	struct sr_app *app = w->app;
+	if (app->n_workers < 2)
+		return;
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, m->pool, 0, SR_NET_ETH_LEN + 28);
+	if (c == NULL) {
+		SR_STAT_INC(w->stats.net.drops[SR_ND_NO_MBUF]);
+		return;
+	}
+	c->packet_type = RTE_PTYPE_L2_ETHER_ARP;
+	c->port = m->port;
+	/* every reference exists before the first ring makes one visible (its reader may free it at once) */
+	rte_mbuf_refcnt_set(c, (uint16_t)(app->n_workers - 1));
 	for (unsigned o = 0; o < app->n_workers; o++) {
-		if (o == w->id)
-			continue;
-		struct rte_mbuf *c = rte_pktmbuf_copy(m, m->pool, 0, SR_NET_ETH_LEN + 28);
-		if (c == NULL) {
-			SR_STAT_INC(w->stats.net.drops[SR_ND_NO_MBUF]);
-			continue;
-		}
-		c->packet_type = RTE_PTYPE_L2_ETHER_ARP;
-		c->port = m->port;
-		if (rte_ring_sp_enqueue(app->mesh.ring[w->id][o], c) != 0) {
-			rte_pktmbuf_free(c);
+		if (o != w->id && rte_ring_sp_enqueue(app->mesh.ring[w->id][o], c) != 0) {
+			rte_pktmbuf_free(c); /* that worker's reference */
 			SR_STAT_INC(w->stats.net.drops[SR_ND_RING_FULL]);
 		}
 	}
@@ -161,8 +173,6 @@ void sr_worker_neigh_learn_source(struct sr_worker *w, const struct sr_neigh_sou
 
 bool sr_worker_neigh_sip_teaches(const struct sr_sip_fate *f)
 {
-	if (f->flood != SR_FLOOD_PASS) /* refused: a blocked or flooding source teaches nothing */
-		return false;
 	if (f->taken == SR_TAKE_HANDED_ON)
 		return false;
 	return f->reg_drop != SR_DROP_NOT_OWNER;

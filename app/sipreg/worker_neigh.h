@@ -14,8 +14,9 @@
  *   and its source passed the flood check: not at the worker that received
  *   it and handed it on, not before the full parse or the routing hands it
  *   on again (SR_DROP_NOT_OWNER, a main registrar's call for another
- *   worker's contact), and never when it is refused (a blocked source, a
- *   flood refusal); one decision says so (sr_worker_neigh_sip_teaches). A
+ *   worker's contact): one decision says so (sr_worker_neigh_sip_teaches);
+ *   and never when it is refused (a blocked source, a flood refusal), which
+ *   sip_process does before it reads the source at all. A
  *   STUN request never reaches that path: it is answered where it arrived.
  *   The branches that settle ownership consume the frame, so its source is
  *   read first (struct sr_neigh_source) and taught after.
@@ -33,11 +34,12 @@
  * - ARP replies come back on whichever receive queue the NIC picks (an ARP
  *   frame has no flow to hash), not necessarily to the worker that asked.
  *   So the worker that receives ARP news for us (a reply, a request naming
- *   us) or a gratuitous ARP learns from it and passes a copy of its 42
+ *   us) or a gratuitous ARP learns from it and passes one copy of its 42
  *   bytes to every other worker over the existing worker-to-worker rings,
- *   marked with the mbuf's packet type (RTE_PTYPE_L2_ETHER_ARP); the
- *   receiving worker learns and frees it. ARP between other hosts is merged
- *   where it arrives only.
+ *   marked with the mbuf's packet type (RTE_PTYPE_L2_ETHER_ARP) and shared
+ *   by reference count (one reference per worker told); each receiving
+ *   worker learns and frees its reference. ARP between other hosts is
+ *   merged where it arrives only.
  * - A datagram to an address being resolved is held as its mbuf, a whole
  *   frame with a blank destination MAC; the reply fills in both MACs (the
  *   source is the port's, should the answer come on another port) and the
@@ -53,7 +55,6 @@
 #include <stdint.h>
 
 #include "app.h"
-#include "net_flood.h"
 #include "worker_route.h"
 
 struct rte_mbuf;
@@ -83,23 +84,33 @@ void sr_worker_neigh_source(const struct rte_mbuf *m, uint32_t src_ip, struct sr
 /* Learns s: a SIP datagram at its owner (received here or handed over), after the flood check. */
 void sr_worker_neigh_learn_source(struct sr_worker *w, const struct sr_neigh_source *s, uint64_t now_ms);
 
-/* What became of a SIP datagram at a worker, as sip_process (worker.c) learns it step by step. */
+/*
+ * What became of a SIP datagram at a worker, as sip_process (worker.c)
+ * learns it step by step, once its source passed the flood check (a
+ * refused datagram is answered or dropped before: it has no fate to ask).
+ */
 struct sr_sip_fate {
-	enum sr_flood_verdict flood;    /* the flood check's verdict (checked first) */
 	enum sr_sip_take taken;         /* what NAT, the mid-registrar or the routing did (else NOT_MINE) */
 	enum sr_drop_reason reg_drop;   /* the registrar's drop reason, when it ran (else SR_DROP_NONE) */
 };
 
 /*
  * Whether a SIP datagram with fate f teaches its source to this worker's
- * table: only once the flood check passed it and this worker is its owner,
- * so not when the routing handed it on (SR_TAKE_HANDED_ON) nor when the
- * registrar says another shard owns it (SR_DROP_NOT_OWNER): that owner learns.
+ * table: only once this worker is its owner, so not when the routing
+ * handed it on (SR_TAKE_HANDED_ON) nor when the registrar says another
+ * shard owns it (SR_DROP_NOT_OWNER): that owner learns.
  */
 bool sr_worker_neigh_sip_teaches(const struct sr_sip_fate *f);
 
 /* An object of a worker-to-worker ring that is ARP news: learned and freed (true); false: not news. */
 bool sr_worker_neigh_from_ring(struct sr_worker *w, struct rte_mbuf *m, uint64_t now_ms);
+
+/*
+ * Whether a datagram to ip can be sent or held now (sr_neigh_can_send):
+ * asked before the frame is built, so one that would be dropped costs no
+ * mbuf and no copy. False: no next hop, counted.
+ */
+bool sr_worker_neigh_can_send(struct sr_worker *w, uint32_t ip, uint16_t def_port);
 
 /*
  * Sends the frame r (built with sr_net_udp_frame, any destination MAC) to

@@ -8,7 +8,7 @@
 #include <rte_mbuf.h>
 
 #include "net_reply.h"
-#include "worker.h"
+#include "worker_tx.h"
 #include "worker_neigh.h"
 
 enum sr_send_rc sr_worker_send_udp(struct sr_worker *w, uint16_t port, uint32_t ip, uint16_t dport, const char *bytes,
@@ -18,6 +18,8 @@ enum sr_send_rc sr_worker_send_udp(struct sr_worker *w, uint16_t port, uint32_t 
 	struct sr_app *app = w->app;
 	char *out;
 	size_t cap;
+	if (!sr_worker_neigh_can_send(w, ip, port))
+		return SR_SEND_NO_NEIGHBOUR; /* before the mbuf and the copy: a drop costs neither */
 	struct rte_mbuf *r = sr_worker_sip_mbuf(w, &out, &cap);
 	if (r == NULL || len > cap) {
 		rte_pktmbuf_free(r);

@@ -9,6 +9,9 @@
  *   MTU, exactly like the registrar's responses.
  * - The next hop's MAC comes from the worker's one neighbour table
  *   (worker_neigh.h): learned, or resolved by ARP while the frame waits.
+ *   The table is asked first whether it can send or hold one at all
+ *   (sr_worker_neigh_can_send): a datagram it would drop (no next hop, a
+ *   full queue, no pending slot) costs no mbuf and no copy.
  */
 #ifndef SR_WORKER_SEND_H
 #define SR_WORKER_SEND_H

@@ -19,7 +19,7 @@
 
 #include "net_reply.h"
 #include "net_stun.h"
-#include "worker.h"
+#include "worker_tx.h"
 
 bool sr_worker_stun(struct sr_worker *w, struct rte_mbuf *m, const struct sr_net_pkt *p, const uint8_t *payload)
 {

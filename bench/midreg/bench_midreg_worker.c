@@ -27,8 +27,9 @@
  * hash, midreg_record.c). Measured: every UA's next refresh (same Call-ID
  * and Contact, CSeq + 1, Expires 60) through each shard, the steady state;
  * every mid refresh must be absorbed and answered 200 (the bench fails
- * otherwise). The REGISTER is regflood's
- * (bench/regflood/rf_msg.c), the one the devnet benchmark sends.
+ * otherwise). The REGISTER is regflood's, written by its own builder
+ * (sr_rf_build, bench/regflood/rf_msg.c): the one the devnet benchmark
+ * sends.
  *
  * callgrind: --toggle-collect=refresh_final and --toggle-collect=refresh_mid
  * give instructions per refresh of each side (divide by N).
@@ -44,6 +45,7 @@
 #include "midreg_offer.h"
 #include "policy.h"
 #include "registrar.h"
+#include "rf_msg.h"
 
 #include <rte_eal.h>
 #include <stdio.h>
@@ -63,22 +65,14 @@ static struct sr_loc_binding views[VIEWS];
 static struct sr_policy_reader reader; /* the rules' reader: lib/midreg's and the registrar's settings hook's */
 static struct sr_midreg_binding binds[VIEWS];
 
-/* regflood's REGISTER (rf_msg.c) for UA i with CSeq cseq. */
+/* regflood's REGISTER for UA i with CSeq cseq, as one sender socket of regflood writes it. */
 static int build(char *out, uint32_t i, uint32_t cseq)
 {
-	return snprintf(out, MSG_MAX,
-			"REGISTER sip:example.com SIP/2.0\r\n"
-			"Via: SIP/2.0/UDP 198.51.100.2:40000;branch=z9hG4bK-%u.1.%u;rport\r\n"
-			"Max-Forwards: 70\r\n"
-			"From: <sip:rf%07u@example.com>;tag=%u\r\n"
-			"To: <sip:rf%07u@example.com>\r\n"
-			"Call-ID: %u.1@regflood\r\n"
-			"CSeq: %u REGISTER\r\n"
-			"Contact: <sip:rf%07u@198.51.100.2:40000>\r\n"
-			"Expires: 60\r\n"
-			"User-Agent: regflood\r\n"
-			"Content-Length: 0\r\n\r\n",
-			i, cseq, i, i, i, i, cseq, i);
+	static const struct sr_rf_ident id = { .domain = "example.com", .user_prefix = "rf",
+					       .local_ip = "198.51.100.2", .local_port = 40000, .run = 1,
+					       .expires = 60 };
+	struct sr_rf_req r = { .op = cseq == 1 ? SR_RF_OP_NEW : SR_RF_OP_REFRESH, .aor = i, .cseq = cseq };
+	return (int)sr_rf_build(out, MSG_MAX, &id, &r);
 }
 
 /* ---- the mid shard's wiring, as worker_mid.c does it ---- */

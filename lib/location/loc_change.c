@@ -187,7 +187,7 @@ static void release(struct sr_loc *loc, struct sr_loc_txn *t)
 		}
 	}
 	if (t->created) {
-		sr_aor_table_erase(loc->table, (struct sr_aor *)t->rec);
+		sr_aor_table_erase(loc->table, t->rec);
 		t->rec = NULL;
 		t->created = false;
 	}
@@ -268,7 +268,7 @@ unsigned sr_loc_commit(struct sr_loc *loc, struct sr_loc_txn *t)
 {
 	if (!t->prepared)
 		return 0;
-	struct sr_aor *a = (struct sr_aor *)t->rec;
+	struct sr_aor *a = t->rec;
 	uint64_t id = loc->next_id;
 	for (unsigned i = 0; i < t->n; i++) {
 		struct sr_loc_change *c = &t->c[i];

@@ -166,12 +166,6 @@ unsigned sr_loc_expire(struct sr_loc *loc, uint32_t now_s, unsigned budget)
 	return sr_tw_advance(&loc->wheel, now_s, budget, on_expire, loc);
 }
 
-void sr_loc_aor_set_tag(struct sr_loc *loc, const struct sr_aor *a, uint32_t tag)
-{
-	(void)loc; /* the record is this store's: the caller found it through loc */
-	((struct sr_aor *)a)->user_tag = tag;
-}
-
 bool sr_loc_set_lease(struct sr_loc *loc, struct sr_str aor, uint64_t id, uint32_t lease)
 {
 	struct sr_aor *a = sr_aor_table_lookup(loc->table, aor, sr_aor_table_hash(loc->table, aor));

@@ -150,7 +150,11 @@ static inline uint32_t sr_loc_aor_tag(const struct sr_aor *a)
 {
 	return a->user_tag;
 }
-void sr_loc_aor_set_tag(struct sr_loc *loc, const struct sr_aor *a, uint32_t tag);
+/* Sets a's tag: a record of this store, as a change set hands it to its user (struct sr_loc_txn's rec). */
+static inline void sr_loc_aor_set_tag(struct sr_aor *a, uint32_t tag)
+{
+	a->user_tag = tag;
+}
 
 /*
  * The per-binding word the store keeps for its user (struct sr_binding's
@@ -256,7 +260,7 @@ struct sr_loc_slot {
  */
 struct sr_loc_txn {
 	struct sr_str aor;
-	const struct sr_aor *rec;
+	struct sr_aor *rec; /* the store's; its user writes only its tag (sr_loc_aor_set_tag) */
 	bool remove_all;
 	unsigned n;
 	struct sr_loc_change c[SR_LOC_TXN_MAX];

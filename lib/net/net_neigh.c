@@ -39,6 +39,7 @@ struct pending {
 	uint32_t entry;    /* index into the table */
 	uint8_t sent;      /* requests sent */
 	uint8_t n;         /* datagrams held */
+	uint16_t at;       /* its index in busy, kept by start and finish: freeing it needs no search */
 	void *q[SR_NEIGH_MAX_QUEUE];
 };
 
@@ -51,7 +52,7 @@ struct sr_neigh {
 	struct pending *p;
 	uint16_t *free_slots; /* stack of free pending slots */
 	uint32_t n_free;
-	uint16_t *busy;       /* pending slots in use, in no order (advance walks them) */
+	uint16_t *busy;       /* pending slots in use, in no order (advance walks them; each knows its index) */
 	uint32_t n_busy;
 	uint64_t next_due_ms; /* earliest next_ms among busy slots (advance returns at once before it) */
 	uint8_t last_mac[SR_NEIGH_MAX_PORTS][6];
@@ -187,8 +188,9 @@ static bool start(struct sr_neigh *n, struct entry *e, uint64_t now_ms)
 	if (n->n_free == 0)
 		return false;
 	uint16_t s = n->free_slots[--n->n_free];
-	n->busy[n->n_busy++] = s;
 	struct pending *ps = &n->p[s];
+	ps->at = (uint16_t)n->n_busy;
+	n->busy[n->n_busy++] = s;
 	ps->entry = (uint32_t)(e - n->e);
 	ps->sent = 1;
 	ps->n = 0;
@@ -200,20 +202,14 @@ static bool start(struct sr_neigh *n, struct entry *e, uint64_t now_ms)
 	return true;
 }
 
-/* Returns slot s to the free stack (b: its index in busy). */
+/* Returns slot busy[b] to the free stack; the last busy slot takes its place in busy. */
 static void finish(struct sr_neigh *n, uint32_t b)
 {
 	uint16_t s = n->busy[b];
-	n->busy[b] = n->busy[--n->n_busy];
+	uint16_t last = n->busy[--n->n_busy];
+	n->busy[b] = last;
+	n->p[last].at = (uint16_t)b;
 	n->free_slots[n->n_free++] = s;
-}
-
-static uint32_t busy_index(const struct sr_neigh *n, uint16_t s)
-{
-	uint32_t b = 0;
-	while (n->busy[b] != s)
-		b++;
-	return b;
 }
 
 /* Empties slot s's queue into q (callbacks may start a resolution that reuses the slot). */
@@ -237,7 +233,7 @@ static void confirm(struct sr_neigh *n, struct entry *e, uint16_t port, const ui
 		return;
 	void *q[SR_NEIGH_MAX_QUEUE];
 	unsigned nq = take_queue(n, e->slot, q);
-	finish(n, busy_index(n, e->slot));
+	finish(n, n->p[e->slot].at);
 	e->slot = NO_SLOT;
 	n->st.resolved++;
 	for (unsigned i = 0; i < nq; i++)
@@ -355,6 +351,39 @@ enum sr_neigh_rc sr_neigh_send(struct sr_neigh *n, uint32_t dst, uint16_t def_po
 	memcpy(hop->mac, n->last_mac[def_port], 6);
 	hop->port = def_port;
 	return SR_NEIGH_READY;
+}
+
+/* resolve()'s checks for the on-link ip, without its changes: false where it would drop (table_full counted). */
+static bool resolvable(struct sr_neigh *n, uint32_t ip)
+{
+	const struct entry *e = find(n, ip);
+	if (e && e->state == REACHABLE)
+		return true;
+	if (e && e->state == INCOMPLETE)
+		return n->p[e->slot].n < n->cfg.queue;
+	if (e == NULL && sr_ways_victim(bucket_of(n, ip), sizeof(*e), rank, 0) == SR_WAYS) {
+		n->st.table_full++; /* as take() counts it */
+		return false;
+	}
+	return n->n_free > 0; /* a new or VIA entry starts a resolution: a pending slot */
+}
+
+bool sr_neigh_can_send(struct sr_neigh *n, uint32_t dst, uint16_t def_port)
+{
+	bool ok;
+	if (def_port >= SR_NEIGH_MAX_PORTS)
+		ok = false;
+	else if (on_link(n, dst))
+		ok = resolvable(n, dst);
+	else if (n->cfg.gateway)
+		ok = resolvable(n, n->cfg.gateway);
+	else {
+		const struct entry *e = find(n, dst);
+		ok = (e && e->state == VIA) || n->last_known[def_port];
+	}
+	if (!ok)
+		n->st.dropped++;
+	return ok;
 }
 
 bool sr_neigh_lookup(const struct sr_neigh *n, uint32_t ip, struct sr_neigh_hop *hop)

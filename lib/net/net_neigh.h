@@ -109,6 +109,16 @@ void sr_neigh_free(struct sr_neigh *n);
 enum sr_neigh_rc sr_neigh_send(struct sr_neigh *n, uint32_t dst, uint16_t def_port, void *pkt, uint64_t now_ms,
 			       struct sr_neigh_hop *hop);
 
+/*
+ * Whether sr_neigh_send would send or hold a datagram to dst now (same
+ * arguments), asked before the datagram is built: false exactly when it
+ * would be dropped (no next hop, a full queue, no pending slot, a bucket of
+ * four addresses being resolved), counted then as sr_neigh_send counts it
+ * (dropped, table_full), so the caller builds and frees nothing. Changes
+ * nothing else: no entry taken, no request sent.
+ */
+bool sr_neigh_can_send(struct sr_neigh *n, uint32_t dst, uint16_t def_port);
+
 /* An IPv4 frame from src_ip (network order) came in on port from src_mac. */
 void sr_neigh_learn_ip(struct sr_neigh *n, uint16_t port, uint32_t src_ip, const uint8_t src_mac[6],
 		       uint64_t now_ms);

@@ -74,10 +74,10 @@ enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p, const
 	return SR_E_OK;
 }
 
-void sr_reg_rule_keep(struct sr_req_ctx *c, const struct sr_plan *p)
+void sr_reg_rule_keep(const struct sr_plan *p)
 {
 	if (p->rule_tag && p->txn.rec && sr_loc_aor_tag(p->txn.rec) != p->rule_tag)
-		sr_loc_aor_set_tag(c->s->loc, p->txn.rec, p->rule_tag);
+		sr_loc_aor_set_tag(p->txn.rec, p->rule_tag);
 }
 
 static enum sr_midreg_matching mode_of(const struct sr_plan *p)

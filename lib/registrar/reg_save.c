@@ -413,7 +413,7 @@ static void change_and_answer(struct sr_req_ctx *c, struct sr_plan *p)
 	enum sr_reg_err e = sr_plan_prepare(c, p);
 	if (e != SR_E_OK)
 		return sr_reply_error(c, e, NULL, SR_STR_NULL);
-	sr_reg_rule_keep(c, p); /* the AoR's record (a new one exists from here) keeps its mid rule's tag */
+	sr_reg_rule_keep(p); /* the AoR's record (a new one exists from here) keeps its mid rule's tag */
 	struct sr_loc_cursor cur;
 	sr_loc_cursor_txn(&cur, &p->txn);
 	if (!sr_reply_bindings(c, &cur, p) || (c->s->retraction && !sr_reply_retraction(c))) {

@@ -128,7 +128,7 @@ static inline bool sr_reg_rule_reads_record(const struct sr_req_ctx *c)
 	return c->s->mid_hooks.settings && !sr_reg_mid_second_pass(c);
 }
 enum sr_reg_err sr_reg_rule_begin(struct sr_req_ctx *c, struct sr_plan *p, const struct sr_aor *to_rec);
-void sr_reg_rule_keep(struct sr_req_ctx *c, const struct sr_plan *p);
+void sr_reg_rule_keep(const struct sr_plan *p);
 const struct sr_binding *sr_reg_rule_match(const struct sr_req_ctx *c, const struct sr_plan *p,
 					   const struct sr_aor *rec, struct sr_plan_entry *pe);
 bool sr_reg_rule_same(const struct sr_plan *p, struct sr_plan_entry *a, struct sr_plan_entry *b);

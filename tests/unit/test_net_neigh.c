@@ -2,10 +2,12 @@
  * test_net_neigh.c - lib/net's neighbour table driven by a hand-moved clock:
  * learning (IPv4 frames, RFC 826's merge rule), resolution with held
  * datagrams, retries and give-up, ageing and probes, the replacement rule
- * of a full bucket, a flood of new sources, the gateway and the fallbacks, the quiet second, the
- * configurations refused, and the ARP request and news on the wire. The io
- * callbacks only record what they were asked. Which worker learns a SIP
- * datagram (once, its owner) is the glue's: test_app_worker_neigh.c.
+ * of a full bucket, a flood of new sources, the gateway and the fallbacks,
+ * the quiet second, the question asked before a datagram is built
+ * (sr_neigh_can_send), the configurations refused, and the ARP request and
+ * news on the wire. The io callbacks only record what they were asked.
+ * Which worker learns a SIP datagram (once, its owner) is the glue's:
+ * test_app_worker_neigh.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -243,6 +245,50 @@ static void test_pending_slots_are_bounded(void **state)
 	struct sr_net_arp a = arp(2, MAC_A, "198.51.100.10", T_OUR_IP);
 	sr_neigh_learn_arp(n, 0, &a, 5);
 	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.12"), 0, &p, 6, &f->hop), SR_NEIGH_HELD);
+}
+
+/*
+ * Resolutions end in any order: each frees its own pending slot (found by
+ * the index it keeps, no search), the others go on retrying, and every slot
+ * comes back.
+ */
+static void test_slots_end_in_any_order(void **state)
+{
+	struct fix *f = *state;
+	struct sr_neigh_config c = cfg();
+	c.pending = 4;
+	c.max_requests = 10; /* none gives up while the others are answered */
+	struct sr_neigh *n = remake(f, &c);
+	static const unsigned order[4] = { 2, 0, 3, 1 };
+	int p[4];
+	char s[32];
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(s, sizeof(s), "198.51.100.%u", 10 + i);
+		assert_int_equal(sr_neigh_send(n, t_ip(s), 0, &p[i], 0, &f->hop), SR_NEIGH_HELD);
+	}
+	for (unsigned k = 0; k < 4; k++) {
+		snprintf(s, sizeof(s), "198.51.100.%u", 10 + order[k]);
+		struct sr_net_arp a = arp(2, MAC_A, s, T_OUR_IP);
+		assert_true(sr_neigh_learn_arp(n, 0, &a, 10 + k));
+		assert_int_equal(f->r.n_rel, k + 1);
+		assert_ptr_equal(f->r.rel[k], &p[order[k]]);
+		/* the ones still waiting are retried, the resolved ones not */
+		unsigned req = f->r.n_req;
+		assert_int_equal(sr_neigh_advance(n, 1000 * (k + 1)), 3 - k);
+		assert_int_equal(f->r.n_req, req + 3 - k);
+		for (unsigned r = req; r < f->r.n_req; r++)
+			for (unsigned j = 0; j <= k; j++) {
+				snprintf(s, sizeof(s), "198.51.100.%u", 10 + order[j]);
+				assert_int_not_equal(f->r.req_ip[r], t_ip(s));
+			}
+	}
+	/* all four slots are free again */
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(s, sizeof(s), "198.51.100.%u", 20 + i);
+		assert_int_equal(sr_neigh_send(n, t_ip(s), 0, &p[i], 5000, &f->hop), SR_NEIGH_HELD);
+	}
+	assert_int_equal(sr_neigh_stats(n)->resolved, 4);
+	assert_int_equal(sr_neigh_stats(n)->dropped, 0);
 }
 
 static void test_rfc826_merge(void **state)
@@ -519,6 +565,73 @@ static void test_quiet_second(void **state)
 	assert_int_equal(f->r.n_req, 1);
 }
 
+/*
+ * sr_neigh_can_send answers before the datagram is built: false exactly
+ * where sr_neigh_send would drop (counted the same way), true where it
+ * would send or hold; asking changes nothing (no entry, no request).
+ */
+static void test_can_send_asks_first(void **state)
+{
+	struct fix *f = *state;
+	struct sr_neigh_config c = cfg();
+	c.pending = 1;
+	c.queue = 2;
+	struct sr_neigh *n = remake(f, &c);
+	const struct sr_neigh_stats *st = sr_neigh_stats(n);
+	uint32_t ip = t_ip("198.51.100.9"), other = t_ip("198.51.100.10");
+	int p;
+
+	/* never seen, on-link: it would be held; asking takes no entry and sends no request */
+	assert_true(sr_neigh_can_send(n, ip, 0));
+	assert_int_equal(st->entries, 0);
+	assert_int_equal(f->r.n_req, 0);
+	assert_int_equal(sr_neigh_send(n, ip, 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	assert_true(sr_neigh_can_send(n, ip, 0)); /* room for one more in its queue */
+	assert_int_equal(sr_neigh_send(n, ip, 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	/* its queue is full: no, counted once, as the send would count it */
+	assert_false(sr_neigh_can_send(n, ip, 0));
+	assert_int_equal(st->dropped, 1);
+	assert_int_equal(sr_neigh_send(n, ip, 0, &p, 0, &f->hop), SR_NEIGH_DROPPED);
+	assert_int_equal(st->dropped, 2);
+	/* another new address: the only pending slot is busy; no entry is taken for it */
+	assert_false(sr_neigh_can_send(n, other, 0));
+	assert_int_equal(st->dropped, 3);
+	assert_int_equal(st->entries, 1);
+	assert_int_equal(st->learned, 1);
+	assert_int_equal(f->r.n_req, 1);
+	/* a known address goes at once, even with no slot free */
+	sr_neigh_learn_ip(n, 0, t_ip("198.51.100.2"), MAC_B, 0);
+	assert_true(sr_neigh_can_send(n, t_ip("198.51.100.2"), 0));
+	/* a port out of range */
+	assert_false(sr_neigh_can_send(n, t_ip("198.51.100.2"), SR_NEIGH_MAX_PORTS));
+	assert_int_equal(st->dropped, 4);
+	/* off-link, no gateway: the port's last neighbour, when it has one */
+	assert_false(sr_neigh_can_send(n, t_ip("203.0.113.7"), 1));
+	assert_true(sr_neigh_can_send(n, t_ip("203.0.113.7"), 0));
+	assert_int_equal(st->dropped, 5);
+
+	/* a bucket whose four ways are being resolved: no, counted as table_full too */
+	c.pending = 8;
+	c.entries = 4;
+	n = remake(f, &c);
+	st = sr_neigh_stats(n);
+	char a[32];
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(a, sizeof(a), "198.51.100.%u", 70 + i);
+		assert_int_equal(sr_neigh_send(n, t_ip(a), 0, &p, i, &f->hop), SR_NEIGH_HELD);
+	}
+	assert_false(sr_neigh_can_send(n, t_ip("198.51.100.80"), 0));
+	assert_int_equal(st->table_full, 1);
+	assert_int_equal(st->dropped, 1);
+	/* off-link through a gateway: the gateway's own resolution decides */
+	c.gateway = t_ip("198.51.100.254");
+	c.pending = 1;
+	n = remake(f, &c);
+	assert_true(sr_neigh_can_send(n, t_ip("203.0.113.7"), 0));
+	assert_int_equal(sr_neigh_send(n, t_ip("198.51.100.9"), 0, &p, 0, &f->hop), SR_NEIGH_HELD);
+	assert_false(sr_neigh_can_send(n, t_ip("203.0.113.7"), 0)); /* the one slot is busy */
+}
+
 static void test_arp_request_on_the_wire(void **state)
 {
 	(void)state;
@@ -572,6 +685,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_an_ipv4_frame_also_resolves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retries_then_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_slots_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slots_end_in_any_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rfc826_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_entries_are_probed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_bucket_replaces_the_oldest, setup, teardown),
@@ -579,6 +693,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_off_link_goes_to_the_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_link_without_gateway_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_second, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_can_send_asks_first, setup, teardown),
 		cmocka_unit_test(test_bad_config_refused),
 		cmocka_unit_test(test_arp_request_on_the_wire),
 	};

@@ -2,11 +2,11 @@
  * test_reg_rule.c - the registrar acting on the mid-registrar's per-AoR
  * rules (lib/registrar/reg_rule.c; docs/MID_REGISTRAR.md, "Per domain or
  * per AoR"): max-contacts, force-registration, matching-mode 0 / 1 /
- * <param>, path-received, aor=, memory-only and only-request-contacts (the
- * registrar's own 200: an absorbed REGISTER), each from a real `aor mid`
- * line of lib/policy, looked up through the registrar's settings hook as
- * the worker does (sr_policy_mid_settings), with real bytes through
- * sr_reg_process.
+ * <param>, path-received, aor=, memory-only (over the binding_flags hook)
+ * and only-request-contacts (the registrar's own 200: an absorbed
+ * REGISTER), each from a real `aor mid` line of lib/policy, looked up
+ * through the registrar's settings hook as the worker does
+ * (sr_policy_mid_settings), with real bytes through sr_reg_process.
  *
  * The stand-in for lib/midreg absorbs every REGISTER (the registrar then
  * answers as a final registrar and stores the change) unless a test asks
@@ -348,6 +348,45 @@ static void memory_only_from_rule(void **state)
 	env_done(e);
 }
 
+static unsigned flag_calls;
+
+/* A binding_flags hook that says the opposite of the rules below: memory-only for all but carol. */
+static uint16_t flags_against_rules(struct th_env *e, struct sr_str aor)
+{
+	(void)e;
+	flag_calls++;
+	return sr_str_eq(aor, SR_STR_LIT("sip:carol@example.com")) ? 0 : SR_BFLAG_MEMORY_ONLY;
+}
+
+/*
+ * An AoR with a mid rule takes memory-only from its rule, whatever the
+ * binding_flags hook would say, and the hook is not asked; an AoR without
+ * one gets the hook's answer (reg_save.c; docs/MID_REGISTRAR.md).
+ */
+static void rule_memory_only_overrides_the_hook(void **state)
+{
+	(void)state;
+	struct th_env *e = env_rules("aor mid memory-only /^sip:carol@/\n"
+				     "aor mid max-contacts=5 /^sip:alice@/\n", NULL);
+	e->binding_flags = flags_against_rules;
+	flag_calls = 0;
+	/* carol's rule says memory-only, the hook would not */
+	assert_int_equal(reg(e, "carol", "<sip:carol@198.51.100.9:5060>;expires=300", "c-1", 1), 200);
+	assert_true(th_binding(e, "sip:carol@example.com", 0)->flags & SR_BFLAG_MEMORY_ONLY);
+	/* alice's rule does not, the hook would */
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5060>;expires=300", "a-1", 1), 200);
+	assert_false(th_binding(e, "sip:alice@example.com", 0)->flags & SR_BFLAG_MEMORY_ONLY);
+	/* a refresh keeps the rule's answer */
+	assert_int_equal(reg(e, "alice", "<sip:alice@198.51.100.2:5060>;expires=300", "a-1", 2), 200);
+	assert_false(th_binding(e, "sip:alice@example.com", 0)->flags & SR_BFLAG_MEMORY_ONLY);
+	assert_int_equal(flag_calls, 0);
+	/* bob has no rule: the hook decides */
+	assert_int_equal(reg(e, "bob", "<sip:bob@198.51.100.3:5060>;expires=300", "b-1", 1), 200);
+	assert_true(th_binding(e, "sip:bob@example.com", 0)->flags & SR_BFLAG_MEMORY_ONLY);
+	assert_int_equal(flag_calls, 1);
+	env_done(e);
+}
+
 /* only-request-contacts: the registrar's 200 (an absorbed REGISTER) lists the request's contacts only. */
 static void only_request_contacts(void **state)
 {
@@ -515,6 +554,7 @@ int main(void)
 		cmocka_unit_test(path_received),
 		cmocka_unit_test(custom_aor),
 		cmocka_unit_test(memory_only_from_rule),
+		cmocka_unit_test(rule_memory_only_overrides_the_hook),
 		cmocka_unit_test(only_request_contacts),
 		cmocka_unit_test(reload_changes_rule),
 		cmocka_unit_test(leased_refresh_after_reload),
