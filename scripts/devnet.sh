@@ -134,6 +134,16 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "devnet: must run as root (network namespaces)" >&2
 	exit 1
 fi
+# Changing the network takes the development network's lock too: a script
+# holding it (a test, a benchmark, run.sh) exported SR_DEVNET_LOCKED=1 to its
+# children and passes at once; `devnet.sh down` typed by hand waits instead of
+# tearing the namespaces out from under a running test.
+case "${1:-}" in
+up | up-pair | up-repl | down)
+	. "$(dirname "$0")/devnet_lock.sh"
+	sr_devnet_lock
+	;;
+esac
 case "${1:-}" in
 up) up ;;
 up-pair) up_pair ;;
