@@ -77,11 +77,9 @@ static int find_node(const struct sr_repl_client *cl, const char *host, uint16_t
 	return -1;
 }
 
-static int add_node(struct sr_repl_client *cl, const char *host, uint16_t port, bool functions)
+/* A new node (connection) to host:port, even when one exists (lanes); its index or -1. */
+static int new_node(struct sr_repl_client *cl, const char *host, uint16_t port, bool functions)
 {
-	int i = find_node(cl, host, port);
-	if (i >= 0)
-		return i;
 	if (cl->n_nodes == SR_REPL_MAX_NODES)
 		return -1;
 	struct node *n = calloc(1, sizeof(*n));
@@ -94,6 +92,12 @@ static int add_node(struct sr_repl_client *cl, const char *host, uint16_t port, 
 	sr_repl_sendbuf_init(&n->bytes);
 	cl->nodes[cl->n_nodes] = n;
 	return (int)cl->n_nodes++;
+}
+
+static int add_node(struct sr_repl_client *cl, const char *host, uint16_t port, bool functions)
+{
+	int i = find_node(cl, host, port);
+	return i >= 0 ? i : new_node(cl, host, port, functions);
 }
 
 struct sr_repl_client *sr_repl_client_new(const char *redis, bool functions, const uint64_t *now,
@@ -155,10 +159,31 @@ bool sr_repl_client_is_cluster(const struct sr_repl_client *cl)
 	return cl->cluster;
 }
 
+int sr_repl_client_set_lanes(struct sr_repl_client *cl, unsigned lanes)
+{
+	if (cl->cluster || lanes == 0 || lanes > SR_REPL_MAX_NODES || cl->n_nodes != 1)
+		return -1;
+	const struct node *first = cl->nodes[0];
+	for (unsigned i = 1; i < lanes; i++) {
+		int ni = new_node(cl, first->conn.host, first->conn.port, first->conn.functions);
+		if (ni < 0)
+			return -1;
+		cl->nodes[ni]->master = true;
+		cl->masters[i] = (unsigned)ni;
+	}
+	cl->n_masters = lanes;
+	return 0;
+}
+
+bool sr_repl_client_one_pipe(const struct sr_repl_client *cl)
+{
+	return !cl->cluster && cl->n_masters == 1;
+}
+
 static struct node *slot_owner(const struct sr_repl_client *cl, int slot)
 {
-	if (!cl->cluster)
-		return cl->nodes[0];
+	if (!cl->cluster && slot != SR_REPL_ANY_SLOT)
+		return cl->nodes[cl->masters[slot % cl->n_masters]]; /* one Redis: the slot's lane */
 	if (slot == SR_REPL_ANY_SLOT) {
 		for (unsigned i = 0; i < cl->n_masters; i++)
 			if (sr_repl_conn_ready(&cl->nodes[cl->masters[i]]->conn))
@@ -374,7 +399,9 @@ int sr_repl_client_send_master(struct sr_repl_client *cl, unsigned i, int argc, 
 
 int sr_repl_client_master_of(const struct sr_repl_client *cl, int slot)
 {
-	int n = cl->cluster ? cl->slot_node[slot] : 0;
+	if (!cl->cluster)
+		return slot % (int)cl->n_masters; /* one Redis: the lane */
+	int n = cl->slot_node[slot];
 	for (unsigned i = 0; n >= 0 && i < cl->n_masters; i++)
 		if (cl->masters[i] == (unsigned)n)
 			return (int)i;
