@@ -96,6 +96,25 @@ static void start_active(struct redis_proc *rp, struct node *a, struct pump *p, 
 	assert_true(wait_active(p, a, 5000));
 }
 
+/*
+ * A fresh Redis (its HOST:PORT in rs), the model reset to 'aors' AoRs and
+ * node "a" active on it with 'connections' (0: the default); what "a"
+ * would follow goes to seen2, so that seen is free for a standby.
+ */
+static void open_writer(struct redis_proc *rp, char rs[64], struct node *a, struct pump *p, unsigned aors,
+			unsigned connections)
+{
+	assert_int_equal(redis_proc_start(rp, false, NULL), 0);
+	spec(rp, rs, 64);
+	models_reset(&models, aors);
+	struct node_opts o;
+	node_defaults(&o, rs, "a", true);
+	o.connections = connections;
+	node_open(a, &o, models.own, models.seen2);
+	*p = (struct pump){ .r = { a->r }, .n = 1 };
+	assert_true(wait_active(p, a, 5000));
+}
+
 static long long connected_clients(redisContext *c)
 {
 	redisReply *r = redis_cmd(c, "INFO clients");
@@ -120,20 +139,14 @@ static void test_writer_lanes_keep_order(void **state)
 {
 	(void)state;
 	struct redis_proc rp;
-	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
 	char rs[64];
-	spec(&rp, rs, sizeof(rs));
-	models_reset(&models, 40);
 	struct node a, b;
-	struct node_opts o;
-	node_defaults(&o, rs, "a", true);
-	o.connections = 4;
-	node_open(&a, &o, models.own, models.seen2);
-	struct pump p = { .r = { a.r }, .n = 1 };
-	assert_true(wait_active(&p, &a, 5000));
+	struct pump p;
+	open_writer(&rp, rs, &a, &p, 40, 4);
 	redisContext *c = redis_proc_connect(&rp);
 	/* the test's own, the role's, the follower's and the writer's four */
 	assert_int_equal(connected_clients(c), 1 + 1 + 1 + 4);
+	struct node_opts o;
 	node_defaults(&o, rs, "b", false);
 	node_open(&b, &o, models.own, models.seen);
 	p.r[1] = b.r;
@@ -336,16 +349,10 @@ static void test_follower_sees_changes_in_order(void **state)
 {
 	(void)state;
 	struct redis_proc rp;
-	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
 	char rs[64];
-	spec(&rp, rs, sizeof(rs));
-	models_reset(&models, 1000);
 	struct node a, b;
-	struct node_opts o;
-	node_defaults(&o, rs, "a", true);
-	node_open(&a, &o, models.own, models.seen2);
-	struct pump p = { .r = { a.r }, .n = 1 };
-	assert_true(wait_active(&p, &a, 5000));
+	struct pump p;
+	open_writer(&rp, rs, &a, &p, 1000, 0);
 	uint64_t rng = 7;
 	uint64_t last = add_random(&p, &a, &rng, 1000, 0);
 	assert_true(wait_settled(&p, &a, last, 5000));
@@ -358,6 +365,7 @@ static void test_follower_sees_changes_in_order(void **state)
 	freeReplyObject(r);
 	models.own->b[999][0] = (struct mbind){ 0 };
 
+	struct node_opts o;
 	node_defaults(&o, rs, "b", false);
 	node_open(&b, &o, models.own, models.seen);
 	p.r[1] = b.r;
