@@ -115,6 +115,17 @@ static void open_writer(struct redis_proc *rp, char rs[64], struct node *a, stru
 	assert_true(wait_active(p, a, 5000));
 }
 
+/* Node "b", a standby on the same Redis applying into seen, added to the pump and following. */
+static void open_standby(const char rs[64], struct node *b, struct pump *p)
+{
+	struct node_opts o;
+	node_defaults(&o, rs, "b", false);
+	node_open(b, &o, models.own, models.seen);
+	p->r[1] = b->r;
+	p->n = 2;
+	assert_true(wait_following(p, b, 5000));
+}
+
 static long long connected_clients(redisContext *c)
 {
 	redisReply *r = redis_cmd(c, "INFO clients");
@@ -146,12 +157,7 @@ static void test_writer_lanes_keep_order(void **state)
 	redisContext *c = redis_proc_connect(&rp);
 	/* the test's own, the role's, the follower's and the writer's four */
 	assert_int_equal(connected_clients(c), 1 + 1 + 1 + 4);
-	struct node_opts o;
-	node_defaults(&o, rs, "b", false);
-	node_open(&b, &o, models.own, models.seen);
-	p.r[1] = b.r;
-	p.n = 2;
-	assert_true(wait_following(&p, &b, 5000));
+	open_standby(rs, &b, &p);
 	uint64_t rng = 7;
 	uint64_t last = add_random(&p, &a, &rng, 20000, 2000);
 	assert_true(wait_settled(&p, &a, last, 20000));
@@ -365,12 +371,7 @@ static void test_follower_sees_changes_in_order(void **state)
 	freeReplyObject(r);
 	models.own->b[999][0] = (struct mbind){ 0 };
 
-	struct node_opts o;
-	node_defaults(&o, rs, "b", false);
-	node_open(&b, &o, models.own, models.seen);
-	p.r[1] = b.r;
-	p.n = 2;
-	assert_true(wait_following(&p, &b, 5000));
+	open_standby(rs, &b, &p);
 	assert_true(wait_equal(&p, models.own, models.seen, 5000));
 	struct sr_repl_stats s;
 	sr_repl_stats(b.r, &s);
