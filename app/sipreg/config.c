@@ -257,6 +257,8 @@ static const struct key keys[] = {
 	  "stream entries kept per node (MAXLEN ~); a standby further behind re-reads the keys" },
 	{ "replication", "batch_events", K_U32, F(repl.batch_events), 1, 100000, NULL,
 	  "changes per Redis command and stream entry" },
+	{ "replication", "connections", K_U32, F(repl.connections), 1, SR_REPL_MAX_CONNECTIONS, NULL,
+	  "one Redis: the writer's connections; an AoR's commands keep to one, the stream entry follows its keys" },
 	{ "replication", "backlog_events", K_U32, F(repl.backlog_events), 1, 100000000, NULL,
 	  "changes kept while Redis is away; beyond: dropped, then a full resynchronisation" },
 	{ "replication", "timeout_ms", K_U32, F(repl.timeout_ms), 10, 600000, NULL,

@@ -38,6 +38,8 @@
 #                      devnet.sh up-repl's kernel link, emptied before every start; sipreg active,
 #                      replication.durability = SR_DUR_REPL (default: the mode's own durability,
 #                      so "sync" is control and replication sync; "async" keeps replication async)
+#   SR_DUR_REPL_CONNECTIONS  replication.connections (the writer's connections to the one Redis);
+#                      unset: sipreg's default
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -97,6 +99,7 @@ if [ "$redis" = 1 ]; then
 	done
 	repl_args=(--set replication.redis=198.51.100.129:6379 --set replication.role=active
 		--set replication.node_id=bench)
+	[ -n "${SR_DUR_REPL_CONNECTIONS:-}" ] && repl_args+=(--set replication.connections="$SR_DUR_REPL_CONNECTIONS")
 fi
 
 # start_dut MODE: sipreg with persistence in durability MODE on an empty data directory

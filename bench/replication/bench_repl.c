@@ -17,8 +17,9 @@
  * machines.
  *
  *   bench_repl [--changes N] [--aors K] [--record BYTES] [--rate R] [--seconds S]
- *              [--phase one|lag|failover|cluster] [--redis-args "ARGS"] [--smoke]
- * (--redis-args: more redis-server arguments, e.g. "--appendonly no").
+ *              [--phase one|lag|failover|cluster] [--redis-args "ARGS"] [--connections N] [--smoke]
+ * (--redis-args: more redis-server arguments, e.g. "--appendonly no"; --connections:
+ * replication.connections, the writer's connections to one Redis, default the library's).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -130,6 +131,9 @@ static void snap_close(void *ctx)
 	(void)ctx;
 }
 
+/* --connections (0: the library's default); every instance of a run uses the same */
+static unsigned connections;
+
 static int inst_open(struct inst *in, const char *redis, const char *node, bool active, uint32_t failover_ms)
 {
 	memset(in, 0, sizeof(*in));
@@ -142,6 +146,8 @@ static int inst_open(struct inst *in, const char *redis, const char *node, bool 
 	c.failover_ms = failover_ms;
 	c.heartbeat_ms = failover_ms / 5;
 	c.backlog_events = 2000000;
+	if (connections)
+		c.connections = connections;
 	struct sr_repl_callbacks cb = { .ctx = in, .settled = on_settled, .role = on_role, .follow = on_follow,
 					.snapshot = { in, snap_open, snap_next, snap_close } };
 	char err[512];
@@ -482,9 +488,12 @@ int main(int argc, char **argv)
 			o.phase = argv[++i];
 		} else if (i + 1 < argc && !strcmp(argv[i], "--redis-args")) {
 			o.redis_args = argv[++i];
+		} else if (i + 1 < argc && !strcmp(argv[i], "--connections")) {
+			connections = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else {
 			fprintf(stderr, "usage: bench_repl [--changes N] [--aors K] [--record BYTES] [--rate R] "
-					"[--seconds S] [--phase one|lag|failover|cluster] [--redis-args \"ARGS\"] [--smoke]\n");
+					"[--seconds S] [--phase one|lag|failover|cluster] [--redis-args \"ARGS\"] "
+					"[--connections N] [--smoke]\n");
 			return 2;
 		}
 	}

@@ -231,6 +231,12 @@ int sr_repl_open(const struct sr_repl_config *cfg, const struct sr_repl_callback
 	r->ctl = sr_repl_client_new(cfg->redis, true, &r->now, cfg->timeout_ms, backoff, err, err_len);
 	r->wcl = r->ctl ? sr_repl_client_new(cfg->redis, true, &r->now, cfg->timeout_ms, backoff, err, err_len)
 			: NULL;
+	/* the writer's client only: heartbeats and the follower are light, the changes are not */
+	if (r->wcl && !sr_repl_client_is_cluster(r->wcl) && sr_repl_client_set_lanes(r->wcl, cfg->connections) != 0) {
+		snprintf(err, err_len, "replication: out of memory");
+		sr_repl_client_free(r->wcl);
+		r->wcl = NULL;
+	}
 	r->fol = r->wcl ? sr_repl_client_new(cfg->redis, false, &r->now, cfg->timeout_ms, backoff, err, err_len)
 			: NULL;
 	struct sr_repl_writer_cfg wc = {

@@ -8,7 +8,11 @@
  *   CLUSTER SLOTS map, MOVED/ASK. Replicas are never used: the writer and
  *   the follower only talk to masters.
  * - Each command keeps its formatted bytes until it is answered, so that a
- *   redirection re-sends exactly what was sent.
+ *   redirection re-sends exactly what was sent. They are formatted straight
+ *   into one reused buffer per node (repl_sendbuf.h) and the command's
+ *   record waits in a FIFO per node (repl_fifo.h): a connection answers in
+ *   order, so the oldest record is the one answered. Before, each command
+ *   cost a calloc and a malloc'd copy (bench/RESULTS.md, issue 16).
  * - Nodes are allocated one by one and never move (hiredis holds a pointer
  *   to each connection); a node that stops being a master keeps its
  *   connection (it may be a seed), it just receives nothing.
@@ -20,6 +24,8 @@
 #include <string.h>
 
 #include "repl_cmd.h"
+#include "repl_fifo.h"
+#include "repl_sendbuf.h"
 
 #define MAX_HOPS 5
 #define REFRESH_RETRY_MS 200
@@ -28,6 +34,8 @@
 struct node {
 	struct sr_repl_conn conn;
 	bool master;
+	struct sr_repl_fifo cmds;     /* struct cmd: sent on conn, not yet answered, oldest first */
+	struct sr_repl_sendbuf bytes; /* their formatted bytes, by offset */
 };
 
 struct sr_repl_client {
@@ -48,9 +56,9 @@ struct sr_repl_client {
 	uint64_t moved, ask, map_refreshes, errors;
 };
 
+/* A user command sent on a node's connection (its bytes: node->bytes at off). */
 struct cmd {
-	struct sr_repl_client *cl;
-	char *bytes;
+	uint64_t off;
 	size_t len;
 	uint32_t extra_ms;
 	unsigned hops;
@@ -69,11 +77,9 @@ static int find_node(const struct sr_repl_client *cl, const char *host, uint16_t
 	return -1;
 }
 
-static int add_node(struct sr_repl_client *cl, const char *host, uint16_t port, bool functions)
+/* A new node (connection) to host:port, even when one exists (lanes); its index or -1. */
+static int new_node(struct sr_repl_client *cl, const char *host, uint16_t port, bool functions)
 {
-	int i = find_node(cl, host, port);
-	if (i >= 0)
-		return i;
 	if (cl->n_nodes == SR_REPL_MAX_NODES)
 		return -1;
 	struct node *n = calloc(1, sizeof(*n));
@@ -82,8 +88,16 @@ static int add_node(struct sr_repl_client *cl, const char *host, uint16_t port, 
 	sr_repl_conn_init(&n->conn, host, port, functions, cl->now, cl->timeout_ms, cl->backoff_max_ms);
 	n->conn.on_state = on_conn_state;
 	n->conn.owner = cl;
+	sr_repl_fifo_init(&n->cmds, sizeof(struct cmd));
+	sr_repl_sendbuf_init(&n->bytes);
 	cl->nodes[cl->n_nodes] = n;
 	return (int)cl->n_nodes++;
+}
+
+static int add_node(struct sr_repl_client *cl, const char *host, uint16_t port, bool functions)
+{
+	int i = find_node(cl, host, port);
+	return i >= 0 ? i : new_node(cl, host, port, functions);
 }
 
 struct sr_repl_client *sr_repl_client_new(const char *redis, bool functions, const uint64_t *now,
@@ -129,11 +143,14 @@ void sr_repl_client_free(struct sr_repl_client *cl)
 {
 	if (!cl)
 		return;
-	/* closing runs the pending callbacks (NULL replies); their commands are freed there */
+	/* closing runs the pending callbacks (NULL replies), which empties each node's FIFO */
 	for (unsigned i = 0; i < cl->n_nodes; i++)
 		sr_repl_conn_close(&cl->nodes[i]->conn);
-	for (unsigned i = 0; i < cl->n_nodes; i++)
+	for (unsigned i = 0; i < cl->n_nodes; i++) {
+		sr_repl_fifo_fini(&cl->nodes[i]->cmds);
+		sr_repl_sendbuf_fini(&cl->nodes[i]->bytes);
 		free(cl->nodes[i]);
+	}
 	free(cl);
 }
 
@@ -142,10 +159,31 @@ bool sr_repl_client_is_cluster(const struct sr_repl_client *cl)
 	return cl->cluster;
 }
 
+int sr_repl_client_set_lanes(struct sr_repl_client *cl, unsigned lanes)
+{
+	if (cl->cluster || lanes == 0 || lanes > SR_REPL_MAX_NODES || cl->n_nodes != 1)
+		return -1;
+	const struct node *first = cl->nodes[0];
+	for (unsigned i = 1; i < lanes; i++) {
+		int ni = new_node(cl, first->conn.host, first->conn.port, first->conn.functions);
+		if (ni < 0)
+			return -1;
+		cl->nodes[ni]->master = true;
+		cl->masters[i] = (unsigned)ni;
+	}
+	cl->n_masters = lanes;
+	return 0;
+}
+
+bool sr_repl_client_one_pipe(const struct sr_repl_client *cl)
+{
+	return !cl->cluster && cl->n_masters == 1;
+}
+
 static struct node *slot_owner(const struct sr_repl_client *cl, int slot)
 {
-	if (!cl->cluster)
-		return cl->nodes[0];
+	if (!cl->cluster && slot != SR_REPL_ANY_SLOT)
+		return cl->nodes[cl->masters[slot % cl->n_masters]]; /* one Redis: the slot's lane */
 	if (slot == SR_REPL_ANY_SLOT) {
 		for (unsigned i = 0; i < cl->n_masters; i++)
 			if (sr_repl_conn_ready(&cl->nodes[cl->masters[i]]->conn))
@@ -180,15 +218,12 @@ static void maybe_unpause(struct sr_repl_client *cl)
 		cl->paused = false;
 }
 
-static void finish(struct cmd *k, redisReply *reply)
+static void finish(struct sr_repl_client *cl, const struct cmd *k, redisReply *reply)
 {
-	struct sr_repl_client *cl = k->cl;
 	if (reply && reply->type == REDIS_REPLY_ERROR)
 		cl->errors++;
 	cl->inflight--;
 	k->fn(cl, reply, k->priv);
-	free(k->bytes);
-	free(k);
 	maybe_unpause(cl);
 }
 
@@ -234,9 +269,33 @@ static void ignore_reply(struct sr_repl_conn *c, redisReply *reply, void *priv)
 	(void)priv;
 }
 
-static bool redirect(struct cmd *k, const redisReply *reply, const char *from_host)
+/*
+ * Queues command k, whose bytes are still in from->bytes, on node n's
+ * connection: the same bytes, copied into n's buffer (n may be 'from').
+ */
+static int resend(struct node *n, const struct node *from, const struct cmd *k)
 {
-	struct sr_repl_client *cl = k->cl;
+	struct cmd again = *k;
+	char *p = sr_repl_sendbuf_reserve(&n->bytes, k->len, &again.off);
+	if (!p)
+		return -1;
+	memcpy(p, sr_repl_sendbuf_at(&from->bytes, k->off), k->len); /* located after the reserve: it may move */
+	if (sr_repl_fifo_push(&n->cmds, &again) != 0) {
+		sr_repl_sendbuf_unreserve(&n->bytes, k->len);
+		return -1;
+	}
+	if (sr_repl_conn_send(&n->conn, p, k->len, k->extra_ms, cmd_reply, n) != 0) {
+		sr_repl_fifo_unpush(&n->cmds);
+		sr_repl_sendbuf_unreserve(&n->bytes, k->len);
+		return -1;
+	}
+	return 0;
+}
+
+/* k was answered by 'from' with a MOVED/ASK to follow: true when followed (k then lives on elsewhere). */
+static bool redirect(struct sr_repl_client *cl, struct node *from, struct cmd *k, const redisReply *reply)
+{
+	const char *from_host = from->conn.host;
 	bool ask;
 	int slot;
 	char host[SR_REPL_HOST_MAX];
@@ -266,17 +325,24 @@ static bool redirect(struct cmd *k, const redisReply *reply, const char *from_ho
 		sr_repl_conn_tick(&n->conn); /* connects now if not backing off */
 	static const char asking[] = "*1\r\n$6\r\nASKING\r\n";
 	if ((ask && sr_repl_conn_send(&n->conn, asking, sizeof(asking) - 1, 0, ignore_reply, NULL) != 0) ||
-	    sr_repl_conn_send(&n->conn, k->bytes, k->len, k->extra_ms, cmd_reply, k) != 0)
-		finish(k, NULL);
+	    resend(n, from, k) != 0)
+		finish(cl, k, NULL);
 	return true;
 }
 
+/* The reply of the oldest command sent on node priv's connection. */
 static void cmd_reply(struct sr_repl_conn *c, redisReply *reply, void *priv)
 {
-	struct cmd *k = priv;
-	if (redirect(k, reply, c->host))
-		return;
-	finish(k, reply);
+	struct node *n = priv;
+	struct sr_repl_client *cl = c->owner;
+	struct cmd k;
+	if (sr_repl_fifo_pop(&n->cmds, &k) != 0)
+		return; /* cannot happen: one record per command sent */
+	/* its bytes stay until released here, after a redirection copied them */
+	bool followed = redirect(cl, n, &k, reply);
+	sr_repl_sendbuf_release(&n->bytes, k.off + k.len);
+	if (!followed)
+		finish(cl, &k, reply);
 }
 
 static int send_to(struct sr_repl_client *cl, struct node *n, int argc, const char **argv, const size_t *lens,
@@ -284,23 +350,22 @@ static int send_to(struct sr_repl_client *cl, struct node *n, int argc, const ch
 {
 	if (cl->paused || !n || !sr_repl_conn_ready(&n->conn))
 		return -1;
-	struct cmd *k = calloc(1, sizeof(*k));
-	if (!k)
+	int64_t len = sr_repl_resp_size(argc, argv, lens);
+	if (len < 0)
 		return -1;
-	int len = sr_repl_resp_format(&k->bytes, argc, argv, lens);
-	if (len < 0) {
-		free(k);
+	struct cmd k = { .len = (size_t)len, .extra_ms = extra_ms, .no_redirect = flags & SR_REPL_NO_REDIRECT,
+			 .fn = fn, .priv = priv };
+	char *p = sr_repl_sendbuf_reserve(&n->bytes, k.len, &k.off);
+	if (!p)
+		return -1;
+	sr_repl_resp_write(p, argc, argv, lens);
+	if (sr_repl_fifo_push(&n->cmds, &k) != 0) {
+		sr_repl_sendbuf_unreserve(&n->bytes, k.len);
 		return -1;
 	}
-	k->cl = cl;
-	k->len = (size_t)len;
-	k->extra_ms = extra_ms;
-	k->no_redirect = flags & SR_REPL_NO_REDIRECT;
-	k->fn = fn;
-	k->priv = priv;
-	if (sr_repl_conn_send(&n->conn, k->bytes, k->len, extra_ms, cmd_reply, k) != 0) {
-		free(k->bytes);
-		free(k);
+	if (sr_repl_conn_send(&n->conn, p, k.len, extra_ms, cmd_reply, n) != 0) {
+		sr_repl_fifo_unpush(&n->cmds);
+		sr_repl_sendbuf_unreserve(&n->bytes, k.len);
 		return -1;
 	}
 	cl->inflight++;
@@ -334,7 +399,9 @@ int sr_repl_client_send_master(struct sr_repl_client *cl, unsigned i, int argc, 
 
 int sr_repl_client_master_of(const struct sr_repl_client *cl, int slot)
 {
-	int n = cl->cluster ? cl->slot_node[slot] : 0;
+	if (!cl->cluster)
+		return slot % (int)cl->n_masters; /* one Redis: the lane */
+	int n = cl->slot_node[slot];
 	for (unsigned i = 0; n >= 0 && i < cl->n_masters; i++)
 		if (cl->masters[i] == (unsigned)n)
 			return (int)i;

@@ -64,6 +64,20 @@ void sr_repl_client_free(struct sr_repl_client *cl);
 
 bool sr_repl_client_is_cluster(const struct sr_repl_client *cl);
 
+/*
+ * One Redis: 'lanes' connections instead of one, before anything is sent;
+ * a command for a slot goes to lane slot % lanes, so one key's commands
+ * keep their order, and the lanes count as masters (sr_repl_client_masters,
+ * sr_repl_client_master_of, sr_repl_client_send_master). Why: Redis reads at
+ * most 16 KB of a connection per event-loop turn and, with appendfsync
+ * always, fsyncs once per turn before answering, so one connection gets
+ * about 16 KB per fsync; each lane adds its own 16 KB to the same fsync
+ * (bench/RESULTS.md). 0, or -1 (a cluster, already set, or out of memory).
+ */
+int sr_repl_client_set_lanes(struct sr_repl_client *cl, unsigned lanes);
+/* Every command goes through one connection (one Redis, one lane): pipeline order holds across keys. */
+bool sr_repl_client_one_pipe(const struct sr_repl_client *cl);
+
 /* Every slot has a master and every master's connection is ready, and no redirection pause. */
 bool sr_repl_client_ready(const struct sr_repl_client *cl);
 /* Whether the master of 'slot' (SR_REPL_ANY_SLOT: any master) can take a command now. */
@@ -84,7 +98,7 @@ int sr_repl_client_send(struct sr_repl_client *cl, int slot, int argc, const cha
 int sr_repl_client_send_flags(struct sr_repl_client *cl, int slot, int argc, const char **argv, const size_t *lens,
 			      uint32_t extra_ms, unsigned flags, sr_repl_client_fn *fn, void *priv);
 
-/* Masters, for commands that go to each of them (SCAN, WAIT). */
+/* Masters (one Redis: lanes), for commands that go to each of them (SCAN, WAIT). */
 unsigned sr_repl_client_masters(const struct sr_repl_client *cl);
 /* Sends to the i-th master (0 .. masters-1); same contract as sr_repl_client_send. */
 int sr_repl_client_send_master(struct sr_repl_client *cl, unsigned i, int argc, const char **argv,

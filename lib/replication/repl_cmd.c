@@ -145,7 +145,7 @@ static char *put_header(char *p, char kind, uint64_t v)
 	return p;
 }
 
-int sr_repl_resp_format(char **out, int argc, const char **argv, const size_t *lens)
+int64_t sr_repl_resp_size(int argc, const char **argv, const size_t *lens)
 {
 	if (argc <= 0)
 		return -1;
@@ -156,10 +156,12 @@ int sr_repl_resp_format(char **out, int argc, const char **argv, const size_t *l
 		if (total > INT_MAX)
 			return -1;
 	}
-	char *b = malloc((size_t)total);
-	if (!b)
-		return -1;
-	char *p = put_header(b, '*', (uint64_t)argc);
+	return (int64_t)total;
+}
+
+void sr_repl_resp_write(char *out, int argc, const char **argv, const size_t *lens)
+{
+	char *p = put_header(out, '*', (uint64_t)argc);
 	for (int i = 0; i < argc; i++) {
 		size_t n = lens ? lens[i] : strlen(argv[i]);
 		p = put_header(p, '$', n);
@@ -169,6 +171,17 @@ int sr_repl_resp_format(char **out, int argc, const char **argv, const size_t *l
 		*p++ = '\r';
 		*p++ = '\n';
 	}
+}
+
+int sr_repl_resp_format(char **out, int argc, const char **argv, const size_t *lens)
+{
+	int64_t total = sr_repl_resp_size(argc, argv, lens);
+	if (total < 0)
+		return -1;
+	char *b = malloc((size_t)total);
+	if (!b)
+		return -1;
+	sr_repl_resp_write(b, argc, argv, lens);
 	*out = b;
 	return (int)total;
 }

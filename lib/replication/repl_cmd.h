@@ -58,4 +58,8 @@ size_t sr_repl_decimal(uint64_t v, char out[20]);
  */
 int sr_repl_resp_format(char **out, int argc, const char **argv, const size_t *lens);
 
+/* The same in two steps, into a buffer of the caller's: the size (-1 as above), then the bytes. */
+int64_t sr_repl_resp_size(int argc, const char **argv, const size_t *lens);
+void sr_repl_resp_write(char *out, int argc, const char **argv, const size_t *lens);
+
 #endif

@@ -25,6 +25,7 @@ void sr_repl_config_defaults(struct sr_repl_config *c)
 	snprintf(c->prefix, sizeof(c->prefix), "sipreg");
 	c->stream_len = 100000;
 	c->batch_events = 256;
+	c->connections = 4; /* with appendfsync always, each adds 16 KB per fsync (repl_client.h) */
 	c->backlog_events = 1000000;
 	c->timeout_ms = 1000;
 	c->reconnect_max_ms = 2000;
@@ -117,5 +118,7 @@ const char *sr_repl_config_check(const struct sr_repl_config *c, char *err, size
 	if (c->backlog_events < c->batch_events)
 		return snprintf(err, err_len, "replication.backlog_events: must hold at least one batch "
 			       "(replication.batch_events)"), err;
+	if (c->connections < 1 || c->connections > SR_REPL_MAX_CONNECTIONS)
+		return snprintf(err, err_len, "replication.connections: 1 to %d", SR_REPL_MAX_CONNECTIONS), err;
 	return NULL;
 }

@@ -20,6 +20,7 @@
 
 #define SR_REPL_MAX_SEEDS 16
 #define SR_REPL_HOST_MAX 256
+#define SR_REPL_MAX_CONNECTIONS 16
 
 enum sr_repl_role_cfg { SR_REPL_ROLE_ACTIVE, SR_REPL_ROLE_STANDBY };
 enum sr_repl_durability { SR_REPL_ASYNC, SR_REPL_SYNC };
@@ -42,6 +43,7 @@ struct sr_repl_config {
 	char prefix[SR_REPL_NAME_MAX + 1];  /* key namespace */
 	uint32_t stream_len;       /* stream entries kept per node (MAXLEN ~) */
 	uint32_t batch_events;     /* changes per pipelined command (and per stream entry) */
+	uint32_t connections;      /* one Redis: the writer's connections (lanes, repl_client.h) */
 	uint32_t backlog_events;   /* changes kept while Redis is slow or away; more: full resync */
 	uint32_t timeout_ms;       /* a Redis command unanswered this long drops the connection */
 	uint32_t reconnect_max_ms; /* back-off ceiling between connection attempts (at most failover_ms / 4) */

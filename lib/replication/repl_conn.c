@@ -6,10 +6,12 @@
  *   'cleanup' hook is the one place every path (error, timeout, close)
  *   goes through, so the state change to DOWN and the reconnect schedule
  *   live there, and nothing here touches a context after it.
- * - Every command gets a small heap record (callback, argument): hiredis
- *   keeps one callback pointer per command, and the record also lets the
- *   connection count what is outstanding for the timeout. Commands carry
- *   a whole batch of changes each, so this is one allocation per batch.
+ * - Each command's callback and argument wait in a FIFO (repl_fifo.h)
+ *   rather than in a heap record per command: hiredis runs a connection's
+ *   callbacks in the order the commands were sent (with NULL, still in
+ *   order, when it fails), so the oldest record is always the one being
+ *   answered. Layout 2 sends a command per AoR, and the malloc/free per
+ *   command showed in the writer's profile (bench/RESULTS.md).
  */
 #include "repl_conn.h"
 
@@ -22,8 +24,8 @@
 
 #define BACKOFF_MIN_MS 50
 
+/* What a command's reply goes to (c->sent). */
 struct sent {
-	struct sr_repl_conn *c;
 	sr_repl_reply_fn *fn;
 	void *priv;
 };
@@ -67,6 +69,8 @@ static void ev_cleanup(void *p)
 	c->ac = NULL;
 	c->want_read = c->want_write = false;
 	c->state = SR_CONN_DOWN;
+	if (!c->enabled)
+		sr_repl_fifo_fini(&c->sent); /* closed: every callback has run (hiredis runs them first) */
 	c->failures++;
 	schedule_retry(c);
 	if (was_ready && c->on_state)
@@ -83,15 +87,16 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 static void trampoline(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	(void)ac;
-	struct sent *s = privdata;
-	struct sr_repl_conn *c = s->c;
+	struct sr_repl_conn *c = privdata;
+	struct sent s;
+	if (sr_repl_fifo_pop(&c->sent, &s) != 0)
+		return; /* cannot happen: one record per command hiredis accepted */
 	if (c->outstanding)
 		c->outstanding--;
 	c->progress_ms = *c->now;
 	if (c->outstanding == 0)
 		c->extra_ms = 0;
-	s->fn(c, reply, s->priv);
-	free(s);
+	s.fn(c, reply, s.priv);
 }
 
 static void drop(struct sr_repl_conn *c, const char *why)
@@ -127,12 +132,10 @@ static int send_raw(struct sr_repl_conn *c, const char *cmd, size_t len, uint32_
 {
 	if (!c->ac || (c->ac->c.flags & (REDIS_DISCONNECTING | REDIS_FREEING)))
 		return -1;
-	struct sent *s = malloc(sizeof(*s));
-	if (!s)
+	if (sr_repl_fifo_push(&c->sent, &(struct sent){ fn, priv }) != 0)
 		return -1;
-	*s = (struct sent){ c, fn, priv };
-	if (redisAsyncFormattedCommand(c->ac, trampoline, s, cmd, len) != REDIS_OK) {
-		free(s);
+	if (redisAsyncFormattedCommand(c->ac, trampoline, c, cmd, len) != REDIS_OK) {
+		sr_repl_fifo_unpush(&c->sent);
 		return -1;
 	}
 	if (c->outstanding++ == 0) {
@@ -197,6 +200,7 @@ void sr_repl_conn_init(struct sr_repl_conn *c, const char *host, uint16_t port, 
 	c->timeout_ms = timeout_ms;
 	c->backoff_max_ms = backoff_max_ms < BACKOFF_MIN_MS ? BACKOFF_MIN_MS : backoff_max_ms;
 	c->retry_at_ms = *now;
+	sr_repl_fifo_init(&c->sent, sizeof(struct sent));
 }
 
 void sr_repl_conn_close(struct sr_repl_conn *c)
@@ -204,6 +208,8 @@ void sr_repl_conn_close(struct sr_repl_conn *c)
 	c->enabled = false;
 	c->on_state = NULL;
 	drop(c, NULL);
+	if (!c->ac) /* freed now (not deferred inside a callback): its callbacks have run */
+		sr_repl_fifo_fini(&c->sent);
 }
 
 int sr_repl_conn_send(struct sr_repl_conn *c, const char *cmd, size_t len, uint32_t extra_ms,

@@ -31,6 +31,7 @@
 #include <hiredis/hiredis.h>
 
 #include "repl_config.h"
+#include "repl_fifo.h"
 
 struct sr_repl_conn;
 
@@ -51,6 +52,7 @@ struct sr_repl_conn {
 	uint32_t timeout_ms, backoff_max_ms, backoff_ms;
 	uint64_t retry_at_ms;
 	unsigned outstanding;      /* commands sent and not answered */
+	struct sr_repl_fifo sent;  /* their callbacks, oldest first (repl_conn.c) */
 	uint64_t progress_ms;      /* last reply, or when the first outstanding command was sent */
 	uint32_t extra_ms;         /* longest blocking time among the outstanding commands */
 	/* called when the connection becomes ready (up=true) or is lost (up=false) */

@@ -163,7 +163,6 @@ static bool send_ops(struct sr_repl_writer *w, struct chunk *c, const unsigned *
 bool sr_repl_keys_send(struct sr_repl_writer *w, struct chunk *c, unsigned n)
 {
 	group_by_key(w, n);
-	bool cluster = sr_repl_client_is_cluster(w->cl);
 	for (unsigned a = 0; a < n;) {
 		const struct prep *p = &w->prep[w->order[a]];
 		unsigned b = a + 1;
@@ -187,7 +186,7 @@ bool sr_repl_keys_send(struct sr_repl_writer *w, struct chunk *c, unsigned n)
 		w->in_multi = false;
 		if (mixed && !send_key_cmd(w, c, p->slot, "EXEC", NULL, on_exec))
 			return false;
-		int m = cluster ? sr_repl_client_master_of(w->cl, p->slot) : 0;
+		int m = sr_repl_client_master_of(w->cl, p->slot); /* a master, or one Redis's lane */
 		if (m >= 0 && m < 64)
 			c->masters |= 1ull << m;
 		a = b;

@@ -241,9 +241,10 @@ static void settle_ready(struct sr_repl_writer *w)
 static void send_stage2(struct chunk *c);
 
 /*
- * Cluster: stream entries in chunk order. A chunk whose keys are written
- * gets its XADD only after every earlier chunk got its own: the keys of
- * chunks complete in any order (different masters), the stream must not.
+ * Several connections (a cluster, or lanes): stream entries in chunk
+ * order. A chunk whose keys are written gets its XADD only after every
+ * earlier chunk got its own: the keys of chunks complete in any order
+ * (different connections), the stream must not.
  */
 static void send_ready_stage2(struct sr_repl_writer *w)
 {
@@ -268,7 +269,7 @@ static void chunk_complete(struct chunk *c)
 		w->failing = true;
 		return;
 	}
-	if (c->kind == CH_CHANGES && !c->stage2 && !c->rejected && sr_repl_client_is_cluster(w->cl)) {
+	if (c->kind == CH_CHANGES && !c->stage2 && !c->rejected && !sr_repl_client_one_pipe(w->cl)) {
 		c->keys_done = true;
 		send_ready_stage2(w);
 		return;
@@ -410,7 +411,7 @@ static bool send_xadd_changes(struct sr_repl_writer *w, struct chunk *c)
 	return sr_repl_w_send(w, c, w->stream_slot, -1, on_xadd);
 }
 
-/* Cluster: the keys are written; now the stream entry, then WAIT where the writes went. */
+/* Several connections: the keys are written; now the stream entry, then WAIT where the writes went. */
 static void send_stage2(struct chunk *c)
 {
 	struct sr_repl_writer *w = c->w;
@@ -479,7 +480,7 @@ static bool prep_op(struct sr_repl_writer *w, unsigned i, char code, const char 
 	p->key_off = (uint32_t)w->keys_len;
 	p->key_len = (uint32_t)kl;
 	w->keys_len += kl;
-	p->slot = sr_repl_client_is_cluster(w->cl) ? sr_repl_key_slot(w->keys + p->key_off, kl) : 0;
+	p->slot = sr_repl_client_one_pipe(w->cl) ? 0 : sr_repl_key_slot(w->keys + p->key_off, kl);
 	p->key_hash = aor_hash(w, w->keys + p->key_off, kl);
 	p->code = code;
 	sr_repl_id_hex(id, p->id);
@@ -558,10 +559,10 @@ static void send_changes(struct sr_repl_writer *w)
 		abandon(w, c);
 		return;
 	}
-	if (sr_repl_client_is_cluster(w->cl))
-		return; /* stage 2 (stream entry, WAIT) once the keys are written */
+	if (!sr_repl_client_one_pipe(w->cl))
+		return; /* stage 2 (stream entry, WAIT) once the keys are written (several connections) */
 	c->stage2 = true;
-	/* one Redis: the same connection keeps keys-then-stream order */
+	/* one connection: the pipeline keeps keys-then-stream order */
 	if (!send_xadd_changes(w, c) || (w->cfg.wait_replicas && !send_wait(w, c, 0, -1)))
 		abandon(w, c);
 }
@@ -793,7 +794,8 @@ static void start_sweep(struct sr_repl_writer *w)
 {
 	w->rs = RS_SWEEP;
 	w->sweep_gen = map_gen(w);
-	w->sweep_n = sr_repl_client_masters(w->cl);
+	/* one Redis's lanes share one keyspace: one SCAN of it */
+	w->sweep_n = sr_repl_client_is_cluster(w->cl) ? sr_repl_client_masters(w->cl) : 1;
 	for (unsigned i = 0; i < w->sweep_n; i++) {
 		w->sweep[i] = (struct sweep_master){ .w = w, .idx = i };
 		snprintf(w->sweep[i].cursor, sizeof(w->sweep[i].cursor), "start");

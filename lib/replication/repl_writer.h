@@ -15,11 +15,13 @@
  * only when the key's TTL must grow: repl_ttl.h; MULTI/EXEC around an
  * AoR whose changes mix puts and removals), then one XADD puts the chunk
  * on this node's stream, then WAIT if asked. Key
- * writes go before the stream entry (same connection on one Redis; after
- * their replies on a cluster) so that a follower's snapshot, which notes
- * the stream's end before reading the keys, never misses a change; stream
- * entries go out in chunk order (on a cluster, a chunk waits for the
- * earlier chunks' entries). Up to 64 chunks are in flight (pipelined).
+ * writes go before the stream entry (behind them in the same pipeline
+ * when the client has one connection; after their replies when it has
+ * several: a cluster, or one Redis with lanes, repl_client.h) so that a
+ * follower's snapshot, which notes the stream's end before reading the
+ * keys, never misses a change; stream entries go out in chunk order (over
+ * several connections, a chunk waits for the earlier chunks' entries). Up
+ * to 64 chunks are in flight (pipelined).
  *
  * Failures. A chunk whose commands are not all answered OK (connection
  * lost, timeout, a transient error such as LOADING or OOM, a WAIT short of

@@ -86,6 +86,8 @@ void node_open(struct node *n, const struct node_opts *o, struct model *own, str
 	c.backlog_events = o->backlog_events;
 	c.stream_len = o->stream_len;
 	c.wait_replicas = o->wait_replicas;
+	if (o->connections)
+		c.connections = o->connections;
 	c.timeout_ms = 1000;
 	c.reconnect_max_ms = 200;
 	struct sr_repl_callbacks cb = { .ctx = n, .settled = on_settled, .role = on_role, .follow = on_follow,

@@ -25,6 +25,7 @@ struct node_opts {
 	const char *redis, *node_id, *prefix;
 	bool active;
 	uint32_t failover_ms, heartbeat_ms, batch_events, backlog_events, stream_len, wait_replicas;
+	uint32_t connections; /* replication.connections; 0: the library's default */
 };
 
 void node_defaults(struct node_opts *o, const char *redis, const char *node_id, bool active);

@@ -7,7 +7,8 @@
  * the stream was trimmed past it, Redis killed (-9) and restarted loses
  * nothing acknowledged and the backlog drains, a full backlog leads to a
  * resynchronisation from the node's own state, epoch fencing and
- * failover, WAIT for replicas. Each test starts its own redis-server on
+ * failover, WAIT for replicas, the writer's changes spread over several
+ * connections (lanes) with each AoR's order and the stream's kept. Each test starts its own redis-server on
  * 127.0.0.1 and stops it. Exits 77 (SKIP) without redis-server.
  */
 #include <setjmp.h>
@@ -93,6 +94,83 @@ static void start_active(struct redis_proc *rp, struct node *a, struct pump *p, 
 	node_open(a, &o, models.own, models.seen);
 	*p = (struct pump){ .r = { a->r }, .n = 1 };
 	assert_true(wait_active(p, a, 5000));
+}
+
+/*
+ * A fresh Redis (its HOST:PORT in rs), the model reset to 'aors' AoRs and
+ * node "a" active on it with 'connections' (0: the default); what "a"
+ * would follow goes to seen2, so that seen is free for a standby.
+ */
+static void open_writer(struct redis_proc *rp, char rs[64], struct node *a, struct pump *p, unsigned aors,
+			unsigned connections)
+{
+	assert_int_equal(redis_proc_start(rp, false, NULL), 0);
+	spec(rp, rs, 64);
+	models_reset(&models, aors);
+	struct node_opts o;
+	node_defaults(&o, rs, "a", true);
+	o.connections = connections;
+	node_open(a, &o, models.own, models.seen2);
+	*p = (struct pump){ .r = { a->r }, .n = 1 };
+	assert_true(wait_active(p, a, 5000));
+}
+
+/* Node "b", a standby on the same Redis applying into seen, added to the pump and following. */
+static void open_standby(const char rs[64], struct node *b, struct pump *p)
+{
+	struct node_opts o;
+	node_defaults(&o, rs, "b", false);
+	node_open(b, &o, models.own, models.seen);
+	p->r[1] = b->r;
+	p->n = 2;
+	assert_true(wait_following(p, b, 5000));
+}
+
+static long long connected_clients(redisContext *c)
+{
+	redisReply *r = redis_cmd(c, "INFO clients");
+	const char *v = strstr(r->str, "connected_clients:");
+	assert_non_null(v);
+	long long n = strtoll(v + strlen("connected_clients:"), NULL, 10);
+	freeReplyObject(r);
+	return n;
+}
+
+/*
+ * replication.connections=4: the writer opens four connections to the one
+ * Redis (so that Redis, with appendfsync always, takes four reads of
+ * 16 KB per fsync instead of one) and routes each AoR key to one of them
+ * by its slot. Many changes of few AoRs in flight at once (removals among
+ * them): every AoR ends as the model says (its commands kept their order
+ * on its connection), the stream holds every change once and in order
+ * (each entry written after its keys were answered), and the follower
+ * applies them in order.
+ */
+static void test_writer_lanes_keep_order(void **state)
+{
+	(void)state;
+	struct redis_proc rp;
+	char rs[64];
+	struct node a, b;
+	struct pump p;
+	open_writer(&rp, rs, &a, &p, 40, 4);
+	redisContext *c = redis_proc_connect(&rp);
+	/* the test's own, the role's, the follower's and the writer's four */
+	assert_int_equal(connected_clients(c), 1 + 1 + 1 + 4);
+	open_standby(rs, &b, &p);
+	uint64_t rng = 7;
+	uint64_t last = add_random(&p, &a, &rng, 20000, 2000);
+	assert_true(wait_settled(&p, &a, last, 20000));
+	assert_true(a.durable_upto == last);
+	assert_true(a.not_durable == 0);
+	assert_true(model_matches_redis(models.own, &c, 1, "t", now_unix_s(), false));
+	check_stream(c, "a", 20000);
+	assert_true(wait_equal(&p, models.own, models.seen, 10000));
+	assert_true(b.order_errors == 0);
+	redisFree(c);
+	node_close(&b);
+	node_close(&a);
+	redis_proc_stop(&rp, false);
 }
 
 static void test_batches_arrive_with_expiry(void **state)
@@ -277,16 +355,10 @@ static void test_follower_sees_changes_in_order(void **state)
 {
 	(void)state;
 	struct redis_proc rp;
-	assert_int_equal(redis_proc_start(&rp, false, NULL), 0);
 	char rs[64];
-	spec(&rp, rs, sizeof(rs));
-	models_reset(&models, 1000);
 	struct node a, b;
-	struct node_opts o;
-	node_defaults(&o, rs, "a", true);
-	node_open(&a, &o, models.own, models.seen2);
-	struct pump p = { .r = { a.r }, .n = 1 };
-	assert_true(wait_active(&p, &a, 5000));
+	struct pump p;
+	open_writer(&rp, rs, &a, &p, 1000, 0);
 	uint64_t rng = 7;
 	uint64_t last = add_random(&p, &a, &rng, 1000, 0);
 	assert_true(wait_settled(&p, &a, last, 5000));
@@ -299,11 +371,7 @@ static void test_follower_sees_changes_in_order(void **state)
 	freeReplyObject(r);
 	models.own->b[999][0] = (struct mbind){ 0 };
 
-	node_defaults(&o, rs, "b", false);
-	node_open(&b, &o, models.own, models.seen);
-	p.r[1] = b.r;
-	p.n = 2;
-	assert_true(wait_following(&p, &b, 5000));
+	open_standby(rs, &b, &p);
 	assert_true(wait_equal(&p, models.own, models.seen, 5000));
 	struct sr_repl_stats s;
 	sr_repl_stats(b.r, &s);
@@ -627,6 +695,7 @@ int main(void)
 	redis_proc_require();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batches_arrive_with_expiry),
+		cmocka_unit_test(test_writer_lanes_keep_order),
 		cmocka_unit_test(test_expiry_written_when_the_bucket_grows),
 		cmocka_unit_test(test_permanent_refusal_in_transaction_resynchronises),
 		cmocka_unit_test(test_follower_sees_changes_in_order),

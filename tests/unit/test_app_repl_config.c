@@ -53,6 +53,7 @@ static void test_every_key_settable(void **state)
 			       "--set", "replication.prefix=pair1",
 			       "--set", "replication.stream_len=5000",
 			       "--set", "replication.batch_events=128",
+			       "--set", "replication.connections=7",
 			       "--set", "replication.backlog_events=20000",
 			       "--set", "replication.timeout_ms=300",
 			       "--set", "replication.reconnect_max_ms=100",
@@ -70,6 +71,7 @@ static void test_every_key_settable(void **state)
 	assert_string_equal(cfg.repl.prefix, "pair1");
 	assert_int_equal(cfg.repl.stream_len, 5000);
 	assert_int_equal(cfg.repl.batch_events, 128);
+	assert_int_equal(cfg.repl.connections, 7);
 	assert_int_equal(cfg.repl.backlog_events, 20000);
 	assert_int_equal(cfg.repl.timeout_ms, 300);
 	assert_int_equal(cfg.repl.reconnect_max_ms, 100);
@@ -122,6 +124,8 @@ static void test_refusals(void **state)
 	refused("replication.redis=127.0.0.1:1", "replication.prefix=x{y}", "replication.prefix");
 	refused("replication.redis=127.0.0.1:1", "replication.heartbeat_ms=5000", "replication.heartbeat_ms");
 	refused("replication.redis=127.0.0.1:1", "replication.backlog_events=10", "replication.backlog_events");
+	refused("replication.redis=127.0.0.1:1", "replication.connections=0", "replication.connections");
+	refused("replication.redis=127.0.0.1:1", "replication.connections=17", "replication.connections");
 }
 
 int main(void)
