@@ -110,7 +110,7 @@ static void pass_on(struct sr_worker *w, const struct rte_mbuf *m)
 	if (app->n_workers < 2)
 		return;
 	struct rte_mbuf *c = rte_pktmbuf_copy(m, m->pool, 0, SR_NET_ETH_LEN + 28);
-	if (c == NULL) {
+	if (c == NULL) { /* one drop for the news, however many workers miss it (one copy, not one each) */
 		SR_STAT_INC(w->stats.net.drops[SR_ND_NO_MBUF]);
 		return;
 	}
