@@ -13,11 +13,17 @@
  *   and no transaction larger than LMDB's dirty-page limit. Each record
  *   is moved (old key deleted, new key put) inside one transaction, so a
  *   crash leaves every record under exactly one of its two keys.
+ * - The first batch's transaction replaces the marker 3 by
+ *   SR_CTL_STORE_FORMAT_MIGRATING (ctl_store.h), which an older binary's
+ *   format check refuses: a store with keys of both layouts must not pass
+ *   a format 3 check and then be called corrupt by its load. Each batch's
+ *   transaction also saves the last key it visited (meta "migrate_resume"),
+ *   so a migration cut short (a crash, a full map) resumes there at the next
+ *   open instead of walking 10M keys again; the last transaction writes the
+ *   marker 4 and deletes the resume key.
  * - Which key a record is under is read from the record: its AoR's hash
- *   gives both forms. So a migration cut short (a crash, a full disk) is
- *   simply run again at the next open, the format marker still saying 3:
- *   keys already moved are recognised and left alone. Only once the walk
- *   reached the end does the caller write the marker 4.
+ *   gives both forms, so keys already moved (met again past the resume key)
+ *   are recognised and left alone.
  * - A record whose key is neither form (a key of another length, a record
  *   that does not decode, or one under another AoR's key) is left as it
  *   is: the restore refuses it by name, as it would have in format 3.
@@ -85,6 +91,50 @@ static bool consider(struct batch *x, const MDB_val *k, const MDB_val *v)
 	return true;
 }
 
+static const MDB_val resume_name = { 14, (void *)"migrate_resume" };
+
+/* In txn: where the walk stopped and the in-progress marker, or (at the end) the marker 4 and no resume key. */
+static int save_progress(struct sr_ctl_store *st, MDB_txn *txn, int left, const uint8_t *resume, size_t resume_len,
+			 char *err, size_t cap)
+{
+	MDB_dbi meta = sr_ctl_store_meta_dbi(st);
+	MDB_val k = resume_name, v = { resume_len, (void *)resume };
+	int rc = left ? mdb_put(txn, meta, &k, &v, 0) : mdb_del(txn, meta, &k, NULL);
+	if (rc && rc != MDB_NOTFOUND) {
+		snprintf(err, cap, "data directory %s: migrating to format %d: cannot save where it stopped: %s",
+			 sr_ctl_store_dir(st), SR_CTL_STORE_FORMAT, mdb_strerror(rc));
+		return rc;
+	}
+	return sr_ctl_store_put_format(st, txn, left ? SR_CTL_STORE_FORMAT_MIGRATING : SR_CTL_STORE_FORMAT, err, cap)
+		       ? -1 : 0;
+}
+
+/* The key a migration cut short saved (meta "migrate_resume"), else *resume_len 0: from the first key. */
+static int load_resume(struct sr_ctl_store *st, uint8_t resume[RESUME_MAX], size_t *resume_len, char *err,
+		       size_t cap)
+{
+	MDB_txn *txn;
+	MDB_val k = resume_name, v;
+	*resume_len = 0;
+	int rc = mdb_txn_begin(sr_ctl_store_env(st), NULL, MDB_RDONLY, &txn);
+	if (rc == 0) {
+		rc = mdb_get(txn, sr_ctl_store_meta_dbi(st), &k, &v);
+		if (rc == 0 && v.mv_size <= RESUME_MAX) {
+			memcpy(resume, v.mv_data, v.mv_size);
+			*resume_len = v.mv_size;
+		} else if (rc == 0) {
+			rc = MDB_BAD_VALSIZE;
+		}
+		mdb_txn_abort(txn);
+	}
+	if (rc && rc != MDB_NOTFOUND) {
+		snprintf(err, cap, "data directory %s: migrating to format %d: cannot read where it stopped: %s",
+			 sr_ctl_store_dir(st), SR_CTL_STORE_FORMAT, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * One write transaction: visits up to BATCH records after 'resume' (from
  * the start when *resume_len is 0) and moves those under a format 3
@@ -130,6 +180,11 @@ static int step(struct sr_ctl_store *st, struct batch *x, uint8_t resume[RESUME_
 		if ((rc = mdb_del(txn, dbi, &from, NULL)) == 0)
 			rc = mdb_put(txn, dbi, &to, &rec, 0);
 	}
+	bool saved = false; /* save_progress wrote err itself */
+	if (rc == 0 && !oom) {
+		rc = save_progress(st, txn, left, resume, *resume_len, err, cap);
+		saved = rc != 0;
+	}
 	if (rc == 0 && !oom) {
 		rc = mdb_txn_commit(txn);
 		txn = NULL;
@@ -141,6 +196,8 @@ static int step(struct sr_ctl_store *st, struct batch *x, uint8_t resume[RESUME_
 			 SR_CTL_STORE_FORMAT);
 		return -1;
 	}
+	if (rc && saved)
+		return -1;
 	if (rc) {
 		snprintf(err, cap, "data directory %s: migrating to format %d failed (%s)%s; nothing is lost, the "
 			 "next start resumes it", sr_ctl_store_dir(st), SR_CTL_STORE_FORMAT, mdb_strerror(rc),
@@ -160,6 +217,8 @@ int sr_ctl_store_migrate_keys(struct sr_ctl_store *st, uint64_t *moved, char *er
 	int rc = x.m ? 1 : -1;
 	if (!x.m)
 		snprintf(err, cap, "data directory %s: migrating: out of memory", sr_ctl_store_dir(st));
+	else if (load_resume(st, resume, &resume_len, err, cap) != 0)
+		rc = -1;
 	while (rc == 1)
 		rc = step(st, &x, resume, &resume_len, moved, err, cap);
 	free(x.m);

@@ -31,6 +31,14 @@
  */
 #define SR_CTL_STORE_FORMAT 4
 #define SR_CTL_STORE_FORMAT_MIGRATED 3 /* the older format an open rewrites, not refuses */
+/*
+ * The marker while a migration is under way (written by its first
+ * transaction, replaced by 4 in its last): a store holding keys of both
+ * layouts, which a format 3 binary must refuse by its format check rather
+ * than load and call corrupt. The meta key "migrate_resume" holds where the
+ * walk stopped. Not a format of its own: no binary ever writes records in it.
+ */
+#define SR_CTL_STORE_FORMAT_MIGRATING 0x10004u
 #define SR_CTL_STORE_DEFAULT_MAP (4ull << 30) /* address space only: the file grows as used */
 
 struct sr_ctl_store;
