@@ -199,9 +199,14 @@ static int step(struct sr_ctl_store *st, struct batch *x, uint8_t resume[RESUME_
 	if (rc && saved)
 		return -1;
 	if (rc) {
-		snprintf(err, cap, "data directory %s: migrating to format %d failed (%s)%s; nothing is lost, the "
-			 "next start resumes it", sr_ctl_store_dir(st), SR_CTL_STORE_FORMAT, mdb_strerror(rc),
-			 rc == MDB_MAP_FULL ? ": raise control.map_size" : "");
+		/* the transaction was aborted either way; only a full map is sure to go better next time */
+		if (rc == MDB_MAP_FULL)
+			snprintf(err, cap, "data directory %s: migrating to format %d failed (%s): raise "
+				 "control.map_size; nothing is lost, the next start resumes it", sr_ctl_store_dir(st),
+				 SR_CTL_STORE_FORMAT, mdb_strerror(rc));
+		else
+			snprintf(err, cap, "data directory %s: migrating to format %d failed: LMDB error %d (%s); "
+				 "nothing is lost", sr_ctl_store_dir(st), SR_CTL_STORE_FORMAT, rc, mdb_strerror(rc));
 		return -1;
 	}
 	*moved += x->n;

@@ -385,12 +385,37 @@ static void test_a_stopped_migration_is_marked_and_resumed(void **state)
 	dir_free(&d);
 }
 
+/*
+ * A map just above the file's size fills in the first transaction: the
+ * open fails saying so (marker still 3, nothing moved), and an open with
+ * room then migrates every record once and marks the store 4.
+ */
+static void test_a_full_map_fails_then_room_finishes(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	unsigned n = write_format3(d.path, 2, false);
+	open_fails_map_full(d.path, file_size(d.path) + (64u << 10));
+	uint8_t resume[64];
+	size_t resume_len;
+	assert_int_equal(marker_of(d.path, resume, &resume_len), 3);
+	struct sr_ctl_store *st = open_store(d.path);
+	assert_int_equal(sr_ctl_store_migrated(st), n);
+	assert_int_equal(count(st), n);
+	restores_in_parts(st, n);
+	sr_ctl_store_close(st);
+	assert_int_equal(marker_of(d.path, resume, &resume_len), 4);
+	dir_free(&d);
+}
+
 int main(void)
 {
 	if (sr_test_eal_init() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_stopped_migration_is_marked_and_resumed),
+		cmocka_unit_test(test_a_full_map_fails_then_room_finishes),
 		cmocka_unit_test(test_format_3_is_migrated_then_restored),
 		cmocka_unit_test(test_a_cut_short_migration_is_finished),
 		cmocka_unit_test(test_records_the_restore_refuses_stay_refused),
