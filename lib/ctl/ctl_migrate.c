@@ -136,6 +136,32 @@ static int load_resume(struct sr_ctl_store *st, uint8_t resume[RESUME_MAX], size
 }
 
 /*
+ * In txn, moves the batch's records to their new keys. A new key already
+ * taken is refused by name (returns MDB_KEYEXIST with err written): a record
+ * there would otherwise be lost without a word. Other LMDB errors: returned.
+ */
+static int apply(struct sr_ctl_store *st, MDB_txn *txn, const struct batch *x, char *err, size_t cap)
+{
+	MDB_dbi dbi = sr_ctl_store_bindings_dbi(st);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < x->n; i++) {
+		MDB_val from = { SR_CTL_KEY_LEN, x->m[i].from }, to = { SR_CTL_KEY_LEN, x->m[i].to };
+		MDB_val rec = { x->m[i].len, x->bytes + x->m[i].off };
+		if ((rc = mdb_del(txn, dbi, &from, NULL)) == 0)
+			rc = mdb_put(txn, dbi, &to, &rec, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST) {
+			char from_hex[2 * SR_CTL_KEY_LEN + 1], to_hex[2 * SR_CTL_KEY_LEN + 1];
+			sr_ctl_key_hex(&from, from_hex, sizeof(from_hex));
+			sr_ctl_key_hex(&to, to_hex, sizeof(to_hex));
+			snprintf(err, cap, "data directory %s: migrating to format %d: the record under format 3 key %s "
+				 "belongs under key %s, which holds another record: the store is corrupt; " RECOVER_HINT,
+				 sr_ctl_store_dir(st), SR_CTL_STORE_FORMAT, from_hex, to_hex);
+		}
+	}
+	return rc;
+}
+
+/*
  * One write transaction: visits up to BATCH records after 'resume' (from
  * the start when *resume_len is 0) and moves those under a format 3
  * key. Returns 1 when records are left, 0 at the end, -1 with err set.
@@ -174,16 +200,14 @@ static int step(struct sr_ctl_store *st, struct batch *x, uint8_t resume[RESUME_
 	int left = rc == 0;
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
-	for (size_t i = 0; rc == 0 && i < x->n; i++) {
-		MDB_val from = { SR_CTL_KEY_LEN, x->m[i].from }, to = { SR_CTL_KEY_LEN, x->m[i].to };
-		MDB_val rec = { x->m[i].len, x->bytes + x->m[i].off };
-		if ((rc = mdb_del(txn, dbi, &from, NULL)) == 0)
-			rc = mdb_put(txn, dbi, &to, &rec, 0);
+	bool named = false; /* err written already (a taken key, save_progress) */
+	if (rc == 0) {
+		rc = apply(st, txn, x, err, cap);
+		named = rc == MDB_KEYEXIST;
 	}
-	bool saved = false; /* save_progress wrote err itself */
 	if (rc == 0 && !oom) {
 		rc = save_progress(st, txn, left, resume, *resume_len, err, cap);
-		saved = rc != 0;
+		named = rc != 0;
 	}
 	if (rc == 0 && !oom) {
 		rc = mdb_txn_commit(txn);
@@ -196,7 +220,7 @@ static int step(struct sr_ctl_store *st, struct batch *x, uint8_t resume[RESUME_
 			 SR_CTL_STORE_FORMAT);
 		return -1;
 	}
-	if (rc && saved)
+	if (rc && named)
 		return -1;
 	if (rc) {
 		/* the transaction was aborted either way; only a full map is sure to go better next time */

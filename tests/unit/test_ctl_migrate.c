@@ -409,6 +409,34 @@ static void test_a_full_map_fails_then_room_finishes(void **state)
 	dir_free(&d);
 }
 
+/*
+ * A record under a format 3 key whose format 4 key holds another record
+ * (a corrupt store): the migration refuses it by both keys rather than
+ * overwrite one record with the other.
+ */
+static void test_a_taken_key_is_refused_not_overwritten(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	write_format3(d.path, 2, false);
+	struct gen g;
+	binding_of(7, 0, &g);
+	g.b.st.cseq = 42; /* another record under the key binding (7, 0) moves to */
+	uint8_t rec[512], key[SR_CTL_KEY_LEN];
+	size_t len = sr_ctl_record_encode(&g.b, rec, sizeof(rec));
+	sr_ctl_record_key(&g.b, key);
+	raw_put(d.path, "bindings", key, sizeof(key), rec, len);
+	char err[512], hex[2 * SR_CTL_KEY_LEN + 1];
+	for (unsigned i = 0; i < SR_CTL_KEY_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	struct sr_ctl_store *st = NULL;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
+	if (!strstr(err, hex) || !strstr(err, "holds another record"))
+		fail_msg("message \"%s\" does not name the taken key %s", err, hex);
+	dir_free(&d);
+}
+
 int main(void)
 {
 	if (sr_test_eal_init() != 0)
@@ -416,6 +444,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_stopped_migration_is_marked_and_resumed),
 		cmocka_unit_test(test_a_full_map_fails_then_room_finishes),
+		cmocka_unit_test(test_a_taken_key_is_refused_not_overwritten),
 		cmocka_unit_test(test_format_3_is_migrated_then_restored),
 		cmocka_unit_test(test_a_cut_short_migration_is_finished),
 		cmocka_unit_test(test_records_the_restore_refuses_stay_refused),
