@@ -157,9 +157,9 @@ int sr_persist_init(struct sr_app *app)
 	snprintf(lpath, sizeof(lpath), "%s/sipreg_listen.sock", rte_eal_get_runtime_dir());
 	if (sr_ctl_listener_open(lpath, p->store, SR_CTL_LISTENER_SUB_BYTES, &p->listener, err, sizeof(err)) != 0)
 		fprintf(stderr, "sipreg: warning: %s; `sipregctl watch` is off\n", err);
-	printf("sipreg: persistence in %s: %lu bindings restored, %lu expired while down, in %lu ms\n",
-	       c->data_dir, (unsigned long)ls.loaded, (unsigned long)ls.dropped,
-	       (unsigned long)(p->restore_us / 1000));
+	printf("sipreg: persistence in %s: %lu bindings restored, %lu expired while down, in %lu ms (%lu KiB read "
+	       "ahead)\n", c->data_dir, (unsigned long)ls.loaded, (unsigned long)ls.dropped,
+	       (unsigned long)(p->restore_us / 1000), (unsigned long)(ls.advised >> 10));
 	p->started = true;
 	return 0;
 }

@@ -66,6 +66,7 @@ typedef int sr_ctl_load_fn(void *ctx, const struct sr_loc_binding *b, const char
 struct sr_ctl_load_stats {
 	uint64_t loaded;   /* given to the callback */
 	uint64_t dropped;  /* expired at now_s: deleted from the store, not given */
+	uint64_t advised;  /* bytes of the map read ahead (ctl_readahead.c); 0: the map was not found */
 };
 
 /*
