@@ -108,6 +108,13 @@ static int create_rings(struct sr_app *app, struct sr_persist *p)
 	return 0;
 }
 
+/* The store's notice (a migration about to start), on stdout at once: the start may then take minutes. */
+static void say_migrating(void *ctx, const char *what)
+{
+	printf("sipreg: persistence in %s: %s\n", (const char *)ctx, what);
+	fflush(stdout);
+}
+
 int sr_persist_init(struct sr_app *app)
 {
 	const struct sr_app_config *c = &app->cfg;
@@ -132,7 +139,8 @@ int sr_persist_init(struct sr_app *app)
 	sr_ctl_aorset_init(&p->resyncing);
 	p->pending_tail = &p->pending;
 	char err[1024];
-	if (sr_ctl_store_open(c->data_dir, c->map_size, &p->store, err, sizeof(err)) != 0) {
+	if (sr_ctl_store_open_noting(c->data_dir, c->map_size, say_migrating, (void *)c->data_dir, &p->store, err,
+				     sizeof(err)) != 0) {
 		fprintf(stderr, "sipreg: refusing to start: %s\n", err);
 		return -1;
 	}

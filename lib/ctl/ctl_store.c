@@ -44,6 +44,8 @@ struct sr_ctl_store {
 	MDB_dbi bindings;
 	MDB_dbi midreg; /* the mid-registrar's records (ctl_midrec.h) */
 	uint64_t migrated; /* format 3 keys rewritten at open (ctl_migrate.c) */
+	sr_ctl_store_notice_fn *notice; /* during the open only: told before a migration starts */
+	void *notice_ctx;
 	char dir[4096];
 };
 
@@ -192,12 +194,23 @@ static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_
 	rc = mdb_txn_commit(txn);
 	if (rc)
 		return fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc));
+	if (!old_keys)
+		return 0;
+	if (st->notice) /* before, not after: at 10M bindings the rewrite takes minutes */
+		st->notice(st->notice_ctx, "rewriting store format 3 keys in format 4's layout (once; minutes at "
+					   "10M bindings)...");
 	/* the migration's last transaction writes the marker 4 (ctl_migrate.c) */
-	return old_keys ? sr_ctl_store_migrate_keys(st, &st->migrated, err, cap) : 0;
+	return sr_ctl_store_migrate_keys(st, &st->migrated, err, cap);
 }
 
 int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **out, char *err,
 		      size_t cap)
+{
+	return sr_ctl_store_open_noting(dir, map_size, NULL, NULL, out, err, cap);
+}
+
+int sr_ctl_store_open_noting(const char *dir, uint64_t map_size, sr_ctl_store_notice_fn *notice, void *notice_ctx,
+			     struct sr_ctl_store **out, char *err, size_t cap)
 {
 	*out = NULL;
 	if (!dir || !*dir || strlen(dir) >= sizeof(((struct sr_ctl_store *)0)->dir))
@@ -208,7 +221,11 @@ int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **
 	if (!st)
 		return fail(err, cap, "out of memory");
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
-	if (open_env(st, map_size, err, cap) != 0) {
+	st->notice = notice;
+	st->notice_ctx = notice_ctx;
+	int rc = open_env(st, map_size, err, cap);
+	st->notice = NULL;
+	if (rc != 0) {
 		sr_ctl_store_close(st);
 		return -1;
 	}

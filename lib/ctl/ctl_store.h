@@ -53,6 +53,14 @@ struct sr_ctl_store;
  */
 int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **out, char *err,
 		      size_t cap);
+/*
+ * The same, telling notice (a line, without the directory) just before a
+ * format 3 store's keys are rewritten: at 10M bindings that takes minutes,
+ * and a start that says nothing looks hung. notice NULL: told nothing.
+ */
+typedef void sr_ctl_store_notice_fn(void *ctx, const char *what);
+int sr_ctl_store_open_noting(const char *dir, uint64_t map_size, sr_ctl_store_notice_fn *notice, void *notice_ctx,
+			     struct sr_ctl_store **out, char *err, size_t cap);
 /* How many format 3 keys the open rewrote (0: the store was of format 4 already). */
 uint64_t sr_ctl_store_migrated(const struct sr_ctl_store *st);
 void sr_ctl_store_close(struct sr_ctl_store *st);

@@ -63,6 +63,7 @@ static unsigned bindings_of(unsigned i)
 	return 1 + i % 3;
 }
 
+/* written here, not with sr_ctl_record_v3_key: the fixture states format 3 independently of the code */
 static void be64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
@@ -124,13 +125,33 @@ static unsigned write_format3(const char *dir, unsigned moved, bool extra)
 	return n;
 }
 
-static struct sr_ctl_store *open_store(const char *dir)
+struct notices {
+	unsigned n;
+};
+
+static void noted(void *ctx, const char *what)
+{
+	struct notices *x = ctx;
+	x->n++;
+	assert_non_null(strstr(what, "rewriting store format 3 keys"));
+}
+
+/* Opens dir (map of 4 GiB); *told: how many notices the open gave (NULL: not asked). */
+static struct sr_ctl_store *open_store_told(const char *dir, unsigned *told)
 {
 	char err[512];
+	struct notices x = { 0 };
 	struct sr_ctl_store *st = NULL;
-	if (sr_ctl_store_open(dir, 0, &st, err, sizeof(err)) != 0)
+	if (sr_ctl_store_open_noting(dir, 0, noted, &x, &st, err, sizeof(err)) != 0)
 		fail_msg("open: %s", err);
+	if (told)
+		*told = x.n;
 	return st;
+}
+
+static struct sr_ctl_store *open_store(const char *dir)
+{
+	return open_store_told(dir, NULL);
 }
 
 static uint64_t count(struct sr_ctl_store *st)
@@ -217,12 +238,15 @@ static void test_format_3_is_migrated_then_restored(void **state)
 	dir_new(&d);
 	unsigned n = write_format3(d.path, 2, false);
 	assert_true(n > 10000);
-	struct sr_ctl_store *st = open_store(d.path);
+	unsigned told;
+	struct sr_ctl_store *st = open_store_told(d.path, &told);
+	assert_int_equal(told, 1); /* said once, before the rewrite */
 	assert_int_equal(sr_ctl_store_migrated(st), n);
 	assert_int_equal(count(st), n);
 	sr_ctl_store_close(st);
 
-	st = open_store(d.path); /* marked 4: nothing left to rewrite */
+	st = open_store_told(d.path, &told); /* marked 4: nothing left to rewrite, nothing said */
+	assert_int_equal(told, 0);
 	assert_int_equal(sr_ctl_store_migrated(st), 0);
 	restores_in_parts(st, n);
 
