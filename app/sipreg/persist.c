@@ -145,8 +145,9 @@ int sr_persist_init(struct sr_app *app)
 		return -1;
 	}
 	if (sr_ctl_store_migrated(p->store))
-		printf("sipreg: persistence in %s: %lu binding keys rewritten from store format %d to %d\n", c->data_dir,
-		       (unsigned long)sr_ctl_store_migrated(p->store), SR_CTL_STORE_FORMAT_MIGRATED, SR_CTL_STORE_FORMAT);
+		printf("sipreg: persistence in %s: %lu binding keys rewritten from store format %d to %d\n",
+		       c->data_dir, (unsigned long)sr_ctl_store_migrated(p->store), SR_CTL_STORE_FORMAT_OLD_REWRITTEN,
+		       SR_CTL_STORE_FORMAT);
 	if (sr_ctl_batch_init(&p->batch, c->batch_events, c->flush_ms) != 0 || create_rings(app, p) != 0)
 		return -1;
 

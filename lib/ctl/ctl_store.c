@@ -117,7 +117,7 @@ static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, boo
 	const uint8_t *f = v.mv_data;
 	uint32_t fmt = v.mv_size == 4 ? (uint32_t)(f[0] | f[1] << 8 | f[2] << 16 | (uint32_t)f[3] << 24) : 0;
 	/* a migration cut short is resumed like one not begun (ctl_migrate.c reads where it stopped) */
-	*old_keys = fmt == SR_CTL_STORE_FORMAT_MIGRATED || fmt == SR_CTL_STORE_FORMAT_MIGRATING;
+	*old_keys = fmt == SR_CTL_STORE_FORMAT_OLD_REWRITTEN || fmt == SR_CTL_STORE_FORMAT_MIGRATING;
 	if (fmt != SR_CTL_STORE_FORMAT && !*old_keys)
 		return fail(err, cap, "data directory %s: store format %u, this sipreg reads format %u; "
 			    "use the sipreg version that wrote it, or " RECOVER_HINT,

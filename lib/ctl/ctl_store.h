@@ -30,7 +30,7 @@
  * reads only its own slots (ctl_load.c). A format 3 store is migrated when opened (ctl_migrate.c).
  */
 #define SR_CTL_STORE_FORMAT 4
-#define SR_CTL_STORE_FORMAT_MIGRATED 3 /* the older format an open rewrites, not refuses */
+#define SR_CTL_STORE_FORMAT_OLD_REWRITTEN 3 /* the old format an open rewrites to SR_CTL_STORE_FORMAT, not refuses */
 /*
  * The marker while a migration is under way (written by its first
  * transaction, replaced by 4 in its last): a store holding keys of both
