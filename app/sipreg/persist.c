@@ -108,6 +108,13 @@ static int create_rings(struct sr_app *app, struct sr_persist *p)
 	return 0;
 }
 
+/* The store's notice (a migration about to start), on stdout at once: the start may then take minutes. */
+static void say_migrating(void *ctx, const char *what)
+{
+	printf("sipreg: persistence in %s: %s\n", (const char *)ctx, what);
+	fflush(stdout);
+}
+
 int sr_persist_init(struct sr_app *app)
 {
 	const struct sr_app_config *c = &app->cfg;
@@ -132,13 +139,15 @@ int sr_persist_init(struct sr_app *app)
 	sr_ctl_aorset_init(&p->resyncing);
 	p->pending_tail = &p->pending;
 	char err[1024];
-	if (sr_ctl_store_open(c->data_dir, c->map_size, &p->store, err, sizeof(err)) != 0) {
+	if (sr_ctl_store_open_noting(c->data_dir, c->map_size, say_migrating, (void *)c->data_dir, &p->store, err,
+				     sizeof(err)) != 0) {
 		fprintf(stderr, "sipreg: refusing to start: %s\n", err);
 		return -1;
 	}
 	if (sr_ctl_store_migrated(p->store))
-		printf("sipreg: persistence in %s: %lu binding keys rewritten from store format %d to %d\n", c->data_dir,
-		       (unsigned long)sr_ctl_store_migrated(p->store), SR_CTL_STORE_FORMAT_MIGRATED, SR_CTL_STORE_FORMAT);
+		printf("sipreg: persistence in %s: %lu binding keys rewritten from store format %d to %d\n",
+		       c->data_dir, (unsigned long)sr_ctl_store_migrated(p->store), SR_CTL_STORE_FORMAT_OLD_REWRITTEN,
+		       SR_CTL_STORE_FORMAT);
 	if (sr_ctl_batch_init(&p->batch, c->batch_events, c->flush_ms) != 0 || create_rings(app, p) != 0)
 		return -1;
 
@@ -157,9 +166,9 @@ int sr_persist_init(struct sr_app *app)
 	snprintf(lpath, sizeof(lpath), "%s/sipreg_listen.sock", rte_eal_get_runtime_dir());
 	if (sr_ctl_listener_open(lpath, p->store, SR_CTL_LISTENER_SUB_BYTES, &p->listener, err, sizeof(err)) != 0)
 		fprintf(stderr, "sipreg: warning: %s; `sipregctl watch` is off\n", err);
-	printf("sipreg: persistence in %s: %lu bindings restored, %lu expired while down, in %lu ms\n",
-	       c->data_dir, (unsigned long)ls.loaded, (unsigned long)ls.dropped,
-	       (unsigned long)(p->restore_us / 1000));
+	printf("sipreg: persistence in %s: %lu bindings restored, %lu expired while down, in %lu ms (%lu KiB read "
+	       "ahead)\n", c->data_dir, (unsigned long)ls.loaded, (unsigned long)ls.dropped,
+	       (unsigned long)(p->restore_us / 1000), (unsigned long)(ls.advised >> 10));
 	p->started = true;
 	return 0;
 }

@@ -102,6 +102,8 @@ static void wait_worker(void *ctx, unsigned part)
 int persist_restore(struct sr_app *app, struct sr_persist *p, uint32_t now_s, struct sr_ctl_load_stats *ls,
 		    char *err, size_t cap)
 {
+	/* one part per worker: sr_ctl_store_load_parts refuses more than SR_CTL_MAX_PARTS at run time */
+	_Static_assert(SR_NET_MAX_WORKERS <= SR_CTL_MAX_PARTS, "a restore part per worker: raise SR_CTL_MAX_PARTS");
 	struct part_ctx ctx[SR_NET_MAX_WORKERS];
 	struct sr_ctl_part parts[SR_NET_MAX_WORKERS];
 	for (unsigned i = 0; i < app->n_workers; i++) {

@@ -38,9 +38,9 @@
  *   file, whatever records it holds) in one MADV_POPULATE_READ before its
  *   walk: the mapping is the process's, so both parts' cursors then find
  *   every page mapped, instead of taking a fault per 64 KiB (fault-around)
- *   each, and the work is split, not done serially before the parts. Until
- *   2026-12-08 this looked for the map in mdb_env_info's me_mapaddr, which
- *   LMDB fills only for MDB_FIXEDMAP: it found nothing and did nothing.
+ *   each, and the work is split, not done serially before the parts. How
+ *   the map is found: ctl_readahead.c. The bytes advised are counted
+ *   (stats.advised): a map not found shows as 0.
  * - A failing part raises a flag the others read every STOP_EVERY records
  *   and at every key range, so a refused start does not wait for the whole
  *   walk.
@@ -53,17 +53,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22 /* Linux 5.14 */
-#endif
 
 #include "aor_table.h"
 #include "ctl_store.h"
+#include "ctl_readahead.h"
 #include "ctl_store_internal.h"
 
 #define STOP_EVERY 1024u
@@ -79,8 +73,7 @@ struct run {
 	uint32_t now_s;
 	unsigned index, n_parts;
 	const uint8_t *slot_part; /* [SR_CTL_SLOTS]: the part that owns each slot */
-	char *map;                /* the LMDB map's pages in use (NULL: not found) */
-	size_t map_len;
+	const struct sr_ctl_map *map; /* the LMDB map's pages in use (ctl_readahead.c) */
 	struct sr_ctl_part *part;
 	int *stop;
 	struct noted expired;
@@ -211,50 +204,6 @@ static int walk_range(struct run *r, MDB_txn *txn, MDB_cursor *cur, unsigned fro
 	return rc;
 }
 
-/*
- * The LMDB map's pages in use into *addr, *len (0: unknown). LMDB gives
- * the map's address only for MDB_FIXEDMAP (mdb_env_info's me_mapaddr is
- * NULL otherwise), so the mapping of data.mdb (its device and inode) is
- * looked up in /proc/self/maps.
- */
-static void map_in_use(struct sr_ctl_store *st, char **addr, size_t *len)
-{
-	MDB_envinfo info;
-	MDB_stat ms;
-	mdb_filehandle_t fd;
-	struct stat sb;
-	*addr = NULL;
-	*len = 0;
-	if (mdb_env_info(sr_ctl_store_env(st), &info) != 0 || mdb_env_stat(sr_ctl_store_env(st), &ms) != 0 ||
-	    mdb_env_get_fd(sr_ctl_store_env(st), &fd) != 0 || fstat(fd, &sb) != 0)
-		return;
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4608];
-	while (f && !*addr && fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi, off, ino;
-		unsigned maj, min;
-		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) == 6 && off == 0 &&
-		    ino == sb.st_ino && makedev(maj, min) == sb.st_dev) {
-			*addr = (char *)lo;
-			*len = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
-			if (*len > hi - lo)
-				*len = hi - lo;
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
-/* Part r's share of the map's pages mapped at once, ahead of the cursors (see the top comment). */
-static void populate_share(const struct run *r)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t from = r->map_len / r->n_parts * r->index / page * page;
-	size_t to = r->index + 1 == r->n_parts ? r->map_len : r->map_len / r->n_parts * (r->index + 1) / page * page;
-	if (r->map && to > from)
-		(void)madvise(r->map + from, to - from, MADV_POPULATE_READ); /* Linux 5.14; without it the cursors fault */
-}
-
 static void walk(struct run *r)
 {
 	MDB_txn *txn;
@@ -267,7 +216,7 @@ static void walk(struct run *r)
 		__atomic_store_n(r->stop, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	populate_share(r);
+	r->part->stats.advised = sr_ctl_map_populate_share(r->map, r->index, r->n_parts);
 	unsigned since = 0;
 	/* each run of consecutive slots of this part is one key range */
 	for (unsigned from = 0; from < SR_CTL_SLOTS && r->rc == 0;) {
@@ -388,15 +337,10 @@ int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n,
 		runs[i] = (struct run){ .st = st, .now_s = now_s, .index = i, .n_parts = n, .slot_part = slot_part,
 					.part = &parts[i], .stop = &stop };
 	}
-	char *map;
-	size_t map_len;
-	map_in_use(st, &map, &map_len);
-	if (map)
-		(void)madvise(map, map_len, MADV_WILLNEED); /* a store not in the page cache: read in large requests */
-	for (unsigned i = 0; i < n; i++) {
-		runs[i].map = map;
-		runs[i].map_len = map_len;
-	}
+	struct sr_ctl_map map;
+	sr_ctl_map_find(st, &map);
+	for (unsigned i = 0; i < n; i++)
+		runs[i].map = &map;
 	/* a runner starts every part; without one, part 0 runs here and the others on pthreads */
 	for (unsigned i = runner ? 0 : 1; i < n; i++)
 		started[i] = runner ? runner->start(runner->ctx, i, walk_body, &runs[i]) == 0
@@ -417,6 +361,7 @@ int sr_ctl_store_load_parts(struct sr_ctl_store *st, uint32_t now_s, unsigned n,
 	for (unsigned i = 0; i < n; i++) {
 		stats->loaded += parts[i].stats.loaded;
 		stats->dropped += parts[i].stats.dropped;
+		stats->advised += parts[i].stats.advised;
 	}
 	/* the first part that failed by itself, not one that only stopped because of it */
 	for (unsigned pass = 0; pass < 2 && out == 0; pass++)

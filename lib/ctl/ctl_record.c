@@ -178,6 +178,12 @@ void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LE
 	put_be64(key + 8, b->st.id);
 }
 
+void sr_ctl_record_v3_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN])
+{
+	put_be64(key, sr_hash64(b->aor.p, b->aor.len));
+	put_be64(key + 8, b->st.id);
+}
+
 /* The slot's bits to the top of the key (rotations, so the whole hash stays in the key). */
 static uint64_t slot_first(uint64_t h)
 {

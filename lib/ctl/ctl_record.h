@@ -85,6 +85,8 @@ static inline bool sr_ctl_record_kept(const struct sr_loc_binding *b)
 
 /* (AoR hash rotated so that its slot comes first, binding id), both big-endian. */
 void sr_ctl_record_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN]);
+/* How store format 3 keyed a binding: (sr_hash64 of the AoR, binding id), both big-endian (ctl_migrate.c). */
+void sr_ctl_record_v3_key(const struct sr_loc_binding *b, uint8_t key[SR_CTL_KEY_LEN]);
 /* The AoR's sr_hash64 a key starts with (what sr_ctl_record_key wrote, rotated back). */
 uint64_t sr_ctl_record_key_aor_hash(const uint8_t key[SR_CTL_KEY_LEN]);
 /* The first 8 bytes of every key of 'aor' (its bindings are adjacent in key order). */

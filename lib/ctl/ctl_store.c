@@ -44,6 +44,8 @@ struct sr_ctl_store {
 	MDB_dbi bindings;
 	MDB_dbi midreg; /* the mid-registrar's records (ctl_midrec.h) */
 	uint64_t migrated; /* format 3 keys rewritten at open (ctl_migrate.c) */
+	sr_ctl_store_notice_fn *notice; /* during the open only: told before a migration starts */
+	void *notice_ctx;
 	char dir[4096];
 };
 
@@ -72,10 +74,10 @@ static int ensure_dir(const char *dir, char *err, size_t cap)
 	return 0;
 }
 
-static int put_format(struct sr_ctl_store *st, MDB_txn *txn, char *err, size_t cap)
+int sr_ctl_store_put_format(struct sr_ctl_store *st, MDB_txn *txn, uint32_t format, char *err, size_t cap)
 {
 	MDB_val k = { 6, (void *)"format" };
-	uint8_t fmt[4] = { SR_CTL_STORE_FORMAT, 0, 0, 0 };
+	uint8_t fmt[4] = { (uint8_t)format, (uint8_t)(format >> 8), (uint8_t)(format >> 16), (uint8_t)(format >> 24) };
 	MDB_val v = { sizeof(fmt), fmt };
 	int rc = mdb_put(txn, st->meta, &k, &v, 0);
 	if (rc)
@@ -107,14 +109,15 @@ static int check_format(struct sr_ctl_store *st, MDB_txn *txn, bool existed, boo
 			return fail(err, cap, "data directory %s: bindings without a format marker; "
 				    RECOVER_HINT, st->dir);
 		}
-		return put_format(st, txn, err, cap);
+		return sr_ctl_store_put_format(st, txn, SR_CTL_STORE_FORMAT, err, cap);
 	}
 	if (rc)
 		return fail(err, cap, "data directory %s: cannot read the format marker: %s", st->dir,
 			    mdb_strerror(rc));
 	const uint8_t *f = v.mv_data;
 	uint32_t fmt = v.mv_size == 4 ? (uint32_t)(f[0] | f[1] << 8 | f[2] << 16 | (uint32_t)f[3] << 24) : 0;
-	*old_keys = fmt == SR_CTL_STORE_FORMAT_MIGRATED;
+	/* a migration cut short is resumed like one not begun (ctl_migrate.c reads where it stopped) */
+	*old_keys = fmt == SR_CTL_STORE_FORMAT_OLD_REWRITTEN || fmt == SR_CTL_STORE_FORMAT_MIGRATING;
 	if (fmt != SR_CTL_STORE_FORMAT && !*old_keys)
 		return fail(err, cap, "data directory %s: store format %u, this sipreg reads format %u; "
 			    "use the sipreg version that wrote it, or " RECOVER_HINT,
@@ -148,23 +151,6 @@ static int check_complete(struct sr_ctl_store *st, char *err, size_t cap)
 			    "it is corrupt; " RECOVER_HINT, st->dir, (unsigned long long)sb.st_size,
 			    (unsigned long long)need);
 	return 0;
-}
-
-/* A format 3 store: its keys in format 4's layout, then the marker 4 (a cut-short run is resumed at the next open). */
-static int migrate(struct sr_ctl_store *st, char *err, size_t cap)
-{
-	if (sr_ctl_store_migrate_keys(st, &st->migrated, err, cap) != 0)
-		return -1;
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-	if (rc)
-		return fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc));
-	if (put_format(st, txn, err, cap) != 0) {
-		mdb_txn_abort(txn);
-		return -1;
-	}
-	rc = mdb_txn_commit(txn);
-	return rc ? fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc)) : 0;
 }
 
 static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_t cap)
@@ -208,11 +194,23 @@ static int open_env(struct sr_ctl_store *st, uint64_t map_size, char *err, size_
 	rc = mdb_txn_commit(txn);
 	if (rc)
 		return fail(err, cap, "data directory %s: %s", st->dir, mdb_strerror(rc));
-	return old_keys ? migrate(st, err, cap) : 0;
+	if (!old_keys)
+		return 0;
+	if (st->notice) /* before, not after: at 10M bindings the rewrite takes minutes */
+		st->notice(st->notice_ctx, "rewriting store format 3 keys in format 4's layout (once; minutes at "
+					   "10M bindings)...");
+	/* the migration's last transaction writes the marker 4 (ctl_migrate.c) */
+	return sr_ctl_store_migrate_keys(st, &st->migrated, err, cap);
 }
 
 int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **out, char *err,
 		      size_t cap)
+{
+	return sr_ctl_store_open_noting(dir, map_size, NULL, NULL, out, err, cap);
+}
+
+int sr_ctl_store_open_noting(const char *dir, uint64_t map_size, sr_ctl_store_notice_fn *notice, void *notice_ctx,
+			     struct sr_ctl_store **out, char *err, size_t cap)
 {
 	*out = NULL;
 	if (!dir || !*dir || strlen(dir) >= sizeof(((struct sr_ctl_store *)0)->dir))
@@ -223,7 +221,11 @@ int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **
 	if (!st)
 		return fail(err, cap, "out of memory");
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
-	if (open_env(st, map_size, err, cap) != 0) {
+	st->notice = notice;
+	st->notice_ctx = notice_ctx;
+	int rc = open_env(st, map_size, err, cap);
+	st->notice = NULL;
+	if (rc != 0) {
 		sr_ctl_store_close(st);
 		return -1;
 	}
@@ -243,6 +245,11 @@ void sr_ctl_store_close(struct sr_ctl_store *st)
 MDB_env *sr_ctl_store_env(struct sr_ctl_store *st)
 {
 	return st->env;
+}
+
+unsigned sr_ctl_store_meta_dbi(struct sr_ctl_store *st)
+{
+	return st->meta;
 }
 
 unsigned sr_ctl_store_bindings_dbi(struct sr_ctl_store *st)

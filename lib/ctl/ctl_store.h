@@ -30,7 +30,15 @@
  * reads only its own slots (ctl_load.c). A format 3 store is migrated when opened (ctl_migrate.c).
  */
 #define SR_CTL_STORE_FORMAT 4
-#define SR_CTL_STORE_FORMAT_MIGRATED 3 /* the older format an open rewrites, not refuses */
+#define SR_CTL_STORE_FORMAT_OLD_REWRITTEN 3 /* the old format an open rewrites to SR_CTL_STORE_FORMAT, not refuses */
+/*
+ * The marker while a migration is under way (written by its first
+ * transaction, replaced by 4 in its last): a store holding keys of both
+ * layouts, which a format 3 binary must refuse by its format check rather
+ * than load and call corrupt. The meta key "migrate_resume" holds where the
+ * walk stopped. Not a format of its own: no binary ever writes records in it.
+ */
+#define SR_CTL_STORE_FORMAT_MIGRATING 0x10004u
 #define SR_CTL_STORE_DEFAULT_MAP (4ull << 30) /* address space only: the file grows as used */
 
 struct sr_ctl_store;
@@ -45,6 +53,14 @@ struct sr_ctl_store;
  */
 int sr_ctl_store_open(const char *dir, uint64_t map_size, struct sr_ctl_store **out, char *err,
 		      size_t cap);
+/*
+ * The same, telling notice (a line, without the directory) just before a
+ * format 3 store's keys are rewritten: at 10M bindings that takes minutes,
+ * and a start that says nothing looks hung. notice NULL: told nothing.
+ */
+typedef void sr_ctl_store_notice_fn(void *ctx, const char *what);
+int sr_ctl_store_open_noting(const char *dir, uint64_t map_size, sr_ctl_store_notice_fn *notice, void *notice_ctx,
+			     struct sr_ctl_store **out, char *err, size_t cap);
 /* How many format 3 keys the open rewrote (0: the store was of format 4 already). */
 uint64_t sr_ctl_store_migrated(const struct sr_ctl_store *st);
 void sr_ctl_store_close(struct sr_ctl_store *st);
@@ -58,6 +74,7 @@ typedef int sr_ctl_load_fn(void *ctx, const struct sr_loc_binding *b, const char
 struct sr_ctl_load_stats {
 	uint64_t loaded;   /* given to the callback */
 	uint64_t dropped;  /* expired at now_s: deleted from the store, not given */
+	uint64_t advised;  /* bytes of the map read ahead (ctl_readahead.c); 0: the map was not found */
 };
 
 /*

@@ -17,6 +17,9 @@
 
 MDB_env *sr_ctl_store_env(struct sr_ctl_store *st);
 unsigned sr_ctl_store_bindings_dbi(struct sr_ctl_store *st); /* an MDB_dbi */
+unsigned sr_ctl_store_meta_dbi(struct sr_ctl_store *st);     /* an MDB_dbi: the format marker and the migration's resume key */
+/* Writes the format marker 'format' (4 bytes, little-endian) in txn; -1 with err set. */
+int sr_ctl_store_put_format(struct sr_ctl_store *st, MDB_txn *txn, uint32_t format, char *err, size_t cap);
 const char *sr_ctl_store_dir(const struct sr_ctl_store *st);
 /* Rewrites every format 3 key of the bindings in format 4's layout (ctl_migrate.c); *moved: how many. */
 int sr_ctl_store_migrate_keys(struct sr_ctl_store *st, uint64_t *moved, char *err, size_t cap);

@@ -237,13 +237,15 @@ static int load_parts(const char *dir, struct part_ctx pc[PARTS], const char *re
 	struct sr_ctl_store *st;
 	assert_int_equal(sr_ctl_store_open(dir, 0, &st, err, cap), 0);
 	int rc = sr_ctl_store_load_parts(st, NOW_S, n, parts, part_of, &n, runner, ls, err, cap);
-	uint64_t sum_loaded = 0, sum_dropped = 0;
+	uint64_t sum_loaded = 0, sum_dropped = 0, sum_advised = 0;
 	for (unsigned i = 0; i < n; i++) {
 		sum_loaded += parts[i].stats.loaded;
 		sum_dropped += parts[i].stats.dropped;
+		sum_advised += parts[i].stats.advised;
 	}
 	assert_int_equal(sum_loaded, ls->loaded);
 	assert_int_equal(sum_dropped, ls->dropped);
+	assert_int_equal(sum_advised, ls->advised);
 	sr_ctl_store_close(st);
 	return rc;
 }
@@ -291,6 +293,9 @@ static void test_parts_restore_what_the_serial_load_does(void **state)
 	assert_int_equal(ls1.dropped, expired);
 	assert_int_equal(ls2.loaded, live);
 	assert_int_equal(ls2.dropped, expired);
+	/* the map was found by address and read ahead, serially and in parts */
+	assert_true(ls1.advised > 0);
+	assert_true(ls2.advised > 0);
 	/* the expired ones are gone from both stores */
 	assert_int_equal(stored(d.path), live);
 	assert_int_equal(stored(copy.path), live);

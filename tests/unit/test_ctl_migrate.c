@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "aor_table.h"
 #include "ctl_store.h"
@@ -62,6 +63,7 @@ static unsigned bindings_of(unsigned i)
 	return 1 + i % 3;
 }
 
+/* written here, not with sr_ctl_record_v3_key: the fixture states format 3 independently of the code */
 static void be64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
@@ -123,13 +125,33 @@ static unsigned write_format3(const char *dir, unsigned moved, bool extra)
 	return n;
 }
 
-static struct sr_ctl_store *open_store(const char *dir)
+struct notices {
+	unsigned n;
+};
+
+static void noted(void *ctx, const char *what)
+{
+	struct notices *x = ctx;
+	x->n++;
+	assert_non_null(strstr(what, "rewriting store format 3 keys"));
+}
+
+/* Opens dir (map of 4 GiB); *told: how many notices the open gave (NULL: not asked). */
+static struct sr_ctl_store *open_store_told(const char *dir, unsigned *told)
 {
 	char err[512];
+	struct notices x = { 0 };
 	struct sr_ctl_store *st = NULL;
-	if (sr_ctl_store_open(dir, 0, &st, err, sizeof(err)) != 0)
+	if (sr_ctl_store_open_noting(dir, 0, noted, &x, &st, err, sizeof(err)) != 0)
 		fail_msg("open: %s", err);
+	if (told)
+		*told = x.n;
 	return st;
+}
+
+static struct sr_ctl_store *open_store(const char *dir)
+{
+	return open_store_told(dir, NULL);
 }
 
 static uint64_t count(struct sr_ctl_store *st)
@@ -216,12 +238,15 @@ static void test_format_3_is_migrated_then_restored(void **state)
 	dir_new(&d);
 	unsigned n = write_format3(d.path, 2, false);
 	assert_true(n > 10000);
-	struct sr_ctl_store *st = open_store(d.path);
+	unsigned told;
+	struct sr_ctl_store *st = open_store_told(d.path, &told);
+	assert_int_equal(told, 1); /* said once, before the rewrite */
 	assert_int_equal(sr_ctl_store_migrated(st), n);
 	assert_int_equal(count(st), n);
 	sr_ctl_store_close(st);
 
-	st = open_store(d.path); /* marked 4: nothing left to rewrite */
+	st = open_store_told(d.path, &told); /* marked 4: nothing left to rewrite, nothing said */
+	assert_int_equal(told, 0);
 	assert_int_equal(sr_ctl_store_migrated(st), 0);
 	restores_in_parts(st, n);
 
@@ -281,11 +306,169 @@ static void test_records_the_restore_refuses_stay_refused(void **state)
 	dir_free(&d);
 }
 
+/* The store's format marker and saved resume key, read as any binary would: raw LMDB. */
+static uint32_t marker_of(const char *dir, uint8_t resume[64], size_t *resume_len)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	MDB_val fk = { 6, "format" }, rk = { 14, "migrate_resume" }, v;
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 4);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_get(txn, meta, &fk, &v), 0);
+	assert_int_equal(v.mv_size, 4);
+	const uint8_t *f = v.mv_data;
+	uint32_t fmt = f[0] | f[1] << 8 | f[2] << 16 | (uint32_t)f[3] << 24;
+	*resume_len = 0;
+	if (mdb_get(txn, meta, &rk, &v) == 0) {
+		assert_true(v.mv_size <= 64);
+		memcpy(resume, v.mv_data, v.mv_size);
+		*resume_len = v.mv_size;
+	}
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return fmt;
+}
+
+/* data.mdb's size in dir. */
+static uint64_t file_size(const char *dir)
+{
+	char path[128];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	return (uint64_t)sb.st_size;
+}
+
+/* Opening dir with map_size must fail for want of room, saying so. */
+static void open_fails_map_full(const char *dir, uint64_t map_size)
+{
+	char err[512];
+	struct sr_ctl_store *st = NULL;
+	assert_int_equal(sr_ctl_store_open(dir, map_size, &st, err, sizeof(err)), -1);
+	assert_null(st);
+	if (!strstr(err, "MDB_MAP_FULL") || !strstr(err, "raise control.map_size") ||
+	    !strstr(err, "the next start resumes it"))
+		fail_msg("message \"%s\" does not say the map is full and the next start resumes", err);
+}
+
+/*
+ * A migration stopped part-way (the map fills in its second transaction: 2.5
+ * times the file holds the first batch's copy-on-write pages, not the
+ * second's on top) leaves a marker a format 3 binary's check refuses (it
+ * accepted exactly 3; restore2's exactly 3 or 4), and the next open resumes
+ * from the saved key: a format 3 record planted before it is not visited.
+ */
+static void test_a_stopped_migration_is_marked_and_resumed(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	unsigned n = write_format3(d.path, 2, false);
+	open_fails_map_full(d.path, file_size(d.path) * 5 / 2);
+	uint8_t resume[64];
+	size_t resume_len;
+	uint32_t fmt = marker_of(d.path, resume, &resume_len);
+	assert_int_not_equal(fmt, 3);
+	assert_int_not_equal(fmt, 4);
+	assert_int_equal(resume_len, SR_CTL_KEY_LEN);
+
+	struct gen g;
+	uint8_t planted[SR_CTL_KEY_LEN];
+	unsigned i = N_AORS; /* an AoR of its own, keyed before where the walk stopped */
+	do {
+		binding_of(i++, 0, &g);
+		format3_key(&g.b, planted);
+	} while (memcmp(planted, resume, SR_CTL_KEY_LEN) >= 0);
+	uint8_t rec[512];
+	size_t len = sr_ctl_record_encode(&g.b, rec, sizeof(rec));
+	raw_put(d.path, "bindings", planted, sizeof(planted), rec, len);
+
+	struct sr_ctl_store *st = open_store(d.path);
+	assert_true(sr_ctl_store_migrated(st) > 0);
+	assert_true(sr_ctl_store_migrated(st) < n / 2); /* the first transaction's moves are not redone */
+	assert_int_equal(count(st), n + 1);
+	sr_ctl_store_close(st);
+	assert_int_equal(marker_of(d.path, resume, &resume_len), 4);
+	assert_int_equal(resume_len, 0);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { sizeof(planted), planted }, v;
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 4);
+	assert_int_equal(mdb_env_open(env, d.path, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "bindings", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0); /* still under its format 3 key: not walked again */
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	dir_free(&d);
+}
+
+/*
+ * A map just above the file's size fills in the first transaction: the
+ * open fails saying so (marker still 3, nothing moved), and an open with
+ * room then migrates every record once and marks the store 4.
+ */
+static void test_a_full_map_fails_then_room_finishes(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	unsigned n = write_format3(d.path, 2, false);
+	open_fails_map_full(d.path, file_size(d.path) + (64u << 10));
+	uint8_t resume[64];
+	size_t resume_len;
+	assert_int_equal(marker_of(d.path, resume, &resume_len), 3);
+	struct sr_ctl_store *st = open_store(d.path);
+	assert_int_equal(sr_ctl_store_migrated(st), n);
+	assert_int_equal(count(st), n);
+	restores_in_parts(st, n);
+	sr_ctl_store_close(st);
+	assert_int_equal(marker_of(d.path, resume, &resume_len), 4);
+	dir_free(&d);
+}
+
+/*
+ * A record under a format 3 key whose format 4 key holds another record
+ * (a corrupt store): the migration refuses it by both keys rather than
+ * overwrite one record with the other.
+ */
+static void test_a_taken_key_is_refused_not_overwritten(void **state)
+{
+	(void)state;
+	struct dir d;
+	dir_new(&d);
+	write_format3(d.path, 2, false);
+	struct gen g;
+	binding_of(7, 0, &g);
+	g.b.st.cseq = 42; /* another record under the key binding (7, 0) moves to */
+	uint8_t rec[512], key[SR_CTL_KEY_LEN];
+	size_t len = sr_ctl_record_encode(&g.b, rec, sizeof(rec));
+	sr_ctl_record_key(&g.b, key);
+	raw_put(d.path, "bindings", key, sizeof(key), rec, len);
+	char err[512], hex[2 * SR_CTL_KEY_LEN + 1];
+	for (unsigned i = 0; i < SR_CTL_KEY_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	struct sr_ctl_store *st = NULL;
+	assert_int_equal(sr_ctl_store_open(d.path, 0, &st, err, sizeof(err)), -1);
+	if (!strstr(err, hex) || !strstr(err, "holds another record"))
+		fail_msg("message \"%s\" does not name the taken key %s", err, hex);
+	dir_free(&d);
+}
+
 int main(void)
 {
 	if (sr_test_eal_init() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_stopped_migration_is_marked_and_resumed),
+		cmocka_unit_test(test_a_full_map_fails_then_room_finishes),
+		cmocka_unit_test(test_a_taken_key_is_refused_not_overwritten),
 		cmocka_unit_test(test_format_3_is_migrated_then_restored),
 		cmocka_unit_test(test_a_cut_short_migration_is_finished),
 		cmocka_unit_test(test_records_the_restore_refuses_stay_refused),
