@@ -149,8 +149,8 @@ static void absorbed(void *ctx)
 /*
  * The operator's `aor mid` rules (lib/policy; none without policy.rules),
  * over the worker's policy reader (filled by sr_admission_worker; only its
- * address is taken here). One lookup, wired into lib/midreg's configuration
- * and directly into the registrar's settings hook, which asks it once per
+ * address is taken here). One lookup, wired directly into the registrar's
+ * settings hook (lib/midreg asks nothing itself), which asks it once per
  * REGISTER as soon as the AoR is known and hands the result on (memory-only,
  * limits, matching, custom AoR, and take()'s rq->settings); the registrar
  * keeps the lookup's tag with the AoR (reg_rule.c), which spares a refresh
@@ -379,8 +379,6 @@ int sr_worker_mid_create(struct sr_worker *w, uint64_t now_ms)
 	mc.uri.self = sr_str_cstr(wm->self);
 	mc.max_aor_len = c->reg.max_aor_len < 1024 ? c->reg.max_aor_len : 1024;
 	mc.retry_after_s = c->reg.retry_after;
-	mc.settings = mid_rules;
-	mc.settings_arg = &w->policy_reader;  /* set by sr_admission_worker, before this */
 	mc.txn.worker = (uint8_t)w->id;
 	/* a new secret at every start: branches must not repeat across restarts (never registrar.secret) */
 	if (getrandom(mc.txn.secret, sizeof(mc.txn.secret), 0) != (ssize_t)sizeof(mc.txn.secret)) {

@@ -4,8 +4,9 @@
  * than a final-registrar refresh").
  *
  * What a worker adds to a REGISTER when it is a mid-registrar and the
- * refresh is absorbed: the AoR's settings (sr_midreg_settings_for, here
- * over lib/policy's `aor mid` rules, as the application configures it) and
+ * refresh is absorbed: the AoR's settings (lib/policy's
+ * sr_policy_mid_settings over `aor mid` rules, the registrar's settings hook
+ * as the application wires it) and
  * the decision (sr_midreg_register returning SR_MIDREG_ABSORB). The
  * registrar then answers as a final registrar, which bench/core measures;
  * so an absorbed refresh costs bench/core's refresh plus what this bench
@@ -79,11 +80,12 @@ static const char RULES[] =
 
 /* What a worker does for an absorbed refresh besides the final registrar's work: settings, then the decision. */
 __attribute__((noinline)) static enum sr_midreg_verdict one_refresh(struct sr_midreg_shard *m,
+								    struct sr_policy_reader *reader,
 								    struct sr_midreg_req *rq,
 								    uint64_t now_ms)
 {
 	uint32_t tag = 0; /* kept nowhere: this bench measures the scan (bench_midreg_worker keeps it) */
-	rq->settings = sr_midreg_settings_for(m, rq->aor, &tag);
+	rq->settings = sr_policy_mid_settings(reader, rq->aor, &tag);
 	return sr_midreg_register(m, rq, now_ms);
 }
 
@@ -117,8 +119,6 @@ int main(int argc, char **argv)
 	c.uri.self = SR_STR_LIT("198.51.100.1:5060");
 	c.max_aor_len = AOR_MAX;
 	c.txn = (struct sr_txn_config){ .worker = 0, .secret = { 0x1234, 0x5678 } };
-	c.settings = sr_policy_mid_settings;
-	c.settings_arg = &reader;
 	uint64_t now_ms = (uint64_t)START_S * 1000;
 	struct sr_midreg_shard *m = sr_midreg_shard_create(&c, &io, NULL, now_ms);
 	if (!m) {
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 			rq.owner = (uint16_t)i;
 			rq.contacts[0].binding_id = i + 1;
 			rq.txn.cseq = k + 2;
-			absorbed += one_refresh(m, &rq, now_ms) == SR_MIDREG_ABSORB;
+			absorbed += one_refresh(m, &reader, &rq, now_ms) == SR_MIDREG_ABSORB;
 			total++;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -225,8 +225,6 @@ int main(int argc, char **argv)
 	mc.uri.self = SR_STR_LIT("198.51.100.1:5060");
 	mc.max_aor_len = cfg.max_aor_len < 1024 ? cfg.max_aor_len : 1024;
 	mc.txn = (struct sr_txn_config){ .worker = 0, .secret = { 0x1234, 0x5678 } };
-	mc.settings = sr_policy_mid_settings;
-	mc.settings_arg = &reader;
 	uint64_t now_ms = (uint64_t)START_S * 1000;
 	offer.ms = sr_midreg_shard_create(&mc, &io, NULL, now_ms);
 	offer.now_ms = now_ms;

@@ -186,8 +186,6 @@ struct sr_midreg_config {
 	uint32_t backoff_max_s;           /* 0: 1800 */
 	uint32_t retry_after_s;           /* Retry-After of our 5xx; 0: 30 */
 	struct sr_txn_config txn;         /* the transaction shard underneath (worker id, secret, pools) */
-	sr_midreg_settings_fn *settings;  /* may be NULL: no per-domain rules */
-	void *settings_arg;
 };
 /* The runtime configuration of options (strings point into o, which must outlive it); txn and self are the caller's. */
 void sr_midreg_config_from(const struct sr_midreg_options *o, struct sr_midreg_config *c);
@@ -228,7 +226,8 @@ struct sr_midreg_req {
 	struct sr_str to_tag;              /* the registrar's To tag for this request */
 	struct sr_str ok_lines;            /* lines the registrar puts in a 2xx (Path echo, Require, ...), with CRLFs */
 	struct sr_str host_state;          /* opaque, handed back to io.apply (e.g. the registrar's plan as offsets into msg) */
-	const struct sr_midreg_settings *settings; /* from sr_midreg_settings_for(); NULL: defaults */
+	/* the operator's rule for aor, from the registrar's settings hook (sr_reg_mid_hooks.settings); NULL: defaults */
+	const struct sr_midreg_settings *settings;
 };
 
 /* One Contact of the main registrar's response. */
@@ -389,13 +388,6 @@ void sr_midreg_shard_free(struct sr_midreg_shard *m);
 const struct sr_midreg_stats *sr_midreg_stats(const struct sr_midreg_shard *m);
 struct sr_txn_shard *sr_midreg_txn(struct sr_midreg_shard *m);
 const struct sr_midreg_config *sr_midreg_cfg(const struct sr_midreg_shard *m);
-
-/*
- * The operator's rule for an AoR (sr_midreg_settings_fn: NULL for the
- * defaults, *tag in and out). Call once per REGISTER and pass it on.
- */
-const struct sr_midreg_settings *sr_midreg_settings_for(const struct sr_midreg_shard *m, struct sr_str aor,
-							uint32_t *tag);
 
 enum sr_midreg_verdict {
 	SR_MIDREG_ABSORB = 1, /* the registrar answers it from the local binding, as a final registrar; nothing goes upstream */

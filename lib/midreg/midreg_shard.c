@@ -176,15 +176,6 @@ double sr_midreg_absorption(const struct sr_midreg_stats *s)
 	return n ? (double)s->absorbed / (double)n : 0.0;
 }
 
-const struct sr_midreg_settings *sr_midreg_settings_for(const struct sr_midreg_shard *m, struct sr_str aor,
-							uint32_t *tag)
-{
-	if (m->cfg.settings)
-		return m->cfg.settings(m->cfg.settings_arg, aor, tag);
-	*tag = 0;
-	return NULL;
-}
-
 /* ---------------------------------------------------------------- entry points */
 
 enum sr_midreg_verdict sr_midreg_register(struct sr_midreg_shard *m, const struct sr_midreg_req *rq, uint64_t now_ms)

@@ -100,6 +100,7 @@ int sr_reg_config_add_domain(struct sr_reg_config *c, const char *domain)
 			return 0;
 	if (c->n_domains >= SR_REG_MAX_DOMAINS)
 		return -1;
+	c->domain_len[c->n_domains] = (uint8_t)len; /* < 256: the check above */
 	memcpy(c->domains[c->n_domains++], lower, len + 1);
 	return 0;
 }
@@ -183,8 +184,9 @@ const char *sr_reg_config_check(const struct sr_reg_config *c)
 
 bool sr_reg_config_serves(const struct sr_reg_config *c, struct sr_str host)
 {
+	/* host is lower case like the domains: a length check and memcmp, no strlen nor strncasecmp per domain */
 	for (unsigned i = 0; i < c->n_domains; i++)
-		if (sr_str_caseeq_cstr(host, c->domains[i]))
+		if (host.len == c->domain_len[i] && memcmp(host.p, c->domains[i], host.len) == 0)
 			return true;
 	return false;
 }

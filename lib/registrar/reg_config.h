@@ -32,8 +32,9 @@ enum sr_max_contacts_mode {
 };
 
 struct sr_reg_config {
-	/* served domains (lower case, realm_prefix already stripped) */
+	/* served domains (lower case, realm_prefix already stripped); only sr_reg_config_add_domain writes them */
 	char domains[SR_REG_MAX_DOMAINS][256];
+	uint8_t domain_len[SR_REG_MAX_DOMAINS]; /* strlen of each, kept by add_domain for sr_reg_config_serves */
 	unsigned n_domains;
 	int not_served_code;          /* answer when the Request-URI/AoR domain is not ours (404) */
 
@@ -78,7 +79,12 @@ struct sr_reg_config {
 void sr_reg_config_defaults(struct sr_reg_config *c);
 /* Adds one served domain; returns -1 if the list is full or the name too long. */
 int sr_reg_config_add_domain(struct sr_reg_config *c, const char *domain);
-/* Whether a canonical host (sr_aor_domain: lower case, prefix stripped) is one of the served domains. */
+/*
+ * Whether a canonical host (sr_aor_domain: lower case, prefix stripped) is
+ * one of the served domains. Compared byte for byte, not case-blind: every
+ * caller passes sr_aor_domain's or sr_aor_canonicalize's host (reg_save.c,
+ * reg_prescan.c, app/sipreg/route_facts.c), twice per REGISTER.
+ */
 bool sr_reg_config_serves(const struct sr_reg_config *c, struct sr_str host);
 /* Returns NULL when consistent, else a static message naming the offending key. */
 const char *sr_reg_config_check(const struct sr_reg_config *c);

@@ -140,8 +140,8 @@ struct sr_reg_mid_hooks {
 	void *ctx;
 	/*
 	 * The operator's rule (`aor mid` lines) for a REGISTER's canonical To
-	 * AoR, NULL for none (an sr_midreg_settings_fn: sr_midreg_settings_for;
-	 * *tag in and out). Asked once per REGISTER, right after the AoR is
+	 * AoR, NULL for none (an sr_midreg_settings_fn: in sipreg lib/policy's
+	 * sr_policy_mid_settings; *tag in and out). Asked once per REGISTER, right after the AoR is
 	 * known (reg_rule.c: a custom AoR decides the owner and what is
 	 * matched), with the tag the AoR's record keeps from its last lookup, so
 	 * a refresh is answered without a scan until the rules are reloaded;

@@ -3,7 +3,7 @@
  * operator's rules (the flags of OpenSIPS' mid_registrar_save, word for
  * word), the custom AoR template, the [mid] options' checks, and the
  * settings the shard itself acts on (outgoing-expires,
- * only-request-contacts) through the operator's lookup function.
+ * only-request-contacts) from lib/policy's lookup, handed in rq->settings.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "midreg_harness.h"
+#include "policy.h"
 
 #define ALICE "sip:alice@example.com"
 #define DEV1 "sip:alice@198.51.100.2:20001"
@@ -125,40 +126,26 @@ static void test_options(void **state)
 
 /* ---------------------------------------------------------------- the settings the shard acts on */
 
-/* The operator's lookup: AoRs of example.com get 7200 s upstream and only their own contacts in a 2xx. */
-static const struct sr_midreg_settings *rules(void *arg, struct sr_str aor, uint32_t *tag)
-{
-	unsigned *calls = arg;
-	(*calls)++;
-	*tag = 0;
-	static const struct sr_str dom = SR_STR_LIT("@example.com");
-	if (aor.len < dom.len || !sr_str_caseeq(sr_str_make(aor.p + aor.len - dom.len, dom.len), dom))
-		return NULL;
-	static struct sr_midreg_settings s;
-	char err[128];
-	static const char flags[] = "outgoing-expires=7200,only-request-contacts";
-	sr_midreg_settings_defaults(&s);
-	assert_int_equal(sr_midreg_settings_parse(flags, sizeof(flags) - 1, &s, err, sizeof(err)), 0);
-	return &s;
-}
-
-static unsigned rule_calls;
-
-static void with_rules(struct sr_midreg_config *c)
-{
-	c->settings = rules;
-	c->settings_arg = &rule_calls;
-}
-
+/*
+ * The operator's rule as sipreg looks it up (the registrar's settings hook:
+ * lib/policy's sr_policy_mid_settings over an `aor mid` line): AoRs of
+ * example.com get 7200 s upstream and only their own contacts in a 2xx.
+ * The shard is handed the result in rq->settings, as take() is.
+ */
 static void test_rule_settings_applied(void **state)
 {
 	(void)state;
+	static const char line[] = "aor mid outgoing-expires=7200,only-request-contacts /@example\\.com$/i\n";
+	char err[256] = "";
+	struct sr_policy_reader reader = { sr_policy_create(1, "198.51.100.1", line, sizeof(line) - 1, err, sizeof(err)), 0 };
+	if (!reader.p)
+		fail_msg("rule refused: %s", err);
 	struct mh h;
-	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, with_rules);
+	mh_init(&h, SR_MIDREG_CONTACT_THROTTLING, NULL);
 	uint32_t tag = 0;
-	const struct sr_midreg_settings *alice = sr_midreg_settings_for(h.m, SR_STR_LIT(ALICE), &tag);
-	const struct sr_midreg_settings *other = sr_midreg_settings_for(h.m, SR_STR_LIT("sip:carol@example.org"), &tag);
-	assert_int_equal(rule_calls, 2);
+	const struct sr_midreg_settings *alice = sr_policy_mid_settings(&reader, SR_STR_LIT(ALICE), &tag);
+	tag = 0;
+	const struct sr_midreg_settings *other = sr_policy_mid_settings(&reader, SR_STR_LIT("sip:carol@example.org"), &tag);
 	assert_non_null(alice);
 	assert_int_equal(alice->outgoing_expires, 7200);
 	assert_null(other); /* no rule: the configuration's values */
@@ -183,6 +170,7 @@ static void test_rule_settings_applied(void **state)
 	assert_non_null(strstr(ok, "Contact: <" DEV1 ">"));
 	assert_non_null(strstr(ok, "Contact: <" DEV2 ">"));
 	mh_free(&h);
+	sr_policy_free(reader.p);
 }
 
 int main(void)

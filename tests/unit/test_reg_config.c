@@ -128,6 +128,39 @@ static void test_add_domain_realm_prefix(void **state)
 	assert_string_equal(c.domains[2], "other.org");
 }
 
+/*
+ * sr_reg_config_serves: the canonical host (lower case, prefix stripped)
+ * equal to a served domain, byte for byte and whole; a host not lower-cased
+ * is not canonical and is not served (its callers canonicalize first, which
+ * spares a case-blind compare per domain), and the longest name (255) is
+ * matched on its full length.
+ */
+static void test_serves(void **state)
+{
+	(void)state;
+	struct sr_reg_config c;
+	char name[256];
+
+	sr_reg_config_defaults(&c);
+	strcpy(c.realm_prefix, "sip.");
+	assert_int_equal(sr_reg_config_add_domain(&c, "Example.COM"), 0);
+	assert_int_equal(sr_reg_config_add_domain(&c, "sip.Other.org"), 0);
+	memset(name, 'a', 255);
+	name[255] = '\0';
+	assert_int_equal(sr_reg_config_add_domain(&c, name), 0);
+
+	assert_true(sr_reg_config_serves(&c, SR_STR_LIT("example.com")));
+	assert_true(sr_reg_config_serves(&c, SR_STR_LIT("other.org")));
+	assert_true(sr_reg_config_serves(&c, sr_str_make(name, 255)));
+	assert_false(sr_reg_config_serves(&c, sr_str_make(name, 254)));
+	assert_false(sr_reg_config_serves(&c, SR_STR_LIT("example.co")));
+	assert_false(sr_reg_config_serves(&c, SR_STR_LIT("example.com.evil")));
+	assert_false(sr_reg_config_serves(&c, SR_STR_LIT("xample.com")));
+	assert_false(sr_reg_config_serves(&c, SR_STR_LIT("sip.other.org"))); /* not canonical: the prefix stays */
+	assert_false(sr_reg_config_serves(&c, SR_STR_LIT("Example.com")));   /* not canonical: not lower case */
+	assert_false(sr_reg_config_serves(&c, SR_STR_NULL));
+}
+
 /* One bad value per rule: each must be reported with its key. */
 static void test_check_messages(void **state)
 {
@@ -244,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_add_domain),
 		cmocka_unit_test(test_add_domain_full),
 		cmocka_unit_test(test_add_domain_realm_prefix),
+		cmocka_unit_test(test_serves),
 		cmocka_unit_test(test_check_messages),
 		cmocka_unit_test(test_check_zero_domain_len),
 		cmocka_unit_test(test_check_edges_accepted),

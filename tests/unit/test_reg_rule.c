@@ -15,7 +15,8 @@
  * behaviour beside it. Also: one lookup per REGISTER; a policy reload
  * changes the rule the next REGISTER of the same AoR gets, a refresh
  * absorbed on its bindings' leases included; io.apply's
- * second pass applies the rule the offer was made under, not a new lookup.
+ * second pass applies the rule the offer was made under, not a new lookup;
+ * the lookup gets the hooks' settings_ctx and the others their ctx.
  */
 #include "reg_harness.h"
 
@@ -44,19 +45,26 @@ static struct {
 	size_t hs_len;
 } st;
 
+/*
+ * The hooks' two contexts differ, as in the app (worker_mid.c: ctx is the
+ * worker, settings_ctx its policy reader): the lookup reads the reader from
+ * the context it was given, so a registrar handing it ctx instead fails here.
+ */
+static int take_ctx; /* the take / absorbs / absorbed context: only its address counts */
+
 static const struct sr_midreg_settings *rule_of(void *ctx, struct sr_str aor, uint32_t *tag)
 {
-	(void)ctx;
+	assert_ptr_equal(ctx, &reader);
 	st.lookups++;
 	st.tag_in = *tag;
-	const struct sr_midreg_settings *s = sr_policy_mid_settings(&reader, aor, tag);
+	const struct sr_midreg_settings *s = sr_policy_mid_settings(ctx, aor, tag);
 	st.tag_out = *tag;
 	return s;
 }
 
 static bool take(void *ctx, struct sr_midreg_req *rq)
 {
-	(void)ctx;
+	assert_ptr_equal(ctx, &take_ctx);
 	st.offers++;
 	snprintf(st.aor, sizeof(st.aor), "%.*s", (int)rq->aor.len, rq->aor.p);
 	st.had_settings = rq->settings != NULL;
@@ -71,7 +79,7 @@ static bool take(void *ctx, struct sr_midreg_req *rq)
 /* A refresh absorbed on its bindings' leases (none unless a test sets them: sr_loc_set_lease). */
 static void leased(void *ctx)
 {
-	(void)ctx;
+	assert_ptr_equal(ctx, &take_ctx);
 	st.leased++;
 }
 
@@ -84,7 +92,8 @@ static struct th_env *env_rules(const char *rules, const struct sr_reg_config *c
 	reader.id = 0;
 	if (!reader.p)
 		fail_msg("rules refused: %s", err);
-	struct sr_reg_mid_hooks h = { .take = take, .settings = rule_of, .absorbed = leased };
+	struct sr_reg_mid_hooks h = { .take = take, .ctx = &take_ctx, .settings = rule_of, .settings_ctx = &reader,
+				      .absorbed = leased };
 	struct th_env *e = th_env_new_mid_cfg(&h, cfg);
 	assert_non_null(e);
 	return e;
