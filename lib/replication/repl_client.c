@@ -44,7 +44,7 @@ struct sr_repl_client {
 	uint32_t timeout_ms, backoff_max_ms;
 	struct node *nodes[SR_REPL_MAX_NODES];
 	unsigned n_nodes;
-	unsigned masters[SR_REPL_MAX_NODES]; /* node indexes, in map order */
+	unsigned masters[SR_REPL_MAX_NODES]; /* node indexes, in map order (one Redis: its lanes) */
 	unsigned n_masters;
 	int16_t slot_node[SR_REPL_SLOTS];
 	bool map_ok;
