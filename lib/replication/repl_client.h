@@ -56,7 +56,7 @@ struct sr_repl_client_counts {
 
 /*
  * Returns NULL with a message in err on a bad endpoint list. functions:
- * load the replication functions on masters (the writer's client). now:
+ * load the replication functions on masters (the role client's). now:
  * the owner's clock in ms, read at every call.
  */
 struct sr_repl_client *sr_repl_client_new(const char *redis, bool functions, const uint64_t *now,

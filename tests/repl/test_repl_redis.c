@@ -157,6 +157,8 @@ static void test_writer_lanes_keep_order(void **state)
 	redisContext *c = redis_proc_connect(&rp);
 	/* the test's own, the role's, the follower's and the writer's four */
 	assert_int_equal(connected_clients(c), 1 + 1 + 1 + 4);
+	/* only the role client loads the functions (the writer's lanes send no FCALL): once, not 1 + 4 times */
+	assert_int_equal(redis_calls(c, "function|load"), 1);
 	open_standby(rs, &b, &p);
 	uint64_t rng = 7;
 	uint64_t last = add_random(&p, &a, &rng, 20000, 2000);
