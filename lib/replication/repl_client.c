@@ -172,6 +172,12 @@ int sr_repl_client_set_lanes(struct sr_repl_client *cl, unsigned lanes)
 		cl->masters[i] = (unsigned)ni;
 	}
 	cl->n_masters = lanes;
+	/* named so that an operator (or a test) can tell the lanes apart in CLIENT LIST, and CLIENT KILL one */
+	for (unsigned i = 0; i < lanes; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "sr-w-lane-%u", i);
+		sr_repl_conn_set_name(&cl->nodes[cl->masters[i]]->conn, name);
+	}
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct sr_repl_conn {
 	enum sr_repl_conn_state state;
 	bool want_read, want_write;
 	bool functions;            /* handshake loads the replication functions (masters only) */
+	char name[32];             /* handshake names the connection (CLIENT SETNAME) when not empty */
 	bool enabled;              /* reconnects when down */
 	const uint64_t *now;       /* the owner's clock (ms) */
 	uint32_t timeout_ms, backoff_max_ms, backoff_ms;
@@ -76,6 +77,9 @@ void sr_repl_conn_close(struct sr_repl_conn *c);
  */
 int sr_repl_conn_send(struct sr_repl_conn *c, const char *cmd, size_t len, uint32_t extra_ms,
 		      sr_repl_reply_fn *fn, void *priv);
+
+/* Names this and later connections (CLIENT SETNAME in the handshake), so that Redis's CLIENT LIST tells them apart. */
+void sr_repl_conn_set_name(struct sr_repl_conn *c, const char *name);
 
 /* Turns on the function handshake for this and later connections (a seed found to be a master). */
 void sr_repl_conn_load_functions(struct sr_repl_conn *c);
