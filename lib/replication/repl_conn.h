@@ -12,9 +12,10 @@
  * The connection also owns what hiredis 0.14 leaves to its user:
  * - reconnecting with exponential back-off (50 ms doubling up to a
  *   ceiling), counted;
- * - a handshake queued first on every new connection (PING, or FUNCTION
- *   LOAD REPLACE of the replication functions on masters), so that
- *   commands queued behind it find the functions loaded;
+ * - a handshake queued first on every new connection (CLIENT SETNAME when
+ *   the connection has a name, then PING, or FUNCTION LOAD REPLACE of the
+ *   replication functions on masters), so that commands queued behind it
+ *   find the functions loaded;
  * - command timeouts: when the oldest unanswered command has waited longer
  *   than timeout_ms (plus the blocking time the command asked for, for
  *   XREAD BLOCK and WAIT), the connection is dropped; every unanswered
