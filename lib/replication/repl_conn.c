@@ -147,16 +147,22 @@ static int send_raw(struct sr_repl_conn *c, const char *cmd, size_t len, uint32_
 	return 0;
 }
 
+/* A handshake command from C strings (formatted here: a handshake is rare). */
+static int send_argv(struct sr_repl_conn *c, int argc, const char **argv, sr_repl_reply_fn *fn)
+{
+	char *cmd;
+	int len = sr_repl_resp_format(&cmd, argc, argv, NULL);
+	if (len < 0)
+		return -1;
+	int rc = send_raw(c, cmd, (size_t)len, 0, fn, NULL);
+	free(cmd);
+	return rc;
+}
+
 static int send_functions(struct sr_repl_conn *c)
 {
 	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", sr_repl_functions };
-	char *cmd;
-	int len = sr_repl_resp_format(&cmd, 4, argv, NULL);
-	if (len < 0)
-		return -1;
-	int rc = send_raw(c, cmd, (size_t)len, 0, handshake_done, NULL);
-	free(cmd);
-	return rc;
+	return send_argv(c, 4, argv, handshake_done);
 }
 
 /* A refused CLIENT SETNAME fails the handshake like a refused PING would. */
@@ -173,13 +179,7 @@ static void named(struct sr_repl_conn *c, redisReply *r, void *priv)
 static int send_name(struct sr_repl_conn *c)
 {
 	const char *argv[] = { "CLIENT", "SETNAME", c->name };
-	char *cmd;
-	int len = sr_repl_resp_format(&cmd, 3, argv, NULL);
-	if (len < 0)
-		return -1;
-	int rc = send_raw(c, cmd, (size_t)len, 0, named, NULL);
-	free(cmd);
-	return rc;
+	return send_argv(c, 3, argv, named);
 }
 
 static void start_connect(struct sr_repl_conn *c)
