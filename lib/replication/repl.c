@@ -229,7 +229,12 @@ int sr_repl_open(const struct sr_repl_config *cfg, const struct sr_repl_callback
 	if (backoff > cfg->failover_ms / 4)
 		backoff = cfg->failover_ms / 4;
 	r->ctl = sr_repl_client_new(cfg->redis, true, &r->now, cfg->timeout_ms, backoff, err, err_len);
-	r->wcl = r->ctl ? sr_repl_client_new(cfg->redis, true, &r->now, cfg->timeout_ms, backoff, err, err_len)
+	/*
+	 * Only the role client calls functions (FCALL sr2_beat/sr2_promote); the
+	 * writer sends native commands (repl_keys.c), so its connections (every
+	 * lane) need no FUNCTION LOAD in their handshake, a PING does.
+	 */
+	r->wcl = r->ctl ? sr_repl_client_new(cfg->redis, false, &r->now, cfg->timeout_ms, backoff, err, err_len)
 			: NULL;
 	/* the writer's client only: heartbeats and the follower are light, the changes are not */
 	if (r->wcl && !sr_repl_client_is_cluster(r->wcl) && sr_repl_client_set_lanes(r->wcl, cfg->connections) != 0) {

@@ -44,7 +44,7 @@ struct sr_repl_client {
 	uint32_t timeout_ms, backoff_max_ms;
 	struct node *nodes[SR_REPL_MAX_NODES];
 	unsigned n_nodes;
-	unsigned masters[SR_REPL_MAX_NODES]; /* node indexes, in map order */
+	unsigned masters[SR_REPL_MAX_NODES]; /* node indexes, in map order (one Redis: its lanes) */
 	unsigned n_masters;
 	int16_t slot_node[SR_REPL_SLOTS];
 	bool map_ok;
@@ -172,6 +172,12 @@ int sr_repl_client_set_lanes(struct sr_repl_client *cl, unsigned lanes)
 		cl->masters[i] = (unsigned)ni;
 	}
 	cl->n_masters = lanes;
+	/* named so that an operator (or a test) can tell the lanes apart in CLIENT LIST, and CLIENT KILL one */
+	for (unsigned i = 0; i < lanes; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "sr-w-lane-%u", i);
+		sr_repl_conn_set_name(&cl->nodes[cl->masters[i]]->conn, name);
+	}
 	return 0;
 }
 
@@ -270,6 +276,26 @@ static void ignore_reply(struct sr_repl_conn *c, redisReply *reply, void *priv)
 }
 
 /*
+ * Sends command k on node n's connection, its bytes already written at p
+ * (reserved in n->bytes at k->off): its record goes into n's FIFO, then the
+ * bytes to hiredis. On failure both are undone, newest first (the record,
+ * then the bytes), so that n's FIFO and buffer are as before the reserve.
+ */
+static int queue_cmd(struct node *n, const struct cmd *k, const char *p)
+{
+	if (sr_repl_fifo_push(&n->cmds, k) != 0) {
+		sr_repl_sendbuf_unreserve(&n->bytes, k->len);
+		return -1;
+	}
+	if (sr_repl_conn_send(&n->conn, p, k->len, k->extra_ms, cmd_reply, n) != 0) {
+		sr_repl_fifo_unpush(&n->cmds);
+		sr_repl_sendbuf_unreserve(&n->bytes, k->len);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Queues command k, whose bytes are still in from->bytes, on node n's
  * connection: the same bytes, copied into n's buffer (n may be 'from').
  */
@@ -280,16 +306,7 @@ static int resend(struct node *n, const struct node *from, const struct cmd *k)
 	if (!p)
 		return -1;
 	memcpy(p, sr_repl_sendbuf_at(&from->bytes, k->off), k->len); /* located after the reserve: it may move */
-	if (sr_repl_fifo_push(&n->cmds, &again) != 0) {
-		sr_repl_sendbuf_unreserve(&n->bytes, k->len);
-		return -1;
-	}
-	if (sr_repl_conn_send(&n->conn, p, k->len, k->extra_ms, cmd_reply, n) != 0) {
-		sr_repl_fifo_unpush(&n->cmds);
-		sr_repl_sendbuf_unreserve(&n->bytes, k->len);
-		return -1;
-	}
-	return 0;
+	return queue_cmd(n, &again, p);
 }
 
 /* k was answered by 'from' with a MOVED/ASK to follow: true when followed (k then lives on elsewhere). */
@@ -359,15 +376,8 @@ static int send_to(struct sr_repl_client *cl, struct node *n, int argc, const ch
 	if (!p)
 		return -1;
 	sr_repl_resp_write(p, argc, argv, lens);
-	if (sr_repl_fifo_push(&n->cmds, &k) != 0) {
-		sr_repl_sendbuf_unreserve(&n->bytes, k.len);
+	if (queue_cmd(n, &k, p) != 0)
 		return -1;
-	}
-	if (sr_repl_conn_send(&n->conn, p, k.len, extra_ms, cmd_reply, n) != 0) {
-		sr_repl_fifo_unpush(&n->cmds);
-		sr_repl_sendbuf_unreserve(&n->bytes, k.len);
-		return -1;
-	}
 	cl->inflight++;
 	return 0;
 }

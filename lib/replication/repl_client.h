@@ -1,8 +1,9 @@
 /*
  * repl_client.h - commands to one Redis or to a Redis Cluster, by slot.
  *
- * One Redis ("HOST:PORT"): one connection, slots ignored. A cluster (two
- * or more seed nodes): the slot map comes from CLUSTER SLOTS (asked of any
+ * One Redis ("HOST:PORT"): one connection, or 'lanes' connections after
+ * sr_repl_client_set_lanes (a slot goes to lane slot % lanes; the lanes
+ * then count as the masters below). A cluster (two or more seed nodes): the slot map comes from CLUSTER SLOTS (asked of any
  * reachable node), there is one connection per master, and each command
  * goes to the master of its slot (repl_slot.h). The client follows the
  * cluster's redirections itself:
@@ -50,12 +51,12 @@ typedef void sr_repl_client_fn(struct sr_repl_client *cl, redisReply *reply, voi
 
 struct sr_repl_client_counts {
 	uint64_t moved, ask, map_refreshes, errors, timeouts, reconnects;
-	unsigned masters, masters_up;
+	unsigned masters, masters_up; /* one Redis: its lanes (1 without sr_repl_client_set_lanes) */
 };
 
 /*
  * Returns NULL with a message in err on a bad endpoint list. functions:
- * load the replication functions on masters (the writer's client). now:
+ * load the replication functions on masters (the role client's). now:
  * the owner's clock in ms, read at every call.
  */
 struct sr_repl_client *sr_repl_client_new(const char *redis, bool functions, const uint64_t *now,
@@ -103,7 +104,7 @@ unsigned sr_repl_client_masters(const struct sr_repl_client *cl);
 /* Sends to the i-th master (0 .. masters-1); same contract as sr_repl_client_send. */
 int sr_repl_client_send_master(struct sr_repl_client *cl, unsigned i, int argc, const char **argv,
 			       const size_t *lens, uint32_t extra_ms, sr_repl_client_fn *fn, void *priv);
-/* The index (0 .. masters-1) of the master owning 'slot', or -1. */
+/* The index (0 .. masters-1) of the master owning 'slot' (one Redis: its lane), or -1. */
 int sr_repl_client_master_of(const struct sr_repl_client *cl, int slot);
 
 /* Timers (connects, timeouts, map refreshes). Call before building the poll set. */

@@ -147,16 +147,39 @@ static int send_raw(struct sr_repl_conn *c, const char *cmd, size_t len, uint32_
 	return 0;
 }
 
+/* A handshake command from C strings (formatted here: a handshake is rare). */
+static int send_argv(struct sr_repl_conn *c, int argc, const char **argv, sr_repl_reply_fn *fn)
+{
+	char *cmd;
+	int len = sr_repl_resp_format(&cmd, argc, argv, NULL);
+	if (len < 0)
+		return -1;
+	int rc = send_raw(c, cmd, (size_t)len, 0, fn, NULL);
+	free(cmd);
+	return rc;
+}
+
 static int send_functions(struct sr_repl_conn *c)
 {
 	const char *argv[] = { "FUNCTION", "LOAD", "REPLACE", sr_repl_functions };
-	char *cmd;
-	int len = sr_repl_resp_format(&cmd, 4, argv, NULL);
-	if (len < 0)
-		return -1;
-	int rc = send_raw(c, cmd, (size_t)len, 0, handshake_done, NULL);
-	free(cmd);
-	return rc;
+	return send_argv(c, 4, argv, handshake_done);
+}
+
+/* A refused CLIENT SETNAME fails the handshake like a refused PING would. */
+static void named(struct sr_repl_conn *c, redisReply *r, void *priv)
+{
+	(void)priv;
+	if (r && r->type == REDIS_REPLY_ERROR) {
+		char why[400];
+		snprintf(why, sizeof(why), "%s:%u: CLIENT SETNAME refused: %s", c->host, (unsigned)c->port, r->str);
+		drop(c, why);
+	}
+}
+
+static int send_name(struct sr_repl_conn *c)
+{
+	const char *argv[] = { "CLIENT", "SETNAME", c->name };
+	return send_argv(c, 3, argv, named);
 }
 
 static void start_connect(struct sr_repl_conn *c)
@@ -184,7 +207,8 @@ static void start_connect(struct sr_repl_conn *c)
 	c->want_read = true;
 	c->want_write = true; /* the non-blocking connect completes as writability */
 	static const char ping[] = "*1\r\n$4\r\nPING\r\n";
-	if ((c->functions ? send_functions(c) : send_raw(c, ping, sizeof(ping) - 1, 0, handshake_done, NULL)) != 0)
+	if ((c->name[0] != '\0' && send_name(c) != 0) ||
+	    (c->functions ? send_functions(c) : send_raw(c, ping, sizeof(ping) - 1, 0, handshake_done, NULL)) != 0)
 		drop(c, "cannot queue the handshake");
 }
 
@@ -216,6 +240,11 @@ int sr_repl_conn_send(struct sr_repl_conn *c, const char *cmd, size_t len, uint3
 		      sr_repl_reply_fn *fn, void *priv)
 {
 	return send_raw(c, cmd, len, extra_ms, fn, priv);
+}
+
+void sr_repl_conn_set_name(struct sr_repl_conn *c, const char *name)
+{
+	snprintf(c->name, sizeof(c->name), "%s", name);
 }
 
 void sr_repl_conn_load_functions(struct sr_repl_conn *c)

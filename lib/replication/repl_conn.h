@@ -12,9 +12,10 @@
  * The connection also owns what hiredis 0.14 leaves to its user:
  * - reconnecting with exponential back-off (50 ms doubling up to a
  *   ceiling), counted;
- * - a handshake queued first on every new connection (PING, or FUNCTION
- *   LOAD REPLACE of the replication functions on masters), so that
- *   commands queued behind it find the functions loaded;
+ * - a handshake queued first on every new connection (CLIENT SETNAME when
+ *   the connection has a name, then PING, or FUNCTION LOAD REPLACE of the
+ *   replication functions on masters), so that commands queued behind it
+ *   find the functions loaded;
  * - command timeouts: when the oldest unanswered command has waited longer
  *   than timeout_ms (plus the blocking time the command asked for, for
  *   XREAD BLOCK and WAIT), the connection is dropped; every unanswered
@@ -47,6 +48,7 @@ struct sr_repl_conn {
 	enum sr_repl_conn_state state;
 	bool want_read, want_write;
 	bool functions;            /* handshake loads the replication functions (masters only) */
+	char name[32];             /* handshake names the connection (CLIENT SETNAME) when not empty */
 	bool enabled;              /* reconnects when down */
 	const uint64_t *now;       /* the owner's clock (ms) */
 	uint32_t timeout_ms, backoff_max_ms, backoff_ms;
@@ -76,6 +78,9 @@ void sr_repl_conn_close(struct sr_repl_conn *c);
  */
 int sr_repl_conn_send(struct sr_repl_conn *c, const char *cmd, size_t len, uint32_t extra_ms,
 		      sr_repl_reply_fn *fn, void *priv);
+
+/* Names this and later connections (CLIENT SETNAME in the handshake), so that Redis's CLIENT LIST tells them apart. */
+void sr_repl_conn_set_name(struct sr_repl_conn *c, const char *name);
 
 /* Turns on the function handshake for this and later connections (a seed found to be a master). */
 void sr_repl_conn_load_functions(struct sr_repl_conn *c);

@@ -6,8 +6,9 @@
  * hiredis runs their callbacks in that order (with NULL, still in order,
  * when the connection fails), so a command's own record is always the
  * oldest one when its reply comes: a FIFO replaces one heap record per
- * command. The ring doubles when full and never shrinks, so steady state
- * allocates nothing. Records move when it grows: hold no pointer to one
+ * command. The ring doubles when full and never shrinks, so in steady state
+ * these records allocate nothing (hiredis still allocates its own callback
+ * node per command). Records move when it grows: hold no pointer to one
  * across a push.
  */
 #ifndef SR_REPL_FIFO_H

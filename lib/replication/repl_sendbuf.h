@@ -10,8 +10,9 @@
  * when nothing is left the buffer starts over, and when the end is reached
  * the live bytes move to the front (the buffer doubles instead when that
  * would leave less than half of it free, so moving stays amortised O(1)
- * per byte). Steady state allocates nothing, against two allocations per
- * command (a record and a copy) before (bench/RESULTS.md).
+ * per byte). In steady state these bytes allocate nothing, against two
+ * allocations per command (a record and a copy) before (bench/RESULTS.md);
+ * hiredis still allocates its own callback node per command.
  */
 #ifndef SR_REPL_SENDBUF_H
 #define SR_REPL_SENDBUF_H

@@ -19,7 +19,8 @@
  *   operations mix kinds (a removal and a put, a resync's clear and puts)
  *   gets them in MULTI/EXEC, so no reader sees half of that change set.
  *   Ordering between AoRs needs no atomicity; per AoR it is the pipeline's
- *   (one connection per master, commands in order).
+ *   (an AoR key's commands all go down one connection: its cluster master's,
+ *   or its lane's on one Redis; commands in order).
  * - An HSET that creates a key and its PEXPIREAT NX are not one atomic
  *   step (MULTI/EXEC around them cost Redis 30 % more per new AoR key,
  *   bench/RESULTS.md). A writer killed between the two leaves at most one
