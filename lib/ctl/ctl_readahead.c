@@ -74,6 +74,11 @@ size_t sr_ctl_map_populate_share(const struct sr_ctl_map *m, unsigned index, uns
 	size_t to = index + 1 == n ? m->len : m->len / n * (index + 1) / page * page;
 	if (!m->addr || to <= from)
 		return 0;
-	/* Linux 5.14; without it (EINVAL) the cursors fault the pages in as before */
-	return madvise(m->addr + from, to - from, MADV_POPULATE_READ) == 0 ? to - from : 0;
+	/*
+	 * Linux 5.14; without it (EINVAL) the cursors fault the pages in as before,
+	 * read ahead by the MADV_WILLNEED sr_ctl_map_find gave the whole map: the
+	 * share counts as advised either way, so 0 still means "map not found".
+	 */
+	(void)madvise(m->addr + from, to - from, MADV_POPULATE_READ);
+	return to - from;
 }

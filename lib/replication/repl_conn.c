@@ -165,15 +165,17 @@ static int send_functions(struct sr_repl_conn *c)
 	return send_argv(c, 4, argv, handshake_done);
 }
 
-/* A refused CLIENT SETNAME fails the handshake like a refused PING would. */
+/*
+ * The name is for operators' CLIENT LIST only: a refusal (an ACL without
+ * client|setname, a proxy) is noted in last_error and the connection goes
+ * on; the PING or FUNCTION LOAD reply after it decides readiness.
+ */
 static void named(struct sr_repl_conn *c, redisReply *r, void *priv)
 {
 	(void)priv;
-	if (r && r->type == REDIS_REPLY_ERROR) {
-		char why[400];
-		snprintf(why, sizeof(why), "%s:%u: CLIENT SETNAME refused: %s", c->host, (unsigned)c->port, r->str);
-		drop(c, why);
-	}
+	if (r && r->type == REDIS_REPLY_ERROR)
+		snprintf(c->last_error, sizeof(c->last_error), "%s:%u: CLIENT SETNAME refused (connection kept): %s",
+			 c->host, (unsigned)c->port, r->str);
 }
 
 static int send_name(struct sr_repl_conn *c)

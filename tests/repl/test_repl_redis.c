@@ -249,6 +249,26 @@ static void test_writer_lane_killed_mid_batch(void **state)
 	check_landed_and_close(&l, last, 20000);
 }
 
+/*
+ * A Redis whose ACL refuses CLIENT SETNAME (the lanes' names are for
+ * operators only): a lane that reconnects there is named in vain and goes
+ * on (noted in its last_error); every change still settles durable.
+ */
+static void test_writer_lane_name_refused(void **state)
+{
+	(void)state;
+	static struct lanes l;
+	open_lanes(&l);
+	redisReply *r = redis_cmd(l.c, "ACL SETUSER default -client|setname");
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	kill_client_named(l.c, "sr-w-lane-1"); /* it reconnects and is refused its name */
+	open_standby(l.rs, &l.b, &l.p);
+	uint64_t rng = 13;
+	uint64_t last = add_random(&l.p, &l.a, &rng, 5000, 2000);
+	check_landed_and_close(&l, last, 5000);
+}
+
 static void test_batches_arrive_with_expiry(void **state)
 {
 	(void)state;
@@ -773,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_batches_arrive_with_expiry),
 		cmocka_unit_test(test_writer_lanes_keep_order),
 		cmocka_unit_test(test_writer_lane_killed_mid_batch),
+		cmocka_unit_test(test_writer_lane_name_refused),
 		cmocka_unit_test(test_expiry_written_when_the_bucket_grows),
 		cmocka_unit_test(test_permanent_refusal_in_transaction_resynchronises),
 		cmocka_unit_test(test_follower_sees_changes_in_order),
